@@ -1,0 +1,161 @@
+//! The domain: communities and what lives in them, as a dataset folder describes them
+//! (`shared/dataset-format.md`). Coordinates are always WGS-84 longitude/latitude.
+
+use geo::{MultiLineString, MultiPolygon, Point};
+use serde::Serialize;
+
+/// Index of a community in [`Dataset::communities`].
+pub type CommunityIx = usize;
+
+/// A 12-digit statistical division code: county (6) + street/township (3) + committee (3).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CommunityCode(String);
+
+impl CommunityCode {
+    /// Accepts exactly twelve ASCII digits.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())).then(|| Self(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The 6-digit county part (GB/T 2260).
+    pub fn county(&self) -> &str {
+        &self.0[..6]
+    }
+
+    /// The 3-digit street or township part (GB/T 10114).
+    pub fn street(&self) -> &str {
+        &self.0[6..9]
+    }
+}
+
+impl std::fmt::Display for CommunityCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A community (社区) or village (村): the area a set of grids must tile exactly.
+#[derive(Debug, Clone)]
+pub struct Community {
+    pub code: CommunityCode,
+    pub name: String,
+    pub boundary: MultiPolygon<f64>,
+}
+
+/// A staircase unit (单元) of a building; only a building above the grid maximum may be split,
+/// and only along its units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unit {
+    pub name: String,
+    pub population: u32,
+    pub households: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Building {
+    pub id: String,
+    pub footprint: MultiPolygon<f64>,
+    pub population: u32,
+    /// Declared, or round(population / 2.5) when the dataset gives none.
+    pub households: u32,
+    pub households_estimated: bool,
+    pub address: Option<String>,
+    /// The residential compound (小区) it stands in.
+    pub compound: Option<String>,
+    pub floors: Option<u32>,
+    pub units: Vec<Unit>,
+    /// A point on the footprint's surface; it decides the community.
+    pub anchor: Point<f64>,
+    pub community: CommunityIx,
+}
+
+/// Residents located by a point and not tied to a footprint (rural households, geocoded registers).
+#[derive(Debug, Clone)]
+pub struct PopulationPoint {
+    pub location: Point<f64>,
+    pub count: u32,
+    pub community: CommunityIx,
+}
+
+/// A key resource point drawn on grid maps: clinic, pharmacy, shop, school, ...
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub id: String,
+    /// One of [`Resource::KNOWN_KINDS`] or free text, lower-cased.
+    pub kind: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub hours: Option<String>,
+    pub address: Option<String>,
+    pub location: Point<f64>,
+    /// None when the point lies outside every community (kept: it may still be someone's nearest).
+    pub community: Option<CommunityIx>,
+}
+
+impl Resource {
+    pub const KNOWN_KINDS: &'static [&'static str] = &[
+        "clinic",
+        "hospital",
+        "pharmacy",
+        "dentist",
+        "shop",
+        "supermarket",
+        "market",
+        "school",
+        "kindergarten",
+        "elderly_care",
+        "service_center",
+    ];
+}
+
+/// A line grid boundaries should follow.
+#[derive(Debug, Clone)]
+pub struct Road {
+    pub id: String,
+    pub name: Option<String>,
+    pub class: Option<String>,
+    pub line: MultiLineString<f64>,
+}
+
+/// An institution that becomes an exclusive grid (专属网格): school, hospital, market, ...
+#[derive(Debug, Clone)]
+pub struct ExclusiveUnit {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub area: MultiPolygon<f64>,
+    pub anchor: Point<f64>,
+    pub community: CommunityIx,
+}
+
+/// Who looks after a grid (网格长 / 网格员 / 楼栋长).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Staff {
+    pub grid: String,
+    pub name: String,
+    pub role: String,
+    pub phone: Option<String>,
+}
+
+/// Everything one dataset folder holds, checked and linked: every building, point and exclusive
+/// unit knows its community.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub communities: Vec<Community>,
+    pub buildings: Vec<Building>,
+    pub points: Vec<PopulationPoint>,
+    pub resources: Vec<Resource>,
+    pub roads: Vec<Road>,
+    pub exclusive: Vec<ExclusiveUnit>,
+    pub staff: Vec<Staff>,
+}
+
+/// Households of a building that declares none (dataset-format.md).
+pub fn estimated_households(population: u32) -> u32 {
+    (f64::from(population) / 2.5).round() as u32
+}
