@@ -1,6 +1,10 @@
 //! The spatial core of wangge (网格): the domain model, strict dataset import, coordinate
-//! systems and measures. It knows nothing of HTTP, SQL or how files travel.
+//! systems, measures and spatial indexes. It knows nothing of HTTP, SQL or how files travel.
 
+pub mod crs;
+pub mod index;
+pub mod io;
+pub mod measure;
 pub mod model;
 
 pub use model::*;

@@ -72,6 +72,9 @@ pub struct Building {
     /// A point on the footprint's surface; it decides the community.
     pub anchor: Point<f64>,
     pub community: CommunityIx,
+    /// The exclusive unit (index into [`Dataset::exclusive`]) whose area holds the anchor, if any:
+    /// its residents belong to that exclusive grid, not to the basic grids' bounds.
+    pub exclusive_unit: Option<usize>,
 }
 
 /// Residents located by a point and not tied to a footprint (rural households, geocoded registers).

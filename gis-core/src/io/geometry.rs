@@ -1,0 +1,399 @@
+//! GeoJSON geometry → `geo` types, strictly: every position is a finite lon/lat pair in range,
+//! rings are closed and simple. Only what is unambiguous is repaired (ring orientation, repeated
+//! consecutive positions), and each repair is reported.
+
+use super::ProblemKind;
+use super::json::NON_FINITE;
+use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
+use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole, Validation};
+use geo::{Area, Coord, Line, LineString, MultiLineString, MultiPolygon, Point, Polygon, Winding};
+use serde_json::Value;
+
+/// One thing wrong (or repaired) inside a geometry; `path` is relative to the feature.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Issue {
+    pub path: String,
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+impl Issue {
+    fn new(path: impl Into<String>, kind: ProblemKind, message: impl Into<String>) -> Self {
+        Self { path: path.into(), kind, message: message.into() }
+    }
+}
+
+/// A parsed geometry and the repairs made to it.
+pub(crate) type Parsed<G> = Result<(G, Vec<Issue>), Issue>;
+
+/// The geometry types a file accepts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Shape {
+    Polygonal,
+    Point,
+    Lineal,
+}
+
+impl Shape {
+    fn expected(self) -> &'static str {
+        match self {
+            Shape::Polygonal => "Polygon or MultiPolygon",
+            Shape::Point => "Point",
+            Shape::Lineal => "LineString or MultiLineString",
+        }
+    }
+}
+
+/// The `type` and `coordinates` of a feature's geometry, checked against what the file accepts.
+fn typed<'a>(geometry: Option<&'a Value>, shape: Shape) -> Result<(&'a str, &'a Value), Issue> {
+    let missing = || {
+        Issue::new("geometry", ProblemKind::MissingField, format!("missing; expected a {}", shape.expected()))
+    };
+    let geometry = geometry.filter(|g| !g.is_null()).ok_or_else(missing)?;
+    let Some(kind) = geometry.get("type").and_then(Value::as_str) else {
+        return Err(Issue::new(
+            "geometry.type",
+            ProblemKind::MissingField,
+            format!("missing; expected \"{}\"", shape.expected()),
+        ));
+    };
+    let allowed: &[&str] = match shape {
+        Shape::Polygonal => &["Polygon", "MultiPolygon"],
+        Shape::Point => &["Point"],
+        Shape::Lineal => &["LineString", "MultiLineString"],
+    };
+    if !allowed.contains(&kind) {
+        return Err(Issue::new(
+            "geometry.type",
+            ProblemKind::WrongGeometryType,
+            format!("expected a {}, found {kind:?}", shape.expected()),
+        ));
+    }
+    let coords = geometry.get("coordinates").ok_or_else(|| {
+        Issue::new("geometry.coordinates", ProblemKind::MissingField, "missing")
+    })?;
+    Ok((kind, coords))
+}
+
+pub(crate) fn point(geometry: Option<&Value>) -> Parsed<Point<f64>> {
+    let (_, coords) = typed(geometry, Shape::Point)?;
+    Ok((position(coords, "geometry.coordinates")?.into(), Vec::new()))
+}
+
+pub(crate) fn lineal(geometry: Option<&Value>) -> Parsed<MultiLineString<f64>> {
+    let (kind, coords) = typed(geometry, Shape::Lineal)?;
+    let mut repairs = Vec::new();
+    let lines = if kind == "LineString" {
+        vec![line(coords, "geometry.coordinates", &mut repairs)?]
+    } else {
+        array(coords, "geometry.coordinates", "an array of LineStrings")?
+            .iter()
+            .enumerate()
+            .map(|(i, l)| line(l, &format!("geometry.coordinates[{i}]"), &mut repairs))
+            .collect::<Result<_, _>>()?
+    };
+    Ok((MultiLineString(lines), repairs))
+}
+
+pub(crate) fn polygonal(geometry: Option<&Value>) -> Parsed<MultiPolygon<f64>> {
+    let (kind, coords) = typed(geometry, Shape::Polygonal)?;
+    let mut repairs = Vec::new();
+    let polygons = if kind == "Polygon" {
+        vec![polygon(coords, "geometry.coordinates", &mut repairs)?]
+    } else {
+        array(coords, "geometry.coordinates", "an array of Polygons")?
+            .iter()
+            .enumerate()
+            .map(|(i, p)| polygon(p, &format!("geometry.coordinates[{i}]"), &mut repairs))
+            .collect::<Result<_, _>>()?
+    };
+    if polygons.is_empty() {
+        return Err(Issue::new("geometry.coordinates", ProblemKind::TooFewPoints, "holds no polygon"));
+    }
+    let multi = MultiPolygon(polygons);
+    if kind == "MultiPolygon" {
+        if let Some(err) = multi.validation_errors().into_iter().next() {
+            return Err(multipolygon_issue(&multi, err));
+        }
+    }
+    Ok((multi, repairs))
+}
+
+fn array<'a>(v: &'a Value, path: &str, expected: &str) -> Result<&'a Vec<Value>, Issue> {
+    v.as_array().ok_or_else(|| {
+        Issue::new(path, ProblemKind::WrongType, format!("expected {expected}, found {}", kind_of(v)))
+    })
+}
+
+pub(crate) fn kind_of(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Array(a) => format!("an array of {}", a.len()),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+/// A `[longitude, latitude]` (an altitude, if present, is ignored).
+fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
+    let items = array(v, path, "a position [longitude, latitude]")?;
+    if !(2..=3).contains(&items.len()) {
+        return Err(Issue::new(
+            path,
+            ProblemKind::WrongType,
+            format!("expected a position [longitude, latitude], found {} numbers", items.len()),
+        ));
+    }
+    let mut xy = [0.0; 2];
+    for (i, item) in items.iter().take(2).enumerate() {
+        let at = format!("{path}[{i}]");
+        xy[i] = match item {
+            Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+            Value::String(s) if NON_FINITE.contains(&s.as_str()) => {
+                return Err(Issue::new(
+                    at,
+                    ProblemKind::NonFiniteCoordinate,
+                    format!("{s} is not a coordinate; expected a finite number"),
+                ));
+            }
+            other => {
+                return Err(Issue::new(
+                    at,
+                    ProblemKind::WrongType,
+                    format!("expected a number, found {}", kind_of(other)),
+                ));
+            }
+        };
+        if !xy[i].is_finite() {
+            return Err(Issue::new(at, ProblemKind::NonFiniteCoordinate, "expected a finite number"));
+        }
+    }
+    let [lon, lat] = xy;
+    let lon_ok = (-180.0..=180.0).contains(&lon);
+    let lat_ok = (-90.0..=90.0).contains(&lat);
+    if lon_ok && lat_ok {
+        return Ok(Coord { x: lon, y: lat });
+    }
+    // [lat, lon] is the commonest mistake; say so when swapping would make the pair valid.
+    if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
+        return Err(Issue::new(
+            path,
+            ProblemKind::SwappedCoordinates,
+            format!(
+                "latitude {lat} is outside [-90, 90]; [{lon}, {lat}] looks like [latitude, longitude] \
+                 swapped — GeoJSON positions are [longitude, latitude]"
+            ),
+        ));
+    }
+    let (name, value, range) =
+        if !lon_ok { ("longitude", lon, "[-180, 180]") } else { ("latitude", lat, "[-90, 90]") };
+    Err(Issue::new(
+        path,
+        ProblemKind::CoordinateOutOfRange,
+        format!("{name} {value} is outside {range}; dataset coordinates are WGS-84 degrees"),
+    ))
+}
+
+fn positions(v: &Value, path: &str) -> Result<Vec<Coord<f64>>, Issue> {
+    array(v, path, "an array of positions")?
+        .iter()
+        .enumerate()
+        .map(|(i, p)| position(p, &format!("{path}[{i}]")))
+        .collect()
+}
+
+/// Drops positions equal to the one before; reports how many.
+fn drop_repeats(mut coords: Vec<Coord<f64>>, path: &str, repairs: &mut Vec<Issue>) -> Vec<Coord<f64>> {
+    let before = coords.len();
+    coords.dedup();
+    if coords.len() < before {
+        repairs.push(Issue::new(
+            path,
+            ProblemKind::RepeatedPointRemoved,
+            format!("removed {} repeated consecutive position(s)", before - coords.len()),
+        ));
+    }
+    coords
+}
+
+fn line(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f64>, Issue> {
+    let coords = drop_repeats(positions(v, path)?, path, repairs);
+    if coords.len() < 2 {
+        return Err(Issue::new(
+            path,
+            ProblemKind::TooFewPoints,
+            "a line needs at least 2 distinct positions",
+        ));
+    }
+    Ok(LineString(coords))
+}
+
+fn ring(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f64>, Issue> {
+    let coords = positions(v, path)?;
+    if coords.len() < 4 {
+        return Err(Issue::new(
+            path,
+            ProblemKind::TooFewPoints,
+            format!("a ring needs at least 4 positions (3 distinct + the closing one), found {}", coords.len()),
+        ));
+    }
+    let (first, last) = (coords[0], coords[coords.len() - 1]);
+    if first != last {
+        return Err(Issue::new(
+            path,
+            ProblemKind::UnclosedRing,
+            format!(
+                "ring is not closed: it starts at [{}, {}] and ends at [{}, {}]; a ring must end \
+                 where it starts",
+                first.x, first.y, last.x, last.y
+            ),
+        ));
+    }
+    let coords = drop_repeats(coords, path, repairs);
+    if coords.len() < 4 {
+        return Err(Issue::new(path, ProblemKind::TooFewPoints, "a ring needs at least 3 distinct positions"));
+    }
+    Ok(LineString(coords))
+}
+
+fn polygon(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f64>, Issue> {
+    let rings = array(v, path, "an array of rings")?;
+    if rings.is_empty() {
+        return Err(Issue::new(path, ProblemKind::TooFewPoints, "a polygon needs an exterior ring"));
+    }
+    let mut parsed = Vec::with_capacity(rings.len());
+    for (i, r) in rings.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        let mut ring = ring(r, &at, repairs)?;
+        // RFC 7946: exterior counter-clockwise, holes clockwise. Either way round is unambiguous.
+        let ok = if i == 0 { ring.is_ccw() } else { ring.is_cw() };
+        if !ok {
+            if i == 0 { ring.make_ccw_winding() } else { ring.make_cw_winding() }
+            repairs.push(Issue::new(
+                at,
+                ProblemKind::RingReoriented,
+                if i == 0 {
+                    "exterior ring was clockwise; reversed to counter-clockwise"
+                } else {
+                    "hole was counter-clockwise; reversed to clockwise"
+                },
+            ));
+        }
+        parsed.push(ring);
+    }
+    let exterior = parsed.remove(0);
+    let polygon = Polygon::new(exterior, parsed);
+    if let Some(err) = polygon.validation_errors().into_iter().next() {
+        return Err(polygon_issue(&polygon, err, path));
+    }
+    if polygon.unsigned_area() == 0.0 {
+        return Err(Issue::new(format!("{path}[0]"), ProblemKind::ZeroArea, "ring encloses no area"));
+    }
+    Ok(polygon)
+}
+
+fn ring_path(path: &str, role: RingRole) -> String {
+    match role {
+        RingRole::Exterior => format!("{path}[0]"),
+        RingRole::Interior(i) => format!("{path}[{}]", i + 1),
+    }
+}
+
+fn polygon_issue(polygon: &Polygon<f64>, err: InvalidPolygon, path: &str) -> Issue {
+    match err {
+        InvalidPolygon::SelfIntersection(role) => {
+            let ring = match role {
+                RingRole::Exterior => polygon.exterior(),
+                RingRole::Interior(i) => &polygon.interiors()[i],
+            };
+            let at = crossing(ring)
+                .map(|c| format!(" at about [{:.7}, {:.7}]", c.x, c.y))
+                .unwrap_or_default();
+            Issue::new(
+                ring_path(path, role),
+                ProblemKind::SelfIntersection,
+                format!("ring crosses or touches itself{at}; draw it as a simple ring (not repaired: which side is meant is ambiguous)"),
+            )
+        }
+        InvalidPolygon::TooFewPointsInRing(role) => Issue::new(
+            ring_path(path, role),
+            ProblemKind::TooFewPoints,
+            "a ring needs at least 3 distinct positions",
+        ),
+        other => Issue::new(path, ProblemKind::InvalidPolygon, format!("invalid polygon: {other}")),
+    }
+}
+
+fn multipolygon_issue(multi: &MultiPolygon<f64>, err: InvalidMultiPolygon) -> Issue {
+    let path = "geometry.coordinates";
+    match err {
+        InvalidMultiPolygon::InvalidPolygon(ix, inner) => {
+            polygon_issue(&multi.0[ix.0], inner, &format!("{path}[{}]", ix.0))
+        }
+        other => Issue::new(path, ProblemKind::InvalidPolygon, format!("invalid multipolygon: {other}")),
+    }
+}
+
+/// Where a ring first meets itself (brute force: only run on rings already known to be invalid).
+fn crossing(ring: &LineString<f64>) -> Option<Coord<f64>> {
+    let segments: Vec<Line<f64>> = ring.lines().collect();
+    let n = segments.len();
+    for i in 0..n {
+        for j in i + 2..n {
+            if i == 0 && j == n - 1 {
+                continue; // the closing segment shares the start position
+            }
+            match line_intersection(segments[i], segments[j]) {
+                Some(LineIntersection::SinglePoint { intersection, .. }) => return Some(intersection),
+                Some(LineIntersection::Collinear { intersection }) => return Some(intersection.start),
+                None => {}
+            }
+        }
+    }
+    // A spike: adjacent segments folding back over each other.
+    (0..n).find_map(|i| {
+        let (a, b) = (segments[i], segments[(i + 1) % n]);
+        matches!(line_intersection(a, b), Some(LineIntersection::Collinear { .. })).then_some(a.end)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn poly(coords: Value) -> Parsed<MultiPolygon<f64>> {
+        polygonal(Some(&json!({"type": "Polygon", "coordinates": coords})))
+    }
+
+    #[test]
+    fn clockwise_exterior_is_reoriented_and_reported() {
+        let (mp, repairs) = poly(json!([[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]])).unwrap();
+        assert!(mp.0[0].exterior().is_ccw());
+        assert_eq!(repairs[0].kind, ProblemKind::RingReoriented);
+        assert_eq!(repairs[0].path, "geometry.coordinates[0]");
+    }
+
+    #[test]
+    fn bow_tie_is_rejected_with_its_crossing() {
+        let err = poly(json!([[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]])).unwrap_err();
+        assert_eq!(err.kind, ProblemKind::SelfIntersection);
+        assert!(err.message.contains("[0.5000000, 0.5000000]"), "{}", err.message);
+    }
+
+    #[test]
+    fn repeated_positions_are_dropped_and_reported() {
+        let (mp, repairs) =
+            poly(json!([[[0, 0], [1, 0], [1, 0], [1, 1], [0, 1], [0, 0]]])).unwrap();
+        assert_eq!(mp.0[0].exterior().0.len(), 5);
+        assert_eq!(repairs[0].kind, ProblemKind::RepeatedPointRemoved);
+    }
+
+    #[test]
+    fn altitude_is_ignored() {
+        let (p, _) = point(Some(&json!({"type": "Point", "coordinates": [118.1, 24.5, 12.0]}))).unwrap();
+        assert_eq!(p.x(), 118.1);
+    }
+}

@@ -1,0 +1,71 @@
+//! Loading a dataset folder exactly as `shared/dataset-format.md` specifies.
+//!
+//! Import is strict and says everything at once: it reads every file, collects every problem
+//! (each naming the file, the feature by index and id, the field, and what was expected) and
+//! rejects the dataset if any remain. The only repairs are unambiguous ones (ring orientation,
+//! repeated positions); they are listed in the [`ImportReport`].
+
+mod features;
+mod geometry;
+mod json;
+mod problem;
+
+pub use problem::{FeatureRef, Problem, ProblemKind};
+
+use crate::model::Dataset;
+use serde::Serialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A dataset that passed import, and what import did to it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub dataset: Dataset,
+    pub report: ImportReport,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    /// Features read per file, in reading order; absent optional files are not listed.
+    pub files: Vec<(String, usize)>,
+    /// Repairs and notes: nothing here stopped the import.
+    pub warnings: Vec<Problem>,
+}
+
+/// The dataset was rejected; `problems` lists every reason found, in file order.
+#[derive(Debug, thiserror::Error)]
+pub struct ImportError {
+    pub dir: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+impl ImportError {
+    /// How many problems `Display` lists before summarising the rest.
+    pub const SHOWN: usize = 50;
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(f, "dataset {} rejected: {n} problem{}", self.dir.display(), if n == 1 { "" } else { "s" })?;
+        for p in self.problems.iter().take(Self::SHOWN) {
+            write!(f, "\n  - {p}")?;
+        }
+        if n > Self::SHOWN {
+            write!(f, "\n  ... and {} more", n - Self::SHOWN)?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads and checks the dataset folder `dir`.
+pub fn load_dataset(dir: &Path) -> Result<Loaded, ImportError> {
+    let mut reader = features::Reader::new(dir);
+    let dataset = reader.read_all();
+    let (problems, report) = reader.finish();
+    if problems.is_empty() {
+        Ok(Loaded { dataset, report })
+    } else {
+        Err(ImportError { dir: dir.to_path_buf(), problems })
+    }
+}

@@ -1,0 +1,421 @@
+//! Dataset import: a small valid dataset, then one test per way a dataset can be wrong. Each
+//! rejection must name the file, the feature (index and id) and the field.
+
+use gis_core::io::{ImportError, Loaded, Problem, ProblemKind, load_dataset};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// A rectangle ring, counter-clockwise, in degrees.
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Value {
+    json!([[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]])
+}
+
+fn polygon(coords: Value) -> Value {
+    json!({"type": "Polygon", "coordinates": coords})
+}
+
+fn feature(props: Value, geometry: Value) -> Value {
+    json!({"type": "Feature", "properties": props, "geometry": geometry})
+}
+
+fn collection(features: Vec<Value>) -> Value {
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+fn building(id: &str, population: Value, x: f64, y: f64) -> Value {
+    feature(
+        json!({"id": id, "population": population, "compound": "金湖花园", "address": format!("金湖花园{id}号楼")}),
+        polygon(rect(x, y, x + 0.0004, y + 0.0001)),
+    )
+}
+
+/// One community near Xiamen with three buildings, a point, a resource, a road, a school.
+fn valid() -> BTreeMap<&'static str, Value> {
+    let mut files = BTreeMap::new();
+    files.insert(
+        "boundary.geojson",
+        collection(vec![feature(
+            json!({"code": "350206001006", "name": "康乐社区"}),
+            polygon(rect(118.100, 24.500, 118.110, 24.508)),
+        )]),
+    );
+    let mut tower = building("B3", json!(120), 118.105, 24.505);
+    tower["properties"]["units"] = json!([
+        {"name": "1单元", "population": 70, "households": 28},
+        {"name": "2单元", "population": 50, "households": 20}
+    ]);
+    files.insert(
+        "buildings.geojson",
+        collection(vec![
+            building("B1", json!(80), 118.101, 24.501),
+            building("B2", json!(60), 118.102, 24.501),
+            tower,
+            building("S1", json!(0), 118.1081, 24.5061),
+        ]),
+    );
+    files.insert(
+        "population.geojson",
+        collection(vec![feature(json!({"count": 5}), json!({"type": "Point", "coordinates": [118.109, 24.502]}))]),
+    );
+    files.insert(
+        "resources.geojson",
+        collection(vec![feature(
+            json!({"id": "R1", "kind": "Clinic", "name": "康乐社区卫生服务站", "phone": "0592-5550101"}),
+            json!({"type": "Point", "coordinates": [118.104, 24.503]}),
+        )]),
+    );
+    files.insert(
+        "roads.geojson",
+        collection(vec![feature(
+            json!({"id": "RD1", "name": "康乐路", "class": "secondary"}),
+            json!({"type": "LineString", "coordinates": [[118.100, 24.504], [118.110, 24.504]]}),
+        )]),
+    );
+    files.insert(
+        "exclusive.geojson",
+        collection(vec![feature(
+            json!({"id": "X1", "name": "康乐小学", "kind": "school"}),
+            polygon(rect(118.108, 24.506, 118.1095, 24.5075)),
+        )]),
+    );
+    files.insert(
+        "staff.json",
+        json!([{"grid": "350206001006001", "name": "林美华", "role": "网格长", "phone": "13799990001"}]),
+    );
+    files
+}
+
+fn write(files: &BTreeMap<&str, Value>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, v) in files {
+        std::fs::write(dir.path().join(name), serde_json::to_string_pretty(v).unwrap()).unwrap();
+    }
+    dir
+}
+
+fn load(files: &BTreeMap<&str, Value>) -> Result<Loaded, ImportError> {
+    load_dataset(write(files).path())
+}
+
+fn rejected(files: &BTreeMap<&str, Value>) -> Vec<Problem> {
+    match load(files) {
+        Ok(_) => panic!("dataset was accepted"),
+        Err(e) => e.problems,
+    }
+}
+
+/// The one problem of the given kind; asserts it is the only one.
+fn only(problems: Vec<Problem>, kind: ProblemKind) -> Problem {
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].kind, kind, "{problems:#?}");
+    problems.into_iter().next().unwrap()
+}
+
+fn with_text(name: &'static str, text: &str) -> tempfile::TempDir {
+    let dir = write(&valid());
+    std::fs::write(dir.path().join(name), text).unwrap();
+    dir
+}
+
+#[test]
+fn a_valid_dataset_loads_and_links() {
+    let Loaded { dataset: d, report } = load(&valid()).unwrap();
+    assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
+    assert_eq!(d.communities.len(), 1);
+    assert_eq!(d.communities[0].code.as_str(), "350206001006");
+    assert_eq!(d.buildings.len(), 4);
+    assert!(d.buildings.iter().all(|b| b.community == 0));
+    // Households: estimated as round(population / 2.5) unless declared or given by units.
+    assert_eq!(d.buildings[0].households, 32);
+    assert!(d.buildings[0].households_estimated);
+    assert_eq!(d.buildings[2].households, 48);
+    assert_eq!(d.buildings[2].units.len(), 2);
+    // The school's building stands in the exclusive unit; the others do not.
+    assert_eq!(d.buildings[3].exclusive_unit, Some(0));
+    assert_eq!(d.buildings[0].exclusive_unit, None);
+    assert_eq!(d.points[0].count, 5);
+    assert_eq!(d.resources[0].kind, "clinic");
+    assert_eq!(d.resources[0].community, Some(0));
+    assert_eq!(d.roads.len(), 1);
+    assert_eq!(d.exclusive[0].kind, "school");
+    assert_eq!(d.staff[0].role, "网格长");
+}
+
+#[test]
+fn optional_files_may_be_absent() {
+    let mut files = valid();
+    for f in ["population.geojson", "resources.geojson", "roads.geojson", "exclusive.geojson", "staff.json"] {
+        files.remove(f);
+    }
+    let d = load(&files).unwrap().dataset;
+    assert_eq!(d.buildings.len(), 4);
+    assert!(d.resources.is_empty() && d.exclusive.is_empty());
+}
+
+#[test]
+fn a_missing_required_file_is_named() {
+    let mut files = valid();
+    files.remove("buildings.geojson");
+    let p = only(rejected(&files), ProblemKind::MissingFile);
+    assert_eq!(p.file, "buildings.geojson");
+}
+
+#[test]
+fn invalid_json_names_file_line_and_column() {
+    let dir = with_text("buildings.geojson", "{\"type\": \"FeatureCollection\",\n \"features\": [\n {\"type\": \"Feature\",, }]}");
+    let e = load_dataset(dir.path()).unwrap_err();
+    let p = only(e.problems, ProblemKind::InvalidJson);
+    assert_eq!(p.file, "buildings.geojson");
+    assert!(p.message.contains("line 3"), "{}", p.message);
+}
+
+#[test]
+fn not_a_feature_collection() {
+    let mut files = valid();
+    files.insert("boundary.geojson", polygon(rect(118.1, 24.5, 118.11, 24.508)));
+    let p = rejected(&files).into_iter().find(|p| p.file == "boundary.geojson").unwrap();
+    assert_eq!(p.kind, ProblemKind::NotFeatureCollection);
+    assert!(p.message.contains("found a GeoJSON Polygon"), "{}", p.message);
+}
+
+#[test]
+fn a_feature_that_is_not_a_feature() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][1] = polygon(rect(118.1, 24.5, 118.101, 24.501));
+    let p = only(rejected(&files), ProblemKind::NotFeature);
+    assert_eq!(p.feature.unwrap().index, 1);
+}
+
+#[test]
+fn wrong_geometry_type() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][1]["geometry"] =
+        json!({"type": "Point", "coordinates": [118.102, 24.501]});
+    let p = only(rejected(&files), ProblemKind::WrongGeometryType);
+    assert_eq!(p.file, "buildings.geojson");
+    assert_eq!(p.feature.as_ref().unwrap().index, 1);
+    assert_eq!(p.feature.as_ref().unwrap().id.as_deref(), Some("B2"));
+    assert_eq!(p.field.as_deref(), Some("geometry.type"));
+    assert!(p.message.contains("expected a Polygon or MultiPolygon, found \"Point\""), "{}", p.message);
+}
+
+#[test]
+fn longitude_out_of_range() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"][0][2] = json!([218.1014, 24.5011]);
+    let p = only(rejected(&files), ProblemKind::CoordinateOutOfRange);
+    assert_eq!(p.field.as_deref(), Some("geometry.coordinates[0][2]"));
+    assert!(p.message.contains("longitude 218.1014 is outside [-180, 180]"), "{}", p.message);
+}
+
+#[test]
+fn swapped_latitude_and_longitude_are_called_out() {
+    let mut files = valid();
+    files.get_mut("resources.geojson").unwrap()["features"][0]["geometry"]["coordinates"] = json!([24.503, 118.104]);
+    let p = only(rejected(&files), ProblemKind::SwappedCoordinates);
+    assert_eq!(p.file, "resources.geojson");
+    assert_eq!(p.feature.unwrap().id.as_deref(), Some("R1"));
+    assert!(p.message.contains("swapped"), "{}", p.message);
+    assert!(p.message.contains("[longitude, latitude]"), "{}", p.message);
+}
+
+#[test]
+fn nan_and_infinity_name_the_feature_and_coordinate() {
+    let mut text = serde_json::to_string(&valid()["buildings.geojson"]).unwrap();
+    text = text.replacen("[118.1014,24.5011]", "[118.1014,NaN]", 1);
+    text = text.replacen("[118.102,24.501]", "[Infinity,24.501]", 1);
+    assert!(text.contains("NaN") && text.contains("Infinity"));
+    let problems = load_dataset(with_text("buildings.geojson", &text).path()).unwrap_err().problems;
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(problems.iter().all(|p| p.kind == ProblemKind::NonFiniteCoordinate));
+    assert_eq!(problems[0].feature.as_ref().unwrap().id.as_deref(), Some("B1"));
+    assert_eq!(problems[0].field.as_deref(), Some("geometry.coordinates[0][2][1]"));
+    assert!(problems[0].message.contains("NaN"));
+    assert_eq!(problems[1].feature.as_ref().unwrap().id.as_deref(), Some("B2"));
+    assert!(problems[1].message.contains("Infinity"));
+}
+
+#[test]
+fn unclosed_ring() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"] =
+        json!([[[118.101, 24.501], [118.1014, 24.501], [118.1014, 24.5011], [118.101, 24.5011]]]);
+    let p = only(rejected(&files), ProblemKind::UnclosedRing);
+    assert_eq!(p.field.as_deref(), Some("geometry.coordinates[0]"));
+    assert!(p.message.contains("not closed"), "{}", p.message);
+}
+
+#[test]
+fn self_intersecting_ring_is_rejected_not_guessed() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"] =
+        json!([[[118.101, 24.501], [118.1014, 24.5011], [118.1014, 24.501], [118.101, 24.5011], [118.101, 24.501]]]);
+    let p = only(rejected(&files), ProblemKind::SelfIntersection);
+    assert_eq!(p.feature.unwrap().id.as_deref(), Some("B1"));
+    assert!(p.message.contains("[118.1012000, 24.5010500]"), "{}", p.message);
+}
+
+#[test]
+fn clockwise_rings_are_repaired_and_reported() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"] =
+        json!([[[118.101, 24.501], [118.101, 24.5011], [118.1014, 24.5011], [118.1014, 24.501], [118.101, 24.501]]]);
+    let Loaded { dataset, report } = load(&files).unwrap();
+    assert_eq!(report.warnings.len(), 1);
+    assert_eq!(report.warnings[0].kind, ProblemKind::RingReoriented);
+    assert_eq!(report.warnings[0].feature.as_ref().unwrap().id.as_deref(), Some("B1"));
+    use geo::Winding;
+    assert!(dataset.buildings[0].footprint.0[0].exterior().is_ccw());
+}
+
+#[test]
+fn duplicate_ids_name_the_first_use() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][1]["properties"]["id"] = json!("B1");
+    let p = only(rejected(&files), ProblemKind::DuplicateId);
+    assert_eq!(p.feature.as_ref().unwrap().index, 1);
+    assert!(p.message.contains("features[0]"), "{}", p.message);
+}
+
+#[test]
+fn negative_population() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(-3);
+    let p = only(rejected(&files), ProblemKind::NegativeValue);
+    assert_eq!(p.field.as_deref(), Some("properties.population"));
+    assert!(p.message.contains("found -3"), "{}", p.message);
+}
+
+#[test]
+fn non_integer_population() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(12.5);
+    let p = only(rejected(&files), ProblemKind::NotInteger);
+    assert!(p.message.contains("whole number"), "{}", p.message);
+    // A number in quotes is a type error that says how to fix it.
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!("12");
+    let p = only(rejected(&files), ProblemKind::WrongType);
+    assert!(p.message.contains("without quotes"), "{}", p.message);
+    // 12.0 is a whole number.
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(12.0);
+    assert_eq!(load(&files).unwrap().dataset.buildings[0].population, 12);
+}
+
+#[test]
+fn population_point_count_must_be_positive() {
+    let mut files = valid();
+    files.get_mut("population.geojson").unwrap()["features"][0]["properties"]["count"] = json!(0);
+    let p = only(rejected(&files), ProblemKind::InvalidValue);
+    assert_eq!(p.file, "population.geojson");
+    assert_eq!(p.field.as_deref(), Some("properties.count"));
+}
+
+#[test]
+fn buildings_outside_every_community_are_all_listed() {
+    let mut files = valid();
+    let features = files.get_mut("buildings.geojson").unwrap()["features"].as_array_mut().unwrap();
+    features.push(building("FAR1", json!(30), 118.2, 24.6));
+    features.push(building("FAR2", json!(30), 118.3, 24.7));
+    let problems = rejected(&files);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(problems.iter().all(|p| p.kind == ProblemKind::OutsideCommunities));
+    let ids: Vec<_> = problems.iter().map(|p| p.feature.as_ref().unwrap().id.clone().unwrap()).collect();
+    assert_eq!(ids, ["FAR1", "FAR2"]);
+    assert!(problems[0].message.contains("lies in no community"), "{}", problems[0].message);
+}
+
+#[test]
+fn duplicate_community_codes() {
+    let mut files = valid();
+    let boundary = files.get_mut("boundary.geojson").unwrap();
+    let mut second = boundary["features"][0].clone();
+    second["geometry"] = polygon(rect(118.110, 24.500, 118.120, 24.508));
+    second["properties"]["name"] = json!("康乐二社区");
+    boundary["features"].as_array_mut().unwrap().push(second);
+    let p = only(rejected(&files), ProblemKind::DuplicateCode);
+    assert_eq!(p.feature.unwrap().index, 1);
+}
+
+#[test]
+fn community_codes_must_be_twelve_digit_strings() {
+    let mut files = valid();
+    files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!("35020600106");
+    let p = only(rejected(&files), ProblemKind::MalformedCode);
+    assert!(p.message.contains("12 digits") && p.message.contains("11 characters"), "{}", p.message);
+    files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!("35020600100A");
+    only(rejected(&files), ProblemKind::MalformedCode);
+    files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!(350206001006u64);
+    let p = only(rejected(&files), ProblemKind::WrongType);
+    assert!(p.message.contains("leading zeros"), "{}", p.message);
+}
+
+#[test]
+fn overlapping_communities() {
+    let mut files = valid();
+    let boundary = files.get_mut("boundary.geojson").unwrap();
+    let mut second = boundary["features"][0].clone();
+    second["geometry"] = polygon(rect(118.109, 24.500, 118.120, 24.508));
+    second["properties"]["code"] = json!("350206001007");
+    boundary["features"].as_array_mut().unwrap().push(second);
+    let p = only(rejected(&files), ProblemKind::OverlappingCommunities);
+    assert!(p.message.contains("350206001006"), "{}", p.message);
+}
+
+#[test]
+fn overlapping_buildings() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"].as_array_mut().unwrap()
+        .push(building("B9", json!(10), 118.1012, 24.50105));
+    let p = only(rejected(&files), ProblemKind::OverlappingBuildings);
+    assert_eq!(p.feature.unwrap().id.as_deref(), Some("B9"));
+    assert!(p.message.contains("\"B1\""), "{}", p.message);
+}
+
+#[test]
+fn units_must_add_up() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][2]["properties"]["units"][1]["population"] = json!(49);
+    let p = only(rejected(&files), ProblemKind::UnitsMismatch);
+    assert!(p.message.contains("119") && p.message.contains("120"), "{}", p.message);
+    files.get_mut("buildings.geojson").unwrap()["features"][2]["properties"]["units"][1]["population"] = json!(-1);
+    let p = only(rejected(&files), ProblemKind::NegativeValue);
+    assert_eq!(p.field.as_deref(), Some("properties.units[1].population"));
+}
+
+#[test]
+fn an_empty_dataset() {
+    let mut files = valid();
+    files.insert("boundary.geojson", collection(vec![]));
+    let p = rejected(&files).into_iter().next().unwrap();
+    assert_eq!((p.file.as_str(), p.kind), ("boundary.geojson", ProblemKind::Empty));
+
+    let mut files = valid();
+    files.insert("buildings.geojson", collection(vec![]));
+    files.remove("population.geojson");
+    let p = only(rejected(&files), ProblemKind::Empty);
+    assert!(p.message.contains("no buildings"), "{}", p.message);
+}
+
+#[test]
+fn staff_must_name_a_grid_of_this_dataset() {
+    let mut files = valid();
+    files.get_mut("staff.json").unwrap()[0]["grid"] = json!("110101001001001");
+    let p = only(rejected(&files), ProblemKind::InvalidValue);
+    assert_eq!((p.file.as_str(), p.field.as_deref()), ("staff.json", Some("grid")));
+}
+
+#[test]
+fn every_problem_is_reported_at_once_and_reads_well() {
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(-3);
+    files.get_mut("resources.geojson").unwrap()["features"][0]["properties"].as_object_mut().unwrap().remove("name");
+    let e = load(&files).unwrap_err();
+    assert_eq!(e.problems.len(), 2);
+    let text = e.to_string();
+    assert!(text.contains("2 problems"), "{text}");
+    assert!(
+        text.contains("buildings.geojson: features[0] (id \"B1\"), properties.population: expected a whole number ≥ 0, found -3"),
+        "{text}"
+    );
+    assert!(text.contains("resources.geojson: features[0] (id \"R1\"), properties.name: missing"), "{text}");
+}
