@@ -1,10 +1,12 @@
 //! The spatial core of wangge (网格): the domain model, strict dataset import, coordinate
 //! systems, measures and spatial indexes. It knows nothing of HTTP, SQL or how files travel.
 
+pub mod bounds;
 pub mod crs;
 pub mod index;
 pub mod io;
 pub mod measure;
 pub mod model;
+pub mod summary;
 
 pub use model::*;

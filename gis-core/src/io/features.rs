@@ -47,6 +47,12 @@ impl Reader {
     }
 
     pub fn read_all(&mut self) -> Dataset {
+        if !self.dir.is_dir() {
+            let what = if self.dir.exists() { "is not a folder" } else { "does not exist" };
+            let dir = self.dir.display().to_string();
+            self.problem(&dir, None, None, ProblemKind::MissingFile, format!("{what}; a dataset is a folder of GeoJSON files"));
+            return Dataset::default();
+        }
         let communities = self.communities();
         let areas = AreaIndex::new(communities.iter().map(|c| &c.boundary));
         // Without communities every "outside" verdict would be noise on top of the real problem.

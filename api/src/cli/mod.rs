@@ -1,0 +1,65 @@
+//! Command-line parsing and dispatch; each command lives in its own module.
+
+mod format;
+mod inspect;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gis_core::bounds::{SizeBasis, SizeBounds};
+use std::process::ExitCode;
+
+/// Exit status for input wangge cannot use (a rejected dataset, bad arguments).
+pub fn exit_bad_input() -> ExitCode {
+    ExitCode::from(2)
+}
+
+/// wangge (网格): partition communities into grids, keep their codes stable, and serve them.
+#[derive(Debug, Parser)]
+#[command(name = "wangge", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Summarise a dataset folder per community: people, buildings, resources, area and the
+    /// feasible number of grids.
+    Inspect(inspect::InspectArgs),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Inspect(args) => inspect::run(args),
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Basis {
+    Residents,
+    Households,
+}
+
+/// Grid size bounds, shared by every command that sizes grids.
+#[derive(Debug, Args)]
+struct BoundsArgs {
+    /// Smallest basic grid [default: 1500 residents, or 200 households with --by households]
+    #[arg(long)]
+    min: Option<u32>,
+    /// Largest basic grid [default: 2000 residents, or 300 households with --by households]
+    #[arg(long)]
+    max: Option<u32>,
+    /// What grids are sized by
+    #[arg(long, value_enum, default_value = "residents")]
+    by: Basis,
+}
+
+impl BoundsArgs {
+    fn bounds(&self) -> anyhow::Result<SizeBounds> {
+        let basis = match self.by {
+            Basis::Residents => SizeBasis::Residents,
+            Basis::Households => SizeBasis::Households,
+        };
+        let (min, max) = basis.default_bounds();
+        Ok(SizeBounds::new(self.min.unwrap_or(min), self.max.unwrap_or(max), basis)?)
+    }
+}
