@@ -3,10 +3,12 @@
 
 pub mod bounds;
 pub mod crs;
+pub mod grid;
 pub mod index;
 pub mod io;
 pub mod measure;
 pub mod model;
+pub mod partition;
 pub mod summary;
 
 pub use model::*;

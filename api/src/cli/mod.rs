@@ -2,6 +2,7 @@
 
 mod format;
 mod inspect;
+mod partition;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gis_core::bounds::{SizeBasis, SizeBounds};
@@ -25,11 +26,14 @@ enum Command {
     /// Summarise a dataset folder per community: people, buildings, resources, area and the
     /// feasible number of grids.
     Inspect(inspect::InspectArgs),
+    /// Split every community into grids inside the size bounds and write them as GeoJSON.
+    Partition(partition::PartitionArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
+        Command::Partition(args) => partition::run(args),
     }
 }
 

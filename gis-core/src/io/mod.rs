@@ -7,6 +7,7 @@
 
 mod features;
 mod geometry;
+pub mod grids;
 mod json;
 mod problem;
 

@@ -1,0 +1,145 @@
+//! `wangge partition DATASET --out grids.geojson`: grids inside the size bounds.
+
+use super::BoundsArgs;
+use super::format::{count, thousands};
+use anyhow::Context;
+use clap::Args;
+use gis_core::bounds::GridCounts;
+use gis_core::io::{grids::to_geojson, load_dataset};
+use gis_core::partition::{PartitionOptions, PartitionReport, partition};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct PartitionArgs {
+    /// Dataset folder
+    dataset: PathBuf,
+    /// Where to write the grids (GeoJSON FeatureCollection)
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    bounds: BoundsArgs,
+    /// Seed for the search: the same input and seed give byte-identical output
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also split each grid into micro-grids (微网格) of 50–200 households
+    #[arg(long)]
+    micro: bool,
+    /// Print the report as JSON instead of the summary for people
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
+    let bounds = args.bounds.bounds()?;
+    let loaded = load_dataset(&args.dataset)
+        .with_context(|| format!("cannot partition {}", args.dataset.display()))?;
+    let options = PartitionOptions {
+        bounds,
+        seed: args.seed,
+        micro: args.micro.then(PartitionOptions::default_micro),
+    };
+    let started = Instant::now();
+    let n = loaded.dataset.communities.len();
+    // A bar only where it helps: many communities, and a person watching.
+    let bar = if n > 20 && !args.json { ProgressBar::new(n as u64) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} communities  {elapsed} (eta {eta})")?);
+    let result = partition(&loaded.dataset, &options, &mut |done, _| bar.set_position(done as u64));
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    write_atomically(&args.out, to_geojson(&result.grids).as_bytes())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result.report)?);
+    } else {
+        print!("{}", render(&args, &result.report, elapsed.as_secs_f64()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes beside the target and renames, so a reader never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(".{}.partial", name.to_string_lossy()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
+    let mut out = String::new();
+    let basic: usize = r.communities.iter().map(|c| c.basic_grids).sum();
+    let exclusive: usize = r.communities.iter().map(|c| c.exclusive_grids).sum();
+    let micro: usize = r.communities.iter().map(|c| c.micro_grids).sum();
+    let micro = if micro > 0 { format!(", {}", count(micro as u64, "micro-grid")) } else { String::new() };
+    let _ = writeln!(
+        out,
+        "Partitioned {} ({}) into {}, {}{micro} of {}–{} {} in {:.2} s; wrote {}\n",
+        args.dataset.display(),
+        count(r.communities.len() as u64, "community").replace("communitys", "communities"),
+        count(basic as u64, "basic grid"),
+        count(exclusive as u64, "exclusive grid"),
+        thousands(r.bounds.min.into()),
+        thousands(r.bounds.max.into()),
+        r.bounds.basis.unit(),
+        seconds,
+        args.out.display(),
+    );
+    let header = ["code", "size", "grids", "feasible", "min", "median", "max", "in bounds", "PP mean", "PP min", "on roads", "split", "name"];
+    let rows: Vec<Vec<String>> = r
+        .communities
+        .iter()
+        .map(|c| {
+            vec![
+                c.code.clone(),
+                thousands(c.basic_size),
+                c.basic_grids.to_string(),
+                match c.feasible {
+                    GridCounts::Feasible { low, high } if low == high => low.to_string(),
+                    GridCounts::Feasible { low, high } => format!("{low}–{high}"),
+                    GridCounts::Empty => "0".into(),
+                    _ => "none".into(),
+                },
+                thousands(c.sizes.min),
+                thousands(c.sizes.median),
+                thousands(c.sizes.max),
+                format!("{}/{}", c.in_bounds, c.basic_grids),
+                format!("{:.2}", c.compactness_mean),
+                format!("{:.2}", c.compactness_min),
+                format!("{:.0}%", c.road_or_compound_share * 100.0),
+                c.split_compounds.to_string(),
+                c.name.clone(),
+            ]
+        })
+        .collect();
+    let last = header.len() - 1;
+    let widths: Vec<usize> = (0..last)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0))
+        .collect();
+    let mut line = |cells: Vec<&str>| {
+        let _ = write!(out, "{:<w$}", cells[0], w = widths[0]);
+        for i in 1..last {
+            let _ = write!(out, "  {:>w$}", cells[i], w = widths[i]);
+        }
+        let _ = writeln!(out, "  {}", cells[last]);
+    };
+    line(header.to_vec());
+    for row in &rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    let warnings: Vec<String> = r
+        .communities
+        .iter()
+        .flat_map(|c| c.warnings.iter().map(move |w| format!("{} {}: {w}", c.code, c.name)))
+        .collect();
+    if !warnings.is_empty() {
+        out.push_str("\nWarnings\n");
+        for w in warnings {
+            let _ = writeln!(out, "  - {w}");
+        }
+    }
+    out
+}

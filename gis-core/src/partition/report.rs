@@ -1,0 +1,130 @@
+//! What a partition reports per community: sizes against the bounds, compactness, borders on
+//! roads and compound lines, split compounds, and every compromise it made, in words.
+
+use super::atoms::Atom;
+use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
+use crate::grid::{Grid, GridKind};
+use crate::measure::area_m2;
+use crate::model::Community;
+use geo::{Geodesic, Length, MultiPolygon};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartitionReport {
+    pub bounds: SizeBounds,
+    pub communities: Vec<CommunityReport>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct SizeStats {
+    pub min: u64,
+    pub median: u64,
+    pub max: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommunityReport {
+    pub code: String,
+    pub name: String,
+    pub residents: u64,
+    /// What basic grids share, in the bounds' basis (exclusive units excluded).
+    pub basic_size: u64,
+    pub feasible: GridCounts,
+    pub basic_grids: usize,
+    pub exclusive_grids: usize,
+    pub micro_grids: usize,
+    pub sizes: SizeStats,
+    /// Basic grids whose size lies within the bounds.
+    pub in_bounds: usize,
+    /// Polsby-Popper 4πA/P² of basic grids (1 for a disc), geodesic.
+    pub compactness_mean: f64,
+    pub compactness_min: f64,
+    /// Share of the border between grids that runs along a road or a compound line.
+    pub road_or_compound_share: f64,
+    pub split_compounds: usize,
+    /// Split compounds that hold more than one grid's maximum (they had to be split).
+    pub split_compounds_too_big: usize,
+    /// Grids in more than one part.
+    pub multipart_grids: usize,
+    pub h3_resolution: Option<u8>,
+    pub warnings: Vec<String>,
+}
+
+impl CommunityReport {
+    pub(crate) fn new(c: &Community, h3_resolution: Option<u8>) -> Self {
+        Self {
+            code: c.code.to_string(),
+            name: c.name.clone(),
+            residents: 0,
+            basic_size: 0,
+            feasible: GridCounts::Empty,
+            basic_grids: 0,
+            exclusive_grids: 0,
+            micro_grids: 0,
+            sizes: SizeStats::default(),
+            in_bounds: 0,
+            compactness_mean: 0.0,
+            compactness_min: 0.0,
+            road_or_compound_share: 0.0,
+            split_compounds: 0,
+            split_compounds_too_big: 0,
+            multipart_grids: 0,
+            h3_resolution,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub(crate) fn warn(&mut self, w: String) {
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
+    }
+
+    pub(crate) fn finish(&mut self, grids: &[Grid], atoms: &[Atom], bounds: &SizeBounds, borders: Borders) {
+        self.residents = atoms.iter().map(|a| a.population).sum();
+        let basic: Vec<&Grid> = grids.iter().filter(|g| g.kind == GridKind::Basic).collect();
+        self.basic_grids = basic.len();
+        self.exclusive_grids = grids.len() - basic.len();
+        self.road_or_compound_share = borders.guided_share;
+        self.split_compounds = borders.split_compounds;
+        self.split_compounds_too_big = borders.split_compounds_too_big;
+        self.multipart_grids = grids.iter().filter(|g| g.area.0.len() > 1).count();
+        let pp: Vec<f64> = basic.iter().map(|g| polsby_popper(&g.area)).collect();
+        if !pp.is_empty() {
+            self.compactness_mean = pp.iter().sum::<f64>() / pp.len() as f64;
+            self.compactness_min = pp.iter().copied().fold(f64::INFINITY, f64::min);
+        }
+        let size = |g: &Grid| match bounds.basis {
+            SizeBasis::Residents => g.population,
+            SizeBasis::Households => g.households,
+        };
+        let mut sizes: Vec<u64> = grids.iter().filter(|g| g.kind == GridKind::Basic).map(size).collect();
+        sizes.sort_unstable();
+        self.basic_size = atoms.iter().filter(|a| a.exclusive.is_none()).map(|a| a.size(bounds.basis)).sum();
+        self.feasible = bounds.grid_counts(self.basic_size);
+        self.in_bounds = sizes.iter().filter(|&&s| s >= u64::from(bounds.min) && s <= u64::from(bounds.max)).count();
+        if let (Some(&min), Some(&max)) = (sizes.first(), sizes.last()) {
+            self.sizes = SizeStats { min, median: sizes[sizes.len() / 2], max };
+        }
+    }
+}
+
+/// How the borders between a community's grids lie.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Borders {
+    pub guided_share: f64,
+    pub split_compounds: usize,
+    pub split_compounds_too_big: usize,
+}
+
+/// 4πA/P², geodesic, over every ring of every part.
+pub fn polsby_popper(area: &MultiPolygon<f64>) -> f64 {
+    let a = area_m2(area);
+    let p: f64 = area
+        .0
+        .iter()
+        .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+        .map(|ring| Geodesic.length(ring))
+        .sum();
+    if p > 0.0 { 4.0 * std::f64::consts::PI * a / (p * p) } else { 0.0 }
+}

@@ -1,0 +1,736 @@
+//! A tessellation of one community owned by atoms (a building, a group of population points, an
+//! exclusive unit): every point of the community belongs to exactly one atom, and the borders
+//! between atoms run through the open space between buildings, never through a building.
+//!
+//! How: a constrained Delaunay triangulation whose vertices are the community boundary, every
+//! building outline (densified) and every population point, with the outlines as constraints so
+//! no triangle crosses a wall. Each triangle is split among the atoms owning its corners at edge
+//! midpoints (and its centroid when three atoms meet) — a median-dual tessellation. Points are
+//! named symbolically (vertex, edge midpoint, face centroid), so two neighbouring pieces share
+//! exactly the same points and unions are exact: borders cancel by name, not by float compare.
+//!
+//! Along the community line the tessellation splits only at boundary vertices, never at new
+//! points, so a neighbouring community sees the very same vertices on its side of the line.
+
+use super::frame::{LocalFrame, approx_distance_m};
+use geo::{Contains, Coord, InteriorPoint, LineString, MultiPolygon, Point, Polygon};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+use spade::handles::{FixedFaceHandle, FixedVertexHandle, InnerTag};
+use spade::{ConstrainedDelaunayTriangulation, Point2, Triangulation};
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+pub(crate) type AtomIx = u32;
+const NO_OWNER: AtomIx = AtomIx::MAX;
+
+/// Spacing of points added along building and exclusive-unit outlines, so the space between two
+/// walls is split near its middle rather than toward whichever wall has fewer corners.
+const OUTLINE_SPACING_M: f64 = 6.0;
+/// Spacing along the community line (added symmetrically, so both sides add the same points).
+const BOUNDARY_SPACING_M: f64 = 15.0;
+/// A border between atoms "runs along a road" where it lies within this distance of one.
+pub(crate) const ROAD_BAND_M: f64 = 12.0;
+
+/// What atoms own: polygons (footprints, unit slices, exclusive areas) whose inside is wholly the
+/// atom's, and points (population points). Coordinates are lon/lat.
+#[derive(Default)]
+pub(crate) struct Claims {
+    pub polygons: Vec<(AtomIx, Polygon<f64>)>,
+    pub points: Vec<(AtomIx, Coord<f64>)>,
+}
+
+/// A point of the tessellation, named by what defines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Pt {
+    Vertex(u32),
+    /// The midpoint of an undirected edge.
+    Mid(u32),
+    /// The centroid of a face.
+    Centroid(u32),
+}
+
+/// A convex-ish part of one triangle owned by one atom; the ring is counter-clockwise, open.
+pub(crate) struct Piece {
+    pub owner: AtomIx,
+    pub ring: Vec<Pt>,
+}
+
+/// Two atoms sharing a border of positive length.
+#[derive(Debug, Clone)]
+pub(crate) struct Adjacency {
+    pub a: AtomIx,
+    pub b: AtomIx,
+    pub length_m: f64,
+    /// The part of the border lying along a road.
+    pub road_m: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AtomShape {
+    pub area_m2: f64,
+    /// Border on the community line (or a hole in the community).
+    pub outer_m: f64,
+    pub centroid: [f64; 2],
+}
+
+/// Something the tessellation could not honour, in words.
+#[derive(Debug, Clone)]
+pub(crate) enum Note {
+    /// A claim polygon crosses the community line or another outline: its walls were not kept.
+    OutlineDropped { atom: AtomIx },
+    /// Part of the community holds no atom; it went to the nearest one.
+    Detached { atom: AtomIx },
+}
+
+pub(crate) struct Tessellation {
+    vertex_lonlat: Vec<Coord<f64>>,
+    vertex_local: Vec<[f64; 2]>,
+    edge_ends: Vec<[u32; 2]>,
+    face_corners: Vec<[u32; 3]>,
+    pub pieces: Vec<Piece>,
+    pub atoms: Vec<AtomShape>,
+    pub adjacency: Vec<Adjacency>,
+    pub notes: Vec<Note>,
+}
+
+type Cdt = ConstrainedDelaunayTriangulation<Point2<f64>>;
+
+/// Exact-coordinate keys for de-duplicating vertices (−0.0 and 0.0 are the same point).
+fn key(c: Coord<f64>) -> (u64, u64) {
+    ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
+}
+
+/// The points of a ring with extra points every `spacing` metres. Extra points are placed from
+/// the lexicographically smaller end of each edge, so the same edge met from either side (a
+/// shared wall, a shared community line) gets bit-identical points.
+fn densify(ring: &LineString<f64>, spacing: f64) -> Vec<Coord<f64>> {
+    let mut out = Vec::with_capacity(ring.0.len());
+    for line in ring.lines() {
+        out.push(line.start);
+        let (lo, hi, forward) = if (line.start.x, line.start.y) <= (line.end.x, line.end.y) {
+            (line.start, line.end, true)
+        } else {
+            (line.end, line.start, false)
+        };
+        let n = (approx_distance_m(lo, hi) / spacing).ceil() as usize;
+        for i in 1..n {
+            let j = if forward { i } else { n - i };
+            let t = j as f64 / n as f64;
+            out.push(Coord { x: lo.x + (hi.x - lo.x) * t, y: lo.y + (hi.y - lo.y) * t });
+        }
+    }
+    out
+}
+
+fn cross(o: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+}
+
+/// Whether segments pq and rs cross at a point interior to both.
+fn segments_cross(p: [f64; 2], q: [f64; 2], r: [f64; 2], s: [f64; 2]) -> bool {
+    let (d1, d2) = (cross(p, q, r), cross(p, q, s));
+    let (d3, d4) = (cross(r, s, p), cross(r, s, q));
+    d1 * d2 < 0.0 && d3 * d4 < 0.0
+}
+
+struct Builder {
+    frame: LocalFrame,
+    lonlat: Vec<Coord<f64>>,
+    local: Vec<[f64; 2]>,
+    index: HashMap<(u64, u64), u32>,
+    owners: Vec<AtomIx>,
+    /// Vertices claimed by more than one atom (touching buildings, unit slices), with all claims.
+    shared: HashMap<u32, Vec<AtomIx>>,
+    /// For each shared vertex, the claim polygons whose outline passes through it.
+    outlines_at: HashMap<u32, Vec<usize>>,
+    edges: Vec<[usize; 2]>,
+    boundary_edges: HashSet<[u32; 2]>,
+}
+
+impl Builder {
+    fn vertex(&mut self, c: Coord<f64>) -> u32 {
+        if let Some(&v) = self.index.get(&key(c)) {
+            return v;
+        }
+        let v = self.lonlat.len() as u32;
+        self.index.insert(key(c), v);
+        self.lonlat.push(c);
+        self.local.push(self.frame.to_local(c));
+        self.owners.push(NO_OWNER);
+        v
+    }
+
+    fn claim(&mut self, v: u32, atom: AtomIx) {
+        let current = self.owners[v as usize];
+        if current == NO_OWNER {
+            self.owners[v as usize] = atom;
+        } else if current != atom {
+            let list = self.shared.entry(v).or_insert_with(|| vec![current]);
+            if !list.contains(&atom) {
+                list.push(atom);
+            }
+        }
+    }
+
+    fn ring(&mut self, ring: &LineString<f64>, spacing: f64) -> Vec<u32> {
+        let mut vs: Vec<u32> = densify(ring, spacing).into_iter().map(|c| self.vertex(c)).collect();
+        vs.dedup();
+        if vs.len() > 1 && vs.first() == vs.last() {
+            vs.pop();
+        }
+        vs
+    }
+
+    fn constrain(&mut self, ring: &[u32]) {
+        for i in 0..ring.len() {
+            let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
+            if a != b {
+                self.edges.push([a as usize, b as usize]);
+            }
+        }
+    }
+}
+
+impl Tessellation {
+    pub fn build(
+        boundary: &MultiPolygon<f64>,
+        claims: &Claims,
+        roads: &[LineString<f64>],
+        atom_count: usize,
+        frame: LocalFrame,
+    ) -> Result<Self, spade::InsertionError> {
+        let mut b = Builder {
+            frame,
+            lonlat: Vec::new(),
+            local: Vec::new(),
+            index: HashMap::new(),
+            owners: Vec::new(),
+            shared: HashMap::new(),
+            outlines_at: HashMap::new(),
+            edges: Vec::new(),
+            boundary_edges: HashSet::new(),
+        };
+        let mut notes = Vec::new();
+
+        // The community line first: its segments index the crossing test below.
+        let mut boundary_segments = Vec::new();
+        for polygon in &boundary.0 {
+            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                let vs = b.ring(ring, BOUNDARY_SPACING_M);
+                for i in 0..vs.len() {
+                    let (p, q) = (vs[i], vs[(i + 1) % vs.len()]);
+                    b.boundary_edges.insert([p.min(q), p.max(q)]);
+                    boundary_segments.push(GeomWithData::new(
+                        rstar::primitives::Line::new(b.local[p as usize], b.local[q as usize]),
+                        (),
+                    ));
+                }
+                b.constrain(&vs);
+            }
+        }
+        let boundary_index = RTree::bulk_load(boundary_segments);
+
+        for (pi, (atom, polygon)) in claims.polygons.iter().enumerate() {
+            let rings: Vec<Vec<u32>> = std::iter::once(polygon.exterior())
+                .chain(polygon.interiors())
+                .map(|r| b.ring(r, OUTLINE_SPACING_M))
+                .collect();
+            for &v in rings.iter().flatten() {
+                b.claim(v, *atom);
+            }
+            // Walls crossing the community line cannot be kept (the line wins): the building
+            // still owns its corners, and the report says the line cuts it.
+            let crosses = rings.iter().any(|r| {
+                (0..r.len()).any(|i| {
+                    let (p, q) = (b.local[r[i] as usize], b.local[r[(i + 1) % r.len()] as usize]);
+                    let env = rstar::AABB::from_corners(
+                        [p[0].min(q[0]), p[1].min(q[1])],
+                        [p[0].max(q[0]), p[1].max(q[1])],
+                    );
+                    boundary_index.locate_in_envelope_intersecting(&env).any(|s| {
+                        segments_cross(p, q, s.geom().from, s.geom().to)
+                    })
+                })
+            });
+            if crosses {
+                notes.push(Note::OutlineDropped { atom: *atom });
+                continue;
+            }
+            for r in &rings {
+                b.constrain(r);
+                for &v in r {
+                    b.outlines_at.entry(v).or_default().push(pi);
+                }
+            }
+        }
+        for (atom, c) in &claims.points {
+            let v = b.vertex(*c);
+            b.claim(v, *atom);
+        }
+        // Only vertices with several claims need to know their outlines.
+        b.outlines_at.retain(|v, _| b.shared.contains_key(v));
+
+        let points: Vec<Point2<f64>> = b.local.iter().map(|p| Point2::new(p[0], p[1])).collect();
+        let edges = std::mem::take(&mut b.edges);
+        let mut conflicts = 0usize;
+        let cdt = Cdt::try_bulk_load_cdt(points, edges, |_| conflicts += 1)?;
+        if conflicts > 0 {
+            // Conflicting walls (buildings overlapping by less than import's tolerance) are
+            // dropped by the triangulation; ownership by vertices still holds.
+            notes.push(Note::OutlineDropped { atom: NO_OWNER });
+        }
+        debug_assert_eq!(cdt.num_vertices(), b.lonlat.len());
+
+        let mut t = Tessellation {
+            vertex_lonlat: b.lonlat,
+            vertex_local: b.local,
+            edge_ends: cdt
+                .undirected_edges()
+                .map(|e| {
+                    let [p, q] = e.vertices();
+                    [p.fix().index() as u32, q.fix().index() as u32]
+                })
+                .collect(),
+            face_corners: vec![[0; 3]; cdt.num_all_faces()],
+            pieces: Vec::new(),
+            atoms: vec![AtomShape::default(); atom_count],
+            adjacency: Vec::new(),
+            notes,
+        };
+        for f in cdt.inner_faces() {
+            let [p, q, r] = f.vertices();
+            t.face_corners[f.fix().index()] =
+                [p.fix().index() as u32, q.fix().index() as u32, r.fix().index() as u32];
+        }
+
+        let inside = inside_faces(&cdt, &b.boundary_edges, boundary, &t);
+        let mut owners = b.owners;
+        notes_for_detached(&mut owners, &cdt, &inside, &t.vertex_local, &mut t.notes);
+        let corners = corner_owners(&cdt, &inside, &owners, &b.shared, &b.outlines_at, claims, &t);
+        t.cut_pieces(&cdt, &inside, &corners, &b.boundary_edges);
+        t.measure(roads, frame);
+        Ok(t)
+    }
+
+    // ---- points ------------------------------------------------------------------------------
+
+    pub fn lonlat(&self, p: Pt) -> Coord<f64> {
+        match p {
+            Pt::Vertex(v) => self.vertex_lonlat[v as usize],
+            Pt::Mid(e) => {
+                let [a, b] = self.edge_ends[e as usize].map(|v| self.vertex_lonlat[v as usize]);
+                Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 }
+            }
+            Pt::Centroid(f) => {
+                let [a, b, c] = self.face_corners[f as usize].map(|v| self.vertex_lonlat[v as usize]);
+                Coord { x: (a.x + b.x + c.x) / 3.0, y: (a.y + b.y + c.y) / 3.0 }
+            }
+        }
+    }
+
+    pub fn local(&self, p: Pt) -> [f64; 2] {
+        match p {
+            Pt::Vertex(v) => self.vertex_local[v as usize],
+            Pt::Mid(e) => {
+                let [a, b] = self.edge_ends[e as usize].map(|v| self.vertex_local[v as usize]);
+                [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]
+            }
+            Pt::Centroid(f) => {
+                let [a, b, c] = self.face_corners[f as usize].map(|v| self.vertex_local[v as usize]);
+                [(a[0] + b[0] + c[0]) / 3.0, (a[1] + b[1] + c[1]) / 3.0]
+            }
+        }
+    }
+
+    pub fn segment_m(&self, p: Pt, q: Pt) -> f64 {
+        let (a, b) = (self.local(p), self.local(q));
+        ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+    }
+
+    // ---- pieces ------------------------------------------------------------------------------
+
+    fn cut_pieces(
+        &mut self,
+        cdt: &Cdt,
+        inside: &[bool],
+        corners: &HashMap<usize, [AtomIx; 3]>,
+        boundary_edges: &HashSet<[u32; 2]>,
+    ) {
+        // An edge is split where its two ends belong to different atoms as seen from either face.
+        let mut split: HashMap<usize, Pt> = HashMap::new();
+        for f in cdt.inner_faces() {
+            let fi = f.fix().index();
+            if !inside[fi] {
+                continue;
+            }
+            let owners = corners[&fi];
+            for (k, e) in f.adjacent_edges().iter().enumerate() {
+                // adjacent_edges()[k] runs from corner k to corner k+1.
+                if owners[k] != owners[(k + 1) % 3] {
+                    let ei = e.fix().as_undirected().index();
+                    let [p, q] = self.edge_ends[ei];
+                    let at = if boundary_edges.contains(&[p.min(q), p.max(q)]) {
+                        Pt::Vertex(p.min(q))
+                    } else {
+                        Pt::Mid(ei as u32)
+                    };
+                    split.insert(ei, at);
+                }
+            }
+        }
+        for f in cdt.inner_faces() {
+            let fi = f.fix().index();
+            if !inside[fi] {
+                continue;
+            }
+            let o = corners[&fi];
+            let c = self.face_corners[fi].map(Pt::Vertex);
+            let edges = f.adjacent_edges().map(|e| e.fix().as_undirected().index());
+            let s: [Option<Pt>; 3] = edges.map(|e| split.get(&e).copied());
+            let mut emit = |owner: AtomIx, pts: &[Option<Pt>]| {
+                let mut ring: Vec<Pt> = pts.iter().flatten().copied().collect();
+                ring.dedup();
+                while ring.len() > 1 && ring.first() == ring.last() {
+                    ring.pop();
+                }
+                if ring.len() >= 3 {
+                    self.pieces.push(Piece { owner, ring });
+                }
+            };
+            if o[0] == o[1] && o[1] == o[2] {
+                emit(o[0], &[Some(c[0]), s[0], Some(c[1]), s[1], Some(c[2]), s[2]]);
+            } else if o[0] != o[1] && o[1] != o[2] && o[0] != o[2] {
+                let g = Some(Pt::Centroid(fi as u32));
+                emit(o[0], &[Some(c[0]), s[0], g, s[2]]);
+                emit(o[1], &[Some(c[1]), s[1], g, s[0]]);
+                emit(o[2], &[Some(c[2]), s[2], g, s[1]]);
+            } else {
+                // Two owners: rotate so corner k is the odd one out; cut straight across.
+                let k = if o[1] == o[2] { 0 } else if o[0] == o[2] { 1 } else { 2 };
+                let (k1, k2) = ((k + 1) % 3, (k + 2) % 3);
+                // s[k] lies on edge k→k1, s[k2] on edge k2→k.
+                emit(o[k], &[Some(c[k]), s[k], s[k2]]);
+                emit(o[k1], &[s[k], Some(c[k1]), s[k1], Some(c[k2]), s[k2]]);
+            }
+        }
+    }
+
+    /// Areas, outer borders and adjacencies of atoms, from the pieces.
+    fn measure(&mut self, roads: &[LineString<f64>], frame: LocalFrame) {
+        let road_index: RTree<rstar::primitives::Line<[f64; 2]>> = RTree::bulk_load(
+            roads
+                .iter()
+                .flat_map(|l| l.lines())
+                .map(|l| rstar::primitives::Line::new(frame.to_local(l.start), frame.to_local(l.end)))
+                .collect(),
+        );
+        let mut sides: HashMap<(Pt, Pt), (AtomIx, AtomIx)> = HashMap::new();
+        let mut weighted = vec![[0.0f64; 2]; self.atoms.len()];
+        for piece in &self.pieces {
+            let pts: Vec<[f64; 2]> = piece.ring.iter().map(|&p| self.local(p)).collect();
+            let (area, cx, cy) = ring_area_centroid(&pts);
+            let shape = &mut self.atoms[piece.owner as usize];
+            shape.area_m2 += area;
+            weighted[piece.owner as usize][0] += cx * area;
+            weighted[piece.owner as usize][1] += cy * area;
+            for i in 0..piece.ring.len() {
+                let (p, q) = (piece.ring[i], piece.ring[(i + 1) % piece.ring.len()]);
+                let k = if p < q { (p, q) } else { (q, p) };
+                sides.entry(k).and_modify(|s| s.1 = piece.owner).or_insert((piece.owner, NO_OWNER));
+            }
+        }
+        for (shape, w) in self.atoms.iter_mut().zip(weighted) {
+            if shape.area_m2 > 0.0 {
+                shape.centroid = [w[0] / shape.area_m2, w[1] / shape.area_m2];
+            }
+        }
+        let mut pairs: HashMap<(AtomIx, AtomIx), (f64, f64)> = HashMap::new();
+        let mut segments: Vec<_> = sides.into_iter().collect();
+        segments.sort_unstable_by_key(|(k, _)| *k); // hash order must not reach the output
+        for ((p, q), (a, b)) in segments {
+            let len = self.segment_m(p, q);
+            if b == NO_OWNER {
+                self.atoms[a as usize].outer_m += len;
+            } else if a != b {
+                let (pm, qm) = (self.local(p), self.local(q));
+                let mid = [(pm[0] + qm[0]) / 2.0, (pm[1] + qm[1]) / 2.0];
+                let on_road = road_index
+                    .nearest_neighbor(&mid)
+                    .is_some_and(|l| rstar::PointDistance::distance_2(l, &mid) <= ROAD_BAND_M * ROAD_BAND_M);
+                let e = pairs.entry((a.min(b), a.max(b))).or_default();
+                e.0 += len;
+                if on_road {
+                    e.1 += len;
+                }
+            }
+        }
+        let mut adjacency: Vec<Adjacency> = pairs
+            .into_iter()
+            .map(|((a, b), (length_m, road_m))| Adjacency { a, b, length_m, road_m })
+            .collect();
+        adjacency.sort_unstable_by_key(|x| (x.a, x.b));
+        self.adjacency = adjacency;
+    }
+
+    // ---- assembly ----------------------------------------------------------------------------
+
+    /// The union of the pieces of each group (atom → group, or None to leave out), as lon/lat
+    /// polygons; borders inside a group cancel exactly because pieces share named points.
+    pub fn assemble(&self, group_of: &[Option<usize>], groups: usize) -> Vec<MultiPolygon<f64>> {
+        let mut directed: Vec<HashSet<(Pt, Pt)>> = vec![HashSet::new(); groups];
+        for piece in &self.pieces {
+            let Some(g) = group_of[piece.owner as usize] else { continue };
+            let set = &mut directed[g];
+            for i in 0..piece.ring.len() {
+                let (p, q) = (piece.ring[i], piece.ring[(i + 1) % piece.ring.len()]);
+                if !set.remove(&(q, p)) {
+                    set.insert((p, q));
+                }
+            }
+        }
+        directed.into_iter().map(|edges| self.rings_to_polygons(edges)).collect()
+    }
+
+    fn rings_to_polygons(&self, edges: HashSet<(Pt, Pt)>) -> MultiPolygon<f64> {
+        let mut out: HashMap<Pt, Vec<Pt>> = HashMap::new();
+        let mut sorted: Vec<(Pt, Pt)> = edges.into_iter().collect();
+        sorted.sort_unstable();
+        for &(p, q) in &sorted {
+            out.entry(p).or_default().push(q);
+        }
+        let mut rings: Vec<Vec<Pt>> = Vec::new();
+        for &(start, first) in &sorted {
+            let Some(list) = out.get_mut(&start) else { continue };
+            let Some(pos) = list.iter().position(|&q| q == first) else { continue };
+            list.swap_remove(pos);
+            let mut ring = vec![start];
+            let (mut prev, mut cur) = (start, first);
+            while cur != start {
+                ring.push(cur);
+                let Some(nexts) = out.get_mut(&cur).filter(|l| !l.is_empty()) else { break };
+                // At a pinch (two lobes meeting at a point) take the leftmost turn, so each lobe
+                // closes on itself instead of figure-eights.
+                let pick = if nexts.len() == 1 {
+                    0
+                } else {
+                    let (a, b) = (self.local(prev), self.local(cur));
+                    let din = (b[0] - a[0], b[1] - a[1]);
+                    (0..nexts.len())
+                        .max_by(|&i, &j| {
+                            let turn = |k: usize| {
+                                let c = self.local(nexts[k]);
+                                let d = (c[0] - b[0], c[1] - b[1]);
+                                (din.0 * d.1 - din.1 * d.0).atan2(din.0 * d.0 + din.1 * d.1)
+                            };
+                            turn(i).total_cmp(&turn(j))
+                        })
+                        .unwrap_or(0)
+                };
+                let next = nexts.swap_remove(pick);
+                prev = cur;
+                cur = next;
+            }
+            if ring.len() >= 3 {
+                rings.push(ring);
+            }
+        }
+        let mut shells: Vec<(Polygon<f64>, f64)> = Vec::new();
+        let mut holes: Vec<LineString<f64>> = Vec::new();
+        for ring in rings {
+            let local: Vec<[f64; 2]> = ring.iter().map(|&p| self.local(p)).collect();
+            let (area, _, _) = ring_area_centroid(&local);
+            let mut coords: Vec<Coord<f64>> = ring.iter().map(|&p| self.lonlat(p)).collect();
+            coords.push(coords[0]);
+            let line = LineString(coords);
+            if area > 0.0 {
+                shells.push((Polygon::new(line, vec![]), area));
+            } else if area < 0.0 {
+                holes.push(line);
+            }
+        }
+        for hole in holes {
+            let probe = Polygon::new(hole.clone(), vec![]).interior_point();
+            // The smallest shell holding the hole is its parent.
+            let parent = (0..shells.len())
+                .filter(|&i| shells.len() == 1 || probe.is_some_and(|p| shells[i].0.contains(&p)))
+                .min_by(|&i, &j| shells[i].1.total_cmp(&shells[j].1));
+            if let Some(i) = parent {
+                shells[i].0.interiors_push(hole);
+            }
+        }
+        // Largest part first: a grid's main body leads.
+        shells.sort_by(|a, b| b.1.total_cmp(&a.1));
+        MultiPolygon(shells.into_iter().map(|(p, _)| p).collect())
+    }
+}
+
+/// Shoelace area (positive when counter-clockwise) and centroid of an open ring.
+fn ring_area_centroid(pts: &[[f64; 2]]) -> (f64, f64, f64) {
+    let (mut a2, mut cx, mut cy) = (0.0, 0.0, 0.0);
+    let o = pts[0];
+    for i in 1..pts.len().saturating_sub(1) {
+        let (p, q) = (pts[i], pts[i + 1]);
+        let c = (p[0] - o[0]) * (q[1] - o[1]) - (p[1] - o[1]) * (q[0] - o[0]);
+        a2 += c;
+        cx += c * (o[0] + p[0] + q[0]);
+        cy += c * (o[1] + p[1] + q[1]);
+    }
+    if a2 == 0.0 {
+        return (0.0, o[0], o[1]);
+    }
+    (a2 / 2.0, cx / (3.0 * a2), cy / (3.0 * a2))
+}
+
+/// Which faces lie inside the community: flood fill across every edge but the community line,
+/// then one point-in-polygon test per region.
+fn inside_faces(cdt: &Cdt, boundary_edges: &HashSet<[u32; 2]>, boundary: &MultiPolygon<f64>, t: &Tessellation) -> Vec<bool> {
+    let n = cdt.num_all_faces();
+    let mut region = vec![usize::MAX; n];
+    let mut verdict = Vec::new();
+    for f in cdt.inner_faces() {
+        let start = f.fix().index();
+        if region[start] != usize::MAX {
+            continue;
+        }
+        let r = verdict.len();
+        let probe = t.lonlat(Pt::Centroid(start as u32));
+        verdict.push(boundary.contains(&Point(probe)));
+        region[start] = r;
+        let mut stack = vec![f.fix()];
+        while let Some(fh) = stack.pop() {
+            for e in cdt.face(fh).adjacent_edges() {
+                let [p, q] = [e.from().fix().index() as u32, e.to().fix().index() as u32];
+                if boundary_edges.contains(&[p.min(q), p.max(q)]) {
+                    continue;
+                }
+                if let Some(g) = e.rev().face().as_inner() {
+                    if region[g.fix().index()] == usize::MAX {
+                        region[g.fix().index()] = r;
+                        stack.push(g.fix());
+                    }
+                }
+            }
+        }
+    }
+    region.iter().map(|&r| r != usize::MAX && verdict[r]).collect()
+}
+
+/// Gives every unowned vertex inside the community (on the community line, or around a hole)
+/// the atom nearest along the triangulation; a part of the community with no atom at all goes to
+/// the nearest atom as the crow flies, and is noted.
+fn notes_for_detached(owners: &mut [AtomIx], cdt: &Cdt, inside: &[bool], local: &[[f64; 2]], notes: &mut Vec<Note>) {
+    #[derive(PartialEq)]
+    struct Item(f64, u32);
+    impl Eq for Item {}
+    impl PartialOrd for Item {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Item {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            o.0.total_cmp(&self.0).then(o.1.cmp(&self.1)) // min-heap, ties by vertex
+        }
+    }
+    let dist = |a: usize, b: usize| ((local[a][0] - local[b][0]).powi(2) + (local[a][1] - local[b][1]).powi(2)).sqrt();
+    let usable = |e: &spade::handles::DirectedEdgeHandle<Point2<f64>, (), spade::CdtEdge<()>, ()>| {
+        e.face().as_inner().is_some_and(|f| inside[f.fix().index()])
+            || e.rev().face().as_inner().is_some_and(|f| inside[f.fix().index()])
+    };
+    let mut best = vec![f64::INFINITY; owners.len()];
+    let mut heap = BinaryHeap::new();
+    for (v, &o) in owners.iter().enumerate() {
+        if o != NO_OWNER {
+            best[v] = 0.0;
+            heap.push(Item(0.0, v as u32));
+        }
+    }
+    while let Some(Item(d, v)) = heap.pop() {
+        if d > best[v as usize] {
+            continue;
+        }
+        for e in cdt.vertex(FixedVertexHandle::from_index(v as usize)).out_edges() {
+            if !usable(&e) {
+                continue;
+            }
+            let w = e.to().fix().index();
+            let nd = d + dist(v as usize, w);
+            if nd < best[w] {
+                best[w] = nd;
+                owners[w] = owners[v as usize];
+                heap.push(Item(nd, w as u32));
+            }
+        }
+    }
+    // Whatever is left unowned but touches the inside belongs to a part with no atom.
+    let owned: Vec<usize> = (0..owners.len()).filter(|&v| owners[v] != NO_OWNER).collect();
+    for v in 0..owners.len() {
+        if owners[v] != NO_OWNER || owned.is_empty() {
+            continue;
+        }
+        let touches = cdt.vertex(FixedVertexHandle::from_index(v)).out_edges().any(|e| usable(&e));
+        if touches {
+            let nearest = owned.iter().copied().min_by(|&a, &b| dist(v, a).total_cmp(&dist(v, b))).unwrap();
+            owners[v] = owners[nearest];
+            if !notes.iter().any(|n| matches!(n, Note::Detached { atom } if *atom == owners[v])) {
+                notes.push(Note::Detached { atom: owners[v] });
+            }
+        }
+    }
+}
+
+/// The owner of each corner of each inside face. A vertex claimed by one atom answers for all its
+/// faces; a vertex several atoms claim (touching buildings, unit slices) answers per face: the
+/// atom whose inside the face is in, or for open space the atom of the wall that bounds that run
+/// of open faces around the vertex, so every atom's share stays attached to it by an edge.
+fn corner_owners(
+    cdt: &Cdt,
+    inside: &[bool],
+    owners: &[AtomIx],
+    shared: &HashMap<u32, Vec<AtomIx>>,
+    outlines_at: &HashMap<u32, Vec<usize>>,
+    claims: &Claims,
+    t: &Tessellation,
+) -> HashMap<usize, [AtomIx; 3]> {
+    // Resolve shared vertices face by face, walking each fan once.
+    let mut resolved: HashMap<(usize, u32), AtomIx> = HashMap::new();
+    let mut shared_vs: Vec<u32> = shared.keys().copied().collect();
+    shared_vs.sort_unstable();
+    for v in shared_vs {
+        let vh = cdt.vertex(FixedVertexHandle::from_index(v as usize));
+        let fan: Vec<Option<FixedFaceHandle<InnerTag>>> =
+            vh.out_edges().map(|e| e.face().as_inner().map(|f| f.fix())).collect();
+        let polygons = outlines_at.get(&v).map(Vec::as_slice).unwrap_or(&[]);
+        let within: Vec<Option<AtomIx>> = fan
+            .iter()
+            .map(|f| {
+                let f = (*f)?;
+                let probe = Point(t.lonlat(Pt::Centroid(f.index() as u32)));
+                polygons.iter().find(|&&pi| claims.polygons[pi].1.contains(&probe)).map(|&pi| claims.polygons[pi].0)
+            })
+            .collect();
+        let n = fan.len();
+        for i in 0..n {
+            let Some(f) = fan[i] else { continue };
+            if !inside[f.index()] {
+                continue;
+            }
+            // Inside a claim: that claim. In the open: the nearest claimed face clockwise
+            // (earlier in the counter-clockwise fan), else the vertex's first claim.
+            let owner = within[i]
+                .or_else(|| (1..n).find_map(|d| within[(i + n - d) % n]))
+                .unwrap_or(owners[v as usize]);
+            resolved.insert((f.index(), v), owner);
+        }
+    }
+    let mut out = HashMap::with_capacity(cdt.num_inner_faces());
+    for f in cdt.inner_faces() {
+        let fi = f.fix().index();
+        if !inside[fi] {
+            continue;
+        }
+        let corners = t.face_corners[fi];
+        out.insert(fi, corners.map(|v| resolved.get(&(fi, v)).copied().unwrap_or(owners[v as usize])));
+    }
+    out
+}

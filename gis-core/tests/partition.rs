@@ -1,0 +1,108 @@
+//! Partitioning the fixtures: every rule of the partition issue, checked on real-shaped data.
+
+mod common;
+
+use common::*;
+use gis_core::bounds::{GridCounts, SizeBasis, SizeBounds};
+use gis_core::grid::{GridKind, GridLevel};
+use gis_core::io::grids::to_geojson;
+use gis_core::partition::{Partition, PartitionOptions, partition};
+
+fn run(d: &gis_core::Dataset, options: &PartitionOptions) -> Partition {
+    partition(d, options, &mut |_, _| {})
+}
+
+fn assert_rules(name: &str, options: &PartitionOptions) -> Partition {
+    let d = load(name);
+    let p = run(&d, options);
+    let bounds = options.bounds;
+    for c in &p.report.communities {
+        assert!(c.warnings.is_empty(), "{}: {:?}", c.code, c.warnings);
+        let GridCounts::Feasible { low, high } = c.feasible else { panic!("{} infeasible", c.code) };
+        assert!((low..=high).contains(&(c.basic_grids as u64)), "{}: {} grids, feasible {low}–{high}", c.code, c.basic_grids);
+        assert_eq!(c.in_bounds, c.basic_grids, "{}: grids out of bounds: {:?}", c.code, c.sizes);
+        assert_eq!(c.split_compounds, 0, "{}: compounds split", c.code);
+        assert_eq!(c.multipart_grids, 0, "{}: grids in parts", c.code);
+        assert!(c.compactness_mean >= 0.45, "{}: Polsby-Popper mean {:.3}", c.code, c.compactness_mean);
+        assert!(c.compactness_min >= 0.2, "{}: Polsby-Popper min {:.3}", c.code, c.compactness_min);
+    }
+    let grids = level(&p.grids, GridLevel::Grid);
+    for g in basic(&p.grids) {
+        let size = match bounds.basis {
+            SizeBasis::Residents => g.population,
+            SizeBasis::Households => g.households,
+        };
+        assert!((u64::from(bounds.min)..=u64::from(bounds.max)).contains(&size), "{} holds {size}", g.code);
+        assert_eq!(parts(&g.area), 1, "{} is in parts", g.code);
+    }
+    assert_exact_coverage(&d, &grids);
+    assert_no_building_cut(&d, &grids);
+    // Every building in exactly one grid.
+    let mut ids: Vec<&str> = grids.iter().flat_map(|g| g.buildings.iter().map(String::as_str)).collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(before, ids.len(), "a building is in two grids");
+    assert_eq!(ids.len(), d.buildings.len());
+    // Residents add up.
+    let residents: u64 = d.buildings.iter().map(|b| u64::from(b.population)).sum::<u64>()
+        + d.points.iter().map(|p| u64::from(p.count)).sum::<u64>();
+    assert_eq!(grids.iter().map(|g| g.population).sum::<u64>(), residents);
+    p
+}
+
+#[test]
+fn kangle_meets_every_rule() {
+    let p = assert_rules("kangle", &PartitionOptions::default());
+    let exclusive: Vec<_> = p.grids.iter().filter(|g| g.kind == GridKind::Exclusive).collect();
+    assert_eq!(exclusive.len(), 2);
+    assert!(exclusive.iter().all(|g| g.name.is_some()));
+    assert!(p.report.communities[0].road_or_compound_share > 0.5, "{:?}", p.report.communities[0]);
+}
+
+#[test]
+fn zhongjing_meets_every_rule() {
+    assert_rules("zhongjing", &PartitionOptions::default());
+}
+
+#[test]
+fn kangle_by_households() {
+    let options = PartitionOptions {
+        bounds: SizeBounds::for_basis(SizeBasis::Households),
+        ..PartitionOptions::default()
+    };
+    let d = load("kangle");
+    let p = run(&d, &options);
+    let c = &p.report.communities[0];
+    assert_eq!(c.in_bounds, c.basic_grids, "{c:?}");
+    assert_exact_coverage(&d, &level(&p.grids, GridLevel::Grid));
+}
+
+#[test]
+fn same_input_and_seed_give_identical_output() {
+    let d = load("kangle");
+    let a = to_geojson(&run(&d, &PartitionOptions::default()).grids);
+    let b = to_geojson(&run(&d, &PartitionOptions::default()).grids);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn micro_grids_tile_their_grids() {
+    let d = load("kangle");
+    let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+    let p = run(&d, &options);
+    let micro = level(&p.grids, GridLevel::Micro);
+    assert!(!micro.is_empty());
+    assert_exact_coverage(&d, &micro.iter().copied().chain(p.grids.iter().filter(|g| g.kind == GridKind::Exclusive)).collect::<Vec<_>>());
+    for g in basic(&p.grids) {
+        let children: Vec<_> = micro.iter().filter(|m| m.parent_code.as_deref() == Some(g.code.as_str())).collect();
+        assert!(!children.is_empty(), "{} has no micro-grids", g.code);
+        assert_eq!(children.iter().map(|m| m.households).sum::<u64>(), g.households);
+        for m in &children {
+            assert!(m.code.starts_with(&g.code) && m.code.len() == g.code.len() + 2);
+            assert_eq!(parts(&m.area), 1, "{} is in parts", m.code);
+            let single_big = m.buildings.len() == 1 && m.households > 200;
+            assert!(single_big || (50..=200).contains(&m.households), "{} holds {} households", m.code, m.households);
+        }
+    }
+}
