@@ -7,7 +7,9 @@
 
 use geo::{LineString, MultiPolygon};
 use gis_core::Dataset;
-use tiny_skia::{Color, FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Stroke, Transform};
+use tiny_skia::{
+    Color, FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Stroke, Transform,
+};
 
 #[derive(Clone, Debug)]
 pub struct PreviewOptions {
@@ -19,7 +21,10 @@ pub struct PreviewOptions {
 
 impl Default for PreviewOptions {
     fn default() -> Self {
-        Self { width: 1600, margin: 24 }
+        Self {
+            width: 1600,
+            margin: 24,
+        }
     }
 }
 
@@ -71,17 +76,30 @@ impl View {
         let px_per_m = inner / w_m;
         let height_f = h_m * px_per_m + f64::from(2 * opts.margin);
         if height_f > f64::from(opts.width) * MAX_ASPECT || opts.width == 0 {
-            return Err(PreviewError::TooLarge { width: opts.width, height: height_f as u32 });
+            return Err(PreviewError::TooLarge {
+                width: opts.width,
+                height: height_f as u32,
+            });
         }
         let height = height_f.ceil() as u32;
-        let view = Self { lon0, lat0, kx, cx: f64::from(opts.width) / 2.0, cy: f64::from(height) / 2.0, px_per_m };
+        let view = Self {
+            lon0,
+            lat0,
+            kx,
+            cx: f64::from(opts.width) / 2.0,
+            cy: f64::from(height) / 2.0,
+            px_per_m,
+        };
         Ok((view, height))
     }
 
     fn px(&self, lon: f64, lat: f64) -> (f32, f32) {
         let x = (lon - self.lon0) * self.kx;
         let y = (lat - self.lat0) * M_PER_DEG_LAT;
-        ((self.cx + x * self.px_per_m) as f32, (self.cy - y * self.px_per_m) as f32)
+        (
+            (self.cx + x * self.px_per_m) as f32,
+            (self.cy - y * self.px_per_m) as f32,
+        )
     }
 
     /// A length in metres on the ground, in pixels, never thinner than `min` px.
@@ -92,7 +110,11 @@ impl View {
     fn ring(&self, pb: &mut PathBuilder, ring: &LineString<f64>, close: bool) {
         for (i, c) in ring.coords().enumerate() {
             let (x, y) = self.px(c.x, c.y);
-            if i == 0 { pb.move_to(x, y) } else { pb.line_to(x, y) }
+            if i == 0 {
+                pb.move_to(x, y)
+            } else {
+                pb.line_to(x, y)
+            }
         }
         if close {
             pb.close();
@@ -128,7 +150,11 @@ fn name_color(name: &str, lightness: f32) -> Color {
     for b in name.bytes() {
         h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
     }
-    hsl((h % 360) as f32, 0.5 + (h >> 9 & 0x7) as f32 / 40.0, lightness)
+    hsl(
+        (h % 360) as f32,
+        0.5 + (h >> 9 & 0x7) as f32 / 40.0,
+        lightness,
+    )
 }
 
 fn hsl(h: f32, s: f32, l: f32) -> Color {
@@ -185,10 +211,18 @@ fn resource_color(kind: &str) -> Color {
 /// Draws the dataset.
 pub fn render(dataset: &Dataset, opts: &PreviewOptions) -> Result<Pixmap, PreviewError> {
     let (view, height) = View::fit(dataset, opts)?;
-    let mut pm = Pixmap::new(opts.width, height).ok_or(PreviewError::TooLarge { width: opts.width, height })?;
+    let mut pm = Pixmap::new(opts.width, height).ok_or(PreviewError::TooLarge {
+        width: opts.width,
+        height,
+    })?;
     pm.fill(rgba(0xf4, 0xf2, 0xee, 255));
     let id = Transform::identity();
-    let round = |width: f32| Stroke { width, line_cap: LineCap::Round, line_join: LineJoin::Round, ..Stroke::default() };
+    let round = |width: f32| Stroke {
+        width,
+        line_cap: LineCap::Round,
+        line_join: LineJoin::Round,
+        ..Stroke::default()
+    };
 
     // Community land, a faint tint each so neighbours stand apart.
     for (i, c) in dataset.communities.iter().enumerate() {
@@ -208,25 +242,49 @@ pub fn render(dataset: &Dataset, opts: &PreviewOptions) -> Result<Pixmap, Previe
             view.ring(&mut pb, line, false);
         }
         if let Some(path) = pb.finish() {
-            pm.stroke_path(&path, &paint(color), &round(view.metres(width, 0.8)), id, None);
+            pm.stroke_path(
+                &path,
+                &paint(color),
+                &round(view.metres(width, 0.8)),
+                id,
+                None,
+            );
         }
     }
 
     for unit in &dataset.exclusive {
         if let Some(path) = view.area(&unit.area) {
-            pm.fill_path(&path, &paint(exclusive_color(&unit.kind)), FillRule::EvenOdd, id, None);
+            pm.fill_path(
+                &path,
+                &paint(exclusive_color(&unit.kind)),
+                FillRule::EvenOdd,
+                id,
+                None,
+            );
             let edge = exclusive_color(&unit.kind);
-            let dark = rgba((edge.red() * 180.0) as u8, (edge.green() * 180.0) as u8, (edge.blue() * 180.0) as u8, 255);
+            let dark = rgba(
+                (edge.red() * 180.0) as u8,
+                (edge.green() * 180.0) as u8,
+                (edge.blue() * 180.0) as u8,
+                255,
+            );
             pm.stroke_path(&path, &paint(dark), &round(view.metres(1.5, 0.6)), id, None);
         }
     }
 
     let outline = paint(rgba(0x5a, 0x55, 0x50, 160));
-    let hairline = Stroke { width: 0.6, ..Stroke::default() };
+    let hairline = Stroke {
+        width: 0.6,
+        ..Stroke::default()
+    };
     for b in &dataset.buildings {
         if let Some(path) = view.area(&b.footprint) {
             let key = b.compound.as_deref().unwrap_or(&b.id);
-            let color = if b.population == 0 { rgba(0xa9, 0xa4, 0x9c, 255) } else { name_color(key, 0.62) };
+            let color = if b.population == 0 {
+                rgba(0xa9, 0xa4, 0x9c, 255)
+            } else {
+                name_color(key, 0.62)
+            };
             pm.fill_path(&path, &paint(color), FillRule::EvenOdd, id, None);
             pm.stroke_path(&path, &outline, &hairline, id, None);
         }
@@ -236,31 +294,60 @@ pub fn render(dataset: &Dataset, opts: &PreviewOptions) -> Result<Pixmap, Previe
         let (x, y) = view.px(lon, lat);
         if let Some(path) = PathBuilder::from_circle(x, y, r) {
             pm.fill_path(&path, &paint(fill), FillRule::Winding, id, None);
-            pm.stroke_path(&path, &paint(Color::WHITE), &Stroke { width: (r / 3.0).max(0.8), ..Stroke::default() }, id, None);
+            pm.stroke_path(
+                &path,
+                &paint(Color::WHITE),
+                &Stroke {
+                    width: (r / 3.0).max(0.8),
+                    ..Stroke::default()
+                },
+                id,
+                None,
+            );
         }
     };
     for p in &dataset.points {
         let r = view.metres(1.2 * f64::from(p.count).sqrt(), 1.2);
-        dot(&mut pm, p.location.x(), p.location.y(), r, rgba(0x9c, 0x27, 0x27, 220));
+        dot(
+            &mut pm,
+            p.location.x(),
+            p.location.y(),
+            r,
+            rgba(0x9c, 0x27, 0x27, 220),
+        );
     }
 
     // Boundaries over everything but the resource points.
     for c in &dataset.communities {
         if let Some(path) = view.area(&c.boundary) {
-            pm.stroke_path(&path, &paint(rgba(0x37, 0x33, 0x30, 230)), &round(2.0), id, None);
+            pm.stroke_path(
+                &path,
+                &paint(rgba(0x37, 0x33, 0x30, 230)),
+                &round(2.0),
+                id,
+                None,
+            );
         }
     }
 
     let r = (opts.width as f32 / 400.0).max(3.0);
     for res in &dataset.resources {
-        dot(&mut pm, res.location.x(), res.location.y(), r, resource_color(&res.kind));
+        dot(
+            &mut pm,
+            res.location.x(),
+            res.location.y(),
+            r,
+            resource_color(&res.kind),
+        );
     }
     Ok(pm)
 }
 
 /// Draws the dataset and encodes it as PNG.
 pub fn render_png(dataset: &Dataset, opts: &PreviewOptions) -> Result<Vec<u8>, PreviewError> {
-    render(dataset, opts)?.encode_png().map_err(|e| PreviewError::Png(e.to_string()))
+    render(dataset, opts)?
+        .encode_png()
+        .map_err(|e| PreviewError::Png(e.to_string()))
 }
 
 #[cfg(test)]
@@ -280,10 +367,24 @@ mod tests {
             }],
             ..Dataset::default()
         };
-        let pm = render(&dataset, &PreviewOptions { width: 200, margin: 10 }).unwrap();
+        let pm = render(
+            &dataset,
+            &PreviewOptions {
+                width: 200,
+                margin: 10,
+            },
+        )
+        .unwrap();
         assert_eq!(pm.width(), 200);
         assert!((pm.height() as i32 - 198).abs() <= 2, "{}", pm.height());
-        assert!(render_png(&dataset, &PreviewOptions::default()).unwrap().starts_with(b"\x89PNG"));
-        assert!(matches!(render(&Dataset::default(), &PreviewOptions::default()), Err(PreviewError::Empty)));
+        assert!(
+            render_png(&dataset, &PreviewOptions::default())
+                .unwrap()
+                .starts_with(b"\x89PNG")
+        );
+        assert!(matches!(
+            render(&Dataset::default(), &PreviewOptions::default()),
+            Err(PreviewError::Empty)
+        ));
     }
 }
