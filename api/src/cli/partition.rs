@@ -133,7 +133,7 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
     let warnings: Vec<String> = r
         .communities
         .iter()
-        .flat_map(|c| c.warnings.iter().map(move |w| format!("{} {}: {w}", c.code, c.name)))
+        .flat_map(|c| c.warnings.iter().map(move |w| format!("{} {}: {}", c.code, c.name, w.message)))
         .collect();
     if !warnings.is_empty() {
         out.push_str("\nWarnings\n");

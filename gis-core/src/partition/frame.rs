@@ -28,6 +28,10 @@ impl LocalFrame {
     pub fn to_local(&self, c: Coord<f64>) -> [f64; 2] {
         [(c.x - self.origin.x) * self.kx, (c.y - self.origin.y) * self.ky]
     }
+
+    pub fn to_lonlat(&self, p: [f64; 2]) -> Coord<f64> {
+        Coord { x: self.origin.x + p[0] / self.kx, y: self.origin.y + p[1] / self.ky }
+    }
 }
 
 /// Metres between two lon/lat points, from the points alone (no frame): used where two

@@ -17,7 +17,7 @@ mod report;
 mod search;
 mod tessellate;
 
-pub use report::{CommunityReport, PartitionReport, SizeStats, polsby_popper};
+pub use report::{CommunityReport, PartitionReport, SizeStats, Warning, WarningKind, polsby_popper};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::grid::{Grid, GridKind, GridLevel};
@@ -101,7 +101,7 @@ fn partition_community(
     let CommunityAtoms { atoms, claims, oversized, h3_resolution } = community_atoms(dataset, ci, &bounds, &frame);
     let mut report = CommunityReport::new(community, h3_resolution);
     for (id, size) in &oversized {
-        report.warn(format!(
+        report.warn(WarningKind::OversizedBuilding, format!(
             "building {id} holds {size} {}, above the maximum {}, and cannot be split by units: its grid is oversized",
             bounds.basis.unit(),
             bounds.max
@@ -111,7 +111,7 @@ fn partition_community(
     let tess = match Tessellation::build(&community.boundary, &claims, roads, atoms.len(), frame) {
         Ok(t) => t,
         Err(e) => {
-            report.warn(format!("the community could not be triangulated ({e:?}); it is left as one grid"));
+            report.warn(WarningKind::Untriangulated, format!("the community could not be triangulated ({e:?}); it is left as one grid"));
             let grid = whole_community_grid(community, &atoms);
             report.finish(std::slice::from_ref(&grid), &atoms, &bounds, Borders::default());
             return (vec![grid], report);
@@ -119,14 +119,14 @@ fn partition_community(
     };
     for note in &tess.notes {
         match note {
-            Note::OutlineDropped { atom } if (*atom as usize) < atoms.len() => report.warn(format!(
+            Note::OutlineDropped { atom } if (*atom as usize) < atoms.len() => report.warn(WarningKind::CrossesCommunityLine, format!(
                 "{} crosses the community line, so the line cuts it",
                 describe(&atoms[*atom as usize], dataset)
             )),
             Note::OutlineDropped { .. } => {
-                report.warn("some building outlines overlap slightly; their walls were not all kept".into())
+                report.warn(WarningKind::OverlappingOutlines, "some building outlines overlap slightly; their walls were not all kept".into())
             }
-            Note::Detached { atom } => report.warn(format!(
+            Note::Detached { atom } => report.warn(WarningKind::EmptyPart, format!(
                 "a part of the community holds nobody; it joins the grid of {} and that grid is in parts",
                 describe(&atoms[*atom as usize], dataset)
             )),
@@ -340,17 +340,25 @@ fn plan(atoms: &[Atom], basic: &[usize], tess: &Tessellation, bounds: &SizeBound
         rng_seed = rng_seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
         parts.extend(solve_component(&g, atoms, basic, &comp, size, bounds, rng_seed, report));
     }
-    // A stray piece too small for a grid (cut off by an exclusive unit or water) joins the
-    // nearest grid; that grid is then in parts, and the report says so.
+    // A piece cut off from the rest (by exclusive units, water, the community's shape) that is
+    // too small for a grid: if it holds at least half a grid it is a grid of its own, below the
+    // minimum; a smaller one joins the nearest grid, which is then in parts. Both are reported.
     for stray in strays {
+        let size: u64 = stray.iter().map(|&n| g.nodes[n].size).sum();
+        let unit = bounds.basis.unit();
+        if size >= min / 2 || parts.is_empty() {
+            report.warn(WarningKind::CutOff, format!(
+                "{size} {unit} are cut off from the rest of the community and form a grid of their own, below the minimum {min}"
+            ));
+            parts.push(stray);
+            continue;
+        }
         let c = centroid(&g, &stray, tess, basic);
         let nearest = (0..parts.len())
             .min_by(|&i, &j| dist(centroid(&g, &parts[i], tess, basic), c).total_cmp(&dist(centroid(&g, &parts[j], tess, basic), c)))
             .expect("there is a grid");
-        report.warn(format!(
-            "{} {} cut off from the rest join a grid that is then in parts",
-            stray.iter().map(|&n| g.nodes[n].size).sum::<u64>(),
-            bounds.basis.unit()
+        report.warn(WarningKind::CutOff, format!(
+            "{size} {unit} are cut off from the rest of the community and join the nearest grid, which is then in parts"
         ));
         parts[nearest].extend(stray);
     }
@@ -436,7 +444,7 @@ fn solve_component(
         for k in (1..=k.max(1)).rev() {
             if let Some(mut parts) = search.split(&all, k) {
                 search.refine(&mut parts);
-                report.warn(format!(
+                report.warn(WarningKind::OutOfBounds, format!(
                     "no plan keeps every grid within {}–{} {}; this one is the closest found ({} grids)",
                     min,
                     max,
@@ -490,8 +498,8 @@ fn expand(parts: Vec<Vec<usize>>, groups: &[Vec<usize>], comp: &[usize]) -> Vec<
         .collect()
 }
 
-/// Share of grid borders (between two grids) along a road or compound line; compounds split,
-/// and of those, how many were too big for one grid anyway.
+/// Share of grid borders (between two grids) along a road or compound line; compounds that fit
+/// one grid yet were split, and compounds split because they are bigger than a grid.
 fn borders(tess: &Tessellation, atoms: &[Atom], group_of: &[Option<usize>], bounds: &SizeBounds) -> Borders {
     let (mut total, mut guided) = (0.0, 0.0);
     for adj in &tess.adjacency {
@@ -509,8 +517,9 @@ fn borders(tess: &Tessellation, atoms: &[Atom], group_of: &[Option<usize>], boun
             e.1 += atom.size(bounds.basis);
         }
     }
-    let split = grids_of.values().filter(|(g, _)| g.len() > 1).count();
-    let must = grids_of.values().filter(|(g, s)| g.len() > 1 && *s > u64::from(bounds.max)).count();
+    let max = u64::from(bounds.max);
+    let split = grids_of.values().filter(|(g, s)| g.len() > 1 && *s <= max).count();
+    let must = grids_of.values().filter(|(g, s)| g.len() > 1 && *s > max).count();
     Borders {
         guided_share: if total > 0.0 { guided / total } else { 0.0 },
         split_compounds: split,

@@ -41,13 +41,41 @@ pub struct CommunityReport {
     pub compactness_min: f64,
     /// Share of the border between grids that runs along a road or a compound line.
     pub road_or_compound_share: f64,
+    /// Compounds (小区) that fit in one grid yet were split: kept whole unless the bounds forbid.
     pub split_compounds: usize,
-    /// Split compounds that hold more than one grid's maximum (they had to be split).
+    /// Compounds bigger than one grid's maximum, split because they must be.
     pub split_compounds_too_big: usize,
     /// Grids in more than one part.
     pub multipart_grids: usize,
     pub h3_resolution: Option<u8>,
-    pub warnings: Vec<String>,
+    /// Every compromise made, and why; empty when every rule holds.
+    pub warnings: Vec<Warning>,
+}
+
+/// What a partition could not do as the rules ask, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A building above the maximum with no units to split by: its grid is oversized.
+    OversizedBuilding,
+    /// A building crosses the community line, so the line cuts it.
+    CrossesCommunityLine,
+    /// Building outlines overlap slightly; not all walls could be kept.
+    OverlappingOutlines,
+    /// Residents cut off from the rest (by exclusive units or the community's shape).
+    CutOff,
+    /// Part of the community holds nobody and was joined to the nearest grid.
+    EmptyPart,
+    /// No plan keeps every grid within the bounds; the closest found is used.
+    OutOfBounds,
+    /// The community could not be triangulated; it is one grid.
+    Untriangulated,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    pub message: String,
 }
 
 impl CommunityReport {
@@ -74,7 +102,8 @@ impl CommunityReport {
         }
     }
 
-    pub(crate) fn warn(&mut self, w: String) {
+    pub(crate) fn warn(&mut self, kind: WarningKind, message: String) {
+        let w = Warning { kind, message };
         if !self.warnings.contains(&w) {
             self.warnings.push(w);
         }

@@ -93,7 +93,7 @@ impl Band {
 }
 
 /// Budgets that bound the search.
-const TREES_PER_SPLIT: usize = 48;
+const TREES_PER_SPLIT: usize = 64;
 const REFINE_ROUNDS_PER_PART: usize = 24;
 const TREES_PER_REFINE: usize = 12;
 /// Spanning trees one search may draw in all: a hard stop for hopeless bounds.
@@ -154,11 +154,17 @@ impl<'g> Search<'g> {
             .filter(|&e| local.contains_key(&self.g.edges[e].a) && local.contains_key(&self.g.edges[e].b))
             .collect();
         let mut out = Vec::new();
-        for _ in 0..trees {
+        for attempt in 0..trees {
             if self.trees_left == 0 {
                 break;
             }
             self.trees_left -= 1;
+            // Half the attempts grow a compact region from a random seed instead: trees reach
+            // every connected bipartition in principle, growth finds the compact ones often.
+            if attempt % 2 == 1 {
+                self.grow(region, k, total, &mut out);
+                continue;
+            }
             let tree = self.random_tree(region, &local, &region_edges);
             // Root at 0; children lists; post-order subtree sizes.
             let n = region.len();
@@ -196,6 +202,63 @@ impl<'g> Search<'g> {
             }
         }
         out
+    }
+
+    /// Grows a connected set from a random node, each step taking the frontier node sharing the
+    /// most border with the set (jittered), and records every prefix that leaves a feasible,
+    /// connected rest.
+    fn grow(&mut self, region: &[usize], k: u64, total: u64, out: &mut Vec<(f64, Vec<usize>, u64)>) {
+        let n_all = self.g.nodes.len();
+        let mut in_region = vec![false; n_all];
+        region.iter().for_each(|&n| in_region[n] = true);
+        let mut in_set = vec![false; n_all];
+        let mut shared = vec![0.0f64; n_all];
+        let mut jitter = vec![1.0f64; n_all];
+        for &n in region {
+            jitter[n] = 0.5 + self.rng.random::<f64>();
+        }
+        let start = region[self.rng.random_range(0..region.len())];
+        let mut set = vec![start];
+        in_set[start] = true;
+        let mut size = self.g.nodes[start].size;
+        let mut frontier: Vec<usize> = Vec::new();
+        let touch = |n: usize, frontier: &mut Vec<usize>, shared: &mut [f64], in_set: &[bool]| {
+            for &(m, e) in self.g.neighbours(n) {
+                if in_region[m] && !in_set[m] {
+                    if shared[m] == 0.0 {
+                        frontier.push(m);
+                    }
+                    shared[m] += self.g.edges[e].length_m.max(1e-6);
+                }
+            }
+        };
+        touch(start, &mut frontier, &mut shared, &in_set);
+        while size < total {
+            for k1 in 1..k {
+                if self.band.holds(size, k1) && self.band.holds(total - size, k - k1) {
+                    let rest: Vec<usize> = region.iter().copied().filter(|&n| !in_set[n]).collect();
+                    if self.g.components(&rest).len() == 1 {
+                        let mut side = set.clone();
+                        side.sort_unstable();
+                        let cost = self.cut_cost(&side, region);
+                        out.push((cost, side, k1));
+                    }
+                }
+            }
+            if size > self.band.max.saturating_mul(k - 1) {
+                break;
+            }
+            let Some(pos) = (0..frontier.len())
+                .max_by(|&i, &j| (shared[frontier[i]] * jitter[frontier[i]]).total_cmp(&(shared[frontier[j]] * jitter[frontier[j]])))
+            else {
+                break;
+            };
+            let next = frontier.swap_remove(pos);
+            in_set[next] = true;
+            set.push(next);
+            size += self.g.nodes[next].size;
+            touch(next, &mut frontier, &mut shared, &in_set);
+        }
     }
 
     /// A random spanning tree of the region (Kruskal on random weights), as adjacency lists of

@@ -30,6 +30,14 @@ const OUTLINE_SPACING_M: f64 = 6.0;
 const BOUNDARY_SPACING_M: f64 = 15.0;
 /// A border between atoms "runs along a road" where it lies within this distance of one.
 pub(crate) const ROAD_BAND_M: f64 = 12.0;
+/// Spacing of points along roads, which separate cells so grid borders can follow them.
+const ROAD_SPACING_M: f64 = 15.0;
+/// Road points closer than this to the community line are left out: a road along the line is the
+/// line itself.
+const ROAD_MARGIN_M: f64 = 4.0;
+/// Open space beyond a road goes to the atom nearest on its own side; only a block holding no
+/// atom at all is reached across a road, at this extra cost.
+const ROAD_CROSSING_PENALTY_M: f64 = 500.0;
 
 /// What atoms own: polygons (footprints, unit slices, exclusive areas) whose inside is wholly the
 /// atom's, and points (population points). Coordinates are lon/lat.
@@ -122,6 +130,13 @@ fn densify(ring: &LineString<f64>, spacing: f64) -> Vec<Coord<f64>> {
     out
 }
 
+/// An open line with extra points every `spacing` metres, ends included.
+fn densify_line(line: &LineString<f64>, spacing: f64) -> Vec<Coord<f64>> {
+    let mut out = densify(line, spacing);
+    out.extend(line.0.last().copied());
+    out
+}
+
 fn cross(o: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
 }
@@ -188,6 +203,64 @@ impl Builder {
                 self.edges.push([a as usize, b as usize]);
             }
         }
+    }
+}
+
+impl Builder {
+    /// Road points and segments that can separate cells: inside the community and off its line,
+    /// outside every claim, crossing no wall. Returns the segments as vertex pairs.
+    fn roads(
+        &mut self,
+        roads: &[LineString<f64>],
+        boundary: &MultiPolygon<f64>,
+        boundary_index: &RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>>,
+        claims: &Claims,
+    ) -> Vec<[u32; 2]> {
+        let claim_boxes = crate::index::BboxIndex::new(
+            claims.polygons.iter().enumerate().filter_map(|(i, (_, p))| geo::BoundingRect::bounding_rect(p).map(|r| (i, r))),
+        );
+        let walls: RTree<rstar::primitives::Line<[f64; 2]>> = RTree::bulk_load(
+            claims
+                .polygons
+                .iter()
+                .flat_map(|(_, p)| std::iter::once(p.exterior()).chain(p.interiors()))
+                .flat_map(|r| r.lines())
+                .map(|l| rstar::primitives::Line::new(self.frame.to_local(l.start), self.frame.to_local(l.end)))
+                .collect(),
+        );
+        let mut pairs = Vec::new();
+        for line in roads {
+            let mut prev: Option<(u32, [f64; 2])> = None;
+            for c in densify_line(line, ROAD_SPACING_M) {
+                let p = self.frame.to_local(c);
+                let near_line = boundary_index
+                    .nearest_neighbor(&p)
+                    .is_some_and(|s| rstar::PointDistance::distance_2(s.geom(), &p) < ROAD_MARGIN_M * ROAD_MARGIN_M);
+                let in_claim = || {
+                    claim_boxes.at_point(c).into_iter().any(|i| claims.polygons[i].1.contains(&Point(c)))
+                };
+                if near_line || !boundary.contains(&Point(c)) || in_claim() {
+                    prev = None;
+                    continue;
+                }
+                let env_of = |a: [f64; 2], b: [f64; 2]| {
+                    rstar::AABB::from_corners([a[0].min(b[0]), a[1].min(b[1])], [a[0].max(b[0]), a[1].max(b[1])])
+                };
+                let v = self.vertex(c);
+                if let Some((u, q)) = prev {
+                    let env = env_of(q, p);
+                    let blocked = boundary_index
+                        .locate_in_envelope_intersecting(&env)
+                        .any(|s| segments_cross(q, p, s.geom().from, s.geom().to))
+                        || walls.locate_in_envelope_intersecting(&env).any(|s| segments_cross(q, p, s.from, s.to));
+                    if !blocked && u != v {
+                        pairs.push([u, v]);
+                    }
+                }
+                prev = Some((v, p));
+            }
+        }
+        pairs
     }
 }
 
@@ -267,19 +340,38 @@ impl Tessellation {
             let v = b.vertex(*c);
             b.claim(v, *atom);
         }
+        let road_pairs = b.roads(roads, boundary, &boundary_index, claims);
         // Only vertices with several claims need to know their outlines.
         b.outlines_at.retain(|v, _| b.shared.contains_key(v));
 
         let points: Vec<Point2<f64>> = b.local.iter().map(|p| Point2::new(p[0], p[1])).collect();
         let edges = std::mem::take(&mut b.edges);
         let mut conflicts = 0usize;
-        let cdt = Cdt::try_bulk_load_cdt(points, edges, |_| conflicts += 1)?;
+        let mut cdt = Cdt::try_bulk_load_cdt(points, edges, |_| conflicts += 1)?;
         if conflicts > 0 {
             // Conflicting walls (buildings overlapping by less than import's tolerance) are
             // dropped by the triangulation; ownership by vertices still holds.
             notes.push(Note::OutlineDropped { atom: NO_OWNER });
         }
         debug_assert_eq!(cdt.num_vertices(), b.lonlat.len());
+        // Roads last: where two cross without a shared point, the crossing becomes a vertex.
+        let mut road_edges: HashSet<[u32; 2]> = HashSet::new();
+        for [p, q] in road_pairs {
+            let (p, q) = (FixedVertexHandle::from_index(p as usize), FixedVertexHandle::from_index(q as usize));
+            if cdt.can_add_constraint(p, q) || !cdt.intersects_constraint(cdt.vertex(p).position(), cdt.vertex(q).position()) {
+                for e in cdt.add_constraint_and_split(p, q, |pos| pos) {
+                    let e = cdt.directed_edge(e);
+                    let (x, y) = (e.from().fix().index() as u32, e.to().fix().index() as u32);
+                    road_edges.insert([x.min(y), x.max(y)]);
+                }
+            }
+        }
+        for v in b.lonlat.len()..cdt.num_vertices() {
+            let pos = cdt.vertex(FixedVertexHandle::from_index(v)).position();
+            b.local.push([pos.x, pos.y]);
+            b.lonlat.push(frame.to_lonlat([pos.x, pos.y]));
+            b.owners.push(NO_OWNER);
+        }
 
         let mut t = Tessellation {
             vertex_lonlat: b.lonlat,
@@ -304,9 +396,9 @@ impl Tessellation {
         }
 
         let inside = inside_faces(&cdt, &b.boundary_edges, boundary, &t);
-        let mut owners = b.owners;
-        notes_for_detached(&mut owners, &cdt, &inside, &t.vertex_local, &mut t.notes);
-        let corners = corner_owners(&cdt, &inside, &owners, &b.shared, &b.outlines_at, claims, &t);
+        let owners = b.owners;
+        let open = open_space_owners(&cdt, &inside, &owners, &road_edges, &t.vertex_local, &t.face_corners, &mut t.notes);
+        let corners = corner_owners(&cdt, &inside, &owners, &open, &b.shared, &b.outlines_at, claims, &t);
         t.cut_pieces(&cdt, &inside, &corners, &b.boundary_edges);
         t.measure(roads, frame);
         Ok(t)
@@ -615,12 +707,21 @@ fn inside_faces(cdt: &Cdt, boundary_edges: &HashSet<[u32; 2]>, boundary: &MultiP
     region.iter().map(|&r| r != usize::MAX && verdict[r]).collect()
 }
 
-/// Gives every unowned vertex inside the community (on the community line, or around a hole)
-/// the atom nearest along the triangulation; a part of the community with no atom at all goes to
-/// the nearest atom as the crow flies, and is noted.
-fn notes_for_detached(owners: &mut [AtomIx], cdt: &Cdt, inside: &[bool], local: &[[f64; 2]], notes: &mut Vec<Note>) {
+/// Owners for the corners at unowned vertices (the community line, roads, holes): each side of
+/// a road around such a vertex is a sector, owned by the atom nearest along the triangulation
+/// without crossing a road; a block holding no atom is reached across a road at a penalty, and a
+/// part of the community no path reaches goes to the nearest atom as the crow flies (noted).
+fn open_space_owners(
+    cdt: &Cdt,
+    inside: &[bool],
+    owners: &[AtomIx],
+    road_edges: &HashSet<[u32; 2]>,
+    local: &[[f64; 2]],
+    face_corners: &[[u32; 3]],
+    notes: &mut Vec<Note>,
+) -> HashMap<(usize, u32), AtomIx> {
     #[derive(PartialEq)]
-    struct Item(f64, u32);
+    struct Item(f64, usize);
     impl Eq for Item {}
     impl PartialOrd for Item {
         fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
@@ -629,64 +730,120 @@ fn notes_for_detached(owners: &mut [AtomIx], cdt: &Cdt, inside: &[bool], local: 
     }
     impl Ord for Item {
         fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-            o.0.total_cmp(&self.0).then(o.1.cmp(&self.1)) // min-heap, ties by vertex
+            o.0.total_cmp(&self.0).then(o.1.cmp(&self.1)) // min-heap, ties by node
         }
     }
-    let dist = |a: usize, b: usize| ((local[a][0] - local[b][0]).powi(2) + (local[a][1] - local[b][1]).powi(2)).sqrt();
-    let usable = |e: &spade::handles::DirectedEdgeHandle<Point2<f64>, (), spade::CdtEdge<()>, ()>| {
-        e.face().as_inner().is_some_and(|f| inside[f.fix().index()])
-            || e.rev().face().as_inner().is_some_and(|f| inside[f.fix().index()])
+    let dist = |a: u32, b: u32| {
+        let (p, q) = (local[a as usize], local[b as usize]);
+        ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt()
     };
-    let mut best = vec![f64::INFINITY; owners.len()];
+    let is_road = |p: u32, q: u32| road_edges.contains(&[p.min(q), p.max(q)]);
+
+    // Sectors: runs of inside faces around an unowned vertex between road edges.
+    let mut node_of: HashMap<(usize, u32), usize> = HashMap::new();
+    let mut node_faces: Vec<Vec<usize>> = Vec::new();
+    let mut node_vertex: Vec<u32> = Vec::new();
+    let mut siblings: Vec<(usize, usize)> = Vec::new(); // node range per vertex
+    for v in 0..owners.len() as u32 {
+        if owners[v as usize] != NO_OWNER {
+            continue;
+        }
+        let out: Vec<_> = cdt.vertex(FixedVertexHandle::from_index(v as usize)).out_edges().collect();
+        let n = out.len();
+        let start = (0..n).find(|&i| is_road(v, out[i].to().fix().index() as u32)).unwrap_or(0);
+        let first = node_faces.len();
+        let mut current: Option<usize> = None;
+        for d in 0..n {
+            let e = out[(start + d) % n];
+            if current.is_none() || is_road(v, e.to().fix().index() as u32) {
+                current = Some(node_faces.len());
+                node_faces.push(Vec::new());
+                node_vertex.push(v);
+            }
+            if let Some(f) = e.face().as_inner().map(|f| f.fix().index()).filter(|&f| inside[f]) {
+                let node = current.expect("a sector is open");
+                node_of.insert((f, v), node);
+                node_faces[node].push(f);
+            }
+        }
+        for _ in first..node_faces.len() {
+            siblings.push((first, node_faces.len()));
+        }
+    }
+
+    let corners = |f: usize| face_corners[f];
+    let mut best = vec![f64::INFINITY; node_faces.len()];
+    let mut owner = vec![NO_OWNER; node_faces.len()];
     let mut heap = BinaryHeap::new();
-    for (v, &o) in owners.iter().enumerate() {
-        if o != NO_OWNER {
-            best[v] = 0.0;
-            heap.push(Item(0.0, v as u32));
+    for (node, faces) in node_faces.iter().enumerate() {
+        let v = node_vertex[node];
+        for &f in faces {
+            for w in corners(f) {
+                if owners[w as usize] != NO_OWNER {
+                    let d = dist(v, w);
+                    if d < best[node] {
+                        best[node] = d;
+                        owner[node] = owners[w as usize];
+                    }
+                }
+            }
+        }
+        if owner[node] != NO_OWNER {
+            heap.push(Item(best[node], node));
         }
     }
-    while let Some(Item(d, v)) = heap.pop() {
-        if d > best[v as usize] {
+    while let Some(Item(d, node)) = heap.pop() {
+        if d > best[node] {
             continue;
         }
-        for e in cdt.vertex(FixedVertexHandle::from_index(v as usize)).out_edges() {
-            if !usable(&e) {
-                continue;
+        let v = node_vertex[node];
+        let mut relax = |next: usize, nd: f64, heap: &mut BinaryHeap<Item>| {
+            if nd < best[next] {
+                best[next] = nd;
+                owner[next] = owner[node];
+                heap.push(Item(nd, next));
             }
-            let w = e.to().fix().index();
-            let nd = d + dist(v as usize, w);
-            if nd < best[w] {
-                best[w] = nd;
-                owners[w] = owners[v as usize];
-                heap.push(Item(nd, w as u32));
+        };
+        for &f in &node_faces[node] {
+            for w in corners(f) {
+                if let Some(&next) = node_of.get(&(f, w)) {
+                    relax(next, d + dist(v, w), &mut heap);
+                }
+            }
+        }
+        let (lo, hi) = siblings[node];
+        for next in lo..hi {
+            if next != node {
+                relax(next, d + ROAD_CROSSING_PENALTY_M, &mut heap);
             }
         }
     }
-    // Whatever is left unowned but touches the inside belongs to a part with no atom.
-    let owned: Vec<usize> = (0..owners.len()).filter(|&v| owners[v] != NO_OWNER).collect();
-    for v in 0..owners.len() {
-        if owners[v] != NO_OWNER || owned.is_empty() {
+    // Parts no path reaches: the nearest owned vertex as the crow flies.
+    let owned: Vec<u32> = (0..owners.len() as u32).filter(|&v| owners[v as usize] != NO_OWNER).collect();
+    for node in 0..node_faces.len() {
+        if owner[node] != NO_OWNER || node_faces[node].is_empty() || owned.is_empty() {
             continue;
         }
-        let touches = cdt.vertex(FixedVertexHandle::from_index(v)).out_edges().any(|e| usable(&e));
-        if touches {
-            let nearest = owned.iter().copied().min_by(|&a, &b| dist(v, a).total_cmp(&dist(v, b))).unwrap();
-            owners[v] = owners[nearest];
-            if !notes.iter().any(|n| matches!(n, Note::Detached { atom } if *atom == owners[v])) {
-                notes.push(Note::Detached { atom: owners[v] });
-            }
+        let v = node_vertex[node];
+        let nearest = owned.iter().copied().min_by(|&a, &b| dist(v, a).total_cmp(&dist(v, b))).expect("owned");
+        owner[node] = owners[nearest as usize];
+        if !notes.iter().any(|n| matches!(n, Note::Detached { atom } if *atom == owner[node])) {
+            notes.push(Note::Detached { atom: owner[node] });
         }
     }
+    node_of.into_iter().map(|(k, node)| (k, owner[node])).collect()
 }
 
 /// The owner of each corner of each inside face. A vertex claimed by one atom answers for all its
 /// faces; a vertex several atoms claim (touching buildings, unit slices) answers per face: the
 /// atom whose inside the face is in, or for open space the atom of the wall that bounds that run
 /// of open faces around the vertex, so every atom's share stays attached to it by an edge.
+#[allow(clippy::too_many_arguments)]
 fn corner_owners(
     cdt: &Cdt,
     inside: &[bool],
     owners: &[AtomIx],
+    open: &HashMap<(usize, u32), AtomIx>,
     shared: &HashMap<u32, Vec<AtomIx>>,
     outlines_at: &HashMap<u32, Vec<usize>>,
     claims: &Claims,
@@ -730,7 +887,12 @@ fn corner_owners(
             continue;
         }
         let corners = t.face_corners[fi];
-        out.insert(fi, corners.map(|v| resolved.get(&(fi, v)).copied().unwrap_or(owners[v as usize])));
+        out.insert(
+            fi,
+            corners.map(|v| {
+                resolved.get(&(fi, v)).or_else(|| open.get(&(fi, v))).copied().unwrap_or(owners[v as usize])
+            }),
+        );
     }
     out
 }
