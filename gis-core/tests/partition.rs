@@ -16,6 +16,9 @@ fn assert_rules(name: &str, options: &PartitionOptions) -> Partition {
     let d = load(name);
     let p = run(&d, options);
     let bounds = options.bounds;
+    let grids = level(&p.grids, GridLevel::Grid);
+    assert_exact_coverage(&d, &grids);
+    assert_no_building_cut(&d, &grids);
     for c in &p.report.communities {
         assert!(c.warnings.is_empty(), "{}: {:?}", c.code, c.warnings);
         let GridCounts::Feasible { low, high } = c.feasible else { panic!("{} infeasible", c.code) };
@@ -26,7 +29,7 @@ fn assert_rules(name: &str, options: &PartitionOptions) -> Partition {
         assert!(c.compactness_mean >= 0.45, "{}: Polsby-Popper mean {:.3}", c.code, c.compactness_mean);
         assert!(c.compactness_min >= 0.2, "{}: Polsby-Popper min {:.3}", c.code, c.compactness_min);
     }
-    let grids = level(&p.grids, GridLevel::Grid);
+
     for g in basic(&p.grids) {
         let size = match bounds.basis {
             SizeBasis::Residents => g.population,
@@ -35,8 +38,6 @@ fn assert_rules(name: &str, options: &PartitionOptions) -> Partition {
         assert!((u64::from(bounds.min)..=u64::from(bounds.max)).contains(&size), "{} holds {size}", g.code);
         assert_eq!(parts(&g.area), 1, "{} is in parts", g.code);
     }
-    assert_exact_coverage(&d, &grids);
-    assert_no_building_cut(&d, &grids);
     // Every building in exactly one grid.
     let mut ids: Vec<&str> = grids.iter().flat_map(|g| g.buildings.iter().map(String::as_str)).collect();
     ids.sort_unstable();

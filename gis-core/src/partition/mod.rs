@@ -60,25 +60,45 @@ pub struct Partition {
     pub report: PartitionReport,
 }
 
-/// Partitions every community of the dataset; `progress` is told after each community.
+/// Partitions every community of the dataset, communities in parallel; `progress` is told how
+/// many communities are done, from the calling thread.
 pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut dyn FnMut(usize, usize)) -> Partition {
-    let mut grids = Vec::new();
-    let mut communities = Vec::new();
+    use rayon::prelude::*;
     let roads: Vec<LineString<f64>> = dataset.roads.iter().flat_map(|r| r.line.0.iter().cloned()).collect();
     let road_index = crate::index::BboxIndex::new(
         roads.iter().enumerate().filter_map(|(i, l)| l.bounding_rect().map(|r| (i, r))),
     );
     let n = dataset.communities.len();
-    for (ci, community) in dataset.communities.iter().enumerate() {
-        let nearby: Vec<LineString<f64>> = community
-            .boundary
-            .bounding_rect()
-            .map(|r| road_index.intersecting(r).into_iter().map(|i| roads[i].clone()).collect())
-            .unwrap_or_default();
-        let (mut g, report) = partition_community(dataset, ci, community, &nearby, options);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<usize>();
+    let results = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            dataset
+                .communities
+                .par_iter()
+                .enumerate()
+                .map_with(tx, |tx, (ci, community)| {
+                    let nearby: Vec<LineString<f64>> = community
+                        .boundary
+                        .bounding_rect()
+                        .map(|r| road_index.intersecting(r).into_iter().map(|i| roads[i].clone()).collect())
+                        .unwrap_or_default();
+                    let out = partition_community(dataset, ci, community, &nearby, options);
+                    let _ = tx.send(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                    out
+                })
+                .collect::<Vec<_>>()
+        });
+        for finished in rx {
+            progress(finished, n);
+        }
+        worker.join().expect("partition worker panicked")
+    });
+    let mut grids = Vec::new();
+    let mut communities = Vec::with_capacity(n);
+    for (mut g, report) in results {
         grids.append(&mut g);
         communities.push(report);
-        progress(ci + 1, n);
     }
     Partition { grids, report: PartitionReport { bounds: options.bounds, communities } }
 }

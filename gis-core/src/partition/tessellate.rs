@@ -9,8 +9,8 @@
 //! named symbolically (vertex, edge midpoint, face centroid), so two neighbouring pieces share
 //! exactly the same points and unions are exact: borders cancel by name, not by float compare.
 //!
-//! Along the community line the tessellation splits only at boundary vertices, never at new
-//! points, so a neighbouring community sees the very same vertices on its side of the line.
+//! Along the community line the tessellation splits only at the line's own vertices, never at
+//! new points, so a neighbouring community sees the very same vertices on its side of the line.
 
 use super::frame::{LocalFrame, approx_distance_m};
 use geo::{Contains, Coord, InteriorPoint, LineString, MultiPolygon, Point, Polygon};
@@ -26,10 +26,10 @@ const NO_OWNER: AtomIx = AtomIx::MAX;
 /// Spacing of points added along building and exclusive-unit outlines, so the space between two
 /// walls is split near its middle rather than toward whichever wall has fewer corners.
 const OUTLINE_SPACING_M: f64 = 6.0;
-/// Spacing along the community line (added symmetrically, so both sides add the same points).
-const BOUNDARY_SPACING_M: f64 = 15.0;
 /// A border between atoms "runs along a road" where it lies within this distance of one.
 pub(crate) const ROAD_BAND_M: f64 = 12.0;
+/// Rings smaller than this (m²) in an assembled grid are zero-width lobes, not area.
+const DEGENERATE_RING_M2: f64 = 1e-4;
 /// Spacing of points along roads, which separate cells so grid borders can follow them.
 const ROAD_SPACING_M: f64 = 15.0;
 /// Road points closer than this to the community line are left out: a road along the line is the
@@ -289,7 +289,9 @@ impl Tessellation {
         let mut boundary_segments = Vec::new();
         for polygon in &boundary.0 {
             for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-                let vs = b.ring(ring, BOUNDARY_SPACING_M);
+                // The line keeps exactly its own vertices: points added along it would be nearly
+                // but not exactly collinear, leaving slivers that cost the line its vertices.
+                let vs = b.ring(ring, f64::INFINITY);
                 for i in 0..vs.len() {
                     let (p, q) = (vs[i], vs[(i + 1) % vs.len()]);
                     b.boundary_edges.insert([p.min(q), p.max(q)]);
@@ -398,8 +400,14 @@ impl Tessellation {
         let inside = inside_faces(&cdt, &b.boundary_edges, boundary, &t);
         let owners = b.owners;
         let open = open_space_owners(&cdt, &inside, &owners, &road_edges, &t.vertex_local, &t.face_corners, &mut t.notes);
-        let corners = corner_owners(&cdt, &inside, &owners, &open, &b.shared, &b.outlines_at, claims, &t);
-        t.cut_pieces(&cdt, &inside, &corners, &b.boundary_edges);
+        let mut corners = corner_owners(&cdt, &inside, &owners, &open, &b.shared, &b.outlines_at, claims, &t);
+        let mut on_line = vec![false; t.vertex_lonlat.len()];
+        for [p, q] in &b.boundary_edges {
+            on_line[*p as usize] = true;
+            on_line[*q as usize] = true;
+        }
+        t.settle_slivers(&mut corners, &on_line);
+        t.cut_pieces(&cdt, &inside, &corners, &on_line);
         t.measure(roads, frame);
         Ok(t)
     }
@@ -441,12 +449,79 @@ impl Tessellation {
 
     // ---- pieces ------------------------------------------------------------------------------
 
+    /// Near-collinear points on the community line make sliver faces (often fans of them) whose
+    /// corners all lie on the line. Split like other faces, their midpoints would poke spikes off
+    /// the line, and lobes of zero width would drop line points from a grid's ring. Instead each
+    /// connected group of slivers goes whole to one owner: the one the neighbouring face gives the
+    /// shared chord (chords split at their lower end, see `cut_pieces`).
+    fn settle_slivers(&self, corners: &mut HashMap<usize, [AtomIx; 3]>, on_line: &[bool]) {
+        const SLIVER_M2: f64 = 1e-3;
+        let mut faces: Vec<usize> = corners.keys().copied().collect();
+        faces.sort_unstable();
+        let is_sliver = |f: usize| {
+            let vs = self.face_corners[f];
+            vs.iter().all(|&v| on_line[v as usize]) && {
+                let pts: Vec<[f64; 2]> = vs.iter().map(|&v| self.vertex_local[v as usize]).collect();
+                ring_area_centroid(&pts).0.abs() < SLIVER_M2
+            }
+        };
+        let slivers: HashSet<usize> = faces.iter().copied().filter(|&f| is_sliver(f)).collect();
+        if slivers.is_empty() {
+            return;
+        }
+        let mut by_edge: HashMap<[u32; 2], Vec<usize>> = HashMap::new();
+        for &f in &faces {
+            let vs = self.face_corners[f];
+            for k in 0..3 {
+                let (p, q) = (vs[k], vs[(k + 1) % 3]);
+                by_edge.entry([p.min(q), p.max(q)]).or_default().push(f);
+            }
+        }
+        let mut done: HashSet<usize> = HashSet::new();
+        let mut ordered: Vec<usize> = slivers.iter().copied().collect();
+        ordered.sort_unstable();
+        for start in ordered {
+            if done.contains(&start) {
+                continue;
+            }
+            let mut group = vec![start];
+            done.insert(start);
+            let mut owner = None;
+            let mut i = 0;
+            while i < group.len() {
+                let vs = self.face_corners[group[i]];
+                for k in 0..3 {
+                    let (p, q) = (vs[k], vs[(k + 1) % 3]);
+                    let edge = [p.min(q), p.max(q)];
+                    for &g in &by_edge[&edge] {
+                        if g == group[i] {
+                            continue;
+                        }
+                        if slivers.contains(&g) {
+                            if done.insert(g) {
+                                group.push(g);
+                            }
+                        } else if owner.is_none() {
+                            let at = self.face_corners[g].iter().position(|&v| v == edge[1]).expect("shared corner");
+                            owner = Some(corners[&g][at]);
+                        }
+                    }
+                }
+                i += 1;
+            }
+            let o = owner.unwrap_or(corners[&start][0]);
+            for f in group {
+                corners.insert(f, [o; 3]);
+            }
+        }
+    }
+
     fn cut_pieces(
         &mut self,
         cdt: &Cdt,
         inside: &[bool],
         corners: &HashMap<usize, [AtomIx; 3]>,
-        boundary_edges: &HashSet<[u32; 2]>,
+        on_line: &[bool],
     ) {
         // An edge is split where its two ends belong to different atoms as seen from either face.
         let mut split: HashMap<usize, Pt> = HashMap::new();
@@ -461,7 +536,9 @@ impl Tessellation {
                 if owners[k] != owners[(k + 1) % 3] {
                     let ei = e.fix().as_undirected().index();
                     let [p, q] = self.edge_ends[ei];
-                    let at = if boundary_edges.contains(&[p.min(q), p.max(q)]) {
+                    // An edge with both ends on the community line (the line itself, or a chord
+                    // across a narrow part) splits at its lower end: never at a new point there.
+                    let at = if on_line[p as usize] && on_line[q as usize] {
                         Pt::Vertex(p.min(q))
                     } else {
                         Pt::Mid(ei as u32)
@@ -631,6 +708,9 @@ impl Tessellation {
         for ring in rings {
             let local: Vec<[f64; 2]> = ring.iter().map(|&p| self.local(p)).collect();
             let (area, _, _) = ring_area_centroid(&local);
+            if area.abs() < DEGENERATE_RING_M2 {
+                continue; // a zero-width lobe left by collinear points: nothing to draw
+            }
             let mut coords: Vec<Coord<f64>> = ring.iter().map(|&p| self.lonlat(p)).collect();
             coords.push(coords[0]);
             let line = LineString(coords);

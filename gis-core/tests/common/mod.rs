@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use geo::{BooleanOps, BoundingRect, Intersects, MultiPolygon, Validation};
+use geo::{BooleanOps, BoundingRect, Distance, Intersects, MultiPolygon, Validation};
 use gis_core::Dataset;
 use gis_core::grid::{Grid, GridKind, GridLevel};
 use gis_core::index::BboxIndex;
@@ -46,6 +46,29 @@ pub fn assert_exact_coverage(d: &Dataset, grids: &[&Grid]) {
             assert_ne!(uses[0].1, uses[1].1, "segment used twice in the same direction by {} and {}",
                 grids[uses[0].0].code, grids[uses[1].0].code);
             assert_ne!(uses[0].0, uses[1].0, "grid {} borders itself", grids[uses[0].0].code);
+        }
+    }
+    // A segment used once must lie on its community's line, and on no other community's line:
+    // else a neighbour has other vertices on that line (a T-junction) or there is a gap.
+    let by_code: HashMap<&str, &gis_core::Community> = d.communities.iter().map(|c| (c.code.as_str(), c)).collect();
+    let near_line = |c: &gis_core::Community, p: geo::Point<f64>| {
+        c.boundary.0.iter().flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+            .any(|ring| geo::Euclidean.distance(&p, ring) < 1e-9)
+    };
+    for ((a, b), uses) in &segments {
+        if uses.len() != 1 {
+            continue;
+        }
+        let g = grids[uses[0].0];
+        let (pa, pb) = (f64::from_bits(a.0), f64::from_bits(a.1));
+        let (qa, qb) = (f64::from_bits(b.0), f64::from_bits(b.1));
+        let mid = geo::Point::new((pa + qa) / 2.0, (pb + qb) / 2.0);
+        let own = by_code[g.community_code.as_str()];
+        assert!(near_line(own, mid), "grid {} has a border inside its community at {mid:?} that no neighbour shares", g.code);
+        for c in &d.communities {
+            if c.code != own.code && near_line(c, mid) {
+                panic!("grid {} meets community {} at {mid:?} without identical vertices", g.code, c.code);
+            }
         }
     }
     let community_area: f64 = d.communities.iter().map(|c| area_m2(&c.boundary)).sum();
