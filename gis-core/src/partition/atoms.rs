@@ -34,6 +34,8 @@ impl Atom {
 pub(crate) struct CommunityAtoms {
     pub atoms: Vec<Atom>,
     pub claims: Claims,
+    /// (residents, households) of each of `claims.points`.
+    pub point_people: Vec<(u64, u64)>,
     /// Buildings above the maximum that could not be split (no units, or a shape the unit
     /// slicing cannot cut cleanly), with their size.
     pub oversized: Vec<(String, u64)>,
@@ -119,6 +121,7 @@ pub(crate) fn community_atoms(dataset: &Dataset, community: usize, bounds: &Size
     let units: Vec<usize> = unit_atom.keys().copied().collect();
     let unit_areas = AreaIndex::new(units.iter().map(|&u| &dataset.exclusive[u].area));
     let mut loose: Vec<(Coord<f64>, u32)> = Vec::new();
+    let mut point_people: Vec<(u64, u64)> = Vec::new();
     for p in dataset.points.iter().filter(|p| p.community == community) {
         let households = u64::from(estimated_households(p.count).max(1));
         let in_building = footprints
@@ -135,18 +138,19 @@ pub(crate) fn community_atoms(dataset: &Dataset, community: usize, bounds: &Size
                 a.households += households;
                 if a.exclusive.is_some() && in_building.is_none() {
                     claims.points.push((ix, p.location.0));
+                    point_people.push((u64::from(p.count), households));
                 }
             }
             None => loose.push((p.location.0, p.count)),
         }
     }
-    let h3_resolution = group_points(&loose, &mut atoms, &mut claims);
-    CommunityAtoms { atoms, claims, oversized, h3_resolution }
+    let h3_resolution = group_points(&loose, &mut atoms, &mut claims, &mut point_people);
+    CommunityAtoms { atoms, claims, point_people, oversized, h3_resolution }
 }
 
 /// Groups loose points into one atom per H3 cell, at the finest resolution whose cells hold
 /// enough residents on average (denser places get finer cells).
-fn group_points(points: &[(Coord<f64>, u32)], atoms: &mut Vec<Atom>, claims: &mut Claims) -> Option<u8> {
+fn group_points(points: &[(Coord<f64>, u32)], atoms: &mut Vec<Atom>, claims: &mut Claims, people: &mut Vec<(u64, u64)>) -> Option<u8> {
     if points.is_empty() {
         return None;
     }
@@ -181,6 +185,7 @@ fn group_points(points: &[(Coord<f64>, u32)], atoms: &mut Vec<Atom>, claims: &mu
         atoms.push(Atom { population, households, ..Atom::default() });
         for &i in members {
             claims.points.push((ix, points[i].0));
+            people.push((u64::from(points[i].1), u64::from(estimated_households(points[i].1).max(1))));
         }
     }
     Some(u8::from(chosen.0))

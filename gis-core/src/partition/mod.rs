@@ -118,7 +118,7 @@ fn partition_community(
     let bounds = options.bounds;
     let rect = community.boundary.bounding_rect().expect("a community has area");
     let frame = LocalFrame::new(rect.center());
-    let CommunityAtoms { atoms, claims, oversized, h3_resolution } = community_atoms(dataset, ci, &bounds, &frame);
+    let CommunityAtoms { mut atoms, claims, point_people, oversized, h3_resolution } = community_atoms(dataset, ci, &bounds, &frame);
     let mut report = CommunityReport::new(community, h3_resolution);
     for (id, size) in &oversized {
         report.warn(WarningKind::OversizedBuilding, format!(
@@ -137,6 +137,17 @@ fn partition_community(
             return (vec![grid], report);
         }
     };
+    // Parts of an atom's cell that came apart are atoms of their own, with their points.
+    for split in &tess.splits {
+        debug_assert_eq!(split.new as usize, atoms.len());
+        let (population, households) =
+            split.points.iter().fold((0, 0), |(p, h), &k| (p + point_people[k].0, h + point_people[k].1));
+        let original = &mut atoms[split.original as usize];
+        original.population -= population;
+        original.households -= households;
+        let compound = original.compound.clone();
+        atoms.push(Atom { population, households, compound, members: Vec::new(), exclusive: None });
+    }
     for note in &tess.notes {
         match note {
             Note::OutlineDropped { atom } if (*atom as usize) < atoms.len() => report.warn(WarningKind::CrossesCommunityLine, format!(

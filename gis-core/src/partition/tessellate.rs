@@ -18,7 +18,8 @@ use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use spade::handles::{FixedFaceHandle, FixedVertexHandle, InnerTag};
 use spade::{ConstrainedDelaunayTriangulation, Point2, Triangulation};
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BinaryHeap;
 
 pub(crate) type AtomIx = u32;
 const NO_OWNER: AtomIx = AtomIx::MAX;
@@ -45,6 +46,16 @@ const ROAD_CROSSING_PENALTY_M: f64 = 500.0;
 pub(crate) struct Claims {
     pub polygons: Vec<(AtomIx, Polygon<f64>)>,
     pub points: Vec<(AtomIx, Coord<f64>)>,
+}
+
+/// Part of an atom's cell cut off from the rest of it (points of one H3 cell on both sides of a
+/// building, a piece of open space beyond water): it becomes an atom of its own.
+#[derive(Debug, Clone)]
+pub(crate) struct Split {
+    pub original: AtomIx,
+    pub new: AtomIx,
+    /// Indexes into `Claims::points` of the points that moved with it.
+    pub points: Vec<usize>,
 }
 
 /// A point of the tessellation, named by what defines it.
@@ -99,6 +110,7 @@ pub(crate) struct Tessellation {
     pub atoms: Vec<AtomShape>,
     pub adjacency: Vec<Adjacency>,
     pub notes: Vec<Note>,
+    pub splits: Vec<Split>,
 }
 
 type Cdt = ConstrainedDelaunayTriangulation<Point2<f64>>;
@@ -276,12 +288,12 @@ impl Tessellation {
             frame,
             lonlat: Vec::new(),
             local: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             owners: Vec::new(),
-            shared: HashMap::new(),
-            outlines_at: HashMap::new(),
+            shared: HashMap::default(),
+            outlines_at: HashMap::default(),
             edges: Vec::new(),
-            boundary_edges: HashSet::new(),
+            boundary_edges: HashSet::default(),
         };
         let mut notes = Vec::new();
 
@@ -338,9 +350,11 @@ impl Tessellation {
                 }
             }
         }
+        let mut point_vertices = Vec::with_capacity(claims.points.len());
         for (atom, c) in &claims.points {
             let v = b.vertex(*c);
             b.claim(v, *atom);
+            point_vertices.push(v);
         }
         let road_pairs = b.roads(roads, boundary, &boundary_index, claims);
         // Only vertices with several claims need to know their outlines.
@@ -357,7 +371,7 @@ impl Tessellation {
         }
         debug_assert_eq!(cdt.num_vertices(), b.lonlat.len());
         // Roads last: where two cross without a shared point, the crossing becomes a vertex.
-        let mut road_edges: HashSet<[u32; 2]> = HashSet::new();
+        let mut road_edges: HashSet<[u32; 2]> = HashSet::default();
         for [p, q] in road_pairs {
             let (p, q) = (FixedVertexHandle::from_index(p as usize), FixedVertexHandle::from_index(q as usize));
             if cdt.can_add_constraint(p, q) || !cdt.intersects_constraint(cdt.vertex(p).position(), cdt.vertex(q).position()) {
@@ -390,6 +404,7 @@ impl Tessellation {
             atoms: vec![AtomShape::default(); atom_count],
             adjacency: Vec::new(),
             notes,
+            splits: Vec::new(),
         };
         for f in cdt.inner_faces() {
             let [p, q, r] = f.vertices();
@@ -408,8 +423,95 @@ impl Tessellation {
         }
         t.settle_slivers(&mut corners, &on_line);
         t.cut_pieces(&cdt, &inside, &corners, &on_line);
+        t.split_disconnected(&point_vertices, claims);
         t.measure(roads, frame);
         Ok(t)
+    }
+
+    /// Makes every atom's cell connected: the largest connected part keeps the atom, each other
+    /// part becomes a new atom (with the points standing in it).
+    fn split_disconnected(&mut self, point_vertices: &[u32], claims: &Claims) {
+        let n = self.pieces.len();
+        let mut uf: Vec<usize> = (0..n).collect();
+        fn find(uf: &mut [usize], mut x: usize) -> usize {
+            while uf[x] != x {
+                uf[x] = uf[uf[x]];
+                x = uf[x];
+            }
+            x
+        }
+        let mut first: HashMap<(Pt, Pt), usize> = HashMap::default();
+        for (i, piece) in self.pieces.iter().enumerate() {
+            for k in 0..piece.ring.len() {
+                let (p, q) = (piece.ring[k], piece.ring[(k + 1) % piece.ring.len()]);
+                let key = if p < q { (p, q) } else { (q, p) };
+                match first.get(&key) {
+                    Some(&j) if self.pieces[j].owner == piece.owner => {
+                        let (a, b) = (find(&mut uf, i), find(&mut uf, j));
+                        uf[a] = b;
+                    }
+                    Some(_) => {}
+                    None => {
+                        first.insert(key, i);
+                    }
+                }
+            }
+        }
+        // Components per atom, with their areas.
+        let mut comps: HashMap<AtomIx, Vec<(usize, f64)>> = HashMap::default();
+        let mut area_of: HashMap<usize, f64> = HashMap::default();
+        for i in 0..n {
+            let root = find(&mut uf, i);
+            let pts: Vec<[f64; 2]> = self.pieces[i].ring.iter().map(|&p| self.local(p)).collect();
+            *area_of.entry(root).or_default() += ring_area_centroid(&pts).0;
+        }
+        for i in 0..n {
+            let root = find(&mut uf, i);
+            let list = comps.entry(self.pieces[i].owner).or_default();
+            if !list.iter().any(|&(r, _)| r == root) {
+                list.push((root, area_of[&root]));
+            }
+        }
+        let mut atoms: Vec<AtomIx> = comps.iter().filter(|(_, c)| c.len() > 1).map(|(a, _)| *a).collect();
+        atoms.sort_unstable();
+        let mut new_of_root: HashMap<usize, AtomIx> = HashMap::default();
+        for atom in atoms {
+            let mut list = comps[&atom].clone();
+            // The largest part keeps the atom; ties by root for determinism.
+            list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            for &(root, _) in &list[1..] {
+                let new = self.atoms.len() as AtomIx;
+                self.atoms.push(AtomShape::default());
+                new_of_root.insert(root, new);
+                self.splits.push(Split { original: atom, new, points: Vec::new() });
+            }
+        }
+        if new_of_root.is_empty() {
+            return;
+        }
+        // Which component each claimed point stands in: a piece of its atom with it as a corner.
+        let mut root_at: HashMap<(AtomIx, u32), usize> = HashMap::default();
+        for i in 0..n {
+            let root = find(&mut uf, i);
+            for p in &self.pieces[i].ring {
+                if let Pt::Vertex(v) = p {
+                    root_at.entry((self.pieces[i].owner, *v)).or_insert(root);
+                }
+            }
+        }
+        for (k, (&v, (atom, _))) in point_vertices.iter().zip(&claims.points).enumerate() {
+            if let Some(new) = root_at.get(&(*atom, v)).and_then(|r| new_of_root.get(r)) {
+                if let Some(split) = self.splits.iter_mut().find(|s| s.new == *new) {
+                    split.points.push(k);
+                }
+            }
+        }
+        for i in 0..n {
+            let root = find(&mut uf, i);
+            if let Some(&new) = new_of_root.get(&root) {
+                self.pieces[i].owner = new;
+            }
+        }
     }
 
     // ---- points ------------------------------------------------------------------------------
@@ -469,7 +571,7 @@ impl Tessellation {
         if slivers.is_empty() {
             return;
         }
-        let mut by_edge: HashMap<[u32; 2], Vec<usize>> = HashMap::new();
+        let mut by_edge: HashMap<[u32; 2], Vec<usize>> = HashMap::default();
         for &f in &faces {
             let vs = self.face_corners[f];
             for k in 0..3 {
@@ -477,7 +579,7 @@ impl Tessellation {
                 by_edge.entry([p.min(q), p.max(q)]).or_default().push(f);
             }
         }
-        let mut done: HashSet<usize> = HashSet::new();
+        let mut done: HashSet<usize> = HashSet::default();
         let mut ordered: Vec<usize> = slivers.iter().copied().collect();
         ordered.sort_unstable();
         for start in ordered {
@@ -524,7 +626,7 @@ impl Tessellation {
         on_line: &[bool],
     ) {
         // An edge is split where its two ends belong to different atoms as seen from either face.
-        let mut split: HashMap<usize, Pt> = HashMap::new();
+        let mut split: HashMap<usize, Pt> = HashMap::default();
         for f in cdt.inner_faces() {
             let fi = f.fix().index();
             if !inside[fi] {
@@ -593,7 +695,7 @@ impl Tessellation {
                 .map(|l| rstar::primitives::Line::new(frame.to_local(l.start), frame.to_local(l.end)))
                 .collect(),
         );
-        let mut sides: HashMap<(Pt, Pt), (AtomIx, AtomIx)> = HashMap::new();
+        let mut sides: HashMap<(Pt, Pt), (AtomIx, AtomIx)> = HashMap::default();
         let mut weighted = vec![[0.0f64; 2]; self.atoms.len()];
         for piece in &self.pieces {
             let pts: Vec<[f64; 2]> = piece.ring.iter().map(|&p| self.local(p)).collect();
@@ -613,7 +715,7 @@ impl Tessellation {
                 shape.centroid = [w[0] / shape.area_m2, w[1] / shape.area_m2];
             }
         }
-        let mut pairs: HashMap<(AtomIx, AtomIx), (f64, f64)> = HashMap::new();
+        let mut pairs: HashMap<(AtomIx, AtomIx), (f64, f64)> = HashMap::default();
         let mut segments: Vec<_> = sides.into_iter().collect();
         segments.sort_unstable_by_key(|(k, _)| *k); // hash order must not reach the output
         for ((p, q), (a, b)) in segments {
@@ -646,7 +748,7 @@ impl Tessellation {
     /// The union of the pieces of each group (atom → group, or None to leave out), as lon/lat
     /// polygons; borders inside a group cancel exactly because pieces share named points.
     pub fn assemble(&self, group_of: &[Option<usize>], groups: usize) -> Vec<MultiPolygon<f64>> {
-        let mut directed: Vec<HashSet<(Pt, Pt)>> = vec![HashSet::new(); groups];
+        let mut directed: Vec<HashSet<(Pt, Pt)>> = vec![HashSet::default(); groups];
         for piece in &self.pieces {
             let Some(g) = group_of[piece.owner as usize] else { continue };
             let set = &mut directed[g];
@@ -661,7 +763,7 @@ impl Tessellation {
     }
 
     fn rings_to_polygons(&self, edges: HashSet<(Pt, Pt)>) -> MultiPolygon<f64> {
-        let mut out: HashMap<Pt, Vec<Pt>> = HashMap::new();
+        let mut out: HashMap<Pt, Vec<Pt>> = HashMap::default();
         let mut sorted: Vec<(Pt, Pt)> = edges.into_iter().collect();
         sorted.sort_unstable();
         for &(p, q) in &sorted {
@@ -820,7 +922,7 @@ fn open_space_owners(
     let is_road = |p: u32, q: u32| road_edges.contains(&[p.min(q), p.max(q)]);
 
     // Sectors: runs of inside faces around an unowned vertex between road edges.
-    let mut node_of: HashMap<(usize, u32), usize> = HashMap::new();
+    let mut node_of: HashMap<(usize, u32), usize> = HashMap::default();
     let mut node_faces: Vec<Vec<usize>> = Vec::new();
     let mut node_vertex: Vec<u32> = Vec::new();
     let mut siblings: Vec<(usize, usize)> = Vec::new(); // node range per vertex
@@ -930,7 +1032,7 @@ fn corner_owners(
     t: &Tessellation,
 ) -> HashMap<usize, [AtomIx; 3]> {
     // Resolve shared vertices face by face, walking each fan once.
-    let mut resolved: HashMap<(usize, u32), AtomIx> = HashMap::new();
+    let mut resolved: HashMap<(usize, u32), AtomIx> = HashMap::default();
     let mut shared_vs: Vec<u32> = shared.keys().copied().collect();
     shared_vs.sort_unstable();
     for v in shared_vs {
@@ -960,7 +1062,7 @@ fn corner_owners(
             resolved.insert((f.index(), v), owner);
         }
     }
-    let mut out = HashMap::with_capacity(cdt.num_inner_faces());
+    let mut out = HashMap::with_capacity_and_hasher(cdt.num_inner_faces(), Default::default());
     for f in cdt.inner_faces() {
         let fi = f.fix().index();
         if !inside[fi] {
