@@ -1,11 +1,35 @@
 //! Areas and lengths on the WGS-84 ellipsoid (Karney's geodesics), never in Web Mercator, which
 //! is about 20% off at China's latitudes.
+//!
+//! GeoJSON edges are straight in longitude/latitude (RFC 7946), not geodesics; long edges are
+//! followed with extra points before measuring, so a polygon and the same polygon with its
+//! edges subdivided (as grids subdivide a community line) measure the same.
 
-use geo::{Geodesic, GeodesicArea, Length, MultiLineString, MultiPolygon};
+use geo::{Coord, Geodesic, GeodesicArea, Length, LineString, MultiLineString, MultiPolygon, Polygon};
+
+/// Longest edge measured as a geodesic without subdividing it, in degrees (~20 m).
+const MAX_EDGE_DEG: f64 = 0.0002;
+
+fn follow(ring: &LineString<f64>) -> LineString<f64> {
+    let mut out: Vec<Coord<f64>> = Vec::with_capacity(ring.0.len());
+    for l in ring.lines() {
+        out.push(l.start);
+        let n = ((l.end.x - l.start.x).abs().max((l.end.y - l.start.y).abs()) / MAX_EDGE_DEG).ceil() as usize;
+        for i in 1..n {
+            let t = i as f64 / n as f64;
+            out.push(l.start + (l.end - l.start) * t);
+        }
+    }
+    out.extend(ring.0.last().copied());
+    LineString(out)
+}
 
 /// Area in square metres.
 pub fn area_m2(area: &MultiPolygon<f64>) -> f64 {
-    area.geodesic_area_unsigned()
+    area.0
+        .iter()
+        .map(|p| Polygon::new(follow(p.exterior()), p.interiors().iter().map(follow).collect()).geodesic_area_unsigned())
+        .sum()
 }
 
 /// Length in metres.
@@ -20,9 +44,24 @@ mod tests {
 
     #[test]
     fn a_degree_square_at_the_equator() {
-        // 1° × 1° at the equator on WGS-84: 12,308.778 km² (GeographicLib).
+        // 1° × 1° at the equator on WGS-84, edges straight in lon/lat (a geodesic quadrilateral
+        // would be 12,308.778 km², GeographicLib; its top edge bows poleward).
         let sq = MultiPolygon(vec![polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)]]);
-        assert!((area_m2(&sq) / 1e6 - 12_308.778).abs() < 0.01, "{}", area_m2(&sq) / 1e6);
+        assert!((area_m2(&sq) / 1e6 - 12_308.78).abs() < 2.0, "{}", area_m2(&sq) / 1e6);
+    }
+
+    #[test]
+    fn subdividing_edges_does_not_change_the_area() {
+        let sq = MultiPolygon(vec![polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.11, y: 24.51), (x: 118.10, y: 24.51)]]);
+        let mut ring: Vec<Coord<f64>> = Vec::new();
+        for l in sq.0[0].exterior().lines() {
+            for i in 0..7 {
+                ring.push(l.start + (l.end - l.start) * (i as f64 / 7.0));
+            }
+        }
+        ring.push(ring[0]);
+        let fine = MultiPolygon(vec![Polygon::new(LineString(ring), vec![])]);
+        assert!((area_m2(&sq) - area_m2(&fine)).abs() < 0.01, "{} vs {}", area_m2(&sq), area_m2(&fine));
     }
 
     #[test]

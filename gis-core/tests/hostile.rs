@@ -219,6 +219,7 @@ fn check(c: &Case) {
     let grids = level(&p.grids, GridLevel::Grid);
     assert_exact_coverage(&d, &grids);
     assert_no_building_cut(&d, &grids);
+    assert!(p.report.verification.is_clean(), "{:?}", p.report.verification);
 
     let report = &p.report.communities[0];
     let warned = |k: WarningKind| report.warnings.iter().any(|w| w.kind == k);
@@ -264,6 +265,7 @@ proptest! {
 #[test]
 fn each_shape_once() {
     for (i, shape) in [Shape::Rect, Shape::LShape, Shape::UShape, Shape::Lake, Shape::River, Shape::Island].into_iter().enumerate() {
+        eprintln!("shape {shape:?}");
         check(&Case {
             seed: i as u64,
             shape,

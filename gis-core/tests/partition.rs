@@ -19,6 +19,7 @@ fn assert_rules(name: &str, options: &PartitionOptions) -> Partition {
     let grids = level(&p.grids, GridLevel::Grid);
     assert_exact_coverage(&d, &grids);
     assert_no_building_cut(&d, &grids);
+    assert!(p.report.verification.is_clean(), "{:?}", p.report.verification);
     for c in &p.report.communities {
         assert!(c.warnings.is_empty(), "{}: {:?}", c.code, c.warnings);
         let GridCounts::Feasible { low, high } = c.feasible else { panic!("{} infeasible", c.code) };
@@ -106,4 +107,37 @@ fn micro_grids_tile_their_grids() {
             assert!(single_big || (50..=200).contains(&m.households), "{} holds {} households", m.code, m.households);
         }
     }
+}
+
+#[test]
+fn the_self_check_catches_cuts_and_mismatched_edges() {
+    use geo::{BooleanOps, BoundingRect, Centroid, MultiPolygon, Polygon, Rect, coord};
+    use gis_core::partition::verify;
+    let d = load("kangle");
+    let p = run(&d, &PartitionOptions::default());
+    assert!(p.report.verification.is_clean(), "{:?}", p.report.verification);
+
+    // Nudge one vertex of one grid: its edges no longer match the neighbour's.
+    let mut nudged = p.grids.clone();
+    let ring = &mut nudged[0].area.0[0];
+    ring.exterior_mut(|r| {
+        let i = r.0.len() / 2;
+        r.0[i].x += 1e-6;
+    });
+    let v = verify(&d, &nudged, GridLevel::Grid);
+    assert!(v.unmatched_edges > 0, "{v:?}");
+
+    // Two grids split by a meridian through a building: that building is cut.
+    let b = &d.buildings[40];
+    let x = b.footprint.centroid().unwrap().x();
+    let community = &d.communities[0].boundary;
+    let r = community.bounding_rect().unwrap();
+    let west = MultiPolygon(vec![Polygon::from(Rect::new(r.min(), coord! { x: x, y: r.max().y }))]);
+    let east = MultiPolygon(vec![Polygon::from(Rect::new(coord! { x: x, y: r.min().y }, r.max()))]);
+    let mut halves = vec![p.grids[0].clone(), p.grids[1].clone()];
+    halves[0].area = community.intersection(&west);
+    halves[1].area = community.intersection(&east);
+    halves.iter_mut().for_each(|g| g.kind = GridKind::Basic);
+    let v = verify(&d, &halves, GridLevel::Grid);
+    assert!(v.buildings_cut.contains(&b.id), "{:?}", v.buildings_cut);
 }

@@ -130,6 +130,24 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
     for row in &rows {
         line(row.iter().map(String::as_str).collect());
     }
+    let checked = |v: &gis_core::partition::Verification, what: &str| {
+        if v.is_clean() {
+            format!("Checked {what}: one exact coverage (shared edges have identical vertices), no building cut.\n")
+        } else {
+            format!(
+                "CHECK FAILED for {what}: {} buildings cut ({}), {} edges used wrongly, {} edges unmatched across a shared line.\n",
+                v.buildings_cut.len(),
+                v.buildings_cut.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                v.bad_shared_edges,
+                v.unmatched_edges
+            )
+        }
+    };
+    out.push('\n');
+    out.push_str(&checked(&r.verification, "grids"));
+    if let Some(v) = &r.micro_verification {
+        out.push_str(&checked(v, "micro-grids"));
+    }
     let warnings: Vec<String> = r
         .communities
         .iter()

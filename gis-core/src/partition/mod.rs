@@ -16,8 +16,10 @@ mod frame;
 mod report;
 mod search;
 mod tessellate;
+mod verify;
 
 pub use report::{CommunityReport, PartitionReport, SizeStats, Warning, WarningKind, polsby_popper};
+pub use verify::{Verification, verify};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::grid::{Grid, GridKind, GridLevel};
@@ -100,7 +102,9 @@ pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut d
         grids.append(&mut g);
         communities.push(report);
     }
-    Partition { grids, report: PartitionReport { bounds: options.bounds, communities } }
+    let verification = verify(dataset, &grids, GridLevel::Grid);
+    let micro_verification = options.micro.map(|_| verify(dataset, &grids, GridLevel::Micro));
+    Partition { grids, report: PartitionReport { bounds: options.bounds, communities, verification, micro_verification } }
 }
 
 fn community_seed(seed: u64, code: &str) -> u64 {

@@ -13,6 +13,9 @@ use serde::Serialize;
 pub struct PartitionReport {
     pub bounds: SizeBounds,
     pub communities: Vec<CommunityReport>,
+    /// The output checked against the dataset: exact coverage, no building cut.
+    pub verification: super::Verification,
+    pub micro_verification: Option<super::Verification>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]

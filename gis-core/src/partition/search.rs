@@ -94,8 +94,8 @@ impl Band {
 
 /// Budgets that bound the search.
 const TREES_PER_SPLIT: usize = 64;
-const REFINE_ROUNDS_PER_PART: usize = 24;
-const TREES_PER_REFINE: usize = 12;
+const REFINE_ROUNDS_PER_PART: usize = 100;
+const TREES_PER_REFINE: usize = 24;
 /// Spanning trees one search may draw in all: a hard stop for hopeless bounds.
 const TREE_BUDGET: usize = 6_000;
 
@@ -308,7 +308,7 @@ impl<'g> Search<'g> {
             for &(m, e) in self.g.neighbours(n) {
                 if !member[m] {
                     let e = &self.g.edges[e];
-                    perimeter += e.length_m - 0.5 * e.guided_m;
+                    perimeter += e.length_m - 0.25 * e.guided_m;
                 }
             }
         }

@@ -29,6 +29,9 @@ const NO_OWNER: AtomIx = AtomIx::MAX;
 const OUTLINE_SPACING_M: f64 = 6.0;
 /// A border between atoms "runs along a road" where it lies within this distance of one.
 pub(crate) const ROAD_BAND_M: f64 = 12.0;
+/// Spacing of points added along the community line, so open space along it is shared out
+/// between nearby atoms instead of one atom taking a whole long edge.
+const BOUNDARY_SPACING_M: f64 = 15.0;
 /// Rings smaller than this (m²) in an assembled grid are zero-width lobes, not area.
 const DEGENERATE_RING_M2: f64 = 1e-4;
 /// Spacing of points along roads, which separate cells so grid borders can follow them.
@@ -301,9 +304,9 @@ impl Tessellation {
         let mut boundary_segments = Vec::new();
         for polygon in &boundary.0 {
             for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-                // The line keeps exactly its own vertices: points added along it would be nearly
-                // but not exactly collinear, leaving slivers that cost the line its vertices.
-                let vs = b.ring(ring, f64::INFINITY);
+                // Points added along the line are placed from each edge's lower end, so the
+                // neighbouring community adds the very same ones.
+                let vs = b.ring(ring, BOUNDARY_SPACING_M);
                 for i in 0..vs.len() {
                     let (p, q) = (vs[i], vs[(i + 1) % vs.len()]);
                     b.boundary_edges.insert([p.min(q), p.max(q)]);
@@ -421,7 +424,7 @@ impl Tessellation {
             on_line[*p as usize] = true;
             on_line[*q as usize] = true;
         }
-        t.settle_slivers(&mut corners, &on_line);
+        t.settle_slivers(&mut corners, &on_line, &b.boundary_edges);
         t.cut_pieces(&cdt, &inside, &corners, &on_line);
         t.split_disconnected(&point_vertices, claims);
         t.measure(roads, frame);
@@ -551,12 +554,13 @@ impl Tessellation {
 
     // ---- pieces ------------------------------------------------------------------------------
 
-    /// Near-collinear points on the community line make sliver faces (often fans of them) whose
-    /// corners all lie on the line. Split like other faces, their midpoints would poke spikes off
-    /// the line, and lobes of zero width would drop line points from a grid's ring. Instead each
-    /// connected group of slivers goes whole to one owner: the one the neighbouring face gives the
-    /// shared chord (chords split at their lower end, see `cut_pieces`).
-    fn settle_slivers(&self, corners: &mut HashMap<usize, [AtomIx; 3]>, on_line: &[bool]) {
+    /// Near-collinear points on the community line make sliver faces whose corners all lie on the
+    /// line. Split like other faces, a sliver with three owners would put its centroid, a new
+    /// point, on the line. Instead each sliver goes whole to the owner that its parent face (across
+    /// its longest inner edge, the chord) gives that chord — chords split at their lower end (see
+    /// `cut_pieces`), so that is the owner at the chord's upper end. Slivers hanging off slivers
+    /// follow their parent, so every sliver is attached by an edge to its owner's cell.
+    fn settle_slivers(&self, corners: &mut HashMap<usize, [AtomIx; 3]>, on_line: &[bool], boundary_edges: &HashSet<[u32; 2]>) {
         const SLIVER_M2: f64 = 1e-3;
         let mut faces: Vec<usize> = corners.keys().copied().collect();
         faces.sort_unstable();
@@ -567,7 +571,7 @@ impl Tessellation {
                 ring_area_centroid(&pts).0.abs() < SLIVER_M2
             }
         };
-        let slivers: HashSet<usize> = faces.iter().copied().filter(|&f| is_sliver(f)).collect();
+        let slivers: Vec<usize> = faces.iter().copied().filter(|&f| is_sliver(f)).collect();
         if slivers.is_empty() {
             return;
         }
@@ -579,41 +583,39 @@ impl Tessellation {
                 by_edge.entry([p.min(q), p.max(q)]).or_default().push(f);
             }
         }
-        let mut done: HashSet<usize> = HashSet::default();
-        let mut ordered: Vec<usize> = slivers.iter().copied().collect();
-        ordered.sort_unstable();
-        for start in ordered {
-            if done.contains(&start) {
-                continue;
-            }
-            let mut group = vec![start];
-            done.insert(start);
-            let mut owner = None;
-            let mut i = 0;
-            while i < group.len() {
-                let vs = self.face_corners[group[i]];
-                for k in 0..3 {
-                    let (p, q) = (vs[k], vs[(k + 1) % 3]);
-                    let edge = [p.min(q), p.max(q)];
-                    for &g in &by_edge[&edge] {
-                        if g == group[i] {
-                            continue;
+        // Settle slivers outward from regular faces: a sliver takes the owner that an already
+        // settled neighbour gives their shared inner edge.
+        let mut settled: HashSet<usize> = HashSet::default();
+        let mut pending = slivers.clone();
+        while !pending.is_empty() {
+            let before = pending.len();
+            pending.retain(|&f| {
+                let vs = self.face_corners[f];
+                let owner = (0..3)
+                    .map(|k| [vs[k].min(vs[(k + 1) % 3]), vs[k].max(vs[(k + 1) % 3])])
+                    .filter(|e| !boundary_edges.contains(e))
+                    .find_map(|e| {
+                        let g = *by_edge[&e].iter().find(|&&g| g != f)?;
+                        if slivers.binary_search(&g).is_err() {
+                            let at = self.face_corners[g].iter().position(|&v| v == e[1]).expect("shared corner");
+                            Some(corners[&g][at])
+                        } else if settled.contains(&g) {
+                            Some(corners[&g][0])
+                        } else {
+                            None
                         }
-                        if slivers.contains(&g) {
-                            if done.insert(g) {
-                                group.push(g);
-                            }
-                        } else if owner.is_none() {
-                            let at = self.face_corners[g].iter().position(|&v| v == edge[1]).expect("shared corner");
-                            owner = Some(corners[&g][at]);
-                        }
+                    });
+                match owner {
+                    Some(o) => {
+                        corners.insert(f, [o; 3]);
+                        settled.insert(f);
+                        false
                     }
+                    None => true,
                 }
-                i += 1;
-            }
-            let o = owner.unwrap_or(corners[&start][0]);
-            for f in group {
-                corners.insert(f, [o; 3]);
+            });
+            if pending.len() == before {
+                break; // slivers touching no other face: leave them as they are
             }
         }
     }
@@ -856,19 +858,23 @@ fn ring_area_centroid(pts: &[[f64; 2]]) -> (f64, f64, f64) {
 }
 
 /// Which faces lie inside the community: flood fill across every edge but the community line,
-/// then one point-in-polygon test per region.
+/// then one point-in-polygon test per region, at the centroid of its largest face (a sliver's
+/// centroid can sit a hair's breadth on the wrong side of the line).
 fn inside_faces(cdt: &Cdt, boundary_edges: &HashSet<[u32; 2]>, boundary: &MultiPolygon<f64>, t: &Tessellation) -> Vec<bool> {
     let n = cdt.num_all_faces();
     let mut region = vec![usize::MAX; n];
-    let mut verdict = Vec::new();
+    let mut probe: Vec<(usize, f64)> = Vec::new(); // per region: (largest face, its area)
+    let area = |f: usize| {
+        let pts: Vec<[f64; 2]> = t.face_corners[f].iter().map(|&v| t.vertex_local[v as usize]).collect();
+        ring_area_centroid(&pts).0.abs()
+    };
     for f in cdt.inner_faces() {
         let start = f.fix().index();
         if region[start] != usize::MAX {
             continue;
         }
-        let r = verdict.len();
-        let probe = t.lonlat(Pt::Centroid(start as u32));
-        verdict.push(boundary.contains(&Point(probe)));
+        let r = probe.len();
+        probe.push((start, area(start)));
         region[start] = r;
         let mut stack = vec![f.fix()];
         while let Some(fh) = stack.pop() {
@@ -878,12 +884,52 @@ fn inside_faces(cdt: &Cdt, boundary_edges: &HashSet<[u32; 2]>, boundary: &MultiP
                     continue;
                 }
                 if let Some(g) = e.rev().face().as_inner() {
-                    if region[g.fix().index()] == usize::MAX {
-                        region[g.fix().index()] = r;
+                    let gi = g.fix().index();
+                    if region[gi] == usize::MAX {
+                        region[gi] = r;
+                        let a = area(gi);
+                        if a > probe[r].1 {
+                            probe[r] = (gi, a);
+                        }
                         stack.push(g.fix());
                     }
                 }
             }
+        }
+    }
+    const SLIVER_M2: f64 = 1e-3;
+    let mut verdict: Vec<bool> =
+        probe.iter().map(|&(f, _)| boundary.contains(&Point(t.lonlat(Pt::Centroid(f as u32))))).collect();
+    // A region made only of slivers gets no trustworthy probe: it is inside exactly when a
+    // region across the community line from it is outside (or the triangulation's hull is).
+    for f in cdt.inner_faces() {
+        let r = region[f.fix().index()];
+        if probe[r].1 >= SLIVER_M2 || probe[r].0 != f.fix().index() {
+            continue;
+        }
+        let mut decided = None;
+        let mut stack = vec![f.fix()];
+        let mut seen: HashSet<usize> = HashSet::default();
+        while let Some(fh) = stack.pop() {
+            if !seen.insert(fh.index()) || decided.is_some() {
+                continue;
+            }
+            for e in cdt.face(fh).adjacent_edges() {
+                let [p, q] = [e.from().fix().index() as u32, e.to().fix().index() as u32];
+                let on_line = boundary_edges.contains(&[p.min(q), p.max(q)]);
+                match (e.rev().face().as_inner(), on_line) {
+                    (None, true) => decided = Some(true),
+                    (None, false) => decided = Some(false),
+                    (Some(g), true) if probe[region[g.fix().index()]].1 >= SLIVER_M2 => {
+                        decided = Some(!verdict[region[g.fix().index()]]);
+                    }
+                    (Some(g), false) => stack.push(g.fix()),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(d) = decided {
+            verdict[r] = d;
         }
     }
     region.iter().map(|&r| r != usize::MAX && verdict[r]).collect()

@@ -1,0 +1,156 @@
+//! A partition checks its own output before anyone relies on it: the grids of each level form
+//! one exact coverage (every inner edge shared with identical vertices by exactly two grids,
+//! every other edge on the community line), and no grid edge crosses a building.
+
+use crate::grid::{Grid, GridLevel};
+use crate::index::BboxIndex;
+use crate::model::Dataset;
+use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Line, Point, Rect};
+use rayon::prelude::*;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verification {
+    /// Building ids whose footprint a grid edge crosses.
+    pub buildings_cut: Vec<String>,
+    /// Edges used twice the same way, or by one grid on both sides.
+    pub bad_shared_edges: usize,
+    /// Edges used once that do not lie on the community line: a gap, or a neighbour with
+    /// different vertices on a shared edge.
+    pub unmatched_edges: usize,
+}
+
+impl Verification {
+    pub fn is_clean(&self) -> bool {
+        self.buildings_cut.is_empty() && self.bad_shared_edges == 0 && self.unmatched_edges == 0
+    }
+}
+
+type Key = (u64, u64);
+
+fn key(c: Coord<f64>) -> Key {
+    ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
+}
+
+/// Checks the grids of one level (grids, or micro-grids with the exclusive grids).
+pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verification {
+    let layer: Vec<&Grid> = grids
+        .iter()
+        .filter(|g| g.level == level || (level == GridLevel::Micro && g.kind == crate::grid::GridKind::Exclusive))
+        .collect();
+    let mut uses: FxHashMap<(Key, Key), Vec<(usize, bool)>> = FxHashMap::default();
+    let mut borders: Vec<GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>> = Vec::new();
+    for (gi, g) in layer.iter().enumerate() {
+        for p in &g.area.0 {
+            for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+                for l in ring.lines() {
+                    let (a, b) = (key(l.start), key(l.end));
+                    let (k, forward) = if a < b { ((a, b), true) } else { ((b, a), false) };
+                    uses.entry(k).or_default().push((gi, forward));
+                    borders.push(GeomWithData::new(
+                        rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]),
+                        (),
+                    ));
+                }
+            }
+        }
+    }
+    let mut out = Verification::default();
+    let code_ix: FxHashMap<&str, usize> =
+        dataset.communities.iter().enumerate().map(|(i, c)| (c.code.as_str(), i)).collect();
+    let community_boxes = BboxIndex::new(
+        dataset.communities.iter().enumerate().filter_map(|(i, c)| c.boundary.bounding_rect().map(|r| (i, r))),
+    );
+    let on_line = |ci: usize, p: Point<f64>| {
+        dataset.communities[ci]
+            .boundary
+            .0
+            .iter()
+            .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+            .any(|ring| Euclidean.distance(&p, ring) < 1e-9)
+    };
+    let once: Vec<((Key, Key), usize)> = uses
+        .iter()
+        .filter_map(|(k, u)| match u.as_slice() {
+            [(g, _)] => Some((*k, *g)),
+            [(g1, f1), (g2, f2)] => {
+                if f1 == f2 || g1 == g2 {
+                    out.bad_shared_edges += 1;
+                }
+                None
+            }
+            _ => {
+                out.bad_shared_edges += 1;
+                None
+            }
+        })
+        .collect();
+    out.unmatched_edges = once
+        .par_iter()
+        .filter(|((a, b), g)| {
+            let mid = Point::new(
+                (f64::from_bits(a.0) + f64::from_bits(b.0)) / 2.0,
+                (f64::from_bits(a.1) + f64::from_bits(b.1)) / 2.0,
+            );
+            let Some(&own) = code_ix.get(layer[*g].community_code.as_str()) else { return true };
+            if !on_line(own, mid) {
+                return true;
+            }
+            // On another community's line too: that neighbour should have used this very edge.
+            let probe = Rect::new(mid.0, mid.0);
+            community_boxes.intersecting(probe).into_iter().any(|c| c != own && on_line(c, mid))
+        })
+        .count();
+
+    let borders = RTree::bulk_load(borders);
+    let mut cut: Vec<String> = dataset
+        .buildings
+        .par_iter()
+        .filter(|b| {
+            let Some(r) = b.footprint.bounding_rect() else { return false };
+            let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+            borders.locate_in_envelope_intersecting(&env).any(|s| {
+                let line = Line::new(Coord { x: s.geom().from[0], y: s.geom().from[1] }, Coord { x: s.geom().to[0], y: s.geom().to[1] });
+                crosses(&b.footprint, line)
+            })
+        })
+        .map(|b| b.id.clone())
+        .collect();
+    cut.sort_unstable();
+    // A building deliberately split into its units is not "cut".
+    cut.retain(|id| !layer.iter().any(|g| g.buildings.iter().any(|m| m.starts_with(&format!("{id}#")))));
+    out.buildings_cut = cut;
+    out
+}
+
+/// Whether a grid edge passes through a footprint's inside (running along a wall is fine).
+fn crosses(footprint: &geo::MultiPolygon<f64>, line: Line<f64>) -> bool {
+    // Sample the edge: its ends, its midpoint, and where it meets each wall, nudged either way.
+    let inside = |c: Coord<f64>| footprint.contains(&Point(c));
+    if inside(line.start) || inside(line.end) || inside((line.start + line.end) / 2.0) {
+        return true;
+    }
+    let d = line.end - line.start;
+    let len2 = d.x * d.x + d.y * d.y;
+    if len2 == 0.0 {
+        return false;
+    }
+    for poly in &footprint.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            for wall in ring.lines() {
+                if let Some(geo::LineIntersection::SinglePoint { intersection, is_proper: true }) =
+                    geo::algorithm::line_intersection::line_intersection(line, wall)
+                {
+                    let eps = 1e-7 / len2.sqrt();
+                    if inside(intersection + d * eps) || inside(intersection - d * eps) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
+}
