@@ -149,7 +149,8 @@ fn partition_community(
         let original = &mut atoms[split.original as usize];
         original.population -= population;
         original.households -= households;
-        let compound = original.compound.clone();
+        // Points keep their compound (if any); open space split off a building belongs to none.
+        let compound = if split.points.is_empty() { None } else { original.compound.clone() };
         atoms.push(Atom { population, households, compound, members: Vec::new(), exclusive: None });
     }
     for note in &tess.notes {
@@ -545,7 +546,9 @@ fn borders(tess: &Tessellation, atoms: &[Atom], group_of: &[Option<usize>], boun
         }
     }
     let mut grids_of: BTreeMap<&str, (BTreeSet<usize>, u64)> = BTreeMap::new();
-    for (a, atom) in atoms.iter().enumerate() {
+    // Count buildings only: a piece of open space split off a building's cell is no part of
+    // the compound on the ground.
+    for (a, atom) in atoms.iter().enumerate().filter(|(_, a)| !a.members.is_empty()) {
         if let (Some(c), Some(g)) = (atom.compound.as_deref(), group_of[a]) {
             let e = grids_of.entry(c).or_default();
             e.0.insert(g);

@@ -97,7 +97,9 @@ const TREES_PER_SPLIT: usize = 64;
 const REFINE_ROUNDS_PER_PART: usize = 100;
 const TREES_PER_REFINE: usize = 24;
 /// Spanning trees one search may draw in all: a hard stop for hopeless bounds.
-const TREE_BUDGET: usize = 6_000;
+const TREE_BUDGET: usize = 20_000;
+/// Weight of balance against compactness when choosing a cut that will be split again.
+const IMBALANCE_WEIGHT: f64 = 2.0;
 
 pub(crate) struct Search<'g> {
     g: &'g Graph,
@@ -128,7 +130,7 @@ impl<'g> Search<'g> {
         let mut candidates = self.bisections(region, k, TREES_PER_SPLIT);
         candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
         candidates.dedup_by(|a, b| a.1 == b.1);
-        for (_, side, k1) in candidates.into_iter().take(6) {
+        for (_, side, k1) in candidates.into_iter().take(8) {
             let mut in_side = vec![false; self.g.nodes.len()];
             side.iter().for_each(|&n| in_side[n] = true);
             let rest: Vec<usize> = region.iter().copied().filter(|&n| !in_side[n]).collect();
@@ -195,7 +197,7 @@ impl<'g> Search<'g> {
                 for k1 in 1..k {
                     if self.band.holds(sub[v], k1) && self.band.holds(total - sub[v], k - k1) {
                         let side = subtree(&tree, &parent, v, region);
-                        let cost = self.cut_cost(&side, region);
+                        let cost = self.cut_cost(&side, region) + self.imbalance(sub[v], k1) + self.imbalance(total - sub[v], k - k1);
                         out.push((cost, side, k1));
                     }
                 }
@@ -240,7 +242,7 @@ impl<'g> Search<'g> {
                     if self.g.components(&rest).len() == 1 {
                         let mut side = set.clone();
                         side.sort_unstable();
-                        let cost = self.cut_cost(&side, region);
+                        let cost = self.cut_cost(&side, region) + self.imbalance(size, k1) + self.imbalance(total - size, k - k1);
                         out.push((cost, side, k1));
                     }
                 }
@@ -294,6 +296,18 @@ impl<'g> Search<'g> {
         side.iter().for_each(|&n| in_side[n] = true);
         let rest: Vec<usize> = region.iter().copied().filter(|&n| !in_side[n]).collect();
         self.part_cost(side) + self.part_cost(&rest)
+    }
+
+    /// How far a side of `k` parts is from the middle of the band, squared: sides near the middle
+    /// leave the most room to split them further. Zero for a final part (k = 1) or a relaxed band.
+    fn imbalance(&self, size: u64, k: u64) -> f64 {
+        if k <= 1 || self.band.max == u64::MAX || self.band.max <= self.band.min {
+            return 0.0;
+        }
+        let mid = (self.band.min + self.band.max) as f64 / 2.0;
+        let half = (self.band.max - self.band.min) as f64 / 2.0;
+        let off = (size as f64 / k as f64 - mid) / half;
+        IMBALANCE_WEIGHT * off * off
     }
 
     /// P²/(4πA) of a part (1 for a disc), with guided border counted at half its length.
