@@ -238,12 +238,15 @@ impl Reader {
         None
     }
 
-    fn unique_id(&mut self, file: &str, at: &FeatureRef, id: &str, seen: &mut HashMap<String, usize>, field: &str) {
-        if let Some(first) = seen.insert(id.to_string(), at.index) {
-            seen.insert(id.to_string(), first);
-            self.problem(file, Some(at), Some(field), ProblemKind::DuplicateId,
+    /// The feature's required `id`, checked unique within the file.
+    fn id(&mut self, file: &str, f: &Feature, seen: &mut HashMap<String, usize>) -> Option<String> {
+        let id = self.string(file, &f.at, f.props, "id", true)?;
+        if let Some(first) = seen.insert(id.clone(), f.at.index) {
+            seen.insert(id.clone(), first);
+            self.problem(file, Some(&f.at), Some("properties.id"), ProblemKind::DuplicateId,
                 format!("{id:?} is already used by features[{first}]; ids must be unique"));
         }
+        Some(id)
     }
 
     // ---- files -------------------------------------------------------------------------------
@@ -315,9 +318,8 @@ impl Reader {
         let mut seen = HashMap::new();
         for f in self.features(BUILDINGS, &values, "id") {
             let before = self.problems.len();
-            let id = self.string(BUILDINGS, &f.at, f.props, "id", true);
+            let id = self.id(BUILDINGS, &f, &mut seen);
             if let Some(id) = &id {
-                self.unique_id(BUILDINGS, &f.at, id, &mut seen, "properties.id");
                 if id.contains('#') {
                     self.problem(BUILDINGS, Some(&f.at), Some("properties.id"), ProblemKind::InvalidValue,
                         "contains '#', which is reserved for unit parts (ID#UNIT)");
@@ -448,10 +450,7 @@ impl Reader {
         let mut seen = HashMap::new();
         for f in self.features(RESOURCES, &values, "id") {
             let before = self.problems.len();
-            let id = self.string(RESOURCES, &f.at, f.props, "id", true);
-            if let Some(id) = &id {
-                self.unique_id(RESOURCES, &f.at, id, &mut seen, "properties.id");
-            }
+            let id = self.id(RESOURCES, &f, &mut seen);
             let kind = self.string(RESOURCES, &f.at, f.props, "kind", true);
             let name = self.string(RESOURCES, &f.at, f.props, "name", true);
             let phone = self.string(RESOURCES, &f.at, f.props, "phone", false);
@@ -478,10 +477,7 @@ impl Reader {
         let mut seen = HashMap::new();
         for f in self.features(ROADS, &values, "id") {
             let before = self.problems.len();
-            let id = self.string(ROADS, &f.at, f.props, "id", true);
-            if let Some(id) = &id {
-                self.unique_id(ROADS, &f.at, id, &mut seen, "properties.id");
-            }
+            let id = self.id(ROADS, &f, &mut seen);
             let name = self.string(ROADS, &f.at, f.props, "name", false);
             let class = self.string(ROADS, &f.at, f.props, "class", false);
             let line = self.geometry(ROADS, &f.at, geometry::lineal(f.geometry));
@@ -502,10 +498,7 @@ impl Reader {
         let mut seen = HashMap::new();
         for f in self.features(EXCLUSIVE, &values, "id") {
             let before = self.problems.len();
-            let id = self.string(EXCLUSIVE, &f.at, f.props, "id", true);
-            if let Some(id) = &id {
-                self.unique_id(EXCLUSIVE, &f.at, id, &mut seen, "properties.id");
-            }
+            let id = self.id(EXCLUSIVE, &f, &mut seen);
             let name = self.string(EXCLUSIVE, &f.at, f.props, "name", true);
             let kind = self.string(EXCLUSIVE, &f.at, f.props, "kind", true);
             let area = self.geometry(EXCLUSIVE, &f.at, geometry::polygonal(f.geometry));
