@@ -79,7 +79,10 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
         out,
         "Partitioned {} ({}) into {}, {}{micro} of {}–{} {} in {:.2} s; wrote {}\n",
         args.dataset.display(),
-        count(r.communities.len() as u64, "community").replace("communitys", "communities"),
+        match r.communities.len() {
+            1 => "1 community".to_string(),
+            n => format!("{} communities", thousands(n as u64)),
+        },
         count(basic as u64, "basic grid"),
         count(exclusive as u64, "exclusive grid"),
         thousands(r.bounds.min.into()),
