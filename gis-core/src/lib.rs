@@ -2,6 +2,7 @@
 //! systems, measures and spatial indexes. It knows nothing of HTTP, SQL or how files travel.
 
 pub mod bounds;
+pub mod codes;
 pub mod crs;
 pub mod grid;
 pub mod index;

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use gis_core::bounds::{GridCounts, SizeBasis, SizeBounds};
 use gis_core::grid::{GridKind, GridLevel};
-use gis_core::io::grids::to_geojson;
+use gis_core::io::grids::{GridLayer, to_geojson};
 use gis_core::partition::{Partition, PartitionOptions, partition};
 
 fn run(d: &gis_core::Dataset, options: &PartitionOptions) -> Partition {
@@ -83,8 +83,8 @@ fn kangle_by_households() {
 #[test]
 fn same_input_and_seed_give_identical_output() {
     let d = load("kangle");
-    let a = to_geojson(&run(&d, &PartitionOptions::default()).grids);
-    let b = to_geojson(&run(&d, &PartitionOptions::default()).grids);
+    let a = to_geojson(&GridLayer { grids: run(&d, &PartitionOptions::default()).grids, ..Default::default() });
+    let b = to_geojson(&GridLayer { grids: run(&d, &PartitionOptions::default()).grids, ..Default::default() });
     assert_eq!(a, b);
 }
 

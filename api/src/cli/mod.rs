@@ -67,3 +67,25 @@ impl BoundsArgs {
         Ok(SizeBounds::new(self.min.unwrap_or(min), self.max.unwrap_or(max), basis)?)
     }
 }
+
+/// The code scheme, shared by every command that issues or checks codes.
+#[derive(Debug, Args)]
+struct SchemeArgs {
+    /// Code scheme as JSON (see the README); default: DB11/T 2157-2023, 12-digit community code +
+    /// 3-digit sequence, exclusive grids 901–999, micro-grids + 2 digits
+    #[arg(long, value_name = "FILE")]
+    code_scheme: Option<std::path::PathBuf>,
+}
+
+impl SchemeArgs {
+    fn scheme(&self) -> anyhow::Result<gis_core::codes::CodeScheme> {
+        use anyhow::Context;
+        match &self.code_scheme {
+            None => Ok(gis_core::codes::CodeScheme::db11()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the code scheme {}", path.display()))?;
+                gis_core::codes::CodeScheme::from_json(&text).with_context(|| format!("code scheme {}", path.display()))
+            }
+        }
+    }
+}

@@ -5,7 +5,8 @@ use super::format::{count, thousands};
 use anyhow::Context;
 use clap::Args;
 use gis_core::bounds::GridCounts;
-use gis_core::io::{grids::to_geojson, load_dataset};
+use gis_core::io::grids::{GridLayer, LayerMeta, to_geojson};
+use gis_core::io::load_dataset;
 use gis_core::partition::{PartitionOptions, PartitionReport, partition};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
@@ -31,14 +32,18 @@ pub struct PartitionArgs {
     /// Print the report as JSON instead of the summary for people
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    scheme: super::SchemeArgs,
 }
 
 pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
     let bounds = args.bounds.bounds()?;
     let loaded = load_dataset(&args.dataset)
         .with_context(|| format!("cannot partition {}", args.dataset.display()))?;
+    let scheme = args.scheme.scheme()?;
     let options = PartitionOptions {
         bounds,
+        scheme: scheme.clone(),
         seed: args.seed,
         micro: args.micro.then(PartitionOptions::default_micro),
     };
@@ -50,7 +55,8 @@ pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
     let result = partition(&loaded.dataset, &options, &mut |done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     let elapsed = started.elapsed();
-    write_atomically(&args.out, to_geojson(&result.grids).as_bytes())?;
+    let layer = GridLayer { grids: result.grids, meta: LayerMeta { code_scheme: scheme, bounds: Some(bounds), ..LayerMeta::default() } };
+    write_atomically(&args.out, to_geojson(&layer).as_bytes())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result.report)?);
     } else {

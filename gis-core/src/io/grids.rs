@@ -1,9 +1,38 @@
-//! Writing grid layers as GeoJSON (shared/dataset-format.md, "Grids").
+//! Grid layers as GeoJSON (shared/dataset-format.md, "Grids"): what `partition` writes and every
+//! later command reads.
+//!
+//! Besides its features, a layer carries one foreign member, `wangge`, with what re-partitioning
+//! needs to keep codes stable: the code scheme, the size bounds and the code book of retired
+//! codes. Layers drawn elsewhere lack it and read with the defaults.
 
-use crate::grid::{Grid, GridLevel};
+use super::geometry::{kind_of, polygonal};
+use super::json::{self, Parsed as Json};
+use super::{FeatureRef, Problem, ProblemKind};
+use crate::bounds::SizeBounds;
+use crate::codes::{CodeBook, CodeScheme};
+use crate::grid::{Grid, GridKind, GridLevel};
 use geo::{LineString, MultiPolygon, Polygon};
-use serde_json::{Value, json};
-use std::fmt::Write as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+/// A grid layer and what it knows about its codes.
+#[derive(Debug, Clone, Default)]
+pub struct GridLayer {
+    pub grids: Vec<Grid>,
+    pub meta: LayerMeta,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerMeta {
+    #[serde(default)]
+    pub code_scheme: CodeScheme,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<SizeBounds>,
+    #[serde(default, skip_serializing_if = "CodeBook::is_empty")]
+    pub code_book: CodeBook,
+}
 
 fn ring(r: &LineString<f64>) -> Value {
     Value::Array(r.0.iter().map(|c| json!([c.x, c.y])).collect())
@@ -39,12 +68,177 @@ pub fn feature(g: &Grid) -> Value {
     json!({"type": "Feature", "properties": props, "geometry": geometry(&g.area)})
 }
 
-/// The grids as a FeatureCollection, one feature per line so diffs stay readable.
-pub fn to_geojson(grids: &[Grid]) -> String {
-    let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
-    for (i, g) in grids.iter().enumerate() {
-        let _ = write!(out, "{}{}", feature(g), if i + 1 < grids.len() { ",\n" } else { "\n" });
+/// The layer as a FeatureCollection, one feature per line so diffs stay readable.
+pub fn to_geojson(layer: &GridLayer) -> String {
+    let meta = serde_json::to_string(&layer.meta).expect("layer metadata serialises");
+    let mut out = format!("{{\"type\":\"FeatureCollection\",\"wangge\":{meta},\"features\":[\n");
+    let n = layer.grids.len();
+    for (i, g) in layer.grids.iter().enumerate() {
+        let _ = write!(out, "{}{}", feature(g), if i + 1 < n { ",\n" } else { "\n" });
     }
     out.push_str("]}\n");
     out
+}
+
+/// The layer was rejected; `problems` lists every reason found.
+#[derive(Debug, thiserror::Error)]
+pub struct LayerError {
+    pub path: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for LayerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(f, "grid layer {} rejected: {n} problem{}", self.path.display(), if n == 1 { "" } else { "s" })?;
+        for p in self.problems.iter().take(super::ImportError::SHOWN) {
+            write!(f, "\n  - {p}")?;
+        }
+        if n > super::ImportError::SHOWN {
+            write!(f, "\n  ... and {} more", n - super::ImportError::SHOWN)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a grid layer strictly: every feature a valid polygonal grid with a code, community,
+/// kind and level; counts and building lists default to none when a layer drawn elsewhere lacks
+/// them.
+pub fn read_layer(path: &Path) -> Result<GridLayer, LayerError> {
+    let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let fail = |kind, message: String| LayerError {
+        path: path.to_path_buf(),
+        problems: vec![Problem { file: file.clone(), feature: None, field: None, kind, message }],
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let kind = if e.kind() == std::io::ErrorKind::NotFound { ProblemKind::MissingFile } else { ProblemKind::Unreadable };
+        fail(kind, format!("cannot be read: {e}"))
+    })?;
+    let root = match json::parse(&text) {
+        Json::Ok(v) | Json::NonFiniteQuoted(v) => v,
+        Json::Invalid(msg) => return Err(fail(ProblemKind::InvalidJson, format!("is not valid JSON: {msg}"))),
+    };
+    let (layer, problems) = parse_layer(&root, &file);
+    if problems.iter().any(|p| !p.kind.is_warning()) {
+        Err(LayerError { path: path.to_path_buf(), problems: problems.into_iter().filter(|p| !p.kind.is_warning()).collect() })
+    } else {
+        Ok(layer)
+    }
+}
+
+/// Parses a layer's JSON, collecting every problem (warnings included) instead of stopping.
+pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut problem = |at: Option<&FeatureRef>, field: &str, kind, message: String| {
+        problems.push(Problem { file: file.into(), feature: at.cloned(), field: Some(field.into()), kind, message });
+    };
+    if root.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+        problem(None, "type", ProblemKind::NotFeatureCollection, format!("expected a GeoJSON FeatureCollection, found {}", kind_of(root)));
+        return (GridLayer::default(), problems);
+    }
+    let meta = match root.get("wangge") {
+        None => LayerMeta::default(),
+        Some(v) => match serde_json::from_value::<LayerMeta>(v.clone()) {
+            Ok(m) => m,
+            Err(e) => {
+                problem(None, "wangge", ProblemKind::InvalidValue, format!("is not wangge's layer metadata: {e}"));
+                LayerMeta::default()
+            }
+        },
+    };
+    let Some(features) = root.get("features").and_then(Value::as_array) else {
+        problem(None, "features", ProblemKind::NotFeatureCollection, "expected an array of features".into());
+        return (GridLayer::default(), problems);
+    };
+    let mut grids = Vec::with_capacity(features.len());
+    for (index, f) in features.iter().enumerate() {
+        let props = f.get("properties").and_then(Value::as_object);
+        let at = FeatureRef { index, id: props.and_then(|p| p.get("code")).and_then(Value::as_str).map(String::from) };
+        if f.get("type").and_then(Value::as_str) != Some("Feature") {
+            problem(Some(&at), "type", ProblemKind::NotFeature, format!("expected a GeoJSON Feature, found {}", kind_of(f)));
+            continue;
+        }
+        let empty = Map::new();
+        let props = props.unwrap_or(&empty);
+        let mut string = |key: &str, required: bool| -> Option<String> {
+            match props.get(key) {
+                Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+                None | Some(Value::Null) if !required => None,
+                None | Some(Value::Null) => {
+                    problem(Some(&at), &format!("properties.{key}"), ProblemKind::MissingField, "missing; expected a string".into());
+                    None
+                }
+                Some(other) => {
+                    problem(Some(&at), &format!("properties.{key}"), ProblemKind::WrongType, format!("expected a non-empty string, found {}", kind_of(other)));
+                    None
+                }
+            }
+        };
+        let code = string("code", true);
+        let community_code = string("community_code", true);
+        let kind = string("kind", false);
+        let level = string("level", false);
+        let parent_code = string("parent_code", false);
+        let name = string("name", false);
+        let kind = match kind.as_deref() {
+            None | Some("basic") => Some(GridKind::Basic),
+            Some("exclusive") => Some(GridKind::Exclusive),
+            Some(other) => {
+                problem(Some(&at), "properties.kind", ProblemKind::InvalidValue, format!("{other:?}; expected \"basic\" or \"exclusive\""));
+                None
+            }
+        };
+        let level = match level.as_deref() {
+            None | Some("grid") => Some(GridLevel::Grid),
+            Some("micro") => Some(GridLevel::Micro),
+            Some(other) => {
+                problem(Some(&at), "properties.level", ProblemKind::InvalidValue, format!("{other:?}; expected \"grid\" or \"micro\""));
+                None
+            }
+        };
+        if level == Some(GridLevel::Micro) && parent_code.is_none() {
+            problem(Some(&at), "properties.parent_code", ProblemKind::MissingField, "missing; a micro-grid names its grid".into());
+        }
+        let mut count = |key: &str| -> u64 {
+            match props.get(key) {
+                None | Some(Value::Null) => 0,
+                Some(v) => v.as_u64().unwrap_or_else(|| {
+                    problem(Some(&at), &format!("properties.{key}"), ProblemKind::WrongType, format!("expected a whole number ≥ 0, found {}", kind_of(v)));
+                    0
+                }),
+            }
+        };
+        let population = count("population");
+        let households = count("households");
+        let buildings = match props.get("buildings") {
+            None | Some(Value::Null) => Some(Vec::new()),
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                let mut b: Vec<String> = items.iter().filter_map(Value::as_str).map(String::from).collect();
+                b.sort_unstable();
+                Some(b)
+            }
+            Some(other) => {
+                problem(Some(&at), "properties.buildings", ProblemKind::WrongType, format!("expected an array of building ids, found {}", kind_of(other)));
+                None
+            }
+        };
+        let area = match polygonal(f.get("geometry")) {
+            Ok((area, repairs)) => {
+                for i in repairs {
+                    problem(Some(&at), &i.path, i.kind, i.message);
+                }
+                Some(area)
+            }
+            Err(i) => {
+                problem(Some(&at), &i.path, i.kind, i.message);
+                None
+            }
+        };
+        if let (Some(code), Some(community_code), Some(kind), Some(level), Some(buildings), Some(area)) =
+            (code, community_code, kind, level, buildings, area)
+        {
+            grids.push(Grid { code, community_code, kind, level, parent_code, name, area, population, households, buildings });
+        }
+    }
+    (GridLayer { grids, meta }, problems)
 }

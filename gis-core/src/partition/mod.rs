@@ -22,6 +22,7 @@ pub use report::{CommunityReport, PartitionReport, SizeStats, Warning, WarningKi
 pub use verify::{Verification, verify};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
+use crate::codes::CodeScheme;
 use crate::grid::{Grid, GridKind, GridLevel};
 use crate::model::{Community, Dataset};
 use atoms::{Atom, CommunityAtoms, community_atoms};
@@ -37,6 +38,8 @@ use tessellate::{Note, Tessellation};
 #[derive(Debug, Clone)]
 pub struct PartitionOptions {
     pub bounds: SizeBounds,
+    /// How grids are numbered.
+    pub scheme: CodeScheme,
     pub seed: u64,
     /// Micro-grid bounds (by households), when micro-grids are wanted.
     pub micro: Option<SizeBounds>,
@@ -44,7 +47,7 @@ pub struct PartitionOptions {
 
 impl Default for PartitionOptions {
     fn default() -> Self {
-        Self { bounds: SizeBounds::default(), seed: 1, micro: None }
+        Self { bounds: SizeBounds::default(), scheme: CodeScheme::db11(), seed: 1, micro: None }
     }
 }
 
@@ -136,7 +139,7 @@ fn partition_community(
         Ok(t) => t,
         Err(e) => {
             report.warn(WarningKind::Untriangulated, format!("the community could not be triangulated ({e:?}); it is left as one grid"));
-            let grid = whole_community_grid(community, &atoms);
+            let grid = whole_community_grid(community, &atoms, &options.scheme);
             report.finish(std::slice::from_ref(&grid), &atoms, &bounds, Borders::default());
             return (vec![grid], report);
         }
@@ -186,44 +189,29 @@ fn partition_community(
     }
     let groups = parts.len() + exclusive.len();
     let areas = tess.assemble(&group_of, groups);
-    let centroid_of = |g: usize| -> [f64; 2] {
-        let (mut area, mut x, mut y) = (0.0, 0.0, 0.0);
-        for (a, grp) in group_of.iter().enumerate() {
-            if *grp == Some(g) {
-                let s = &tess.atoms[a];
-                area += s.area_m2;
-                x += s.centroid[0] * s.area_m2;
-                y += s.centroid[1] * s.area_m2;
-            }
-        }
-        if area > 0.0 { [x / area, y / area] } else { [0.0, 0.0] }
-    };
-    // Temporary numbering until the codes issue: basic grids north→south, then west→east;
-    // exclusive grids from 901.
-    let mut order: Vec<usize> = (0..parts.len()).collect();
-    let keys: Vec<[f64; 2]> = (0..parts.len()).map(centroid_of).collect();
-    order.sort_by(|&i, &j| keys[j][1].total_cmp(&keys[i][1]).then(keys[i][0].total_cmp(&keys[j][0])));
+    // Grids in part order (basic parts, then exclusive units), numbered by the scheme, then
+    // listed in code order.
     let mut grids = Vec::with_capacity(groups);
-    for (seq, &g) in order.iter().enumerate() {
-        grids.push(make_grid(community, format!("{:03}", seq + 1), GridKind::Basic, None, areas[g].clone(), &parts[g], &atoms));
+    for (g, part) in parts.iter().enumerate() {
+        grids.push(make_grid(community, GridKind::Basic, None, areas[g].clone(), part, &atoms));
     }
     for (k, &a) in exclusive.iter().enumerate() {
         let unit = &dataset.exclusive[atoms[a].exclusive.expect("exclusive atom")];
-        grids.push(make_grid(
-            community,
-            format!("{:03}", 901 + k),
-            GridKind::Exclusive,
-            Some(unit.name.clone()),
-            areas[parts.len() + k].clone(),
-            &[a],
-            &atoms,
-        ));
+        grids.push(make_grid(community, GridKind::Exclusive, Some(unit.name.clone()), areas[parts.len() + k].clone(), &[a], &atoms));
     }
+    crate::codes::number_grids(&options.scheme, community.code.as_str(), &mut grids);
+    let mut order: Vec<usize> = (0..grids.len()).collect();
+    order.sort_by(|&a, &b| grids[a].code.cmp(&grids[b].code));
+    let mut slots: Vec<Option<Grid>> = grids.into_iter().map(Some).collect();
+    let mut grids: Vec<Grid> = order.iter().map(|&i| slots[i].take().expect("each grid once")).collect();
+    // (grid position, part) of each basic grid.
+    let order: Vec<(usize, usize)> =
+        order.iter().enumerate().filter(|&(_, &orig)| orig < parts.len()).map(|(pos, &orig)| (pos, orig)).collect();
 
     report.finish(&grids, &atoms, &bounds, borders(&tess, &atoms, &group_of, &bounds));
 
     if let Some(micro) = options.micro {
-        let micro_grids = micro_grids(&grids, &parts, &order, &atoms, &tess, &micro, community_seed(options.seed ^ 0x6d69_6372_6f, community.code.as_str()), &mut report);
+        let micro_grids = micro_grids(&grids, &parts, &order, &atoms, &tess, &micro, &options.scheme, community_seed(options.seed ^ 0x6d69_6372_6f, community.code.as_str()), &mut report);
         grids.extend(micro_grids);
     }
     (grids, report)
@@ -241,7 +229,6 @@ fn describe(atom: &Atom, dataset: &Dataset) -> String {
 
 fn make_grid(
     community: &Community,
-    seq: String,
     kind: GridKind,
     name: Option<String>,
     area: MultiPolygon<f64>,
@@ -251,7 +238,7 @@ fn make_grid(
     let mut buildings: Vec<String> = part.iter().flat_map(|&a| atoms[a].members.iter().cloned()).collect();
     buildings.sort_unstable();
     Grid {
-        code: format!("{}{seq}", community.code),
+        code: String::new(),
         community_code: community.code.to_string(),
         kind,
         level: GridLevel::Grid,
@@ -264,9 +251,11 @@ fn make_grid(
     }
 }
 
-fn whole_community_grid(community: &Community, atoms: &[Atom]) -> Grid {
+fn whole_community_grid(community: &Community, atoms: &[Atom], scheme: &CodeScheme) -> Grid {
     let all: Vec<usize> = (0..atoms.len()).collect();
-    make_grid(community, "001".into(), GridKind::Basic, None, community.boundary.clone(), &all, atoms)
+    let mut grid = make_grid(community, GridKind::Basic, None, community.boundary.clone(), &all, atoms);
+    grid.code = scheme.grid_code(community.code.as_str(), scheme.basic.first);
+    grid
 }
 
 /// The atom graph restricted to `members` (graph node i = members[i]).
@@ -571,17 +560,18 @@ fn borders(tess: &Tessellation, atoms: &[Atom], group_of: &[Option<usize>], boun
 fn micro_grids(
     grids: &[Grid],
     parts: &[Vec<usize>],
-    order: &[usize],
+    order: &[(usize, usize)],
     atoms: &[Atom],
     tess: &Tessellation,
     micro: &SizeBounds,
+    scheme: &CodeScheme,
     seed: u64,
     report: &mut CommunityReport,
 ) -> Vec<Grid> {
     let mut out = Vec::new();
     let mut group_of: Vec<Option<usize>> = vec![None; atoms.len()];
     let mut members_of: Vec<(usize, Vec<usize>)> = Vec::new(); // (parent grid index, atoms)
-    for (seq, &g) in order.iter().enumerate() {
+    for &(seq, g) in order {
         let part = &parts[g];
         let sub = graph(tess, atoms, part, micro.basis);
         let all: Vec<usize> = (0..sub.nodes.len()).collect();
@@ -621,24 +611,28 @@ fn micro_grids(
         }
     }
     let areas = tess.assemble(&group_of, members_of.len());
-    let mut next_seq: Vec<usize> = vec![0; grids.len()];
+    let mut by_parent: Vec<Vec<Grid>> = vec![Vec::new(); grids.len()];
     for ((parent, atoms_in), area) in members_of.into_iter().zip(areas) {
         let parent_grid = &grids[parent];
-        next_seq[parent] += 1;
         let mut buildings: Vec<String> = atoms_in.iter().flat_map(|&a| atoms[a].members.iter().cloned()).collect();
         buildings.sort_unstable();
-        out.push(Grid {
-            code: format!("{}{:02}", parent_grid.code, next_seq[parent]),
+        by_parent[parent].push(Grid {
+            code: String::new(),
             community_code: parent_grid.community_code.clone(),
             kind: GridKind::Basic,
             level: GridLevel::Micro,
-            parent_code: Some(parent_grid.code.clone()),
+            parent_code: None,
             name: None,
             area,
             population: atoms_in.iter().map(|&a| atoms[a].population).sum(),
             households: atoms_in.iter().map(|&a| atoms[a].households).sum(),
             buildings,
         });
+    }
+    for (parent, mut micro) in by_parent.into_iter().enumerate() {
+        crate::codes::number_micro_grids(scheme, &grids[parent].code, &mut micro);
+        micro.sort_by(|a, b| a.code.cmp(&b.code));
+        out.append(&mut micro);
     }
     report.micro_grids = out.len();
     out
