@@ -67,6 +67,11 @@ impl SizeBounds {
     }
 
     /// How many grids of size in [min, max] can hold `size`: [ceil(size/max), floor(size/min)].
+    /// Whether a grid of this size is within the bounds.
+    pub fn contains(&self, size: u64) -> bool {
+        (u64::from(self.min)..=u64::from(self.max)).contains(&size)
+    }
+
     pub fn grid_counts(&self, size: u64) -> GridCounts {
         let (min, max) = (u64::from(self.min), u64::from(self.max));
         if size == 0 {

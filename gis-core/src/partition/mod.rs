@@ -13,12 +13,15 @@
 
 mod atoms;
 mod frame;
+mod region;
+mod repair;
 mod report;
 mod search;
 mod tessellate;
 mod verify;
 
 pub use report::{CommunityReport, PartitionReport, SizeStats, Warning, WarningKind, polsby_popper};
+pub use repair::{Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents, StaffChange, move_buildings, repartition};
 pub use verify::{Verification, verify};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
@@ -115,17 +118,27 @@ fn community_seed(seed: u64, code: &str) -> u64 {
     code.bytes().fold(0xcbf2_9ce4_8422_2325u64 ^ seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
-fn partition_community(
+/// A community's atoms and the tessellation they own, ready to be grouped into grids.
+pub(crate) struct Prepared {
+    pub atoms: Vec<Atom>,
+    pub tess: Tessellation,
+    pub report: CommunityReport,
+    pub frame: LocalFrame,
+}
+
+/// Atoms and tessellation of community `ci` (or of a region standing in for it); on a
+/// triangulation failure, the atoms and the report that says so.
+pub(crate) fn prepare(
     dataset: &Dataset,
     ci: usize,
     community: &Community,
     roads: &[LineString<f64>],
-    options: &PartitionOptions,
-) -> (Vec<Grid>, CommunityReport) {
-    let bounds = options.bounds;
+    bounds: &SizeBounds,
+    boundary_spacing_m: f64,
+) -> Result<Prepared, (Vec<Atom>, CommunityReport)> {
     let rect = community.boundary.bounding_rect().expect("a community has area");
     let frame = LocalFrame::new(rect.center());
-    let CommunityAtoms { mut atoms, claims, point_people, oversized, h3_resolution } = community_atoms(dataset, ci, &bounds, &frame);
+    let CommunityAtoms { mut atoms, claims, point_people, oversized, h3_resolution } = community_atoms(dataset, ci, bounds, &frame);
     let mut report = CommunityReport::new(community, h3_resolution);
     for (id, size) in &oversized {
         report.warn(WarningKind::OversizedBuilding, format!(
@@ -135,13 +148,11 @@ fn partition_community(
         ));
     }
 
-    let tess = match Tessellation::build(&community.boundary, &claims, roads, atoms.len(), frame) {
+    let tess = match Tessellation::build(&community.boundary, &claims, roads, atoms.len(), frame, boundary_spacing_m) {
         Ok(t) => t,
         Err(e) => {
             report.warn(WarningKind::Untriangulated, format!("the community could not be triangulated ({e:?}); it is left as one grid"));
-            let grid = whole_community_grid(community, &atoms, &options.scheme);
-            report.finish(std::slice::from_ref(&grid), &atoms, &bounds, Borders::default());
-            return (vec![grid], report);
+            return Err((atoms, report));
         }
     };
     // Parts of an atom's cell that came apart are atoms of their own, with their points.
@@ -171,6 +182,26 @@ fn partition_community(
             )),
         }
     }
+
+    Ok(Prepared { atoms, tess, report, frame })
+}
+
+fn partition_community(
+    dataset: &Dataset,
+    ci: usize,
+    community: &Community,
+    roads: &[LineString<f64>],
+    options: &PartitionOptions,
+) -> (Vec<Grid>, CommunityReport) {
+    let bounds = options.bounds;
+    let Prepared { atoms, tess, mut report, .. } = match prepare(dataset, ci, community, roads, &bounds, tessellate::BOUNDARY_SPACING_M) {
+        Ok(p) => p,
+        Err((atoms, mut report)) => {
+            let grid = whole_community_grid(community, &atoms, &options.scheme);
+            report.finish(std::slice::from_ref(&grid), &atoms, &bounds, Borders::default());
+            return (vec![grid], report);
+        }
+    };
 
     // The basic atoms' graph; exclusive units are grids of their own.
     let basic: Vec<usize> = (0..atoms.len()).filter(|&a| atoms[a].exclusive.is_none()).collect();

@@ -31,7 +31,7 @@ const OUTLINE_SPACING_M: f64 = 6.0;
 pub(crate) const ROAD_BAND_M: f64 = 12.0;
 /// Spacing of points added along the community line, so open space along it is shared out
 /// between nearby atoms instead of one atom taking a whole long edge.
-const BOUNDARY_SPACING_M: f64 = 15.0;
+pub(crate) const BOUNDARY_SPACING_M: f64 = 15.0;
 /// Rings smaller than this (m²) in an assembled grid are zero-width lobes, not area.
 const DEGENERATE_RING_M2: f64 = 1e-4;
 /// Spacing of points along roads, which separate cells so grid borders can follow them.
@@ -286,6 +286,7 @@ impl Tessellation {
         roads: &[LineString<f64>],
         atom_count: usize,
         frame: LocalFrame,
+        boundary_spacing_m: f64,
     ) -> Result<Self, spade::InsertionError> {
         let mut b = Builder {
             frame,
@@ -306,7 +307,7 @@ impl Tessellation {
             for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
                 // Points added along the line are placed from each edge's lower end, so the
                 // neighbouring community adds the very same ones.
-                let vs = b.ring(ring, BOUNDARY_SPACING_M);
+                let vs = b.ring(ring, boundary_spacing_m);
                 for i in 0..vs.len() {
                     let (p, q) = (vs[i], vs[(i + 1) % vs.len()]);
                     b.boundary_edges.insert([p.min(q), p.max(q)]);
