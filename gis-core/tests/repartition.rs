@@ -286,3 +286,54 @@ fn a_layer_with_gaps_is_refused() {
     let err = repartition(&d, &layer, &RepartitionOptions::default()).unwrap_err();
     assert!(err.to_string().contains("validate --fix"), "{err}");
 }
+
+#[test]
+fn micro_grids_are_redrawn_only_in_changed_grids() {
+    let mut d = load("kangle");
+    let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+    let p = partition(&d, &options, &mut |_, _| {});
+    let layer = GridLayer { grids: p.grids, meta: LayerMeta { bounds: Some(Default::default()), ..LayerMeta::default() } };
+    add_compound(&mut d, &layer, "M");
+    let r = repartition(&d, &layer, &RepartitionOptions::default()).unwrap();
+    assert_sound(&d, &r.layer);
+    let micro = gis_core::partition::verify(&d, &r.layer.grids, GridLevel::Micro);
+    assert!(micro.is_clean(), "{micro:?}");
+    let micro_grids: Vec<&Grid> = r.layer.grids.iter().filter(|g| g.level == GridLevel::Micro).collect();
+    // Every grid has micro-grids under its own code; kept grids kept theirs exactly.
+    for g in r.layer.grids.iter().filter(|g| g.level == GridLevel::Grid && g.kind == GridKind::Basic) {
+        let mine: Vec<&&Grid> = micro_grids.iter().filter(|m| m.parent_code.as_deref() == Some(&g.code)).collect();
+        assert!(!mine.is_empty(), "{} has no micro-grids", g.code);
+        assert!(mine.iter().all(|m| m.code.starts_with(&g.code) && m.code.len() == 17));
+        if r.report.kept.contains(&g.code) {
+            let before: Vec<&Grid> = layer.grids.iter().filter(|m| m.parent_code.as_deref() == Some(&g.code)).collect();
+            assert_eq!(before.len(), mine.len());
+            for (a, b) in before.iter().zip(&mine) {
+                assert_eq!((&a.code, &a.area), (&b.code, &b.area));
+            }
+        }
+    }
+    for code in r.report.retired.iter() {
+        assert!(!r.layer.grids.iter().any(|g| &g.code == code));
+    }
+}
+
+#[test]
+fn diff_agrees_with_the_repartition_report() {
+    let mut d = load("kangle");
+    let layer = published(&d);
+    add_compound(&mut d, &layer, "D");
+    let r = repartition(&d, &layer, &RepartitionOptions::default()).unwrap();
+    let diff = gis_core::diff::diff(&layer, &r.layer, Some(&d));
+    assert_eq!(diff.created, r.report.created);
+    assert_eq!(diff.retired, r.report.retired);
+    let changed: Vec<String> = diff.changed.iter().map(|c| c.code.clone()).collect();
+    assert_eq!(changed, r.report.changed);
+    let points: u64 = d.points.iter().map(|p| u64::from(p.count)).sum();
+    if points == 0 {
+        assert_eq!(diff.moved_residents, Some(r.report.residents.moved));
+    }
+    // The six new buildings appear as moves from nowhere.
+    assert_eq!(diff.moved_buildings.iter().filter(|m| m.from.is_none()).count(), 6);
+    // Nothing changed: an empty diff.
+    assert!(gis_core::diff::diff(&layer, &layer, None).is_empty());
+}

@@ -37,11 +37,14 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct RepartitionOptions {
     pub bounds: SizeBounds,
     pub seed: u64,
+    /// Micro-grid bounds: re-drawn grids get new micro-grids. `None` keeps to what the published
+    /// layer has: micro-grids of the default size if it has any.
+    pub micro: Option<SizeBounds>,
 }
 
 impl Default for RepartitionOptions {
     fn default() -> Self {
-        Self { bounds: SizeBounds::default(), seed: 1 }
+        Self { bounds: SizeBounds::default(), seed: 1, micro: None }
     }
 }
 
@@ -149,6 +152,7 @@ pub struct StaffChange {
 /// Re-partitions `dataset` starting from the `published` layer.
 pub fn repartition(dataset: &Dataset, published: &GridLayer, options: &RepartitionOptions) -> Result<Repartition, RepairError> {
     let mut run = Run::new(dataset, published, options.bounds, options.seed)?;
+    run.micro = options.micro.or(run.micro);
     for ci in 0..dataset.communities.len() {
         run.community(ci, None);
     }
@@ -227,6 +231,9 @@ struct Run<'d> {
     successors: BTreeMap<String, Option<String>>,
     refused: Option<Vec<String>>,
     forced: Vec<String>,
+    micro: Option<SizeBounds>,
+    /// Residents of each building and unit part, for weighing micro-grid lineage.
+    member_residents: FxHashMap<String, u64>,
 }
 
 impl<'d> Run<'d> {
@@ -263,6 +270,15 @@ impl<'d> Run<'d> {
             successors: BTreeMap::new(),
             refused: None,
             forced: Vec::new(),
+            micro: published.grids.iter().any(|g| g.level == GridLevel::Micro).then(super::PartitionOptions::default_micro),
+            member_residents: dataset
+                .buildings
+                .iter()
+                .flat_map(|b| {
+                    std::iter::once((b.id.clone(), u64::from(b.population)))
+                        .chain(b.units.iter().map(move |u| (format!("{}#{}", b.id, u.name), u64::from(u.population))))
+                })
+                .collect(),
         })
     }
 
@@ -429,7 +445,7 @@ impl<'d> Run<'d> {
     fn new_community(&mut self, ci: usize) {
         let community = &self.dataset.communities[ci];
         let nearby: Vec<LineString<f64>> = self.roads_near(&community.boundary);
-        let options = super::PartitionOptions { bounds: self.bounds, scheme: self.scheme.clone(), seed: self.seed, micro: None };
+        let options = super::PartitionOptions { bounds: self.bounds, scheme: self.scheme.clone(), seed: self.seed, micro: self.micro };
         let (grids, _) = super::partition_community(self.dataset, ci, community, &nearby, &options);
         for g in &grids {
             self.created.push(g.code.clone());
@@ -600,7 +616,85 @@ impl<'d> Run<'d> {
             self.flows_total.moved += e.from.iter().filter(|s| s.code != e.code).map(|s| s.residents).sum::<u64>();
         }
         self.lineage.extend(lineage);
+        if let Some(micro) = self.micro {
+            let micro_grids = self.realise_micro(p, &grids, &group_of, n_basic, micro, in_use);
+            grids.extend(micro_grids);
+        }
         grids
+    }
+
+    /// New micro-grids for the re-drawn grids; a micro-grid keeps an old code under its grid by
+    /// the same rule as grids do.
+    fn realise_micro(
+        &mut self,
+        p: &Problem,
+        grids: &[Grid],
+        group_of: &[Option<usize>],
+        n_basic: usize,
+        micro: SizeBounds,
+        in_use: &mut BTreeSet<String>,
+    ) -> Vec<Grid> {
+        let atoms = &p.prepared.atoms;
+        let parts: Vec<Vec<usize>> = (0..n_basic).map(|g| (0..atoms.len()).filter(|&a| group_of[a] == Some(g)).collect()).collect();
+        let order: Vec<(usize, usize)> = (0..n_basic).map(|g| (g, g)).collect();
+        let mut scratch = p.prepared.report.clone();
+        let mut out = super::micro_grids(grids, &parts, &order, atoms, &p.prepared.tess, &micro, &self.scheme, self.seed, &mut scratch);
+        let mut areas: Vec<MultiPolygon<f64>> = out.iter_mut().map(|m| std::mem::replace(&mut m.area, MultiPolygon(Vec::new()))).collect();
+        snap_to_outline(&p.outline, &mut areas);
+        for (m, a) in out.iter_mut().zip(areas) {
+            m.area = a;
+        }
+        let community = p.sub.communities[0].code.to_string();
+        for parent in grids.iter().take(n_basic) {
+            let olds: Vec<&Grid> = self
+                .published
+                .grids
+                .iter()
+                .filter(|g| g.level == GridLevel::Micro && g.parent_code.as_deref() == Some(parent.code.as_str()))
+                .collect();
+            let mine: Vec<usize> = (0..out.len()).filter(|&i| out[i].parent_code.as_deref() == Some(parent.code.as_str())).collect();
+            let mut flows = Flows::default();
+            for (k, &i) in mine.iter().enumerate() {
+                for m in &out[i].buildings {
+                    let from = olds.iter().find(|o| o.buildings.contains(m)).map(|o| o.code.as_str());
+                    flows.add(from, k, self.member_residents.get(m).copied().unwrap_or(0));
+                }
+            }
+            let mut codes = flows.stable_codes(mine.len(), &|_, _| true);
+            for c in codes.iter().flatten() {
+                in_use.insert(c.clone());
+            }
+            for (k, &i) in mine.iter().enumerate() {
+                let code = match codes[k].take() {
+                    Some(c) => c,
+                    None => {
+                        let c = self
+                            .book
+                            .issue_micro(&self.scheme, &community, &parent.code, in_use)
+                            .unwrap_or_else(|| format!("{}-overflow-{k}", parent.code));
+                        in_use.insert(c.clone());
+                        self.created.push(c.clone());
+                        c
+                    }
+                };
+                out[i].code = code;
+            }
+            for o in &olds {
+                if !mine.iter().any(|&i| out[i].code == o.code) {
+                    self.retired.push(o.code.clone());
+                    self.book.retire(&community, &o.code);
+                }
+            }
+        }
+        // Micro-grids of grids the region retired go too.
+        for code in p.region_codes.iter().filter(|c| !grids.iter().any(|g| &&g.code == c)) {
+            for m in self.published.grids.iter().filter(|g| g.parent_code.as_deref() == Some(code.as_str())) {
+                self.retired.push(m.code.clone());
+                self.book.retire(&community, &m.code);
+            }
+        }
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        out
     }
 }
 
@@ -962,9 +1056,6 @@ impl Problem {
         };
         let mut relabel = self.initial.clone();
         let ok = rebalance(&self.graph, &mut relabel, self.region_list.len(), bounds, &self.compounds());
-        if std::env::var_os("WANGGE_DEBUG_REPAIR").is_some() {
-            eprintln!("rebalance ok={ok}");
-        }
         if ok {
             candidates.push(self.evaluate(compact(relabel), "rebalance", bounds));
         }
@@ -997,11 +1088,6 @@ impl Problem {
         }
         // As published, for comparison (and as the last resort).
         candidates.push(self.evaluate(compact(self.initial.clone()), "as published", bounds));
-        if std::env::var_os("WANGGE_DEBUG_REPAIR").is_some() {
-            for c in &candidates {
-                eprintln!("{} groups={} rank={:?} {:?}", c.strategy, c.groups, c.rank(), c.violations);
-            }
-        }
         candidates.into_iter().min_by_key(Candidate::rank).expect("at least one candidate")
     }
 
@@ -1115,9 +1201,6 @@ fn rebalance(g: &Graph, labels: &mut [usize], nl: usize, bounds: &SizeBounds, co
             (false, false) => (end, worst, min - size[worst]),
         };
         let moved = shift(g, labels, &mut size, from, to, need, compounds, &mut moves);
-        if std::env::var_os("WANGGE_DEBUG_REPAIR").is_some() {
-            eprintln!("  sizes {size:?}: {from} -> {to} need {need} moved {moved}");
-        }
         if moved == 0 {
             return false;
         }
