@@ -1,8 +1,11 @@
 //! Command-line parsing and dispatch; each command lives in its own module.
 
+mod diff;
+mod edit;
 mod format;
 mod inspect;
 mod partition;
+mod repartition;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gis_core::bounds::{SizeBasis, SizeBounds};
@@ -28,12 +31,21 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Split every community into grids inside the size bounds and write them as GeoJSON.
     Partition(partition::PartitionArgs),
+    /// Re-partition from a published layer, changing only what must change and keeping codes.
+    Repartition(repartition::RepartitionArgs),
+    /// What changed between two versions of a grid layer.
+    Diff(diff::DiffArgs),
+    /// Move buildings to another grid (a planner's manual edit), checked against the rules.
+    Move(edit::MoveArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Partition(args) => partition::run(args),
+        Command::Repartition(args) => repartition::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Move(args) => edit::run(args),
     }
 }
 
@@ -66,6 +78,28 @@ impl BoundsArgs {
         let (min, max) = basis.default_bounds();
         Ok(SizeBounds::new(self.min.unwrap_or(min), self.max.unwrap_or(max), basis)?)
     }
+
+    /// The bounds given on the command line, else those a layer was made with.
+    fn bounds_or(&self, layer: Option<SizeBounds>) -> anyhow::Result<SizeBounds> {
+        match layer {
+            Some(b) if self.min.is_none() && self.max.is_none() && matches!(
+                (self.by, b.basis),
+                (Basis::Residents, SizeBasis::Residents) | (Basis::Households, SizeBasis::Households)
+            ) => Ok(b),
+            _ => self.bounds(),
+        }
+    }
+}
+
+/// Writes beside the target and renames, so a reader never sees half a file.
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(".{}.partial", name.to_string_lossy()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// The code scheme, shared by every command that issues or checks codes.

@@ -1,6 +1,6 @@
 //! `wangge partition DATASET --out grids.geojson`: grids inside the size bounds.
 
-use super::BoundsArgs;
+use super::{BoundsArgs, write_atomically};
 use super::format::{count, thousands};
 use anyhow::Context;
 use clap::Args;
@@ -10,7 +10,7 @@ use gis_core::io::load_dataset;
 use gis_core::partition::{PartitionOptions, PartitionReport, partition};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -63,16 +63,6 @@ pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
         print!("{}", render(&args, &result.report, elapsed.as_secs_f64()));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes beside the target and renames, so a reader never sees half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(".{}.partial", name.to_string_lossy()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
