@@ -153,3 +153,25 @@ fn bad_layers_are_rejected_naming_file_feature_and_field() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exactly one \"community\" segment"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_custom_code_scheme_numbers_the_grids() {
+    let dir = tempfile::tempdir().unwrap();
+    let scheme = dir.path().join("scheme.json");
+    std::fs::write(&scheme, r#"{"name":"city","segments":[{"literal":"WG"},"community",{"sequence":4}],
+        "basic":{"first":1,"last":8999},"exclusive":{"first":9001,"last":9999},"micro_digits":2}"#).unwrap();
+    let out_path = dir.path().join("grids.geojson");
+    let out = wangge(&["partition", s(&fixture("kangle")), "--out", s(&out_path), "--code-scheme", s(&scheme)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let layer: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    let mut codes: Vec<(String, String)> = layer["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["properties"]["code"].as_str().unwrap().to_string(), f["properties"]["kind"].as_str().unwrap().to_string()))
+        .collect();
+    codes.sort();
+    assert_eq!(codes[0].0, "WG3502060010060001");
+    assert!(codes.iter().all(|(c, k)| c.len() == 18 && (k == "basic") == (c[14..].parse::<u32>().unwrap() < 9000)));
+    assert_eq!(layer["wangge"]["code_scheme"]["name"], "city");
+}

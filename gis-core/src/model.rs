@@ -85,6 +85,13 @@ pub struct PopulationPoint {
     pub community: CommunityIx,
 }
 
+impl PopulationPoint {
+    /// Households the point stands for: estimated from its residents, at least one.
+    pub fn households(&self) -> u32 {
+        estimated_households(self.count).max(1)
+    }
+}
+
 /// A key resource point drawn on grid maps: clinic, pharmacy, shop, school, ...
 #[derive(Debug, Clone)]
 pub struct Resource {

@@ -166,7 +166,7 @@ fn a_new_compound_changes_only_grids_next_to_it() {
         let from: u64 = e.from.iter().map(|s| s.residents).sum();
         assert_eq!(from + e.new_residents, e.residents, "{}", e.code);
     }
-    println!("{:#?}", r.report.communities);
+    println!("kept share {:.4} moved {} strategy {:?}", r.report.residents.kept_share, r.report.residents.moved, r.report.communities[0].strategy);
 }
 
 #[test]
@@ -336,4 +336,19 @@ fn diff_agrees_with_the_repartition_report() {
     assert_eq!(diff.moved_buildings.iter().filter(|m| m.from.is_none()).count(), 6);
     // Nothing changed: an empty diff.
     assert!(gis_core::diff::diff(&layer, &layer, None).is_empty());
+}
+
+#[test]
+fn a_layer_reads_back_to_the_same_bytes() {
+    let d = load("zhongjing");
+    let layer = published(&d);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grids.geojson");
+    let text = gis_core::io::grids::to_geojson(&layer);
+    std::fs::write(&path, &text).unwrap();
+    let back = gis_core::io::grids::read_layer(&path).unwrap();
+    assert_eq!(gis_core::io::grids::to_geojson(&back), text);
+    // And a re-partition of unchanged data read from disk changes nothing.
+    let r = repartition(&d, &back, &RepartitionOptions::default()).unwrap();
+    assert_eq!(gis_core::io::grids::to_geojson(&r.layer), text);
 }

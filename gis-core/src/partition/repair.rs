@@ -733,6 +733,8 @@ impl Places {
             crossing: Vec::new(),
             basis,
         };
+        let unit_split: FxHashSet<&str> =
+            old.iter().flat_map(|g| g.buildings.iter()).filter_map(|m| m.split_once('#').map(|(b, _)| b)).collect();
         for (bi, b) in dataset.buildings.iter().enumerate().filter(|(_, b)| b.community == ci) {
             let at = index.locate(b.anchor);
             let home = match listed.get(b.id.as_str()) {
@@ -744,7 +746,7 @@ impl Places {
             };
             out.building_home.insert(bi, home);
             // A building split into units spans grids on purpose; any other must lie in one.
-            let split_by_units = old.iter().any(|g| g.buildings.iter().any(|m| m.strip_prefix(b.id.as_str()).is_some_and(|r| r.starts_with('#'))));
+            let split_by_units = unit_split.contains(b.id.as_str());
             if !split_by_units && (home != at || out.building_new.contains(&bi)) {
                 let inside = home.is_some_and(|h| old[h].area.contains(&b.footprint));
                 if !inside {
@@ -799,7 +801,7 @@ impl Places {
             if home == Some(g) {
                 let p = &dataset.points[pi];
                 population += u64::from(p.count);
-                households += u64::from(crate::model::estimated_households(p.count));
+                households += u64::from(p.households());
             }
         }
         members.sort_unstable();
@@ -818,8 +820,8 @@ impl Places {
         }
         for (&pi, &home) in &self.point_home {
             if let Some(h) = home {
-                let c = dataset.points[pi].count;
-                size[h] += self.size(u64::from(c), u64::from(crate::model::estimated_households(c)));
+                let p = &dataset.points[pi];
+                size[h] += self.size(u64::from(p.count), u64::from(p.households()));
             }
         }
         for (g, grid) in old.iter().enumerate() {
