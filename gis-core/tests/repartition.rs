@@ -352,3 +352,38 @@ fn a_layer_reads_back_to_the_same_bytes() {
     let r = repartition(&d, &back, &RepartitionOptions::default()).unwrap();
     assert_eq!(gis_core::io::grids::to_geojson(&r.layer), text);
 }
+
+#[test]
+fn a_border_building_moves_to_its_neighbour() {
+    let d = load("kangle");
+    let layer = published(&d);
+    // Try buildings of each grid nearest a neighbour until the rules allow one move.
+    for a in layer.grids.iter().filter(|g| g.kind == GridKind::Basic) {
+        for to in neighbours_of(&layer, &a.code) {
+            let b = layer.grids.iter().find(|g| g.code == to).unwrap();
+            if b.kind != GridKind::Basic {
+                continue;
+            }
+            let target = geo::Centroid::centroid(&b.area).unwrap();
+            let mut ids: Vec<&String> = a.buildings.iter().filter(|id| !id.contains('#')).collect();
+            let dist = |id: &&String| {
+                let x = d.buildings.iter().find(|x| &&x.id == id).unwrap();
+                (x.anchor.x() - target.x()).hypot(x.anchor.y() - target.y())
+            };
+            ids.sort_by(|x, y| dist(x).total_cmp(&dist(y)));
+            for id in ids.into_iter().take(3) {
+                if let Ok(r) = move_buildings(&d, &layer, &[id.clone()], &to, Default::default(), false) {
+                    assert!(r.report.forced.is_empty());
+                    assert_sound(&d, &r.layer);
+                    let now = r.layer.grids.iter().find(|g| g.buildings.contains(id)).unwrap();
+                    assert_eq!(now.code, to);
+                    // Only the two grids involved changed; codes are never changed by an edit.
+                    assert_eq!(r.report.changed.len(), 2, "{:?}", r.report.changed);
+                    assert!(r.report.created.is_empty() && r.report.retired.is_empty());
+                    return;
+                }
+            }
+        }
+    }
+    panic!("no building could move to a neighbouring grid within the rules");
+}

@@ -381,7 +381,7 @@ impl<'d> Run<'d> {
             let problem = Problem::new(self, ci, &old, &places, &region);
             problem.and_then(|p| {
                 let labels = p.edit_labels(e);
-                let c = p.evaluate(labels, "edit", &self.bounds);
+                let c = p.evaluate(labels, EDIT, &self.bounds);
                 let mut reasons = c.violations.clone();
                 if !c.connected {
                     reasons.push("a grid would be in parts: the buildings do not touch their new grid".into());
@@ -555,7 +555,12 @@ impl<'d> Run<'d> {
             flows.add(from, g, atom.population);
         }
         let is_basic_code = |code: &str| old.iter().any(|g| g.code == code && g.kind == GridKind::Basic);
-        let mut codes = flows.stable_codes(groups, &|code, g| g < n_basic && is_basic_code(code));
+        let mut codes = if c.strategy == EDIT {
+            // An edit never renames: each grid keeps its code, whatever moved.
+            (0..groups).map(|g| (g < n_basic).then(|| p.region_codes[g].clone())).collect()
+        } else {
+            flows.stable_codes(groups, &|code, g| g < n_basic && is_basic_code(code))
+        };
         for (k, &a) in exclusive.iter().enumerate() {
             let unit = &p.sub.exclusive[atoms[a].exclusive.expect("exclusive atom")];
             codes[n_basic + k] = p
@@ -567,6 +572,13 @@ impl<'d> Run<'d> {
         }
         for code in codes.iter().flatten() {
             in_use.insert(code.clone());
+        }
+        // A grid every atom left (a forced edit can empty one) is not a grid any more.
+        let empty: Vec<bool> = grids.iter().map(|g| g.area.0.is_empty()).collect();
+        for g in 0..groups {
+            if empty[g] {
+                codes[g] = Some(String::new());
+            }
         }
         // New codes in reading order, after every kept one is known.
         let unnamed: Vec<usize> = (0..groups).filter(|&g| codes[g].is_none()).collect();
@@ -582,12 +594,14 @@ impl<'d> Run<'d> {
             codes[g] = Some(code);
         }
         let codes: Vec<String> = codes.into_iter().map(|c| c.expect("every group named")).collect();
+        let keep: Vec<bool> = empty.iter().map(|e| !e).collect();
         for (g, grid) in grids.iter_mut().enumerate() {
             grid.code = codes[g].clone();
         }
 
         // What the report says of each.
-        let lineage = flows.lineage(&codes);
+        let mut lineage = flows.lineage(&codes);
+        lineage.retain(|e| !e.code.is_empty());
         for &i in &p.region_list {
             let code = &old[i].code;
             if !codes.contains(code) {
@@ -601,7 +615,7 @@ impl<'d> Run<'d> {
                 self.successors.insert(code.clone(), successor);
             }
         }
-        for (g, grid) in grids.iter().enumerate() {
+        for (g, grid) in grids.iter().enumerate().filter(|&(g, _)| keep[g]) {
             let was = p.region_list.iter().map(|&i| old[i]).find(|o| o.code == grid.code);
             match was {
                 Some(o) if o.buildings == grid.buildings && o.area == grid.area => self.kept.push(grid.code.clone()),
@@ -620,6 +634,11 @@ impl<'d> Run<'d> {
             let micro_grids = self.realise_micro(p, &grids, &group_of, n_basic, micro, in_use);
             grids.extend(micro_grids);
         }
+        let mut at = 0;
+        grids.retain(|_| {
+            at += 1;
+            keep.get(at - 1).copied().unwrap_or(true)
+        });
         grids
     }
 
@@ -889,6 +908,9 @@ fn neighbours(old: &[&Grid]) -> Vec<BTreeSet<usize>> {
     }
     out
 }
+
+/// The strategy name of a manual edit.
+const EDIT: &str = "edit";
 
 /// A region of published grids, tessellated on its own, with every atom's published grid.
 struct Problem {
