@@ -153,8 +153,10 @@ pub struct StaffChange {
 pub fn repartition(dataset: &Dataset, published: &GridLayer, options: &RepartitionOptions) -> Result<Repartition, RepairError> {
     let mut run = Run::new(dataset, published, options.bounds, options.seed)?;
     run.micro = options.micro.or(run.micro);
-    for ci in 0..dataset.communities.len() {
-        run.community(ci, None);
+    use rayon::prelude::*;
+    let planned: Vec<Option<Planned>> = (0..dataset.communities.len()).into_par_iter().map(|ci| run.plan_community(ci, None)).collect();
+    for (ci, p) in planned.into_iter().enumerate() {
+        run.apply(ci, p);
     }
     Ok(run.finish(Vec::new()))
 }
@@ -339,18 +341,25 @@ impl<'d> Run<'d> {
     }
 
     fn community(&mut self, ci: usize, edit: Option<&Edit>) {
+        let planned = self.plan_community(ci, edit);
+        self.apply(ci, planned);
+    }
+
+    /// The read-only part of a community's repair (the expensive part; communities are planned
+    /// in parallel). `None` for a community the published layer does not have.
+    fn plan_community(&self, ci: usize, edit: Option<&Edit>) -> Option<Planned<'d>> {
         let code = self.dataset.communities[ci].code.as_str();
+        let published: &'d GridLayer = self.published;
         let old: Vec<&'d Grid> = {
             let mut v: Vec<&Grid> =
-                self.published.grids.iter().filter(|g| g.community_code == code && g.level == GridLevel::Grid).collect();
+                published.grids.iter().filter(|g| g.community_code == code && g.level == GridLevel::Grid).collect();
             v.sort_by(|a, b| a.code.cmp(&b.code));
             v
         };
         let micro: Vec<&'d Grid> =
-            self.published.grids.iter().filter(|g| g.community_code == code && g.level == GridLevel::Micro).collect();
+            published.grids.iter().filter(|g| g.community_code == code && g.level == GridLevel::Micro).collect();
         if old.is_empty() {
-            self.new_community(ci);
-            return;
+            return None;
         }
         let places = Places::new(self.dataset, ci, &old, self.bounds.basis);
         let mut affected = places.affected(self.dataset, &old, &self.bounds);
@@ -366,14 +375,7 @@ impl<'d> Run<'d> {
             let t = old.iter().position(|g| g.code == e.to).expect("target in community");
             affected.insert(t, "receives buildings".into());
         }
-        let mut report = CommunityRepair {
-            code: code.to_string(),
-            affected: affected.iter().map(|(&g, r)| Affected { code: old[g].code.clone(), reason: r.clone() }).collect(),
-            region: Vec::new(),
-            strategy: None,
-            moved_residents: 0,
-        };
-
+        let (mut forced, mut refused) = (Vec::new(), None);
         let solution = if affected.is_empty() {
             None
         } else if let Some(e) = edit {
@@ -388,9 +390,9 @@ impl<'d> Run<'d> {
                 }
                 if !reasons.is_empty() {
                     if e.force {
-                        self.forced.extend(reasons);
+                        forced = reasons;
                     } else {
-                        self.refused = Some(reasons);
+                        refused = Some(reasons);
                         return None;
                     }
                 }
@@ -399,9 +401,27 @@ impl<'d> Run<'d> {
         } else {
             self.solve(ci, &old, &places, &affected)
         };
-        if self.refused.is_some() {
+        Some(Planned { old, micro, places, affected, solution, forced, refused })
+    }
+
+    fn apply(&mut self, ci: usize, planned: Option<Planned<'d>>) {
+        let Some(Planned { old, micro, places, affected, solution, forced, refused }) = planned else {
+            self.new_community(ci);
+            return;
+        };
+        self.forced.extend(forced);
+        if refused.is_some() {
+            self.refused = refused;
             return;
         }
+        let code = self.dataset.communities[ci].code.as_str();
+        let mut report = CommunityRepair {
+            code: code.to_string(),
+            affected: affected.iter().map(|(&g, r)| Affected { code: old[g].code.clone(), reason: r.clone() }).collect(),
+            region: Vec::new(),
+            strategy: None,
+            moved_residents: 0,
+        };
 
         // Everything outside the region keeps its geometry and code; counts are recounted.
         let region: BTreeSet<usize> = solution.as_ref().map(|(p, _)| p.region.clone()).unwrap_or_default();
@@ -715,6 +735,17 @@ impl<'d> Run<'d> {
         out.sort_by(|a, b| a.code.cmp(&b.code));
         out
     }
+}
+
+/// A community's repair, planned and not yet applied.
+struct Planned<'d> {
+    old: Vec<&'d Grid>,
+    micro: Vec<&'d Grid>,
+    places: Places,
+    affected: BTreeMap<usize, String>,
+    solution: Option<(Problem, Candidate)>,
+    forced: Vec<String>,
+    refused: Option<Vec<String>>,
 }
 
 /// Where each building and point of a community sits in the published layer.
