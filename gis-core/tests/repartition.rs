@@ -387,3 +387,20 @@ fn a_border_building_moves_to_its_neighbour() {
     }
     panic!("no building could move to a neighbouring grid within the rules");
 }
+
+#[test]
+fn fresh_codes_follow_the_scheme_in_reading_order() {
+    for name in ["kangle", "zhongjing"] {
+        let d = load(name);
+        let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+        let p = partition(&d, &options, &mut |_, _| {});
+        let check = gis_core::codes::check_codes(&gis_core::codes::CodeScheme::db11(), &p.grids);
+        assert!(check.defects.is_empty(), "{name}: {:?}", check.defects);
+        assert!(check.notes.is_empty(), "{name}: {:?}", check.notes);
+        // Exclusive grids are told apart by their sequence.
+        for g in &p.grids {
+            let seq: u32 = g.code[12..15].parse().unwrap();
+            assert_eq!(g.kind == GridKind::Exclusive, seq >= 901, "{}", g.code);
+        }
+    }
+}
