@@ -1,0 +1,385 @@
+//! What the map shows, projected once to world coordinates and indexed, so that every tile —
+//! vector or raster — is cut from the same features. Built from a dataset and its grid layer.
+
+use crate::mercator::{self, TileId};
+use geo::{BoundingRect, Centroid, Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon};
+use gis_core::bounds::{SizeBasis, SizeBounds};
+use gis_core::grid::{Grid, GridKind, GridLevel};
+use gis_core::model::Dataset;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use std::collections::BTreeMap;
+
+/// A property value, as MVT can carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Uint(u64),
+    Double(f64),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s)
+    }
+}
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        Value::Uint(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Double(v)
+    }
+}
+
+/// Geometry in world coordinates ([0, 1]², y south).
+#[derive(Debug, Clone)]
+pub enum Shape {
+    Area(MultiPolygon<f64>),
+    Lines(MultiLineString<f64>),
+    Point(Point<f64>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub id: u64,
+    pub shape: Shape,
+    pub props: Vec<(&'static str, Value)>,
+}
+
+impl Feature {
+    pub fn prop(&self, key: &str) -> Option<&Value> {
+        self.props.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    pub fn str(&self, key: &str) -> Option<&str> {
+        match self.prop(key) {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn uint(&self, key: &str) -> Option<u64> {
+        match self.prop(key) {
+            Some(Value::Uint(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    pub fn double(&self, key: &str) -> Option<f64> {
+        match self.prop(key) {
+            Some(Value::Double(v)) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+/// One layer: its features, the zooms it appears at, and an index of their boxes.
+pub struct Layer {
+    pub name: &'static str,
+    pub minzoom: u8,
+    pub maxzoom: u8,
+    /// The fields every feature may carry, with their types, for TileJSON.
+    pub fields: &'static [(&'static str, &'static str)],
+    pub features: Vec<Feature>,
+    index: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+}
+
+impl Layer {
+    fn new(
+        name: &'static str,
+        (minzoom, maxzoom): (u8, u8),
+        fields: &'static [(&'static str, &'static str)],
+        features: Vec<Feature>,
+    ) -> Self {
+        let boxes = features
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let r = match &f.shape {
+                    Shape::Area(a) => a.bounding_rect(),
+                    Shape::Lines(l) => l.bounding_rect(),
+                    Shape::Point(p) => Some(geo::Rect::new(p.0, p.0)),
+                }?;
+                Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
+            })
+            .collect();
+        Self { name, minzoom, maxzoom, fields, features, index: RTree::bulk_load(boxes) }
+    }
+
+    pub fn visible_at(&self, z: u8) -> bool {
+        (self.minzoom..=self.maxzoom).contains(&z)
+    }
+
+    /// Features whose box meets the tile grown by `buffer` (a fraction of the tile's side).
+    pub fn in_tile(&self, tile: TileId, buffer: f64) -> Vec<&Feature> {
+        let [x0, y0, x1, y1] = tile.world_bounds();
+        let pad = (x1 - x0) * buffer;
+        let env = AABB::from_corners([x0 - pad, y0 - pad], [x1 + pad, y1 + pad]);
+        let mut hits: Vec<usize> = self.index.locate_in_envelope_intersecting(&env).map(|e| e.data).collect();
+        hits.sort_unstable();
+        hits.into_iter().map(|i| &self.features[i]).collect()
+    }
+}
+
+/// The layers of the tileset, in drawing order.
+pub struct MapData {
+    pub layers: Vec<Layer>,
+    /// Lon/lat box of everything: [west, south, east, north].
+    pub bounds: [f64; 4],
+    pub size_bounds: SizeBounds,
+}
+
+/// Layer names and the zooms they appear at (README, "Map tiles").
+pub const COMMUNITIES: &str = "communities";
+pub const DENSITY: &str = "density";
+pub const GRIDS: &str = "grids";
+pub const MICRO_GRIDS: &str = "micro_grids";
+pub const ROADS: &str = "roads";
+pub const BUILDINGS: &str = "buildings";
+pub const RESOURCES: &str = "resources";
+
+/// Whether a basic grid is under, inside or over the size bounds.
+pub fn status(size: u64, bounds: &SizeBounds) -> &'static str {
+    if size < u64::from(bounds.min) {
+        "under"
+    } else if size > u64::from(bounds.max) {
+        "over"
+    } else {
+        "inside"
+    }
+}
+
+fn project_ring(r: &LineString<f64>) -> LineString<f64> {
+    r.0.iter().map(|&c| {
+        let w = mercator::world(c);
+        Coord { x: w[0], y: w[1] }
+    }).collect()
+}
+
+fn project_area(a: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    MultiPolygon(a.0.iter().map(|p| Polygon::new(project_ring(p.exterior()), p.interiors().iter().map(project_ring).collect())).collect())
+}
+
+fn project_point(p: Point<f64>) -> Point<f64> {
+    let w = mercator::world(p.0);
+    Point::new(w[0], w[1])
+}
+
+impl MapData {
+    pub fn new(dataset: &Dataset, grids: &[Grid], size_bounds: SizeBounds) -> Self {
+        let size = |g: &Grid| match size_bounds.basis {
+            SizeBasis::Residents => g.population,
+            SizeBasis::Households => g.households,
+        };
+        let population_of: BTreeMap<&str, u64> = {
+            let mut m: BTreeMap<&str, u64> = BTreeMap::new();
+            for g in grids.iter().filter(|g| g.level == GridLevel::Grid) {
+                *m.entry(g.community_code.as_str()).or_default() += g.population;
+            }
+            m
+        };
+        let communities = dataset
+            .communities
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Feature {
+                id: i as u64 + 1,
+                shape: Shape::Area(project_area(&c.boundary)),
+                props: vec![
+                    ("code", c.code.as_str().into()),
+                    ("name", c.name.as_str().into()),
+                    ("population", population_of.get(c.code.as_str()).copied().unwrap_or(0).into()),
+                ],
+            })
+            .collect();
+        let mut grid_features = Vec::new();
+        let mut micro_features = Vec::new();
+        for (i, g) in grids.iter().enumerate() {
+            let mut props: Vec<(&'static str, Value)> = vec![
+                ("code", g.code.as_str().into()),
+                ("community_code", g.community_code.as_str().into()),
+                ("kind", match g.kind { GridKind::Basic => "basic", GridKind::Exclusive => "exclusive" }.into()),
+                ("population", g.population.into()),
+                ("households", g.households.into()),
+            ];
+            let feature = |props| Feature { id: i as u64 + 1, shape: Shape::Area(project_area(&g.area)), props };
+            match g.level {
+                GridLevel::Grid => {
+                    let fill = size(g) as f64 / f64::from(size_bounds.max);
+                    props.push(("fill", ((fill * 1000.0).round() / 1000.0).into()));
+                    let status = if g.kind == GridKind::Basic { status(size(g), &size_bounds) } else { "exclusive" };
+                    props.push(("status", status.into()));
+                    if let Some(name) = &g.name {
+                        props.push(("name", name.as_str().into()));
+                    }
+                    grid_features.push(feature(props));
+                }
+                GridLevel::Micro => {
+                    props.retain(|(k, _)| *k != "kind" && *k != "community_code");
+                    props.push(("parent_code", g.parent_code.clone().unwrap_or_default().into()));
+                    micro_features.push(feature(props));
+                }
+            }
+        }
+        let buildings = dataset
+            .buildings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let mut props: Vec<(&'static str, Value)> = vec![("id", b.id.as_str().into()), ("population", u64::from(b.population).into())];
+                if let Some(a) = &b.address {
+                    props.push(("address", a.as_str().into()));
+                }
+                if let Some(c) = &b.compound {
+                    props.push(("compound", c.as_str().into()));
+                }
+                Feature { id: i as u64 + 1, shape: Shape::Area(project_area(&b.footprint)), props }
+            })
+            .collect();
+        let resources = dataset
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Feature {
+                id: i as u64 + 1,
+                shape: Shape::Point(project_point(r.location)),
+                props: vec![("id", r.id.as_str().into()), ("kind", r.kind.as_str().into()), ("name", r.name.as_str().into())],
+            })
+            .collect();
+        let roads = dataset
+            .roads
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut props: Vec<(&'static str, Value)> = vec![("id", r.id.as_str().into())];
+                if let Some(n) = &r.name {
+                    props.push(("name", n.as_str().into()));
+                }
+                props.push(("class", r.class.clone().unwrap_or_else(|| "street".into()).into()));
+                Feature { id: i as u64 + 1, shape: Shape::Lines(MultiLineString(r.line.0.iter().map(project_ring).collect())), props }
+            })
+            .collect();
+        let bounds = dataset
+            .communities
+            .iter()
+            .filter_map(|c| c.boundary.bounding_rect())
+            .reduce(|a, b| {
+                geo::Rect::new(
+                    Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                    Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+                )
+            })
+            .map_or([-180.0, -85.0, 180.0, 85.0], |r| [r.min().x, r.min().y, r.max().x, r.max().y]);
+        let layers = vec![
+            Layer::new(COMMUNITIES, (0, 16), &[("code", "String"), ("name", "String"), ("population", "Number")], communities),
+            Layer::new(DENSITY, (9, 14), &[("h3", "String"), ("resolution", "Number"), ("residents", "Number"), ("per_km2", "Number")], density(dataset)),
+            Layer::new(
+                GRIDS,
+                (11, 16),
+                &[
+                    ("code", "String"),
+                    ("community_code", "String"),
+                    ("kind", "String"),
+                    ("population", "Number"),
+                    ("households", "Number"),
+                    ("fill", "Number"),
+                    ("status", "String"),
+                    ("name", "String"),
+                ],
+                grid_features,
+            ),
+            Layer::new(MICRO_GRIDS, (15, 16), &[("code", "String"), ("parent_code", "String"), ("population", "Number"), ("households", "Number")], micro_features),
+            Layer::new(ROADS, (12, 16), &[("id", "String"), ("name", "String"), ("class", "String")], roads),
+            Layer::new(BUILDINGS, (14, 16), &[("id", "String"), ("population", "Number"), ("address", "String"), ("compound", "String")], buildings),
+            Layer::new(RESOURCES, (13, 16), &[("id", "String"), ("kind", "String"), ("name", "String")], resources),
+        ];
+        Self { layers, bounds, size_bounds }
+    }
+
+    pub fn layer(&self, name: &str) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.name == name)
+    }
+
+    /// The deepest zoom any layer has its own data for.
+    pub fn maxzoom(&self) -> u8 {
+        self.layers.iter().map(|l| l.maxzoom).max().unwrap_or(16)
+    }
+}
+
+/// Residents per H3 hexagon at three resolutions; the density layer shows the one for the zoom
+/// (7 below z11, 8 at z11–12, 9 from z13), each feature tagged with its resolution.
+fn density(dataset: &Dataset) -> Vec<Feature> {
+    use h3o::{LatLng, Resolution};
+    let mut out = Vec::new();
+    for res in [Resolution::Seven, Resolution::Eight, Resolution::Nine] {
+        let mut counts: BTreeMap<h3o::CellIndex, u64> = BTreeMap::new();
+        let people = dataset
+            .buildings
+            .iter()
+            .map(|b| (b.anchor, u64::from(b.population)))
+            .chain(dataset.points.iter().map(|p| (p.location, u64::from(p.count))));
+        for (at, n) in people {
+            if n == 0 {
+                continue;
+            }
+            if let Ok(ll) = LatLng::new(at.y(), at.x()) {
+                *counts.entry(ll.to_cell(res)).or_default() += n;
+            }
+        }
+        for (cell, residents) in counts {
+            let boundary = cell.boundary();
+            let ring: LineString<f64> = boundary
+                .iter()
+                .chain(boundary.iter().take(1))
+                .map(|ll| {
+                    let w = mercator::world(Coord { x: ll.lng(), y: ll.lat() });
+                    Coord { x: w[0], y: w[1] }
+                })
+                .collect();
+            let km2 = cell.area_km2();
+            out.push(Feature {
+                id: u64::from(cell),
+                shape: Shape::Area(MultiPolygon(vec![Polygon::new(ring, vec![])])),
+                props: vec![
+                    ("h3", cell.to_string().into()),
+                    ("resolution", u64::from(u8::from(res)).into()),
+                    ("residents", residents.into()),
+                    ("per_km2", ((residents as f64 / km2).round()).into()),
+                ],
+            });
+        }
+    }
+    out
+}
+
+/// The H3 resolution the density layer shows at zoom `z`.
+pub fn density_resolution(z: u8) -> u64 {
+    match z {
+        0..=10 => 7,
+        11..=12 => 8,
+        _ => 9,
+    }
+}
+
+/// Centre of a shape in world coordinates (label anchor).
+pub fn centre(shape: &Shape) -> Option<[f64; 2]> {
+    match shape {
+        Shape::Area(a) => a.0.iter().max_by(|p, q| {
+            use geo::Area;
+            p.unsigned_area().total_cmp(&q.unsigned_area())
+        }).and_then(|p| {
+            use geo::InteriorPoint;
+            p.interior_point().or_else(|| p.centroid())
+        }).map(|p| [p.x(), p.y()]),
+        Shape::Lines(l) => l.centroid().map(|p| [p.x(), p.y()]),
+        Shape::Point(p) => Some([p.x(), p.y()]),
+    }
+}

@@ -1,0 +1,304 @@
+//! Mapbox Vector Tiles (MVT 2.1): every layer visible at the tile's zoom, cut from [`MapData`].
+//!
+//! Per feature: world → tile coordinates (extent 4096); simplify (Douglas–Peucker, a quarter of a
+//! 256-px pixel, so shared grid borders stay visually shared); clip to the tile plus a 64-unit
+//! buffer; snap to integers; drop repeated points and rings that collapsed; orient rings the way
+//! the spec wants (exterior positive area in y-down tile space, holes negative, each hole right
+//! after its exterior). The protobuf and command encoding come from `geozero`.
+
+use crate::data::{DENSITY, Feature, Layer, MapData, Shape, Value, density_resolution};
+use crate::mercator::TileId;
+use geo::{Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon, Simplify};
+use geozero::ToMvt;
+use geozero::mvt::{Message, Tile, TileValue, tile};
+
+pub const EXTENT: u32 = 4096;
+pub const BUFFER: u32 = 64;
+/// Simplification tolerance in tile units: 4096 / 256 = 16 units per 256-px pixel.
+const SIMPLIFY: f64 = 4.0;
+
+/// Encodes one tile; an empty tile (no layer with features) is a valid, empty protobuf.
+pub fn encode(data: &MapData, tile: TileId) -> Vec<u8> {
+    let mut out = Tile::default();
+    for layer in data.layers.iter().filter(|l| l.visible_at(tile.z)) {
+        if let Some(l) = encode_layer(layer, tile) {
+            out.layers.push(l);
+        }
+    }
+    out.encode_to_vec()
+}
+
+fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
+    let mut features = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    let mut values: Vec<tile::Value> = Vec::new();
+    let resolution = density_resolution(tile.z);
+    for f in layer.in_tile(tile, f64::from(BUFFER) / f64::from(EXTENT)) {
+        if layer.name == DENSITY && f.uint("resolution") != Some(resolution) {
+            continue;
+        }
+        let Some(geometry) = tile_geometry(f, tile) else { continue };
+        let Ok(mut feature) = geometry.to_mvt_unscaled() else { continue };
+        feature.id = Some(f.id);
+        for (k, v) in &f.props {
+            let ki = match keys.iter().position(|x| x == k) {
+                Some(i) => i,
+                None => {
+                    keys.push(k.to_string());
+                    keys.len() - 1
+                }
+            };
+            let value: tile::Value = match v {
+                Value::Str(s) => TileValue::Str(s.clone()),
+                Value::Uint(u) => TileValue::Uint(*u),
+                Value::Double(d) => TileValue::Double(*d),
+            }
+            .into();
+            let vi = match values.iter().position(|x| *x == value) {
+                Some(i) => i,
+                None => {
+                    values.push(value);
+                    values.len() - 1
+                }
+            };
+            feature.tags.extend([ki as u32, vi as u32]);
+        }
+        features.push(feature);
+    }
+    if features.is_empty() {
+        return None;
+    }
+    Some(tile::Layer { version: 2, name: layer.name.to_string(), features, keys, values, extent: Some(EXTENT) })
+}
+
+/// The feature's geometry in integer tile coordinates, clipped and cleaned; `None` when nothing
+/// of it is left in the tile.
+pub fn tile_geometry(f: &Feature, tile: TileId) -> Option<geo::Geometry<f64>> {
+    let ext = f64::from(EXTENT);
+    let to_tile = |c: &Coord<f64>| {
+        let p = tile.to_tile([c.x, c.y], ext);
+        Coord { x: p[0], y: p[1] }
+    };
+    let (lo, hi) = (-f64::from(BUFFER), ext + f64::from(BUFFER));
+    match &f.shape {
+        Shape::Point(p) => {
+            let c = to_tile(&p.0);
+            let inside = (0.0..ext).contains(&c.x) && (0.0..ext).contains(&c.y);
+            inside.then(|| geo::Geometry::Point(Point::new(c.x.floor(), c.y.floor())))
+        }
+        Shape::Lines(lines) => {
+            let mut parts = Vec::new();
+            for line in &lines.0 {
+                let l: LineString<f64> = line.0.iter().map(to_tile).collect();
+                let l = l.simplify(SIMPLIFY);
+                for piece in clip_line(&l.0, lo, hi) {
+                    let snapped = snap(&piece);
+                    if snapped.len() >= 2 {
+                        parts.push(LineString::new(snapped));
+                    }
+                }
+            }
+            (!parts.is_empty()).then(|| geo::Geometry::MultiLineString(MultiLineString(parts)))
+        }
+        Shape::Area(area) => {
+            let mut polygons = Vec::new();
+            for p in &area.0 {
+                let ring = |r: &LineString<f64>| -> Option<LineString<f64>> {
+                    let t: LineString<f64> = r.0.iter().map(to_tile).collect();
+                    let t = t.simplify(SIMPLIFY);
+                    let clipped = clip_ring(&t.0, lo, hi);
+                    let mut pts = snap(&clipped);
+                    if pts.first() == pts.last() && pts.len() > 1 {
+                        pts.pop();
+                    }
+                    // Spikes (a, b, a) left by snapping.
+                    remove_spikes(&mut pts);
+                    if pts.len() < 3 || signed_area(&pts) == 0.0 {
+                        return None;
+                    }
+                    pts.push(pts[0]);
+                    Some(LineString::new(pts))
+                };
+                let Some(mut exterior) = ring(p.exterior()) else { continue };
+                orient(&mut exterior, true);
+                let holes: Vec<LineString<f64>> = p
+                    .interiors()
+                    .iter()
+                    .filter_map(ring)
+                    .map(|mut h| {
+                        orient(&mut h, false);
+                        h
+                    })
+                    .collect();
+                polygons.push(Polygon::new(exterior, holes));
+            }
+            (!polygons.is_empty()).then(|| geo::Geometry::MultiPolygon(MultiPolygon(polygons)))
+        }
+    }
+}
+
+/// Surveyor's formula in tile space (y down): positive for what the spec calls an exterior ring.
+fn signed_area(pts: &[Coord<f64>]) -> f64 {
+    let n = pts.len();
+    (0..n).map(|i| {
+        let (a, b) = (pts[i], pts[(i + 1) % n]);
+        a.x * b.y - b.x * a.y
+    }).sum::<f64>() / 2.0
+}
+
+fn orient(r: &mut LineString<f64>, exterior: bool) {
+    let a = signed_area(&r.0[..r.0.len() - 1]);
+    if (a > 0.0) != exterior {
+        r.0.reverse();
+    }
+}
+
+fn snap(pts: &[Coord<f64>]) -> Vec<Coord<f64>> {
+    let mut out: Vec<Coord<f64>> = Vec::with_capacity(pts.len());
+    for c in pts {
+        let s = Coord { x: c.x.round(), y: c.y.round() };
+        if out.last() != Some(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn remove_spikes(pts: &mut Vec<Coord<f64>>) {
+    loop {
+        let n = pts.len();
+        if n < 3 {
+            return;
+        }
+        let Some(i) = (0..n).find(|&i| pts[(i + n - 1) % n] == pts[(i + 1) % n]) else { return };
+        pts.remove(i);
+        pts.dedup();
+        while pts.len() > 1 && pts.first() == pts.last() {
+            pts.pop();
+        }
+    }
+}
+
+/// Sutherland–Hodgman against the square [lo, hi]²; the ring is open or closed, the result open.
+fn clip_ring(pts: &[Coord<f64>], lo: f64, hi: f64) -> Vec<Coord<f64>> {
+    let mut poly: Vec<Coord<f64>> = pts.to_vec();
+    if poly.len() > 1 && poly.first() == poly.last() {
+        poly.pop();
+    }
+    let inside_all = poly.iter().all(|c| c.x >= lo && c.x <= hi && c.y >= lo && c.y <= hi);
+    if inside_all {
+        return poly;
+    }
+    type Edge = (fn(Coord<f64>, f64) -> bool, fn(Coord<f64>, Coord<f64>, f64) -> Coord<f64>, f64);
+    let edges: [Edge; 4] = [
+        (|c, v| c.x >= v, |a, b, v| Coord { x: v, y: a.y + (b.y - a.y) * (v - a.x) / (b.x - a.x) }, lo),
+        (|c, v| c.x <= v, |a, b, v| Coord { x: v, y: a.y + (b.y - a.y) * (v - a.x) / (b.x - a.x) }, hi),
+        (|c, v| c.y >= v, |a, b, v| Coord { x: a.x + (b.x - a.x) * (v - a.y) / (b.y - a.y), y: v }, lo),
+        (|c, v| c.y <= v, |a, b, v| Coord { x: a.x + (b.x - a.x) * (v - a.y) / (b.y - a.y), y: v }, hi),
+    ];
+    for (inside, cross, v) in edges {
+        if poly.is_empty() {
+            break;
+        }
+        let input = std::mem::take(&mut poly);
+        let n = input.len();
+        for i in 0..n {
+            let (cur, prev) = (input[i], input[(i + n - 1) % n]);
+            match (inside(cur, v), inside(prev, v)) {
+                (true, true) => poly.push(cur),
+                (true, false) => {
+                    poly.push(cross(prev, cur, v));
+                    poly.push(cur);
+                }
+                (false, true) => poly.push(cross(prev, cur, v)),
+                (false, false) => {}
+            }
+        }
+    }
+    poly
+}
+
+/// Liang–Barsky against the square [lo, hi]²: the pieces of the line inside it.
+fn clip_line(pts: &[Coord<f64>], lo: f64, hi: f64) -> Vec<Vec<Coord<f64>>> {
+    let mut out: Vec<Vec<Coord<f64>>> = Vec::new();
+    let mut current: Vec<Coord<f64>> = Vec::new();
+    for w in pts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        let mut visible = true;
+        for (p, q) in [(-dx, a.x - lo), (dx, hi - a.x), (-dy, a.y - lo), (dy, hi - a.y)] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    visible = false;
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+            }
+        }
+        if !visible || t0 > t1 {
+            if current.len() >= 2 {
+                out.push(std::mem::take(&mut current));
+            }
+            current.clear();
+            continue;
+        }
+        let p0 = Coord { x: a.x + t0 * dx, y: a.y + t0 * dy };
+        let p1 = Coord { x: a.x + t1 * dx, y: a.y + t1 * dy };
+        if current.last() != Some(&p0) {
+            if current.len() >= 2 {
+                out.push(std::mem::take(&mut current));
+            }
+            current = vec![p0];
+        }
+        current.push(p1);
+        if t1 < 1.0 {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if current.len() >= 2 {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rings_clip_to_the_buffered_square() {
+        let square = [
+            Coord { x: -100.0, y: -100.0 },
+            Coord { x: 200.0, y: -100.0 },
+            Coord { x: 200.0, y: 200.0 },
+            Coord { x: -100.0, y: 200.0 },
+        ];
+        let c = clip_ring(&square, -64.0, 4160.0);
+        assert!(c.iter().all(|p| p.x >= -64.0 && p.y >= -64.0));
+        assert_eq!(c.len(), 4);
+    }
+
+    #[test]
+    fn lines_split_where_they_leave() {
+        let line = [Coord { x: -500.0, y: 10.0 }, Coord { x: 100.0, y: 10.0 }, Coord { x: 100.0, y: -500.0 }, Coord { x: 200.0, y: -500.0 }];
+        let parts = clip_line(&line, -64.0, 4160.0);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0][0], Coord { x: -64.0, y: 10.0 });
+        assert_eq!(parts[0].last().unwrap(), &Coord { x: 100.0, y: -64.0 });
+    }
+
+    #[test]
+    fn exterior_rings_have_positive_area_in_tile_space() {
+        let mut r = LineString::from(vec![(0.0, 0.0), (0.0, 10.0), (10.0, 10.0), (10.0, 0.0), (0.0, 0.0)]);
+        orient(&mut r, true);
+        assert!(signed_area(&r.0[..4]) > 0.0);
+        orient(&mut r, false);
+        assert!(signed_area(&r.0[..4]) < 0.0);
+    }
+}

@@ -1,0 +1,112 @@
+//! Vector tiles decoded by an independent decoder (Python's mapbox-vector-tile): layers, version,
+//! extent, attributes, ring winding, and geometry against the source data.
+
+mod common;
+
+use common::*;
+use geo::Coord;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use tiles::data::{GRIDS, Shape};
+use tiles::mercator::{self, TileId};
+use tiles::mvt;
+
+fn tile_area(ring: &[Coord<f64>], tile: TileId) -> f64 {
+    let pts: Vec<[f64; 2]> = ring.iter().map(|c| tile.to_tile(mercator::world(*c), 4096.0)).collect();
+    let n = pts.len();
+    (0..n).map(|i| pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1]).sum::<f64>() / 2.0
+}
+
+#[test]
+fn tiles_decode_with_an_independent_decoder() {
+    let Some(python) = python() else { return };
+    let (_, grids, map) = map("kangle", true);
+    let [w, s, e, n] = map.bounds;
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut tiles = BTreeMap::new();
+    for z in [11u8, 13, 14, 15, 16] {
+        let a = TileId::containing(z, mercator::world(Coord { x: w, y: n }));
+        let b = TileId::containing(z, mercator::world(Coord { x: e, y: s }));
+        for x in a.x..=b.x {
+            for y in a.y..=b.y {
+                let t = TileId::new(u32::from(z), x, y).unwrap();
+                let name = format!("{z}-{x}-{y}.mvt");
+                std::fs::write(dir.path().join(&name), mvt::encode(&map, t)).unwrap();
+                files.push(dir.path().join(&name));
+                tiles.insert(name, t);
+            }
+        }
+    }
+    let out = std::process::Command::new(&python)
+        .arg(root().join("scripts/tests/decode_mvt.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let decoded: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_code: BTreeMap<&str, &gis_core::grid::Grid> = grids.iter().map(|g| (g.code.as_str(), g)).collect();
+    let mut whole_grids_checked = 0;
+    let mut layers_seen = std::collections::BTreeSet::new();
+    for (name, layers) in decoded.as_object().unwrap() {
+        let tile = tiles[name];
+        for (layer, body) in layers.as_object().unwrap() {
+            layers_seen.insert(layer.clone());
+            assert_eq!(body["version"], 2, "{name} {layer}");
+            assert_eq!(body["extent"], 4096, "{name} {layer}");
+            for f in body["features"].as_array().unwrap() {
+                // Winding: exterior rings positive, holes negative, in y-down tile space.
+                for poly in f["rings"].as_array().unwrap() {
+                    let areas: Vec<f64> = poly.as_array().unwrap().iter().map(|a| a.as_f64().unwrap()).collect();
+                    assert!(areas[0] > 0.0, "{name} {layer}: exterior ring area {}", areas[0]);
+                    assert!(areas[1..].iter().all(|&a| a < 0.0), "{name} {layer}: hole with positive area");
+                }
+                if layer != GRIDS {
+                    continue;
+                }
+                let code = f["properties"]["code"].as_str().unwrap();
+                let g = by_code[code];
+                assert_eq!(f["properties"]["population"].as_u64().unwrap(), g.population);
+                assert_eq!(f["properties"]["households"].as_u64().unwrap(), g.households);
+                // A grid wholly inside the tile: its decoded area matches the source's area in
+                // tile units (simplification moves it by well under 1%).
+                let ext = &g.area.0[0];
+                let pts: Vec<[f64; 2]> = ext.exterior().0.iter().map(|c| tile.to_tile(mercator::world(*c), 4096.0)).collect();
+                let inside = pts.iter().all(|p| (0.0..=4096.0).contains(&p[0]) && (0.0..=4096.0).contains(&p[1]));
+                if inside && g.area.0.len() == 1 {
+                    let expected = tile_area(&ext.exterior().0, tile).abs();
+                    let got: f64 = f["rings"][0][0].as_f64().unwrap();
+                    let holes: f64 = f["rings"][0].as_array().unwrap()[1..].iter().map(|a| a.as_f64().unwrap()).sum();
+                    let expected_holes: f64 = ext.interiors().iter().map(|h| tile_area(&h.0, tile).abs()).sum();
+                    if expected > 10_000.0 {
+                        assert!(((got + holes) - (expected - expected_holes)).abs() / expected < 0.01, "{name} {code}: {got} vs {expected}");
+                        whole_grids_checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(whole_grids_checked > 0, "no grid lay wholly inside a tile");
+    for l in ["communities", "grids", "micro_grids", "buildings", "resources", "roads", "density"] {
+        assert!(layers_seen.contains(l), "layer {l} never appeared");
+    }
+}
+
+#[test]
+fn layers_appear_at_their_zooms_only() {
+    let (_, _, map) = map("kangle", false);
+    let centre = mercator::world(Coord { x: (map.bounds[0] + map.bounds[2]) / 2.0, y: (map.bounds[1] + map.bounds[3]) / 2.0 });
+    use geozero::mvt::{Message, Tile};
+    let names = |z: u8| -> Vec<String> {
+        let t = Tile::decode(mvt::encode(&map, TileId::containing(z, centre)).as_slice()).unwrap();
+        t.layers.into_iter().map(|l| l.name).collect()
+    };
+    assert_eq!(names(8), ["communities"]);
+    assert!(names(12).contains(&"grids".to_string()));
+    assert!(!names(12).contains(&"buildings".to_string()));
+    assert!(names(16).contains(&"buildings".to_string()));
+    // Far from any data: a valid empty tile.
+    let empty = mvt::encode(&map, TileId::new(16, 0, 0).unwrap());
+    assert!(Tile::decode(empty.as_slice()).unwrap().layers.is_empty());
+    let _ = Shape::Point(geo::Point::new(0.0, 0.0));
+}
