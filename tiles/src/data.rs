@@ -135,6 +135,8 @@ pub struct MapData {
     /// Lon/lat box of everything: [west, south, east, north].
     pub bounds: [f64; 4],
     pub size_bounds: SizeBounds,
+    /// Compound (小区) names and where to label them (mean of their buildings), world coordinates.
+    pub compounds: Vec<(String, [f64; 2])>,
 }
 
 /// Layer names and the zooms they appear at (README, "Map tiles").
@@ -301,7 +303,18 @@ impl MapData {
             Layer::new(BUILDINGS, (14, 16), &[("id", "String"), ("population", "Number"), ("address", "String"), ("compound", "String")], buildings),
             Layer::new(RESOURCES, (13, 16), &[("id", "String"), ("kind", "String"), ("name", "String")], resources),
         ];
-        Self { layers, bounds, size_bounds }
+        let mut sums: BTreeMap<&str, ([f64; 2], f64)> = BTreeMap::new();
+        for b in &dataset.buildings {
+            if let Some(c) = &b.compound {
+                let w = mercator::world(b.anchor.0);
+                let e = sums.entry(c.as_str()).or_insert(([0.0, 0.0], 0.0));
+                e.0[0] += w[0];
+                e.0[1] += w[1];
+                e.1 += 1.0;
+            }
+        }
+        let compounds = sums.into_iter().map(|(name, (s, n))| (name.to_string(), [s[0] / n, s[1] / n])).collect();
+        Self { layers, bounds, size_bounds, compounds }
     }
 
     pub fn layer(&self, name: &str) -> Option<&Layer> {

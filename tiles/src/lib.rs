@@ -11,6 +11,10 @@
 pub mod data;
 pub mod mercator;
 pub mod mvt;
+pub mod palette;
+pub mod style;
 pub mod preview;
+pub mod raster;
+pub mod text;
 
 pub use preview::{PreviewError, PreviewOptions, render, render_png};

@@ -1,0 +1,117 @@
+//! TileJSON 3.0.0 for the tileset and the MapLibre style (spec v8) the web map uses, in the
+//! [`palette`](crate::palette) the raster tiles use too. URLs are absolute, from the base URL the
+//! service is reached at.
+
+use crate::data::{self, MapData};
+use crate::palette::{self, Rgb};
+use serde_json::{Value, json};
+
+/// The font stacks the style asks glyphs for (served at `/fonts/{fontstack}/{range}.pbf`).
+pub const FONT: &str = "DejaVu Sans Book";
+pub const FONT_BOLD: &str = "DejaVu Sans Bold";
+
+pub fn tilejson(map: &MapData, base: &str) -> Value {
+    let [w, s, e, n] = map.bounds;
+    let layers: Vec<Value> = map
+        .layers
+        .iter()
+        .map(|l| {
+            let fields: serde_json::Map<String, Value> = l.fields.iter().map(|(k, t)| (k.to_string(), json!(t))).collect();
+            json!({"id": l.name, "fields": fields, "minzoom": l.minzoom, "maxzoom": l.maxzoom,
+                   "description": describe(l.name)})
+        })
+        .collect();
+    json!({
+        "tilejson": "3.0.0",
+        "name": "wangge",
+        "description": "Grids (网格), micro-grids, communities, buildings, resources, roads and resident density",
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": 0,
+        "maxzoom": map.maxzoom(),
+        "bounds": [w, s, e, n],
+        "center": [(w + e) / 2.0, (s + n) / 2.0, 14],
+        "vector_layers": layers,
+        "attribution": "wangge",
+    })
+}
+
+fn describe(layer: &str) -> &'static str {
+    match layer {
+        data::COMMUNITIES => "Community (社区) boundaries",
+        data::DENSITY => "Residents per H3 hexagon (resolution 7 below z11, 8 at z11–12, 9 from z13)",
+        data::GRIDS => "Grids (网格): basic and exclusive; fill = size / maximum; status under/inside/over/exclusive",
+        data::MICRO_GRIDS => "Micro-grids (微网格)",
+        data::ROADS => "Roads",
+        data::BUILDINGS => "Buildings",
+        data::RESOURCES => "Resources: clinics, pharmacies, shops, schools, elderly care, service centres, ...",
+        _ => "",
+    }
+}
+
+fn hex(c: Rgb) -> String {
+    c.hex()
+}
+
+/// The MapLibre style: grids coloured by status, codes labelled, resources as sprite icons.
+pub fn style(map: &MapData, base: &str) -> Value {
+    let [w, s, e, n] = map.bounds;
+    let status_fill = json!(["match", ["get", "status"],
+        "under", hex(palette::UNDER), "over", hex(palette::OVER), "exclusive", hex(palette::EXCLUSIVE),
+        hex(palette::INSIDE)]);
+    let density_fill = {
+        let mut v = vec![json!("step"), json!(["get", "per_km2"]), json!(hex(palette::DENSITY[0]))];
+        for i in 1..palette::DENSITY.len() {
+            v.push(json!(palette::DENSITY_STOPS[i]));
+            v.push(json!(hex(palette::DENSITY[i])));
+        }
+        Value::Array(v)
+    };
+    json!({
+        "version": 8,
+        "name": "wangge",
+        "center": [(w + e) / 2.0, (s + n) / 2.0],
+        "zoom": 14,
+        "sources": {"wangge": {"type": "vector", "url": format!("{base}/tiles.json")}},
+        "glyphs": format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
+        "sprite": format!("{base}/sprites/sprite"),
+        "layers": [
+            {"id": "background", "type": "background", "paint": {"background-color": hex(palette::BACKGROUND)}},
+            {"id": "density", "type": "fill", "source": "wangge", "source-layer": "density", "maxzoom": 15,
+             "paint": {"fill-color": density_fill, "fill-opacity": 0.5}},
+            {"id": "grid-fill", "type": "fill", "source": "wangge", "source-layer": "grids", "minzoom": 11,
+             "paint": {"fill-color": status_fill, "fill-opacity": palette::GRID_FILL_OPACITY}},
+            {"id": "roads-casing", "type": "line", "source": "wangge", "source-layer": "roads", "minzoom": 12,
+             "layout": {"line-join": "round", "line-cap": "round"},
+             "paint": {"line-color": hex(palette::ROAD_CASING), "line-width": ["interpolate", ["linear"], ["zoom"], 12, 1.5, 16, 9]}},
+            {"id": "roads", "type": "line", "source": "wangge", "source-layer": "roads", "minzoom": 12,
+             "layout": {"line-join": "round", "line-cap": "round"},
+             "paint": {"line-color": hex(palette::ROAD), "line-width": ["interpolate", ["linear"], ["zoom"], 12, 0.8, 16, 7]}},
+            {"id": "buildings", "type": "fill", "source": "wangge", "source-layer": "buildings", "minzoom": 14,
+             "paint": {"fill-color": hex(palette::BUILDING), "fill-outline-color": hex(palette::BUILDING_LINE), "fill-opacity": 0.9}},
+            {"id": "micro-grid-line", "type": "line", "source": "wangge", "source-layer": "micro_grids", "minzoom": 15,
+             "paint": {"line-color": hex(palette::MICRO_LINE), "line-width": 0.8, "line-dasharray": [3, 2]}},
+            {"id": "grid-line", "type": "line", "source": "wangge", "source-layer": "grids", "minzoom": 11,
+             "layout": {"line-join": "round"},
+             "paint": {"line-color": hex(palette::GRID_LINE), "line-width": ["interpolate", ["linear"], ["zoom"], 11, 0.8, 16, 2.2]}},
+            {"id": "community-line", "type": "line", "source": "wangge", "source-layer": "communities",
+             "layout": {"line-join": "round"},
+             "paint": {"line-color": hex(palette::COMMUNITY_LINE), "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1, 16, 3.5]}},
+            {"id": "resources", "type": "symbol", "source": "wangge", "source-layer": "resources", "minzoom": 13,
+             "layout": {"icon-image": ["coalesce", ["image", ["get", "kind"]], ["image", "dot"]], "icon-size": 1,
+                        "icon-allow-overlap": true,
+                        "text-field": ["step", ["zoom"], "", 16, ["get", "name"]], "text-font": [FONT],
+                        "text-size": 11, "text-offset": [0, 1.3], "text-anchor": "top", "text-optional": true},
+             "paint": {"text-color": hex(palette::TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.2}},
+            {"id": "grid-label", "type": "symbol", "source": "wangge", "source-layer": "grids", "minzoom": 13,
+             "layout": {"text-field": ["format", ["slice", ["get", "code"], 12], {"font-scale": 1.15, "text-font": ["literal", [FONT_BOLD]]},
+                                       "\n", {}, ["concat", ["to-string", ["get", "population"]], " 人"], {"font-scale": 0.8}],
+                        "text-font": [FONT], "text-size": 13, "symbol-placement": "point"},
+             "paint": {"text-color": hex(palette::TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.5}},
+            {"id": "community-label", "type": "symbol", "source": "wangge", "source-layer": "communities", "maxzoom": 13,
+             "layout": {"text-field": ["get", "name"], "text-font": [FONT_BOLD], "text-size": 14},
+             "paint": {"text-color": hex(palette::COMMUNITY_LINE), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.5}}
+        ]
+    })
+}
