@@ -6,6 +6,7 @@ mod format;
 mod inspect;
 mod partition;
 mod repartition;
+mod serve;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gis_core::bounds::{SizeBasis, SizeBounds};
@@ -37,6 +38,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Move buildings to another grid (a planner's manual edit), checked against the rules.
     Move(edit::MoveArgs),
+    /// Serve the dataset's grids as map tiles, TileJSON and a MapLibre style over HTTP.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Repartition(args) => repartition::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Move(args) => edit::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 

@@ -1,0 +1,82 @@
+//! The HTTP service: map tiles (vector and raster), TileJSON, the MapLibre style and its glyphs and
+//! sprites, the printable grid map, health. Everything is served from one [`Served`] snapshot held
+//! behind a lock; replacing it (a new version published) drops the tile cache at once.
+
+mod problem;
+mod tiles_routes;
+
+pub use problem::Problem;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Json};
+use axum::routing::get;
+use gis_core::bounds::SizeBounds;
+use gis_core::grid::Grid;
+use gis_core::model::Dataset;
+use std::sync::{Arc, RwLock};
+use tiles::data::MapData;
+
+/// What the service serves at one moment: a dataset, its grids, and the map cut from them.
+pub struct Served {
+    pub dataset: Dataset,
+    pub grids: Vec<Grid>,
+    pub map: MapData,
+}
+
+impl Served {
+    pub fn new(dataset: Dataset, grids: Vec<Grid>, bounds: SizeBounds) -> Self {
+        let map = MapData::new(&dataset, &grids, bounds);
+        Self { dataset, grids, map }
+    }
+}
+
+/// Shared state: the current snapshot and the tile cache that belongs to it.
+pub struct AppState {
+    served: RwLock<Arc<Served>>,
+    pub(crate) cache: tiles_routes::TileCache,
+}
+
+impl AppState {
+    pub fn new(served: Served) -> Arc<Self> {
+        Arc::new(Self { served: RwLock::new(Arc::new(served)), cache: tiles_routes::TileCache::new(50_000) })
+    }
+
+    pub fn current(&self) -> Arc<Served> {
+        self.served.read().expect("state lock").clone()
+    }
+
+    /// Serves new data from now on; cached tiles of the old data are dropped.
+    pub fn replace(&self, served: Served) {
+        let mut guard = self.served.write().expect("state lock");
+        *guard = Arc::new(served);
+        self.cache.clear();
+    }
+}
+
+/// The base URL clients reach the service at, from the request's Host header.
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
+    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    format!("{proto}://{host}")
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(tiles_routes::routes())
+        .fallback(|| async { Problem::not_found("no such resource; see /tiles.json and /style.json") })
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([axum::http::Method::GET]))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let s = state.current();
+    Json(serde_json::json!({
+        "status": "ok",
+        "communities": s.dataset.communities.len(),
+        "grids": s.grids.len(),
+    }))
+}

@@ -1,0 +1,140 @@
+//! `/tiles/{z}/{x}/{y}.mvt|.png|@2x.png`, `/tiles.json`, `/style.json`, from an in-memory cache
+//! with ETags, so a map panning back and forth costs one render per tile.
+
+use super::{AppState, Problem, base_url};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use rustc_hash::FxHashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use tiles::mercator::TileId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Format {
+    Mvt,
+    Png(u32),
+}
+
+impl Format {
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Mvt => "application/vnd.mapbox-vector-tile",
+            Format::Png(_) => "image/png",
+        }
+    }
+}
+
+pub(crate) struct CachedTile {
+    bytes: Arc<Vec<u8>>,
+    etag: String,
+}
+
+/// Rendered tiles by id and format; when full it starts over (tiles are cheap to redo).
+pub(crate) struct TileCache {
+    entries: Mutex<FxHashMap<(TileId, Format), Arc<CachedTile>>>,
+    capacity: usize,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl TileCache {
+    pub fn new(capacity: usize) -> Self {
+        Self { entries: Mutex::new(FxHashMap::default()), capacity, generation: 0.into() }
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().expect("cache lock").clear();
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+
+    fn get_or_render(&self, key: (TileId, Format), render: impl FnOnce() -> Vec<u8>) -> Arc<CachedTile> {
+        if let Some(hit) = self.entries.lock().expect("cache lock").get(&key) {
+            return hit.clone();
+        }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let bytes = render();
+        let mut h = rustc_hash::FxHasher::default();
+        bytes.hash(&mut h);
+        generation.hash(&mut h);
+        let tile = Arc::new(CachedTile { etag: format!("\"{:016x}\"", h.finish()), bytes: Arc::new(bytes) });
+        let mut entries = self.entries.lock().expect("cache lock");
+        // Data replaced while rendering: do not cache what belongs to the old data.
+        if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+            entries.insert(key, tile.clone());
+        }
+        tile
+    }
+}
+
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/tiles/{z}/{x}/{file}", get(tile))
+        .route("/tiles.json", get(tilejson))
+        .route("/style.json", get(style))
+}
+
+/// Parses `{y}.mvt`, `{y}.png` and `{y}@2x.png`.
+fn parse_file(file: &str) -> Result<(u32, Format), Problem> {
+    let bad = || Problem::bad_request(format!("{file:?} is not a tile name: expected {{y}}.mvt, {{y}}.png or {{y}}@2x.png"));
+    let (stem, format) = if let Some(s) = file.strip_suffix(".mvt").or_else(|| file.strip_suffix(".pbf")) {
+        (s, Format::Mvt)
+    } else if let Some(s) = file.strip_suffix("@2x.png") {
+        (s, Format::Png(2))
+    } else if let Some(s) = file.strip_suffix(".png") {
+        (s, Format::Png(1))
+    } else {
+        return Err(bad());
+    };
+    let y = stem.parse::<u32>().map_err(|_| bad())?;
+    Ok((y, format))
+}
+
+async fn tile(State(state): State<Arc<AppState>>, Path((z, x, file)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
+    let parsed = (|| {
+        let z: u32 = z.parse().map_err(|_| Problem::bad_request(format!("zoom {z:?} is not a whole number")))?;
+        let x: u32 = x.parse().map_err(|_| Problem::bad_request(format!("x {x:?} is not a whole number")))?;
+        let (y, format) = parse_file(&file)?;
+        let id = TileId::new(z, x, y).map_err(|e| Problem::bad_request(e.to_string()))?;
+        Ok::<_, Problem>((id, format))
+    })();
+    let (id, format) = match parsed {
+        Ok(p) => p,
+        Err(p) => return p.into_response(),
+    };
+    let served = state.current();
+    let cache_state = state.clone();
+    // Rendering is CPU work: off the async workers.
+    let cached = tokio::task::spawn_blocking(move || {
+        cache_state.cache.get_or_render((id, format), || match format {
+            Format::Mvt => tiles::mvt::encode(&served.map, id),
+            Format::Png(scale) => tiles::raster::render_png(&served.map, id, scale),
+        })
+    })
+    .await
+    .expect("tile rendering does not panic");
+    let mut res = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == cached.etag)) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = (*cached.bytes).clone().into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+        r
+    };
+    let h = res.headers_mut();
+    h.insert(header::ETAG, HeaderValue::from_str(&cached.etag).expect("etag is ASCII"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    res
+}
+
+async fn tilejson(State(state): State<Arc<AppState>>, headers: HeaderMap) -> impl IntoResponse {
+    Json(tiles::style::tilejson(&state.current().map, &base_url(&headers)))
+}
+
+async fn style(State(state): State<Arc<AppState>>, headers: HeaderMap) -> impl IntoResponse {
+    Json(tiles::style::style(&state.current().map, &base_url(&headers)))
+}
