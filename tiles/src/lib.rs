@@ -4,17 +4,23 @@
 //!
 //! - [`mvt`]: vector tiles (MVT 2.1).
 //! - [`raster`]: PNG tiles, 256 px and @2x, in the [`palette`] the style shares.
-//! - [`style`]: TileJSON 3.0.0 and the MapLibre style (v8).
+//! - [`style`]: TileJSON 3.0.0 and the MapLibre style (v8); [`glyphs`] serves its
+//!   `/fonts/{fontstack}/{range}.pbf` signed-distance-field glyphs from the embedded DejaVu Sans
+//!   fonts (`assets/fonts`, with their licence); [`sprite`] lays out the [`icons`] of resource
+//!   kinds as its sprite sheet (PNG and JSON index, @1x and @2x).
 //! - [`print`]: the printable grid map (网格图) of one community.
 //! - [`preview`]: a whole dataset in one picture, before anything is partitioned.
 
 pub mod data;
+pub mod glyphs;
+pub mod icons;
 pub mod mercator;
 pub mod mvt;
 pub mod palette;
-pub mod style;
 pub mod preview;
 pub mod raster;
+pub mod sprite;
+pub mod style;
 pub mod text;
 
 pub use preview::{PreviewError, PreviewOptions, render, render_png};
