@@ -52,16 +52,3 @@ pub fn density(per_km2: f64) -> Rgb {
     let i = DENSITY_STOPS.iter().rposition(|&s| per_km2 >= s).unwrap_or(0);
     DENSITY[i]
 }
-
-/// Resource colours by kind (icons draw their own pictograms over these).
-pub fn resource(kind: &str) -> Rgb {
-    match kind {
-        "clinic" | "hospital" | "dentist" => Rgb(0xc8, 0x4b, 0x4b),
-        "pharmacy" => Rgb(0x3f, 0x9b, 0x6e),
-        "shop" | "supermarket" | "market" => Rgb(0xd3, 0x8b, 0x2c),
-        "school" | "kindergarten" => Rgb(0x3d, 0x6f, 0xb6),
-        "elderly_care" => Rgb(0x8a, 0x5c, 0xa8),
-        "service_center" => Rgb(0xb8, 0x32, 0x2d),
-        _ => Rgb(0x6b, 0x76, 0x84),
-    }
-}

@@ -68,7 +68,7 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
         if let Shape::Point(p) = &f.shape {
             let (x, y) = px([p.x(), p.y()]);
             let size = if z >= 15 { 18.0 } else { 13.0 } * s;
-            draw_resource(&mut pm, f.str("kind").unwrap_or(""), x, y, size);
+            crate::icons::draw_icon(&mut pm, f.str("kind").unwrap_or(""), x, y, size);
         }
     }
 
@@ -169,18 +169,4 @@ fn stroke(pm: &mut Pixmap, f: &Feature, px: &dyn Fn([f64; 2]) -> (f32, f32), c: 
         ..Stroke::default()
     };
     pm.stroke_path(&path, &paint(c, 1.0), &stroke, Transform::identity(), None);
-}
-
-/// A resource as a round badge in its kind's colour.
-pub fn draw_resource(pm: &mut Pixmap, kind: &str, x: f32, y: f32, size: f32) {
-    let r = size / 2.0;
-    if let Some(c) = PathBuilder::from_circle(x, y, r + size * 0.08) {
-        pm.fill_path(&c, &paint(palette::HALO, 1.0), FillRule::Winding, Transform::identity(), None);
-    }
-    if let Some(c) = PathBuilder::from_circle(x, y, r) {
-        pm.fill_path(&c, &paint(palette::resource(kind), 1.0), FillRule::Winding, Transform::identity(), None);
-    }
-    if let Some(c) = PathBuilder::from_circle(x, y, r * 0.32) {
-        pm.fill_path(&c, &paint(palette::HALO, 1.0), FillRule::Winding, Transform::identity(), None);
-    }
 }

@@ -77,6 +77,52 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/tiles/{z}/{x}/{file}", get(tile))
         .route("/tiles.json", get(tilejson))
         .route("/style.json", get(style))
+        .route("/fonts/{fontstack}/{range}", get(glyphs))
+        .route("/sprites/{file}", get(sprite))
+}
+
+/// Glyph ranges by (fontstack, range); they never change, so they are made once.
+static GLYPHS: std::sync::LazyLock<Mutex<FxHashMap<(String, String), Arc<Vec<u8>>>>> =
+    std::sync::LazyLock::new(|| Mutex::new(FxHashMap::default()));
+
+async fn glyphs(Path((fontstack, range)): Path<(String, String)>) -> Response {
+    let Some(range) = range.strip_suffix(".pbf").map(str::to_string) else {
+        return Problem::not_found("glyph ranges are at /fonts/{fontstack}/{start}-{end}.pbf").into_response();
+    };
+    let key = (fontstack.clone(), range.clone());
+    let cached = GLYPHS.lock().expect("glyph cache").get(&key).cloned();
+    let bytes = match cached {
+        Some(b) => b,
+        None => match tokio::task::spawn_blocking(move || tiles::glyphs::glyphs(&fontstack, &range)).await.expect("glyphs do not panic") {
+            Ok(b) => {
+                let b = Arc::new(b);
+                GLYPHS.lock().expect("glyph cache").insert(key, b.clone());
+                b
+            }
+            Err(e @ tiles::glyphs::GlyphError::UnknownFontstack { .. }) => return Problem::not_found(e.to_string()).into_response(),
+            Err(e) => return Problem::bad_request(e.to_string()).into_response(),
+        },
+    };
+    let mut r = (*bytes).clone().into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    r
+}
+
+async fn sprite(Path(file): Path<String>) -> Response {
+    let (ratio, ext) = match file.as_str() {
+        "sprite.json" => (1, "json"),
+        "sprite.png" => (1, "png"),
+        "sprite@2x.json" => (2, "json"),
+        "sprite@2x.png" => (2, "png"),
+        _ => return Problem::not_found("the sprite is at /sprites/sprite{,@2x}.{json,png}").into_response(),
+    };
+    let (png, json) = tiles::sprite::sprite(ratio);
+    let (bytes, kind) = if ext == "png" { (png, "image/png") } else { (json.into_bytes(), "application/json") };
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    r
 }
 
 /// Parses `{y}.mvt`, `{y}.png` and `{y}@2x.png`.

@@ -1,0 +1,150 @@
+//! The tile service in process: TileJSON, style and everything it refers to, tiles with caching
+//! and compression, and every bad request answered with a problem body.
+
+use api::serve::{AppState, Served, router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use gis_core::bounds::SizeBounds;
+use gis_core::partition::{PartitionOptions, partition};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+fn served(name: &str, bounds: SizeBounds) -> Served {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
+    let d = gis_core::io::load_dataset(&dir).unwrap().dataset;
+    let options = PartitionOptions { bounds, micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+    let p = partition(&d, &options, &mut |_, _| {});
+    Served::new(d, p.grids, bounds)
+}
+
+async fn get(app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::get(uri).header(header::HOST, "maps.example:8080");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap().to_vec();
+    (status, headers, body)
+}
+
+fn json(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap()
+}
+
+#[tokio::test]
+async fn tilejson_style_glyphs_and_sprites_fit_together() {
+    let state = AppState::new(served("kangle", SizeBounds::default()));
+    let app = router(state);
+    let (s, _, body) = get(&app, "/healthz", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(json(&body)["status"], "ok");
+
+    let (s, _, body) = get(&app, "/tiles.json", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let tj = json(&body);
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(tj["tiles"][0], "http://maps.example:8080/tiles/{z}/{x}/{y}.mvt");
+    let layers: Vec<&str> = tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    for l in ["communities", "grids", "micro_grids", "buildings", "resources", "roads", "density"] {
+        assert!(layers.contains(&l), "{l}");
+    }
+
+    let (s, _, body) = get(&app, "/style.json", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let style = json(&body);
+    assert_eq!(style["version"], 8);
+    assert_eq!(style["sources"]["wangge"]["url"], "http://maps.example:8080/tiles.json");
+    // Every font the style names is served, and the sprite holds every resource kind.
+    let mut fonts = std::collections::BTreeSet::new();
+    for l in style["layers"].as_array().unwrap() {
+        if let Some(f) = l["layout"]["text-font"].as_array() {
+            fonts.extend(f.iter().map(|x| x.as_str().unwrap().to_string()));
+        }
+    }
+    assert!(!fonts.is_empty());
+    for f in &fonts {
+        let (s, h, body) = get(&app, &format!("/fonts/{}/0-255.pbf", f.replace(' ', "%20")), &[]).await;
+        assert_eq!(s, StatusCode::OK, "{f}");
+        assert_eq!(h[header::CONTENT_TYPE], "application/x-protobuf");
+        assert!(body.len() > 1000);
+    }
+    for ratio in ["", "@2x"] {
+        let (s, _, body) = get(&app, &format!("/sprites/sprite{ratio}.json"), &[]).await;
+        assert_eq!(s, StatusCode::OK);
+        let index = json(&body);
+        for kind in gis_core::Resource::KNOWN_KINDS.iter().chain(&["dot"]) {
+            assert!(index.get(kind).is_some(), "sprite lacks {kind}");
+        }
+        let (s, h, _) = get(&app, &format!("/sprites/sprite{ratio}.png"), &[]).await;
+        assert_eq!((s, h[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/png"));
+    }
+}
+
+#[tokio::test]
+async fn tiles_are_cached_with_etags_compressed_and_dropped_when_data_changes() {
+    let state = AppState::new(served("kangle", SizeBounds::default()));
+    let app = router(state.clone());
+    let tj = {
+        let (_, _, body) = get(&app, "/tiles.json", &[]).await;
+        json(&body)
+    };
+    let (lon, lat) = (tj["center"][0].as_f64().unwrap(), tj["center"][1].as_f64().unwrap());
+    let t = tiles::mercator::TileId::containing(15, tiles::mercator::world(geo::Coord { x: lon, y: lat }));
+    let uri = format!("/tiles/{}/{}/{}.mvt", t.z, t.x, t.y);
+    let (s, h, plain) = get(&app, &uri, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[header::CONTENT_TYPE], "application/vnd.mapbox-vector-tile");
+    assert!(h[header::CACHE_CONTROL].to_str().unwrap().contains("max-age"));
+    let etag = h[header::ETAG].to_str().unwrap().to_string();
+    let (s, h, gz) = get(&app, &uri, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[header::CONTENT_ENCODING], "gzip");
+    assert!(gz.len() < plain.len());
+    let (s, _, body) = get(&app, &uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(s, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+
+    // PNG at 1x and 2x.
+    for (suffix, px) in [(".png", 256u32), ("@2x.png", 512)] {
+        let (s, h, body) = get(&app, &format!("/tiles/{}/{}/{}{suffix}", t.z, t.x, t.y), &[]).await;
+        assert_eq!((s, h[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/png"));
+        let width = u32::from_be_bytes(body[16..20].try_into().unwrap());
+        assert_eq!(width, px);
+    }
+
+    // New data (other bounds: the grids change) drops every cached tile at once.
+    state.replace(served("kangle", SizeBounds::new(1000, 1400, gis_core::bounds::SizeBasis::Residents).unwrap()));
+    let (s, h, after) = get(&app, &uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(s, StatusCode::OK, "a stale ETag still matched after the data changed");
+    assert_ne!(h[header::ETAG].to_str().unwrap(), etag);
+    assert_ne!(after, plain);
+}
+
+#[tokio::test]
+async fn bad_requests_get_problem_bodies() {
+    let app = router(AppState::new(served("kangle", SizeBounds::default())));
+    for (uri, status, says) in [
+        ("/tiles/23/0/0.mvt", StatusCode::BAD_REQUEST, "zoom 23"),
+        ("/tiles/2/4/0.mvt", StatusCode::BAD_REQUEST, "does not exist at zoom 2"),
+        ("/tiles/2/0/9.png", StatusCode::BAD_REQUEST, "does not exist"),
+        ("/tiles/z/0/0.mvt", StatusCode::BAD_REQUEST, "not a whole number"),
+        ("/tiles/2/0/0.jpg", StatusCode::BAD_REQUEST, "not a tile name"),
+        ("/tiles/2/0/-1.mvt", StatusCode::BAD_REQUEST, "not a tile name"),
+        ("/fonts/Comic%20Sans/0-255.pbf", StatusCode::NOT_FOUND, "Comic Sans"),
+        ("/fonts/DejaVu%20Sans%20Book/0-300.pbf", StatusCode::BAD_REQUEST, "0-300"),
+        ("/sprites/other.png", StatusCode::NOT_FOUND, "sprite"),
+        ("/nothing/here", StatusCode::NOT_FOUND, "no such resource"),
+    ] {
+        let (s, h, body) = get(&app, uri, &[]).await;
+        assert_eq!(s, status, "{uri}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(h[header::CONTENT_TYPE], "application/problem+json", "{uri}");
+        let p = json(&body);
+        assert_eq!(p["status"], status.as_u16());
+        assert!(p["detail"].as_str().unwrap().contains(says), "{uri}: {}", p["detail"]);
+    }
+    let _ = Arc::new(());
+}
