@@ -18,6 +18,7 @@ pub mod mercator;
 pub mod mvt;
 pub mod palette;
 pub mod preview;
+pub mod print;
 pub mod raster;
 pub mod sprite;
 pub mod style;

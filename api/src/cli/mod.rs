@@ -4,6 +4,7 @@ mod diff;
 mod edit;
 mod format;
 mod inspect;
+mod map;
 mod partition;
 mod repartition;
 mod serve;
@@ -38,6 +39,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Move buildings to another grid (a planner's manual edit), checked against the rules.
     Move(edit::MoveArgs),
+    /// Draw the printable grid map (网格图) of one community as a PNG (A3 landscape, 150 dpi).
+    Map(map::MapArgs),
     /// Serve the dataset's grids as map tiles, TileJSON and a MapLibre style over HTTP.
     Serve(serve::ServeArgs),
 }
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(args),
         Command::Move(args) => edit::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Map(args) => map::run(args),
     }
 }
 

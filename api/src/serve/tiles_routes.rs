@@ -79,6 +79,28 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/style.json", get(style))
         .route("/fonts/{fontstack}/{range}", get(glyphs))
         .route("/sprites/{file}", get(sprite))
+        .route("/map/{file}", get(print_map))
+}
+
+/// `/map/{community}.png`: the printable grid map of one community.
+async fn print_map(State(state): State<Arc<AppState>>, Path(file): Path<String>) -> Response {
+    let Some(code) = file.strip_suffix(".png").map(str::to_string) else {
+        return Problem::not_found("printable maps are at /map/{community code}.png").into_response();
+    };
+    let served = state.current();
+    let rendered = tokio::task::spawn_blocking(move || {
+        tiles::print::render_png(&served.map, &code, &tiles::print::PrintOptions::a3(tiles::print::today()))
+    })
+    .await
+    .expect("printing does not panic");
+    match rendered {
+        Ok(png) => {
+            let mut r = png.into_response();
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+            r
+        }
+        Err(e) => Problem::not_found(e.to_string()).into_response(),
+    }
 }
 
 /// Glyph ranges by (fontstack, range); they never change, so they are made once.
