@@ -3,6 +3,7 @@
 mod format;
 mod inspect;
 mod partition;
+mod validate;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gis_core::bounds::{SizeBasis, SizeBounds};
@@ -28,12 +29,16 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Split every community into grids inside the size bounds and write them as GeoJSON.
     Partition(partition::PartitionArgs),
+    /// Check a grid layer against its dataset: gaps, overlaps, near-misses, invalid geometry,
+    /// buildings and people in no grid or two, sizes and codes; optionally write a repaired layer.
+    Validate(validate::ValidateArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Partition(args) => partition::run(args),
+        Command::Validate(args) => validate::run(args),
     }
 }
 
