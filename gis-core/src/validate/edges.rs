@@ -20,7 +20,7 @@ use rstar::{AABB, RTree};
 pub(crate) enum Status {
     /// Used once: on the coverage's outline, or not matched.
     Unmatched,
-    /// Used by exactly two grids, in opposite directions: a shared edge.
+    /// Used twice, in opposite directions: a shared edge.
     Matched,
     /// Used twice the same way round (duplicated grids) or by more than two grids.
     Duplicated,
@@ -87,8 +87,9 @@ impl Segments {
             }
             if j - i == 2 {
                 let (x, y) = (keys[i].2 as usize, keys[i + 1].2 as usize);
+                // Opposite ways round is a shared edge, also between two parts of one grid.
                 let opposite = s.lines[x].start == s.lines[y].end;
-                if opposite && s.owner[x] != s.owner[y] {
+                if opposite {
                     s.status[x] = Status::Matched;
                     s.status[y] = Status::Matched;
                 } else {

@@ -15,7 +15,7 @@ mod layer;
 mod repair;
 mod report;
 
-pub use repair::{Change, Repair, repair};
+pub use repair::{Change, ChangeKind, Repair, repair};
 pub use report::{defects_geojson, Defect, DefectKind, GridCount, InvalidEdges, Slivers, ValidationReport, Warning, WarningKind};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
