@@ -5,7 +5,7 @@
 
 use crate::bounds::{SizeBasis, SizeBounds};
 use crate::index::BboxIndex;
-use crate::measure::area_m2;
+use super::layer::area_m2;
 use crate::model::Dataset;
 use geo::bool_ops::BooleanOps;
 use geo::{BoundingRect, Contains, Coord, Intersects, Line, MultiPolygon, Point};
@@ -87,7 +87,7 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
                     .intersecting(r)
                     .into_iter()
                     .filter(|&g| areas[g].intersects(&b.footprint))
-                    .map(|g| (g, area_m2(&areas[g].intersection(&b.footprint))))
+                    .map(|g| (g, area_m2(&super::layer::orient_rfc(areas[g].intersection(&b.footprint)))))
                     .filter(|&(_, a)| a > 0.0)
                     .collect();
                 parts.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));

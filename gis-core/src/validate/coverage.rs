@@ -7,8 +7,9 @@
 //! segment sort.
 
 use super::edges::{Segments, Status};
+use super::layer::orient_rfc;
 use crate::index::BboxIndex;
-use crate::measure::area_m2;
+use super::layer::area_m2;
 use geo::bool_ops::{BooleanOps, unary_union};
 use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Geodesic, InteriorPoint, Intersects, Line, LineString, MultiPolygon, Point, Polygon};
 use rayon::prelude::*;
@@ -146,7 +147,7 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
             let Some(r) = container.bounding_rect() else { return Vec::new() };
             let near_cells: Vec<usize> = cell_boxes.intersecting(r).into_iter().filter(|&c| level.cells[c].intersects(container)).collect();
             let covered = unary_union(near_cells.iter().map(|&c| level.cells[c]));
-            let open = container.difference(&covered);
+            let open = orient_rfc(container.difference(&covered));
             open.0
                 .into_iter()
                 .map(|polygon| {
@@ -178,7 +179,7 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
             if !level.cells[a].intersects(level.cells[b]) {
                 return None;
             }
-            let area = level.cells[a].intersection(level.cells[b]);
+            let area = orient_rfc(level.cells[a].intersection(level.cells[b]));
             let m2 = area_m2(&area);
             (m2 > 0.0).then_some(Overlap { a, b, area, area_m2: m2 })
         })
@@ -192,7 +193,7 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
         .filter_map(|&c| {
             let cell = level.cells[c];
             let beyond = match level.container_of[c] {
-                Some(k) => cell.difference(level.containers[k]),
+                Some(k) => orient_rfc(cell.difference(level.containers[k])),
                 None => cell.clone(),
             };
             let m2 = area_m2(&beyond);
@@ -206,10 +207,10 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
                 if Some(k) == level.container_of[c] || !level.containers[k].intersects(&beyond) {
                     continue;
                 }
-                let part = beyond.intersection(level.containers[k]);
+                let part = orient_rfc(beyond.intersection(level.containers[k]));
                 let a = area_m2(&part);
                 if a >= tolerance_m2 {
-                    rest = rest.difference(level.containers[k]);
+                    rest = orient_rfc(rest.difference(level.containers[k]));
                     spans.push((k, a, part));
                 }
             }

@@ -6,12 +6,12 @@
 
 use super::coverage::shared_length;
 use super::edges::{self, Segments, Status, metres_per_degree};
-use super::layer::{orient_rfc, tidy};
-use super::{Cleaned, ValidateError, ValidateOptions, ValidationReport, analyse, clean_layer};
+use super::layer::{orient_rfc, restore, tidy};
+use super::{Cleaned, DefectKind, ValidateError, ValidateOptions, ValidationReport, analyse, clean_layer};
 use crate::grid::{Grid, GridLevel};
 use crate::index::BboxIndex;
 use crate::io::grids::{DrawnLayer, GridLayer};
-use crate::measure::area_m2;
+use super::layer::area_m2;
 use crate::model::Dataset;
 use geo::bool_ops::BooleanOps;
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Rect};
@@ -57,14 +57,18 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
     let mut changes = Vec::new();
     for (g, problems) in cleaned.problems.iter().enumerate() {
         if !problems.is_empty() {
-            let mut kinds: Vec<String> = problems.iter().map(|p| p.kind.name().replace('_', " ")).collect();
-            kinds.dedup();
-            changes.push(Change {
-                code: cleaned.grids[g].code.clone(),
-                kind: ChangeKind::GeometryCleaned,
-                area_m2: None,
-                message: format!("geometry cleaned ({}): rings closed, repeated points and spikes removed, crossings resolved by non-zero winding", kinds.join(", ")),
-            });
+            let mut done: Vec<&str> = problems
+                .iter()
+                .map(|p| match p.kind {
+                    DefectKind::UnclosedRing => "ring closed",
+                    DefectKind::RepeatedPoints => "repeated points removed",
+                    DefectKind::Spike => "spike removed",
+                    DefectKind::TooFewPoints => "degenerate ring dropped",
+                    _ => "crossing resolved by non-zero winding (every lobe kept)",
+                })
+                .collect();
+            done.dedup();
+            changes.push(Change { code: cleaned.grids[g].code.clone(), kind: ChangeKind::GeometryCleaned, area_m2: None, message: format!("geometry cleaned: {}", done.join("; ")) });
         }
     }
     let population = first.population.clone();
@@ -93,7 +97,7 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                     continue;
                 }
                 let (ga, gb) = (check.cells[o.a], check.cells[o.b]);
-                let overlap = grids[ga].area.intersection(&grids[gb].area);
+                let overlap = restore(orient_rfc(grids[ga].area.intersection(&grids[gb].area)), &[&grids[ga].area, &grids[gb].area]);
                 let m2 = area_m2(&overlap);
                 if m2 < DUST_M2 {
                     continue;
@@ -101,7 +105,7 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                 let la: f64 = overlap.0.iter().map(|p| shared_length(p, &grids[ga].area)).sum();
                 let lb: f64 = overlap.0.iter().map(|p| shared_length(p, &grids[gb].area)).sum();
                 let (keep, give) = if pick_first(la, lb, population[ga], population[gb], ga, gb) { (ga, gb) } else { (gb, ga) };
-                grids[give].area = tidy(&orient_rfc(grids[give].area.difference(&overlap)));
+                grids[give].area = tidy(&restore(orient_rfc(grids[give].area.difference(&overlap)), &[&grids[ga].area, &grids[gb].area]));
                 acted = true;
                 changes.push(Change {
                     code: grids[give].code.clone(),
@@ -134,7 +138,9 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                     }
                 }
                 let piece = MultiPolygon(vec![gap.polygon.clone()]);
-                grids[winner].area = tidy(&orient_rfc(grids[winner].area.union(&piece)));
+                let around: Vec<&MultiPolygon<f64>> = gap.neighbours.iter().map(|&(c, _)| &grids[check.cells[c]].area).collect();
+                let grown = restore(orient_rfc(grids[winner].area.union(&piece)), &around);
+                grids[winner].area = tidy(&grown);
                 acted = true;
                 let others: Vec<String> = gap.neighbours.iter().map(|&(c, _)| grids[check.cells[c]].code.clone()).filter(|c| *c != grids[winner].code).collect();
                 changes.push(Change {

@@ -210,7 +210,7 @@ impl ValidationReport {
 }
 
 pub(crate) fn m2(a: f64) -> String {
-    if a < 10.0 { format!("{a:.2} m²") } else if a < 10_000.0 { format!("{a:.1} m²") } else { format!("{:.0} m²", a) }
+    if a < 0.01 { format!("{a:.4} m²") } else if a < 10.0 { format!("{a:.2} m²") } else if a < 10_000.0 { format!("{a:.1} m²") } else { format!("{:.0} m²", a) }
 }
 
 pub(crate) fn metres(l: f64) -> String {
