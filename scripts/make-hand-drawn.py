@@ -10,7 +10,7 @@ Injected (the expected findings are asserted in gis-core/tests/validate.rs):
          and one vertex written twice                        -> repeated points
   - 003: a vertex shared with 004 pushed 4 m into 004        -> an overlap of 003 and 004
   - 005: a vertex shared with a neighbour moved 2 cm         -> a near-miss (its sliver < 1 m²)
-  - 002: two consecutive vertices swapped                    -> a bow-tie
+  - 002 (or the first grid with a place for it): two corners swapped -> a bow-tie
   - 004: its ring left unclosed                              -> an unclosed ring
   - 902: dropped                                             -> a gap or hole where it was
   - 005: given 004's code                                    -> a duplicate code
@@ -101,9 +101,16 @@ def bow_tie(r, i):
 
 # Two corners clicked in the wrong order: swap vertices i and i+1 where that makes the ring a
 # figure of eight, the first such place from a third of the way round.
-r = ring("002")
-i = next(i for i in list(range(len(r) // 3, len(r) - 3)) + list(range(1, len(r) // 3)) if bow_tie(r, i))
-r[i], r[i + 1] = r[i + 1], r[i]
+# In the first grid that has such a place away from the market (902, dropped below), so the
+# two defects stay apart.
+own = owners()
+for tie in ["002", "003", "001", "901"]:
+    r = ring(tie)
+    far = lambda i: all("902" not in own[key(r[k])] for k in range(i - 1, i + 3))
+    i = next((i for i in list(range(len(r) // 3, len(r) - 3)) + list(range(1, len(r) // 3)) if far(i) and bow_tie(r, i)), None)
+    if i is not None:
+        r[i], r[i + 1] = r[i + 1], r[i]
+        break
 r = ring("001")
 r.insert(5, list(r[5]))
 ring("004").pop()
@@ -119,4 +126,4 @@ with open(dst, "w") as fh:
     fh.write('{"type":"FeatureCollection","features":[\n')
     fh.write(",\n".join(json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in out["features"]))
     fh.write("\n]}\n")
-print(f"wrote {dst}: {len(out['features'])} grids; near-miss between 005 and {neighbour}")
+print(f"wrote {dst}: {len(out['features'])} grids; near-miss between 005 and {neighbour}; bow-tie in {tie}")

@@ -468,3 +468,53 @@ fn wangge_partition_validates_clean() {
         assert_eq!(count.population, grid.population, "{}: validate counts what partition counted", grid.code);
     }
 }
+
+/// Kangle as a street office might have drawn it (scripts/make-hand-drawn.py): every injected
+/// defect is found, with its codes, and nothing else.
+#[test]
+fn a_realistic_hand_drawn_layer() {
+    let d = common::load("kangle");
+    let layer = read_drawn_layer(&common::fixture("kangle").join("hand-drawn-grids.geojson")).unwrap();
+    let r = validate(&d, &layer, &ValidateOptions::default()).unwrap();
+    let by_kind = r.counts_by_kind();
+    let expected = [
+        (DefectKind::Gap, 4),
+        (DefectKind::Overlap, 1),
+        (DefectKind::NearMiss, 1),
+        (DefectKind::BowTie, 1),
+        (DefectKind::UnclosedRing, 1),
+        (DefectKind::RepeatedPoints, 1),
+        (DefectKind::BuildingInNoGrid, 1),
+        (DefectKind::DuplicateCode, 1),
+    ];
+    assert_eq!(by_kind.into_iter().collect::<Vec<_>>(), expected, "{:#?}", r.defects);
+    let code = |s: &str| format!("350206001006{s}");
+    // The market's grid (902) was dropped: the gap is exactly its area.
+    let partition = gis_core::partition::partition(&d, &gis_core::partition::PartitionOptions::default(), &mut |_, _| {});
+    let market = partition.grids.iter().find(|g| g.code == code("902")).unwrap();
+    let gaps: Vec<_> = r.of_kind(DefectKind::Gap).collect();
+    within(gaps[0].area_m2.unwrap(), area_m2(&market.area));
+    // 001's vertex pulled 3 m back from 002.
+    let pulled: Vec<_> = gaps.iter().filter(|g| codes(g) == [code("001"), code("002")]).collect();
+    assert_eq!(pulled.len(), 1, "{gaps:#?}");
+    assert!((10.0..30.0).contains(&pulled[0].area_m2.unwrap()), "{:?}", pulled[0]);
+    // The bow-tie in 003 leaves its two wedges uncovered, beside 004.
+    assert_eq!(gaps.iter().filter(|g| codes(g) == [code("003"), code("004")]).count(), 2, "{gaps:#?}");
+    let o = only(&r, DefectKind::Overlap);
+    assert_eq!(codes(o), [code("003"), code("004")]);
+    assert!((20.0..60.0).contains(&o.area_m2.unwrap()), "{o:?}");
+    // 005 (which carries 004's code) 2 cm off 004.
+    assert_eq!(only(&r, DefectKind::NearMiss).codes, [code("004"), code("004")]);
+    assert_eq!(codes(only(&r, DefectKind::BowTie)), [code("003")]);
+    assert_eq!(codes(only(&r, DefectKind::UnclosedRing)), [code("004")]);
+    assert_eq!(codes(only(&r, DefectKind::RepeatedPoints)), [code("001")]);
+    assert_eq!(codes(only(&r, DefectKind::DuplicateCode)), [code("004")]);
+    assert!(r.slivers.gaps > 0, "the 2 cm near-miss leaves a sliver, counted");
+
+    let fixed = repair(&d, &layer, &ValidateOptions::default()).unwrap();
+    for k in [DefectKind::Gap, DefectKind::Hole, DefectKind::Overlap, DefectKind::NearMiss] {
+        assert_eq!(fixed.after.of_kind(k).count(), 0, "{k:?} left: {:#?}", fixed.after.defects);
+    }
+    assert_eq!(fixed.after.exact_communities, 1);
+    assert!(fixed.changes.iter().any(|c| c.kind == gis_core::validate::ChangeKind::GapFilled && c.area_m2.unwrap() > 20_000.0), "{:#?}", fixed.changes);
+}
