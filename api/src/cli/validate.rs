@@ -53,6 +53,8 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     };
     let scheme = if args.scheme.code_scheme.is_some() { args.scheme.scheme()? } else { layer.meta.code_scheme.clone() };
     let options = ValidateOptions { bounds, tolerance_m2: args.tolerance, gap_width_m: args.gap_width, scheme };
+    let read = started.elapsed().as_secs_f64();
+    let started = Instant::now();
     let (report, fixed): (ValidationReport, Option<Repair>) = match &args.fix {
         None => (validate(&loaded.dataset, &layer, &options)?, None),
         Some(_) => {
@@ -78,7 +80,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         }
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", render(&args, &report, fixed.as_ref(), seconds));
+        print!("{}", render(&args, &report, fixed.as_ref(), read, seconds));
     }
     Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -96,12 +98,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// Items listed per kind before "... and N more".
 const SHOWN: usize = 10;
 
-fn render(args: &ValidateArgs, r: &ValidationReport, fixed: Option<&Repair>, seconds: f64) -> String {
+fn render(args: &ValidateArgs, r: &ValidationReport, fixed: Option<&Repair>, read: f64, seconds: f64) -> String {
     let mut out = String::new();
     let micro = if r.micro_grids > 0 { format!(" and {}", count(r.micro_grids as u64, "micro-grid")) } else { String::new() };
     let _ = writeln!(
         out,
-        "Validated {} ({}{micro}) against {} ({}, {} covered exactly) in {seconds:.2} s; tolerance {} m², gap width {} m, basic grids {}\n",
+        "Validated {} ({}{micro}) against {} ({}, {} covered exactly) in {seconds:.2} s (reading took {read:.2} s); tolerance {} m², gap width {} m, basic grids {}\n",
         args.grids.display(),
         count(r.grids as u64, "grid"),
         args.dataset.display(),

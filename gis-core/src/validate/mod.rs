@@ -16,7 +16,7 @@ mod repair;
 mod report;
 
 pub use repair::{Change, ChangeKind, Repair, repair};
-pub use report::{defects_geojson, Defect, DefectKind, GridCount, InvalidEdges, Slivers, ValidationReport, Warning, WarningKind};
+pub use report::{Defect, DefectKind, GridCount, InvalidEdges, Slivers, Timings, ValidationReport, Warning, WarningKind, defects_geojson};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::codes::{CodeDefect, CodeNote, CodeScheme, check_codes};
@@ -28,6 +28,7 @@ use geo::{Contains, Geodesic, Geometry, InteriorPoint, Length, LineString, Multi
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
 
 /// Settings of a validation.
 #[derive(Debug, Clone)]
@@ -89,8 +90,12 @@ pub(crate) fn clean_layer(layer: &DrawnLayer) -> Cleaned {
 /// Checks a drawn layer against its dataset.
 pub fn validate(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) -> Result<ValidationReport, ValidateError> {
     options.check()?;
+    let t = Instant::now();
     let cleaned = clean_layer(layer);
-    Ok(analyse(dataset, &cleaned, options).report)
+    let clean_s = t.elapsed().as_secs_f64();
+    let mut report = analyse(dataset, &cleaned, options).report;
+    report.timings.clean_s = clean_s;
+    Ok(report)
 }
 
 /// One level of grids checked for coverage: the cells (indices into the layer) and results.
@@ -110,13 +115,19 @@ pub(crate) struct Analysis {
     pub population: Vec<u64>,
 }
 
-fn check_level(cells: Vec<usize>, container_of: Vec<Option<usize>>, containers: Vec<&MultiPolygon<f64>>, cleaned: &Cleaned, options: &ValidateOptions) -> LevelCheck {
+fn check_level(cells: Vec<usize>, container_of: Vec<Option<usize>>, containers: Vec<&MultiPolygon<f64>>, cleaned: &Cleaned, options: &ValidateOptions, timings: &mut Timings) -> LevelCheck {
     let areas: Vec<&MultiPolygon<f64>> = cells.iter().map(|&g| &cleaned.grids[g].area).collect();
+    let t = Instant::now();
     let segs = Segments::new(&areas);
+    timings.segments_s += t.elapsed().as_secs_f64();
+    let t = Instant::now();
     let invalid = edges::invalid_edges(&areas, &segs, options.gap_width_m);
+    timings.invalid_edges_s += t.elapsed().as_secs_f64();
     let suspect: Vec<bool> = cells.iter().map(|&g| !cleaned.problems[g].is_empty()).collect();
     let level = coverage::Level { cells: areas, container_of: container_of.clone(), containers, suspect };
+    let t = Instant::now();
     let coverage = coverage::analyse(&level, &segs, options.tolerance_m2);
+    timings.coverage_s += t.elapsed().as_secs_f64();
     LevelCheck { cells, container_of, segs, invalid, coverage }
 }
 
@@ -129,7 +140,8 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
     let cells: Vec<usize> = (0..grids.len()).filter(|&g| grids[g].level == GridLevel::Grid).collect();
     let container_of: Vec<Option<usize>> = cells.iter().map(|&g| community_ix.get(grids[g].community_code.as_str()).copied()).collect();
     let containers: Vec<&MultiPolygon<f64>> = dataset.communities.iter().map(|c| &c.boundary).collect();
-    let grid_level = check_level(cells, container_of, containers, cleaned, options);
+    let mut timings = Timings::default();
+    let grid_level = check_level(cells, container_of, containers, cleaned, options, &mut timings);
 
     // Micro level: each micro-grid's parent grid is its container.
     let micro: Vec<usize> = (0..grids.len()).filter(|&g| grids[g].level == GridLevel::Micro).collect();
@@ -137,7 +149,7 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         let by_code: FxHashMap<&str, usize> = grid_level.cells.iter().enumerate().map(|(i, &g)| (grids[g].code.as_str(), i)).collect();
         let container_of: Vec<Option<usize>> = micro.iter().map(|&g| grids[g].parent_code.as_deref().and_then(|p| by_code.get(p).copied())).collect();
         let containers: Vec<&MultiPolygon<f64>> = grid_level.cells.iter().map(|&g| &grids[g].area).collect();
-        check_level(micro, container_of, containers, cleaned, options)
+        check_level(micro, container_of, containers, cleaned, options, &mut timings)
     });
 
     let mut defects: Vec<Defect> = Vec::new();
@@ -339,7 +351,9 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
 
     // Contents, counted from the dataset.
     let level_areas: Vec<&MultiPolygon<f64>> = grid_level.cells.iter().map(|&g| &grids[g].area).collect();
+    let t = Instant::now();
     let contents = contents::check(dataset, &level_areas, &options.bounds);
+    timings.contents_s = t.elapsed().as_secs_f64();
     let cell_code = |c: usize| code(grid_level.cells[c]);
     for f in &contents.findings {
         let d = match f {
@@ -421,7 +435,9 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
     }
 
     // Codes.
+    let t = Instant::now();
     let check = check_codes(&options.scheme, grids);
+    timings.codes_s = t.elapsed().as_secs_f64();
     for d in check.defects {
         let (kind, codes, message) = match d {
             CodeDefect::Malformed { code, reason } => (DefectKind::MalformedCode, vec![code.clone()], format!("code {code:?} does not fit the scheme {}: {reason}", options.scheme.name)),
@@ -497,6 +513,7 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         slivers,
         invalid_edges,
         counts,
+        timings,
     };
     Analysis { report, grid_level, micro_level, population }
 }

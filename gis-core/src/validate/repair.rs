@@ -10,11 +10,11 @@ use super::layer::{orient_rfc, restore, tidy};
 use super::{Cleaned, DefectKind, ValidateError, ValidateOptions, ValidationReport, analyse, clean_layer};
 use crate::grid::{Grid, GridLevel};
 use crate::index::BboxIndex;
-use crate::io::grids::{DrawnLayer, GridLayer};
+use crate::io::grids::{DrawnGrid, DrawnLayer, GridLayer};
 use super::layer::area_m2;
 use crate::model::Dataset;
 use geo::bool_ops::BooleanOps;
-use geo::{BoundingRect, Coord, LineString, MultiPolygon, Rect};
+use geo::{BoundingRect, Contains, Coord, InteriorPoint, LineString, MultiPolygon, Rect};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
@@ -92,6 +92,9 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
         let a = analyse(dataset, &current, options);
         let mut acted = false;
         for check in std::iter::once(&a.grid_level).chain(a.micro_level.iter()) {
+            let grid_level = std::ptr::eq(check, &a.grid_level);
+            let parents: Vec<MultiPolygon<f64>> = if grid_level { Vec::new() } else { a.grid_level.cells.iter().map(|&g| current.grids[g].area.clone()).collect() };
+            let container = |k: usize| -> &MultiPolygon<f64> { if grid_level { &dataset.communities[k].boundary } else { &parents[k] } };
             for o in &check.coverage.overlaps {
                 if o.area_m2 < DUST_M2 {
                     continue;
@@ -104,8 +107,16 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                 }
                 let la: f64 = overlap.0.iter().map(|p| shared_length(p, &grids[ga].area)).sum();
                 let lb: f64 = overlap.0.iter().map(|p| shared_length(p, &grids[gb].area)).sum();
-                let (keep, give) = if pick_first(la, lb, population[ga], population[gb], ga, gb) { (ga, gb) } else { (gb, ga) };
-                grids[give].area = tidy(&restore(orient_rfc(grids[give].area.difference(&overlap)), &[&grids[ga].area, &grids[gb].area]));
+                // A grid keeps what lies in its own community; otherwise the shared-edge rule.
+                let inside = |c: usize| {
+                    check.container_of[c].is_some_and(|k| overlap.interior_point().is_some_and(|p| container(k).contains(&p)))
+                };
+                let (ia, ib) = (inside(o.a), inside(o.b));
+                let first = if ia != ib { ia } else { pick_first(la, lb, population[ga], population[gb], ga, gb) };
+                let (keep, give) = if first { (ga, gb) } else { (gb, ga) };
+                let parts = grids[give].area.0.len();
+                let cut = tidy(&restore(orient_rfc(grids[give].area.difference(&overlap)), &[&grids[ga].area, &grids[gb].area]));
+                grids[give].area = drop_crumbs(parts, cut, options.tolerance_m2);
                 acted = true;
                 changes.push(Change {
                     code: grids[give].code.clone(),
@@ -118,7 +129,10 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                 if gap.area_m2 < DUST_M2 {
                     continue;
                 }
-                let Some(&(first_c, best)) = gap.neighbours.first() else {
+                // Only grids of the gap's own community may take it (any, if none touches it).
+                let same: Vec<(usize, f64)> = gap.neighbours.iter().copied().filter(|&(c, _)| check.container_of[c] == Some(gap.container)).collect();
+                let candidates = if same.is_empty() { gap.neighbours.clone() } else { same };
+                let Some(&(first_c, best)) = candidates.first() else {
                     if gap.area_m2 >= options.tolerance_m2 && round == 0 {
                         changes.push(Change {
                             code: String::new(),
@@ -131,7 +145,7 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                 };
                 // Ties (equal shared edge) go to the grid with fewer residents.
                 let mut winner = check.cells[first_c];
-                for &(c, len) in &gap.neighbours[1..] {
+                for &(c, len) in &candidates[1..] {
                     let g = check.cells[c];
                     if (best - len).abs() <= 1e-6 * best && (population[g], g) < (population[winner], winner) {
                         winner = g;
@@ -140,7 +154,8 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                 let piece = MultiPolygon(vec![gap.polygon.clone()]);
                 let around: Vec<&MultiPolygon<f64>> = gap.neighbours.iter().map(|&(c, _)| &grids[check.cells[c]].area).collect();
                 let grown = restore(orient_rfc(grids[winner].area.union(&piece)), &around);
-                grids[winner].area = tidy(&grown);
+                let parts = grids[winner].area.0.len();
+                grids[winner].area = drop_crumbs(parts, tidy(&grown), options.tolerance_m2);
                 acted = true;
                 let others: Vec<String> = gap.neighbours.iter().map(|&(c, _)| grids[check.cells[c]].code.clone()).filter(|c| *c != grids[winner].code).collect();
                 changes.push(Change {
@@ -159,6 +174,23 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
             break;
         }
     }
+    // Snapping and boolean work can leave a spike or a repeated point behind: clean every grid
+    // the way a reader of the written layer will, then snap once more.
+    let as_drawn = |g: &Grid| DrawnGrid {
+        grid: g.clone(),
+        multi: g.area.0.len() > 1,
+        rings: g.area.0.iter().map(|p| std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()).collect()).collect(),
+    };
+    for g in grids.iter_mut() {
+        let c = super::layer::clean(&as_drawn(g));
+        if !c.problems.is_empty() {
+            g.area = c.area;
+        }
+    }
+    for &level in &levels {
+        let cells: Vec<usize> = (0..grids.len()).filter(|&g| grids[g].level == level).collect();
+        snap(&mut grids, &cells, &rank, snap_m, &mut moved);
+    }
     for (g, (m, i)) in {
         let mut v: Vec<_> = moved.into_iter().collect();
         v.sort_unstable();
@@ -171,8 +203,19 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
             message: format!("snapped to its neighbours: {m} vertices moved, {i} inserted (within {} m)", snap_m),
         });
     }
-    let repaired = Cleaned { grids: grids.clone(), problems: vec![Vec::new(); grids.len()], drawn_parts: vec![1; grids.len()] };
-    let after = analyse(dataset, &repaired, options).report;
+    // Judged as a reader of the written layer will judge it: through the same cleaning.
+    let written = DrawnLayer {
+        grids: grids
+            .iter()
+            .map(|g| DrawnGrid {
+                grid: g.clone(),
+                multi: g.area.0.len() > 1,
+                rings: g.area.0.iter().map(|p| std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()).collect()).collect(),
+            })
+            .collect(),
+        meta: layer.meta.clone(),
+    };
+    let after = analyse(dataset, &clean_layer(&written), options).report;
     for (g, count) in grids.iter_mut().zip(&after.counts).filter(|(g, _)| g.level == GridLevel::Grid) {
         debug_assert_eq!(g.code, count.code);
         g.population = count.population;
@@ -350,4 +393,21 @@ fn snap(grids: &mut [Grid], cells: &[usize], rank: &[u32], tol_m: f64, moved: &m
         grids[g].area = tidy(&area);
         moved.entry(g).or_default().1 += n;
     }
+}
+
+/// A boolean operation can leave crumbs: parts smaller than the tolerance that the grid did not
+/// have before. They go (leaving slivers below the tolerance), the largest part always stays.
+fn drop_crumbs(parts_before: usize, mut area: MultiPolygon<f64>, tolerance_m2: f64) -> MultiPolygon<f64> {
+    if area.0.len() <= parts_before.max(1) {
+        return area;
+    }
+    let sizes: Vec<f64> = area.0.iter().map(|p| area_m2(&MultiPolygon(vec![p.clone()]))).collect();
+    let largest = sizes.iter().cloned().fold(0.0, f64::max);
+    let mut k = 0;
+    area.0.retain(|_| {
+        let keep = sizes[k] >= tolerance_m2 || sizes[k] == largest;
+        k += 1;
+        keep
+    });
+    area
 }

@@ -189,6 +189,23 @@ pub struct ValidationReport {
     pub slivers: Slivers,
     pub invalid_edges: Vec<InvalidEdges>,
     pub counts: Vec<GridCount>,
+    pub timings: Timings,
+}
+
+/// Where the time went (seconds, wall clock), for benchmarks.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Geometry cleaning.
+    pub clean_s: f64,
+    /// Exact segment matching (sort and scan).
+    pub segments_s: f64,
+    /// GEOS-style invalid edges of grids with unmatched segments.
+    pub invalid_edges_s: f64,
+    /// Exact-coverage test, then gaps, overlaps, outside for the rest.
+    pub coverage_s: f64,
+    /// Buildings, points, resources.
+    pub contents_s: f64,
+    pub codes_s: f64,
 }
 
 impl ValidationReport {
