@@ -62,6 +62,10 @@ for layer in "$GRIDS" "$INJECTED"; do
         --gap-width "$GAP" --runs "$RUNS" > "out/bench/$name.shapely.json"
 done
 
+echo "== wangge validate $CITY $INJECTED --fix, then the repaired layer" >&2
+/usr/bin/time -v -o out/bench/fix.time "$WANGGE" validate "$CITY" "$INJECTED" --gap-width "$GAP" --fix out/bench/fixed.geojson --json > out/bench/fix.json || true
+"$WANGGE" validate "$CITY" out/bench/fixed.geojson --gap-width "$GAP" --json > out/bench/fixed.validate.json || true
+
 python3 - "$RUNS" "$(basename "$GRIDS" .geojson)" "$(basename "$INJECTED" .geojson)" <<'PY' | tee out/bench/validate.md
 import json, re, sys
 from collections import Counter
@@ -87,4 +91,14 @@ for name in sys.argv[2:]:
     kinds = Counter(d["kind"] for d in r["defects"])
     found = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"
     print(f"| {name} ({s['grids']:,} grids, {s['segments']:,} segments) | {min(walls):.2f} s | {max(rss) / 1024:.0f} MB | {min(alone):.2f} s | {min(edges):.2f} s | {s['coverage_is_valid_s']:.2f} s ({'valid' if s['coverage_is_valid'] else 'invalid'}) | {s['coverage_invalid_edges_s']:.2f} s | {g['wangge']} / {g['geos']} / {g['both']} | {found} |")
+t = (out / "fix.time").read_text()
+m = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", t)
+wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+fix = json.loads((out / "fix.json").read_text())["repair"]
+after = json.loads((out / "fixed.validate.json").read_text())
+left = Counter(d["kind"] for d in after["defects"])
+print()
+print(f"--fix on {sys.argv[-1]}: {wall:.2f} s whole command, {len(fix['changes'])} changes; the repaired layer re-validated: "
+      + (", ".join(f"{k} {n}" for k, n in sorted(left.items())) or "no defects")
+      + f"; {after['exact_communities']} of {after['communities']} communities covered exactly.")
 PY
