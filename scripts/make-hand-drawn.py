@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Makes fixtures/kangle/hand-drawn-grids.geojson: Kangle's grids as a street office might have
+"""Makes fixtures/layers/kangle-hand-drawn.geojson: Kangle's grids as a street office might have
 drawn them by hand, derived from `wangge partition fixtures/kangle` by perturbing it.
 
     cargo run --release --bin wangge -- partition fixtures/kangle --out out/kangle-grids.geojson
-    python3 scripts/make-hand-drawn.py out/kangle-grids.geojson fixtures/kangle/hand-drawn-grids.geojson
+    python3 scripts/make-hand-drawn.py out/kangle-grids.geojson fixtures/layers/kangle-hand-drawn.geojson
 
 Injected (the expected findings are asserted in gis-core/tests/validate.rs):
   - 001: a vertex shared with 002 pulled 3 m into 001        -> a gap between 001 and 002

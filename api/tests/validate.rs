@@ -33,7 +33,7 @@ fn wangge_partition_output_validates_clean() {
 fn hand_drawn_layer_report_json_geojson_and_fix() {
     let dir = tempfile::tempdir().unwrap();
     let kangle = fixture("kangle");
-    let drawn = kangle.join("hand-drawn-grids.geojson");
+    let drawn = fixture("layers").join("kangle-hand-drawn.geojson");
     let out = wangge(&["validate", s(&kangle), s(&drawn)]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -123,7 +123,7 @@ fn unreadable_input_exits_2_naming_file_feature_and_field() {
         assert!(!defects.exists() && !fixed.exists(), "{name}: nothing is written on bad input");
     }
     // A missing grid file, a missing dataset, a nonsensical setting.
-    let drawn = kangle.join("hand-drawn-grids.geojson");
+    let drawn = fixture("layers").join("kangle-hand-drawn.geojson");
     let out = wangge(&["validate", s(&kangle), "/nonexistent/grids.geojson"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("grids.geojson: cannot be read"), "{}", String::from_utf8_lossy(&out.stderr));

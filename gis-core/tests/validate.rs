@@ -474,7 +474,7 @@ fn wangge_partition_validates_clean() {
 #[test]
 fn a_realistic_hand_drawn_layer() {
     let d = common::load("kangle");
-    let layer = read_drawn_layer(&common::fixture("kangle").join("hand-drawn-grids.geojson")).unwrap();
+    let layer = read_drawn_layer(&common::fixture("layers").join("kangle-hand-drawn.geojson")).unwrap();
     let r = validate(&d, &layer, &ValidateOptions::default()).unwrap();
     let by_kind = r.counts_by_kind();
     let expected = [
