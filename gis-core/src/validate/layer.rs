@@ -143,7 +143,7 @@ pub(crate) fn restore(mut out: MultiPolygon<f64>, inputs: &[&MultiPolygon<f64>])
     };
     for p in &mut out.0 {
         p.exterior_mut(|r| put_back(r));
-        p.interiors_mut(|hs| hs.iter_mut().for_each(|h| put_back(h)));
+        p.interiors_mut(|hs| hs.iter_mut().for_each(&put_back));
     }
     out
 }

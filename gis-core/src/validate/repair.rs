@@ -312,7 +312,7 @@ fn snap(grids: &mut [Grid], cells: &[usize], rank: &[u32], tol_m: f64, moved: &m
                 }
             };
             p.exterior_mut(|r| fix(r));
-            p.interiors_mut(|hs| hs.iter_mut().for_each(|h| fix(h)));
+            p.interiors_mut(|hs| hs.iter_mut().for_each(&mut fix));
         }
         if n_moved > 0 {
             grids[g].area = tidy(&area);
@@ -383,7 +383,7 @@ fn snap(grids: &mut [Grid], cells: &[usize], rank: &[u32], tol_m: f64, moved: &m
                 *ring = LineString(out);
             };
             p.exterior_mut(|r| fix(r));
-            p.interiors_mut(|hs| hs.iter_mut().for_each(|h| fix(h)));
+            p.interiors_mut(|hs| hs.iter_mut().for_each(&mut fix));
         }
         if inserted > 0 {
             updates.push((g, area, inserted));
