@@ -12,5 +12,6 @@ pub mod measure;
 pub mod model;
 pub mod partition;
 pub mod summary;
+pub mod validate;
 
 pub use model::*;

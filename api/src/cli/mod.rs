@@ -8,6 +8,7 @@ mod map;
 mod partition;
 mod repartition;
 mod serve;
+mod validate;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gis_core::bounds::{SizeBasis, SizeBounds};
@@ -43,6 +44,9 @@ enum Command {
     Map(map::MapArgs),
     /// Serve the dataset's grids as map tiles, TileJSON and a MapLibre style over HTTP.
     Serve(serve::ServeArgs),
+    /// Check a grid layer against its dataset: gaps, overlaps, near-misses, invalid geometry,
+    /// buildings and people in no grid or two, sizes and codes; optionally write a repaired layer.
+    Validate(validate::ValidateArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -54,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Move(args) => edit::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Map(args) => map::run(args),
+        Command::Validate(args) => validate::run(args),
     }
 }
 

@@ -359,6 +359,31 @@ fn crossing(ring: &LineString<f64>) -> Option<Coord<f64>> {
     })
 }
 
+/// A polygonal geometry's rings exactly as drawn (one list of rings per polygon), checking only
+/// what makes it unreadable: the type, the nesting, and each position a finite lon/lat pair.
+/// Unclosed rings, repeated points, self-intersections and the like are left for `validate` to
+/// report as defects of the grid.
+pub(crate) fn polygonal_rings(geometry: Option<&Value>) -> Result<(bool, Vec<Vec<Vec<Coord<f64>>>>), Issue> {
+    let (kind, coords) = typed(geometry, Shape::Polygonal)?;
+    let rings = |v: &Value, path: &str| -> Result<Vec<Vec<Coord<f64>>>, Issue> {
+        array(v, path, "an array of rings")?
+            .iter()
+            .enumerate()
+            .map(|(i, r)| positions(r, &format!("{path}[{i}]")))
+            .collect()
+    };
+    if kind == "Polygon" {
+        Ok((false, vec![rings(coords, "geometry.coordinates")?]))
+    } else {
+        let polygons = array(coords, "geometry.coordinates", "an array of Polygons")?
+            .iter()
+            .enumerate()
+            .map(|(i, p)| rings(p, &format!("geometry.coordinates[{i}]")))
+            .collect::<Result<_, _>>()?;
+        Ok((true, polygons))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

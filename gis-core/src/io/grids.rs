@@ -242,3 +242,79 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
     }
     (GridLayer { grids, meta }, problems)
 }
+
+/// A grid as drawn, for `validate`: its properties read as strictly as [`read_layer`] reads
+/// them, its geometry only as far as it is readable, so that a bow-tie or an unclosed ring is a
+/// defect of that grid rather than a reason to reject the file. `grid.area` is left empty.
+#[derive(Debug, Clone)]
+pub struct DrawnGrid {
+    pub grid: Grid,
+    /// Whether the geometry was a MultiPolygon.
+    pub multi: bool,
+    /// Polygons, each a list of rings (exterior first), each a list of positions as written.
+    pub rings: Vec<Vec<Vec<geo::Coord<f64>>>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DrawnLayer {
+    pub grids: Vec<DrawnGrid>,
+    pub meta: LayerMeta,
+}
+
+/// Reads a grid layer leniently (see [`DrawnGrid`]). Only what cannot be read is rejected: not
+/// JSON, not a FeatureCollection, a missing or mistyped property, a geometry that is not
+/// polygonal or a position that is not a lon/lat pair.
+pub fn read_drawn_layer(path: &Path) -> Result<DrawnLayer, LayerError> {
+    let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let fail = |kind, message: String| LayerError {
+        path: path.to_path_buf(),
+        problems: vec![Problem { file: file.clone(), feature: None, field: None, kind, message }],
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let kind = if e.kind() == std::io::ErrorKind::NotFound { ProblemKind::MissingFile } else { ProblemKind::Unreadable };
+        fail(kind, format!("cannot be read: {e}"))
+    })?;
+    let mut root = match json::parse(&text) {
+        Json::Ok(v) | Json::NonFiniteQuoted(v) => v,
+        Json::Invalid(msg) => return Err(fail(ProblemKind::InvalidJson, format!("is not valid JSON: {msg}"))),
+    };
+    drop(text);
+    // Geometry first, each replaced by a placeholder so that `parse_layer` checks the
+    // properties alone, exactly as it does for every other command.
+    let mut problems = Vec::new();
+    let mut drawn = Vec::new();
+    if let Some(features) = root.get_mut("features").and_then(Value::as_array_mut) {
+        for (index, f) in features.iter_mut().enumerate() {
+            if !f.is_object() {
+                continue; // parse_layer names it
+            }
+            let id = f.pointer("/properties/code").and_then(Value::as_str).map(String::from);
+            match super::geometry::polygonal_rings(f.get("geometry")) {
+                Ok(g) => drawn.push(Some(g)),
+                Err(i) => {
+                    problems.push(Problem { file: file.clone(), feature: Some(FeatureRef { index, id }), field: Some(i.path), kind: i.kind, message: i.message });
+                    drawn.push(None);
+                }
+            }
+            f["geometry"] = json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]});
+        }
+    }
+    let (layer, more) = parse_layer(&root, &file);
+    problems.extend(more.into_iter().filter(|p| !p.kind.is_warning()));
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.feature.as_ref().map_or(0, |f| f.index + 1));
+        return Err(LayerError { path: path.to_path_buf(), problems });
+    }
+    // No problem: parse_layer kept every feature, in order.
+    let grids = layer
+        .grids
+        .into_iter()
+        .zip(drawn)
+        .map(|(mut grid, g)| {
+            let (multi, rings) = g.unwrap_or_default();
+            grid.area = MultiPolygon(Vec::new());
+            DrawnGrid { grid, multi, rings }
+        })
+        .collect();
+    Ok(DrawnLayer { grids, meta: layer.meta })
+}

@@ -1,0 +1,179 @@
+//! What the grids hold, counted from the dataset (never from the layer's own numbers): each
+//! building by its anchor, each population point and resource by its location. A point on an
+//! edge shared by two grids goes to the one listed first in the layer (the rule of
+//! `index::AreaIndex`).
+
+use crate::bounds::{SizeBasis, SizeBounds};
+use crate::index::BboxIndex;
+use super::layer::area_m2;
+use crate::model::Dataset;
+use geo::bool_ops::BooleanOps;
+use geo::{BoundingRect, Contains, Coord, Intersects, Line, MultiPolygon, Point};
+use rayon::prelude::*;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Held {
+    pub population: u64,
+    pub households: u64,
+    pub buildings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Finding {
+    /// Building index; its anchor is in no grid.
+    BuildingInNoGrid(usize),
+    /// Building index and the grids whose interiors hold its anchor.
+    BuildingInTwoGrids(usize, Vec<usize>),
+    /// Building index and the grids its footprint lies in.
+    BuildingCut(usize, Vec<usize>),
+    PointInNoGrid(usize),
+    ResourceInNoGrid(usize),
+}
+
+pub(crate) struct Contents {
+    pub held: Vec<Held>,
+    pub findings: Vec<Finding>,
+}
+
+/// Counts and checks the contents of `cells` (grid-level grids, as indices into `areas`).
+pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &SizeBounds) -> Contents {
+    let boxes = BboxIndex::new(areas.iter().enumerate().filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))));
+    let holders = |c: Coord<f64>| -> Vec<usize> { boxes.at_point(c).into_iter().filter(|&i| areas[i].intersects(&Point(c))).collect() };
+    let edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, u32>> = RTree::bulk_load(
+        areas
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| a.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).flat_map(|r| r.lines()).map(move |l| (i, l)))
+            .map(|(i, l)| GeomWithData::new(rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]), i as u32))
+            .collect(),
+    );
+    let mut held = vec![Held::default(); areas.len()];
+    let mut findings = Vec::new();
+
+    struct Placed {
+        /// (grid, residents, households, member id)
+        shares: Vec<(usize, u64, u64, String)>,
+        finding: Vec<Finding>,
+    }
+    let placed: Vec<Placed> = dataset
+        .buildings
+        .par_iter()
+        .enumerate()
+        .map(|(bi, b)| {
+            let mut finding = Vec::new();
+            let at = holders(b.anchor.0);
+            let interior: Vec<usize> = at.iter().copied().filter(|&g| areas[g].contains(&b.anchor)).collect();
+            if at.is_empty() {
+                finding.push(Finding::BuildingInNoGrid(bi));
+            } else if interior.len() >= 2 {
+                finding.push(Finding::BuildingInTwoGrids(bi, interior));
+            }
+            let cut = b.footprint.bounding_rect().is_some_and(|r| {
+                let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+                edges.locate_in_envelope_intersecting(&env).any(|s| crosses(&b.footprint, Line::new(Coord { x: s.geom().from[0], y: s.geom().from[1] }, Coord { x: s.geom().to[0], y: s.geom().to[1] })))
+            });
+            let size = match bounds.basis {
+                SizeBasis::Residents => u64::from(b.population),
+                SizeBasis::Households => u64::from(b.households),
+            };
+            let may_split = b.units.len() >= 2 && size > u64::from(bounds.max);
+            let mut shares = Vec::new();
+            if cut {
+                // The grids the footprint lies in, by area.
+                let r = b.footprint.bounding_rect().expect("a cut footprint has a box");
+                let mut parts: Vec<(usize, f64)> = boxes
+                    .intersecting(r)
+                    .into_iter()
+                    .filter(|&g| areas[g].intersects(&b.footprint))
+                    .map(|g| (g, area_m2(&super::layer::orient_rfc(areas[g].intersection(&b.footprint)))))
+                    .filter(|&(_, a)| a > 0.0)
+                    .collect();
+                parts.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+                if may_split && parts.len() >= 2 {
+                    // Split by its units, as a partition may: units go to grids by share of the
+                    // footprint (in unit order), an approximation of the unit slices.
+                    let total: f64 = parts.iter().map(|p| p.1).sum();
+                    let n = b.units.len();
+                    let mut quota: Vec<(usize, usize)> = Vec::new();
+                    let mut given = 0;
+                    for (k, (g, a)) in parts.iter().enumerate() {
+                        let q = if k + 1 == parts.len() { n - given } else { ((a / total) * n as f64).round() as usize };
+                        let q = q.min(n - given);
+                        given += q;
+                        quota.push((*g, q));
+                    }
+                    let mut u = 0;
+                    for (g, q) in quota {
+                        for unit in &b.units[u..u + q] {
+                            shares.push((g, u64::from(unit.population), u64::from(unit.households), format!("{}#{}", b.id, unit.name)));
+                        }
+                        u += q;
+                    }
+                } else if parts.len() >= 2 {
+                    finding.push(Finding::BuildingCut(bi, parts.iter().map(|p| p.0).collect()));
+                }
+            }
+            if shares.is_empty() {
+                if let Some(&g) = at.first() {
+                    shares.push((g, u64::from(b.population), u64::from(b.households), b.id.clone()));
+                }
+            }
+            Placed { shares, finding }
+        })
+        .collect();
+    for p in placed {
+        for (g, pop, hh, id) in p.shares {
+            held[g].population += pop;
+            held[g].households += hh;
+            held[g].buildings.push(id);
+        }
+        findings.extend(p.finding);
+    }
+    for (pi, p) in dataset.points.iter().enumerate() {
+        match holders(p.location.0).first() {
+            Some(&g) => {
+                held[g].population += u64::from(p.count);
+                held[g].households += u64::from(crate::model::estimated_households(p.count).max(1));
+            }
+            None => findings.push(Finding::PointInNoGrid(pi)),
+        }
+    }
+    for (ri, r) in dataset.resources.iter().enumerate() {
+        if r.community.is_some() && holders(r.location.0).is_empty() {
+            findings.push(Finding::ResourceInNoGrid(ri));
+        }
+    }
+    for h in &mut held {
+        h.buildings.sort_unstable();
+    }
+    Contents { held, findings }
+}
+
+/// Whether a grid edge passes through a footprint's inside (running along a wall is fine).
+/// The same test the partition's self-check uses.
+fn crosses(footprint: &MultiPolygon<f64>, line: Line<f64>) -> bool {
+    let inside = |c: Coord<f64>| footprint.contains(&Point(c));
+    if inside(line.start) || inside(line.end) || inside((line.start + line.end) / 2.0) {
+        return true;
+    }
+    let d = line.end - line.start;
+    let len2 = d.x * d.x + d.y * d.y;
+    if len2 == 0.0 {
+        return false;
+    }
+    for poly in &footprint.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            for wall in ring.lines() {
+                if let Some(geo::LineIntersection::SinglePoint { intersection, is_proper: true }) = geo::algorithm::line_intersection::line_intersection(line, wall) {
+                    let eps = 1e-7 / len2.sqrt();
+                    if inside(intersection + d * eps) || inside(intersection - d * eps) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
+}
