@@ -5,7 +5,7 @@
 //! followed with extra points before measuring, so a polygon and the same polygon with its
 //! edges subdivided (as grids subdivide a community line) measure the same.
 
-use geo::{Coord, Geodesic, GeodesicArea, Length, LineString, MultiLineString, MultiPolygon, Polygon};
+use geo::{Coord, Geodesic, GeodesicArea, Length, LineString, MultiLineString, MultiPolygon, Polygon, Winding};
 
 /// Longest edge measured as a geodesic without subdividing it, in degrees (~20 m).
 const MAX_EDGE_DEG: f64 = 0.0002;
@@ -24,12 +24,35 @@ fn follow(ring: &LineString<f64>) -> LineString<f64> {
     LineString(out)
 }
 
-/// Area in square metres.
+/// Area in square metres, whichever way the rings run. (The geodesic polygon area takes a
+/// clockwise ring as enclosing the rest of the Earth, so rings are oriented first; a ring that
+/// encloses nothing measures 0.)
 pub fn area_m2(area: &MultiPolygon<f64>) -> f64 {
+    let oriented = |r: &LineString<f64>, ccw: bool| -> Option<LineString<f64>> {
+        let mut r = follow(r);
+        if r.signed_area_2x() == 0.0 {
+            return None;
+        }
+        if ccw { r.make_ccw_winding() } else { r.make_cw_winding() }
+        Some(r)
+    };
     area.0
         .iter()
-        .map(|p| Polygon::new(follow(p.exterior()), p.interiors().iter().map(follow).collect()).geodesic_area_unsigned())
+        .filter_map(|p| {
+            let exterior = oriented(p.exterior(), true)?;
+            Some(Polygon::new(exterior, p.interiors().iter().filter_map(|h| oriented(h, false)).collect()).geodesic_area_unsigned())
+        })
         .sum()
+}
+
+trait SignedArea2x {
+    fn signed_area_2x(&self) -> f64;
+}
+
+impl SignedArea2x for LineString<f64> {
+    fn signed_area_2x(&self) -> f64 {
+        self.lines().map(|l| l.start.x * l.end.y - l.end.x * l.start.y).sum()
+    }
 }
 
 /// Length in metres.
@@ -62,6 +85,16 @@ mod tests {
         ring.push(ring[0]);
         let fine = MultiPolygon(vec![Polygon::new(LineString(ring), vec![])]);
         assert!((area_m2(&sq) - area_m2(&fine)).abs() < 0.01, "{} vs {}", area_m2(&sq), area_m2(&fine));
+    }
+
+    #[test]
+    fn ring_direction_and_zero_width_rings_do_not_matter() {
+        let ccw = MultiPolygon(vec![polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.11, y: 24.51), (x: 118.10, y: 24.51)]]);
+        let cw = MultiPolygon(vec![polygon![(x: 118.10, y: 24.50), (x: 118.10, y: 24.51), (x: 118.11, y: 24.51), (x: 118.11, y: 24.50)]]);
+        assert!((area_m2(&ccw) - area_m2(&cw)).abs() < 1e-6);
+        assert!(area_m2(&ccw) > 1.1e6 && area_m2(&ccw) < 1.2e6);
+        let flat = MultiPolygon(vec![polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.12, y: 24.50)]]);
+        assert_eq!(area_m2(&flat), 0.0);
     }
 
     #[test]
