@@ -52,9 +52,15 @@ pub struct Feature {
     pub id: u64,
     pub shape: Shape,
     pub props: Vec<(&'static str, Value)>,
+    /// Where its label goes, computed once for labelled layers (an interior point is costly).
+    pub label: Option<[f64; 2]>,
 }
 
 impl Feature {
+    pub fn label_point(&self) -> Option<[f64; 2]> {
+        self.label.or_else(|| centre(&self.shape))
+    }
+
     pub fn prop(&self, key: &str) -> Option<&Value> {
         self.props.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
@@ -97,8 +103,12 @@ impl Layer {
         name: &'static str,
         (minzoom, maxzoom): (u8, u8),
         fields: &'static [(&'static str, &'static str)],
-        features: Vec<Feature>,
+        mut features: Vec<Feature>,
     ) -> Self {
+        if name == GRIDS || name == COMMUNITIES {
+            use rayon::prelude::*;
+            features.par_iter_mut().for_each(|f| f.label = centre(&f.shape));
+        }
         let boxes = features
             .iter()
             .enumerate()
@@ -200,6 +210,7 @@ impl MapData {
                     ("name", c.name.as_str().into()),
                     ("population", population_of.get(c.code.as_str()).copied().unwrap_or(0).into()),
                 ],
+                label: None,
             })
             .collect();
         let mut grid_features = Vec::new();
@@ -212,7 +223,7 @@ impl MapData {
                 ("population", g.population.into()),
                 ("households", g.households.into()),
             ];
-            let feature = |props| Feature { id: i as u64 + 1, shape: Shape::Area(project_area(&g.area)), props };
+            let feature = |props| Feature { id: i as u64 + 1, shape: Shape::Area(project_area(&g.area)), props, label: None };
             match g.level {
                 GridLevel::Grid => {
                     let fill = size(g) as f64 / f64::from(size_bounds.max);
@@ -243,7 +254,7 @@ impl MapData {
                 if let Some(c) = &b.compound {
                     props.push(("compound", c.as_str().into()));
                 }
-                Feature { id: i as u64 + 1, shape: Shape::Area(project_area(&b.footprint)), props }
+                Feature { id: i as u64 + 1, shape: Shape::Area(project_area(&b.footprint)), props, label: None }
             })
             .collect();
         let resources = dataset
@@ -254,6 +265,7 @@ impl MapData {
                 id: i as u64 + 1,
                 shape: Shape::Point(project_point(r.location)),
                 props: vec![("id", r.id.as_str().into()), ("kind", r.kind.as_str().into()), ("name", r.name.as_str().into())],
+                label: None,
             })
             .collect();
         let roads = dataset
@@ -266,7 +278,7 @@ impl MapData {
                     props.push(("name", n.as_str().into()));
                 }
                 props.push(("class", r.class.clone().unwrap_or_else(|| "street".into()).into()));
-                Feature { id: i as u64 + 1, shape: Shape::Lines(MultiLineString(r.line.0.iter().map(project_ring).collect())), props }
+                Feature { id: i as u64 + 1, shape: Shape::Lines(MultiLineString(r.line.0.iter().map(project_ring).collect())), props, label: None }
             })
             .collect();
         let bounds = dataset
@@ -367,6 +379,7 @@ fn density(dataset: &Dataset) -> Vec<Feature> {
                     ("residents", residents.into()),
                     ("per_km2", ((residents as f64 / km2).round()).into()),
                 ],
+                label: None,
             });
         }
     }

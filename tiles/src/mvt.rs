@@ -19,8 +19,13 @@ const SIMPLIFY: f64 = 4.0;
 
 /// Encodes one tile; an empty tile (no layer with features) is a valid, empty protobuf.
 pub fn encode(data: &MapData, tile: TileId) -> Vec<u8> {
+    encode_layers(data, tile, &[])
+}
+
+/// Encodes only the named layers (all when `only` is empty).
+pub fn encode_layers(data: &MapData, tile: TileId, only: &[&str]) -> Vec<u8> {
     let mut out = Tile::default();
-    for layer in data.layers.iter().filter(|l| l.visible_at(tile.z)) {
+    for layer in data.layers.iter().filter(|l| l.visible_at(tile.z) && (only.is_empty() || only.contains(&l.name))) {
         if let Some(l) = encode_layer(layer, tile) {
             out.layers.push(l);
         }

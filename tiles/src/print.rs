@@ -55,7 +55,7 @@ fn zh(chinese: &str, english: &str) -> String {
 }
 
 pub fn render_png(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Vec<u8>, PrintError> {
-    Ok(render(map, community, opts)?.encode_png().expect("a pixmap encodes as PNG"))
+    Ok(crate::raster::encode_png(&render(map, community, opts)?))
 }
 
 pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pixmap, PrintError> {
@@ -136,7 +136,7 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
     }
     let halo = Some((palette::HALO, 3.0 * u));
     for g in &grids {
-        let Some(at) = data::centre(&g.shape) else { continue };
+        let Some(at) = g.label_point() else { continue };
         let (x, y) = px(at);
         let code = g.str("code").unwrap_or("");
         let big = TextStyle { size: 34.0 * u, color: palette::TEXT, halo, bold: true };

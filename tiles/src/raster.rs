@@ -11,7 +11,26 @@ use tiny_skia::{FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Stroke,
 
 /// A tile as a PNG; `scale` is 1 (256 px) or 2 (512 px).
 pub fn render_png(map: &MapData, tile: TileId, scale: u32) -> Vec<u8> {
-    render(map, tile, scale).encode_png().expect("a pixmap encodes as PNG")
+    encode_png(&render(map, tile, scale))
+}
+
+/// PNG with fast compression: deflate at the default level was most of a tile's time, for files
+/// barely smaller.
+pub fn encode_png(pm: &Pixmap) -> Vec<u8> {
+    let mut rgba = Vec::with_capacity(pm.data().len());
+    for p in pm.pixels() {
+        let c = p.demultiply();
+        rgba.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
+    }
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, pm.width(), pm.height());
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    let mut writer = enc.write_header().expect("PNG header to memory");
+    writer.write_image_data(&rgba).expect("PNG data to memory");
+    writer.finish().expect("PNG end to memory");
+    out
 }
 
 pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
@@ -76,7 +95,7 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
     let halo = Some((palette::HALO, 1.6 * s));
     if z >= 13 {
         for f in near(data::GRIDS, 0.5) {
-            let Some(c) = data::centre(&f.shape) else { continue };
+            let Some(c) = f.label_point() else { continue };
             let (x, y) = px(c);
             let code = f.str("code").unwrap_or("");
             let seq = code.get(12..).unwrap_or(code);
@@ -101,7 +120,7 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
     }
     if z < 13 {
         for f in near(data::COMMUNITIES, 0.5) {
-            let Some(c) = data::centre(&f.shape) else { continue };
+            let Some(c) = f.label_point() else { continue };
             let (x, y) = px(c);
             let name = f.str("name").unwrap_or("");
             let label = if text::has_cjk() && text::can_draw(name) { name } else { f.str("code").unwrap_or("") };
@@ -116,13 +135,25 @@ fn path(f: &Feature, px: &dyn Fn([f64; 2]) -> (f32, f32), close: bool) -> Option
     let mut pb = PathBuilder::new();
     let mut ring = |pts: &mut dyn Iterator<Item = (f32, f32)>, close: bool| {
         let mut first = true;
+        // Points closer than a third of a pixel to the last one drawn add nothing visible (grid
+        // rings carry metre-spaced vertices, which at low zoom are thousands per pixel).
+        let mut last = (f32::NAN, f32::NAN);
+        let mut pending = None;
         for (x, y) in pts {
             if first {
                 pb.move_to(x, y);
                 first = false;
-            } else {
+                last = (x, y);
+            } else if (x - last.0).abs() + (y - last.1).abs() >= 0.33 {
                 pb.line_to(x, y);
+                last = (x, y);
+                pending = None;
+            } else {
+                pending = Some((x, y));
             }
+        }
+        if let Some((x, y)) = pending {
+            pb.line_to(x, y);
         }
         if close && !first {
             pb.close();
