@@ -33,10 +33,19 @@ pub fn encode_layers(data: &MapData, tile: TileId, only: &[&str]) -> Vec<u8> {
     out.encode_to_vec()
 }
 
+/// A value as a hash key (tile values hold floats, which do not hash).
+#[derive(PartialEq, Eq, Hash)]
+enum ValueKey<'a> {
+    Str(&'a str),
+    Uint(u64),
+    Double(u64),
+}
+
 fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
     let mut features = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     let mut values: Vec<tile::Value> = Vec::new();
+    let mut value_ix: rustc_hash::FxHashMap<ValueKey, u32> = rustc_hash::FxHashMap::default();
     let resolution = density_resolution(tile.z);
     for f in layer.in_tile(tile, f64::from(BUFFER) / f64::from(EXTENT)) {
         if layer.name == DENSITY && f.uint("resolution") != Some(resolution) {
@@ -45,28 +54,32 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
         let Some(geometry) = tile_geometry(f, tile) else { continue };
         let Ok(mut feature) = geometry.to_mvt_unscaled() else { continue };
         feature.id = Some(f.id);
+        feature.tags.reserve(2 * f.props.len());
         for (k, v) in &f.props {
             let ki = match keys.iter().position(|x| x == k) {
-                Some(i) => i,
+                Some(i) => i as u32,
                 None => {
                     keys.push(k.to_string());
-                    keys.len() - 1
+                    keys.len() as u32 - 1
                 }
             };
-            let value: tile::Value = match v {
-                Value::Str(s) => TileValue::Str(s.clone()),
-                Value::Uint(u) => TileValue::Uint(*u),
-                Value::Double(d) => TileValue::Double(*d),
-            }
-            .into();
-            let vi = match values.iter().position(|x| *x == value) {
-                Some(i) => i,
-                None => {
-                    values.push(value);
-                    values.len() - 1
-                }
+            let key = match v {
+                Value::Str(s) => ValueKey::Str(s),
+                Value::Uint(u) => ValueKey::Uint(*u),
+                Value::Double(d) => ValueKey::Double(d.to_bits()),
             };
-            feature.tags.extend([ki as u32, vi as u32]);
+            let vi = *value_ix.entry(key).or_insert_with(|| {
+                values.push(
+                    match v {
+                        Value::Str(s) => TileValue::Str(s.clone()),
+                        Value::Uint(u) => TileValue::Uint(*u),
+                        Value::Double(d) => TileValue::Double(*d),
+                    }
+                    .into(),
+                );
+                values.len() as u32 - 1
+            });
+            feature.tags.extend([ki, vi]);
         }
         features.push(feature);
     }
@@ -74,6 +87,23 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
         return None;
     }
     Some(tile::Layer { version: 2, name: layer.name.to_string(), features, keys, values, extent: Some(EXTENT) })
+}
+
+/// Tile coordinates of a ring or line, dropping points within half the simplification tolerance
+/// of the last one kept (grid rings carry a vertex every metre or so), then Douglas–Peucker.
+fn to_tile_simplified(pts: &[Coord<f64>], tile: TileId) -> LineString<f64> {
+    let ext = f64::from(EXTENT);
+    let mut out: Vec<Coord<f64>> = Vec::with_capacity(pts.len() / 2 + 2);
+    let near = SIMPLIFY / 2.0;
+    for (i, c) in pts.iter().enumerate() {
+        let p = tile.to_tile([c.x, c.y], ext);
+        let p = Coord { x: p[0], y: p[1] };
+        match out.last() {
+            Some(l) if i + 1 < pts.len() && (p.x - l.x).abs() < near && (p.y - l.y).abs() < near => {}
+            _ => out.push(p),
+        }
+    }
+    LineString::new(out).simplify(SIMPLIFY)
 }
 
 /// The feature's geometry in integer tile coordinates, clipped and cleaned; `None` when nothing
@@ -94,8 +124,7 @@ pub fn tile_geometry(f: &Feature, tile: TileId) -> Option<geo::Geometry<f64>> {
         Shape::Lines(lines) => {
             let mut parts = Vec::new();
             for line in &lines.0 {
-                let l: LineString<f64> = line.0.iter().map(to_tile).collect();
-                let l = l.simplify(SIMPLIFY);
+                let l = to_tile_simplified(&line.0, tile);
                 for piece in clip_line(&l.0, lo, hi) {
                     let snapped = snap(&piece);
                     if snapped.len() >= 2 {
@@ -109,8 +138,7 @@ pub fn tile_geometry(f: &Feature, tile: TileId) -> Option<geo::Geometry<f64>> {
             let mut polygons = Vec::new();
             for p in &area.0 {
                 let ring = |r: &LineString<f64>| -> Option<LineString<f64>> {
-                    let t: LineString<f64> = r.0.iter().map(to_tile).collect();
-                    let t = t.simplify(SIMPLIFY);
+                    let t = to_tile_simplified(&r.0, tile);
                     let clipped = clip_ring(&t.0, lo, hi);
                     let mut pts = snap(&clipped);
                     if pts.first() == pts.last() && pts.len() > 1 {
