@@ -83,28 +83,56 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
     for f in near(data::COMMUNITIES, 0.05) {
         stroke(&mut pm, f, &px, palette::COMMUNITY_LINE, community_width, None);
     }
-    for f in near(data::RESOURCES, 0.1) {
-        if let Shape::Point(p) = &f.shape {
-            let (x, y) = px([p.x(), p.y()]);
-            let size = if z >= 15 { 18.0 } else { 13.0 } * s;
-            crate::icons::draw_icon(&mut pm, f.str("kind").unwrap_or(""), x, y, size);
+    // Icons from z14: below it they would cover the grids.
+    if z >= 14 {
+        for f in near(data::RESOURCES, 0.1) {
+            if let Shape::Point(p) = &f.shape {
+                let (x, y) = px([p.x(), p.y()]);
+                let size = if z >= 15 { 18.0 } else { 14.0 } * s;
+                crate::icons::draw_icon(&mut pm, f.str("kind").unwrap_or(""), x, y, size);
+            }
         }
     }
 
     // Labels last, on top of everything.
     let halo = Some((palette::HALO, 1.6 * s));
+    // Grid labels, biggest grids first, each only where it does not collide with one already
+    // placed (the order is the data's, so neighbouring tiles agree on what they draw).
+    let mut placed: Vec<[f32; 4]> = Vec::new();
+    let mut free = |b: [f32; 4]| {
+        let clear = placed.iter().all(|p| b[2] < p[0] || b[0] > p[2] || b[3] < p[1] || b[1] > p[3]);
+        if clear {
+            placed.push(b);
+        }
+        clear
+    };
     if z >= 13 {
-        for f in near(data::GRIDS, 0.5) {
+        let mut labelled = near(data::GRIDS, 0.5);
+        labelled.sort_by(|a, b| b.uint("population").cmp(&a.uint("population")).then(a.id.cmp(&b.id)));
+        for f in labelled {
             let Some(c) = f.label_point() else { continue };
             let (x, y) = px(c);
             let code = f.str("code").unwrap_or("");
             let seq = code.get(12..).unwrap_or(code);
             let big = TextStyle { size: (11.0 + f32::from(z - 13) * 2.0) * s, color: palette::TEXT, halo, bold: true };
             let small = TextStyle { size: big.size * 0.72, color: palette::TEXT, halo, bold: false };
-            let people = format!("{} 人", f.uint("population").unwrap_or(0));
-            let people = if text::can_draw(&people) { people } else { f.uint("population").unwrap_or(0).to_string() };
+            let n = f.uint("population").unwrap_or(0);
+            let people = if f.str("kind") == Some("exclusive") {
+                None
+            } else if text::can_draw("人") {
+                Some(format!("{n} 人"))
+            } else {
+                Some(n.to_string())
+            };
+            let w = text::width(seq, &big).max(people.as_deref().map_or(0.0, |p| text::width(p, &small))) + 4.0 * s;
+            let h = big.size + people.as_ref().map_or(0.0, |_| small.size * 1.2);
+            if !free([x - w / 2.0, y - h / 2.0 - small.size * 0.5, x + w / 2.0, y + h / 2.0]) {
+                continue;
+            }
             text::draw_centered(&mut pm, seq, x, y - small.size * 0.5, &big);
-            text::draw_centered(&mut pm, &people, x, y + big.size * 0.75, &small);
+            if let Some(people) = people {
+                text::draw_centered(&mut pm, &people, x, y + big.size * 0.75, &small);
+            }
         }
     }
     if z >= 15 && text::has_cjk() {
@@ -114,7 +142,10 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
         for (name, at) in &map.compounds {
             if at[0] > x0 - pad && at[0] < x1 + pad && at[1] > y0 - pad && at[1] < y1 + pad {
                 let (x, y) = px(*at);
-                text::draw_centered(&mut pm, name, x, y + 16.0 * s, &style);
+                let w = text::width(name, &style);
+                if free([x - w / 2.0, y + 8.0 * s, x + w / 2.0, y + 24.0 * s]) {
+                    text::draw_centered(&mut pm, name, x, y + 16.0 * s, &style);
+                }
             }
         }
     }
