@@ -78,7 +78,9 @@ fn tiles_decode_with_an_independent_decoder() {
                     let got: f64 = f["rings"][0][0].as_f64().unwrap();
                     let holes: f64 = f["rings"][0].as_array().unwrap()[1..].iter().map(|a| a.as_f64().unwrap()).sum();
                     let expected_holes: f64 = ext.interiors().iter().map(|h| tile_area(&h.0, tile).abs()).sum();
-                    if expected > 10_000.0 {
+                    // Big enough (over ~20 px across at 256 px) that quarter-pixel simplification is
+                    // well under 1% of its area.
+                    if expected > 100_000.0 {
                         assert!(((got + holes) - (expected - expected_holes)).abs() / expected < 0.01, "{name} {code}: {got} vs {expected}");
                         whole_grids_checked += 1;
                     }
