@@ -91,40 +91,55 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
 
 /// Tile coordinates of a ring or line, dropping points within half the simplification tolerance
 /// of the last one kept (grid rings carry a vertex every metre or so), then Douglas–Peucker.
-fn to_tile_simplified(pts: &[Coord<f64>], tile: TileId) -> LineString<f64> {
-    let ext = f64::from(EXTENT);
+fn to_tile_simplified(pts: &[Coord<f64>], to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64) -> LineString<f64> {
     let mut out: Vec<Coord<f64>> = Vec::with_capacity(pts.len() / 2 + 2);
-    let near = SIMPLIFY / 2.0;
+    let near = tolerance / 2.0;
     for (i, c) in pts.iter().enumerate() {
-        let p = tile.to_tile([c.x, c.y], ext);
-        let p = Coord { x: p[0], y: p[1] };
+        let p = to_tile(*c);
         match out.last() {
             Some(l) if i + 1 < pts.len() && (p.x - l.x).abs() < near && (p.y - l.y).abs() < near => {}
             _ => out.push(p),
         }
     }
-    LineString::new(out).simplify(SIMPLIFY)
+    let line = LineString::new(out);
+    if tolerance > 0.0 { line.simplify(tolerance) } else { line }
 }
 
 /// The feature's geometry in integer tile coordinates, clipped and cleaned; `None` when nothing
 /// of it is left in the tile.
 pub fn tile_geometry(f: &Feature, tile: TileId) -> Option<geo::Geometry<f64>> {
     let ext = f64::from(EXTENT);
-    let to_tile = |c: &Coord<f64>| {
-        let p = tile.to_tile([c.x, c.y], ext);
-        Coord { x: p[0], y: p[1] }
-    };
+    cut(
+        &f.shape,
+        &|c: Coord<f64>| {
+            let p = tile.to_tile([c.x, c.y], ext);
+            Coord { x: p[0], y: p[1] }
+        },
+        SIMPLIFY,
+    )
+}
+
+/// MVT geometry commands for a shape already in tile coordinates, through the clip, snap and
+/// orient steps of every tile but without simplification (used to check the encoder against
+/// the `@mapbox/mvt-fixtures` cases, which are a few units across).
+pub fn encode_in_tile(shape: &Shape) -> Option<Vec<u32>> {
+    let g = cut(shape, &|c| c, 0.0)?;
+    g.to_mvt_unscaled().ok().map(|f| f.geometry)
+}
+
+fn cut(shape: &Shape, to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64) -> Option<geo::Geometry<f64>> {
+    let ext = f64::from(EXTENT);
     let (lo, hi) = (-f64::from(BUFFER), ext + f64::from(BUFFER));
-    match &f.shape {
+    match shape {
         Shape::Point(p) => {
-            let c = to_tile(&p.0);
+            let c = to_tile(p.0);
             let inside = (0.0..ext).contains(&c.x) && (0.0..ext).contains(&c.y);
             inside.then(|| geo::Geometry::Point(Point::new(c.x.floor(), c.y.floor())))
         }
         Shape::Lines(lines) => {
             let mut parts = Vec::new();
             for line in &lines.0 {
-                let l = to_tile_simplified(&line.0, tile);
+                let l = to_tile_simplified(&line.0, to_tile, tolerance);
                 for piece in clip_line(&l.0, lo, hi) {
                     let snapped = snap(&piece);
                     if snapped.len() >= 2 {
@@ -138,7 +153,7 @@ pub fn tile_geometry(f: &Feature, tile: TileId) -> Option<geo::Geometry<f64>> {
             let mut polygons = Vec::new();
             for p in &area.0 {
                 let ring = |r: &LineString<f64>| -> Option<LineString<f64>> {
-                    let t = to_tile_simplified(&r.0, tile);
+                    let t = to_tile_simplified(&r.0, to_tile, tolerance);
                     let clipped = clip_ring(&t.0, lo, hi);
                     let mut pts = snap(&clipped);
                     if pts.first() == pts.last() && pts.len() > 1 {
