@@ -6,6 +6,7 @@ mod format;
 mod inspect;
 mod partition;
 mod repartition;
+mod versions;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gis_core::bounds::{SizeBasis, SizeBounds};
@@ -37,6 +38,15 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Move buildings to another grid (a planner's manual edit), checked against the rules.
     Move(edit::MoveArgs),
+    /// Store a dataset; partition and publish it if nothing is published, else re-partition it
+    /// into a draft.
+    Load(versions::LoadArgs),
+    /// List published versions and drafts.
+    Versions(versions::VersionsArgs),
+    /// Publish a draft as the next version.
+    Publish(versions::PublishArgs),
+    /// Serve an earlier version again (published anew under the next number).
+    Rollback(versions::RollbackArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -46,6 +56,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Repartition(args) => repartition::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Move(args) => edit::run(args),
+        Command::Load(args) => versions::load(args),
+        Command::Versions(args) => versions::versions(args),
+        Command::Publish(args) => versions::publish(args),
+        Command::Rollback(args) => versions::rollback(args),
     }
 }
 
