@@ -18,6 +18,7 @@
 //! - [`Store::subscribe`] tells of new current versions: LISTEN/NOTIFY on PostGIS, polling the
 //!   pointer row on SQLite (so two processes on one file also see each other's publishes).
 
+mod bulk;
 mod error;
 mod notify;
 mod rows;

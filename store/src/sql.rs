@@ -2,14 +2,15 @@
 //! expands the same body for PostgreSQL and SQLite (sqlx's types differ, the SQL mostly does
 //! not; where it does, `pg` picks the text).
 
-use crate::rows::{GridRow, assemble_layer, bbox, check_layer, files_from_text, files_text, meta_text};
+use crate::bulk::Bulk;
+use crate::rows::{assemble_layer, check_layer, files_from_text, files_text, meta_text};
 use crate::time::{now_ms, rfc3339};
 use crate::{DatasetInfo, DraftInfo, Pool, Result, StaffMove, Store, StoreError, VersionInfo, check_staff};
 use geo::Coord;
 use gis_core::Dataset;
 use gis_core::Staff;
 use gis_core::diff::LayerDiff;
-use gis_core::io::grids::{GridLayer, geometry};
+use gis_core::io::grids::GridLayer;
 use gis_core::lookup::{PreparedArea, Region};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -68,32 +69,6 @@ macro_rules! read {
 }
 
 
-
-/// An INSERT of `cols` plus a polygonal geometry: PostGIS parses the GeoJSON into SRID 4326;
-/// SQLite keeps the text and four bounding-box columns.
-fn insert_with_geometry(pg: bool, table: &str, cols: &[&str]) -> String {
-    let n = cols.len();
-    let params: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
-    if pg {
-        format!(
-            "INSERT INTO {table} ({}, geom) VALUES ({}, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(${}), 4326)))",
-            cols.join(", "),
-            params.join(", "),
-            n + 1
-        )
-    } else {
-        format!(
-            "INSERT INTO {table} ({}, geom, minx, miny, maxx, maxy) VALUES ({}, ${}, ${}, ${}, ${}, ${})",
-            cols.join(", "),
-            params.join(", "),
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5
-        )
-    }
-}
 
 const VERSION_COLUMNS: &str = "v.number, v.published_at, v.note, v.layer_id, l.dataset_id, v.rolled_back_from, \
      (SELECT COUNT(*) FROM grids g WHERE g.layer_id = v.layer_id AND g.level = 'grid') AS grids, \
@@ -172,44 +147,9 @@ impl Store {
                 .bind(&text)
                 .fetch_one(&mut *tx)
                 .await?;
-            let sql = insert_with_geometry(pg, "communities", &["dataset_id", "code", "name"]);
-            for c in &dataset.communities {
-                let b = bbox(&c.boundary);
-                let mut q = sqlx::query(&sql).bind(id).bind(c.code.as_str()).bind(&c.name).bind(geometry(&c.boundary).to_string());
-                if !pg {
-                    q = q.bind(b[0]).bind(b[1]).bind(b[2]).bind(b[3]);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let sql = insert_with_geometry(pg, "buildings", &["dataset_id", "id", "community_code", "address", "compound", "population", "households"]);
-            for bl in &dataset.buildings {
-                let b = bbox(&bl.footprint);
-                let mut q = sqlx::query(&sql)
-                    .bind(id)
-                    .bind(&bl.id)
-                    .bind(dataset.communities[bl.community].code.as_str())
-                    .bind(&bl.address)
-                    .bind(&bl.compound)
-                    .bind(i64::from(bl.population))
-                    .bind(i64::from(bl.households))
-                    .bind(geometry(&bl.footprint).to_string());
-                if !pg {
-                    q = q.bind(b[0]).bind(b[1]).bind(b[2]).bind(b[3]);
-                }
-                q.execute(&mut *tx).await?;
-            }
-            let sql = if pg {
-                "INSERT INTO resources (dataset_id, id, kind, name, geom) VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($5, $6), 4326))"
-            } else {
-                "INSERT INTO resources (dataset_id, id, kind, name, x, y, geom) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            };
-            for r in &dataset.resources {
-                let mut q = sqlx::query(sql).bind(id).bind(&r.id).bind(&r.kind).bind(&r.name).bind(r.location.x()).bind(r.location.y());
-                if !pg {
-                    q = q.bind(serde_json::json!({"type": "Point", "coordinates": [r.location.x(), r.location.y()]}).to_string());
-                }
-                q.execute(&mut *tx).await?;
-            }
+            Bulk::communities(&mut *tx, id, &dataset).await?;
+            Bulk::buildings(&mut *tx, id, &dataset).await?;
+            Bulk::resources(&mut *tx, id, &dataset).await?;
             if !dataset.staff.is_empty() {
                 sqlx::query("DELETE FROM staff").execute(&mut *tx).await?;
                 let mut next: BTreeMap<&str, i64> = BTreeMap::new();
@@ -302,30 +242,7 @@ impl Store {
             .bind(&moves)
             .fetch_one(&mut *tx)
             .await?;
-            let sql = insert_with_geometry(
-                pg,
-                "grids",
-                &["layer_id", "position", "code", "community_code", "kind", "level", "parent_code", "population", "households", "feature"],
-            );
-            for (position, r) in rows.iter().enumerate() {
-                let GridRow { code, community_code, kind, level, parent_code, population, households, feature, geometry, bbox } = r;
-                let mut q = sqlx::query(&sql)
-                    .bind(id)
-                    .bind(position as i64)
-                    .bind(code)
-                    .bind(community_code)
-                    .bind(*kind)
-                    .bind(*level)
-                    .bind(parent_code)
-                    .bind(*population)
-                    .bind(*households)
-                    .bind(feature)
-                    .bind(geometry);
-                if !pg {
-                    q = q.bind(bbox[0]).bind(bbox[1]).bind(bbox[2]).bind(bbox[3]);
-                }
-                q.execute(&mut *tx).await?;
-            }
+            Bulk::grids(&mut *tx, id, &rows).await?;
             id
         });
         Ok(id)

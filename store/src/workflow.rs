@@ -7,6 +7,7 @@ use gis_core::Dataset;
 use gis_core::io::grids::{GridLayer, LayerMeta};
 use gis_core::partition::{PartitionOptions, PartitionReport, RepartitionOptions, RepartitionReport, partition, repartition};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -54,6 +55,16 @@ pub async fn repartition_draft(store: &Store, dataset_id: i64, dataset: Arc<Data
 /// planner to check and publish.
 pub async fn load(store: &Store, dir: &Path, options: PartitionOptions, note: &str) -> Result<LoadOutcome> {
     let (dataset_id, dataset) = store.load_dataset_dir(dir).await?;
+    draft_loaded(store, dataset_id, dataset, options, note).await
+}
+
+/// As [`load`], for a dataset given as its files (file name → text), e.g. an upload.
+pub async fn load_files(store: &Store, source: &str, files: BTreeMap<String, String>, options: PartitionOptions, note: &str) -> Result<LoadOutcome> {
+    let (dataset_id, dataset) = store.load_dataset(source, files).await?;
+    draft_loaded(store, dataset_id, dataset, options, note).await
+}
+
+async fn draft_loaded(store: &Store, dataset_id: i64, dataset: Dataset, options: PartitionOptions, note: &str) -> Result<LoadOutcome> {
     let dataset = Arc::new(dataset);
     match store.current().await? {
         None => {

@@ -138,6 +138,8 @@ async fn versions_diff_and_rollback(db: &Db) {
     assert!(store.current().await.unwrap().is_none());
     assert!(store.published(None).await.unwrap().is_none());
     let (ds1, dataset) = store.load_dataset_dir(&kangle()).await.unwrap();
+    let info = &store.datasets().await.unwrap()[0];
+    assert_eq!((info.id, info.communities, info.buildings, info.resources), (ds1, 1, 188, dataset.resources.len() as i64));
     let (draft1, report) = workflow::partition_draft(&store, ds1, Arc::new(dataset), PartitionOptions::default()).await.unwrap();
     assert_eq!(report.communities.len(), 1);
     assert_eq!(store.drafts().await.unwrap().iter().map(|d| d.id).collect::<Vec<_>>(), vec![draft1]);
@@ -195,8 +197,9 @@ async fn load_publishes_first_then_drafts(db: &Db) {
     let first = workflow::load(&store, &kangle(), PartitionOptions::default(), "loaded").await.unwrap();
     assert_eq!(first.origin, "partition");
     assert_eq!(first.published.as_ref().map(|v| v.number), Some(1));
-    // Loading again: a draft re-partitioned from version 1, not published.
-    let second = workflow::load(&store, &kangle(), PartitionOptions::default(), "again").await.unwrap();
+    // Loading again (as an upload would, by files): a draft re-partitioned from version 1, not
+    // published.
+    let second = workflow::load_files(&store, "upload", read_files(&kangle()), PartitionOptions::default(), "again").await.unwrap();
     assert_eq!(second.origin, "repartition");
     assert!(second.published.is_none());
     assert_eq!(store.drafts().await.unwrap().iter().map(|d| d.id).collect::<Vec<_>>(), vec![second.draft]);
