@@ -145,7 +145,8 @@ impl Store {
     pub async fn open(database_url: Option<&str>, embedded_path: &Path) -> Result<Store> {
         match database_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) if url.starts_with("sqlite:") => Self::open_sqlite(Path::new(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"))).await,
-            Some(url) => Self::open_postgis(url, None).await,
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Self::open_postgis(url, None).await,
+            Some(url) => Err(StoreError::BadUrl { url: url.into(), reason: "expected postgres://… (or sqlite:FILE)".into() }),
             None => Self::open_sqlite(embedded_path).await,
         }
     }

@@ -356,3 +356,18 @@ async fn the_database_locates_like_the_index(db: &Db) {
     assert_eq!(store.backend() == Backend::Postgis, store.pg_pool().is_some());
     store.close().await;
 }
+
+// ---- opening -----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn bad_locations_are_refused() {
+    let url = "postgres://postgres@127.0.0.1:5432/test";
+    assert!(matches!(Store::open_postgis(url, Some("Robert'); DROP")).await, Err(StoreError::BadUrl { .. })));
+    assert!(matches!(Store::open(Some("mysql://nope"), Path::new("x.db")).await, Err(StoreError::BadUrl { .. })));
+    // A folder where the file should be.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(Store::open(None, dir.path()).await.is_err());
+    // An empty URL means the embedded store.
+    let s = Store::open(Some("  "), &dir.path().join("w.db")).await.unwrap();
+    assert_eq!(s.backend(), Backend::Sqlite);
+}
