@@ -226,6 +226,7 @@ async fn staff_follow_codes(db: &Db) {
     assert_eq!(all.len(), 15);
     let code = "350206001006001";
     assert_eq!(store.staff(Some(code)).await.unwrap().len(), 3);
+    let before = store.published(None).await.unwrap().unwrap();
     let new = vec![
         Staff { grid: "ignored".into(), name: " 李娜 ".into(), role: "网格长".into(), phone: Some("13800000000".into()) },
         Staff { grid: "ignored".into(), name: "王芳".into(), role: "网格员".into(), phone: Some("  ".into()) },
@@ -242,6 +243,11 @@ async fn staff_follow_codes(db: &Db) {
     let hit = p.region.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert_eq!(hit.code, code);
     assert_eq!(hit.staff.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["李娜", "王芳"]);
+    // A server holding the region from before swaps in the new staff without re-indexing.
+    let old = before.region.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    assert_eq!(old.staff.len(), 3);
+    let swapped = before.region.with_staff(&store.staff(None).await.unwrap());
+    assert_eq!(swapped.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap().staff, hit.staff);
     // Rejections store nothing.
     assert!(matches!(store.set_staff("999999999999999", &new).await, Err(StoreError::UnknownGrid(_))));
     let bad = vec![Staff { name: " ".into(), ..someone.clone() }];

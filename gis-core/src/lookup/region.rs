@@ -11,6 +11,7 @@ use crate::model::{Dataset, Staff};
 use geo::Coord;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Most items in one batch.
 pub const MAX_BATCH: usize = 10_000;
@@ -112,16 +113,17 @@ pub struct BatchAnswer {
     pub error: Option<String>,
 }
 
-/// A published region, indexed for lookups.
+/// A published region, indexed for lookups. Cloning is cheap (the indexes are shared), so a
+/// server can swap in a copy with new staff ([`Region::with_staff`]) without re-indexing.
 #[derive(Debug, Clone)]
 pub struct Region {
-    index: GridIndex,
-    geocoder: Geocoder,
-    resources: ResourceIndex,
-    staff: HashMap<String, Vec<Staff>>,
-    community_names: HashMap<String, String>,
+    index: Arc<GridIndex>,
+    geocoder: Arc<Geocoder>,
+    resources: Arc<ResourceIndex>,
+    staff: Arc<HashMap<String, Vec<Staff>>>,
+    community_names: Arc<HashMap<String, String>>,
     /// Building id or unit part (`ID#UNIT`) → (grid, micro-grid) codes.
-    holder: HashMap<String, (String, Option<String>)>,
+    holder: Arc<HashMap<String, (String, Option<String>)>>,
 }
 
 fn check_point(c: Coord<f64>) -> Result<(), LookupError> {
@@ -153,24 +155,24 @@ impl Region {
             }
         }
         let index = GridIndex::new(grids)?;
-        let mut region = Self {
-            index,
-            geocoder: Geocoder::new(dataset),
-            resources: ResourceIndex::new(dataset.resources.clone()),
-            staff: HashMap::new(),
-            community_names: dataset.communities.iter().map(|c| (c.code.to_string(), c.name.clone())).collect(),
-            holder,
+        let region = Self {
+            index: Arc::new(index),
+            geocoder: Arc::new(Geocoder::new(dataset)),
+            resources: Arc::new(ResourceIndex::new(dataset.resources.clone())),
+            staff: Arc::default(),
+            community_names: Arc::new(dataset.communities.iter().map(|c| (c.code.to_string(), c.name.clone())).collect()),
+            holder: Arc::new(holder),
         };
-        region.set_staff(staff);
-        Ok(region)
+        Ok(region.with_staff(staff))
     }
 
-    /// Replaces everyone's staff list (staff stay on grid codes).
-    pub fn set_staff(&mut self, staff: &[Staff]) {
-        self.staff.clear();
+    /// The same region with another staff list (everyone, by grid code); the indexes are shared.
+    pub fn with_staff(&self, staff: &[Staff]) -> Region {
+        let mut by_grid: HashMap<String, Vec<Staff>> = HashMap::new();
         for s in staff {
-            self.staff.entry(s.grid.clone()).or_default().push(s.clone());
+            by_grid.entry(s.grid.clone()).or_default().push(s.clone());
         }
+        Region { staff: Arc::new(by_grid), ..self.clone() }
     }
 
     pub fn grid_index(&self) -> &GridIndex {
