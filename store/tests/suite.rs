@@ -219,7 +219,7 @@ async fn staff_follow_codes(db: &Db) {
     let store = db.open().await;
     // Nothing published: no grid to staff.
     let someone = Staff { grid: "x".into(), name: "王芳".into(), role: "网格员".into(), phone: None };
-    assert!(matches!(store.set_staff("350206001006001", &[someone.clone()]).await, Err(StoreError::NothingPublished)));
+    assert!(matches!(store.set_staff("350206001006001", std::slice::from_ref(&someone)).await, Err(StoreError::NothingPublished)));
     workflow::load(&store, &kangle(), PartitionOptions::default(), "v1").await.unwrap();
     // staff.json came with the dataset.
     let all = store.staff(None).await.unwrap();

@@ -107,9 +107,8 @@ impl ResourceIndex {
         };
         let mut found: Vec<(f64, u32)> = Vec::new();
         for tree in trees {
-            let mut taken = 0usize;
             let mut last = f64::NEG_INFINITY;
-            for (e, d2) in tree.nearest_neighbor_iter_with_distance_2(&q) {
+            for (taken, (e, d2)) in tree.nearest_neighbor_iter_with_distance_2(&q).enumerate() {
                 if max_chord2.is_some_and(|m| d2 > m) {
                     break;
                 }
@@ -118,7 +117,6 @@ impl ResourceIndex {
                     break;
                 }
                 found.push((d2, e.data));
-                taken += 1;
                 last = d2;
             }
         }
