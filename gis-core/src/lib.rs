@@ -8,6 +8,7 @@ pub mod diff;
 pub mod grid;
 pub mod index;
 pub mod io;
+pub mod lookup;
 pub mod measure;
 pub mod model;
 pub mod partition;

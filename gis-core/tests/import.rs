@@ -419,3 +419,19 @@ fn every_problem_is_reported_at_once_and_reads_well() {
     );
     assert!(text.contains("resources.geojson: features[0] (id \"R1\"), properties.name: missing"), "{text}");
 }
+
+#[test]
+fn a_dataset_held_in_memory_imports_like_its_folder() {
+    use gis_core::io::load_dataset_files;
+    use std::path::Path;
+    let files = valid();
+    let from_folder = load(&files).expect("valid");
+    let texts: BTreeMap<String, String> = files.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let from_memory = load_dataset_files(Path::new("upload"), texts.clone()).expect("valid");
+    assert_eq!(format!("{:?}", from_memory.dataset), format!("{:?}", from_folder.dataset));
+    // A required file missing from memory is the same problem as one missing from a folder.
+    let mut missing = texts;
+    missing.remove("boundary.geojson");
+    let err = load_dataset_files(Path::new("upload"), missing).unwrap_err();
+    assert!(err.problems.iter().any(|p| p.kind == ProblemKind::MissingFile && p.file == "boundary.geojson"), "{err}");
+}

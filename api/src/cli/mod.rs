@@ -9,6 +9,7 @@ mod partition;
 mod repartition;
 mod serve;
 mod validate;
+mod versions;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gis_core::bounds::{SizeBasis, SizeBounds};
@@ -47,6 +48,15 @@ enum Command {
     /// Check a grid layer against its dataset: gaps, overlaps, near-misses, invalid geometry,
     /// buildings and people in no grid or two, sizes and codes; optionally write a repaired layer.
     Validate(validate::ValidateArgs),
+    /// Store a dataset; partition and publish it if nothing is published, else re-partition it
+    /// into a draft.
+    Load(versions::LoadArgs),
+    /// List published versions and drafts.
+    Versions(versions::VersionsArgs),
+    /// Publish a draft as the next version.
+    Publish(versions::PublishArgs),
+    /// Serve an earlier version again (published anew under the next number).
+    Rollback(versions::RollbackArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -59,6 +69,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Map(args) => map::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Load(args) => versions::load(args),
+        Command::Versions(args) => versions::versions(args),
+        Command::Publish(args) => versions::publish(args),
+        Command::Rollback(args) => versions::rollback(args),
     }
 }
 

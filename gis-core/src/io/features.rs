@@ -33,13 +33,20 @@ static NO_PROPERTIES: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyL
 
 pub(super) struct Reader {
     dir: PathBuf,
+    /// The files' text when the dataset comes from memory (a store) rather than a folder.
+    files: Option<BTreeMap<String, String>>,
     problems: Vec<Problem>,
     report: ImportReport,
 }
 
 impl Reader {
     pub fn new(dir: &Path) -> Self {
-        Self { dir: dir.to_path_buf(), problems: Vec::new(), report: ImportReport::default() }
+        Self { dir: dir.to_path_buf(), files: None, problems: Vec::new(), report: ImportReport::default() }
+    }
+
+    /// A reader over files held in memory, by file name; `name` stands for the folder in messages.
+    pub fn from_files(name: &Path, files: BTreeMap<String, String>) -> Self {
+        Self { dir: name.to_path_buf(), files: Some(files), problems: Vec::new(), report: ImportReport::default() }
     }
 
     pub fn finish(self) -> (Vec<Problem>, ImportReport) {
@@ -47,7 +54,7 @@ impl Reader {
     }
 
     pub fn read_all(&mut self) -> Dataset {
-        if !self.dir.is_dir() {
+        if self.files.is_none() && !self.dir.is_dir() {
             let what = if self.dir.exists() { "is not a folder" } else { "does not exist" };
             let dir = self.dir.display().to_string();
             self.problem(&dir, None, None, ProblemKind::MissingFile, format!("{what}; a dataset is a folder of GeoJSON files"));
@@ -110,7 +117,12 @@ impl Reader {
 
     /// The file's JSON, or None (with the problem recorded) when it is absent or unreadable.
     fn json(&mut self, file: &str, required: bool) -> Option<Value> {
-        let text = match std::fs::read_to_string(self.dir.join(file)) {
+        let read = match &mut self.files {
+            // Taken, not cloned: each file is read once, and a city's buildings are 100 MB.
+            Some(files) => files.remove(file).ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+            None => std::fs::read_to_string(self.dir.join(file)),
+        };
+        let text = match read {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if required {

@@ -59,6 +59,23 @@ impl fmt::Display for ImportError {
     }
 }
 
+/// The files a dataset folder may hold, by name (dataset-format.md).
+pub const DATASET_FILES: &[&str] =
+    &["boundary.geojson", "buildings.geojson", "population.geojson", "resources.geojson", "roads.geojson", "exclusive.geojson", "staff.json"];
+
+/// Loads and checks a dataset held in memory: file name → text, as a folder would hold them
+/// (a store keeps datasets this way). `name` stands for the folder in messages.
+pub fn load_dataset_files(name: &Path, files: std::collections::BTreeMap<String, String>) -> Result<Loaded, ImportError> {
+    let mut reader = features::Reader::from_files(name, files);
+    let dataset = reader.read_all();
+    let (problems, report) = reader.finish();
+    if problems.is_empty() {
+        Ok(Loaded { dataset, report })
+    } else {
+        Err(ImportError { dir: name.to_path_buf(), problems })
+    }
+}
+
 /// Loads and checks the dataset folder `dir`.
 pub fn load_dataset(dir: &Path) -> Result<Loaded, ImportError> {
     let mut reader = features::Reader::new(dir);

@@ -1,0 +1,189 @@
+//! The store's commands: `wangge load`, `versions`, `publish`, `rollback`. Thin: each opens the
+//! store (PostGIS with `--db` or `DATABASE_URL`, else the embedded file) and calls one
+//! `store` operation.
+
+use super::format::thousands;
+use super::{BoundsArgs, SchemeArgs};
+use anyhow::Context;
+use clap::Args;
+use gis_core::partition::PartitionOptions;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use store::{Store, VersionInfo, workflow};
+
+/// Where the store is.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// PostgreSQL/PostGIS URL [default: $DATABASE_URL; without either, the embedded file]
+    #[arg(long, value_name = "URL", conflicts_with = "store")]
+    db: Option<String>,
+    /// The embedded store's file, used when no database URL is given
+    #[arg(long, value_name = "FILE", default_value = "wangge.db")]
+    store: PathBuf,
+}
+
+impl StoreArgs {
+    fn url(&self) -> Option<String> {
+        self.db.clone().or_else(|| std::env::var("DATABASE_URL").ok()).filter(|u| !u.trim().is_empty())
+    }
+
+    async fn open(&self) -> anyhow::Result<Store> {
+        let url = self.url();
+        Store::open(url.as_deref(), &self.store).await.with_context(|| match &url {
+            Some(u) => format!("cannot open the store at {u}"),
+            None => format!("cannot open the store {}", self.store.display()),
+        })
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Dataset folder
+    dataset: PathBuf,
+    #[command(flatten)]
+    at: StoreArgs,
+    /// The version's note when this load publishes (nothing published yet)
+    #[arg(long, default_value = "initial partition")]
+    note: String,
+    #[command(flatten)]
+    bounds: BoundsArgs,
+    #[command(flatten)]
+    scheme: SchemeArgs,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also draw micro-grids (50–200 households)
+    #[arg(long)]
+    micro: bool,
+    /// Print what was done as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    let options = PartitionOptions {
+        bounds: args.bounds.bounds()?,
+        scheme: args.scheme.scheme()?,
+        seed: args.seed,
+        micro: args.micro.then(PartitionOptions::default_micro),
+    };
+    runtime()?.block_on(async {
+        let store = args.at.open().await?;
+        let out = workflow::load(&store, &args.dataset, options, &args.note).await.with_context(|| format!("cannot load {}", args.dataset.display()))?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        let mut text = format!("Stored {} as dataset {} in the {:?} store.\n", args.dataset.display(), out.dataset, store.backend());
+        match &out.published {
+            Some(v) => {
+                let _ = writeln!(text, "Nothing was published: partitioned from scratch and published as version {} ({} grids).", v.number, v.grids);
+            }
+            None => {
+                let r = &out.report;
+                let list = |k: &str| r[k].as_array().map_or(0, Vec::len);
+                let _ = writeln!(
+                    text,
+                    "Re-partitioned from the current version into draft {}: {} grids kept, {} changed, {} created, {} retired.",
+                    out.draft,
+                    list("kept"),
+                    list("changed"),
+                    list("created"),
+                    list("retired")
+                );
+                if let Some(share) = r["residents"]["kept_share"].as_f64() {
+                    let _ = writeln!(text, "{:.1}% of residents keep their grid and its code.", share * 100.0);
+                }
+                let _ = writeln!(text, "Check it, then publish it: wangge publish {} --note \"...\"", out.draft);
+            }
+        }
+        print!("{text}");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct VersionsArgs {
+    #[command(flatten)]
+    at: StoreArgs,
+    #[arg(long)]
+    json: bool,
+}
+
+fn version_line(v: &VersionInfo) -> String {
+    let back = v.rolled_back_from.map(|n| format!(" (rollback to {n})")).unwrap_or_default();
+    format!(
+        "{} v{:<4} {}  {} grids  dataset {}  {}{back}",
+        if v.current { "*" } else { " " },
+        v.number,
+        v.published_at,
+        thousands(v.grids as u64),
+        v.dataset,
+        v.note
+    )
+}
+
+pub fn versions(args: VersionsArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = args.at.open().await?;
+        let versions = store.versions().await?;
+        let drafts = store.drafts().await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"versions": versions, "drafts": drafts}))?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        if versions.is_empty() {
+            println!("Nothing published yet.");
+        }
+        for v in &versions {
+            println!("{}", version_line(v));
+        }
+        for d in &drafts {
+            println!("  draft {}  {}  {} grids  dataset {}  ({})", d.id, d.created_at, d.grids, d.dataset, d.origin);
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The draft to publish (see `wangge versions`)
+    draft: i64,
+    /// What this version is
+    #[arg(long)]
+    note: String,
+    #[command(flatten)]
+    at: StoreArgs,
+}
+
+pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = args.at.open().await?;
+        let v = store.publish(args.draft, &args.note).await.with_context(|| format!("cannot publish draft {}", args.draft))?;
+        println!("Published draft {} as version {}.", args.draft, v.number);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The version to serve again (published anew under the next number)
+    version: i64,
+    #[arg(long)]
+    note: Option<String>,
+    #[command(flatten)]
+    at: StoreArgs,
+}
+
+pub fn rollback(args: RollbackArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = args.at.open().await?;
+        let v = store.rollback(args.version, args.note.as_deref()).await.with_context(|| format!("cannot roll back to version {}", args.version))?;
+        println!("Version {} now serves version {}'s grids.", v.number, args.version);
+        Ok(ExitCode::SUCCESS)
+    })
+}

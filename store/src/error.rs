@@ -1,0 +1,58 @@
+//! The store's one error type.
+
+use gis_core::io::ImportError;
+use gis_core::lookup::LookupError;
+use gis_core::partition::RepairError;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("PostGIS is not available in this database ({0}); install it (Debian: postgresql-15-postgis-3) or run without DATABASE_URL to use the embedded store")]
+    NoPostgis(String),
+    #[error("invalid database URL {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    /// The dataset failed import: nothing was stored.
+    #[error(transparent)]
+    Rejected(#[from] Box<ImportError>),
+    #[error("no dataset {0}")]
+    NoDataset(i64),
+    #[error("no draft {0}")]
+    NoDraft(i64),
+    #[error("layer {layer} is already published as version {version}; roll back to that version instead")]
+    AlreadyPublished { layer: i64, version: i64 },
+    #[error("no version {0}")]
+    NoVersion(i64),
+    #[error("nothing is published yet")]
+    NothingPublished,
+    #[error("no grid {0} in the published version")]
+    UnknownGrid(String),
+    #[error("invalid staff entry {index}: {reason}")]
+    InvalidStaff { index: usize, reason: String },
+    #[error("the layer is not fit to store: {0}")]
+    InvalidLayer(String),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Repartition(#[from] RepairError),
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// A failure injected by a test (see [`crate::Store::fail_next_publish`]).
+    #[error("injected failure before {0} committed")]
+    Injected(&'static str),
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+impl From<ImportError> for StoreError {
+    fn from(e: ImportError) -> Self {
+        StoreError::Rejected(Box::new(e))
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

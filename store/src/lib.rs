@@ -1,0 +1,260 @@
+//! wangge's storage: one region (a street or a city) with its datasets, draft grid layers,
+//! published versions and staff, in **PostGIS** (when a database URL is given) or in an
+//! **embedded SQLite file** (the default, so `wangge serve` runs on a fresh machine). Both
+//! backends are one [`Store`] with the same behaviour and pass one test suite.
+//!
+//! - A dataset is stored as its files' text (the source of truth, re-imported strictly on read)
+//!   plus communities, buildings and resources as geometry rows (SRID 4326, GiST on PostGIS,
+//!   bounding-box columns on SQLite) for SQL-side queries.
+//! - A **layer** is a set of grids drawn from one dataset; it is a **draft** until published.
+//!   Each grid row keeps its exact GeoJSON (so a layer reads back to the bit) and its geometry.
+//! - **Publishing** inserts a version (number, time, note) and moves the one-row
+//!   `current_version` pointer in a single transaction: a reader sees the old version or the new
+//!   one, never a mix. **Rollback** re-publishes an earlier version's layer under a new number
+//!   (history is append-only, so a rollback is itself listed and can be undone).
+//! - **Staff** are kept per grid code, across versions; publishing a re-partition moves the
+//!   staff of retired grids to the grid that took most of their residents.
+//! - Every write is one transaction; a failed write stores nothing.
+//! - [`Store::subscribe`] tells of new current versions: LISTEN/NOTIFY on PostGIS, polling the
+//!   pointer row on SQLite (so two processes on one file also see each other's publishes).
+
+mod bulk;
+mod error;
+mod notify;
+mod rows;
+mod sql;
+mod time;
+pub mod workflow;
+
+pub use error::{Result, StoreError};
+pub use notify::Current;
+pub use sql::Published;
+pub use time::rfc3339;
+
+use gis_core::Staff;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Which database a store is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Postgis,
+    Sqlite,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Pg(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// A published version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionInfo {
+    pub number: i64,
+    /// Unix milliseconds.
+    pub published_at_ms: i64,
+    /// RFC 3339, UTC.
+    pub published_at: String,
+    pub note: String,
+    pub layer: i64,
+    pub dataset: i64,
+    /// For a rollback: the version it re-published.
+    pub rolled_back_from: Option<i64>,
+    /// Grids (level `grid`) in the version.
+    pub grids: i64,
+    pub current: bool,
+}
+
+/// A stored dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatasetInfo {
+    pub id: i64,
+    pub created_at: String,
+    pub source: String,
+    pub communities: i64,
+    pub buildings: i64,
+    pub resources: i64,
+}
+
+/// A stored layer that no version points at yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DraftInfo {
+    pub id: i64,
+    pub dataset: i64,
+    pub created_at: String,
+    pub origin: String,
+    pub grids: i64,
+}
+
+/// A staff change a re-partition proposes: someone on a retired grid goes to its successor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMove {
+    pub name: String,
+    pub role: String,
+    pub from: String,
+    pub to: Option<String>,
+}
+
+impl From<&gis_core::partition::StaffChange> for StaffMove {
+    fn from(c: &gis_core::partition::StaffChange) -> Self {
+        Self { name: c.name.clone(), role: c.role.clone(), from: c.from.clone(), to: c.to.clone() }
+    }
+}
+
+/// A handle on the store; cheap to clone (a connection pool inside).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    /// The PostgreSQL schema the tables live in (`public` unless opened in another).
+    pub(crate) schema: String,
+    pub(crate) fail_next_publish: Arc<AtomicBool>,
+    pub(crate) watcher: Arc<Mutex<Option<tokio::sync::watch::Sender<Current>>>>,
+}
+
+/// Embedded migrations (sqlx's `migrate!` needs its proc-macros, which would build the database
+/// drivers a second time; the files are the same ones under `store/migrations/`).
+fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    use std::borrow::Cow;
+    let files: &[(i64, &str, &str)] = match backend {
+        Backend::Postgis => &[(1, "versions", include_str!("../migrations/postgres/0001_versions.sql"))],
+        Backend::Sqlite => &[(1, "versions", include_str!("../migrations/sqlite/0001_versions.sql"))],
+    };
+    let migrations: Vec<Migration> = files
+        .iter()
+        .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, Cow::Borrowed(*sql), false))
+        .collect();
+    Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }
+}
+
+fn valid_schema(schema: &str) -> bool {
+    !schema.is_empty() && schema.len() <= 63 && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+impl Store {
+    /// PostGIS at `database_url` when one is given (as from `DATABASE_URL`), else the embedded
+    /// SQLite file at `embedded_path` (created if missing).
+    pub async fn open(database_url: Option<&str>, embedded_path: &Path) -> Result<Store> {
+        match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) if url.starts_with("sqlite:") => Self::open_sqlite(Path::new(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"))).await,
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Self::open_postgis(url, None).await,
+            Some(url) => Err(StoreError::BadUrl { url: url.into(), reason: "expected postgres://… (or sqlite:FILE)".into() }),
+            None => Self::open_sqlite(embedded_path).await,
+        }
+    }
+
+    /// The embedded store: one SQLite file, WAL so readers never wait for a publish.
+    pub async fn open_sqlite(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        migrator(Backend::Sqlite).run(&pool).await?;
+        Ok(Self::new(Pool::Sqlite(pool), "main".into()))
+    }
+
+    /// PostGIS at `url`; tables in `schema` (created if missing) or in `public`. The postgis
+    /// extension is created if the role may; without it the store refuses to open.
+    pub async fn open_postgis(url: &str, schema: Option<&str>) -> Result<Store> {
+        let schema = schema.unwrap_or("public");
+        if !valid_schema(schema) {
+            return Err(StoreError::BadUrl { url: url.into(), reason: format!("schema {schema:?}: use lower-case letters, digits and _") });
+        }
+        let base = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl { url: url.into(), reason: e.to_string() })?;
+        // One short-lived connection to make sure of the extension and the schema.
+        {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect_with(&base).await?;
+            let has: Option<String> = sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetch_optional(&mut conn).await?;
+            if has.is_none() {
+                // Two stores opening at once may both try; the loser sees it made by the other.
+                if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public").execute(&mut conn).await {
+                    let now: Option<String> =
+                        sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetch_optional(&mut conn).await?;
+                    if now.is_none() {
+                        return Err(StoreError::NoPostgis(e.to_string()));
+                    }
+                }
+            }
+            if schema != "public" {
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&mut conn).await?;
+            }
+            conn.close().await?;
+        }
+        let options = base.options([("search_path", format!("\"{schema}\",public"))]);
+        // One connection is held by a subscriber's LISTEN; the rest serve reads and writes.
+        let pool = PgPoolOptions::new().max_connections(6).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?;
+        migrator(Backend::Postgis).run(&pool).await?;
+        Ok(Self::new(Pool::Pg(pool), schema.into()))
+    }
+
+    fn new(pool: Pool, schema: String) -> Self {
+        Self { pool, schema, fail_next_publish: Arc::new(AtomicBool::new(false)), watcher: Arc::new(Mutex::new(None)) }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Pg(_) => Backend::Postgis,
+            Pool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// The PostgreSQL schema (or `main` for SQLite).
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The PostgreSQL pool, for callers that query PostGIS directly (benchmarks).
+    pub fn pg_pool(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Pg(p) => Some(p),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
+    /// Makes the next publish fail after it has written everything but before it commits: for
+    /// tests of atomicity.
+    #[doc(hidden)]
+    pub fn fail_next_publish(&self) {
+        self.fail_next_publish.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn take_injected_failure(&self) -> bool {
+        self.fail_next_publish.swap(false, Ordering::SeqCst)
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Pg(p) => p.close().await,
+            Pool::Sqlite(p) => p.close().await,
+        }
+    }
+}
+
+/// Checks a staff list for one grid: names and roles present.
+pub(crate) fn check_staff(staff: &[Staff]) -> Result<()> {
+    for (index, s) in staff.iter().enumerate() {
+        if s.name.trim().is_empty() {
+            return Err(StoreError::InvalidStaff { index, reason: "name is empty".into() });
+        }
+        if s.role.trim().is_empty() {
+            return Err(StoreError::InvalidStaff { index, reason: "role is empty".into() });
+        }
+    }
+    Ok(())
+}

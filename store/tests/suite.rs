@@ -1,0 +1,379 @@
+//! One test suite, run against both backends: the embedded SQLite file and PostGIS.
+//!
+//! PostGIS: `DATABASE_URL`, or `postgres://postgres@127.0.0.1:5432/test`; each test works in a
+//! fresh schema, dropped afterwards. Without PostGIS the PostGIS half is skipped with a loud
+//! message, unless `CI=true`, where it fails.
+
+use geo::Coord;
+use gis_core::grid::GridLevel;
+use gis_core::io::grids::to_geojson;
+use gis_core::partition::{PartitionOptions, RepartitionOptions};
+use gis_core::Staff;
+use gis_core::crs::Crs;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use store::{Backend, Store, StoreError, workflow};
+
+fn kangle() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle")
+}
+
+fn read_files(dir: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    for name in gis_core::io::DATASET_FILES {
+        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+            files.insert(name.to_string(), text);
+        }
+    }
+    files
+}
+
+/// Kangle with `extra` more residents in the buildings of grid `ids` (units dropped so the
+/// counts stay consistent): enough to push that grid over the maximum.
+fn grown(ids: &[String], extra: u64) -> BTreeMap<String, String> {
+    let mut files = read_files(&kangle());
+    let mut fc: Value = serde_json::from_str(&files["buildings.geojson"]).unwrap();
+    let mut left = extra;
+    for f in fc["features"].as_array_mut().unwrap() {
+        let id = f["properties"]["id"].as_str().unwrap().to_string();
+        if left == 0 || !ids.iter().any(|m| m == &id || m.starts_with(&format!("{id}#"))) {
+            continue;
+        }
+        let p = f["properties"].as_object_mut().unwrap();
+        let pop = p["population"].as_u64().unwrap();
+        if pop == 0 {
+            continue;
+        }
+        let add = left.min(60);
+        p.remove("units");
+        p.remove("households");
+        p.insert("population".into(), Value::from(pop + add));
+        left -= add;
+    }
+    assert_eq!(left, 0, "the grid has room for the extra residents");
+    files.insert("buildings.geojson".into(), serde_json::to_string(&fc).unwrap());
+    files
+}
+
+// ---- the two backends -------------------------------------------------------------------------
+
+static SERIAL: AtomicUsize = AtomicUsize::new(0);
+
+enum Db {
+    Sqlite { _dir: tempfile::TempDir, path: PathBuf },
+    Postgis { url: String, schema: String },
+}
+
+impl Db {
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wangge.db");
+        Db::Sqlite { _dir: dir, path }
+    }
+
+    async fn postgis() -> Option<Self> {
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let schema = format!("wangge_test_{}_{}_{}", std::process::id(), nanos, SERIAL.fetch_add(1, Ordering::SeqCst));
+        match Store::open_postgis(&url, Some(&schema)).await {
+            Ok(s) => {
+                s.close().await;
+                Some(Db::Postgis { url, schema })
+            }
+            Err(e) if std::env::var("CI").as_deref() == Ok("true") => panic!("CI=true and PostGIS at {url} is not usable: {e}"),
+            Err(e) => {
+                eprintln!("\n!!!!!!!! SKIPPING the PostGIS half of the store suite: PostGIS at {url} is not usable: {e}");
+                eprintln!("!!!!!!!! (set DATABASE_URL, or install postgresql-15-postgis-3; under CI=true this fails)\n");
+                None
+            }
+        }
+    }
+
+    async fn open(&self) -> Store {
+        match self {
+            Db::Sqlite { path, .. } => Store::open(None, path).await.unwrap(),
+            Db::Postgis { url, schema } => Store::open_postgis(url, Some(schema)).await.unwrap(),
+        }
+    }
+
+    async fn drop_schema(&self) {
+        if let Db::Postgis { url, schema } = self {
+            use sqlx::Connection;
+            if let Ok(mut c) = sqlx::PgConnection::connect(url).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).execute(&mut c).await;
+            }
+        }
+    }
+}
+
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = super::Db::sqlite();
+                super::$scenario(&db).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgis() {
+                if let Some(db) = super::Db::postgis().await {
+                    super::$scenario(&db).await;
+                    db.drop_schema().await;
+                }
+            }
+        }
+    )*};
+}
+
+on_both_backends!(versions_diff_and_rollback, load_publishes_first_then_drafts, staff_follow_codes, failed_writes_store_nothing, a_publish_is_seen_by_another_handle, the_database_locates_like_the_index);
+
+// ---- scenarios ---------------------------------------------------------------------------------
+
+async fn versions_diff_and_rollback(db: &Db) {
+    let store = db.open().await;
+    assert!(store.current().await.unwrap().is_none());
+    assert!(store.published(None).await.unwrap().is_none());
+    let (ds1, dataset) = store.load_dataset_dir(&kangle()).await.unwrap();
+    let info = &store.datasets().await.unwrap()[0];
+    assert_eq!((info.id, info.communities, info.buildings, info.resources), (ds1, 1, 188, dataset.resources.len() as i64));
+    let (draft1, report) = workflow::partition_draft(&store, ds1, Arc::new(dataset), PartitionOptions::default()).await.unwrap();
+    assert_eq!(report.communities.len(), 1);
+    assert_eq!(store.drafts().await.unwrap().iter().map(|d| d.id).collect::<Vec<_>>(), vec![draft1]);
+    let v1 = store.publish(draft1, "first plan").await.unwrap();
+    assert_eq!((v1.number, v1.note.as_str(), v1.current, v1.dataset), (1, "first plan", true, ds1));
+    assert!(v1.published_at.ends_with('Z') && v1.grids >= 5);
+    assert!(store.drafts().await.unwrap().is_empty());
+
+    // The layer reads back to the byte.
+    let (saved, _) = store.layer(draft1).await.unwrap();
+    let l1 = store.version_layer(1).await.unwrap();
+    assert_eq!(to_geojson(&l1), to_geojson(&saved));
+    assert_eq!(l1.meta.bounds, Some(Default::default()));
+
+    // A grid grows past the maximum: re-partition from v1, publish v2.
+    let big = l1.grids.iter().filter(|g| g.level == GridLevel::Grid && g.kind == gis_core::grid::GridKind::Basic).max_by_key(|g| g.population).unwrap();
+    let (ds2, dataset2) = store.load_dataset("kangle grown", grown(&big.buildings, 450)).await.unwrap();
+    let (draft2, rep) = workflow::repartition_draft(&store, ds2, Arc::new(dataset2), 1, RepartitionOptions::default()).await.unwrap();
+    assert!(!rep.changed.is_empty() || !rep.created.is_empty(), "{rep:?}");
+    let v2 = store.publish(draft2, "after growth").await.unwrap();
+    assert_eq!(v2.number, 2);
+    let versions = store.versions().await.unwrap();
+    assert_eq!(versions.iter().map(|v| (v.number, v.current)).collect::<Vec<_>>(), vec![(1, false), (2, true)]);
+
+    // Diff v1 → v2: the codes issue's diff, residents counted from v2's dataset.
+    let d = store.diff(1, 2).await.unwrap();
+    assert!(!d.is_empty());
+    assert_eq!(d.weight, "residents");
+    assert!(d.changed.iter().any(|c| c.code == big.code) || d.retired.contains(&big.code), "{d:?}");
+    assert!(store.diff(1, 1).await.unwrap().is_empty());
+    assert!(matches!(store.diff(1, 9).await, Err(StoreError::NoVersion(9))));
+
+    // Roll back to v1: a new version 3 serving v1's layer.
+    let v3 = store.rollback(1, None).await.unwrap();
+    assert_eq!((v3.number, v3.rolled_back_from, v3.layer, v3.current), (3, Some(1), v1.layer, true));
+    assert_eq!(v3.note, "rollback to version 1");
+    assert_eq!(to_geojson(&store.version_layer(3).await.unwrap()), to_geojson(&l1));
+    assert!(store.diff(1, 3).await.unwrap().is_empty());
+    assert!(matches!(store.rollback(42, None).await, Err(StoreError::NoVersion(42))));
+    assert_eq!(store.current().await.unwrap().unwrap().number, 3);
+
+    // What a server serves: version 3, with lookups.
+    let p = store.published(None).await.unwrap().unwrap();
+    assert_eq!(p.version.number, 3);
+    let b = &p.dataset.buildings[0];
+    let hit = p.region.locate(b.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    assert!(l1.grids.iter().any(|g| g.code == hit.code));
+    let older = store.published(Some(2)).await.unwrap().unwrap();
+    assert_eq!(older.version.number, 2);
+    store.close().await;
+}
+
+async fn load_publishes_first_then_drafts(db: &Db) {
+    let store = db.open().await;
+    let first = workflow::load(&store, &kangle(), PartitionOptions::default(), "loaded").await.unwrap();
+    assert_eq!(first.origin, "partition");
+    assert_eq!(first.published.as_ref().map(|v| v.number), Some(1));
+    // Loading again (as an upload would, by files): a draft re-partitioned from version 1, not
+    // published.
+    let second = workflow::load_files(&store, "upload", read_files(&kangle()), PartitionOptions::default(), "again").await.unwrap();
+    assert_eq!(second.origin, "repartition");
+    assert!(second.published.is_none());
+    assert_eq!(store.drafts().await.unwrap().iter().map(|d| d.id).collect::<Vec<_>>(), vec![second.draft]);
+    // The same data re-partitions to the same grids.
+    let (draft, _) = store.layer(second.draft).await.unwrap();
+    let v1 = store.version_layer(1).await.unwrap();
+    assert_eq!(
+        draft.grids.iter().map(|g| (&g.code, &g.buildings)).collect::<Vec<_>>().len(),
+        v1.grids.iter().map(|g| (&g.code, &g.buildings)).collect::<Vec<_>>().len()
+    );
+    assert_eq!(store.datasets().await.unwrap().len(), 2);
+    assert!(store.layer_report(second.draft).await.unwrap().is_some());
+    store.close().await;
+}
+
+async fn staff_follow_codes(db: &Db) {
+    let store = db.open().await;
+    // Nothing published: no grid to staff.
+    let someone = Staff { grid: "x".into(), name: "王芳".into(), role: "网格员".into(), phone: None };
+    assert!(matches!(store.set_staff("350206001006001", std::slice::from_ref(&someone)).await, Err(StoreError::NothingPublished)));
+    workflow::load(&store, &kangle(), PartitionOptions::default(), "v1").await.unwrap();
+    // staff.json came with the dataset.
+    let all = store.staff(None).await.unwrap();
+    assert_eq!(all.len(), 15);
+    let code = "350206001006001";
+    assert_eq!(store.staff(Some(code)).await.unwrap().len(), 3);
+    let before = store.published(None).await.unwrap().unwrap();
+    let new = vec![
+        Staff { grid: "ignored".into(), name: " 李娜 ".into(), role: "网格长".into(), phone: Some("13800000000".into()) },
+        Staff { grid: "ignored".into(), name: "王芳".into(), role: "网格员".into(), phone: Some("  ".into()) },
+    ];
+    store.set_staff(code, &new).await.unwrap();
+    let got = store.staff(Some(code)).await.unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!((got[0].grid.as_str(), got[0].name.as_str(), got[0].phone.as_deref()), (code, "李娜", Some("13800000000")));
+    assert_eq!(got[1].phone, None);
+    // Returned with lookups.
+    let p = store.published(None).await.unwrap().unwrap();
+    let g = p.region.grid_index().get(code).unwrap();
+    let inside = p.dataset.buildings.iter().find(|b| g.buildings.contains(&b.id)).unwrap();
+    let hit = p.region.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    assert_eq!(hit.code, code);
+    assert_eq!(hit.staff.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["李娜", "王芳"]);
+    // A server holding the region from before swaps in the new staff without re-indexing.
+    let old = before.region.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    assert_eq!(old.staff.len(), 3);
+    let swapped = before.region.with_staff(&store.staff(None).await.unwrap());
+    assert_eq!(swapped.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap().staff, hit.staff);
+    // Rejections store nothing.
+    assert!(matches!(store.set_staff("999999999999999", &new).await, Err(StoreError::UnknownGrid(_))));
+    let bad = vec![Staff { name: " ".into(), ..someone.clone() }];
+    assert!(matches!(store.set_staff(code, &bad).await, Err(StoreError::InvalidStaff { index: 0, .. })));
+    let bad = vec![someone.clone(), Staff { role: String::new(), ..someone.clone() }];
+    assert!(matches!(store.set_staff(code, &bad).await, Err(StoreError::InvalidStaff { index: 1, .. })));
+    assert_eq!(store.staff(Some(code)).await.unwrap().len(), 2);
+    // Clearing a grid's staff.
+    store.set_staff(code, &[]).await.unwrap();
+    assert!(store.staff(Some(code)).await.unwrap().is_empty());
+    store.close().await;
+}
+
+async fn failed_writes_store_nothing(db: &Db) {
+    let store = db.open().await;
+    let first = workflow::load(&store, &kangle(), PartitionOptions::default(), "v1").await.unwrap();
+    let (draft, _) = store.layer(first.draft).await.unwrap();
+
+    // A publish failing after it wrote the version, the pointer and the staff moves: v1 stays.
+    let second = store.save_draft(first.dataset, &draft, "partition", None, &[]).await.unwrap();
+    store.fail_next_publish();
+    assert!(matches!(store.publish(second, "doomed").await, Err(StoreError::Injected("publish"))));
+    assert_eq!(store.versions().await.unwrap().len(), 1);
+    assert_eq!(store.current().await.unwrap().unwrap().number, 1);
+    assert_eq!(store.drafts().await.unwrap().iter().map(|d| d.id).collect::<Vec<_>>(), vec![second]);
+    // The same draft publishes once the fault is gone.
+    assert_eq!(store.publish(second, "v2").await.unwrap().number, 2);
+    assert!(matches!(store.publish(second, "again").await, Err(StoreError::AlreadyPublished { version: 2, .. })));
+    assert!(matches!(store.publish(9_999, "none").await, Err(StoreError::NoDraft(9_999))));
+
+    // A rejected dataset stores nothing.
+    let before = store.datasets().await.unwrap().len();
+    let mut files = read_files(&kangle());
+    files.insert("buildings.geojson".into(), "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\"B\",\"population\":-3},\"geometry\":null}]}".into());
+    assert!(matches!(store.load_dataset("broken", files).await, Err(StoreError::Rejected(_))));
+    let mut files = read_files(&kangle());
+    files.remove("boundary.geojson");
+    assert!(matches!(store.load_dataset("no boundary", files).await, Err(StoreError::Rejected(_))));
+    assert!(matches!(store.load_dataset_dir(Path::new("/nonexistent/dataset")).await, Err(StoreError::Rejected(_))));
+    assert_eq!(store.datasets().await.unwrap().len(), before);
+
+    // A layer the dataset cannot hold stores nothing.
+    let drafts = store.drafts().await.unwrap().len();
+    let mut foreign = draft.clone();
+    foreign.grids[0].community_code = "110101001001".into();
+    assert!(matches!(store.save_draft(first.dataset, &foreign, "partition", None, &[]).await, Err(StoreError::InvalidLayer(_))));
+    let mut dup = draft.clone();
+    dup.grids[1].code = dup.grids[0].code.clone();
+    assert!(matches!(store.save_draft(first.dataset, &dup, "partition", None, &[]).await, Err(StoreError::InvalidLayer(_))));
+    let empty = gis_core::io::grids::GridLayer::default();
+    assert!(matches!(store.save_draft(first.dataset, &empty, "partition", None, &[]).await, Err(StoreError::InvalidLayer(_))));
+    assert!(matches!(store.save_draft(77, &draft, "partition", None, &[]).await, Err(StoreError::NoDataset(77))));
+    assert_eq!(store.drafts().await.unwrap().len(), drafts);
+    assert!(matches!(store.layer(12_345).await, Err(StoreError::NoDraft(12_345))));
+    assert!(matches!(store.dataset(12_345).await, Err(StoreError::NoDataset(12_345))));
+    store.close().await;
+}
+
+async fn a_publish_is_seen_by_another_handle(db: &Db) {
+    let writer = db.open().await;
+    let reader = db.open().await;
+    let mut rx = reader.subscribe().await.unwrap();
+    assert_eq!(rx.borrow_and_update().version, None);
+    let first = workflow::load(&writer, &kangle(), PartitionOptions::default(), "v1").await.unwrap();
+    let wait = |rx: &mut tokio::sync::watch::Receiver<store::Current>, want: i64| {
+        let mut rx = rx.clone();
+        async move {
+            let started = Instant::now();
+            tokio::time::timeout(Duration::from_secs(1), rx.wait_for(|c| c.version == Some(want))).await.expect("seen within a second").unwrap();
+            started.elapsed()
+        }
+    };
+    let seen = wait(&mut rx, 1).await;
+    eprintln!("{:?}: version 1 seen by the other handle after {seen:?}", writer.backend());
+    // A second publish, timed from the commit.
+    let (layer, _) = writer.layer(first.draft).await.unwrap();
+    let draft = writer.save_draft(first.dataset, &layer, "partition", None, &[]).await.unwrap();
+    let started = Instant::now();
+    writer.publish(draft, "v2").await.unwrap();
+    wait(&mut rx, 2).await;
+    let elapsed = started.elapsed();
+    eprintln!("{:?}: version 2 seen after {elapsed:?}", writer.backend());
+    assert!(elapsed < Duration::from_secs(1));
+    // Staff changes are told too.
+    let before = rx.borrow().staff_revision;
+    writer.set_staff("350206001006001", &[]).await.unwrap();
+    let mut r2 = rx.clone();
+    tokio::time::timeout(Duration::from_secs(1), r2.wait_for(|c| c.staff_revision > before)).await.expect("staff change seen").unwrap();
+    // A second subscriber on the same handle shares the watcher.
+    let rx2 = reader.subscribe().await.unwrap();
+    assert_eq!(rx2.borrow().version, Some(2));
+    writer.close().await;
+    reader.close().await;
+}
+
+async fn the_database_locates_like_the_index(db: &Db) {
+    let store = db.open().await;
+    workflow::load(&store, &kangle(), PartitionOptions::default(), "v1").await.unwrap();
+    let p = store.published(None).await.unwrap().unwrap();
+    for b in p.dataset.buildings.iter().step_by(7) {
+        let want = p.region.grid_index().locate_code(b.anchor.0).map(String::from);
+        assert_eq!(store.locate_in_db(1, b.anchor.0).await.unwrap(), want, "{}", b.id);
+    }
+    // A vertex shared by grids: the lowest code, in SQL too.
+    let grids: Vec<_> = p.layer.grids.iter().filter(|g| g.level == GridLevel::Grid).collect();
+    let shared = grids[0].area.0[0].exterior().0.iter().find(|c| grids[1..].iter().any(|g| g.area.0.iter().any(|q| q.exterior().0.contains(c)))).copied();
+    if let Some(c) = shared {
+        let want = p.region.grid_index().locate_code(c).map(String::from);
+        assert_eq!(store.locate_in_db(1, c).await.unwrap(), want);
+    }
+    assert_eq!(store.locate_in_db(1, Coord { x: 0.0, y: 0.0 }).await.unwrap(), None);
+    assert_eq!(store.backend() == Backend::Postgis, store.pg_pool().is_some());
+    store.close().await;
+}
+
+// ---- opening -----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn bad_locations_are_refused() {
+    let url = "postgres://postgres@127.0.0.1:5432/test";
+    assert!(matches!(Store::open_postgis(url, Some("Robert'); DROP")).await, Err(StoreError::BadUrl { .. })));
+    assert!(matches!(Store::open(Some("mysql://nope"), Path::new("x.db")).await, Err(StoreError::BadUrl { .. })));
+    // A folder where the file should be.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(Store::open(None, dir.path()).await.is_err());
+    // An empty URL means the embedded store.
+    let s = Store::open(Some("  "), &dir.path().join("w.db")).await.unwrap();
+    assert_eq!(s.backend(), Backend::Sqlite);
+}
