@@ -46,8 +46,12 @@ impl Store {
                             _ = sender.closed() => break,
                             _ = tick.tick() => {}
                         }
-                        if let Ok(c) = store.current_number().await {
-                            sender.send_if_modified(|old| std::mem::replace(old, c) != c);
+                        match store.current_number().await {
+                            Ok(c) => {
+                                sender.send_if_modified(|old| std::mem::replace(old, c) != c);
+                            }
+                            Err(e) if closed(&e) => break,
+                            Err(_) => {}
                         }
                     }
                 });
@@ -64,16 +68,22 @@ impl Store {
                     loop {
                         tokio::select! {
                             _ = sender.closed() => break,
-                            n = listener.recv() => {
-                                if n.is_err() {
-                                    // Reconnects on the next recv; back off a little meanwhile.
-                                    tokio::time::sleep(Duration::from_millis(200)).await;
-                                }
-                            }
+                            n = listener.recv() => match n {
+                                // Store::close: let the listener's connection go, or closing
+                                // the pool would wait for it forever.
+                                Err(sqlx::Error::PoolClosed) => break,
+                                // Reconnects on the next recv; back off a little meanwhile.
+                                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                                Ok(_) => {}
+                            },
                             _ = tokio::time::sleep(PG_RECHECK) => {}
                         }
-                        if let Ok(c) = store.current_number().await {
-                            sender.send_if_modified(|old| std::mem::replace(old, c) != c);
+                        match store.current_number().await {
+                            Ok(c) => {
+                                sender.send_if_modified(|old| std::mem::replace(old, c) != c);
+                            }
+                            Err(e) if closed(&e) => break,
+                            Err(_) => {}
                         }
                     }
                 });
@@ -82,4 +92,8 @@ impl Store {
         *self.watcher.lock().expect("watcher lock") = Some(tx);
         Ok(rx)
     }
+}
+
+fn closed(e: &crate::StoreError) -> bool {
+    matches!(e, crate::StoreError::Db(sqlx::Error::PoolClosed))
 }

@@ -339,8 +339,13 @@ async fn a_publish_is_seen_by_another_handle(db: &Db) {
     // A second subscriber on the same handle shares the watcher.
     let rx2 = reader.subscribe().await.unwrap();
     assert_eq!(rx2.borrow().version, Some(2));
-    writer.close().await;
-    reader.close().await;
+    // Closing a store with live subscribers ends its watcher and returns (the receivers stay).
+    let closing = async {
+        writer.close().await;
+        reader.close().await;
+    };
+    tokio::time::timeout(Duration::from_secs(5), closing).await.expect("close returns with subscribers alive");
+    drop((rx, rx2));
 }
 
 async fn the_database_locates_like_the_index(db: &Db) {
