@@ -148,3 +148,66 @@ async fn bad_requests_get_problem_bodies() {
     }
     let _ = Arc::new(());
 }
+
+#[tokio::test]
+async fn lookups_answer_points_addresses_batches_and_nearest_resources() {
+    let served = served("kangle", SizeBounds::default());
+    let building = served.dataset.buildings.iter().find(|b| b.address.is_some() && b.exclusive_unit.is_none()).unwrap().clone();
+    let expected = served.grids.iter().find(|g| g.level == gis_core::grid::GridLevel::Grid && g.buildings.contains(&building.id)).unwrap().code.clone();
+    let app = router(AppState::new(served));
+    let (lon, lat) = (building.anchor.x(), building.anchor.y());
+
+    let (s, _, body) = get(&app, &format!("/v1/lookup?lon={lon}&lat={lat}"), &[]).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let answer = json(&body);
+    assert_eq!(answer["code"], expected);
+    assert!(answer["micro"]["code"].as_str().unwrap().starts_with(&expected));
+
+    // The same point as an AMap (GCJ-02) user sends it.
+    let g = gis_core::crs::wgs84_to_gcj02(geo::Coord { x: lon, y: lat });
+    let (s, _, body) = get(&app, &format!("/v1/lookup?lon={}&lat={}&crs=gcj02", g.x, g.y), &[]).await;
+    assert_eq!((s, json(&body)["code"].clone()), (StatusCode::OK, Value::from(expected.clone())));
+
+    let address = building.address.clone().unwrap();
+    let enc: String = address.bytes().map(|b| format!("%{b:02X}")).collect();
+    let (s, _, body) = get(&app, &format!("/v1/lookup?address={enc}"), &[]).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let a = json(&body);
+    assert_eq!(a["candidates"][0]["grid"]["code"], expected, "{a}");
+
+    let (s, _, body) = get(&app, &format!("/v1/resources/nearest?lon={lon}&lat={lat}&kind=clinic,pharmacy&limit=3"), &[]).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let found = json(&body)["resources"].as_array().unwrap().clone();
+    assert!(!found.is_empty() && found.len() <= 3);
+    let d: Vec<f64> = found.iter().map(|r| r["distance_m"].as_f64().unwrap()).collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+    assert!(found.iter().all(|r| r["kind"] == "clinic" || r["kind"] == "pharmacy"));
+
+    // A batch by POST: a point, an address, and a bad point answered on its own.
+    let req = Request::post("/v1/lookup")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::json!({"items": [{"lon": lon, "lat": lat}, {"address": address}, {"lon": 500.0, "lat": 0.0}]}).to_string()))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let b = json(&axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap());
+    assert_eq!(b["answers"][0]["grid"]["code"], expected);
+    assert!(b["answers"][2]["error"].is_string());
+
+    for (uri, status) in [
+        ("/v1/lookup?lon=0&lat=0", StatusCode::NOT_FOUND),
+        ("/v1/lookup?lon=200&lat=0", StatusCode::BAD_REQUEST),
+        ("/v1/lookup?lon=abc&lat=0", StatusCode::BAD_REQUEST),
+        ("/v1/lookup", StatusCode::BAD_REQUEST),
+        (&format!("/v1/lookup?lon={lon}&lat={lat}&crs=utm"), StatusCode::BAD_REQUEST),
+        ("/v1/resources/nearest?lon=118&lat=24&limit=0", StatusCode::BAD_REQUEST),
+        ("/v1/resources/nearest?lon=118&lat=24&radius=-5", StatusCode::BAD_REQUEST),
+    ] {
+        let (s, h, _) = get(&app, uri, &[]).await;
+        assert_eq!(s, status, "{uri}");
+        assert_eq!(h[header::CONTENT_TYPE], "application/problem+json", "{uri}");
+    }
+    let req = Request::post("/v1/lookup").header(header::CONTENT_TYPE, "application/json").body(Body::from("{not json")).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}

@@ -14,7 +14,7 @@ use store::{Store, VersionInfo, workflow};
 
 /// Where the store is.
 #[derive(Debug, Args)]
-pub struct StoreArgs {
+pub(crate) struct StoreArgs {
     /// PostgreSQL/PostGIS URL [default: $DATABASE_URL; without either, the embedded file]
     #[arg(long, value_name = "URL", conflicts_with = "store")]
     db: Option<String>,
@@ -24,11 +24,11 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn url(&self) -> Option<String> {
+    pub(crate) fn url(&self) -> Option<String> {
         self.db.clone().or_else(|| std::env::var("DATABASE_URL").ok()).filter(|u| !u.trim().is_empty())
     }
 
-    async fn open(&self) -> anyhow::Result<Store> {
+    pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         let url = self.url();
         Store::open(url.as_deref(), &self.store).await.with_context(|| match &url {
             Some(u) => format!("cannot open the store at {u}"),

@@ -2,6 +2,7 @@
 //! sprites, the printable grid map, health. Everything is served from one [`Served`] snapshot held
 //! behind a lock; replacing it (a new version published) drops the tile cache at once.
 
+mod lookup_routes;
 mod problem;
 mod tiles_routes;
 
@@ -18,17 +19,35 @@ use gis_core::model::Dataset;
 use std::sync::{Arc, RwLock};
 use tiles::data::MapData;
 
-/// What the service serves at one moment: a dataset, its grids, and the map cut from them.
+/// What the service serves at one moment: a dataset, its grids, the map cut from them and the
+/// lookup indexes over them; `version` is the store's published version, if it came from one.
 pub struct Served {
-    pub dataset: Dataset,
+    pub dataset: Arc<Dataset>,
     pub grids: Vec<Grid>,
     pub map: MapData,
+    pub region: Arc<gis_core::lookup::Region>,
+    pub version: Option<i64>,
 }
 
 impl Served {
     pub fn new(dataset: Dataset, grids: Vec<Grid>, bounds: SizeBounds) -> Self {
         let map = MapData::new(&dataset, &grids, bounds);
-        Self { dataset, grids, map }
+        let region = gis_core::lookup::Region::new(&dataset, grids.clone(), &dataset.staff)
+            .expect("a partition's grids index");
+        Self { dataset: Arc::new(dataset), grids, map, region: Arc::new(region), version: None }
+    }
+
+    /// A version published in the store.
+    pub fn published(p: &store::Published) -> Self {
+        let bounds = p.layer.meta.bounds.unwrap_or_default();
+        let map = MapData::new(&p.dataset, &p.layer.grids, bounds);
+        Self {
+            dataset: p.dataset.clone(),
+            grids: p.layer.grids.clone(),
+            map,
+            region: p.region.clone(),
+            version: Some(p.version.number),
+        }
     }
 }
 
@@ -66,6 +85,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(tiles_routes::routes())
+        .merge(lookup_routes::routes())
         .fallback(|| async { Problem::not_found("no such resource; see /tiles.json and /style.json") })
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([axum::http::Method::GET]))
@@ -76,6 +96,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let s = state.current();
     Json(serde_json::json!({
         "status": "ok",
+        "version": s.version,
         "communities": s.dataset.communities.len(),
         "grids": s.grids.len(),
     }))

@@ -1,0 +1,116 @@
+//! `/v1/lookup` (a point or an address → its grid, with micro-grid and staff; a batch by POST)
+//! and `/v1/resources/nearest`.
+
+use super::{AppState, Problem};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use geo::Coord;
+use gis_core::crs::Crs;
+use gis_core::lookup::{BatchItem, NearestQuery};
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/lookup", get(lookup).post(batch)).route("/v1/resources/nearest", get(nearest))
+}
+
+#[derive(Debug, Deserialize)]
+struct LookupParams {
+    lon: Option<f64>,
+    lat: Option<f64>,
+    crs: Option<String>,
+    address: Option<String>,
+    limit: Option<usize>,
+}
+
+fn crs(name: Option<&str>) -> Result<Crs, Problem> {
+    match name {
+        None => Ok(Crs::Wgs84),
+        Some(n) => n.parse().map_err(|_| Problem::bad_request(format!("crs {n:?} is not one of wgs84, gcj02, bd09"))),
+    }
+}
+
+fn point(lon: Option<f64>, lat: Option<f64>) -> Result<Coord<f64>, Problem> {
+    match (lon, lat) {
+        (Some(x), Some(y)) => Ok(Coord { x, y }),
+        _ => Err(Problem::bad_request("give lon and lat (or address)")),
+    }
+}
+
+async fn lookup(State(state): State<Arc<AppState>>, params: Result<Query<LookupParams>, axum::extract::rejection::QueryRejection>) -> Response {
+    let Query(p) = match params {
+        Ok(p) => p,
+        Err(e) => return Problem::bad_request(e.body_text()).into_response(),
+    };
+    let served = state.current();
+    let result = (|| -> Result<Response, Problem> {
+        if let Some(address) = &p.address {
+            let answer = served.region.geocode(address, p.limit.unwrap_or(5)).map_err(|e| Problem::bad_request(e.to_string()))?;
+            if answer.candidates.is_empty() {
+                return Err(Problem::not_found(format!("no building matches the address {address:?}")));
+            }
+            return Ok(Json(serde_json::to_value(answer).expect("answers serialise")).into_response());
+        }
+        let at = point(p.lon, p.lat)?;
+        let crs = crs(p.crs.as_deref())?;
+        match served.region.locate(at, crs).map_err(|e| Problem::bad_request(e.to_string()))? {
+            Some(answer) => Ok(Json(answer).into_response()),
+            None => Err(Problem::not_found(format!("no grid covers ({}, {})", at.x, at.y))),
+        }
+    })();
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Debug, Deserialize)]
+struct Batch {
+    items: Vec<BatchItem>,
+    crs: Option<String>,
+    candidates: Option<usize>,
+}
+
+async fn batch(State(state): State<Arc<AppState>>, body: Result<Json<Batch>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Json(b) = match body {
+        Ok(b) => b,
+        Err(e) => return Problem::bad_request(format!("the body must be {{\"items\": [{{\"lon\", \"lat\"}} or {{\"address\"}}, ...]}}: {}", e.body_text())).into_response(),
+    };
+    let crs = match crs(b.crs.as_deref()) {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let served = state.current();
+    match served.region.batch(&b.items, crs, b.candidates.unwrap_or(3)) {
+        Ok(answers) => Json(serde_json::json!({ "answers": answers })).into_response(),
+        Err(e) => Problem::bad_request(e.to_string()).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NearestParams {
+    lon: Option<f64>,
+    lat: Option<f64>,
+    crs: Option<String>,
+    /// One kind or several, comma-separated.
+    kind: Option<String>,
+    limit: Option<usize>,
+    radius: Option<f64>,
+}
+
+async fn nearest(State(state): State<Arc<AppState>>, params: Result<Query<NearestParams>, axum::extract::rejection::QueryRejection>) -> Response {
+    let Query(p) = match params {
+        Ok(p) => p,
+        Err(e) => return Problem::bad_request(e.body_text()).into_response(),
+    };
+    let served = state.current();
+    let result = (|| -> Result<Response, Problem> {
+        let at = point(p.lon, p.lat)?;
+        let crs = crs(p.crs.as_deref())?;
+        let kinds: Vec<String> =
+            p.kind.as_deref().unwrap_or("").split(',').map(|k| k.trim().to_lowercase()).filter(|k| !k.is_empty()).collect();
+        let query = NearestQuery { kinds, limit: p.limit.unwrap_or(5), radius_m: p.radius };
+        let found = served.region.nearest(at, crs, &query).map_err(|e| Problem::bad_request(e.to_string()))?;
+        Ok(Json(serde_json::json!({ "resources": found })).into_response())
+    })();
+    result.unwrap_or_else(IntoResponse::into_response)
+}
