@@ -211,3 +211,21 @@ async fn lookups_answer_points_addresses_batches_and_nearest_resources() {
     let res = app.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_and_tiles() {
+    let app = router(AppState::new(served("kangle", SizeBounds::default())));
+    for _ in 0..2 {
+        let (s, _, _) = get(&app, "/tiles/15/27135/14082.mvt", &[]).await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let _ = get(&app, "/tiles/99/0/0.mvt", &[]).await;
+    let (s, h, body) = get(&app, "/metrics", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains("wangge_http_requests_total{route=\"/tiles/{z}/{x}/{file}\",status=\"200\"} 2"), "{text}");
+    assert!(text.contains("wangge_http_requests_total{route=\"/tiles/{z}/{x}/{file}\",status=\"400\"} 1"), "{text}");
+    assert!(text.contains("wangge_tile_renders_total 1"), "{text}");
+    assert!(text.contains("wangge_tile_cache_hits_total 1"), "{text}");
+}

@@ -3,6 +3,7 @@
 //! behind a lock; replacing it (a new version published) drops the tile cache at once.
 
 mod lookup_routes;
+mod metrics;
 mod problem;
 mod tiles_routes;
 
@@ -55,11 +56,16 @@ impl Served {
 pub struct AppState {
     served: RwLock<Arc<Served>>,
     pub(crate) cache: tiles_routes::TileCache,
+    pub(crate) metrics: metrics::Metrics,
 }
 
 impl AppState {
     pub fn new(served: Served) -> Arc<Self> {
-        Arc::new(Self { served: RwLock::new(Arc::new(served)), cache: tiles_routes::TileCache::new(50_000) })
+        Arc::new(Self {
+            served: RwLock::new(Arc::new(served)),
+            cache: tiles_routes::TileCache::new(50_000),
+            metrics: metrics::Metrics::default(),
+        })
     }
 
     pub fn current(&self) -> Arc<Served> {
@@ -84,9 +90,11 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
         .fallback(|| async { Problem::not_found("no such resource; see /tiles.json and /style.json") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([axum::http::Method::GET]))
         .with_state(state)

@@ -50,9 +50,10 @@ impl TileCache {
     }
 
 
-    fn get_or_render(&self, key: (TileId, Format), render: impl FnOnce() -> Vec<u8>) -> Arc<CachedTile> {
+    /// The cached tile, and whether it was rendered now.
+    fn get_or_render(&self, key: (TileId, Format), render: impl FnOnce() -> Vec<u8>) -> (Arc<CachedTile>, bool) {
         if let Some(hit) = self.entries.lock().expect("cache lock").get(&key) {
-            return hit.clone();
+            return (hit.clone(), false);
         }
         let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let bytes = render();
@@ -68,7 +69,7 @@ impl TileCache {
             }
             entries.insert(key, tile.clone());
         }
-        tile
+        (tile, true)
     }
 }
 
@@ -178,7 +179,7 @@ async fn tile(State(state): State<Arc<AppState>>, Path((z, x, file)): Path<(Stri
     let served = state.current();
     let cache_state = state.clone();
     // Rendering is CPU work: off the async workers.
-    let cached = tokio::task::spawn_blocking(move || {
+    let (cached, rendered) = tokio::task::spawn_blocking(move || {
         cache_state.cache.get_or_render((id, format), || match format {
             Format::Mvt => tiles::mvt::encode(&served.map, id),
             Format::Png(scale) => tiles::raster::render_png(&served.map, id, scale),
@@ -186,6 +187,8 @@ async fn tile(State(state): State<Arc<AppState>>, Path((z, x, file)): Path<(Stri
     })
     .await
     .expect("tile rendering does not panic");
+    let counter = if rendered { &state.metrics.tile_renders } else { &state.metrics.tile_cache_hits };
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut res = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == cached.etag)) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -1,0 +1,60 @@
+//! `/metrics` in the Prometheus text format: requests by route and status, request time, tile
+//! renders and cache hits, and the version served.
+
+use super::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Default)]
+pub(crate) struct Metrics {
+    /// (route, status) → (requests, seconds spent).
+    requests: Mutex<BTreeMap<(String, u16), (u64, f64)>>,
+    pub tile_renders: AtomicU64,
+    pub tile_cache_hits: AtomicU64,
+}
+
+/// Middleware: counts every request under its route template (not its path, which is unbounded).
+pub(crate) async fn count(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut map = state.metrics.requests.lock().expect("metrics lock");
+    let e = map.entry((route, res.status().as_u16())).or_default();
+    e.0 += 1;
+    e.1 += seconds;
+    res
+}
+
+pub(crate) async fn render(State(state): State<Arc<AppState>>) -> Response {
+    let m = &state.metrics;
+    let mut out = String::new();
+    out.push_str("# HELP wangge_http_requests_total HTTP requests by route and status.\n# TYPE wangge_http_requests_total counter\n");
+    let map = m.requests.lock().expect("metrics lock").clone();
+    for ((route, status), (n, _)) in &map {
+        let _ = writeln!(out, "wangge_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+    }
+    out.push_str("# HELP wangge_http_request_seconds_total Time spent answering, by route.\n# TYPE wangge_http_request_seconds_total counter\n");
+    let mut by_route: BTreeMap<&str, f64> = BTreeMap::new();
+    for ((route, _), (_, s)) in &map {
+        *by_route.entry(route.as_str()).or_default() += s;
+    }
+    for (route, s) in by_route {
+        let _ = writeln!(out, "wangge_http_request_seconds_total{{route=\"{route}\"}} {s:.6}");
+    }
+    let _ = writeln!(out, "# HELP wangge_tile_renders_total Tiles rendered (cache misses).\n# TYPE wangge_tile_renders_total counter\nwangge_tile_renders_total {}", m.tile_renders.load(Ordering::Relaxed));
+    let _ = writeln!(out, "# HELP wangge_tile_cache_hits_total Tiles answered from the cache.\n# TYPE wangge_tile_cache_hits_total counter\nwangge_tile_cache_hits_total {}", m.tile_cache_hits.load(Ordering::Relaxed));
+    let served = state.current();
+    let _ = writeln!(out, "# HELP wangge_version The published version served (0: none).\n# TYPE wangge_version gauge\nwangge_version {}", served.version.unwrap_or(0));
+    let _ = writeln!(out, "# HELP wangge_grids Grids and micro-grids served.\n# TYPE wangge_grids gauge\nwangge_grids {}", served.grids.len());
+    let mut r = out.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r
+}
