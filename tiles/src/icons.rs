@@ -17,20 +17,8 @@ use tiny_skia::{
     Color, FillRule, LineCap, LineJoin, Paint, Path, PathBuilder, Pixmap, Rect, Stroke, Transform,
 };
 
-/// The kinds with their own icon, in the order of `Resource::KNOWN_KINDS`.
-pub const KINDS: &[&str] = &[
-    "clinic",
-    "hospital",
-    "pharmacy",
-    "dentist",
-    "shop",
-    "supermarket",
-    "market",
-    "school",
-    "kindergarten",
-    "elderly_care",
-    "service_center",
-];
+/// The kinds with their own icon: every known resource kind.
+pub const KINDS: &[&str] = gis_core::Resource::KNOWN_KINDS;
 
 /// Kind, colour as `#rrggbb`, the same as bytes.
 const PALETTE: &[(&str, &str, [u8; 3])] = &[

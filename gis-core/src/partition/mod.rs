@@ -23,6 +23,7 @@ mod verify;
 pub use report::{CommunityReport, PartitionReport, SizeStats, Warning, WarningKind, polsby_popper};
 pub use repair::{Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents, StaffChange, move_buildings, repartition};
 pub use verify::{Verification, verify};
+pub(crate) use verify::crosses;
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::codes::CodeScheme;

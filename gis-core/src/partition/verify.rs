@@ -127,7 +127,7 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
 }
 
 /// Whether a grid edge passes through a footprint's inside (running along a wall is fine).
-fn crosses(footprint: &geo::MultiPolygon<f64>, line: Line<f64>) -> bool {
+pub(crate) fn crosses(footprint: &geo::MultiPolygon<f64>, line: Line<f64>) -> bool {
     // Sample the edge: its ends, its midpoint, and where it meets each wall, nudged either way.
     let inside = |c: Coord<f64>| footprint.contains(&Point(c));
     if inside(line.start) || inside(line.end) || inside((line.start + line.end) / 2.0) {

@@ -72,7 +72,7 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
             }
             let cut = b.footprint.bounding_rect().is_some_and(|r| {
                 let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
-                edges.locate_in_envelope_intersecting(&env).any(|s| crosses(&b.footprint, Line::new(Coord { x: s.geom().from[0], y: s.geom().from[1] }, Coord { x: s.geom().to[0], y: s.geom().to[1] })))
+                edges.locate_in_envelope_intersecting(&env).any(|s| crate::partition::crosses(&b.footprint, Line::new(Coord { x: s.geom().from[0], y: s.geom().from[1] }, Coord { x: s.geom().to[0], y: s.geom().to[1] })))
             });
             let size = match bounds.basis {
                 SizeBasis::Residents => u64::from(b.population),
@@ -151,29 +151,3 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
     Contents { held, findings }
 }
 
-/// Whether a grid edge passes through a footprint's inside (running along a wall is fine).
-/// The same test the partition's self-check uses.
-fn crosses(footprint: &MultiPolygon<f64>, line: Line<f64>) -> bool {
-    let inside = |c: Coord<f64>| footprint.contains(&Point(c));
-    if inside(line.start) || inside(line.end) || inside((line.start + line.end) / 2.0) {
-        return true;
-    }
-    let d = line.end - line.start;
-    let len2 = d.x * d.x + d.y * d.y;
-    if len2 == 0.0 {
-        return false;
-    }
-    for poly in &footprint.0 {
-        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-            for wall in ring.lines() {
-                if let Some(geo::LineIntersection::SinglePoint { intersection, is_proper: true }) = geo::algorithm::line_intersection::line_intersection(line, wall) {
-                    let eps = 1e-7 / len2.sqrt();
-                    if inside(intersection + d * eps) || inside(intersection - d * eps) {
-                        return true;
-                    }
-                }
-            }
-        }
-    }
-    false
-}
