@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use tiles::mercator::{self, TileId};
+use tiles::mercator::TileId;
 use tiles::{palette, raster};
 
 fn colour_share(pm: &tiny_skia::Pixmap, c: palette::Rgb) -> f64 {
