@@ -2,26 +2,32 @@
 //! and `/v1/resources/nearest`.
 
 use super::{AppState, Problem};
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use geo::Coord;
 use gis_core::crs::Crs;
 use gis_core::lookup::{BatchItem, NearestQuery};
 use serde::Deserialize;
 use std::sync::Arc;
 
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/v1/lookup", get(lookup).post(batch)).route("/v1/resources/nearest", get(nearest))
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(lookup, batch)).routes(routes!(nearest))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LookupParams {
+    /// Longitude of the point (with `lat`)
     lon: Option<f64>,
+    /// Latitude of the point (with `lon`)
     lat: Option<f64>,
+    /// The point's coordinate system: `wgs84` (default), `gcj02` (AMap, Tencent) or `bd09` (Baidu)
     crs: Option<String>,
+    /// An address to geocode against building addresses, instead of a point
     address: Option<String>,
+    /// Candidates to return for an ambiguous address (default 5)
     limit: Option<usize>,
 }
 
@@ -39,6 +45,13 @@ fn point(lon: Option<f64>, lat: Option<f64>) -> Result<Coord<f64>, Problem> {
     }
 }
 
+/// The grid covering a point (code, kind, community, population, micro-grid, staff), or the
+/// buildings matching an address with their grids, ranked. A point on an edge shared by grids
+/// gets the grid with the lowest code.
+#[utoipa::path(get, path = "/v1/lookup", tag = "lookup", params(LookupParams),
+    responses((status = 200, description = "The grid, or ranked address candidates", body = serde_json::Value),
+        (status = 400, description = "Bad parameters", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No grid covers the point, or no building matches", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn lookup(State(state): State<Arc<AppState>>, params: Result<Query<LookupParams>, axum::extract::rejection::QueryRejection>) -> Response {
     let Query(p) = match params {
         Ok(p) => p,
@@ -70,6 +83,22 @@ struct Batch {
     candidates: Option<usize>,
 }
 
+/// The body of a batch lookup, as documented.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct BatchBody {
+    /// Up to 10,000 items, each `{"lon", "lat"}` or `{"address"}`
+    items: Vec<serde_json::Value>,
+    /// `wgs84` (default), `gcj02` or `bd09`, for every point
+    crs: Option<String>,
+    /// Candidates per ambiguous address (default 3)
+    candidates: Option<usize>,
+}
+
+/// Many lookups at once: up to 10,000 points or addresses; one answer per item, in order.
+#[utoipa::path(post, path = "/v1/lookup", tag = "lookup", request_body = BatchBody,
+    responses((status = 200, description = "`{\"answers\": [...]}`, one per item", body = serde_json::Value),
+        (status = 400, description = "Not a batch, or too many items", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn batch(State(state): State<Arc<AppState>>, body: Result<Json<Batch>, axum::extract::rejection::JsonRejection>) -> Response {
     let Json(b) = match body {
         Ok(b) => b,
@@ -86,17 +115,27 @@ async fn batch(State(state): State<Arc<AppState>>, body: Result<Json<Batch>, axu
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct NearestParams {
+    /// Longitude
     lon: Option<f64>,
+    /// Latitude
     lat: Option<f64>,
+    /// `wgs84` (default), `gcj02` or `bd09`
     crs: Option<String>,
     /// One kind or several, comma-separated.
     kind: Option<String>,
+    /// How many (default 5)
     limit: Option<usize>,
+    /// Only resources within this many metres
     radius: Option<f64>,
 }
 
+/// The nearest resources of the given kinds, with great-circle distances in metres, nearest first.
+#[utoipa::path(get, path = "/v1/resources/nearest", tag = "lookup", params(NearestParams),
+    responses((status = 200, description = "`{\"resources\": [...]}`", body = serde_json::Value),
+        (status = 400, description = "Bad parameters", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn nearest(State(state): State<Arc<AppState>>, params: Result<Query<NearestParams>, axum::extract::rejection::QueryRejection>) -> Response {
     let Query(p) = match params {
         Ok(p) => p,

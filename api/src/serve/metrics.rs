@@ -33,6 +33,9 @@ pub(crate) async fn count(State(state): State<Arc<AppState>>, req: Request, next
     res
 }
 
+/// Prometheus metrics: requests by route and status, time spent, tile renders and cache hits,
+/// the version served.
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub(crate) async fn render(State(state): State<Arc<AppState>>) -> Response {
     let m = &state.metrics;
     let mut out = String::new();

@@ -14,6 +14,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use gis_core::bounds::SizeBounds;
 use gis_core::grid::Grid;
 use gis_core::model::Dataset;
@@ -87,19 +89,44 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::render))
+/// The OpenAPI document's fixed parts; every path in it comes from the routes themselves.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "wangge", description = "Grid (网格) partitioning and mapping service: map tiles, point and address lookup, nearest resources, OGC API – Features, and the planners' workflow (upload, partition, re-partition, validate, publish, roll back, staff)."),
+    tags(
+        (name = "service", description = "Health, metrics, this document"),
+        (name = "tiles", description = "Vector and raster tiles, TileJSON, the MapLibre style, printable maps"),
+        (name = "lookup", description = "Which grid covers a point or an address; nearest resources"),
+    ),
+)]
+struct ApiDoc;
+
+/// All routes, and the OpenAPI document generated from them (served at `/openapi.json`).
+pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi as _;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(metrics::render))
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
-        .fallback(|| async { Problem::not_found("no such resource; see /tiles.json and /style.json") })
+        .split_for_parts()
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let (routes, api) = routes();
+    let api = Arc::new(serde_json::to_value(&api).expect("the OpenAPI document serialises"));
+    routes
+        .route("/openapi.json", get(move || async move { Json((*api).clone()) }))
+        .fallback(|| async { Problem::not_found("no such resource; see /openapi.json") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([axum::http::Method::GET]))
         .with_state(state)
 }
 
+/// Whether the service can answer: the data it serves, and (when it has one) its store.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "Healthy", body = serde_json::Value), (status = 503, description = "The store cannot be reached", body = problem::ProblemBody, content_type = "application/problem+json")))]
 async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let s = state.current();
     Json(serde_json::json!({

@@ -34,3 +34,15 @@ impl IntoResponse for Problem {
         res
     }
 }
+
+/// The body of an error answer (RFC 9457), as documented in the OpenAPI document.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ProblemBody {
+    /// Always `about:blank`: the status says what kind of problem it is.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What was wrong, for a person to read.
+    pub detail: String,
+}

@@ -2,11 +2,11 @@
 //! with ETags, so a map panning back and forth costs one render per tile.
 
 use super::{AppState, Problem, base_url};
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use rustc_hash::FxHashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -73,17 +73,20 @@ impl TileCache {
     }
 }
 
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/tiles/{z}/{x}/{file}", get(tile))
-        .route("/tiles.json", get(tilejson))
-        .route("/style.json", get(style))
-        .route("/fonts/{fontstack}/{range}", get(glyphs))
-        .route("/sprites/{file}", get(sprite))
-        .route("/map/{file}", get(print_map))
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(tile))
+        .routes(routes!(tilejson))
+        .routes(routes!(style))
+        .routes(routes!(glyphs))
+        .routes(routes!(sprite))
+        .routes(routes!(print_map))
 }
 
-/// `/map/{community}.png`: the printable grid map of one community.
+/// The printable grid map (网格图) of one community: A3 landscape at 150 dpi.
+#[utoipa::path(get, path = "/map/{file}", tag = "tiles",
+    params(("file" = String, Path, description = "`{community code}.png`")),
+    responses((status = 200, description = "PNG", content_type = "image/png"), (status = 404, description = "No such community", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn print_map(State(state): State<Arc<AppState>>, Path(file): Path<String>) -> Response {
     let Some(code) = file.strip_suffix(".png").map(str::to_string) else {
         return Problem::not_found("printable maps are at /map/{community code}.png").into_response();
@@ -108,6 +111,10 @@ async fn print_map(State(state): State<Arc<AppState>>, Path(file): Path<String>)
 static GLYPHS: std::sync::LazyLock<Mutex<FxHashMap<(String, String), Arc<Vec<u8>>>>> =
     std::sync::LazyLock::new(|| Mutex::new(FxHashMap::default()));
 
+/// SDF glyphs for the style's labels (MapLibre's glyph PBF ranges).
+#[utoipa::path(get, path = "/fonts/{fontstack}/{range}", tag = "tiles",
+    params(("fontstack" = String, Path, description = "Comma-separated font names"), ("range" = String, Path, description = "`{start}-{end}.pbf`, 256 code points")),
+    responses((status = 200, description = "Glyph PBF", content_type = "application/x-protobuf"), (status = 404, description = "Unknown font", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn glyphs(Path((fontstack, range)): Path<(String, String)>) -> Response {
     let Some(range) = range.strip_suffix(".pbf").map(str::to_string) else {
         return Problem::not_found("glyph ranges are at /fonts/{fontstack}/{start}-{end}.pbf").into_response();
@@ -132,6 +139,10 @@ async fn glyphs(Path((fontstack, range)): Path<(String, String)>) -> Response {
     r
 }
 
+/// The style's resource icons as a sprite sheet and its index.
+#[utoipa::path(get, path = "/sprites/{file}", tag = "tiles",
+    params(("file" = String, Path, description = "`sprite.json`, `sprite.png`, `sprite@2x.json` or `sprite@2x.png`")),
+    responses((status = 200, description = "Sprite image or index"), (status = 404, description = "No such file", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn sprite(Path(file): Path<String>) -> Response {
     let (ratio, ext) = match file.as_str() {
         "sprite.json" => (1, "json"),
@@ -164,6 +175,11 @@ fn parse_file(file: &str) -> Result<(u32, Format), Problem> {
     Ok((y, format))
 }
 
+/// A map tile: Mapbox Vector Tile 2.1 (layers communities, density, grids, micro_grids, roads,
+/// buildings, resources) or a PNG (256 px, or 512 px for `@2x`). ETag and 304 supported.
+#[utoipa::path(get, path = "/tiles/{z}/{x}/{file}", tag = "tiles",
+    params(("z" = u32, Path, description = "Zoom, 0–22"), ("x" = u32, Path), ("file" = String, Path, description = "`{y}.mvt`, `{y}.png` or `{y}@2x.png`")),
+    responses((status = 200, description = "The tile"), (status = 304, description = "Unchanged (If-None-Match)"), (status = 400, description = "Not a tile", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn tile(State(state): State<Arc<AppState>>, Path((z, x, file)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
     let parsed = (|| {
         let z: u32 = z.parse().map_err(|_| Problem::bad_request(format!("zoom {z:?} is not a whole number")))?;
@@ -202,10 +218,14 @@ async fn tile(State(state): State<Arc<AppState>>, Path((z, x, file)): Path<(Stri
     res
 }
 
+/// TileJSON 3.0.0 for the vector tiles.
+#[utoipa::path(get, path = "/tiles.json", tag = "tiles", responses((status = 200, description = "TileJSON", body = serde_json::Value)))]
 async fn tilejson(State(state): State<Arc<AppState>>, headers: HeaderMap) -> impl IntoResponse {
     Json(tiles::style::tilejson(&state.current().map, &base_url(&headers)))
 }
 
+/// The MapLibre style (v8) over the vector tiles, glyphs and sprite.
+#[utoipa::path(get, path = "/style.json", tag = "tiles", responses((status = 200, description = "MapLibre style", body = serde_json::Value)))]
 async fn style(State(state): State<Arc<AppState>>, headers: HeaderMap) -> impl IntoResponse {
     Json(tiles::style::style(&state.current().map, &base_url(&headers)))
 }
