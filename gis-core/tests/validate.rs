@@ -456,16 +456,22 @@ fn repair_of_an_overlap_a_near_miss_and_a_bow_tie() {
 #[test]
 fn wangge_partition_validates_clean() {
     let d = common::load("kangle");
-    let result = gis_core::partition::partition(&d, &gis_core::partition::PartitionOptions::default(), &mut |_, _| {});
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("grids.geojson");
-    let layer = gis_core::io::grids::GridLayer { grids: result.grids, meta: Default::default() };
-    std::fs::write(&path, to_geojson(&layer)).unwrap();
-    let r = validate(&d, &read_drawn_layer(&path).unwrap(), &ValidateOptions::default()).unwrap();
-    assert!(r.defects.is_empty(), "{:#?}", r.defects);
-    assert_eq!(r.exact_communities, 1);
-    for (count, grid) in r.counts.iter().zip(&layer.grids) {
-        assert_eq!(count.population, grid.population, "{}: validate counts what partition counted", grid.code);
+    // With micro-grids too: exclusive grids have none, and that is not a gap.
+    for micro in [None, Some(gis_core::partition::PartitionOptions::default_micro())] {
+        let options = gis_core::partition::PartitionOptions { micro, ..Default::default() };
+        let result = gis_core::partition::partition(&d, &options, &mut |_, _| {});
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grids.geojson");
+        let layer = gis_core::io::grids::GridLayer { grids: result.grids, meta: Default::default() };
+        std::fs::write(&path, to_geojson(&layer)).unwrap();
+        let r = validate(&d, &read_drawn_layer(&path).unwrap(), &ValidateOptions::default()).unwrap();
+        assert!(r.defects.is_empty(), "micro {}: {:#?}", micro.is_some(), r.defects);
+        assert_eq!(r.exact_communities, 1);
+        assert_eq!(r.micro_grids > 0, micro.is_some());
+        let basic = layer.grids.iter().filter(|g| g.level == GridLevel::Grid);
+        for (count, grid) in r.counts.iter().zip(basic) {
+            assert_eq!(count.population, grid.population, "{}: validate counts what partition counted", grid.code);
+        }
     }
 }
 

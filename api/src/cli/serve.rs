@@ -6,7 +6,7 @@
 use super::BoundsArgs;
 use super::versions::StoreArgs;
 use anyhow::Context;
-use api::serve::{AppState, Served, router};
+use api::serve::{AppState, Limits, Served, Token, router};
 use clap::Args;
 use gis_core::partition::PartitionOptions;
 use std::net::SocketAddr;
@@ -26,6 +26,44 @@ pub struct ServeArgs {
     at: StoreArgs,
     #[command(flatten)]
     bounds: BoundsArgs,
+    /// File holding the planners' bearer token [default: $WANGGE_TOKEN; without either, a new
+    /// random token is written to wangge.token beside the store and reused after]
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Largest upload a planner may send, in MB
+    #[arg(long, default_value_t = 64, value_name = "MB")]
+    max_upload_mb: usize,
+}
+
+/// The planners' token: `--token-file`, else `$WANGGE_TOKEN`, else the token file beside the
+/// store, made (readable by this user only) the first time. Its value is never printed.
+fn planner_token(args: &ServeArgs) -> anyhow::Result<(Token, String)> {
+    if let Some(path) = &args.token_file {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the token file {}", path.display()))?;
+        let token = Token::new(&text).with_context(|| format!("the token file {}", path.display()))?;
+        return Ok((token, format!("from {}", path.display())));
+    }
+    if let Ok(text) = std::env::var("WANGGE_TOKEN") {
+        return Ok((Token::new(&text).context("WANGGE_TOKEN")?, "from WANGGE_TOKEN".into()));
+    }
+    let path = args.at.store_path().with_extension("token");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the token file {}", path.display()))?;
+        return Ok((Token::new(&text).with_context(|| format!("the token file {}", path.display()))?, format!("in {}", path.display())));
+    }
+    let token = Token::generate().context("cannot make a random planner token")?;
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("cannot write the token file {}", path.display()))?;
+        writeln!(f, "{}", token.expose())?;
+    }
+    Ok((token, format!("in {} (new)", path.display())))
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -33,6 +71,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .try_init();
     let bounds = args.bounds.bounds()?;
+    let (token, token_from) = planner_token(&args)?;
+    let limits = Limits { max_upload: args.max_upload_mb.max(1) << 20, ..Limits::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let store = args.at.open().await?;
@@ -48,7 +88,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("the store already has a published version; serving it, not {} (use wangge load to bring new data)", data.display());
         }
         let published = store.published(None).await?.context("the store lost its published version")?;
-        let state = AppState::new(Served::published(&published));
+        let state = AppState::with_store(Served::published(&published), store.clone(), Some(token), limits);
         // Follow publishes (and rollbacks) made elsewhere: swap the data, drop the tile cache.
         let mut changes = store.subscribe().await?;
         let follower = {
@@ -56,7 +96,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             tokio::spawn(async move {
                 while changes.changed().await.is_ok() {
                     let current = *changes.borrow_and_update();
-                    if current.version.is_some() && current.version != state.current().version {
+                    let served = state.current();
+                    let staff_changed = Some(current.staff_revision) != served.staff_revision;
+                    if current.version.is_some() && (current.version != served.version || staff_changed) {
                         match store.published(None).await {
                             Ok(Some(p)) => {
                                 tracing::info!(version = p.version.number, "serving a newly published version");
@@ -72,15 +114,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;
         let served = state.current();
-        // Tests and scripts read this line for the port when binding to port 0.
-        println!(
-            "wangge serving version {} ({} grids and micro-grids) on http://{addr}",
-            served.version.unwrap_or(0),
-            served.grids.len()
-        );
-        println!("  map style: http://{addr}/style.json   tiles: http://{addr}/tiles.json   lookup: http://{addr}/v1/lookup?lon=&lat=");
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
+        // Tests and scripts read the first line for the port when binding to port 0. Whoever
+        // reads it may close the pipe after it: a failed write here must not stop the service.
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "wangge serving version {} ({} grids and micro-grids) on http://{addr}", served.version.unwrap_or(0), served.grids.len());
+            let _ = writeln!(out, "  planner token {token_from}   API: http://{addr}/openapi.json");
+            let _ = writeln!(out, "  map: http://{addr}/   style: http://{addr}/style.json   lookup: http://{addr}/v1/lookup?lon=&lat=");
+            let _ = out.flush();
+        }
         let result = axum::serve(listener, router(Arc::clone(&state)))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -28,6 +28,11 @@ impl StoreArgs {
         self.db.clone().or_else(|| std::env::var("DATABASE_URL").ok()).filter(|u| !u.trim().is_empty())
     }
 
+    /// The embedded store's file (also where serve keeps its token file).
+    pub(crate) fn store_path(&self) -> &std::path::Path {
+        &self.store
+    }
+
     pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         let url = self.url();
         Store::open(url.as_deref(), &self.store).await.with_context(|| match &url {

@@ -2,11 +2,15 @@
 //! sprites, the printable grid map, health. Everything is served from one [`Served`] snapshot held
 //! behind a lock; replacing it (a new version published) drops the tile cache at once.
 
+mod auth;
 mod lookup_routes;
 mod metrics;
+mod planner_routes;
 mod problem;
 mod tiles_routes;
 
+pub use auth::{Token, TokenError};
+use auth::BearerScheme;
 pub use problem::Problem;
 
 use axum::Router;
@@ -20,6 +24,7 @@ use gis_core::bounds::SizeBounds;
 use gis_core::grid::Grid;
 use gis_core::model::Dataset;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use tiles::data::MapData;
 
 /// What the service serves at one moment: a dataset, its grids, the map cut from them and the
@@ -30,6 +35,8 @@ pub struct Served {
     pub map: MapData,
     pub region: Arc<gis_core::lookup::Region>,
     pub version: Option<i64>,
+    /// The store's staff revision the region's staff were read at.
+    pub staff_revision: Option<i64>,
 }
 
 impl Served {
@@ -37,7 +44,7 @@ impl Served {
         let map = MapData::new(&dataset, &grids, bounds);
         let region = gis_core::lookup::Region::new(&dataset, grids.clone(), &dataset.staff)
             .expect("a partition's grids index");
-        Self { dataset: Arc::new(dataset), grids, map, region: Arc::new(region), version: None }
+        Self { dataset: Arc::new(dataset), grids, map, region: Arc::new(region), version: None, staff_revision: None }
     }
 
     /// A version published in the store.
@@ -50,23 +57,60 @@ impl Served {
             map,
             region: p.region.clone(),
             version: Some(p.version.number),
+            staff_revision: Some(p.staff_revision),
         }
     }
 }
 
-/// Shared state: the current snapshot and the tile cache that belongs to it.
+/// How much the service accepts and how long it waits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest body of a planner request (an upload), bytes.
+    pub max_upload: usize,
+    /// Largest body of any other request (a batch lookup), bytes.
+    pub max_body: usize,
+    /// Longest a read request may take.
+    pub read_timeout: Duration,
+    /// Longest a planner request (a city's partition) may take.
+    pub planner_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_upload: 64 << 20, max_body: 4 << 20, read_timeout: Duration::from_secs(30), planner_timeout: Duration::from_secs(900) }
+    }
+}
+
+/// Shared state: the current snapshot and the tile cache that belongs to it; the store and the
+/// planner token when planners work through this service.
 pub struct AppState {
     served: RwLock<Arc<Served>>,
     pub(crate) cache: tiles_routes::TileCache,
     pub(crate) metrics: metrics::Metrics,
+    pub(crate) store: Option<store::Store>,
+    pub(crate) token: Option<Token>,
+    pub(crate) limits: Limits,
 }
 
 impl AppState {
+    /// Serves `served` alone: reads only, no planner endpoints.
     pub fn new(served: Served) -> Arc<Self> {
+        Self::build(served, None, None, Limits::default())
+    }
+
+    /// Serves a store's version; planner endpoints are open to `token` (none: refused).
+    pub fn with_store(served: Served, store: store::Store, token: Option<Token>, limits: Limits) -> Arc<Self> {
+        Self::build(served, Some(store), token, limits)
+    }
+
+    fn build(served: Served, store: Option<store::Store>, token: Option<Token>, limits: Limits) -> Arc<Self> {
         Arc::new(Self {
             served: RwLock::new(Arc::new(served)),
             cache: tiles_routes::TileCache::new(50_000),
             metrics: metrics::Metrics::default(),
+            store,
+            token,
+            limits,
         })
     }
 
@@ -97,23 +141,40 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
         (name = "service", description = "Health, metrics, this document"),
         (name = "tiles", description = "Vector and raster tiles, TileJSON, the MapLibre style, printable maps"),
         (name = "lookup", description = "Which grid covers a point or an address; nearest resources"),
+        (name = "versions", description = "Published versions, their grids and diffs; grid staff (public reads)"),
+        (name = "planner", description = "The planners' workflow; needs `Authorization: Bearer <token>`"),
     ),
+    modifiers(&BearerScheme),
 )]
 struct ApiDoc;
 
 /// All routes, and the OpenAPI document generated from them (served at `/openapi.json`).
-pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+/// Reads and planner steps get their own body limits and timeouts.
+pub fn routes(limits: Limits) -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
     use utoipa::OpenApi as _;
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let reads = OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(metrics::render))
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
-        .split_for_parts()
+        .layer(axum::middleware::from_fn_with_state(limits.read_timeout, timeout))
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body));
+    let planner = planner_routes::routes()
+        .layer(axum::middleware::from_fn_with_state(limits.planner_timeout, timeout))
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_upload));
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(reads).merge(planner).split_for_parts()
+}
+
+/// Answers 408 with a problem body when a request (reading its body included) takes too long.
+async fn timeout(State(limit): State<Duration>, req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => Problem::new(axum::http::StatusCode::REQUEST_TIMEOUT, "Request timeout", format!("the request took longer than {} s", limit.as_secs())).into_response(),
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let (routes, api) = routes();
+    let (routes, api) = routes(state.limits);
     let api = Arc::new(serde_json::to_value(&api).expect("the OpenAPI document serialises"));
     routes
         .route("/openapi.json", get(move || async move { Json((*api).clone()) }))
@@ -127,12 +188,27 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Whether the service can answer: the data it serves, and (when it has one) its store.
 #[utoipa::path(get, path = "/healthz", tag = "service",
     responses((status = 200, description = "Healthy", body = serde_json::Value), (status = 503, description = "The store cannot be reached", body = problem::ProblemBody, content_type = "application/problem+json")))]
-async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+async fn healthz(State(state): State<Arc<AppState>>) -> axum::response::Response {
     let s = state.current();
+    let store = match &state.store {
+        None => None,
+        Some(store) => match tokio::time::timeout(Duration::from_secs(3), store.current()).await {
+            Ok(Ok(current)) => Some(serde_json::json!({"backend": store.backend(), "current_version": current.map(|v| v.number)})),
+            Ok(Err(e)) => return unhealthy(format!("the store cannot be read: {e}")),
+            Err(_) => return unhealthy("the store did not answer within 3 s".into()),
+        },
+    };
     Json(serde_json::json!({
         "status": "ok",
         "version": s.version,
         "communities": s.dataset.communities.len(),
         "grids": s.grids.len(),
+        "store": store,
     }))
+    .into_response()
+}
+
+fn unhealthy(detail: String) -> axum::response::Response {
+    tracing::warn!("unhealthy: {detail}");
+    Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "Unhealthy", detail).into_response()
 }

@@ -274,6 +274,16 @@ pub fn read_drawn_layer(path: &Path) -> Result<DrawnLayer, LayerError> {
         let kind = if e.kind() == std::io::ErrorKind::NotFound { ProblemKind::MissingFile } else { ProblemKind::Unreadable };
         fail(kind, format!("cannot be read: {e}"))
     })?;
+    parse_drawn_layer(text, path)
+}
+
+/// As [`read_drawn_layer`], for a layer's text (e.g. an upload); `path` names it in problems.
+pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerError> {
+    let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let fail = |kind, message: String| LayerError {
+        path: path.to_path_buf(),
+        problems: vec![Problem { file: file.clone(), feature: None, field: None, kind, message }],
+    };
     let mut root = match json::parse(&text) {
         Json::Ok(v) | Json::NonFiniteQuoted(v) => v,
         Json::Invalid(msg) => return Err(fail(ProblemKind::InvalidJson, format!("is not valid JSON: {msg}"))),

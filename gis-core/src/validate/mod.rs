@@ -26,7 +26,7 @@ use crate::model::Dataset;
 use edges::{Invalid, NONE, Segments};
 use geo::{Contains, Geodesic, Geometry, InteriorPoint, Length, LineString, MultiLineString, MultiPolygon, Point};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
@@ -148,7 +148,12 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
     let micro_level = (!micro.is_empty()).then(|| {
         let by_code: FxHashMap<&str, usize> = grid_level.cells.iter().enumerate().map(|(i, &g)| (grids[g].code.as_str(), i)).collect();
         let container_of: Vec<Option<usize>> = micro.iter().map(|&g| grids[g].parent_code.as_deref().and_then(|p| by_code.get(p).copied())).collect();
-        let containers: Vec<&MultiPolygon<f64>> = grid_level.cells.iter().map(|&g| &grids[g].area).collect();
+        // A grid without micro-grids (an exclusive grid: a school has no households to divide)
+        // is not a gap of the micro level: it has nothing to cover.
+        let divided: FxHashSet<usize> = container_of.iter().flatten().copied().collect();
+        let none = MultiPolygon::<f64>(Vec::new());
+        let containers: Vec<&MultiPolygon<f64>> =
+            grid_level.cells.iter().enumerate().map(|(i, &g)| if divided.contains(&i) { &grids[g].area } else { &none }).collect();
         check_level(micro, container_of, containers, cleaned, options, &mut timings)
     });
 

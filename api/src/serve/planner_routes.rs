@@ -1,0 +1,502 @@
+//! The planners' workflow over HTTP, the same steps as the command line: upload a dataset,
+//! partition or re-partition it into a draft, move buildings, validate, publish, roll back, set
+//! a grid's staff. Writes need the bearer token ([`Planner`]); versions, their grids and diffs
+//! and staff lists are public reads. Every write is one store transaction: a rejected request
+//! stores nothing.
+
+use super::auth::Planner;
+use super::{AppState, Problem, Served};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use gis_core::bounds::{SizeBasis, SizeBounds};
+use gis_core::io::grids::{parse_drawn_layer, to_geojson};
+use gis_core::partition::{MoveError, PartitionOptions, RepartitionOptions, move_buildings};
+use gis_core::validate::{ValidateOptions, defects_geojson, validate};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use store::{Store, StoreError, workflow};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(auth_check))
+        .routes(routes!(upload, datasets))
+        .routes(routes!(partition))
+        .routes(routes!(repartition))
+        .routes(routes!(drafts))
+        .routes(routes!(draft))
+        .routes(routes!(draft_grids))
+        .routes(routes!(draft_diff))
+        .routes(routes!(validate_draft))
+        .routes(routes!(publish))
+        .routes(routes!(move_buildings_route))
+        .routes(routes!(validate_upload))
+        .routes(routes!(versions))
+        .routes(routes!(version_grids))
+        .routes(routes!(version_diff))
+        .routes(routes!(rollback))
+        .routes(routes!(get_staff, set_staff))
+}
+
+type Answer = Result<Response, Problem>;
+
+fn store(state: &AppState) -> Result<&Store, Problem> {
+    state.store.as_ref().ok_or_else(|| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "No store", "this service runs without a store; planner steps need one"))
+}
+
+/// A JSON body, or a 400/415/413 problem saying what is wrong with it.
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
+    b.map(|Json(t)| t).map_err(|e| {
+        let status = e.status();
+        let title = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "Payload too large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported media type",
+            StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable",
+            _ => "Bad request",
+        };
+        Problem::new(if status.is_client_error() { status } else { StatusCode::BAD_REQUEST }, title, e.body_text())
+    })
+}
+
+/// A body that may be absent (an empty POST): the defaults then.
+fn optional_body<T: Default>(b: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
+    match b {
+        Err(JsonRejection::MissingJsonContentType(_)) => Ok(T::default()),
+        other => body(other),
+    }
+}
+
+/// The store's errors in HTTP terms: what the planner can fix is 4xx, what they cannot is 5xx.
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        let detail = e.to_string();
+        match e {
+            StoreError::Rejected(import) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Dataset rejected", detail)
+                .with("problems", serde_json::to_value(&import.problems).unwrap_or_default()),
+            StoreError::NoDataset(_) | StoreError::NoDraft(_) | StoreError::NoVersion(_) | StoreError::UnknownGrid(_) => {
+                Problem::not_found(detail)
+            }
+            StoreError::AlreadyPublished { .. } | StoreError::NothingPublished => Problem::new(StatusCode::CONFLICT, "Conflict", detail),
+            StoreError::InvalidStaff { .. } | StoreError::InvalidLayer(_) | StoreError::Repartition(_) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable", detail)
+            }
+            StoreError::Db(_) | StoreError::Migrate(_) | StoreError::NoPostgis(_) | StoreError::BadUrl { .. } => {
+                tracing::error!("store: {detail}");
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Store unavailable", "the store cannot be reached; try again")
+            }
+            _ => {
+                tracing::error!("store: {detail}");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", detail)
+            }
+        }
+    }
+}
+
+fn created(v: Value) -> Response {
+    (StatusCode::CREATED, Json(v)).into_response()
+}
+
+fn geojson(text: String) -> Response {
+    let mut r = text.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
+    r
+}
+
+/// Serves the store's current version at once (other processes follow by notification).
+async fn serve_current(state: &AppState, store: &Store) -> Result<(), Problem> {
+    if let Some(p) = store.published(None).await? {
+        let served = tokio::task::spawn_blocking(move || Served::published(&p)).await.map_err(internal)?;
+        state.replace(served);
+    }
+    Ok(())
+}
+
+// ---- auth ---------------------------------------------------------------------------------
+
+/// 204 when the request carries the planner token: lets a client check a token it was given.
+#[utoipa::path(get, path = "/v1/auth", tag = "planner", security(("bearer" = [])),
+    responses((status = 204, description = "The token is good"), (status = 401, description = "Missing or wrong token", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn auth_check(_: Planner) -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+// ---- datasets -----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Upload {
+    /// Where the data came from, kept with it (e.g. the file or survey name)
+    source: Option<String>,
+    /// The dataset folder's files by name (`boundary.geojson`, `buildings.geojson`, …,
+    /// `staff.json`), each as its JSON value or as its text
+    #[schema(value_type = Object)]
+    files: BTreeMap<String, Value>,
+}
+
+/// Uploads a dataset (the folder's files in one JSON body). It is imported exactly as the
+/// command line imports a folder; a rejected dataset stores nothing and the answer lists every
+/// problem with its file, feature and field.
+#[utoipa::path(post, path = "/v1/datasets", tag = "planner", security(("bearer" = [])), request_body = Upload,
+    responses((status = 201, description = "`{\"dataset\": {id, communities, buildings, resources, …}}`", body = Value),
+        (status = 401, description = "Missing or wrong token", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the upload limit", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "The dataset is rejected; `problems` lists why", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn upload(_: Planner, State(state): State<Arc<AppState>>, b: Result<Json<Upload>, JsonRejection>) -> Answer {
+    let store = store(&state)?;
+    let up = body(b)?;
+    let known: Vec<&str> = gis_core::io::DATASET_FILES.to_vec();
+    let mut files = BTreeMap::new();
+    for (name, value) in up.files {
+        if !known.contains(&name.as_str()) {
+            return Err(Problem::bad_request(format!("files.{name}: not a dataset file; expected some of {}", known.join(", "))));
+        }
+        let text = match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        files.insert(name, text);
+    }
+    let source = up.source.unwrap_or_else(|| "upload".into());
+    let (id, _) = store.load_dataset(&source, files).await?;
+    let info = store.datasets().await?.into_iter().find(|d| d.id == id);
+    Ok(created(json!({ "dataset": info })))
+}
+
+/// The stored datasets, oldest first.
+#[utoipa::path(get, path = "/v1/datasets", tag = "planner", security(("bearer" = [])),
+    responses((status = 200, description = "`{\"datasets\": [...]}`", body = Value), (status = 401, description = "Missing or wrong token", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn datasets(_: Planner, State(state): State<Arc<AppState>>) -> Answer {
+    Ok(Json(json!({ "datasets": store(&state)?.datasets().await? })).into_response())
+}
+
+// ---- drafts -------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PartitionBody {
+    /// Smallest grid (default 1500 residents, or 200 households)
+    min: Option<u32>,
+    /// Largest grid (default 2000 residents, or 300 households)
+    max: Option<u32>,
+    /// `residents` (default) or `households`
+    by: Option<String>,
+    /// The search's seed (default 1): the same seed gives the same grids
+    seed: Option<u64>,
+    /// Also draw micro-grids of 50–200 households (default true)
+    micro: Option<bool>,
+}
+
+fn bounds_of(min: Option<u32>, max: Option<u32>, by: Option<&str>) -> Result<SizeBounds, Problem> {
+    let basis = match by {
+        None | Some("residents") => SizeBasis::Residents,
+        Some("households") => SizeBasis::Households,
+        Some(other) => return Err(Problem::bad_request(format!("by: {other:?} is not residents or households"))),
+    };
+    let (dmin, dmax) = basis.default_bounds();
+    SizeBounds::new(min.unwrap_or(dmin), max.unwrap_or(dmax), basis).map_err(|e| Problem::bad_request(format!("min/max: {e}")))
+}
+
+async fn draft_answer(store: &Store, draft: i64, report: Value) -> Answer {
+    let info = store.drafts().await?.into_iter().find(|d| d.id == draft);
+    Ok(created(json!({ "draft": info, "report": report })))
+}
+
+/// Partitions a stored dataset from scratch into a draft (codes start afresh).
+#[utoipa::path(post, path = "/v1/datasets/{id}/partition", tag = "planner", security(("bearer" = [])), request_body = PartitionBody,
+    params(("id" = i64, Path, description = "Dataset id")),
+    responses((status = 201, description = "`{\"draft\": {...}, \"report\": {...}}`", body = Value),
+        (status = 400, description = "Bad options", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such dataset", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn partition(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>, b: Result<Json<PartitionBody>, JsonRejection>) -> Answer {
+    let store = store(&state)?;
+    let p = optional_body(b)?;
+    let bounds = bounds_of(p.min, p.max, p.by.as_deref())?;
+    let dataset = Arc::new(store.dataset(id).await?);
+    let options = PartitionOptions {
+        bounds,
+        seed: p.seed.unwrap_or(1),
+        micro: p.micro.unwrap_or(true).then(PartitionOptions::default_micro),
+        ..PartitionOptions::default()
+    };
+    let (draft, report) = workflow::partition_draft(store, id, dataset, options).await?;
+    draft_answer(store, draft, serde_json::to_value(&report).unwrap_or_default()).await
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RepartitionBody {
+    /// The version to start from (default: the current one)
+    from: Option<i64>,
+    seed: Option<u64>,
+    /// Redraw micro-grids in changed grids (default: as the version has them)
+    micro: Option<bool>,
+}
+
+/// Re-partitions a stored dataset from a published version into a draft, changing only what
+/// must change and keeping codes.
+#[utoipa::path(post, path = "/v1/datasets/{id}/repartition", tag = "planner", security(("bearer" = [])), request_body = RepartitionBody,
+    params(("id" = i64, Path, description = "Dataset id")),
+    responses((status = 201, description = "`{\"draft\": {...}, \"report\": {...}}`", body = Value),
+        (status = 404, description = "No such dataset or version", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing is published yet", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn repartition(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>, b: Result<Json<RepartitionBody>, JsonRejection>) -> Answer {
+    let store = store(&state)?;
+    let r = optional_body(b)?;
+    let from = match r.from {
+        Some(n) => n,
+        None => store.current().await?.ok_or(StoreError::NothingPublished)?.number,
+    };
+    let layer = store.version_layer(from).await?;
+    let dataset = Arc::new(store.dataset(id).await?);
+    let options = RepartitionOptions {
+        bounds: layer.meta.bounds.unwrap_or_default(),
+        seed: r.seed.unwrap_or(1),
+        micro: r.micro.and_then(|m| m.then(PartitionOptions::default_micro)),
+    };
+    let (draft, report) = workflow::repartition_draft(store, id, dataset, from, options).await?;
+    draft_answer(store, draft, serde_json::to_value(&report).unwrap_or_default()).await
+}
+
+/// Layers not published yet.
+#[utoipa::path(get, path = "/v1/drafts", tag = "planner", security(("bearer" = [])),
+    responses((status = 200, description = "`{\"drafts\": [...]}`", body = Value)))]
+async fn drafts(_: Planner, State(state): State<Arc<AppState>>) -> Answer {
+    Ok(Json(json!({ "drafts": store(&state)?.drafts().await? })).into_response())
+}
+
+/// A draft and the planner's report it was made with.
+#[utoipa::path(get, path = "/v1/drafts/{id}", tag = "planner", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, description = "`{\"draft\": {...}, \"report\": {...} | null}`", body = Value), (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn draft(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Answer {
+    let store = store(&state)?;
+    let info = store.drafts().await?.into_iter().find(|d| d.id == id).ok_or(StoreError::NoDraft(id))?;
+    let report = store.layer_report(id).await?.and_then(|r| serde_json::from_str::<Value>(&r).ok());
+    Ok(Json(json!({ "draft": info, "report": report })).into_response())
+}
+
+/// A draft's grids and micro-grids as GeoJSON (the layer format `wangge partition` writes).
+#[utoipa::path(get, path = "/v1/drafts/{id}/grids", tag = "planner", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn draft_grids(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Answer {
+    let (layer, _) = store(&state)?.layer(id).await?;
+    Ok(geojson(to_geojson(&layer)))
+}
+
+/// What publishing a draft would change: the diff from the current version to the draft.
+#[utoipa::path(get, path = "/v1/drafts/{id}/diff", tag = "planner", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, description = "Created, retired and changed codes, moved buildings, lineage", body = Value), (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn draft_diff(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Answer {
+    let store = store(&state)?;
+    let (layer, dataset_id) = store.layer(id).await?;
+    let old = match store.current().await? {
+        Some(v) => store.version_layer(v.number).await?,
+        None => Default::default(),
+    };
+    let dataset = store.dataset(dataset_id).await?;
+    let diff = tokio::task::spawn_blocking(move || gis_core::diff::diff(&old, &layer, Some(&dataset))).await.map_err(internal)?;
+    Ok(Json(diff).into_response())
+}
+
+fn internal(e: impl std::fmt::Display) -> Problem {
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", e.to_string())
+}
+
+/// Validates a layer's text against a dataset: the report and its defects as GeoJSON.
+async fn validate_text(dataset: gis_core::Dataset, text: String, name: &str) -> Answer {
+    let name = std::path::PathBuf::from(name);
+    let answer = tokio::task::spawn_blocking(move || -> Result<Value, Problem> {
+        let layer = parse_drawn_layer(text, &name).map_err(|e| {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Layer rejected", e.to_string()).with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
+        })?;
+        let options = ValidateOptions { bounds: layer.meta.bounds.unwrap_or_default(), scheme: layer.meta.code_scheme.clone(), ..ValidateOptions::default() };
+        let report = validate(&dataset, &layer, &options).map_err(|e| Problem::bad_request(e.to_string()))?;
+        let defects: Value = serde_json::from_str(&defects_geojson(&report)).map_err(internal)?;
+        Ok(json!({ "clean": report.defects.is_empty(), "report": report, "defects": defects }))
+    })
+    .await
+    .map_err(internal)??;
+    Ok(Json(answer).into_response())
+}
+
+/// Validates a draft against its dataset (gaps, overlaps, buildings cut, sizes, codes, …).
+#[utoipa::path(post, path = "/v1/drafts/{id}/validate", tag = "planner", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, description = "`{\"clean\", \"report\", \"defects\": GeoJSON}`", body = Value), (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn validate_draft(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Answer {
+    let store = store(&state)?;
+    let (layer, dataset_id) = store.layer(id).await?;
+    validate_text(store.dataset(dataset_id).await?, to_geojson(&layer), &format!("draft-{id}.geojson")).await
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ValidateBody {
+    /// The dataset the layer is drawn over (default: the current version's)
+    dataset: Option<i64>,
+    /// The grid layer, a GeoJSON FeatureCollection (drawn anywhere: by hand, in QGIS, …)
+    #[schema(value_type = Object)]
+    layer: Value,
+}
+
+/// Validates an uploaded grid layer (e.g. drawn by hand) without storing it.
+#[utoipa::path(post, path = "/v1/validate", tag = "planner", security(("bearer" = [])), request_body = ValidateBody,
+    responses((status = 200, description = "`{\"clean\", \"report\", \"defects\": GeoJSON}`", body = Value),
+        (status = 422, description = "The layer cannot be read; `problems` lists why", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn validate_upload(_: Planner, State(state): State<Arc<AppState>>, b: Result<Json<ValidateBody>, JsonRejection>) -> Answer {
+    let store = store(&state)?;
+    let v = body(b)?;
+    let dataset_id = match v.dataset {
+        Some(d) => d,
+        None => store.version(store.current().await?.ok_or(StoreError::NothingPublished)?.number).await?.dataset,
+    };
+    validate_text(store.dataset(dataset_id).await?, v.layer.to_string(), "upload.geojson").await
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PublishBody {
+    /// Why this version (shown in the version list)
+    note: Option<String>,
+}
+
+/// Publishes a draft as the next version, atomically; this service serves it at once and other
+/// services on the same store within a second.
+#[utoipa::path(post, path = "/v1/drafts/{id}/publish", tag = "planner", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PublishBody,
+    responses((status = 201, description = "`{\"version\": {...}}`", body = Value),
+        (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Already published", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn publish(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>, b: Result<Json<PublishBody>, JsonRejection>) -> Answer {
+    let store = store(&state)?;
+    let p = optional_body(b)?;
+    let version = store.publish(id, p.note.as_deref().unwrap_or("published through the API")).await?;
+    serve_current(&state, store).await?;
+    Ok(created(json!({ "version": version })))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    /// The draft to edit (default: the current version); the edit is saved as a new draft
+    draft: Option<i64>,
+    /// Building ids (or `ID#UNIT` parts) to move
+    buildings: Vec<String>,
+    /// The grid code they move to
+    to: String,
+    /// Make the move even if a grid ends up in parts or out of bounds; the violations are reported
+    #[serde(default)]
+    force: bool,
+}
+
+/// A planner's manual edit: moves buildings to another grid, checked against the rules, into a
+/// new draft. Codes never change in an edit.
+#[utoipa::path(post, path = "/v1/move", tag = "planner", security(("bearer" = [])), request_body = MoveBody,
+    responses((status = 201, description = "`{\"draft\": {...}, \"report\": {...}}`", body = Value),
+        (status = 404, description = "No such draft, grid or building", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Refused: a grid would be in parts or out of bounds (`reasons`)", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn move_buildings_route(_: Planner, State(state): State<Arc<AppState>>, b: Result<Json<MoveBody>, JsonRejection>) -> Answer {
+    let store = store(&state)?;
+    let m = body(b)?;
+    if m.buildings.is_empty() {
+        return Err(Problem::bad_request("buildings: give at least one building id"));
+    }
+    let (layer, dataset_id) = match m.draft {
+        Some(d) => store.layer(d).await?,
+        None => {
+            let v = store.current().await?.ok_or(StoreError::NothingPublished)?;
+            (store.version_layer(v.number).await?, v.dataset)
+        }
+    };
+    let dataset = store.dataset(dataset_id).await?;
+    let bounds = layer.meta.bounds.unwrap_or_default();
+    let result = tokio::task::spawn_blocking(move || move_buildings(&dataset, &layer, &m.buildings, &m.to, bounds, m.force)).await.map_err(internal)?;
+    let result = match result {
+        Ok(r) => r,
+        Err(MoveError::Refused(reasons)) => {
+            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Move refused", "the move breaks the rules; send force: true to make it anyway").with("reasons", json!(reasons)));
+        }
+        Err(e @ (MoveError::UnknownGrid(_) | MoveError::UnknownBuilding(_))) => return Err(Problem::not_found(e.to_string())),
+        Err(e) => return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Move refused", e.to_string())),
+    };
+    let report = serde_json::to_value(&result.report).unwrap_or_default();
+    let id = store.save_draft(dataset_id, &result.layer, "move", Some(&report.to_string()), &[]).await?;
+    draft_answer(store, id, report).await
+}
+
+// ---- versions -----------------------------------------------------------------------------
+
+/// Published versions, oldest first; `current` marks the one served.
+#[utoipa::path(get, path = "/v1/versions", tag = "versions",
+    responses((status = 200, description = "`{\"versions\": [{number, published_at, note, grids, current, rolled_back_from}]}`", body = Value)))]
+async fn versions(State(state): State<Arc<AppState>>) -> Answer {
+    Ok(Json(json!({ "versions": store(&state)?.versions().await? })).into_response())
+}
+
+/// A version's grids and micro-grids as GeoJSON, exactly as published.
+#[utoipa::path(get, path = "/v1/versions/{number}/grids", tag = "versions", params(("number" = i64, Path)),
+    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 404, description = "No such version", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn version_grids(State(state): State<Arc<AppState>>, Path(number): Path<i64>) -> Answer {
+    Ok(geojson(to_geojson(&store(&state)?.version_layer(number).await?)))
+}
+
+/// What changed from version `a` to version `b`: codes created, retired and changed, buildings
+/// moved (with residents), lineage.
+#[utoipa::path(get, path = "/v1/versions/{a}/diff/{b}", tag = "versions", params(("a" = i64, Path), ("b" = i64, Path)),
+    responses((status = 200, description = "The diff", body = Value), (status = 404, description = "No such version", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn version_diff(State(state): State<Arc<AppState>>, Path((a, b)): Path<(i64, i64)>) -> Answer {
+    Ok(Json(store(&state)?.diff(a, b).await?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RollbackBody {
+    note: Option<String>,
+}
+
+/// Re-publishes an earlier version under a new number (history stays append-only).
+#[utoipa::path(post, path = "/v1/versions/{number}/rollback", tag = "planner", security(("bearer" = [])), params(("number" = i64, Path)), request_body = RollbackBody,
+    responses((status = 201, description = "`{\"version\": {...}}`", body = Value), (status = 404, description = "No such version", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn rollback(_: Planner, State(state): State<Arc<AppState>>, Path(number): Path<i64>, b: Result<Json<RollbackBody>, JsonRejection>) -> Answer {
+    let store = store(&state)?;
+    let r = optional_body(b)?;
+    let version = store.rollback(number, r.note.as_deref()).await?;
+    serve_current(&state, store).await?;
+    Ok(created(json!({ "version": version })))
+}
+
+// ---- staff --------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct StaffEntry {
+    name: String,
+    /// 网格长, 网格员, 楼栋长, …
+    role: String,
+    phone: Option<String>,
+}
+
+/// Who looks after a grid.
+#[utoipa::path(get, path = "/v1/grids/{code}/staff", tag = "versions", params(("code" = String, Path)),
+    responses((status = 200, description = "`{\"grid\", \"staff\": [{name, role, phone}]}`", body = Value)))]
+async fn get_staff(State(state): State<Arc<AppState>>, Path(code): Path<String>) -> Answer {
+    let staff = store(&state)?.staff(Some(&code)).await?;
+    Ok(Json(json!({ "grid": code, "staff": staff })).into_response())
+}
+
+/// Replaces the staff of a grid of the current version; lookups return them within a second.
+#[utoipa::path(put, path = "/v1/grids/{code}/staff", tag = "planner", security(("bearer" = [])), params(("code" = String, Path)), request_body = Vec<StaffEntry>,
+    responses((status = 200, description = "`{\"grid\", \"staff\"}`", body = Value),
+        (status = 404, description = "No such grid in the current version", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "An entry without name or role", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn set_staff(_: Planner, State(state): State<Arc<AppState>>, Path(code): Path<String>, b: Result<Json<Vec<StaffEntry>>, JsonRejection>) -> Answer {
+    let store = store(&state)?;
+    let entries = body(b)?;
+    let staff: Vec<gis_core::Staff> =
+        entries.into_iter().map(|e| gis_core::Staff { grid: code.clone(), name: e.name, role: e.role, phone: e.phone }).collect();
+    store.set_staff(&code, &staff).await?;
+    serve_current(&state, store).await?;
+    Ok(Json(json!({ "grid": code, "staff": store.staff(Some(&code)).await? })).into_response())
+}

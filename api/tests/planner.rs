@@ -1,0 +1,322 @@
+//! The planners' workflow over HTTP on the embedded store: upload, partition, re-partition,
+//! validate, move, publish, roll back, staff — with the token, and every planner endpoint
+//! refused without it. Also `/openapi.json` against the routes, and `/healthz` against the store.
+
+use api::serve::{AppState, Limits, Served, Token, router};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use gis_core::partition::PartitionOptions;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const TOKEN: &str = "planner-secret-0123456789";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
+}
+
+/// A store in a temp dir with Kangle published as version 1, served with the planner token.
+async fn service(limits: Limits) -> (axum::Router, Arc<AppState>, store::Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::Store::open_sqlite(&dir.path().join("w.db")).await.unwrap();
+    let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+    store::workflow::load(&store, &fixture("kangle"), options, "initial").await.unwrap();
+    let published = store.published(None).await.unwrap().unwrap();
+    let state = AppState::with_store(Served::published(&published), store.clone(), Some(Token::new(TOKEN).unwrap()), limits);
+    (router(state.clone()), state, store, dir)
+}
+
+async fn call(app: &axum::Router, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, "planner.example");
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())).unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let ct = res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let bytes = axum::body::to_bytes(res.into_body(), 256 << 20).await.unwrap();
+    if status.is_client_error() || status.is_server_error() {
+        assert_eq!(ct, "application/problem+json", "{status} answers with a problem body");
+    }
+    let v = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())) };
+    (status, v)
+}
+
+fn dataset_files(name: &str) -> BTreeMap<String, Value> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(fixture(name)).unwrap() {
+        let p = entry.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        files.insert(p.file_name().unwrap().to_string_lossy().into_owned(), serde_json::from_str::<Value>(&text).unwrap());
+    }
+    files
+}
+
+/// Kangle with 600 more residents in one building: its grid goes over the bounds.
+fn kangle_grown() -> BTreeMap<String, Value> {
+    let mut files = dataset_files("kangle");
+    let b = files.get_mut("buildings.geojson").unwrap();
+    let f = &mut b["features"][0]["properties"];
+    f["population"] = json!(f["population"].as_i64().unwrap() + 600);
+    f.as_object_mut().unwrap().remove("units");
+    files
+}
+
+#[tokio::test]
+async fn every_planner_endpoint_refuses_a_missing_or_wrong_token() {
+    let (app, _, store, _dir) = service(Limits::default()).await;
+    let (_, doc) = call(&app, Method::GET, "/openapi.json", None, None).await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op.get("security").is_none() {
+                continue;
+            }
+            let uri = path.replace("{id}", "1").replace("{number}", "1").replace("{code}", "350206001006001");
+            let m: Method = method.to_uppercase().parse().unwrap();
+            for token in [None, Some("wrong-token-wrong-token"), Some("")] {
+                let (status, body) = call(&app, m.clone(), &uri, token, Some(json!({}))).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} with {token:?}: {body}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} planner operations documented");
+    // Nothing was stored by any of them.
+    assert_eq!(store.datasets().await.unwrap().len(), 1);
+    assert_eq!(store.versions().await.unwrap().len(), 1);
+
+    // A service without a token refuses planners outright.
+    let published = store.published(None).await.unwrap().unwrap();
+    let app = router(AppState::with_store(Served::published(&published), store.clone(), None, Limits::default()));
+    let (status, _) = call(&app, Method::GET, "/v1/auth", Some(TOKEN), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(&app, Method::GET, "/v1/versions", None, None).await;
+    assert_eq!(status, StatusCode::OK, "reads stay public");
+}
+
+#[tokio::test]
+async fn upload_repartition_validate_publish_and_roll_back() {
+    let (app, state, store, _dir) = service(Limits::default()).await;
+    let t = Some(TOKEN);
+    let (status, _) = call(&app, Method::GET, "/v1/auth", t, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Upload the grown dataset.
+    let (status, up) = call(&app, Method::POST, "/v1/datasets", t, Some(json!({"source": "survey 2026-11", "files": kangle_grown()}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{up}");
+    let id = up["dataset"]["id"].as_i64().unwrap();
+    assert_eq!(up["dataset"]["buildings"], 188);
+
+    // Re-partition from the current version: a draft, with codes kept where they can be.
+    let (status, rp) = call(&app, Method::POST, &format!("/v1/datasets/{id}/repartition"), t, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{rp}");
+    let draft = rp["draft"]["id"].as_i64().unwrap();
+    assert_eq!(rp["draft"]["origin"], "repartition");
+    let (_, drafts) = call(&app, Method::GET, "/v1/drafts", t, None).await;
+    assert!(drafts["drafts"].as_array().unwrap().iter().any(|d| d["id"] == draft));
+    let (status, info) = call(&app, Method::GET, &format!("/v1/drafts/{draft}"), t, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(info["report"].is_object(), "{info}");
+
+    // Its grids, its diff from the current version, and a clean validation.
+    let (status, grids) = call(&app, Method::GET, &format!("/v1/drafts/{draft}/grids"), t, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let features = grids["features"].as_array().unwrap();
+    assert!(features.iter().filter(|f| f["properties"]["level"] == "grid").count() >= 5);
+    let (status, diff) = call(&app, Method::GET, &format!("/v1/drafts/{draft}/diff"), t, None).await;
+    assert_eq!(status, StatusCode::OK, "{diff}");
+    assert!(!diff["changed"].as_array().unwrap().is_empty() || !diff["created"].as_array().unwrap().is_empty(), "{diff}");
+    let (status, v) = call(&app, Method::POST, &format!("/v1/drafts/{draft}/validate"), t, None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["clean"], true, "{}", v["report"]);
+    assert_eq!(v["defects"]["type"], "FeatureCollection");
+
+    // Publish: served at once.
+    let (status, p) = call(&app, Method::POST, &format!("/v1/drafts/{draft}/publish"), t, Some(json!({"note": "grown building"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(p["version"]["number"], 2);
+    assert_eq!(state.current().version, Some(2));
+    let (status, _) = call(&app, Method::POST, &format!("/v1/drafts/{draft}/publish"), t, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a draft publishes once");
+
+    // Versions, their grids and diffs are public.
+    let (_, versions) = call(&app, Method::GET, "/v1/versions", None, None).await;
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 2);
+    let (status, g1) = call(&app, Method::GET, "/v1/versions/1/grids", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!g1["features"].as_array().unwrap().is_empty());
+    let (status, d) = call(&app, Method::GET, "/v1/versions/1/diff/2", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(d["created"], diff["created"]);
+    let (status, _) = call(&app, Method::GET, "/v1/versions/1/diff/99", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Roll back to 1: a new version 3 with version 1's grids.
+    let (status, r) = call(&app, Method::POST, "/v1/versions/1/rollback", t, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!(r["version"]["number"], 3);
+    assert_eq!(r["version"]["rolled_back_from"], 1);
+    assert_eq!(state.current().version, Some(3));
+    let (_, g3) = call(&app, Method::GET, "/v1/versions/3/grids", None, None).await;
+    assert_eq!(g3, g1);
+    assert_eq!(store.versions().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn partition_move_and_staff() {
+    let (app, state, _store, _dir) = service(Limits::default()).await;
+    let t = Some(TOKEN);
+    // A fresh partition of the stored dataset, with other bounds.
+    let (status, p) = call(&app, Method::POST, "/v1/datasets/1/partition", t, Some(json!({"min": 1200, "max": 1600, "micro": false}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert!(p["draft"]["grids"].as_i64().unwrap() >= 6, "{p}");
+    for (bad, why) in [
+        (json!({"min": 2000, "max": 1500}), "min/max"),
+        (json!({"by": "families"}), "by"),
+        (json!({"mni": 1}), "unknown field"),
+        (json!({"seed": "one"}), "seed"),
+    ] {
+        let (status, body) = call(&app, Method::POST, "/v1/datasets/1/partition", t, Some(bad)).await;
+        assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body["detail"].as_str().unwrap().contains(why), "{body}");
+    }
+    let (status, _) = call(&app, Method::POST, "/v1/datasets/77/partition", t, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Move one building of the current version to a neighbouring grid: refused or made, never
+    // silently; with force it is made into a new draft and the codes stay.
+    let served = state.current();
+    let first = served.grids.iter().find(|g| g.level == gis_core::grid::GridLevel::Grid).unwrap();
+    let other = served.grids.iter().filter(|g| g.level == gis_core::grid::GridLevel::Grid && g.code != first.code).map(|g| g.code.clone()).collect::<Vec<_>>();
+    let building = first.buildings.first().unwrap().clone();
+    let mut made = None;
+    for to in &other {
+        let (status, m) = call(&app, Method::POST, "/v1/move", t, Some(json!({"buildings": [building], "to": to, "force": true}))).await;
+        if status == StatusCode::CREATED {
+            made = Some(m);
+            break;
+        }
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{m}");
+    }
+    let m = made.expect("a forced move to some grid is made");
+    assert_eq!(m["draft"]["origin"], "move");
+    let (status, body) = call(&app, Method::POST, "/v1/move", t, Some(json!({"buildings": ["nope"], "to": other[0]}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = call(&app, Method::POST, "/v1/move", t, Some(json!({"buildings": [], "to": other[0]}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Staff: set, read back, and returned by lookups at once.
+    let code = first.code.clone();
+    let staff = json!([{"name": "王芳", "role": "网格长", "phone": "13800000000"}, {"name": "李强", "role": "网格员"}]);
+    let (status, s) = call(&app, Method::PUT, &format!("/v1/grids/{code}/staff"), t, Some(staff)).await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    let (_, s) = call(&app, Method::GET, &format!("/v1/grids/{code}/staff"), None, None).await;
+    assert_eq!(s["staff"].as_array().unwrap().len(), 2);
+    assert_eq!(s["staff"][0]["name"], "王芳");
+    let inside = geo::InteriorPoint::interior_point(&first.area).unwrap();
+    let (status, l) = call(&app, Method::GET, &format!("/v1/lookup?lon={}&lat={}", inside.x(), inside.y()), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(l["code"], code.as_str(), "{l}");
+    assert!(l.to_string().contains("王芳"), "{l}");
+    let (status, _) = call(&app, Method::PUT, "/v1/grids/999/staff", t, Some(json!([]))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&app, Method::PUT, &format!("/v1/grids/{code}/staff"), t, Some(json!([{"name": " ", "role": "网格员"}]))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn rejected_uploads_store_nothing_and_say_why() {
+    let limits = Limits { max_upload: 2 << 20, ..Limits::default() };
+    let (app, _, store, _dir) = service(limits).await;
+    let t = Some(TOKEN);
+
+    let mut bad = dataset_files("kangle");
+    bad.get_mut("buildings.geojson").unwrap()["features"][3]["properties"]["population"] = json!("many");
+    let (status, body) = call(&app, Method::POST, "/v1/datasets", t, Some(json!({"files": bad}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let p = &body["problems"][0];
+    assert_eq!(p["file"], "buildings.geojson", "{body}");
+    assert_eq!(p["feature"]["index"], 3, "{body}");
+    assert_eq!(p["field"], "properties.population", "{body}");
+
+    let (status, body) = call(&app, Method::POST, "/v1/datasets", t, Some(json!({"files": {"notes.txt": "x"}}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = call(&app, Method::POST, "/v1/datasets", t, Some(json!({"files": {}}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a dataset without its boundary: {body}");
+    let (status, _) = call(&app, Method::POST, "/v1/datasets", t, Some(json!([1, 2]))).await;
+    assert!(status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST);
+
+    // Larger than the limit: 413, nothing read past it.
+    let big = json!({"files": {"boundary.geojson": "x".repeat(3 << 20)}});
+    let (status, body) = call(&app, Method::POST, "/v1/datasets", t, Some(big)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+
+    // Not JSON, or not said to be JSON.
+    let req = Request::post("/v1/datasets").header(header::AUTHORIZATION, format!("Bearer {TOKEN}")).header(header::CONTENT_TYPE, "text/plain").body(Body::from("{}")).unwrap();
+    assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let req = Request::post("/v1/datasets").header(header::AUTHORIZATION, format!("Bearer {TOKEN}")).header(header::CONTENT_TYPE, "application/json").body(Body::from("{\"files\":")).unwrap();
+    assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::BAD_REQUEST);
+
+    assert_eq!(store.datasets().await.unwrap().len(), 1, "no rejected upload was stored");
+
+    // An uploaded hand-drawn layer is validated, not stored: its defects come back.
+    let layer: Value = serde_json::from_str(&std::fs::read_to_string(fixture("layers/kangle-hand-drawn.geojson")).unwrap()).unwrap();
+    let limits_ok = Limits::default();
+    let (app, _, _, _dir2) = service(limits_ok).await;
+    let (status, v) = call(&app, Method::POST, "/v1/validate", t, Some(json!({"layer": layer}))).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["clean"], false);
+    assert!(!v["defects"]["features"].as_array().unwrap().is_empty());
+    let (status, v) = call(&app, Method::POST, "/v1/validate", t, Some(json!({"layer": {"type": "FeatureCollection", "features": [{"type": "Feature"}]}}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["problems"].as_array().is_some_and(|p| !p.is_empty()), "{v}");
+}
+
+#[tokio::test]
+async fn openapi_matches_the_routes_and_health_checks_the_store() {
+    let (app, _, store, _dir) = service(Limits::default()).await;
+    let (status, h) = call(&app, Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h["store"]["backend"], "sqlite");
+    assert_eq!(h["store"]["current_version"], 1);
+    let (status, doc) = call(&app, Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let paths = doc["paths"].as_object().unwrap();
+    for must in ["/v1/lookup", "/v1/resources/nearest", "/tiles/{z}/{x}/{file}", "/v1/datasets", "/v1/drafts/{id}/publish", "/v1/versions/{number}/rollback", "/v1/grids/{code}/staff", "/healthz"] {
+        assert!(paths.contains_key(must), "{must} is not documented");
+    }
+    // Every documented path is routed: none falls through to the "no such resource" answer.
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            let uri = path
+                .replace("{id}", "1")
+                .replace("{number}", "1")
+                .replace("{a}", "1")
+                .replace("{b}", "1")
+                .replace("{code}", "x")
+                .replace("{z}", "0")
+                .replace("{x}", "0")
+                .replace("{file}", "0.mvt")
+                .replace("{fontstack}", "x")
+                .replace("{range}", "0-255.pbf");
+            let (status, body) = call(&app, method.to_uppercase().parse().unwrap(), &uri, Some(TOKEN), None).await;
+            let fell_through = status == StatusCode::NOT_FOUND && body["detail"].as_str().is_some_and(|d| d.contains("no such resource"));
+            assert!(!fell_through, "{method} {path} is documented but not routed");
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        }
+    }
+
+    store.close().await;
+    let (status, h) = call(&app, Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{h}");
+}
