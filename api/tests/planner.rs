@@ -2,52 +2,16 @@
 //! validate, move, publish, roll back, staff — with the token, and every planner endpoint
 //! refused without it. Also `/openapi.json` against the routes, and `/healthz` against the store.
 
-use api::serve::{AppState, Limits, Served, Token, router};
+use api::serve::{AppState, Limits, Served, router};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use gis_core::partition::PartitionOptions;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use tower::ServiceExt;
 
-const TOKEN: &str = "planner-secret-0123456789";
+mod common;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
-}
-
-/// A store in a temp dir with Kangle published as version 1, served with the planner token.
-async fn service(limits: Limits) -> (axum::Router, Arc<AppState>, store::Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store::Store::open_sqlite(&dir.path().join("w.db")).await.unwrap();
-    let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
-    store::workflow::load(&store, &fixture("kangle"), options, "initial").await.unwrap();
-    let published = store.published(None).await.unwrap().unwrap();
-    let state = AppState::with_store(Served::published(&published), store.clone(), Some(Token::new(TOKEN).unwrap()), limits);
-    (router(state.clone()), state, store, dir)
-}
-
-async fn call(app: &axum::Router, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, "planner.example");
-    if let Some(t) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())).unwrap(),
-        None => req.body(Body::empty()).unwrap(),
-    };
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let ct = res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    let bytes = axum::body::to_bytes(res.into_body(), 256 << 20).await.unwrap();
-    if status.is_client_error() || status.is_server_error() {
-        assert_eq!(ct, "application/problem+json", "{status} answers with a problem body");
-    }
-    let v = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())) };
-    (status, v)
-}
+use common::{TOKEN, call, fixture, service};
 
 fn dataset_files(name: &str) -> BTreeMap<String, Value> {
     let mut files = BTreeMap::new();

@@ -102,7 +102,11 @@ struct BatchBody {
 async fn batch(State(state): State<Arc<AppState>>, body: Result<Json<Batch>, axum::extract::rejection::JsonRejection>) -> Response {
     let Json(b) = match body {
         Ok(b) => b,
-        Err(e) => return Problem::bad_request(format!("the body must be {{\"items\": [{{\"lon\", \"lat\"}} or {{\"address\"}}, ...]}}: {}", e.body_text())).into_response(),
+        Err(e) => {
+            let mut p = Problem::from_json_rejection(e);
+            p.detail = format!("the body must be {{\"items\": [{{\"lon\", \"lat\"}} or {{\"address\"}}, ...]}}: {}", p.detail);
+            return p.into_response();
+        }
     };
     let crs = match crs(b.crs.as_deref()) {
         Ok(c) => c,

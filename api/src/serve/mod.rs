@@ -179,6 +179,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     routes
         .route("/openapi.json", get(move || async move { Json((*api).clone()) }))
         .fallback(|| async { Problem::not_found("no such resource; see /openapi.json") })
+        .layer(axum::middleware::from_fn(problem::ensure_problem))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([axum::http::Method::GET]))

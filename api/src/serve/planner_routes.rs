@@ -49,18 +49,9 @@ fn store(state: &AppState) -> Result<&Store, Problem> {
     state.store.as_ref().ok_or_else(|| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "No store", "this service runs without a store; planner steps need one"))
 }
 
-/// A JSON body, or a 400/415/413 problem saying what is wrong with it.
+/// A JSON body, or a 400/413/415/422 problem saying what is wrong with it.
 fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
-    b.map(|Json(t)| t).map_err(|e| {
-        let status = e.status();
-        let title = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => "Payload too large",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported media type",
-            StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable",
-            _ => "Bad request",
-        };
-        Problem::new(if status.is_client_error() { status } else { StatusCode::BAD_REQUEST }, title, e.body_text())
-    })
+    b.map(|Json(t)| t).map_err(Problem::from_json_rejection)
 }
 
 /// A body that may be absent (an empty POST): the defaults then.

@@ -33,6 +33,44 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// A JSON body that could not be read: 413, 415, 422 or 400, as axum found it.
+    pub fn from_json_rejection(e: axum::extract::rejection::JsonRejection) -> Self {
+        let status = e.status();
+        let title = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "Payload too large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported media type",
+            StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable",
+            _ => "Bad request",
+        };
+        Self::new(if status.is_client_error() { status } else { StatusCode::BAD_REQUEST }, title, e.body_text())
+    }
+}
+
+/// Middleware: an error answer that is not a problem body yet (an extractor's plain-text
+/// rejection, an empty 405) becomes one, its text kept as the detail. Only error answers are
+/// read, and they are small.
+pub(crate) async fn ensure_problem(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let title = status.canonical_reason().unwrap_or("Error");
+    let detail = if text.trim().is_empty() { title.to_string() } else { text };
+    let mut out = Problem::new(status, title, detail).into_response();
+    // Keep what the answer said besides its body (Allow on a 405, WWW-Authenticate, …).
+    for (k, v) in parts.headers.iter() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let mut body = json!({
