@@ -116,7 +116,6 @@ async fn write_gpkg(layer: &GridLayer, path: &Path) -> Result<(), ImportError> {
         "CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name), CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name), CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))",
         "INSERT INTO gpkg_spatial_ref_sys VALUES ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'), ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system')",
         "CREATE TABLE grids (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom MULTIPOLYGON, code TEXT NOT NULL UNIQUE, community_code TEXT NOT NULL, kind TEXT NOT NULL, level TEXT NOT NULL, parent_code TEXT, name TEXT, population INTEGER NOT NULL, households INTEGER NOT NULL, buildings TEXT NOT NULL)",
-        "INSERT INTO gpkg_geometry_columns VALUES ('grids', 'geom', 'MULTIPOLYGON', 4326, 0, 0)",
     ] {
         sqlx::query(sql).execute(&mut *tx).await.map_err(bad)?;
     }
@@ -135,6 +134,8 @@ async fn write_gpkg(layer: &GridLayer, path: &Path) -> Result<(), ImportError> {
         .execute(&mut *tx)
         .await
         .map_err(bad)?;
+    // After gpkg_contents: the geometry column refers to its row.
+    sqlx::query("INSERT INTO gpkg_geometry_columns VALUES ('grids', 'geom', 'MULTIPOLYGON', 4326, 0, 0)").execute(&mut *tx).await.map_err(bad)?;
     for g in &layer.grids {
         let envelope = g.area.bounding_rect().map(|r| vec![r.min().x, r.max().x, r.min().y, r.max().y]).unwrap_or_default();
         let blob = geo::Geometry::MultiPolygon(g.area.clone())
