@@ -36,6 +36,7 @@ fn write_err(path: &Path) -> impl Fn(std::io::Error) -> ImportError + '_ {
 /// A temporary folder beside `out`, for writing before the rename.
 fn scratch(out: &Path) -> Result<(tempfile::TempDir, PathBuf), ImportError> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    std::fs::create_dir_all(&parent).map_err(write_err(&parent))?;
     let tmp = tempfile::Builder::new().prefix(".wangge-export-").tempdir_in(&parent).map_err(write_err(&parent))?;
     Ok((tmp, parent))
 }
