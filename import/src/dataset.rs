@@ -106,8 +106,8 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
         if !map.contains_key(&t) {
             return Err(ImportError::Unusable {
                 file: layer.name.clone(),
-                message: format!("no field gives {} {} (looked for {}); map one with --field {}={}FIELD; its fields are {}",
-                    role.name(), t.name(), t.aliases().join(", "), t.name(), "", layer.fields.join(", ")),
+                message: format!("no field gives {} {} (looked for {}); map one with --field {}=FIELD; its fields are {}",
+                    role.name(), t.name(), t.aliases().join(", "), t.name(), layer.fields.join(", ")),
             });
         }
     }
