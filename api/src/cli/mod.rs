@@ -2,7 +2,9 @@
 
 mod diff;
 mod edit;
+mod export;
 mod format;
+mod import;
 mod inspect;
 mod map;
 mod partition;
@@ -57,6 +59,11 @@ enum Command {
     Publish(versions::PublishArgs),
     /// Serve an earlier version again (published anew under the next number).
     Rollback(versions::RollbackArgs),
+    /// Build a dataset folder from OpenStreetMap, Shapefile, GeoPackage, CSV/TSV or GeoJSON
+    /// sources, converting coordinates to WGS-84; validated before it is kept.
+    Import(import::ImportArgs),
+    /// Write a grid layer as GeoJSON, Shapefile, GeoPackage, or a CSV of building → grid.
+    Export(export::ExportArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -73,6 +80,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Versions(args) => versions::versions(args),
         Command::Publish(args) => versions::publish(args),
         Command::Rollback(args) => versions::rollback(args),
+        Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
     }
 }
 

@@ -1,0 +1,376 @@
+//! Layers → a dataset folder: properties by role, coordinates to WGS-84, a boundary when none is
+//! given, features outside the communities dropped (and counted), then written beside the
+//! target, read back with the strict reader, and renamed into place only if it passes.
+
+use crate::crs::SourceCrs;
+use crate::error::ImportError;
+use crate::source::{FieldMap, Layer, Role, Target, Value, problem, text, whole_number};
+use geo::{BoundingRect, ConvexHull, Coord, Geometry, InteriorPoint, Intersects, LineString, MapCoords, MultiLineString, MultiPoint, MultiPolygon, Orient, Point, Polygon, Rect, Relate, orient::Direction};
+use gis_core::io::{Loaded, load_dataset};
+use serde_json::{Map, Value as Json, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A feature on its way into the dataset: WGS-84 geometry, dataset properties, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub geometry: Geometry<f64>,
+    pub properties: Map<String, Json>,
+    pub source: PathBuf,
+    pub source_index: usize,
+}
+
+/// What import assumed and dropped, for the report.
+#[derive(Debug, Default, Clone)]
+pub struct Notes {
+    pub assumed: Vec<String>,
+    /// (source, reason) → how many features.
+    pub dropped: BTreeMap<(String, String), usize>,
+}
+
+impl Notes {
+    pub fn assume(&mut self, s: impl Into<String>) {
+        self.assumed.push(s.into());
+    }
+    pub fn drop(&mut self, source: &Path, reason: impl Into<String>) {
+        *self.dropped.entry((source.display().to_string(), reason.into())).or_default() += 1;
+    }
+    pub fn dropped_total(&self) -> usize {
+        self.dropped.values().sum()
+    }
+}
+
+/// Everything gathered for one dataset, by file.
+#[derive(Debug, Default)]
+pub struct Draft {
+    pub files: BTreeMap<Role, Vec<Feature>>,
+    pub notes: Notes,
+}
+
+/// The role a layer plays when the command line does not say: by its name (a file or table called
+/// buildings, boundary, …), else by geometry.
+pub fn infer_role(layer: &Layer, fields: &FieldMap) -> Option<Role> {
+    let stem = layer.name.file_stem().map(|s| s.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let table = layer.name.to_string_lossy().rsplit_once('#').map(|(_, t)| t.to_ascii_lowercase());
+    for name in table.iter().chain(std::iter::once(&stem)) {
+        if let Some(role) = Role::ALL.into_iter().find(|r| name == r.name() || name.starts_with(&format!("{}_", r.name())) || name.ends_with(&format!("_{}", r.name()))) {
+            return Some(role);
+        }
+    }
+    let geometry = layer.features.iter().find_map(|f| f.geometry.as_ref())?;
+    Some(match geometry {
+        Geometry::Polygon(_) | Geometry::MultiPolygon(_) => Role::Buildings,
+        Geometry::LineString(_) | Geometry::MultiLineString(_) => Role::Roads,
+        Geometry::Point(_) | Geometry::MultiPoint(_) => {
+            let has = |t: Target| fields.given(Role::Resources, t).is_some() || t.aliases().iter().any(|a| layer.fields.iter().any(|f| f.eq_ignore_ascii_case(a)));
+            if has(Target::Kind) { Role::Resources } else { Role::Population }
+        }
+        _ => return None,
+    })
+}
+
+/// The coordinate system to read a layer in: `--crs`, else what the source declares, else WGS-84
+/// (said in the report).
+pub fn layer_crs(layer: &Layer, given: Option<&SourceCrs>, notes: &mut Notes) -> SourceCrs {
+    match (given, &layer.declared_crs) {
+        (Some(g), _) => {
+            notes.assume(format!("{}: coordinates in {} (--crs)", layer.name.display(), g.describe()));
+            g.clone()
+        }
+        (None, Some(d)) => {
+            notes.assume(format!("{}: coordinates in {} (declared by the source)", layer.name.display(), d.describe()));
+            d.clone()
+        }
+        (None, None) => {
+            notes.assume(format!("{}: no coordinate system declared; taken as WGS-84 longitude/latitude (give --crs gcj02, bd09 or EPSG:45xx otherwise)", layer.name.display()));
+            SourceCrs::WGS84
+        }
+    }
+}
+
+/// Converts a layer's features for `role`: properties through the field map, coordinates to
+/// WGS-84. Every problem is collected; any problem fails the layer.
+pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceCrs, notes: &mut Notes) -> Result<Vec<Feature>, ImportError> {
+    let map = fields.resolve(role, layer, &[])?;
+    let stem = layer.name.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "feature".into());
+    let stem = stem.replace('#', "-");
+    // Required properties with no field to take them from: say which, and how to map one.
+    let required: &[Target] = match role {
+        Role::Buildings => &[Target::Population],
+        Role::Population => &[Target::Count],
+        Role::Resources => &[Target::Kind, Target::Name],
+        Role::Exclusive => &[Target::Name, Target::Kind],
+        Role::Boundary | Role::Roads => &[],
+    };
+    for &t in required {
+        if !map.contains_key(&t) {
+            return Err(ImportError::Unusable {
+                file: layer.name.clone(),
+                message: format!("no field gives {} {} (looked for {}); map one with --field {}=FIELD; its fields are {}",
+                    role.name(), t.name(), t.aliases().join(", "), t.name(), layer.fields.join(", ")),
+            });
+        }
+    }
+    for (t, f) in &map {
+        if f != t.name() {
+            notes.assume(format!("{}: {} {} from field {f}", layer.name.display(), role.name(), t.name()));
+        }
+    }
+    if matches!(role, Role::Buildings | Role::Resources | Role::Roads | Role::Exclusive) && !map.contains_key(&Target::Id) {
+        notes.assume(format!("{}: no id field; {} ids made as {stem}-N (N = feature number from 1)", layer.name.display(), role.name()));
+    }
+
+    let mut problems = Vec::new();
+    let mut out = Vec::with_capacity(layer.features.len());
+    for f in &layer.features {
+        let get = |t: Target| map.get(&t).map(|name| (name.as_str(), f.attrs.get(name).unwrap_or(&Value::Null)));
+        let id = match get(Target::Id).and_then(|(_, v)| text(v)) {
+            Some(id) => Some(id),
+            None if matches!(role, Role::Buildings | Role::Resources | Role::Roads | Role::Exclusive) => Some(format!("{stem}-{}", f.index + 1)),
+            None => None,
+        };
+        let before = problems.len();
+        let mut props = Map::new();
+        if let Some(id) = &id {
+            props.insert("id".into(), json!(id));
+        }
+        for &t in role.targets() {
+            let Some((name, v)) = get(t) else { continue };
+            if t == Target::Id {
+                continue;
+            }
+            let numeric = match (role, t) {
+                (Role::Buildings, Target::Population | Target::Households) => Some(0),
+                (Role::Buildings, Target::Floors) | (Role::Population, Target::Count) => Some(1),
+                _ => None,
+            };
+            let is_required = required.contains(&t);
+            match numeric {
+                Some(min) => match whole_number(v, min) {
+                    Ok(Some(n)) => {
+                        props.insert(t.name().into(), json!(n));
+                    }
+                    Ok(None) if is_required => problems.push(problem(layer, f, id.as_deref(), Some((name, t)), format!("is empty; expected a whole number ≥ {min}"))),
+                    Ok(None) => {}
+                    Err(e) => problems.push(problem(layer, f, id.as_deref(), Some((name, t)), e)),
+                },
+                None => match text(v) {
+                    Some(s) => {
+                        props.insert(t.name().into(), json!(s));
+                    }
+                    None if is_required => problems.push(problem(layer, f, id.as_deref(), Some((name, t)), "is empty; expected text")),
+                    None => {}
+                },
+            }
+        }
+        let geometry = match &f.geometry {
+            None => {
+                problems.push(problem(layer, f, id.as_deref(), None, "has no geometry"));
+                None
+            }
+            Some(g) => match shaped(g, role) {
+                Err(found) => {
+                    problems.push(problem(layer, f, id.as_deref(), None, format!("geometry is a {found}; {} need {}", role.file(), expected(role))));
+                    None
+                }
+                Ok(g) => match g.try_map_coords(|c| crs.to_wgs84(c)) {
+                    Ok(g) => Some(g),
+                    Err(e) => {
+                        problems.push(problem(layer, f, id.as_deref(), Some(("geometry", Target::Lon)), e));
+                        None
+                    }
+                },
+            },
+        };
+        if problems.len() > before {
+            continue;
+        }
+        let Some(geometry) = geometry else { continue };
+        out.push(Feature { geometry, properties: props, source: layer.name.clone(), source_index: f.index });
+    }
+    if problems.is_empty() { Ok(out) } else { Err(ImportError::Invalid { problems }) }
+}
+
+fn expected(role: Role) -> &'static str {
+    match role {
+        Role::Boundary | Role::Buildings | Role::Exclusive => "polygons",
+        Role::Population | Role::Resources => "points",
+        Role::Roads => "lines",
+    }
+}
+
+/// The geometry in the shape the role wants (a single-part multi-point becomes a point), or the
+/// name of what it is.
+fn shaped(g: &Geometry<f64>, role: Role) -> Result<Geometry<f64>, &'static str> {
+    let name = match g {
+        Geometry::Point(_) => "point",
+        Geometry::MultiPoint(_) => "multi-point",
+        Geometry::LineString(_) | Geometry::Line(_) => "line",
+        Geometry::MultiLineString(_) => "multi-line",
+        Geometry::Polygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => "polygon",
+        Geometry::MultiPolygon(_) => "multi-polygon",
+        Geometry::GeometryCollection(_) => "geometry collection",
+    };
+    match (role, g) {
+        (Role::Boundary | Role::Buildings | Role::Exclusive, Geometry::Polygon(p)) => Ok(Geometry::MultiPolygon(MultiPolygon(vec![p.clone()]))),
+        (Role::Boundary | Role::Buildings | Role::Exclusive, Geometry::MultiPolygon(_)) => Ok(g.clone()),
+        (Role::Population | Role::Resources, Geometry::Point(_)) => Ok(g.clone()),
+        (Role::Population | Role::Resources, Geometry::MultiPoint(MultiPoint(ps))) if ps.len() == 1 => Ok(Geometry::Point(ps[0])),
+        (Role::Roads, Geometry::LineString(l)) => Ok(Geometry::MultiLineString(MultiLineString(vec![l.clone()]))),
+        (Role::Roads, Geometry::MultiLineString(_)) => Ok(g.clone()),
+        _ => Err(name),
+    }
+}
+
+/// A community boundary around everything that was imported, when no boundary was given: the
+/// convex hull of the buildings, points and exclusive units, pushed out by `margin_m` so no
+/// footprint touches the community line.
+pub fn hull_boundary(draft: &Draft, margin_m: f64) -> Option<MultiPolygon<f64>> {
+    let mut coords: Vec<Coord<f64>> = Vec::new();
+    for role in [Role::Buildings, Role::Population, Role::Exclusive] {
+        for f in draft.files.get(&role).into_iter().flatten() {
+            match &f.geometry {
+                Geometry::MultiPolygon(mp) => coords.extend(mp.0.iter().flat_map(|p| p.exterior().0.iter().copied())),
+                Geometry::Point(p) => coords.push(p.0),
+                _ => {}
+            }
+        }
+    }
+    if coords.len() < 3 {
+        return None;
+    }
+    let hull = MultiPoint(coords.into_iter().map(Point).collect()).convex_hull();
+    // Minkowski sum with a 32-gon of radius margin_m (in local metres): still convex, so the hull
+    // of the pushed-out vertices is exactly it.
+    let lat = hull.exterior().0.iter().map(|c| c.y).sum::<f64>() / hull.exterior().0.len() as f64;
+    let (dy, dx) = (margin_m / 111_320.0, margin_m / (111_320.0 * lat.to_radians().cos()));
+    let pushed: Vec<Point<f64>> = hull
+        .exterior()
+        .0
+        .iter()
+        .flat_map(|c| (0..32).map(move |k| {
+            let a = f64::from(k) * std::f64::consts::TAU / 32.0;
+            Point::new(c.x + dx * a.cos(), c.y + dy * a.sin())
+        }))
+        .collect();
+    let hull = MultiPoint(pushed).convex_hull().orient(Direction::Default);
+    Some(MultiPolygon(vec![hull]))
+}
+
+/// Drops what lies in no community (a building or exclusive unit by a point on its surface, a
+/// population point by itself; roads that reach no community), counting each in the notes.
+/// Resources are kept wherever they are: one outside may still be someone's nearest.
+pub fn keep_inside(draft: &mut Draft) {
+    let communities: Vec<(MultiPolygon<f64>, Rect<f64>)> = draft
+        .files
+        .get(&Role::Boundary)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| match &f.geometry {
+            Geometry::MultiPolygon(mp) => mp.bounding_rect().map(|r| (mp.clone(), r)),
+            _ => None,
+        })
+        .collect();
+    let inside = |p: Point<f64>| communities.iter().any(|(mp, r)| r.intersects(&p) && mp.intersects(&p));
+    let mut notes = std::mem::take(&mut draft.notes);
+    for role in [Role::Buildings, Role::Population, Role::Exclusive, Role::Roads] {
+        let Some(features) = draft.files.get_mut(&role) else { continue };
+        features.retain(|f| {
+            let keep = match &f.geometry {
+                Geometry::MultiPolygon(mp) => mp.interior_point().is_some_and(|p| inside(p)),
+                Geometry::Point(p) => inside(*p),
+                Geometry::MultiLineString(ml) => communities.iter().any(|(mp, r)| ml.bounding_rect().is_some_and(|b| b.intersects(r)) && ml.relate(mp).is_intersects()),
+                _ => true,
+            };
+            if !keep {
+                notes.drop(&f.source, format!("{}: lies in no community of the boundary", role.name()));
+            }
+            keep
+        });
+    }
+    draft.notes = notes;
+}
+
+fn geometry_json(g: &Geometry<f64>) -> Json {
+    let pos = |c: &Coord<f64>| json!([c.x, c.y]);
+    let line = |l: &LineString<f64>| Json::Array(l.0.iter().map(pos).collect());
+    let polygon = |p: &Polygon<f64>| {
+        // RFC 7946: exteriors counter-clockwise, holes clockwise.
+        let p = p.orient(Direction::Default);
+        Json::Array(std::iter::once(line(p.exterior())).chain(p.interiors().iter().map(line)).collect())
+    };
+    match g {
+        Geometry::Point(p) => json!({"type": "Point", "coordinates": pos(&p.0)}),
+        Geometry::MultiLineString(ml) if ml.0.len() == 1 => json!({"type": "LineString", "coordinates": line(&ml.0[0])}),
+        Geometry::MultiLineString(ml) => json!({"type": "MultiLineString", "coordinates": ml.0.iter().map(line).collect::<Vec<_>>()}),
+        Geometry::MultiPolygon(mp) if mp.0.len() == 1 => json!({"type": "Polygon", "coordinates": polygon(&mp.0[0])}),
+        Geometry::MultiPolygon(mp) => json!({"type": "MultiPolygon", "coordinates": mp.0.iter().map(polygon).collect::<Vec<_>>()}),
+        other => unreachable!("features are shaped before they get here: {other:?}"),
+    }
+}
+
+/// A FeatureCollection, one feature per line (diffs and eyes can follow it).
+pub fn collection_text(features: &[Feature]) -> String {
+    let mut s = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    for (i, f) in features.iter().enumerate() {
+        let v = json!({"type": "Feature", "properties": f.properties, "geometry": geometry_json(&f.geometry)});
+        s.push_str(&v.to_string());
+        s.push_str(if i + 1 < features.len() { ",\n" } else { "\n" });
+    }
+    s.push_str("]}\n");
+    s
+}
+
+/// Writes the draft as a dataset folder at `out`: into a temporary folder beside it, read back
+/// with the strict reader, renamed into place only if it passes. On failure nothing is left.
+pub fn write(draft: &Draft, out: &Path, force: bool) -> Result<Loaded, ImportError> {
+    if out.exists() && !force {
+        return Err(ImportError::TargetExists { path: out.to_path_buf() });
+    }
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|source| ImportError::Write { path: parent.to_path_buf(), source })?;
+    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "dataset".into());
+    let tmp = tempfile::Builder::new().prefix(&format!(".{name}.import-")).tempdir_in(parent).map_err(|source| ImportError::Write { path: parent.to_path_buf(), source })?;
+    for (role, features) in &draft.files {
+        if features.is_empty() && *role != Role::Buildings && *role != Role::Boundary {
+            continue;
+        }
+        let path = tmp.path().join(role.file());
+        std::fs::write(&path, collection_text(features)).map_err(|source| ImportError::Write { path, source })?;
+    }
+    let loaded = match load_dataset(tmp.path()) {
+        Ok(l) => l,
+        Err(e) => {
+            // Name the source feature behind each dataset feature the reader refused.
+            let mut message = String::new();
+            for p in e.problems.iter().take(50) {
+                let from = Role::ALL.into_iter().find(|r| r.file() == p.file).and_then(|r| draft.files.get(&r)).and_then(|fs| p.feature.as_ref().and_then(|at| fs.get(at.index)));
+                message.push_str(&format!("  - {p}"));
+                if let Some(f) = from {
+                    message.push_str(&format!(" [from {} feature {}]", f.source.display(), f.source_index));
+                }
+                message.push('\n');
+            }
+            if e.problems.len() > 50 {
+                message.push_str(&format!("  ... and {} more\n", e.problems.len() - 50));
+            }
+            return Err(ImportError::Rejected { message: message.trim_end().to_string(), error: e });
+        }
+    };
+    let tmp = tmp.keep();
+    if out.exists() {
+        // --force: move the old folder aside first, so a failed rename leaves the old one whole.
+        let aside = parent.join(format!(".{name}.replaced-{}", std::process::id()));
+        std::fs::rename(out, &aside).map_err(|source| ImportError::Write { path: out.to_path_buf(), source })?;
+        if let Err(source) = std::fs::rename(&tmp, out) {
+            let _ = std::fs::rename(&aside, out);
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(ImportError::Write { path: out.to_path_buf(), source });
+        }
+        let _ = if aside.is_dir() { std::fs::remove_dir_all(&aside) } else { std::fs::remove_file(&aside) };
+    } else if let Err(source) = std::fs::rename(&tmp, out) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(ImportError::Write { path: out.to_path_buf(), source });
+    }
+    Ok(loaded)
+}

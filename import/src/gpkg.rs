@@ -1,0 +1,107 @@
+//! GeoPackage: every feature table (or the one named with `FILE.gpkg#TABLE`), read through the
+//! same sqlx SQLite the store uses; geometry blobs decoded by geozero.
+
+use crate::crs::SourceCrs;
+use crate::error::{ImportError, SourceProblem};
+use crate::source::{Layer, SourceFeature, Value};
+use geozero::ToGeo;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
+use sqlx::{Column, ConnectOptions, Connection, Row, TypeInfo, ValueRef};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub(crate) fn runtime(path: &Path) -> Result<tokio::runtime::Runtime, ImportError> {
+    tokio::runtime::Builder::new_current_thread().build().map_err(|e| ImportError::unreadable(path, format!("cannot start the SQLite runtime: {e}")))
+}
+
+/// Reads the feature tables of a GeoPackage: all of them, or `only`.
+pub fn read(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, ImportError> {
+    if !path.exists() {
+        return Err(ImportError::MissingFile { path: path.to_path_buf() });
+    }
+    runtime(path)?.block_on(read_async(path, only))
+}
+
+async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, ImportError> {
+    let bad = |e: sqlx::Error| ImportError::unreadable(path, e);
+    let mut conn = SqliteConnectOptions::new().filename(path).read_only(true).connect().await.map_err(bad)?;
+    let tables: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c JOIN gpkg_geometry_columns g ON g.table_name = c.table_name WHERE c.data_type = 'features' ORDER BY c.table_name",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .map_err(|e| ImportError::unreadable(path, format!("not a GeoPackage (no gpkg_contents / gpkg_geometry_columns): {e}")))?;
+    if let Some(name) = only {
+        if !tables.iter().any(|(t, _, _)| t == name) {
+            return Err(ImportError::Unusable {
+                file: path.to_path_buf(),
+                message: format!("no feature table {name:?}; its feature tables are {}", tables.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", ")),
+            });
+        }
+    }
+    let mut layers = Vec::new();
+    for (table, geom_column, srs_id) in tables.into_iter().filter(|(t, _, _)| only.is_none_or(|o| o == t)) {
+        let name = PathBuf::from(format!("{}#{table}", path.display()));
+        let srs: Option<(String, i64, String)> = sqlx::query_as("SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?")
+            .bind(srs_id)
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(bad)?;
+        let declared_crs = match srs {
+            // 0 and -1 are the spec's "undefined geographic / Cartesian": nothing declared.
+            _ if srs_id <= 0 => None,
+            None => None,
+            Some((org, code, definition)) => {
+                let by_code = if org.eq_ignore_ascii_case("epsg") { SourceCrs::parse(&format!("EPSG:{code}")).ok() } else { None };
+                match by_code {
+                    Some(c) => Some(c),
+                    None => Some(SourceCrs::from_prj(&definition).map_err(|reason| ImportError::UnknownCrs { path: Some(name.clone()), given: format!("{org}:{code}"), reason })?),
+                }
+            }
+        };
+        let rows: Vec<SqliteRow> = sqlx::query(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""))).fetch_all(&mut conn).await.map_err(bad)?;
+        let columns: Vec<String> = match rows.first() {
+            Some(r) => r.columns().iter().map(|c| c.name().to_string()).collect(),
+            None => Vec::new(),
+        };
+        let fields: Vec<String> = columns.iter().filter(|c| **c != geom_column).cloned().collect();
+        let mut problems = Vec::new();
+        let mut features = Vec::with_capacity(rows.len());
+        for (index, row) in rows.iter().enumerate() {
+            let mut attrs = BTreeMap::new();
+            let mut geometry = None;
+            for (i, column) in columns.iter().enumerate() {
+                let raw = row.try_get_raw(i).map_err(bad)?;
+                if column == &geom_column {
+                    if raw.is_null() {
+                        continue;
+                    }
+                    let blob: Vec<u8> = row.try_get(i).map_err(bad)?;
+                    match geozero::wkb::GpkgWkb(blob).to_geo() {
+                        Ok(g) => geometry = Some(g),
+                        Err(e) => problems.push(SourceProblem { file: name.clone(), feature: Some((index, None)), field: Some(geom_column.clone()), message: format!("cannot be read: {e}") }),
+                    }
+                    continue;
+                }
+                let value = if raw.is_null() {
+                    Value::Null
+                } else {
+                    match raw.type_info().name() {
+                        "INTEGER" | "BOOLEAN" => Value::Integer(row.try_get(i).map_err(bad)?),
+                        "REAL" => Value::Real(row.try_get(i).map_err(bad)?),
+                        "TEXT" | "DATE" | "DATETIME" => Value::Text(row.try_get(i).map_err(bad)?),
+                        _ => Value::Null,
+                    }
+                };
+                attrs.insert(column.clone(), value);
+            }
+            features.push(SourceFeature { index, geometry, attrs });
+        }
+        if !problems.is_empty() {
+            return Err(ImportError::Invalid { problems });
+        }
+        layers.push(Layer { name, fields, features, declared_crs, encoding: None });
+    }
+    conn.close().await.map_err(bad)?;
+    Ok(layers)
+}

@@ -1,0 +1,182 @@
+//! Import and export: the formats planners have (OpenStreetMap, Shapefile, GeoPackage, CSV,
+//! GeoJSON) into a dataset folder (`shared/dataset-format.md`), and grid layers out again.
+//!
+//! [`import`] reads every source, converts coordinates to WGS-84, maps fields to dataset
+//! properties, drops (and counts) what lies outside the communities, writes the folder beside
+//! its target, reads it back with the strict `gis_core::io` reader and renames it into place
+//! only if it passes. Errors are typed ([`ImportError`]) and name file, feature and field.
+
+pub mod crs;
+pub mod csv;
+pub mod dataset;
+pub mod error;
+pub mod export;
+pub mod geojson;
+pub mod gpkg;
+pub mod osm;
+pub mod shp;
+pub mod source;
+
+pub use crs::SourceCrs;
+pub use dataset::{Draft, Notes};
+pub use error::{ImportError, SourceProblem};
+pub use osm::OsmDefaults;
+pub use source::{FieldMap, Format, Layer, Role, SourceSpec};
+
+use gis_core::io::Loaded;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Everything `wangge import` was told.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub sources: Vec<SourceSpec>,
+    /// The community boundary (polygons; `code` and `name` fields, or --community-code/-name).
+    pub boundary: Option<SourceSpec>,
+    pub out: PathBuf,
+    /// Overrides what sources declare.
+    pub crs: Option<SourceCrs>,
+    pub fields: FieldMap,
+    /// Attribute encoding for shapefiles without a .cpg and for CSV files.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub community_code: Option<String>,
+    pub community_name: Option<String>,
+    pub osm: OsmDefaults,
+    /// How far the drawn boundary stands off the outermost building when none is given (m).
+    pub hull_margin_m: f64,
+    /// Replace an existing folder at `out`.
+    pub force: bool,
+}
+
+impl ImportOptions {
+    pub fn new(sources: Vec<SourceSpec>, out: PathBuf) -> Self {
+        Self {
+            sources,
+            boundary: None,
+            out,
+            crs: None,
+            fields: FieldMap::default(),
+            encoding: None,
+            community_code: None,
+            community_name: None,
+            osm: OsmDefaults::standard(),
+            hull_margin_m: 30.0,
+            force: false,
+        }
+    }
+}
+
+/// A dataset written and read back, and what import assumed and dropped on the way.
+#[derive(Debug)]
+pub struct Imported {
+    pub loaded: Loaded,
+    pub notes: Notes,
+}
+
+/// Reads one source into layers (an OpenStreetMap extract goes straight into the draft).
+fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Result<Vec<Layer>, ImportError> {
+    let format = Format::of(&spec.path).ok_or_else(|| ImportError::UnknownFormat { path: spec.path.clone() })?;
+    if !spec.path.exists() {
+        return Err(ImportError::MissingFile { path: spec.path.clone() });
+    }
+    Ok(match format {
+        Format::OsmPbf => {
+            if let Some(role) = spec.role.filter(|r| !matches!(r, Role::Buildings | Role::Resources | Role::Roads)) {
+                return Err(ImportError::Setting(format!("{}: an OpenStreetMap extract gives buildings, resources and roads, not {}", spec.path.display(), role.name())));
+            }
+            let features = osm::read(&spec.path, &opts.osm, &mut draft.notes)?;
+            for (role, fs) in [(Role::Buildings, features.buildings), (Role::Resources, features.resources), (Role::Roads, features.roads)] {
+                if spec.role.is_none_or(|r| r == role) {
+                    draft.files.entry(role).or_default().extend(fs);
+                }
+            }
+            Vec::new()
+        }
+        Format::Shapefile => vec![shp::read(&spec.path, opts.encoding)?],
+        Format::GeoPackage => gpkg::read(&spec.path, spec.layer.as_deref())?,
+        Format::Csv => vec![csv::read(&spec.path, b',', &opts.fields, opts.encoding)?],
+        Format::Tsv => vec![csv::read(&spec.path, b'\t', &opts.fields, opts.encoding)?],
+        Format::GeoJson => vec![geojson::read(&spec.path)?],
+    })
+}
+
+/// Builds the dataset folder `opts.out` from the sources, or explains why not (nothing written).
+pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
+    if opts.out.exists() && !opts.force {
+        return Err(ImportError::TargetExists { path: opts.out.clone() });
+    }
+    if opts.sources.is_empty() {
+        return Err(ImportError::Setting("no sources given".into()));
+    }
+    if let Some(code) = &opts.community_code {
+        if gis_core::model::CommunityCode::parse(code).is_none() {
+            return Err(ImportError::Setting(format!("--community-code {code:?}: expected 12 digits (county 6 + street 3 + committee 3)")));
+        }
+    }
+    let mut draft = Draft::default();
+    let mut problems = Vec::new();
+    let specs = opts.sources.iter().map(|s| (s, s.role)).chain(opts.boundary.iter().map(|b| (b, Some(Role::Boundary))));
+    for (spec, role) in specs {
+        let layers = read_source(spec, opts, &mut draft)?;
+        for layer in layers {
+            let Some(role) = role.or_else(|| dataset::infer_role(&layer, &opts.fields)) else {
+                draft.notes.drop(&layer.name, "layer with no geometry import can use");
+                continue;
+            };
+            if spec.role.is_none() && role != Role::Boundary {
+                draft.notes.assume(format!("{}: read as {} (from its name or geometry; say ROLE=FILE otherwise)", layer.name.display(), role.file()));
+            }
+            if let Some(how) = &layer.encoding {
+                draft.notes.assume(format!("{}: attributes decoded as {how}", layer.name.display()));
+            }
+            let crs = dataset::layer_crs(&layer, opts.crs.as_ref(), &mut draft.notes);
+            match dataset::convert_layer(&layer, role, &opts.fields, &crs, &mut draft.notes) {
+                Ok(features) => draft.files.entry(role).or_default().extend(features),
+                Err(ImportError::Invalid { problems: p }) => problems.extend(p),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::Invalid { problems });
+    }
+    if draft.files.get(&Role::Buildings).is_none_or(Vec::is_empty) {
+        return Err(ImportError::Setting("the sources gave no buildings; a dataset needs buildings.geojson".into()));
+    }
+    let default_name = opts.sources[0].path.file_name().map(|n| n.to_string_lossy().split('.').next().unwrap_or("").to_string()).unwrap_or_default();
+    let boundary = draft.files.entry(Role::Boundary).or_default();
+    if boundary.is_empty() {
+        let code = opts.community_code.clone().unwrap_or_else(|| "000000000000".into());
+        let name = opts.community_name.clone().unwrap_or(default_name);
+        let hull = dataset::hull_boundary(&draft, opts.hull_margin_m).ok_or_else(|| ImportError::Setting("too few buildings to draw a boundary around; give --boundary FILE".into()))?;
+        draft.notes.assume(format!(
+            "no --boundary: community {code} \"{name}\" drawn as the convex hull of the buildings and points, {} m out{}",
+            opts.hull_margin_m,
+            if opts.community_code.is_none() { " (code 000000000000 until --community-code gives the real one)" } else { "" }
+        ));
+        let mut properties = serde_json::Map::new();
+        properties.insert("code".into(), json!(code));
+        properties.insert("name".into(), json!(name));
+        draft.files.entry(Role::Boundary).or_default().push(dataset::Feature { geometry: geo::Geometry::MultiPolygon(hull), properties, source: PathBuf::from("(drawn hull)"), source_index: 0 });
+    } else {
+        // One community without a code field takes --community-code; any name missing takes
+        // --community-name, else the code.
+        let single = boundary.len() == 1;
+        for f in boundary.iter_mut() {
+            if !f.properties.contains_key("code") && single {
+                if let Some(code) = &opts.community_code {
+                    f.properties.insert("code".into(), json!(code));
+                }
+            }
+            if !f.properties.contains_key("name") {
+                let name = opts.community_name.clone().or_else(|| f.properties.get("code").and_then(|c| c.as_str()).map(str::to_string));
+                if let Some(name) = name {
+                    f.properties.insert("name".into(), json!(name));
+                }
+            }
+        }
+    }
+    dataset::keep_inside(&mut draft);
+    let loaded = dataset::write(&draft, &opts.out, opts.force)?;
+    Ok(Imported { loaded, notes: draft.notes })
+}

@@ -1,0 +1,377 @@
+//! OpenStreetMap extracts (.osm.pbf): buildings from closed ways and multipolygon relations,
+//! residents estimated from footprint × levels × a density by building type, resources from
+//! amenity / shop / healthcare tags, roads from highway tags.
+//!
+//! OpenStreetMap has no residents, so they are estimated, and the report says so. The defaults
+//! (`OsmDefaults::standard`) are documented in the README and each can be overridden.
+
+use crate::dataset::{Feature, Notes};
+use crate::error::ImportError;
+use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, MultiLineString, MultiPolygon, Point, Polygon, Validation, BooleanOps};
+use gis_core::index::BboxIndex;
+use gis_core::measure::area_m2;
+use osmpbf::{Element, ElementReader, RelMemberType};
+use serde_json::{Map, json};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// How residents are estimated and which tags become what.
+#[derive(Debug, Clone)]
+pub struct OsmDefaults {
+    /// Residents per m² of floor, by `building=*` value; unlisted values take `other_density`.
+    pub density: BTreeMap<String, f64>,
+    pub other_density: f64,
+    /// Levels when `building:levels` is missing, by `building=*` value; else `other_levels`.
+    pub levels: BTreeMap<String, u32>,
+    pub other_levels: u32,
+}
+
+impl OsmDefaults {
+    /// 40 m² of floor per resident in homes (China's urban housing floor area per person is
+    /// about 40 m², 2020 census); 10 m² in dormitories; half the home rate for an untyped
+    /// `building=yes`, which may or may not be lived in; none in buildings of other types.
+    pub fn standard() -> Self {
+        let homes = ["apartments", "residential", "house", "detached", "semidetached_house", "terrace", "bungalow", "farm", "cabin", "static_caravan"];
+        let mut density: BTreeMap<String, f64> = homes.iter().map(|t| (t.to_string(), 0.025)).collect();
+        density.insert("dormitory".into(), 0.1);
+        density.insert("yes".into(), 0.0125);
+        let levels = [("apartments", 6), ("residential", 4), ("dormitory", 4), ("yes", 2), ("house", 2), ("detached", 2), ("semidetached_house", 2), ("terrace", 2)]
+            .into_iter()
+            .map(|(t, n)| (t.to_string(), n))
+            .collect();
+        Self { density, other_density: 0.0, levels, other_levels: 1 }
+    }
+
+    pub fn density_of(&self, kind: &str) -> f64 {
+        self.density.get(kind).copied().unwrap_or(self.other_density)
+    }
+
+    pub fn levels_of(&self, kind: &str) -> u32 {
+        self.levels.get(kind).copied().unwrap_or(self.other_levels)
+    }
+}
+
+/// The resource kind an element's tags stand for, if any.
+pub fn resource_kind(tags: &HashMap<String, String>) -> Option<&'static str> {
+    let amenity = tags.get("amenity").map(String::as_str);
+    let healthcare = tags.get("healthcare").map(String::as_str);
+    let shop = tags.get("shop").map(String::as_str);
+    let social = tags.get("social_facility").map(String::as_str);
+    Some(match (amenity, healthcare, shop) {
+        (Some("clinic" | "doctors"), _, _) | (_, Some("clinic" | "doctor" | "centre"), _) => "clinic",
+        (Some("hospital"), _, _) | (_, Some("hospital"), _) => "hospital",
+        (Some("pharmacy"), _, _) | (_, Some("pharmacy"), _) => "pharmacy",
+        (Some("dentist"), _, _) | (_, Some("dentist"), _) => "dentist",
+        (Some("school"), _, _) => "school",
+        (Some("kindergarten" | "childcare"), _, _) => "kindergarten",
+        (Some("nursing_home"), _, _) => "elderly_care",
+        (Some("social_facility"), _, _) if matches!(social, Some("nursing_home" | "assisted_living" | "group_home")) => "elderly_care",
+        (Some("marketplace"), _, _) => "market",
+        (Some("community_centre" | "townhall" | "social_centre"), _, _) => "service_center",
+        (_, _, Some("supermarket" | "department_store" | "mall")) => "supermarket",
+        (_, _, Some("chemist")) => "pharmacy",
+        (_, _, Some(s)) if s != "no" && s != "vacant" => "shop",
+        _ => return None,
+    })
+}
+
+/// Highway values that become roads grid lines may follow; footways, paths, tracks and service
+/// ways are dropped (too dense to draw grids along).
+pub const ROAD_CLASSES: &[&str] = &[
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
+    "tertiary", "tertiary_link", "unclassified", "residential", "living_street", "pedestrian",
+];
+
+struct Way {
+    refs: Vec<i64>,
+    tags: HashMap<String, String>,
+}
+
+/// What an extract yields, already in WGS-84 (OpenStreetMap is WGS-84).
+#[derive(Debug, Default)]
+pub struct OsmFeatures {
+    pub buildings: Vec<Feature>,
+    pub resources: Vec<Feature>,
+    pub roads: Vec<Feature>,
+}
+
+pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<OsmFeatures, ImportError> {
+    if !path.exists() {
+        return Err(ImportError::MissingFile { path: path.to_path_buf() });
+    }
+    let reader = ElementReader::from_path(path).map_err(|e| ImportError::unreadable(path, e))?;
+    // One pass keeps every node position: extracts of a street or a district fit in memory.
+    let mut nodes: HashMap<i64, Coord<f64>> = HashMap::new();
+    let mut tagged_nodes: Vec<(i64, HashMap<String, String>)> = Vec::new();
+    let mut ways: HashMap<i64, Way> = HashMap::new();
+    let mut relations: Vec<(i64, HashMap<String, String>, Vec<(i64, String)>)> = Vec::new();
+    let tags_of = |it: &mut dyn Iterator<Item = (&str, &str)>| -> HashMap<String, String> { it.map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+    reader
+        .for_each(|element| match element {
+            Element::Node(n) => {
+                nodes.insert(n.id(), Coord { x: n.lon(), y: n.lat() });
+                let tags = tags_of(&mut n.tags());
+                if !tags.is_empty() {
+                    tagged_nodes.push((n.id(), tags));
+                }
+            }
+            Element::DenseNode(n) => {
+                nodes.insert(n.id(), Coord { x: n.lon(), y: n.lat() });
+                let tags = tags_of(&mut n.tags());
+                if !tags.is_empty() {
+                    tagged_nodes.push((n.id(), tags));
+                }
+            }
+            Element::Way(w) => {
+                ways.insert(w.id(), Way { refs: w.refs().collect(), tags: tags_of(&mut w.tags()) });
+            }
+            Element::Relation(r) => {
+                let tags = tags_of(&mut r.tags());
+                if tags.get("type").map(String::as_str) == Some("multipolygon") && tags.contains_key("building") {
+                    let members = r.members().filter(|m| m.member_type == RelMemberType::Way).map(|m| (m.member_id, m.role().unwrap_or("").to_string())).collect();
+                    relations.push((r.id(), tags, members));
+                }
+            }
+        })
+        .map_err(|e| ImportError::unreadable(path, e))?;
+
+    let mut out = OsmFeatures::default();
+    let line = |refs: &[i64]| -> Option<LineString<f64>> { refs.iter().map(|r| nodes.get(r).copied()).collect::<Option<Vec<_>>>().map(LineString) };
+
+    // Buildings: closed ways, then multipolygon relations; ids keep the OSM type and number.
+    let mut candidates: Vec<(String, MultiPolygon<f64>, HashMap<String, String>)> = Vec::new();
+    let mut way_ids: Vec<&i64> = ways.keys().collect();
+    way_ids.sort();
+    for id in way_ids {
+        let w = &ways[id];
+        let Some(kind) = w.tags.get("building") else { continue };
+        if kind == "no" {
+            continue;
+        }
+        if w.refs.len() < 4 || w.refs.first() != w.refs.last() {
+            notes.drop(path, "building way that is not closed");
+            continue;
+        }
+        let Some(ring) = line(&w.refs) else {
+            notes.drop(path, "building whose nodes are not in the extract");
+            continue;
+        };
+        candidates.push((format!("osm-w{id}"), MultiPolygon(vec![Polygon::new(ring, vec![])]), w.tags.clone()));
+    }
+    relations.sort_by_key(|r| r.0);
+    for (id, tags, members) in &relations {
+        let rings = |role: &str| -> Option<Vec<LineString<f64>>> {
+            let parts: Option<Vec<Vec<i64>>> = members.iter().filter(|(_, r)| r == role || (role == "outer" && r.is_empty())).map(|(m, _)| ways.get(m).map(|w| w.refs.clone())).collect();
+            join_rings(parts?)?.iter().map(|r| line(r)).collect()
+        };
+        let (Some(outers), Some(inners)) = (rings("outer"), rings("inner")) else {
+            notes.drop(path, "building relation whose rings do not close or whose members are not in the extract");
+            continue;
+        };
+        // Each hole goes to the outer ring that contains it.
+        let mut polygons: Vec<Polygon<f64>> = outers.into_iter().map(|o| Polygon::new(o, vec![])).collect();
+        for inner in inners {
+            let at = inner.0.first().copied().map(Point);
+            if let Some(p) = polygons.iter_mut().find(|p| at.is_some_and(|a| p.intersects(&a))) {
+                p.interiors_push(inner);
+            }
+        }
+        candidates.push((format!("osm-r{id}"), MultiPolygon(polygons), tags.clone()));
+    }
+
+    // The strict reader refuses invalid and overlapping footprints; OpenStreetMap has a few of
+    // each, so they are dropped here and counted.
+    let mut kept: Vec<(String, MultiPolygon<f64>, HashMap<String, String>, f64)> = Vec::new();
+    for (id, footprint, tags) in candidates {
+        if !footprint.is_valid() {
+            notes.drop(path, "building footprint that is not a valid polygon (self-intersecting or degenerate)");
+            continue;
+        }
+        let area = area_m2(&footprint);
+        if area < 1.0 {
+            notes.drop(path, "building footprint under 1 m²");
+            continue;
+        }
+        kept.push((id, footprint, tags, area));
+    }
+    let index = BboxIndex::new(kept.iter().enumerate().filter_map(|(i, b)| b.1.bounding_rect().map(|r| (i, r))));
+    let mut dropped = vec![false; kept.len()];
+    for i in 0..kept.len() {
+        if dropped[i] {
+            continue;
+        }
+        let Some(rect) = kept[i].1.bounding_rect() else { continue };
+        for j in index.intersecting(rect) {
+            if j == i || dropped[j] || dropped[i] || !kept[i].1.intersects(&kept[j].1) {
+                continue;
+            }
+            if area_m2(&kept[i].1.intersection(&kept[j].1)) > 1.0 {
+                // Keep the larger footprint: the smaller is usually a part drawn on top of it.
+                let smaller = if kept[i].3 < kept[j].3 { i } else { j };
+                dropped[smaller] = true;
+                notes.drop(path, "building overlapping a larger building by more than 1 m²");
+            }
+        }
+    }
+    let mut estimated_levels = 0;
+    for ((id, footprint, tags, area), dropped) in kept.into_iter().zip(dropped) {
+        if dropped {
+            continue;
+        }
+        let kind = tags.get("building").map(String::as_str).unwrap_or("yes");
+        let tagged_levels = tags.get("building:levels").and_then(|l| l.trim().parse::<f64>().ok()).filter(|l| *l >= 1.0 && *l < 200.0).map(|l| l.round() as u32);
+        let levels = tagged_levels.unwrap_or_else(|| {
+            estimated_levels += 1;
+            defaults.levels_of(kind)
+        });
+        let residents = (area * f64::from(levels) * defaults.density_of(kind)).round() as u32;
+        let mut properties = Map::new();
+        properties.insert("id".into(), json!(id));
+        properties.insert("population".into(), json!(residents));
+        if let Some(levels) = tagged_levels {
+            properties.insert("floors".into(), json!(levels));
+        }
+        if let Some(address) = address(&tags) {
+            properties.insert("address".into(), json!(address));
+        }
+        out.buildings.push(Feature { geometry: Geometry::MultiPolygon(footprint), properties, source: path.to_path_buf(), source_index: 0 });
+    }
+    notes.assume(format!(
+        "{}: residents estimated as footprint area × levels × residents per m² of floor by building type ({}); {estimated_levels} of {} buildings had no building:levels and took the default levels by type",
+        path.display(),
+        defaults.density.iter().map(|(k, v)| format!("{k} {v}")).chain(std::iter::once(format!("other {}", defaults.other_density))).collect::<Vec<_>>().join(", "),
+        out.buildings.len(),
+    ));
+
+    // Resources: tagged nodes, and tagged closed ways at their centre.
+    let mut unnamed = 0;
+    let mut resource = |id: String, at: Coord<f64>, tags: &HashMap<String, String>, notes: &mut Notes| {
+        let interesting = tags.contains_key("amenity") || tags.contains_key("shop") || tags.contains_key("healthcare");
+        if !interesting {
+            return;
+        }
+        let Some(kind) = resource_kind(tags) else {
+            notes.drop(path, "amenity/shop/healthcare tag with no resource kind (e.g. bench, parking)");
+            return;
+        };
+        let name = tags.get("name:zh").or_else(|| tags.get("name")).cloned().unwrap_or_else(|| {
+            unnamed += 1;
+            kind.to_string()
+        });
+        let mut properties = Map::new();
+        properties.insert("id".into(), json!(id));
+        properties.insert("kind".into(), json!(kind));
+        properties.insert("name".into(), json!(name));
+        for (tag, key) in [("phone", "phone"), ("opening_hours", "hours")] {
+            if let Some(v) = tags.get(tag) {
+                properties.insert(key.into(), json!(v));
+            }
+        }
+        if let Some(a) = address(tags) {
+            properties.insert("address".into(), json!(a));
+        }
+        out.resources.push(Feature { geometry: Geometry::Point(Point(at)), properties, source: path.to_path_buf(), source_index: 0 });
+    };
+    tagged_nodes.sort_by_key(|n| n.0);
+    for (id, tags) in &tagged_nodes {
+        if let Some(at) = nodes.get(id) {
+            resource(format!("osm-n{id}"), *at, tags, notes);
+        }
+    }
+    let mut way_ids: Vec<&i64> = ways.keys().collect();
+    way_ids.sort();
+    for id in &way_ids {
+        let w = &ways[id];
+        if w.refs.len() >= 4 && w.refs.first() == w.refs.last() {
+            if let Some(ring) = line(&w.refs) {
+                if let Some(c) = geo::InteriorPoint::interior_point(&Polygon::new(ring, vec![])) {
+                    resource(format!("osm-w{id}"), c.0, &w.tags, notes);
+                }
+            }
+        }
+    }
+    if unnamed > 0 {
+        notes.assume(format!("{}: {unnamed} resources had no name tag and are named by their kind", path.display()));
+    }
+
+    // Roads.
+    for id in &way_ids {
+        let w = &ways[id];
+        let Some(class) = w.tags.get("highway") else { continue };
+        if !ROAD_CLASSES.contains(&class.as_str()) {
+            notes.drop(path, "highway of a class grid lines do not follow (footway, path, service, track, …)");
+            continue;
+        }
+        let Some(l) = line(&w.refs).filter(|l| l.0.len() >= 2) else {
+            notes.drop(path, "road whose nodes are not in the extract");
+            continue;
+        };
+        let mut properties = Map::new();
+        properties.insert("id".into(), json!(format!("osm-w{id}")));
+        properties.insert("class".into(), json!(class));
+        if let Some(name) = w.tags.get("name:zh").or_else(|| w.tags.get("name")) {
+            properties.insert("name".into(), json!(name));
+        }
+        out.roads.push(Feature { geometry: Geometry::MultiLineString(MultiLineString(vec![l])), properties, source: path.to_path_buf(), source_index: 0 });
+    }
+    for (i, f) in out.buildings.iter_mut().enumerate() {
+        f.source_index = i;
+    }
+    notes.assume(format!(
+        "{}: {} buildings, {} resources, {} roads read from OpenStreetMap (© OpenStreetMap contributors, ODbL)",
+        path.display(), out.buildings.len(), out.resources.len(), out.roads.len()
+    ));
+    Ok(out)
+}
+
+fn address(tags: &HashMap<String, String>) -> Option<String> {
+    if let Some(full) = tags.get("addr:full") {
+        return Some(full.clone());
+    }
+    let street = tags.get("addr:street")?;
+    Some(match tags.get("addr:housenumber") {
+        Some(n) => format!("{street} {n}"),
+        None => street.clone(),
+    })
+}
+
+/// Joins member ways end to end into closed rings (ways may run either way); None if any ring
+/// stays open.
+fn join_rings(mut parts: Vec<Vec<i64>>) -> Option<Vec<Vec<i64>>> {
+    let mut rings = Vec::new();
+    while let Some(mut ring) = parts.pop() {
+        while ring.first() != ring.last() || ring.len() < 4 {
+            let end = *ring.last()?;
+            let next = parts.iter().position(|p| p.first() == Some(&end) || p.last() == Some(&end))?;
+            let mut p = parts.swap_remove(next);
+            if p.first() != Some(&end) {
+                p.reverse();
+            }
+            ring.extend(p.into_iter().skip(1));
+        }
+        rings.push(ring);
+    }
+    Some(rings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rings_join_whichever_way_members_run() {
+        let rings = join_rings(vec![vec![1, 2, 3], vec![1, 4, 3]]).unwrap();
+        assert_eq!(rings, vec![vec![1, 4, 3, 2, 1]]);
+        assert!(join_rings(vec![vec![1, 2, 3]]).is_none());
+    }
+
+    #[test]
+    fn tags_map_to_kinds() {
+        let t = |k: &str, v: &str| HashMap::from([(k.to_string(), v.to_string())]);
+        assert_eq!(resource_kind(&t("amenity", "pharmacy")), Some("pharmacy"));
+        assert_eq!(resource_kind(&t("shop", "supermarket")), Some("supermarket"));
+        assert_eq!(resource_kind(&t("shop", "bakery")), Some("shop"));
+        assert_eq!(resource_kind(&t("healthcare", "dentist")), Some("dentist"));
+        assert_eq!(resource_kind(&t("amenity", "bench")), None);
+    }
+}
