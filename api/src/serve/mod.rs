@@ -2,6 +2,7 @@
 //! sprites, the printable grid map, health. Everything is served from one [`Served`] snapshot held
 //! behind a lock; replacing it (a new version published) drops the tile cache at once.
 
+pub mod features;
 mod lookup_routes;
 mod metrics;
 mod problem;
@@ -30,6 +31,8 @@ pub struct Served {
     pub map: MapData,
     pub region: Arc<gis_core::lookup::Region>,
     pub version: Option<i64>,
+    /// OGC API – Features: items in id order, an R-tree of their envelopes, derived properties.
+    pub features: Arc<features::FeatureIndex>,
 }
 
 impl Served {
@@ -37,19 +40,22 @@ impl Served {
         let map = MapData::new(&dataset, &grids, bounds);
         let region = gis_core::lookup::Region::new(&dataset, grids.clone(), &dataset.staff)
             .expect("a partition's grids index");
-        Self { dataset: Arc::new(dataset), grids, map, region: Arc::new(region), version: None }
+        let features = features::FeatureIndex::new(&dataset, &grids, &region);
+        Self { dataset: Arc::new(dataset), grids, map, region: Arc::new(region), version: None, features: Arc::new(features) }
     }
 
     /// A version published in the store.
     pub fn published(p: &store::Published) -> Self {
         let bounds = p.layer.meta.bounds.unwrap_or_default();
         let map = MapData::new(&p.dataset, &p.layer.grids, bounds);
+        let features = features::FeatureIndex::new(&p.dataset, &p.layer.grids, &p.region);
         Self {
             dataset: p.dataset.clone(),
             grids: p.layer.grids.clone(),
             map,
             region: p.region.clone(),
             version: Some(p.version.number),
+            features: Arc::new(features),
         }
     }
 }
@@ -97,6 +103,7 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
         (name = "service", description = "Health, metrics, this document"),
         (name = "tiles", description = "Vector and raster tiles, TileJSON, the MapLibre style, printable maps"),
         (name = "lookup", description = "Which grid covers a point or an address; nearest resources"),
+        (name = "features", description = "OGC API – Features (Part 1: core, GeoJSON, OpenAPI 3.0): communities, grids, micro-grids, buildings and resources"),
     ),
 )]
 struct ApiDoc;
@@ -109,6 +116,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(metrics::render))
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
+        .merge(features::routes())
         .split_for_parts()
 }
 
