@@ -301,6 +301,11 @@ async fn items_by_id_and_property_filters() {
     // Above the maximum is served as the maximum (the standard: not an error).
     let fc = get_json("/collections/grids/items?limit=10001", "application/geo+json").await;
     assert!(link(&fc, "self").unwrap().contains("limit=10000"));
+    let fc = get_json("/collections/grids/items?limit=99999999999999999999999", "application/geo+json").await;
+    assert!(link(&fc, "self").unwrap().contains("limit=10000"));
+    // From past the end, prev leads to the last page.
+    let fc = get_json("/collections/buildings/items?offset=500&limit=10", "application/geo+json").await;
+    assert!(link(&fc, "prev").unwrap().ends_with("offset=178"), "{:?}", link(&fc, "prev"));
     get_json("/collections/grids/items?f=geojson", "application/geo+json").await;
 }
 
@@ -428,7 +433,10 @@ fn gdal_reads_the_service_page_by_page_and_by_bbox() {
     let stdout = child.stdout.take().unwrap();
     let _server = Server(child);
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).unwrap();
+    let mut lines = BufReader::new(stdout);
+    lines.read_line(&mut first).unwrap();
+    // Keep reading: a closed pipe would make the server's next println! panic and kill it.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
     let addr = first.split("http://").nth(1).expect("the address line").trim().to_string();
     let out = dir.path().join("out.json");
 

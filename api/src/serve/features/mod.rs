@@ -337,7 +337,13 @@ pub(crate) fn parse_bbox(s: &str) -> Result<Rect<f64>, Problem> {
 /// A whole number parameter in `[min, ∞)`.
 fn whole(pairs: &[(String, String)], key: &str, min: i64) -> Result<Option<i64>, Problem> {
     let Some(v) = get(pairs, key) else { return Ok(None) };
-    let n: i64 = v.trim().parse().map_err(|_| Problem::bad_request(format!("{key}={v:?} is not a whole number")))?;
+    let t = v.trim();
+    let n: i64 = match t.parse() {
+        Ok(n) => n,
+        // Digits too many for an i64: above any maximum, which callers clamp to.
+        Err(_) if !t.is_empty() && t.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit()) && !t.trim_start_matches('+').is_empty() => i64::MAX,
+        Err(_) => return Err(Problem::bad_request(format!("{key}={v:?} is not a whole number"))),
+    };
     if n < min {
         return Err(Problem::bad_request(format!("{key}={n} is below its minimum, {min}")));
     }
@@ -413,7 +419,8 @@ async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, heade
             links.push(link(url(offset + page.len()), "next", GEOJSON, "The next page"));
         }
         if offset > 0 {
-            links.push(link(url(offset.saturating_sub(limit).min(matched.len())), "prev", GEOJSON, "The previous page"));
+            // From past the end, the previous page is the last one.
+            links.push(link(url(offset.min(matched.len()).saturating_sub(limit)), "prev", GEOJSON, "The previous page"));
         }
 
         // Written feature by feature into one buffer: a page of 10,000 buildings never holds
