@@ -72,15 +72,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let addr = listener.local_addr()?;
         let served = state.current();
-        // Tests and scripts read this line for the port when binding to port 0.
-        println!(
+        // Tests and scripts read this line for the port when binding to port 0. Written without
+        // println!, which panics (killing the server) when the reader has already closed the pipe.
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
             "wangge serving version {} ({} grids and micro-grids) on http://{addr}",
             served.version.unwrap_or(0),
             served.grids.len()
         );
-        println!("  map style: http://{addr}/style.json   tiles: http://{addr}/tiles.json   lookup: http://{addr}/v1/lookup?lon=&lat=");
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
+        let _ = writeln!(out, "  map style: http://{addr}/style.json   tiles: http://{addr}/tiles.json   lookup: http://{addr}/v1/lookup?lon=&lat=");
+        let _ = out.flush();
+        drop(out);
         let result = axum::serve(listener, router(Arc::clone(&state)))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
