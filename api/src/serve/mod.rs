@@ -3,6 +3,7 @@
 //! behind a lock; replacing it (a new version published) drops the tile cache at once.
 
 mod auth;
+pub mod features;
 mod lookup_routes;
 mod metrics;
 mod planner_routes;
@@ -37,6 +38,8 @@ pub struct Served {
     pub version: Option<i64>,
     /// The store's staff revision the region's staff were read at.
     pub staff_revision: Option<i64>,
+    /// OGC API – Features: items in id order, an R-tree of their envelopes, derived properties.
+    pub features: Arc<features::FeatureIndex>,
 }
 
 impl Served {
@@ -44,13 +47,15 @@ impl Served {
         let map = MapData::new(&dataset, &grids, bounds);
         let region = gis_core::lookup::Region::new(&dataset, grids.clone(), &dataset.staff)
             .expect("a partition's grids index");
-        Self { dataset: Arc::new(dataset), grids, map, region: Arc::new(region), version: None, staff_revision: None }
+        let features = features::FeatureIndex::new(&dataset, &grids, &region);
+        Self { dataset: Arc::new(dataset), grids, map, region: Arc::new(region), version: None, staff_revision: None, features: Arc::new(features) }
     }
 
     /// A version published in the store.
     pub fn published(p: &store::Published) -> Self {
         let bounds = p.layer.meta.bounds.unwrap_or_default();
         let map = MapData::new(&p.dataset, &p.layer.grids, bounds);
+        let features = features::FeatureIndex::new(&p.dataset, &p.layer.grids, &p.region);
         Self {
             dataset: p.dataset.clone(),
             grids: p.layer.grids.clone(),
@@ -58,6 +63,7 @@ impl Served {
             region: p.region.clone(),
             version: Some(p.version.number),
             staff_revision: Some(p.staff_revision),
+            features: Arc::new(features),
         }
     }
 }
@@ -143,6 +149,7 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
         (name = "lookup", description = "Which grid covers a point or an address; nearest resources"),
         (name = "versions", description = "Published versions, their grids and diffs; grid staff (public reads)"),
         (name = "planner", description = "The planners' workflow; needs `Authorization: Bearer <token>`"),
+        (name = "features", description = "OGC API – Features (Part 1: core, GeoJSON, OpenAPI 3.0): communities, grids, micro-grids, buildings and resources"),
     ),
     modifiers(&BearerScheme),
 )]
@@ -157,6 +164,7 @@ pub fn routes(limits: Limits) -> (Router<Arc<AppState>>, utoipa::openapi::OpenAp
         .routes(routes!(metrics::render))
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
+        .merge(features::routes())
         .layer(axum::middleware::from_fn_with_state(limits.read_timeout, timeout))
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body));
     let planner = planner_routes::routes()

@@ -175,6 +175,11 @@ impl Region {
         Region { staff: Arc::new(by_grid), ..self.clone() }
     }
 
+    /// The staff of a grid or micro-grid, by its code (none when it has none).
+    pub fn staff_of(&self, code: &str) -> &[Staff] {
+        self.staff.get(code).map_or(&[], Vec::as_slice)
+    }
+
     pub fn grid_index(&self) -> &GridIndex {
         &self.index
     }
