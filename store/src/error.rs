@@ -8,7 +8,11 @@ use gis_core::partition::RepairError;
 #[non_exhaustive]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+    /// The database could not write: a full disk, a quota or a file size limit. The write's
+    /// transaction is rolled back, so nothing of it is stored.
+    #[error("the store cannot write to disk (full disk, quota or file size limit?); nothing of this write was stored: {0}")]
+    DiskFull(sqlx::Error),
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("PostGIS is not available in this database ({0}); install it (Debian: postgresql-15-postgis-3) or run without DATABASE_URL to use the embedded store")]
@@ -56,3 +60,14 @@ impl From<ImportError> for StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // SQLite: 13 SQLITE_FULL, 778 SQLITE_IOERR_WRITE; PostgreSQL: class 53 (disk full, out of memory…).
+        let full = match &e {
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| c == "13" || c == "778" || c == "53100"),
+            _ => false,
+        };
+        if full { StoreError::DiskFull(e) } else { StoreError::Db(e) }
+    }
+}

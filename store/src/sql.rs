@@ -150,6 +150,7 @@ impl Store {
             Bulk::communities(&mut *tx, id, &dataset).await?;
             Bulk::buildings(&mut *tx, id, &dataset).await?;
             Bulk::resources(&mut *tx, id, &dataset).await?;
+            fault_pause("load").await;
             if !dataset.staff.is_empty() {
                 sqlx::query("DELETE FROM staff").execute(&mut *tx).await?;
                 let mut next: BTreeMap<&str, i64> = BTreeMap::new();
@@ -378,6 +379,7 @@ impl Store {
             if fail {
                 return Err(StoreError::Injected("publish"));
             }
+            fault_pause("publish").await;
             if pg {
                 // Delivered to listeners when (and only if) the transaction commits.
                 sqlx::query("SELECT pg_notify($1, $2)").bind(&channel).bind(number.to_string()).execute(&mut *tx).await?;
@@ -562,4 +564,19 @@ fn parse_area(text: &str) -> Result<geo::MultiPolygon<f64>> {
     let v: serde_json::Value = serde_json::from_str(&feature).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let (layer, _) = gis_core::io::grids::parse_layer(&v, "stored geometry");
     layer.grids.into_iter().next().map(|g| g.area).ok_or_else(|| StoreError::Corrupt("a stored geometry does not read back".into()))
+}
+
+/// For fault tests (RELIABILITY.md): with `WANGGE_FAULT_PAUSE=STEP:MILLIS` the write `STEP`
+/// (`publish`, `load`) waits that long with everything written but not committed, so a test can
+/// kill the process at exactly that moment. Unset, it costs one environment lookup per write.
+async fn fault_pause(step: &str) {
+    let Ok(spec) = std::env::var("WANGGE_FAULT_PAUSE") else { return };
+    if let Some((s, ms)) = spec.split_once(':') {
+        if s == step {
+            if let Ok(ms) = ms.parse::<u64>() {
+                eprintln!("fault pause: {step} written, not committed; waiting {ms} ms");
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
+        }
+    }
 }

@@ -72,6 +72,10 @@ impl From<StoreError> for Problem {
             StoreError::NoDataset(_) | StoreError::NoDraft(_) | StoreError::NoVersion(_) | StoreError::UnknownGrid(_) => {
                 Problem::not_found(detail)
             }
+            StoreError::DiskFull(_) => {
+                tracing::error!("store: {detail}");
+                Problem::new(StatusCode::INSUFFICIENT_STORAGE, "Insufficient storage", "the store cannot write to disk; nothing of this request was stored")
+            }
             StoreError::AlreadyPublished { .. } | StoreError::NothingPublished => Problem::new(StatusCode::CONFLICT, "Conflict", detail),
             StoreError::InvalidStaff { .. } | StoreError::InvalidLayer(_) | StoreError::Repartition(_) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable", detail)
