@@ -6,6 +6,7 @@ mod lookup_routes;
 mod metrics;
 mod problem;
 mod tiles_routes;
+mod web;
 
 pub use problem::Problem;
 
@@ -109,6 +110,7 @@ pub fn routes() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(metrics::render))
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
+        .merge(web::routes())
         .split_for_parts()
 }
 
