@@ -26,7 +26,7 @@ const map = new maplibregl.Map({
   style: new URL('/style.json', location.href).href,
   attributionControl: false,
   // Keeps the last frame readable: the e2e test reads pixels, and a resident can save the view.
-  preserveDrawingBuffer: true,
+  canvasContextAttributes: { preserveDrawingBuffer: true, antialias: true },
   // Chinese labels are drawn from the device's own fonts (our glyph server has Latin only).
   localIdeographFontFamily: '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif',
   dragRotate: false,
@@ -100,14 +100,16 @@ function readStatusColours() {
   state.gridOpacity = map.getPaintProperty('grid-fill', 'fill-opacity') ?? 0.55;
 }
 
-/** Grid codes read in the page's language: "003 · 1,847 人" or "003 · 1,847 residents". */
+/** Grid labels in the page's language: "003 / 1847 人" or "003 / 1847 residents"; an exclusive
+ * grid shows its institution's name. Same expression as the style's, with the unit swapped. */
 function labelsForLanguage() {
   if (!map.getLayer('grid-label')) return;
   const unit = getLang() === 'zh' ? ' 人' : ' residents';
   map.setLayoutProperty('grid-label', 'text-field', ['format',
     ['slice', ['get', 'code'], 12], { 'font-scale': 1.15, 'text-font': ['literal', ['DejaVu Sans Bold']] },
     '\n', {},
-    ['concat', ['to-string', ['get', 'population']], unit], { 'font-scale': 0.8 }]);
+    ['case', ['==', ['get', 'kind'], 'exclusive'], ['coalesce', ['get', 'name'], ''],
+      ['concat', ['to-string', ['get', 'population']], unit]], { 'font-scale': 0.8 }]);
 }
 
 // ---- legend and resource filters ---------------------------------------------------------------

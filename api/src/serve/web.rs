@@ -19,8 +19,8 @@ struct File {
     bytes: &'static [u8],
 }
 
-macro_rules! file {
-    ($path:literal, $source:literal, $kind:literal) => {
+macro_rules! embed {
+    ($path:literal, $source:literal, $kind:expr) => {
         File { path: $path, kind: $kind, bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/", $source)) }
     };
 }
@@ -28,18 +28,18 @@ macro_rules! file {
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
-static INDEX: File = file!("", "index.html", "text/html; charset=utf-8");
+static INDEX: File = embed!("", "index.html", "text/html; charset=utf-8");
 
 static FILES: &[File] = &[
-    file!("app.js", "src/app.js", JS),
-    file!("i18n.js", "src/i18n.js", JS),
-    file!("planner.js", "src/planner.js", JS),
-    file!("util.js", "src/util.js", JS),
-    file!("app.css", "src/app.css", CSS),
-    file!("icon.svg", "src/icon.svg", "image/svg+xml"),
-    file!("vendor/maplibre-gl.js", "vendor/maplibre-gl.js", JS),
-    file!("vendor/maplibre-gl.css", "vendor/maplibre-gl.css", CSS),
-    file!("vendor/LICENSE.txt", "vendor/LICENSE.txt", "text/plain; charset=utf-8"),
+    embed!("app.js", "src/app.js", JS),
+    embed!("i18n.js", "src/i18n.js", JS),
+    embed!("planner.js", "src/planner.js", JS),
+    embed!("util.js", "src/util.js", JS),
+    embed!("app.css", "src/app.css", CSS),
+    embed!("icon.svg", "src/icon.svg", "image/svg+xml"),
+    embed!("vendor/maplibre-gl.js", "vendor/maplibre-gl.js", JS),
+    embed!("vendor/maplibre-gl.css", "vendor/maplibre-gl.css", CSS),
+    embed!("vendor/LICENSE.txt", "vendor/LICENSE.txt", "text/plain; charset=utf-8"),
 ];
 
 /// ETags by content, made once: a new binary with new files gets new tags.
