@@ -56,6 +56,8 @@ function padding() {
 }
 
 map.on('load', async () => {
+  // Resident density under the grids mottles their calm fills: planners only (planner.js).
+  if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'none');
   addSelectionLayers();
   readStatusColours();
   try {
@@ -436,6 +438,8 @@ function setMode(mode) {
   $('mode-resident').setAttribute('aria-selected', String(!planning));
   $('mode-planner').setAttribute('aria-selected', String(planning));
   if (!planning) planner.leave();
+  // The residents' legend says nothing about a draft: out of the way while planning.
+  toggleLegend(!planning && !narrow.matches);
   expandSheet();
 }
 window.wangge.setMode = setMode;

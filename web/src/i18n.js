@@ -59,7 +59,7 @@ const zh = {
   print: '打印网格图',
   attribution: '网格数据由街道办发布',
   // resource kinds
-  'kind.clinic': '诊所 / 卫生服务站',
+  'kind.clinic': '诊所 / 卫生站',
   'kind.hospital': '医院',
   'kind.pharmacy': '药店',
   'kind.dentist': '牙科',

@@ -9,7 +9,7 @@
 // GET /v1/versions/{n}/grids; GET /v1/versions/{a}/diff/{b}; POST /v1/versions/{n}/rollback.
 
 import { t, number, onLangChange } from './i18n.js';
-import { api, el, bbox, ApiError } from './util.js';
+import { api, el, bbox, labelPoint, ApiError } from './util.js';
 
 const TOKEN_KEY = 'wangge.token';
 const $ = (id) => document.getElementById(id);
@@ -111,14 +111,17 @@ export function initPlanner({ map, padding }) {
     if (!ok) ok = await prompt();
     if (!ok) return false;
     addLayers();
+    if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'visible');
     render();
     await Promise.all([loadCommunities(), loadDatasets(), loadVersions()]);
     render();
+    flyToCommunity();
     return true;
   }
 
   function leave() {
     clearPlan();
+    if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'none');
   }
 
   function logout() {
@@ -193,8 +196,9 @@ export function initPlanner({ map, padding }) {
     const before = map.getLayer('resources') ? 'resources' : undefined;
     map.addSource('plan-grids', { type: 'geojson', data: empty });
     map.addSource('plan-defects', { type: 'geojson', data: empty });
+    map.addSource('plan-labels', { type: 'geojson', data: empty });
     map.addLayer({ id: 'plan-fill', type: 'fill', source: 'plan-grids', filter: ['!=', ['get', 'level'], 'micro'],
-      paint: { 'fill-color': sizeFill(), 'fill-opacity': 0.78 } }, 'roads-casing');
+      paint: { 'fill-color': sizeFill(), 'fill-opacity': 0.62 } }, 'roads-casing');
     map.addLayer({ id: 'plan-micro', type: 'line', source: 'plan-grids', filter: ['==', ['get', 'level'], 'micro'], minzoom: 15,
       paint: { 'line-color': '#6b7785', 'line-width': 0.8, 'line-dasharray': [3, 2] } }, before);
     map.addLayer({ id: 'plan-line', type: 'line', source: 'plan-grids', filter: ['!=', ['get', 'level'], 'micro'],
@@ -209,7 +213,7 @@ export function initPlanner({ map, padding }) {
       paint: { 'line-color': DEFECT, 'line-width': 3.5 } }, before);
     map.addLayer({ id: 'plan-defect-point', type: 'circle', source: 'plan-defects', filter: ['==', ['geometry-type'], 'Point'],
       paint: { 'circle-color': DEFECT, 'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }, before);
-    map.addLayer({ id: 'plan-label', type: 'symbol', source: 'plan-grids', filter: ['!=', ['get', 'level'], 'micro'],
+    map.addLayer({ id: 'plan-label', type: 'symbol', source: 'plan-labels',
       layout: { 'text-field': ['format', ['slice', ['to-string', ['get', 'code']], 12], { 'font-scale': 1.1, 'text-font': ['literal', ['DejaVu Sans Bold']] },
         '\n', {}, ['to-string', ['get', 'population']], { 'font-scale': 0.85 }],
       'text-font': ['DejaVu Sans Book'], 'text-size': 13 },
@@ -219,6 +223,13 @@ export function initPlanner({ map, padding }) {
   function showPlanGrids(fc) {
     addLayers();
     map.getSource('plan-grids').setData(fc || empty);
+    const labels = (fc?.features || []).filter((f) => f.properties.level !== 'micro' && f.geometry).map((f) => {
+      const at = labelPoint(f.geometry);
+      return at && { type: 'Feature', properties: f.properties, geometry: { type: 'Point', coordinates: at } };
+    }).filter(Boolean);
+    map.getSource('plan-labels').setData({ type: 'FeatureCollection', features: labels });
+    const box = fc && bbox(fc.features);
+    if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: padding(), duration: 600, maxZoom: 17 });
     map.setPaintProperty('plan-fill', 'fill-color', sizeFill());
     for (const id of PUBLISHED_GRID_LAYERS) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', fc ? 'none' : 'visible');
     s.layersOn = !!fc;

@@ -64,3 +64,59 @@ export function bbox(items) {
   }
   return Number.isFinite(b[0]) ? b : null;
 }
+
+/**
+ * A point well inside a (Multi)Polygon, for its label: the point of a coarse grid, refined once,
+ * farthest from the largest part's edges (labelling the polygon itself would repeat the label in
+ * every tile the polygon crosses).
+ */
+export function labelPoint(geometry) {
+  const parts = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
+  if (!parts.length) return null;
+  const ringArea = (r) => Math.abs(r.reduce((a, p, i) => { const q = r[(i + 1) % r.length]; return a + p[0] * q[1] - q[0] * p[1]; }, 0)) / 2;
+  const poly = parts.reduce((a, b) => (ringArea(b[0]) > ringArea(a[0]) ? b : a));
+  const k = Math.cos((poly[0][0][1] * Math.PI) / 180); // metres east per metre north, roughly
+  const inside = (x, y) => {
+    let c = false;
+    for (const r of poly) {
+      for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
+        const [xi, yi] = r[i];
+        const [xj, yj] = r[j];
+        if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+      }
+    }
+    return c;
+  };
+  const edgeDistance = (x, y) => {
+    let best = Infinity;
+    for (const r of poly) {
+      for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
+        const ax = r[j][0] * k; const ay = r[j][1]; const bx = r[i][0] * k; const by = r[i][1];
+        const dx = bx - ax; const dy = by - ay;
+        const t = dx || dy ? Math.max(0, Math.min(1, ((x * k - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy))) : 0;
+        best = Math.min(best, Math.hypot(x * k - (ax + t * dx), y - (ay + t * dy)));
+      }
+    }
+    return best;
+  };
+  const search = ([w, s, e, n], steps) => {
+    let best = null;
+    let bestD = -1;
+    for (let i = 0; i < steps; i++) {
+      for (let j = 0; j < steps; j++) {
+        const x = w + ((e - w) * (i + 0.5)) / steps;
+        const y = s + ((n - s) * (j + 0.5)) / steps;
+        if (!inside(x, y)) continue;
+        const d = edgeDistance(x, y);
+        if (d > bestD) { bestD = d; best = [x, y]; }
+      }
+    }
+    return best;
+  };
+  const box = bbox([{ type: 'Polygon', coordinates: poly }]);
+  const coarse = search(box, 14);
+  if (!coarse) return poly[0][0];
+  const cw = (box[2] - box[0]) / 14;
+  const ch = (box[3] - box[1]) / 14;
+  return search([coarse[0] - cw, coarse[1] - ch, coarse[0] + cw, coarse[1] + ch], 8) || coarse;
+}
