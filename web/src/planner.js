@@ -17,11 +17,11 @@ const $ = (id) => document.getElementById(id);
 // Diverging fills for a draft's grids: blue under the bounds, pale in the band, red over.
 const UNDER_FAR = '#3f7fb6';
 const UNDER_NEAR = '#a9cce3';
-const IN_BAND = '#eef0e2';
+const IN_BAND = '#dfe9d2';
 const OVER_NEAR = '#f2b6a0';
 const OVER_FAR = '#c4473a';
 const EXCLUSIVE = '#c9bde2';
-const DEFECT = '#d7263d';
+const DEFECT = '#c2187e'; // magenta: apart from the red of "over"
 const CHANGED = '#e07b00';
 
 const PUBLISHED_GRID_LAYERS = ['grid-fill', 'grid-line', 'grid-label', 'selected-grid-fill', 'selected-grid-line'];
@@ -208,9 +208,9 @@ export function initPlanner({ map, padding }) {
     map.addLayer({ id: 'plan-moved', type: 'fill', source: 'wangge', 'source-layer': 'buildings', filter: ['in', ['get', 'id'], ['literal', []]],
       paint: { 'fill-color': CHANGED, 'fill-opacity': 0.85, 'fill-outline-color': '#8a4500' } }, before);
     map.addLayer({ id: 'plan-defect-fill', type: 'fill', source: 'plan-defects', filter: ['==', ['geometry-type'], 'Polygon'],
-      paint: { 'fill-color': DEFECT, 'fill-opacity': 0.45 } }, before);
+      paint: { 'fill-color': DEFECT, 'fill-opacity': 0.3 } }, before);
     map.addLayer({ id: 'plan-defect-line', type: 'line', source: 'plan-defects',
-      paint: { 'line-color': DEFECT, 'line-width': 3.5 } }, before);
+      paint: { 'line-color': DEFECT, 'line-width': 3.5, 'line-dasharray': [1.5, 1] } }, before);
     map.addLayer({ id: 'plan-defect-point', type: 'circle', source: 'plan-defects', filter: ['==', ['geometry-type'], 'Point'],
       paint: { 'circle-color': DEFECT, 'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }, before);
     map.addLayer({ id: 'plan-label', type: 'symbol', source: 'plan-labels',
@@ -231,7 +231,8 @@ export function initPlanner({ map, padding }) {
     const box = fc && bbox(fc.features);
     if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: padding(), duration: 600, maxZoom: 17 });
     map.setPaintProperty('plan-fill', 'fill-color', sizeFill());
-    for (const id of PUBLISHED_GRID_LAYERS) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', fc ? 'none' : 'visible');
+    // The published grids and the density ramp would show through the draft's colours.
+    for (const id of [...PUBLISHED_GRID_LAYERS, 'density']) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', fc ? 'none' : 'visible');
     s.layersOn = !!fc;
   }
 
@@ -446,7 +447,10 @@ export function initPlanner({ map, padding }) {
           s.layersOn ? el('div.plan-legend',
             el('p.muted', t('legend_plan'), ` (${number(s.bounds.min)}–${number(s.bounds.max)})`),
             el('div.ramp', el('span', { style: { background: `linear-gradient(90deg, ${UNDER_FAR}, ${UNDER_NEAR} 33%, ${IN_BAND} 33% 66%, ${OVER_NEAR} 66%, ${OVER_FAR})` } })),
-            el('div.ramp-labels', el('span', t('plan_under')), el('span', t('plan_inside')), el('span', t('plan_over')))) : null,
+            el('div.ramp-labels', el('span', t('plan_under')), el('span', t('plan_inside')), el('span', t('plan_over'))),
+            el('div.plan-keys',
+              el('span', el('i.key', { style: { borderColor: DEFECT } }), t('plan_defect')),
+              el('span', el('i.key', { style: { borderColor: CHANGED } }), t('plan_changed')))) : null,
           s.report ? el('details.report', { open: true }, el('summary', t('report')),
             el('dl.facts', reportRows(s.report).map(([k, v]) => el('div.row', el('dt', k), el('dd', v))))) : null,
           el('div.actions',
