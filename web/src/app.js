@@ -3,7 +3,7 @@
 // pharmacy and shop; resource icons with a legend that filters them. Planner mode is planner.js.
 
 import { t, kindName, setLang, getLang, onLangChange, applyStatic, walking, number } from './i18n.js';
-import { api, el, ApiError } from './util.js';
+import { api, el, reloadTiles, ApiError } from './util.js';
 import { initPlanner } from './planner.js';
 
 const maplibregl = window.maplibregl;
@@ -38,8 +38,7 @@ map.touchZoomRotate.disableRotation();
 map.keyboard.disableRotation();
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
-const attribution = new maplibregl.AttributionControl({ compact: true, customAttribution: t('attribution') });
-map.addControl(attribution, 'bottom-right');
+map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-right');
 
 // For tests and for a planner's console: the map and what the page knows.
 window.wangge = { map, state, ready: false };
@@ -67,6 +66,12 @@ map.on('load', async () => {
   await buildLegend();
   labelsForLanguage();
   map.once('idle', () => { window.wangge.ready = true; });
+  // A link can carry an address: /?q=嘉禾公寓3号楼
+  const q = new URLSearchParams(location.search).get('q');
+  if (q) {
+    $('q').value = q;
+    searchAddress(q);
+  }
 });
 
 /** The selected grid's outline, drawn over the style's grid lines, under the labels. */
@@ -445,3 +450,13 @@ function setMode(mode) {
 window.wangge.setMode = setMode;
 
 render();
+
+// A version published while the page is open (by a planner anywhere): show it.
+let servedVersion = null;
+setInterval(async () => {
+  try {
+    const { version } = await api('/healthz');
+    if (servedVersion !== null && version !== servedVersion) reloadTiles(map, version);
+    servedVersion = version;
+  } catch { /* the next tick tries again */ }
+}, 30_000);

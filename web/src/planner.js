@@ -9,7 +9,7 @@
 // GET /v1/versions/{n}/grids; GET /v1/versions/{a}/diff/{b}; POST /v1/versions/{n}/rollback.
 
 import { t, number, onLangChange } from './i18n.js';
-import { api, el, bbox, labelPoint, ApiError } from './util.js';
+import { api, el, bbox, labelPoint, reloadTiles as reload, ApiError } from './util.js';
 
 const TOKEN_KEY = 'wangge.token';
 const $ = (id) => document.getElementById(id);
@@ -253,10 +253,8 @@ export function initPlanner({ map, padding }) {
     s.diff = null;
   }
 
-  /** The service switched versions; tile URLs stay, so a cache-busting query loads the new ones. */
   function reloadTiles(version) {
-    const src = map.getSource('wangge');
-    if (src?.setTiles) src.setTiles([`${location.origin}/tiles/{z}/{x}/{y}.mvt?v=${encodeURIComponent(version)}`]);
+    reload(map, version);
   }
 
   function flyToCommunity() {

@@ -120,3 +120,9 @@ export function labelPoint(geometry) {
   const ch = (box[3] - box[1]) / 14;
   return search([coarse[0] - cw, coarse[1] - ch, coarse[0] + cw, coarse[1] + ch], 8) || coarse;
 }
+
+/** The service serves another version; tile URLs stay, so a cache-busting query loads the new tiles. */
+export function reloadTiles(map, version) {
+  const src = map.getSource('wangge');
+  if (src?.setTiles) src.setTiles([`${location.origin}/tiles/{z}/{x}/{y}.mvt?v=${encodeURIComponent(version)}`]);
+}

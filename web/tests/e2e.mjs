@@ -106,6 +106,7 @@ const desktop = await open({ viewport: { width: 1366, height: 860 }, deviceScale
 const { page } = desktop;
 
 await check('the page and the style come only from this server', async () => {
+  await page.screenshot({ path: join(shots, 'desktop-start.png') });
   const style = (await json('/style.json')).body;
   const urls = JSON.stringify(style).match(/https?:\/\/[^"{]+/g) || [];
   assert(urls.length > 0, 'the style has absolute URLs');
