@@ -51,7 +51,9 @@ function padding() {
     const sheet = $('panel').getBoundingClientRect();
     return { top: 60, left: 30, right: 30, bottom: Math.min(window.innerHeight * 0.6, window.innerHeight - sheet.top) + 20 };
   }
-  return { top: 40, bottom: 40, left: $('panel').getBoundingClientRect().right + 30, right: 80 };
+  const legend = $('legend').getBoundingClientRect();
+  const right = $('legend').classList.contains('closed') ? 80 : window.innerWidth - legend.left + 20;
+  return { top: 40, bottom: 40, left: $('panel').getBoundingClientRect().right + 30, right };
 }
 
 map.on('load', async () => {
@@ -291,12 +293,34 @@ function render() {
   const root = $('result');
   const v = state.view;
   root.replaceChildren();
-  if (v.type === 'hint') root.append(el('p.hint', t('hint')));
+  if (v.type === 'hint') root.append(el('p.hint', t('hint')), summary());
   else if (v.type === 'loading') root.append(el('p.hint.loading', t('loading')));
   else if (v.type === 'message') root.append(el('p.notice', t(v.key, v.vars)));
   else if (v.type === 'candidates') root.append(renderCandidates(v));
   else if (v.type === 'grid') root.append(renderGrid(v));
   else if (v.type === 'resource') root.append(renderResource(v));
+}
+
+/** What the map covers, from the tiles on screen: each community, its grids and residents. */
+function summary() {
+  const node = el('div.summary');
+  const fill = () => {
+    if (!map.getSource('wangge') || !map.isSourceLoaded('wangge')) return false;
+    const communities = new Map();
+    for (const f of map.querySourceFeatures('wangge', { sourceLayer: 'community_labels' })) communities.set(f.properties.code, f.properties);
+    const grids = new Map();
+    for (const f of map.querySourceFeatures('wangge', { sourceLayer: 'grid_labels' })) grids.set(f.properties.code, f.properties);
+    if (!communities.size) return false;
+    node.replaceChildren(...[...communities.values()].slice(0, 6).map((c) => {
+      const mine = [...grids.values()].filter((g) => String(g.code).startsWith(c.code));
+      const exclusive = mine.filter((g) => g.kind === 'exclusive').length;
+      return el('div.summary-row', el('strong', c.name),
+        el('span', t('summary', { grids: mine.length - exclusive, exclusive, p: number(c.population) })));
+    }));
+    return true;
+  };
+  if (!fill()) map.once('idle', () => { fill(); });
+  return node;
 }
 
 function renderCandidates(v) {
