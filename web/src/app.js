@@ -404,7 +404,10 @@ map.on('click', (e) => {
     openResource({ ...f.properties, location: f.geometry.coordinates }, { fly: false });
     return;
   }
-  if (document.body.classList.contains('planning')) return;
+  if (document.body.classList.contains('planning')) {
+    planner.pickGrid(e.lngLat.lng, e.lngLat.lat);
+    return;
+  }
   lookupPoint(e.lngLat.lng, e.lngLat.lat, { heading: 'this_grid' });
 });
 map.on('mousemove', (e) => {

@@ -26,7 +26,7 @@ const CHANGED = '#e07b00';
 
 const PUBLISHED_GRID_LAYERS = ['grid-fill', 'grid-line', 'grid-label', 'selected-grid-fill', 'selected-grid-line'];
 
-export function initPlanner({ map, padding }) {
+export function initPlanner({ map, padding, selectGrid }) {
   const s = {
     token: sessionStorage.getItem(TOKEN_KEY),
     communities: [],
@@ -40,6 +40,7 @@ export function initPlanner({ map, padding }) {
     diff: null,
     diffLabel: null,
     status: null, // {kind: 'ok'|'error'|'busy', text}
+    staff: null, // {code, rows: [{name, role, phone}], status}
     layersOn: false,
   };
   const root = $('planner');
@@ -463,6 +464,7 @@ export function initPlanner({ map, padding }) {
             el('button.primary', { type: 'button', id: 'plan-publish', onclick: publish }, t('publish')))) : null,
         s.diff ? diffSummary(s.diff) : null,
       ),
+      s.staff ? staffEditor() : el('div.plan-section', el('p.muted', t('staff_hint'))),
       el('div.plan-section',
         el('h3', t('versions')),
         el('ul.versions', { id: 'plan-versions' }, [...s.versions].sort((a, b) => b.number - a.number).map((v) => el('li', { 'data-version': v.number, class: v.current ? 'current' : '' },
@@ -485,5 +487,57 @@ export function initPlanner({ map, padding }) {
   onLangChange(() => { if (!root.hidden) render(); });
 
   window.wangge.planner = s;
-  return { enter, leave };
+  // ---- grid workers ---------------------------------------------------------------------------
+
+  /** A planner clicked the map: the published grid there, with its workers to edit. */
+  async function pickGrid(lon, lat) {
+    try {
+      const grid = await api(`/v1/lookup?lon=${lon}&lat=${lat}`);
+      selectGrid(grid.code);
+      let rows = grid.staff || [];
+      try { rows = await api(`/v1/grids/${encodeURIComponent(grid.code)}/staff`); } catch { /* the lookup's list */ }
+      if (!Array.isArray(rows)) rows = rows.staff || [];
+      s.staff = { code: grid.code, rows: rows.map(({ name, role, phone }) => ({ name, role, phone: phone || '' })), status: null };
+    } catch (e) {
+      s.staff = null;
+      setStatus('error', e instanceof ApiError && e.status === 404 ? t('no_grid') : t('error', { detail: e.message }));
+    }
+    render();
+    $('plan-staff')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
+  async function saveStaff() {
+    const rows = [...root.querySelectorAll('.staff-row')].map((r) => ({
+      name: r.querySelector('[name=name]').value.trim(),
+      role: r.querySelector('[name=role]').value.trim(),
+      phone: r.querySelector('[name=phone]').value.trim() || null,
+    })).filter((r) => r.name);
+    try {
+      await call(`/v1/grids/${encodeURIComponent(s.staff.code)}/staff`, { method: 'PUT', body: rows });
+      s.staff.rows = rows;
+      s.staff.status = { kind: 'ok', text: t('staff_saved') };
+    } catch (e) {
+      s.staff.status = { kind: 'error', text: t('error', { detail: e.message }) };
+    }
+    render();
+  }
+
+  function staffEditor() {
+    const st = s.staff;
+    const row = (r = {}) => el('div.staff-row',
+      el('input', { name: 'name', placeholder: t('staff_name'), value: r.name || '' }),
+      el('input', { name: 'role', placeholder: t('staff_role'), value: r.role || '' }),
+      el('input', { name: 'phone', placeholder: t('phone'), value: r.phone || '', inputmode: 'tel' }),
+      el('button.linkish', { type: 'button', title: t('remove'), onclick: (e) => e.target.closest('.staff-row').remove() }, '✕'));
+    const list = el('div.staff-rows', st.rows.map(row));
+    return el('div.plan-section', { id: 'plan-staff', 'data-staff': st.code },
+      el('h3', `${t('staff_edit')} · `, el('span.mono', st.code)),
+      list,
+      el('div.actions',
+        el('button', { type: 'button', id: 'plan-staff-add', onclick: () => list.append(row({ role: '网格员' })) }, `+ ${t('staff_add')}`),
+        el('button.primary', { type: 'button', id: 'plan-staff-save', onclick: saveStaff }, t('save'))),
+      st.status ? el('p', { class: `plan-status ${st.status.kind}` }, st.status.text) : null);
+  }
+
+  return { enter, leave, pickGrid };
 }

@@ -311,6 +311,22 @@ if (auth.status === 404) {
     await settle(page, 'map.triggerRepaint();');
     await page.screenshot({ path: join(shots, 'desktop-planner-published.png') });
   });
+
+  await check('planner: edit a grid\'s workers by clicking it on the map', async () => {
+    await settle(page, 'map.jumpTo({ center: arg, zoom: 16 });', [alon, alat]);
+    const pt = await page.evaluate((ll) => { const p = window.wangge.map.project(ll); const r = window.wangge.map.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }, [alon, alat]);
+    await page.mouse.click(pt[0], pt[1]);
+    await page.locator(`#plan-staff[data-staff="${expectedCode}"]`).waitFor({ timeout: 20_000 });
+    await page.click('#plan-staff-add');
+    const row = page.locator('.staff-row').last();
+    await row.locator('[name=name]').fill('测试员');
+    await row.locator('[name=phone]').fill('13800000000');
+    await page.click('#plan-staff-save');
+    await page.waitForFunction(() => document.querySelector('#plan-staff .plan-status.ok'), null, { timeout: 20_000 });
+    const saved = await json(`/v1/grids/${expectedCode}/staff`);
+    assert(saved.status === 200 && JSON.stringify(saved.body).includes('测试员'), `staff after saving: ${saved.status} ${JSON.stringify(saved.body)}`);
+    await page.screenshot({ path: join(shots, 'desktop-planner-staff.png') });
+  });
 }
 
 await check('planner: no unexpected errors and no request left the server', async () => {

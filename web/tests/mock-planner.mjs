@@ -16,6 +16,7 @@ const grids = { type: 'FeatureCollection', features: layer.features };
 const now = () => new Date().toISOString();
 const versions = [{ number: 1, published_at: now(), note: 'first', grids: grids.features.length, current: true, rolled_back_from: null }];
 const drafts = new Map();
+const staff = new Map();
 let nextDraft = 1;
 
 function send(res, status, body, type = 'application/json') {
@@ -79,6 +80,14 @@ const server = http.createServer(async (req, res) => {
       drafts.delete(g[1]);
       return send(res, 201, { version: v });
     }
+  }
+  if ((g = m(/^\/v1\/grids\/([^/]+)\/staff$/))) {
+    if (req.method === 'PUT') {
+      if (!authed(req)) return problem(res, 401, 'Unauthorized', 'a planner token is needed');
+      staff.set(g[1], JSON.parse(body));
+      return send(res, 204);
+    }
+    return send(res, 200, staff.get(g[1]) || []);
   }
   if (p === '/v1/versions') return send(res, 200, { versions });
   if ((g = m(/^\/v1\/versions\/(\d+)\/grids$/))) return send(res, 200, grids);
