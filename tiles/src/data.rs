@@ -157,6 +157,23 @@ pub const MICRO_GRIDS: &str = "micro_grids";
 pub const ROADS: &str = "roads";
 pub const BUILDINGS: &str = "buildings";
 pub const RESOURCES: &str = "resources";
+/// One point per grid and per community where its label goes: labelling the polygons themselves
+/// puts a label in every tile a polygon crosses, so a grid showed its code two or three times.
+pub const GRID_LABELS: &str = "grid_labels";
+pub const COMMUNITY_LABELS: &str = "community_labels";
+
+/// Point features at the label points of an area layer's features, with the given properties.
+fn label_points(layer: &Layer, keep: &[&str]) -> Vec<Feature> {
+    layer
+        .features
+        .iter()
+        .filter_map(|f| {
+            let [x, y] = f.label_point()?;
+            let props = f.props.iter().filter(|(k, _)| keep.contains(k)).cloned().collect();
+            Some(Feature { id: f.id, shape: Shape::Point(Point::new(x, y)), props, label: None })
+        })
+        .collect()
+}
 
 /// Whether a basic grid is under, inside or over the size bounds.
 pub fn status(size: u64, bounds: &SizeBounds) -> &'static str {
@@ -292,7 +309,7 @@ impl MapData {
                 )
             })
             .map_or([-180.0, -85.0, 180.0, 85.0], |r| [r.min().x, r.min().y, r.max().x, r.max().y]);
-        let layers = vec![
+        let mut layers = vec![
             Layer::new(COMMUNITIES, (0, 16), &[("code", "String"), ("name", "String"), ("population", "Number")], communities),
             Layer::new(DENSITY, (9, 14), &[("h3", "String"), ("resolution", "Number"), ("residents", "Number"), ("per_km2", "Number")], density(dataset)),
             Layer::new(
@@ -315,6 +332,15 @@ impl MapData {
             Layer::new(BUILDINGS, (14, 16), &[("id", "String"), ("population", "Number"), ("address", "String"), ("compound", "String")], buildings),
             Layer::new(RESOURCES, (13, 16), &[("id", "String"), ("kind", "String"), ("name", "String")], resources),
         ];
+        let grid_labels = label_points(layers.iter().find(|l| l.name == GRIDS).expect("the grids layer"), &["code", "kind", "population", "status", "name"]);
+        let community_labels = label_points(layers.iter().find(|l| l.name == COMMUNITIES).expect("the communities layer"), &["code", "name", "population"]);
+        layers.push(Layer::new(
+            GRID_LABELS,
+            (11, 16),
+            &[("code", "String"), ("kind", "String"), ("population", "Number"), ("status", "String"), ("name", "String")],
+            grid_labels,
+        ));
+        layers.push(Layer::new(COMMUNITY_LABELS, (0, 16), &[("code", "String"), ("name", "String"), ("population", "Number")], community_labels));
         let mut sums: BTreeMap<&str, ([f64; 2], f64)> = BTreeMap::new();
         for b in &dataset.buildings {
             if let Some(c) = &b.compound {

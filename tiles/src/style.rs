@@ -46,6 +46,8 @@ fn describe(layer: &str) -> &'static str {
         data::ROADS => "Roads",
         data::BUILDINGS => "Buildings",
         data::RESOURCES => "Resources: clinics, pharmacies, shops, schools, elderly care, service centres, ...",
+        data::GRID_LABELS => "Where each grid's label goes: one point per grid (code, population)",
+        data::COMMUNITY_LABELS => "Where each community's label goes: one point per community",
         _ => "",
     }
 }
@@ -104,12 +106,15 @@ pub fn style(map: &MapData, base: &str) -> Value {
                         "text-field": ["step", ["zoom"], "", 16, ["get", "name"]], "text-font": [FONT],
                         "text-size": 11, "text-offset": [0, 1.3], "text-anchor": "top", "text-optional": true},
              "paint": {"text-color": hex(palette::TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.2}},
-            {"id": "grid-label", "type": "symbol", "source": "wangge", "source-layer": "grids", "minzoom": 13,
+            {"id": "grid-label", "type": "symbol", "source": "wangge", "source-layer": "grid_labels", "minzoom": 13,
              "layout": {"text-field": ["format", ["slice", ["get", "code"], 12], {"font-scale": 1.15, "text-font": ["literal", [FONT_BOLD]]},
-                                       "\n", {}, ["concat", ["to-string", ["get", "population"]], " 人"], {"font-scale": 0.8}],
+                                       "\n", {},
+                                       // An exclusive grid is an institution: its name, not its (often zero) residents.
+                                       ["case", ["==", ["get", "kind"], "exclusive"], ["coalesce", ["get", "name"], ""],
+                                        ["concat", ["to-string", ["get", "population"]], " 人"]], {"font-scale": 0.8}],
                         "text-font": [FONT], "text-size": 13, "symbol-placement": "point"},
              "paint": {"text-color": hex(palette::TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.5}},
-            {"id": "community-label", "type": "symbol", "source": "wangge", "source-layer": "communities", "maxzoom": 13,
+            {"id": "community-label", "type": "symbol", "source": "wangge", "source-layer": "community_labels", "maxzoom": 13,
              "layout": {"text-field": ["get", "name"], "text-font": [FONT_BOLD], "text-size": 14},
              "paint": {"text-color": hex(palette::COMMUNITY_LINE), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.5}}
         ]

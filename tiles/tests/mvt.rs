@@ -103,7 +103,7 @@ fn layers_appear_at_their_zooms_only() {
         let t = Tile::decode(mvt::encode(&map, TileId::containing(z, centre)).as_slice()).unwrap();
         t.layers.into_iter().map(|l| l.name).collect()
     };
-    assert_eq!(names(8), ["communities"]);
+    assert_eq!(names(8), ["communities", "community_labels"]);
     assert!(names(12).contains(&"grids".to_string()));
     assert!(!names(12).contains(&"buildings".to_string()));
     assert!(names(16).contains(&"buildings".to_string()));
@@ -111,4 +111,23 @@ fn layers_appear_at_their_zooms_only() {
     let empty = mvt::encode(&map, TileId::new(16, 0, 0).unwrap());
     assert!(Tile::decode(empty.as_slice()).unwrap().layers.is_empty());
     let _ = Shape::Point(geo::Point::new(0.0, 0.0));
+}
+
+/// One label point per grid, inside its grid: labelling the polygons repeated a code in every
+/// tile the grid crossed.
+#[test]
+fn grid_labels_are_one_point_inside_each_grid() {
+    use geo::Contains;
+    let (_, _, map) = map("kangle", false);
+    let grids = map.layer(GRIDS).unwrap();
+    let labels = map.layer(tiles::data::GRID_LABELS).unwrap();
+    assert_eq!(labels.features.len(), grids.features.len());
+    for g in &grids.features {
+        let code = g.str("code").unwrap();
+        let mut at = labels.features.iter().filter(|l| l.str("code") == Some(code));
+        let (Some(l), None) = (at.next(), at.next()) else { panic!("grid {code} has not exactly one label") };
+        let (Shape::Area(area), Shape::Point(p)) = (&g.shape, &l.shape) else { panic!("shapes") };
+        assert!(area.contains(p), "the label of {code} is outside it");
+        assert_eq!(l.uint("population"), g.uint("population"));
+    }
 }

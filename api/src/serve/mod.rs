@@ -9,6 +9,7 @@ mod metrics;
 mod planner_routes;
 mod problem;
 mod tiles_routes;
+mod web;
 
 pub use auth::{Token, TokenError};
 use auth::BearerScheme;
@@ -165,6 +166,7 @@ pub fn routes(limits: Limits) -> (Router<Arc<AppState>>, utoipa::openapi::OpenAp
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
         .merge(features::routes())
+        .merge(web::routes())
         .layer(axum::middleware::from_fn_with_state(limits.read_timeout, timeout))
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body));
     let planner = planner_routes::routes()

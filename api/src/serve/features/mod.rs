@@ -189,12 +189,18 @@ fn run(f: impl FnOnce() -> Result<Response, Problem>) -> Response {
     f().unwrap_or_else(IntoResponse::into_response)
 }
 
-/// The landing page: what this API is and where its parts are. Browsers will get the web map
-/// here; clients asking for JSON (`?f=json`, or an Accept without text/html) get this.
-#[utoipa::path(get, path = "/", tag = "features", params(("f" = Option<String>, Query, description = "`json`")),
-    responses((status = 200, description = "The landing page: title, description and links to the API definition, conformance and collections", body = serde_json::Value),
+/// The landing page: what this API is and where its parts are. Browsers (`?f=html`, or an
+/// Accept naming text/html) get the web map here; clients asking for JSON (`?f=json`, or an
+/// Accept without text/html, as GDAL and QGIS send) get the OGC landing page.
+#[utoipa::path(get, path = "/", tag = "features", params(("f" = Option<String>, Query, description = "`json` (the OGC landing page) or `html` (the web map)")),
+    responses((status = 200, description = "The landing page: title, description and links to the API definition, conformance and collections; or the web map's page", body = serde_json::Value),
         (status = 400, description = "Unknown parameter or format", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 pub(crate) async fn landing(headers: HeaderMap, q: Params) -> Response {
+    let f = q.as_ref().ok().and_then(|Query(pairs)| pairs.iter().find(|(k, _)| k == "f").map(|(_, v)| v.clone()));
+    let accepts_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if f.as_deref() == Some("html") || (f.is_none() && accepts_html) {
+        return super::web::index(headers).await;
+    }
     run(|| {
         let pairs = params(q, &["f"])?;
         check_format(&pairs, false)?;

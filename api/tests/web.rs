@@ -1,0 +1,106 @@
+//! The web map at `/`: its vendored MapLibre files are the pinned npm package's, byte for byte;
+//! and the end-to-end test (web/tests/e2e.mjs: headless Chromium driven by playwright-core) passes
+//! against the real binary serving the Kangle fixture. Needs node, Debian's chromium and
+//! `npm ci --prefix web` (.ci/run installs them): under CI=true a missing tool fails, elsewhere
+//! the test says loudly that it skipped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Skips (loudly) or, under CI, fails.
+fn missing(what: &str) {
+    let msg = format!("web e2e: {what}; run `npm ci --prefix web` and install Debian's chromium (see .ci/run)");
+    if ci() {
+        panic!("{msg}");
+    }
+    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn vendored_maplibre_is_the_pinned_package() {
+    let web = root().join("web");
+    let package: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(web.join("package.json")).unwrap()).unwrap();
+    let pinned = package["dependencies"]["maplibre-gl"].as_str().expect("maplibre-gl pinned in web/package.json");
+    assert!(pinned.chars().all(|c| c.is_ascii_digit() || c == '.'), "pin an exact version, not {pinned:?}");
+    // The page asks for the vendored files with the pinned version, which is what lets them cache.
+    let index = std::fs::read_to_string(web.join("index.html")).unwrap();
+    assert_eq!(index.matches(&format!("?v={pinned}\"")).count(), 2, "index.html must load vendor/maplibre-gl.{{js,css}}?v={pinned}");
+    let dist = web.join("node_modules/maplibre-gl/dist");
+    if !dist.exists() {
+        return missing("web/node_modules is missing, so the vendored files were not compared");
+    }
+    let installed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(web.join("node_modules/maplibre-gl/package.json")).unwrap()).unwrap();
+    assert_eq!(installed["version"].as_str(), Some(pinned), "web/node_modules is not the pinned maplibre-gl: run npm ci --prefix web");
+    for file in ["maplibre-gl.js", "maplibre-gl.css", "LICENSE.txt"] {
+        let vendored = std::fs::read(web.join("vendor").join(file)).unwrap();
+        let original = std::fs::read(dist.join(file)).unwrap();
+        assert!(vendored == original, "web/vendor/{file} differs from maplibre-gl {pinned}'s dist: copy it again (npm run vendor --prefix web)");
+    }
+}
+
+#[test]
+fn web_map_end_to_end_in_headless_chromium() {
+    let web = root().join("web");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if Command::new("node").arg("--version").output().is_err() {
+        return missing("node is not installed");
+    }
+    if !Path::new(&chromium).exists() {
+        return missing(&format!("{chromium} is missing (Debian package chromium)"));
+    }
+    if !web.join("node_modules/playwright-core").exists() {
+        return missing("web/node_modules/playwright-core is missing");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let token = format!("e2e-token-{}", std::process::id());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(["serve", "--data", root().join("fixtures/kangle").to_str().unwrap(), "--bind", "127.0.0.1:0"])
+        .args(["--store", dir.path().join("wangge.db").to_str().unwrap()])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("WANGGE_TOKEN", &token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("http://").nth(1).map(|a| a.split_whitespace().next().unwrap_or("").to_string()))
+        .expect("the server prints its address");
+    // Keep reading what the server prints, so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let status = Command::new("node")
+        .arg(web.join("tests/e2e.mjs"))
+        .arg(format!("http://{addr}"))
+        .arg(&token)
+        .env("CHROMIUM", &chromium)
+        .env("SCREENSHOTS", root().join("out/screenshots"))
+        .status()
+        .expect("node runs");
+    assert!(status.success(), "web/tests/e2e.mjs failed (its output above says which check)");
+}

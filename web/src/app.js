@@ -1,0 +1,489 @@
+// The residents' map: grids with their codes over the service's own tiles and style; an address
+// search, a click or "locate me" answers with the grid, its workers and the nearest clinic,
+// pharmacy and shop; resource icons with a legend that filters them. Planner mode is planner.js.
+
+import { t, kindName, setLang, getLang, onLangChange, applyStatic, walking, number } from './i18n.js';
+import { api, el, reloadTiles, ApiError } from './util.js';
+import { initPlanner } from './planner.js';
+
+const maplibregl = window.maplibregl;
+const $ = (id) => document.getElementById(id);
+const narrow = window.matchMedia('(max-width: 720px)');
+
+// What the panel shows now; rendered again when the language changes.
+const state = {
+  view: { type: 'hint' },
+  previous: null,
+  kinds: null, // enabled resource kinds; null = all
+  spriteKinds: [],
+  statusColours: {},
+};
+
+applyStatic();
+
+const map = new maplibregl.Map({
+  container: 'map',
+  style: new URL('/style.json', location.href).href,
+  attributionControl: false,
+  // Keeps the last frame readable: the e2e test reads pixels, and a resident can save the view.
+  canvasContextAttributes: { preserveDrawingBuffer: true, antialias: true },
+  // Chinese labels are drawn from the device's own fonts (our glyph server has Latin only).
+  localIdeographFontFamily: '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif',
+  dragRotate: false,
+  pitchWithRotate: false,
+  maxPitch: 0,
+  cooperativeGestures: false,
+});
+map.touchZoomRotate.disableRotation();
+map.keyboard.disableRotation();
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
+map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-right');
+
+// For tests and for a planner's console: the map and what the page knows.
+window.wangge = { map, state, ready: false };
+
+const marker = new maplibregl.Marker({ element: el('div.here', el('span')), anchor: 'center' });
+
+/** Room the panel and legend take over the map, so flights land in the visible part. */
+function padding() {
+  if (narrow.matches) {
+    const sheet = $('panel').getBoundingClientRect();
+    return { top: 60, left: 30, right: 30, bottom: Math.min(window.innerHeight * 0.6, window.innerHeight - sheet.top) + 20 };
+  }
+  const legend = $('legend').getBoundingClientRect();
+  const right = $('legend').classList.contains('closed') ? 80 : window.innerWidth - legend.left + 20;
+  return { top: 40, bottom: 40, left: $('panel').getBoundingClientRect().right + 30, right };
+}
+
+map.on('load', async () => {
+  // Resident density under the grids mottles their calm fills: planners only (planner.js).
+  if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'none');
+  addSelectionLayers();
+  readStatusColours();
+  try {
+    const tj = await api('/tiles.json');
+    if (tj?.bounds) map.fitBounds([[tj.bounds[0], tj.bounds[1]], [tj.bounds[2], tj.bounds[3]]], { padding: padding(), animate: false, maxZoom: 16.5 });
+  } catch { /* the style's own centre stands */ }
+  await buildLegend();
+  labelsForLanguage();
+  map.once('idle', () => { window.wangge.ready = true; });
+  // A link can carry an address: /?q=嘉禾公寓3号楼
+  const q = new URLSearchParams(location.search).get('q');
+  if (q) {
+    $('q').value = q;
+    searchAddress(q);
+  }
+});
+
+/** The selected grid's outline, drawn over the style's grid lines, under the labels. */
+function addSelectionLayers() {
+  const before = map.getLayer('resources') ? 'resources' : undefined;
+  map.addLayer({
+    id: 'selected-grid-fill', type: 'fill', source: 'wangge', 'source-layer': 'grids',
+    filter: ['==', ['get', 'code'], ''],
+    paint: { 'fill-color': '#1f4e6e', 'fill-opacity': 0.08 },
+  }, before);
+  map.addLayer({
+    id: 'selected-grid-line', type: 'line', source: 'wangge', 'source-layer': 'grids',
+    filter: ['==', ['get', 'code'], ''],
+    layout: { 'line-join': 'round' },
+    paint: { 'line-color': '#1f4e6e', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 2, 17, 4.5] },
+  }, before);
+}
+
+function selectGrid(code) {
+  const f = ['==', ['get', 'code'], code || ''];
+  for (const id of ['selected-grid-fill', 'selected-grid-line']) if (map.getLayer(id)) map.setFilter(id, f);
+}
+
+/** The style's grid fills by status (a `match` on `status`), for the legend. */
+function readStatusColours() {
+  const fill = map.getPaintProperty('grid-fill', 'fill-color');
+  const colours = {};
+  if (Array.isArray(fill) && fill[0] === 'match') {
+    for (let i = 2; i + 1 < fill.length; i += 2) colours[fill[i]] = fill[i + 1];
+    colours.inside = fill[fill.length - 1];
+  }
+  state.statusColours = colours;
+  state.gridOpacity = map.getPaintProperty('grid-fill', 'fill-opacity') ?? 0.55;
+}
+
+/** Grid labels in the page's language: "003 / 1847 人" or "003 / 1847 residents"; an exclusive
+ * grid shows its institution's name. Same expression as the style's, with the unit swapped. */
+function labelsForLanguage() {
+  if (!map.getLayer('grid-label')) return;
+  const unit = getLang() === 'zh' ? ' 人' : ' residents';
+  map.setLayoutProperty('grid-label', 'text-field', ['format',
+    ['slice', ['get', 'code'], 12], { 'font-scale': 1.15, 'text-font': ['literal', ['DejaVu Sans Bold']] },
+    '\n', {},
+    ['case', ['==', ['get', 'kind'], 'exclusive'], ['coalesce', ['get', 'name'], ''],
+      ['concat', ['to-string', ['get', 'population']], unit]], { 'font-scale': 0.8 }]);
+}
+
+// ---- legend and resource filters ---------------------------------------------------------------
+
+async function buildLegend() {
+  const body = $('legend-body');
+  let sprite = {};
+  try { sprite = await api('/sprites/sprite@2x.json'); } catch { /* icons without pictures */ }
+  const sheet = await new Promise((resolve) => {
+    const img = new Image();
+    img.onload = () => resolve({ w: img.naturalWidth, h: img.naturalHeight });
+    img.onerror = () => resolve(null);
+    img.src = '/sprites/sprite@2x.png';
+  });
+  state.spriteKinds = Object.keys(sprite).filter((k) => k !== 'dot');
+  state.sprite = sprite;
+  state.sheet = sheet;
+  renderLegend();
+  if (narrow.matches) toggleLegend(false);
+}
+
+export function iconFor(kind, size = 20) {
+  const s = state.sprite?.[kind] || state.sprite?.dot;
+  const node = el('span.icon', { 'aria-hidden': 'true' });
+  if (s && state.sheet) {
+    const k = size / (s.width / s.pixelRatio) / s.pixelRatio;
+    Object.assign(node.style, {
+      width: `${size}px`, height: `${size}px`,
+      backgroundImage: 'url(/sprites/sprite@2x.png)',
+      backgroundSize: `${state.sheet.w * k}px ${state.sheet.h * k}px`,
+      backgroundPosition: `-${s.x * k}px -${s.y * k}px`,
+    });
+  }
+  return node;
+}
+
+function renderLegend() {
+  const body = $('legend-body');
+  body.replaceChildren();
+  const c = state.statusColours;
+  const swatch = (colour) => el('span.swatch', { style: { background: colour, opacity: String(0.35 + state.gridOpacity * 0.65) } });
+  body.append(
+    el('h3', t('legend_grids')),
+    el('ul.legend-grids',
+      ['inside', 'under', 'over', 'exclusive'].filter((s) => c[s]).map((s) => el('li', swatch(c[s]), t(`status_${s}`)))),
+    el('h3', t('legend_resources')),
+    el('ul.legend-kinds', state.spriteKinds.map((kind) => {
+      const on = !state.kinds || state.kinds.has(kind);
+      return el('li', el('button.kind' + (on ? '' : '.off'), {
+        type: 'button', 'aria-pressed': String(on), dataset: { kind },
+        onclick: () => toggleKind(kind),
+      }, iconFor(kind, 18), kindName(kind)));
+    })),
+    el('div.legend-actions',
+      el('button.linkish', { type: 'button', onclick: () => setKinds(null) }, t('all')),
+      el('button.linkish', { type: 'button', onclick: () => setKinds(new Set()) }, t('none'))),
+  );
+}
+
+function toggleKind(kind) {
+  const kinds = new Set(state.kinds ?? state.spriteKinds);
+  if (kinds.has(kind)) kinds.delete(kind); else kinds.add(kind);
+  setKinds(kinds.size === state.spriteKinds.length ? null : kinds);
+}
+
+/** Shows only the resources of the given kinds (null: all, including kinds without an icon). */
+function setKinds(kinds) {
+  state.kinds = kinds;
+  map.setFilter('resources', kinds ? ['in', ['get', 'kind'], ['literal', [...kinds]]] : null);
+  renderLegend();
+}
+window.wangge.setKinds = (list) => setKinds(list ? new Set(list) : null);
+
+function toggleLegend(open) {
+  const legend = $('legend');
+  const next = open ?? legend.classList.contains('closed');
+  legend.classList.toggle('closed', !next);
+  $('legend-toggle').setAttribute('aria-expanded', String(next));
+}
+$('legend-toggle').addEventListener('click', () => toggleLegend());
+
+// ---- lookups -------------------------------------------------------------------------------------
+
+/** The nearest clinic, pharmacy and shop (a supermarket counts as a shop). */
+async function nearestServices(lon, lat) {
+  const rows = [['clinic', 'clinic,hospital'], ['pharmacy', 'pharmacy'], ['shop', 'shop,supermarket']];
+  return Promise.all(rows.map(async ([row, kinds]) => {
+    try {
+      const r = await api(`/v1/resources/nearest?lon=${lon}&lat=${lat}&kind=${kinds}&limit=1`);
+      return { row, resource: r.resources[0] || null };
+    } catch {
+      return { row, resource: null };
+    }
+  }));
+}
+
+function show(view) {
+  if (state.view && state.view.type !== 'loading' && view.type === 'resource') state.previous = state.view;
+  state.view = view;
+  render();
+  expandSheet();
+}
+
+async function lookupPoint(lon, lat, { heading = 'this_grid', fly = false } = {}) {
+  marker.setLngLat([lon, lat]).addTo(map);
+  show({ type: 'loading' });
+  try {
+    const [grid, near] = await Promise.all([api(`/v1/lookup?lon=${lon}&lat=${lat}`), nearestServices(lon, lat)]);
+    selectGrid(grid.code);
+    show({ type: 'grid', grid, near, at: [lon, lat], heading });
+    if (fly) flyTo([lon, lat]);
+  } catch (e) {
+    selectGrid(null);
+    if (e instanceof ApiError && e.status === 404) show({ type: 'message', key: 'no_grid' });
+    else show({ type: 'message', key: 'error', vars: { detail: e.message } });
+  }
+}
+
+async function searchAddress(q) {
+  q = q.trim();
+  if (!q) return;
+  show({ type: 'loading' });
+  try {
+    const answer = await api(`/v1/lookup?address=${encodeURIComponent(q)}&limit=5`);
+    const cands = answer.candidates || [];
+    if (answer.ambiguous && cands.length > 1) {
+      show({ type: 'candidates', q, candidates: cands });
+      return;
+    }
+    await chooseCandidate(cands[0]);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) show({ type: 'message', key: 'no_address', vars: { q } });
+    else show({ type: 'message', key: 'error', vars: { detail: e.message } });
+  }
+}
+
+async function chooseCandidate(c) {
+  const [lon, lat] = c.location;
+  marker.setLngLat([lon, lat]).addTo(map);
+  const near = await nearestServices(lon, lat);
+  if (!c.grid) {
+    show({ type: 'message', key: 'no_grid' });
+    return;
+  }
+  selectGrid(c.grid.code);
+  show({ type: 'grid', grid: c.grid, near, at: [lon, lat], heading: 'your_grid', address: c.address });
+  flyTo([lon, lat]);
+}
+
+function flyTo(lngLat, zoom) {
+  map.easeTo({ center: lngLat, zoom: Math.max(zoom ?? 16, map.getZoom()), padding: padding(), duration: 600 });
+}
+
+/** A resource in full: the tile has id, kind and name; phone and hours come from the API. */
+async function openResource(r, { fly = true } = {}) {
+  let full = r;
+  if (r.phone === undefined) {
+    try {
+      const [lon, lat] = r.location;
+      const found = await api(`/v1/resources/nearest?lon=${lon}&lat=${lat}&kind=${encodeURIComponent(r.kind)}&limit=5`);
+      full = found.resources.find((x) => x.id === r.id) || found.resources[0] || r;
+    } catch { /* what the tile had */ }
+  }
+  const from = state.view?.type === 'grid' ? state.view.at : null;
+  show({ type: 'resource', resource: full, from });
+  if (fly) flyTo(full.location, 16);
+}
+
+// ---- panel rendering -------------------------------------------------------------------------------
+
+function render() {
+  const root = $('result');
+  const v = state.view;
+  root.replaceChildren();
+  if (v.type === 'hint') root.append(el('p.hint', t('hint')), summary());
+  else if (v.type === 'loading') root.append(el('p.hint.loading', t('loading')));
+  else if (v.type === 'message') root.append(el('p.notice', t(v.key, v.vars)));
+  else if (v.type === 'candidates') root.append(renderCandidates(v));
+  else if (v.type === 'grid') root.append(renderGrid(v));
+  else if (v.type === 'resource') root.append(renderResource(v));
+}
+
+/** What the map covers, from the tiles on screen: each community, its grids and residents. */
+function summary() {
+  const node = el('div.summary');
+  const fill = () => {
+    if (!map.getSource('wangge') || !map.isSourceLoaded('wangge')) return false;
+    const communities = new Map();
+    for (const f of map.querySourceFeatures('wangge', { sourceLayer: 'community_labels' })) communities.set(f.properties.code, f.properties);
+    const grids = new Map();
+    for (const f of map.querySourceFeatures('wangge', { sourceLayer: 'grid_labels' })) grids.set(f.properties.code, f.properties);
+    if (!communities.size) return false;
+    node.replaceChildren(...[...communities.values()].slice(0, 6).map((c) => {
+      const mine = [...grids.values()].filter((g) => String(g.code).startsWith(c.code));
+      const exclusive = mine.filter((g) => g.kind === 'exclusive').length;
+      return el('div.summary-row', el('strong', c.name),
+        el('span', t('summary', { grids: mine.length - exclusive, exclusive, p: number(c.population) })));
+    }));
+    return true;
+  };
+  if (!fill()) map.once('idle', () => { fill(); });
+  return node;
+}
+
+function renderCandidates(v) {
+  return el('div.card',
+    el('p.card-label', t('candidates')),
+    el('ul.candidates', v.candidates.map((c) => el('li', el('button.candidate', {
+      type: 'button', onclick: () => chooseCandidate(c),
+    }, el('span.cand-address', c.address), c.grid ? el('span.cand-grid', c.grid.code) : null)))));
+}
+
+/** "350206001006" + bold "003": the community part quiet, the grid's own number loud. */
+function codeNode(code) {
+  return el('span.code', { 'data-code': code }, el('span.code-head', code.slice(0, 12)), el('strong', code.slice(12)));
+}
+
+function renderGrid(v) {
+  const g = v.grid;
+  const kind = g.kind === 'exclusive' ? t('exclusive') : t('basic');
+  const staff = [...(g.micro?.staff || []), ...(g.staff || [])];
+  const seen = new Set();
+  const people = staff.filter((s) => { const k = `${s.name}|${s.phone}`; if (seen.has(k)) return false; seen.add(k); return true; });
+  return el('div.card.grid-card', { 'data-grid': g.code },
+    el('p.card-label', t(v.heading)),
+    v.address ? el('p.address-line', v.address) : null,
+    el('div.grid-code', codeNode(g.code)),
+    el('p.grid-meta',
+      el('span.badge' + (g.kind === 'exclusive' ? '.exclusive' : ''), kind),
+      g.name ? el('span', g.name) : null,
+      el('span', g.community_name || g.community_code)),
+    el('p.grid-numbers', t('residents_households', { p: number(g.population), h: number(g.households) })),
+    g.micro ? el('p.grid-micro', `${t('micro')} `, el('span.mono', g.micro.code)) : null,
+    el('h3', t('staff')),
+    people.length
+      ? el('ul.staff', people.map((s) => el('li',
+        el('span.avatar', { 'aria-hidden': 'true' }, (s.name || '?').slice(0, 1)),
+        el('span.staff-who', el('span.staff-name', s.name), el('span.staff-role', s.role)),
+        s.phone ? el('a.phone', { href: `tel:${s.phone}`, title: t('call') }, s.phone) : null)))
+      : el('p.muted', t('no_staff')),
+    el('h3', t('nearby')),
+    el('ul.nearby', v.near.map(({ row, resource }) => el('li',
+      resource
+        ? el('button.near', { type: 'button', onclick: () => openResource(resource) },
+          iconFor(resource.kind, 26),
+          el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.near-name', resource.name),
+            el('span.near-dist', walking(resource.distance_m))),
+          el('span.chev', { 'aria-hidden': 'true' }, '›'))
+        : el('div.near.none', iconFor(row, 26), el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.muted', t('nearby_none')))),
+    ))),
+  );
+}
+
+function haversine([lon1, lat1], [lon2, lat2]) {
+  const r = 6371008.8;
+  const rad = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * r * Math.asin(Math.sqrt(a));
+}
+
+function renderResource(v) {
+  const r = v.resource;
+  const dist = v.from ? haversine(v.from, r.location) : null;
+  const row = (label, value) => (value ? el('div.row', el('dt', label), el('dd', value)) : null);
+  return el('div.card.resource-card', { 'data-resource': r.id },
+    state.previous ? el('button.back', { type: 'button', onclick: () => { state.view = state.previous; state.previous = null; render(); } }, `‹ ${t('back')}`) : null,
+    el('div.resource-head', iconFor(r.kind, 34), el('div', el('h2.resource-name', r.name), el('p.muted', kindName(r.kind)))),
+    el('dl.facts',
+      row(t('phone'), r.phone ? el('a.phone', { href: `tel:${r.phone}` }, r.phone) : null),
+      row(t('hours'), r.hours),
+      row(t('address'), r.address),
+      row(t('distance'), dist !== null ? walking(dist) : null)),
+  );
+}
+
+// ---- map clicks, search, locate ---------------------------------------------------------------------
+
+map.on('click', (e) => {
+  const box = [[e.point.x - 8, e.point.y - 8], [e.point.x + 8, e.point.y + 8]];
+  const hit = map.getLayer('resources') ? map.queryRenderedFeatures(box, { layers: ['resources'] }) : [];
+  if (hit.length) {
+    const f = hit[0];
+    openResource({ ...f.properties, location: f.geometry.coordinates }, { fly: false });
+    return;
+  }
+  if (document.body.classList.contains('planning')) {
+    planner.pickGrid(e.lngLat.lng, e.lngLat.lat);
+    return;
+  }
+  lookupPoint(e.lngLat.lng, e.lngLat.lat, { heading: 'this_grid' });
+});
+map.on('mousemove', (e) => {
+  if (!map.getLayer('resources')) return;
+  const hit = map.queryRenderedFeatures([[e.point.x - 8, e.point.y - 8], [e.point.x + 8, e.point.y + 8]], { layers: ['resources'] });
+  map.getCanvas().style.cursor = hit.length ? 'pointer' : '';
+});
+
+$('search').addEventListener('submit', (e) => {
+  e.preventDefault();
+  $('q').blur();
+  searchAddress($('q').value);
+});
+
+$('locate').addEventListener('click', () => {
+  if (!('geolocation' in navigator) || !window.isSecureContext) {
+    show({ type: 'message', key: 'locate_failed', vars: { reason: t('locate_insecure') } });
+    return;
+  }
+  show({ type: 'loading' });
+  navigator.geolocation.getCurrentPosition(
+    (pos) => lookupPoint(pos.coords.longitude, pos.coords.latitude, { heading: 'your_grid', fly: true }),
+    (err) => show({ type: 'message', key: 'locate_failed', vars: { reason: err.message || err.code } }),
+    { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+  );
+});
+
+// ---- language, bottom sheet, modes ------------------------------------------------------------------
+
+$('lang').addEventListener('click', () => setLang(getLang() === 'zh' ? 'en' : 'zh'));
+function langButton() {
+  $('lang').textContent = t('lang_switch');
+  $('lang').lang = getLang() === 'zh' ? 'en' : 'zh-CN';
+}
+langButton();
+onLangChange(() => {
+  langButton();
+  render();
+  if (state.sprite) renderLegend();
+  labelsForLanguage();
+});
+
+function expandSheet() {
+  $('panel').classList.remove('collapsed');
+}
+$('sheet-handle').addEventListener('click', () => $('panel').classList.toggle('collapsed'));
+
+const planner = initPlanner({ map, show, selectGrid, padding, iconFor });
+$('mode-resident').addEventListener('click', () => setMode('resident'));
+$('mode-planner').addEventListener('click', async () => {
+  if (await planner.enter()) setMode('planner');
+});
+function setMode(mode) {
+  const planning = mode === 'planner';
+  document.body.classList.toggle('planning', planning);
+  $('resident').hidden = planning;
+  $('planner').hidden = !planning;
+  $('mode-resident').classList.toggle('active', !planning);
+  $('mode-planner').classList.toggle('active', planning);
+  $('mode-resident').setAttribute('aria-selected', String(!planning));
+  $('mode-planner').setAttribute('aria-selected', String(planning));
+  if (!planning) planner.leave();
+  // The residents' legend says nothing about a draft: out of the way while planning.
+  toggleLegend(!planning && !narrow.matches);
+  expandSheet();
+}
+window.wangge.setMode = setMode;
+
+render();
+
+// A version published while the page is open (by a planner anywhere): show it.
+let servedVersion = null;
+setInterval(async () => {
+  try {
+    const { version } = await api('/healthz');
+    if (servedVersion !== null && version !== servedVersion) reloadTiles(map, version);
+    servedVersion = version;
+  } catch { /* the next tick tries again */ }
+}, 30_000);

@@ -1,0 +1,543 @@
+// Planner mode (规划), behind the planner token (kept in sessionStorage, so it ends with the tab):
+// pick a community, partition or re-partition into a draft drawn by size against the bounds,
+// validate it (defects on the map), compare versions, publish, roll back, print.
+//
+// Contract (all JSON, errors RFC 9457 problem+json, token as `Authorization: Bearer`):
+// GET /v1/auth → 204; GET /v1/datasets; POST /v1/datasets/{id}/partition|repartition → 201
+// {draft, report}; GET /v1/drafts/{id}/grids|diff; POST /v1/drafts/{id}/validate → {report,
+// defects}; POST /v1/drafts/{id}/publish {note} → 201 {version}; GET /v1/versions;
+// GET /v1/versions/{n}/grids; GET /v1/versions/{a}/diff/{b}; POST /v1/versions/{n}/rollback.
+
+import { t, number, onLangChange } from './i18n.js';
+import { api, el, bbox, labelPoint, reloadTiles as reload, ApiError } from './util.js';
+
+const TOKEN_KEY = 'wangge.token';
+const $ = (id) => document.getElementById(id);
+
+// Diverging fills for a draft's grids: blue under the bounds, pale in the band, red over.
+const UNDER_FAR = '#3f7fb6';
+const UNDER_NEAR = '#a9cce3';
+const IN_BAND = '#dfe9d2';
+const OVER_NEAR = '#f2b6a0';
+const OVER_FAR = '#c4473a';
+const EXCLUSIVE = '#c9bde2';
+const DEFECT = '#c2187e'; // magenta: apart from the red of "over"
+const CHANGED = '#e07b00';
+
+const PUBLISHED_GRID_LAYERS = ['grid-fill', 'grid-line', 'grid-label', 'selected-grid-fill', 'selected-grid-line'];
+
+export function initPlanner({ map, padding, selectGrid }) {
+  const s = {
+    token: sessionStorage.getItem(TOKEN_KEY),
+    communities: [],
+    community: null,
+    datasets: [],
+    versions: [],
+    draft: null,
+    report: null,
+    bounds: { min: 1500, max: 2000 },
+    defects: null,
+    diff: null,
+    diffLabel: null,
+    status: null, // {kind: 'ok'|'error'|'busy', text}
+    staff: null, // {code, rows: [{name, role, phone}], status}
+    layersOn: false,
+  };
+  const root = $('planner');
+
+  const call = (path, opts = {}) => api(path, { ...opts, token: s.token });
+
+  // ---- sign-in ---------------------------------------------------------------------------------
+
+  /** Checks a token with GET /v1/auth: true (204), false (401), or throws (service without it). */
+  async function check(token) {
+    try {
+      await api('/v1/auth', { token });
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) return false;
+      throw e;
+    }
+  }
+
+  function prompt() {
+    const dialog = $('token-dialog');
+    const input = $('token-input');
+    const error = $('token-error');
+    error.textContent = '';
+    input.value = '';
+    return new Promise((resolve) => {
+      const done = (ok) => {
+        $('token-form').removeEventListener('submit', submit);
+        $('token-cancel').removeEventListener('click', cancel);
+        dialog.removeEventListener('cancel', cancel);
+        if (dialog.open) dialog.close();
+        resolve(ok);
+      };
+      const submit = async (e) => {
+        e.preventDefault();
+        const token = input.value.trim();
+        if (!token) return;
+        $('token-ok').disabled = true;
+        try {
+          if (await check(token)) {
+            s.token = token;
+            sessionStorage.setItem(TOKEN_KEY, token);
+            done(true);
+          } else {
+            error.textContent = t('token_bad');
+            input.select();
+          }
+        } catch (err) {
+          error.textContent = err instanceof ApiError && err.status === 404 ? t('token_unsupported') : t('error', { detail: err.message });
+        } finally {
+          $('token-ok').disabled = false;
+        }
+      };
+      const cancel = (e) => { e?.preventDefault?.(); done(false); };
+      $('token-form').addEventListener('submit', submit);
+      $('token-cancel').addEventListener('click', cancel);
+      dialog.addEventListener('cancel', cancel);
+      dialog.showModal();
+      input.focus();
+    });
+  }
+
+  async function enter() {
+    let ok = false;
+    if (s.token) {
+      try { ok = await check(s.token); } catch { ok = false; }
+      if (!ok) { s.token = null; sessionStorage.removeItem(TOKEN_KEY); }
+    }
+    if (!ok) ok = await prompt();
+    if (!ok) return false;
+    addLayers();
+    if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'visible');
+    render();
+    await Promise.all([loadCommunities(), loadDatasets(), loadVersions()]);
+    render();
+    flyToCommunity();
+    return true;
+  }
+
+  function leave() {
+    clearPlan();
+    if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'none');
+  }
+
+  function logout() {
+    s.token = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    window.wangge.setMode('resident');
+  }
+
+  // ---- data ----------------------------------------------------------------------------------------
+
+  async function loadCommunities() {
+    try {
+      // OGC API – Features, when the service has it.
+      const fc = await api('/collections/communities/items?limit=1000');
+      s.communities = fc.features.map((f) => ({
+        code: f.properties.code ?? f.id, name: f.properties.name, population: f.properties.population, box: bbox([f]),
+      }));
+    } catch {
+      // Otherwise the communities of the loaded tiles (the whole region shows at the first view).
+      const parts = map.querySourceFeatures('wangge', { sourceLayer: 'communities' });
+      const by = new Map();
+      for (const f of parts) {
+        const code = f.properties.code;
+        const c = by.get(code) || { code, name: f.properties.name, population: f.properties.population, parts: [] };
+        c.parts.push(f);
+        by.set(code, c);
+      }
+      s.communities = [...by.values()].map((c) => ({ ...c, box: bbox(c.parts), parts: undefined }));
+    }
+    s.communities.sort((a, b) => String(a.code).localeCompare(String(b.code)));
+    if (!s.community && s.communities.length) s.community = s.communities[0].code;
+  }
+
+  async function loadDatasets() {
+    try {
+      s.datasets = (await call('/v1/datasets')).datasets || [];
+    } catch (e) {
+      s.datasets = [];
+      setStatus('error', t('error', { detail: e.message }));
+    }
+  }
+
+  async function loadVersions() {
+    try {
+      s.versions = (await api('/v1/versions')).versions || [];
+    } catch (e) {
+      s.versions = [];
+    }
+  }
+
+  function setStatus(kind, text) {
+    s.status = { kind, text };
+    renderStatus();
+  }
+
+  // ---- map layers ------------------------------------------------------------------------------------
+
+  const empty = { type: 'FeatureCollection', features: [] };
+
+  function sizeFill() {
+    const { min, max } = s.bounds;
+    const pop = ['get', 'population'];
+    return ['case',
+      ['==', ['get', 'kind'], 'exclusive'], EXCLUSIVE,
+      ['<', pop, min], ['interpolate', ['linear'], pop, min * 0.5, UNDER_FAR, min, UNDER_NEAR],
+      ['>', pop, max], ['interpolate', ['linear'], pop, max, OVER_NEAR, max * 1.5, OVER_FAR],
+      IN_BAND];
+  }
+
+  function addLayers() {
+    if (map.getSource('plan-grids')) return;
+    const before = map.getLayer('resources') ? 'resources' : undefined;
+    map.addSource('plan-grids', { type: 'geojson', data: empty });
+    map.addSource('plan-defects', { type: 'geojson', data: empty });
+    map.addSource('plan-labels', { type: 'geojson', data: empty });
+    map.addLayer({ id: 'plan-fill', type: 'fill', source: 'plan-grids', filter: ['!=', ['get', 'level'], 'micro'],
+      paint: { 'fill-color': sizeFill(), 'fill-opacity': 0.62 } }, 'roads-casing');
+    map.addLayer({ id: 'plan-micro', type: 'line', source: 'plan-grids', filter: ['==', ['get', 'level'], 'micro'], minzoom: 15,
+      paint: { 'line-color': '#6b7785', 'line-width': 0.8, 'line-dasharray': [3, 2] } }, before);
+    map.addLayer({ id: 'plan-line', type: 'line', source: 'plan-grids', filter: ['!=', ['get', 'level'], 'micro'],
+      layout: { 'line-join': 'round' }, paint: { 'line-color': '#2b3a4a', 'line-width': 1.6 } }, before);
+    map.addLayer({ id: 'plan-changed', type: 'line', source: 'plan-grids', filter: ['in', ['get', 'code'], ['literal', []]],
+      layout: { 'line-join': 'round' }, paint: { 'line-color': CHANGED, 'line-width': 4, 'line-dasharray': [2, 1] } }, before);
+    map.addLayer({ id: 'plan-moved', type: 'fill', source: 'wangge', 'source-layer': 'buildings', filter: ['in', ['get', 'id'], ['literal', []]],
+      paint: { 'fill-color': CHANGED, 'fill-opacity': 0.85, 'fill-outline-color': '#8a4500' } }, before);
+    map.addLayer({ id: 'plan-defect-fill', type: 'fill', source: 'plan-defects', filter: ['==', ['geometry-type'], 'Polygon'],
+      paint: { 'fill-color': DEFECT, 'fill-opacity': 0.3 } }, before);
+    map.addLayer({ id: 'plan-defect-line', type: 'line', source: 'plan-defects',
+      paint: { 'line-color': DEFECT, 'line-width': 3.5, 'line-dasharray': [1.5, 1] } }, before);
+    map.addLayer({ id: 'plan-defect-point', type: 'circle', source: 'plan-defects', filter: ['==', ['geometry-type'], 'Point'],
+      paint: { 'circle-color': DEFECT, 'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }, before);
+    map.addLayer({ id: 'plan-label', type: 'symbol', source: 'plan-labels',
+      layout: { 'text-field': ['format', ['slice', ['to-string', ['get', 'code']], 12], { 'font-scale': 1.1, 'text-font': ['literal', ['DejaVu Sans Bold']] },
+        '\n', {}, ['to-string', ['get', 'population']], { 'font-scale': 0.85 }],
+      'text-font': ['DejaVu Sans Book'], 'text-size': 13 },
+      paint: { 'text-color': '#1d2733', 'text-halo-color': '#fff', 'text-halo-width': 1.6 } });
+  }
+
+  function showPlanGrids(fc) {
+    addLayers();
+    map.getSource('plan-grids').setData(fc || empty);
+    const labels = (fc?.features || []).filter((f) => f.properties.level !== 'micro' && f.geometry).map((f) => {
+      const at = labelPoint(f.geometry);
+      return at && { type: 'Feature', properties: f.properties, geometry: { type: 'Point', coordinates: at } };
+    }).filter(Boolean);
+    map.getSource('plan-labels').setData({ type: 'FeatureCollection', features: labels });
+    const box = fc && bbox(fc.features);
+    if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: padding(), duration: 600, maxZoom: 17 });
+    map.setPaintProperty('plan-fill', 'fill-color', sizeFill());
+    // The published grids and the density ramp would show through the draft's colours.
+    for (const id of [...PUBLISHED_GRID_LAYERS, 'density']) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', fc ? 'none' : 'visible');
+    s.layersOn = !!fc;
+  }
+
+  function highlight(diff) {
+    if (!map.getLayer('plan-changed')) return;
+    const codes = diff ? [...(diff.created || []), ...(diff.changed || []).map((c) => c.code ?? c)] : [];
+    const moved = diff ? (diff.moved_buildings || []).map((m) => m.building) : [];
+    map.setFilter('plan-changed', ['in', ['get', 'code'], ['literal', codes]]);
+    map.setFilter('plan-moved', ['in', ['get', 'id'], ['literal', moved]]);
+  }
+
+  function clearPlan() {
+    if (!map.getSource('plan-grids')) return;
+    showPlanGrids(null);
+    map.getSource('plan-defects').setData(empty);
+    highlight(null);
+    s.defects = null;
+    s.diff = null;
+  }
+
+  function reloadTiles(version) {
+    reload(map, version);
+  }
+
+  function flyToCommunity() {
+    const c = s.communities.find((x) => x.code === s.community);
+    if (c?.box) map.fitBounds([[c.box[0], c.box[1]], [c.box[2], c.box[3]]], { padding: padding(), duration: 700, maxZoom: 17 });
+  }
+
+  // ---- actions ---------------------------------------------------------------------------------------
+
+  async function runPartition(kind) {
+    const dataset = $('plan-dataset')?.value;
+    if (!dataset) return;
+    const min = Number($('plan-min').value) || undefined;
+    const max = Number($('plan-max').value) || undefined;
+    const body = kind === 'partition' ? { min, max, micro: $('plan-micro').checked } : {};
+    setStatus('busy', t('running'));
+    try {
+      const answer = await call(`/v1/datasets/${encodeURIComponent(dataset)}/${kind}`, { method: 'POST', body });
+      s.draft = answer.draft;
+      s.report = answer.report;
+      if (min && max) s.bounds = { min, max };
+      const b = answer.report?.bounds;
+      if (b && Number.isFinite(b.min) && Number.isFinite(b.max)) s.bounds = { min: b.min, max: b.max };
+      s.defects = null;
+      s.diff = null;
+      const fc = await call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/grids`);
+      showPlanGrids(fc);
+      map.getSource('plan-defects').setData(empty);
+      highlight(null);
+      setStatus('ok', t('draft_grids', { n: fc.features.filter((f) => f.properties.level !== 'micro').length }));
+    } catch (e) {
+      setStatus('error', t('error', { detail: e.message }));
+    }
+    render();
+  }
+
+  async function validate() {
+    setStatus('busy', t('running'));
+    try {
+      const answer = await call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/validate`, { method: 'POST' });
+      s.defects = answer;
+      map.getSource('plan-defects').setData(answer.defects || empty);
+      const n = answer.defects?.features?.length ?? answer.report?.defects?.length ?? 0;
+      setStatus(n ? 'error' : 'ok', n ? t('defects', { n }) : t('validated_ok'));
+    } catch (e) {
+      setStatus('error', t('error', { detail: e.message }));
+    }
+    render();
+  }
+
+  async function draftDiff() {
+    try {
+      s.diff = await call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/diff`);
+      s.diffLabel = `${t('current')} → ${t('draft')} ${s.draft.id}`;
+      highlight(s.diff);
+    } catch (e) {
+      setStatus('error', t('error', { detail: e.message }));
+    }
+    render();
+  }
+
+  async function publish() {
+    const note = $('plan-note').value.trim();
+    if (!note) {
+      setStatus('error', t('need_note'));
+      $('plan-note').focus();
+      return;
+    }
+    setStatus('busy', t('running'));
+    try {
+      const answer = await call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/publish`, { method: 'POST', body: { note } });
+      const n = answer.version?.number;
+      s.draft = null;
+      s.report = null;
+      clearPlan();
+      reloadTiles(n);
+      await loadVersions();
+      setStatus('ok', t('published', { n }));
+    } catch (e) {
+      setStatus('error', t('error', { detail: e.message }));
+    }
+    render();
+  }
+
+  async function rollback(n) {
+    if (!window.confirm(t('rollback_confirm', { n }))) return;
+    setStatus('busy', t('running'));
+    try {
+      const answer = await call(`/v1/versions/${n}/rollback`, { method: 'POST', body: {} });
+      clearPlan();
+      reloadTiles(answer.version?.number);
+      await loadVersions();
+      setStatus('ok', t('rolled_back', { from: n, n: answer.version?.number }));
+    } catch (e) {
+      setStatus('error', t('error', { detail: e.message }));
+    }
+    render();
+  }
+
+  async function compare() {
+    const a = $('plan-a').value;
+    const b = $('plan-b').value;
+    if (!a || !b) return;
+    setStatus('busy', t('running'));
+    try {
+      const [diff, fc] = await Promise.all([api(`/v1/versions/${a}/diff/${b}`), api(`/v1/versions/${b}/grids`)]);
+      s.diff = diff;
+      s.diffLabel = `${t('version_n', { n: a })} → ${t('version_n', { n: b })}`;
+      showPlanGrids(fc);
+      highlight(diff);
+      setStatus('ok', s.diffLabel);
+    } catch (e) {
+      setStatus('error', t('error', { detail: e.message }));
+    }
+    render();
+  }
+
+  // ---- rendering ---------------------------------------------------------------------------------------
+
+  function renderStatus() {
+    const node = $('plan-status');
+    if (!node) return;
+    node.className = `plan-status ${s.status?.kind || ''}`;
+    node.textContent = s.status?.text || '';
+  }
+
+  /** The report's headline numbers, whatever its exact shape: scalars, and counts of lists. */
+  function reportRows(report) {
+    const rows = [];
+    const visit = (obj, prefix, depth) => {
+      for (const [k, v] of Object.entries(obj || {})) {
+        const key = prefix ? `${prefix}.${k}` : k;
+        if (v === null || v === undefined) continue;
+        if (typeof v === 'number') rows.push([key, number(Math.round(v * 1000) / 1000)]);
+        else if (typeof v === 'string' || typeof v === 'boolean') rows.push([key, String(v)]);
+        else if (Array.isArray(v)) rows.push([key, number(v.length)]);
+        else if (typeof v === 'object' && depth < 1) visit(v, key, depth + 1);
+      }
+    };
+    visit(report, '', 0);
+    return rows.slice(0, 24);
+  }
+
+  function diffSummary(diff) {
+    const count = (x) => (Array.isArray(x) ? x.length : Number(x) || 0);
+    const items = [
+      ['created', diff.created], ['retired', diff.retired], ['changed', diff.changed], ['unchanged', diff.unchanged],
+      ['moved_buildings', diff.moved_buildings], ['split', diff.split], ['merged', diff.merged],
+    ];
+    const chips = (list, cls) => (list || []).map((c) => el(`span.chip-code.${cls}`, String(c.code ?? c).slice(12) || String(c.code ?? c)));
+    return el('div.diff', { 'data-diff': '' },
+      el('p.muted', s.diffLabel || ''),
+      el('ul.stats', items.map(([k, v]) => el('li', el('strong', number(count(v))), el('span', t(k))))),
+      el('div.codes', chips(diff.created, 'created'), chips(diff.retired, 'retired'), chips((diff.changed || []).map((c) => c.code ?? c), 'changed')));
+  }
+
+  function render() {
+    const community = s.communities.find((c) => c.code === s.community);
+    const versionOptions = (selected) => s.versions.map((v) => el('option', { value: v.number, selected: String(v.number) === String(selected) },
+      `${t('version_n', { n: v.number })}${v.current ? ` (${t('current')})` : ''}`));
+    const current = s.versions.find((v) => v.current);
+    const prev = s.versions.filter((v) => !v.current).map((v) => v.number).sort((a, b) => b - a)[0];
+    root.replaceChildren(
+      el('div.plan-section',
+        el('label.field', el('span', t('pick_community')),
+          el('select', { id: 'plan-community', onchange: (e) => { s.community = e.target.value; flyToCommunity(); render(); } },
+            s.communities.map((c) => el('option', { value: c.code, selected: c.code === s.community }, `${c.name || ''} ${c.code}`))),
+        ),
+        community ? el('a.button.print', { href: `/map/${encodeURIComponent(community.code)}.png`, target: '_blank', rel: 'noopener', id: 'plan-print' }, `🖨 ${t('print')}`) : null,
+      ),
+      el('div.plan-section',
+        el('h3', t('draft')),
+        el('label.field', el('span', t('dataset')),
+          s.datasets.length
+            ? el('select', { id: 'plan-dataset' }, s.datasets.map((d) => el('option', { value: d.id }, `${d.id}${d.source ? ` · ${d.source}` : ''}${d.created_at ? ` · ${String(d.created_at).slice(0, 10)}` : ''}`)))
+            : el('span.muted', t('no_datasets'))),
+        el('div.field-row',
+          el('label.field', el('span', t('bounds')),
+            el('span.range', el('input', { id: 'plan-min', type: 'number', min: 1, step: 50, value: s.bounds.min, inputmode: 'numeric' }), '–',
+              el('input', { id: 'plan-max', type: 'number', min: 1, step: 50, value: s.bounds.max, inputmode: 'numeric' }))),
+          el('label.check', el('input', { id: 'plan-micro', type: 'checkbox', checked: true }), t('micro_grids'))),
+        el('div.actions',
+          el('button.primary', { type: 'button', id: 'plan-repartition', disabled: !s.datasets.length, onclick: () => runPartition('repartition') }, t('run_repartition')),
+          el('button', { type: 'button', id: 'plan-partition', disabled: !s.datasets.length, onclick: () => runPartition('partition') }, t('run_partition'))),
+        el('p', { id: 'plan-status', class: `plan-status ${s.status?.kind || ''}`, role: 'status' }, s.status?.text || ''),
+        s.draft ? el('div.draft', { 'data-draft': s.draft.id },
+          el('p', el('strong', `${t('draft')} ${s.draft.id}`), s.draft.origin ? el('span.muted', ` · ${s.draft.origin}`) : null),
+          s.layersOn ? el('div.plan-legend',
+            el('p.muted', t('legend_plan'), ` (${number(s.bounds.min)}–${number(s.bounds.max)})`),
+            el('div.ramp', el('span', { style: { background: `linear-gradient(90deg, ${UNDER_FAR}, ${UNDER_NEAR} 33%, ${IN_BAND} 33% 66%, ${OVER_NEAR} 66%, ${OVER_FAR})` } })),
+            el('div.ramp-labels', el('span', t('plan_under')), el('span', t('plan_inside')), el('span', t('plan_over'))),
+            el('div.plan-keys',
+              el('span', el('i.key', { style: { borderColor: DEFECT } }), t('plan_defect')),
+              el('span', el('i.key', { style: { borderColor: CHANGED } }), t('plan_changed')))) : null,
+          s.report ? el('details.report', { open: true }, el('summary', t('report')),
+            el('dl.facts', reportRows(s.report).map(([k, v]) => el('div.row', el('dt', k), el('dd', v))))) : null,
+          el('div.actions',
+            el('button', { type: 'button', id: 'plan-validate', onclick: validate }, t('validate')),
+            el('button', { type: 'button', id: 'plan-diff', onclick: draftDiff }, t('diff_current'))),
+          s.defects ? el('ul.defects', (s.defects.defects?.features || []).map((f) => el('li',
+            el('span.defect-kind', f.properties.kind), ' ', (f.properties.codes || []).join(', '),
+            f.properties.area_m2 ? ` · ${number(Math.round(f.properties.area_m2))} m²` : '',
+            f.properties.length_m ? ` · ${number(Math.round(f.properties.length_m))} m` : ''))) : null,
+          el('div.publish',
+            el('input', { id: 'plan-note', type: 'text', placeholder: t('publish_note'), maxlength: 500 }),
+            el('button.primary', { type: 'button', id: 'plan-publish', onclick: publish }, t('publish')))) : null,
+        s.diff ? diffSummary(s.diff) : null,
+      ),
+      s.staff ? staffEditor() : el('div.plan-section', el('p.muted', t('staff_hint'))),
+      el('div.plan-section',
+        el('h3', t('versions')),
+        el('ul.versions', { id: 'plan-versions' }, [...s.versions].sort((a, b) => b.number - a.number).map((v) => el('li', { 'data-version': v.number, class: v.current ? 'current' : '' },
+          el('div.v-head', el('strong', t('version_n', { n: v.number })), v.current ? el('span.badge', t('current')) : null,
+            el('span.muted', ` ${String(v.published_at || '').replace('T', ' ').slice(0, 16)} · ${number(v.grids ?? 0)}`)),
+          v.note ? el('div.v-note', v.note) : null,
+          v.current ? null : el('button.linkish', { type: 'button', onclick: () => rollback(v.number) }, t('rollback'))))),
+        s.versions.length > 1 ? el('div.compare',
+          el('span', t('compare_with')),
+          el('select', { id: 'plan-a' }, versionOptions(prev)),
+          el('span', '→'),
+          el('select', { id: 'plan-b' }, versionOptions(current?.number)),
+          el('button', { type: 'button', id: 'plan-compare', onclick: compare }, t('compare'))) : null,
+        s.layersOn ? el('button.linkish', { type: 'button', onclick: () => { clearPlan(); render(); } }, t('clear_plan')) : null,
+      ),
+      el('div.plan-section.plan-foot', el('button.linkish', { type: 'button', id: 'plan-logout', onclick: logout }, t('logout'))),
+    );
+  }
+
+  onLangChange(() => { if (!root.hidden) render(); });
+
+  window.wangge.planner = s;
+  // ---- grid workers ---------------------------------------------------------------------------
+
+  /** A planner clicked the map: the published grid there, with its workers to edit. */
+  async function pickGrid(lon, lat) {
+    try {
+      const grid = await api(`/v1/lookup?lon=${lon}&lat=${lat}`);
+      selectGrid(grid.code);
+      let rows = grid.staff || [];
+      try { rows = await api(`/v1/grids/${encodeURIComponent(grid.code)}/staff`); } catch { /* the lookup's list */ }
+      if (!Array.isArray(rows)) rows = rows.staff || [];
+      s.staff = { code: grid.code, rows: rows.map(({ name, role, phone }) => ({ name, role, phone: phone || '' })), status: null };
+    } catch (e) {
+      s.staff = null;
+      setStatus('error', e instanceof ApiError && e.status === 404 ? t('no_grid') : t('error', { detail: e.message }));
+    }
+    render();
+    $('plan-staff')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
+  async function saveStaff() {
+    const rows = [...root.querySelectorAll('.staff-row')].map((r) => ({
+      name: r.querySelector('[name=name]').value.trim(),
+      role: r.querySelector('[name=role]').value.trim(),
+      phone: r.querySelector('[name=phone]').value.trim() || null,
+    })).filter((r) => r.name);
+    try {
+      await call(`/v1/grids/${encodeURIComponent(s.staff.code)}/staff`, { method: 'PUT', body: rows });
+      s.staff.rows = rows;
+      s.staff.status = { kind: 'ok', text: t('staff_saved') };
+    } catch (e) {
+      s.staff.status = { kind: 'error', text: t('error', { detail: e.message }) };
+    }
+    render();
+  }
+
+  function staffEditor() {
+    const st = s.staff;
+    const row = (r = {}) => el('div.staff-row',
+      el('input', { name: 'name', placeholder: t('staff_name'), value: r.name || '' }),
+      el('input', { name: 'role', placeholder: t('staff_role'), value: r.role || '' }),
+      el('input', { name: 'phone', placeholder: t('phone'), value: r.phone || '', inputmode: 'tel' }),
+      el('button.linkish', { type: 'button', title: t('remove'), onclick: (e) => e.target.closest('.staff-row').remove() }, '✕'));
+    const list = el('div.staff-rows', st.rows.map(row));
+    return el('div.plan-section', { id: 'plan-staff', 'data-staff': st.code },
+      el('h3', `${t('staff_edit')} · `, el('span.mono', st.code)),
+      list,
+      el('div.actions',
+        el('button', { type: 'button', id: 'plan-staff-add', onclick: () => list.append(row({ role: '网格员' })) }, `+ ${t('staff_add')}`),
+        el('button.primary', { type: 'button', id: 'plan-staff-save', onclick: saveStaff }, t('save'))),
+      st.status ? el('p', { class: `plan-status ${st.status.kind}` }, st.status.text) : null);
+  }
+
+  return { enter, leave, pickGrid };
+}
