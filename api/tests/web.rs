@@ -72,7 +72,7 @@ fn web_map_end_to_end_in_headless_chromium() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let token = format!("e2e-token-{}", std::process::id());
+    let token = format!("e2e-planner-token-{}", std::process::id());
     let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
         .args(["serve", "--data", root().join("fixtures/kangle").to_str().unwrap(), "--bind", "127.0.0.1:0"])
         .args(["--store", dir.path().join("wangge.db").to_str().unwrap()])

@@ -230,6 +230,8 @@ export function initPlanner({ map, padding, selectGrid }) {
     }).filter(Boolean);
     map.getSource('plan-labels').setData({ type: 'FeatureCollection', features: labels });
     const box = fc && bbox(fc.features);
+    // fitBounds adds its padding to the map's own, which easeTo({padding}) left set.
+    if (box) map.setPadding({ top: 0, right: 0, bottom: 0, left: 0 });
     if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: padding(), duration: 600, maxZoom: 17 });
     map.setPaintProperty('plan-fill', 'fill-color', sizeFill());
     // The published grids and the density ramp would show through the draft's colours.
@@ -260,6 +262,7 @@ export function initPlanner({ map, padding, selectGrid }) {
 
   function flyToCommunity() {
     const c = s.communities.find((x) => x.code === s.community);
+    if (c?.box) map.setPadding({ top: 0, right: 0, bottom: 0, left: 0 });
     if (c?.box) map.fitBounds([[c.box[0], c.box[1]], [c.box[2], c.box[3]]], { padding: padding(), duration: 700, maxZoom: 17 });
   }
 
@@ -382,21 +385,37 @@ export function initPlanner({ map, padding, selectGrid }) {
     node.textContent = s.status?.text || '';
   }
 
-  /** The report's headline numbers, whatever its exact shape: scalars, and counts of lists. */
+  /** The report's headline numbers, labelled: a partition's per-community figures, or a
+   *  re-partition's kept/moved counts, and the self-check every report carries. */
   function reportRows(report) {
+    if (!report) return [];
     const rows = [];
-    const visit = (obj, prefix, depth) => {
-      for (const [k, v] of Object.entries(obj || {})) {
-        const key = prefix ? `${prefix}.${k}` : k;
-        if (v === null || v === undefined) continue;
-        if (typeof v === 'number') rows.push([key, number(Math.round(v * 1000) / 1000)]);
-        else if (typeof v === 'string' || typeof v === 'boolean') rows.push([key, String(v)]);
-        else if (Array.isArray(v)) rows.push([key, number(v.length)]);
-        else if (typeof v === 'object' && depth < 1) visit(v, key, depth + 1);
-      }
-    };
-    visit(report, '', 0);
-    return rows.slice(0, 24);
+    const pct = (x) => `${Math.round(x * 1000) / 10}%`;
+    const len = (x) => (Array.isArray(x) ? x.length : Number(x) || 0);
+    if (Array.isArray(report.kept)) {
+      // A re-partition (or an edit).
+      const all = len(report.kept) + len(report.changed) + len(report.created);
+      rows.push([t('r_kept'), `${number(len(report.kept))} / ${number(all)}`]);
+      rows.push([t('created'), number(len(report.created))], [t('retired'), number(len(report.retired))]);
+      const r = report.residents || {};
+      if (r.total) rows.push([t('r_residents_kept'), pct(r.kept_share ?? 0)], [t('r_moved'), number(r.moved ?? 0)], [t('r_new'), number(r.new ?? 0)]);
+      rows.push([t('r_out_of_bounds'), number(len(report.out_of_bounds))], [t('r_staff'), number(len(report.staff))]);
+    }
+    for (const c of Array.isArray(report.communities) ? report.communities : []) {
+      if (c.basic_grids === undefined) continue;
+      if ((report.communities.length || 0) > 1) rows.push([c.name || c.code, '']);
+      rows.push([t('r_grids'), number(c.basic_grids)], [t('r_exclusive'), number(c.exclusive_grids ?? 0)]);
+      if (c.micro_grids) rows.push([t('r_micro'), number(c.micro_grids)]);
+      if (c.sizes) rows.push([t('r_sizes'), `${number(c.sizes.min)} / ${number(c.sizes.median)} / ${number(c.sizes.max)}`]);
+      rows.push([t('r_in_bounds'), `${number(c.in_bounds ?? 0)} / ${number(c.basic_grids)}`]);
+      if (Number.isFinite(c.compactness_mean)) rows.push([t('r_compact'), `${c.compactness_mean.toFixed(2)} / ${c.compactness_min.toFixed(2)}`]);
+      if (Number.isFinite(c.road_or_compound_share)) rows.push([t('r_roads'), pct(c.road_or_compound_share)]);
+      rows.push([t('r_split_compounds'), number(c.split_compounds ?? 0)]);
+      if (c.warnings) rows.push([t('r_warnings'), number(len(c.warnings))]);
+    }
+    const v = report.verification;
+    if (v) rows.push([t('r_cut'), number(len(v.buildings_cut))], [t('r_bad_edges'), number(len(v.bad_shared_edges) + len(v.unmatched_edges))]);
+    return rows.slice(0, 40);
   }
 
   function diffSummary(diff) {
