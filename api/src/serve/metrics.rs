@@ -14,20 +14,26 @@ use std::time::Instant;
 
 #[derive(Default)]
 pub(crate) struct Metrics {
-    /// (route, status) → (requests, seconds spent).
-    requests: Mutex<BTreeMap<(String, u16), (u64, f64)>>,
+    /// route → status → (requests, seconds spent). Nested so that counting a request to a
+    /// route seen before allocates nothing.
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, (u64, f64)>>>,
     pub tile_renders: AtomicU64,
     pub tile_cache_hits: AtomicU64,
 }
 
 /// Middleware: counts every request under its route template (not its path, which is unbounded).
 pub(crate) async fn count(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     let started = Instant::now();
     let res = next.run(req).await;
     let seconds = started.elapsed().as_secs_f64();
     let mut map = state.metrics.requests.lock().expect("metrics lock");
-    let e = map.entry((route, res.status().as_u16())).or_default();
+    if !map.contains_key(route) {
+        map.insert(route.to_string(), BTreeMap::new());
+    }
+    let by_status = map.get_mut(route).expect("inserted above");
+    let e = by_status.entry(res.status().as_u16()).or_default();
     e.0 += 1;
     e.1 += seconds;
     res
@@ -41,15 +47,14 @@ pub(crate) async fn render(State(state): State<Arc<AppState>>) -> Response {
     let mut out = String::new();
     out.push_str("# HELP wangge_http_requests_total HTTP requests by route and status.\n# TYPE wangge_http_requests_total counter\n");
     let map = m.requests.lock().expect("metrics lock").clone();
-    for ((route, status), (n, _)) in &map {
-        let _ = writeln!(out, "wangge_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+    for (route, by_status) in &map {
+        for (status, (n, _)) in by_status {
+            let _ = writeln!(out, "wangge_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        }
     }
     out.push_str("# HELP wangge_http_request_seconds_total Time spent answering, by route.\n# TYPE wangge_http_request_seconds_total counter\n");
-    let mut by_route: BTreeMap<&str, f64> = BTreeMap::new();
-    for ((route, _), (_, s)) in &map {
-        *by_route.entry(route.as_str()).or_default() += s;
-    }
-    for (route, s) in by_route {
+    for (route, by_status) in &map {
+        let s: f64 = by_status.values().map(|(_, s)| s).sum();
         let _ = writeln!(out, "wangge_http_request_seconds_total{{route=\"{route}\"}} {s:.6}");
     }
     let _ = writeln!(out, "# HELP wangge_tile_renders_total Tiles rendered (cache misses).\n# TYPE wangge_tile_renders_total counter\nwangge_tile_renders_total {}", m.tile_renders.load(Ordering::Relaxed));
