@@ -296,7 +296,7 @@ fn fuzz_http_queries() {
         seen.lock().unwrap().extend(check(&r));
     }
     let save = std::env::var("FUZZ_SAVE").is_ok_and(|v| v == "1");
-    let cases = run_for(request(), |r| {
+    let cases = run_for(request, |r| {
         let got = std::panic::catch_unwind(|| check(&r)).map_err(|e| {
             TestCaseError::fail(e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default())
         })?;

@@ -293,7 +293,7 @@ fn fuzz_dataset_import() {
     for e in sorted_entries(&corpus("dataset")) {
         novel(&check_dataset(&dataset_entry(&e)));
     }
-    let cases = run_for(dataset_case(), |c| {
+    let cases = run_for(dataset_case, |c| {
         let files = dataset_files(&c);
         let reached = bounded(files.clone(), Duration::from_secs(30), |c| format!("{c:?}"), check_dataset).map_err(TestCaseError::fail)?;
         if saving() && novel(&reached) {
@@ -408,7 +408,7 @@ fn fuzz_grid_layer_import() {
     for e in sorted_entries(&corpus("layer")) {
         novel(&check_layer(&std::fs::read(&e).expect("read")));
     }
-    let cases = run_for(layer_case(), |c| {
+    let cases = run_for(layer_case, |c| {
         let bytes = layer_bytes(&c);
         let reached = bounded(bytes.clone(), Duration::from_secs(30), |b| format!("{} bytes: {}", b.len(), String::from_utf8_lossy(&b[..b.len().min(4000)])), check_layer)
             .map_err(TestCaseError::fail)?;
@@ -419,4 +419,19 @@ fn fuzz_grid_layer_import() {
         Ok(())
     });
     eprintln!("fuzz_grid_layer_import: {cases} cases, {} sites reached", seen().lock().unwrap().len());
+}
+
+/// Found by `fuzz_dataset_import`: one boundary longitude mistyped (118.11… → 24.50…) makes a
+/// 9,500 km spike that import accepts; densified every 15 m it was 1.3 million points and the
+/// triangulation took 76 s (release). The committed corpus entry is this input.
+#[test]
+fn a_mistyped_boundary_coordinate_partitions_in_seconds() {
+    let files = dataset_entry(&corpus("dataset").join("regression-boundary-spike"));
+    let boundary: Value = serde_json::from_slice(&files["boundary.geojson"]).unwrap();
+    assert_eq!(boundary["features"][0]["geometry"]["coordinates"][0][1][0], json!(24.5026527));
+    let t = std::time::Instant::now();
+    let reached = check_dataset(&files);
+    assert!(reached.contains("partitioned"), "{reached:?}");
+    // Was minutes; now well under a second. The margin is for a loaded debug run.
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
 }

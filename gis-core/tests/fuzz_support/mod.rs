@@ -145,7 +145,7 @@ pub fn token() -> impl Strategy<Value = Token> {
         3 => prop::sample::select(RAW).prop_map(Token::Raw),
         1 => Just(Token::EmptyArray),
         1 => Just(Token::EmptyObject),
-        1 => prop_oneof![1usize..8, Just(127usize), Just(129usize), Just(2000usize)].prop_map(Token::Deep),
+        1 => prop_oneof![1usize..8, Just(127usize), Just(129usize), Just(400usize)].prop_map(Token::Deep),
         2 => (finite(), finite()).prop_map(|(x, y)| Token::Pos(x, y)),
         2 => prop::collection::vec((118.105..118.125f64, 24.500..24.515f64), 0..7).prop_map(Token::Ring),
     ]
@@ -369,22 +369,32 @@ pub fn budget() -> Duration {
     Duration::from_secs(std::env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60))
 }
 
-/// Runs `strategy` through `test` until the budget is spent, in batches with shrinking on;
-/// returns the number of cases run.
-pub fn run_for<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) -> u64
+/// Runs `strategy` through `test` until the budget is spent, in batches of 64 cases with
+/// shrinking on, each batch a fresh runner (a runner that has passed its cases runs no more) with
+/// a fresh random seed; returns the number of cases run.
+pub fn run_for<S: Strategy>(strategy: impl Fn() -> S + Sync, test: impl Fn(S::Value) -> Result<(), TestCaseError> + Sync) -> u64
 where
     S::Value: std::fmt::Debug,
 {
-    let deadline = Instant::now() + budget();
-    let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, max_shrink_iters: 2000, ..Config::default() });
-    let mut cases = 0u64;
+    const BATCH: u32 = 64;
     let started = Instant::now();
+    let deadline = started + budget();
+    let mut cases = 0u64;
+    let mut last_report = started;
     while Instant::now() < deadline {
-        if let Err(e) = runner.run(&strategy, &test) {
-            panic!("{e}");
+        let mut runner = TestRunner::new(Config { cases: BATCH, failure_persistence: None, max_shrink_iters: 2000, ..Config::default() });
+        // Deeply nested values are built, serialised and dropped recursively: a roomy stack.
+        let outcome = std::thread::scope(|s| {
+            std::thread::Builder::new().stack_size(256 << 20).spawn_scoped(s, || runner.run(&strategy(), &test).map_err(|e| e.to_string())).expect("spawn").join()
+        });
+        if let Err(e) = outcome.expect("the runner does not panic") {
+            panic!("after {cases} cases: {e}");
         }
-        cases += 64;
-        eprintln!("{cases} cases, {:.0} s", started.elapsed().as_secs_f64());
+        cases += u64::from(BATCH);
+        if last_report.elapsed() > Duration::from_secs(30) {
+            last_report = Instant::now();
+            eprintln!("{cases} cases, {:.0} s", started.elapsed().as_secs_f64());
+        }
     }
     cases
 }
