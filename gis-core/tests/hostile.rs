@@ -256,6 +256,10 @@ fn check(c: &Case) {
         let reported = match defect.kind {
             DefectKind::GridTooSmall | DefectKind::GridTooLarge => infeasible || warned(WarningKind::CutOff),
             DefectKind::Multipart => warned(WarningKind::CutOff) || warned(WarningKind::EmptyPart),
+            // Known, not fixed (RELIABILITY.md): a cut-off part joined to a grid can leave a
+            // neighbour a wedge under 1 m wide along the community line, which validate calls
+            // a near-miss although the edges match exactly.
+            DefectKind::NearMiss => warned(WarningKind::CutOff) || warned(WarningKind::EmptyPart),
             _ => false,
         };
         assert!(reported, "validate finds what partition did not report: {defect:?}\n{report:?}");
@@ -313,3 +317,4 @@ fn a_community_below_the_minimum_is_one_grid_and_says_so() {
     assert_eq!(basic(&p.grids).len(), 1);
     assert_eq!(p.report.communities[0].feasible, gis_core::bounds::GridCounts::BelowMin);
 }
+
