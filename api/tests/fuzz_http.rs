@@ -181,7 +181,8 @@ fn body() -> impl Strategy<Value = Option<String>> {
 fn request() -> impl Strategy<Value = Req> {
     (
         prop_oneof![8 => Just("GET"), 3 => Just("POST"), 1 => Just("HEAD"), 1 => Just("PUT"), 1 => Just("DELETE"), 1 => Just("OPTIONS"), 1 => Just("PATCH")],
-        prop::sample::select(TEMPLATES),
+        // A quarter of requests go to /v1/lookup, so batch bodies (POST) are tried often.
+        prop_oneof![3 => prop::sample::select(TEMPLATES), 1 => Just("/v1/lookup")],
         prop::collection::vec((value(), any::<bool>()), 4),
         prop::option::weighted(0.8, query()),
         prop::option::weighted(0.5, prop::sample::select(&["application/json", "text/plain", "application/json; charset=utf-16", "application/x-www-form-urlencoded", "multipart/form-data", "application/problem+json"][..])),
