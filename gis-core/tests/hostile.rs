@@ -1,14 +1,18 @@
 //! Property tests: hostile communities (concave shapes, a lake, a river splitting the community,
 //! an island, a giant tower with units, one without, empty compounds, too few residents) must
-//! either meet every partition rule or report why not, and never cut a building or leave a gap.
+//! either meet every partition rule or report why not, and never cut a building or leave a gap;
+//! and `validate` finds nothing in the layer partition writes that partition did not report.
+//!
+//! CI runs 48 random communities; `PROPTEST_CASES=N` runs more (see RELIABILITY.md).
 
 mod common;
 
 use common::*;
 use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon, coord};
 use gis_core::grid::{GridKind, GridLevel};
-use gis_core::io::grids::{GridLayer, to_geojson};
+use gis_core::io::grids::{GridLayer, LayerMeta, parse_drawn_layer, to_geojson};
 use gis_core::partition::{PartitionOptions, WarningKind, partition};
+use gis_core::validate::{DefectKind, ValidateOptions, validate};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -240,6 +244,28 @@ fn check(c: &Case) {
             assert!(explained, "{} holds {} with no reason given: {report:?}", g.code, g.population);
         }
     }
+    // validate(partition(x)): the layer as written, read back as drawn and validated with the
+    // partition's bounds, shows only what the partition owned up to.
+    let layer = GridLayer { grids: p.grids.clone(), meta: LayerMeta { bounds: Some(options.bounds), ..LayerMeta::default() } };
+    let drawn = parse_drawn_layer(to_geojson(&layer), std::path::Path::new("hostile.geojson")).expect("partition's layer reads back");
+    let v = validate(&d, &drawn, &ValidateOptions { bounds: options.bounds, ..ValidateOptions::default() }).expect("default options");
+    let infeasible = !matches!(report.feasible, gis_core::bounds::GridCounts::Feasible { .. })
+        || warned(WarningKind::OutOfBounds)
+        || warned(WarningKind::OversizedBuilding);
+    for defect in &v.defects {
+        let reported = match defect.kind {
+            DefectKind::GridTooSmall | DefectKind::GridTooLarge => infeasible || warned(WarningKind::CutOff),
+            DefectKind::Multipart => warned(WarningKind::CutOff) || warned(WarningKind::EmptyPart),
+            // Known, not fixed (RELIABILITY.md): a cut-off part joined to a grid can leave a
+            // neighbour a wedge under 1 m wide along the community line, which validate calls
+            // a near-miss although the edges match exactly.
+            DefectKind::NearMiss => warned(WarningKind::CutOff) || warned(WarningKind::EmptyPart),
+            _ => false,
+        };
+        assert!(reported, "validate finds what partition did not report: {defect:?}\n{report:?}");
+    }
+    assert_eq!(v.grids, grids.len());
+
     if c.giant_with_units {
         let parts: Vec<&str> = grids.iter().flat_map(|g| g.buildings.iter()).filter(|b| b.contains('#')).map(String::as_str).collect();
         assert_eq!(parts.len(), 3, "the giant tower is split into its three units: {parts:?}");
@@ -254,7 +280,11 @@ fn check(c: &Case) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // A long run outside CI: PROPTEST_CASES=2000 (the fixed count would override the variable).
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn hostile_communities_are_partitioned_or_explained(c in case()) {
@@ -286,4 +316,22 @@ fn a_community_below_the_minimum_is_one_grid_and_says_so() {
     let p = partition(&d, &PartitionOptions::default(), &mut |_, _| {});
     assert_eq!(basic(&p.grids).len(), 1);
     assert_eq!(p.report.communities[0].feasible, gis_core::bounds::GridCounts::BelowMin);
+}
+
+
+/// Known, not fixed (RELIABILITY.md): found after 3,685 cases of a 6,000-case run, grid 005 of
+/// this L-shaped community with a giant tower without units comes out as a self-intersecting
+/// polygon. Ignored so CI stays green until it is fixed; run it to reproduce.
+#[test]
+#[ignore = "known partition bug: a self-intersecting grid; see RELIABILITY.md"]
+fn known_self_intersecting_grid_on_an_l_shape() {
+    check(&Case {
+        seed: 4842264161507066917,
+        shape: Shape::LShape,
+        residents: 8647,
+        giant_with_units: false,
+        giant_without_units: true,
+        empty_compound: false,
+        points: false,
+    });
 }

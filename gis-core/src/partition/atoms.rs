@@ -194,7 +194,7 @@ fn group_points(points: &[(Coord<f64>, u32)], atoms: &mut Vec<Atom>, claims: &mu
 /// The unit parts of a building: equal slices of its footprint across its long axis, in unit
 /// order. Cut points are computed once per original edge, so neighbouring slices share them
 /// bit for bit. None when the footprint is not one ring that every cut crosses exactly twice.
-fn unit_parts(b: &Building, frame: &LocalFrame) -> Option<Vec<Polygon<f64>>> {
+pub(crate) fn unit_parts(b: &Building, frame: &LocalFrame) -> Option<Vec<Polygon<f64>>> {
     let n = b.units.len();
     if n < 2 || b.footprint.0.len() != 1 || !b.footprint.0[0].interiors().is_empty() {
         return None;

@@ -24,13 +24,14 @@ pub use report::{CommunityReport, PartitionReport, SizeStats, Warning, WarningKi
 pub use repair::{Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents, StaffChange, move_buildings, repartition};
 pub use verify::{Verification, verify};
 pub(crate) use verify::crosses;
+pub(crate) use atoms::unit_parts;
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::codes::CodeScheme;
 use crate::grid::{Grid, GridKind, GridLevel};
 use crate::model::{Community, Dataset};
 use atoms::{Atom, CommunityAtoms, community_atoms};
-use frame::LocalFrame;
+pub(crate) use frame::LocalFrame;
 use geo::{BoundingRect, LineString, MultiPolygon};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -118,6 +118,11 @@ pub(crate) struct Tessellation {
 
 type Cdt = ConstrainedDelaunayTriangulation<Point2<f64>>;
 
+/// Most points added along one edge. A mistyped coordinate can make an edge thousands of
+/// kilometres long, and a million points along it take the triangulation minutes; capped per edge
+/// (not per ring) so that an edge shared by two communities still gets the same points from both.
+const MAX_EDGE_POINTS: usize = 2048;
+
 /// Exact-coordinate keys for de-duplicating vertices (−0.0 and 0.0 are the same point).
 fn key(c: Coord<f64>) -> (u64, u64) {
     ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
@@ -135,7 +140,8 @@ fn densify(ring: &LineString<f64>, spacing: f64) -> Vec<Coord<f64>> {
         } else {
             (line.end, line.start, false)
         };
-        let n = (approx_distance_m(lo, hi) / spacing).ceil() as usize;
+        // `as` saturates: an infinite length is the cap, NaN none.
+        let n = ((approx_distance_m(lo, hi) / spacing).ceil() as usize).min(MAX_EDGE_POINTS);
         for i in 1..n {
             let j = if forward { i } else { n - i };
             let t = j as f64 / n as f64;

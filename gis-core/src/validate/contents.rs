@@ -8,7 +8,7 @@ use crate::index::BboxIndex;
 use super::layer::area_m2;
 use crate::model::Dataset;
 use geo::bool_ops::BooleanOps;
-use geo::{BoundingRect, Contains, Coord, Intersects, Line, MultiPolygon, Point};
+use geo::{BoundingRect, Contains, Coord, InteriorPoint, Intersects, Line, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -91,8 +91,23 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
                     .filter(|&(_, a)| a > 0.0)
                     .collect();
                 parts.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-                if may_split && parts.len() >= 2 {
-                    // Split by its units, as a partition may: units go to grids by share of the
+                // Split by its units as a partition does: the same slices of the footprint
+                // (any frame will do, the map being affine), each unit to the grid holding its
+                // slice's interior point.
+                let slices = || -> Option<Vec<usize>> {
+                    let slices = crate::partition::unit_parts(b, &crate::partition::LocalFrame::new(b.anchor.0))?;
+                    slices.iter().map(|s| {
+                        let p = s.interior_point()?;
+                        parts.iter().map(|x| x.0).find(|&g| areas[g].contains(&p))
+                    }).collect()
+                };
+                let sliced = if may_split && parts.len() >= 2 { slices() } else { None };
+                if let Some(gs) = sliced {
+                    for (unit, g) in b.units.iter().zip(gs) {
+                        shares.push((g, u64::from(unit.population), u64::from(unit.households), format!("{}#{}", b.id, unit.name)));
+                    }
+                } else if may_split && parts.len() >= 2 {
+                    // Slices that cannot be made or placed: units go to grids by share of the
                     // footprint (in unit order), an approximation of the unit slices.
                     let total: f64 = parts.iter().map(|p| p.1).sum();
                     let n = b.units.len();
