@@ -319,12 +319,11 @@ fn a_community_below_the_minimum_is_one_grid_and_says_so() {
 }
 
 
-/// Known, not fixed (RELIABILITY.md): found after 3,685 cases of a 6,000-case run, grid 005 of
-/// this L-shaped community with a giant tower without units comes out as a self-intersecting
-/// polygon. Ignored so CI stays green until it is fixed; run it to reproduce.
+/// Regression (found after 3,685 cases of a 6,000-case run): grid 005 of this L-shaped
+/// community with a giant tower holds a hole touching its outline at one point, which assembly
+/// walked as one self-touching ring; it is now a shell and a hole.
 #[test]
-#[ignore = "known partition bug: a self-intersecting grid; see RELIABILITY.md"]
-fn known_self_intersecting_grid_on_an_l_shape() {
+fn a_hole_touching_the_outline_is_a_hole_not_a_self_touching_ring() {
     check(&Case {
         seed: 4842264161507066917,
         shape: Shape::LShape,

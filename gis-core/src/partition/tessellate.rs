@@ -810,8 +810,13 @@ impl Tessellation {
                 prev = cur;
                 cur = next;
             }
-            if ring.len() >= 3 {
-                rings.push(ring);
+            // A ring that passes a point twice (a hole touching the outline at one point: the
+            // turn rule keeps lobes apart but walks shell and hole as one ring) is split there
+            // into simple rings; their signed areas then say which is shell and which is hole.
+            for simple in split_at_repeats(ring) {
+                if simple.len() >= 3 {
+                    rings.push(simple);
+                }
             }
         }
         let mut shells: Vec<(Polygon<f64>, f64)> = Vec::new();
@@ -845,6 +850,30 @@ impl Tessellation {
         shells.sort_by(|a, b| b.1.total_cmp(&a.1));
         MultiPolygon(shells.into_iter().map(|(p, _)| p).collect())
     }
+}
+
+/// Splits an open ring at every point it passes twice into simple open rings.
+fn split_at_repeats(ring: Vec<Pt>) -> Vec<Vec<Pt>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<Pt> = Vec::with_capacity(ring.len());
+    let mut at: HashMap<Pt, usize> = HashMap::default();
+    for p in ring {
+        if let Some(&i) = at.get(&p) {
+            // The loop since p's first visit closes here: it is a ring of its own.
+            let lobe: Vec<Pt> = stack.drain(i..).collect();
+            for q in &lobe {
+                at.remove(q);
+            }
+            at.insert(p, stack.len());
+            stack.push(p);
+            out.push(lobe);
+        } else {
+            at.insert(p, stack.len());
+            stack.push(p);
+        }
+    }
+    out.push(stack);
+    out
 }
 
 /// Shoelace area (positive when counter-clockwise) and centroid of an open ring.
