@@ -11,7 +11,7 @@ use super::layer::orient;
 use crate::index::BboxIndex;
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo::kernels::Orientation;
-use geo::{BoundingRect, Contains, Coord, Line, MultiPolygon, Point, Rect};
+use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Line, MultiPolygon, Point, Rect};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -137,19 +137,30 @@ fn rect_of(l: &Line<f64>) -> ([f64; 2], [f64; 2]) {
 }
 
 /// GEOS's invalid coverage edges, for every cell, with a gap width in metres.
-pub(crate) fn invalid_edges(cells: &[&MultiPolygon<f64>], segs: &Segments, gap_width_m: f64) -> Vec<Invalid> {
+///
+/// `outline[c]` is the line cell `c` must follow where it has no neighbour (its community's
+/// boundary, or a micro-grid's parent grid); missing means none is known. Unlike GEOS, which
+/// sees only the cells, a segment lying on that line is matched by it: it cannot be a near-miss,
+/// however close a neighbour's edge runs (a narrow spike of a grid along the community line is
+/// sound). It is still checked for crossing or entering a neighbour.
+pub(crate) fn invalid_edges(cells: &[&MultiPolygon<f64>], segs: &Segments, gap_width_m: f64, outline: &[Option<&MultiPolygon<f64>>]) -> Vec<Invalid> {
     let boxes: Vec<Option<Rect<f64>>> = cells.iter().map(|a| a.bounding_rect()).collect();
     let index = BboxIndex::new(boxes.iter().enumerate().filter_map(|(i, r)| r.map(|r| (i, r))));
     let targets: Vec<usize> = (0..cells.len()).filter(|&c| segs.of(c).any(|s| segs.status[s] != Status::Matched)).collect();
     let mut out: Vec<Invalid> = targets
         .par_iter()
-        .flat_map_iter(|&t| check_target(t, cells, segs, &boxes, &index, gap_width_m))
+        .flat_map_iter(|&t| check_target(t, cells, segs, &boxes, &index, gap_width_m, outline.get(t).copied().flatten()))
         .collect();
     out.sort_by_key(|i| i.seg);
     out
 }
 
-fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: &[Option<Rect<f64>>], index: &BboxIndex, gap_width_m: f64) -> Vec<Invalid> {
+/// Within this distance (m) of its outline a segment lies on it: far below any drawing error,
+/// far above the rounding of a vertex computed on a boundary edge.
+const ON_OUTLINE_M: f64 = 0.001;
+
+#[allow(clippy::too_many_arguments)]
+fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: &[Option<Rect<f64>>], index: &BboxIndex, gap_width_m: f64, outline: Option<&MultiPolygon<f64>>) -> Vec<Invalid> {
     let Some(bbox) = boxes[t] else { return Vec::new() };
     let (kx, ky) = metres_per_degree(bbox.center().y);
     let (dx, dy) = (gap_width_m / kx, gap_width_m / ky);
@@ -179,6 +190,21 @@ fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: 
         .collect();
     let tree = RTree::bulk_load(entries);
     let to_m = |c: Coord<f64>| Coord { x: c.x * kx, y: c.y * ky };
+    let outline: Vec<Line<f64>> = outline
+        .into_iter()
+        .flat_map(|m| m.0.iter())
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.lines())
+        .filter(|l| {
+            let (lo, hi) = rect_of(l);
+            lo[0] <= grown.max().x && hi[0] >= grown.min().x && lo[1] <= grown.max().y && hi[1] >= grown.min().y
+        })
+        .map(|l| Line::new(to_m(l.start), to_m(l.end)))
+        .collect();
+    let on_outline = |l: Line<f64>| {
+        let l = Line::new(to_m(l.start), to_m(l.end));
+        outline.iter().any(|o| Euclidean.distance(&Point(l.start), o) <= ON_OUTLINE_M && Euclidean.distance(&Point(l.end), o) <= ON_OUTLINE_M)
+    };
     for s in segs.of(t) {
         if known[s - base] {
             continue;
@@ -191,6 +217,7 @@ fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: 
         let env = AABB::from_corners([lo[0] - dx, lo[1] - dy], [hi[0] + dx, hi[1] + dy]);
         let mut candidates: Vec<u32> = tree.locate_in_envelope_intersecting(&env).map(|e| e.data).collect();
         candidates.sort_unstable();
+        let near_miss_possible = gap_width_m > 0.0 && !on_outline(tl);
         for a in candidates {
             let a = a as usize;
             let al = segs.lines[a];
@@ -198,7 +225,7 @@ fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: 
                 continue;
             }
             let invalid = collinear_or_interior(tl, a, segs)
-                || (gap_width_m > 0.0 && nearly_parallel(Line::new(to_m(tl.start), to_m(tl.end)), Line::new(to_m(al.start), to_m(al.end)), gap_width_m));
+                || (near_miss_possible && nearly_parallel(Line::new(to_m(tl.start), to_m(tl.end)), Line::new(to_m(al.start), to_m(al.end)), gap_width_m));
             if invalid {
                 found.push(Invalid { seg: s, against: segs.owner[a] });
                 known[s - base] = true;

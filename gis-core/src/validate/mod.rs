@@ -121,7 +121,8 @@ fn check_level(cells: Vec<usize>, container_of: Vec<Option<usize>>, containers: 
     let segs = Segments::new(&areas);
     timings.segments_s += t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let invalid = edges::invalid_edges(&areas, &segs, options.gap_width_m);
+    let outline: Vec<Option<&MultiPolygon<f64>>> = container_of.iter().map(|k| k.and_then(|k| containers.get(k).copied())).collect();
+    let invalid = edges::invalid_edges(&areas, &segs, options.gap_width_m, &outline);
     timings.invalid_edges_s += t.elapsed().as_secs_f64();
     let suspect: Vec<bool> = cells.iter().map(|&g| !cleaned.problems[g].is_empty()).collect();
     let level = coverage::Level { cells: areas, container_of: container_of.clone(), containers, suspect };

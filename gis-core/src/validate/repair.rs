@@ -250,7 +250,8 @@ fn grow(r: Rect<f64>, m: f64) -> Rect<f64> {
 fn snap(grids: &mut [Grid], cells: &[usize], rank: &[u32], tol_m: f64, moved: &mut FxHashMap<usize, (usize, usize)>) {
     let areas: Vec<&MultiPolygon<f64>> = cells.iter().map(|&g| &grids[g].area).collect();
     let segs = Segments::new(&areas);
-    let invalid = edges::invalid_edges(&areas, &segs, tol_m);
+    // No outlines: snapping works on the grids alone, as GEOS's snapping would.
+    let invalid = edges::invalid_edges(&areas, &segs, tol_m, &[]);
     if invalid.is_empty() {
         return;
     }
