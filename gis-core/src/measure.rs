@@ -5,7 +5,7 @@
 //! followed with extra points before measuring, so a polygon and the same polygon with its
 //! edges subdivided (as grids subdivide a community line) measure the same.
 
-use geo::{Coord, Geodesic, GeodesicArea, Length, LineString, MultiLineString, MultiPolygon, Polygon, Winding};
+use geo::{BoundingRect, Coord, Distance, Geodesic, GeodesicArea, Length, LineString, MultiLineString, MultiPolygon, Point, Polygon, Winding};
 
 /// Longest edge measured as a geodesic without subdividing it, in degrees (~20 m).
 const MAX_EDGE_DEG: f64 = 0.0002;
@@ -22,6 +22,11 @@ fn follow(ring: &LineString<f64>) -> LineString<f64> {
     }
     out.extend(ring.0.last().copied());
     LineString(out)
+}
+
+/// How far across an area is, in metres: the geodesic diagonal of its bounding box (0 when empty).
+pub fn span_m(area: &MultiPolygon<f64>) -> f64 {
+    area.bounding_rect().map_or(0.0, |r| Geodesic.distance(Point(r.min()), Point(r.max())))
 }
 
 /// Area in square metres, whichever way the rings run. (The geodesic polygon area takes a

@@ -422,16 +422,29 @@ fn fuzz_grid_layer_import() {
 }
 
 /// Found by `fuzz_dataset_import`: one boundary longitude mistyped (118.11… → 24.50…) makes a
-/// 9,500 km spike that import accepts; densified every 15 m it was 1.3 million points and the
-/// triangulation took 76 s (release). The committed corpus entry is this input.
+/// 9,500 km spike; densified every 15 m it was 1.3 million points and the triangulation took
+/// 76 s (release). The committed corpus entry is this input. Import now rejects it, naming the
+/// stray vertex; partition, given such a community anyway (built in memory), still caps the
+/// points it adds along one edge.
 #[test]
-fn a_mistyped_boundary_coordinate_partitions_in_seconds() {
+fn a_mistyped_boundary_coordinate_is_rejected_and_partitions_in_seconds() {
     let files = dataset_entry(&corpus("dataset").join("regression-boundary-spike"));
     let boundary: Value = serde_json::from_slice(&files["boundary.geojson"]).unwrap();
     assert_eq!(boundary["features"][0]["geometry"]["coordinates"][0][1][0], json!(24.5026527));
+    let texts: BTreeMap<String, String> = files.iter().map(|(f, b)| (f.clone(), String::from_utf8(b.clone()).unwrap())).collect();
+    let e = load_dataset_files(Path::new("fuzz"), texts).expect_err("a 9,500 km community is a typo");
+    let p = e.problems.iter().find(|p| p.kind == gis_core::io::ProblemKind::ImplausibleExtent).expect("named as such");
+    assert_eq!((p.file.as_str(), p.feature.as_ref().map(|f| f.index), p.field.as_deref()), ("boundary.geojson", Some(0), Some("geometry")));
+    assert!(p.message.contains("[24.5026527, 24.5026527]") || p.message.contains("[24.5026527,"), "{}", p.message);
+
+    let mut d = kangle_dataset().clone();
+    let mut ring = d.communities[0].boundary.0[0].exterior().clone();
+    ring.0[1].x = 24.5026527;
+    d.communities[0].boundary.0[0] = geo::Polygon::new(ring, vec![]);
     let t = std::time::Instant::now();
-    let reached = check_dataset(&files);
-    assert!(reached.contains("partitioned"), "{reached:?}");
+    let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+    let p = partition(&d, &options, &mut |_, _| {});
+    assert!(!p.grids.is_empty());
     // Was minutes; now well under a second. The margin is for a loaded debug run.
     assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
 }

@@ -435,3 +435,39 @@ fn a_dataset_held_in_memory_imports_like_its_folder() {
     let err = load_dataset_files(Path::new("upload"), missing).unwrap_err();
     assert!(err.problems.iter().any(|p| p.kind == ProblemKind::MissingFile && p.file == "boundary.geojson"), "{err}");
 }
+
+#[test]
+fn a_community_thousands_of_km_wide_is_a_typo_and_names_the_stray_vertex() {
+    let mut files = valid();
+    // One longitude typed as the latitude: a valid polygon with a 9,500 km spike.
+    files.insert(
+        "boundary.geojson",
+        collection(vec![feature(
+            json!({"code": "350206001006", "name": "康乐社区"}),
+            polygon(json!([[[118.100, 24.500], [118.110, 24.500], [118.110, 24.508], [24.504, 24.508], [118.100, 24.500]]])),
+        )]),
+    );
+    let p = only(rejected(&files), ProblemKind::ImplausibleExtent);
+    assert_eq!((p.file.as_str(), p.feature.as_ref().map(|f| f.index), p.field.as_deref()), ("boundary.geojson", Some(0), Some("geometry")));
+    assert!(p.message.contains("[24.504, 24.508]") && p.message.contains("mistyped"), "{}", p.message);
+    assert!(p.message.contains("at most 200 km"), "{}", p.message);
+}
+
+#[test]
+fn a_building_kilometres_wide_is_a_typo() {
+    let mut files = valid();
+    let mut b = building("B9", json!(10), 118.103, 24.503);
+    b["geometry"]["coordinates"][0][2] = json!([118.1034, 24.6031]);
+    files.get_mut("buildings.geojson").unwrap()["features"].as_array_mut().unwrap().push(b);
+    let p = only(rejected(&files), ProblemKind::ImplausibleExtent);
+    assert_eq!((p.file.as_str(), p.feature.as_ref().and_then(|f| f.id.as_deref()), p.field.as_deref()), ("buildings.geojson", Some("B9"), Some("geometry")));
+    assert!(p.message.contains("[118.1034, 24.6031]"), "{}", p.message);
+}
+
+#[test]
+fn a_large_rural_village_is_accepted() {
+    // 60 km across: a pastoral village (嘎查) is that large, and nothing is wrong with it.
+    let mut files = valid();
+    files.insert("boundary.geojson", collection(vec![feature(json!({"code": "350206001006", "name": "康乐社区"}), polygon(rect(118.100, 24.500, 118.5, 24.8)))]));
+    load(&files).expect("a 60 km village loads");
+}

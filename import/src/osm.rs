@@ -192,6 +192,12 @@ pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<Os
             notes.drop(path, "building footprint under 1 m²");
             continue;
         }
+        // The strict reader takes a footprint this wide for a mistyped coordinate; in OSM it is
+        // a site outline tagged as a building.
+        if gis_core::measure::span_m(&footprint) > gis_core::io::MAX_BUILDING_SPAN_M {
+            notes.drop(path, "building footprint over 5 km across (a site outline, not a building)");
+            continue;
+        }
         kept.push((id, footprint, tags, area));
     }
     let index = BboxIndex::new(kept.iter().enumerate().filter_map(|(i, b)| b.1.bounding_rect().map(|r| (i, r))));

@@ -4,9 +4,9 @@ use super::geometry::{self, Issue, Parsed, kind_of};
 use super::json::{self, Parsed as Json};
 use super::{FeatureRef, ImportReport, Problem, ProblemKind};
 use crate::index::{AreaIndex, BboxIndex};
-use crate::measure::area_m2;
+use crate::measure::{area_m2, span_m};
 use crate::model::*;
-use geo::{BooleanOps, BoundingRect, Contains, InteriorPoint, Intersects, MultiPolygon, Point};
+use geo::{BooleanOps, BoundingRect, Contains, Coord, Distance, Geodesic, InteriorPoint, Intersects, MultiPolygon, Point};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -21,6 +21,16 @@ const STAFF: &str = "staff.json";
 
 /// Overlaps smaller than this (m²) are drawing noise, not defects.
 const OVERLAP_TOLERANCE_M2: f64 = 1.0;
+
+/// The widest a community can be (m). The largest rural villages (嘎查 in pastoral counties)
+/// span tens of kilometres; beyond this a boundary is a mistyped coordinate (a longitude typed
+/// as a latitude makes a spike thousands of kilometres long), and partitioning it would only
+/// produce a plausible-looking grid layer over the wrong place.
+pub const MAX_COMMUNITY_SPAN_M: f64 = 200_000.0;
+/// The widest a building can be (m): the largest airport terminals are about 1.5 km across.
+pub const MAX_BUILDING_SPAN_M: f64 = 5_000.0;
+/// The widest an exclusive unit can be (m): a university or an industrial park.
+pub const MAX_EXCLUSIVE_SPAN_M: f64 = 50_000.0;
 
 /// A feature whose envelope is sound: an object of type Feature with object properties.
 struct Feature<'v> {
@@ -310,6 +320,9 @@ impl Reader {
             }
             let name = self.string(BOUNDARY, &f.at, f.props, "name", true);
             let boundary = self.geometry(BOUNDARY, &f.at, geometry::polygonal(f.geometry));
+            if let Some(b) = &boundary {
+                self.span(BOUNDARY, &f.at, b, MAX_COMMUNITY_SPAN_M, "community");
+            }
             if self.problems.len() > before {
                 continue;
             }
@@ -344,6 +357,9 @@ impl Reader {
             let floors = self.count(BUILDINGS, &f.at, f.props, "floors", false, 1);
             let units = self.units(&f, population, households);
             let footprint = self.geometry(BUILDINGS, &f.at, geometry::polygonal(f.geometry));
+            if let Some(b) = &footprint {
+                self.span(BUILDINGS, &f.at, b, MAX_BUILDING_SPAN_M, "building");
+            }
             if self.problems.len() > before {
                 continue;
             }
@@ -514,6 +530,9 @@ impl Reader {
             let name = self.string(EXCLUSIVE, &f.at, f.props, "name", true);
             let kind = self.string(EXCLUSIVE, &f.at, f.props, "kind", true);
             let area = self.geometry(EXCLUSIVE, &f.at, geometry::polygonal(f.geometry));
+            if let Some(a) = &area {
+                self.span(EXCLUSIVE, &f.at, a, MAX_EXCLUSIVE_SPAN_M, "exclusive unit");
+            }
             if self.problems.len() > before {
                 continue;
             }
@@ -576,6 +595,29 @@ impl Reader {
         out
     }
 
+    /// An area wider than any of its kind can be is a mistyped coordinate: say which vertex
+    /// lies furthest from the middle of the others (the per-axis median, which one stray
+    /// vertex cannot move far).
+    fn span(&mut self, file: &str, at: &FeatureRef, area: &MultiPolygon<f64>, limit_m: f64, what: &str) {
+        let span = span_m(area);
+        if span <= limit_m {
+            return;
+        }
+        let vertices: Vec<Coord<f64>> = area.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).flat_map(|r| r.0.iter().copied()).collect();
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let middle = Point::new(median(vertices.iter().map(|c| c.x).collect()), median(vertices.iter().map(|c| c.y).collect()));
+        let far = vertices
+            .iter()
+            .map(|&c| (Geodesic.distance(middle, Point(c)), c))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let stray = far.map(|(d, c)| format!("; vertex [{}, {}] lies {} from the middle of the others — a mistyped coordinate?", c.x, c.y, km(d))).unwrap_or_default();
+        self.problem(file, Some(at), Some("geometry"), ProblemKind::ImplausibleExtent,
+            format!("the {what} spans {}, more than any {what} can (at most {}){stray}", km(span), km(limit_m)));
+    }
+
     // ---- cross-feature checks ----------------------------------------------------------------
 
     fn outside(&mut self, file: &str, at: &FeatureRef, p: Point<f64>, what: &str) {
@@ -606,6 +648,10 @@ impl Reader {
                 format!("overlaps {what}{name} (features[{}]) by {overlap:.1} m²; {what} areas must not overlap", other.index));
         }
     }
+}
+
+fn km(m: f64) -> String {
+    if m >= 10_000.0 { format!("{:.0} km", m / 1000.0) } else { format!("{:.1} km", m / 1000.0) }
 }
 
 fn describe_type(v: &Value) -> String {

@@ -23,6 +23,8 @@ pub enum ProblemKind {
     SelfIntersection,
     InvalidPolygon,
     ZeroArea,
+    /// Wider than any feature of its kind can be: a mistyped coordinate.
+    ImplausibleExtent,
     DuplicateId,
     DuplicateCode,
     MalformedCode,
