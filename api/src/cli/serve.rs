@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// Largest upload a planner may send, in MB
     #[arg(long, default_value_t = 64, value_name = "MB")]
     max_upload_mb: usize,
+    /// Longest a client may take to send a request's line and headers, in seconds; slower
+    /// connections are closed (a slowloris client holds none for long)
+    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
 }
 
 /// The planners' token: `--token-file`, else `$WANGGE_TOKEN`, else the token file beside the
@@ -72,7 +76,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .try_init();
     let bounds = args.bounds.bounds()?;
     let (token, token_from) = planner_token(&args)?;
-    let limits = Limits { max_upload: args.max_upload_mb.max(1) << 20, ..Limits::default() };
+    let limits = Limits { max_upload: args.max_upload_mb.max(1) << 20, header_timeout: std::time::Duration::from_secs(args.header_timeout), ..Limits::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let store = args.at.open().await?;
@@ -88,6 +92,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("the store already has a published version; serving it, not {} (use wangge load to bring new data)", data.display());
         }
         let published = store.published(None).await?.context("the store lost its published version")?;
+        let header_timeout = limits.header_timeout;
         let state = AppState::with_store(Served::published(&published), store.clone(), Some(token), limits);
         // Follow publishes (and rollbacks) made elsewhere: swap the data, drop the tile cache.
         let mut changes = store.subscribe().await?;
@@ -124,12 +129,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let _ = writeln!(out, "  map: http://{addr}/   style: http://{addr}/style.json   lookup: http://{addr}/v1/lookup?lon=&lat=");
             let _ = out.flush();
         }
-        let result = axum::serve(listener, router(Arc::clone(&state)))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("the server stopped");
+        // Ctrl-C by hand, SIGTERM from systemd or a container runtime: stop taking connections,
+        // let open requests finish.
+        let stop = async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                Some(()) = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+            }
+            tracing::info!("stopping: no new connections; open requests may finish");
+        };
+        let result = api::serve::listen::serve(listener, router(Arc::clone(&state)), header_timeout, stop)
+        .await
+        .context("the server stopped");
         follower.abort();
         store.close().await;
         result

@@ -4,6 +4,7 @@
 
 mod auth;
 pub mod features;
+pub mod listen;
 mod lookup_routes;
 mod metrics;
 mod planner_routes;
@@ -80,11 +81,13 @@ pub struct Limits {
     pub read_timeout: Duration,
     /// Longest a planner request (a city's partition) may take.
     pub planner_timeout: Duration,
+    /// Longest a client may take to send a request's head (line and headers); see [`listen`].
+    pub header_timeout: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_upload: 64 << 20, max_body: 4 << 20, read_timeout: Duration::from_secs(30), planner_timeout: Duration::from_secs(900) }
+        Self { max_upload: 64 << 20, max_body: 4 << 20, read_timeout: Duration::from_secs(30), planner_timeout: Duration::from_secs(900), header_timeout: Duration::from_secs(10) }
     }
 }
 
