@@ -1,6 +1,7 @@
 //! Connections over real sockets, against the `wangge` binary: a client that trickles its
 //! request head (slowloris) or sends nothing is cut off after `--header-timeout`; requests on a
-//! kept-alive connection are unaffected; SIGTERM stops the service cleanly, letting a request
+//! kept-alive connection are unaffected; one idle past `--idle-timeout` with no request in
+//! flight is closed, one waiting on a request in flight is not; SIGTERM stops the service cleanly, letting a request
 //! in flight finish.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -23,10 +24,15 @@ impl Drop for Server {
 }
 
 fn serve(header_timeout: &str) -> Server {
+    serve_with(&["--header-timeout", header_timeout])
+}
+
+fn serve_with(limits: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let kangle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle");
     let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(["serve", "--data", kangle.to_str().unwrap(), "--bind", "127.0.0.1:0", "--header-timeout", header_timeout])
+        .args(["serve", "--data", kangle.to_str().unwrap(), "--bind", "127.0.0.1:0"])
+        .args(limits)
         .args(["--store", dir.path().join("w.db").to_str().unwrap()])
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG")
@@ -105,22 +111,8 @@ fn kept_alive_requests_and_a_prompt_head_are_served() {
     let mut reader = BufReader::new(s.try_clone().unwrap());
     for i in 0..3 {
         s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let mut status = String::new();
-        reader.read_line(&mut status).unwrap();
+        let status = response(&mut reader);
         assert!(status.starts_with("HTTP/1.1 200"), "request {i}: {status}");
-        let mut len = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                len = v.trim().parse().unwrap();
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut body = vec![0; len];
-        reader.read_exact(&mut body).unwrap();
         // Idle between requests for less than the limit.
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -145,4 +137,49 @@ fn sigterm_stops_the_service_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(TcpStream::connect(&server.addr).is_err(), "still accepting after it stopped");
+}
+
+/// Reads one response (head and Content-Length body) from a kept-alive connection; its status.
+fn response(reader: &mut BufReader<TcpStream>) -> String {
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    let mut len = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap();
+        }
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).unwrap();
+    status
+}
+
+#[test]
+fn an_idle_kept_alive_connection_is_closed_but_not_one_with_a_request_in_flight() {
+    let server = serve_with(&["--header-timeout", "10", "--idle-timeout", "2"]);
+    // Idle after a request: closed after about 2 s, though the head timeout is 10 s.
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut reader = BufReader::new(s.try_clone().unwrap());
+    assert!(response(&mut reader).starts_with("HTTP/1.1 200"));
+    let (took, got) = until_closed(&mut s, Duration::from_secs(20));
+    assert!(got.is_empty());
+    assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(6), "closed after {took:?}");
+
+    // A request in flight (its body half sent, then 3 s of silence) is not idle: it completes.
+    let body = br#"{"items": [{"lon": 118.1075, "lat": 24.5036}]}"#;
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(s, "POST /v1/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+    s.write_all(&body[..10]).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    s.write_all(&body[10..]).unwrap();
+    let mut reader = BufReader::new(s.try_clone().unwrap());
+    let status = response(&mut reader);
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
 }

@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// connections are closed (a slowloris client holds none for long)
     #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_timeout: u64,
+    /// Longest a kept-alive connection may sit idle (no request in flight, no byte either way),
+    /// in seconds
+    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    idle_timeout: u64,
 }
 
 /// The planners' token: `--token-file`, else `$WANGGE_TOKEN`, else the token file beside the
@@ -76,7 +80,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .try_init();
     let bounds = args.bounds.bounds()?;
     let (token, token_from) = planner_token(&args)?;
-    let limits = Limits { max_upload: args.max_upload_mb.max(1) << 20, header_timeout: std::time::Duration::from_secs(args.header_timeout), ..Limits::default() };
+    let limits = Limits { max_upload: args.max_upload_mb.max(1) << 20, header_timeout: std::time::Duration::from_secs(args.header_timeout), idle_timeout: std::time::Duration::from_secs(args.idle_timeout), ..Limits::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let store = args.at.open().await?;
@@ -92,7 +96,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("the store already has a published version; serving it, not {} (use wangge load to bring new data)", data.display());
         }
         let published = store.published(None).await?.context("the store lost its published version")?;
-        let header_timeout = limits.header_timeout;
+        let (header_timeout, idle_timeout) = (limits.header_timeout, limits.idle_timeout);
         let state = AppState::with_store(Served::published(&published), store.clone(), Some(token), limits);
         // Follow publishes (and rollbacks) made elsewhere: swap the data, drop the tile cache.
         let mut changes = store.subscribe().await?;
@@ -139,7 +143,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
             tracing::info!("stopping: no new connections; open requests may finish");
         };
-        let result = api::serve::listen::serve(listener, router(Arc::clone(&state)), header_timeout, stop)
+        let result = api::serve::listen::serve(listener, router(Arc::clone(&state)), header_timeout, idle_timeout, stop)
         .await
         .context("the server stopped");
         follower.abort();

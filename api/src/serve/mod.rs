@@ -83,11 +83,13 @@ pub struct Limits {
     pub planner_timeout: Duration,
     /// Longest a client may take to send a request's head (line and headers); see [`listen`].
     pub header_timeout: Duration,
+    /// Longest a kept-alive connection may sit with no request in flight and no byte either way.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_upload: 64 << 20, max_body: 4 << 20, read_timeout: Duration::from_secs(30), planner_timeout: Duration::from_secs(900), header_timeout: Duration::from_secs(10) }
+        Self { max_upload: 64 << 20, max_body: 4 << 20, read_timeout: Duration::from_secs(30), planner_timeout: Duration::from_secs(900), header_timeout: Duration::from_secs(10), idle_timeout: Duration::from_secs(60) }
     }
 }
 
