@@ -78,9 +78,17 @@ async fn landing_conformance_and_collections() {
     for uri in ["/", "/?f=json"] {
         let v = get_json(uri, "application/json").await;
         assert!(v["title"].is_string() && v["description"].is_string());
-        assert_eq!(link(&v, "service-desc").unwrap(), "/openapi.json");
-        let desc = v["links"].as_array().unwrap().iter().find(|l| l["rel"] == "service-desc").unwrap();
-        assert_eq!(desc["type"], "application/vnd.oai.openapi+json;version=3.0");
+        let descs: Vec<(&str, &str)> = v["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["rel"] == "service-desc")
+            .map(|l| (l["href"].as_str().unwrap().trim_start_matches("http://maps.example:8080"), l["type"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            descs,
+            [("/openapi-3.0.json", "application/vnd.oai.openapi+json;version=3.0"), ("/openapi.json", "application/vnd.oai.openapi+json;version=3.1")]
+        );
         assert_eq!(link(&v, "conformance").unwrap(), "/conformance");
         assert_eq!(link(&v, "data").unwrap(), "/collections");
         assert!(link(&v, "self").is_some());
@@ -108,7 +116,7 @@ async fn landing_conformance_and_collections() {
     }
 
     // Every endpoint is in the API definition, under the features tag.
-    let api = get_json("/openapi.json", "application/json").await;
+    let api = get_json("/openapi.json", "application/vnd.oai.openapi+json;version=3.1").await;
     for p in ["/", "/conformance", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}"] {
         assert_eq!(api["paths"][p]["get"]["tags"][0], "features", "{p}");
     }

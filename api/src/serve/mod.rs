@@ -7,6 +7,7 @@ pub mod features;
 pub mod listen;
 mod lookup_routes;
 mod metrics;
+pub mod oas30;
 mod planner_routes;
 mod problem;
 mod tiles_routes;
@@ -180,6 +181,15 @@ pub fn routes(limits: Limits) -> (Router<Arc<AppState>>, utoipa::openapi::OpenAp
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(reads).merge(planner).split_for_parts()
 }
 
+/// The API definition, labelled with its OpenAPI version as OGC API – Common asks.
+fn openapi_doc(doc: &serde_json::Value, version: &str) -> axum::response::Response {
+    let mut res = Json(doc.clone()).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("application/vnd.oai.openapi+json;version={version}")) {
+        res.headers_mut().insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    res
+}
+
 /// Answers 408 with a problem body when a request (reading its body included) takes too long.
 async fn timeout(State(limit): State<Duration>, req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     match tokio::time::timeout(limit, next.run(req)).await {
@@ -190,9 +200,12 @@ async fn timeout(State(limit): State<Duration>, req: axum::extract::Request, nex
 
 pub fn router(state: Arc<AppState>) -> Router {
     let (routes, api) = routes(state.limits);
-    let api = Arc::new(serde_json::to_value(&api).expect("the OpenAPI document serialises"));
+    let api = serde_json::to_value(&api).expect("the OpenAPI document serialises");
+    let api30 = Arc::new(oas30::from_31(api.clone()));
+    let api = Arc::new(api);
     routes
-        .route("/openapi.json", get(move || async move { Json((*api).clone()) }))
+        .route("/openapi.json", get(move || async move { openapi_doc(&api, "3.1") }))
+        .route("/openapi-3.0.json", get(move || async move { openapi_doc(&api30, "3.0") }))
         .fallback(|| async { Problem::not_found("no such resource; see /openapi.json") })
         .layer(axum::middleware::from_fn(problem::ensure_problem))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))

@@ -199,7 +199,8 @@ pub(crate) async fn landing(headers: HeaderMap, q: Params) -> Response {
             "description": "Grids (网格) of Chinese urban communities, their micro-grids, buildings and key resources, as OGC API – Features (GeoJSON, WGS-84 longitude/latitude). Map tiles, lookups and the rest of the service are described in the API definition.",
             "links": [
                 link(format!("{base}/?f=json"), "self", JSON, "This document"),
-                link(format!("{base}/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
+                link(format!("{base}/openapi-3.0.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition (OpenAPI 3.0)"),
+                link(format!("{base}/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.1", "The API definition (OpenAPI 3.1)"),
                 link(format!("{base}/conformance"), "conformance", JSON, "Conformance classes implemented"),
                 link(format!("{base}/collections"), "data", JSON, "The feature collections"),
             ],
