@@ -41,6 +41,7 @@ export function initPlanner({ map, padding, selectGrid }) {
     diffLabel: null,
     status: null, // {kind: 'ok'|'error'|'busy', text}
     staff: null, // {code, rows: [{name, role, phone}], status}
+    problems: null, // an upload's rejection: [{file, feature: {index, id}, field, message}]
     layersOn: false,
   };
   const root = $('planner');
@@ -274,6 +275,7 @@ export function initPlanner({ map, padding, selectGrid }) {
     const min = Number($('plan-min').value) || undefined;
     const max = Number($('plan-max').value) || undefined;
     const body = kind === 'partition' ? { min, max, micro: $('plan-micro').checked } : {};
+    s.problems = null;
     setStatus('busy', t('running'));
     try {
       const answer = await call(`/v1/datasets/${encodeURIComponent(dataset)}/${kind}`, { method: 'POST', body });
@@ -293,6 +295,41 @@ export function initPlanner({ map, padding, selectGrid }) {
       setStatus('error', t('error', { detail: e.message }));
     }
     render();
+  }
+
+  /** Uploads the picked files of a dataset folder (POST /v1/datasets, JSON of file texts); a
+   *  rejection lists every problem with its file, feature and field, and nothing is stored. */
+  async function upload() {
+    const files = [...($('plan-files')?.files || [])];
+    if (!files.length) {
+      setStatus('error', t('upload_pick'));
+      return;
+    }
+    setStatus('busy', t('running'));
+    s.problems = null;
+    try {
+      const body = { source: files.map((f) => f.name).join(', ').slice(0, 200), files: {} };
+      for (const f of files) body.files[f.name] = await f.text();
+      const answer = await call('/v1/datasets', { method: 'POST', body });
+      const d = answer.dataset || {};
+      await loadDatasets();
+      s.picked = d.id;
+      setStatus('ok', t('uploaded', { id: d.id, communities: number(d.communities ?? 0), buildings: number(d.buildings ?? 0) }));
+    } catch (e) {
+      const problems = e instanceof ApiError ? e.problem?.problems : null;
+      if (Array.isArray(problems) && problems.length) {
+        s.problems = problems;
+        setStatus('error', t('upload_rejected', { n: problems.length }));
+      } else {
+        setStatus('error', t('error', { detail: e.message }));
+      }
+    }
+    render();
+  }
+
+  function problemText(p) {
+    const feature = p.feature ? ` features[${p.feature.index}]${p.feature.id ? ` (${p.feature.id})` : ''}` : '';
+    return `${p.file}${feature}${p.field ? ` · ${p.field}` : ''}: ${p.message}`;
   }
 
   async function validate() {
@@ -449,8 +486,14 @@ export function initPlanner({ map, padding, selectGrid }) {
         el('h3', t('draft')),
         el('label.field', el('span', t('dataset')),
           s.datasets.length
-            ? el('select', { id: 'plan-dataset' }, s.datasets.map((d) => el('option', { value: d.id }, `${d.id}${d.source ? ` · ${d.source}` : ''}${d.created_at ? ` · ${String(d.created_at).slice(0, 10)}` : ''}`)))
+            ? el('select', { id: 'plan-dataset', onchange: (e) => { s.picked = e.target.value; } }, s.datasets.map((d) => el('option', { value: d.id, selected: String(d.id) === String(s.picked ?? s.datasets[s.datasets.length - 1]?.id) }, `${d.id}${d.source ? ` · ${d.source}` : ''}${d.created_at ? ` · ${String(d.created_at).slice(0, 10)}` : ''}`)))
             : el('span.muted', t('no_datasets'))),
+        el('details.upload', { open: !s.datasets.length || !!s.problems },
+          el('summary', t('upload_dataset')),
+          el('p.muted', t('upload_hint')),
+          el('div.actions',
+            el('input', { id: 'plan-files', type: 'file', multiple: true, accept: '.geojson,.json,application/geo+json,application/json' }),
+            el('button', { type: 'button', id: 'plan-upload', onclick: upload }, t('upload')))),
         el('div.field-row',
           el('label.field', el('span', t('bounds')),
             el('span.range', el('input', { id: 'plan-min', type: 'number', min: 1, step: 50, value: s.bounds.min, inputmode: 'numeric' }), '–',
@@ -460,6 +503,7 @@ export function initPlanner({ map, padding, selectGrid }) {
           el('button.primary', { type: 'button', id: 'plan-repartition', disabled: !s.datasets.length, onclick: () => runPartition('repartition') }, t('run_repartition')),
           el('button', { type: 'button', id: 'plan-partition', disabled: !s.datasets.length, onclick: () => runPartition('partition') }, t('run_partition'))),
         el('p', { id: 'plan-status', class: `plan-status ${s.status?.kind || ''}`, role: 'status' }, s.status?.text || ''),
+        s.problems ? el('ul.defects', { id: 'plan-problems' }, s.problems.slice(0, 50).map((p) => el('li', problemText(p)))) : null,
         s.draft ? el('div.draft', { 'data-draft': s.draft.id },
           el('p', el('strong', `${t('draft')} ${s.draft.id}`), s.draft.origin ? el('span.muted', ` · ${s.draft.origin}`) : null),
           s.layersOn ? el('div.plan-legend',

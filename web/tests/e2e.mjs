@@ -12,7 +12,7 @@
 // Env: CHROMIUM (default /usr/bin/chromium).
 
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -325,11 +325,43 @@ if (auth.status === 404) {
     assert(saved.status === 200 && JSON.stringify(saved.body).includes('测试员'), `staff after saving: ${saved.status} ${JSON.stringify(saved.body)}`);
     await page.screenshot({ path: join(shots, 'desktop-planner-staff.png') });
   });
+
+  await check('planner: upload a dataset; a broken one is refused with its problems named and nothing stored', async () => {
+    const auth = { headers: { Authorization: `Bearer ${token}` } };
+    const count = async () => (await json('/v1/datasets', auth)).body.datasets.length;
+    const before = await count();
+    const dir = join(here, '../../fixtures/kangle');
+    const names = ['boundary.geojson', 'buildings.geojson', 'exclusive.geojson', 'resources.geojson', 'roads.geojson', 'staff.json'];
+    const files = names.map((name) => ({ name, mimeType: 'application/json', buffer: readFileSync(join(dir, name)) }));
+    const buildings = JSON.parse(readFileSync(join(dir, 'buildings.geojson'), 'utf8'));
+    buildings.features[0].properties.population = -3;
+    const broken = files.map((f) => (f.name === 'buildings.geojson' ? { ...f, buffer: Buffer.from(JSON.stringify(buildings)) } : f));
+    await page.locator('#plan-upload').scrollIntoViewIfNeeded().catch(() => {});
+    await page.evaluate(() => { document.querySelector('details.upload').open = true; });
+    await page.setInputFiles('#plan-files', broken);
+    await page.click('#plan-upload');
+    await page.locator('#plan-problems li').first().waitFor({ timeout: 30_000 });
+    const problems = await page.locator('#plan-problems li').allTextContents();
+    assert(problems.some((p) => p.includes('buildings.geojson features[0]') && p.includes('properties.population')), `problems shown: ${problems.join(' | ')}`);
+    assert((await count()) === before, 'a rejected upload stored a dataset');
+    await page.screenshot({ path: join(shots, 'desktop-planner-upload-rejected.png') });
+
+    await page.setInputFiles('#plan-files', files);
+    await page.click('#plan-upload');
+    await page.waitForFunction(() => document.getElementById('plan-status').className.includes('ok') && !document.getElementById('plan-problems'), null, { timeout: 30_000 });
+    const after = (await json('/v1/datasets', auth)).body.datasets;
+    assert(after.length === before + 1, `datasets after the upload: ${after.length}, before ${before}`);
+    const newest = after[after.length - 1];
+    assert(newest.source.includes('buildings.geojson'), JSON.stringify(newest));
+    assert((await page.inputValue('#plan-dataset')) === String(newest.id), 'the uploaded dataset is selected');
+  });
 }
 
 await check('planner: no unexpected errors and no request left the server', async () => {
-  // Expected: the wrong token's 401, and the OGC communities collection where it does not exist yet.
-  const unexpected = desktop.errors.slice(residentErrors).filter((e) => !/\/v1\/auth|\b401\b|\/collections\/communities/.test(e));
+  // Expected: the wrong token's 401, the OGC communities collection where it does not exist yet,
+  // and the rejected upload's 422.
+  const rejectedUpload = (e) => /\b422\b/.test(e) && /\/v1\/datasets\s*$/.test(e);
+  const unexpected = desktop.errors.slice(residentErrors).filter((e) => !/\/v1\/auth|\b401\b|\/collections\/communities/.test(e) && !rejectedUpload(e));
   assert(desktop.foreign.length === 0, `requests to other hosts: ${desktop.foreign.join(', ')}`);
   assert(unexpected.length === 0, unexpected.join('\n'));
 });
