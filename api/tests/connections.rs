@@ -1,7 +1,8 @@
 //! Connections over real sockets, against the `wangge` binary: a client that trickles its
 //! request head (slowloris) or sends nothing is cut off after `--header-timeout`; requests on a
 //! kept-alive connection are unaffected; one idle past `--idle-timeout` with no request in
-//! flight is closed, one waiting on a request in flight is not; SIGTERM stops the service cleanly, letting a request
+//! flight is closed, one waiting on a request in flight is not; the open-file limit is raised
+//! to the hard limit, so connections are not refused at the usual 1,024; SIGTERM stops the service cleanly, letting a request
 //! in flight finish.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -182,4 +183,32 @@ fn an_idle_kept_alive_connection_is_closed_but_not_one_with_a_request_in_flight(
     let mut reader = BufReader::new(s.try_clone().unwrap());
     let status = response(&mut reader);
     assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+}
+
+#[test]
+fn the_open_file_limit_is_raised_to_the_hard_limit() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "prlimit (util-linux) is missing");
+        eprintln!("SKIPPED: no prlimit");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kangle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle");
+    let mut child = Command::new("prlimit")
+        .args(["--nofile=256:4096", "--", env!("CARGO_BIN_EXE_wangge"), "serve", "--data", kangle.to_str().unwrap(), "--bind", "127.0.0.1:0"])
+        .args(["--store", dir.path().join("w.db").to_str().unwrap()])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("wangge serving"), "{first}");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    let numbers: Vec<&str> = line.split_whitespace().skip(3).take(2).collect();
+    assert_eq!(numbers, ["4096", "4096"], "{line}");
 }

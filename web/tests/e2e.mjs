@@ -8,7 +8,8 @@
 // search, a map click on a clinic and "locate me" show the right answers; English switch; the
 // phone layout; and, when the service has the planner endpoints (GET /v1/auth is not 404), the
 // planner flow: refused with a wrong token, re-partition → validate → publish with the token,
-// the map's tiles reloaded. Screenshots go to out/screenshots/ (or $SCREENSHOTS).
+// the map's tiles reloaded; a grid's workers edited; a dataset uploaded (a broken one refused
+// with its problems listed); and the planner on a phone (re-partition and validate in the sheet). Screenshots go to out/screenshots/ (or $SCREENSHOTS).
 // Env: CHROMIUM (default /usr/bin/chromium).
 
 import { chromium } from 'playwright-core';
@@ -354,6 +355,40 @@ if (auth.status === 404) {
     const newest = after[after.length - 1];
     assert(newest.source.includes('buildings.geojson'), JSON.stringify(newest));
     assert((await page.inputValue('#plan-dataset')) === String(newest.id), 'the uploaded dataset is selected');
+  });
+
+  await check('phone: the planner works in the bottom sheet (sign in, re-partition, validate, report)', async () => {
+    const p = phone.page;
+    const before = phone.errors.length;
+    await p.click('#mode-planner');
+    await p.locator('#token-dialog[open]').waitFor();
+    const dialog = await p.locator('#token-dialog').boundingBox();
+    assert(dialog.x >= 0 && dialog.x + dialog.width <= 390, `the token dialog overflows the screen: ${JSON.stringify(dialog)}`);
+    await p.fill('#token-input', token);
+    await p.click('#token-ok');
+    await p.locator('#planner').waitFor({ state: 'visible' });
+    await p.locator('#plan-dataset').waitFor({ timeout: 20_000 });
+    const sheet = await p.locator('#panel').boundingBox();
+    assert(sheet.width >= 389 && sheet.y + sheet.height >= 843 && sheet.y > 100, `planner panel at ${JSON.stringify(sheet)} is not a bottom sheet`);
+    // Nothing wider than the screen: every control reachable without sideways scrolling.
+    const overflow = await p.evaluate(() => { const n = document.getElementById('panel'); return n.scrollWidth - n.clientWidth; });
+    assert(overflow <= 1, `the planner panel scrolls sideways by ${overflow} px`);
+    await p.locator('#plan-repartition').tap();
+    await p.locator('[data-draft]').waitFor({ timeout: 120_000 });
+    await p.locator('#plan-validate').tap();
+    await p.waitForFunction(() => /ok|error/.test(document.getElementById('plan-status').className) && !document.getElementById('plan-status').className.includes('busy'), null, { timeout: 60_000 });
+    await p.locator('details.report').scrollIntoViewIfNeeded();
+    const rows = await p.locator('details.report dl.facts .row').count();
+    assert(rows >= 5, `the report shows ${rows} rows`);
+    for (const id of ['#plan-validate', '#plan-publish', '#plan-note']) {
+      await p.locator(id).scrollIntoViewIfNeeded();
+      const b = await p.locator(id).boundingBox();
+      assert(b && b.x >= 0 && b.x + b.width <= 390 && b.y >= 0 && b.y + b.height <= 844, `${id} is off screen: ${JSON.stringify(b)}`);
+    }
+    await settle(p, 'map.triggerRepaint();');
+    await p.screenshot({ path: join(shots, 'phone-planner-draft.png') });
+    const unexpected = phone.errors.slice(before).filter((e) => !/\/collections\/communities/.test(e));
+    assert(unexpected.length === 0, unexpected.join('\n'));
   });
 }
 

@@ -79,6 +79,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .try_init();
     let bounds = args.bounds.bounds()?;
+    // Each connection holds a descriptor: the common soft limit of 1,024 would refuse clients
+    // long before the machine is busy, so take what the hard limit allows.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!(open_files = n, "descriptor limit"),
+        Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
+    }
     let (token, token_from) = planner_token(&args)?;
     let limits = Limits { max_upload: args.max_upload_mb.max(1) << 20, header_timeout: std::time::Duration::from_secs(args.header_timeout), idle_timeout: std::time::Duration::from_secs(args.idle_timeout), ..Limits::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
