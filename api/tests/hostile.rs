@@ -164,7 +164,11 @@ async fn huge_nested_and_mistyped_bodies() {
         ("POST", "/v1/datasets", "application/json", deep.into_bytes(), true, StatusCode::UNPROCESSABLE_ENTITY),
         ("POST", "/v1/lookup", "text/plain", b"{\"items\":[]}".to_vec(), false, StatusCode::UNSUPPORTED_MEDIA_TYPE),
         ("POST", "/v1/lookup", "application/x-www-form-urlencoded", b"items=1".to_vec(), false, StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("POST", "/v1/datasets", "multipart/form-data; boundary=x", b"--x--".to_vec(), true, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        // An empty form: no boundary.geojson.
+        ("POST", "/v1/datasets", "multipart/form-data; boundary=x", b"--x--".to_vec(), true, StatusCode::UNPROCESSABLE_ENTITY),
+        ("POST", "/v1/datasets", "multipart/form-data", b"--x--".to_vec(), true, StatusCode::BAD_REQUEST),
+        ("POST", "/v1/datasets", "multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=\"buildings.geojson\"\r\n\r\n{\"type\":".to_vec(), true, StatusCode::BAD_REQUEST),
+        ("POST", "/v1/datasets", "text/plain", b"{}".to_vec(), true, StatusCode::UNSUPPORTED_MEDIA_TYPE),
         ("POST", "/v1/lookup", "application/json", b"\xff\xfe not utf-8".to_vec(), false, StatusCode::BAD_REQUEST),
         ("POST", "/v1/lookup", "application/json", b"{\"items\": [{\"lon\": 1e999, \"lat\": 1}]}".to_vec(), false, StatusCode::BAD_REQUEST),
         ("PUT", "/v1/grids/350206001006001/staff", "application/json", b"{\"name\": 1}".to_vec(), true, StatusCode::UNPROCESSABLE_ENTITY),

@@ -338,3 +338,83 @@ async fn the_api_definitions_are_valid_openapi_3_0_and_3_1() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// A multipart form: `(part name, file name, bytes)` per part.
+fn form(parts: &[(&str, Option<&str>, Vec<u8>)]) -> (String, Vec<u8>) {
+    let boundary = "wangge-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        if let Some(f) = file {
+            body.extend_from_slice(format!("; filename=\"{f}\"\r\nContent-Type: application/geo+json").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_form(app: &axum::Router, parts: &[(&str, Option<&str>, Vec<u8>)]) -> (StatusCode, Value) {
+    let (ct, body) = form(parts);
+    let req = Request::post("/v1/datasets").header(header::AUTHORIZATION, format!("Bearer {TOKEN}")).header(header::CONTENT_TYPE, ct).body(Body::from(body)).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    if !status.is_success() {
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/problem+json");
+    }
+    let bytes = axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// `curl -F buildings.geojson=@…` and `curl -F files=@…/buildings.geojson` both upload; a broken
+/// file, a stray part, a file given twice, non-UTF-8 text and an oversized form are refused,
+/// each saying why, and none stores anything.
+#[tokio::test]
+async fn a_dataset_uploads_as_a_multipart_form() {
+    let limits = Limits { max_upload: 2 << 20, ..Limits::default() };
+    let (app, _, store, _dir) = service(limits).await;
+    let kangle = fixture("kangle");
+    let read = |f: &str| std::fs::read(kangle.join(f)).unwrap();
+    let names = ["boundary.geojson", "buildings.geojson", "resources.geojson", "roads.geojson", "exclusive.geojson", "staff.json"];
+
+    // Parts named by the file.
+    let mut parts: Vec<(&str, Option<&str>, Vec<u8>)> = names.iter().map(|n| (*n, Some("x.geojson"), read(n))).collect();
+    parts.push(("source", None, "2026 年入户调查".as_bytes().to_vec()));
+    let (status, v) = post_form(&app, &parts).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["dataset"]["buildings"], 188, "{v}");
+    assert_eq!(v["dataset"]["source"], "2026 年入户调查");
+    // Parts carrying the file's name (a path's last segment).
+    let paths: Vec<String> = names.iter().map(|n| format!("C:\\survey\\{n}")).collect();
+    let parts: Vec<(&str, Option<&str>, Vec<u8>)> = names.iter().zip(&paths).map(|(n, p)| ("files", Some(p.as_str()), read(n))).collect();
+    let (status, v) = post_form(&app, &parts).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["dataset"]["source"], "upload");
+    let stored = store.datasets().await.unwrap().len();
+
+    // A broken building: 422 naming file, feature and field.
+    let mut buildings: Value = serde_json::from_slice(&read("buildings.geojson")).unwrap();
+    buildings["features"][5]["properties"]["population"] = json!(-3);
+    let (status, v) = post_form(&app, &[("boundary.geojson", None, read("boundary.geojson")), ("buildings.geojson", None, buildings.to_string().into_bytes())]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let p = &v["problems"][0];
+    assert_eq!((p["file"].as_str(), p["feature"]["index"].as_u64(), p["field"].as_str()), (Some("buildings.geojson"), Some(5), Some("properties.population")), "{v}");
+
+    // A part that is no dataset file; a file given twice; GBK bytes; an oversized form.
+    let (status, v) = post_form(&app, &[("boundary.geojson", None, read("boundary.geojson")), ("notes", Some("notes.txt"), b"x".to_vec())]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("form part \"notes\" (file \"notes.txt\")"), "{v}");
+    let (status, v) = post_form(&app, &[("boundary.geojson", None, read("boundary.geojson")), ("files", Some("boundary.geojson"), read("boundary.geojson"))]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("given twice"), "{v}");
+    let gbk = [b"{\"type\":\"FeatureCollection\",\"features\":[],\"name\":\"".as_slice(), &[0xbf, 0xb5, 0xc0, 0xd6], b"\"}"].concat();
+    let (status, v) = post_form(&app, &[("boundary.geojson", None, read("boundary.geojson")), ("buildings.geojson", None, gbk)]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("buildings.geojson: not UTF-8"), "{v}");
+    let (status, v) = post_form(&app, &[("buildings.geojson", None, vec![b' '; 3 << 20])]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+
+    assert_eq!(store.datasets().await.unwrap().len(), stored, "no rejected form was stored");
+}

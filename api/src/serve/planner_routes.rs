@@ -133,33 +133,116 @@ struct Upload {
     files: BTreeMap<String, Value>,
 }
 
-/// Uploads a dataset (the folder's files in one JSON body). It is imported exactly as the
-/// command line imports a folder; a rejected dataset stores nothing and the answer lists every
-/// problem with its file, feature and field.
-#[utoipa::path(post, path = "/v1/datasets", tag = "planner", security(("bearer" = [])), request_body = Upload,
+/// The same upload as a form (`multipart/form-data`): one part per file, named by the dataset
+/// file it is (`-F buildings.geojson=@survey/buildings.geojson`) or carrying that file name
+/// (`-F files=@survey/buildings.geojson`), and an optional `source` text part.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// Where the data comes from (shown in the dataset list)
+    source: Option<String>,
+    #[schema(rename = "boundary.geojson", value_type = String, format = Binary)]
+    boundary: Vec<u8>,
+    #[schema(rename = "buildings.geojson", value_type = String, format = Binary)]
+    buildings: Vec<u8>,
+    #[schema(rename = "population.geojson", value_type = Option<String>, format = Binary)]
+    population: Option<Vec<u8>>,
+    #[schema(rename = "resources.geojson", value_type = Option<String>, format = Binary)]
+    resources: Option<Vec<u8>>,
+    #[schema(rename = "roads.geojson", value_type = Option<String>, format = Binary)]
+    roads: Option<Vec<u8>>,
+    #[schema(rename = "exclusive.geojson", value_type = Option<String>, format = Binary)]
+    exclusive: Option<Vec<u8>>,
+    #[schema(rename = "staff.json", value_type = Option<String>, format = Binary)]
+    staff: Option<Vec<u8>>,
+}
+
+/// Uploads a dataset: the folder's files in one JSON body, or as a multipart form (one part per
+/// file). It is imported exactly as the command line imports a folder; a rejected dataset stores
+/// nothing and the answer lists every problem with its file, feature and field.
+#[utoipa::path(post, path = "/v1/datasets", tag = "planner", security(("bearer" = [])),
+    request_body(content((Upload = "application/json"), (UploadForm = "multipart/form-data"))),
     responses((status = 201, description = "`{\"dataset\": {id, communities, buildings, resources, …}}`", body = Value),
+        (status = 400, description = "A part that is no dataset file, a file given twice, or text that is not UTF-8", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong token", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the upload limit", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Neither JSON nor a multipart form", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "The dataset is rejected; `problems` lists why", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn upload(_: Planner, State(state): State<Arc<AppState>>, b: Result<Json<Upload>, JsonRejection>) -> Answer {
+async fn upload(_: Planner, State(state): State<Arc<AppState>>, req: axum::extract::Request) -> Answer {
+    use axum::extract::FromRequest as _;
     let store = store(&state)?;
-    let up = body(b)?;
-    let known: Vec<&str> = gis_core::io::DATASET_FILES.to_vec();
-    let mut files = BTreeMap::new();
-    for (name, value) in up.files {
-        if !known.contains(&name.as_str()) {
-            return Err(Problem::bad_request(format!("files.{name}: not a dataset file; expected some of {}", known.join(", "))));
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let (source, files) = if multipart {
+        let form = axum::extract::Multipart::from_request(req, &state)
+            .await
+            .map_err(|e| Problem::new(e.status(), "Bad request", format!("not a readable multipart form: {}", e.body_text())))?;
+        read_form(form).await?
+    } else {
+        let up = body(Json::<Upload>::from_request(req, &state).await)?;
+        let mut files = BTreeMap::new();
+        for (name, value) in up.files {
+            if !is_dataset_file(&name) {
+                return Err(not_a_dataset_file(&format!("files.{name}")));
+            }
+            let text = match value {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            files.insert(name, text);
         }
-        let text = match value {
-            Value::String(s) => s,
-            other => other.to_string(),
-        };
-        files.insert(name, text);
-    }
-    let source = up.source.unwrap_or_else(|| "upload".into());
+        (up.source, files)
+    };
+    let source = source.unwrap_or_else(|| "upload".into());
     let (id, _) = store.load_dataset(&source, files).await?;
     let info = store.datasets().await?.into_iter().find(|d| d.id == id);
     Ok(created(json!({ "dataset": info })))
+}
+
+fn is_dataset_file(name: &str) -> bool {
+    gis_core::io::DATASET_FILES.contains(&name)
+}
+
+/// A name that is not one of a dataset folder's files; `at` says where it was given.
+fn not_a_dataset_file(at: &str) -> Problem {
+    Problem::bad_request(format!("{at}: not a dataset file; expected some of {}", gis_core::io::DATASET_FILES.join(", ")))
+}
+
+/// A multipart upload's source and files, by dataset file name.
+async fn read_form(mut form: axum::extract::Multipart) -> Result<(Option<String>, BTreeMap<String, String>), Problem> {
+    let broken = |e: axum::extract::multipart::MultipartError| Problem::new(e.status(), "Bad request", format!("the form cannot be read: {}", e.body_text()));
+    let mut source = None;
+    let mut files = BTreeMap::new();
+    while let Some(field) = form.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "source" && field.file_name().is_none() {
+            source = Some(field.text().await.map_err(broken)?);
+            continue;
+        }
+        // `-F buildings.geojson=@path` names the part; `-F files=@path/buildings.geojson` names the file.
+        let base = field.file_name().map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_string());
+        let file = match base {
+            _ if is_dataset_file(&name) => name.clone(),
+            Some(b) if is_dataset_file(&b) => b,
+            Some(b) => return Err(not_a_dataset_file(&format!("form part {name:?} (file {b:?})"))),
+            None => return Err(not_a_dataset_file(&format!("form part {name:?}"))),
+        };
+        if files.contains_key(&file) {
+            return Err(Problem::bad_request(format!("form part {name:?}: {file} is given twice")));
+        }
+        let bytes = field.bytes().await.map_err(broken)?;
+        let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+            Problem::bad_request(format!(
+                "{file}: not UTF-8 text (invalid byte at {}); GeoJSON is UTF-8 (RFC 7946): convert a GBK file with `wangge import --encoding gbk`",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        files.insert(file, text);
+    }
+    Ok((source, files))
 }
 
 /// The stored datasets, oldest first.
