@@ -178,7 +178,49 @@ fn body() -> impl Strategy<Value = Option<String>> {
     ]
 }
 
+/// A dataset upload as a multipart form, with the planner token: parts named by dataset files,
+/// `files`, `source` or anything; file names with paths, traversal and quotes; contents from
+/// Kangle's boundary or hostile snippets; the form truncated or its boundary wrong.
+fn upload() -> impl Strategy<Value = Req> {
+    const NAMES: &[&str] = &["boundary.geojson", "buildings.geojson", "staff.json", "files", "source", "notes", "", "bo\"undary", "../boundary.geojson"];
+    const FILES: &[&str] = &["boundary.geojson", "buildings.geojson", "C:\\survey\\roads.geojson", "../../etc/passwd", "a\"b.geojson", "", "x/", "staff.json"];
+    let boundary = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle/boundary.geojson")).expect("fixture");
+    let content = prop_oneof![
+        3 => Just(boundary),
+        2 => prop::sample::select(VALUES).prop_map(String::from),
+        1 => prop::sample::select(&["", "{", "{\"type\":\"FeatureCollection\",\"features\":[]}", "\r\n--wangge", "--wangge--"][..]).prop_map(String::from),
+    ];
+    let part = (prop::sample::select(NAMES), prop::option::weighted(0.7, prop::sample::select(FILES)), content);
+    (prop::collection::vec(part, 0..5), prop_oneof![4 => Just(None), 1 => (0usize..4000).prop_map(Some)], prop_oneof![5 => Just("wangge"), 1 => Just("other"), 1 => Just("")])
+        .prop_map(|(parts, cut, declared)| {
+            let mut body = String::new();
+            for (name, file, text) in parts {
+                body.push_str(&format!("--wangge\r\nContent-Disposition: form-data; name=\"{name}\""));
+                if let Some(f) = file {
+                    body.push_str(&format!("; filename=\"{f}\""));
+                }
+                body.push_str("\r\n\r\n");
+                body.push_str(&text);
+                body.push_str("\r\n");
+            }
+            body.push_str("--wangge--\r\n");
+            if let Some(n) = cut {
+                let mut n = n.min(body.len());
+                while !body.is_char_boundary(n) {
+                    n -= 1;
+                }
+                body.truncate(n);
+            }
+            let ct = if declared.is_empty() { "multipart/form-data".to_string() } else { format!("multipart/form-data; boundary={declared}") };
+            Req { method: "POST".into(), uri: "/v1/datasets".into(), content_type: Some(ct), authorization: Some(format!("Bearer {}", common::TOKEN)), body: Some(body) }
+        })
+}
+
 fn request() -> impl Strategy<Value = Req> {
+    prop_oneof![12 => any_request(), 1 => upload()]
+}
+
+fn any_request() -> impl Strategy<Value = Req> {
     (
         prop_oneof![8 => Just("GET"), 3 => Just("POST"), 1 => Just("HEAD"), 1 => Just("PUT"), 1 => Just("DELETE"), 1 => Just("OPTIONS"), 1 => Just("PATCH")],
         // A quarter of requests go to /v1/lookup, so batch bodies (POST) are tried often.
