@@ -42,6 +42,7 @@ export function initPlanner({ map, padding, selectGrid }) {
     status: null, // {kind: 'ok'|'error'|'busy', text}
     staff: null, // {code, rows: [{name, role, phone}], status}
     problems: null, // an upload's rejection: [{file, feature: {index, id}, field, message}]
+    uploadOpen: false, // the upload section stays open until an upload succeeds
     layersOn: false,
   };
   const root = $('planner');
@@ -297,8 +298,9 @@ export function initPlanner({ map, padding, selectGrid }) {
     render();
   }
 
-  /** Uploads the picked files of a dataset folder (POST /v1/datasets, JSON of file texts); a
-   *  rejection lists every problem with its file, feature and field, and nothing is stored. */
+  /** Uploads the picked files of a dataset folder (POST /v1/datasets as a multipart form, so the
+   *  bytes arrive as they are: a GBK file is refused by name instead of being read as mojibake);
+   *  a rejection lists every problem with its file, feature and field, and nothing is stored. */
   async function upload() {
     const files = [...($('plan-files')?.files || [])];
     if (!files.length) {
@@ -308,12 +310,14 @@ export function initPlanner({ map, padding, selectGrid }) {
     setStatus('busy', t('running'));
     s.problems = null;
     try {
-      const body = { source: files.map((f) => f.name).join(', ').slice(0, 200), files: {} };
-      for (const f of files) body.files[f.name] = await f.text();
+      const body = new FormData();
+      body.append('source', files.map((f) => f.name).join(', ').slice(0, 200));
+      for (const f of files) body.append('files', f, f.name);
       const answer = await call('/v1/datasets', { method: 'POST', body });
       const d = answer.dataset || {};
       await loadDatasets();
       s.picked = d.id;
+      s.uploadOpen = false;
       setStatus('ok', t('uploaded', { id: d.id, communities: number(d.communities ?? 0), buildings: number(d.buildings ?? 0) }));
     } catch (e) {
       const problems = e instanceof ApiError ? e.problem?.problems : null;
@@ -488,7 +492,7 @@ export function initPlanner({ map, padding, selectGrid }) {
           s.datasets.length
             ? el('select', { id: 'plan-dataset', onchange: (e) => { s.picked = e.target.value; } }, s.datasets.map((d) => el('option', { value: d.id, selected: String(d.id) === String(s.picked ?? s.datasets[s.datasets.length - 1]?.id) }, `${d.id}${d.source ? ` · ${d.source}` : ''}${d.created_at ? ` · ${String(d.created_at).slice(0, 10)}` : ''}`)))
             : el('span.muted', t('no_datasets'))),
-        el('details.upload', { open: !s.datasets.length || !!s.problems },
+        el('details.upload', { open: s.uploadOpen || !s.datasets.length, ontoggle: (e) => { s.uploadOpen = e.target.open; } },
           el('summary', t('upload_dataset')),
           el('p.muted', t('upload_hint')),
           el('div.actions',

@@ -11,14 +11,16 @@ export class ApiError extends Error {
 }
 
 /**
- * Calls the service. `token` adds `Authorization: Bearer`; a JSON `body` is sent as JSON.
+ * Calls the service. `token` adds `Authorization: Bearer`; a `FormData` body is sent as a
+ * multipart form (the browser sets its boundary), any other `body` as JSON.
  * Resolves to the parsed JSON (or null for 204), rejects with ApiError.
  */
 export async function api(path, { method = 'GET', body, token } = {}) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const form = typeof FormData !== 'undefined' && body instanceof FormData;
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined || form ? body : JSON.stringify(body) });
   if (res.status === 204) return null;
   const type = res.headers.get('content-type') || '';
   const data = type.includes('json') ? await res.json().catch(() => null) : null;

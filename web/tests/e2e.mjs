@@ -327,7 +327,7 @@ if (auth.status === 404) {
     await page.screenshot({ path: join(shots, 'desktop-planner-staff.png') });
   });
 
-  await check('planner: upload a dataset; a broken one is refused with its problems named and nothing stored', async () => {
+  await check('planner: upload a dataset; a broken or GBK one is refused, saying why, and nothing stored', async () => {
     const auth = { headers: { Authorization: `Bearer ${token}` } };
     const count = async () => (await json('/v1/datasets', auth)).body.datasets.length;
     const before = await count();
@@ -346,6 +346,14 @@ if (auth.status === 404) {
     assert(problems.some((p) => p.includes('buildings.geojson features[0]') && p.includes('properties.population')), `problems shown: ${problems.join(' | ')}`);
     assert((await count()) === before, 'a rejected upload stored a dataset');
     await page.screenshot({ path: join(shots, 'desktop-planner-upload-rejected.png') });
+
+    // A GBK-encoded file (as Chinese desktop tools save it) is refused by name, not read as mojibake.
+    const gbk = Buffer.concat([Buffer.from('{"type":"FeatureCollection","name":"'), Buffer.from([0xbf, 0xb5, 0xc0, 0xd6]), Buffer.from('","features":[]}')]);
+    await page.setInputFiles('#plan-files', files.map((f) => (f.name === 'resources.geojson' ? { ...f, buffer: gbk } : f)));
+    await page.click('#plan-upload');
+    await page.waitForFunction(() => /not UTF-8/.test(document.getElementById('plan-status').textContent), null, { timeout: 30_000 });
+    assert((await page.textContent('#plan-status')).includes('resources.geojson'), await page.textContent('#plan-status'));
+    assert((await count()) === before, 'a GBK upload stored a dataset');
 
     await page.setInputFiles('#plan-files', files);
     await page.click('#plan-upload');
@@ -394,8 +402,8 @@ if (auth.status === 404) {
 
 await check('planner: no unexpected errors and no request left the server', async () => {
   // Expected: the wrong token's 401, the OGC communities collection where it does not exist yet,
-  // and the rejected upload's 422.
-  const rejectedUpload = (e) => /\b422\b/.test(e) && /\/v1\/datasets\s*$/.test(e);
+  // and the rejected uploads' 422 and 400.
+  const rejectedUpload = (e) => /\b(400|422)\b/.test(e) && /\/v1\/datasets\s*$/.test(e);
   const unexpected = desktop.errors.slice(residentErrors).filter((e) => !/\/v1\/auth|\b401\b|\/collections\/communities/.test(e) && !rejectedUpload(e));
   assert(desktop.foreign.length === 0, `requests to other hosts: ${desktop.foreign.join(', ')}`);
   assert(unexpected.length === 0, unexpected.join('\n'));
