@@ -102,7 +102,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("the store already has a published version; serving it, not {} (use wangge load to bring new data)", data.display());
         }
         let published = store.published(None).await?.context("the store lost its published version")?;
-        let (header_timeout, idle_timeout) = (limits.header_timeout, limits.idle_timeout);
         let state = AppState::with_store(Served::published(&published), store.clone(), Some(token), limits);
         // Follow publishes (and rollbacks) made elsewhere: swap the data, drop the tile cache.
         let mut changes = store.subscribe().await?;
@@ -149,7 +148,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
             tracing::info!("stopping: no new connections; open requests may finish");
         };
-        let result = api::serve::listen::serve(listener, router(Arc::clone(&state)), header_timeout, idle_timeout, stop)
+        let result = api::serve::listen::serve(listener, router(Arc::clone(&state)), limits.header_timeout, limits.idle_timeout, stop)
         .await
         .context("the server stopped");
         follower.abort();

@@ -111,10 +111,8 @@ impl<T: AsyncRead + Unpin> AsyncRead for Idle<T> {
                 }
                 Poll::Ready(r)
             }
-            Poll::Pending if self.busy.load(Ordering::Relaxed) > 0 => {
-                self.active();
-                Poll::Pending
-            }
+            // A request in flight is not idle; writing its answer restarts the clock.
+            Poll::Pending if self.busy.load(Ordering::Relaxed) > 0 => Poll::Pending,
             Poll::Pending => match self.deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle connection closed"))),
                 Poll::Pending => Poll::Pending,

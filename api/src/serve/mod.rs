@@ -181,13 +181,12 @@ pub fn routes(limits: Limits) -> (Router<Arc<AppState>>, utoipa::openapi::OpenAp
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(reads).merge(planner).split_for_parts()
 }
 
-/// The API definition, labelled with its OpenAPI version as OGC API – Common asks.
-fn openapi_doc(doc: &serde_json::Value, version: &str) -> axum::response::Response {
-    let mut res = Json(doc.clone()).into_response();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("application/vnd.oai.openapi+json;version={version}")) {
-        res.headers_mut().insert(axum::http::header::CONTENT_TYPE, v);
-    }
-    res
+/// The API definition, serialised once, labelled with its OpenAPI version as OGC API – Common
+/// asks; a handler for it.
+fn openapi_doc(doc: &serde_json::Value, version: &'static str) -> impl Fn() -> std::future::Ready<axum::response::Response> + Clone + Send + Sync + 'static {
+    let body = axum::body::Bytes::from(serde_json::to_vec(doc).expect("the OpenAPI document serialises"));
+    let kind = axum::http::HeaderValue::from_str(&format!("application/vnd.oai.openapi+json;version={version}")).expect("a valid header value");
+    move || std::future::ready(([(axum::http::header::CONTENT_TYPE, kind.clone())], body.clone()).into_response())
 }
 
 /// Answers 408 with a problem body when a request (reading its body included) takes too long.
@@ -201,11 +200,10 @@ async fn timeout(State(limit): State<Duration>, req: axum::extract::Request, nex
 pub fn router(state: Arc<AppState>) -> Router {
     let (routes, api) = routes(state.limits);
     let api = serde_json::to_value(&api).expect("the OpenAPI document serialises");
-    let api30 = Arc::new(oas30::from_31(api.clone()));
-    let api = Arc::new(api);
+    let api30 = oas30::from_31(api.clone());
     routes
-        .route("/openapi.json", get(move || async move { openapi_doc(&api, "3.1") }))
-        .route("/openapi-3.0.json", get(move || async move { openapi_doc(&api30, "3.0") }))
+        .route("/openapi.json", get(openapi_doc(&api, "3.1")))
+        .route("/openapi-3.0.json", get(openapi_doc(&api30, "3.0")))
         .fallback(|| async { Problem::not_found("no such resource; see /openapi.json") })
         .layer(axum::middleware::from_fn(problem::ensure_problem))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))

@@ -1,8 +1,8 @@
 //! The API definition as OpenAPI 3.0, for clients and OGC API – Features' `oas30` conformance
 //! class. utoipa writes OpenAPI 3.1; the document uses only a little of what 3.1 adds, and
 //! each such piece has a 3.0 spelling: `type: [T, "null"]` is `type: T, nullable: true`, a
-//! license `identifier` (SPDX) has no 3.0 field and goes into its name, `examples` in a schema
-//! becomes the first `example`, `const` a one-value `enum`.
+//! license `identifier` (SPDX) has no 3.0 field and is dropped (its name says the same),
+//! `examples` in a schema becomes the first `example`, `const` a one-value `enum`.
 
 use serde_json::{Map, Value};
 

@@ -86,7 +86,7 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
     for round in 0..3 {
         for &level in &levels {
             let cells: Vec<usize> = (0..grids.len()).filter(|&g| grids[g].level == level).collect();
-            snap(&mut grids, &cells, &rank, snap_m, &mut moved);
+            snap(dataset, &mut grids, &cells, &rank, snap_m, &mut moved);
         }
         let current = Cleaned { grids: grids.clone(), problems: vec![Vec::new(); grids.len()], drawn_parts: vec![1; grids.len()] };
         let a = analyse(dataset, &current, options);
@@ -189,7 +189,7 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
     }
     for &level in &levels {
         let cells: Vec<usize> = (0..grids.len()).filter(|&g| grids[g].level == level).collect();
-        snap(&mut grids, &cells, &rank, snap_m, &mut moved);
+        snap(dataset, &mut grids, &cells, &rank, snap_m, &mut moved);
     }
     for (g, (m, i)) in {
         let mut v: Vec<_> = moved.into_iter().collect();
@@ -247,11 +247,26 @@ fn grow(r: Rect<f64>, m: f64) -> Rect<f64> {
 /// One snapping pass over a level: vertices of invalid edges move onto a neighbour's vertex
 /// within `tol_m`, then vertices of neighbours' unmatched edges are inserted into the unmatched
 /// edges they lie within `tol_m` of, so both sides end up with the same vertices.
-fn snap(grids: &mut [Grid], cells: &[usize], rank: &[u32], tol_m: f64, moved: &mut FxHashMap<usize, (usize, usize)>) {
+fn snap(dataset: &Dataset, grids: &mut [Grid], cells: &[usize], rank: &[u32], tol_m: f64, moved: &mut FxHashMap<usize, (usize, usize)>) {
+    // The line each cell follows where it has no neighbour, as validate sees it (an edge on it is
+    // no near-miss, so nothing there is snapped): its community's boundary, or its parent grid
+    // as it stands (cloned, since snapping moves grids).
+    let communities: FxHashMap<&str, &MultiPolygon<f64>> = dataset.communities.iter().map(|c| (c.code.as_str(), &c.boundary)).collect();
+    let parents: FxHashMap<String, MultiPolygon<f64>> = {
+        let by_code: FxHashMap<&str, usize> = grids.iter().enumerate().filter(|(_, g)| g.level == GridLevel::Grid).map(|(i, g)| (g.code.as_str(), i)).collect();
+        let wanted: FxHashSet<&str> = cells.iter().filter_map(|&g| grids[g].parent_code.as_deref()).collect();
+        wanted.into_iter().filter_map(|p| by_code.get(p).map(|&i| (p.to_string(), grids[i].area.clone()))).collect()
+    };
+    let outline: Vec<Option<&MultiPolygon<f64>>> = cells
+        .iter()
+        .map(|&g| match grids[g].level {
+            GridLevel::Grid => communities.get(grids[g].community_code.as_str()).copied(),
+            GridLevel::Micro => grids[g].parent_code.as_deref().and_then(|p| parents.get(p)),
+        })
+        .collect();
     let areas: Vec<&MultiPolygon<f64>> = cells.iter().map(|&g| &grids[g].area).collect();
     let segs = Segments::new(&areas);
-    // No outlines: snapping works on the grids alone, as GEOS's snapping would.
-    let invalid = edges::invalid_edges(&areas, &segs, tol_m, &[]);
+    let invalid = edges::invalid_edges(&areas, &segs, tol_m, &outline);
     if invalid.is_empty() {
         return;
     }
