@@ -7,7 +7,6 @@
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 
 /// A node to place: one atom or several atoms kept together (a compound).
 #[derive(Debug, Clone)]
@@ -94,6 +93,10 @@ impl Band {
 
 /// Budgets that bound the search.
 const TREES_PER_SPLIT: usize = 64;
+/// Regions up to this many nodes get every draw; larger ones proportionally fewer, down to
+/// `MIN_TREES_PER_SPLIT`, so a split costs about the same whatever the atoms' size.
+const SPLIT_NODES_FULL_BUDGET: usize = 256;
+const MIN_TREES_PER_SPLIT: usize = 8;
 const REFINE_ROUNDS_PER_PART: usize = 100;
 const TREES_PER_REFINE: usize = 24;
 /// Spanning trees one search may draw in all: a hard stop for hopeless bounds.
@@ -127,10 +130,11 @@ impl<'g> Search<'g> {
         if k == 1 {
             return Some(vec![region.to_vec()]);
         }
-        let mut candidates = self.bisections(region, k, TREES_PER_SPLIT);
-        candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
-        candidates.dedup_by(|a, b| a.1 == b.1);
-        for (_, side, k1) in candidates.into_iter().take(8) {
+        // Big regions of small atoms (thousands of houses) get fewer draws: each draw already
+        // offers thousands of feasible cuts, and refinement polishes the borders after.
+        let trees = (TREES_PER_SPLIT * SPLIT_NODES_FULL_BUDGET / region.len().max(1)).clamp(MIN_TREES_PER_SPLIT, TREES_PER_SPLIT);
+        let mut cuts = self.bisections(region, k, trees);
+        for (side, k1) in cuts.best(self.g, region, 8) {
             let mut in_side = vec![false; self.g.nodes.len()];
             side.iter().for_each(|&n| in_side[n] = true);
             let rest: Vec<usize> = region.iter().copied().filter(|&n| !in_side[n]).collect();
@@ -142,20 +146,13 @@ impl<'g> Search<'g> {
         None
     }
 
-    /// Candidate cuts of a region into a side of k1 parts and the rest, each as
-    /// (cost, sorted side, k1), from `trees` random spanning trees.
-    fn bisections(&mut self, region: &[usize], k: u64, trees: usize) -> Vec<(f64, Vec<usize>, u64)> {
-        let total: u64 = region.iter().map(|&n| self.g.nodes[n].size).sum();
-        let mut local = BTreeMap::new();
-        for (i, &n) in region.iter().enumerate() {
-            local.insert(n, i);
-        }
-        let region_edges: Vec<usize> = region
-            .iter()
-            .flat_map(|&n| self.g.neighbours(n).iter().filter(move |&&(m, _)| n < m).map(|&(_, e)| e))
-            .filter(|&e| local.contains_key(&self.g.edges[e].a) && local.contains_key(&self.g.edges[e].b))
-            .collect();
-        let mut out = Vec::new();
+    /// Candidate cuts of a region into a side of k1 parts and the rest, from `trees` random
+    /// spanning trees and as many compact growths. Each cut is costed in O(1) from sums kept per
+    /// subtree or per growth step, and only the best few are ever listed node by node: on a
+    /// community of thousands of small houses almost every subtree is a feasible cut.
+    fn bisections(&mut self, region: &[usize], k: u64, trees: usize) -> Cuts {
+        let sums = RegionSums::new(self.g, region);
+        let mut out = Cuts::default();
         for attempt in 0..trees {
             if self.trees_left == 0 {
                 break;
@@ -164,138 +161,233 @@ impl<'g> Search<'g> {
             // Half the attempts grow a compact region from a random seed instead: trees reach
             // every connected bipartition in principle, growth finds the compact ones often.
             if attempt % 2 == 1 {
-                self.grow(region, k, total, &mut out);
+                self.grow(region, k, &sums, &mut out);
                 continue;
             }
-            let tree = self.random_tree(region, &local, &region_edges);
-            // Root at 0; children lists; post-order subtree sizes.
-            let n = region.len();
-            let mut parent = vec![usize::MAX; n];
-            let mut order = Vec::with_capacity(n);
-            let mut stack = vec![0usize];
-            parent[0] = 0;
-            while let Some(v) = stack.pop() {
-                order.push(v);
-                for &w in &tree[v] {
-                    if parent[w] == usize::MAX {
-                        parent[w] = v;
-                        stack.push(w);
-                    }
-                }
-            }
-            if order.len() != n {
+            let tree = self.random_tree(region.len(), &sums.inner_edges);
+            if !self.tree_cuts(region, k, &sums, &tree, &mut out) {
                 return out; // the region is not connected: no bisection
-            }
-            let mut sub = vec![0u64; n];
-            for &v in order.iter().rev() {
-                sub[v] += self.g.nodes[region[v]].size;
-                if v != 0 {
-                    sub[parent[v]] += sub[v];
-                }
-            }
-            for v in 1..n {
-                for k1 in 1..k {
-                    if self.band.holds(sub[v], k1) && self.band.holds(total - sub[v], k - k1) {
-                        let side = subtree(&tree, &parent, v, region);
-                        let cost = self.cut_cost(&side, region) + self.imbalance(sub[v], k1) + self.imbalance(total - sub[v], k - k1);
-                        out.push((cost, side, k1));
-                    }
-                }
             }
         }
         out
     }
 
-    /// Grows a connected set from a random node, each step taking the frontier node sharing the
-    /// most border with the set (jittered), and records every prefix that leaves a feasible,
-    /// connected rest.
-    fn grow(&mut self, region: &[usize], k: u64, total: u64, out: &mut Vec<(f64, Vec<usize>, u64)>) {
-        let n_all = self.g.nodes.len();
-        let mut in_region = vec![false; n_all];
-        region.iter().for_each(|&n| in_region[n] = true);
-        let mut in_set = vec![false; n_all];
-        let mut shared = vec![0.0f64; n_all];
-        let mut jitter = vec![1.0f64; n_all];
-        for &n in region {
-            jitter[n] = 0.5 + self.rng.random::<f64>();
+    /// Every feasible subtree cut of one spanning tree. False if the tree does not span.
+    fn tree_cuts(&self, region: &[usize], k: u64, sums: &RegionSums, tree: &(Vec<u32>, Vec<u32>), out: &mut Cuts) -> bool {
+        let n = region.len();
+        // Preorder from the root 0: every subtree is a contiguous run of `order`.
+        let mut parent = vec![usize::MAX; n];
+        let mut order = Vec::with_capacity(n);
+        let mut stack = vec![0usize];
+        parent[0] = 0;
+        let (offsets, next) = tree;
+        while let Some(v) = stack.pop() {
+            order.push(v);
+            for &w in &next[offsets[v] as usize..offsets[v + 1] as usize] {
+                let w = w as usize;
+                if parent[w] == usize::MAX {
+                    parent[w] = v;
+                    stack.push(w);
+                }
+            }
         }
-        let start = region[self.rng.random_range(0..region.len())];
+        if order.len() != n {
+            return false;
+        }
+        let mut pos = vec![0usize; n];
+        for (i, &v) in order.iter().enumerate() {
+            pos[v] = i;
+        }
+        // Edge weight counted inside a subtree once both ends are: at the ends' lowest common
+        // ancestor (binary lifting over the preorder).
+        let levels = (usize::BITS - n.leading_zeros()) as usize;
+        // up[j * n + v]: the 2^j-th ancestor of v (the root is its own).
+        let mut up = Vec::with_capacity(levels * n);
+        up.extend_from_slice(&parent);
+        for j in 1..levels {
+            for v in 0..n {
+                let half = up[(j - 1) * n + v];
+                up.push(up[(j - 1) * n + half]);
+            }
+        }
+        let mut count = vec![1usize; n];
+        for &v in order.iter().rev() {
+            if v != 0 {
+                count[parent[v]] += count[v];
+            }
+        }
+        let is_ancestor = |a: usize, b: usize| pos[a] <= pos[b] && pos[b] < pos[a] + count[a];
+        let lca = |a: usize, b: usize| {
+            if is_ancestor(a, b) {
+                return a;
+            }
+            let mut x = a;
+            for j in (0..levels).rev() {
+                if !is_ancestor(up[j * n + x], b) {
+                    x = up[j * n + x];
+                }
+            }
+            parent[x]
+        };
+        let mut inner = vec![0.0f64; n];
+        for &(a, b, w) in &sums.inner_edges {
+            inner[lca(a, b)] += w;
+        }
+        // Subtree sums, children before parents.
+        let mut size = vec![0u64; n];
+        let mut area = vec![0.0f64; n];
+        let mut degree = vec![0.0f64; n];
+        let mut outer = vec![0.0f64; n];
+        let mut away = vec![0.0f64; n];
+        for &v in order.iter().rev() {
+            size[v] += sums.size[v];
+            area[v] += sums.area[v];
+            degree[v] += sums.degree[v];
+            outer[v] += sums.outer[v];
+            away[v] += sums.away[v];
+            if v != 0 {
+                let p = parent[v];
+                size[p] += size[v];
+                area[p] += area[v];
+                degree[p] += degree[v];
+                outer[p] += outer[v];
+                away[p] += away[v];
+                inner[p] += inner[v];
+            }
+        }
+        let source = out.sources.len() as u32;
+        let mut any = false;
+        for v in 1..n {
+            let perimeter = degree[v] - 2.0 * inner[v];
+            for k1 in 1..k {
+                if self.band.holds(size[v], k1) && self.band.holds(sums.total - size[v], k - k1) {
+                    let cost = sums.cost(perimeter, outer[v], away[v], area[v])
+                        + self.imbalance(size[v], k1)
+                        + self.imbalance(sums.total - size[v], k - k1);
+                    out.cuts.push(Cut { cost, k1, source, at: v as u32 });
+                    any = true;
+                }
+            }
+        }
+        if any {
+            out.sources.push(Source::Tree { order, pos, count });
+        }
+        true
+    }
+
+    /// Grows a connected set from a random node, each step taking the frontier node sharing the
+    /// most border with the set (jittered), and records every prefix whose size is feasible;
+    /// whether the rest stays connected is checked only for the cuts that are listed.
+    fn grow(&mut self, region: &[usize], k: u64, sums: &RegionSums, out: &mut Cuts) {
+        let n = region.len();
+        let mut in_set = vec![false; n];
+        let mut shared = vec![0.0f64; n];
+        let jitter: Vec<f64> = (0..n).map(|_| 0.5 + self.rng.random::<f64>()).collect();
+        let start = self.rng.random_range(0..n);
         let mut set = vec![start];
         in_set[start] = true;
-        let mut size = self.g.nodes[start].size;
-        let mut frontier: Vec<usize> = Vec::new();
-        let touch = |n: usize, frontier: &mut Vec<usize>, shared: &mut [f64], in_set: &[bool]| {
-            for &(m, e) in self.g.neighbours(n) {
-                if in_region[m] && !in_set[m] {
-                    if shared[m] == 0.0 {
-                        frontier.push(m);
-                    }
-                    shared[m] += self.g.edges[e].length_m.max(1e-6);
+        let mut size = sums.size[start];
+        let (mut area, mut perimeter, mut outer, mut away) =
+            (sums.area[start], sums.degree[start], sums.outer[start], sums.away[start]);
+        // The frontier as a max-heap on shared border × jitter; an entry whose node has since
+        // gained border (or joined) is stale and skipped.
+        let mut frontier: std::collections::BinaryHeap<Frontier> = std::collections::BinaryHeap::new();
+        let source = out.sources.len() as u32;
+        let mut any = false;
+        let touch = |x: usize, frontier: &mut std::collections::BinaryHeap<Frontier>, shared: &mut [f64], in_set: &[bool]| {
+            for &(m, length) in &sums.neighbours[x] {
+                if !in_set[m] {
+                    shared[m] += length.max(1e-6);
+                    frontier.push(Frontier { priority: shared[m] * jitter[m], node: m });
                 }
             }
         };
         touch(start, &mut frontier, &mut shared, &in_set);
-        while size < total {
+        while size < sums.total {
             for k1 in 1..k {
-                if self.band.holds(size, k1) && self.band.holds(total - size, k - k1) {
-                    let rest: Vec<usize> = region.iter().copied().filter(|&n| !in_set[n]).collect();
-                    if self.g.components(&rest).len() == 1 {
-                        let mut side = set.clone();
-                        side.sort_unstable();
-                        let cost = self.cut_cost(&side, region) + self.imbalance(size, k1) + self.imbalance(total - size, k - k1);
-                        out.push((cost, side, k1));
-                    }
+                if self.band.holds(size, k1) && self.band.holds(sums.total - size, k - k1) {
+                    let cost = sums.cost(perimeter, outer, away, area)
+                        + self.imbalance(size, k1)
+                        + self.imbalance(sums.total - size, k - k1);
+                    out.cuts.push(Cut { cost, k1, source, at: set.len() as u32 });
+                    any = true;
                 }
             }
             if size > self.band.max.saturating_mul(k - 1) {
                 break;
             }
-            let Some(pos) = (0..frontier.len())
-                .max_by(|&i, &j| (shared[frontier[i]] * jitter[frontier[i]]).total_cmp(&(shared[frontier[j]] * jitter[frontier[j]])))
-            else {
-                break;
-            };
-            let next = frontier.swap_remove(pos);
+            let mut next = None;
+            while let Some(top) = frontier.pop() {
+                if !in_set[top.node] && top.priority == shared[top.node] * jitter[top.node] {
+                    next = Some(top.node);
+                    break;
+                }
+            }
+            let Some(next) = next else { break };
+            // The set's border gains the new node's edges, less twice those it shares with the set.
+            let joined: f64 = sums.weighted[next].iter().filter(|&&(m, _)| in_set[m]).map(|&(_, w)| w).sum();
             in_set[next] = true;
             set.push(next);
-            size += self.g.nodes[next].size;
+            size += sums.size[next];
+            area += sums.area[next];
+            perimeter += sums.degree[next] - 2.0 * joined;
+            outer += sums.outer[next];
+            away += sums.away[next];
             touch(next, &mut frontier, &mut shared, &in_set);
+        }
+        if any {
+            out.sources.push(Source::Grow { order: set });
         }
     }
 
-    /// A random spanning tree of the region (Kruskal on random weights), as adjacency lists of
-    /// region-local indices.
-    fn random_tree(&mut self, region: &[usize], local: &BTreeMap<usize, usize>, edges: &[usize]) -> Vec<Vec<usize>> {
-        let mut weighted: Vec<(u32, usize)> = edges.iter().map(|&e| (self.rng.random::<u32>(), e)).collect();
+    /// A random spanning tree of the region (Kruskal on random weights) as adjacency in
+    /// compressed rows of region-local indices: (offsets, neighbours).
+    fn random_tree(&mut self, n: usize, edges: &[(usize, usize, f64)]) -> (Vec<u32>, Vec<u32>) {
+        let mut weighted: Vec<(u32, u32)> = (0..edges.len() as u32).map(|e| (self.rng.random::<u32>(), e)).collect();
         weighted.sort_unstable();
-        let mut uf: Vec<usize> = (0..region.len()).collect();
-        fn find(uf: &mut [usize], mut x: usize) -> usize {
-            while uf[x] != x {
-                uf[x] = uf[uf[x]];
-                x = uf[x];
+        // Union by size with path halving.
+        let mut uf: Vec<u32> = (0..n as u32).collect();
+        let mut members = vec![1u32; n];
+        fn find(uf: &mut [u32], mut x: u32) -> u32 {
+            while uf[x as usize] != x {
+                uf[x as usize] = uf[uf[x as usize] as usize];
+                x = uf[x as usize];
             }
             x
         }
-        let mut tree = vec![Vec::new(); region.len()];
+        let mut chosen: Vec<(u32, u32)> = Vec::with_capacity(n.saturating_sub(1));
         for (_, e) in weighted {
-            let (a, b) = (local[&self.g.edges[e].a], local[&self.g.edges[e].b]);
-            let (ra, rb) = (find(&mut uf, a), find(&mut uf, b));
+            let (a, b, _) = edges[e as usize];
+            let (mut ra, mut rb) = (find(&mut uf, a as u32), find(&mut uf, b as u32));
             if ra != rb {
-                uf[ra] = rb;
-                tree[a].push(b);
-                tree[b].push(a);
+                if members[ra as usize] > members[rb as usize] {
+                    std::mem::swap(&mut ra, &mut rb);
+                }
+                uf[ra as usize] = rb;
+                members[rb as usize] += members[ra as usize];
+                chosen.push((a as u32, b as u32));
+                if chosen.len() + 1 == n {
+                    break;
+                }
             }
         }
-        tree
-    }
-
-    /// How bad a cut is: the isoperimetric cost of both sides, borders on roads and compound
-    /// lines counting less.
-    fn cut_cost(&self, side: &[usize], region: &[usize]) -> f64 {
-        let mut in_side = vec![false; self.g.nodes.len()];
-        side.iter().for_each(|&n| in_side[n] = true);
-        let rest: Vec<usize> = region.iter().copied().filter(|&n| !in_side[n]).collect();
-        self.part_cost(side) + self.part_cost(&rest)
+        let mut offsets = vec![0u32; n + 1];
+        for &(a, b) in &chosen {
+            offsets[a as usize + 1] += 1;
+            offsets[b as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut next = vec![0u32; 2 * chosen.len()];
+        for &(a, b) in &chosen {
+            next[fill[a as usize] as usize] = b;
+            fill[a as usize] += 1;
+            next[fill[b as usize] as usize] = a;
+            fill[b as usize] += 1;
+        }
+        (offsets, next)
     }
 
     /// How far a side of `k` parts is from the middle of the band, squared: sides near the middle
@@ -354,11 +446,8 @@ impl<'g> Search<'g> {
             let before = self.part_cost(&parts[i]) + self.part_cost(&parts[j]);
             let mut region: Vec<usize> = parts[i].iter().chain(&parts[j]).copied().collect();
             region.sort_unstable();
-            let best = self
-                .bisections(&region, 2, TREES_PER_REFINE)
-                .into_iter()
-                .min_by(|a, b| a.0.total_cmp(&b.0));
-            if let Some((cost, side, _)) = best {
+            let mut cuts = self.bisections(&region, 2, TREES_PER_REFINE);
+            if let Some((cost, side)) = cuts.cheapest(self.g, &region) {
                 if cost < before - 1e-9 {
                     let mut in_side = vec![false; self.g.nodes.len()];
                     side.iter().for_each(|&n| in_side[n] = true);
@@ -373,20 +462,196 @@ impl<'g> Search<'g> {
     }
 }
 
-/// The region nodes in the subtree under local index `v`, sorted.
-fn subtree(tree: &[Vec<usize>], parent: &[usize], v: usize, region: &[usize]) -> Vec<usize> {
-    let mut out = vec![region[v]];
-    let mut stack = vec![v];
-    while let Some(x) = stack.pop() {
-        for &w in &tree[x] {
-            if w != parent[x] && parent[w] == x {
-                out.push(region[w]);
-                stack.push(w);
+/// A border edge's weight in the cost: its length, with border along a road or compound line
+/// counted at three quarters.
+fn weight(e: &Edge) -> f64 {
+    e.length_m - 0.25 * e.guided_m
+}
+
+fn isoperimetric(perimeter: f64, area: f64) -> f64 {
+    if area <= 0.0 {
+        return f64::INFINITY;
+    }
+    perimeter * perimeter / (4.0 * std::f64::consts::PI * area)
+}
+
+/// Per-node sums over one region (nodes numbered locally, in region order) from which the cost
+/// of any cut follows in O(1): a set's perimeter is the sum of its nodes' `degree` less twice the
+/// weight of the edges inside it.
+struct RegionSums {
+    /// The same edges as (local a, local b, weight).
+    inner_edges: Vec<(usize, usize, f64)>,
+    /// Per local node: (neighbour in the region, border length) and (neighbour, weight).
+    neighbours: Vec<Vec<(usize, f64)>>,
+    weighted: Vec<Vec<(usize, f64)>>,
+    size: Vec<u64>,
+    area: Vec<f64>,
+    /// Border on the community line.
+    outer: Vec<f64>,
+    /// Outer border plus the weight of every edge: the node's perimeter alone.
+    degree: Vec<f64>,
+    /// Weight of edges to nodes outside the region.
+    away: Vec<f64>,
+    total: u64,
+    total_area: f64,
+    total_perimeter: f64,
+}
+
+impl RegionSums {
+    fn new(g: &Graph, region: &[usize]) -> Self {
+        let n = region.len();
+        let mut local = vec![usize::MAX; g.nodes.len()];
+        for (i, &v) in region.iter().enumerate() {
+            local[v] = i;
+        }
+        let mut s = RegionSums {
+            inner_edges: Vec::new(),
+            neighbours: vec![Vec::new(); n],
+            weighted: vec![Vec::new(); n],
+            size: region.iter().map(|&v| g.nodes[v].size).collect(),
+            area: region.iter().map(|&v| g.nodes[v].area_m2).collect(),
+            outer: region.iter().map(|&v| g.nodes[v].outer_m).collect(),
+            degree: region.iter().map(|&v| g.nodes[v].outer_m).collect(),
+            away: vec![0.0; n],
+            total: 0,
+            total_area: 0.0,
+            total_perimeter: 0.0,
+        };
+        let mut inner_weight = 0.0;
+        for (i, &v) in region.iter().enumerate() {
+            for &(m, e) in g.neighbours(v) {
+                let w = weight(&g.edges[e]);
+                s.degree[i] += w;
+                match local[m] {
+                    usize::MAX => s.away[i] += w,
+                    j => {
+                        s.neighbours[i].push((j, g.edges[e].length_m));
+                        s.weighted[i].push((j, w));
+                        if v < m {
+                            s.inner_edges.push((i, j, w));
+                            inner_weight += w;
+                        }
+                    }
+                }
             }
         }
+        s.total = s.size.iter().sum();
+        s.total_area = s.area.iter().sum();
+        s.total_perimeter = s.degree.iter().sum::<f64>() - 2.0 * inner_weight;
+        s
     }
-    out.sort_unstable();
-    out
+
+    /// Cost of cutting the region into a side (with these sums) and the rest: both parts'
+    /// isoperimetric quotients, as `Search::part_cost` would give them.
+    fn cost(&self, perimeter: f64, outer: f64, away: f64, area: f64) -> f64 {
+        // The cut between side and rest is the side's border less its outer and outside parts.
+        let cut = perimeter - outer - away;
+        let rest = self.total_perimeter - perimeter + 2.0 * cut;
+        isoperimetric(perimeter, area) + isoperimetric(rest, self.total_area - area)
+    }
+}
+
+/// A frontier node of a growth, by priority (ties to the lower node, for determinism).
+struct Frontier {
+    priority: f64,
+    node: usize,
+}
+
+impl PartialEq for Frontier {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o).is_eq()
+    }
+}
+impl Eq for Frontier {}
+impl PartialOrd for Frontier {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Frontier {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.priority.total_cmp(&o.priority).then(o.node.cmp(&self.node))
+    }
+}
+
+/// A candidate cut, costed but not yet listed node by node.
+struct Cut {
+    cost: f64,
+    k1: u64,
+    source: u32,
+    /// The subtree's root (tree) or the prefix length (growth).
+    at: u32,
+}
+
+enum Source {
+    /// A spanning tree in preorder: the subtree of v is `order[pos[v]..pos[v] + count[v]]`.
+    Tree { order: Vec<usize>, pos: Vec<usize>, count: Vec<usize> },
+    /// A growth: a prefix of `order` is the side.
+    Grow { order: Vec<usize> },
+}
+
+#[derive(Default)]
+struct Cuts {
+    cuts: Vec<Cut>,
+    sources: Vec<Source>,
+}
+
+impl Cuts {
+    /// The side of a cut as sorted graph nodes, or None where the rest would come apart.
+    fn side(&self, g: &Graph, region: &[usize], cut: &Cut) -> Option<Vec<usize>> {
+        let local: Vec<usize> = match &self.sources[cut.source as usize] {
+            Source::Tree { order, pos, count } => {
+                let v = cut.at as usize;
+                order[pos[v]..pos[v] + count[v]].to_vec()
+            }
+            Source::Grow { order } => order[..cut.at as usize].to_vec(),
+        };
+        let mut side: Vec<usize> = local.iter().map(|&i| region[i]).collect();
+        side.sort_unstable();
+        if matches!(self.sources[cut.source as usize], Source::Grow { .. }) {
+            let mut in_side = vec![false; region.len()];
+            local.iter().for_each(|&i| in_side[i] = true);
+            let rest: Vec<usize> = (0..region.len()).filter(|&i| !in_side[i]).map(|i| region[i]).collect();
+            if g.components(&rest).len() != 1 {
+                return None;
+            }
+        }
+        Some(side)
+    }
+
+    fn order(a: &Cut, b: &Cut) -> std::cmp::Ordering {
+        a.cost.total_cmp(&b.cost).then(a.source.cmp(&b.source)).then(a.at.cmp(&b.at)).then(a.k1.cmp(&b.k1))
+    }
+
+    /// Up to `max` distinct cuts, cheapest first, as (side, k1).
+    fn best(&mut self, g: &Graph, region: &[usize], max: usize) -> Vec<(Vec<usize>, u64)> {
+        self.cuts.sort_unstable_by(Self::order);
+        let mut out: Vec<(Vec<usize>, u64)> = Vec::new();
+        for cut in &self.cuts {
+            if out.len() == max {
+                break;
+            }
+            let Some(side) = self.side(g, region, cut) else { continue };
+            if !out.iter().any(|(s, _)| *s == side) {
+                out.push((side, cut.k1));
+            }
+        }
+        out
+    }
+
+    /// The cheapest cut whose parts are both connected, as (cost, side).
+    fn cheapest(&mut self, g: &Graph, region: &[usize]) -> Option<(f64, Vec<usize>)> {
+        loop {
+            let i = (0..self.cuts.len()).min_by(|&i, &j| Self::order(&self.cuts[i], &self.cuts[j]))?;
+            if !self.cuts[i].cost.is_finite() {
+                return None;
+            }
+            if let Some(side) = self.side(g, region, &self.cuts[i]) {
+                return Some((self.cuts[i].cost, side));
+            }
+            self.cuts.swap_remove(i);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -437,6 +702,33 @@ mod tests {
             });
         }
         assert!(seen.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn cut_costs_from_sums_match_part_costs() {
+        // Guided edges and outer borders make the weights uneven.
+        let mut g = lattice(9, 7, 40);
+        for (i, e) in g.edges.iter_mut().enumerate() {
+            e.length_m = 1.0 + (i % 5) as f64 * 0.3;
+            e.guided_m = if i % 3 == 0 { e.length_m } else { 0.0 };
+        }
+        let g = Graph::new(g.nodes, g.edges);
+        // A region that leaves some nodes outside, so edges leave it.
+        let region: Vec<usize> = (0..63).filter(|&n| n % 9 != 8).collect();
+        let mut s = Search::new(&g, Band { min: 300, max: 1400 }, ChaCha8Rng::seed_from_u64(3));
+        let mut cuts = s.bisections(&region, 2, 16);
+        assert!(cuts.cuts.len() > 20, "{} cuts", cuts.cuts.len());
+        let listed = cuts.best(&g, &region, usize::MAX);
+        assert!(!listed.is_empty());
+        for cut in &cuts.cuts {
+            let Some(side) = cuts.side(&g, &region, cut) else { continue };
+            let rest: Vec<usize> = region.iter().copied().filter(|n| side.binary_search(n).is_err()).collect();
+            let expect = s.part_cost(&side) + s.part_cost(&rest) + s.imbalance(side.iter().map(|&n| g.nodes[n].size).sum(), cut.k1)
+                + s.imbalance(rest.iter().map(|&n| g.nodes[n].size).sum(), 2 - cut.k1);
+            assert!((cut.cost - expect).abs() < 1e-9 * expect.max(1.0), "{} vs {expect}", cut.cost);
+            assert_eq!(g.components(&side).len(), 1);
+            assert_eq!(g.components(&rest).len(), 1);
+        }
     }
 
     #[test]
