@@ -4,6 +4,7 @@
 pub mod bounds;
 pub mod codes;
 pub mod crs;
+pub mod cut;
 pub mod diff;
 pub mod grid;
 pub mod index;

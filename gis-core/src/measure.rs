@@ -29,6 +29,20 @@ pub fn span_m(area: &MultiPolygon<f64>) -> f64 {
     area.bounding_rect().map_or(0.0, |r| Geodesic.distance(Point(r.min()), Point(r.max())))
 }
 
+/// Area (m²) of boolean-operation output. Such output can hold zero-width slivers (collinear
+/// points) whose geodesic area comes out as the rest of the Earth: measured per polygon, a part
+/// over half the Earth is taken for its complement.
+pub fn overlay_area_m2(area: &MultiPolygon<f64>) -> f64 {
+    const EARTH_M2: f64 = 510_065_621_724_088.0;
+    area.0
+        .iter()
+        .map(|p| {
+            let a = area_m2(&MultiPolygon(vec![p.clone()]));
+            if a > EARTH_M2 / 2.0 { (EARTH_M2 - a).max(0.0) } else { a }
+        })
+        .sum()
+}
+
 /// Area in square metres, whichever way the rings run. (The geodesic polygon area takes a
 /// clockwise ring as enclosing the rest of the Earth, so rings are oriented first; a ring that
 /// encloses nothing measures 0.)

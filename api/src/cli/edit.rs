@@ -49,6 +49,14 @@ pub fn run(args: MoveArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e).context("cannot make this move"),
     };
+    if !result.report.is_clean() {
+        print!("{}", super::format::verification(&result.report.verification, "grids"));
+        if let Some(v) = &result.report.micro_verification {
+            print!("{}", super::format::verification(v, "micro-grids"));
+        }
+        eprintln!("error: the edited layer failed its own check (above); nothing was written");
+        return Ok(super::exit_check_failed());
+    }
     write_atomically(&args.out, to_geojson(&result.layer).as_bytes())?;
     if let Some(path) = &args.report {
         write_atomically(path, serde_json::to_string_pretty(&result.report)?.as_bytes())?;

@@ -22,6 +22,12 @@ pub fn exit_bad_input() -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Exit status when a command's own check of its output failed (a building cut, an invalid
+/// polygon, a coverage that is not exact): nothing was written.
+pub fn exit_check_failed() -> ExitCode {
+    ExitCode::from(3)
+}
+
 /// wangge (网格): partition communities into grids, keep their codes stable, and serve them.
 #[derive(Debug, Parser)]
 #[command(name = "wangge", version, about, long_about = None)]

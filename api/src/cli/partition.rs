@@ -55,12 +55,23 @@ pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
     let result = partition(&loaded.dataset, &options, &mut |done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     let elapsed = started.elapsed();
-    let layer = GridLayer { grids: result.grids, meta: LayerMeta { code_scheme: scheme, bounds: Some(bounds), ..LayerMeta::default() } };
-    write_atomically(&args.out, to_geojson(&layer).as_bytes())?;
+    let clean = result.report.is_clean();
+    if std::env::var_os("WANGGE_DEBUG_WRITE").is_some() {
+        let layer = GridLayer { grids: result.grids.clone(), meta: LayerMeta { code_scheme: scheme.clone(), bounds: Some(bounds), ..LayerMeta::default() } };
+        write_atomically(&args.out, to_geojson(&layer).as_bytes())?;
+    }
+    if clean {
+        let layer = GridLayer { grids: result.grids, meta: LayerMeta { code_scheme: scheme, bounds: Some(bounds), ..LayerMeta::default() } };
+        write_atomically(&args.out, to_geojson(&layer).as_bytes())?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result.report)?);
     } else {
         print!("{}", render(&args, &result.report, elapsed.as_secs_f64()));
+    }
+    if !clean {
+        eprintln!("error: the partition failed its own check (above); {} was not written", args.out.display());
+        return Ok(super::exit_check_failed());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -129,19 +140,7 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
     for row in &rows {
         line(row.iter().map(String::as_str).collect());
     }
-    let checked = |v: &gis_core::partition::Verification, what: &str| {
-        if v.is_clean() {
-            format!("Checked {what}: one exact coverage (shared edges have identical vertices), no building cut.\n")
-        } else {
-            format!(
-                "CHECK FAILED for {what}: {} buildings cut ({}), {} edges used wrongly, {} edges unmatched across a shared line.\n",
-                v.buildings_cut.len(),
-                v.buildings_cut.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
-                v.bad_shared_edges,
-                v.unmatched_edges
-            )
-        }
-    };
+    let checked = |v: &gis_core::partition::Verification, what: &str| super::format::verification(v, what);
     out.push('\n');
     out.push_str(&checked(&r.verification, "grids"));
     if let Some(v) = &r.micro_verification {

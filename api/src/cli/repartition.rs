@@ -50,6 +50,16 @@ pub fn run(args: RepartitionArgs) -> anyhow::Result<ExitCode> {
     let result = repartition(&loaded.dataset, &published, &options)
         .with_context(|| format!("cannot re-partition from {}", args.from.display()))?;
     let seconds = started.elapsed().as_secs_f64();
+    let clean = result.report.is_clean();
+    if !clean {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&result.report)?);
+        } else {
+            print!("{}", render(&args, &result.report, seconds));
+        }
+        eprintln!("error: the re-partition failed its own check (above); nothing was written");
+        return Ok(super::exit_check_failed());
+    }
     write_atomically(&args.out, to_geojson(&result.layer).as_bytes())?;
     if let Some(path) = &args.report {
         write_atomically(path, serde_json::to_string_pretty(&result.report)?.as_bytes())?;
@@ -155,17 +165,10 @@ pub(super) fn render(args: &RepartitionArgs, r: &RepartitionReport, seconds: f64
             let _ = writeln!(out, "  {f}");
         }
     }
-    let v = &r.verification;
-    if v.is_clean() {
-        out.push_str("\nChecked grids: one exact coverage (shared edges have identical vertices), no building cut.\n");
-    } else {
-        let _ = writeln!(
-            out,
-            "\nCHECK FAILED: {} buildings cut, {} edges used wrongly, {} edges unmatched.",
-            v.buildings_cut.len(),
-            v.bad_shared_edges,
-            v.unmatched_edges
-        );
+    out.push('\n');
+    out.push_str(&super::format::verification(&r.verification, "grids"));
+    if let Some(v) = &r.micro_verification {
+        out.push_str(&super::format::verification(v, "micro-grids"));
     }
     out
 }

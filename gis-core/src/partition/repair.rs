@@ -110,6 +110,15 @@ pub struct RepartitionReport {
     /// Violations a forced manual edit wrote into the layer.
     pub forced: Vec<String>,
     pub verification: super::Verification,
+    /// The micro-grids (with the exclusive grids) checked the same way, when the layer has them.
+    pub micro_verification: Option<super::Verification>,
+}
+
+impl RepartitionReport {
+    /// Whether the output passed its own check at every level.
+    pub fn is_clean(&self) -> bool {
+        self.verification.is_clean() && self.micro_verification.as_ref().is_none_or(super::Verification::is_clean)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -286,6 +295,8 @@ impl<'d> Run<'d> {
 
     fn finish(mut self, forced: Vec<String>) -> Repartition {
         let verification = verify(self.dataset, &self.grids, GridLevel::Grid);
+        let micro_verification =
+            self.grids.iter().any(|g| g.level == GridLevel::Micro).then(|| verify(self.dataset, &self.grids, GridLevel::Micro));
         let (split, merged) = splits_and_merges(&self.lineage);
         let persisting = self.flows_total.total - self.flows_total.new;
         self.flows_total.kept_share =
@@ -336,6 +347,7 @@ impl<'d> Run<'d> {
             out_of_bounds,
             forced,
             verification,
+            micro_verification,
         };
         Repartition { layer: GridLayer { grids: self.grids, meta }, report, staff }
     }

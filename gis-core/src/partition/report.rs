@@ -18,6 +18,13 @@ pub struct PartitionReport {
     pub micro_verification: Option<super::Verification>,
 }
 
+impl PartitionReport {
+    /// Whether the output passed its own check at every level.
+    pub fn is_clean(&self) -> bool {
+        self.verification.is_clean() && self.micro_verification.as_ref().is_none_or(super::Verification::is_clean)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct SizeStats {
     pub min: u64,

@@ -14,8 +14,13 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Verification {
-    /// Building ids whose footprint a grid edge crosses.
+    /// Building ids lying in a second grid by more than the cut tolerance (`crate::cut`).
     pub buildings_cut: Vec<String>,
+    /// The same buildings with the grids and the area outside the main one.
+    pub cuts: Vec<crate::cut::CutBuilding>,
+    /// Buildings reaching into a second grid by no more than the tolerance (float noise along a
+    /// shared wall, a survey overlap): counted, not failed.
+    pub sliver_cuts: usize,
     /// Edges used twice the same way, or by one grid on both sides.
     pub bad_shared_edges: usize,
     /// Edges used once that do not lie on the community line: a gap, or a neighbour with
@@ -106,23 +111,48 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
         .count();
 
     let borders = RTree::bulk_load(borders);
-    let mut cut: Vec<String> = dataset
+    // Crossing a grid edge is the cheap test; the area in a second grid is the verdict.
+    let areas: Vec<&geo::MultiPolygon<f64>> = layer.iter().map(|g| &g.area).collect();
+    let grid_boxes = BboxIndex::new(areas.iter().enumerate().filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))));
+    // A building deliberately split into its units is not "cut".
+    let split_by_units: rustc_hash::FxHashSet<&str> = layer
+        .iter()
+        .flat_map(|g| g.buildings.iter())
+        .filter_map(|m| m.split_once('#').map(|(id, _)| id))
+        .collect();
+    let spreads: Vec<(usize, crate::cut::Spread)> = dataset
         .buildings
         .par_iter()
-        .filter(|b| {
-            let Some(r) = b.footprint.bounding_rect() else { return false };
+        .enumerate()
+        .filter(|(_, b)| !split_by_units.contains(b.id.as_str()))
+        .filter_map(|(bi, b)| {
+            let r = b.footprint.bounding_rect()?;
             let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
-            borders.locate_in_envelope_intersecting(&env).any(|s| {
+            let crossed = borders.locate_in_envelope_intersecting(&env).any(|s| {
                 let line = Line::new(Coord { x: s.geom().from[0], y: s.geom().from[1] }, Coord { x: s.geom().to[0], y: s.geom().to[1] });
                 crosses(&b.footprint, line)
-            })
+            });
+            if !crossed {
+                return None;
+            }
+            let candidates = grid_boxes.intersecting(r);
+            Some((bi, crate::cut::spread(&b.footprint, &areas, &candidates, crate::cut::CUT_TOLERANCE_M2)))
         })
-        .map(|b| b.id.clone())
         .collect();
-    cut.sort_unstable();
-    // A building deliberately split into its units is not "cut".
-    cut.retain(|id| !layer.iter().any(|g| g.buildings.iter().any(|m| m.starts_with(&format!("{id}#")))));
-    out.buildings_cut = cut;
+    for (bi, spread) in spreads {
+        match spread {
+            crate::cut::Spread::Whole => {}
+            crate::cut::Spread::Sliver { .. } => out.sliver_cuts += 1,
+            crate::cut::Spread::Cut { parts, outside_m2, share } => out.cuts.push(crate::cut::CutBuilding {
+                building: dataset.buildings[bi].id.clone(),
+                grids: parts.iter().map(|&(g, _)| layer[g].code.clone()).collect(),
+                outside_m2,
+                share,
+            }),
+        }
+    }
+    out.cuts.sort_by(|a, b| a.building.cmp(&b.building));
+    out.buildings_cut = out.cuts.iter().map(|c| c.building.clone()).collect();
     out
 }
 

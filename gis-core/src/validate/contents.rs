@@ -5,9 +5,7 @@
 
 use crate::bounds::{SizeBasis, SizeBounds};
 use crate::index::BboxIndex;
-use super::layer::area_m2;
 use crate::model::Dataset;
-use geo::bool_ops::BooleanOps;
 use geo::{BoundingRect, Contains, Coord, InteriorPoint, Intersects, Line, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::RTree;
@@ -26,8 +24,9 @@ pub(crate) enum Finding {
     BuildingInNoGrid(usize),
     /// Building index and the grids whose interiors hold its anchor.
     BuildingInTwoGrids(usize, Vec<usize>),
-    /// Building index and the grids its footprint lies in.
-    BuildingCut(usize, Vec<usize>),
+    /// Building index, the grids its footprint lies in (most first), the area outside the first
+    /// (m²) and its share of the footprint.
+    BuildingCut(usize, Vec<usize>, f64, f64),
     PointInNoGrid(usize),
     ResourceInNoGrid(usize),
 }
@@ -35,10 +34,12 @@ pub(crate) enum Finding {
 pub(crate) struct Contents {
     pub held: Vec<Held>,
     pub findings: Vec<Finding>,
+    /// Buildings reaching into a second grid by no more than the tolerance (`crate::cut`).
+    pub building_slivers: usize,
 }
 
 /// Counts and checks the contents of `cells` (grid-level grids, as indices into `areas`).
-pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &SizeBounds) -> Contents {
+pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &SizeBounds, tolerance_m2: f64) -> Contents {
     let boxes = BboxIndex::new(areas.iter().enumerate().filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))));
     let holders = |c: Coord<f64>| -> Vec<usize> { boxes.at_point(c).into_iter().filter(|&i| areas[i].intersects(&Point(c))).collect() };
     let edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, u32>> = RTree::bulk_load(
@@ -56,6 +57,7 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
         /// (grid, residents, households, member id)
         shares: Vec<(usize, u64, u64, String)>,
         finding: Vec<Finding>,
+        sliver: bool,
     }
     let placed: Vec<Placed> = dataset
         .buildings
@@ -63,6 +65,7 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
         .enumerate()
         .map(|(bi, b)| {
             let mut finding = Vec::new();
+            let mut sliver = false;
             let at = holders(b.anchor.0);
             let interior: Vec<usize> = at.iter().copied().filter(|&g| areas[g].contains(&b.anchor)).collect();
             if at.is_empty() {
@@ -81,16 +84,16 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
             let may_split = b.units.len() >= 2 && size > u64::from(bounds.max);
             let mut shares = Vec::new();
             if cut {
-                // The grids the footprint lies in, by area.
+                // The grids the footprint lies in, by area; a sliver leaves it whole.
                 let r = b.footprint.bounding_rect().expect("a cut footprint has a box");
-                let mut parts: Vec<(usize, f64)> = boxes
-                    .intersecting(r)
-                    .into_iter()
-                    .filter(|&g| areas[g].intersects(&b.footprint))
-                    .map(|g| (g, area_m2(&super::layer::orient_rfc(areas[g].intersection(&b.footprint)))))
-                    .filter(|&(_, a)| a > 0.0)
-                    .collect();
-                parts.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+                let (parts, outside_m2, share) = match crate::cut::spread(&b.footprint, areas, &boxes.intersecting(r), tolerance_m2) {
+                    crate::cut::Spread::Cut { parts, outside_m2, share } => (parts, outside_m2, share),
+                    crate::cut::Spread::Sliver { .. } => {
+                        sliver = true;
+                        (Vec::new(), 0.0, 0.0)
+                    }
+                    crate::cut::Spread::Whole => (Vec::new(), 0.0, 0.0),
+                };
                 // Split by its units as a partition does: the same slices of the footprint
                 // (any frame will do, the map being affine), each unit to the grid holding its
                 // slice's interior point.
@@ -127,7 +130,7 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
                         u += q;
                     }
                 } else if parts.len() >= 2 {
-                    finding.push(Finding::BuildingCut(bi, parts.iter().map(|p| p.0).collect()));
+                    finding.push(Finding::BuildingCut(bi, parts.iter().map(|p| p.0).collect(), outside_m2, share));
                 }
             }
             if shares.is_empty() {
@@ -135,10 +138,12 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
                     shares.push((g, u64::from(b.population), u64::from(b.households), b.id.clone()));
                 }
             }
-            Placed { shares, finding }
+            Placed { shares, finding, sliver }
         })
         .collect();
+    let mut building_slivers = 0;
     for p in placed {
+        building_slivers += usize::from(p.sliver);
         for (g, pop, hh, id) in p.shares {
             held[g].population += pop;
             held[g].households += hh;
@@ -163,6 +168,6 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
     for h in &mut held {
         h.buildings.sort_unstable();
     }
-    Contents { held, findings }
+    Contents { held, findings, building_slivers }
 }
 

@@ -340,12 +340,5 @@ pub(crate) fn tidy(area: &MultiPolygon<f64>) -> MultiPolygon<f64> {
 /// clockwise measures as the rest of the Earth; no grid comes near half the Earth, so such a
 /// result is read as its complement.
 pub(crate) fn area_m2(area: &MultiPolygon<f64>) -> f64 {
-    const EARTH_M2: f64 = 510_065_621_724_088.0;
-    area.0
-        .iter()
-        .map(|p| {
-            let a = crate::measure::area_m2(&MultiPolygon(vec![p.clone()]));
-            if a > EARTH_M2 / 2.0 { (EARTH_M2 - a).max(0.0) } else { a }
-        })
-        .sum()
+    crate::measure::overlay_area_m2(area)
 }

@@ -358,7 +358,8 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
     // Contents, counted from the dataset.
     let level_areas: Vec<&MultiPolygon<f64>> = grid_level.cells.iter().map(|&g| &grids[g].area).collect();
     let t = Instant::now();
-    let contents = contents::check(dataset, &level_areas, &options.bounds);
+    let contents = contents::check(dataset, &level_areas, &options.bounds, options.tolerance_m2);
+    slivers.buildings = contents.building_slivers;
     timings.contents_s = t.elapsed().as_secs_f64();
     let cell_code = |c: usize| code(grid_level.cells[c]);
     for f in &contents.findings {
@@ -372,10 +373,19 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
                 let codes: Vec<String> = gs.iter().map(|&c| cell_code(c)).collect();
                 Defect::item(DefectKind::BuildingInTwoGrids, codes.clone(), &dataset.communities[b.community].code.to_string(), &b.id, b.anchor, format!("building {} is in {} grids: {}", b.id, codes.len(), codes.join(", ")), Geometry::MultiPolygon(b.footprint.clone()))
             }
-            contents::Finding::BuildingCut(b, gs) => {
+            contents::Finding::BuildingCut(b, gs, outside_m2, share) => {
                 let b = &dataset.buildings[*b];
                 let codes: Vec<String> = gs.iter().map(|&c| cell_code(c)).collect();
-                Defect::item(DefectKind::BuildingCut, codes.clone(), &dataset.communities[b.community].code.to_string(), &b.id, b.anchor, format!("building {} is cut by a grid edge between {}", b.id, codes.join(" and ")), Geometry::MultiPolygon(b.footprint.clone()))
+                let mut d = Defect::item(DefectKind::BuildingCut, codes.clone(), &dataset.communities[b.community].code.to_string(), &b.id, b.anchor, format!(
+                    "building {} is cut by a grid edge between {}: {} ({:.0}% of its footprint) lies outside {}",
+                    b.id,
+                    codes.join(" and "),
+                    report::m2(*outside_m2),
+                    share * 100.0,
+                    codes[0]
+                ), Geometry::MultiPolygon(b.footprint.clone()));
+                d.area_m2 = Some(*outside_m2);
+                d
             }
             contents::Finding::PointInNoGrid(p) => {
                 let p = &dataset.points[*p];
@@ -472,6 +482,19 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             community: Some(community_code.clone()),
             message: format!("community {community_code}: basic grids are not numbered in reading order (north to south, west to east); kept codes are fine, reading order would be {}", expected.join(", ")),
             codes: expected,
+        });
+    }
+    if slivers.buildings > 0 {
+        warnings.push(Warning {
+            kind: WarningKind::Slivers,
+            community: None,
+            codes: vec![],
+            message: format!(
+                "{} building{} reach into a second grid by no more than the tolerance ({} m²): shared walls and overlaps, not cuts",
+                slivers.buildings,
+                if slivers.buildings == 1 { "" } else { "s" },
+                options.tolerance_m2
+            ),
         });
     }
     if slivers.gaps + slivers.overlaps > 0 {

@@ -148,6 +148,8 @@ pub struct Warning {
 /// Gaps and overlaps below the tolerance: noise, but counted.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Slivers {
+    /// Buildings lying in a second grid by no more than the tolerance (see `crate::cut`).
+    pub buildings: usize,
     pub gaps: usize,
     pub gap_area_m2: f64,
     pub overlaps: usize,
