@@ -134,11 +134,13 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
             format!("Checked {what}: one exact coverage (shared edges have identical vertices), no building cut.\n")
         } else {
             format!(
-                "CHECK FAILED for {what}: {} buildings cut ({}), {} edges used wrongly, {} edges unmatched across a shared line.\n",
+                "CHECK FAILED for {what}: {} buildings cut ({}), {} edges used wrongly, {} edges unmatched across a shared line, {} invalid grids{}.\n",
                 v.buildings_cut.len(),
                 v.buildings_cut.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
                 v.bad_shared_edges,
-                v.unmatched_edges
+                v.unmatched_edges,
+                v.invalid_grids.len(),
+                v.invalid_grids.iter().take(5).map(|g| format!(" ({}: {})", g.code, g.reason)).collect::<String>()
             )
         }
     };

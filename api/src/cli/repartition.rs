@@ -161,10 +161,12 @@ pub(super) fn render(args: &RepartitionArgs, r: &RepartitionReport, seconds: f64
     } else {
         let _ = writeln!(
             out,
-            "\nCHECK FAILED: {} buildings cut, {} edges used wrongly, {} edges unmatched.",
+            "\nCHECK FAILED: {} buildings cut, {} edges used wrongly, {} edges unmatched, {} invalid grids{}.",
             v.buildings_cut.len(),
             v.bad_shared_edges,
-            v.unmatched_edges
+            v.unmatched_edges,
+            v.invalid_grids.len(),
+            v.invalid_grids.iter().take(5).map(|g| format!(" ({}: {})", g.code, g.reason)).collect::<String>()
         );
     }
     out
