@@ -19,6 +19,7 @@
 //!   pointer row on SQLite (so two processes on one file also see each other's publishes).
 
 mod bulk;
+mod check;
 mod error;
 mod notify;
 mod rows;
@@ -26,7 +27,8 @@ mod sql;
 mod time;
 pub mod workflow;
 
-pub use error::{Result, StoreError};
+pub use check::{LayerProblem, LayerProblemKind};
+pub use error::{DamagedVersion, Result, StoreError};
 pub use notify::Current;
 pub use sql::Published;
 pub use time::rfc3339;
@@ -92,6 +94,10 @@ pub struct DraftInfo {
     pub created_at: String,
     pub origin: String,
     pub grids: i64,
+    /// Why it cannot be published (a level is not one exact coverage, a building is cut…), as
+    /// found when it was saved: empty when it passed; `None` when saved by a build that did not
+    /// check. Publishing checks again either way.
+    pub problems: Option<Vec<LayerProblem>>,
 }
 
 /// A staff change a re-partition proposes: someone on a retired grid goes to its successor.
@@ -125,8 +131,14 @@ fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
     use std::borrow::Cow;
     let files: &[(i64, &str, &str)] = match backend {
-        Backend::Postgis => &[(1, "versions", include_str!("../migrations/postgres/0001_versions.sql"))],
-        Backend::Sqlite => &[(1, "versions", include_str!("../migrations/sqlite/0001_versions.sql"))],
+        Backend::Postgis => &[
+            (1, "versions", include_str!("../migrations/postgres/0001_versions.sql")),
+            (2, "layer problems", include_str!("../migrations/postgres/0002_layer_problems.sql")),
+        ],
+        Backend::Sqlite => &[
+            (1, "versions", include_str!("../migrations/sqlite/0001_versions.sql")),
+            (2, "layer problems", include_str!("../migrations/sqlite/0002_layer_problems.sql")),
+        ],
     };
     let migrations: Vec<Migration> = files
         .iter()
