@@ -1,8 +1,8 @@
 //! What a layer must pass before it is made current (published, rolled back to, or served):
 //!
-//! 1. **It reads back**: each grid's stored GeoJSON parses, strictly, to a grid that writes the
-//!    very same text again (so what is served is what was checked), under the code it is
-//!    stored under.
+//! 1. **It reads back**: each grid's stored GeoJSON parses, strictly, to the same grid: the grid
+//!    as written (to the bit) when it is saved, and what the row's own columns (code, community,
+//!    kind, level, parent, counts) say when a stored layer is published or served.
 //! 2. **Every area is OGC-valid** (geo's `Validation`; see [`gis_core::partition::invalid_reason`]).
 //! 3. **Each level is one exact coverage** of the layer's dataset: the partition's own self-check
 //!    ([`gis_core::partition::verify`]) for the grid level and, when the layer has micro-grids,
@@ -12,8 +12,8 @@
 //! only 3 may be saved as a draft, marked with its problems, and is never published.
 
 use gis_core::Dataset;
-use gis_core::grid::GridLevel;
-use gis_core::io::grids::{GridLayer, LayerMeta, feature, parse_layer};
+use gis_core::grid::{Grid, GridLevel};
+use gis_core::io::grids::{GridLayer, LayerMeta, parse_layer};
 use gis_core::partition::{invalid_reason, verify};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -91,9 +91,21 @@ pub(crate) fn invalid_geometry(layer: &GridLayer) -> Vec<LayerProblem> {
         .collect()
 }
 
+/// A grid row's indexed columns: what the row says its feature is.
+pub(crate) struct StoredRow {
+    pub code: String,
+    pub community_code: String,
+    pub kind: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+    pub population: i64,
+    pub households: i64,
+    pub feature: String,
+}
+
 /// Reads a layer back from its stored metadata and grid rows (`(code, feature text)`, in order),
 /// grid by grid, so that every grid that does not read back is named. The layer holds the grids
-/// that did.
+/// that did, in order.
 pub(crate) fn read_back<'a>(meta: &str, rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> (GridLayer, Vec<LayerProblem>) {
     let mut problems = Vec::new();
     let meta = serde_json::from_str::<LayerMeta>(meta).unwrap_or_else(|e| {
@@ -125,13 +137,57 @@ pub(crate) fn read_back<'a>(meta: &str, rows: impl IntoIterator<Item = (&'a str,
             problems.push(bad(format!("the stored feature carries code {}", grid.code)));
             continue;
         }
-        if feature(&grid).to_string() != text {
-            problems.push(bad("does not read back to the same grid (the stored text and what it parses to differ: ring orientation, repeated points or properties)".into()));
-            continue;
-        }
         grids.push(grid);
     }
     (GridLayer { grids, meta }, problems)
+}
+
+/// Which field of a grid as read back differs from the grid as written, if any: geometry to
+/// the bit (a ring re-oriented or a repeated point dropped on reading counts), buildings as a
+/// set (they are kept sorted).
+pub(crate) fn differs(read: &Grid, written: &Grid) -> Option<&'static str> {
+    let mut buildings = written.buildings.clone();
+    buildings.sort_unstable();
+    let parent = if written.level == GridLevel::Micro { written.parent_code.as_ref() } else { None };
+    [
+        (read.community_code != written.community_code, "community_code"),
+        (read.kind != written.kind, "kind"),
+        (read.level != written.level, "level"),
+        (read.parent_code.as_ref() != parent, "parent_code"),
+        (read.name != written.name, "name"),
+        (read.population != written.population || read.households != written.households, "population or households"),
+        (read.buildings != buildings, "buildings"),
+        (read.area != written.area, "geometry"),
+    ]
+    .into_iter()
+    .find_map(|(d, what)| d.then_some(what))
+}
+
+/// Which of a stored grid's indexed columns disagrees with its feature as read back, if any.
+pub(crate) fn differs_from_row(read: &Grid, row: &StoredRow) -> Option<&'static str> {
+    let kind = match read.kind {
+        gis_core::grid::GridKind::Basic => "basic",
+        gis_core::grid::GridKind::Exclusive => "exclusive",
+    };
+    let level = match read.level {
+        GridLevel::Grid => "grid",
+        GridLevel::Micro => "micro",
+    };
+    let count = |v: u64| i64::try_from(v).unwrap_or(-1);
+    [
+        (read.community_code != row.community_code, "community_code"),
+        (kind != row.kind, "kind"),
+        (level != row.level, "level"),
+        (read.level == GridLevel::Micro && read.parent_code != row.parent_code, "parent_code"),
+        (count(read.population) != row.population || count(read.households) != row.households, "population or households"),
+    ]
+    .into_iter()
+    .find_map(|(d, what)| d.then_some(what))
+}
+
+/// Grids (by code) that read back unlike `expected` says they should: `what` names the field.
+pub(crate) fn mismatch(code: &str, what: &str, against: &str) -> LayerProblem {
+    LayerProblem::new(Some(code), LayerProblemKind::ReadBack, format!("does not read back to the same grid: its {what} differs from the {against}"))
 }
 
 /// Whether each level of `layer` is one exact coverage of `dataset`, and every area valid.

@@ -263,7 +263,13 @@ impl Store {
         let (rows, meta, checked) = tokio::task::spawn_blocking(move || {
             let mut unreadable = check::invalid_geometry(&owned);
             let named: std::collections::HashSet<String> = unreadable.iter().filter_map(|p| p.grid.clone()).collect();
-            let (_, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
+            let (read, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
+            let written: std::collections::HashMap<&str, &gis_core::grid::Grid> = owned.grids.iter().map(|g| (g.code.as_str(), g)).collect();
+            let changed = read.grids.iter().filter_map(|g| {
+                let what = check::differs(g, written.get(g.code.as_str())?)?;
+                Some(check::mismatch(&g.code, what, "grid as written"))
+            });
+            let back: Vec<LayerProblem> = back.into_iter().chain(changed).collect();
             unreadable.extend(back.into_iter().filter(|p| !p.grid.as_ref().is_some_and(|g| named.contains(g))));
             let checked = if unreadable.is_empty() { Ok(check::fit(&data, &owned)) } else { Err(unreadable) };
             (rows, meta, checked)
@@ -303,15 +309,29 @@ impl Store {
     /// every grid reads back to the same grid, every area is valid, each level is one exact
     /// coverage of the layer's dataset. `NoDraft` when there is no such layer.
     async fn load_checked(&self, layer: i64) -> Result<Checked> {
-        let (meta, dataset_id, rows): (Option<String>, i64, Vec<(String, String)>) = read!(self, |tx, pg| {
+        let (meta, dataset_id, rows): (Option<String>, i64, Vec<check::StoredRow>) = read!(self, |tx, pg| {
             let row = sqlx::query("SELECT meta, dataset_id FROM layers WHERE id = $1").bind(layer).fetch_optional(&mut *tx).await?;
             match row {
                 None => (None, 0, Vec::new()),
                 Some(row) => {
-                    let grids = sqlx::query("SELECT code, feature FROM grids WHERE layer_id = $1 ORDER BY position").bind(layer).fetch_all(&mut *tx).await?;
+                    let grids = sqlx::query(
+                        "SELECT code, community_code, kind, level, parent_code, population, households, feature FROM grids WHERE layer_id = $1 ORDER BY position",
+                    )
+                    .bind(layer)
+                    .fetch_all(&mut *tx)
+                    .await?;
                     let mut rows = Vec::with_capacity(grids.len());
                     for g in &grids {
-                        rows.push((g.try_get("code")?, g.try_get("feature")?));
+                        rows.push(check::StoredRow {
+                            code: g.try_get("code")?,
+                            community_code: g.try_get("community_code")?,
+                            kind: g.try_get("kind")?,
+                            level: g.try_get("level")?,
+                            parent_code: g.try_get("parent_code")?,
+                            population: g.try_get("population")?,
+                            households: g.try_get("households")?,
+                            feature: g.try_get("feature")?,
+                        });
                     }
                     (Some(row.try_get("meta")?), row.try_get("dataset_id")?, rows)
                 }
@@ -329,8 +349,13 @@ impl Store {
         };
         let data = dataset.clone();
         let (layer, problems) = tokio::task::spawn_blocking(move || {
-            let (layer, back) = check::read_back(&meta, rows.iter().map(|(c, f)| (c.as_str(), f.as_str())));
+            let (layer, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
             problems.extend(back);
+            let by_code: std::collections::HashMap<&str, &check::StoredRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
+            problems.extend(layer.grids.iter().filter_map(|g| {
+                let what = check::differs_from_row(g, by_code.get(g.code.as_str())?)?;
+                Some(check::mismatch(&g.code, what, "row's own columns"))
+            }));
             if rows.is_empty() {
                 problems.push(LayerProblem::new(None, LayerProblemKind::ReadBack, "the layer has no grids"));
             }

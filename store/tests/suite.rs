@@ -402,6 +402,8 @@ enum Damage {
     BowTie,
     /// One grid's stored text cut short: it does not parse.
     Truncated,
+    /// One grid's population column no longer what its stored feature says.
+    Miscounted,
 }
 
 fn micro() -> PartitionOptions {
@@ -432,7 +434,9 @@ async fn publish_damaged(db: &Db, store: &Store, from: i64, how: Damage) -> (i64
             let text = gis_core::io::grids::feature(&victim).to_string();
             (text[..text.len() / 2].to_string(), None)
         }
+        Damage::Miscounted => (gis_core::io::grids::feature(&victim).to_string(), None),
     };
+    let miscount = matches!(how, Damage::Miscounted);
     let copy_layer = "INSERT INTO layers (dataset_id, created_at, origin, meta, report, staff_moves) \
                       SELECT dataset_id, created_at, 'older build', meta, report, staff_moves FROM layers WHERE id = $1 RETURNING id";
     let publish = ["INSERT INTO versions (number, layer_id, published_at, note) SELECT COALESCE(MAX(number), 0) + 1, $1, 0, 'older build' FROM versions",
@@ -462,6 +466,9 @@ async fn publish_damaged(db: &Db, store: &Store, from: i64, how: Damage) -> (i64
                     .await
                     .unwrap();
             }
+            if miscount {
+                sqlx::query("UPDATE grids SET population = population + 1 WHERE layer_id = $1 AND code = $2").bind(id).bind(&victim.code).execute(&mut *tx).await.unwrap();
+            }
             sqlx::query(publish[0]).bind(id).execute(&mut *tx).await.unwrap();
             sqlx::query(publish[1]).execute(&mut *tx).await.unwrap();
             tx.commit().await.unwrap();
@@ -488,6 +495,9 @@ async fn publish_damaged(db: &Db, store: &Store, from: i64, how: Damage) -> (i64
                 .execute(&mut *tx)
                 .await
                 .unwrap();
+            if miscount {
+                sqlx::query("UPDATE grids SET population = population + 1 WHERE layer_id = $1 AND code = $2").bind(id).bind(&victim.code).execute(&mut *tx).await.unwrap();
+            }
             sqlx::query(publish[0]).bind(id).execute(&mut *tx).await.unwrap();
             sqlx::query(publish[1]).execute(&mut *tx).await.unwrap();
             tx.commit().await.unwrap();
@@ -597,6 +607,17 @@ async fn layers_that_do_not_hold_are_never_published(db: &Db) {
         other => panic!("{other:?}"),
     }
     assert_eq!(store.drafts().await.unwrap(), drafts);
+    // A valid grid drawn clockwise: its text would read back re-oriented, not as written.
+    let mut turned = layer.clone();
+    turned.grids[0].area.0[0].exterior_mut(|r| r.0.reverse());
+    match store.save_draft(first.dataset, &turned, "partition", None, &[]).await {
+        Err(StoreError::Unpublishable { problems, .. }) => {
+            assert_eq!((problems[0].grid.as_deref(), problems[0].kind), (Some(turned.grids[0].code.as_str()), store::LayerProblemKind::ReadBack));
+            assert!(problems[0].reason.contains("geometry differs"), "{problems:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.drafts().await.unwrap(), drafts);
 
     // A basic grid (with its micro-grids) left out: the layer reads back but leaves a gap. Kept
     // as a draft for the planner, marked, and never published.
@@ -621,6 +642,17 @@ async fn layers_that_do_not_hold_are_never_published(db: &Db) {
     let before = store.versions().await.unwrap();
     assert!(matches!(store.rollback(v, None).await, Err(StoreError::Unpublishable { .. })));
     assert!(!store.layer_problems(damaged_layer).await.unwrap().is_empty());
+    assert_eq!(store.versions().await.unwrap(), before);
+    // A row whose population column disagrees with its feature: refused too.
+    let (v, miscounted) = publish_damaged(db, &store, first.draft, Damage::Miscounted).await;
+    let before = store.versions().await.unwrap();
+    match store.rollback(v, None).await {
+        Err(StoreError::Unpublishable { problems, .. }) => {
+            assert_eq!(problems[0].grid.as_deref(), Some(miscounted.as_str()));
+            assert!(problems[0].reason.contains("population or households differs from the row's own columns"), "{problems:?}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(store.versions().await.unwrap(), before);
     // The injected failure was never reached: the next sound publish takes it.
     let sound = store.save_draft(first.dataset, &layer, "partition", None, &[]).await.unwrap();
