@@ -12,6 +12,11 @@
 //!   `current_version` pointer in a single transaction: a reader sees the old version or the new
 //!   one, never a mix. **Rollback** re-publishes an earlier version's layer under a new number
 //!   (history is append-only, so a rollback is itself listed and can be undone).
+//! - **Nothing damaged is made current**: a layer is checked (it reads back grid by grid, every
+//!   area is OGC-valid, each level is one exact coverage of its dataset) before a publish or
+//!   rollback commits, and when it is saved as a draft (see `check`). [`Store::published`]
+//!   checks too, and serves the newest version that passes, naming the damaged ones, so a store
+//!   written by an older build still serves.
 //! - **Staff** are kept per grid code, across versions; publishing a re-partition moves the
 //!   staff of retired grids to the grid that took most of their residents.
 //! - Every write is one transaction; a failed write stores nothing.
