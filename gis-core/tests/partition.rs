@@ -141,3 +141,42 @@ fn the_self_check_catches_cuts_and_mismatched_edges() {
     let v = verify(&d, &halves, GridLevel::Grid);
     assert!(v.buildings_cut.contains(&b.id), "{:?}", v.buildings_cut);
 }
+
+#[test]
+fn the_self_check_names_grids_that_are_not_ogc_valid() {
+    use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon};
+    use gis_core::partition::verify;
+    let d = load("kangle");
+    let p = run(&d, &PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() });
+    let micro = verify(&d, &p.grids, GridLevel::Micro);
+    assert!(micro.is_clean() && micro.invalid_grids.is_empty(), "{micro:?}");
+
+    // Two micro-grids redrawn inside their own boxes: a bow tie, and a ring that touches itself
+    // (a figure eight through one vertex), as a real import once produced.
+    let mut grids = p.grids.clone();
+    let ix: Vec<usize> = grids.iter().enumerate().filter(|(_, g)| g.level == GridLevel::Micro).map(|(i, _)| i).take(2).collect();
+    let at = |g: &gis_core::grid::Grid, fx: f64, fy: f64| {
+        let r = g.area.bounding_rect().unwrap();
+        Coord { x: r.min().x + fx * r.width(), y: r.min().y + fy * r.height() }
+    };
+    let bow = &grids[ix[0]];
+    let bow_tie = LineString(vec![at(bow, 0.0, 0.0), at(bow, 1.0, 1.0), at(bow, 1.0, 0.0), at(bow, 0.0, 1.0), at(bow, 0.0, 0.0)]);
+    let eight = &grids[ix[1]];
+    let figure_eight = LineString(
+        [(0.0, 0.0), (0.5, 0.5), (1.0, 0.0), (1.0, 1.0), (0.5, 0.5), (0.0, 1.0), (0.0, 0.0)].iter().map(|&(x, y)| at(eight, x, y)).collect(),
+    );
+    let (bow_code, eight_code) = (grids[ix[0]].code.clone(), grids[ix[1]].code.clone());
+    grids[ix[0]].area = MultiPolygon(vec![Polygon::new(bow_tie, vec![])]);
+    grids[ix[1]].area = MultiPolygon(vec![Polygon::new(figure_eight, vec![])]);
+    let v = verify(&d, &grids, GridLevel::Micro);
+    assert!(!v.is_clean());
+    let named: Vec<&str> = v.invalid_grids.iter().map(|g| g.code.as_str()).collect();
+    let mut want = vec![bow_code.as_str(), eight_code.as_str()];
+    want.sort_unstable();
+    assert_eq!(named, want, "{:?}", v.invalid_grids);
+    for g in &v.invalid_grids {
+        assert!(g.reason.contains("self-intersection at ("), "{g:?}");
+    }
+    // The grid level does not hold micro-grids: still clean there.
+    assert!(verify(&d, &grids, GridLevel::Grid).invalid_grids.is_empty());
+}

@@ -3,6 +3,25 @@
 use gis_core::io::ImportError;
 use gis_core::lookup::LookupError;
 use gis_core::partition::RepairError;
+use crate::check::{LayerProblem, summary};
+
+/// A published version that does not read back or validate (written by an older build, or
+/// damaged in the database), and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DamagedVersion {
+    pub number: i64,
+    pub problems: Vec<LayerProblem>,
+}
+
+impl std::fmt::Display for DamagedVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "version {} is damaged: {}", self.number, summary(&self.problems))
+    }
+}
+
+fn damaged_list(damaged: &[DamagedVersion]) -> String {
+    damaged.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -40,6 +59,16 @@ pub enum StoreError {
     InvalidStaff { index: usize, reason: String },
     #[error("the layer is not fit to store: {0}")]
     InvalidLayer(String),
+    /// The layer fails the checks a layer must pass to be made current (see `check`): nothing
+    /// was published (and, when it does not even read back, nothing was stored).
+    #[error("{subject} cannot be {action}: {}", summary(.problems))]
+    Unpublishable { subject: String, action: &'static str, problems: Vec<LayerProblem> },
+    /// An explicitly asked-for version does not read back or validate.
+    #[error("{0}")]
+    DamagedVersion(DamagedVersion),
+    /// Versions are published, but none reads back and validates.
+    #[error("no published version can be served:\n{}\nRe-partition the dataset and publish the draft (wangge load, or the planner routes), or roll back to a version published before these", damaged_list(.damaged))]
+    NothingServable { damaged: Vec<DamagedVersion> },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error(transparent)]

@@ -12,6 +12,11 @@
 //!   `current_version` pointer in a single transaction: a reader sees the old version or the new
 //!   one, never a mix. **Rollback** re-publishes an earlier version's layer under a new number
 //!   (history is append-only, so a rollback is itself listed and can be undone).
+//! - **Nothing damaged is made current**: a layer is checked (it reads back grid by grid, every
+//!   area is OGC-valid, each level is one exact coverage of its dataset) before a publish or
+//!   rollback commits, and when it is saved as a draft (see `check`). [`Store::published`]
+//!   checks too, and serves the newest version that passes, naming the damaged ones, so a store
+//!   written by an older build still serves.
 //! - **Staff** are kept per grid code, across versions; publishing a re-partition moves the
 //!   staff of retired grids to the grid that took most of their residents.
 //! - Every write is one transaction; a failed write stores nothing.
@@ -19,6 +24,7 @@
 //!   pointer row on SQLite (so two processes on one file also see each other's publishes).
 
 mod bulk;
+mod check;
 mod error;
 mod notify;
 mod rows;
@@ -26,7 +32,8 @@ mod sql;
 mod time;
 pub mod workflow;
 
-pub use error::{Result, StoreError};
+pub use check::{LayerProblem, LayerProblemKind};
+pub use error::{DamagedVersion, Result, StoreError};
 pub use notify::Current;
 pub use sql::Published;
 pub use time::rfc3339;
@@ -92,6 +99,10 @@ pub struct DraftInfo {
     pub created_at: String,
     pub origin: String,
     pub grids: i64,
+    /// Why it cannot be published (a level is not one exact coverage, a building is cut…), as
+    /// found when it was saved: empty when it passed; `None` when saved by a build that did not
+    /// check. Publishing checks again either way.
+    pub problems: Option<Vec<LayerProblem>>,
 }
 
 /// A staff change a re-partition proposes: someone on a retired grid goes to its successor.
@@ -125,8 +136,14 @@ fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
     use std::borrow::Cow;
     let files: &[(i64, &str, &str)] = match backend {
-        Backend::Postgis => &[(1, "versions", include_str!("../migrations/postgres/0001_versions.sql"))],
-        Backend::Sqlite => &[(1, "versions", include_str!("../migrations/sqlite/0001_versions.sql"))],
+        Backend::Postgis => &[
+            (1, "versions", include_str!("../migrations/postgres/0001_versions.sql")),
+            (2, "layer problems", include_str!("../migrations/postgres/0002_layer_problems.sql")),
+        ],
+        Backend::Sqlite => &[
+            (1, "versions", include_str!("../migrations/sqlite/0001_versions.sql")),
+            (2, "layer problems", include_str!("../migrations/sqlite/0002_layer_problems.sql")),
+        ],
     };
     let migrations: Vec<Migration> = files
         .iter()

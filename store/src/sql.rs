@@ -3,6 +3,8 @@
 //! not; where it does, `pg` picks the text).
 
 use crate::bulk::Bulk;
+use crate::check::{self, LayerProblem, LayerProblemKind};
+use crate::error::DamagedVersion;
 use crate::rows::{assemble_layer, check_layer, files_from_text, files_text, meta_text};
 use crate::time::{now_ms, rfc3339};
 use crate::{DatasetInfo, DraftInfo, Pool, Result, StaffMove, Store, StoreError, VersionInfo, check_staff};
@@ -106,6 +108,18 @@ pub struct Published {
     pub region: Arc<Region>,
     /// The staff revision the region's staff were read at (see [`crate::Current`]).
     pub staff_revision: i64,
+    /// The store's current version: `version` itself unless that one is damaged.
+    pub current: i64,
+    /// Versions newer than `version`, the current one first, passed over because they do not
+    /// read back or validate (written by an older build, or damaged in the database).
+    pub damaged: Vec<DamagedVersion>,
+}
+
+/// A stored layer as read back, with everything that keeps it from being made current.
+struct Checked {
+    layer: GridLayer,
+    dataset: Option<Arc<Dataset>>,
+    problems: Vec<LayerProblem>,
 }
 
 impl Store {
@@ -218,11 +232,52 @@ impl Store {
     // ---- layers and drafts ---------------------------------------------------------------
 
     /// Stores a layer drawn from dataset `dataset` as a draft; `report` is the planner's report
-    /// (JSON) and `staff_moves` what publishing it does to the staff of retired grids.
+    /// (JSON) and `staff_moves` what publishing it does to the staff of retired grids. The
+    /// dataset is read back from the store for the checks; [`Store::save_draft_of`] takes it
+    /// from the caller instead.
     pub async fn save_draft(&self, dataset: i64, layer: &GridLayer, origin: &str, report: Option<&str>, staff_moves: &[StaffMove]) -> Result<i64> {
+        let data = Arc::new(self.dataset(dataset).await?);
+        self.save_draft_of(dataset, data, layer, origin, report, staff_moves).await
+    }
+
+    /// As [`Store::save_draft`], with the dataset `dataset_id` already in hand (`data` must be
+    /// that dataset). A layer whose grids are not OGC-valid or whose text would not read back
+    /// is refused ([`StoreError::Unpublishable`]) and nothing is stored; a layer that reads back
+    /// but is not one exact coverage of the dataset (or cuts a building) is stored, marked with
+    /// its problems ([`DraftInfo::problems`]) for a planner to look at, and can never be
+    /// published.
+    pub async fn save_draft_of(
+        &self,
+        dataset_id: i64,
+        data: Arc<Dataset>,
+        layer: &GridLayer,
+        origin: &str,
+        report: Option<&str>,
+        staff_moves: &[StaffMove],
+    ) -> Result<i64> {
+        let dataset = dataset_id;
         let rows = check_layer(layer)?;
         let meta = meta_text(&layer.meta)?;
         let moves = serde_json::to_string(staff_moves).map_err(|e| StoreError::InvalidLayer(e.to_string()))?;
+        let owned = layer.clone();
+        let (rows, meta, checked) = tokio::task::spawn_blocking(move || {
+            let mut unreadable = check::invalid_geometry(&owned);
+            let named: std::collections::HashSet<String> = unreadable.iter().filter_map(|p| p.grid.clone()).collect();
+            let (read, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
+            let written: std::collections::HashMap<&str, &gis_core::grid::Grid> = owned.grids.iter().map(|g| (g.code.as_str(), g)).collect();
+            let changed = read.grids.iter().filter_map(|g| {
+                let what = check::differs(g, written.get(g.code.as_str())?)?;
+                Some(check::mismatch(&g.code, what, "grid as written"))
+            });
+            let back: Vec<LayerProblem> = back.into_iter().chain(changed).collect();
+            unreadable.extend(back.into_iter().filter(|p| !p.grid.as_ref().is_some_and(|g| named.contains(g))));
+            let checked = if unreadable.is_empty() { Ok(check::fit(&data, &owned)) } else { Err(unreadable) };
+            (rows, meta, checked)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        let problems = checked.map_err(|problems| StoreError::Unpublishable { subject: "the layer".into(), action: "stored", problems })?;
+        let problems = serde_json::to_string(&problems).map_err(|e| StoreError::InvalidLayer(e.to_string()))?;
         let id = tx!(self, |tx, pg| {
             let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM communities WHERE dataset_id = $1").bind(dataset).fetch_all(&mut *tx).await?;
             let known: Option<i64> = sqlx::query_scalar("SELECT id FROM datasets WHERE id = $1").bind(dataset).fetch_optional(&mut *tx).await?;
@@ -233,7 +288,7 @@ impl Store {
                 return Err(StoreError::InvalidLayer(format!("grid {} names community {}, which dataset {dataset} does not hold", r.code, r.community_code)));
             }
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO layers (dataset_id, created_at, origin, meta, report, staff_moves) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO layers (dataset_id, created_at, origin, meta, report, staff_moves, problems) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(dataset)
             .bind(now_ms())
@@ -241,6 +296,7 @@ impl Store {
             .bind(&meta)
             .bind(report)
             .bind(&moves)
+            .bind(&problems)
             .fetch_one(&mut *tx)
             .await?;
             Bulk::grids(&mut *tx, id, &rows).await?;
@@ -249,11 +305,82 @@ impl Store {
         Ok(id)
     }
 
+    /// Reads a stored layer back grid by grid and checks it as a publish does (see `check`):
+    /// every grid reads back to the same grid, every area is valid, each level is one exact
+    /// coverage of the layer's dataset. `NoDraft` when there is no such layer.
+    async fn load_checked(&self, layer: i64) -> Result<Checked> {
+        let (meta, dataset_id, rows): (Option<String>, i64, Vec<check::StoredRow>) = read!(self, |tx, pg| {
+            let row = sqlx::query("SELECT meta, dataset_id FROM layers WHERE id = $1").bind(layer).fetch_optional(&mut *tx).await?;
+            match row {
+                None => (None, 0, Vec::new()),
+                Some(row) => {
+                    let grids = sqlx::query(
+                        "SELECT code, community_code, kind, level, parent_code, population, households, feature FROM grids WHERE layer_id = $1 ORDER BY position",
+                    )
+                    .bind(layer)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let mut rows = Vec::with_capacity(grids.len());
+                    for g in &grids {
+                        rows.push(check::StoredRow {
+                            code: g.try_get("code")?,
+                            community_code: g.try_get("community_code")?,
+                            kind: g.try_get("kind")?,
+                            level: g.try_get("level")?,
+                            parent_code: g.try_get("parent_code")?,
+                            population: g.try_get("population")?,
+                            households: g.try_get("households")?,
+                            feature: g.try_get("feature")?,
+                        });
+                    }
+                    (Some(row.try_get("meta")?), row.try_get("dataset_id")?, rows)
+                }
+            }
+        });
+        let meta = meta.ok_or(StoreError::NoDraft(layer))?;
+        let mut problems = Vec::new();
+        let dataset = match self.dataset(dataset_id).await {
+            Ok(d) => Some(Arc::new(d)),
+            Err(StoreError::Corrupt(e)) => {
+                problems.push(LayerProblem::new(None, LayerProblemKind::Dataset, format!("dataset {dataset_id} does not read back: {e}")));
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let data = dataset.clone();
+        let (layer, problems) = tokio::task::spawn_blocking(move || {
+            let (layer, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
+            problems.extend(back);
+            let by_code: std::collections::HashMap<&str, &check::StoredRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
+            problems.extend(layer.grids.iter().filter_map(|g| {
+                let what = check::differs_from_row(g, by_code.get(g.code.as_str())?)?;
+                Some(check::mismatch(&g.code, what, "row's own columns"))
+            }));
+            if rows.is_empty() {
+                problems.push(LayerProblem::new(None, LayerProblemKind::ReadBack, "the layer has no grids"));
+            }
+            // Coverage of a layer that lost grids on reading would only repeat the loss.
+            if let (true, Some(d)) = (problems.is_empty(), &data) {
+                problems.extend(check::fit(d, &layer));
+            }
+            (layer, problems)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(Checked { layer, dataset, problems })
+    }
+
+    /// Why stored layer `layer` (a draft, or a version's layer) cannot be made current: empty
+    /// when it can. The same check as [`Store::publish`] makes.
+    pub async fn layer_problems(&self, layer: i64) -> Result<Vec<LayerProblem>> {
+        Ok(self.load_checked(layer).await?.problems)
+    }
+
     /// Layers no version points at, oldest first.
     pub async fn drafts(&self) -> Result<Vec<DraftInfo>> {
         Ok(read!(self, |tx, pg| {
             let rows = sqlx::query(
-                "SELECT l.id, l.dataset_id, l.created_at, l.origin, \
+                "SELECT l.id, l.dataset_id, l.created_at, l.origin, l.problems, \
                  (SELECT COUNT(*) FROM grids g WHERE g.layer_id = l.id AND g.level = 'grid') AS grids \
                  FROM layers l WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.layer_id = l.id) ORDER BY l.id",
             )
@@ -267,6 +394,11 @@ impl Store {
                     created_at: rfc3339(r.try_get("created_at")?),
                     origin: r.try_get("origin")?,
                     grids: r.try_get("grids")?,
+                    problems: {
+                        let text: Option<String> = r.try_get("problems")?;
+                        // A mark that does not parse is no mark: publishing checks again anyway.
+                        text.and_then(|t| serde_json::from_str(&t).ok())
+                    },
                 });
             }
             out
@@ -317,6 +449,16 @@ impl Store {
     }
 
     async fn publish_layer(&self, layer: i64, note: &str, rolled_back_from: Option<i64>) -> Result<i64> {
+        // Checked before the transaction that makes it current: a layer's rows are never
+        // changed once written, so what is checked here is what the transaction publishes.
+        let problems = self.layer_problems(layer).await?;
+        if !problems.is_empty() {
+            let (subject, action) = match rolled_back_from {
+                Some(v) => (format!("version {v}"), "rolled back to"),
+                None => (format!("draft {layer}"), "published"),
+            };
+            return Err(StoreError::Unpublishable { subject, action, problems });
+        }
         let fail = self.take_injected_failure();
         let channel = self.channel();
         let number = tx!(self, |tx, pg| {
@@ -437,21 +579,73 @@ impl Store {
         Ok(gis_core::diff::diff(&la, &lb, Some(&dataset)))
     }
 
-    /// The published version `number` (the current one when `None`), indexed for lookups;
-    /// `None` when nothing is published.
+    /// The published version `number`, or the one to serve when `None`, indexed for lookups;
+    /// `None` when nothing is published. Every layer is checked as a publish checks it. The one
+    /// to serve is the current version if it reads back and validates, else the newest older
+    /// one that does, with the versions passed over in [`Published::damaged`] (a store written
+    /// by an older build still serves). [`StoreError::NothingServable`] when no version does;
+    /// [`StoreError::DamagedVersion`] when the version asked for does not.
     pub async fn published(&self, number: Option<i64>) -> Result<Option<Published>> {
         let current = self.current_number().await?;
-        let Some(number) = number.or(current.version) else { return Ok(None) };
-        let version = self.version(number).await?;
-        let (layer, _) = self.layer(version.layer).await?;
-        let dataset = self.dataset(version.dataset).await?;
-        let staff = self.staff(None).await?;
-        let (layer, dataset) = (Arc::new(layer), Arc::new(dataset));
-        let (l, d) = (layer.clone(), dataset.clone());
+        let Some(current_number) = current.version else {
+            return match number {
+                Some(n) => Err(StoreError::NoVersion(n)),
+                None => Ok(None),
+            };
+        };
+        let staff = Arc::new(self.staff(None).await?);
+        let candidates = match number {
+            Some(n) => vec![self.version(n).await?],
+            None => {
+                let mut all = self.versions().await?;
+                all.retain(|v| v.number <= current_number);
+                all.reverse();
+                all
+            }
+        };
+        let mut damaged: Vec<DamagedVersion> = Vec::new();
+        // Rollbacks share their layer with the version they re-publish: check each layer once.
+        let mut seen: BTreeMap<i64, Vec<LayerProblem>> = BTreeMap::new();
+        for version in candidates {
+            let problems = match seen.get(&version.layer) {
+                Some(p) => p.clone(),
+                None => match self.servable(&version, &staff).await? {
+                    Ok((layer, dataset, region)) => {
+                        return Ok(Some(Published {
+                            version,
+                            layer,
+                            dataset,
+                            region,
+                            staff_revision: current.staff_revision,
+                            current: current_number,
+                            damaged,
+                        }));
+                    }
+                    Err(p) => p,
+                },
+            };
+            seen.insert(version.layer, problems.clone());
+            damaged.push(DamagedVersion { number: version.number, problems });
+        }
+        match number {
+            Some(_) => Err(StoreError::DamagedVersion(damaged.remove(0))),
+            None => Err(StoreError::NothingServable { damaged }),
+        }
+    }
+
+    /// A version's layer, dataset and lookup index, or why it cannot be served.
+    async fn servable(&self, version: &VersionInfo, staff: &Arc<Vec<Staff>>) -> Result<Result<(Arc<GridLayer>, Arc<Dataset>, Arc<Region>), Vec<LayerProblem>>> {
+        let checked = self.load_checked(version.layer).await?;
+        let (Some(dataset), true) = (checked.dataset, checked.problems.is_empty()) else { return Ok(Err(checked.problems)) };
+        let layer = Arc::new(checked.layer);
+        let (l, d, staff) = (layer.clone(), dataset.clone(), staff.clone());
         let region = tokio::task::spawn_blocking(move || Region::new(&d, l.grids.clone(), &staff))
             .await
-            .map_err(|e| StoreError::Task(e.to_string()))??;
-        Ok(Some(Published { version, layer, dataset, region: Arc::new(region), staff_revision: current.staff_revision }))
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        match region {
+            Ok(region) => Ok(Ok((layer, dataset, Arc::new(region)))),
+            Err(e) => Ok(Err(vec![LayerProblem::new(None, LayerProblemKind::Index, format!("the layer cannot be indexed for lookups: {e}"))])),
+        }
     }
 
     // ---- staff ---------------------------------------------------------------------------

@@ -28,12 +28,13 @@ pub struct LoadOutcome {
 /// Partitions a stored dataset from scratch into a draft.
 pub async fn partition_draft(store: &Store, dataset_id: i64, dataset: Arc<Dataset>, options: PartitionOptions) -> Result<(i64, PartitionReport)> {
     let opts = options.clone();
-    let result = tokio::task::spawn_blocking(move || partition(&dataset, &opts, &mut |_, _| {}))
+    let data = dataset.clone();
+    let result = tokio::task::spawn_blocking(move || partition(&data, &opts, &mut |_, _| {}))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?;
     let layer = GridLayer { grids: result.grids, meta: LayerMeta { code_scheme: options.scheme, bounds: Some(options.bounds), ..LayerMeta::default() } };
     let report = serde_json::to_string(&result.report).ok();
-    let id = store.save_draft(dataset_id, &layer, "partition", report.as_deref(), &[]).await?;
+    let id = store.save_draft_of(dataset_id, dataset, &layer, "partition", report.as_deref(), &[]).await?;
     Ok((id, result.report))
 }
 
@@ -41,12 +42,13 @@ pub async fn partition_draft(store: &Store, dataset_id: i64, dataset: Arc<Datase
 /// it moves the staff of retired grids to their successors.
 pub async fn repartition_draft(store: &Store, dataset_id: i64, dataset: Arc<Dataset>, from: i64, options: RepartitionOptions) -> Result<(i64, RepartitionReport)> {
     let published = store.version_layer(from).await?;
-    let result = tokio::task::spawn_blocking(move || repartition(&dataset, &published, &options))
+    let data = dataset.clone();
+    let result = tokio::task::spawn_blocking(move || repartition(&data, &published, &options))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
     let moves: Vec<StaffMove> = result.report.staff.iter().map(StaffMove::from).collect();
     let report = serde_json::to_string(&result.report).ok();
-    let id = store.save_draft(dataset_id, &result.layer, "repartition", report.as_deref(), &moves).await?;
+    let id = store.save_draft_of(dataset_id, dataset, &result.layer, "repartition", report.as_deref(), &moves).await?;
     Ok((id, result.report))
 }
 

@@ -129,7 +129,17 @@ macro_rules! on_both_backends {
     )*};
 }
 
-on_both_backends!(versions_diff_and_rollback, load_publishes_first_then_drafts, staff_follow_codes, failed_writes_store_nothing, a_publish_is_seen_by_another_handle, the_database_locates_like_the_index);
+on_both_backends!(
+    versions_diff_and_rollback,
+    load_publishes_first_then_drafts,
+    staff_follow_codes,
+    failed_writes_store_nothing,
+    a_publish_is_seen_by_another_handle,
+    the_database_locates_like_the_index,
+    a_damaged_current_version_is_passed_over,
+    with_only_damaged_versions_nothing_is_served,
+    layers_that_do_not_hold_are_never_published,
+);
 
 // ---- scenarios ---------------------------------------------------------------------------------
 
@@ -381,4 +391,272 @@ async fn bad_locations_are_refused() {
     // An empty URL means the embedded store.
     let s = Store::open(Some("  "), &dir.path().join("w.db")).await.unwrap();
     assert_eq!(s.backend(), Backend::Sqlite);
+}
+
+// ---- damaged layers ------------------------------------------------------------------------------
+
+/// How an older build (or a broken disk) left a stored layer.
+#[derive(Clone, Copy)]
+enum Damage {
+    /// One micro-grid stored as a bow tie (what a real OpenStreetMap import once produced).
+    BowTie,
+    /// One grid's stored text cut short: it does not parse.
+    Truncated,
+    /// One grid's population column no longer what its stored feature says.
+    Miscounted,
+}
+
+fn micro() -> PartitionOptions {
+    PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() }
+}
+
+/// A bow tie across the grid's bounding box: its two diagonals cross at the middle.
+fn bow_tie(g: &gis_core::grid::Grid) -> geo::MultiPolygon<f64> {
+    use geo::BoundingRect;
+    let r = g.area.bounding_rect().unwrap();
+    let (a, b) = (r.min(), r.max());
+    let ring = geo::LineString(vec![a, b, Coord { x: b.x, y: a.y }, Coord { x: a.x, y: b.y }, a]);
+    geo::MultiPolygon(vec![geo::Polygon::new(ring, vec![])])
+}
+
+/// Publishes, straight into the tables as an older build would have, a copy of layer `from`
+/// damaged as `how`, as the next version, and makes it current. Returns (version, damaged grid).
+async fn publish_damaged(db: &Db, store: &Store, from: i64, how: Damage) -> (i64, String) {
+    let (layer, _) = store.layer(from).await.unwrap();
+    let victim = layer.grids.iter().find(|g| g.level == GridLevel::Micro).or(layer.grids.first()).unwrap().clone();
+    let (feature, geometry) = match how {
+        Damage::BowTie => {
+            let mut g = victim.clone();
+            g.area = bow_tie(&g);
+            (gis_core::io::grids::feature(&g).to_string(), Some(gis_core::io::grids::geometry(&g.area).to_string()))
+        }
+        Damage::Truncated => {
+            let text = gis_core::io::grids::feature(&victim).to_string();
+            (text[..text.len() / 2].to_string(), None)
+        }
+        Damage::Miscounted => (gis_core::io::grids::feature(&victim).to_string(), None),
+    };
+    let miscount = matches!(how, Damage::Miscounted);
+    let copy_layer = "INSERT INTO layers (dataset_id, created_at, origin, meta, report, staff_moves) \
+                      SELECT dataset_id, created_at, 'older build', meta, report, staff_moves FROM layers WHERE id = $1 RETURNING id";
+    let publish = ["INSERT INTO versions (number, layer_id, published_at, note) SELECT COALESCE(MAX(number), 0) + 1, $1, 0, 'older build' FROM versions",
+        "UPDATE current_version SET number = (SELECT MAX(number) FROM versions) WHERE id = 1"];
+    match db {
+        Db::Postgis { .. } => {
+            let pool = store.pg_pool().unwrap();
+            let mut tx = pool.begin().await.unwrap();
+            let id: i64 = sqlx::query_scalar(copy_layer).bind(from).fetch_one(&mut *tx).await.unwrap();
+            sqlx::query(
+                "INSERT INTO grids (layer_id, position, code, community_code, kind, level, parent_code, population, households, feature, geom) \
+                 SELECT $1, position, code, community_code, kind, level, parent_code, population, households, feature, geom FROM grids WHERE layer_id = $2",
+            )
+            .bind(id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query("UPDATE grids SET feature = $1 WHERE layer_id = $2 AND code = $3").bind(&feature).bind(id).bind(&victim.code).execute(&mut *tx).await.unwrap();
+            if let Some(g) = &geometry {
+                // PostGIS takes an invalid polygon as it is: nothing on the way in stops it.
+                sqlx::query("UPDATE grids SET geom = ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326)) WHERE layer_id = $2 AND code = $3")
+                    .bind(g)
+                    .bind(id)
+                    .bind(&victim.code)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            if miscount {
+                sqlx::query("UPDATE grids SET population = population + 1 WHERE layer_id = $1 AND code = $2").bind(id).bind(&victim.code).execute(&mut *tx).await.unwrap();
+            }
+            sqlx::query(publish[0]).bind(id).execute(&mut *tx).await.unwrap();
+            sqlx::query(publish[1]).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        Db::Sqlite { path, .. } => {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            let id: i64 = sqlx::query_scalar(copy_layer).bind(from).fetch_one(&mut *tx).await.unwrap();
+            sqlx::query(
+                "INSERT INTO grids (layer_id, position, code, community_code, kind, level, parent_code, population, households, feature, geom, minx, miny, maxx, maxy) \
+                 SELECT $1, position, code, community_code, kind, level, parent_code, population, households, feature, geom, minx, miny, maxx, maxy FROM grids WHERE layer_id = $2",
+            )
+            .bind(id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query("UPDATE grids SET feature = $1, geom = COALESCE($2, geom) WHERE layer_id = $3 AND code = $4")
+                .bind(&feature)
+                .bind(&geometry)
+                .bind(id)
+                .bind(&victim.code)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            if miscount {
+                sqlx::query("UPDATE grids SET population = population + 1 WHERE layer_id = $1 AND code = $2").bind(id).bind(&victim.code).execute(&mut *tx).await.unwrap();
+            }
+            sqlx::query(publish[0]).bind(id).execute(&mut *tx).await.unwrap();
+            sqlx::query(publish[1]).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+            conn.close().await.unwrap();
+        }
+    }
+    (store.current().await.unwrap().unwrap().number, victim.code)
+}
+
+async fn a_damaged_current_version_is_passed_over(db: &Db) {
+    let store = db.open().await;
+    let first = workflow::load(&store, &kangle(), micro(), "v1").await.unwrap();
+    let good = store.published(None).await.unwrap().unwrap();
+    assert_eq!((good.version.number, good.current), (1, 1));
+    assert!(good.damaged.is_empty());
+
+    // Version 2: a bow-tie micro-grid. Served: version 1, and why 2 is not.
+    let (v2, bow) = publish_damaged(db, &store, first.draft, Damage::BowTie).await;
+    assert_eq!(v2, 2);
+    let p = store.published(None).await.unwrap().unwrap();
+    assert_eq!((p.version.number, p.current), (1, 2));
+    assert_eq!(p.damaged.iter().map(|d| d.number).collect::<Vec<_>>(), vec![2]);
+    let problem = &p.damaged[0].problems[0];
+    assert_eq!(problem.grid.as_deref(), Some(bow.as_str()), "{:?}", p.damaged);
+    assert!(problem.reason.contains("crosses or touches itself"), "{problem}");
+    assert!(store.layer_problems(store.version(2).await.unwrap().layer).await.unwrap().iter().any(|p| p.grid.as_deref() == Some(bow.as_str())));
+
+    // Version 3: a grid whose stored text does not parse. Served: still version 1.
+    let (v3, cut) = publish_damaged(db, &store, first.draft, Damage::Truncated).await;
+    assert_eq!(v3, 3);
+    let p = store.published(None).await.unwrap().unwrap();
+    assert_eq!((p.version.number, p.current), (1, 3));
+    assert_eq!(p.damaged.iter().map(|d| d.number).collect::<Vec<_>>(), vec![3, 2]);
+    let problem = &p.damaged[0].problems[0];
+    assert_eq!((problem.grid.as_deref(), problem.kind), (Some(cut.as_str()), store::LayerProblemKind::ReadBack), "{problem}");
+    assert!(problem.reason.contains("not JSON"), "{problem}");
+    // Lookups answer from version 1.
+    let b = &p.dataset.buildings[0];
+    assert!(p.region.locate(b.anchor.0, Crs::Wgs84).unwrap().is_some());
+
+    // Asked for by number, a damaged version is an error naming it.
+    match store.published(Some(2)).await {
+        Err(StoreError::DamagedVersion(d)) => assert_eq!(d.number, 2),
+        other => panic!("{:?}", other.map(|p| p.map(|p| p.version.number))),
+    }
+    // Rolling back to a damaged version is refused and changes nothing.
+    let before = store.versions().await.unwrap();
+    match store.rollback(2, None).await {
+        Err(e @ StoreError::Unpublishable { .. }) => assert!(e.to_string().contains(&bow), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.versions().await.unwrap(), before);
+    // Recovery: roll back to version 1, which is then current and served as such.
+    let v4 = store.rollback(1, None).await.unwrap();
+    let p = store.published(None).await.unwrap().unwrap();
+    assert_eq!((p.version.number, p.current), (v4.number, v4.number));
+    assert!(p.damaged.is_empty());
+    // A second handle (a restarted server) serves the same.
+    let other = db.open().await;
+    assert_eq!(other.published(None).await.unwrap().unwrap().version.number, v4.number);
+    other.close().await;
+    store.close().await;
+}
+
+async fn with_only_damaged_versions_nothing_is_served(db: &Db) {
+    let store = db.open().await;
+    // Stored and drafted, never published by this build.
+    let (id, dataset) = store.load_dataset_dir(&kangle()).await.unwrap();
+    let (draft, _) = workflow::partition_draft(&store, id, Arc::new(dataset), micro()).await.unwrap();
+    publish_damaged(db, &store, draft, Damage::BowTie).await;
+    match store.published(None).await {
+        Err(e @ StoreError::NothingServable { .. }) => {
+            let StoreError::NothingServable { damaged } = &e else { unreachable!() };
+            assert_eq!(damaged.iter().map(|d| d.number).collect::<Vec<_>>(), vec![1]);
+            let text = e.to_string();
+            assert!(text.contains("version 1 is damaged") && text.contains("Re-partition"), "{text}");
+        }
+        other => panic!("{:?}", other.map(|p| p.map(|p| p.version.number))),
+    }
+    // The draft itself is sound: publishing it recovers.
+    assert_eq!(store.drafts().await.unwrap()[0].problems, Some(vec![]));
+    let v = store.publish(draft, "recovered").await.unwrap();
+    assert_eq!(store.published(None).await.unwrap().unwrap().version.number, v.number);
+    store.close().await;
+}
+
+async fn layers_that_do_not_hold_are_never_published(db: &Db) {
+    let store = db.open().await;
+    let first = workflow::load(&store, &kangle(), micro(), "v1").await.unwrap();
+    let (layer, _) = store.layer(first.draft).await.unwrap();
+    let versions = store.versions().await.unwrap();
+    let drafts = store.drafts().await.unwrap();
+    assert!(drafts.is_empty());
+
+    // A bow tie in memory: not stored at all (it would not read back), the grid named.
+    let mut bad = layer.clone();
+    let i = bad.grids.iter().position(|g| g.level == GridLevel::Micro).unwrap();
+    bad.grids[i].area = bow_tie(&bad.grids[i]);
+    match store.save_draft(first.dataset, &bad, "partition", None, &[]).await {
+        Err(e @ StoreError::Unpublishable { .. }) => {
+            let StoreError::Unpublishable { problems, action, .. } = &e else { unreachable!() };
+            assert_eq!(*action, "stored");
+            assert_eq!(problems[0].grid.as_deref(), Some(bad.grids[i].code.as_str()));
+            assert_eq!(problems[0].kind, store::LayerProblemKind::InvalidGeometry);
+            assert!(problems[0].reason.contains("self-intersection at ("), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.drafts().await.unwrap(), drafts);
+    // A valid grid drawn clockwise: its text would read back re-oriented, not as written.
+    let mut turned = layer.clone();
+    turned.grids[0].area.0[0].exterior_mut(|r| r.0.reverse());
+    match store.save_draft(first.dataset, &turned, "partition", None, &[]).await {
+        Err(StoreError::Unpublishable { problems, .. }) => {
+            assert_eq!((problems[0].grid.as_deref(), problems[0].kind), (Some(turned.grids[0].code.as_str()), store::LayerProblemKind::ReadBack));
+            assert!(problems[0].reason.contains("geometry differs"), "{problems:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.drafts().await.unwrap(), drafts);
+
+    // A basic grid (with its micro-grids) left out: the layer reads back but leaves a gap. Kept
+    // as a draft for the planner, marked, and never published.
+    let mut gap = layer.clone();
+    let gone = gap.grids.iter().find(|g| g.level == GridLevel::Grid && g.kind == gis_core::grid::GridKind::Basic).unwrap().code.clone();
+    gap.grids.retain(|g| g.code != gone && g.parent_code.as_deref() != Some(gone.as_str()));
+    let draft = store.save_draft(first.dataset, &gap, "partition", None, &[]).await.unwrap();
+    let info = store.drafts().await.unwrap().into_iter().find(|d| d.id == draft).unwrap();
+    let marked = info.problems.expect("checked when saved");
+    assert!(marked.iter().any(|p| p.kind == store::LayerProblemKind::Coverage && p.reason.contains("match no neighbour")), "{marked:?}");
+    store.fail_next_publish(); // the check must refuse before the transaction is even begun
+    match store.publish(draft, "gappy").await {
+        Err(e @ StoreError::Unpublishable { .. }) => assert!(e.to_string().contains(&format!("draft {draft} cannot be published")), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.versions().await.unwrap(), versions);
+    assert_eq!(store.current().await.unwrap().unwrap().number, 1);
+
+    // A draft whose stored text an older build cut short: refused on publish, nothing changes.
+    let (v, _) = publish_damaged(db, &store, first.draft, Damage::Truncated).await;
+    let damaged_layer = store.version(v).await.unwrap().layer;
+    let before = store.versions().await.unwrap();
+    assert!(matches!(store.rollback(v, None).await, Err(StoreError::Unpublishable { .. })));
+    assert!(!store.layer_problems(damaged_layer).await.unwrap().is_empty());
+    assert_eq!(store.versions().await.unwrap(), before);
+    // A row whose population column disagrees with its feature: refused too.
+    let (v, miscounted) = publish_damaged(db, &store, first.draft, Damage::Miscounted).await;
+    let before = store.versions().await.unwrap();
+    match store.rollback(v, None).await {
+        Err(StoreError::Unpublishable { problems, .. }) => {
+            assert_eq!(problems[0].grid.as_deref(), Some(miscounted.as_str()));
+            assert!(problems[0].reason.contains("population or households differs from the row's own columns"), "{problems:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.versions().await.unwrap(), before);
+    // The injected failure was never reached: the next sound publish takes it.
+    let sound = store.save_draft(first.dataset, &layer, "partition", None, &[]).await.unwrap();
+    assert!(matches!(store.publish(sound, "x").await, Err(StoreError::Injected(_))));
+    assert!(store.publish(sound, "sound").await.is_ok());
+    store.close().await;
 }

@@ -60,12 +60,14 @@ pub fn verification(v: &gis_core::partition::Verification, what: &str) -> String
         .map(|c| format!("{} {:.1} m² ({:.0}%) in {}", c.building, c.outside_m2, c.share * 100.0, c.grids[1..].join("+")))
         .collect();
     let mut out = format!(
-        "CHECK FAILED for {what}: {} buildings cut{}{}, {} edges used wrongly, {} edges unmatched across a shared line",
+        "CHECK FAILED for {what}: {} buildings cut{}{}, {} edges used wrongly, {} edges unmatched across a shared line, {} invalid grids{}",
         v.buildings_cut.len(),
         if cuts.is_empty() { String::new() } else { format!(" ({})", cuts.join(", ")) },
         slivers,
         v.bad_shared_edges,
-        v.unmatched_edges
+        v.unmatched_edges,
+        v.invalid_grids.len(),
+        v.invalid_grids.iter().take(5).map(|g| format!(" ({}: {})", g.code, g.reason)).collect::<String>()
     );
     out.push_str(".\n");
     out

@@ -90,19 +90,38 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let store = args.at.open().await?;
+        // Why the first publish was refused, if it was: the service still starts, for planners.
+        let mut refused: Option<String> = None;
         if store.current().await?.is_none() {
             let Some(data) = &args.data else {
                 anyhow::bail!("the store has no published version: give --data DATASET to load one");
             };
             let options = PartitionOptions { bounds, micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
-            store::workflow::load(&store, data, options, "loaded by wangge serve")
-                .await
-                .with_context(|| format!("cannot serve {}", data.display()))?;
+            match store::workflow::load(&store, data, options, "loaded by wangge serve").await {
+                Ok(_) => {}
+                Err(e @ store::StoreError::Unpublishable { .. }) => {
+                    refused = Some(format!(
+                        "nothing is published: the partition of {} was refused: {e}\nLookups, tiles and features answer 503; planners can re-partition and publish (see /openapi.json).",
+                        data.display()
+                    ));
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot serve {}", data.display()))),
+            }
         } else if let Some(data) = &args.data {
             println!("the store already has a published version; serving it, not {} (use wangge load to bring new data)", data.display());
         }
-        let published = store.published(None).await?.context("the store lost its published version")?;
-        let state = AppState::with_store(Served::published(&published), store.clone(), Some(token), limits);
+        // The newest version that reads back and validates; a damaged one (an older build's) is
+        // passed over with a warning, and with none sound the service still starts, answering
+        // 503 to readers, so that a planner can recover through it.
+        let served = match (api::serve::load_served(&store).await.context("cannot read the published version")?, refused) {
+            (Some(served), _) => served,
+            (None, Some(why)) => Served::unavailable(why, None, Vec::new()),
+            (None, None) => anyhow::bail!("the store lost its published version"),
+        };
+        if let Some(w) = served.warning() {
+            warn_loudly(&w);
+        }
+        let state = AppState::with_store(served, store.clone(), Some(token), limits);
         // Follow publishes (and rollbacks) made elsewhere: swap the data, drop the tile cache.
         let mut changes = store.subscribe().await?;
         let follower = {
@@ -112,11 +131,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     let current = *changes.borrow_and_update();
                     let served = state.current();
                     let staff_changed = Some(current.staff_revision) != served.staff_revision;
-                    if current.version.is_some() && (current.version != served.version || staff_changed) {
-                        match store.published(None).await {
-                            Ok(Some(p)) => {
-                                tracing::info!(version = p.version.number, "serving a newly published version");
-                                state.replace(Served::published(&p));
+                    if current.version.is_some() && (current.version != served.current || staff_changed) {
+                        match api::serve::load_served(&store).await {
+                            Ok(Some(s)) => {
+                                match (s.version, s.warning()) {
+                                    (_, Some(w)) => warn_loudly(&w),
+                                    (Some(v), None) => tracing::info!(version = v, "serving a newly published version"),
+                                    (None, None) => {}
+                                }
+                                state.replace(s);
                             }
                             Ok(None) => {}
                             Err(e) => tracing::warn!("cannot read the newly published version: {e}"),
@@ -134,6 +157,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "wangge serving version {} ({} grids and micro-grids) on http://{addr}", served.version.unwrap_or(0), served.grids.len());
+            if served.unavailable.is_some() {
+                let _ = writeln!(out, "  NOTHING TO SERVE: no published version reads back and validates (see the warning above); lookups and tiles answer 503");
+            } else if !served.damaged.is_empty() {
+                let _ = writeln!(out, "  DAMAGED: version {} (see the warning above)", served.damaged.iter().map(|d| d.number.to_string()).collect::<Vec<_>>().join(", "));
+            }
             let _ = writeln!(out, "  planner token {token_from}   API: http://{addr}/openapi.json");
             let _ = writeln!(out, "  map: http://{addr}/   style: http://{addr}/style.json   lookup: http://{addr}/v1/lookup?lon=&lat=");
             let _ = out.flush();
@@ -156,4 +184,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         result
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A warning a person must see: on stderr whatever the log filter, and in the log.
+fn warn_loudly(text: &str) {
+    eprintln!("warning: {text}");
+    tracing::warn!("{text}");
 }

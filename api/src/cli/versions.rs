@@ -148,7 +148,14 @@ pub fn versions(args: VersionsArgs) -> anyhow::Result<ExitCode> {
             println!("{}", version_line(v));
         }
         for d in &drafts {
-            println!("  draft {}  {}  {} grids  dataset {}  ({})", d.id, d.created_at, d.grids, d.dataset, d.origin);
+            let mark = match d.problems.as_deref() {
+                Some([first, rest @ ..]) => {
+                    let more = if rest.is_empty() { String::new() } else { format!(" (and {} more)", rest.len()) };
+                    format!("  NOT PUBLISHABLE: {first}{more}")
+                }
+                _ => String::new(),
+            };
+            println!("  draft {}  {}  {} grids  dataset {}  ({}){mark}", d.id, d.created_at, d.grids, d.dataset, d.origin);
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -43,6 +43,13 @@ pub struct Served {
     pub staff_revision: Option<i64>,
     /// OGC API – Features: items in id order, an R-tree of their envelopes, derived properties.
     pub features: Arc<features::FeatureIndex>,
+    /// The store's current version when this was read (the served one unless that is damaged).
+    pub current: Option<i64>,
+    /// Published versions passed over because they do not read back or validate.
+    pub damaged: Vec<store::DamagedVersion>,
+    /// Why there is nothing to serve (no published version reads back and validates): lookups,
+    /// tiles and features answer 503 with it; planner routes still work.
+    pub unavailable: Option<String>,
 }
 
 impl Served {
@@ -51,7 +58,39 @@ impl Served {
         let region = gis_core::lookup::Region::new(&dataset, grids.clone(), &dataset.staff)
             .expect("a partition's grids index");
         let features = features::FeatureIndex::new(&dataset, &grids, &region);
-        Self { dataset: Arc::new(dataset), grids, map, region: Arc::new(region), version: None, staff_revision: None, features: Arc::new(features) }
+        Self {
+            dataset: Arc::new(dataset),
+            grids,
+            map,
+            region: Arc::new(region),
+            version: None,
+            staff_revision: None,
+            features: Arc::new(features),
+            current: None,
+            damaged: Vec::new(),
+            unavailable: None,
+        }
+    }
+
+    /// Nothing to serve: every published version is damaged (`damaged`), or the first publish
+    /// was refused. `why` says so to every lookup, tile and feature request.
+    pub fn unavailable(why: String, current: Option<i64>, damaged: Vec<store::DamagedVersion>) -> Self {
+        let empty = Dataset::default();
+        let map = MapData::new(&empty, &[], SizeBounds::default());
+        let region = gis_core::lookup::Region::new(&empty, Vec::new(), &[]).expect("an empty region indexes");
+        let features = features::FeatureIndex::new(&empty, &[], &region);
+        Self {
+            dataset: Arc::new(empty),
+            grids: Vec::new(),
+            map,
+            region: Arc::new(region),
+            version: None,
+            staff_revision: None,
+            features: Arc::new(features),
+            current,
+            damaged,
+            unavailable: Some(why),
+        }
     }
 
     /// A version published in the store.
@@ -67,7 +106,57 @@ impl Served {
             version: Some(p.version.number),
             staff_revision: Some(p.staff_revision),
             features: Arc::new(features),
+            current: Some(p.current),
+            damaged: p.damaged.clone(),
+            unavailable: None,
         }
+    }
+
+    /// What a person should know about damaged versions, and how to recover; `None` when all is well.
+    pub fn warning(&self) -> Option<String> {
+        if let Some(why) = &self.unavailable {
+            return Some(why.clone());
+        }
+        if self.damaged.is_empty() {
+            return None;
+        }
+        Some(damage_warning(&self.damaged, self.version))
+    }
+}
+
+/// Which versions are damaged, what is served instead, and how to recover.
+pub fn damage_warning(damaged: &[store::DamagedVersion], served: Option<i64>) -> String {
+    let mut out = String::new();
+    for d in damaged {
+        out.push_str(&d.to_string());
+        out.push('\n');
+    }
+    match served {
+        Some(v) => out.push_str(&format!(
+            "Serving version {v}, the newest one that reads back and validates. To recover, make it current again with `wangge rollback {v}` \
+             (or POST /v1/versions/{v}/rollback), or re-partition the dataset and publish the draft."
+        )),
+        None => out.push_str(
+            "No published version can be served: lookups, tiles and features answer 503 until one is. To recover, re-partition the dataset \
+             and publish the draft (`wangge load DATASET`, or POST /v1/datasets/{id}/partition then POST /v1/drafts/{id}/publish).",
+        ),
+    }
+    out
+}
+
+/// What the store has to serve now: the newest version that reads back and validates (and any
+/// damaged ones passed over), or an unavailable snapshot saying why none does; `None` when
+/// nothing is published at all. Indexing runs off the async threads.
+pub async fn load_served(store: &store::Store) -> Result<Option<Served>, store::StoreError> {
+    match store.published(None).await {
+        Ok(Some(p)) => Ok(Some(tokio::task::spawn_blocking(move || Served::published(&p)).await.map_err(|e| store::StoreError::Task(e.to_string()))?)),
+        Ok(None) => Ok(None),
+        Err(store::StoreError::NothingServable { damaged }) => {
+            let current = damaged.first().map(|d| d.number);
+            let why = damage_warning(&damaged, None);
+            Ok(Some(Served::unavailable(why, current, damaged)))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -205,6 +294,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi_doc(&api, "3.1")))
         .route("/openapi-3.0.json", get(openapi_doc(&api30, "3.0")))
         .fallback(|| async { Problem::not_found("no such resource; see /openapi.json") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), require_data))
         .layer(axum::middleware::from_fn(problem::ensure_problem))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -212,9 +302,30 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Whether the service can answer: the data it serves, and (when it has one) its store.
+/// Paths that answer from the served data: with nothing to serve they answer 503.
+const DATA_PATHS: [&str; 7] = ["/tiles/", "/tiles.json", "/style.json", "/map/", "/v1/lookup", "/v1/resources/", "/collections"];
+
+/// Middleware: when no published version can be served, requests for data get a 503 problem
+/// body saying why and how to recover, rather than answers from an empty map.
+async fn require_data(State(state): State<Arc<AppState>>, req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let served = state.current();
+    if let Some(why) = &served.unavailable {
+        if DATA_PATHS.iter().any(|p| req.uri().path().starts_with(p)) {
+            let mut res = Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "Nothing to serve", why.clone())
+                .with("damaged_versions", serde_json::to_value(&served.damaged).unwrap_or_default())
+                .into_response();
+            res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+            return res;
+        }
+    }
+    next.run(req).await
+}
+
+/// Whether the service can answer: the data it serves, and (when it has one) its store. A
+/// damaged version, or nothing servable at all, is `"status": "degraded"` with a `warning`
+/// (still 200: the service is up and planners can recover through it).
 #[utoipa::path(get, path = "/healthz", tag = "service",
-    responses((status = 200, description = "Healthy", body = serde_json::Value), (status = 503, description = "The store cannot be reached", body = problem::ProblemBody, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Healthy (`status` ok), or serving an older version / nothing because published versions are damaged (`status` degraded, `warning`, `damaged_versions`)", body = serde_json::Value), (status = 503, description = "The store cannot be reached", body = problem::ProblemBody, content_type = "application/problem+json")))]
 async fn healthz(State(state): State<Arc<AppState>>) -> axum::response::Response {
     let s = state.current();
     let store = match &state.store {
@@ -225,14 +336,19 @@ async fn healthz(State(state): State<Arc<AppState>>) -> axum::response::Response
             Err(_) => return unhealthy("the store did not answer within 3 s".into()),
         },
     };
-    Json(serde_json::json!({
-        "status": "ok",
+    let warning = s.warning();
+    let mut body = serde_json::json!({
+        "status": if warning.is_some() { "degraded" } else { "ok" },
         "version": s.version,
         "communities": s.dataset.communities.len(),
         "grids": s.grids.len(),
         "store": store,
-    }))
-    .into_response()
+    });
+    if let Some(w) = warning {
+        body["warning"] = w.into();
+        body["damaged_versions"] = serde_json::to_value(&s.damaged).unwrap_or_default();
+    }
+    Json(body).into_response()
 }
 
 fn unhealthy(detail: String) -> axum::response::Response {

@@ -5,7 +5,7 @@
 //! stores nothing.
 
 use super::auth::Planner;
-use super::{AppState, Problem, Served};
+use super::{AppState, Problem};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -77,6 +77,14 @@ impl From<StoreError> for Problem {
                 Problem::new(StatusCode::INSUFFICIENT_STORAGE, "Insufficient storage", "the store cannot write to disk; nothing of this request was stored")
             }
             StoreError::AlreadyPublished { .. } | StoreError::NothingPublished => Problem::new(StatusCode::CONFLICT, "Conflict", detail),
+            // Nothing was published: the planner can look at the draft, re-partition, or roll back.
+            StoreError::Unpublishable { problems, .. } => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Layer not publishable", detail)
+                .with("problems", serde_json::to_value(&problems).unwrap_or_default()),
+            StoreError::DamagedVersion(d) => {
+                Problem::new(StatusCode::CONFLICT, "Damaged version", detail).with("problems", serde_json::to_value(&d.problems).unwrap_or_default())
+            }
+            StoreError::NothingServable { damaged } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Nothing to serve", detail)
+                .with("damaged_versions", serde_json::to_value(&damaged).unwrap_or_default()),
             StoreError::InvalidStaff { .. } | StoreError::InvalidLayer(_) | StoreError::Repartition(_) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable", detail)
             }
@@ -102,10 +110,13 @@ fn geojson(text: String) -> Response {
     r
 }
 
-/// Serves the store's current version at once (other processes follow by notification).
+/// Serves the store's current version at once (other processes follow by notification); when
+/// it is damaged, the newest sound one, or nothing (503 to readers) when none is sound.
 async fn serve_current(state: &AppState, store: &Store) -> Result<(), Problem> {
-    if let Some(p) = store.published(None).await? {
-        let served = tokio::task::spawn_blocking(move || Served::published(&p)).await.map_err(internal)?;
+    if let Some(served) = super::load_served(store).await? {
+        if let Some(w) = served.warning() {
+            tracing::warn!("{w}");
+        }
         state.replace(served);
     }
     Ok(())
@@ -446,7 +457,8 @@ struct PublishBody {
 #[utoipa::path(post, path = "/v1/drafts/{id}/publish", tag = "planner", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PublishBody,
     responses((status = 201, description = "`{\"version\": {...}}`", body = Value),
         (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "Already published", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+        (status = 409, description = "Already published", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "The draft does not read back or validate (a grid not OGC-valid, a level not one exact coverage, a building cut): nothing was published; `problems` names each grid and reason", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn publish(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>, b: Result<Json<PublishBody>, JsonRejection>) -> Answer {
     let store = store(&state)?;
     let p = optional_body(b)?;
@@ -488,9 +500,10 @@ async fn move_buildings_route(_: Planner, State(state): State<Arc<AppState>>, b:
             (store.version_layer(v.number).await?, v.dataset)
         }
     };
-    let dataset = store.dataset(dataset_id).await?;
+    let dataset = Arc::new(store.dataset(dataset_id).await?);
     let bounds = layer.meta.bounds.unwrap_or_default();
-    let result = tokio::task::spawn_blocking(move || move_buildings(&dataset, &layer, &m.buildings, &m.to, bounds, m.force)).await.map_err(internal)?;
+    let data = dataset.clone();
+    let result = tokio::task::spawn_blocking(move || move_buildings(&data, &layer, &m.buildings, &m.to, bounds, m.force)).await.map_err(internal)?;
     let result = match result {
         Ok(r) => r,
         Err(MoveError::Refused(reasons)) => {
@@ -500,17 +513,34 @@ async fn move_buildings_route(_: Planner, State(state): State<Arc<AppState>>, b:
         Err(e) => return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Move refused", e.to_string())),
     };
     let report = serde_json::to_value(&result.report).unwrap_or_default();
-    let id = store.save_draft(dataset_id, &result.layer, "move", Some(&report.to_string()), &[]).await?;
+    let id = store.save_draft_of(dataset_id, dataset, &result.layer, "move", Some(&report.to_string()), &[]).await?;
     draft_answer(store, id, report).await
 }
 
 // ---- versions -----------------------------------------------------------------------------
 
-/// Published versions, oldest first; `current` marks the one served.
+/// Published versions, oldest first; `current` marks the store's current one. A version this
+/// service found damaged (it does not read back or validate) is marked `damaged`; `served`
+/// says which version is served instead (none when no version can be), `warning` how to recover.
 #[utoipa::path(get, path = "/v1/versions", tag = "versions",
-    responses((status = 200, description = "`{\"versions\": [{number, published_at, note, grids, current, rolled_back_from}]}`", body = Value)))]
+    responses((status = 200, description = "`{\"versions\": [{number, published_at, note, grids, current, rolled_back_from, damaged}], \"served\", \"damaged_versions\"?, \"warning\"?}`", body = Value)))]
 async fn versions(State(state): State<Arc<AppState>>) -> Answer {
-    Ok(Json(json!({ "versions": store(&state)?.versions().await? })).into_response())
+    let versions = store(&state)?.versions().await?;
+    let served = state.current();
+    let list: Vec<Value> = versions
+        .iter()
+        .map(|v| {
+            let mut item = serde_json::to_value(v).unwrap_or_default();
+            item["damaged"] = served.damaged.iter().any(|d| d.number == v.number).into();
+            item
+        })
+        .collect();
+    let mut body = json!({ "versions": list, "served": served.version });
+    if let Some(w) = served.warning() {
+        body["warning"] = w.into();
+        body["damaged_versions"] = serde_json::to_value(&served.damaged).unwrap_or_default();
+    }
+    Ok(Json(body).into_response())
 }
 
 /// A version's grids and micro-grids as GeoJSON, exactly as published.
@@ -536,7 +566,8 @@ struct RollbackBody {
 
 /// Re-publishes an earlier version under a new number (history stays append-only).
 #[utoipa::path(post, path = "/v1/versions/{number}/rollback", tag = "planner", security(("bearer" = [])), params(("number" = i64, Path)), request_body = RollbackBody,
-    responses((status = 201, description = "`{\"version\": {...}}`", body = Value), (status = 404, description = "No such version", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+    responses((status = 201, description = "`{\"version\": {...}}`", body = Value), (status = 404, description = "No such version", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "That version is damaged (does not read back or validate): nothing was published; `problems` says why", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn rollback(_: Planner, State(state): State<Arc<AppState>>, Path(number): Path<i64>, b: Result<Json<RollbackBody>, JsonRejection>) -> Answer {
     let store = store(&state)?;
     let r = optional_body(b)?;

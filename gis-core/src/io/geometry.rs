@@ -337,7 +337,7 @@ fn multipolygon_issue(multi: &MultiPolygon<f64>, err: InvalidMultiPolygon) -> Is
 }
 
 /// Where a ring first meets itself (brute force: only run on rings already known to be invalid).
-fn crossing(ring: &LineString<f64>) -> Option<Coord<f64>> {
+pub(crate) fn crossing(ring: &LineString<f64>) -> Option<Coord<f64>> {
     let segments: Vec<Line<f64>> = ring.lines().collect();
     let n = segments.len();
     for i in 0..n {

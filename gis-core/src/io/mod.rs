@@ -6,7 +6,7 @@
 //! repeated positions); they are listed in the [`ImportReport`].
 
 mod features;
-mod geometry;
+pub(crate) mod geometry;
 pub mod grids;
 mod json;
 mod problem;

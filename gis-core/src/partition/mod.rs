@@ -22,7 +22,7 @@ mod verify;
 
 pub use report::{CommunityReport, PartitionReport, SizeStats, Warning, WarningKind, polsby_popper};
 pub use repair::{Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents, StaffChange, move_buildings, repartition};
-pub use verify::{Verification, verify};
+pub use verify::{InvalidGrid, Verification, invalid_reason, verify};
 pub(crate) use verify::crosses;
 pub(crate) use atoms::unit_parts;
 

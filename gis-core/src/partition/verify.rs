@@ -1,6 +1,7 @@
 //! A partition checks its own output before anyone relies on it: the grids of each level form
 //! one exact coverage (every inner edge shared with identical vertices by exactly two grids,
-//! every other edge on the community line), and no grid edge crosses a building.
+//! every other edge on the community line), every grid's area is OGC-valid, and no grid edge
+//! crosses a building.
 
 use crate::grid::{Grid, GridLevel};
 use crate::index::BboxIndex;
@@ -26,12 +27,53 @@ pub struct Verification {
     /// Edges used once that do not lie on the community line: a gap, or a neighbour with
     /// different vertices on a shared edge.
     pub unmatched_edges: usize,
+    /// Grids of the level whose area is not an OGC-valid MultiPolygon (a ring touching or
+    /// crossing itself, a bow tie, parts overlapping): such a grid does not read back as GeoJSON.
+    pub invalid_grids: Vec<InvalidGrid>,
+}
+
+/// A grid whose area is not OGC-valid, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvalidGrid {
+    pub code: String,
+    /// e.g. "ring self-intersection at (118.1148000, 24.5060000)".
+    pub reason: String,
 }
 
 impl Verification {
     pub fn is_clean(&self) -> bool {
-        self.buildings_cut.is_empty() && self.bad_shared_edges == 0 && self.unmatched_edges == 0
+        self.buildings_cut.is_empty() && self.bad_shared_edges == 0 && self.unmatched_edges == 0 && self.invalid_grids.is_empty()
     }
+}
+
+/// Why an area is not OGC-valid (geo's `Validation`; the first error found, located where it
+/// helps), or `None` when it is valid.
+pub fn invalid_reason(area: &geo::MultiPolygon<f64>) -> Option<String> {
+    use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole, Validation};
+    let err = area.validation_errors().into_iter().next()?;
+    let ring_of = |p: usize, role: &RingRole| {
+        let poly = &area.0[p];
+        match role {
+            RingRole::Exterior => Some(poly.exterior()),
+            RingRole::Interior(i) => poly.interiors().get(*i),
+        }
+    };
+    let part = |p: usize| if area.0.len() > 1 { format!("part {p}: ") } else { String::new() };
+    Some(match err {
+        InvalidMultiPolygon::InvalidPolygon(ix, InvalidPolygon::SelfIntersection(role)) => {
+            let at = ring_of(ix.0, &role)
+                .and_then(crate::io::geometry::crossing)
+                .map(|c| format!(" at ({:.7}, {:.7})", c.x, c.y))
+                .unwrap_or_default();
+            let which = match role {
+                RingRole::Exterior => "ring".to_string(),
+                RingRole::Interior(i) => format!("hole {i}"),
+            };
+            format!("{}{which} self-intersection{at}", part(ix.0))
+        }
+        InvalidMultiPolygon::InvalidPolygon(ix, inner) => format!("{}{inner}", part(ix.0)),
+        other => other.to_string(),
+    })
 }
 
 type Key = (u64, u64);
@@ -64,6 +106,12 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
         }
     }
     let mut out = Verification::default();
+    let mut invalid: Vec<InvalidGrid> = layer
+        .par_iter()
+        .filter_map(|g| invalid_reason(&g.area).map(|reason| InvalidGrid { code: g.code.clone(), reason }))
+        .collect();
+    invalid.sort_by(|a, b| a.code.cmp(&b.code));
+    out.invalid_grids = invalid;
     let code_ix: FxHashMap<&str, usize> =
         dataset.communities.iter().enumerate().map(|(i, c)| (c.code.as_str(), i)).collect();
     let community_boxes = BboxIndex::new(
