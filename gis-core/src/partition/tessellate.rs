@@ -814,6 +814,7 @@ impl Tessellation {
             // turn rule keeps lobes apart but walks shell and hole as one ring) is split there
             // into simple rings; their signed areas then say which is shell and which is hole.
             for simple in split_at_repeats(ring) {
+                let simple = self.without_spikes(simple);
                 if simple.len() >= 3 {
                     rings.push(simple);
                 }
@@ -849,6 +850,36 @@ impl Tessellation {
         // Largest part first: a grid's main body leads.
         shells.sort_by(|a, b| b.1.total_cmp(&a.1));
         MultiPolygon(shells.into_iter().map(|(p, _)| p).collect())
+    }
+}
+
+impl Tessellation {
+    /// Removes zero-width spikes from an open ring: a point where the ring turns straight back
+    /// on itself (a near-degenerate triangle between atoms, e.g. a building corner lying on a
+    /// neighbour's wall to within float precision). Both grids beside such a spike walk it, in
+    /// opposite directions, and the test depends on the three points alone, so both drop it and
+    /// their shared edges still match. Repeats until none is left.
+    fn without_spikes(&self, mut ring: Vec<Pt>) -> Vec<Pt> {
+        let mut changed = true;
+        while changed && ring.len() >= 3 {
+            changed = false;
+            let mut i = 0;
+            while i < ring.len() && ring.len() >= 3 {
+                let n = ring.len();
+                let (a, b, c) = (self.local(ring[(i + n - 1) % n]), self.local(ring[i]), self.local(ring[(i + 1) % n]));
+                let (u, v) = ([b[0] - a[0], b[1] - a[1]], [c[0] - b[0], c[1] - b[1]]);
+                let dot = u[0] * v[0] + u[1] * v[1];
+                let cross = u[0] * v[1] - u[1] * v[0];
+                let lengths = u[0].hypot(u[1]) * v[0].hypot(v[1]);
+                if dot < 0.0 && cross.abs() <= 1e-9 * lengths {
+                    ring.remove(i);
+                    changed = true;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        ring
     }
 }
 
