@@ -53,7 +53,18 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
             None => None,
             Some((org, code, definition)) => {
                 let by = format!("{} (gpkg_spatial_ref_sys {org}:{code})", name.display());
-                let by_code = if org.eq_ignore_ascii_case("epsg") { u16::try_from(code).ok().map(SourceCrs::from_epsg) } else { None };
+                let by_code = if org.eq_ignore_ascii_case("epsg") {
+                    u16::try_from(code).ok().map(SourceCrs::from_epsg)
+                } else if org == "wangge" {
+                    // What `wangge export --crs gcj02|bd09` writes: systems without an EPSG code.
+                    match code {
+                        2 => Some(Ok(SourceCrs::Geographic(gis_core::crs::Crs::Gcj02))),
+                        3 => Some(Ok(SourceCrs::Geographic(gis_core::crs::Crs::Bd09))),
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
                 Some(match by_code {
                     Some(Ok(crs)) => Declared::Known { crs, by },
                     // A code the table lacks, or another organisation: its WKT decides.
