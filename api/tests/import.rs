@@ -91,7 +91,7 @@ fn osm_import_partitions_maps_and_exports() {
     let tables = import::gpkg::read(&gpkg, None).unwrap();
     assert_eq!(tables.len(), 1);
     assert_eq!(tables[0].features.len(), n);
-    assert!(matches!(tables[0].declared_crs, Some(import::SourceCrs::Geographic(gis_core::crs::Crs::Wgs84))));
+    assert!(matches!(tables[0].declared_crs, Some(import::Declared::Known { crs: import::SourceCrs::Geographic(gis_core::crs::Crs::Wgs84), .. })));
     let gpkg_population: i64 = tables[0].features.iter().filter(|f| f.attrs["level"] == import::source::Value::Text("grid".into())).map(|f| match f.attrs["population"] {
         import::source::Value::Integer(p) => p,
         ref other => panic!("{other:?}"),
@@ -142,9 +142,12 @@ fn rejections_name_file_feature_and_field_and_write_nothing() {
     std::fs::remove_file(gk.path().join("buildings.prj")).unwrap();
     let r = wangge(&["import", s(&shp), "--out", o, "--field", "population=RKS"]);
     rejected(&r, &["buildings.shp: coordinates such as (39612573.01, 2711739.38) are not longitude/latitude", "zone 39", "add --crs EPSG:4527"], dir.path(), 0);
+    // A global --crs reaches the WGS-84 boundary too, which says so; the survey alone takes it.
     let r = wangge(&["import", s(&shp), "--out", o, "--field", "population=RKS", "--field", "buildings.id=BH", "--crs", "EPSG:4527", "--boundary", s(&boundary)]);
+    rejected(&r, &["boundary.geojson: coordinates such as (118.", "look like longitude/latitude, not metres in EPSG:4527", "@EPSG:4527 instead of --crs"], dir.path(), 0);
+    let r = wangge(&["import", &format!("{}@EPSG:4527", s(&shp)), "--out", o, "--field", "population=RKS", "--field", "buildings.id=BH", "--boundary", s(&boundary)]);
     assert!(r.status.success(), "{}", text(&r));
-    assert!(text(&r).contains("EPSG:4527") && text(&r).contains("(--crs)"), "{}", text(&r));
+    assert!(text(&r).contains("EPSG:4527") && text(&r).contains("buildings.shp@EPSG:4527)"), "{}", text(&r));
     std::fs::remove_dir_all(&out).unwrap();
     let broken = tempfile::tempdir().unwrap();
     let shp = copy_shapefile(&gbk, broken.path());
@@ -326,7 +329,7 @@ fn export_in_another_crs_reads_back_in_gdal_and_pyproj() {
         let got = child.wait_with_output().unwrap();
         assert!(got.status.success());
         let back: Vec<[f64; 2]> = serde_json::from_slice(&got.stdout).unwrap();
-        let worst = wgs.iter().zip(&back).map(|(p, q)| geo::Distance::distance(geo::Geodesic, geo::Point::new(p[0], p[1]), geo::Point::new(q[0], q[1]))).fold(0.0, f64::max);
+        let worst = wgs.iter().zip(&back).map(|(p, q)| geo::Distance::distance(&geo::Geodesic, geo::Point::new(p[0], p[1]), geo::Point::new(q[0], q[1]))).fold(0.0, f64::max);
         assert!(worst < 0.001, "{crs}: pyproj puts a vertex {worst} m from the layer");
         eprintln!("{crs}: worst vertex {worst:e} m after pyproj's round trip");
     }

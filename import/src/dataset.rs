@@ -152,9 +152,11 @@ fn check_magnitudes(layer: &Layer, crs: &SourceCrs, coords: &[Coord<f64>]) -> Re
         }
     } else if !coords.is_empty() && coords.iter().all(|c| c.x.abs() <= 180.0 && c.y.abs() <= 90.0) {
         return unusable(format!(
-            "coordinates such as ({}, {}) look like longitude/latitude, not metres in {}; drop --crs or give the system the data is in",
+            "coordinates such as ({}, {}) look like longitude/latitude, not metres in {}; give the system only to the sources in it ({}@{} instead of --crs), or drop it for this file",
             coords[0].x,
             coords[0].y,
+            crs.label(),
+            "FILE",
             crs.label()
         ));
     }
