@@ -445,6 +445,7 @@ async fn part_2_serves_items_in_the_system_asked_for() {
     let (f, header) = get_with_crs(&format!("/collections/grids/items/{}?crs={EPSG}3857", g.code)).await;
     assert_eq!(header, format!("<{EPSG}3857>"));
     assert!(positions(&f["geometry"])[0][0] > 13_000_000.0, "{}", f["geometry"]);
+    assert!(link(&f, "self").unwrap().ends_with("?crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F3857"), "{:?}", link(&f, "self"));
 
     // A bbox in another system selects what the same box in CRS84 selects.
     let all = s.features.extent(api::serve::features::Collection::Buildings).unwrap();

@@ -612,7 +612,12 @@ async fn item(State(state): State<Arc<AppState>>, Path((id, fid)): Path<(String,
         let mut f = feature(&served, c, ix);
         crs.reproject(&mut f);
         f["links"] = json!([
-            link(format!("{base}/collections/{}/items/{}", c.id(), encode(&fid)), "self", GEOJSON, "This item"),
+            link(
+                format!("{base}/collections/{}/items/{}{}", c.id(), encode(&fid), get(&pairs, "crs").map_or(String::new(), |v| format!("?crs={}", encode(v)))),
+                "self",
+                GEOJSON,
+                "This item",
+            ),
             link(format!("{base}/collections/{}", c.id()), "collection", JSON, c.title()),
         ]);
         let mut res = with_type(f.to_string(), GEOJSON);
