@@ -299,3 +299,27 @@ fn beijing_1954_and_xian_1980_stay_refused_with_the_reason() {
         assert!(e.contains("not published as parameters"), "{code}: {e}");
     }
 }
+
+/// Albers and Lambert conformal conic from proj strings GDAL wrote as ESRI .prj files without a
+/// code: read from the projection and its parameters.
+#[test]
+fn conic_prj_files_without_a_code_are_read_from_their_parameters() {
+    let k = reference("kangle");
+    for file in ["resources-albers.shp", "resources-lcc.shp"] {
+        let dir = tempfile::tempdir().unwrap();
+        let sources = [fixture("kangle/buildings.geojson").display().to_string(), fixture(&format!("import/crs/{file}")).display().to_string()];
+        let imported = import(&options(&sources, &dir.path().join("ds"))).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let d = &imported.loaded.dataset;
+        assert_eq!(d.resources.len(), k.resources.len());
+        for r in &k.resources {
+            let got = d.resources.iter().find(|x| x.id == r.id).unwrap();
+            let err = Geodesic.distance(got.location, r.location);
+            assert!(err < 0.01, "{file}: {} is {err} m off", r.id);
+        }
+        let prj = std::fs::read_to_string(fixture(&format!("import/crs/{file}")).with_extension("prj")).unwrap();
+        match SourceCrs::from_prj(&prj).unwrap() {
+            SourceCrs::Projected(p) => assert!(p.proj4.starts_with(if file.contains("albers") { "+proj=aea" } else { "+proj=lcc" }), "{}", p.proj4),
+            other => panic!("{other:?}"),
+        }
+    }
+}
