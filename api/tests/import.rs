@@ -91,7 +91,7 @@ fn osm_import_partitions_maps_and_exports() {
     let tables = import::gpkg::read(&gpkg, None).unwrap();
     assert_eq!(tables.len(), 1);
     assert_eq!(tables[0].features.len(), n);
-    assert!(matches!(tables[0].declared_crs, Some(import::SourceCrs::Geographic(gis_core::crs::Crs::Wgs84))));
+    assert!(matches!(tables[0].declared_crs, Some(import::Declared::Known { crs: import::SourceCrs::Geographic(gis_core::crs::Crs::Wgs84), .. })));
     let gpkg_population: i64 = tables[0].features.iter().filter(|f| f.attrs["level"] == import::source::Value::Text("grid".into())).map(|f| match f.attrs["population"] {
         import::source::Value::Integer(p) => p,
         ref other => panic!("{other:?}"),
@@ -129,11 +129,26 @@ fn rejections_name_file_feature_and_field_and_write_nothing() {
     rejected(&r, &["x.kml: not a format import reads"], dir.path(), 1);
     std::fs::remove_file(dir.path().join("x.kml")).unwrap();
 
-    // An unknown --crs, and a .prj in a datum import will not guess.
+    // An unknown --crs, one that contradicts the .prj, and a .prj in a datum import will not guess.
+    let r = wangge(&["import", s(&gbk), "--out", o, "--crs", "EPSG:1"]);
+    rejected(&r, &["unknown coordinate system EPSG:1", "not in the EPSG table"], dir.path(), 0);
     let mut args = with(&["import", s(&gbk), "--out", o, "--boundary", s(&boundary), "--crs", "EPSG:3857"]);
     args.extend(with(&map));
     let r = wangge(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    rejected(&r, &["unknown coordinate system EPSG:3857", "EPSG:4491–4554"], dir.path(), 0);
+    rejected(&r, &["buildings.prj says WGS-84 but --crs says EPSG:3857", "buildings.shp@EPSG:3857"], dir.path(), 0);
+    // Zone-numbered metres in a file without a .prj: what they look like and the option to add.
+    let gk = tempfile::tempdir().unwrap();
+    let shp = copy_shapefile(&fixture("import/kangle-gk39/buildings.shp"), gk.path());
+    std::fs::remove_file(gk.path().join("buildings.prj")).unwrap();
+    let r = wangge(&["import", s(&shp), "--out", o, "--field", "population=RKS"]);
+    rejected(&r, &["buildings.shp: coordinates such as (39612573.01, 2711739.38) are not longitude/latitude", "zone 39", "add --crs EPSG:4527"], dir.path(), 0);
+    // A global --crs reaches the WGS-84 boundary too, which says so; the survey alone takes it.
+    let r = wangge(&["import", s(&shp), "--out", o, "--field", "population=RKS", "--field", "buildings.id=BH", "--crs", "EPSG:4527", "--boundary", s(&boundary)]);
+    rejected(&r, &["boundary.geojson: coordinates such as (118.", "look like longitude/latitude, not metres in EPSG:4527", "@EPSG:4527 instead of --crs"], dir.path(), 0);
+    let r = wangge(&["import", &format!("{}@EPSG:4527", s(&shp)), "--out", o, "--field", "population=RKS", "--field", "buildings.id=BH", "--boundary", s(&boundary)]);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(text(&r).contains("EPSG:4527") && text(&r).contains("buildings.shp@EPSG:4527)"), "{}", text(&r));
+    std::fs::remove_dir_all(&out).unwrap();
     let broken = tempfile::tempdir().unwrap();
     let shp = copy_shapefile(&gbk, broken.path());
     std::fs::write(broken.path().join("buildings.prj"), r#"PROJCS["Xian_1980_3_Degree_GK_CM_117E",GEOGCS["GCS_Xian_1980",DATUM["D_Xian_1980",SPHEROID["Xian_1980",6378140.0,298.257]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",117.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#).unwrap();
@@ -196,4 +211,135 @@ fn rejections_name_file_feature_and_field_and_write_nothing() {
     let r = wangge(&["import", s(&fixture("osm/test.osm.pbf")), "--out", o, "--force"]);
     assert!(r.status.success(), "{}", text(&r));
     assert!(out.join("buildings.geojson").exists());
+}
+
+/// Runs a tool if it is there; under CI=true a missing tool fails the test.
+fn tool(name: &str) -> bool {
+    if Command::new(name).arg("--version").output().is_ok() {
+        return true;
+    }
+    assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true but {name} (Debian gdal-bin) is not installed");
+    eprintln!("\n!!! SKIPPED part of the export test: {name} not found (apt-get install gdal-bin) !!!\n");
+    false
+}
+
+/// The Python with pyproj (`.ci/run` makes `out/ci-venv`), or None outside CI.
+fn python() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let p = std::env::var_os("WANGGE_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
+    if Command::new(&p).args(["-c", "import pyproj"]).output().is_ok_and(|o| o.status.success()) {
+        return Some(p);
+    }
+    assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true but {} has no pyproj: .ci/run installs scripts/tests/requirements.txt", p.display());
+    eprintln!("\n!!! SKIPPED the pyproj round trip: no pyproj at {} !!!\n", p.display());
+    None
+}
+
+/// Every position of a GeoJSON geometry's coordinates, in order.
+fn flat(v: &serde_json::Value, out: &mut Vec<[f64; 2]>) {
+    let a = v.as_array().unwrap();
+    if let (Some(x), Some(y)) = (a.first().and_then(|x| x.as_f64()), a.get(1).and_then(|y| y.as_f64())) {
+        out.push([x, y]);
+    } else {
+        a.iter().for_each(|x| flat(x, out));
+    }
+}
+
+#[test]
+fn export_in_another_crs_reads_back_in_gdal_and_pyproj() {
+    let dir = tempfile::tempdir().unwrap();
+    let grids = dir.path().join("grids.geojson");
+    let out = wangge(&["partition", s(&fixture("kangle")), "--out", s(&grids)]);
+    assert!(out.status.success(), "{}", text(&out));
+    let layer: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&grids).unwrap()).unwrap();
+    let wgs: Vec<[f64; 2]> = {
+        let mut v = Vec::new();
+        for f in layer["features"].as_array().unwrap() {
+            flat(&f["geometry"]["coordinates"], &mut v);
+        }
+        v
+    };
+
+    for (crs, code) in [("EPSG:4527", 4527), ("EPSG:3857", 3857), ("EPSG:4490", 4490), ("gcj02", 0)] {
+        let gj = dir.path().join(format!("g{code}.geojson"));
+        let out = wangge(&["export", s(&grids), "--format", "geojson", "--crs", crs, "--out", s(&gj)]);
+        assert!(out.status.success(), "{}", text(&out));
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&gj).unwrap()).unwrap();
+        let name = v["crs"]["properties"]["name"].as_str().unwrap().to_string();
+        let mut xy = Vec::new();
+        for f in v["features"].as_array().unwrap() {
+            flat(&f["geometry"]["coordinates"], &mut xy);
+        }
+        assert_eq!(xy.len(), wgs.len());
+        // The layer in another system is not read as WGS-84 by wangge's own tools.
+        let back = wangge(&["validate", s(&fixture("kangle")), s(&gj)]);
+        if code != 4490 {
+            assert_eq!(back.status.code(), Some(2), "{}", text(&back));
+            assert!(text(&back).contains("grid layers are read in WGS-84"), "{}", text(&back));
+        }
+        if code == 0 {
+            assert_eq!(name, "urn:x-wangge:def:crs:GCJ-02");
+            for (p, q) in wgs.iter().zip(&xy) {
+                let g = gis_core::crs::wgs84_to_gcj02(geo::Coord { x: p[0], y: p[1] });
+                assert!((g.x - q[0]).abs() < 1e-12 && (g.y - q[1]).abs() < 1e-12);
+            }
+            // A shapefile gets no .prj (there is no definition to put in it), and says so.
+            let shp = dir.path().join("gcj.shp");
+            let out = wangge(&["export", s(&grids), "--format", "shapefile", "--crs", "gcj02", "--out", s(&shp)]);
+            assert!(out.status.success() && text(&out).contains("no .prj was written"), "{}", text(&out));
+            assert!(!shp.with_extension("prj").exists());
+            // The GeoPackage records it, and import reads it back as GCJ-02.
+            let gpkg = dir.path().join("gcj.gpkg");
+            assert!(wangge(&["export", s(&grids), "--format", "gpkg", "--crs", "gcj02", "--out", s(&gpkg)]).status.success());
+            let t = import::gpkg::read(&gpkg, None).unwrap();
+            assert!(matches!(t[0].declared_crs, Some(import::Declared::Known { crs: import::SourceCrs::Geographic(gis_core::crs::Crs::Gcj02), .. })));
+            continue;
+        }
+        assert_eq!(name, format!("urn:ogc:def:crs:EPSG::{code}"));
+
+        // The shapefile's .prj and the GeoPackage's srs are what GDAL reads back by code.
+        let shp = dir.path().join(format!("g{code}.shp"));
+        let out = wangge(&["export", s(&grids), "--format", "shapefile", "--crs", crs, "--out", s(&shp)]);
+        assert!(out.status.success() && text(&out).contains(&format!("EPSG:{code}")), "{}", text(&out));
+        let gpkg = dir.path().join(format!("g{code}.gpkg"));
+        let out = wangge(&["export", s(&grids), "--format", "gpkg", "--crs", crs, "--out", s(&gpkg)]);
+        assert!(out.status.success(), "{}", text(&out));
+        let t = import::gpkg::read(&gpkg, None).unwrap();
+        let shp_back = import::shp::read(&shp, None).unwrap();
+        for declared in [&t[0].declared_crs, &shp_back.declared_crs] {
+            let label = declared.as_ref().and_then(|d| d.crs()).map(|c| c.label()).unwrap();
+            assert_eq!(label, if code == 4490 { "WGS-84".to_string() } else { format!("EPSG:{code}") });
+        }
+        if tool("ogrinfo") {
+            for f in [&shp, &gpkg, &gj] {
+                let info = Command::new("ogrinfo").args(["-so", "-al"]).arg(f).output().unwrap();
+                let t = String::from_utf8_lossy(&info.stdout);
+                assert!(t.contains(&format!("ID[\"EPSG\",{code}]")), "{}: {t}", f.display());
+                assert!(t.contains(&format!("Feature Count: {}", layer["features"].as_array().unwrap().len())), "{t}");
+            }
+        }
+        // pyproj sends every vertex back to WGS-84: within a millimetre of the layer.
+        let Some(python) = python() else { continue };
+        let script = "import json,sys\nfrom pyproj import Transformer\nt=Transformer.from_crs(int(sys.argv[1]),4326,always_xy=True)\nprint(json.dumps([list(t.transform(x,y)) for x,y in json.load(sys.stdin)]))";
+        let mut child = Command::new(&python).args(["-c", script, &code.to_string()]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(serde_json::to_string(&xy).unwrap().as_bytes()).unwrap();
+        }
+        let got = child.wait_with_output().unwrap();
+        assert!(got.status.success());
+        let back: Vec<[f64; 2]> = serde_json::from_slice(&got.stdout).unwrap();
+        let worst = wgs.iter().zip(&back).map(|(p, q)| geo::Distance::distance(&geo::Geodesic, geo::Point::new(p[0], p[1]), geo::Point::new(q[0], q[1]))).fold(0.0, f64::max);
+        assert!(worst < 0.001, "{crs}: pyproj puts a vertex {worst} m from the layer");
+        eprintln!("{crs}: worst vertex {worst:e} m after pyproj's round trip");
+    }
+
+    // The building table has no coordinates; an unknown system is refused before anything is written.
+    let csv = dir.path().join("b.csv");
+    let out = wangge(&["export", s(&grids), "--format", "csv", "--dataset", s(&fixture("kangle")), "--crs", "gcj02", "--out", s(&csv)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = wangge(&["export", s(&grids), "--format", "geojson", "--crs", "EPSG:2436", "--out", s(&dir.path().join("x.geojson"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("not published as parameters"), "{}", text(&out));
+    assert!(!dir.path().join("x.geojson").exists());
 }

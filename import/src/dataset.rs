@@ -4,8 +4,8 @@
 
 use crate::crs::SourceCrs;
 use crate::error::ImportError;
-use crate::source::{FieldMap, Layer, Role, Target, Value, problem, text, whole_number};
-use geo::{BoundingRect, ConvexHull, Coord, Geometry, InteriorPoint, Intersects, LineString, MapCoords, MultiLineString, MultiPoint, MultiPolygon, Orient, Point, Polygon, Rect, Relate, orient::Direction};
+use crate::source::{Declared, FieldMap, Layer, Role, Target, Value, problem, text, whole_number};
+use geo::{BoundingRect, ConvexHull, Coord, CoordsIter, Geometry, InteriorPoint, Intersects, LineString, MapCoords, MultiLineString, MultiPoint, MultiPolygon, Orient, Point, Polygon, Rect, Relate, orient::Direction};
 use gis_core::io::{Loaded, load_dataset};
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
@@ -69,23 +69,98 @@ pub fn infer_role(layer: &Layer, fields: &FieldMap) -> Option<Role> {
     })
 }
 
-/// The coordinate system to read a layer in: `--crs`, else what the source declares, else WGS-84
-/// (said in the report).
-pub fn layer_crs(layer: &Layer, given: Option<&SourceCrs>, notes: &mut Notes) -> SourceCrs {
-    match (given, &layer.declared_crs) {
-        (Some(g), _) => {
-            notes.assume(format!("{}: coordinates in {} (--crs)", layer.name.display(), g.describe()));
+/// The coordinate system to read a layer in, said in the report with where it came from:
+/// the source's own `FILE@CRS` (which overrides what the file declares, and says so), else
+/// `--crs` (which must agree with a readable declaration, and wins over an empty or unreadable
+/// one), else what the file declares (.prj, `crs` member, GeoPackage srs), else WGS-84.
+/// Coordinates that cannot be in the system chosen stop here with what they look like.
+pub fn layer_crs(layer: &Layer, own: Option<&(String, SourceCrs)>, global: Option<&SourceCrs>, notes: &mut Notes) -> Result<SourceCrs, ImportError> {
+    let file = layer.name.display().to_string();
+    let coords: Vec<Coord<f64>> = layer.features.iter().filter_map(|f| f.geometry.as_ref()).flat_map(|g| g.coords_iter()).collect();
+    // A few positions spread over the layer, to tell whether two systems agree on it.
+    let sample: Vec<Coord<f64>> = coords.iter().step_by((coords.len() / 8).max(1)).copied().take(8).collect();
+    let declared = layer.declared_crs.as_ref();
+    let crs = match (own, global, declared) {
+        (Some((given, crs)), _, Some(Declared::Known { crs: d, by })) => {
+            if crs.agrees_with(d, &sample) {
+                notes.assume(format!("{file}: coordinates in {} ({file}@{given}, as {by} says)", crs.describe()));
+            } else {
+                notes.assume(format!("{file}: coordinates in {} ({file}@{given}) — OVERRIDES {by}, which says {}", crs.describe(), d.label()));
+            }
+            crs.clone()
+        }
+        (None, Some(g), Some(Declared::Known { crs: d, by })) => {
+            if !g.agrees_with(d, &sample) {
+                return Err(ImportError::CrsConflict { file: layer.name.clone(), declared_by: by.clone(), declared: d.label(), given: g.label() });
+            }
+            notes.assume(format!("{file}: coordinates in {} (--crs, as {by} says)", g.describe()));
             g.clone()
         }
-        (None, Some(d)) => {
-            notes.assume(format!("{}: coordinates in {} (declared by the source)", layer.name.display(), d.describe()));
-            d.clone()
+        (Some((text, crs)), _, Some(Declared::Unusable { by, reason, given, .. })) => {
+            let what = if given.is_empty() { String::new() } else { format!(" ({given})") };
+            notes.assume(format!("{file}: coordinates in {} ({file}@{text}) — OVERRIDES {by}{what}, unusable: {reason}", crs.describe()));
+            crs.clone()
         }
-        (None, None) => {
-            notes.assume(format!("{}: no coordinate system declared; taken as WGS-84 longitude/latitude (give --crs gcj02, bd09 or EPSG:45xx otherwise)", layer.name.display()));
+        (None, Some(g), Some(Declared::Unusable { by, reason, given, .. })) => {
+            let what = if given.is_empty() { String::new() } else { format!(" ({given})") };
+            notes.assume(format!("{file}: coordinates in {} (--crs) — OVERRIDES {by}{what}, unusable: {reason}", g.describe()));
+            g.clone()
+        }
+        (Some((given, crs)), _, None) => {
+            notes.assume(format!("{file}: coordinates in {} ({file}@{given})", crs.describe()));
+            crs.clone()
+        }
+        (None, Some(g), None) => {
+            notes.assume(format!("{file}: coordinates in {} (--crs)", g.describe()));
+            g.clone()
+        }
+        (None, None, Some(Declared::Known { crs, by })) => {
+            notes.assume(format!("{file}: coordinates in {} (declared by {by})", crs.describe()));
+            crs.clone()
+        }
+        (None, None, Some(Declared::Unusable { by, given, reason, empty })) => {
+            if !*empty {
+                return Err(ImportError::UnknownCrs {
+                    path: Some(PathBuf::from(by)),
+                    given: given.clone(),
+                    reason: format!("{reason}; if you know the system, give it: --crs EPSG:N (or {file}@EPSG:N for this source alone)"),
+                });
+            }
+            notes.assume(format!("{file}: {by} is empty, so nothing is declared; taken as WGS-84 longitude/latitude (give --crs gcj02, bd09 or EPSG:N otherwise)"));
             SourceCrs::WGS84
         }
+        (None, None, None) => {
+            notes.assume(format!("{file}: no coordinate system declared; taken as WGS-84 longitude/latitude (give --crs gcj02, bd09 or EPSG:N otherwise)"));
+            SourceCrs::WGS84
+        }
+    };
+    check_magnitudes(layer, &crs, &coords)?;
+    Ok(crs)
+}
+
+/// Coordinates that cannot be in `crs`: metres read as degrees (say what they look like and the
+/// `--crs` to give), or degrees read as metres. One message for the layer, not one per feature.
+fn check_magnitudes(layer: &Layer, crs: &SourceCrs, coords: &[Coord<f64>]) -> Result<(), ImportError> {
+    let unusable = |message: String| Err(ImportError::Unusable { file: layer.name.clone(), message });
+    if crs.is_geographic() {
+        if let Some(guess) = crate::crs::guess_projected(coords) {
+            let message = match crs {
+                SourceCrs::Geographic(_) => guess,
+                other => format!("{} ({} is longitude/latitude)", guess, other.label()),
+            };
+            return unusable(format!("{message} (or {}@EPSG:N for this source alone)", layer.name.display()));
+        }
+    } else if !coords.is_empty() && coords.iter().all(|c| c.x.abs() <= 180.0 && c.y.abs() <= 90.0) {
+        return unusable(format!(
+            "coordinates such as ({}, {}) look like longitude/latitude, not metres in {}; give the system only to the sources in it ({}@{} instead of --crs), or drop it for this file",
+            coords[0].x,
+            coords[0].y,
+            crs.label(),
+            "FILE",
+            crs.label()
+        ));
     }
+    Ok(())
 }
 
 /// Converts a layer's features for `role`: properties through the field map, coordinates to

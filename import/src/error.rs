@@ -44,6 +44,8 @@ pub enum ImportError {
     UnknownFormat { path: PathBuf },
     #[error("{}: unknown coordinate system {given}: {reason}", path.as_ref().map_or("--crs".to_string(), |p| p.display().to_string()))]
     UnknownCrs { path: Option<PathBuf>, given: String, reason: String },
+    #[error("{}: {declared_by} says {declared} but --crs says {given}; drop --crs to read it as {declared}, or give this source alone as {}@{given} to override what it says", file.display(), file.display())]
+    CrsConflict { file: PathBuf, declared_by: String, declared: String, given: String },
     #[error("{}: field {field:?} (given for {target}) does not exist; its fields are {}", file.display(), available.join(", "))]
     MissingField { file: PathBuf, field: String, target: String, available: Vec<String> },
     #[error("{}: unknown text encoding {given:?}; try utf-8 or gbk", file.display())]

@@ -3,7 +3,8 @@
 //! `--crs` says otherwise (AMap exports are GCJ-02).
 
 use crate::error::{ImportError, SourceProblem};
-use crate::source::{Layer, SourceFeature, Value};
+use crate::crs::SourceCrs;
+use crate::source::{Declared, Layer, SourceFeature, Value};
 use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -54,7 +55,34 @@ pub fn read(path: &Path) -> Result<Layer, ImportError> {
     if !problems.is_empty() {
         return Err(ImportError::Invalid { problems });
     }
-    Ok(Layer { name: path.to_path_buf(), fields, features: out, declared_crs: None, encoding: None })
+    Ok(Layer { name: path.to_path_buf(), fields, features: out, declared_crs: crs_member(&root), encoding: None })
+}
+
+/// The coordinate system a `crs` member names, as GDAL and QGIS write it
+/// (`{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4527"}}`), or the older
+/// `{"type": "EPSG", "properties": {"code": 4527}}`. RFC 7946 dropped the member; files without
+/// it are WGS-84.
+fn crs_member(root: &Json) -> Option<Declared> {
+    let crs = root.get("crs").filter(|c| !c.is_null())?;
+    let name = match crs.get("type").and_then(Json::as_str) {
+        Some("name") => crs.pointer("/properties/name").and_then(Json::as_str).map(str::to_string),
+        Some(t) if t.eq_ignore_ascii_case("epsg") => {
+            crs.pointer("/properties/code").and_then(|c| c.as_u64().map(|n| n.to_string()).or_else(|| c.as_str().map(str::to_string))).map(|c| format!("EPSG:{c}"))
+        }
+        _ => None,
+    };
+    Some(match name {
+        Some(n) => match SourceCrs::parse(&n) {
+            Ok(crs) => Declared::Known { crs, by: format!("its crs member ({n})") },
+            Err(reason) => Declared::Unusable { by: "its crs member".into(), given: n, reason, empty: false },
+        },
+        None => Declared::Unusable {
+            by: "its crs member".into(),
+            given: crs.to_string(),
+            reason: "is not a named coordinate system (a linked crs is not followed)".into(),
+            empty: false,
+        },
+    })
 }
 
 fn geometry(g: &Json) -> Option<Geometry<f64>> {

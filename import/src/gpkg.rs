@@ -3,7 +3,7 @@
 
 use crate::crs::SourceCrs;
 use crate::error::{ImportError, SourceProblem};
-use crate::source::{Layer, SourceFeature, Value};
+use crate::source::{Declared, Layer, SourceFeature, Value};
 use geozero::ToGeo;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
 use sqlx::{Column, ConnectOptions, Connection, Row, TypeInfo, ValueRef};
@@ -52,11 +52,30 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
             _ if srs_id <= 0 => None,
             None => None,
             Some((org, code, definition)) => {
-                let by_code = if org.eq_ignore_ascii_case("epsg") { SourceCrs::parse(&format!("EPSG:{code}")).ok() } else { None };
-                match by_code {
-                    Some(c) => Some(c),
-                    None => Some(SourceCrs::from_prj(&definition).map_err(|reason| ImportError::UnknownCrs { path: Some(name.clone()), given: format!("{org}:{code}"), reason })?),
-                }
+                let by = format!("{} (gpkg_spatial_ref_sys {org}:{code})", name.display());
+                let by_code = if org.eq_ignore_ascii_case("epsg") {
+                    u16::try_from(code).ok().map(SourceCrs::from_epsg)
+                } else if org == "wangge" {
+                    // What `wangge export --crs gcj02|bd09` writes: systems without an EPSG code.
+                    match code {
+                        2 => Some(Ok(SourceCrs::Geographic(gis_core::crs::Crs::Gcj02))),
+                        3 => Some(Ok(SourceCrs::Geographic(gis_core::crs::Crs::Bd09))),
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
+                Some(match by_code {
+                    Some(Ok(crs)) => Declared::Known { crs, by },
+                    // A code the table lacks, or another organisation: its WKT decides.
+                    _ => match SourceCrs::from_prj(&definition) {
+                        Ok(crs) => Declared::Known { crs, by },
+                        Err(reason) => match by_code {
+                            Some(Err(by_code)) => Declared::Unusable { by, given: format!("{org}:{code}"), reason: by_code, empty: false },
+                            _ => Declared::Unusable { by, given: format!("{org}:{code}"), reason, empty: false },
+                        },
+                    },
+                })
             }
         };
         let rows: Vec<SqliteRow> = sqlx::query(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""))).fetch_all(&mut conn).await.map_err(bad)?;

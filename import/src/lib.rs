@@ -21,7 +21,7 @@ pub use crs::SourceCrs;
 pub use dataset::{Draft, Notes};
 pub use error::{ImportError, SourceProblem};
 pub use osm::OsmDefaults;
-pub use source::{FieldMap, Format, Layer, Role, SourceSpec};
+pub use source::{Declared, FieldMap, Format, Layer, Role, SourceSpec};
 
 use gis_core::io::Loaded;
 use serde_json::json;
@@ -34,7 +34,9 @@ pub struct ImportOptions {
     /// The community boundary (polygons; `code` and `name` fields, or --community-code/-name).
     pub boundary: Option<SourceSpec>,
     pub out: PathBuf,
-    /// Overrides what sources declare.
+    /// `--crs`: the sources' coordinate system where they declare none (or an empty or
+    /// unreadable one); one that disagrees with a readable declaration is an error. A source's
+    /// own `FILE@CRS` (in `SourceSpec::crs`) overrides both.
     pub crs: Option<SourceCrs>,
     pub fields: FieldMap,
     /// Attribute encoding for shapefiles without a .cpg and for CSV files.
@@ -81,6 +83,9 @@ fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Re
     }
     Ok(match format {
         Format::OsmPbf => {
+            if let Some((given, _)) = &spec.crs {
+                return Err(ImportError::Setting(format!("{}@{given}: an OpenStreetMap extract is always WGS-84; drop @{given}", spec.path.display())));
+            }
             if let Some(role) = spec.role.filter(|r| !matches!(r, Role::Buildings | Role::Resources | Role::Roads)) {
                 return Err(ImportError::Setting(format!("{}: an OpenStreetMap extract gives buildings, resources and roads, not {}", spec.path.display(), role.name())));
             }
@@ -129,7 +134,7 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
             if let Some(how) = &layer.encoding {
                 draft.notes.assume(format!("{}: attributes decoded as {how}", layer.name.display()));
             }
-            let crs = dataset::layer_crs(&layer, opts.crs.as_ref(), &mut draft.notes);
+            let crs = dataset::layer_crs(&layer, spec.crs.as_ref(), opts.crs.as_ref(), &mut draft.notes)?;
             match dataset::convert_layer(&layer, role, &opts.fields, &crs, &mut draft.notes) {
                 Ok(features) => draft.files.entry(role).or_default().extend(features),
                 Err(ImportError::Invalid { problems: p }) => problems.extend(p),

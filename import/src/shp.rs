@@ -4,7 +4,7 @@
 
 use crate::crs::SourceCrs;
 use crate::error::{ImportError, SourceProblem};
-use crate::source::{Layer, SourceFeature, Value};
+use crate::source::{Declared, Layer, SourceFeature, Value};
 use shapefile::dbase;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -41,11 +41,21 @@ pub fn read(path: &Path, encoding: Option<&'static encoding_rs::Encoding>) -> Re
     if !dbf.exists() {
         return Err(ImportError::MissingDbf { path: path.to_path_buf(), dbf });
     }
-    // The .prj decides the coordinate system; an unknown one stops here rather than guessing.
+    // The .prj declares the coordinate system; one that is empty or cannot be read is kept as
+    // such, so an explicit --crs can win over it (and without one, the import stops).
     let prj = path.with_extension("prj");
     let declared_crs = if prj.exists() {
-        let wkt = std::fs::read_to_string(&prj).map_err(|e| ImportError::unreadable(&prj, e))?;
-        Some(SourceCrs::from_prj(&wkt).map_err(|reason| ImportError::UnknownCrs { path: Some(prj.clone()), given: first_name(&wkt), reason })?)
+        let bytes = std::fs::read(&prj).map_err(|e| ImportError::unreadable(&prj, e))?;
+        let wkt = String::from_utf8_lossy(&bytes);
+        let by = prj.display().to_string();
+        Some(if wkt.trim().trim_start_matches('\u{feff}').is_empty() {
+            Declared::Unusable { by, given: String::new(), reason: "empty".into(), empty: true }
+        } else {
+            match SourceCrs::from_prj(&wkt) {
+                Ok(crs) => Declared::Known { crs, by },
+                Err(reason) => Declared::Unusable { by, given: first_name(&wkt), reason, empty: false },
+            }
+        })
     } else {
         None
     };

@@ -47,10 +47,30 @@ pub struct Layer {
     /// Field names in the source's order.
     pub fields: Vec<String>,
     pub features: Vec<SourceFeature>,
-    /// The coordinate system the source declares (.prj, gpkg_spatial_ref_sys), if any.
-    pub declared_crs: Option<SourceCrs>,
+    /// What the source says about its coordinate system (.prj, GeoJSON `crs` member,
+    /// gpkg_spatial_ref_sys), if anything.
+    pub declared_crs: Option<Declared>,
     /// How the attribute text was decoded, when that had to be decided (shapefiles).
     pub encoding: Option<String>,
+}
+
+/// What a source says about its coordinate system.
+#[derive(Debug, Clone)]
+pub enum Declared {
+    /// A system import reads; `by` says where it was declared ("buildings.prj").
+    Known { crs: SourceCrs, by: String },
+    /// Something import cannot use: an empty .prj, a definition it cannot read (and why). An
+    /// explicit `--crs` or `FILE@CRS` wins over it; without one it stops the import, unless empty.
+    Unusable { by: String, given: String, reason: String, empty: bool },
+}
+
+impl Declared {
+    pub fn crs(&self) -> Option<&SourceCrs> {
+        match self {
+            Declared::Known { crs, .. } => Some(crs),
+            Declared::Unusable { .. } => None,
+        }
+    }
 }
 
 /// What a layer becomes in the dataset folder.
@@ -254,12 +274,14 @@ impl FieldMap {
     }
 }
 
-/// A source on the command line: `[ROLE=]PATH[#LAYER]`.
+/// A source on the command line: `[ROLE=]PATH[#LAYER][@CRS]`.
 #[derive(Debug, Clone)]
 pub struct SourceSpec {
     pub path: PathBuf,
     pub role: Option<Role>,
     pub layer: Option<String>,
+    /// This source's own coordinate system (`hh.csv@gcj02`), as given and as read.
+    pub crs: Option<(String, SourceCrs)>,
 }
 
 impl FromStr for SourceSpec {
@@ -269,11 +291,19 @@ impl FromStr for SourceSpec {
             Some((r, rest)) if r.parse::<Role>().is_ok() => (Some(r.parse::<Role>()?), rest),
             _ => (None, s),
         };
+        // `@CRS` after the path, unless the whole text names a file (a path may hold an '@').
+        let (rest, crs) = match rest.rsplit_once('@') {
+            Some((path, crs)) if !Path::new(rest).exists() && (!crs.contains('/') || crs.starts_with("http")) => {
+                let parsed = SourceCrs::parse(crs).map_err(|e| format!("{s:?}: the coordinate system after '@': {e}"))?;
+                (path, Some((crs.to_string(), parsed)))
+            }
+            _ => (rest, None),
+        };
         let (path, layer) = match rest.rsplit_once('#') {
             Some((p, l)) if !l.is_empty() && !l.contains('/') => (p, Some(l.to_string())),
             _ => (rest, None),
         };
-        Ok(SourceSpec { path: PathBuf::from(path), role, layer })
+        Ok(SourceSpec { path: PathBuf::from(path), role, layer, crs })
     }
 }
 

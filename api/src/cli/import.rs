@@ -11,7 +11,8 @@ use std::process::ExitCode;
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Sources: FILE.osm.pbf, FILE.shp, FILE.gpkg[#TABLE], FILE.csv, FILE.tsv, FILE.geojson; prefix
-    /// ROLE= (boundary, buildings, population, resources, roads, exclusive) to say what a file is
+    /// ROLE= (boundary, buildings, population, resources, roads, exclusive) to say what a file is;
+    /// suffix @CRS (e.g. hh.csv@gcj02, jz.shp@EPSG:4527) for its own coordinate system
     #[arg(required = true, value_name = "SOURCE")]
     sources: Vec<String>,
     /// The dataset folder to write (must not exist, unless --force)
@@ -20,8 +21,9 @@ pub struct ImportArgs {
     /// Community boundary polygons (any source format); default: the hull of the buildings
     #[arg(long, value_name = "FILE")]
     boundary: Option<String>,
-    /// Coordinate system of the sources, overriding a .prj: wgs84, cgcs2000, gcj02, bd09,
-    /// EPSG:4326, EPSG:4490, EPSG:4491–4554 (CGCS2000 Gauss-Krüger)
+    /// Coordinate system of sources that declare none (or an empty or unreadable .prj): wgs84,
+    /// cgcs2000, gcj02, bd09, CRS84, or any EPSG code (EPSG:4527, EPSG:3857, EPSG:32650, ...);
+    /// one that disagrees with a readable .prj is an error (use FILE@CRS to override one file)
     #[arg(long)]
     crs: Option<String>,
     /// Field mapping TARGET=FIELD or ROLE.TARGET=FIELD, e.g. population=RKS address=DZ

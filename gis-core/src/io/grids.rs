@@ -136,6 +136,16 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
         problem(None, "type", ProblemKind::NotFeatureCollection, format!("expected a GeoJSON FeatureCollection, found {}", kind_of(root)));
         return (GridLayer::default(), problems);
     }
+    // A layer exported in another system (`wangge export --crs`) names it in a `crs` member;
+    // read as longitude/latitude it would be metres or offset degrees, so it is refused.
+    if let Some(name) = root.get("crs").filter(|c| !c.is_null()).map(|c| c.pointer("/properties/name").and_then(Value::as_str).unwrap_or("an unnamed system")) {
+        let l = name.to_ascii_lowercase();
+        let wgs84 = l.ends_with("crs84") || l.ends_with(":4326") || l.ends_with("/4326") || l.ends_with(":4490") || l.ends_with("/4490");
+        if !wgs84 {
+            problem(None, "crs", ProblemKind::InvalidValue, format!("the layer is in {name}; grid layers are read in WGS-84 longitude/latitude (export without --crs, or convert it back)"));
+            return (GridLayer::default(), problems);
+        }
+    }
     let meta = match root.get("wangge") {
         None => LayerMeta::default(),
         Some(v) => match serde_json::from_value::<LayerMeta>(v.clone()) {

@@ -2,6 +2,13 @@
 //! collections (communities, grids, micro-grids, buildings, resources) and their items as GeoJSON,
 //! with `bbox`, `limit`, `offset` paging by `next`/`prev` links and simple property filters.
 //!
+//! Part 2 (Coordinate Reference Systems by Reference): items and an item are served in the
+//! system `crs=` names (CRS84, EPSG:4326, EPSG:4490, EPSG:3857, and the documented extensions
+//! GCJ-02 and BD-09, which have no EPSG code), with a `Content-Crs` header; `bbox-crs` says which
+//! system a bbox is in. EPSG:4326 and EPSG:4490 follow their EPSG axis order (latitude first), as
+//! the standard requires; CRS84, GCJ-02 and BD-09 are longitude first. The data is stored in
+//! CRS84 (`storageCrs`).
+//!
 //! Choices where the standard leaves room: a `limit` above 10,000 is served as 10,000 (the
 //! standard says exceeding the maximum is not an error); 0, negative or non-numbers are 400. Unknown
 //! query parameters are 400 (/req/core/query-param-unknown), and so is a repeated one. A bbox whose
@@ -34,7 +41,142 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
+
+/// The coordinate systems items can be served in (Part 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputCrs {
+    Crs84,
+    Epsg4326,
+    Epsg4490,
+    Epsg3857,
+    Gcj02,
+    Bd09,
+}
+
+/// Web Mercator's sphere (EPSG:3857) and the largest |x| or |y| it reaches (±85.05°).
+const WEB_R: f64 = 6_378_137.0;
+const WEB_MAX: f64 = 20_037_508.342_789_244;
+
+impl OutputCrs {
+    pub const ALL: [OutputCrs; 6] = [Self::Crs84, Self::Epsg4326, Self::Epsg4490, Self::Epsg3857, Self::Gcj02, Self::Bd09];
+
+    pub fn uri(self) -> &'static str {
+        match self {
+            Self::Crs84 => CRS84,
+            Self::Epsg4326 => "http://www.opengis.net/def/crs/EPSG/0/4326",
+            Self::Epsg4490 => "http://www.opengis.net/def/crs/EPSG/0/4490",
+            Self::Epsg3857 => "http://www.opengis.net/def/crs/EPSG/0/3857",
+            Self::Gcj02 => import::crs::GCJ02_URI,
+            Self::Bd09 => import::crs::BD09_URI,
+        }
+    }
+
+    /// A `crs` or `bbox-crs` value: one of the URIs listed, or its short form (`EPSG:3857`,
+    /// `urn:ogc:def:crs:EPSG::3857`, `gcj02`, ...).
+    pub fn parse(key: &str, s: &str) -> Result<Self, Problem> {
+        let t = s.trim();
+        let l = t.to_ascii_lowercase().replace(['-', '_'], "");
+        let found = if import::crs::is_crs84(t) {
+            Some(Self::Crs84)
+        } else if let Some(code) = import::crs::epsg_code(t) {
+            match code {
+                Ok(4326) => Some(Self::Epsg4326),
+                Ok(4490) => Some(Self::Epsg4490),
+                Ok(3857) => Some(Self::Epsg3857),
+                _ => None,
+            }
+        } else if l == "gcj02" || t.eq_ignore_ascii_case(import::crs::GCJ02_URI) {
+            Some(Self::Gcj02)
+        } else if l == "bd09" || t.eq_ignore_ascii_case(import::crs::BD09_URI) {
+            Some(Self::Bd09)
+        } else {
+            None
+        };
+        found.ok_or_else(|| Problem::bad_request(format!("{key}={t:?} is not offered; the systems are {}", Self::ALL.map(Self::uri).join(", "))))
+    }
+
+    /// WGS-84 longitude/latitude → a position in this system, in its axis order.
+    fn position(self, lon: f64, lat: f64) -> [f64; 2] {
+        match self {
+            Self::Crs84 => [lon, lat],
+            Self::Epsg4326 | Self::Epsg4490 => [lat, lon],
+            Self::Epsg3857 => {
+                let phi = lat.clamp(-85.051_128_779_806_59, 85.051_128_779_806_59).to_radians();
+                [WEB_R * lon.to_radians(), WEB_R * (std::f64::consts::FRAC_PI_4 + phi / 2.0).tan().ln()]
+            }
+            Self::Gcj02 | Self::Bd09 => {
+                let crs = if self == Self::Gcj02 { gis_core::crs::Crs::Gcj02 } else { gis_core::crs::Crs::Bd09 };
+                let c = crs.from_wgs84(geo::Coord { x: lon, y: lat });
+                [c.x, c.y]
+            }
+        }
+    }
+
+    /// A position in this system (its axis order) → WGS-84 longitude/latitude, or why not.
+    fn to_wgs84(self, a: f64, b: f64) -> Result<(f64, f64), String> {
+        let degrees = |lon: f64, lat: f64| {
+            if !(-180.0..=180.0).contains(&lon) {
+                Err("longitudes must lie in [-180, 180]".to_string())
+            } else if !(-90.0..=90.0).contains(&lat) {
+                Err("latitudes must lie in [-90, 90]".to_string())
+            } else {
+                Ok((lon, lat))
+            }
+        };
+        match self {
+            Self::Crs84 => degrees(a, b),
+            Self::Epsg4326 | Self::Epsg4490 => degrees(b, a),
+            Self::Epsg3857 => {
+                if a.abs() > WEB_MAX || b.abs() > WEB_MAX {
+                    return Err(format!("Web Mercator x and y must lie in [-{WEB_MAX}, {WEB_MAX}] metres"));
+                }
+                Ok(((a / WEB_R).to_degrees(), (2.0 * (b / WEB_R).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees()))
+            }
+            Self::Gcj02 | Self::Bd09 => {
+                let (lon, lat) = degrees(a, b)?;
+                let crs = if self == Self::Gcj02 { gis_core::crs::Crs::Gcj02 } else { gis_core::crs::Crs::Bd09 };
+                let c = crs.to_wgs84(geo::Coord { x: lon, y: lat });
+                Ok((c.x, c.y))
+            }
+        }
+    }
+
+    /// What a bbox in this system looks like, for messages.
+    fn bbox_form(self) -> &'static str {
+        match self {
+            Self::Crs84 => "minLon,minLat,maxLon,maxLat in WGS-84 degrees",
+            Self::Epsg4326 | Self::Epsg4490 => "minLat,minLon,maxLat,maxLon in degrees (EPSG axis order)",
+            Self::Epsg3857 => "minX,minY,maxX,maxY in Web Mercator metres",
+            Self::Gcj02 | Self::Bd09 => "minLon,minLat,maxLon,maxLat in offset degrees",
+        }
+    }
+
+    /// The `Content-Crs` header value.
+    fn header(self) -> HeaderValue {
+        HeaderValue::from_str(&format!("<{}>", self.uri())).expect("URIs are header-safe")
+    }
+
+    /// Rewrites a GeoJSON object's geometry coordinates (WGS-84) into this system.
+    fn reproject(self, feature: &mut Value) {
+        fn walk(v: &mut Value, crs: OutputCrs) {
+            let Some(items) = v.as_array_mut() else { return };
+            if let (Some(x), Some(y)) = (items.first().and_then(Value::as_f64), items.get(1).and_then(Value::as_f64)) {
+                let [a, b] = crs.position(x, y);
+                items[0] = json!(a);
+                items[1] = json!(b);
+            } else {
+                for item in items {
+                    walk(item, crs);
+                }
+            }
+        }
+        if self != Self::Crs84 {
+            walk(&mut feature["geometry"]["coordinates"], self);
+        }
+    }
+}
 
 /// The collections, in the order `/collections` lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +338,7 @@ pub(crate) async fn landing(headers: HeaderMap, q: Params) -> Response {
         let base = base_url(&headers);
         Ok(Json(json!({
             "title": "wangge 网格",
-            "description": "Grids (网格) of Chinese urban communities, their micro-grids, buildings and key resources, as OGC API – Features (GeoJSON, WGS-84 longitude/latitude). Map tiles, lookups and the rest of the service are described in the API definition.",
+            "description": "Grids (网格) of Chinese urban communities, their micro-grids, buildings and key resources, as OGC API – Features (GeoJSON; CRS84 longitude/latitude, or with crs= EPSG:4326, EPSG:4490, EPSG:3857, GCJ-02 or BD-09). Map tiles, lookups and the rest of the service are described in the API definition.",
             "links": [
                 link(format!("{base}/?f=json"), "self", JSON, "This document"),
                 link(format!("{base}/openapi-3.0.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition (OpenAPI 3.0)"),
@@ -228,7 +370,8 @@ fn collection_json(served: &Served, c: Collection, base: &str) -> Value {
         "title": c.title(),
         "description": c.description(),
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": OutputCrs::ALL.map(OutputCrs::uri),
+        "storageCrs": CRS84,
         "links": [
             link(format!("{base}/collections/{id}"), "self", JSON, c.title()),
             link(format!("{base}/collections/{id}/items"), "items", GEOJSON, "The items as GeoJSON"),
@@ -281,9 +424,11 @@ struct ItemsParams {
     /// Only items whose geometry meets this box: `minLon,minLat,maxLon,maxLat` (or six numbers with heights, which are ignored), WGS-84 (CRS84). Touching counts.
     #[param(style = Form, explode = false)]
     bbox: Option<Vec<f64>>,
-    /// The bbox's CRS: only `http://www.opengis.net/def/crs/OGC/1.3/CRS84`.
+    /// The bbox's coordinate system (Part 2), one of the collection's `crs` list: CRS84 (default, `minLon,minLat,maxLon,maxLat`), `http://www.opengis.net/def/crs/EPSG/0/4326` or `/4490` (latitude first, as EPSG orders them), `/3857` (Web Mercator metres), `urn:x-wangge:def:crs:GCJ-02` or `urn:x-wangge:def:crs:BD-09` (offset longitude/latitude).
     #[param(rename = "bbox-crs")]
     bbox_crs: Option<String>,
+    /// The coordinate system of the answer (Part 2), one of the collection's `crs` list (default CRS84); the `Content-Crs` header names it. GCJ-02 and BD-09 (`urn:x-wangge:def:crs:GCJ-02`, `urn:x-wangge:def:crs:BD-09`, or `gcj02`, `bd09`) are wangge's extension, for AMap, Tencent and Baidu base maps.
+    crs: Option<String>,
     /// Items per page, 1–10,000 (default 10); more than 10,000 is served as 10,000.
     #[param(minimum = 1, maximum = 10000, default = 10)]
     limit: Option<i64>,
@@ -298,9 +443,11 @@ struct ItemsParams {
     f: Option<String>,
 }
 
-/// A bbox parameter: 4 numbers, or 6 with heights (ignored), in CRS84 longitude/latitude.
-pub(crate) fn parse_bbox(s: &str) -> Result<Rect<f64>, Problem> {
-    let bad = |why: &str| Problem::bad_request(format!("bbox={s:?}: {why}; expected minLon,minLat,maxLon,maxLat in WGS-84 degrees"));
+/// A bbox in `crs` (its axis order), as the WGS-84 rectangle holding it. Corners suffice:
+/// every system offered keeps lines of longitude and latitude straight, or nearly (the GCJ-02
+/// offset bends them by centimetres over a street).
+pub(crate) fn parse_bbox_in(s: &str, crs: OutputCrs) -> Result<Rect<f64>, Problem> {
+    let bad = |why: &str| Problem::bad_request(format!("bbox={s:?}: {why}; expected {}", crs.bbox_form()));
     let nums: Vec<f64> = s.split(',').map(|t| t.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad("not a list of numbers"))?;
     let (x0, y0, x1, y1) = match nums.as_slice() {
         &[x0, y0, x1, y1] => (x0, y0, x1, y1),
@@ -315,17 +462,23 @@ pub(crate) fn parse_bbox(s: &str) -> Result<Rect<f64>, Problem> {
     if ![x0, y0, x1, y1].iter().all(|v| v.is_finite()) {
         return Err(bad("every number must be finite"));
     }
-    if !(-180.0..=180.0).contains(&x0) || !(-180.0..=180.0).contains(&x1) {
-        return Err(bad("longitudes must lie in [-180, 180]"));
-    }
-    if !(-90.0..=90.0).contains(&y0) || !(-90.0..=90.0).contains(&y1) {
-        return Err(bad("latitudes must lie in [-90, 90]"));
-    }
+    let (a, b) = (crs.to_wgs84(x0, y0).map_err(|e| bad(&e))?, crs.to_wgs84(x1, y1).map_err(|e| bad(&e))?);
+    let ((x0, y0), (x1, y1)) = (a, b);
     if y0 > y1 {
         return Err(bad("the southern latitude is north of the northern one"));
     }
     if x0 > x1 {
         return Err(bad("a box crossing the antimeridian (west edge east of the east edge) is not supported; split it in two"));
+    }
+    if matches!(crs, OutputCrs::Gcj02 | OutputCrs::Bd09) {
+        // The offset differs a little between corners: take the box holding all four.
+        let c = [crs.to_wgs84(nums[0], nums[nums.len() / 2 + 1]), crs.to_wgs84(nums[nums.len() / 2], nums[1])];
+        let (mut lo, mut hi) = (coord! { x: x0, y: y0 }, coord! { x: x1, y: y1 });
+        for (x, y) in c.into_iter().flatten() {
+            lo = coord! { x: lo.x.min(x), y: lo.y.min(y) };
+            hi = coord! { x: hi.x.max(x), y: hi.y.max(y) };
+        }
+        return Ok(Rect::new(lo, hi));
     }
     Ok(Rect::new(coord! { x: x0, y: y0 }, coord! { x: x1, y: y1 }))
 }
@@ -357,16 +510,13 @@ fn whole(pairs: &[(String, String)], key: &str, min: i64) -> Result<Option<i64>,
 async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, q: Params) -> Response {
     run(|| {
         let c = Collection::parse(&id)?;
-        let mut allowed = vec!["bbox", "bbox-crs", "limit", "offset", "f"];
+        let mut allowed = vec!["bbox", "bbox-crs", "crs", "limit", "offset", "f"];
         allowed.extend_from_slice(c.filters());
         let pairs = params(q, &allowed)?;
         check_format(&pairs, true)?;
-        if let Some(crs) = get(&pairs, "bbox-crs") {
-            if crs != CRS84 {
-                return Err(Problem::bad_request(format!("bbox-crs={crs:?} is not offered; only {CRS84}")));
-            }
-        }
-        let bbox = get(&pairs, "bbox").map(parse_bbox).transpose()?;
+        let bbox_crs = get(&pairs, "bbox-crs").map(|v| OutputCrs::parse("bbox-crs", v)).transpose()?.unwrap_or(OutputCrs::Crs84);
+        let crs = get(&pairs, "crs").map(|v| OutputCrs::parse("crs", v)).transpose()?.unwrap_or(OutputCrs::Crs84);
+        let bbox = get(&pairs, "bbox").map(|b| parse_bbox_in(b, bbox_crs)).transpose()?;
         let limit = whole(&pairs, "limit", 1)?.map_or(DEFAULT_LIMIT, |n| n.min(MAX_LIMIT as i64) as usize);
         let offset = whole(&pairs, "offset", 0)?.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
         let community = get(&pairs, "community");
@@ -430,12 +580,14 @@ async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, heade
             if i > 0 {
                 out.push(b',');
             }
-            let f = feature(&served, c, served.features.item(c, rank));
+            let mut f = feature(&served, c, served.features.item(c, rank));
+            crs.reproject(&mut f);
             serde_json::to_writer(&mut out, &f).map_err(|e| Problem::bad_request(e.to_string()))?;
         }
         out.extend_from_slice(b"]}");
         let mut res = out.into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
+        res.headers_mut().insert("content-crs", crs.header());
         Ok(res)
     })
 }
@@ -443,24 +595,34 @@ async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, heade
 /// One item by its id: a community or grid by code, a building or resource by id.
 #[utoipa::path(get, path = "/collections/{collectionId}/items/{featureId}", tag = "features",
     params(("collectionId" = String, Path, description = "`communities`, `grids`, `micro_grids`, `buildings` or `resources`"),
-        ("featureId" = String, Path, description = "A community or grid code, a building or resource id"), ("f" = Option<String>, Query, description = "`json` or `geojson`")),
+        ("featureId" = String, Path, description = "A community or grid code, a building or resource id"), ("f" = Option<String>, Query, description = "`json` or `geojson`"),
+        ("crs" = Option<String>, Query, description = "The coordinate system of the answer (Part 2), one of the collection's `crs` list (default CRS84); the `Content-Crs` header names it")),
     responses((status = 200, description = "A GeoJSON Feature", body = serde_json::Value, content_type = "application/geo+json"),
         (status = 400, description = "Unknown parameter or format", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such collection or item", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn item(State(state): State<Arc<AppState>>, Path((id, fid)): Path<(String, String)>, headers: HeaderMap, q: Params) -> Response {
     run(|| {
         let c = Collection::parse(&id)?;
-        let pairs = params(q, &["f"])?;
+        let pairs = params(q, &["f", "crs"])?;
         check_format(&pairs, true)?;
+        let crs = get(&pairs, "crs").map(|v| OutputCrs::parse("crs", v)).transpose()?.unwrap_or(OutputCrs::Crs84);
         let served = state.current();
         let ix = served.features.find(&served, c, &fid).ok_or_else(|| Problem::not_found(format!("no item {fid:?} in {}", c.id())))?;
         let base = base_url(&headers);
         let mut f = feature(&served, c, ix);
+        crs.reproject(&mut f);
         f["links"] = json!([
-            link(format!("{base}/collections/{}/items/{}", c.id(), encode(&fid)), "self", GEOJSON, "This item"),
+            link(
+                format!("{base}/collections/{}/items/{}{}", c.id(), encode(&fid), get(&pairs, "crs").map_or(String::new(), |v| format!("?crs={}", encode(v)))),
+                "self",
+                GEOJSON,
+                "This item",
+            ),
             link(format!("{base}/collections/{}", c.id()), "collection", JSON, c.title()),
         ]);
-        Ok(with_type(f.to_string(), GEOJSON))
+        let mut res = with_type(f.to_string(), GEOJSON);
+        res.headers_mut().insert("content-crs", crs.header());
+        Ok(res)
     })
 }
 
