@@ -89,7 +89,7 @@ mod tests {
         let areas = [&left, &right];
         // Reaching 1 mm into the right grid: a sliver.
         let hair = square(118.0 - 0.00009, 24.5003, 0.00009 + 1e-8);
-        assert!(matches!(spread(&hair, &areas, &[0, 1], CUT_TOLERANCE_M2), Spread::Sliver { outside_m2 } if outside_m2 > 0.0 && outside_m2 < 0.01));
+        assert!(matches!(spread(&hair, &areas, &[0, 1], CUT_TOLERANCE_M2), Spread::Sliver { outside_m2 } if outside_m2 > 0.0 && outside_m2 < 0.05));
         // Straddling the border: a cut, with about half outside.
         let straddle = square(118.0 - 0.000045, 24.5003, 0.00009);
         match spread(&straddle, &areas, &[0, 1], CUT_TOLERANCE_M2) {

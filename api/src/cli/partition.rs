@@ -141,6 +141,18 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
         line(row.iter().map(String::as_str).collect());
     }
     let checked = |v: &gis_core::partition::Verification, what: &str| super::format::verification(v, what);
+    let (snapped, inserted, kept) = r.communities.iter().fold((0, 0, 0), |(a, b, c), x| {
+        (a + x.walls.snapped_corners, b + x.walls.inserted_corners, c + x.walls.left_as_drawn)
+    });
+    if snapped + inserted + kept > 0 {
+        let _ = writeln!(
+            out,
+            "\nShared walls reconciled: {} moved onto a neighbour's corner, {} inserted into a neighbour's wall (within 0.1 m){}",
+            count(snapped as u64, "corner"),
+            thousands(inserted as u64),
+            if kept > 0 { format!("; {} left as drawn (reconciling would make them invalid)", count(kept as u64, "footprint")) } else { String::new() }
+        );
+    }
     out.push('\n');
     out.push_str(&checked(&r.verification, "grids"));
     if let Some(v) = &r.micro_verification {

@@ -19,8 +19,9 @@ mod report;
 mod search;
 mod tessellate;
 mod verify;
+mod walls;
 
-pub use report::{CommunityReport, PartitionReport, SizeStats, Warning, WarningKind, polsby_popper};
+pub use report::{WallsReport, CommunityReport, PartitionReport, SizeStats, Warning, WarningKind, polsby_popper};
 pub use repair::{Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents, StaffChange, move_buildings, repartition};
 pub use verify::{InvalidGrid, Verification, invalid_reason, verify};
 pub(crate) use verify::crosses;
@@ -140,8 +141,10 @@ pub(crate) fn prepare(
 ) -> Result<Prepared, (Vec<Atom>, CommunityReport)> {
     let rect = community.boundary.bounding_rect().expect("a community has area");
     let frame = LocalFrame::new(rect.center());
-    let CommunityAtoms { mut atoms, claims, point_people, oversized, h3_resolution } = community_atoms(dataset, ci, bounds, &frame);
+    let CommunityAtoms { mut atoms, mut claims, point_people, oversized, h3_resolution } = community_atoms(dataset, ci, bounds, &frame);
     let mut report = CommunityReport::new(community, h3_resolution);
+    let reconciled = walls::reconcile(&mut claims, &frame);
+    report.walls = WallsReport { snapped_corners: reconciled.snapped, inserted_corners: reconciled.inserted, left_as_drawn: reconciled.kept };
     for (id, size) in &oversized {
         report.warn(WarningKind::OversizedBuilding, format!(
             "building {id} holds {size} {}, above the maximum {}, and cannot be split by units: its grid is oversized",
