@@ -32,12 +32,21 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-/// Runs one step and asserts its exit status, naming the step and the corpus file.
-fn step(case: &str, what: &str, args: &[&str], want: &[i32]) -> Output {
+/// Runs one step; an unexpected exit status is recorded in `failed` (naming the step, the
+/// corpus file and the output) and gives `None`.
+fn step(case: &str, what: &str, args: &[&str], want: &[i32], failed: &mut Vec<String>) -> Option<Output> {
     let out = wangge(args);
     let code = out.status.code().unwrap_or(-1);
-    assert!(want.contains(&code), "{case}: `wangge {what}` exited {code} (expected {want:?})\n{}", text(&out));
-    out
+    if !want.contains(&code) {
+        failed.push(format!("{case}: `wangge {what}` exited {code} (expected {want:?}):\n{}", text(&out)));
+        return None;
+    }
+    Some(out)
+}
+
+/// Fails the test with every failure recorded, so one run shows each step that fails.
+fn finish(failed: Vec<String>) {
+    assert!(failed.is_empty(), "{} failures:\n\n{}", failed.len(), failed.join("\n\n"));
 }
 
 /// Geometry defects `validate` can find in a grid as drawn.
@@ -70,33 +79,40 @@ fn read_json(p: &Path) -> Value {
 
 /// `partition --micro` then `validate`: exit 0 from both, no self-check failure, a clean
 /// report — no building cut and no invalid polygon at the grid level or the micro level.
-fn partition_and_validate(case: &str, data: &Path, dir: &Path) -> Value {
+/// Failures go into `failed`; the layer is returned when there is one.
+fn partition_and_validate(case: &str, data: &Path, dir: &Path, failed: &mut Vec<String>) -> Option<Value> {
     let grids = dir.join("grids.geojson");
-    let out = step(case, "partition --micro", &["partition", s(data), "--micro", "--out", s(&grids)], &[0]);
+    let out = step(case, "partition --micro", &["partition", s(data), "--micro", "--out", s(&grids)], &[0], failed)?;
     let t = text(&out);
-    assert!(!t.contains("CHECK FAILED"), "{case}: `wangge partition --micro` exited 0 but its own check failed:\n{t}");
+    if t.contains("CHECK FAILED") {
+        failed.push(format!("{case}: `wangge partition --micro` exited 0 but its own check failed:\n{t}"));
+    }
 
     let layer = read_json(&grids);
-    let features = layer["features"].as_array().expect("features");
+    let features = layer["features"].as_array().expect("features").clone();
     let levels: BTreeMap<String, String> = features
         .iter()
         .map(|f| (f["properties"]["code"].as_str().unwrap().to_string(), f["properties"]["level"].as_str().unwrap().to_string()))
         .collect();
-    assert!(levels.values().any(|l| l == "micro"), "{case}: the layer has no micro-grids");
-
-    let out = step(case, "validate --json", &["validate", s(data), s(&grids), "--json"], &[0, 1]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{case}: validate --json: {e}\n{}", text(&out)));
-    let by = defects_by_kind(&report, &levels);
-    let summary = format!("{case}: `wangge validate` finds {} defects: {by:#?}", report["defects"].as_array().map_or(0, Vec::len));
-    for kind in CONTENTS.iter().chain(GEOMETRY) {
-        assert!(!by.contains_key(*kind), "{summary}");
+    if !levels.values().any(|l| l == "micro") {
+        failed.push(format!("{case}: `wangge partition --micro` wrote no micro-grids"));
     }
-    assert_eq!(out.status.code(), Some(0), "{summary}");
-    assert!(by.is_empty(), "{summary}");
+
+    if let Some(out) = step(case, "validate --json", &["validate", s(data), s(&grids), "--json"], &[0, 1], failed) {
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{case}: validate --json: {e}\n{}", text(&out)));
+        let by = defects_by_kind(&report, &levels);
+        if out.status.code() != Some(0) || !by.is_empty() {
+            failed.push(format!(
+                "{case}: `wangge validate` exited {:?} with {} defects (kind: count, levels, first messages): {by:#?}",
+                out.status.code(),
+                report["defects"].as_array().map_or(0, Vec::len)
+            ));
+        }
+    }
 
     // `validate` counts contents (cut buildings) at the grid level only; the micro-grids,
     // which tile the community too, are checked the same way as a layer of their own. Their
-    // codes and sizes are not those of grids, so only content defects count here.
+    // codes and sizes are not those of grids, so only content and geometry defects count.
     let mut micro = layer.clone();
     micro["features"] = Value::Array(
         features
@@ -114,14 +130,15 @@ fn partition_and_validate(case: &str, data: &Path, dir: &Path) -> Value {
     );
     let micro_path = dir.join("micro-as-grids.geojson");
     std::fs::write(&micro_path, micro.to_string()).unwrap();
-    let out = step(case, "validate (micro-grids as a layer)", &["validate", s(data), s(&micro_path), "--json"], &[0, 1]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{case}: validate --json: {e}\n{}", text(&out)));
-    let micro_levels: BTreeMap<String, String> = levels.iter().filter(|(_, l)| *l == "micro").map(|(c, l)| (c.clone(), l.clone())).collect();
-    let by = defects_by_kind(&report, &micro_levels);
-    for kind in CONTENTS.iter().chain(GEOMETRY) {
-        assert!(!by.contains_key(*kind), "{case}: the micro-grids, validated as a layer of their own: {by:#?}");
+    if let Some(out) = step(case, "validate (micro-grids as a layer)", &["validate", s(data), s(&micro_path), "--json"], &[0, 1], failed) {
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{case}: validate --json: {e}\n{}", text(&out)));
+        let micro_levels: BTreeMap<String, String> = levels.iter().filter(|(_, l)| *l == "micro").map(|(c, l)| (c.clone(), l.clone())).collect();
+        let by: BTreeMap<_, _> = defects_by_kind(&report, &micro_levels).into_iter().filter(|(k, _)| CONTENTS.contains(&k.as_str()) || GEOMETRY.contains(&k.as_str())).collect();
+        if !by.is_empty() {
+            failed.push(format!("{case}: the micro-grids, validated as a layer of their own, have defects (kind: count, levels, first messages): {by:#?}"));
+        }
     }
-    layer
+    Some(layer)
 }
 
 /// A GET over real HTTP/1.0 (so the body is never chunked): status and body.
@@ -146,8 +163,8 @@ impl Drop for Server {
     }
 }
 
-/// `wangge serve --store S` on a free port; the address it prints.
-fn serve(case: &str, store: &Path) -> (Server, String) {
+/// `wangge serve --store S` on a free port and the address it prints, or the failure.
+fn serve(case: &str, store: &Path) -> Result<(Server, String), String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
         .args(["serve", "--store", s(store), "--bind", "127.0.0.1:0"])
         .env_remove("DATABASE_URL")
@@ -165,7 +182,7 @@ fn serve(case: &str, store: &Path) -> (Server, String) {
         if lines.read_line(&mut line).unwrap_or(0) == 0 {
             let mut err = String::new();
             let _ = stderr.read_to_string(&mut err);
-            panic!("{case}: `wangge serve` stopped before it served:\n{seen}{err}");
+            return Err(format!("{case}: `wangge serve --store` (after `wangge load` exited 0) stopped before it served:\n{seen}{err}"));
         }
         seen.push_str(&line);
         if let Some(rest) = line.split("http://").nth(1) {
@@ -174,25 +191,37 @@ fn serve(case: &str, store: &Path) -> (Server, String) {
     };
     std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    (server, addr)
+    Ok((server, addr))
 }
 
 /// The whole way for a real OpenStreetMap file.
 fn osm_end_to_end(case: &str, file: &str, code: &str, name: &str) {
+    let mut failed = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = step(case, "import", &["import", s(&fixture(file)), "--out", s(&data), "--community-code", code, "--community-name", name], &[0]);
+    let Some(out) = step(case, "import", &["import", s(&fixture(file)), "--out", s(&data), "--community-code", code, "--community-name", name], &[0], &mut failed) else {
+        return finish(failed);
+    };
     assert!(text(&out).contains("read back and validated"), "{case}: {}", text(&out));
 
-    partition_and_validate(case, &data, dir.path());
+    partition_and_validate(case, &data, dir.path(), &mut failed);
 
     let store = dir.path().join("w.db");
-    step(case, "load --micro", &["load", s(&data), "--store", s(&store), "--micro"], &[0]);
-    let (server, addr) = serve(case, &store);
+    if step(case, "load --micro", &["load", s(&data), "--store", s(&store), "--micro"], &[0], &mut failed).is_none() {
+        return finish(failed);
+    }
+    let (server, addr) = match serve(case, &store) {
+        Ok(served) => served,
+        Err(e) => {
+            failed.push(e);
+            return finish(failed);
+        }
+    };
     let (status, body) = http_get(&addr, "/healthz");
-    assert_eq!(status, 200, "{case}: /healthz: {body}");
-    let health: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(health["status"], "ok", "{case}: /healthz: {body}");
+    let health: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    if status != 200 || health["status"] != "ok" {
+        failed.push(format!("{case}: /healthz answers {status}: {body}"));
+    }
 
     // The published layer says which grid and micro-grid hold each building; a lookup at the
     // building's anchor (a point on its surface, as the reader computes it) must answer those.
@@ -208,22 +237,26 @@ fn osm_end_to_end(case: &str, file: &str, code: &str, name: &str) {
         }
     }
     let dataset = gis_core::io::load_dataset(&data).unwrap().dataset;
-    let step_by = (dataset.buildings.len() / 150).max(1);
     let mut wrong = Vec::new();
     let mut asked = 0;
-    for b in dataset.buildings.iter().step_by(step_by) {
+    for b in dataset.buildings.iter().step_by((dataset.buildings.len() / 150).max(1)) {
         let Some(grid) = holder.get(&("grid".to_string(), b.id.clone())) else { continue };
         asked += 1;
         let (status, body) = http_get(&addr, &format!("/v1/lookup?lon={}&lat={}", b.anchor.x(), b.anchor.y()));
         let answer: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         let micro = holder.get(&("micro".to_string(), b.id.clone()));
         if status != 200 || answer["code"] != grid.as_str() || micro.is_some_and(|m| answer["micro"]["code"] != m.as_str()) {
-            wrong.push(format!("{} at ({}, {}): listed in {grid} / {micro:?}, lookup answers {status} {}", b.id, b.anchor.x(), b.anchor.y(), &body[..body.len().min(200)]));
+            wrong.push(format!("  {} at ({}, {}): listed in {grid} / {}, lookup answers {status} {} / {}", b.id, b.anchor.x(), b.anchor.y(), micro.map_or("-", String::as_str), answer["code"], answer["micro"]["code"]));
         }
     }
-    assert!(asked >= 20, "{case}: only {asked} buildings listed in the published grids");
-    assert!(wrong.is_empty(), "{case}: {} of {asked} lookups at buildings' anchors do not answer the grid listing them:\n{}", wrong.len(), wrong.join("\n"));
+    if asked < 20 {
+        failed.push(format!("{case}: only {asked} of the buildings asked about are listed in the published grids"));
+    }
+    if !wrong.is_empty() {
+        failed.push(format!("{case}: {} of {asked} lookups at buildings' anchors do not answer the grid (/ micro-grid) listing them:\n{}", wrong.len(), wrong.join("\n")));
+    }
     drop(server);
+    finish(failed);
 }
 
 #[test]
@@ -238,6 +271,8 @@ fn corpus_helsinki_osm_end_to_end() {
 
 #[test]
 fn corpus_urban_village_partitions_and_validates() {
+    let mut failed = Vec::new();
     let dir = tempfile::tempdir().unwrap();
-    partition_and_validate("fixtures/urban-village", &fixture("urban-village"), dir.path());
+    partition_and_validate("fixtures/urban-village", &fixture("urban-village"), dir.path(), &mut failed);
+    finish(failed);
 }
