@@ -399,6 +399,28 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         };
         defects.push(d);
     }
+    // Micro-grids: the same cut rule, so a building split between two micro-grids is found too.
+    if let Some(micro) = &micro_level {
+        let micro_areas: Vec<&MultiPolygon<f64>> = micro.cells.iter().map(|&g| &grids[g].area).collect();
+        let checked = contents::check(dataset, &micro_areas, &options.bounds, options.tolerance_m2);
+        slivers.micro_buildings = checked.building_slivers;
+        for f in &checked.findings {
+            if let contents::Finding::BuildingCut(b, gs, outside_m2, share) = f {
+                let b = &dataset.buildings[*b];
+                let codes: Vec<String> = gs.iter().map(|&c| code(micro.cells[c])).collect();
+                let mut d = Defect::item(DefectKind::BuildingCut, codes.clone(), &dataset.communities[b.community].code.to_string(), &b.id, b.anchor, format!(
+                    "building {} is cut by a micro-grid edge between {}: {} ({:.0}% of its footprint) lies outside {}",
+                    b.id,
+                    codes.join(" and "),
+                    report::m2(*outside_m2),
+                    share * 100.0,
+                    codes[0]
+                ), Geometry::MultiPolygon(b.footprint.clone()));
+                d.area_m2 = Some(*outside_m2);
+                defects.push(d);
+            }
+        }
+    }
     let mut population = vec![0; grids.len()];
     let mut counts = Vec::with_capacity(grid_level.cells.len());
     for (c, &g) in grid_level.cells.iter().enumerate() {
@@ -484,15 +506,16 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             codes: expected,
         });
     }
-    if slivers.buildings > 0 {
+    if slivers.buildings + slivers.micro_buildings > 0 {
         warnings.push(Warning {
             kind: WarningKind::Slivers,
             community: None,
             codes: vec![],
             message: format!(
-                "{} building{} reach into a second grid by no more than the tolerance ({} m²): shared walls and overlaps, not cuts",
+                "{} building{} reach into a second grid (and {} into a second micro-grid) by no more than the tolerance ({} m²): shared walls and overlaps, not cuts",
                 slivers.buildings,
                 if slivers.buildings == 1 { "" } else { "s" },
+                slivers.micro_buildings,
                 options.tolerance_m2
             ),
         });

@@ -150,6 +150,8 @@ pub struct Warning {
 pub struct Slivers {
     /// Buildings lying in a second grid by no more than the tolerance (see `crate::cut`).
     pub buildings: usize,
+    /// The same among micro-grids.
+    pub micro_buildings: usize,
     pub gaps: usize,
     pub gap_area_m2: f64,
     pub overlaps: usize,
