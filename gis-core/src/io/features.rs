@@ -20,7 +20,7 @@ const EXCLUSIVE: &str = "exclusive.geojson";
 const STAFF: &str = "staff.json";
 
 /// Overlaps smaller than this (m²) are drawing noise, not defects.
-const OVERLAP_TOLERANCE_M2: f64 = 1.0;
+pub const OVERLAP_TOLERANCE_M2: f64 = 1.0;
 
 /// The widest a community can be (m). The largest rural villages (嘎查 in pastoral counties)
 /// span tens of kilometres; beyond this a boundary is a mistyped coordinate (a longitude typed
@@ -709,8 +709,8 @@ fn repaired_by_import(file: &str, kind: ProblemKind) -> bool {
     }
 }
 
-/// A path as one shell word, quoted only when it needs it.
-fn shell_word(s: &str) -> String {
+/// A path as one shell word, quoted only when it needs it: for the commands messages print.
+pub fn shell_word(s: &str) -> String {
     if !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || "/._-+:@,".contains(c)) {
         s.to_string()
     } else {

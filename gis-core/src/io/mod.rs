@@ -11,7 +11,7 @@ pub mod grids;
 mod json;
 mod problem;
 
-pub use features::{MAX_BUILDING_SPAN_M, MAX_COMMUNITY_SPAN_M, MAX_EXCLUSIVE_SPAN_M};
+pub use features::{MAX_BUILDING_SPAN_M, MAX_COMMUNITY_SPAN_M, MAX_EXCLUSIVE_SPAN_M, OVERLAP_TOLERANCE_M2, shell_word};
 pub use problem::{FeatureRef, Problem, ProblemKind};
 
 use crate::model::Dataset;
