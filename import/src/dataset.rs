@@ -216,7 +216,7 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
 
     let mut problems = Vec::new();
     let mut out = Vec::with_capacity(layer.features.len());
-    let mut half_storeys = 0;
+    let mut half_storeys: (usize, f64) = (0, 0.0);
     for f in &layer.features {
         let get = |t: Target| map.get(&t).map(|name| (name.as_str(), f.attrs.get(name).unwrap_or(&Value::Null)));
         let id = match get(Target::Id).and_then(|(_, v)| text(v)) {
@@ -248,7 +248,9 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
                 (Role::Buildings, Target::Use) => building_use = text(v),
                 (Role::Buildings, Target::Floors) => match number(v, 1.0) {
                     Ok(Some(n)) => {
-                        half_storeys += usize::from(n.fract() != 0.0);
+                        if n.fract() != 0.0 {
+                            half_storeys = (half_storeys.0 + 1, if half_storeys.0 == 0 { n } else { half_storeys.1 });
+                        }
                         props.insert("floors".into(), if n.fract() == 0.0 && n < 1e9 { json!(n as u64) } else { json!(n) });
                     }
                     Ok(None) => {}
@@ -311,8 +313,8 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
         let Some(geometry) = geometry else { continue };
         out.push(Feature { geometry, properties: props, source: layer.name.clone(), source_index: f.index, building_use });
     }
-    if half_storeys > 0 {
-        notes.assume(format!("{}: {half_storeys} buildings have a half storey (e.g. floors 3.5); kept as given, not rounded", layer.name.display()));
+    if half_storeys.0 > 0 {
+        notes.assume(format!("{}: {} buildings have part storeys (e.g. floors {}); kept as given, not rounded", layer.name.display(), half_storeys.0, half_storeys.1));
     }
     if problems.is_empty() { Ok(out) } else { Err(ImportError::Invalid { problems }) }
 }

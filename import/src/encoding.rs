@@ -135,8 +135,8 @@ pub fn choose<T>(
                 Some((value, enc, g)) => Ok(Chosen {
                     value,
                     encoding: enc,
-                    how: format!("{} (detected: nothing declares an encoding)", enc.name()),
-                    warning: Some(format!("{}; if it is garbled, give the right --encoding (big5, utf-8, gbk, …)", describe(&g, enc))),
+                    how: format!("{} (detected: nothing declares an encoding)", label(enc)),
+                    warning: Some(format!("{}; if it is garbled, give the right --encoding (big5, utf-8, gbk, …)", describe(&g, enc, "detected"))),
                 }),
                 None => Err(unusable(format!(
                     "attribute text is neither UTF-8 nor GBK/GB18030 ({}); give its encoding with --encoding (e.g. big5, windows-1252)",
@@ -144,19 +144,19 @@ pub fn choose<T>(
                 ))),
             };
         }
-        Choice::Given(enc) => (enc, format!("{} (--encoding)", enc.name())),
+        Choice::Given(enc) => (enc, format!("{} (--encoding)", label(enc))),
         Choice::Declared(enc, how) => (enc, how),
     };
     match decode(enc) {
         Err(e) => Err(unusable(match cleaner(enc) {
             Some((alt, t)) => format!(
                 "attribute text is not valid {} as {how} says ({e}); it reads cleanly as {}{}: give --encoding {}",
-                enc.name(),
-                alt.name(),
+                label(enc),
+                label(alt),
                 t.iter().find(|t| !t.is_ascii()).map(|t| format!(" (e.g. {t:?})")).unwrap_or_default(),
                 flag_name(alt)
             ),
-            None => format!("attribute text is not valid {} as {how} says ({e}); give the right --encoding", enc.name()),
+            None => format!("attribute text is not valid {} as {how} says ({e}); give the right --encoding", label(enc)),
         })),
         Ok(value) => {
             let Some(g) = garbled(&texts(&value)) else {
@@ -164,31 +164,35 @@ pub fn choose<T>(
             };
             match cleaner(enc) {
                 Some((alt, t)) => Err(unusable(format!(
-                    "{} ({how}); read as {} it gives {:?}: give --encoding {}",
-                    describe(&g, enc),
-                    alt.name(),
+                    "{}; read as {} it gives {:?}: give --encoding {}",
+                    describe(&g, enc, &how),
+                    label(alt),
                     t.get(g.example.0).cloned().unwrap_or_default(),
                     flag_name(alt)
                 ))),
-                None => Ok(Chosen {
-                    value,
-                    encoding: enc,
-                    how,
-                    warning: Some(format!("{}; no other encoding reads it better, so it is kept: check it, or give the right --encoding", describe(&g, enc))),
-                }),
+                None => {
+                    let warning = Some(format!("{}; no other encoding reads it better, so it is kept: check it, or give the right --encoding", describe(&g, enc, &how)));
+                    Ok(Chosen { value, encoding: enc, how, warning })
+                }
             }
         }
     }
 }
 
-fn describe(g: &Garbled, enc: &'static Encoding) -> String {
+fn describe(g: &Garbled, enc: &'static Encoding, how: &str) -> String {
+    let how = how.strip_prefix(&format!("{} ", label(enc))).unwrap_or(how);
     format!(
-        "decoded as {}, {} of {} text values look garbled (rare or traditional characters, private-use code points, letters of other scripts), e.g. {:?}",
-        enc.name(),
+        "decoded as {} {how}, {} of {} text values look garbled (rare or traditional characters, private-use code points, letters of other scripts), e.g. {:?}",
+        label(enc),
         g.garbled,
         g.values,
         g.example.1
     )
+}
+
+/// An encoding as the report names it (GBK and GB18030 read GBK text alike).
+fn label(enc: &'static Encoding) -> &'static str {
+    if enc == encoding_rs::GB18030 || enc == encoding_rs::GBK { "GBK/GB18030" } else { enc.name() }
 }
 
 /// Whether text reads as mojibake: at least a fifth of the values holding non-ASCII text have a

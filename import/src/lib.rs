@@ -166,8 +166,17 @@ fn community_codes(draft: &mut Draft, opts: &ImportOptions) -> Result<(), Import
                 ),
             });
         };
-        if let Some(old) = f.properties.get("code").and_then(|c| c.as_str()) {
-            draft.notes.assume(format!("{}: code {old:?} is not a 12-digit community code; the community is {code} (--community-code)", source.display()));
+        if let Some(old) = f.properties.get("code").and_then(|c| c.as_str()).map(str::to_string) {
+            // The name beside a county's adcode is the county's: the community's comes from
+            // --community-name when given.
+            let name = match &opts.community_name {
+                Some(n) => {
+                    f.properties.insert("name".into(), json!(n));
+                    format!(", named {n:?} (--community-name)")
+                }
+                None => format!(", still named {:?} (give --community-name otherwise)", f.properties.get("name").and_then(|n| n.as_str()).unwrap_or("")),
+            };
+            draft.notes.assume(format!("{}: code {old:?} is not a 12-digit community code; the community is {code} (--community-code){name}", source.display()));
         }
         f.properties.insert("code".into(), json!(code));
         return Ok(());

@@ -76,6 +76,8 @@ fn geometry(f: &mut Feature, role: Role, draft: &mut Draft) -> bool {
                     "bow-tie split into its lobes (non-zero winding)"
                 } else if after.1 > before.1 {
                     "ring touching itself made a polygon with a hole"
+                } else if after.0 > before.0 {
+                    "ring pinched at a point split into polygons"
                 } else {
                     "ring touching or crossing itself made valid (non-zero winding)"
                 };
