@@ -262,9 +262,9 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
                         Ok(Some(n)) => {
                             props.insert(t.name().into(), json!(n));
                         }
-                        Ok(None) if t == Target::Population => problems.push(empty(&format!(
-                            "is empty; expected a whole number ≥ 0 (give the residents, or estimate every building's from its footprint with --field population=)"
-                        ))),
+                        Ok(None) if t == Target::Population => problems.push(empty(
+                            "is empty; expected a whole number ≥ 0 (give the residents, or estimate every building's from its footprint with --field population=)",
+                        )),
                         Ok(None) if t == Target::Count => problems.push(empty(&format!("is empty; expected a whole number ≥ {min}"))),
                         Ok(None) => {}
                         Err(e) => problems.push(bad(e)),

@@ -235,7 +235,7 @@ fn implausible(c: char, among_cjk: bool, common: &mut HashMap<char, bool>) -> bo
         // Hangul, half-width katakana: Korean or Japanese code pages read as Chinese or back.
         0xAC00..=0xD7AF | 0xFF61..=0xFF9F => true,
         // Greek and Cyrillic sit in GBK and Big5 both: among hanzi they are a misread.
-        0x0370..=0x03FF | 0x0400..=0x04FF => among_cjk,
+        0x0370..=0x04FF => among_cjk,
         _ if is_cjk(c) => !*common.entry(c).or_insert_with(|| gb2312_hanzi(c)),
         _ => false,
     }

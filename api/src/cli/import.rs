@@ -180,7 +180,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     println!(
         "Wrote {}: {}, {}, {} residents, {} households, {}, {}, {}, {}; read back and validated",
         args.out.display(),
-        count(d.communities.len() as u64, "community"),
+        if d.communities.len() == 1 { "1 community".to_string() } else { format!("{} communities", thousands(d.communities.len() as u64)) },
         count(d.buildings.len() as u64, "building"),
         thousands(residents),
         thousands(households),
