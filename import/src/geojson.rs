@@ -186,3 +186,44 @@ fn geometry(g: &Json) -> Option<Geometry<f64>> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(text: &str) -> Result<Layer, ImportError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        std::fs::write(&path, text).unwrap();
+        read(&path)
+    }
+
+    #[test]
+    fn an_amap_district_answer_becomes_one_feature_per_district() {
+        let layer = read_text(r#"{"status":"1","districts":[{"adcode":"350206","name":"湖里区","level":"district","districts":[],
+            "polyline":"118.10,24.50;118.20,24.50;118.20,24.60|118.30,24.50;118.40,24.50;118.40,24.60;118.30,24.50"}]}"#).unwrap();
+        assert_eq!(layer.features.len(), 1);
+        let Some(Geometry::MultiPolygon(mp)) = &layer.features[0].geometry else { panic!("{:?}", layer.features[0].geometry) };
+        assert_eq!(mp.0.len(), 2);
+        assert_eq!(mp.0[0].exterior().0.first(), mp.0[0].exterior().0.last(), "rings are closed");
+        assert_eq!(layer.features[0].attrs["adcode"], Value::Text("350206".into()));
+        assert!(layer.notes.iter().any(|n| n.contains("AMap district search")), "{:?}", layer.notes);
+        assert!(layer.notes.iter().any(|n| n.contains("GCJ-02")), "{:?}", layer.notes);
+    }
+
+    #[test]
+    fn a_bom_a_bare_geometry_and_member_ids_are_read() {
+        let layer = read_text("\u{feff}{\"type\":\"Polygon\",\"coordinates\":[[[118.1,24.5],[118.2,24.5],[118.2,24.6],[118.1,24.5]]]}").unwrap();
+        assert_eq!(layer.features.len(), 1);
+        let layer = read_text(r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":7,"properties":{"id":null},"geometry":null}]}"#).unwrap();
+        assert_eq!(layer.features[0].attrs["id"], Value::Integer(7));
+    }
+
+    #[test]
+    fn what_is_not_geojson_is_named() {
+        let e = read_text(r#"{"type":"Topology","objects":{}}"#).unwrap_err().to_string();
+        assert!(e.contains("found a TopoJSON Topology; convert it with `ogr2ogr"), "{e}");
+        let e = read_text(r#"{"rows":[1],"cols":[2]}"#).unwrap_err().to_string();
+        assert!(e.contains("an object with no \"type\" (its keys: rows, cols)") || e.contains("its keys: cols, rows"), "{e}");
+    }
+}
