@@ -216,7 +216,7 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
 
     let mut problems = Vec::new();
     let mut out = Vec::with_capacity(layer.features.len());
-    let mut half_storeys: (usize, f64) = (0, 0.0);
+    let mut part_storeys: Vec<f64> = Vec::new();
     for f in &layer.features {
         let get = |t: Target| map.get(&t).map(|name| (name.as_str(), f.attrs.get(name).unwrap_or(&Value::Null)));
         let id = match get(Target::Id).and_then(|(_, v)| text(v)) {
@@ -234,14 +234,7 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
             if matches!(t, Target::Id) {
                 continue;
             }
-            let Some((name, v)) = get(t) else {
-                if t == Target::Kind && role == Role::Resources {
-                    if let Some(kind) = default_kind {
-                        props.insert("kind".into(), json!(kind));
-                    }
-                }
-                continue;
-            };
+            let Some((name, v)) = get(t) else { continue };
             let bad = |message: String| problem(layer, f, id.as_deref(), Some((name, t)), ProblemKind::BadValue, message);
             let empty = |message: &str| problem(layer, f, id.as_deref(), Some((name, t)), ProblemKind::Empty, message);
             match (role, t) {
@@ -249,7 +242,7 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
                 (Role::Buildings, Target::Floors) => match number(v, 1.0) {
                     Ok(Some(n)) => {
                         if n.fract() != 0.0 {
-                            half_storeys = (half_storeys.0 + 1, if half_storeys.0 == 0 { n } else { half_storeys.1 });
+                            part_storeys.push(n);
                         }
                         props.insert("floors".into(), if n.fract() == 0.0 && n < 1e9 { json!(n as u64) } else { json!(n) });
                     }
@@ -274,13 +267,14 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
                     Some(s) => {
                         props.insert(t.name().into(), json!(s));
                     }
-                    None if t == Target::Kind && default_kind.is_some() => {
-                        props.insert("kind".into(), json!(default_kind));
-                    }
+                    None if t == Target::Kind && default_kind.is_some() => {}
                     None if required.contains(&t) => problems.push(empty("is empty; expected text")),
                     None => {}
                 },
             }
+        }
+        if let (Role::Resources, Some(kind), false) = (role, default_kind, props.contains_key("kind")) {
+            props.insert("kind".into(), json!(kind));
         }
         // A dataset folder's unit split (单元) goes through as it is; the reader checks it.
         if role == Role::Buildings {
@@ -313,8 +307,8 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
         let Some(geometry) = geometry else { continue };
         out.push(Feature { geometry, properties: props, source: layer.name.clone(), source_index: f.index, building_use });
     }
-    if half_storeys.0 > 0 {
-        notes.assume(format!("{}: {} buildings have part storeys (e.g. floors {}); kept as given, not rounded", layer.name.display(), half_storeys.0, half_storeys.1));
+    if let Some(first) = part_storeys.first() {
+        notes.assume(format!("{}: {} buildings have part storeys (e.g. floors {first}); kept as given, not rounded", layer.name.display(), part_storeys.len()));
     }
     if problems.is_empty() { Ok(out) } else { Err(ImportError::Invalid { problems }) }
 }

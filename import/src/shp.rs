@@ -11,8 +11,6 @@ use shapefile::dbase;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use crate::encoding::encoding_by_name;
-
 /// The encoding a .dbf's language driver id (byte 29) stands for, for the ones met in China.
 /// 0x57 and 0x03 ("ANSI") mean the writer's system code page, which on Chinese Windows is GBK,
 /// so they decide nothing: the text is detected.
