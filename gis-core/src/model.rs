@@ -67,7 +67,8 @@ pub struct Building {
     pub address: Option<String>,
     /// The residential compound (小区) it stands in.
     pub compound: Option<String>,
-    pub floors: Option<u32>,
+    /// Storeys above ground; 3.5 is an attic or half storey (dataset-format.md).
+    pub floors: Option<f64>,
     pub units: Vec<Unit>,
     /// A point on the footprint's surface; it decides the community.
     pub anchor: Point<f64>,

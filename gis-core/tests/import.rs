@@ -253,6 +253,84 @@ fn self_intersecting_ring_is_rejected_not_guessed() {
     let p = only(rejected(&files), ProblemKind::SelfIntersection);
     assert_eq!(p.feature.unwrap().id.as_deref(), Some("B1"));
     assert!(p.message.contains("[118.1012000, 24.5010500]"), "{}", p.message);
+    // The strict reader does not repair, but says which command does.
+    assert!(p.message.contains("`wangge import ") && p.message.contains("-fixed` repairs this"), "{}", p.message);
+}
+
+#[test]
+fn what_import_would_repair_says_the_command() {
+    // A courtyard drawn as one ring that touches itself, a ring with no area, an overlap.
+    let mut files = valid();
+    let b = files.get_mut("buildings.geojson").unwrap();
+    b["features"][0]["geometry"]["coordinates"] = json!([[[118.101, 24.501], [118.1014, 24.501], [118.1014, 24.5011], [118.101, 24.5011],
+        [118.101, 24.501], [118.1011, 24.50103], [118.1011, 24.50107], [118.1012, 24.50107], [118.1012, 24.50103], [118.101, 24.501]]]);
+    b["features"][1]["geometry"]["coordinates"] = json!([[[118.102, 24.501], [118.1024, 24.501], [118.1028, 24.501], [118.102, 24.501]]]);
+    b["features"].as_array_mut().unwrap().push(building("B9", json!(10), 118.1052, 24.50505));
+    let dir = write(&files);
+    let problems = load_dataset(dir.path()).unwrap_err().problems;
+    let kinds: Vec<ProblemKind> = problems.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [ProblemKind::SelfIntersection, ProblemKind::ZeroArea, ProblemKind::OverlappingBuildings], "{problems:#?}");
+    let command = format!("`wangge import {} --out {}-fixed` repairs this", dir.path().display(), dir.path().display());
+    for p in &problems {
+        assert!(p.message.contains(&command), "{}", p.message);
+    }
+    // What import cannot repair gets no such line.
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(-3);
+    assert!(!only(rejected(&files), ProblemKind::NegativeValue).message.contains("wangge import"));
+}
+
+#[test]
+fn what_gdal_and_geopandas_write_is_read() {
+    let mut files = valid();
+    let b = files.get_mut("buildings.geojson").unwrap();
+    // Numeric ids (GDAL writes integer fields as numbers), the Feature's own id member
+    // (geopandas' to_json), null for an empty optional field, half storeys.
+    b["features"][0]["properties"]["id"] = json!(101);
+    b["features"][1]["properties"].as_object_mut().unwrap().remove("id");
+    b["features"][1]["id"] = json!("7");
+    b["features"][0]["properties"]["floors"] = json!(3.5);
+    b["features"][1]["properties"]["floors"] = json!(6);
+    b["features"][0]["properties"]["households"] = Value::Null;
+    b["features"][0]["properties"]["address"] = Value::Null;
+    b["features"][1]["properties"]["compound"] = Value::Null;
+    files.get_mut("resources.geojson").unwrap()["features"][0]["properties"]["id"] = json!(5.0);
+    files.get_mut("resources.geojson").unwrap()["features"][0]["properties"]["phone"] = Value::Null;
+    let d = load(&files).unwrap().dataset;
+    assert_eq!(d.buildings[0].id, "101");
+    assert_eq!(d.buildings[0].floors, Some(3.5));
+    assert_eq!(d.buildings[0].address, None);
+    assert_eq!(d.buildings[0].households, 32, "estimated from population when null");
+    assert_eq!(d.buildings[1].id, "7");
+    assert_eq!(d.buildings[1].floors, Some(6.0));
+    assert_eq!(d.buildings[1].compound, None);
+    assert_eq!(d.resources[0].id, "5");
+    assert_eq!(d.resources[0].phone, None);
+    // A property id wins over the member; a duplicate made of a number and a string is caught.
+    let b = files.get_mut("buildings.geojson").unwrap();
+    b["features"][2]["id"] = json!("member");
+    b["features"][2]["properties"]["id"] = json!(7);
+    let p = only(rejected(&files), ProblemKind::DuplicateId);
+    assert!(p.message.contains("\"7\" is already used by features[1]"), "{}", p.message);
+    // Floors below 1, or as text, are still refused.
+    let mut files = valid();
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["floors"] = json!(0.5);
+    assert_eq!(only(rejected(&files), ProblemKind::InvalidValue).field.as_deref(), Some("properties.floors"));
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["floors"] = json!("3");
+    only(rejected(&files), ProblemKind::WrongType);
+    // No id anywhere names both places it may be.
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"] = json!({"population": 3});
+    let p = only(rejected(&files), ProblemKind::MissingField);
+    assert!(p.message.contains("Feature's own id"), "{}", p.message);
+}
+
+#[test]
+fn a_byte_order_mark_is_no_error() {
+    let files = valid();
+    let dir = write(&files);
+    let text = std::fs::read_to_string(dir.path().join("buildings.geojson")).unwrap();
+    std::fs::write(dir.path().join("buildings.geojson"), format!("\u{feff}{text}")).unwrap();
+    assert_eq!(load_dataset(dir.path()).unwrap().dataset.buildings.len(), 4);
 }
 
 #[test]

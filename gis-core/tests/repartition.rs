@@ -85,7 +85,7 @@ fn add_building(d: &mut Dataset, id: &str, spot: Rect<f64>, population: u32, com
         households_estimated: true,
         address: None,
         compound: Some(compound.into()),
-        floors: Some(6),
+        floors: Some(6.0),
         units: Vec::new(),
         anchor: Point(c),
         community: 0,

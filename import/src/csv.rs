@@ -1,8 +1,11 @@
 //! CSV and TSV tables of points: household registers geocoded to a point, resources copied from
 //! AMap or Baidu. A header row names the columns; longitude and latitude come from `lon`/`lat`
-//! (or lng, longitude, x, 经度 / latitude, y, 纬度) unless `--field lon=… --field lat=…` say.
+//! (or lng, long, longitude, x, 经度 / latitude, y, 纬度) unless `--field lon=… --field lat=…`
+//! say. Text is UTF-8 (with or without a byte-order mark), `--encoding`, or detected (GBK from
+//! Excel on Chinese Windows), see [`crate::encoding`].
 
-use crate::error::{ImportError, SourceProblem};
+use crate::encoding::{self, Choice};
+use crate::error::{ImportError, ProblemKind, SourceProblem};
 use crate::source::{FieldMap, Layer, SourceFeature, Target, Value};
 use geo::{Geometry, Point};
 use std::collections::BTreeMap;
@@ -13,13 +16,26 @@ pub fn read(path: &Path, delimiter: u8, fields: &FieldMap, encoding: Option<&'st
         std::io::ErrorKind::NotFound => ImportError::MissingFile { path: path.to_path_buf() },
         _ => ImportError::unreadable(path, e),
     })?;
-    // Spreadsheets saved on Chinese Windows are GBK; say so rather than print mojibake.
-    let text = match encoding {
-        Some(enc) => enc.decode_without_bom_handling_and_without_replacement(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map(|c| c.into_owned()).ok_or_else(|| ImportError::unreadable(path, format!("not valid {}", enc.name())))?,
-        None => String::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes).to_vec()).map_err(|e| {
-            ImportError::unreadable(path, format!("not valid UTF-8 (byte {}); a spreadsheet saved as GBK needs --encoding gbk", e.utf8_error().valid_up_to()))
-        })?,
+    // A byte-order mark says UTF-8 (Excel's "CSV UTF-8"); otherwise --encoding, else detect.
+    let (bytes, choice) = match (bytes.strip_prefix(b"\xEF\xBB\xBF"), encoding) {
+        (Some(rest), None) => (rest, Choice::Declared(encoding_rs::UTF_8, "UTF-8 (its byte-order mark)".into())),
+        (Some(rest), Some(enc)) => (rest, Choice::Given(enc)),
+        (None, Some(enc)) => (&bytes[..], Choice::Given(enc)),
+        (None, None) => (&bytes[..], Choice::Detect),
     };
+    let decode = |enc: &'static encoding_rs::Encoding| {
+        encoding::decode(bytes, enc).ok_or_else(|| {
+            // Say where: the line of the first byte that is not valid.
+            let at = encoding::first_invalid(bytes, enc).unwrap_or(0);
+            format!("line {}", bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1)
+        })
+    };
+    let cells = |text: &String| -> Vec<String> {
+        ::csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes())
+            .records().flatten().flat_map(|r| r.iter().map(str::to_string).collect::<Vec<_>>()).collect()
+    };
+    let chosen = encoding::choose(path, choice, decode, cells)?;
+    let text = chosen.value;
     let mut reader = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(false).trim(::csv::Trim::All).from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().map_err(|e| ImportError::unreadable(path, e))?.iter().map(str::to_string).collect();
     let column = |t: Target| -> Result<usize, ImportError> {
@@ -43,17 +59,14 @@ pub fn read(path: &Path, delimiter: u8, fields: &FieldMap, encoding: Option<&'st
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push(SourceProblem { file: path.to_path_buf(), feature: Some((index, None)), field: None, message: format!("cannot be read: {e}") });
+                problems.push(SourceProblem::at(path, index, None, ProblemKind::UnreadableRecord, format!("cannot be read: {e}")));
                 continue;
             }
         };
         let number = |i: usize| -> Result<f64, SourceProblem> {
             let s = record.get(i).unwrap_or("");
-            s.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| SourceProblem {
-                file: path.to_path_buf(),
-                feature: Some((index, None)),
-                field: Some(header[i].clone()),
-                message: format!("expected a number, found {s:?}"),
+            s.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| {
+                SourceProblem::at(path, index, Some(&header[i]), ProblemKind::BadCoordinates, format!("expected a number, found {s:?}"))
             })
         };
         let geometry = match (number(lon), number(lat)) {
@@ -70,5 +83,5 @@ pub fn read(path: &Path, delimiter: u8, fields: &FieldMap, encoding: Option<&'st
     if !problems.is_empty() {
         return Err(ImportError::Invalid { problems });
     }
-    Ok(Layer { name: path.to_path_buf(), fields: header, features, declared_crs: None, encoding: encoding.map(|e| e.name().to_string()) })
+    Ok(Layer { name: path.to_path_buf(), fields: header, features, declared_crs: None, encoding: Some(chosen.how), notes: chosen.warning.into_iter().collect() })
 }

@@ -3,10 +3,11 @@
 //! target, read back with the strict reader, and renamed into place only if it passes.
 
 use crate::crs::SourceCrs;
-use crate::error::ImportError;
-use crate::source::{Declared, FieldMap, Layer, Role, Target, Value, problem, text, whole_number};
+use crate::error::{ImportError, ProblemKind};
+use crate::source::{Declared, FieldMap, Layer, Role, Target, Value, number, problem, text, whole_number};
 use geo::{BoundingRect, ConvexHull, Coord, CoordsIter, Geometry, InteriorPoint, Intersects, LineString, MapCoords, MultiLineString, MultiPoint, MultiPolygon, Orient, Point, Polygon, Rect, Relate, orient::Direction};
 use gis_core::io::{Loaded, load_dataset};
+use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,25 +19,103 @@ pub struct Feature {
     pub properties: Map<String, Json>,
     pub source: PathBuf,
     pub source_index: usize,
+    /// What a building is used for, for estimating its residents when no source gives them.
+    pub building_use: Option<String>,
 }
 
-/// What import assumed and dropped, for the report.
-#[derive(Debug, Default, Clone)]
+impl Feature {
+    /// How the report names it: its id, a community's code, else its number in the source.
+    pub fn name(&self) -> String {
+        ["id", "code"]
+            .iter()
+            .find_map(|k| self.properties.get(*k).and_then(Json::as_str).map(str::to_string))
+            .unwrap_or_else(|| format!("feature {}", self.source_index))
+    }
+}
+
+/// A feature import left out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dropped {
+    pub source: String,
+    /// Its id (`osm-w123`, `KL-B0001`), else "feature N" (its number in the source).
+    pub id: String,
+    pub reason: String,
+    /// Residents the source gave it, which the dataset does not hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residents: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A feature import changed to make it valid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repaired {
+    pub source: String,
+    pub id: String,
+    /// What was done, the same words for every feature it was done to.
+    pub repair: String,
+    /// Where and how much, for this feature.
+    pub detail: String,
+}
+
+/// What import assumed, repaired and dropped, for the report.
+#[derive(Debug, Default, Clone, Serialize)]
 pub struct Notes {
     pub assumed: Vec<String>,
-    /// (source, reason) → how many features.
-    pub dropped: BTreeMap<(String, String), usize>,
+    pub repaired: Vec<Repaired>,
+    pub dropped: Vec<Dropped>,
 }
 
 impl Notes {
     pub fn assume(&mut self, s: impl Into<String>) {
         self.assumed.push(s.into());
     }
-    pub fn drop(&mut self, source: &Path, reason: impl Into<String>) {
-        *self.dropped.entry((source.display().to_string(), reason.into())).or_default() += 1;
+
+    /// A feature dropped before it became a [`Feature`] (an OpenStreetMap way whose nodes are
+    /// missing, a road of a class grids do not follow).
+    pub fn drop(&mut self, source: &Path, id: impl Into<String>, reason: impl Into<String>) {
+        self.dropped.push(Dropped { source: source.display().to_string(), id: id.into(), reason: reason.into(), residents: None, detail: None });
     }
+
+    pub fn drop_feature(&mut self, f: &Feature, reason: &str) {
+        self.push_dropped(f, reason, None);
+    }
+
+    pub fn drop_feature_because(&mut self, f: &Feature, reason: &str, detail: String) {
+        self.push_dropped(f, reason, Some(detail));
+    }
+
+    fn push_dropped(&mut self, f: &Feature, reason: &str, detail: Option<String>) {
+        let residents = f.properties.get("population").or_else(|| f.properties.get("count")).and_then(Json::as_u64);
+        self.dropped.push(Dropped { source: f.source.display().to_string(), id: f.name(), reason: reason.into(), residents, detail });
+    }
+
+    pub fn repair(&mut self, source: &Path, id: &str, repair: &str, detail: String) {
+        self.repaired.push(Repaired { source: source.display().to_string(), id: id.to_string(), repair: repair.into(), detail });
+    }
+
     pub fn dropped_total(&self) -> usize {
-        self.dropped.values().sum()
+        self.dropped.len()
+    }
+
+    /// Dropped features by (source, reason): their ids, in order, and the residents they held.
+    pub fn dropped_by_reason(&self) -> BTreeMap<(&str, &str), (Vec<&str>, u64)> {
+        let mut out: BTreeMap<(&str, &str), (Vec<&str>, u64)> = BTreeMap::new();
+        for d in &self.dropped {
+            let e = out.entry((d.source.as_str(), d.reason.as_str())).or_default();
+            e.0.push(d.id.as_str());
+            e.1 += d.residents.unwrap_or(0);
+        }
+        out
+    }
+
+    /// Repairs by (source, what was done): the ids repaired, in order.
+    pub fn repaired_by_kind(&self) -> BTreeMap<(&str, &str), Vec<&str>> {
+        let mut out: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+        for r in &self.repaired {
+            out.entry((r.source.as_str(), r.repair.as_str())).or_default().push(r.id.as_str());
+        }
+        out
     }
 }
 
@@ -44,6 +123,8 @@ impl Notes {
 #[derive(Debug, Default)]
 pub struct Draft {
     pub files: BTreeMap<Role, Vec<Feature>>,
+    /// `staff.json` from a dataset folder, kept as it is (the reader checks it).
+    pub staff: Option<String>,
     pub notes: Notes,
 }
 
@@ -164,39 +245,53 @@ fn check_magnitudes(layer: &Layer, crs: &SourceCrs, coords: &[Coord<f64>]) -> Re
 }
 
 /// Converts a layer's features for `role`: properties through the field map, coordinates to
-/// WGS-84. Every problem is collected; any problem fails the layer.
-pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceCrs, notes: &mut Notes) -> Result<Vec<Feature>, ImportError> {
+/// WGS-84. Every problem is collected; any problem fails the layer. `default_kind` (`--kind`)
+/// is the kind of resources whose source has none.
+pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceCrs, default_kind: Option<&str>, notes: &mut Notes) -> Result<Vec<Feature>, ImportError> {
     let map = fields.resolve(role, layer, &[])?;
     let stem = layer.name.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "feature".into());
     let stem = stem.replace('#', "-");
     // Required properties with no field to take them from: say which, and how to map one.
+    // Buildings without residents get an estimate (estimate.rs); resources take --kind.
     let required: &[Target] = match role {
-        Role::Buildings => &[Target::Population],
         Role::Population => &[Target::Count],
         Role::Resources => &[Target::Kind, Target::Name],
         Role::Exclusive => &[Target::Name, Target::Kind],
-        Role::Boundary | Role::Roads => &[],
+        Role::Boundary | Role::Roads | Role::Buildings => &[],
     };
     for &t in required {
-        if !map.contains_key(&t) {
-            return Err(ImportError::Unusable {
-                file: layer.name.clone(),
-                message: format!("no field gives {} {} (looked for {}); map one with --field {}=FIELD; its fields are {}",
-                    role.name(), t.name(), t.aliases().join(", "), t.name(), layer.fields.join(", ")),
-            });
+        if map.contains_key(&t) || (role == Role::Resources && t == Target::Kind && default_kind.is_some()) {
+            continue;
         }
+        let kind_hint = if t == Target::Kind && role == Role::Resources { ", or give every resource one kind with --kind clinic (or pharmacy, school, …)" } else { "" };
+        return Err(ImportError::Unusable {
+            file: layer.name.clone(),
+            message: format!("no field gives {} {} (looked for {}); map one with --field {}=FIELD{kind_hint}; its fields are {}",
+                role.name(), t.name(), t.aliases().join(", "), t.name(), layer.fields.join(", ")),
+        });
     }
     for (t, f) in &map {
         if f != t.name() {
             notes.assume(format!("{}: {} {} from field {f}", layer.name.display(), role.name(), t.name()));
         }
     }
+    for &t in role.targets() {
+        if fields.skipped(role, t) {
+            notes.assume(format!("{}: {} {} not read (--field {}=)", layer.name.display(), role.name(), t.name(), t.name()));
+        }
+    }
     if matches!(role, Role::Buildings | Role::Resources | Role::Roads | Role::Exclusive) && !map.contains_key(&Target::Id) {
         notes.assume(format!("{}: no id field; {} ids made as {stem}-N (N = feature number from 1)", layer.name.display(), role.name()));
+    }
+    if role == Role::Resources && !map.contains_key(&Target::Kind) {
+        if let Some(kind) = default_kind {
+            notes.assume(format!("{}: no kind field; every resource is a {kind} (--kind)", layer.name.display()));
+        }
     }
 
     let mut problems = Vec::new();
     let mut out = Vec::with_capacity(layer.features.len());
+    let mut part_storeys: Vec<f64> = Vec::new();
     for f in &layer.features {
         let get = |t: Target| map.get(&t).map(|name| (name.as_str(), f.attrs.get(name).unwrap_or(&Value::Null)));
         let id = match get(Target::Id).and_then(|(_, v)| text(v)) {
@@ -209,49 +304,73 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
         if let Some(id) = &id {
             props.insert("id".into(), json!(id));
         }
+        let mut building_use = None;
         for &t in role.targets() {
-            let Some((name, v)) = get(t) else { continue };
-            if t == Target::Id {
+            if matches!(t, Target::Id) {
                 continue;
             }
-            let numeric = match (role, t) {
-                (Role::Buildings, Target::Population | Target::Households) => Some(0),
-                (Role::Buildings, Target::Floors) | (Role::Population, Target::Count) => Some(1),
-                _ => None,
-            };
-            let is_required = required.contains(&t);
-            match numeric {
-                Some(min) => match whole_number(v, min) {
+            let Some((name, v)) = get(t) else { continue };
+            let bad = |message: String| problem(layer, f, id.as_deref(), Some((name, t)), ProblemKind::BadValue, message);
+            let empty = |message: &str| problem(layer, f, id.as_deref(), Some((name, t)), ProblemKind::Empty, message);
+            match (role, t) {
+                (Role::Buildings, Target::Use) => building_use = text(v),
+                (Role::Buildings, Target::Floors) => match number(v, 1.0) {
                     Ok(Some(n)) => {
-                        props.insert(t.name().into(), json!(n));
+                        if n.fract() != 0.0 {
+                            part_storeys.push(n);
+                        }
+                        props.insert("floors".into(), if n.fract() == 0.0 && n < 1e9 { json!(n as u64) } else { json!(n) });
                     }
-                    Ok(None) if is_required => problems.push(problem(layer, f, id.as_deref(), Some((name, t)), format!("is empty; expected a whole number ≥ {min}"))),
                     Ok(None) => {}
-                    Err(e) => problems.push(problem(layer, f, id.as_deref(), Some((name, t)), e)),
+                    Err(e) => problems.push(bad(e)),
                 },
-                None => match text(v) {
+                (Role::Buildings, Target::Population | Target::Households) | (Role::Population, Target::Count) => {
+                    let min = u32::from(t == Target::Count);
+                    match whole_number(v, min) {
+                        Ok(Some(n)) => {
+                            props.insert(t.name().into(), json!(n));
+                        }
+                        Ok(None) if t == Target::Population => problems.push(empty(
+                            "is empty; expected a whole number ≥ 0 (give the residents, or estimate every building's from its footprint with --field population=)",
+                        )),
+                        Ok(None) if t == Target::Count => problems.push(empty(&format!("is empty; expected a whole number ≥ {min}"))),
+                        Ok(None) => {}
+                        Err(e) => problems.push(bad(e)),
+                    }
+                }
+                _ => match text(v) {
                     Some(s) => {
                         props.insert(t.name().into(), json!(s));
                     }
-                    None if is_required => problems.push(problem(layer, f, id.as_deref(), Some((name, t)), "is empty; expected text")),
+                    None if t == Target::Kind && default_kind.is_some() => {}
+                    None if required.contains(&t) => problems.push(empty("is empty; expected text")),
                     None => {}
                 },
             }
         }
+        if let (Role::Resources, Some(kind), false) = (role, default_kind, props.contains_key("kind")) {
+            props.insert("kind".into(), json!(kind));
+        }
+        // A dataset folder's unit split (单元) goes through as it is; the reader checks it.
+        if role == Role::Buildings {
+            if let Some(Value::Json(units @ Json::Array(_))) = f.attrs.get("units") {
+                props.insert("units".into(), units.clone());
+            }
+        }
         let geometry = match &f.geometry {
             None => {
-                problems.push(problem(layer, f, id.as_deref(), None, "has no geometry"));
+                problems.push(problem(layer, f, id.as_deref(), None, ProblemKind::WrongGeometry, "has no geometry"));
                 None
             }
             Some(g) => match shaped(g, role) {
                 Err(found) => {
-                    problems.push(problem(layer, f, id.as_deref(), None, format!("geometry is a {found}; {} need {}", role.file(), expected(role))));
+                    problems.push(problem(layer, f, id.as_deref(), None, ProblemKind::WrongGeometry, format!("geometry is a {found}; {} need {}", role.file(), expected(role))));
                     None
                 }
                 Ok(g) => match g.try_map_coords(|c| crs.to_wgs84(c)) {
                     Ok(g) => Some(g),
                     Err(e) => {
-                        problems.push(problem(layer, f, id.as_deref(), Some(("geometry", Target::Lon)), e));
+                        problems.push(problem(layer, f, id.as_deref(), Some(("geometry", Target::Lon)), ProblemKind::BadCoordinates, e));
                         None
                     }
                 },
@@ -261,7 +380,10 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
             continue;
         }
         let Some(geometry) = geometry else { continue };
-        out.push(Feature { geometry, properties: props, source: layer.name.clone(), source_index: f.index });
+        out.push(Feature { geometry, properties: props, source: layer.name.clone(), source_index: f.index, building_use });
+    }
+    if let Some(first) = part_storeys.first() {
+        notes.assume(format!("{}: {} buildings have part storeys (e.g. floors {first}); kept as given, not rounded", layer.name.display(), part_storeys.len()));
     }
     if problems.is_empty() { Ok(out) } else { Err(ImportError::Invalid { problems }) }
 }
@@ -358,7 +480,7 @@ pub fn keep_inside(draft: &mut Draft) {
                 _ => true,
             };
             if !keep {
-                notes.drop(&f.source, format!("{}: lies in no community of the boundary", role.name()));
+                notes.drop_feature(f, &format!("{}: lies in no community of the boundary", role.name()));
             }
             keep
         });
@@ -413,23 +535,25 @@ pub fn write(draft: &Draft, out: &Path, force: bool) -> Result<Loaded, ImportErr
         let path = tmp.path().join(role.file());
         std::fs::write(&path, collection_text(features)).map_err(|source| ImportError::Write { path, source })?;
     }
+    if let Some(staff) = &draft.staff {
+        let path = tmp.path().join("staff.json");
+        std::fs::write(&path, staff).map_err(|source| ImportError::Write { path, source })?;
+    }
     let loaded = match load_dataset(tmp.path()) {
         Ok(l) => l,
-        Err(e) => {
-            // Name the source feature behind each dataset feature the reader refused.
-            let mut message = String::new();
-            for p in e.problems.iter().take(50) {
-                let from = Role::ALL.into_iter().find(|r| r.file() == p.file).and_then(|r| draft.files.get(&r)).and_then(|fs| p.feature.as_ref().and_then(|at| fs.get(at.index)));
-                message.push_str(&format!("  - {p}"));
-                if let Some(f) = from {
-                    message.push_str(&format!(" [from {} feature {}]", f.source.display(), f.source_index));
-                }
-                message.push('\n');
-            }
-            if e.problems.len() > 50 {
-                message.push_str(&format!("  ... and {} more\n", e.problems.len() - 50));
-            }
-            return Err(ImportError::Rejected { message: message.trim_end().to_string(), error: e });
+        Err(mut error) => {
+            // Name the source feature behind each dataset feature the reader refused, and the
+            // folder the planner named rather than the temporary one.
+            let sources = error
+                .problems
+                .iter()
+                .map(|p| {
+                    let from = Role::ALL.into_iter().find(|r| r.file() == p.file).and_then(|r| draft.files.get(&r)).and_then(|fs| p.feature.as_ref().and_then(|at| fs.get(at.index)));
+                    from.map(|f| (f.source.display().to_string(), f.source_index))
+                })
+                .collect();
+            error.dir = out.to_path_buf();
+            return Err(ImportError::Rejected { error, sources });
         }
     };
     let tmp = tmp.keep();

@@ -1,8 +1,10 @@
 //! GeoPackage: every feature table (or the one named with `FILE.gpkg#TABLE`), read through the
-//! same sqlx SQLite the store uses; geometry blobs decoded by geozero.
+//! same sqlx SQLite the store uses; geometry blobs decoded by geozero. Curved geometry (arcs,
+//! which QGIS and ArcGIS can write) is refused with the `ogr2ogr` line that straightens it.
 
 use crate::crs::SourceCrs;
-use crate::error::{ImportError, SourceProblem};
+use crate::error::{ImportError, ProblemKind, SourceProblem};
+use gis_core::io::shell_word;
 use crate::source::{Declared, Layer, SourceFeature, Value};
 use geozero::ToGeo;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
@@ -78,12 +80,16 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
                 })
             }
         };
-        let rows: Vec<SqliteRow> = sqlx::query(&format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""))).fetch_all(&mut conn).await.map_err(bad)?;
+        let quoted = table.replace('"', "\"\"");
+        let rows: Vec<SqliteRow> = sqlx::query(&format!("SELECT * FROM \"{quoted}\"")).fetch_all(&mut conn).await.map_err(bad)?;
+        // The table's own column list: every column, even of a table with no rows.
+        let declared: Vec<(String,)> = sqlx::query_as(&format!("SELECT name FROM pragma_table_info('{}') ORDER BY cid", table.replace('\'', "''"))).fetch_all(&mut conn).await.map_err(bad)?;
         let columns: Vec<String> = match rows.first() {
             Some(r) => r.columns().iter().map(|c| c.name().to_string()).collect(),
-            None => Vec::new(),
+            None => declared.into_iter().map(|(c,)| c).collect(),
         };
         let fields: Vec<String> = columns.iter().filter(|c| **c != geom_column).cloned().collect();
+        let mut curved: BTreeMap<&'static str, usize> = BTreeMap::new();
         let mut problems = Vec::new();
         let mut features = Vec::with_capacity(rows.len());
         for (index, row) in rows.iter().enumerate() {
@@ -96,9 +102,13 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
                         continue;
                     }
                     let blob: Vec<u8> = row.try_get(i).map_err(bad)?;
+                    if let Some(kind) = curve_type(&blob) {
+                        *curved.entry(kind).or_default() += 1;
+                        continue;
+                    }
                     match geozero::wkb::GpkgWkb(blob).to_geo() {
                         Ok(g) => geometry = Some(g),
-                        Err(e) => problems.push(SourceProblem { file: name.clone(), feature: Some((index, None)), field: Some(geom_column.clone()), message: format!("cannot be read: {e}") }),
+                        Err(e) => problems.push(SourceProblem::at(&name, index, Some(&geom_column), ProblemKind::UnreadableGeometry, format!("cannot be read: {e}"))),
                     }
                     continue;
                 }
@@ -109,18 +119,64 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
                         "INTEGER" | "BOOLEAN" => Value::Integer(row.try_get(i).map_err(bad)?),
                         "REAL" => Value::Real(row.try_get(i).map_err(bad)?),
                         "TEXT" | "DATE" | "DATETIME" => Value::Text(row.try_get(i).map_err(bad)?),
-                        _ => Value::Null,
+                        // NUMERIC, DECIMAL, …: whatever SQLite stored.
+                        _ => row.try_get::<i64, _>(i).map(Value::Integer)
+                            .or_else(|_| row.try_get::<f64, _>(i).map(Value::Real))
+                            .or_else(|_| row.try_get::<String, _>(i).map(Value::Text))
+                            .unwrap_or(Value::Null),
                     }
                 };
                 attrs.insert(column.clone(), value);
             }
             features.push(SourceFeature { index, geometry, attrs });
         }
+        if !curved.is_empty() {
+            let n: usize = curved.values().sum();
+            let kinds: Vec<String> = curved.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            let linear = path.with_file_name(format!("{}-linear.gpkg", path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default()));
+            return Err(ImportError::Unusable {
+                file: name,
+                message: format!(
+                    "{n} feature{} hold{} curved geometry ({}), which import does not read; convert the arcs to straight segments with `ogr2ogr -nlt CONVERT_TO_LINEAR {} {}` and import that file",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "s" } else { "" },
+                    kinds.join(", "),
+                    shell_word(&linear.display().to_string()),
+                    shell_word(&path.display().to_string()),
+                ),
+            });
+        }
         if !problems.is_empty() {
             return Err(ImportError::Invalid { problems });
         }
-        layers.push(Layer { name, fields, features, declared_crs, encoding: None });
+        layers.push(Layer { name, fields, features, declared_crs, encoding: None, notes: Vec::new() });
     }
     conn.close().await.map_err(bad)?;
     Ok(layers)
+}
+
+/// The curve type of a GeoPackage geometry blob (its WKB type code, ISO or extended), if curved.
+fn curve_type(blob: &[u8]) -> Option<&'static str> {
+    // GeoPackage header: "GP", version, flags (bit 0: little-endian; bits 1-3: envelope), srs_id.
+    if blob.len() < 8 || &blob[..2] != b"GP" {
+        return None;
+    }
+    let envelope = match (blob[3] >> 1) & 0b111 {
+        0 => 0,
+        1 => 32,
+        2 | 3 => 48,
+        4 => 64,
+        _ => return None,
+    };
+    let wkb = blob.get(8 + envelope..)?;
+    let raw: [u8; 4] = wkb.get(1..5)?.try_into().ok()?;
+    let code = if wkb[0] == 1 { u32::from_le_bytes(raw) } else { u32::from_be_bytes(raw) };
+    Some(match (code & 0x0FFF_FFFF) % 1000 {
+        8 => "CircularString",
+        9 => "CompoundCurve",
+        10 => "CurvePolygon",
+        11 => "MultiCurve",
+        12 => "MultiSurface",
+        _ => return None,
+    })
 }

@@ -1,55 +1,18 @@
 //! OpenStreetMap extracts (.osm.pbf): buildings from closed ways and multipolygon relations,
-//! residents estimated from footprint × levels × a density by building type, resources from
-//! amenity / shop / healthcare tags, roads from highway tags.
+//! resources from amenity / shop / healthcare tags, roads from highway tags.
 //!
-//! OpenStreetMap has no residents, so they are estimated, and the report says so. The defaults
-//! (`OsmDefaults::standard`) are documented in the README and each can be overridden.
+//! OpenStreetMap has no residents: each building carries its `building=*` value as its use and
+//! `building:levels` as its floors, and the estimate every source shares (estimate.rs) gives its
+//! residents; invalid and overlapping footprints are repaired by the rules every source shares
+//! (repair.rs). The report says so.
 
 use crate::dataset::{Feature, Notes};
 use crate::error::ImportError;
-use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, MultiLineString, MultiPolygon, Point, Polygon, Validation, BooleanOps};
-use gis_core::index::BboxIndex;
-use gis_core::measure::area_m2;
+use geo::{Coord, Geometry, Intersects, LineString, MultiLineString, MultiPolygon, Point, Polygon};
 use osmpbf::{Element, ElementReader, RelMemberType};
 use serde_json::{Map, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
-
-/// How residents are estimated and which tags become what.
-#[derive(Debug, Clone)]
-pub struct OsmDefaults {
-    /// Residents per m² of floor, by `building=*` value; unlisted values take `other_density`.
-    pub density: BTreeMap<String, f64>,
-    pub other_density: f64,
-    /// Levels when `building:levels` is missing, by `building=*` value; else `other_levels`.
-    pub levels: BTreeMap<String, u32>,
-    pub other_levels: u32,
-}
-
-impl OsmDefaults {
-    /// 40 m² of floor per resident in homes (China's urban housing floor area per person is
-    /// about 40 m², 2020 census); 10 m² in dormitories; half the home rate for an untyped
-    /// `building=yes`, which may or may not be lived in; none in buildings of other types.
-    pub fn standard() -> Self {
-        let homes = ["apartments", "residential", "house", "detached", "semidetached_house", "terrace", "bungalow", "farm", "cabin", "static_caravan"];
-        let mut density: BTreeMap<String, f64> = homes.iter().map(|t| (t.to_string(), 0.025)).collect();
-        density.insert("dormitory".into(), 0.1);
-        density.insert("yes".into(), 0.0125);
-        let levels = [("apartments", 6), ("residential", 4), ("dormitory", 4), ("yes", 2), ("house", 2), ("detached", 2), ("semidetached_house", 2), ("terrace", 2)]
-            .into_iter()
-            .map(|(t, n)| (t.to_string(), n))
-            .collect();
-        Self { density, other_density: 0.0, levels, other_levels: 1 }
-    }
-
-    pub fn density_of(&self, kind: &str) -> f64 {
-        self.density.get(kind).copied().unwrap_or(self.other_density)
-    }
-
-    pub fn levels_of(&self, kind: &str) -> u32 {
-        self.levels.get(kind).copied().unwrap_or(self.other_levels)
-    }
-}
 
 /// The resource kind an element's tags stand for, if any.
 pub fn resource_kind(tags: &HashMap<String, String>) -> Option<&'static str> {
@@ -95,7 +58,7 @@ pub struct OsmFeatures {
     pub roads: Vec<Feature>,
 }
 
-pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<OsmFeatures, ImportError> {
+pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> {
     if !path.exists() {
         return Err(ImportError::MissingFile { path: path.to_path_buf() });
     }
@@ -149,11 +112,11 @@ pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<Os
             continue;
         }
         if w.refs.len() < 4 || w.refs.first() != w.refs.last() {
-            notes.drop(path, "building way that is not closed");
+            notes.drop(path, format!("osm-w{id}"), "building way that is not closed");
             continue;
         }
         let Some(ring) = line(&w.refs) else {
-            notes.drop(path, "building whose nodes are not in the extract");
+            notes.drop(path, format!("osm-w{id}"), "building whose nodes are not in the extract");
             continue;
         };
         candidates.push((format!("osm-w{id}"), MultiPolygon(vec![Polygon::new(ring, vec![])]), w.tags.clone()));
@@ -165,7 +128,7 @@ pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<Os
             join_rings(parts?)?.iter().map(|r| line(r)).collect()
         };
         let (Some(outers), Some(inners)) = (rings("outer"), rings("inner")) else {
-            notes.drop(path, "building relation whose rings do not close or whose members are not in the extract");
+            notes.drop(path, format!("osm-r{id}"), "building relation whose rings do not close or whose members are not in the extract");
             continue;
         };
         // Each hole goes to the outer ring that contains it.
@@ -179,74 +142,31 @@ pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<Os
         candidates.push((format!("osm-r{id}"), MultiPolygon(polygons), tags.clone()));
     }
 
-    // The strict reader refuses invalid and overlapping footprints; OpenStreetMap has a few of
-    // each, so they are dropped here and counted.
-    let mut kept: Vec<(String, MultiPolygon<f64>, HashMap<String, String>, f64)> = Vec::new();
+    let mut with_levels = 0;
     for (id, footprint, tags) in candidates {
-        if !footprint.is_valid() {
-            notes.drop(path, "building footprint that is not a valid polygon (self-intersecting or degenerate)");
-            continue;
-        }
-        let area = area_m2(&footprint);
-        if area < 1.0 {
-            notes.drop(path, "building footprint under 1 m²");
-            continue;
-        }
         // The strict reader takes a footprint this wide for a mistyped coordinate; in OSM it is
         // a site outline tagged as a building.
         if gis_core::measure::span_m(&footprint) > gis_core::io::MAX_BUILDING_SPAN_M {
-            notes.drop(path, "building footprint over 5 km across (a site outline, not a building)");
+            notes.drop(path, id, "building footprint over 5 km across (a site outline, not a building)");
             continue;
         }
-        kept.push((id, footprint, tags, area));
-    }
-    let index = BboxIndex::new(kept.iter().enumerate().filter_map(|(i, b)| b.1.bounding_rect().map(|r| (i, r))));
-    let mut dropped = vec![false; kept.len()];
-    for i in 0..kept.len() {
-        if dropped[i] {
-            continue;
-        }
-        let Some(rect) = kept[i].1.bounding_rect() else { continue };
-        for j in index.intersecting(rect) {
-            if j == i || dropped[j] || dropped[i] || !kept[i].1.intersects(&kept[j].1) {
-                continue;
-            }
-            if area_m2(&kept[i].1.intersection(&kept[j].1)) > 1.0 {
-                // Keep the larger footprint: the smaller is usually a part drawn on top of it.
-                let smaller = if kept[i].3 < kept[j].3 { i } else { j };
-                dropped[smaller] = true;
-                notes.drop(path, "building overlapping a larger building by more than 1 m²");
-            }
-        }
-    }
-    let mut estimated_levels = 0;
-    for ((id, footprint, tags, area), dropped) in kept.into_iter().zip(dropped) {
-        if dropped {
-            continue;
-        }
-        let kind = tags.get("building").map(String::as_str).unwrap_or("yes");
-        let tagged_levels = tags.get("building:levels").and_then(|l| l.trim().parse::<f64>().ok()).filter(|l| *l >= 1.0 && *l < 200.0).map(|l| l.round() as u32);
-        let levels = tagged_levels.unwrap_or_else(|| {
-            estimated_levels += 1;
-            defaults.levels_of(kind)
-        });
-        let residents = (area * f64::from(levels) * defaults.density_of(kind)).round() as u32;
         let mut properties = Map::new();
         properties.insert("id".into(), json!(id));
-        properties.insert("population".into(), json!(residents));
-        if let Some(levels) = tagged_levels {
-            properties.insert("floors".into(), json!(levels));
+        let levels = tags.get("building:levels").and_then(|l| l.trim().parse::<f64>().ok()).filter(|l| *l >= 1.0 && *l < 200.0);
+        if let Some(levels) = levels {
+            with_levels += 1;
+            properties.insert("floors".into(), if levels.fract() == 0.0 { json!(levels as u32) } else { json!(levels) });
         }
         if let Some(address) = address(&tags) {
             properties.insert("address".into(), json!(address));
         }
-        out.buildings.push(Feature { geometry: Geometry::MultiPolygon(footprint), properties, source: path.to_path_buf(), source_index: 0 });
+        let building_use = tags.get("building").cloned();
+        out.buildings.push(Feature { geometry: Geometry::MultiPolygon(footprint), properties, source: path.to_path_buf(), source_index: 0, building_use });
     }
     notes.assume(format!(
-        "{}: residents estimated as footprint area × levels × residents per m² of floor by building type ({}); {estimated_levels} of {} buildings had no building:levels and took the default levels by type",
+        "{}: building use from building=*, floors from building:levels ({with_levels} of {} buildings have it)",
         path.display(),
-        defaults.density.iter().map(|(k, v)| format!("{k} {v}")).chain(std::iter::once(format!("other {}", defaults.other_density))).collect::<Vec<_>>().join(", "),
-        out.buildings.len(),
+        out.buildings.len()
     ));
 
     // Resources: tagged nodes, and tagged closed ways at their centre.
@@ -257,7 +177,7 @@ pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<Os
             return;
         }
         let Some(kind) = resource_kind(tags) else {
-            notes.drop(path, "amenity/shop/healthcare tag with no resource kind (e.g. bench, parking)");
+            notes.drop(path, id, "amenity/shop/healthcare tag with no resource kind (e.g. bench, parking)");
             return;
         };
         let name = tags.get("name:zh").or_else(|| tags.get("name")).cloned().unwrap_or_else(|| {
@@ -276,7 +196,7 @@ pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<Os
         if let Some(a) = address(tags) {
             properties.insert("address".into(), json!(a));
         }
-        out.resources.push(Feature { geometry: Geometry::Point(Point(at)), properties, source: path.to_path_buf(), source_index: 0 });
+        out.resources.push(Feature { geometry: Geometry::Point(Point(at)), properties, source: path.to_path_buf(), source_index: 0, building_use: None });
     };
     tagged_nodes.sort_by_key(|n| n.0);
     for (id, tags) in &tagged_nodes {
@@ -305,11 +225,11 @@ pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<Os
         let w = &ways[id];
         let Some(class) = w.tags.get("highway") else { continue };
         if !ROAD_CLASSES.contains(&class.as_str()) {
-            notes.drop(path, "highway of a class grid lines do not follow (footway, path, service, track, …)");
+            notes.drop(path, format!("osm-w{id}"), "highway of a class grid lines do not follow (footway, path, service, track, …)");
             continue;
         }
         let Some(l) = line(&w.refs).filter(|l| l.0.len() >= 2) else {
-            notes.drop(path, "road whose nodes are not in the extract");
+            notes.drop(path, format!("osm-w{id}"), "road whose nodes are not in the extract");
             continue;
         };
         let mut properties = Map::new();
@@ -318,7 +238,7 @@ pub fn read(path: &Path, defaults: &OsmDefaults, notes: &mut Notes) -> Result<Os
         if let Some(name) = w.tags.get("name:zh").or_else(|| w.tags.get("name")) {
             properties.insert("name".into(), json!(name));
         }
-        out.roads.push(Feature { geometry: Geometry::MultiLineString(MultiLineString(vec![l])), properties, source: path.to_path_buf(), source_index: 0 });
+        out.roads.push(Feature { geometry: Geometry::MultiLineString(MultiLineString(vec![l])), properties, source: path.to_path_buf(), source_index: 0, building_use: None });
     }
     for (i, f) in out.buildings.iter_mut().enumerate() {
         f.source_index = i;

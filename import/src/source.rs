@@ -2,7 +2,7 @@
 //! names and coordinate system; and what the dataset wants from them, by role.
 
 use crate::crs::SourceCrs;
-use crate::error::{ImportError, SourceProblem};
+use crate::error::{ImportError, ProblemKind, SourceProblem};
 use geo::Geometry;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,6 +17,8 @@ pub enum Value {
     Integer(i64),
     Real(f64),
     Bool(bool),
+    /// An array or object (GeoJSON properties): a building's `units` from a dataset folder.
+    Json(serde_json::Value),
 }
 
 impl fmt::Display for Value {
@@ -27,6 +29,7 @@ impl fmt::Display for Value {
             Value::Integer(i) => write!(f, "{i}"),
             Value::Real(r) => write!(f, "{r}"),
             Value::Bool(b) => write!(f, "{b}"),
+            Value::Json(v) => write!(f, "{v}"),
         }
     }
 }
@@ -50,8 +53,11 @@ pub struct Layer {
     /// What the source says about its coordinate system (.prj, GeoJSON `crs` member,
     /// gpkg_spatial_ref_sys), if anything.
     pub declared_crs: Option<Declared>,
-    /// How the attribute text was decoded, when that had to be decided (shapefiles).
+    /// How the attribute text was decoded, when that had to be decided (shapefiles, CSV).
     pub encoding: Option<String>,
+    /// What the reader noticed and the report should say (the text looks garbled, a file looks
+    /// like an AMap boundary download, …).
+    pub notes: Vec<String>,
 }
 
 /// What a source says about its coordinate system.
@@ -114,7 +120,7 @@ impl Role {
         use Target::*;
         match self {
             Role::Boundary => &[Code, Name],
-            Role::Buildings => &[Id, Population, Households, Address, Compound, Floors],
+            Role::Buildings => &[Id, Population, Households, Address, Compound, Floors, Use],
             Role::Population => &[Count],
             Role::Resources => &[Id, Kind, Name, Phone, Hours, Address],
             Role::Roads => &[Id, Name, Class],
@@ -151,12 +157,16 @@ pub enum Target {
     Class,
     Lon,
     Lat,
+    /// What a building is used for (apartments, 住宅, dormitory, shop, …): only for estimating
+    /// residents where no field gives them; not written to the dataset.
+    Use,
 }
 
 impl Target {
-    pub const ALL: [Target; 15] = [
+    pub const ALL: [Target; 16] = [
         Target::Id, Target::Code, Target::Name, Target::Population, Target::Households, Target::Address, Target::Compound,
         Target::Floors, Target::Count, Target::Kind, Target::Phone, Target::Hours, Target::Class, Target::Lon, Target::Lat,
+        Target::Use,
     ];
 
     pub fn name(self) -> &'static str {
@@ -176,6 +186,7 @@ impl Target {
             Target::Class => "class",
             Target::Lon => "lon",
             Target::Lat => "lat",
+            Target::Use => "use",
         }
     }
 
@@ -184,7 +195,9 @@ impl Target {
     pub fn aliases(self) -> &'static [&'static str] {
         match self {
             Target::Id => &["id", "编号", "fid"],
-            Target::Code => &["code", "编码", "社区代码"],
+            // adcode: AMap and DataV boundary downloads (a county's 6 digits there, so it is
+            // checked like any code and --community-code can replace it).
+            Target::Code => &["code", "编码", "社区代码", "adcode"],
             Target::Name => &["name", "名称"],
             Target::Population => &["population", "pop", "人口", "人数"],
             Target::Households => &["households", "户数"],
@@ -196,8 +209,9 @@ impl Target {
             Target::Phone => &["phone", "tel", "电话"],
             Target::Hours => &["hours", "营业时间"],
             Target::Class => &["class", "highway", "等级"],
-            Target::Lon => &["lon", "lng", "longitude", "x", "经度"],
+            Target::Lon => &["lon", "lng", "long", "longitude", "x", "经度"],
             Target::Lat => &["lat", "latitude", "y", "纬度"],
+            Target::Use => &["use", "building", "usage", "用途", "建筑用途", "type", "类型"],
         }
     }
 }
@@ -211,7 +225,8 @@ impl FromStr for Target {
     }
 }
 
-/// `--field TARGET=FIELD` or `--field ROLE.TARGET=FIELD`, collected.
+/// `--field TARGET=FIELD` or `--field ROLE.TARGET=FIELD`, collected. An empty FIELD
+/// (`--field floors=`) skips the property: no field feeds it, whatever the source holds.
 #[derive(Debug, Clone, Default)]
 pub struct FieldMap {
     entries: Vec<(Option<Role>, Target, String)>,
@@ -227,8 +242,13 @@ impl FieldMap {
                 None => (None, key),
             };
             let target = target.parse::<Target>().map_err(|e| ImportError::Setting(format!("--field {item:?}: {e}")))?;
-            if field.trim().is_empty() {
-                return Err(ImportError::Setting(format!("--field {item:?}: the field name is empty")));
+            if field.trim().is_empty() && matches!(target, Target::Lon | Target::Lat | Target::Id | Target::Code | Target::Name | Target::Kind | Target::Count) {
+                let why = match target {
+                    Target::Lon | Target::Lat => "a point needs its longitude and latitude",
+                    Target::Id => "ids are made as FILE-N when no id field is found; map another field with --field id=FIELD",
+                    _ => "the dataset needs it; map the field that holds it with --field TARGET=FIELD",
+                };
+                return Err(ImportError::Setting(format!("--field {item:?}: {} cannot be skipped: {why}", target.name())));
             }
             entries.push((role, target, field.trim().to_string()));
         }
@@ -244,6 +264,11 @@ impl FieldMap {
             .map(|(_, _, f)| f.as_str())
     }
 
+    /// Whether `--field TARGET=` (empty) skips this property.
+    pub fn skipped(&self, role: Role, target: Target) -> bool {
+        self.given(role, target) == Some("")
+    }
+
     /// The field given for a property whatever the role (CSV coordinates are read before the role is known).
     pub fn given_any(&self, target: Target) -> Option<&str> {
         self.entries.iter().find(|(_, t, _)| *t == target).map(|(_, _, f)| f.as_str())
@@ -255,6 +280,9 @@ impl FieldMap {
     pub fn resolve(&self, role: Role, layer: &Layer, extra: &[Target]) -> Result<BTreeMap<Target, String>, ImportError> {
         let mut out = BTreeMap::new();
         for &target in role.targets().iter().chain(extra) {
+            if self.skipped(role, target) {
+                continue;
+            }
             if let Some(field) = self.given(role, target) {
                 let found = layer.fields.iter().find(|f| f.as_str() == field).or_else(|| layer.fields.iter().find(|f| f.eq_ignore_ascii_case(field)));
                 let Some(found) = found else {
@@ -316,10 +344,16 @@ pub enum Format {
     Csv,
     Tsv,
     GeoJson,
+    /// A dataset folder (shared/dataset-format.md): each file as its role, staff.json kept.
+    /// `wangge import DIR --out DIR-fixed` repairs what the strict reader refuses.
+    Dataset,
 }
 
 impl Format {
     pub fn of(path: &Path) -> Option<Format> {
+        if path.is_dir() {
+            return Some(Format::Dataset);
+        }
         let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
         Some(if name.ends_with(".osm.pbf") || name.ends_with(".pbf") {
             Format::OsmPbf
@@ -340,11 +374,12 @@ impl Format {
 }
 
 /// A problem in a feature of a layer, with the source field and the property it feeds.
-pub fn problem(layer: &Layer, f: &SourceFeature, id: Option<&str>, field: Option<(&str, Target)>, message: impl Into<String>) -> SourceProblem {
+pub fn problem(layer: &Layer, f: &SourceFeature, id: Option<&str>, field: Option<(&str, Target)>, kind: ProblemKind, message: impl Into<String>) -> SourceProblem {
     SourceProblem {
         file: layer.name.clone(),
         feature: Some((f.index, id.map(str::to_string))),
         field: field.map(|(name, target)| if name == target.name() { name.to_string() } else { format!("{name} ({})", target.name()) }),
+        kind,
         message: message.into(),
     }
 }
@@ -359,6 +394,7 @@ pub fn whole_number(v: &Value, min: u32) -> Result<Option<u32>, String> {
         Value::Text(s) if s.trim().is_empty() => return Ok(None),
         Value::Text(s) => s.trim().parse::<f64>().map_err(|_| format!("{expected}, found {s:?}"))?,
         Value::Bool(b) => return Err(format!("{expected}, found {b}")),
+        Value::Json(v) => return Err(format!("{expected}, found {v}")),
     };
     if !n.is_finite() || n.fract() != 0.0 {
         return Err(format!("{expected}, found {n}"));
@@ -367,6 +403,23 @@ pub fn whole_number(v: &Value, min: u32) -> Result<Option<u32>, String> {
         return Err(format!("{expected}, found {n}"));
     }
     Ok(Some(n as u32))
+}
+
+/// A number ≥ `min`, whole or not (3.5 floors: an attic storey), from any attribute type.
+pub fn number(v: &Value, min: f64) -> Result<Option<f64>, String> {
+    let expected = format!("expected a number ≥ {min}");
+    let n = match v {
+        Value::Null => return Ok(None),
+        Value::Integer(i) => *i as f64,
+        Value::Real(r) => *r,
+        Value::Text(s) if s.trim().is_empty() => return Ok(None),
+        Value::Text(s) => s.trim().parse::<f64>().map_err(|_| format!("{expected}, found {s:?}"))?,
+        Value::Bool(_) | Value::Json(_) => return Err(format!("{expected}, found {v}")),
+    };
+    if !n.is_finite() || n < min {
+        return Err(format!("{expected}, found {n}"));
+    }
+    Ok(Some(n))
 }
 
 /// Text from any attribute type; numbers print as they read (a code stored as 350206001006.0
@@ -379,5 +432,6 @@ pub fn text(v: &Value) -> Option<String> {
         Value::Real(r) if r.fract() == 0.0 && r.abs() < 1e17 => Some(format!("{}", *r as i64)),
         Value::Real(r) => Some(r.to_string()),
         Value::Bool(b) => Some(b.to_string()),
+        Value::Json(v) => Some(v.to_string()),
     }
 }

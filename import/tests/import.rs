@@ -96,7 +96,7 @@ fn gbk_shapefile_imports_with_chinese_addresses() {
     let b1 = d.buildings.iter().find(|b| b.id == "KL-B0001").unwrap();
     assert_eq!(b1.address.as_deref(), Some("湖里区康乐社区嘉禾公寓1号楼"));
     assert_eq!(b1.compound.as_deref(), Some("嘉禾公寓"));
-    assert_eq!(b1.floors, Some(7));
+    assert_eq!(b1.floors, Some(7.0));
     // Every address decodes to exactly Kangle's text.
     let addresses: HashMap<&str, Option<&String>> = k.buildings.iter().map(|b| (b.id.as_str(), b.address.as_ref())).collect();
     for b in &d.buildings {
@@ -144,17 +144,22 @@ fn geopackage_layers_import_by_table_name() {
 }
 
 #[test]
-fn gbk_csv_of_resources_needs_and_honours_the_encoding() {
+fn gbk_csv_of_resources_is_detected_and_a_wrong_encoding_names_the_right_one() {
     let dir = tempfile::tempdir().unwrap();
     let sources = vec![spec(fixture("import/kangle-gbk/buildings.shp").to_str().unwrap()), spec(&format!("resources={}", fixture("import/kangle-resources-gbk.csv").display()))];
     let mut opts = ImportOptions::new(sources, dir.path().join("csv"));
     opts.boundary = Some(spec(fixture("kangle/boundary.geojson").to_str().unwrap()));
     opts.fields = survey_fields();
+    // Big5 decodes GBK bytes into mojibake (or fails): refused, naming GBK and what it reads.
+    opts.encoding = Some(encoding_rs::BIG5);
     let e = import(&opts).unwrap_err();
-    assert!(matches!(&e, ImportError::Unreadable { reason, .. } if reason.contains("--encoding gbk")), "{e}");
+    assert!(matches!(&e, ImportError::Unusable { message, .. } if message.contains("--encoding gbk")), "{e}");
     assert!(!dir.path().join("csv").exists());
-    opts.encoding = Some(encoding_rs::GBK);
-    let d = import(&opts).unwrap().loaded.dataset;
+    // Nothing declared: detected, and the report says so.
+    opts.encoding = None;
+    let imported = import(&opts).unwrap();
+    assert!(imported.notes.assumed.iter().any(|a| a.contains("kangle-resources-gbk.csv") && a.contains("GBK/GB18030 (detected")), "{:?}", imported.notes.assumed);
+    let d = imported.loaded.dataset;
     let k = kangle();
     assert_eq!(d.resources.len(), k.resources.len());
     for r in &k.resources {
@@ -170,7 +175,7 @@ fn openstreetmap_extract_gives_buildings_residents_resources_and_roads() {
     let pbf = fixture("osm/test.osm.pbf");
     let imported = import(&ImportOptions::new(vec![spec(pbf.to_str().unwrap())], dir.path().join("osm"))).unwrap();
     let d = &imported.loaded.dataset;
-    let dropped = |what: &str| -> usize { imported.notes.dropped.iter().filter(|((_, r), _)| r.starts_with(what)).map(|(_, n)| n).sum() };
+    let dropped = |what: &str| -> usize { imported.notes.dropped.iter().filter(|d| d.reason.starts_with(what)).count() };
     // GDAL's OSM driver finds 2,219 building polygons in this file; each is kept or counted.
     assert_eq!(d.buildings.len() + dropped("building"), 2_219);
     assert_eq!(d.buildings.len(), 2_170);
@@ -178,7 +183,7 @@ fn openstreetmap_extract_gives_buildings_residents_resources_and_roads() {
     assert_eq!(d.roads.len(), 145);
     assert!(d.roads.iter().all(|r| import::osm::ROAD_CLASSES.contains(&r.class.as_deref().unwrap())));
     // Residents are footprint × levels × density; recompute one building with tagged levels.
-    let defaults = import::OsmDefaults::standard();
+    let defaults = import::Densities::standard();
     let with_levels = d.buildings.iter().filter(|b| b.floors.is_some()).collect::<Vec<_>>();
     assert!(!with_levels.is_empty());
     let total = residents(d);
@@ -186,7 +191,7 @@ fn openstreetmap_extract_gives_buildings_residents_resources_and_roads() {
     for b in &with_levels {
         let area = gis_core::measure::area_m2(&b.footprint);
         let max_density = defaults.density.values().cloned().fold(0.0, f64::max);
-        assert!(f64::from(b.population) <= (area * f64::from(b.floors.unwrap()) * max_density).round(), "{}", b.id);
+        assert!(f64::from(b.population) <= (area * b.floors.unwrap() * max_density).round(), "{}", b.id);
     }
     assert_eq!(d.communities[0].code.as_str(), "000000000000");
     // The drawn boundary holds every building.
@@ -199,7 +204,7 @@ fn osm_density_overrides_change_the_estimate() {
     let pbf = fixture("osm/test.osm.pbf");
     let base = import(&ImportOptions::new(vec![spec(pbf.to_str().unwrap())], dir.path().join("a"))).unwrap().loaded.dataset;
     let mut opts = ImportOptions::new(vec![spec(pbf.to_str().unwrap())], dir.path().join("b"));
-    for v in opts.osm.density.values_mut() {
+    for v in opts.densities.density.values_mut() {
         *v *= 2.0;
     }
     let doubled = import(&opts).unwrap().loaded.dataset;

@@ -20,7 +20,7 @@ const EXCLUSIVE: &str = "exclusive.geojson";
 const STAFF: &str = "staff.json";
 
 /// Overlaps smaller than this (m²) are drawing noise, not defects.
-const OVERLAP_TOLERANCE_M2: f64 = 1.0;
+pub const OVERLAP_TOLERANCE_M2: f64 = 1.0;
 
 /// The widest a community can be (m). The largest rural villages (嘎查 in pastoral counties)
 /// span tens of kilometres; beyond this a boundary is a mistyped coordinate (a longitude typed
@@ -37,6 +37,8 @@ struct Feature<'v> {
     at: FeatureRef,
     props: &'v Map<String, Value>,
     geometry: Option<&'v Value>,
+    /// The Feature's own `id` member (RFC 7946 §3.2), which GDAL and geopandas write.
+    member_id: Option<&'v Value>,
 }
 
 static NO_PROPERTIES: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
@@ -99,12 +101,18 @@ impl Reader {
         kind: ProblemKind,
         message: impl Into<String>,
     ) {
+        let mut message = message.into();
+        if repaired_by_import(file, kind) {
+            let dir = shell_word(&self.dir.display().to_string());
+            message.push_str(&format!("; `wangge import {dir} --out {}` repairs this and lists each repair",
+                shell_word(&format!("{}-fixed", self.dir.display()))));
+        }
         let p = Problem {
             file: file.to_string(),
             feature: at.cloned(),
             field: field.map(str::to_string),
             kind,
-            message: message.into(),
+            message,
         };
         if kind.is_warning() { self.report.warnings.push(p) } else { self.problems.push(p) }
     }
@@ -182,9 +190,10 @@ impl Reader {
     fn features<'v>(&mut self, file: &str, values: &'v [Value], id_key: &str) -> Vec<Feature<'v>> {
         let mut out = Vec::with_capacity(values.len());
         for (index, v) in values.iter().enumerate() {
-            let id = v.get("properties").and_then(|p| p.get(id_key)).and_then(|id| match id {
+            let own = v.get("properties").and_then(|p| p.get(id_key)).filter(|id| !id.is_null());
+            let id = own.or_else(|| if id_key == "id" { v.get("id") } else { None }).and_then(|id| match id {
                 Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
+                Value::Number(n) => Some(number_text(n)),
                 _ => None,
             });
             let at = FeatureRef { index, id };
@@ -202,7 +211,7 @@ impl Reader {
                     continue;
                 }
             };
-            out.push(Feature { at, props, geometry: v.get("geometry") });
+            out.push(Feature { at, props, geometry: v.get("geometry"), member_id: v.get("id") });
         }
         out
     }
@@ -260,9 +269,49 @@ impl Reader {
         None
     }
 
-    /// The feature's required `id`, checked unique within the file.
+    /// A number ≥ `min` (a whole number or not: 3.5 floors is an attic storey).
+    fn number(&mut self, file: &str, at: &FeatureRef, props: &Map<String, Value>, key: &str, min: f64) -> Option<f64> {
+        let field = format!("properties.{key}");
+        let (kind, message) = match props.get(key) {
+            None | Some(Value::Null) => return None,
+            Some(Value::Number(n)) => match n.as_f64().filter(|v| v.is_finite()) {
+                Some(v) if v >= min => return Some(v),
+                Some(v) if v < 0.0 => (ProblemKind::NegativeValue, format!("expected a number ≥ {min}, found {n}")),
+                _ => (ProblemKind::InvalidValue, format!("expected a number ≥ {min}, found {n}")),
+            },
+            Some(Value::String(s)) => (ProblemKind::WrongType,
+                format!("expected a number ≥ {min}, found the string {s:?} (write numbers without quotes)")),
+            Some(other) => (ProblemKind::WrongType, format!("expected a number ≥ {min}, found {}", kind_of(other))),
+        };
+        self.problem(file, Some(at), Some(&field), kind, message);
+        None
+    }
+
+    /// The feature's required `id`, checked unique within the file: `properties.id`, else the
+    /// Feature's own `id` member; a string or a number (GDAL writes integer ids as numbers).
     fn id(&mut self, file: &str, f: &Feature, seen: &mut HashMap<String, usize>) -> Option<String> {
-        let id = self.string(file, &f.at, f.props, "id", true)?;
+        let (value, field) = match f.props.get("id") {
+            None | Some(Value::Null) => (f.member_id.filter(|v| !v.is_null()), "id"),
+            Some(v) => (Some(v), "properties.id"),
+        };
+        let id = match value {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            Some(Value::Number(n)) => number_text(n),
+            Some(Value::String(_)) => {
+                self.problem(file, Some(&f.at), Some(field), ProblemKind::InvalidValue, "is empty; expected a non-empty string or a number");
+                return None;
+            }
+            None | Some(Value::Null) => {
+                self.problem(file, Some(&f.at), Some("properties.id"), ProblemKind::MissingField,
+                    "missing; expected a string or a number (here or as the Feature's own id)");
+                return None;
+            }
+            Some(other) => {
+                self.problem(file, Some(&f.at), Some(field), ProblemKind::WrongType,
+                    format!("expected a string or a number, found {}", kind_of(other)));
+                return None;
+            }
+        };
         if let Some(first) = seen.insert(id.clone(), f.at.index) {
             seen.insert(id.clone(), first);
             self.problem(file, Some(&f.at), Some("properties.id"), ProblemKind::DuplicateId,
@@ -354,7 +403,7 @@ impl Reader {
             let households = self.count(BUILDINGS, &f.at, f.props, "households", false, 0);
             let address = self.string(BUILDINGS, &f.at, f.props, "address", false);
             let compound = self.string(BUILDINGS, &f.at, f.props, "compound", false);
-            let floors = self.count(BUILDINGS, &f.at, f.props, "floors", false, 1);
+            let floors = self.number(BUILDINGS, &f.at, f.props, "floors", 1.0);
             let units = self.units(&f, population, households);
             let footprint = self.geometry(BUILDINGS, &f.at, geometry::polygonal(f.geometry));
             if let Some(b) = &footprint {
@@ -650,8 +699,37 @@ impl Reader {
     }
 }
 
+/// What `wangge import` repairs (import/src/repair.rs): rings that touch or cross themselves;
+/// in buildings also rings with no area (dropped) and buildings overlapping buildings.
+fn repaired_by_import(file: &str, kind: ProblemKind) -> bool {
+    match file {
+        BUILDINGS => matches!(kind, ProblemKind::SelfIntersection | ProblemKind::ZeroArea | ProblemKind::TooFewPoints | ProblemKind::OverlappingBuildings),
+        BOUNDARY | EXCLUSIVE => kind == ProblemKind::SelfIntersection,
+        _ => false,
+    }
+}
+
+/// A path as one shell word, quoted only when it needs it: for the commands messages print.
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || "/._-+:@,".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 fn km(m: f64) -> String {
     if m >= 10_000.0 { format!("{:.0} km", m / 1000.0) } else { format!("{:.1} km", m / 1000.0) }
+}
+
+/// An id written as a number, as text: 12 and 12.0 both read "12".
+fn number_text(n: &serde_json::Number) -> String {
+    match (n.as_i64(), n.as_u64(), n.as_f64()) {
+        (Some(i), _, _) => i.to_string(),
+        (_, Some(u), _) => u.to_string(),
+        (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+        _ => n.to_string(),
+    }
 }
 
 fn describe_type(v: &Value) -> String {

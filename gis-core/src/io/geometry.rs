@@ -314,7 +314,7 @@ fn polygon_issue(polygon: &Polygon<f64>, err: InvalidPolygon, path: &str) -> Iss
             Issue::new(
                 ring_path(path, role),
                 ProblemKind::SelfIntersection,
-                format!("ring crosses or touches itself{at}; draw it as a simple ring (not repaired: which side is meant is ambiguous)"),
+                format!("ring crosses or touches itself{at}; draw it as a simple ring (a dataset is not guessed at: which side is meant is ambiguous)"),
             )
         }
         InvalidPolygon::TooFewPointsInRing(role) => Issue::new(

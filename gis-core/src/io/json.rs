@@ -12,6 +12,9 @@ pub(crate) enum Parsed {
 }
 
 pub(crate) fn parse(text: &str) -> Parsed {
+    // Windows tools (Notepad, some Excel exports, .NET) start UTF-8 with a byte-order mark;
+    // RFC 8259 lets a parser ignore it, and it says nothing about the data.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match serde_json::from_str(text) {
         Ok(v) => Parsed::Ok(v),
         Err(first) => {
@@ -101,6 +104,14 @@ mod tests {
         assert_eq!(v["a"][1], "-Infinity");
         assert_eq!(v["a"][2], "Infinity");
         assert_eq!(v["s"], "NaN 单元 \" NaN");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let Parsed::Ok(v) = parse("\u{feff}{\"type\":\"FeatureCollection\",\"features\":[]}") else {
+            panic!("expected the BOM to be skipped")
+        };
+        assert_eq!(v["type"], "FeatureCollection");
     }
 
     #[test]

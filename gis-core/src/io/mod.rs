@@ -3,7 +3,9 @@
 //! Import is strict and says everything at once: it reads every file, collects every problem
 //! (each naming the file, the feature by index and id, the field, and what was expected) and
 //! rejects the dataset if any remain. The only repairs are unambiguous ones (ring orientation,
-//! repeated positions); they are listed in the [`ImportReport`].
+//! repeated positions); they are listed in the [`ImportReport`]. A rejection `wangge import`
+//! would repair (a ring touching itself, a building ring with no area, overlapping buildings)
+//! names the command that does.
 
 mod features;
 pub(crate) mod geometry;
@@ -11,7 +13,7 @@ pub mod grids;
 mod json;
 mod problem;
 
-pub use features::{MAX_BUILDING_SPAN_M, MAX_COMMUNITY_SPAN_M, MAX_EXCLUSIVE_SPAN_M};
+pub use features::{MAX_BUILDING_SPAN_M, MAX_COMMUNITY_SPAN_M, MAX_EXCLUSIVE_SPAN_M, OVERLAP_TOLERANCE_M2, shell_word};
 pub use problem::{FeatureRef, Problem, ProblemKind};
 
 use crate::model::Dataset;

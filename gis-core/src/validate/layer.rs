@@ -11,17 +11,17 @@ use geo::{Area, Coord, Line, LineString, MultiPolygon, Polygon, Relate, Winding}
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
-/// One thing wrong with a grid's geometry as drawn.
+/// One thing wrong with a polygon's geometry as drawn (a grid's here, a building's in import).
 #[derive(Debug, Clone)]
-pub(crate) struct GeometryProblem {
+pub struct GeometryProblem {
     pub kind: DefectKind,
     pub message: String,
     pub at: Option<Coord<f64>>,
 }
 
-/// A grid's geometry after cleaning, and what was wrong with it.
+/// A polygonal geometry after cleaning, and what was wrong with it.
 #[derive(Debug, Clone)]
-pub(crate) struct Cleaned {
+pub struct Cleaned {
     pub area: MultiPolygon<f64>,
     pub problems: Vec<GeometryProblem>,
 }
@@ -36,11 +36,21 @@ pub(crate) fn orient(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> Orientation
 
 /// Cleans one drawn grid.
 pub(crate) fn clean(drawn: &DrawnGrid) -> Cleaned {
+    clean_rings(&drawn.rings, drawn.multi)
+}
+
+/// Cleans polygons given as rings of positions as drawn (exterior first): closes rings, drops
+/// repeated points, spikes and rings with fewer than 3 distinct points or no area, and resolves
+/// crossings and touches by non-zero winding (a ring that touches itself around a courtyard
+/// becomes a polygon with a hole; a bow-tie its two triangles). `multi` says whether problems
+/// name parts. One code path for `validate` (grids drawn by hand) and `wangge import` (footprints
+/// from any source).
+pub fn clean_rings(drawn: &[Vec<Vec<Coord<f64>>>], multi: bool) -> Cleaned {
     let mut problems = Vec::new();
     let mut polygons = Vec::new();
     let mut needs_union = false;
-    for (pi, rings) in drawn.rings.iter().enumerate() {
-        let part = if drawn.multi { format!("part {} ", pi + 1) } else { String::new() };
+    for (pi, rings) in drawn.iter().enumerate() {
+        let part = if multi { format!("part {} ", pi + 1) } else { String::new() };
         let mut kept: Vec<LineString<f64>> = Vec::new();
         for (ri, raw) in rings.iter().enumerate() {
             let role = if ri == 0 { format!("{part}outer ring") } else { format!("{part}hole {ri}") };
@@ -87,7 +97,7 @@ pub(crate) fn clean(drawn: &DrawnGrid) -> Cleaned {
 }
 
 /// Resolves self-intersections by non-zero winding: a bow-tie becomes its two triangles.
-pub(crate) fn make_valid(area: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+pub fn make_valid(area: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     restore(orient_rfc(area.union_with_fill_rule(&MultiPolygon::<f64>::new(vec![]), FillRule::NonZero)), &[area])
 }
 
@@ -316,6 +326,12 @@ fn ring_relations(area: &MultiPolygon<f64>) -> Option<String> {
         }
     }
     None
+}
+
+/// `area` without what `other` covers: vertices that came through kept bit for bit, tidied.
+/// How an overlap is given to one side (validate --fix between grids, import between buildings).
+pub fn cut(area: &MultiPolygon<f64>, other: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    tidy(&restore(orient_rfc(area.difference(other)), &[area, other]))
 }
 
 /// Tidies a shape after snapping or boolean work: repeated points and spikes out, degenerate

@@ -15,6 +15,7 @@ mod layer;
 mod repair;
 mod report;
 
+pub use layer::{Cleaned as CleanedArea, GeometryProblem, clean_rings, cut, make_valid};
 pub use repair::{Change, ChangeKind, Repair, repair};
 pub use report::{Defect, DefectKind, GridCount, InvalidEdges, Slivers, Timings, ValidationReport, Warning, WarningKind, defects_geojson};
 

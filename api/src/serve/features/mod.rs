@@ -664,7 +664,10 @@ pub(crate) fn feature(served: &Served, c: Collection, ix: usize) -> Value {
             let b = &d.buildings[ix];
             json!({"type": "Feature", "id": b.id, "geometry": grids::geometry(&b.footprint), "properties": {
                 "id": b.id, "population": b.population, "households": b.households, "address": b.address,
-                "compound": b.compound, "floors": b.floors, "community_code": community(Some(b.community)).map(|x| x.code.as_str()),
+                "compound": b.compound,
+                // Whole storeys stay integers for clients that type the field; 3.5 stays 3.5.
+                "floors": b.floors.map(|f| if f.fract() == 0.0 { json!(f as i64) } else { json!(f) }),
+                "community_code": community(Some(b.community)).map(|x| x.code.as_str()),
                 "grid_code": served.features.building_grid.get(ix).cloned().flatten(),
             }})
         }
