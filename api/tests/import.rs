@@ -345,6 +345,7 @@ fn export_in_another_crs_reads_back_in_gdal_and_pyproj() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("not published as parameters"), "{}", text(&out));
     assert!(!dir.path().join("x.geojson").exists());
+}
 
 // ---- files other tools wrote ------------------------------------------------------------------
 
