@@ -265,23 +265,26 @@ fn osm_end_to_end(case: &str, file: &str, code: &str, name: &str, expect: &[&str
 
 #[test]
 fn corpus_kotka_osm_end_to_end() {
-    // GDAL: 2,219 building polygons = 2,170 kept + 48 with nodes outside + 1 overlapping.
+    // GDAL: 2,219 building polygons = 2,170 kept + 48 with nodes outside + 1 lying inside a
+    // larger one.
     osm_end_to_end("fixtures/osm/test.osm.pbf (Kotka)", "osm/test.osm.pbf", "999999001001", "Kotka test", &[
         "2,170 buildings",
         "48 × building whose nodes are not in the extract",
-        "1 × building overlapping a larger building",
+        "1 × building lying mostly inside a larger one",
     ]);
 }
 
 #[test]
 fn corpus_helsinki_osm_end_to_end() {
-    // GDAL: 494 building polygons = 433 kept + 48 with nodes outside + 12 overlapping + 1
-    // invalid (and 6 relations with members outside the extract, which GDAL leaves out too).
+    // GDAL: 494 building polygons = 434 kept (one of them with an overlap cut away) + 48 with
+    // nodes outside + 11 lying inside a larger one + 1 that no repair makes valid (and 6
+    // relations with members outside the extract, which GDAL leaves out too).
     osm_end_to_end("fixtures/osm/Helsinki.osm.pbf (Helsinki centre)", "osm/Helsinki.osm.pbf", "999999002001", "Helsinki centre", &[
-        "433 buildings",
+        "434 buildings",
         "48 × building whose nodes are not in the extract",
-        "12 × building overlapping a larger building",
-        "1 × building footprint that is not a valid polygon",
+        "11 × building lying mostly inside a larger one",
+        "1 × overlap with a larger building cut from the smaller",
+        "1 × footprint that cannot be made a valid polygon",
         "6 × building relation whose rings do not close",
     ]);
 }

@@ -98,6 +98,8 @@ const TREES_PER_SPLIT: usize = 64;
 const SPLIT_NODES_FULL_BUDGET: usize = 256;
 const MIN_TREES_PER_SPLIT: usize = 8;
 const REFINE_ROUNDS_PER_PART: usize = 100;
+/// Refinement ends after this many tries per part in a row bring no gain.
+const REFINE_PATIENCE_PER_PART: usize = 6;
 const TREES_PER_REFINE: usize = 24;
 /// Spanning trees one search may draw in all: a hard stop for hopeless bounds.
 const TREE_BUDGET: usize = 20_000;
@@ -436,13 +438,21 @@ impl<'g> Search<'g> {
         }
         self.trees_left = TREE_BUDGET;
         let rounds = REFINE_ROUNDS_PER_PART * parts.len();
+        // Stop early once every pair has had a few tries without gain: on thousands of small
+        // atoms most of the rounds' time goes to pairs that are already as good as found.
+        let patience = REFINE_PATIENCE_PER_PART * parts.len();
+        let mut stale = 0;
         for _ in 0..rounds {
+            if stale >= patience {
+                break;
+            }
             // A random border edge picks the pair.
             let e = &self.g.edges[self.rng.random_range(0..self.g.edges.len())];
             let (i, j) = (part_of[e.a], part_of[e.b]);
             if i == j || i == usize::MAX || j == usize::MAX {
                 continue;
             }
+            stale += 1;
             let before = self.part_cost(&parts[i]) + self.part_cost(&parts[j]);
             let mut region: Vec<usize> = parts[i].iter().chain(&parts[j]).copied().collect();
             region.sort_unstable();
@@ -456,6 +466,7 @@ impl<'g> Search<'g> {
                     rest.iter().for_each(|&n| part_of[n] = j);
                     parts[i] = side;
                     parts[j] = rest;
+                    stale = 0;
                 }
             }
         }
