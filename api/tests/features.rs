@@ -254,7 +254,7 @@ async fn items_by_id_and_property_filters() {
     assert_eq!(p["kind"], "basic");
     assert_eq!(p["level"], "grid");
     assert!(p["parent_code"].is_null());
-    assert_eq!(p["community_code"], "350206001006");
+    assert_eq!(p["community_code"], "350206001017");
     assert_eq!(p["population"], g.population);
     assert_eq!(p["households"], g.households);
     assert_eq!(p["building_count"], g.buildings.len());
@@ -279,9 +279,9 @@ async fn items_by_id_and_property_filters() {
     assert_eq!(f["geometry"]["type"], "Point");
     assert_eq!(f["geometry"]["coordinates"][0], r.location.x());
     assert_eq!(f["properties"]["kind"], r.kind.as_str());
-    assert!(f["properties"]["grid_code"].as_str().unwrap().starts_with("350206001006"));
+    assert!(f["properties"]["grid_code"].as_str().unwrap().starts_with("350206001017"));
 
-    let f = get_json("/collections/communities/items/350206001006", "application/geo+json").await;
+    let f = get_json("/collections/communities/items/350206001017", "application/geo+json").await;
     assert_eq!(f["properties"]["population"], 9241);
     assert_eq!(f["properties"]["buildings"], 188);
     assert_eq!(f["properties"]["grids"], s.grids.iter().filter(|g| g.level == GridLevel::Grid).count());
@@ -290,9 +290,9 @@ async fn items_by_id_and_property_filters() {
     let fc = get_json("/collections/grids/items?kind=exclusive", "application/geo+json").await;
     assert_eq!(fc["numberMatched"], s.grids.iter().filter(|g| g.level == GridLevel::Grid && g.kind == gis_core::grid::GridKind::Exclusive).count());
     assert!(link(&fc, "self").unwrap().contains("kind=exclusive"));
-    let fc = get_json("/collections/buildings/items?community=350206001006&limit=1", "application/geo+json").await;
+    let fc = get_json("/collections/buildings/items?community=350206001017&limit=1", "application/geo+json").await;
     assert_eq!(fc["numberMatched"], 188);
-    assert!(link(&fc, "next").unwrap().contains("community=350206001006"));
+    assert!(link(&fc, "next").unwrap().contains("community=350206001017"));
     let fc = get_json("/collections/buildings/items?community=110000000000", "application/geo+json").await;
     assert_eq!(fc["numberMatched"], 0);
     assert!(link(&fc, "next").is_none());
@@ -336,7 +336,7 @@ async fn bad_requests_are_problems() {
         ("/collections/grids/items?bbox=1,2,3e9,4&bbox-crs=EPSG:3857", "Web Mercator"),
         ("/collections/grids/items?crs=EPSG:32650", "crs=\"EPSG:32650\" is not offered"),
         ("/collections/grids/items?crs=", "is not offered"),
-        ("/collections/grids/items/350206001006001?crs=urn:ogc:def:crs:EPSG::9999", "is not offered"),
+        ("/collections/grids/items/350206001017001?crs=urn:ogc:def:crs:EPSG::9999", "is not offered"),
         ("/collections/grids/items?crs=EPSG:3857&crs=EPSG:4326", "more than once"),
         ("/collections/grids/items?limit=0", "minimum"),
         ("/collections/grids/items?limit=-3", "minimum"),
@@ -347,7 +347,7 @@ async fn bad_requests_are_problems() {
         ("/collections/grids/items?limit=1&limit=2", "more than once"),
         ("/collections/communities/items?kind=basic", "unknown query parameter \"kind\""),
         ("/collections/grids/items?f=xml", "not offered"),
-        ("/collections/grids/items/350206001006001?bbox=1,2,3,4", "unknown query parameter"),
+        ("/collections/grids/items/350206001017001?bbox=1,2,3,4", "unknown query parameter"),
         ("/collections?limit=3", "unknown query parameter"),
         ("/conformance?x=1", "unknown query parameter"),
         ("/?f=xml", "not offered"),
@@ -359,7 +359,7 @@ async fn bad_requests_are_problems() {
     refused("/collections/streets/items/1", S::NOT_FOUND, "no collection").await;
     refused("/collections/grids/items/999999999999999", S::NOT_FOUND, "no item").await;
     refused("/collections/buildings/items/KL-B9999", S::NOT_FOUND, "no item").await;
-    refused("/collections/communities/items/350206001006001", S::NOT_FOUND, "no item").await;
+    refused("/collections/communities/items/350206001017001", S::NOT_FOUND, "no item").await;
 }
 
 async fn get_with_crs(uri: &str) -> (Value, String) {

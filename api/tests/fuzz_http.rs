@@ -75,11 +75,11 @@ const TEMPLATES: &[&str] = &[
 const VALUES: &[&str] = &[
     "", "0", "-1", "1", "16", "22", "23", "255", "4294967296", "18446744073709551616", "-9223372036854775809", "NaN", "nan", "inf", "-inf",
     "Infinity", "1e400", "1e-400", "-0", "0x10", "1_000", " 1", "1 ", "１", "+5", "118.1148", "24.5060", "118.1148,24.5060", "wgs84", "gcj02",
-    "bd09", "WGS84", "json", "geojson", "html", "basic", "exclusive", "school", "clinic", "market", "350206001006", "350206001006001",
-    "350206001006001001", "KL-B0001", "湖里区康乐社区嘉禾公寓1号楼", "嘉禾", "'; DROP TABLE grids; --", "../../etc/passwd", "..", ".",
+    "bd09", "WGS84", "json", "geojson", "html", "basic", "exclusive", "school", "clinic", "market", "350206001017", "350206001017001",
+    "350206001017001001", "KL-B0001", "湖里区康乐社区嘉禾公寓1号楼", "嘉禾", "'; DROP TABLE grids; --", "../../etc/passwd", "..", ".",
     "%00", "%ff", "%", "%%", "%2e%2e%2f", "%2F", "a%20b", "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "EPSG:4326", "communities", "grids",
     "micro_grids", "buildings", "resources", "0-255.pbf", "65280-65535.pbf", "-1-255.pbf", "0-256.pbf", "Noto Sans Regular", "sprite.json",
-    "sprite@2x.png", "sprite.png", "350206001006.png", "1.mvt", "1.png", "1@2x.png", "1@3x.png", "1.pbf", "28164.mvt", "28164@2x.png",
+    "sprite@2x.png", "sprite.png", "350206001017.png", "1.mvt", "1.png", "1@2x.png", "1@3x.png", "1.pbf", "28164.mvt", "28164@2x.png",
 ];
 
 const KEYS: &[&str] = &[

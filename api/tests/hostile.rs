@@ -120,7 +120,7 @@ async fn traversal_absurd_tiles_and_bad_coordinates() {
         "/sprites/..%2F..%2Fetc%2Fpasswd",
         "/sprites/sprite@3x.png",
         "/map/..%2F..%2Fetc%2Fpasswd.png",
-        "/map/350206001006.jpg",
+        "/map/350206001017.jpg",
         "/v1/lookup",
         "/v1/lookup?lon=NaN&lat=24.5",
         "/v1/lookup?lon=inf&lat=24.5",
@@ -171,7 +171,7 @@ async fn huge_nested_and_mistyped_bodies() {
         ("POST", "/v1/datasets", "text/plain", b"{}".to_vec(), true, StatusCode::UNSUPPORTED_MEDIA_TYPE),
         ("POST", "/v1/lookup", "application/json", b"\xff\xfe not utf-8".to_vec(), false, StatusCode::BAD_REQUEST),
         ("POST", "/v1/lookup", "application/json", b"{\"items\": [{\"lon\": 1e999, \"lat\": 1}]}".to_vec(), false, StatusCode::BAD_REQUEST),
-        ("PUT", "/v1/grids/350206001006001/staff", "application/json", b"{\"name\": 1}".to_vec(), true, StatusCode::UNPROCESSABLE_ENTITY),
+        ("PUT", "/v1/grids/350206001017001/staff", "application/json", b"{\"name\": 1}".to_vec(), true, StatusCode::UNPROCESSABLE_ENTITY),
         ("DELETE", "/v1/versions", "application/json", Vec::new(), true, StatusCode::METHOD_NOT_ALLOWED),
     ];
     for (method, uri, ct, body, with_token, expected) in cases {

@@ -22,7 +22,7 @@ fn kangle_has_9241_residents_and_five_or_six_grids() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = stdout(&out);
     assert!(text.contains("188 buildings, 9,241 residents, 3,752 households"), "{text}");
-    assert!(text.contains("康乐社区 350206001006"), "{text}");
+    assert!(text.contains("康乐社区 350206001017"), "{text}");
     assert!(text.contains("5–6 feasible"), "{text}");
     assert!(text.contains("clinic 2"), "{text}");
     assert!(text.contains("school 1"), "{text}");

@@ -27,7 +27,7 @@ fn kangle_writes_grids_and_a_report() {
     assert_eq!(features.len(), 7);
     let basic: Vec<&Value> = features.iter().filter(|f| f["properties"]["kind"] == "basic").collect();
     assert!(basic.iter().all(|f| (1500..=2000).contains(&f["properties"]["population"].as_u64().unwrap())));
-    assert!(basic.iter().all(|f| f["properties"]["code"].as_str().unwrap().starts_with("350206001006")));
+    assert!(basic.iter().all(|f| f["properties"]["code"].as_str().unwrap().starts_with("350206001017")));
     assert_eq!(basic.iter().map(|f| f["properties"]["population"].as_u64().unwrap()).sum::<u64>(), 9241);
     // No partial file is left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);

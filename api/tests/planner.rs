@@ -43,7 +43,7 @@ async fn every_planner_endpoint_refuses_a_missing_or_wrong_token() {
             if op.get("security").is_none() {
                 continue;
             }
-            let uri = path.replace("{id}", "1").replace("{number}", "1").replace("{code}", "350206001006001");
+            let uri = path.replace("{id}", "1").replace("{number}", "1").replace("{code}", "350206001017001");
             let m: Method = method.to_uppercase().parse().unwrap();
             for token in [None, Some("wrong-token-wrong-token"), Some("")] {
                 let (status, body) = call(&app, m.clone(), &uri, token, Some(json!({}))).await;

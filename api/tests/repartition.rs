@@ -141,12 +141,12 @@ fn bad_layers_are_rejected_naming_file_feature_and_field() {
     }
 
     // Unknown building or grid in a move: bad input, named.
-    let out = wangge(&["move", s(&data), s(&published), "--building", "NOPE", "--to", "350206001006001", "--out", s(&new)]);
+    let out = wangge(&["move", s(&data), s(&published), "--building", "NOPE", "--to", "350206001017001", "--out", s(&new)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no building has id NOPE"));
-    let out = wangge(&["move", s(&data), s(&published), "--building", "KL-B0001", "--to", "350206001006555", "--out", s(&new)]);
+    let out = wangge(&["move", s(&data), s(&published), "--building", "KL-B0001", "--to", "350206001017555", "--out", s(&new)]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no grid has code 350206001006555"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no grid has code 350206001017555"));
     // A bad code scheme file.
     let scheme = write("scheme.json", r#"{"name":"x","segments":["community"],"basic":{"first":1,"last":9},"exclusive":{"first":10,"last":19},"micro_digits":2}"#);
     let out = wangge(&["partition", s(&data), "--out", s(&new), "--code-scheme", s(&scheme)]);
@@ -171,7 +171,7 @@ fn a_custom_code_scheme_numbers_the_grids() {
         .map(|f| (f["properties"]["code"].as_str().unwrap().to_string(), f["properties"]["kind"].as_str().unwrap().to_string()))
         .collect();
     codes.sort();
-    assert_eq!(codes[0].0, "WG3502060010060001");
+    assert_eq!(codes[0].0, "WG3502060010170001");
     assert!(codes.iter().all(|(c, k)| c.len() == 18 && (k == "basic") == (c[14..].parse::<u32>().unwrap() < 9000)));
     assert_eq!(layer["wangge"]["code_scheme"]["name"], "city");
 }

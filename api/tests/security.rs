@@ -64,7 +64,7 @@ fn the_token_never_reaches_the_logs() {
     assert_eq!(request(&addr, "GET", "/v1/auth", token), 204);
     assert_eq!(request(&addr, "GET", "/v1/auth", wrong), 401);
     assert_eq!(request(&addr, "POST", "/v1/datasets/1/partition", wrong), 401);
-    assert_eq!(request(&addr, "PUT", "/v1/grids/350206001006001/staff", token), 422);
+    assert_eq!(request(&addr, "PUT", "/v1/grids/350206001017001/staff", token), 422);
     let _ = child.kill();
     let _ = child.wait();
     log.push_str(&reader.join().unwrap());

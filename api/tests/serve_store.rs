@@ -63,7 +63,7 @@ fn serve_loads_publishes_and_follows_new_versions() {
     let b = &d.buildings[0];
     let (status, body) = http_get(&addr, &format!("/v1/lookup?lon={}&lat={}", b.anchor.x(), b.anchor.y()));
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("350206001006"), "{body}");
+    assert!(body.contains("350206001017"), "{body}");
 
     // Another process loads new data and publishes it; the server follows.
     let out = Command::new(bin).args(["load", fixture("kangle").to_str().unwrap(), "--store", db.to_str().unwrap()]).env_remove("DATABASE_URL").output().unwrap();

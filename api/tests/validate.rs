@@ -92,22 +92,22 @@ fn unreadable_input_exits_2_naming_file_feature_and_field() {
         ("not-fc.geojson", "{\"type\": \"Feature\"}", &["not-fc.geojson", "expected a GeoJSON FeatureCollection"]),
         (
             "no-code.geojson",
-            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"community_code":"350206001006"},"geometry":{"type":"Polygon","coordinates":[[[118.11,24.5],[118.12,24.5],[118.12,24.51],[118.11,24.5]]]}}]}"#,
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"community_code":"350206001017"},"geometry":{"type":"Polygon","coordinates":[[[118.11,24.5],[118.12,24.5],[118.12,24.51],[118.11,24.5]]]}}]}"#,
             &["no-code.geojson: features[0]", "properties.code", "missing"],
         ),
         (
             "point.geojson",
-            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"350206001006001","community_code":"350206001006"},"geometry":{"type":"Point","coordinates":[118.11,24.5]}}]}"#,
-            &["point.geojson: features[0] (id \"350206001006001\")", "geometry.type", "Polygon or MultiPolygon"],
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"350206001017001","community_code":"350206001017"},"geometry":{"type":"Point","coordinates":[118.11,24.5]}}]}"#,
+            &["point.geojson: features[0] (id \"350206001017001\")", "geometry.type", "Polygon or MultiPolygon"],
         ),
         (
             "swapped.geojson",
-            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"350206001006001","community_code":"350206001006"},"geometry":{"type":"Polygon","coordinates":[[[24.5,118.11],[24.5,118.12],[24.51,118.12],[24.5,118.11]]]}}]}"#,
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"350206001017001","community_code":"350206001017"},"geometry":{"type":"Polygon","coordinates":[[[24.5,118.11],[24.5,118.12],[24.51,118.12],[24.5,118.11]]]}}]}"#,
             &["features[0]", "geometry.coordinates[0][0]", "swapped"],
         ),
         (
             "bad-kind.geojson",
-            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"350206001006001","community_code":"350206001006","kind":"special"},"geometry":{"type":"Polygon","coordinates":[[[118.11,24.5],[118.12,24.5],[118.12,24.51],[118.11,24.5]]]}}]}"#,
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"350206001017001","community_code":"350206001017","kind":"special"},"geometry":{"type":"Polygon","coordinates":[[[118.11,24.5],[118.12,24.5],[118.12,24.51],[118.11,24.5]]]}}]}"#,
             &["features[0]", "properties.kind", "\"basic\" or \"exclusive\""],
         ),
     ];

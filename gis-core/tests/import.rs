@@ -35,7 +35,7 @@ fn valid() -> BTreeMap<&'static str, Value> {
     files.insert(
         "boundary.geojson",
         collection(vec![feature(
-            json!({"code": "350206001006", "name": "康乐社区"}),
+            json!({"code": "350206001017", "name": "康乐社区"}),
             polygon(rect(118.100, 24.500, 118.110, 24.508)),
         )]),
     );
@@ -80,7 +80,7 @@ fn valid() -> BTreeMap<&'static str, Value> {
     );
     files.insert(
         "staff.json",
-        json!([{"grid": "350206001006001", "name": "林美华", "role": "网格长", "phone": "13799990001"}]),
+        json!([{"grid": "350206001017001", "name": "林美华", "role": "网格长", "phone": "13799990001"}]),
     );
     files
 }
@@ -122,7 +122,7 @@ fn a_valid_dataset_loads_and_links() {
     let Loaded { dataset: d, report } = load(&valid()).unwrap();
     assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
     assert_eq!(d.communities.len(), 1);
-    assert_eq!(d.communities[0].code.as_str(), "350206001006");
+    assert_eq!(d.communities[0].code.as_str(), "350206001017");
     assert_eq!(d.buildings.len(), 4);
     assert!(d.buildings.iter().all(|b| b.community == 0));
     // Households: estimated as round(population / 2.5) unless declared or given by units.
@@ -422,7 +422,7 @@ fn community_codes_must_be_twelve_digit_strings() {
     assert!(p.message.contains("12 digits") && p.message.contains("11 characters"), "{}", p.message);
     files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!("35020600100A");
     only(rejected(&files), ProblemKind::MalformedCode);
-    files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!(350206001006u64);
+    files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!(350206001017u64);
     let p = only(rejected(&files), ProblemKind::WrongType);
     assert!(p.message.contains("leading zeros"), "{}", p.message);
 }
@@ -436,7 +436,7 @@ fn overlapping_communities() {
     second["properties"]["code"] = json!("350206001007");
     boundary["features"].as_array_mut().unwrap().push(second);
     let p = only(rejected(&files), ProblemKind::OverlappingCommunities);
-    assert!(p.message.contains("350206001006"), "{}", p.message);
+    assert!(p.message.contains("350206001017"), "{}", p.message);
 }
 
 #[test]
@@ -521,7 +521,7 @@ fn a_community_thousands_of_km_wide_is_a_typo_and_names_the_stray_vertex() {
     files.insert(
         "boundary.geojson",
         collection(vec![feature(
-            json!({"code": "350206001006", "name": "康乐社区"}),
+            json!({"code": "350206001017", "name": "康乐社区"}),
             polygon(json!([[[118.100, 24.500], [118.110, 24.500], [118.110, 24.508], [24.504, 24.508], [118.100, 24.500]]])),
         )]),
     );
@@ -546,6 +546,6 @@ fn a_building_kilometres_wide_is_a_typo() {
 fn a_large_rural_village_is_accepted() {
     // 60 km across: a pastoral village (嘎查) is that large, and nothing is wrong with it.
     let mut files = valid();
-    files.insert("boundary.geojson", collection(vec![feature(json!({"code": "350206001006", "name": "康乐社区"}), polygon(rect(118.100, 24.500, 118.5, 24.8)))]));
+    files.insert("boundary.geojson", collection(vec![feature(json!({"code": "350206001017", "name": "康乐社区"}), polygon(rect(118.100, 24.500, 118.5, 24.8)))]));
     load(&files).expect("a 60 km village loads");
 }

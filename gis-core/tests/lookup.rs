@@ -142,7 +142,7 @@ fn square(code: &str, x0: f64, y0: f64) -> Grid {
     let p = polygon![(x: x0, y: y0), (x: x0 + 1.0, y: y0), (x: x0 + 1.0, y: y0 + 1.0), (x: x0, y: y0 + 1.0)];
     Grid {
         code: code.into(),
-        community_code: "350206001006".into(),
+        community_code: "350206001017".into(),
         kind: GridKind::Basic,
         level: GridLevel::Grid,
         parent_code: None,
@@ -201,7 +201,7 @@ fn a_lookup_returns_the_grid_its_community_micro_grid_and_staff() {
     let region = Region::new(d, grids.clone(), &d.staff).unwrap();
     let b = &d.buildings[0];
     let g = region.locate(b.anchor.0, Crs::Wgs84).unwrap().unwrap();
-    assert_eq!(g.community_code, "350206001006");
+    assert_eq!(g.community_code, "350206001017");
     assert_eq!(g.community_name.as_deref(), Some("康乐社区"));
     let layer_grid = grids.iter().find(|x| x.code == g.code).unwrap();
     assert_eq!(g.population, layer_grid.population);

@@ -275,7 +275,7 @@ fn a_manual_move_is_checked_and_forced_moves_are_reported() {
 
     // Unknown ids and codes are named.
     assert!(matches!(move_buildings(&d, &layer, &["nope".into()], &b.code, Default::default(), false), Err(MoveError::UnknownBuilding(_))));
-    assert!(matches!(move_buildings(&d, &layer, &[far.id.clone()], "350206001006777", Default::default(), false), Err(MoveError::UnknownGrid(_))));
+    assert!(matches!(move_buildings(&d, &layer, &[far.id.clone()], "350206001017777", Default::default(), false), Err(MoveError::UnknownGrid(_))));
 }
 
 #[test]

@@ -494,7 +494,7 @@ fn a_realistic_hand_drawn_layer() {
         (DefectKind::DuplicateCode, 1),
     ];
     assert_eq!(by_kind.into_iter().collect::<Vec<_>>(), expected, "{:#?}", r.defects);
-    let code = |s: &str| format!("350206001006{s}");
+    let code = |s: &str| format!("350206001017{s}");
     // The market's grid (902) was dropped: the gap is exactly its area.
     let partition = gis_core::partition::partition(&d, &gis_core::partition::PartitionOptions::default(), &mut |_, _| {});
     let market = partition.grids.iter().find(|g| g.code == code("902")).unwrap();

@@ -422,8 +422,8 @@ pub fn number(v: &Value, min: f64) -> Result<Option<f64>, String> {
     Ok(Some(n))
 }
 
-/// Text from any attribute type; numbers print as they read (a code stored as 350206001006.0
-/// becomes "350206001006").
+/// Text from any attribute type; numbers print as they read (a code stored as 350206001017.0
+/// becomes "350206001017").
 pub fn text(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,

@@ -91,7 +91,7 @@ fn gbk_shapefile_imports_with_chinese_addresses() {
     assert_eq!(d.buildings.len(), 188);
     assert_eq!(residents(d), 9_241);
     assert_eq!(d.buildings.iter().map(|b| u64::from(b.households)).sum::<u64>(), 3_752);
-    assert_eq!(d.communities[0].code.as_str(), "350206001006");
+    assert_eq!(d.communities[0].code.as_str(), "350206001017");
     assert_eq!(d.communities[0].name, "康乐社区");
     let b1 = d.buildings.iter().find(|b| b.id == "KL-B0001").unwrap();
     assert_eq!(b1.address.as_deref(), Some("湖里区康乐社区嘉禾公寓1号楼"));
@@ -132,7 +132,7 @@ fn geopackage_layers_import_by_table_name() {
     let d = &imported.loaded.dataset;
     let k = kangle();
     assert_eq!(d.communities.len(), 1);
-    assert_eq!(d.communities[0].code.as_str(), "350206001006");
+    assert_eq!(d.communities[0].code.as_str(), "350206001017");
     assert_eq!(d.buildings.len(), 188);
     assert_eq!(residents(d), 9_241);
     assert_eq!(d.resources.len(), k.resources.len());

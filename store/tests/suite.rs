@@ -229,12 +229,12 @@ async fn staff_follow_codes(db: &Db) {
     let store = db.open().await;
     // Nothing published: no grid to staff.
     let someone = Staff { grid: "x".into(), name: "王芳".into(), role: "网格员".into(), phone: None };
-    assert!(matches!(store.set_staff("350206001006001", std::slice::from_ref(&someone)).await, Err(StoreError::NothingPublished)));
+    assert!(matches!(store.set_staff("350206001017001", std::slice::from_ref(&someone)).await, Err(StoreError::NothingPublished)));
     workflow::load(&store, &kangle(), PartitionOptions::default(), "v1").await.unwrap();
     // staff.json came with the dataset.
     let all = store.staff(None).await.unwrap();
     assert_eq!(all.len(), 15);
-    let code = "350206001006001";
+    let code = "350206001017001";
     assert_eq!(store.staff(Some(code)).await.unwrap().len(), 3);
     let before = store.published(None).await.unwrap().unwrap();
     let new = vec![
@@ -343,7 +343,7 @@ async fn a_publish_is_seen_by_another_handle(db: &Db) {
     assert!(elapsed < Duration::from_secs(1));
     // Staff changes are told too.
     let before = rx.borrow().staff_revision;
-    writer.set_staff("350206001006001", &[]).await.unwrap();
+    writer.set_staff("350206001017001", &[]).await.unwrap();
     let mut r2 = rx.clone();
     tokio::time::timeout(Duration::from_secs(1), r2.wait_for(|c| c.staff_revision > before)).await.expect("staff change seen").unwrap();
     // A second subscriber on the same handle shares the watcher.

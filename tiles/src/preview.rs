@@ -361,7 +361,7 @@ mod tests {
         let square = polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.11, y: 24.51), (x: 118.10, y: 24.51)];
         let dataset = Dataset {
             communities: vec![Community {
-                code: CommunityCode::parse("350206001006").unwrap(),
+                code: CommunityCode::parse("350206001017").unwrap(),
                 name: "康乐社区".into(),
                 boundary: MultiPolygon(vec![square]),
             }],

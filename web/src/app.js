@@ -331,7 +331,7 @@ function renderCandidates(v) {
     }, el('span.cand-address', c.address), c.grid ? el('span.cand-grid', c.grid.code) : null)))));
 }
 
-/** "350206001006" + bold "003": the community part quiet, the grid's own number loud. */
+/** "350206001017" + bold "003": the community part quiet, the grid's own number loud. */
 function codeNode(code) {
   return el('span.code', { 'data-code': code }, el('span.code-head', code.slice(0, 12)), el('strong', code.slice(12)));
 }
