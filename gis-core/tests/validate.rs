@@ -495,11 +495,14 @@ fn a_realistic_hand_drawn_layer() {
     ];
     assert_eq!(by_kind.into_iter().collect::<Vec<_>>(), expected, "{:#?}", r.defects);
     let code = |s: &str| format!("350206001017{s}");
-    // The market's grid (902) was dropped: the gap is exactly its area.
+    // The market's grid (902) was dropped: the gap is its area. The layer was drawn from a
+    // partition made before borders were straightened (which moves a border a few metres through
+    // open space), so today's market grid is compared within 5%.
     let partition = gis_core::partition::partition(&d, &gis_core::partition::PartitionOptions::default(), &mut |_, _| {});
     let market = partition.grids.iter().find(|g| g.code == code("902")).unwrap();
     let gaps: Vec<_> = r.of_kind(DefectKind::Gap).collect();
-    within(gaps[0].area_m2.unwrap(), area_m2(&market.area));
+    let (gap, expected) = (gaps[0].area_m2.unwrap(), area_m2(&market.area));
+    assert!((gap - expected).abs() <= 0.05 * expected, "{gap} m² vs the market grid's {expected} m²");
     // 001's vertex pulled 3 m back from 002.
     let pulled: Vec<_> = gaps.iter().filter(|g| codes(g) == [code("001"), code("002")]).collect();
     assert_eq!(pulled.len(), 1, "{gaps:#?}");

@@ -141,6 +141,20 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
         line(row.iter().map(String::as_str).collect());
     }
     let checked = |v: &gis_core::partition::Verification, what: &str| super::format::verification(v, what);
+    let (removed, before, after) =
+        r.communities.iter().fold((0, 0.0, 0.0), |(a, b, c), x| (a + x.borders.corners_removed, b + x.borders.length_before_m, c + x.borders.length_after_m));
+    if removed > 0 {
+        let turns: Vec<String> = r.communities.iter().map(|c| format!("{:.1}", c.borders.turns_per_100m)).collect();
+        let _ = writeln!(
+            out,
+            "\nBorders straightened through open space: {} removed; border between grids {} m → {} m ({:.0}% shorter); turns over 20° per 100 m: {}",
+            count(removed as u64, "corner"),
+            thousands(before.round() as u64),
+            thousands(after.round() as u64),
+            if before > 0.0 { (1.0 - after / before) * 100.0 } else { 0.0 },
+            if turns.len() <= 3 { turns.join(", ") } else { format!("{} … (per community in --json)", turns[..3].join(", ")) }
+        );
+    }
     let (snapped, inserted, kept) = r.communities.iter().fold((0, 0, 0), |(a, b, c), x| {
         (a + x.walls.snapped_corners, b + x.walls.inserted_corners, c + x.walls.left_as_drawn)
     });

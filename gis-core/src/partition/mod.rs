@@ -17,10 +17,12 @@ mod region;
 mod repair;
 mod report;
 mod search;
+mod simplify;
 mod tessellate;
 mod verify;
 mod walls;
 
+pub use simplify::BorderShape;
 pub use report::{WallsReport, CommunityReport, PartitionReport, SizeStats, Warning, WarningKind, polsby_popper};
 pub use repair::{Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents, StaffChange, move_buildings, repartition};
 pub use verify::{InvalidGrid, Verification, invalid_reason, verify};
@@ -199,7 +201,7 @@ fn partition_community(
     options: &PartitionOptions,
 ) -> (Vec<Grid>, CommunityReport) {
     let bounds = options.bounds;
-    let Prepared { atoms, tess, mut report, .. } = match prepare(dataset, ci, community, roads, &bounds, tessellate::BOUNDARY_SPACING_M) {
+    let Prepared { atoms, tess, mut report, frame } = match prepare(dataset, ci, community, roads, &bounds, tessellate::BOUNDARY_SPACING_M) {
         Ok(p) => p,
         Err((atoms, mut report)) => {
             let grid = whole_community_grid(community, &atoms, &options.scheme);
@@ -244,12 +246,16 @@ fn partition_community(
     let order: Vec<(usize, usize)> =
         order.iter().enumerate().filter(|&(_, &orig)| orig < parts.len()).map(|(pos, &orig)| (pos, orig)).collect();
 
-    report.finish(&grids, &atoms, &bounds, borders(&tess, &atoms, &group_of, &bounds));
+    let border_info = borders(&tess, &atoms, &group_of, &bounds);
 
+    let grid_level = grids.len();
     if let Some(micro) = options.micro {
         let micro_grids = micro_grids(&grids, &parts, &order, &atoms, &tess, &micro, &options.scheme, community_seed(options.seed ^ 0x6d69_6372_6f, community.code.as_str()), &mut report);
         grids.extend(micro_grids);
     }
+    // Straighten borders at every level at once, then measure the grids as drawn.
+    report.borders = simplify::straighten(&mut grids, dataset, ci, &frame);
+    report.finish(&grids[..grid_level], &atoms, &bounds, border_info);
     (grids, report)
 }
 

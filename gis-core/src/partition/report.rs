@@ -60,6 +60,8 @@ pub struct CommunityReport {
     pub h3_resolution: Option<u8>,
     /// Shared walls reconciled before tessellating (see `partition::walls`).
     pub walls: WallsReport,
+    /// Borders between grids straightened through the open space (see `partition::simplify`).
+    pub borders: super::BorderShape,
     /// Every compromise made, and why; empty when every rule holds.
     pub warnings: Vec<Warning>,
 }
@@ -121,6 +123,7 @@ impl CommunityReport {
             multipart_grids: 0,
             h3_resolution,
             walls: WallsReport::default(),
+            borders: super::BorderShape::default(),
             warnings: Vec::new(),
         }
     }
