@@ -96,6 +96,8 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
     // Walk the rings of one finest-level user per movable corner: remove a corner when its
     // triangle is empty, smallest triangles first, repeating until nothing changes.
     let mut removed: FxHashSet<Key> = FxHashSet::default();
+    // Triangles found not empty stay so while their corners stay: never tested twice.
+    let mut full: FxHashSet<(Key, Key, Key)> = FxHashSet::default();
     loop {
         let mut candidates: Vec<(f64, Key, Coord<f64>, Coord<f64>, Coord<f64>)> = Vec::new();
         for (gi, g) in grids.iter().enumerate() {
@@ -132,7 +134,12 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
             if touched.contains(&key(a)) || touched.contains(&key(b)) || touched.contains(&k) {
                 continue;
             }
+            let triple = (key(a), k, key(b));
+            if full.contains(&triple) {
+                continue;
+            }
             if !empty_triangle(a, v, b, dataset, &footprints, &point_tree) {
+                full.insert(triple);
                 continue;
             }
             removed.insert(k);

@@ -734,9 +734,8 @@ impl Tessellation {
             } else if a != b {
                 let (pm, qm) = (self.local(p), self.local(q));
                 let mid = [(pm[0] + qm[0]) / 2.0, (pm[1] + qm[1]) / 2.0];
-                let on_road = road_index
-                    .nearest_neighbor(&mid)
-                    .is_some_and(|l| rstar::PointDistance::distance_2(l, &mid) <= ROAD_BAND_M * ROAD_BAND_M);
+                // Any road within the band will do: no need to find the nearest.
+                let on_road = road_index.locate_within_distance(mid, ROAD_BAND_M * ROAD_BAND_M).next().is_some();
                 let e = pairs.entry((a.min(b), a.max(b))).or_default();
                 e.0 += len;
                 if on_road {
