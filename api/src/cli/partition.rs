@@ -56,10 +56,6 @@ pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     let clean = result.report.is_clean();
-    if std::env::var_os("WANGGE_DEBUG_WRITE").is_some() {
-        let layer = GridLayer { grids: result.grids.clone(), meta: LayerMeta { code_scheme: scheme.clone(), bounds: Some(bounds), ..LayerMeta::default() } };
-        write_atomically(&args.out, to_geojson(&layer).as_bytes())?;
-    }
     if clean {
         let layer = GridLayer { grids: result.grids, meta: LayerMeta { code_scheme: scheme, bounds: Some(bounds), ..LayerMeta::default() } };
         write_atomically(&args.out, to_geojson(&layer).as_bytes())?;
@@ -84,7 +80,7 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
     let micro = if micro > 0 { format!(", {}", count(micro as u64, "micro-grid")) } else { String::new() };
     let _ = writeln!(
         out,
-        "Partitioned {} ({}) into {}, {}{micro} of {}–{} {} in {:.2} s; wrote {}\n",
+        "Partitioned {} ({}) into {}, {}{micro} of {}–{} {} in {:.2} s; {}\n",
         args.dataset.display(),
         match r.communities.len() {
             1 => "1 community".to_string(),
@@ -96,7 +92,7 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
         thousands(r.bounds.max.into()),
         r.bounds.basis.unit(),
         seconds,
-        args.out.display(),
+        if r.is_clean() { format!("wrote {}", args.out.display()) } else { "nothing written (the check below failed)".to_string() },
     );
     let header = ["code", "size", "grids", "feasible", "min", "median", "max", "in bounds", "PP mean", "PP min", "on roads", "split", "name"];
     let rows: Vec<Vec<String>> = r
