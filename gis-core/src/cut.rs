@@ -42,7 +42,7 @@ pub fn spread(footprint: &MultiPolygon<f64>, areas: &[&MultiPolygon<f64>], candi
         .iter()
         .copied()
         .filter(|&g| areas[g].intersects(footprint))
-        .map(|g| (g, crate::measure::overlay_area_m2(&orient(areas[g].intersection(footprint)))))
+        .map(|g| (g, crate::measure::overlay_area_m2(&crate::validate::orient_rfc(areas[g].intersection(footprint)))))
         .filter(|&(_, a)| a > 0.0)
         .collect();
     if parts.len() < 2 {
@@ -56,18 +56,6 @@ pub fn spread(footprint: &MultiPolygon<f64>, areas: &[&MultiPolygon<f64>], candi
     let total = crate::measure::area_m2(footprint).max(outside_m2);
     let share = if total > 0.0 { outside_m2 / total } else { 0.0 };
     Spread::Cut { parts, outside_m2, share }
-}
-
-/// Boolean-operation output with shells counter-clockwise and holes clockwise, so its area
-/// measures what it encloses.
-fn orient(mut area: MultiPolygon<f64>) -> MultiPolygon<f64> {
-    use geo::Winding;
-    for p in &mut area.0 {
-        p.exterior_mut(|r| r.make_ccw_winding());
-        p.interiors_mut(|hs| hs.iter_mut().for_each(|h| h.make_cw_winding()));
-    }
-    area.0.retain(|p| p.exterior().0.len() >= 4);
-    area
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod contents;
 mod coverage;
 mod edges;
 mod layer;
+pub(crate) use layer::orient_rfc;
 mod repair;
 mod report;
 
@@ -86,6 +87,24 @@ pub(crate) fn clean_layer(layer: &DrawnLayer) -> Cleaned {
         problems.push(c.problems);
     }
     Cleaned { grids, problems, drawn_parts: layer.grids.iter().map(|d| d.rings.len()).collect() }
+}
+
+/// A building cut by an edge between grids of one level (`level`: "grid" or "micro-grid"); `codes`
+/// hold most of it first.
+fn cut_defect(dataset: &Dataset, building: usize, codes: Vec<String>, outside_m2: f64, share: f64, level: &str) -> Defect {
+    let b = &dataset.buildings[building];
+    let message = format!(
+        "building {} is cut by a {level} edge between {}: {} ({:.0}% of its footprint) lies outside {}",
+        b.id,
+        codes.join(" and "),
+        report::m2(outside_m2),
+        share * 100.0,
+        codes[0]
+    );
+    let community = dataset.communities[b.community].code.to_string();
+    let mut d = Defect::item(DefectKind::BuildingCut, codes, &community, &b.id, b.anchor, message, Geometry::MultiPolygon(b.footprint.clone()));
+    d.area_m2 = Some(outside_m2);
+    d
 }
 
 /// Checks a drawn layer against its dataset.
@@ -375,18 +394,7 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
                 Defect::item(DefectKind::BuildingInTwoGrids, codes.clone(), &dataset.communities[b.community].code.to_string(), &b.id, b.anchor, format!("building {} is in {} grids: {}", b.id, codes.len(), codes.join(", ")), Geometry::MultiPolygon(b.footprint.clone()))
             }
             contents::Finding::BuildingCut(b, gs, outside_m2, share) => {
-                let b = &dataset.buildings[*b];
-                let codes: Vec<String> = gs.iter().map(|&c| cell_code(c)).collect();
-                let mut d = Defect::item(DefectKind::BuildingCut, codes.clone(), &dataset.communities[b.community].code.to_string(), &b.id, b.anchor, format!(
-                    "building {} is cut by a grid edge between {}: {} ({:.0}% of its footprint) lies outside {}",
-                    b.id,
-                    codes.join(" and "),
-                    report::m2(*outside_m2),
-                    share * 100.0,
-                    codes[0]
-                ), Geometry::MultiPolygon(b.footprint.clone()));
-                d.area_m2 = Some(*outside_m2);
-                d
+                cut_defect(dataset, *b, gs.iter().map(|&c| cell_code(c)).collect(), *outside_m2, *share, "grid")
             }
             contents::Finding::PointInNoGrid(p) => {
                 let p = &dataset.points[*p];
@@ -407,18 +415,8 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         slivers.micro_buildings = checked.building_slivers;
         for f in &checked.findings {
             if let contents::Finding::BuildingCut(b, gs, outside_m2, share) = f {
-                let b = &dataset.buildings[*b];
-                let codes: Vec<String> = gs.iter().map(|&c| code(micro.cells[c])).collect();
-                let mut d = Defect::item(DefectKind::BuildingCut, codes.clone(), &dataset.communities[b.community].code.to_string(), &b.id, b.anchor, format!(
-                    "building {} is cut by a micro-grid edge between {}: {} ({:.0}% of its footprint) lies outside {}",
-                    b.id,
-                    codes.join(" and "),
-                    report::m2(*outside_m2),
-                    share * 100.0,
-                    codes[0]
-                ), Geometry::MultiPolygon(b.footprint.clone()));
-                d.area_m2 = Some(*outside_m2);
-                defects.push(d);
+                let codes = gs.iter().map(|&c| code(micro.cells[c])).collect();
+                defects.push(cut_defect(dataset, *b, codes, *outside_m2, *share, "micro-grid"));
             }
         }
     }
