@@ -44,7 +44,12 @@ fn serve_with(limits: &[&str]) -> Server {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
-    let addr = first.split("http://").nth(1).expect("the address line").trim().to_string();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .expect("the address line")
+        .trim()
+        .to_string();
     // Keep reading so the service never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     Server { child, addr, _dir: dir }
@@ -92,7 +97,10 @@ fn a_client_trickling_its_headers_is_cut_off() {
     }
     let took = start.elapsed();
     assert!(cut, "a trickling client kept its connection for {took:?}");
-    assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(6), "cut off after {took:?}, not about 2 s");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
+        "cut off after {took:?}, not about 2 s"
+    );
 }
 
 #[test]
@@ -101,7 +109,10 @@ fn a_silent_connection_is_closed() {
     let mut s = TcpStream::connect(&server.addr).unwrap();
     let (took, got) = until_closed(&mut s, Duration::from_secs(20));
     assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
-    assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(6), "closed after {took:?}");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
+        "closed after {took:?}"
+    );
 }
 
 #[test]
@@ -127,17 +138,27 @@ fn sigterm_stops_the_service_cleanly() {
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let start = Instant::now();
-    let ok = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    let ok = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
     loop {
         if let Some(status) = server.child.try_wait().unwrap() {
             assert!(status.success(), "{status:?}");
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(8), "still running {:?} after SIGTERM", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "still running {:?} after SIGTERM",
+            start.elapsed()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(TcpStream::connect(&server.addr).is_err(), "still accepting after it stopped");
+    assert!(
+        TcpStream::connect(&server.addr).is_err(),
+        "still accepting after it stopped"
+    );
 }
 
 /// Reads one response (head and Content-Length body) from a kept-alive connection; its status.
@@ -170,13 +191,21 @@ fn an_idle_kept_alive_connection_is_closed_but_not_one_with_a_request_in_flight(
     assert!(response(&mut reader).starts_with("HTTP/1.1 200"));
     let (took, got) = until_closed(&mut s, Duration::from_secs(20));
     assert!(got.is_empty());
-    assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(6), "closed after {took:?}");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
+        "closed after {took:?}"
+    );
 
     // A request in flight (its body half sent, then 3 s of silence) is not idle: it completes.
     let body = br#"{"items": [{"lon": 118.1075, "lat": 24.5036}]}"#;
     let mut s = TcpStream::connect(&server.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(s, "POST /v1/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+    write!(
+        s,
+        "POST /v1/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
     s.write_all(&body[..10]).unwrap();
     std::thread::sleep(Duration::from_secs(3));
     s.write_all(&body[10..]).unwrap();
@@ -188,14 +217,27 @@ fn an_idle_kept_alive_connection_is_closed_but_not_one_with_a_request_in_flight(
 #[test]
 fn the_open_file_limit_is_raised_to_the_hard_limit() {
     if Command::new("prlimit").arg("--version").output().is_err() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "prlimit (util-linux) is missing");
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "prlimit (util-linux) is missing"
+        );
         eprintln!("SKIPPED: no prlimit");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let kangle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle");
     let mut child = Command::new("prlimit")
-        .args(["--nofile=256:4096", "--", env!("CARGO_BIN_EXE_wangge"), "serve", "--data", kangle.to_str().unwrap(), "--bind", "127.0.0.1:0"])
+        .args([
+            "--nofile=256:4096",
+            "--",
+            env!("CARGO_BIN_EXE_wangge"),
+            "serve",
+            "--data",
+            kangle.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ])
         .args(["--store", dir.path().join("w.db").to_str().unwrap()])
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
@@ -203,7 +245,9 @@ fn the_open_file_limit_is_raised_to_the_hard_limit() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
     assert!(first.starts_with("wangge serving"), "{first}");
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
     let _ = child.kill();

@@ -25,11 +25,19 @@ fn s(p: &Path) -> &str {
 }
 
 fn wangge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge")).args(args).env_remove("DATABASE_URL").output().expect("run wangge")
+    Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run wangge")
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Runs one step; an unexpected exit status is recorded in `failed` (naming the step, the
@@ -38,7 +46,10 @@ fn step(case: &str, what: &str, args: &[&str], want: &[i32], failed: &mut Vec<St
     let out = wangge(args);
     let code = out.status.code().unwrap_or(-1);
     if !want.contains(&code) {
-        failed.push(format!("{case}: `wangge {what}` exited {code} (expected {want:?}):\n{}", text(&out)));
+        failed.push(format!(
+            "{case}: `wangge {what}` exited {code} (expected {want:?}):\n{}",
+            text(&out)
+        ));
         return None;
     }
     Some(out)
@@ -46,17 +57,34 @@ fn step(case: &str, what: &str, args: &[&str], want: &[i32], failed: &mut Vec<St
 
 /// Fails the test with every failure recorded, so one run shows each step that fails.
 fn finish(failed: Vec<String>) {
-    assert!(failed.is_empty(), "{} failures:\n\n{}", failed.len(), failed.join("\n\n"));
+    assert!(
+        failed.is_empty(),
+        "{} failures:\n\n{}",
+        failed.len(),
+        failed.join("\n\n")
+    );
 }
 
 /// Geometry defects `validate` can find in a grid as drawn.
-const GEOMETRY: &[&str] = &["self_intersection", "bow_tie", "spike", "unclosed_ring", "repeated_points", "too_few_points", "invalid_polygon", "multipart"];
+const GEOMETRY: &[&str] = &[
+    "self_intersection",
+    "bow_tie",
+    "spike",
+    "unclosed_ring",
+    "repeated_points",
+    "too_few_points",
+    "invalid_polygon",
+    "multipart",
+];
 /// Content defects: a building cut, in no grid or in two.
 const CONTENTS: &[&str] = &["building_cut", "building_in_no_grid", "building_in_two_grids"];
 
 /// Defects of a `validate --json` report by kind, each kind listing the levels of the grids
 /// it names (`grid` or `micro`) and the first messages.
-fn defects_by_kind(report: &Value, levels: &BTreeMap<String, String>) -> BTreeMap<String, (usize, BTreeSet<String>, Vec<String>)> {
+fn defects_by_kind(
+    report: &Value,
+    levels: &BTreeMap<String, String>,
+) -> BTreeMap<String, (usize, BTreeSet<String>, Vec<String>)> {
     let mut by: BTreeMap<String, (usize, BTreeSet<String>, Vec<String>)> = BTreeMap::new();
     for d in report["defects"].as_array().expect("defects") {
         let e = by.entry(d["kind"].as_str().unwrap_or("?").to_string()).or_default();
@@ -74,7 +102,8 @@ fn defects_by_kind(report: &Value, levels: &BTreeMap<String, String>) -> BTreeMa
 }
 
 fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// `partition --micro` then `validate`: exit 0 from both, no self-check failure, a clean
@@ -82,24 +111,44 @@ fn read_json(p: &Path) -> Value {
 /// Failures go into `failed`; the layer is returned when there is one.
 fn partition_and_validate(case: &str, data: &Path, dir: &Path, failed: &mut Vec<String>) -> Option<Value> {
     let grids = dir.join("grids.geojson");
-    let out = step(case, "partition --micro", &["partition", s(data), "--micro", "--out", s(&grids)], &[0], failed)?;
+    let out = step(
+        case,
+        "partition --micro",
+        &["partition", s(data), "--micro", "--out", s(&grids)],
+        &[0],
+        failed,
+    )?;
     let t = text(&out);
     if t.contains("CHECK FAILED") {
-        failed.push(format!("{case}: `wangge partition --micro` exited 0 but its own check failed:\n{t}"));
+        failed.push(format!(
+            "{case}: `wangge partition --micro` exited 0 but its own check failed:\n{t}"
+        ));
     }
 
     let layer = read_json(&grids);
     let features = layer["features"].as_array().expect("features").clone();
     let levels: BTreeMap<String, String> = features
         .iter()
-        .map(|f| (f["properties"]["code"].as_str().unwrap().to_string(), f["properties"]["level"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["properties"]["code"].as_str().unwrap().to_string(),
+                f["properties"]["level"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     if !levels.values().any(|l| l == "micro") {
         failed.push(format!("{case}: `wangge partition --micro` wrote no micro-grids"));
     }
 
-    if let Some(out) = step(case, "validate --json", &["validate", s(data), s(&grids), "--json"], &[0, 1], failed) {
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{case}: validate --json: {e}\n{}", text(&out)));
+    if let Some(out) = step(
+        case,
+        "validate --json",
+        &["validate", s(data), s(&grids), "--json"],
+        &[0, 1],
+        failed,
+    ) {
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{case}: validate --json: {e}\n{}", text(&out)));
         let by = defects_by_kind(&report, &levels);
         if out.status.code() != Some(0) || !by.is_empty() {
             failed.push(format!(
@@ -130,10 +179,24 @@ fn partition_and_validate(case: &str, data: &Path, dir: &Path, failed: &mut Vec<
     );
     let micro_path = dir.join("micro-as-grids.geojson");
     std::fs::write(&micro_path, micro.to_string()).unwrap();
-    if let Some(out) = step(case, "validate (micro-grids as a layer)", &["validate", s(data), s(&micro_path), "--json"], &[0, 1], failed) {
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{case}: validate --json: {e}\n{}", text(&out)));
-        let micro_levels: BTreeMap<String, String> = levels.iter().filter(|(_, l)| *l == "micro").map(|(c, l)| (c.clone(), l.clone())).collect();
-        let by: BTreeMap<_, _> = defects_by_kind(&report, &micro_levels).into_iter().filter(|(k, _)| CONTENTS.contains(&k.as_str()) || GEOMETRY.contains(&k.as_str())).collect();
+    if let Some(out) = step(
+        case,
+        "validate (micro-grids as a layer)",
+        &["validate", s(data), s(&micro_path), "--json"],
+        &[0, 1],
+        failed,
+    ) {
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{case}: validate --json: {e}\n{}", text(&out)));
+        let micro_levels: BTreeMap<String, String> = levels
+            .iter()
+            .filter(|(_, l)| *l == "micro")
+            .map(|(c, l)| (c.clone(), l.clone()))
+            .collect();
+        let by: BTreeMap<_, _> = defects_by_kind(&report, &micro_levels)
+            .into_iter()
+            .filter(|(k, _)| CONTENTS.contains(&k.as_str()) || GEOMETRY.contains(&k.as_str()))
+            .collect();
         if !by.is_empty() {
             failed.push(format!("{case}: the micro-grids, validated as a layer of their own, have defects (kind: count, levels, first messages): {by:#?}"));
         }
@@ -149,8 +212,15 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut raw = Vec::new();
     sock.read_to_end(&mut raw).unwrap();
     let raw = String::from_utf8_lossy(&raw).into_owned();
-    let status: u16 = raw.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no status line in {raw:?}"));
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status: u16 = raw
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {raw:?}"));
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -182,11 +252,18 @@ fn serve(case: &str, store: &Path) -> Result<(Server, String), String> {
         if lines.read_line(&mut line).unwrap_or(0) == 0 {
             let mut err = String::new();
             let _ = stderr.read_to_string(&mut err);
-            return Err(format!("{case}: `wangge serve --store` (after `wangge load` exited 0) stopped before it served:\n{seen}{err}"));
+            return Err(format!(
+                "{case}: `wangge serve --store` (after `wangge load` exited 0) stopped before it served:\n{seen}{err}"
+            ));
         }
         seen.push_str(&line);
         if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_string();
         }
     };
     std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
@@ -201,17 +278,44 @@ fn osm_end_to_end(case: &str, file: &str, code: &str, name: &str, expect: &[&str
     let mut failed = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let Some(out) = step(case, "import", &["import", s(&fixture(file)), "--out", s(&data), "--community-code", code, "--community-name", name], &[0], &mut failed) else {
+    let Some(out) = step(
+        case,
+        "import",
+        &[
+            "import",
+            s(&fixture(file)),
+            "--out",
+            s(&data),
+            "--community-code",
+            code,
+            "--community-name",
+            name,
+        ],
+        &[0],
+        &mut failed,
+    ) else {
         return finish(failed);
     };
     for needle in std::iter::once(&"read back and validated").chain(expect) {
-        assert!(text(&out).contains(needle), "{case}: the import does not say {needle:?}:\n{}", text(&out));
+        assert!(
+            text(&out).contains(needle),
+            "{case}: the import does not say {needle:?}:\n{}",
+            text(&out)
+        );
     }
 
     partition_and_validate(case, &data, dir.path(), &mut failed);
 
     let store = dir.path().join("w.db");
-    if step(case, "load --micro", &["load", s(&data), "--store", s(&store), "--micro"], &[0], &mut failed).is_none() {
+    if step(
+        case,
+        "load --micro",
+        &["load", s(&data), "--store", s(&store), "--micro"],
+        &[0],
+        &mut failed,
+    )
+    .is_none()
+    {
         return finish(failed);
     }
     let (server, addr) = match serve(case, &store) {
@@ -230,31 +334,54 @@ fn osm_end_to_end(case: &str, file: &str, code: &str, name: &str, expect: &[&str
     // The published layer says which grid and micro-grid hold each building; a lookup at the
     // building's anchor (a point on its surface, as the reader computes it) must answer those.
     let (status, body) = http_get(&addr, "/v1/versions/1/grids");
-    assert_eq!(status, 200, "{case}: /v1/versions/1/grids: {}", &body[..body.len().min(500)]);
+    assert_eq!(
+        status,
+        200,
+        "{case}: /v1/versions/1/grids: {}",
+        &body[..body.len().min(500)]
+    );
     let published: Value = serde_json::from_str(&body).unwrap();
     let mut holder: BTreeMap<(String, String), String> = BTreeMap::new();
     for f in published["features"].as_array().expect("features") {
         let p = &f["properties"];
         let level = p["level"].as_str().unwrap().to_string();
         for b in p["buildings"].as_array().into_iter().flatten() {
-            holder.insert((level.clone(), b.as_str().unwrap().to_string()), p["code"].as_str().unwrap().to_string());
+            holder.insert(
+                (level.clone(), b.as_str().unwrap().to_string()),
+                p["code"].as_str().unwrap().to_string(),
+            );
         }
     }
     let dataset = gis_core::io::load_dataset(&data).unwrap().dataset;
     let mut wrong = Vec::new();
     let mut asked = 0;
     for b in dataset.buildings.iter().step_by((dataset.buildings.len() / 150).max(1)) {
-        let Some(grid) = holder.get(&("grid".to_string(), b.id.clone())) else { continue };
+        let Some(grid) = holder.get(&("grid".to_string(), b.id.clone())) else {
+            continue;
+        };
         asked += 1;
         let (status, body) = http_get(&addr, &format!("/v1/lookup?lon={}&lat={}", b.anchor.x(), b.anchor.y()));
         let answer: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         let micro = holder.get(&("micro".to_string(), b.id.clone()));
-        if status != 200 || answer["code"] != grid.as_str() || micro.is_some_and(|m| answer["micro"]["code"] != m.as_str()) {
-            wrong.push(format!("  {} at ({}, {}): listed in {grid} / {}, lookup answers {status} {} / {}", b.id, b.anchor.x(), b.anchor.y(), micro.map_or("-", String::as_str), answer["code"], answer["micro"]["code"]));
+        if status != 200
+            || answer["code"] != grid.as_str()
+            || micro.is_some_and(|m| answer["micro"]["code"] != m.as_str())
+        {
+            wrong.push(format!(
+                "  {} at ({}, {}): listed in {grid} / {}, lookup answers {status} {} / {}",
+                b.id,
+                b.anchor.x(),
+                b.anchor.y(),
+                micro.map_or("-", String::as_str),
+                answer["code"],
+                answer["micro"]["code"]
+            ));
         }
     }
     if asked < 20 {
-        failed.push(format!("{case}: only {asked} of the buildings asked about are listed in the published grids"));
+        failed.push(format!(
+            "{case}: only {asked} of the buildings asked about are listed in the published grids"
+        ));
     }
     if !wrong.is_empty() {
         failed.push(format!("{case}: {} of {asked} lookups at buildings' anchors do not answer the grid (/ micro-grid) listing them:\n{}", wrong.len(), wrong.join("\n")));
@@ -267,11 +394,17 @@ fn osm_end_to_end(case: &str, file: &str, code: &str, name: &str, expect: &[&str
 fn corpus_kotka_osm_end_to_end() {
     // GDAL: 2,219 building polygons = 2,170 kept + 48 with nodes outside + 1 lying inside a
     // larger one.
-    osm_end_to_end("fixtures/osm/test.osm.pbf (Kotka)", "osm/test.osm.pbf", "999999001001", "Kotka test", &[
-        "2,170 buildings",
-        "48 × building whose nodes are not in the extract",
-        "1 × building lying mostly inside a larger one",
-    ]);
+    osm_end_to_end(
+        "fixtures/osm/test.osm.pbf (Kotka)",
+        "osm/test.osm.pbf",
+        "999999001001",
+        "Kotka test",
+        &[
+            "2,170 buildings",
+            "48 × building whose nodes are not in the extract",
+            "1 × building lying mostly inside a larger one",
+        ],
+    );
 }
 
 #[test]
@@ -279,20 +412,31 @@ fn corpus_helsinki_osm_end_to_end() {
     // GDAL: 494 building polygons = 434 kept (one of them with an overlap cut away) + 48 with
     // nodes outside + 11 lying inside a larger one + 1 that no repair makes valid (and 6
     // relations with members outside the extract, which GDAL leaves out too).
-    osm_end_to_end("fixtures/osm/Helsinki.osm.pbf (Helsinki centre)", "osm/Helsinki.osm.pbf", "999999002001", "Helsinki centre", &[
-        "434 buildings",
-        "48 × building whose nodes are not in the extract",
-        "11 × building lying mostly inside a larger one",
-        "1 × overlap with a larger building cut from the smaller",
-        "1 × footprint that cannot be made a valid polygon",
-        "6 × building relation whose rings do not close",
-    ]);
+    osm_end_to_end(
+        "fixtures/osm/Helsinki.osm.pbf (Helsinki centre)",
+        "osm/Helsinki.osm.pbf",
+        "999999002001",
+        "Helsinki centre",
+        &[
+            "434 buildings",
+            "48 × building whose nodes are not in the extract",
+            "11 × building lying mostly inside a larger one",
+            "1 × overlap with a larger building cut from the smaller",
+            "1 × footprint that cannot be made a valid polygon",
+            "6 × building relation whose rings do not close",
+        ],
+    );
 }
 
 #[test]
 fn corpus_urban_village_partitions_and_validates() {
     let mut failed = Vec::new();
     let dir = tempfile::tempdir().unwrap();
-    partition_and_validate("fixtures/urban-village", &fixture("urban-village"), dir.path(), &mut failed);
+    partition_and_validate(
+        "fixtures/urban-village",
+        &fixture("urban-village"),
+        dir.path(),
+        &mut failed,
+    );
     finish(failed);
 }

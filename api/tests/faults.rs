@@ -33,11 +33,21 @@ impl At {
 fn wangge(args: &[&str], at: &At) -> Output {
     let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     all.extend(at.args());
-    Command::new(env!("CARGO_BIN_EXE_wangge")).args(&all).env_remove("DATABASE_URL").env_remove("WANGGE_FAULT_PAUSE").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(&all)
+        .env_remove("DATABASE_URL")
+        .env_remove("WANGGE_FAULT_PAUSE")
+        .output()
+        .unwrap()
 }
 
 fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -45,7 +55,12 @@ fn ok(o: &Output) -> String {
 /// current version's grids exactly as stored.
 fn state(at: &At) -> (Value, String) {
     let v: Value = serde_json::from_str(&ok(&wangge(&["versions", "--json"], at))).unwrap();
-    let current = v["versions"].as_array().unwrap().iter().find(|x| x["current"] == true).map(|x| x["number"].as_i64().unwrap());
+    let current = v["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["current"] == true)
+        .map(|x| x["number"].as_i64().unwrap());
     let grids = match current {
         Some(n) => {
             // Read through the store, as the service reads it.
@@ -126,7 +141,12 @@ fn crash_and_recover(at: &At, dir: &Path) {
     ok(&wangge(&["load", kangle], at));
     let grown = grown(dir);
     let text = ok(&wangge(&["load", grown.to_str().unwrap()], at));
-    let draft = text.split("into draft ").nth(1).and_then(|t| t.split(':').next()).expect(&text).to_string();
+    let draft = text
+        .split("into draft ")
+        .nth(1)
+        .and_then(|t| t.split(':').next())
+        .expect(&text)
+        .to_string();
     let before = state(at);
     kill_during("publish", &["publish", &draft, "--note", "killed"], at);
     let after = state(at);
@@ -151,9 +171,18 @@ fn kill_9_during_load_and_publish_on_the_embedded_store() {
 fn kill_9_during_load_and_publish_on_postgis() {
     let base = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let name = format!("wangge_fault_{}", std::process::id());
-    let psql = |sql: &str| Command::new("psql").args(["-w", "-X", "-q", &base, "-c", sql]).output().map(|o| o.status.success()).unwrap_or(false);
+    let psql = |sql: &str| {
+        Command::new("psql")
+            .args(["-w", "-X", "-q", &base, "-c", sql])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
     if !psql(&format!("CREATE DATABASE {name}")) {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "PostgreSQL at {base} is not reachable with psql, and CI=true");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "PostgreSQL at {base} is not reachable with psql, and CI=true"
+        );
         eprintln!("SKIPPED: PostgreSQL at {base} is not reachable with psql; the PostGIS fault test did not run");
         return;
     }
@@ -183,11 +212,25 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
         grown.display(),
         db.display()
     );
-    let out = Command::new("sh").args(["-c", &script]).env_remove("DATABASE_URL").output().unwrap();
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
-    assert!(!out.status.success(), "the load succeeded under a 64 KiB file limit: {stderr}");
-    assert!(out.status.code().is_some(), "killed by a signal instead of failing: {:?}", out.status);
-    assert!(stderr.contains("cannot write to disk") && stderr.contains("nothing of this write was stored"), "not a clear error: {stderr}");
+    assert!(
+        !out.status.success(),
+        "the load succeeded under a 64 KiB file limit: {stderr}"
+    );
+    assert!(
+        out.status.code().is_some(),
+        "killed by a signal instead of failing: {:?}",
+        out.status
+    );
+    assert!(
+        stderr.contains("cannot write to disk") && stderr.contains("nothing of this write was stored"),
+        "not a clear error: {stderr}"
+    );
     let after = state(&at);
     assert_eq!(after.0["versions"], before.0["versions"], "versions unchanged");
     assert_eq!(after.1, before.1, "the published grids unchanged");

@@ -73,21 +73,114 @@ const TEMPLATES: &[&str] = &[
 ];
 
 const VALUES: &[&str] = &[
-    "", "0", "-1", "1", "16", "22", "23", "255", "4294967296", "18446744073709551616", "-9223372036854775809", "NaN", "nan", "inf", "-inf",
-    "Infinity", "1e400", "1e-400", "-0", "0x10", "1_000", " 1", "1 ", "１", "+5", "118.1148", "24.5060", "118.1148,24.5060", "wgs84", "gcj02",
-    "bd09", "WGS84", "json", "geojson", "html", "basic", "exclusive", "school", "clinic", "market", "350206001017", "350206001017001",
-    "350206001017001001", "KL-B0001", "湖里区康乐社区嘉禾公寓1号楼", "嘉禾", "'; DROP TABLE grids; --", "../../etc/passwd", "..", ".",
-    "%00", "%ff", "%", "%%", "%2e%2e%2f", "%2F", "a%20b", "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "EPSG:4326", "communities", "grids",
-    "micro_grids", "buildings", "resources", "0-255.pbf", "65280-65535.pbf", "-1-255.pbf", "0-256.pbf", "Noto Sans Regular", "sprite.json",
-    "sprite@2x.png", "sprite.png", "350206001017.png", "1.mvt", "1.png", "1@2x.png", "1@3x.png", "1.pbf", "28164.mvt", "28164@2x.png",
+    "",
+    "0",
+    "-1",
+    "1",
+    "16",
+    "22",
+    "23",
+    "255",
+    "4294967296",
+    "18446744073709551616",
+    "-9223372036854775809",
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e400",
+    "1e-400",
+    "-0",
+    "0x10",
+    "1_000",
+    " 1",
+    "1 ",
+    "１",
+    "+5",
+    "118.1148",
+    "24.5060",
+    "118.1148,24.5060",
+    "wgs84",
+    "gcj02",
+    "bd09",
+    "WGS84",
+    "json",
+    "geojson",
+    "html",
+    "basic",
+    "exclusive",
+    "school",
+    "clinic",
+    "market",
+    "350206001017",
+    "350206001017001",
+    "350206001017001001",
+    "KL-B0001",
+    "湖里区康乐社区嘉禾公寓1号楼",
+    "嘉禾",
+    "'; DROP TABLE grids; --",
+    "../../etc/passwd",
+    "..",
+    ".",
+    "%00",
+    "%ff",
+    "%",
+    "%%",
+    "%2e%2e%2f",
+    "%2F",
+    "a%20b",
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "EPSG:4326",
+    "communities",
+    "grids",
+    "micro_grids",
+    "buildings",
+    "resources",
+    "0-255.pbf",
+    "65280-65535.pbf",
+    "-1-255.pbf",
+    "0-256.pbf",
+    "Noto Sans Regular",
+    "sprite.json",
+    "sprite@2x.png",
+    "sprite.png",
+    "350206001017.png",
+    "1.mvt",
+    "1.png",
+    "1@2x.png",
+    "1@3x.png",
+    "1.pbf",
+    "28164.mvt",
+    "28164@2x.png",
 ];
 
 const KEYS: &[&str] = &[
-    "bbox", "limit", "offset", "f", "bbox-crs", "community", "kind", "lon", "lat", "crs", "address", "candidates", "radius", "datetime", "x", "",
-    "LIMIT", "limit[]", "q",
+    "bbox",
+    "limit",
+    "offset",
+    "f",
+    "bbox-crs",
+    "community",
+    "kind",
+    "lon",
+    "lat",
+    "crs",
+    "address",
+    "candidates",
+    "radius",
+    "datetime",
+    "x",
+    "",
+    "LIMIT",
+    "limit[]",
+    "q",
 ];
 
-const CHARS: &[char] = &['a', 'Z', '0', '9', '-', '.', '_', '~', '%', '/', '?', '#', '&', '=', '+', ',', ';', ' ', '"', '\'', '<', '>', '\\', '网', '\u{0}', '\u{7f}', '\u{202e}', '😀'];
+const CHARS: &[char] = &[
+    'a', 'Z', '0', '9', '-', '.', '_', '~', '%', '/', '?', '#', '&', '=', '+', ',', ';', ' ', '"', '\'', '<', '>',
+    '\\', '网', '\u{0}', '\u{7f}', '\u{202e}', '😀',
+];
 
 /// Longitude and latitude as tile numbers at zoom z (web mercator).
 fn tile(lon: f64, lat: f64, z: u32) -> (u64, u64) {
@@ -157,7 +250,12 @@ fn body() -> impl Strategy<Value = Option<String>> {
         Just(json!({})),
         Just(json!([1, 2])),
     ];
-    let batch = (prop::collection::vec(item, 0..6), prop::option::of(prop::sample::select(VALUES)), prop::option::of(any::<i64>()), prop_oneof![3 => Just(0usize), 1 => Just(10_001usize)])
+    let batch = (
+        prop::collection::vec(item, 0..6),
+        prop::option::of(prop::sample::select(VALUES)),
+        prop::option::of(any::<i64>()),
+        prop_oneof![3 => Just(0usize), 1 => Just(10_001usize)],
+    )
         .prop_map(|(items, crs, candidates, many)| {
             let mut items = items;
             items.extend(std::iter::repeat_n(json!({"lon": 118.1148, "lat": 24.506}), many));
@@ -182,16 +280,45 @@ fn body() -> impl Strategy<Value = Option<String>> {
 /// `files`, `source` or anything; file names with paths, traversal and quotes; contents from
 /// Kangle's boundary or hostile snippets; the form truncated or its boundary wrong.
 fn upload() -> impl Strategy<Value = Req> {
-    const NAMES: &[&str] = &["boundary.geojson", "buildings.geojson", "staff.json", "files", "source", "notes", "", "bo\"undary", "../boundary.geojson"];
-    const FILES: &[&str] = &["boundary.geojson", "buildings.geojson", "C:\\survey\\roads.geojson", "../../etc/passwd", "a\"b.geojson", "", "x/", "staff.json"];
-    let boundary = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle/boundary.geojson")).expect("fixture");
+    const NAMES: &[&str] = &[
+        "boundary.geojson",
+        "buildings.geojson",
+        "staff.json",
+        "files",
+        "source",
+        "notes",
+        "",
+        "bo\"undary",
+        "../boundary.geojson",
+    ];
+    const FILES: &[&str] = &[
+        "boundary.geojson",
+        "buildings.geojson",
+        "C:\\survey\\roads.geojson",
+        "../../etc/passwd",
+        "a\"b.geojson",
+        "",
+        "x/",
+        "staff.json",
+    ];
+    let boundary =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle/boundary.geojson"))
+            .expect("fixture");
     let content = prop_oneof![
         3 => Just(boundary),
         2 => prop::sample::select(VALUES).prop_map(String::from),
         1 => prop::sample::select(&["", "{", "{\"type\":\"FeatureCollection\",\"features\":[]}", "\r\n--wangge", "--wangge--"][..]).prop_map(String::from),
     ];
-    let part = (prop::sample::select(NAMES), prop::option::weighted(0.7, prop::sample::select(FILES)), content);
-    (prop::collection::vec(part, 0..5), prop_oneof![4 => Just(None), 1 => (0usize..4000).prop_map(Some)], prop_oneof![5 => Just("wangge"), 1 => Just("other"), 1 => Just("")])
+    let part = (
+        prop::sample::select(NAMES),
+        prop::option::weighted(0.7, prop::sample::select(FILES)),
+        content,
+    );
+    (
+        prop::collection::vec(part, 0..5),
+        prop_oneof![4 => Just(None), 1 => (0usize..4000).prop_map(Some)],
+        prop_oneof![5 => Just("wangge"), 1 => Just("other"), 1 => Just("")],
+    )
         .prop_map(|(parts, cut, declared)| {
             let mut body = String::new();
             for (name, file, text) in parts {
@@ -211,8 +338,18 @@ fn upload() -> impl Strategy<Value = Req> {
                 }
                 body.truncate(n);
             }
-            let ct = if declared.is_empty() { "multipart/form-data".to_string() } else { format!("multipart/form-data; boundary={declared}") };
-            Req { method: "POST".into(), uri: "/v1/datasets".into(), content_type: Some(ct), authorization: Some(format!("Bearer {}", common::TOKEN)), body: Some(body) }
+            let ct = if declared.is_empty() {
+                "multipart/form-data".to_string()
+            } else {
+                format!("multipart/form-data; boundary={declared}")
+            };
+            Req {
+                method: "POST".into(),
+                uri: "/v1/datasets".into(),
+                content_type: Some(ct),
+                authorization: Some(format!("Bearer {}", common::TOKEN)),
+                body: Some(body),
+            }
         })
 }
 
@@ -259,9 +396,18 @@ struct Service {
 fn service() -> &'static Service {
     static S: OnceLock<Service> = OnceLock::new();
     S.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
         let (app, _, store, dir) = rt.block_on(common::service(Limits::default()));
-        Service { rt, app, _store: store, _dir: dir }
+        Service {
+            rt,
+            app,
+            _store: store,
+            _dir: dir,
+        }
     })
 }
 
@@ -269,7 +415,10 @@ fn service() -> &'static Service {
 /// request is not one HTTP can carry (an invalid URI or method never reaches the router).
 fn check(r: &Req) -> Option<String> {
     let s = service();
-    let mut b = Request::builder().method(r.method.as_str()).uri(r.uri.as_str()).header(header::HOST, "fuzz.example");
+    let mut b = Request::builder()
+        .method(r.method.as_str())
+        .uri(r.uri.as_str())
+        .header(header::HOST, "fuzz.example");
     if let Some(ct) = &r.content_type {
         b = b.header(header::CONTENT_TYPE, ct.as_str());
     }
@@ -283,7 +432,9 @@ fn check(r: &Req) -> Option<String> {
         let res = app.oneshot(req).await.expect("the router is infallible");
         let status = res.status();
         let ct = res.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes().to_vec());
-        let body = axum::body::to_bytes(res.into_body(), 256 << 20).await.map(|b| b.to_vec());
+        let body = axum::body::to_bytes(res.into_body(), 256 << 20)
+            .await
+            .map(|b| b.to_vec());
         let _ = tx.send((status, ct, body));
     });
     // Waited for outside the runtime, so a handler stuck on both workers is still noticed.
@@ -296,15 +447,31 @@ fn check(r: &Req) -> Option<String> {
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the request task panicked: {r:?}"),
     };
     let body = body.expect("the body is readable");
-    assert!(status.as_u16() < 500, "{status} for {r:?}: {}", String::from_utf8_lossy(&body));
+    assert!(
+        status.as_u16() < 500,
+        "{status} for {r:?}: {}",
+        String::from_utf8_lossy(&body)
+    );
     if status.is_client_error() {
-        assert_eq!(ct.as_deref(), Some(&b"application/problem+json"[..]), "{status} without a problem body for {r:?}");
+        assert_eq!(
+            ct.as_deref(),
+            Some(&b"application/problem+json"[..]),
+            "{status} without a problem body for {r:?}"
+        );
         if r.method != "HEAD" {
             let p: Value = serde_json::from_slice(&body).expect("a problem body is JSON");
             assert_eq!(p["status"], status.as_u16(), "{p}");
         }
     }
-    let template = r.uri.split('?').next().unwrap_or("").split('/').take(3).collect::<Vec<_>>().join("/");
+    let template = r
+        .uri
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
     Some(format!("{} {template} {}", r.method, status.as_u16()))
 }
 
@@ -313,13 +480,22 @@ fn corpus() -> PathBuf {
 }
 
 fn entries() -> Vec<Req> {
-    std::fs::read_to_string(corpus()).unwrap_or_default().lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("a corpus line is a request")).collect()
+    std::fs::read_to_string(corpus())
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("a corpus line is a request"))
+        .collect()
 }
 
 #[test]
 fn corpus_http_replays() {
     let entries = entries();
-    assert!(entries.len() >= 50, "the HTTP corpus is committed ({} requests)", entries.len());
+    assert!(
+        entries.len() >= 50,
+        "the HTTP corpus is committed ({} requests)",
+        entries.len()
+    );
     let mut reached = BTreeSet::new();
     for r in &entries {
         reached.extend(check(r));
@@ -341,16 +517,28 @@ fn fuzz_http_queries() {
     let save = std::env::var("FUZZ_SAVE").is_ok_and(|v| v == "1");
     let cases = run_for(request, |r| {
         let got = std::panic::catch_unwind(|| check(&r)).map_err(|e| {
-            TestCaseError::fail(e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default())
+            TestCaseError::fail(
+                e.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default(),
+            )
         })?;
         let small = r.body.as_ref().is_none_or(|b| b.len() <= 4096) && r.uri.len() <= 2048;
         if let Some(site) = got {
             if seen.lock().unwrap().insert(site) && save && small {
-                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(corpus()).expect("open the corpus");
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(corpus())
+                    .expect("open the corpus");
                 writeln!(f, "{}", serde_json::to_string(&r).expect("a request serialises")).expect("append");
             }
         }
         Ok(())
     });
-    eprintln!("fuzz_http_queries: {cases} cases, {} (method, route, status) reached", seen.lock().unwrap().len());
+    eprintln!(
+        "fuzz_http_queries: {cases} cases, {} (method, route, status) reached",
+        seen.lock().unwrap().len()
+    );
 }

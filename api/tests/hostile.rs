@@ -47,14 +47,21 @@ fn enc(s: &str) -> String {
 async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, String) {
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
-    let ct = res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_default();
+    let ct = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("").to_string())
+        .unwrap_or_default();
     let _ = axum::body::to_bytes(res.into_body(), 256 << 20).await;
     (status, ct)
 }
 
 fn assert_refused(what: &str, status: StatusCode, ct: &str) {
     assert!(status.is_client_error(), "{what}: {status}");
-    assert_eq!(ct, "application/problem+json", "{what}: {status} without a problem body");
+    assert_eq!(
+        ct, "application/problem+json",
+        "{what}: {status} without a problem body"
+    );
 }
 
 #[tokio::test]
@@ -85,7 +92,13 @@ async fn injection_strings_in_every_documented_parameter() {
                     }
                     let m: Method = method.to_uppercase().parse().unwrap();
                     let res = app.clone().oneshot(
-                        Request::builder().method(m).uri(&uri).header(header::AUTHORIZATION, format!("Bearer {TOKEN}")).header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap(),
+                        Request::builder()
+                            .method(m)
+                            .uri(&uri)
+                            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                            .header(header::CONTENT_TYPE, "application/json")
+                            .body(Body::from("{}"))
+                            .unwrap(),
                     );
                     let res = res.await.unwrap();
                     let status = res.status();
@@ -144,7 +157,13 @@ async fn traversal_absurd_tiles_and_bad_coordinates() {
     }
     // A huge address is an answer or a refusal, not a crash.
     let long = "康乐".repeat(1_500);
-    let (status, _) = send(&app, Request::get(format!("/v1/lookup?address={}", enc(&long))).body(Body::empty()).unwrap()).await;
+    let (status, _) = send(
+        &app,
+        Request::get(format!("/v1/lookup?address={}", enc(&long)))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert!(!status.is_server_error(), "{status}");
 }
 
@@ -156,26 +175,141 @@ async fn huge_nested_and_mistyped_bodies() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let deep_obj = format!("{{\"items\":{}1{}}}", "[".repeat(5000), "]".repeat(5000));
     let cases: Vec<(&str, &str, &str, Vec<u8>, bool, StatusCode)> = vec![
-        ("POST", "/v1/lookup", "application/json", big.clone(), false, StatusCode::PAYLOAD_TOO_LARGE),
-        ("POST", "/v1/datasets", "application/json", big.clone(), true, StatusCode::PAYLOAD_TOO_LARGE),
-        ("POST", "/v1/datasets", "application/json", big, false, StatusCode::UNAUTHORIZED),
-        ("POST", "/v1/lookup", "application/json", deep.clone().into_bytes(), false, StatusCode::BAD_REQUEST),
-        ("POST", "/v1/lookup", "application/json", deep_obj.into_bytes(), false, StatusCode::BAD_REQUEST),
-        ("POST", "/v1/datasets", "application/json", deep.into_bytes(), true, StatusCode::UNPROCESSABLE_ENTITY),
-        ("POST", "/v1/lookup", "text/plain", b"{\"items\":[]}".to_vec(), false, StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("POST", "/v1/lookup", "application/x-www-form-urlencoded", b"items=1".to_vec(), false, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (
+            "POST",
+            "/v1/lookup",
+            "application/json",
+            big.clone(),
+            false,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "POST",
+            "/v1/datasets",
+            "application/json",
+            big.clone(),
+            true,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "POST",
+            "/v1/datasets",
+            "application/json",
+            big,
+            false,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "POST",
+            "/v1/lookup",
+            "application/json",
+            deep.clone().into_bytes(),
+            false,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/v1/lookup",
+            "application/json",
+            deep_obj.into_bytes(),
+            false,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/v1/datasets",
+            "application/json",
+            deep.into_bytes(),
+            true,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "POST",
+            "/v1/lookup",
+            "text/plain",
+            b"{\"items\":[]}".to_vec(),
+            false,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "POST",
+            "/v1/lookup",
+            "application/x-www-form-urlencoded",
+            b"items=1".to_vec(),
+            false,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
         // An empty form: no boundary.geojson.
-        ("POST", "/v1/datasets", "multipart/form-data; boundary=x", b"--x--".to_vec(), true, StatusCode::UNPROCESSABLE_ENTITY),
-        ("POST", "/v1/datasets", "multipart/form-data", b"--x--".to_vec(), true, StatusCode::BAD_REQUEST),
-        ("POST", "/v1/datasets", "multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=\"buildings.geojson\"\r\n\r\n{\"type\":".to_vec(), true, StatusCode::BAD_REQUEST),
-        ("POST", "/v1/datasets", "text/plain", b"{}".to_vec(), true, StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("POST", "/v1/lookup", "application/json", b"\xff\xfe not utf-8".to_vec(), false, StatusCode::BAD_REQUEST),
-        ("POST", "/v1/lookup", "application/json", b"{\"items\": [{\"lon\": 1e999, \"lat\": 1}]}".to_vec(), false, StatusCode::BAD_REQUEST),
-        ("PUT", "/v1/grids/350206001017001/staff", "application/json", b"{\"name\": 1}".to_vec(), true, StatusCode::UNPROCESSABLE_ENTITY),
-        ("DELETE", "/v1/versions", "application/json", Vec::new(), true, StatusCode::METHOD_NOT_ALLOWED),
+        (
+            "POST",
+            "/v1/datasets",
+            "multipart/form-data; boundary=x",
+            b"--x--".to_vec(),
+            true,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "POST",
+            "/v1/datasets",
+            "multipart/form-data",
+            b"--x--".to_vec(),
+            true,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/v1/datasets",
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data; name=\"buildings.geojson\"\r\n\r\n{\"type\":".to_vec(),
+            true,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/v1/datasets",
+            "text/plain",
+            b"{}".to_vec(),
+            true,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "POST",
+            "/v1/lookup",
+            "application/json",
+            b"\xff\xfe not utf-8".to_vec(),
+            false,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/v1/lookup",
+            "application/json",
+            b"{\"items\": [{\"lon\": 1e999, \"lat\": 1}]}".to_vec(),
+            false,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "PUT",
+            "/v1/grids/350206001017001/staff",
+            "application/json",
+            b"{\"name\": 1}".to_vec(),
+            true,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "DELETE",
+            "/v1/versions",
+            "application/json",
+            Vec::new(),
+            true,
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
     ];
     for (method, uri, ct, body, with_token, expected) in cases {
-        let mut req = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, ct);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, ct);
         if with_token {
             req = req.header(header::AUTHORIZATION, &auth);
         }
@@ -186,15 +320,28 @@ async fn huge_nested_and_mistyped_bodies() {
         }
     }
     // A batch over 10,000 items is refused whole.
-    let items: Vec<_> = (0..10_001).map(|_| serde_json::json!({"lon": 118.11, "lat": 24.505})).collect();
-    let (status, _) = call(&app, Method::POST, "/v1/lookup", None, Some(serde_json::json!({ "items": items }))).await;
+    let items: Vec<_> = (0..10_001)
+        .map(|_| serde_json::json!({"lon": 118.11, "lat": 24.505}))
+        .collect();
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v1/lookup",
+        None,
+        Some(serde_json::json!({ "items": items })),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(store.datasets().await.unwrap().len(), 1, "nothing stored");
 }
 
 #[tokio::test]
 async fn a_body_that_trickles_in_times_out_with_408() {
-    let limits = Limits { read_timeout: Duration::from_millis(500), planner_timeout: Duration::from_millis(500), ..Limits::default() };
+    let limits = Limits {
+        read_timeout: Duration::from_millis(500),
+        planner_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    };
     let (app, _, store, _dir) = service(limits).await;
     for (uri, token) in [("/v1/lookup", None), ("/v1/datasets", Some(TOKEN))] {
         let chunks = futures_stream();
@@ -220,11 +367,16 @@ fn futures_stream() -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io:
     tokio_stream_from(rx)
 }
 
-fn tokio_stream_from(mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     struct S(tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>);
     impl futures_core::Stream for S {
         type Item = Result<Vec<u8>, std::io::Error>;
-        fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
             self.0.poll_recv(cx)
         }
     }

@@ -9,7 +9,10 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn wangge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge")).args(args).output().expect("run wangge")
+    Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(args)
+        .output()
+        .expect("run wangge")
 }
 
 fn stdout(o: &Output) -> String {
@@ -21,7 +24,10 @@ fn kangle_has_9241_residents_and_five_or_six_grids() {
     let out = wangge(&["inspect", fixture("kangle").to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = stdout(&out);
-    assert!(text.contains("188 buildings, 9,241 residents, 3,752 households"), "{text}");
+    assert!(
+        text.contains("188 buildings, 9,241 residents, 3,752 households"),
+        "{text}"
+    );
     assert!(text.contains("康乐社区 350206001017"), "{text}");
     assert!(text.contains("5–6 feasible"), "{text}");
     assert!(text.contains("clinic 2"), "{text}");
@@ -45,12 +51,21 @@ fn kangle_as_json() {
 
 #[test]
 fn sizing_by_households() {
-    let out = wangge(&["inspect", fixture("kangle").to_str().unwrap(), "--by", "households", "--json"]);
+    let out = wangge(&[
+        "inspect",
+        fixture("kangle").to_str().unwrap(),
+        "--by",
+        "households",
+        "--json",
+    ]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let c = &v["summary"]["communities"][0];
     // 3,752 households in grids of 200–300: ceil(3752/300) = 13, floor(3752/200) = 18.
     assert_eq!(c["basic_size"], 3752);
-    assert_eq!((c["grid_counts"]["low"].as_u64(), c["grid_counts"]["high"].as_u64()), (Some(13), Some(18)));
+    assert_eq!(
+        (c["grid_counts"]["low"].as_u64(), c["grid_counts"]["high"].as_u64()),
+        (Some(13), Some(18))
+    );
 }
 
 #[test]
@@ -80,7 +95,9 @@ fn a_broken_dataset_exits_2_naming_file_feature_and_field() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!("buildings.geojson: features[7] (id \"{id}\"), properties.population")),
+        err.contains(&format!(
+            "buildings.geojson: features[7] (id \"{id}\"), properties.population"
+        )),
         "{err}"
     );
     assert!(out.stdout.is_empty());

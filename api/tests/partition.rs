@@ -9,14 +9,22 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn wangge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge")).args(args).output().expect("run wangge")
+    Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(args)
+        .output()
+        .expect("run wangge")
 }
 
 #[test]
 fn kangle_writes_grids_and_a_report() {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("grids.geojson");
-    let out = wangge(&["partition", fixture("kangle").to_str().unwrap(), "--out", out_path.to_str().unwrap()]);
+    let out = wangge(&[
+        "partition",
+        fixture("kangle").to_str().unwrap(),
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("into 5 basic grids, 2 exclusive grids"), "{text}");
@@ -26,9 +34,23 @@ fn kangle_writes_grids_and_a_report() {
     let features = grids["features"].as_array().unwrap();
     assert_eq!(features.len(), 7);
     let basic: Vec<&Value> = features.iter().filter(|f| f["properties"]["kind"] == "basic").collect();
-    assert!(basic.iter().all(|f| (1500..=2000).contains(&f["properties"]["population"].as_u64().unwrap())));
-    assert!(basic.iter().all(|f| f["properties"]["code"].as_str().unwrap().starts_with("350206001017")));
-    assert_eq!(basic.iter().map(|f| f["properties"]["population"].as_u64().unwrap()).sum::<u64>(), 9241);
+    assert!(
+        basic
+            .iter()
+            .all(|f| (1500..=2000).contains(&f["properties"]["population"].as_u64().unwrap()))
+    );
+    assert!(
+        basic
+            .iter()
+            .all(|f| f["properties"]["code"].as_str().unwrap().starts_with("350206001017"))
+    );
+    assert_eq!(
+        basic
+            .iter()
+            .map(|f| f["properties"]["population"].as_u64().unwrap())
+            .sum::<u64>(),
+        9241
+    );
     // No partial file is left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
@@ -37,7 +59,14 @@ fn kangle_writes_grids_and_a_report() {
 fn micro_grids_and_json_report() {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("grids.geojson");
-    let out = wangge(&["partition", fixture("kangle").to_str().unwrap(), "--out", out_path.to_str().unwrap(), "--micro", "--json"]);
+    let out = wangge(&[
+        "partition",
+        fixture("kangle").to_str().unwrap(),
+        "--out",
+        out_path.to_str().unwrap(),
+        "--micro",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let c = &report["communities"][0];
@@ -47,7 +76,12 @@ fn micro_grids_and_json_report() {
     assert!(c["compactness_mean"].as_f64().unwrap() >= 0.45);
     assert_eq!(report["verification"]["buildings_cut"].as_array().unwrap().len(), 0);
     let grids: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
-    let micro = grids["features"].as_array().unwrap().iter().filter(|f| f["properties"]["level"] == "micro").count();
+    let micro = grids["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["level"] == "micro")
+        .count();
     assert_eq!(micro as u64, c["micro_grids"].as_u64().unwrap());
 }
 
@@ -56,7 +90,14 @@ fn same_seed_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.geojson"), dir.path().join("b.geojson"));
     for p in [&a, &b] {
-        let out = wangge(&["partition", fixture("kangle").to_str().unwrap(), "--out", p.to_str().unwrap(), "--seed", "7"]);
+        let out = wangge(&[
+            "partition",
+            fixture("kangle").to_str().unwrap(),
+            "--out",
+            p.to_str().unwrap(),
+            "--seed",
+            "7",
+        ]);
         assert!(out.status.success());
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
@@ -71,12 +112,24 @@ fn bad_input_exits_2_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
     assert!(!out_path.exists());
 
-    let out = wangge(&["partition", fixture("kangle").to_str().unwrap(), "--out", out_path.to_str().unwrap(), "--min", "0"]);
+    let out = wangge(&[
+        "partition",
+        fixture("kangle").to_str().unwrap(),
+        "--out",
+        out_path.to_str().unwrap(),
+        "--min",
+        "0",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1"));
     assert!(!out_path.exists());
 
-    let out = wangge(&["partition", fixture("kangle").to_str().unwrap(), "--out", "/nonexistent/dir/grids.geojson"]);
+    let out = wangge(&[
+        "partition",
+        fixture("kangle").to_str().unwrap(),
+        "--out",
+        "/nonexistent/dir/grids.geojson",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
 }

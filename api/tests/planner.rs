@@ -18,7 +18,10 @@ fn dataset_files(name: &str) -> BTreeMap<String, Value> {
     for entry in std::fs::read_dir(fixture(name)).unwrap() {
         let p = entry.unwrap().path();
         let text = std::fs::read_to_string(&p).unwrap();
-        files.insert(p.file_name().unwrap().to_string_lossy().into_owned(), serde_json::from_str::<Value>(&text).unwrap());
+        files.insert(
+            p.file_name().unwrap().to_string_lossy().into_owned(),
+            serde_json::from_str::<Value>(&text).unwrap(),
+        );
     }
     files
 }
@@ -43,11 +46,18 @@ async fn every_planner_endpoint_refuses_a_missing_or_wrong_token() {
             if op.get("security").is_none() {
                 continue;
             }
-            let uri = path.replace("{id}", "1").replace("{number}", "1").replace("{code}", "350206001017001");
+            let uri = path
+                .replace("{id}", "1")
+                .replace("{number}", "1")
+                .replace("{code}", "350206001017001");
             let m: Method = method.to_uppercase().parse().unwrap();
             for token in [None, Some("wrong-token-wrong-token"), Some("")] {
                 let (status, body) = call(&app, m.clone(), &uri, token, Some(json!({}))).await;
-                assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri} with {token:?}: {body}");
+                assert_eq!(
+                    status,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {uri} with {token:?}: {body}"
+                );
             }
             checked += 1;
         }
@@ -59,7 +69,12 @@ async fn every_planner_endpoint_refuses_a_missing_or_wrong_token() {
 
     // A service without a token refuses planners outright.
     let published = store.published(None).await.unwrap().unwrap();
-    let app = router(AppState::with_store(Served::published(&published), store.clone(), None, Limits::default()));
+    let app = router(AppState::with_store(
+        Served::published(&published),
+        store.clone(),
+        None,
+        Limits::default(),
+    ));
     let (status, _) = call(&app, Method::GET, "/v1/auth", Some(TOKEN), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = call(&app, Method::GET, "/v1/versions", None, None).await;
@@ -74,7 +89,14 @@ async fn upload_repartition_validate_publish_and_roll_back() {
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     // Upload the grown dataset.
-    let (status, up) = call(&app, Method::POST, "/v1/datasets", t, Some(json!({"source": "survey 2026-11", "files": kangle_grown()}))).await;
+    let (status, up) = call(
+        &app,
+        Method::POST,
+        "/v1/datasets",
+        t,
+        Some(json!({"source": "survey 2026-11", "files": kangle_grown()})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{up}");
     let id = up["dataset"]["id"].as_i64().unwrap();
     assert_eq!(up["dataset"]["buildings"], 188);
@@ -97,14 +119,24 @@ async fn upload_repartition_validate_publish_and_roll_back() {
     assert!(features.iter().filter(|f| f["properties"]["level"] == "grid").count() >= 5);
     let (status, diff) = call(&app, Method::GET, &format!("/v1/drafts/{draft}/diff"), t, None).await;
     assert_eq!(status, StatusCode::OK, "{diff}");
-    assert!(!diff["changed"].as_array().unwrap().is_empty() || !diff["created"].as_array().unwrap().is_empty(), "{diff}");
+    assert!(
+        !diff["changed"].as_array().unwrap().is_empty() || !diff["created"].as_array().unwrap().is_empty(),
+        "{diff}"
+    );
     let (status, v) = call(&app, Method::POST, &format!("/v1/drafts/{draft}/validate"), t, None).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["clean"], true, "{}", v["report"]);
     assert_eq!(v["defects"]["type"], "FeatureCollection");
 
     // Publish: served at once.
-    let (status, p) = call(&app, Method::POST, &format!("/v1/drafts/{draft}/publish"), t, Some(json!({"note": "grown building"}))).await;
+    let (status, p) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/drafts/{draft}/publish"),
+        t,
+        Some(json!({"note": "grown building"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
     assert_eq!(p["version"]["number"], 2);
     assert_eq!(state.current().version, Some(2));
@@ -139,7 +171,14 @@ async fn partition_move_and_staff() {
     let (app, state, _store, _dir) = service(Limits::default()).await;
     let t = Some(TOKEN);
     // A fresh partition of the stored dataset, with other bounds.
-    let (status, p) = call(&app, Method::POST, "/v1/datasets/1/partition", t, Some(json!({"min": 1200, "max": 1600, "micro": false}))).await;
+    let (status, p) = call(
+        &app,
+        Method::POST,
+        "/v1/datasets/1/partition",
+        t,
+        Some(json!({"min": 1200, "max": 1600, "micro": false})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
     assert!(p["draft"]["grids"].as_i64().unwrap() >= 6, "{p}");
     for (bad, why) in [
@@ -149,7 +188,10 @@ async fn partition_move_and_staff() {
         (json!({"seed": "one"}), "seed"),
     ] {
         let (status, body) = call(&app, Method::POST, "/v1/datasets/1/partition", t, Some(bad)).await;
-        assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
         assert!(body["detail"].as_str().unwrap().contains(why), "{body}");
     }
     let (status, _) = call(&app, Method::POST, "/v1/datasets/77/partition", t, None).await;
@@ -158,12 +200,28 @@ async fn partition_move_and_staff() {
     // Move one building of the current version to a neighbouring grid: refused or made, never
     // silently; with force it is made into a new draft and the codes stay.
     let served = state.current();
-    let first = served.grids.iter().find(|g| g.level == gis_core::grid::GridLevel::Grid).unwrap();
-    let other = served.grids.iter().filter(|g| g.level == gis_core::grid::GridLevel::Grid && g.code != first.code).map(|g| g.code.clone()).collect::<Vec<_>>();
+    let first = served
+        .grids
+        .iter()
+        .find(|g| g.level == gis_core::grid::GridLevel::Grid)
+        .unwrap();
+    let other = served
+        .grids
+        .iter()
+        .filter(|g| g.level == gis_core::grid::GridLevel::Grid && g.code != first.code)
+        .map(|g| g.code.clone())
+        .collect::<Vec<_>>();
     let building = first.buildings.first().unwrap().clone();
     let mut made = None;
     for to in &other {
-        let (status, m) = call(&app, Method::POST, "/v1/move", t, Some(json!({"buildings": [building], "to": to, "force": true}))).await;
+        let (status, m) = call(
+            &app,
+            Method::POST,
+            "/v1/move",
+            t,
+            Some(json!({"buildings": [building], "to": to, "force": true})),
+        )
+        .await;
         if status == StatusCode::CREATED {
             made = Some(m);
             break;
@@ -172,9 +230,23 @@ async fn partition_move_and_staff() {
     }
     let m = made.expect("a forced move to some grid is made");
     assert_eq!(m["draft"]["origin"], "move");
-    let (status, body) = call(&app, Method::POST, "/v1/move", t, Some(json!({"buildings": ["nope"], "to": other[0]}))).await;
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/v1/move",
+        t,
+        Some(json!({"buildings": ["nope"], "to": other[0]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, _) = call(&app, Method::POST, "/v1/move", t, Some(json!({"buildings": [], "to": other[0]}))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v1/move",
+        t,
+        Some(json!({"buildings": [], "to": other[0]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Staff: set, read back, and returned by lookups at once.
@@ -186,19 +258,36 @@ async fn partition_move_and_staff() {
     assert_eq!(s["staff"].as_array().unwrap().len(), 2);
     assert_eq!(s["staff"][0]["name"], "王芳");
     let inside = geo::InteriorPoint::interior_point(&first.area).unwrap();
-    let (status, l) = call(&app, Method::GET, &format!("/v1/lookup?lon={}&lat={}", inside.x(), inside.y()), None, None).await;
+    let (status, l) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/lookup?lon={}&lat={}", inside.x(), inside.y()),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(l["code"], code.as_str(), "{l}");
     assert!(l.to_string().contains("王芳"), "{l}");
     let (status, _) = call(&app, Method::PUT, "/v1/grids/999/staff", t, Some(json!([]))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = call(&app, Method::PUT, &format!("/v1/grids/{code}/staff"), t, Some(json!([{"name": " ", "role": "网格员"}]))).await;
+    let (status, _) = call(
+        &app,
+        Method::PUT,
+        &format!("/v1/grids/{code}/staff"),
+        t,
+        Some(json!([{"name": " ", "role": "网格员"}])),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
 async fn rejected_uploads_store_nothing_and_say_why() {
-    let limits = Limits { max_upload: 2 << 20, ..Limits::default() };
+    let limits = Limits {
+        max_upload: 2 << 20,
+        ..Limits::default()
+    };
     let (app, _, store, _dir) = service(limits).await;
     let t = Some(TOKEN);
 
@@ -211,10 +300,21 @@ async fn rejected_uploads_store_nothing_and_say_why() {
     assert_eq!(p["feature"]["index"], 3, "{body}");
     assert_eq!(p["field"], "properties.population", "{body}");
 
-    let (status, body) = call(&app, Method::POST, "/v1/datasets", t, Some(json!({"files": {"notes.txt": "x"}}))).await;
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/v1/datasets",
+        t,
+        Some(json!({"files": {"notes.txt": "x"}})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) = call(&app, Method::POST, "/v1/datasets", t, Some(json!({"files": {}}))).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a dataset without its boundary: {body}");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a dataset without its boundary: {body}"
+    );
     let (status, _) = call(&app, Method::POST, "/v1/datasets", t, Some(json!([1, 2]))).await;
     assert!(status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST);
 
@@ -224,22 +324,48 @@ async fn rejected_uploads_store_nothing_and_say_why() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 
     // Not JSON, or not said to be JSON.
-    let req = Request::post("/v1/datasets").header(header::AUTHORIZATION, format!("Bearer {TOKEN}")).header(header::CONTENT_TYPE, "text/plain").body(Body::from("{}")).unwrap();
-    assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let req = Request::post("/v1/datasets").header(header::AUTHORIZATION, format!("Bearer {TOKEN}")).header(header::CONTENT_TYPE, "application/json").body(Body::from("{\"files\":")).unwrap();
-    assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    let req = Request::post("/v1/datasets")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let req = Request::post("/v1/datasets")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"files\":"))
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
 
-    assert_eq!(store.datasets().await.unwrap().len(), 1, "no rejected upload was stored");
+    assert_eq!(
+        store.datasets().await.unwrap().len(),
+        1,
+        "no rejected upload was stored"
+    );
 
     // An uploaded hand-drawn layer is validated, not stored: its defects come back.
-    let layer: Value = serde_json::from_str(&std::fs::read_to_string(fixture("layers/kangle-hand-drawn.geojson")).unwrap()).unwrap();
+    let layer: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("layers/kangle-hand-drawn.geojson")).unwrap()).unwrap();
     let limits_ok = Limits::default();
     let (app, _, _, _dir2) = service(limits_ok).await;
     let (status, v) = call(&app, Method::POST, "/v1/validate", t, Some(json!({"layer": layer}))).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["clean"], false);
     assert!(!v["defects"]["features"].as_array().unwrap().is_empty());
-    let (status, v) = call(&app, Method::POST, "/v1/validate", t, Some(json!({"layer": {"type": "FeatureCollection", "features": [{"type": "Feature"}]}}))).await;
+    let (status, v) = call(
+        &app,
+        Method::POST,
+        "/v1/validate",
+        t,
+        Some(json!({"layer": {"type": "FeatureCollection", "features": [{"type": "Feature"}]}})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(v["problems"].as_array().is_some_and(|p| !p.is_empty()), "{v}");
 }
@@ -256,7 +382,16 @@ async fn openapi_matches_the_routes_and_health_checks_the_store() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let paths = doc["paths"].as_object().unwrap();
-    for must in ["/v1/lookup", "/v1/resources/nearest", "/tiles/{z}/{x}/{file}", "/v1/datasets", "/v1/drafts/{id}/publish", "/v1/versions/{number}/rollback", "/v1/grids/{code}/staff", "/healthz"] {
+    for must in [
+        "/v1/lookup",
+        "/v1/resources/nearest",
+        "/tiles/{z}/{x}/{file}",
+        "/v1/datasets",
+        "/v1/drafts/{id}/publish",
+        "/v1/versions/{number}/rollback",
+        "/v1/grids/{code}/staff",
+        "/healthz",
+    ] {
         assert!(paths.contains_key(must), "{must} is not documented");
     }
     // Every documented path is routed: none falls through to the "no such resource" answer.
@@ -274,7 +409,8 @@ async fn openapi_matches_the_routes_and_health_checks_the_store() {
                 .replace("{fontstack}", "x")
                 .replace("{range}", "0-255.pbf");
             let (status, body) = call(&app, method.to_uppercase().parse().unwrap(), &uri, Some(TOKEN), None).await;
-            let fell_through = status == StatusCode::NOT_FOUND && body["detail"].as_str().is_some_and(|d| d.contains("no such resource"));
+            let fell_through = status == StatusCode::NOT_FOUND
+                && body["detail"].as_str().is_some_and(|d| d.contains("no such resource"));
             assert!(!fell_through, "{method} {path} is documented but not routed");
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         }
@@ -288,12 +424,22 @@ async fn openapi_matches_the_routes_and_health_checks_the_store() {
 /// The Python with the test tools (`.ci/run` makes `out/ci-venv`), or `None` outside CI.
 fn python() -> Option<std::path::PathBuf> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let p = std::env::var_os("WANGGE_PYTHON").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
+    let p = std::env::var_os("WANGGE_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
     if p.exists() {
         return Some(p);
     }
-    assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "CI=true but {} is missing: .ci/run makes it", p.display());
-    eprintln!("SKIPPED: no Python test tools at {} (run .ci/run once to make them)", p.display());
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "CI=true but {} is missing: .ci/run makes it",
+        p.display()
+    );
+    eprintln!(
+        "SKIPPED: no Python test tools at {} (run .ci/run once to make them)",
+        p.display()
+    );
     None
 }
 
@@ -304,18 +450,38 @@ async fn the_api_definitions_are_valid_openapi_3_0_and_3_1() {
     let (app, _, _store, dir) = service(Limits::default()).await;
     let mut docs = Vec::new();
     for (uri, version) in [("/openapi.json", "3.1"), ("/openapi-3.0.json", "3.0")] {
-        let res = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+        let res = app
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
-        assert_eq!(res.headers()[header::CONTENT_TYPE], format!("application/vnd.oai.openapi+json;version={version}"));
-        let doc: Value = serde_json::from_slice(&axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap()).unwrap();
-        assert!(doc["openapi"].as_str().unwrap().starts_with(version), "{uri}: {}", doc["openapi"]);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            format!("application/vnd.oai.openapi+json;version={version}")
+        );
+        let doc: Value =
+            serde_json::from_slice(&axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap()).unwrap();
+        assert!(
+            doc["openapi"].as_str().unwrap().starts_with(version),
+            "{uri}: {}",
+            doc["openapi"]
+        );
         docs.push(doc);
     }
     let ops = |d: &Value| -> Vec<String> {
-        d["paths"].as_object().unwrap().iter().flat_map(|(p, item)| item.as_object().unwrap().keys().map(move |m| format!("{m} {p}"))).collect()
+        d["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(p, item)| item.as_object().unwrap().keys().map(move |m| format!("{m} {p}")))
+            .collect()
     };
     assert_eq!(ops(&docs[0]), ops(&docs[1]));
-    assert!(!docs[1].to_string().contains(r#""null""#), "a 3.1 null type is left in the 3.0 document");
+    assert!(
+        !docs[1].to_string().contains(r#""null""#),
+        "a 3.1 null type is left in the 3.0 document"
+    );
 
     let Some(python) = python() else { return };
     for (i, doc) in docs.iter().enumerate() {
@@ -325,7 +491,12 @@ async fn the_api_definitions_are_valid_openapi_3_0_and_3_1() {
             .args(["-c", "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))\nprint('valid')", path.to_str().unwrap()])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{} is not valid: {}", doc["openapi"], String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{} is not valid: {}",
+            doc["openapi"],
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // The validator does fail: a 3.1 construct in a 3.0 document is refused.
     let mut bad = docs[1].clone();
@@ -333,7 +504,11 @@ async fn the_api_definitions_are_valid_openapi_3_0_and_3_1() {
     let path = dir.path().join("bad.json");
     std::fs::write(&path, bad.to_string()).unwrap();
     let out = std::process::Command::new(&python)
-        .args(["-c", "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))", path.to_str().unwrap()])
+        .args([
+            "-c",
+            "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))",
+            path.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -358,7 +533,11 @@ fn form(parts: &[(&str, Option<&str>, Vec<u8>)]) -> (String, Vec<u8>) {
 
 async fn post_form(app: &axum::Router, parts: &[(&str, Option<&str>, Vec<u8>)]) -> (StatusCode, Value) {
     let (ct, body) = form(parts);
-    let req = Request::post("/v1/datasets").header(header::AUTHORIZATION, format!("Bearer {TOKEN}")).header(header::CONTENT_TYPE, ct).body(Body::from(body)).unwrap();
+    let req = Request::post("/v1/datasets")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(body))
+        .unwrap();
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     if !status.is_success() {
@@ -373,14 +552,25 @@ async fn post_form(app: &axum::Router, parts: &[(&str, Option<&str>, Vec<u8>)]) 
 /// each saying why, and none stores anything.
 #[tokio::test]
 async fn a_dataset_uploads_as_a_multipart_form() {
-    let limits = Limits { max_upload: 2 << 20, ..Limits::default() };
+    let limits = Limits {
+        max_upload: 2 << 20,
+        ..Limits::default()
+    };
     let (app, _, store, _dir) = service(limits).await;
     let kangle = fixture("kangle");
     let read = |f: &str| std::fs::read(kangle.join(f)).unwrap();
-    let names = ["boundary.geojson", "buildings.geojson", "resources.geojson", "roads.geojson", "exclusive.geojson", "staff.json"];
+    let names = [
+        "boundary.geojson",
+        "buildings.geojson",
+        "resources.geojson",
+        "roads.geojson",
+        "exclusive.geojson",
+        "staff.json",
+    ];
 
     // Parts named by the file.
-    let mut parts: Vec<(&str, Option<&str>, Vec<u8>)> = names.iter().map(|n| (*n, Some("x.geojson"), read(n))).collect();
+    let mut parts: Vec<(&str, Option<&str>, Vec<u8>)> =
+        names.iter().map(|n| (*n, Some("x.geojson"), read(n))).collect();
     parts.push(("source", None, "2026 年入户调查".as_bytes().to_vec()));
     let (status, v) = post_form(&app, &parts).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
@@ -388,7 +578,11 @@ async fn a_dataset_uploads_as_a_multipart_form() {
     assert_eq!(v["dataset"]["source"], "2026 年入户调查");
     // Parts carrying the file's name (a path's last segment).
     let paths: Vec<String> = names.iter().map(|n| format!("C:\\survey\\{n}")).collect();
-    let parts: Vec<(&str, Option<&str>, Vec<u8>)> = names.iter().zip(&paths).map(|(n, p)| ("files", Some(p.as_str()), read(n))).collect();
+    let parts: Vec<(&str, Option<&str>, Vec<u8>)> = names
+        .iter()
+        .zip(&paths)
+        .map(|(n, p)| ("files", Some(p.as_str()), read(n)))
+        .collect();
     let (status, v) = post_form(&app, &parts).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     assert_eq!(v["dataset"]["source"], "upload");
@@ -397,24 +591,74 @@ async fn a_dataset_uploads_as_a_multipart_form() {
     // A broken building: 422 naming file, feature and field.
     let mut buildings: Value = serde_json::from_slice(&read("buildings.geojson")).unwrap();
     buildings["features"][5]["properties"]["population"] = json!(-3);
-    let (status, v) = post_form(&app, &[("boundary.geojson", None, read("boundary.geojson")), ("buildings.geojson", None, buildings.to_string().into_bytes())]).await;
+    let (status, v) = post_form(
+        &app,
+        &[
+            ("boundary.geojson", None, read("boundary.geojson")),
+            ("buildings.geojson", None, buildings.to_string().into_bytes()),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let p = &v["problems"][0];
-    assert_eq!((p["file"].as_str(), p["feature"]["index"].as_u64(), p["field"].as_str()), (Some("buildings.geojson"), Some(5), Some("properties.population")), "{v}");
+    assert_eq!(
+        (p["file"].as_str(), p["feature"]["index"].as_u64(), p["field"].as_str()),
+        (Some("buildings.geojson"), Some(5), Some("properties.population")),
+        "{v}"
+    );
 
     // A part that is no dataset file; a file given twice; GBK bytes; an oversized form.
-    let (status, v) = post_form(&app, &[("boundary.geojson", None, read("boundary.geojson")), ("notes", Some("notes.txt"), b"x".to_vec())]).await;
+    let (status, v) = post_form(
+        &app,
+        &[
+            ("boundary.geojson", None, read("boundary.geojson")),
+            ("notes", Some("notes.txt"), b"x".to_vec()),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["detail"].as_str().unwrap().contains("form part \"notes\" (file \"notes.txt\")"), "{v}");
-    let (status, v) = post_form(&app, &[("boundary.geojson", None, read("boundary.geojson")), ("files", Some("boundary.geojson"), read("boundary.geojson"))]).await;
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("form part \"notes\" (file \"notes.txt\")"),
+        "{v}"
+    );
+    let (status, v) = post_form(
+        &app,
+        &[
+            ("boundary.geojson", None, read("boundary.geojson")),
+            ("files", Some("boundary.geojson"), read("boundary.geojson")),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("given twice"), "{v}");
-    let gbk = [b"{\"type\":\"FeatureCollection\",\"features\":[],\"name\":\"".as_slice(), &[0xbf, 0xb5, 0xc0, 0xd6], b"\"}"].concat();
-    let (status, v) = post_form(&app, &[("boundary.geojson", None, read("boundary.geojson")), ("buildings.geojson", None, gbk)]).await;
+    let gbk = [
+        b"{\"type\":\"FeatureCollection\",\"features\":[],\"name\":\"".as_slice(),
+        &[0xbf, 0xb5, 0xc0, 0xd6],
+        b"\"}",
+    ]
+    .concat();
+    let (status, v) = post_form(
+        &app,
+        &[
+            ("boundary.geojson", None, read("boundary.geojson")),
+            ("buildings.geojson", None, gbk),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["detail"].as_str().unwrap().contains("buildings.geojson: not UTF-8"), "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("buildings.geojson: not UTF-8"),
+        "{v}"
+    );
     let (status, v) = post_form(&app, &[("buildings.geojson", None, vec![b' '; 3 << 20])]).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
 
-    assert_eq!(store.datasets().await.unwrap().len(), stored, "no rejected form was stored");
+    assert_eq!(
+        store.datasets().await.unwrap().len(),
+        stored,
+        "no rejected form was stored"
+    );
 }

@@ -29,7 +29,15 @@ fn the_token_never_reaches_the_logs() {
     let wrong = "wrong-token-also-never-logged";
     let kangle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle");
     let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(["serve", "--data", kangle.to_str().unwrap(), "--bind", "127.0.0.1:0", "--store", dir.path().join("w.db").to_str().unwrap()])
+        .args([
+            "serve",
+            "--data",
+            kangle.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+            "--store",
+            dir.path().join("w.db").to_str().unwrap(),
+        ])
         .env_remove("DATABASE_URL")
         .env("WANGGE_TOKEN", token)
         .env("RUST_LOG", "trace")
@@ -72,17 +80,27 @@ fn the_token_never_reaches_the_logs() {
     assert!(log.len() > 1000, "trace logging produced almost nothing: {log}");
     assert!(!log.contains(token), "the token is in the logs");
     assert!(!log.contains(wrong), "a wrong token is in the logs");
-    assert!(!log.to_lowercase().contains("bearer s3cret"), "an Authorization header is in the logs");
+    assert!(
+        !log.to_lowercase().contains("bearer s3cret"),
+        "an Authorization header is in the logs"
+    );
 }
 
 #[tokio::test]
 async fn cors_allows_reads_only() {
     let (app, _, _, _dir) = common::service(Limits::default()).await;
-    let get = Request::get("/v1/lookup?lon=118.11&lat=24.505").header(header::ORIGIN, "https://elsewhere.example").body(Body::empty()).unwrap();
+    let get = Request::get("/v1/lookup?lon=118.11&lat=24.505")
+        .header(header::ORIGIN, "https://elsewhere.example")
+        .body(Body::empty())
+        .unwrap();
     let res = app.clone().oneshot(get).await.unwrap();
     assert_eq!(res.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(), "*");
     // A preflight for a planner write from another origin gets no permission to send it.
-    for (method, path) in [("POST", "/v1/drafts/1/publish"), ("PUT", "/v1/grids/x/staff"), ("DELETE", "/v1/versions")] {
+    for (method, path) in [
+        ("POST", "/v1/drafts/1/publish"),
+        ("PUT", "/v1/grids/x/staff"),
+        ("DELETE", "/v1/versions"),
+    ] {
         let pre = Request::builder()
             .method("OPTIONS")
             .uri(path)
@@ -92,10 +110,24 @@ async fn cors_allows_reads_only() {
             .body(Body::empty())
             .unwrap();
         let res = app.clone().oneshot(pre).await.unwrap();
-        let allowed = res.headers().get(header::ACCESS_CONTROL_ALLOW_METHODS).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-        assert!(!allowed.contains(method), "{method} {path} allowed cross-origin: {allowed}");
-        let headers = res.headers().get(header::ACCESS_CONTROL_ALLOW_HEADERS).map(|v| v.to_str().unwrap().to_lowercase()).unwrap_or_default();
-        assert!(!headers.contains("authorization"), "Authorization allowed cross-origin for {path}");
+        let allowed = res
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_METHODS)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        assert!(
+            !allowed.contains(method),
+            "{method} {path} allowed cross-origin: {allowed}"
+        );
+        let headers = res
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_HEADERS)
+            .map(|v| v.to_str().unwrap().to_lowercase())
+            .unwrap_or_default();
+        assert!(
+            !headers.contains("authorization"),
+            "Authorization allowed cross-origin for {path}"
+        );
         assert!(res.status() != StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

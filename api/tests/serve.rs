@@ -14,7 +14,11 @@ use tower::ServiceExt;
 fn served(name: &str, bounds: SizeBounds) -> Served {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
     let d = gis_core::io::load_dataset(&dir).unwrap().dataset;
-    let options = PartitionOptions { bounds, micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+    let options = PartitionOptions {
+        bounds,
+        micro: Some(PartitionOptions::default_micro()),
+        ..PartitionOptions::default()
+    };
     let p = partition(&d, &options, &mut |_, _| {});
     Served::new(d, p.grids, bounds)
 }
@@ -48,8 +52,21 @@ async fn tilejson_style_glyphs_and_sprites_fit_together() {
     let tj = json(&body);
     assert_eq!(tj["tilejson"], "3.0.0");
     assert_eq!(tj["tiles"][0], "http://maps.example:8080/tiles/{z}/{x}/{y}.mvt");
-    let layers: Vec<&str> = tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
-    for l in ["communities", "grids", "micro_grids", "buildings", "resources", "roads", "density"] {
+    let layers: Vec<&str> = tj["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    for l in [
+        "communities",
+        "grids",
+        "micro_grids",
+        "buildings",
+        "resources",
+        "roads",
+        "density",
+    ] {
         assert!(layers.contains(&l), "{l}");
     }
 
@@ -80,7 +97,10 @@ async fn tilejson_style_glyphs_and_sprites_fit_together() {
             assert!(index.get(kind).is_some(), "sprite lacks {kind}");
         }
         let (s, h, _) = get(&app, &format!("/sprites/sprite{ratio}.png"), &[]).await;
-        assert_eq!((s, h[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/png"));
+        assert_eq!(
+            (s, h[header::CONTENT_TYPE].to_str().unwrap()),
+            (StatusCode::OK, "image/png")
+        );
     }
 }
 
@@ -111,13 +131,19 @@ async fn tiles_are_cached_with_etags_compressed_and_dropped_when_data_changes() 
     // PNG at 1x and 2x.
     for (suffix, px) in [(".png", 256u32), ("@2x.png", 512)] {
         let (s, h, body) = get(&app, &format!("/tiles/{}/{}/{}{suffix}", t.z, t.x, t.y), &[]).await;
-        assert_eq!((s, h[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/png"));
+        assert_eq!(
+            (s, h[header::CONTENT_TYPE].to_str().unwrap()),
+            (StatusCode::OK, "image/png")
+        );
         let width = u32::from_be_bytes(body[16..20].try_into().unwrap());
         assert_eq!(width, px);
     }
 
     // New data (other bounds: the grids change) drops every cached tile at once.
-    state.replace(served("kangle", SizeBounds::new(1000, 1400, gis_core::bounds::SizeBasis::Residents).unwrap()));
+    state.replace(served(
+        "kangle",
+        SizeBounds::new(1000, 1400, gis_core::bounds::SizeBasis::Residents).unwrap(),
+    ));
     let (s, h, after) = get(&app, &uri, &[("if-none-match", &etag)]).await;
     assert_eq!(s, StatusCode::OK, "a stale ETag still matched after the data changed");
     assert_ne!(h[header::ETAG].to_str().unwrap(), etag);
@@ -135,7 +161,11 @@ async fn bad_requests_get_problem_bodies() {
         ("/tiles/2/0/0.jpg", StatusCode::BAD_REQUEST, "not a tile name"),
         ("/tiles/2/0/-1.mvt", StatusCode::BAD_REQUEST, "not a tile name"),
         ("/fonts/Comic%20Sans/0-255.pbf", StatusCode::NOT_FOUND, "Comic Sans"),
-        ("/fonts/DejaVu%20Sans%20Book/0-300.pbf", StatusCode::BAD_REQUEST, "0-300"),
+        (
+            "/fonts/DejaVu%20Sans%20Book/0-300.pbf",
+            StatusCode::BAD_REQUEST,
+            "0-300",
+        ),
         ("/sprites/other.png", StatusCode::NOT_FOUND, "sprite"),
         ("/nothing/here", StatusCode::NOT_FOUND, "no such resource"),
     ] {
@@ -152,8 +182,20 @@ async fn bad_requests_get_problem_bodies() {
 #[tokio::test]
 async fn lookups_answer_points_addresses_batches_and_nearest_resources() {
     let served = served("kangle", SizeBounds::default());
-    let building = served.dataset.buildings.iter().find(|b| b.address.is_some() && b.exclusive_unit.is_none()).unwrap().clone();
-    let expected = served.grids.iter().find(|g| g.level == gis_core::grid::GridLevel::Grid && g.buildings.contains(&building.id)).unwrap().code.clone();
+    let building = served
+        .dataset
+        .buildings
+        .iter()
+        .find(|b| b.address.is_some() && b.exclusive_unit.is_none())
+        .unwrap()
+        .clone();
+    let expected = served
+        .grids
+        .iter()
+        .find(|g| g.level == gis_core::grid::GridLevel::Grid && g.buildings.contains(&building.id))
+        .unwrap()
+        .code
+        .clone();
     let app = router(AppState::new(served));
     let (lon, lat) = (building.anchor.x(), building.anchor.y());
 
@@ -166,7 +208,10 @@ async fn lookups_answer_points_addresses_batches_and_nearest_resources() {
     // The same point as an AMap (GCJ-02) user sends it.
     let g = gis_core::crs::wgs84_to_gcj02(geo::Coord { x: lon, y: lat });
     let (s, _, body) = get(&app, &format!("/v1/lookup?lon={}&lat={}&crs=gcj02", g.x, g.y), &[]).await;
-    assert_eq!((s, json(&body)["code"].clone()), (StatusCode::OK, Value::from(expected.clone())));
+    assert_eq!(
+        (s, json(&body)["code"].clone()),
+        (StatusCode::OK, Value::from(expected.clone()))
+    );
 
     let address = building.address.clone().unwrap();
     let enc: String = address.bytes().map(|b| format!("%{b:02X}")).collect();
@@ -175,7 +220,12 @@ async fn lookups_answer_points_addresses_batches_and_nearest_resources() {
     let a = json(&body);
     assert_eq!(a["candidates"][0]["grid"]["code"], expected, "{a}");
 
-    let (s, _, body) = get(&app, &format!("/v1/resources/nearest?lon={lon}&lat={lat}&kind=clinic,pharmacy&limit=3"), &[]).await;
+    let (s, _, body) = get(
+        &app,
+        &format!("/v1/resources/nearest?lon={lon}&lat={lat}&kind=clinic,pharmacy&limit=3"),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let found = json(&body)["resources"].as_array().unwrap().clone();
     assert!(!found.is_empty() && found.len() <= 3);
@@ -186,7 +236,10 @@ async fn lookups_answer_points_addresses_batches_and_nearest_resources() {
     // A batch by POST: a point, an address, and a bad point answered on its own.
     let req = Request::post("/v1/lookup")
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(serde_json::json!({"items": [{"lon": lon, "lat": lat}, {"address": address}, {"lon": 500.0, "lat": 0.0}]}).to_string()))
+        .body(Body::from(
+            serde_json::json!({"items": [{"lon": lon, "lat": lat}, {"address": address}, {"lon": 500.0, "lat": 0.0}]})
+                .to_string(),
+        ))
         .unwrap();
     let res = app.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -199,15 +252,24 @@ async fn lookups_answer_points_addresses_batches_and_nearest_resources() {
         ("/v1/lookup?lon=200&lat=0", StatusCode::BAD_REQUEST),
         ("/v1/lookup?lon=abc&lat=0", StatusCode::BAD_REQUEST),
         ("/v1/lookup", StatusCode::BAD_REQUEST),
-        (&format!("/v1/lookup?lon={lon}&lat={lat}&crs=utm"), StatusCode::BAD_REQUEST),
+        (
+            &format!("/v1/lookup?lon={lon}&lat={lat}&crs=utm"),
+            StatusCode::BAD_REQUEST,
+        ),
         ("/v1/resources/nearest?lon=118&lat=24&limit=0", StatusCode::BAD_REQUEST),
-        ("/v1/resources/nearest?lon=118&lat=24&radius=-5", StatusCode::BAD_REQUEST),
+        (
+            "/v1/resources/nearest?lon=118&lat=24&radius=-5",
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let (s, h, _) = get(&app, uri, &[]).await;
         assert_eq!(s, status, "{uri}");
         assert_eq!(h[header::CONTENT_TYPE], "application/problem+json", "{uri}");
     }
-    let req = Request::post("/v1/lookup").header(header::CONTENT_TYPE, "application/json").body(Body::from("{not json")).unwrap();
+    let req = Request::post("/v1/lookup")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
     let res = app.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
@@ -224,8 +286,14 @@ async fn metrics_count_requests_and_tiles() {
     assert_eq!(s, StatusCode::OK);
     assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
     let text = String::from_utf8(body).unwrap();
-    assert!(text.contains("wangge_http_requests_total{route=\"/tiles/{z}/{x}/{file}\",status=\"200\"} 2"), "{text}");
-    assert!(text.contains("wangge_http_requests_total{route=\"/tiles/{z}/{x}/{file}\",status=\"400\"} 1"), "{text}");
+    assert!(
+        text.contains("wangge_http_requests_total{route=\"/tiles/{z}/{x}/{file}\",status=\"200\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("wangge_http_requests_total{route=\"/tiles/{z}/{x}/{file}\",status=\"400\"} 1"),
+        "{text}"
+    );
     assert!(text.contains("wangge_tile_renders_total 1"), "{text}");
     assert!(text.contains("wangge_tile_cache_hits_total 1"), "{text}");
 }

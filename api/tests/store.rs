@@ -9,11 +9,19 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn wangge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge")).args(args).env_remove("DATABASE_URL").output().expect("run wangge")
+    Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run wangge")
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -44,7 +52,10 @@ fn load_publish_list_and_roll_back() {
     let out = wangge(&["versions", "--store", db]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
-    assert!(t.contains("  v1 ") && t.contains("  v2 ") && t.contains("* v3 ") && t.contains("(rollback to 1)"), "{t}");
+    assert!(
+        t.contains("  v1 ") && t.contains("  v2 ") && t.contains("* v3 ") && t.contains("(rollback to 1)"),
+        "{t}"
+    );
 
     let out = wangge(&["versions", "--store", db, "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

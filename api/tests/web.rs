@@ -37,23 +37,41 @@ impl Drop for Server {
 #[test]
 fn vendored_maplibre_is_the_pinned_package() {
     let web = root().join("web");
-    let package: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(web.join("package.json")).unwrap()).unwrap();
-    let pinned = package["dependencies"]["maplibre-gl"].as_str().expect("maplibre-gl pinned in web/package.json");
-    assert!(pinned.chars().all(|c| c.is_ascii_digit() || c == '.'), "pin an exact version, not {pinned:?}");
+    let package: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(web.join("package.json")).unwrap()).unwrap();
+    let pinned = package["dependencies"]["maplibre-gl"]
+        .as_str()
+        .expect("maplibre-gl pinned in web/package.json");
+    assert!(
+        pinned.chars().all(|c| c.is_ascii_digit() || c == '.'),
+        "pin an exact version, not {pinned:?}"
+    );
     // The page asks for the vendored files with the pinned version, which is what lets them cache.
     let index = std::fs::read_to_string(web.join("index.html")).unwrap();
-    assert_eq!(index.matches(&format!("?v={pinned}\"")).count(), 2, "index.html must load vendor/maplibre-gl.{{js,css}}?v={pinned}");
+    assert_eq!(
+        index.matches(&format!("?v={pinned}\"")).count(),
+        2,
+        "index.html must load vendor/maplibre-gl.{{js,css}}?v={pinned}"
+    );
     let dist = web.join("node_modules/maplibre-gl/dist");
     if !dist.exists() {
         return missing("web/node_modules is missing, so the vendored files were not compared");
     }
     let installed: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(web.join("node_modules/maplibre-gl/package.json")).unwrap()).unwrap();
-    assert_eq!(installed["version"].as_str(), Some(pinned), "web/node_modules is not the pinned maplibre-gl: run npm ci --prefix web");
+        serde_json::from_str(&std::fs::read_to_string(web.join("node_modules/maplibre-gl/package.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        installed["version"].as_str(),
+        Some(pinned),
+        "web/node_modules is not the pinned maplibre-gl: run npm ci --prefix web"
+    );
     for file in ["maplibre-gl.js", "maplibre-gl.css", "LICENSE.txt"] {
         let vendored = std::fs::read(web.join("vendor").join(file)).unwrap();
         let original = std::fs::read(dist.join(file)).unwrap();
-        assert!(vendored == original, "web/vendor/{file} differs from maplibre-gl {pinned}'s dist: copy it again (npm run vendor --prefix web)");
+        assert!(
+            vendored == original,
+            "web/vendor/{file} differs from maplibre-gl {pinned}'s dist: copy it again (npm run vendor --prefix web)"
+        );
     }
 }
 
@@ -74,7 +92,13 @@ fn web_map_end_to_end_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let token = format!("e2e-planner-token-{}", std::process::id());
     let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(["serve", "--data", root().join("fixtures/kangle").to_str().unwrap(), "--bind", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--data",
+            root().join("fixtures/kangle").to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ])
         .args(["--store", dir.path().join("wangge.db").to_str().unwrap()])
         .current_dir(dir.path())
         .env_remove("DATABASE_URL")
@@ -89,7 +113,11 @@ fn web_map_end_to_end_in_headless_chromium() {
     let addr = lines
         .by_ref()
         .map_while(Result::ok)
-        .find_map(|l| l.split("http://").nth(1).map(|a| a.split_whitespace().next().unwrap_or("").to_string()))
+        .find_map(|l| {
+            l.split("http://")
+                .nth(1)
+                .map(|a| a.split_whitespace().next().unwrap_or("").to_string())
+        })
         .expect("the server prints its address");
     // Keep reading what the server prints, so it never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
@@ -102,5 +130,8 @@ fn web_map_end_to_end_in_headless_chromium() {
         .env("SCREENSHOTS", root().join("out/screenshots"))
         .status()
         .expect("node runs");
-    assert!(status.success(), "web/tests/e2e.mjs failed (its output above says which check)");
+    assert!(
+        status.success(),
+        "web/tests/e2e.mjs failed (its output above says which check)"
+    );
 }

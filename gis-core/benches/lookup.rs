@@ -30,7 +30,10 @@ fn grids() -> (String, Vec<Grid>) {
         Err(_) => {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/zhongjing");
             let d = load_dataset(&dir).expect("fixture").dataset;
-            ("fixtures/zhongjing".into(), partition(&d, &PartitionOptions::default(), &mut |_, _| {}).grids)
+            (
+                "fixtures/zhongjing".into(),
+                partition(&d, &PartitionOptions::default(), &mut |_, _| {}).grids,
+            )
         }
     }
 }
@@ -41,19 +44,40 @@ fn points(grids: &[Grid], n: usize) -> Vec<Coord<f64>> {
     let all = grids
         .iter()
         .filter_map(|g| g.area.bounding_rect())
-        .reduce(|a, b| Rect::new(Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) }, Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) }))
+        .reduce(|a, b| {
+            Rect::new(
+                Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
+            )
+        })
         .expect("grids");
-    let edges: Vec<[Coord<f64>; 2]> =
-        grids.iter().flat_map(|g| g.area.0.iter()).flat_map(|p| p.exterior().lines()).map(|l| [l.start, l.end]).collect();
+    let edges: Vec<[Coord<f64>; 2]> = grids
+        .iter()
+        .flat_map(|g| g.area.0.iter())
+        .flat_map(|p| p.exterior().lines())
+        .map(|l| [l.start, l.end])
+        .collect();
     let m = 1.0 / 111_320.0;
     (0..n)
         .map(|i| {
             if i % 10 < 7 {
-                Coord { x: rng.random_range(all.min().x..all.max().x), y: rng.random_range(all.min().y..all.max().y) }
+                Coord {
+                    x: rng.random_range(all.min().x..all.max().x),
+                    y: rng.random_range(all.min().y..all.max().y),
+                }
             } else {
                 let [a, b] = edges[rng.random_range(0..edges.len())];
                 let t: f64 = rng.random();
-                Coord { x: a.x + (b.x - a.x) * t + rng.random_range(-0.5..0.5) * m, y: a.y + (b.y - a.y) * t + rng.random_range(-0.5..0.5) * m }
+                Coord {
+                    x: a.x + (b.x - a.x) * t + rng.random_range(-0.5..0.5) * m,
+                    y: a.y + (b.y - a.y) * t + rng.random_range(-0.5..0.5) * m,
+                }
             }
         })
         .collect()
@@ -69,13 +93,22 @@ impl<'a> Naive<'a> {
     fn new(all: &'a [Grid]) -> Self {
         let mut grids: Vec<&Grid> = all.iter().filter(|g| g.level == GridLevel::Grid).collect();
         grids.sort_by(|a, b| a.code.as_bytes().cmp(b.code.as_bytes()));
-        let boxes = BboxIndex::new(grids.iter().enumerate().filter_map(|(i, g)| g.area.bounding_rect().map(|r| (i, r))));
+        let boxes = BboxIndex::new(
+            grids
+                .iter()
+                .enumerate()
+                .filter_map(|(i, g)| g.area.bounding_rect().map(|r| (i, r))),
+        );
         Self { grids, boxes }
     }
 
     fn locate(&self, c: Coord<f64>) -> Option<&str> {
         // at_point returns indexes ascending, which is code order.
-        self.boxes.at_point(c).into_iter().find(|&i| self.grids[i].area.intersects(&Point(c))).map(|i| self.grids[i].code.as_str())
+        self.boxes
+            .at_point(c)
+            .into_iter()
+            .find(|&i| self.grids[i].area.intersects(&Point(c)))
+            .map(|i| self.grids[i].code.as_str())
     }
 }
 
@@ -101,9 +134,19 @@ fn bench(c: &mut Criterion) {
     // Both must give the same answer before their speeds mean anything.
     let disagree = pts.iter().filter(|&&p| index.locate_code(p) != naive.locate(p)).count();
     assert_eq!(disagree, 0, "the index and the baseline disagree");
-    let vertices: usize = grids.iter().filter(|g| g.level == GridLevel::Grid).map(|g| g.area.0.iter().map(|p| p.exterior().0.len()).sum::<usize>()).sum();
-    let (fast, found) = rate(pts.len(), || pts.iter().filter(|&&p| black_box(index.locate_code(p)).is_some()).count());
-    let (slow, _) = rate(pts.len(), || pts.iter().filter(|&&p| black_box(naive.locate(p)).is_some()).count());
+    let vertices: usize = grids
+        .iter()
+        .filter(|g| g.level == GridLevel::Grid)
+        .map(|g| g.area.0.iter().map(|p| p.exterior().0.len()).sum::<usize>())
+        .sum();
+    let (fast, found) = rate(pts.len(), || {
+        pts.iter()
+            .filter(|&&p| black_box(index.locate_code(p)).is_some())
+            .count()
+    });
+    let (slow, _) = rate(pts.len(), || {
+        pts.iter().filter(|&&p| black_box(naive.locate(p)).is_some()).count()
+    });
     println!(
         "\n{source}: {} grids, {vertices} vertices; index built in {:.0} ms; {} points ({} in a grid)\n\
          one core: GridIndex {:.2} M lookups/s, baseline (R-tree + geo Intersects) {:.2} M lookups/s, ratio {:.1}x\n",
@@ -117,9 +160,20 @@ fn bench(c: &mut Criterion) {
     );
 
     let mut group = c.benchmark_group("lookup");
-    group.sample_size(20).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(pts.len() as u64));
-    group.bench_function("grid_index", |b| b.iter(|| pts.iter().filter(|&&p| index.locate_code(black_box(p)).is_some()).count()));
-    group.bench_function("baseline_rtree_intersects", |b| b.iter(|| pts.iter().filter(|&&p| naive.locate(black_box(p)).is_some()).count()));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5))
+        .throughput(Throughput::Elements(pts.len() as u64));
+    group.bench_function("grid_index", |b| {
+        b.iter(|| {
+            pts.iter()
+                .filter(|&&p| index.locate_code(black_box(p)).is_some())
+                .count()
+        })
+    });
+    group.bench_function("baseline_rtree_intersects", |b| {
+        b.iter(|| pts.iter().filter(|&&p| naive.locate(black_box(p)).is_some()).count())
+    });
     group.finish();
 }
 

@@ -22,11 +22,16 @@ fn bench(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| partition(black_box(&dataset), &PartitionOptions::default(), &mut |_, _| {}))
         });
-        let micro = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+        let micro = PartitionOptions {
+            micro: Some(PartitionOptions::default_micro()),
+            ..PartitionOptions::default()
+        };
         group.bench_function(format!("{name} --micro"), |b| {
             b.iter(|| partition(black_box(&dataset), &micro, &mut |_, _| {}))
         });
-        group.bench_function(format!("load {name}"), |b| b.iter(|| load_dataset(&fixture(name)).expect("fixture")));
+        group.bench_function(format!("load {name}"), |b| {
+            b.iter(|| load_dataset(&fixture(name)).expect("fixture"))
+        });
     }
     group.finish();
 }

@@ -18,7 +18,13 @@ fn bench(c: &mut Criterion) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/zhongjing");
     let dataset = load_dataset(&dir).expect("fixture").dataset;
     let p = partition(&dataset, &PartitionOptions::default(), &mut |_, _| {});
-    let layer = GridLayer { grids: p.grids, meta: LayerMeta { bounds: Some(Default::default()), ..LayerMeta::default() } };
+    let layer = GridLayer {
+        grids: p.grids,
+        meta: LayerMeta {
+            bounds: Some(Default::default()),
+            ..LayerMeta::default()
+        },
+    };
     // The biggest basic grid of every community grows 15%.
     let mut grown = dataset.clone();
     let mut ids: BTreeSet<String> = BTreeSet::new();
@@ -42,7 +48,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("baseline: partition from scratch", |b| {
         b.iter(|| partition(black_box(&dataset), &PartitionOptions::default(), &mut |_, _| {}))
     });
-    group.bench_function("unchanged data", |b| b.iter(|| repartition(black_box(&dataset), &layer, &options).unwrap()));
+    group.bench_function("unchanged data", |b| {
+        b.iter(|| repartition(black_box(&dataset), &layer, &options).unwrap())
+    });
     group.bench_function("one grid over the maximum per community", |b| {
         b.iter(|| repartition(black_box(&grown), &layer, &options).unwrap())
     });

@@ -99,13 +99,19 @@ impl fmt::Display for SizeBounds {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum GridCounts {
-    Feasible { low: u64, high: u64 },
+    Feasible {
+        low: u64,
+        high: u64,
+    },
     /// Nobody to put in a grid.
     Empty,
     /// Fewer than the minimum in all: one undersized grid is the best there is.
     BelowMin,
     /// Between two multiples: e.g. 2,100 with bounds 1,500–2,000 needs 2 grids but fills only 1.
-    NoCountFits { low: u64, high: u64 },
+    NoCountFits {
+        low: u64,
+        high: u64,
+    },
 }
 
 #[cfg(test)]
@@ -114,7 +120,10 @@ mod tests {
 
     #[test]
     fn kangle_admits_five_or_six_grids() {
-        assert_eq!(SizeBounds::default().grid_counts(9241), GridCounts::Feasible { low: 5, high: 6 });
+        assert_eq!(
+            SizeBounds::default().grid_counts(9241),
+            GridCounts::Feasible { low: 5, high: 6 }
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@ impl FromStr for Crs {
             "wgs84" | "cgcs2000" | "epsg4326" | "epsg4490" => Ok(Crs::Wgs84),
             "gcj02" => Ok(Crs::Gcj02),
             "bd09" => Ok(Crs::Bd09),
-            _ => Err(format!("unknown coordinate system {s:?}; expected wgs84, cgcs2000, gcj02 or bd09")),
+            _ => Err(format!(
+                "unknown coordinate system {s:?}; expected wgs84, cgcs2000, gcj02 or bd09"
+            )),
         }
     }
 }
@@ -86,13 +88,19 @@ pub fn wgs84_to_gcj02(c: Coord<f64>) -> Coord<f64> {
     let sqrt_magic = magic.sqrt();
     let d_lat = d_lat * 180.0 / ((A * (1.0 - EE)) / (magic * sqrt_magic) * PI);
     let d_lon = d_lon * 180.0 / (A / sqrt_magic * rad_lat.cos() * PI);
-    Coord { x: c.x + d_lon, y: c.y + d_lat }
+    Coord {
+        x: c.x + d_lon,
+        y: c.y + d_lat,
+    }
 }
 
 pub fn gcj02_to_bd09(c: Coord<f64>) -> Coord<f64> {
     let z = (c.x * c.x + c.y * c.y).sqrt() + 0.00002 * (c.y * X_PI).sin();
     let theta = c.y.atan2(c.x) + 0.000003 * (c.x * X_PI).cos();
-    Coord { x: z * theta.cos() + 0.0065, y: z * theta.sin() + 0.006 }
+    Coord {
+        x: z * theta.cos() + 0.0065,
+        y: z * theta.sin() + 0.006,
+    }
 }
 
 pub fn gcj02_to_wgs84(c: Coord<f64>) -> Coord<f64> {
@@ -110,7 +118,10 @@ fn invert(target: Coord<f64>, forward: fn(Coord<f64>) -> Coord<f64>) -> Coord<f6
     for _ in 0..30 {
         let f = forward(x);
         let (dx, dy) = (f.x - target.x, f.y - target.y);
-        x = Coord { x: x.x - dx, y: x.y - dy };
+        x = Coord {
+            x: x.x - dx,
+            y: x.y - dy,
+        };
         if dx.abs() < 1e-11 && dy.abs() < 1e-11 {
             break;
         }
@@ -129,8 +140,14 @@ mod tests {
 
     // The vector in shared/research/tiles-and-apis.md: WGS (39.911954, 116.377817) →
     // GCJ (39.91334545536069, 116.38404722455657).
-    const WGS: Coord<f64> = Coord { x: 116.377817, y: 39.911954 };
-    const GCJ: Coord<f64> = Coord { x: 116.38404722455657, y: 39.91334545536069 };
+    const WGS: Coord<f64> = Coord {
+        x: 116.377817,
+        y: 39.911954,
+    };
+    const GCJ: Coord<f64> = Coord {
+        x: 116.38404722455657,
+        y: 39.91334545536069,
+    };
 
     #[test]
     fn wgs84_to_gcj02_matches_the_published_vector() {
@@ -148,11 +165,30 @@ mod tests {
         // coordtransform's examples (also hutool's tests): GCJ (116.404, 39.915) ↔ BD-09.
         let gcj = Coord { x: 116.404, y: 39.915 };
         let bd = gcj02_to_bd09(gcj);
-        assert!(metres(bd, Coord { x: 116.41036949371029, y: 39.92133699351021 }) < 0.01);
+        assert!(
+            metres(
+                bd,
+                Coord {
+                    x: 116.41036949371029,
+                    y: 39.92133699351021
+                }
+            ) < 0.01
+        );
         assert!(metres(bd09_to_gcj02(bd), gcj) < 0.001);
         // Beijing railway station: GCJ (116.42703, 39.90245) ↔ BD (116.43351, 39.90851), 5 decimals.
-        let station = gcj02_to_bd09(Coord { x: 116.42703, y: 39.90245 });
-        assert!(metres(station, Coord { x: 116.43351, y: 39.90851 }) < 1.0);
+        let station = gcj02_to_bd09(Coord {
+            x: 116.42703,
+            y: 39.90245,
+        });
+        assert!(
+            metres(
+                station,
+                Coord {
+                    x: 116.43351,
+                    y: 39.90851
+                }
+            ) < 1.0
+        );
     }
 
     #[test]

@@ -32,17 +32,31 @@ pub enum Spread {
     /// In a second grid by at most the tolerance.
     Sliver { outside_m2: f64 },
     /// In a second grid by more than the tolerance: (grid, m²), largest first.
-    Cut { parts: Vec<(usize, f64)>, outside_m2: f64, share: f64 },
+    Cut {
+        parts: Vec<(usize, f64)>,
+        outside_m2: f64,
+        share: f64,
+    },
 }
 
 /// Where `footprint` lies among the grids `candidates` (indexes into `areas`), measured on the
 /// ellipsoid.
-pub fn spread(footprint: &MultiPolygon<f64>, areas: &[&MultiPolygon<f64>], candidates: &[usize], tolerance_m2: f64) -> Spread {
+pub fn spread(
+    footprint: &MultiPolygon<f64>,
+    areas: &[&MultiPolygon<f64>],
+    candidates: &[usize],
+    tolerance_m2: f64,
+) -> Spread {
     let mut parts: Vec<(usize, f64)> = candidates
         .iter()
         .copied()
         .filter(|&g| areas[g].intersects(footprint))
-        .map(|g| (g, crate::measure::overlay_area_m2(&crate::validate::orient_rfc(areas[g].intersection(footprint)))))
+        .map(|g| {
+            (
+                g,
+                crate::measure::overlay_area_m2(&crate::validate::orient_rfc(areas[g].intersection(footprint))),
+            )
+        })
         .filter(|&(_, a)| a > 0.0)
         .collect();
     if parts.len() < 2 {
@@ -55,7 +69,11 @@ pub fn spread(footprint: &MultiPolygon<f64>, areas: &[&MultiPolygon<f64>], candi
     }
     let total = crate::measure::area_m2(footprint).max(outside_m2);
     let share = if total > 0.0 { outside_m2 / total } else { 0.0 };
-    Spread::Cut { parts, outside_m2, share }
+    Spread::Cut {
+        parts,
+        outside_m2,
+        share,
+    }
 }
 
 #[cfg(test)]
@@ -77,7 +95,9 @@ mod tests {
         let areas = [&left, &right];
         // Reaching 1 mm into the right grid: a sliver.
         let hair = square(118.0 - 0.00009, 24.5003, 0.00009 + 1e-8);
-        assert!(matches!(spread(&hair, &areas, &[0, 1], CUT_TOLERANCE_M2), Spread::Sliver { outside_m2 } if outside_m2 > 0.0 && outside_m2 < 0.05));
+        assert!(
+            matches!(spread(&hair, &areas, &[0, 1], CUT_TOLERANCE_M2), Spread::Sliver { outside_m2 } if outside_m2 > 0.0 && outside_m2 < 0.05)
+        );
         // Straddling the border: a cut, with about half outside.
         let straddle = square(118.0 - 0.000045, 24.5003, 0.00009);
         match spread(&straddle, &areas, &[0, 1], CUT_TOLERANCE_M2) {

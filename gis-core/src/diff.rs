@@ -71,13 +71,22 @@ fn member_residents(dataset: &Dataset) -> BTreeMap<String, u64> {
 pub fn diff(old: &GridLayer, new: &GridLayer, dataset: Option<&Dataset>) -> LayerDiff {
     let old_by: BTreeMap<&str, &Grid> = old.grids.iter().map(|g| (g.code.as_str(), g)).collect();
     let new_by: BTreeMap<&str, &Grid> = new.grids.iter().map(|g| (g.code.as_str(), g)).collect();
-    let created: Vec<String> = new_by.keys().filter(|c| !old_by.contains_key(*c)).map(|c| c.to_string()).collect();
-    let retired: Vec<String> = old_by.keys().filter(|c| !new_by.contains_key(*c)).map(|c| c.to_string()).collect();
+    let created: Vec<String> = new_by
+        .keys()
+        .filter(|c| !old_by.contains_key(*c))
+        .map(|c| c.to_string())
+        .collect();
+    let retired: Vec<String> = old_by
+        .keys()
+        .filter(|c| !new_by.contains_key(*c))
+        .map(|c| c.to_string())
+        .collect();
     let mut changed = Vec::new();
     let mut unchanged = 0;
     for (code, o) in &old_by {
         let Some(n) = new_by.get(code) else { continue };
-        let (ob, nb): (BTreeSet<&String>, BTreeSet<&String>) = (o.buildings.iter().collect(), n.buildings.iter().collect());
+        let (ob, nb): (BTreeSet<&String>, BTreeSet<&String>) =
+            (o.buildings.iter().collect(), n.buildings.iter().collect());
         let geometry_changed = o.area != n.area;
         if ob == nb && !geometry_changed {
             unchanged += 1;
@@ -107,15 +116,22 @@ pub fn diff(old: &GridLayer, new: &GridLayer, dataset: Option<&Dataset>) -> Laye
     let weigh = |m: &str| residents.as_ref().map_or(1, |r| r.get(m).copied().unwrap_or(0));
     let mut moved_buildings = Vec::new();
     let mut moved_residents = 0;
-    let touched: BTreeSet<&str> =
-        created.iter().map(String::as_str).chain(changed.iter().map(|c| c.code.as_str())).collect();
+    let touched: BTreeSet<&str> = created
+        .iter()
+        .map(String::as_str)
+        .chain(changed.iter().map(|c| c.code.as_str()))
+        .collect();
     let new_codes: Vec<String> = touched.iter().map(|c| c.to_string()).collect();
     let group: BTreeMap<&str, usize> = touched.iter().enumerate().map(|(i, c)| (*c, i)).collect();
     let mut flows = Flows::default();
     for m in members {
         let (from, to) = (old_home.get(m), new_home.get(m));
         if from != to {
-            moved_buildings.push(BuildingMove { building: m.clone(), from: from.cloned(), to: to.cloned() });
+            moved_buildings.push(BuildingMove {
+                building: m.clone(),
+                from: from.cloned(),
+                to: to.cloned(),
+            });
             if from.is_some() && to.is_some() {
                 moved_residents += weigh(m);
             }

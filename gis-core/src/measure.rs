@@ -5,7 +5,10 @@
 //! followed with extra points before measuring, so a polygon and the same polygon with its
 //! edges subdivided (as grids subdivide a community line) measure the same.
 
-use geo::{BoundingRect, Coord, Distance, Geodesic, GeodesicArea, Length, LineString, MultiLineString, MultiPolygon, Point, Polygon, Winding};
+use geo::{
+    BoundingRect, Coord, Distance, Geodesic, GeodesicArea, Length, LineString, MultiLineString, MultiPolygon, Point,
+    Polygon, Winding,
+};
 
 /// Longest edge measured as a geodesic without subdividing it, in degrees (~20 m).
 const MAX_EDGE_DEG: f64 = 0.0002;
@@ -26,7 +29,8 @@ fn follow(ring: &LineString<f64>) -> LineString<f64> {
 
 /// How far across an area is, in metres: the geodesic diagonal of its bounding box (0 when empty).
 pub fn span_m(area: &MultiPolygon<f64>) -> f64 {
-    area.bounding_rect().map_or(0.0, |r| Geodesic.distance(Point(r.min()), Point(r.max())))
+    area.bounding_rect()
+        .map_or(0.0, |r| Geodesic.distance(Point(r.min()), Point(r.max())))
 }
 
 /// Area (m²) of boolean-operation output. Such output can hold zero-width slivers (collinear
@@ -52,14 +56,24 @@ pub fn area_m2(area: &MultiPolygon<f64>) -> f64 {
         if r.signed_area_2x() == 0.0 {
             return None;
         }
-        if ccw { r.make_ccw_winding() } else { r.make_cw_winding() }
+        if ccw {
+            r.make_ccw_winding()
+        } else {
+            r.make_cw_winding()
+        }
         Some(r)
     };
     area.0
         .iter()
         .filter_map(|p| {
             let exterior = oriented(p.exterior(), true)?;
-            Some(Polygon::new(exterior, p.interiors().iter().filter_map(|h| oriented(h, false)).collect()).geodesic_area_unsigned())
+            Some(
+                Polygon::new(
+                    exterior,
+                    p.interiors().iter().filter_map(|h| oriented(h, false)).collect(),
+                )
+                .geodesic_area_unsigned(),
+            )
         })
         .sum()
 }
@@ -88,13 +102,17 @@ mod tests {
     fn a_degree_square_at_the_equator() {
         // 1° × 1° at the equator on WGS-84, edges straight in lon/lat (a geodesic quadrilateral
         // would be 12,308.778 km², GeographicLib; its top edge bows poleward).
-        let sq = MultiPolygon(vec![polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)]]);
+        let sq = MultiPolygon(vec![
+            polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)],
+        ]);
         assert!((area_m2(&sq) / 1e6 - 12_308.78).abs() < 2.0, "{}", area_m2(&sq) / 1e6);
     }
 
     #[test]
     fn subdividing_edges_does_not_change_the_area() {
-        let sq = MultiPolygon(vec![polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.11, y: 24.51), (x: 118.10, y: 24.51)]]);
+        let sq = MultiPolygon(vec![
+            polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.11, y: 24.51), (x: 118.10, y: 24.51)],
+        ]);
         let mut ring: Vec<Coord<f64>> = Vec::new();
         for l in sq.0[0].exterior().lines() {
             for i in 0..7 {
@@ -103,16 +121,27 @@ mod tests {
         }
         ring.push(ring[0]);
         let fine = MultiPolygon(vec![Polygon::new(LineString(ring), vec![])]);
-        assert!((area_m2(&sq) - area_m2(&fine)).abs() < 0.01, "{} vs {}", area_m2(&sq), area_m2(&fine));
+        assert!(
+            (area_m2(&sq) - area_m2(&fine)).abs() < 0.01,
+            "{} vs {}",
+            area_m2(&sq),
+            area_m2(&fine)
+        );
     }
 
     #[test]
     fn ring_direction_and_zero_width_rings_do_not_matter() {
-        let ccw = MultiPolygon(vec![polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.11, y: 24.51), (x: 118.10, y: 24.51)]]);
-        let cw = MultiPolygon(vec![polygon![(x: 118.10, y: 24.50), (x: 118.10, y: 24.51), (x: 118.11, y: 24.51), (x: 118.11, y: 24.50)]]);
+        let ccw = MultiPolygon(vec![
+            polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.11, y: 24.51), (x: 118.10, y: 24.51)],
+        ]);
+        let cw = MultiPolygon(vec![
+            polygon![(x: 118.10, y: 24.50), (x: 118.10, y: 24.51), (x: 118.11, y: 24.51), (x: 118.11, y: 24.50)],
+        ]);
         assert!((area_m2(&ccw) - area_m2(&cw)).abs() < 1e-6);
         assert!(area_m2(&ccw) > 1.1e6 && area_m2(&ccw) < 1.2e6);
-        let flat = MultiPolygon(vec![polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.12, y: 24.50)]]);
+        let flat = MultiPolygon(vec![
+            polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.12, y: 24.50)],
+        ]);
         assert_eq!(area_m2(&flat), 0.0);
     }
 

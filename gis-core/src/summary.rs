@@ -94,7 +94,11 @@ pub fn summarize(dataset: &Dataset, bounds: SizeBounds) -> DatasetSummary {
             s.basic_size += size;
         }
         if size > u64::from(bounds.max) {
-            s.oversized_buildings.push(OversizedBuilding { id: b.id.clone(), size, units: b.units.len() });
+            s.oversized_buildings.push(OversizedBuilding {
+                id: b.id.clone(),
+                size,
+                units: b.units.len(),
+            });
         }
         if let Some(c) = &b.compound {
             compounds[b.community].insert(c);
@@ -117,11 +121,18 @@ pub fn summarize(dataset: &Dataset, bounds: SizeBounds) -> DatasetSummary {
         }
     }
     for u in &dataset.exclusive {
-        *communities[u.community].exclusive_units.entry(u.kind.clone()).or_default() += 1;
+        *communities[u.community]
+            .exclusive_units
+            .entry(u.kind.clone())
+            .or_default() += 1;
     }
     for (s, compounds) in communities.iter_mut().zip(compounds) {
         s.compounds = compounds.len();
-        s.residents_per_km2 = if s.area_km2 > 0.0 { s.residents as f64 / s.area_km2 } else { 0.0 };
+        s.residents_per_km2 = if s.area_km2 > 0.0 {
+            s.residents as f64 / s.area_km2
+        } else {
+            0.0
+        };
         s.grid_counts = bounds.grid_counts(s.basic_size);
     }
 

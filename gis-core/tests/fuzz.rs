@@ -28,8 +28,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-const FILES: [&str; 7] =
-    ["boundary.geojson", "buildings.geojson", "exclusive.geojson", "resources.geojson", "roads.geojson", "staff.json", "population.geojson"];
+const FILES: [&str; 7] = [
+    "boundary.geojson",
+    "buildings.geojson",
+    "exclusive.geojson",
+    "resources.geojson",
+    "roads.geojson",
+    "staff.json",
+    "population.geojson",
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -43,13 +50,26 @@ fn corpus(target: &str) -> PathBuf {
 fn kangle() -> &'static BTreeMap<String, Vec<u8>> {
     static K: OnceLock<BTreeMap<String, Vec<u8>>> = OnceLock::new();
     K.get_or_init(|| {
-        FILES[..6].iter().map(|f| (f.to_string(), std::fs::read(root().join("fixtures/kangle").join(f)).expect("fixture"))).collect()
+        FILES[..6]
+            .iter()
+            .map(|f| {
+                (
+                    f.to_string(),
+                    std::fs::read(root().join("fixtures/kangle").join(f)).expect("fixture"),
+                )
+            })
+            .collect()
     })
 }
 
 fn kangle_json() -> &'static BTreeMap<String, Value> {
     static K: OnceLock<BTreeMap<String, Value>> = OnceLock::new();
-    K.get_or_init(|| kangle().iter().map(|(f, b)| (f.clone(), serde_json::from_slice(b).expect("fixture is JSON"))).collect())
+    K.get_or_init(|| {
+        kangle()
+            .iter()
+            .map(|(f, b)| (f.clone(), serde_json::from_slice(b).expect("fixture is JSON")))
+            .collect()
+    })
 }
 
 /// Small problems: the problem's file, kind and field (indices blanked) — what says which
@@ -58,7 +78,13 @@ fn sites(problems: &[Problem]) -> BTreeSet<String> {
     problems
         .iter()
         .map(|p| {
-            let field: String = p.field.as_deref().unwrap_or("").chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
+            let field: String = p
+                .field
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .map(|c| if c.is_ascii_digit() { '#' } else { c })
+                .collect();
             format!("{}|{:?}|{}", p.file, p.kind, field)
         })
         .collect()
@@ -95,7 +121,14 @@ fn dataset_case() -> impl Strategy<Value = DatasetCase> {
         prop::collection::vec((0usize..7, edit()), 0..6),
         prop_oneof![3 => Just(vec![]), 1 => prop::collection::vec((0usize..7, text_edit()), 1..3)],
     )
-        .prop_map(|(buildings, resources, drop, points, edits, text)| DatasetCase { buildings, resources, drop, points, edits, text })
+        .prop_map(|(buildings, resources, drop, points, edits, text)| DatasetCase {
+            buildings,
+            resources,
+            drop,
+            points,
+            edits,
+            text,
+        })
 }
 
 /// The files the case feeds to import; unedited files are the fixture's own bytes.
@@ -133,14 +166,26 @@ fn dataset_files(c: &DatasetCase) -> BTreeMap<String, Vec<u8>> {
                 json!({"type": "Feature", "properties": {"count": 3 + i}, "geometry": {"type": "Point", "coordinates": [x, y]}})
             })
             .collect();
-        docs.insert(FILES[6].into(), (json!({"type": "FeatureCollection", "features": pts}), true));
+        docs.insert(
+            FILES[6].into(),
+            (json!({"type": "FeatureCollection", "features": pts}), true),
+        );
     }
     let mut out = BTreeMap::new();
     for (f, (v, changed)) in docs {
         let i = FILES.iter().position(|x| *x == f).expect("known file");
-        let edits: Vec<Edit> = c.edits.iter().filter(|(k, _)| *k == i).map(|(_, e)| e.clone()).collect();
+        let edits: Vec<Edit> = c
+            .edits
+            .iter()
+            .filter(|(k, _)| *k == i)
+            .map(|(_, e)| e.clone())
+            .collect();
         let text: Vec<TextEdit> = c.text.iter().filter(|(k, _)| *k == i).map(|(_, e)| e.clone()).collect();
-        let bytes = if changed || !edits.is_empty() || !text.is_empty() { mutate(&v, &edits, &text) } else { kangle()[&f].clone() };
+        let bytes = if changed || !edits.is_empty() || !text.is_empty() {
+            mutate(&v, &edits, &text)
+        } else {
+            kangle()[&f].clone()
+        };
         out.insert(f, bytes);
     }
     out
@@ -149,7 +194,10 @@ fn dataset_files(c: &DatasetCase) -> BTreeMap<String, Vec<u8>> {
 /// The dataset check: `Ok` or a typed error with problems; an accepted small dataset
 /// partitions without panic into verified grids. Returns the sites reached.
 fn check_dataset(files: &BTreeMap<String, Vec<u8>>) -> BTreeSet<String> {
-    let texts: Option<BTreeMap<String, String>> = files.iter().map(|(f, b)| Some((f.clone(), String::from_utf8(b.clone()).ok()?))).collect();
+    let texts: Option<BTreeMap<String, String>> = files
+        .iter()
+        .map(|(f, b)| Some((f.clone(), String::from_utf8(b.clone()).ok()?)))
+        .collect();
     let loaded = match texts {
         Some(texts) => load_dataset_files(Path::new("fuzz"), texts),
         None => {
@@ -171,13 +219,25 @@ fn check_dataset(files: &BTreeMap<String, Vec<u8>>) -> BTreeSet<String> {
             let d = loaded.dataset;
             let mut out = BTreeSet::from(["accepted".to_string()]);
             if d.buildings.len() <= 40 && d.communities.len() <= 2 {
-                let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+                let options = PartitionOptions {
+                    micro: Some(PartitionOptions::default_micro()),
+                    ..PartitionOptions::default()
+                };
                 let p = partition(&d, &options, &mut |_, _| {});
                 // A cut building or gap is only excusable when partition said why.
                 let excused = p.report.communities.iter().flat_map(|c| &c.warnings).any(|w| {
-                    matches!(w.kind, WarningKind::CrossesCommunityLine | WarningKind::OverlappingOutlines | WarningKind::Untriangulated)
+                    matches!(
+                        w.kind,
+                        WarningKind::CrossesCommunityLine
+                            | WarningKind::OverlappingOutlines
+                            | WarningKind::Untriangulated
+                    )
                 });
-                assert!(excused || p.report.verification.is_clean(), "accepted dataset partitioned with defects: {:?}", p.report.verification);
+                assert!(
+                    excused || p.report.verification.is_clean(),
+                    "accepted dataset partitioned with defects: {:?}",
+                    p.report.verification
+                );
                 out.insert("partitioned".into());
                 for w in p.report.communities.iter().flat_map(|c| &c.warnings) {
                     out.insert(format!("warning|{:?}", w.kind));
@@ -242,11 +302,21 @@ fn save_dataset(files: &BTreeMap<String, Vec<u8>>) {
 
 fn dir_size(dir: &Path) -> usize {
     let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
-    rd.flatten().map(|e| if e.path().is_dir() { dir_size(&e.path()) } else { e.metadata().map_or(0, |m| m.len() as usize) }).sum()
+    rd.flatten()
+        .map(|e| {
+            if e.path().is_dir() {
+                dir_size(&e.path())
+            } else {
+                e.metadata().map_or(0, |m| m.len() as usize)
+            }
+        })
+        .sum()
 }
 
 fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).map(|rd| rd.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
     v.sort();
     v
 }
@@ -273,11 +343,20 @@ fn saving() -> bool {
 #[test]
 fn corpus_dataset_replays() {
     let entries = sorted_entries(&corpus("dataset"));
-    assert!(entries.len() >= 20, "the dataset corpus is committed ({} entries)", entries.len());
+    assert!(
+        entries.len() >= 20,
+        "the dataset corpus is committed ({} entries)",
+        entries.len()
+    );
     let mut reached = BTreeSet::new();
     for e in entries {
         let files = dataset_entry(&e);
-        match bounded(files, Duration::from_secs(120), |_| e.display().to_string(), check_dataset) {
+        match bounded(
+            files,
+            Duration::from_secs(120),
+            |_| e.display().to_string(),
+            check_dataset,
+        ) {
             Ok(s) => reached.extend(s),
             Err(panic) => panic!("{}: {panic}", e.display()),
         }
@@ -295,13 +374,22 @@ fn fuzz_dataset_import() {
     }
     let cases = run_for(dataset_case, |c| {
         let files = dataset_files(&c);
-        let reached = bounded(files.clone(), Duration::from_secs(30), |c| format!("{c:?}"), check_dataset).map_err(TestCaseError::fail)?;
+        let reached = bounded(
+            files.clone(),
+            Duration::from_secs(30),
+            |c| format!("{c:?}"),
+            check_dataset,
+        )
+        .map_err(TestCaseError::fail)?;
         if saving() && novel(&reached) {
             save_dataset(&files);
         }
         Ok(())
     });
-    eprintln!("fuzz_dataset_import: {cases} cases, {} sites reached", seen().lock().unwrap().len());
+    eprintln!(
+        "fuzz_dataset_import: {cases} cases, {} sites reached",
+        seen().lock().unwrap().len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,18 +397,34 @@ fn fuzz_dataset_import() {
 
 fn kangle_dataset() -> &'static gis_core::Dataset {
     static D: OnceLock<gis_core::Dataset> = OnceLock::new();
-    D.get_or_init(|| load_dataset(&root().join("fixtures/kangle")).expect("fixture loads").dataset)
+    D.get_or_init(|| {
+        load_dataset(&root().join("fixtures/kangle"))
+            .expect("fixture loads")
+            .dataset
+    })
 }
 
 /// Kangle partitioned (with micro-grids) as `partition` writes it, and the hand-drawn layer.
 fn base_layers() -> &'static [Value; 2] {
     static L: OnceLock<[Value; 2]> = OnceLock::new();
     L.get_or_init(|| {
-        let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+        let options = PartitionOptions {
+            micro: Some(PartitionOptions::default_micro()),
+            ..PartitionOptions::default()
+        };
         let p = partition(kangle_dataset(), &options, &mut |_, _| {});
-        let layer = GridLayer { grids: p.grids, meta: LayerMeta { bounds: Some(options.bounds), ..LayerMeta::default() } };
+        let layer = GridLayer {
+            grids: p.grids,
+            meta: LayerMeta {
+                bounds: Some(options.bounds),
+                ..LayerMeta::default()
+            },
+        };
         let drawn = std::fs::read_to_string(root().join("fixtures/layers/kangle-hand-drawn.geojson")).expect("fixture");
-        [serde_json::from_str(&to_geojson(&layer)).expect("to_geojson writes JSON"), serde_json::from_str(&drawn).expect("fixture is JSON")]
+        [
+            serde_json::from_str(&to_geojson(&layer)).expect("to_geojson writes JSON"),
+            serde_json::from_str(&drawn).expect("fixture is JSON"),
+        ]
     })
 }
 
@@ -340,7 +444,12 @@ fn layer_case() -> impl Strategy<Value = LayerCase> {
         prop::collection::vec(edit(), 0..6),
         prop_oneof![3 => Just(vec![]), 1 => prop::collection::vec(text_edit(), 1..3)],
     )
-        .prop_map(|(hand_drawn, keep, edits, text)| LayerCase { hand_drawn, keep, edits, text })
+        .prop_map(|(hand_drawn, keep, edits, text)| LayerCase {
+            hand_drawn,
+            keep,
+            edits,
+            text,
+        })
 }
 
 fn layer_bytes(c: &LayerCase) -> Vec<u8> {
@@ -375,7 +484,11 @@ fn check_layer(bytes: &Vec<u8>) -> BTreeSet<String> {
             sites(&e.problems)
         }
         Ok(layer) => {
-            let options = ValidateOptions { bounds: layer.meta.bounds.unwrap_or_default(), scheme: layer.meta.code_scheme.clone(), ..ValidateOptions::default() };
+            let options = ValidateOptions {
+                bounds: layer.meta.bounds.unwrap_or_default(),
+                scheme: layer.meta.code_scheme.clone(),
+                ..ValidateOptions::default()
+            };
             let report = validate(kangle_dataset(), &layer, &options).expect("valid options");
             serde_json::to_string(&report).expect("the report serialises");
             serde_json::from_str::<Value>(&defects_geojson(&report)).expect("defects are GeoJSON");
@@ -389,11 +502,20 @@ fn check_layer(bytes: &Vec<u8>) -> BTreeSet<String> {
 #[test]
 fn corpus_layer_replays() {
     let entries = sorted_entries(&corpus("layer"));
-    assert!(entries.len() >= 20, "the layer corpus is committed ({} entries)", entries.len());
+    assert!(
+        entries.len() >= 20,
+        "the layer corpus is committed ({} entries)",
+        entries.len()
+    );
     let mut reached = BTreeSet::new();
     for e in entries {
         let bytes = std::fs::read(&e).expect("read");
-        match bounded(bytes, Duration::from_secs(120), |_| e.display().to_string(), check_layer) {
+        match bounded(
+            bytes,
+            Duration::from_secs(120),
+            |_| e.display().to_string(),
+            check_layer,
+        ) {
             Ok(s) => reached.extend(s),
             Err(panic) => panic!("{}: {panic}", e.display()),
         }
@@ -410,15 +532,29 @@ fn fuzz_grid_layer_import() {
     }
     let cases = run_for(layer_case, |c| {
         let bytes = layer_bytes(&c);
-        let reached = bounded(bytes.clone(), Duration::from_secs(30), |b| format!("{} bytes: {}", b.len(), String::from_utf8_lossy(&b[..b.len().min(4000)])), check_layer)
-            .map_err(TestCaseError::fail)?;
+        let reached = bounded(
+            bytes.clone(),
+            Duration::from_secs(30),
+            |b| {
+                format!(
+                    "{} bytes: {}",
+                    b.len(),
+                    String::from_utf8_lossy(&b[..b.len().min(4000)])
+                )
+            },
+            check_layer,
+        )
+        .map_err(TestCaseError::fail)?;
         if saving() && novel(&reached) && bytes.len() <= 24_000 && dir_size(&corpus("layer")) + bytes.len() <= 700_000 {
             std::fs::create_dir_all(corpus("layer")).expect("mkdir");
             std::fs::write(corpus("layer").join(format!("{}.geojson", hash(&bytes))), &bytes).expect("write");
         }
         Ok(())
     });
-    eprintln!("fuzz_grid_layer_import: {cases} cases, {} sites reached", seen().lock().unwrap().len());
+    eprintln!(
+        "fuzz_grid_layer_import: {cases} cases, {} sites reached",
+        seen().lock().unwrap().len()
+    );
 }
 
 /// Found by `fuzz_dataset_import`: one boundary longitude mistyped (118.11… → 24.50…) makes a
@@ -430,19 +566,39 @@ fn fuzz_grid_layer_import() {
 fn a_mistyped_boundary_coordinate_is_rejected_and_partitions_in_seconds() {
     let files = dataset_entry(&corpus("dataset").join("regression-boundary-spike"));
     let boundary: Value = serde_json::from_slice(&files["boundary.geojson"]).unwrap();
-    assert_eq!(boundary["features"][0]["geometry"]["coordinates"][0][1][0], json!(24.5026527));
-    let texts: BTreeMap<String, String> = files.iter().map(|(f, b)| (f.clone(), String::from_utf8(b.clone()).unwrap())).collect();
+    assert_eq!(
+        boundary["features"][0]["geometry"]["coordinates"][0][1][0],
+        json!(24.5026527)
+    );
+    let texts: BTreeMap<String, String> = files
+        .iter()
+        .map(|(f, b)| (f.clone(), String::from_utf8(b.clone()).unwrap()))
+        .collect();
     let e = load_dataset_files(Path::new("fuzz"), texts).expect_err("a 9,500 km community is a typo");
-    let p = e.problems.iter().find(|p| p.kind == gis_core::io::ProblemKind::ImplausibleExtent).expect("named as such");
-    assert_eq!((p.file.as_str(), p.feature.as_ref().map(|f| f.index), p.field.as_deref()), ("boundary.geojson", Some(0), Some("geometry")));
-    assert!(p.message.contains("[24.5026527, 24.5026527]") || p.message.contains("[24.5026527,"), "{}", p.message);
+    let p = e
+        .problems
+        .iter()
+        .find(|p| p.kind == gis_core::io::ProblemKind::ImplausibleExtent)
+        .expect("named as such");
+    assert_eq!(
+        (p.file.as_str(), p.feature.as_ref().map(|f| f.index), p.field.as_deref()),
+        ("boundary.geojson", Some(0), Some("geometry"))
+    );
+    assert!(
+        p.message.contains("[24.5026527, 24.5026527]") || p.message.contains("[24.5026527,"),
+        "{}",
+        p.message
+    );
 
     let mut d = kangle_dataset().clone();
     let mut ring = d.communities[0].boundary.0[0].exterior().clone();
     ring.0[1].x = 24.5026527;
     d.communities[0].boundary.0[0] = geo::Polygon::new(ring, vec![]);
     let t = std::time::Instant::now();
-    let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+    let options = PartitionOptions {
+        micro: Some(PartitionOptions::default_micro()),
+        ..PartitionOptions::default()
+    };
     let p = partition(&d, &options, &mut |_, _| {});
     assert!(!p.grids.is_empty());
     // Was minutes; now well under a second. The margin is for a loaded debug run.

@@ -56,15 +56,17 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(|(seed, shape, residents, giant_with_units, giant_without_units, empty_compound, points)| Case {
-            seed,
-            shape,
-            residents,
-            giant_with_units,
-            giant_without_units,
-            empty_compound,
-            points,
-        })
+        .prop_map(
+            |(seed, shape, residents, giant_with_units, giant_without_units, empty_compound, points)| Case {
+                seed,
+                shape,
+                residents,
+                giant_with_units,
+                giant_without_units,
+                empty_compound,
+                points,
+            },
+        )
 }
 
 /// Metres → lon/lat near Xiamen.
@@ -81,7 +83,12 @@ fn ring_json(r: &LineString<f64>) -> Value {
 }
 
 fn poly_json(p: &Polygon<f64>) -> Value {
-    Value::Array(std::iter::once(p.exterior()).chain(p.interiors()).map(ring_json).collect())
+    Value::Array(
+        std::iter::once(p.exterior())
+            .chain(p.interiors())
+            .map(ring_json)
+            .collect(),
+    )
 }
 
 fn feature(props: Value, geometry: Value) -> Value {
@@ -98,17 +105,39 @@ fn community(shape: Shape) -> MultiPolygon<f64> {
     match shape {
         Shape::Rect => MultiPolygon(vec![Polygon::new(rect(0.0, 0.0, w, h), vec![])]),
         Shape::LShape => MultiPolygon(vec![Polygon::new(
-            LineString(vec![ll(0.0, 0.0), ll(w, 0.0), ll(w, 250.0), ll(330.0, 250.0), ll(330.0, h), ll(0.0, h), ll(0.0, 0.0)]),
+            LineString(vec![
+                ll(0.0, 0.0),
+                ll(w, 0.0),
+                ll(w, 250.0),
+                ll(330.0, 250.0),
+                ll(330.0, h),
+                ll(0.0, h),
+                ll(0.0, 0.0),
+            ]),
             vec![],
         )]),
         Shape::UShape => MultiPolygon(vec![Polygon::new(
             LineString(vec![
-                ll(0.0, 0.0), ll(w, 0.0), ll(w, h), ll(560.0, h), ll(560.0, 220.0), ll(240.0, 220.0), ll(240.0, h), ll(0.0, h), ll(0.0, 0.0),
+                ll(0.0, 0.0),
+                ll(w, 0.0),
+                ll(w, h),
+                ll(560.0, h),
+                ll(560.0, 220.0),
+                ll(240.0, 220.0),
+                ll(240.0, h),
+                ll(0.0, h),
+                ll(0.0, 0.0),
             ]),
             vec![],
         )]),
         Shape::Lake => {
-            let mut lake = LineString(vec![ll(300.0, 220.0), ll(300.0, 380.0), ll(520.0, 380.0), ll(520.0, 220.0), ll(300.0, 220.0)]);
+            let mut lake = LineString(vec![
+                ll(300.0, 220.0),
+                ll(300.0, 380.0),
+                ll(520.0, 380.0),
+                ll(520.0, 220.0),
+                ll(300.0, 220.0),
+            ]);
             lake.0.dedup();
             MultiPolygon(vec![Polygon::new(rect(0.0, 0.0, w, h), vec![lake])])
         }
@@ -145,12 +174,17 @@ fn write_case(c: &Case) -> tempfile::TempDir {
     // Slots on a jittered lattice of 40 × 30 m cells, buildings 24 × 12 m; a compound is a block
     // of 4 × 3 cells; roads run in the gaps every 4th column and 3rd row.
     let inside = |x0: f64, y0: f64, x1: f64, y1: f64| {
-        [(x0, y0), (x1, y0), (x1, y1), (x0, y1)].iter().all(|&(x, y)| area.contains(&Point(ll(x, y))))
+        [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+            .iter()
+            .all(|&(x, y)| area.contains(&Point(ll(x, y))))
     };
     let mut slots: Vec<(f64, f64, String)> = Vec::new();
     for j in 0..24 {
         for i in 0..26 {
-            let (x, y) = (8.0 + i as f64 * 40.0 + rng.random_range(-2.0..2.0), 8.0 + j as f64 * 30.0 + rng.random_range(-2.0..2.0));
+            let (x, y) = (
+                8.0 + i as f64 * 40.0 + rng.random_range(-2.0..2.0),
+                8.0 + j as f64 * 30.0 + rng.random_range(-2.0..2.0),
+            );
             if inside(x - 3.0, y - 3.0, x + 27.0, y + 15.0) {
                 slots.push((x, y, format!("小区{}-{}", i / 4, j / 3)));
             }
@@ -158,8 +192,14 @@ fn write_case(c: &Case) -> tempfile::TempDir {
     }
     let mut buildings = Vec::new();
     let mut populations: Vec<u32> = vec![0; slots.len()];
-    let empty = if c.empty_compound { slots.first().map(|s| s.2.clone()) } else { None };
-    let takers: Vec<usize> = (0..slots.len()).filter(|&i| Some(&slots[i].2) != empty.as_ref()).collect();
+    let empty = if c.empty_compound {
+        slots.first().map(|s| s.2.clone())
+    } else {
+        None
+    };
+    let takers: Vec<usize> = (0..slots.len())
+        .filter(|&i| Some(&slots[i].2) != empty.as_ref())
+        .collect();
     let mut giant = None;
     if c.giant_with_units || c.giant_without_units {
         giant = takers.get(takers.len() / 2).copied();
@@ -189,14 +229,20 @@ fn write_case(c: &Case) -> tempfile::TempDir {
             }
         }
         let footprint = Polygon::new(rect(*x, *y, x + w, y + h), vec![]);
-        buildings.push(feature(props, json!({"type": "Polygon", "coordinates": poly_json(&footprint)})));
+        buildings.push(feature(
+            props,
+            json!({"type": "Polygon", "coordinates": poly_json(&footprint)}),
+        ));
     }
     write("buildings.geojson", collection(buildings));
 
     let mut roads = Vec::new();
     for i in (4..26).step_by(4) {
         let x = 8.0 + i as f64 * 40.0 - 8.0;
-        roads.push(feature(json!({"id": format!("R{i}")}), json!({"type": "LineString", "coordinates": ring_json(&LineString(vec![ll(x, -20.0), ll(x, 620.0)]))})));
+        roads.push(feature(
+            json!({"id": format!("R{i}")}),
+            json!({"type": "LineString", "coordinates": ring_json(&LineString(vec![ll(x, -20.0), ll(x, 620.0)]))}),
+        ));
     }
     write("roads.geojson", collection(roads));
 
@@ -208,7 +254,12 @@ fn write_case(c: &Case) -> tempfile::TempDir {
                 (x, y, 1 + (k % 5) as u32)
             })
             .filter(|&(x, y, _)| area.contains(&Point(ll(x, y))))
-            .map(|(x, y, n)| feature(json!({"count": n}), json!({"type": "Point", "coordinates": [ll(x, y).x, ll(x, y).y]})))
+            .map(|(x, y, n)| {
+                feature(
+                    json!({"count": n}),
+                    json!({"type": "Point", "coordinates": [ll(x, y).x, ll(x, y).y]}),
+                )
+            })
             .collect();
         write("population.geojson", collection(pts));
     }
@@ -217,7 +268,9 @@ fn write_case(c: &Case) -> tempfile::TempDir {
 
 fn check(c: &Case) {
     let dir = write_case(c);
-    let d = gis_core::io::load_dataset(dir.path()).expect("the hostile dataset is well-formed").dataset;
+    let d = gis_core::io::load_dataset(dir.path())
+        .expect("the hostile dataset is well-formed")
+        .dataset;
     let options = PartitionOptions::default();
     let p = partition(&d, &options, &mut |_, _| {});
     let grids = level(&p.grids, GridLevel::Grid);
@@ -233,7 +286,11 @@ fn check(c: &Case) {
 
     for g in basic(&p.grids) {
         if g.area.0.len() > 1 {
-            assert!(warned(WarningKind::CutOff) || warned(WarningKind::EmptyPart), "{} in parts without a word: {report:?}", g.code);
+            assert!(
+                warned(WarningKind::CutOff) || warned(WarningKind::EmptyPart),
+                "{} in parts without a word: {report:?}",
+                g.code
+            );
         }
         let in_bounds = (1500..=2000).contains(&g.population);
         if !in_bounds {
@@ -241,14 +298,33 @@ fn check(c: &Case) {
                 || warned(WarningKind::OversizedBuilding)
                 || warned(WarningKind::CutOff)
                 || !matches!(report.feasible, gis_core::bounds::GridCounts::Feasible { .. });
-            assert!(explained, "{} holds {} with no reason given: {report:?}", g.code, g.population);
+            assert!(
+                explained,
+                "{} holds {} with no reason given: {report:?}",
+                g.code, g.population
+            );
         }
     }
     // validate(partition(x)): the layer as written, read back as drawn and validated with the
     // partition's bounds, shows only what the partition owned up to.
-    let layer = GridLayer { grids: p.grids.clone(), meta: LayerMeta { bounds: Some(options.bounds), ..LayerMeta::default() } };
-    let drawn = parse_drawn_layer(to_geojson(&layer), std::path::Path::new("hostile.geojson")).expect("partition's layer reads back");
-    let v = validate(&d, &drawn, &ValidateOptions { bounds: options.bounds, ..ValidateOptions::default() }).expect("default options");
+    let layer = GridLayer {
+        grids: p.grids.clone(),
+        meta: LayerMeta {
+            bounds: Some(options.bounds),
+            ..LayerMeta::default()
+        },
+    };
+    let drawn = parse_drawn_layer(to_geojson(&layer), std::path::Path::new("hostile.geojson"))
+        .expect("partition's layer reads back");
+    let v = validate(
+        &d,
+        &drawn,
+        &ValidateOptions {
+            bounds: options.bounds,
+            ..ValidateOptions::default()
+        },
+    )
+    .expect("default options");
     let infeasible = !matches!(report.feasible, gis_core::bounds::GridCounts::Feasible { .. })
         || warned(WarningKind::OutOfBounds)
         || warned(WarningKind::OversizedBuilding);
@@ -258,20 +334,41 @@ fn check(c: &Case) {
             DefectKind::Multipart => warned(WarningKind::CutOff) || warned(WarningKind::EmptyPart),
             _ => false,
         };
-        assert!(reported, "validate finds what partition did not report: {defect:?}\n{report:?}");
+        assert!(
+            reported,
+            "validate finds what partition did not report: {defect:?}\n{report:?}"
+        );
     }
     assert_eq!(v.grids, grids.len());
 
     if c.giant_with_units {
-        let parts: Vec<&str> = grids.iter().flat_map(|g| g.buildings.iter()).filter(|b| b.contains('#')).map(String::as_str).collect();
-        assert_eq!(parts.len(), 3, "the giant tower is split into its three units: {parts:?}");
+        let parts: Vec<&str> = grids
+            .iter()
+            .flat_map(|g| g.buildings.iter())
+            .filter(|b| b.contains('#'))
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            parts.len(),
+            3,
+            "the giant tower is split into its three units: {parts:?}"
+        );
     }
     if c.giant_without_units && !c.giant_with_units {
         assert!(warned(WarningKind::OversizedBuilding), "{report:?}");
     }
     // Deterministic.
     let again = partition(&d, &options, &mut |_, _| {});
-    assert_eq!(to_geojson(&GridLayer { grids: p.grids.clone(), ..Default::default() }), to_geojson(&GridLayer { grids: again.grids.clone(), ..Default::default() }));
+    assert_eq!(
+        to_geojson(&GridLayer {
+            grids: p.grids.clone(),
+            ..Default::default()
+        }),
+        to_geojson(&GridLayer {
+            grids: again.grids.clone(),
+            ..Default::default()
+        })
+    );
     assert!(p.grids.iter().all(|g| g.kind == GridKind::Basic));
 }
 
@@ -290,7 +387,17 @@ proptest! {
 
 #[test]
 fn each_shape_once() {
-    for (i, shape) in [Shape::Rect, Shape::LShape, Shape::UShape, Shape::Lake, Shape::River, Shape::Island].into_iter().enumerate() {
+    for (i, shape) in [
+        Shape::Rect,
+        Shape::LShape,
+        Shape::UShape,
+        Shape::Lake,
+        Shape::River,
+        Shape::Island,
+    ]
+    .into_iter()
+    .enumerate()
+    {
         eprintln!("shape {shape:?}");
         check(&Case {
             seed: i as u64,
@@ -306,14 +413,21 @@ fn each_shape_once() {
 
 #[test]
 fn a_community_below_the_minimum_is_one_grid_and_says_so() {
-    let c = Case { seed: 9, shape: Shape::Rect, residents: 800, giant_with_units: false, giant_without_units: false, empty_compound: false, points: false };
+    let c = Case {
+        seed: 9,
+        shape: Shape::Rect,
+        residents: 800,
+        giant_with_units: false,
+        giant_without_units: false,
+        empty_compound: false,
+        points: false,
+    };
     let dir = write_case(&c);
     let d = gis_core::io::load_dataset(dir.path()).unwrap().dataset;
     let p = partition(&d, &PartitionOptions::default(), &mut |_, _| {});
     assert_eq!(basic(&p.grids).len(), 1);
     assert_eq!(p.report.communities[0].feasible, gis_core::bounds::GridCounts::BelowMin);
 }
-
 
 /// Regression (found after 3,685 cases of a 6,000-case run): grid 005 of this L-shaped
 /// community with a giant tower holds a hole touching its outline at one point, which assembly

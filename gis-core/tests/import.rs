@@ -55,7 +55,10 @@ fn valid() -> BTreeMap<&'static str, Value> {
     );
     files.insert(
         "population.geojson",
-        collection(vec![feature(json!({"count": 5}), json!({"type": "Point", "coordinates": [118.109, 24.502]}))]),
+        collection(vec![feature(
+            json!({"count": 5}),
+            json!({"type": "Point", "coordinates": [118.109, 24.502]}),
+        )]),
     );
     files.insert(
         "resources.geojson",
@@ -144,7 +147,13 @@ fn a_valid_dataset_loads_and_links() {
 #[test]
 fn optional_files_may_be_absent() {
     let mut files = valid();
-    for f in ["population.geojson", "resources.geojson", "roads.geojson", "exclusive.geojson", "staff.json"] {
+    for f in [
+        "population.geojson",
+        "resources.geojson",
+        "roads.geojson",
+        "exclusive.geojson",
+        "staff.json",
+    ] {
         files.remove(f);
     }
     let d = load(&files).unwrap().dataset;
@@ -162,7 +171,10 @@ fn a_missing_required_file_is_named() {
 
 #[test]
 fn invalid_json_names_file_line_and_column() {
-    let dir = with_text("buildings.geojson", "{\"type\": \"FeatureCollection\",\n \"features\": [\n {\"type\": \"Feature\",, }]}");
+    let dir = with_text(
+        "buildings.geojson",
+        "{\"type\": \"FeatureCollection\",\n \"features\": [\n {\"type\": \"Feature\",, }]}",
+    );
     let e = load_dataset(dir.path()).unwrap_err();
     let p = only(e.problems, ProblemKind::InvalidJson);
     assert_eq!(p.file, "buildings.geojson");
@@ -173,7 +185,10 @@ fn invalid_json_names_file_line_and_column() {
 fn not_a_feature_collection() {
     let mut files = valid();
     files.insert("boundary.geojson", polygon(rect(118.1, 24.5, 118.11, 24.508)));
-    let p = rejected(&files).into_iter().find(|p| p.file == "boundary.geojson").unwrap();
+    let p = rejected(&files)
+        .into_iter()
+        .find(|p| p.file == "boundary.geojson")
+        .unwrap();
     assert_eq!(p.kind, ProblemKind::NotFeatureCollection);
     assert!(p.message.contains("found a GeoJSON Polygon"), "{}", p.message);
 }
@@ -196,16 +211,26 @@ fn wrong_geometry_type() {
     assert_eq!(p.feature.as_ref().unwrap().index, 1);
     assert_eq!(p.feature.as_ref().unwrap().id.as_deref(), Some("B2"));
     assert_eq!(p.field.as_deref(), Some("geometry.type"));
-    assert!(p.message.contains("expected a Polygon or MultiPolygon, found \"Point\""), "{}", p.message);
+    assert!(
+        p.message
+            .contains("expected a Polygon or MultiPolygon, found \"Point\""),
+        "{}",
+        p.message
+    );
 }
 
 #[test]
 fn longitude_out_of_range() {
     let mut files = valid();
-    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"][0][2] = json!([218.1014, 24.5011]);
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"][0][2] =
+        json!([218.1014, 24.5011]);
     let p = only(rejected(&files), ProblemKind::CoordinateOutOfRange);
     assert_eq!(p.field.as_deref(), Some("geometry.coordinates[0][2]"));
-    assert!(p.message.contains("longitude 218.1014 is outside [-180, 180]"), "{}", p.message);
+    assert!(
+        p.message.contains("longitude 218.1014 is outside [-180, 180]"),
+        "{}",
+        p.message
+    );
 }
 
 #[test]
@@ -225,7 +250,9 @@ fn nan_and_infinity_name_the_feature_and_coordinate() {
     text = text.replacen("[118.1014,24.5011]", "[118.1014,NaN]", 1);
     text = text.replacen("[118.102,24.501]", "[Infinity,24.501]", 1);
     assert!(text.contains("NaN") && text.contains("Infinity"));
-    let problems = load_dataset(with_text("buildings.geojson", &text).path()).unwrap_err().problems;
+    let problems = load_dataset(with_text("buildings.geojson", &text).path())
+        .unwrap_err()
+        .problems;
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(problems.iter().all(|p| p.kind == ProblemKind::NonFiniteCoordinate));
     assert_eq!(problems[0].feature.as_ref().unwrap().id.as_deref(), Some("B1"));
@@ -238,8 +265,12 @@ fn nan_and_infinity_name_the_feature_and_coordinate() {
 #[test]
 fn unclosed_ring() {
     let mut files = valid();
-    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"] =
-        json!([[[118.101, 24.501], [118.1014, 24.501], [118.1014, 24.5011], [118.101, 24.5011]]]);
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"] = json!([[
+        [118.101, 24.501],
+        [118.1014, 24.501],
+        [118.1014, 24.5011],
+        [118.101, 24.5011]
+    ]]);
     let p = only(rejected(&files), ProblemKind::UnclosedRing);
     assert_eq!(p.field.as_deref(), Some("geometry.coordinates[0]"));
     assert!(p.message.contains("not closed"), "{}", p.message);
@@ -248,13 +279,22 @@ fn unclosed_ring() {
 #[test]
 fn self_intersecting_ring_is_rejected_not_guessed() {
     let mut files = valid();
-    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"] =
-        json!([[[118.101, 24.501], [118.1014, 24.5011], [118.1014, 24.501], [118.101, 24.5011], [118.101, 24.501]]]);
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"] = json!([[
+        [118.101, 24.501],
+        [118.1014, 24.5011],
+        [118.1014, 24.501],
+        [118.101, 24.5011],
+        [118.101, 24.501]
+    ]]);
     let p = only(rejected(&files), ProblemKind::SelfIntersection);
     assert_eq!(p.feature.unwrap().id.as_deref(), Some("B1"));
     assert!(p.message.contains("[118.1012000, 24.5010500]"), "{}", p.message);
     // The strict reader does not repair, but says which command does.
-    assert!(p.message.contains("`wangge import ") && p.message.contains("-fixed` repairs this"), "{}", p.message);
+    assert!(
+        p.message.contains("`wangge import ") && p.message.contains("-fixed` repairs this"),
+        "{}",
+        p.message
+    );
 }
 
 #[test]
@@ -262,22 +302,56 @@ fn what_import_would_repair_says_the_command() {
     // A courtyard drawn as one ring that touches itself, a ring with no area, an overlap.
     let mut files = valid();
     let b = files.get_mut("buildings.geojson").unwrap();
-    b["features"][0]["geometry"]["coordinates"] = json!([[[118.101, 24.501], [118.1014, 24.501], [118.1014, 24.5011], [118.101, 24.5011],
-        [118.101, 24.501], [118.1011, 24.50103], [118.1011, 24.50107], [118.1012, 24.50107], [118.1012, 24.50103], [118.101, 24.501]]]);
-    b["features"][1]["geometry"]["coordinates"] = json!([[[118.102, 24.501], [118.1024, 24.501], [118.1028, 24.501], [118.102, 24.501]]]);
-    b["features"].as_array_mut().unwrap().push(building("B9", json!(10), 118.1052, 24.50505));
+    b["features"][0]["geometry"]["coordinates"] = json!([[
+        [118.101, 24.501],
+        [118.1014, 24.501],
+        [118.1014, 24.5011],
+        [118.101, 24.5011],
+        [118.101, 24.501],
+        [118.1011, 24.50103],
+        [118.1011, 24.50107],
+        [118.1012, 24.50107],
+        [118.1012, 24.50103],
+        [118.101, 24.501]
+    ]]);
+    b["features"][1]["geometry"]["coordinates"] = json!([[
+        [118.102, 24.501],
+        [118.1024, 24.501],
+        [118.1028, 24.501],
+        [118.102, 24.501]
+    ]]);
+    b["features"]
+        .as_array_mut()
+        .unwrap()
+        .push(building("B9", json!(10), 118.1052, 24.50505));
     let dir = write(&files);
     let problems = load_dataset(dir.path()).unwrap_err().problems;
     let kinds: Vec<ProblemKind> = problems.iter().map(|p| p.kind).collect();
-    assert_eq!(kinds, [ProblemKind::SelfIntersection, ProblemKind::ZeroArea, ProblemKind::OverlappingBuildings], "{problems:#?}");
-    let command = format!("`wangge import {} --out {}-fixed` repairs this", dir.path().display(), dir.path().display());
+    assert_eq!(
+        kinds,
+        [
+            ProblemKind::SelfIntersection,
+            ProblemKind::ZeroArea,
+            ProblemKind::OverlappingBuildings
+        ],
+        "{problems:#?}"
+    );
+    let command = format!(
+        "`wangge import {} --out {}-fixed` repairs this",
+        dir.path().display(),
+        dir.path().display()
+    );
     for p in &problems {
         assert!(p.message.contains(&command), "{}", p.message);
     }
     // What import cannot repair gets no such line.
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(-3);
-    assert!(!only(rejected(&files), ProblemKind::NegativeValue).message.contains("wangge import"));
+    assert!(
+        !only(rejected(&files), ProblemKind::NegativeValue)
+            .message
+            .contains("wangge import")
+    );
 }
 
 #[test]
@@ -311,11 +385,18 @@ fn what_gdal_and_geopandas_write_is_read() {
     b["features"][2]["id"] = json!("member");
     b["features"][2]["properties"]["id"] = json!(7);
     let p = only(rejected(&files), ProblemKind::DuplicateId);
-    assert!(p.message.contains("\"7\" is already used by features[1]"), "{}", p.message);
+    assert!(
+        p.message.contains("\"7\" is already used by features[1]"),
+        "{}",
+        p.message
+    );
     // Floors below 1, or as text, are still refused.
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["floors"] = json!(0.5);
-    assert_eq!(only(rejected(&files), ProblemKind::InvalidValue).field.as_deref(), Some("properties.floors"));
+    assert_eq!(
+        only(rejected(&files), ProblemKind::InvalidValue).field.as_deref(),
+        Some("properties.floors")
+    );
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["floors"] = json!("3");
     only(rejected(&files), ProblemKind::WrongType);
     // No id anywhere names both places it may be.
@@ -336,8 +417,13 @@ fn a_byte_order_mark_is_no_error() {
 #[test]
 fn clockwise_rings_are_repaired_and_reported() {
     let mut files = valid();
-    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"] =
-        json!([[[118.101, 24.501], [118.101, 24.5011], [118.1014, 24.5011], [118.1014, 24.501], [118.101, 24.501]]]);
+    files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"] = json!([[
+        [118.101, 24.501],
+        [118.101, 24.5011],
+        [118.1014, 24.5011],
+        [118.1014, 24.501],
+        [118.101, 24.501]
+    ]]);
     let Loaded { dataset, report } = load(&files).unwrap();
     assert_eq!(report.warnings.len(), 1);
     assert_eq!(report.warnings[0].kind, ProblemKind::RingReoriented);
@@ -391,15 +477,24 @@ fn population_point_count_must_be_positive() {
 #[test]
 fn buildings_outside_every_community_are_all_listed() {
     let mut files = valid();
-    let features = files.get_mut("buildings.geojson").unwrap()["features"].as_array_mut().unwrap();
+    let features = files.get_mut("buildings.geojson").unwrap()["features"]
+        .as_array_mut()
+        .unwrap();
     features.push(building("FAR1", json!(30), 118.2, 24.6));
     features.push(building("FAR2", json!(30), 118.3, 24.7));
     let problems = rejected(&files);
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(problems.iter().all(|p| p.kind == ProblemKind::OutsideCommunities));
-    let ids: Vec<_> = problems.iter().map(|p| p.feature.as_ref().unwrap().id.clone().unwrap()).collect();
+    let ids: Vec<_> = problems
+        .iter()
+        .map(|p| p.feature.as_ref().unwrap().id.clone().unwrap())
+        .collect();
     assert_eq!(ids, ["FAR1", "FAR2"]);
-    assert!(problems[0].message.contains("lies in no community"), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("lies in no community"),
+        "{}",
+        problems[0].message
+    );
 }
 
 #[test]
@@ -419,7 +514,11 @@ fn community_codes_must_be_twelve_digit_strings() {
     let mut files = valid();
     files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!("35020600106");
     let p = only(rejected(&files), ProblemKind::MalformedCode);
-    assert!(p.message.contains("12 digits") && p.message.contains("11 characters"), "{}", p.message);
+    assert!(
+        p.message.contains("12 digits") && p.message.contains("11 characters"),
+        "{}",
+        p.message
+    );
     files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!("35020600100A");
     only(rejected(&files), ProblemKind::MalformedCode);
     files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!(350206001017u64);
@@ -442,7 +541,9 @@ fn overlapping_communities() {
 #[test]
 fn overlapping_buildings() {
     let mut files = valid();
-    files.get_mut("buildings.geojson").unwrap()["features"].as_array_mut().unwrap()
+    files.get_mut("buildings.geojson").unwrap()["features"]
+        .as_array_mut()
+        .unwrap()
         .push(building("B9", json!(10), 118.1012, 24.50105));
     let p = only(rejected(&files), ProblemKind::OverlappingBuildings);
     assert_eq!(p.feature.unwrap().id.as_deref(), Some("B9"));
@@ -486,16 +587,24 @@ fn staff_must_name_a_grid_of_this_dataset() {
 fn every_problem_is_reported_at_once_and_reads_well() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(-3);
-    files.get_mut("resources.geojson").unwrap()["features"][0]["properties"].as_object_mut().unwrap().remove("name");
+    files.get_mut("resources.geojson").unwrap()["features"][0]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
     let e = load(&files).unwrap_err();
     assert_eq!(e.problems.len(), 2);
     let text = e.to_string();
     assert!(text.contains("2 problems"), "{text}");
     assert!(
-        text.contains("buildings.geojson: features[0] (id \"B1\"), properties.population: expected a whole number ≥ 0, found -3"),
+        text.contains(
+            "buildings.geojson: features[0] (id \"B1\"), properties.population: expected a whole number ≥ 0, found -3"
+        ),
         "{text}"
     );
-    assert!(text.contains("resources.geojson: features[0] (id \"R1\"), properties.name: missing"), "{text}");
+    assert!(
+        text.contains("resources.geojson: features[0] (id \"R1\"), properties.name: missing"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -506,12 +615,20 @@ fn a_dataset_held_in_memory_imports_like_its_folder() {
     let from_folder = load(&files).expect("valid");
     let texts: BTreeMap<String, String> = files.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let from_memory = load_dataset_files(Path::new("upload"), texts.clone()).expect("valid");
-    assert_eq!(format!("{:?}", from_memory.dataset), format!("{:?}", from_folder.dataset));
+    assert_eq!(
+        format!("{:?}", from_memory.dataset),
+        format!("{:?}", from_folder.dataset)
+    );
     // A required file missing from memory is the same problem as one missing from a folder.
     let mut missing = texts;
     missing.remove("boundary.geojson");
     let err = load_dataset_files(Path::new("upload"), missing).unwrap_err();
-    assert!(err.problems.iter().any(|p| p.kind == ProblemKind::MissingFile && p.file == "boundary.geojson"), "{err}");
+    assert!(
+        err.problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::MissingFile && p.file == "boundary.geojson"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -522,12 +639,25 @@ fn a_community_thousands_of_km_wide_is_a_typo_and_names_the_stray_vertex() {
         "boundary.geojson",
         collection(vec![feature(
             json!({"code": "350206001017", "name": "康乐社区"}),
-            polygon(json!([[[118.100, 24.500], [118.110, 24.500], [118.110, 24.508], [24.504, 24.508], [118.100, 24.500]]])),
+            polygon(json!([[
+                [118.100, 24.500],
+                [118.110, 24.500],
+                [118.110, 24.508],
+                [24.504, 24.508],
+                [118.100, 24.500]
+            ]])),
         )]),
     );
     let p = only(rejected(&files), ProblemKind::ImplausibleExtent);
-    assert_eq!((p.file.as_str(), p.feature.as_ref().map(|f| f.index), p.field.as_deref()), ("boundary.geojson", Some(0), Some("geometry")));
-    assert!(p.message.contains("[24.504, 24.508]") && p.message.contains("mistyped"), "{}", p.message);
+    assert_eq!(
+        (p.file.as_str(), p.feature.as_ref().map(|f| f.index), p.field.as_deref()),
+        ("boundary.geojson", Some(0), Some("geometry"))
+    );
+    assert!(
+        p.message.contains("[24.504, 24.508]") && p.message.contains("mistyped"),
+        "{}",
+        p.message
+    );
     assert!(p.message.contains("at most 200 km"), "{}", p.message);
 }
 
@@ -536,9 +666,19 @@ fn a_building_kilometres_wide_is_a_typo() {
     let mut files = valid();
     let mut b = building("B9", json!(10), 118.103, 24.503);
     b["geometry"]["coordinates"][0][2] = json!([118.1034, 24.6031]);
-    files.get_mut("buildings.geojson").unwrap()["features"].as_array_mut().unwrap().push(b);
+    files.get_mut("buildings.geojson").unwrap()["features"]
+        .as_array_mut()
+        .unwrap()
+        .push(b);
     let p = only(rejected(&files), ProblemKind::ImplausibleExtent);
-    assert_eq!((p.file.as_str(), p.feature.as_ref().and_then(|f| f.id.as_deref()), p.field.as_deref()), ("buildings.geojson", Some("B9"), Some("geometry")));
+    assert_eq!(
+        (
+            p.file.as_str(),
+            p.feature.as_ref().and_then(|f| f.id.as_deref()),
+            p.field.as_deref()
+        ),
+        ("buildings.geojson", Some("B9"), Some("geometry"))
+    );
     assert!(p.message.contains("[118.1034, 24.6031]"), "{}", p.message);
 }
 
@@ -546,6 +686,12 @@ fn a_building_kilometres_wide_is_a_typo() {
 fn a_large_rural_village_is_accepted() {
     // 60 km across: a pastoral village (嘎查) is that large, and nothing is wrong with it.
     let mut files = valid();
-    files.insert("boundary.geojson", collection(vec![feature(json!({"code": "350206001017", "name": "康乐社区"}), polygon(rect(118.100, 24.500, 118.5, 24.8)))]));
+    files.insert(
+        "boundary.geojson",
+        collection(vec![feature(
+            json!({"code": "350206001017", "name": "康乐社区"}),
+            polygon(rect(118.100, 24.500, 118.5, 24.8)),
+        )]),
+    );
     load(&files).expect("a 60 km village loads");
 }

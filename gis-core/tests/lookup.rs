@@ -17,7 +17,10 @@ use rand_chacha::ChaCha8Rng;
 use std::sync::LazyLock;
 
 fn grids_of(d: &Dataset, micro: bool) -> Vec<Grid> {
-    let options = PartitionOptions { micro: micro.then(PartitionOptions::default_micro), ..PartitionOptions::default() };
+    let options = PartitionOptions {
+        micro: micro.then(PartitionOptions::default_micro),
+        ..PartitionOptions::default()
+    };
     partition(d, &options, &mut |_, _| {}).grids
 }
 
@@ -36,7 +39,9 @@ static ZHONGJING: LazyLock<(Dataset, Vec<Grid>)> = LazyLock::new(|| {
 /// Closed-area membership by geo's exact predicate, part by part (geo's MultiPolygon answer
 /// counts boundaries mod 2, which is not the question here).
 fn covers(area: &MultiPolygon<f64>, c: Coord<f64>) -> bool {
-    area.0.iter().any(|p: &Polygon<f64>| p.coordinate_position(&c) != CoordPos::Outside)
+    area.0
+        .iter()
+        .any(|p: &Polygon<f64>| p.coordinate_position(&c) != CoordPos::Outside)
 }
 
 /// The edge rule by brute force: every grid of the level in code order, bounding box first
@@ -45,12 +50,18 @@ fn brute(grids: &[(Rect<f64>, &Grid)], c: Coord<f64>, parent: Option<&str>) -> O
     grids
         .iter()
         .filter(|(_, g)| parent.is_none_or(|p| g.parent_code.as_deref() == Some(p)))
-        .find(|(r, g)| r.min().x <= c.x && c.x <= r.max().x && r.min().y <= c.y && c.y <= r.max().y && covers(&g.area, c))
+        .find(|(r, g)| {
+            r.min().x <= c.x && c.x <= r.max().x && r.min().y <= c.y && c.y <= r.max().y && covers(&g.area, c)
+        })
         .map(|(_, g)| g.code.clone())
 }
 
 fn sorted_level(grids: &[Grid], level: GridLevel) -> Vec<(Rect<f64>, &Grid)> {
-    let mut v: Vec<(Rect<f64>, &Grid)> = grids.iter().filter(|g| g.level == level).map(|g| (g.area.bounding_rect().unwrap(), g)).collect();
+    let mut v: Vec<(Rect<f64>, &Grid)> = grids
+        .iter()
+        .filter(|g| g.level == level)
+        .map(|g| (g.area.bounding_rect().unwrap(), g))
+        .collect();
     v.sort_by(|a, b| a.1.code.as_bytes().cmp(b.1.code.as_bytes()));
     v
 }
@@ -60,10 +71,22 @@ fn sorted_level(grids: &[Grid], level: GridLevel) -> Vec<(Rect<f64>, &Grid)> {
 fn points(grids: &[Grid], n: usize, seed: u64) -> Vec<Coord<f64>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let all = grids.iter().filter_map(|g| g.area.bounding_rect()).reduce(|a, b| {
-        Rect::new(Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) }, Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) })
+        Rect::new(
+            Coord {
+                x: a.min().x.min(b.min().x),
+                y: a.min().y.min(b.min().y),
+            },
+            Coord {
+                x: a.max().x.max(b.max().x),
+                y: a.max().y.max(b.max().y),
+            },
+        )
     });
     let all = all.unwrap();
-    let pad = Coord { x: all.width() * 0.02, y: all.height() * 0.02 };
+    let pad = Coord {
+        x: all.width() * 0.02,
+        y: all.height() * 0.02,
+    };
     let edges: Vec<[Coord<f64>; 2]> = grids
         .iter()
         .flat_map(|g| g.area.0.iter())
@@ -83,18 +106,27 @@ fn points(grids: &[Grid], n: usize, seed: u64) -> Vec<Coord<f64>> {
                 let [a, b] = edges[rng.random_range(0..edges.len())];
                 let t: f64 = rng.random();
                 let (ang, r): (f64, f64) = (rng.random_range(0.0..std::f64::consts::TAU), rng.random_range(0.0..0.5));
-                Coord { x: a.x + (b.x - a.x) * t + r * ang.cos() / m_per_deg_x, y: a.y + (b.y - a.y) * t + r * ang.sin() / m_per_deg_y }
+                Coord {
+                    x: a.x + (b.x - a.x) * t + r * ang.cos() / m_per_deg_x,
+                    y: a.y + (b.y - a.y) * t + r * ang.sin() / m_per_deg_y,
+                }
             }
             6 | 7 => {
                 let [a, b] = edges[rng.random_range(0..edges.len())];
                 let t: f64 = rng.random();
-                Coord { x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t }
+                Coord {
+                    x: a.x + (b.x - a.x) * t,
+                    y: a.y + (b.y - a.y) * t,
+                }
             }
             8 => edges[rng.random_range(0..edges.len())][0],
             _ => {
                 let a = edges[rng.random_range(0..edges.len())][0];
                 let k = |rng: &mut ChaCha8Rng| f64::from(rng.random_range(-1i32..=1)) * 1e-9;
-                Coord { x: a.x + k(&mut rng), y: a.y + k(&mut rng) }
+                Coord {
+                    x: a.x + k(&mut rng),
+                    y: a.y + k(&mut rng),
+                }
             }
         })
         .collect()
@@ -113,7 +145,10 @@ fn check_million(grids: &[Grid], n: usize, seed: u64) -> (usize, usize, usize) {
         let got_micro = fast.and_then(|l| l.micro).map(|m| m.code.clone());
         if got != want || got_micro != want_micro {
             if mismatches < 5 {
-                eprintln!("mismatch at ({:.12}, {:.12}): fast {got:?}/{got_micro:?}, exact {want:?}/{want_micro:?}", c.x, c.y);
+                eprintln!(
+                    "mismatch at ({:.12}, {:.12}): fast {got:?}/{got_micro:?}, exact {want:?}/{want_micro:?}",
+                    c.x, c.y
+                );
             }
             mismatches += 1;
         }
@@ -131,7 +166,9 @@ fn a_million_points_match_exact_point_in_polygon() {
     assert!(kangle.iter().any(|g| g.level == GridLevel::Micro));
     let (m1, f1, b1) = check_million(kangle, 400_000, 7);
     let (m2, f2, b2) = check_million(zhongjing, 600_000, 8);
-    eprintln!("kangle: {f1} of 400,000 in a grid, {b1} on a shared edge; zhongjing: {f2} of 600,000, {b2} on a shared edge");
+    eprintln!(
+        "kangle: {f1} of 400,000 in a grid, {b1} on a shared edge; zhongjing: {f2} of 600,000, {b2} on a shared edge"
+    );
     assert_eq!(m1 + m2, 0, "{m1} + {m2} mismatches");
     // The sample really tests the rule: many points lie on edges shared by two or more grids.
     assert!(b1 > 10_000 && b2 > 30_000, "{b1} / {b2} shared-edge points");
@@ -157,14 +194,23 @@ fn square(code: &str, x0: f64, y0: f64) -> Grid {
 #[test]
 fn the_edge_rule_gives_the_lowest_code() {
     // Four unit squares meeting at (1, 1); codes deliberately not in position order.
-    let grids = vec![square("004", 0.0, 0.0), square("002", 1.0, 0.0), square("003", 0.0, 1.0), square("001", 1.0, 1.0)];
+    let grids = vec![
+        square("004", 0.0, 0.0),
+        square("002", 1.0, 0.0),
+        square("003", 0.0, 1.0),
+        square("001", 1.0, 1.0),
+    ];
     let ix = GridIndex::new(grids).unwrap();
     let code = |x: f64, y: f64| ix.locate(Coord { x, y }).map(|l| l.grid.code.clone());
     assert_eq!(code(1.0, 1.0).as_deref(), Some("001"), "the vertex shared by four");
     assert_eq!(code(1.0, 0.5).as_deref(), Some("002"), "edge of 004 and 002");
     assert_eq!(code(0.5, 1.0).as_deref(), Some("003"), "edge of 004 and 003");
     assert_eq!(code(0.5, 0.5).as_deref(), Some("004"));
-    assert_eq!(code(0.0, 0.0).as_deref(), Some("004"), "an outer corner is the grid's own");
+    assert_eq!(
+        code(0.0, 0.0).as_deref(),
+        Some("004"),
+        "an outer corner is the grid's own"
+    );
     assert_eq!(code(2.0, 2.0).as_deref(), Some("001"));
     assert_eq!(code(2.0 + 1e-12, 2.0), None, "just outside");
     assert_eq!(code(-0.5, 0.5), None);
@@ -186,10 +232,16 @@ fn points_in_gcj02_and_bd09_find_the_same_grid() {
     let region = Region::new(d, grids.clone(), &d.staff).unwrap();
     for b in d.buildings.iter().step_by(9) {
         let wgs = b.anchor.0;
-        let want = region.locate(wgs, Crs::Wgs84).unwrap().expect("a building is in a grid");
+        let want = region
+            .locate(wgs, Crs::Wgs84)
+            .unwrap()
+            .expect("a building is in a grid");
         for crs in [Crs::Gcj02, Crs::Bd09] {
             let shifted = crs.from_wgs84(wgs);
-            assert!(gis_core::lookup::great_circle_m(shifted, wgs) > 100.0, "the offset is real");
+            assert!(
+                gis_core::lookup::great_circle_m(shifted, wgs) > 100.0,
+                "the offset is real"
+            );
             assert_eq!(region.locate(shifted, crs).unwrap().unwrap().code, want.code);
         }
     }
@@ -205,7 +257,12 @@ fn a_lookup_returns_the_grid_its_community_micro_grid_and_staff() {
     assert_eq!(g.community_name.as_deref(), Some("康乐社区"));
     let layer_grid = grids.iter().find(|x| x.code == g.code).unwrap();
     assert_eq!(g.population, layer_grid.population);
-    assert!(layer_grid.buildings.iter().any(|m| m == &b.id || m.starts_with(&format!("{}#", b.id))));
+    assert!(
+        layer_grid
+            .buildings
+            .iter()
+            .any(|m| m == &b.id || m.starts_with(&format!("{}#", b.id)))
+    );
     let micro = g.micro.as_ref().expect("kangle was partitioned with micro-grids");
     assert!(micro.code.starts_with(&g.code));
     let staff: Vec<&Staff> = d.staff.iter().filter(|s| s.grid == g.code).collect();
@@ -220,26 +277,71 @@ fn rejections() {
     let (d, grids) = &*KANGLE;
     let region = Region::new(d, grids.clone(), &[]).unwrap();
     let p = d.buildings[0].anchor.0;
-    assert!(matches!(region.locate(Coord { x: 200.0, y: 24.5 }, Crs::Wgs84), Err(LookupError::InvalidPoint { .. })));
-    assert!(matches!(region.locate(Coord { x: 118.1, y: f64::NAN }, Crs::Wgs84), Err(LookupError::InvalidPoint { .. })));
-    assert!(matches!(region.locate(Coord { x: 118.1, y: -91.0 }, Crs::Wgs84), Err(LookupError::InvalidPoint { .. })));
+    assert!(matches!(
+        region.locate(Coord { x: 200.0, y: 24.5 }, Crs::Wgs84),
+        Err(LookupError::InvalidPoint { .. })
+    ));
+    assert!(matches!(
+        region.locate(Coord { x: 118.1, y: f64::NAN }, Crs::Wgs84),
+        Err(LookupError::InvalidPoint { .. })
+    ));
+    assert!(matches!(
+        region.locate(Coord { x: 118.1, y: -91.0 }, Crs::Wgs84),
+        Err(LookupError::InvalidPoint { .. })
+    ));
     assert_eq!(region.geocode("   ", 5), Err(LookupError::EmptyAddress));
-    assert_eq!(region.geocode(&"楼".repeat(501), 5), Err(LookupError::AddressTooLong { max: 500 }));
-    assert_eq!(region.geocode("嘉禾公寓1号楼", 0), Err(LookupError::InvalidLimit { max: MAX_LIMIT, got: 0 }));
-    let q = |limit, radius_m| NearestQuery { kinds: vec![], limit, radius_m };
-    assert_eq!(region.nearest(p, Crs::Wgs84, &q(0, None)), Err(LookupError::InvalidLimit { max: MAX_LIMIT, got: 0 }));
-    assert_eq!(region.nearest(p, Crs::Wgs84, &q(5_000, None)), Err(LookupError::InvalidLimit { max: MAX_LIMIT, got: 5_000 }));
-    assert_eq!(region.nearest(p, Crs::Wgs84, &q(5, Some(-1.0))), Err(LookupError::InvalidRadius(-1.0)));
-    assert!(matches!(region.nearest(p, Crs::Wgs84, &q(5, Some(f64::NAN))), Err(LookupError::InvalidRadius(_))));
-    assert!(matches!(region.nearest(Coord { x: 181.0, y: 0.0 }, Crs::Wgs84, &q(5, None)), Err(LookupError::InvalidPoint { .. })));
+    assert_eq!(
+        region.geocode(&"楼".repeat(501), 5),
+        Err(LookupError::AddressTooLong { max: 500 })
+    );
+    assert_eq!(
+        region.geocode("嘉禾公寓1号楼", 0),
+        Err(LookupError::InvalidLimit { max: MAX_LIMIT, got: 0 })
+    );
+    let q = |limit, radius_m| NearestQuery {
+        kinds: vec![],
+        limit,
+        radius_m,
+    };
+    assert_eq!(
+        region.nearest(p, Crs::Wgs84, &q(0, None)),
+        Err(LookupError::InvalidLimit { max: MAX_LIMIT, got: 0 })
+    );
+    assert_eq!(
+        region.nearest(p, Crs::Wgs84, &q(5_000, None)),
+        Err(LookupError::InvalidLimit {
+            max: MAX_LIMIT,
+            got: 5_000
+        })
+    );
+    assert_eq!(
+        region.nearest(p, Crs::Wgs84, &q(5, Some(-1.0))),
+        Err(LookupError::InvalidRadius(-1.0))
+    );
+    assert!(matches!(
+        region.nearest(p, Crs::Wgs84, &q(5, Some(f64::NAN))),
+        Err(LookupError::InvalidRadius(_))
+    ));
+    assert!(matches!(
+        region.nearest(Coord { x: 181.0, y: 0.0 }, Crs::Wgs84, &q(5, None)),
+        Err(LookupError::InvalidPoint { .. })
+    ));
     let many = vec![BatchItem::Point { lon: p.x, lat: p.y }; MAX_BATCH + 1];
-    assert_eq!(region.batch(&many, Crs::Wgs84, 3), Err(LookupError::TooMany { max: MAX_BATCH, got: MAX_BATCH + 1 }));
+    assert_eq!(
+        region.batch(&many, Crs::Wgs84, 3),
+        Err(LookupError::TooMany {
+            max: MAX_BATCH,
+            got: MAX_BATCH + 1
+        })
+    );
     // A bad item in a batch is answered with its error; the others are answered.
     let items = vec![
         BatchItem::Point { lon: p.x, lat: p.y },
         BatchItem::Point { lon: 500.0, lat: 0.0 },
         BatchItem::Address { address: String::new() },
-        BatchItem::Address { address: "嘉禾公寓1号楼".into() },
+        BatchItem::Address {
+            address: "嘉禾公寓1号楼".into(),
+        },
     ];
     let answers = region.batch(&items, Crs::Wgs84, 3).unwrap();
     assert!(answers[0].grid.is_some() && answers[0].error.is_none());
@@ -260,7 +362,10 @@ fn a_batch_of_ten_thousand_points_and_addresses() {
         .enumerate()
         .map(|(i, b)| match (i % 2, &b.address) {
             (0, Some(a)) => BatchItem::Address { address: a.clone() },
-            _ => BatchItem::Point { lon: b.anchor.x(), lat: b.anchor.y() },
+            _ => BatchItem::Point {
+                lon: b.anchor.x(),
+                lat: b.anchor.y(),
+            },
         })
         .collect();
     let answers = region.batch(&items, Crs::Wgs84, 1).unwrap();
@@ -276,14 +381,23 @@ fn a_batch_of_ten_thousand_points_and_addresses() {
         }
     }
     // Items arrive as JSON from the service.
-    let parsed: Vec<BatchItem> = serde_json::from_str(r#"[{"lon": 112.5, "lat": 33.0}, {"address": "车站路社区"}]"#).unwrap();
-    assert_eq!(parsed[1], BatchItem::Address { address: "车站路社区".into() });
+    let parsed: Vec<BatchItem> =
+        serde_json::from_str(r#"[{"lon": 112.5, "lat": 33.0}, {"address": "车站路社区"}]"#).unwrap();
+    assert_eq!(
+        parsed[1],
+        BatchItem::Address {
+            address: "车站路社区".into()
+        }
+    );
 }
 
 // ---- addresses ------------------------------------------------------------------------------
 
 fn building<'a>(d: &'a Dataset, address: &str) -> &'a gis_core::Building {
-    d.buildings.iter().find(|b| b.address.as_deref() == Some(address)).unwrap_or_else(|| panic!("no building at {address}"))
+    d.buildings
+        .iter()
+        .find(|b| b.address.as_deref() == Some(address))
+        .unwrap_or_else(|| panic!("no building at {address}"))
 }
 
 #[test]
@@ -319,17 +433,34 @@ fn addresses_in_many_spellings_find_the_building() {
     for (q, want) in cases {
         let a = region.geocode(q, 5).unwrap();
         let best = a.candidates.first().unwrap_or_else(|| panic!("nothing for {q}"));
-        assert_eq!(best.candidate.building.as_deref(), Some(want.id.as_str()), "{q}: {:?}", a.candidates);
+        assert_eq!(
+            best.candidate.building.as_deref(),
+            Some(want.id.as_str()),
+            "{q}: {:?}",
+            a.candidates
+        );
         assert!(!a.ambiguous, "{q}: {:?}", a.candidates);
         assert!(best.grid.is_some());
-        let holder = grids.iter().find(|g| g.level == GridLevel::Grid && g.buildings.iter().any(|m| m == &want.id || m.starts_with(&format!("{}#", want.id)))).unwrap();
+        let holder = grids
+            .iter()
+            .find(|g| {
+                g.level == GridLevel::Grid
+                    && g.buildings
+                        .iter()
+                        .any(|m| m == &want.id || m.starts_with(&format!("{}#", want.id)))
+            })
+            .unwrap();
         if !holder.buildings.iter().any(|m| m.starts_with(&format!("{}#", want.id))) {
             assert_eq!(best.grid.as_ref().unwrap().code, holder.code, "{q}");
         }
     }
     // A fuller prefix scores higher than none, never lower.
-    let full = region.geocode("湖里区康乐社区嘉禾公寓3号楼", 1).unwrap().candidates[0].candidate.score;
-    let bare = region.geocode("嘉禾公寓3号楼", 1).unwrap().candidates[0].candidate.score;
+    let full = region.geocode("湖里区康乐社区嘉禾公寓3号楼", 1).unwrap().candidates[0]
+        .candidate
+        .score;
+    let bare = region.geocode("嘉禾公寓3号楼", 1).unwrap().candidates[0]
+        .candidate
+        .score;
     assert!(full > bare && full <= 1.0, "{full} vs {bare}");
 }
 
@@ -337,11 +468,18 @@ fn addresses_in_many_spellings_find_the_building() {
 fn a_named_unit_picks_the_unit_part() {
     let (d, grids) = &*KANGLE;
     let region = Region::new(d, grids.clone(), &[]).unwrap();
-    let b = d.buildings.iter().find(|b| b.units.len() >= 2 && b.address.is_some()).unwrap();
+    let b = d
+        .buildings
+        .iter()
+        .find(|b| b.units.len() >= 2 && b.address.is_some())
+        .unwrap();
     let q = format!("{}{}", b.address.as_ref().unwrap(), b.units[1].name);
     let best = &region.geocode(&q, 3).unwrap().candidates[0];
     assert_eq!(best.candidate.building.as_deref(), Some(b.id.as_str()));
-    assert_eq!(best.candidate.unit.as_deref(), Some(format!("{}#{}", b.id, b.units[1].name).as_str()));
+    assert_eq!(
+        best.candidate.unit.as_deref(),
+        Some(format!("{}#{}", b.id, b.units[1].name).as_str())
+    );
 }
 
 #[test]
@@ -373,8 +511,16 @@ fn a_compound_name_in_two_communities_is_settled_by_the_prefix() {
     let (d0, _) = &*ZHONGJING;
     let mut d = d0.clone();
     let (i, j) = {
-        let a = d.buildings.iter().position(|b| b.community == 0 && b.compound.is_some()).unwrap();
-        let b = d.buildings.iter().position(|b| b.community == 1 && b.compound.is_some()).unwrap();
+        let a = d
+            .buildings
+            .iter()
+            .position(|b| b.community == 0 && b.compound.is_some())
+            .unwrap();
+        let b = d
+            .buildings
+            .iter()
+            .position(|b| b.community == 1 && b.compound.is_some())
+            .unwrap();
         (a, b)
     };
     let name_a = d.buildings[i].compound.clone().unwrap();
@@ -382,7 +528,11 @@ fn a_compound_name_in_two_communities_is_settled_by_the_prefix() {
     let number = |addr: &str| addr.rsplit_once(name_a.as_str()).map(|(_, r)| r.to_string());
     let tail = number(d.buildings[i].address.as_deref().unwrap()).unwrap();
     // Every building of compound B becomes compound A (same name, other community).
-    for b in d.buildings.iter_mut().filter(|b| b.compound.as_deref() == Some(name_b.as_str())) {
+    for b in d
+        .buildings
+        .iter_mut()
+        .filter(|b| b.compound.as_deref() == Some(name_b.as_str()))
+    {
         b.compound = Some(name_a.clone());
         b.address = b.address.as_ref().map(|a| a.replace(name_b.as_str(), name_a.as_str()));
     }
@@ -392,7 +542,10 @@ fn a_compound_name_in_two_communities_is_settled_by_the_prefix() {
     let both = g.geocode(&format!("{name_a}{tail}"), 10);
     let communities: std::collections::BTreeSet<&str> = both.iter().map(|c| c.community_code.as_str()).collect();
     if communities.len() == 2 {
-        assert_eq!(both[0].score, both[1].score, "without a prefix the two are tied: {both:?}");
+        assert_eq!(
+            both[0].score, both[1].score,
+            "without a prefix the two are tied: {both:?}"
+        );
     }
     let first = g.geocode(&format!("{}{name_a}{tail}", c0.name), 10);
     assert_eq!(first[0].community_code, c0.code.as_str());
@@ -427,18 +580,39 @@ fn nearest_resources_match_brute_force() {
     let (d, _) = &*ZHONGJING;
     let ix = ResourceIndex::new(d.resources.clone());
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let bbox = d.communities.iter().filter_map(|c| c.boundary.bounding_rect()).reduce(|a, b| {
-        Rect::new(Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) }, Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) })
-    }).unwrap();
+    let bbox = d
+        .communities
+        .iter()
+        .filter_map(|c| c.boundary.bounding_rect())
+        .reduce(|a, b| {
+            Rect::new(
+                Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
+            )
+        })
+        .unwrap();
     let kinds = ix.kinds().into_iter().map(String::from).collect::<Vec<_>>();
     assert!(kinds.len() >= 3);
     for i in 0..500 {
-        let at = Coord { x: rng.random_range(bbox.min().x..bbox.max().x), y: rng.random_range(bbox.min().y..bbox.max().y) };
+        let at = Coord {
+            x: rng.random_range(bbox.min().x..bbox.max().x),
+            y: rng.random_range(bbox.min().y..bbox.max().y),
+        };
         let query = NearestQuery {
             kinds: match i % 3 {
                 0 => vec![],
                 1 => vec![kinds[i % kinds.len()].clone()],
-                _ => vec![kinds[i % kinds.len()].clone(), kinds[(i + 1) % kinds.len()].clone(), "no-such-kind".into()],
+                _ => vec![
+                    kinds[i % kinds.len()].clone(),
+                    kinds[(i + 1) % kinds.len()].clone(),
+                    "no-such-kind".into(),
+                ],
             },
             limit: 1 + i % 12,
             radius_m: (i % 4 == 0).then_some(300.0 + (i % 7) as f64 * 100.0),
@@ -458,11 +632,19 @@ fn nearest_resources_match_brute_force() {
         want.truncate(query.limit);
         assert_eq!(got.len(), want.len(), "{query:?}");
         for (g, (m, id)) in got.iter().zip(&want) {
-            assert!((g.distance_m - m).abs() < 1e-6 * m.max(1.0), "{} m vs {m} m", g.distance_m);
+            assert!(
+                (g.distance_m - m).abs() < 1e-6 * m.max(1.0),
+                "{} m vs {m} m",
+                g.distance_m
+            );
             if g.resource.id != *id {
                 // Only a tie (to within float noise) may reorder.
                 let theirs = want.iter().find(|w| w.1 == g.resource.id).map(|w| w.0);
-                assert!(theirs.is_some_and(|t| (t - m).abs() < 1e-6), "{query:?}: {} vs {id}", g.resource.id);
+                assert!(
+                    theirs.is_some_and(|t| (t - m).abs() < 1e-6),
+                    "{query:?}: {} vs {id}",
+                    g.resource.id
+                );
             }
         }
         assert!(got.windows(2).all(|w| w[0].distance_m <= w[1].distance_m), "ordered");

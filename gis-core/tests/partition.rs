@@ -22,13 +22,34 @@ fn assert_rules(name: &str, options: &PartitionOptions) -> Partition {
     assert!(p.report.verification.is_clean(), "{:?}", p.report.verification);
     for c in &p.report.communities {
         assert!(c.warnings.is_empty(), "{}: {:?}", c.code, c.warnings);
-        let GridCounts::Feasible { low, high } = c.feasible else { panic!("{} infeasible", c.code) };
-        assert!((low..=high).contains(&(c.basic_grids as u64)), "{}: {} grids, feasible {low}–{high}", c.code, c.basic_grids);
-        assert_eq!(c.in_bounds, c.basic_grids, "{}: grids out of bounds: {:?}", c.code, c.sizes);
+        let GridCounts::Feasible { low, high } = c.feasible else {
+            panic!("{} infeasible", c.code)
+        };
+        assert!(
+            (low..=high).contains(&(c.basic_grids as u64)),
+            "{}: {} grids, feasible {low}–{high}",
+            c.code,
+            c.basic_grids
+        );
+        assert_eq!(
+            c.in_bounds, c.basic_grids,
+            "{}: grids out of bounds: {:?}",
+            c.code, c.sizes
+        );
         assert_eq!(c.split_compounds, 0, "{}: compounds split", c.code);
         assert_eq!(c.multipart_grids, 0, "{}: grids in parts", c.code);
-        assert!(c.compactness_mean >= 0.45, "{}: Polsby-Popper mean {:.3}", c.code, c.compactness_mean);
-        assert!(c.compactness_min >= 0.2, "{}: Polsby-Popper min {:.3}", c.code, c.compactness_min);
+        assert!(
+            c.compactness_mean >= 0.45,
+            "{}: Polsby-Popper mean {:.3}",
+            c.code,
+            c.compactness_mean
+        );
+        assert!(
+            c.compactness_min >= 0.2,
+            "{}: Polsby-Popper min {:.3}",
+            c.code,
+            c.compactness_min
+        );
     }
 
     for g in basic(&p.grids) {
@@ -36,11 +57,18 @@ fn assert_rules(name: &str, options: &PartitionOptions) -> Partition {
             SizeBasis::Residents => g.population,
             SizeBasis::Households => g.households,
         };
-        assert!((u64::from(bounds.min)..=u64::from(bounds.max)).contains(&size), "{} holds {size}", g.code);
+        assert!(
+            (u64::from(bounds.min)..=u64::from(bounds.max)).contains(&size),
+            "{} holds {size}",
+            g.code
+        );
         assert_eq!(parts(&g.area), 1, "{} is in parts", g.code);
     }
     // Every building in exactly one grid.
-    let mut ids: Vec<&str> = grids.iter().flat_map(|g| g.buildings.iter().map(String::as_str)).collect();
+    let mut ids: Vec<&str> = grids
+        .iter()
+        .flat_map(|g| g.buildings.iter().map(String::as_str))
+        .collect();
     ids.sort_unstable();
     let before = ids.len();
     ids.dedup();
@@ -59,7 +87,11 @@ fn kangle_meets_every_rule() {
     let exclusive: Vec<_> = p.grids.iter().filter(|g| g.kind == GridKind::Exclusive).collect();
     assert_eq!(exclusive.len(), 2);
     assert!(exclusive.iter().all(|g| g.name.is_some()));
-    assert!(p.report.communities[0].road_or_compound_share > 0.5, "{:?}", p.report.communities[0]);
+    assert!(
+        p.report.communities[0].road_or_compound_share > 0.5,
+        "{:?}",
+        p.report.communities[0]
+    );
 }
 
 #[test]
@@ -83,28 +115,52 @@ fn kangle_by_households() {
 #[test]
 fn same_input_and_seed_give_identical_output() {
     let d = load("kangle");
-    let a = to_geojson(&GridLayer { grids: run(&d, &PartitionOptions::default()).grids, ..Default::default() });
-    let b = to_geojson(&GridLayer { grids: run(&d, &PartitionOptions::default()).grids, ..Default::default() });
+    let a = to_geojson(&GridLayer {
+        grids: run(&d, &PartitionOptions::default()).grids,
+        ..Default::default()
+    });
+    let b = to_geojson(&GridLayer {
+        grids: run(&d, &PartitionOptions::default()).grids,
+        ..Default::default()
+    });
     assert_eq!(a, b);
 }
 
 #[test]
 fn micro_grids_tile_their_grids() {
     let d = load("kangle");
-    let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+    let options = PartitionOptions {
+        micro: Some(PartitionOptions::default_micro()),
+        ..PartitionOptions::default()
+    };
     let p = run(&d, &options);
     let micro = level(&p.grids, GridLevel::Micro);
     assert!(!micro.is_empty());
-    assert_exact_coverage(&d, &micro.iter().copied().chain(p.grids.iter().filter(|g| g.kind == GridKind::Exclusive)).collect::<Vec<_>>());
+    assert_exact_coverage(
+        &d,
+        &micro
+            .iter()
+            .copied()
+            .chain(p.grids.iter().filter(|g| g.kind == GridKind::Exclusive))
+            .collect::<Vec<_>>(),
+    );
     for g in basic(&p.grids) {
-        let children: Vec<_> = micro.iter().filter(|m| m.parent_code.as_deref() == Some(g.code.as_str())).collect();
+        let children: Vec<_> = micro
+            .iter()
+            .filter(|m| m.parent_code.as_deref() == Some(g.code.as_str()))
+            .collect();
         assert!(!children.is_empty(), "{} has no micro-grids", g.code);
         assert_eq!(children.iter().map(|m| m.households).sum::<u64>(), g.households);
         for m in &children {
             assert!(m.code.starts_with(&g.code) && m.code.len() == g.code.len() + 2);
             assert_eq!(parts(&m.area), 1, "{} is in parts", m.code);
             let single_big = m.buildings.len() == 1 && m.households > 200;
-            assert!(single_big || (50..=200).contains(&m.households), "{} holds {} households", m.code, m.households);
+            assert!(
+                single_big || (50..=200).contains(&m.households),
+                "{} holds {} households",
+                m.code,
+                m.households
+            );
         }
     }
 }
@@ -147,23 +203,55 @@ fn the_self_check_names_grids_that_are_not_ogc_valid() {
     use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon};
     use gis_core::partition::verify;
     let d = load("kangle");
-    let p = run(&d, &PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() });
+    let p = run(
+        &d,
+        &PartitionOptions {
+            micro: Some(PartitionOptions::default_micro()),
+            ..PartitionOptions::default()
+        },
+    );
     let micro = verify(&d, &p.grids, GridLevel::Micro);
     assert!(micro.is_clean() && micro.invalid_grids.is_empty(), "{micro:?}");
 
     // Two micro-grids redrawn inside their own boxes: a bow tie, and a ring that touches itself
     // (a figure eight through one vertex), as a real import once produced.
     let mut grids = p.grids.clone();
-    let ix: Vec<usize> = grids.iter().enumerate().filter(|(_, g)| g.level == GridLevel::Micro).map(|(i, _)| i).take(2).collect();
+    let ix: Vec<usize> = grids
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.level == GridLevel::Micro)
+        .map(|(i, _)| i)
+        .take(2)
+        .collect();
     let at = |g: &gis_core::grid::Grid, fx: f64, fy: f64| {
         let r = g.area.bounding_rect().unwrap();
-        Coord { x: r.min().x + fx * r.width(), y: r.min().y + fy * r.height() }
+        Coord {
+            x: r.min().x + fx * r.width(),
+            y: r.min().y + fy * r.height(),
+        }
     };
     let bow = &grids[ix[0]];
-    let bow_tie = LineString(vec![at(bow, 0.0, 0.0), at(bow, 1.0, 1.0), at(bow, 1.0, 0.0), at(bow, 0.0, 1.0), at(bow, 0.0, 0.0)]);
+    let bow_tie = LineString(vec![
+        at(bow, 0.0, 0.0),
+        at(bow, 1.0, 1.0),
+        at(bow, 1.0, 0.0),
+        at(bow, 0.0, 1.0),
+        at(bow, 0.0, 0.0),
+    ]);
     let eight = &grids[ix[1]];
     let figure_eight = LineString(
-        [(0.0, 0.0), (0.5, 0.5), (1.0, 0.0), (1.0, 1.0), (0.5, 0.5), (0.0, 1.0), (0.0, 0.0)].iter().map(|&(x, y)| at(eight, x, y)).collect(),
+        [
+            (0.0, 0.0),
+            (0.5, 0.5),
+            (1.0, 0.0),
+            (1.0, 1.0),
+            (0.5, 0.5),
+            (0.0, 1.0),
+            (0.0, 0.0),
+        ]
+        .iter()
+        .map(|&(x, y)| at(eight, x, y))
+        .collect(),
     );
     let (bow_code, eight_code) = (grids[ix[0]].code.clone(), grids[ix[1]].code.clone());
     grids[ix[0]].area = MultiPolygon(vec![Polygon::new(bow_tie, vec![])]);

@@ -13,7 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 fn published(d: &Dataset) -> GridLayer {
     let p = partition(d, &PartitionOptions::default(), &mut |_, _| {});
-    GridLayer { grids: p.grids, meta: LayerMeta { bounds: Some(Default::default()), ..LayerMeta::default() } }
+    GridLayer {
+        grids: p.grids,
+        meta: LayerMeta {
+            bounds: Some(Default::default()),
+            ..LayerMeta::default()
+        },
+    }
 }
 
 fn by_code(layer: &GridLayer) -> BTreeMap<String, &Grid> {
@@ -29,11 +35,22 @@ fn neighbours_of(layer: &GridLayer, code: &str) -> BTreeSet<String> {
             .iter()
             .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
             .flat_map(|r| r.lines())
-            .map(|l| if k(l.start) < k(l.end) { (k(l.start), k(l.end)) } else { (k(l.end), k(l.start)) })
+            .map(|l| {
+                if k(l.start) < k(l.end) {
+                    (k(l.start), k(l.end))
+                } else {
+                    (k(l.end), k(l.start))
+                }
+            })
             .collect()
     };
     let me = edges(layer.grids.iter().find(|g| g.code == code).unwrap());
-    layer.grids.iter().filter(|g| g.code != code && !edges(g).is_disjoint(&me)).map(|g| g.code.clone()).collect()
+    layer
+        .grids
+        .iter()
+        .filter(|g| g.code != code && !edges(g).is_disjoint(&me))
+        .map(|g| g.code.clone())
+        .collect()
 }
 
 /// Room for a compound inside `grid`: `n` footprints of about 24 m × 14 m, 4 m clear of every
@@ -50,7 +67,13 @@ fn free_spots(d: &Dataset, grid: &Grid, n: usize) -> Vec<Rect<f64>> {
         let mut x = r.min().x;
         while x + w < r.max().x {
             let spot = Rect::new(Coord { x, y }, Coord { x: x + w, y: y + h });
-            let clear = Rect::new(Coord { x: x - pad, y: y - pad }, Coord { x: x + w + pad, y: y + h + pad });
+            let clear = Rect::new(
+                Coord { x: x - pad, y: y - pad },
+                Coord {
+                    x: x + w + pad,
+                    y: y + h + pad,
+                },
+            );
             let ok = grid.area.contains(&clear.to_polygon())
                 && !d.buildings.iter().any(|b| b.footprint.intersects(&clear.to_polygon()))
                 && !d.exclusive.iter().any(|u| u.area.intersects(&clear.to_polygon()))
@@ -66,7 +89,15 @@ fn free_spots(d: &Dataset, grid: &Grid, n: usize) -> Vec<Rect<f64>> {
     // A compound is built in one place: the spot with most free spots around it, and its nearest.
     let centre = |r: &Rect<f64>| r.center();
     let d2 = |a: Coord<f64>, b: Coord<f64>| (a.x - b.x).powi(2) + (a.y - b.y).powi(2);
-    let Some(seed) = out.iter().max_by_key(|s| out.iter().filter(|t| d2(centre(s), centre(t)) < 0.0006f64.powi(2)).count()).copied() else {
+    let Some(seed) = out
+        .iter()
+        .max_by_key(|s| {
+            out.iter()
+                .filter(|t| d2(centre(s), centre(t)) < 0.0006f64.powi(2))
+                .count()
+        })
+        .copied()
+    else {
         return Vec::new();
     };
     out.sort_by(|a, b| d2(centre(a), centre(&seed)).total_cmp(&d2(centre(b), centre(&seed))));
@@ -125,7 +156,8 @@ fn assert_sound(d: &Dataset, layer: &GridLayer) {
     }
     // Counts match the dataset.
     let total: u64 = grids.iter().map(|g| g.population).sum();
-    let people: u64 = d.buildings.iter().map(|b| u64::from(b.population)).sum::<u64>() + d.points.iter().map(|p| u64::from(p.count)).sum::<u64>();
+    let people: u64 = d.buildings.iter().map(|b| u64::from(b.population)).sum::<u64>()
+        + d.points.iter().map(|p| u64::from(p.count)).sum::<u64>();
     assert_eq!(total, people);
     let codes: BTreeSet<&str> = layer.grids.iter().map(|g| g.code.as_str()).collect();
     assert_eq!(codes.len(), layer.grids.len(), "duplicate codes");
@@ -138,7 +170,10 @@ fn unchanged_data_keeps_every_grid_to_the_bit() {
     let r = repartition(&d, &layer, &RepartitionOptions::default()).unwrap();
     assert_eq!(r.report.kept.len(), layer.grids.len());
     assert!(r.report.changed.is_empty() && r.report.created.is_empty() && r.report.retired.is_empty());
-    assert_eq!(gis_core::io::grids::to_geojson(&r.layer), gis_core::io::grids::to_geojson(&layer));
+    assert_eq!(
+        gis_core::io::grids::to_geojson(&r.layer),
+        gis_core::io::grids::to_geojson(&layer)
+    );
 }
 
 #[test]
@@ -151,7 +186,11 @@ fn a_new_compound_changes_only_grids_next_to_it() {
     assert!(r.report.verification.is_clean(), "{:?}", r.report.verification);
     let near: BTreeSet<String> = neighbours_of(&layer, &host).into_iter().chain([host.clone()]).collect();
     for code in r.report.changed.iter().chain(&r.report.retired) {
-        assert!(near.contains(code), "{code} changed but is not next to {host} ({near:?}): {:#?}", r.report.communities);
+        assert!(
+            near.contains(code),
+            "{code} changed but is not next to {host} ({near:?}): {:#?}",
+            r.report.communities
+        );
     }
     // Untouched grids: same code, geometry identical to the bit.
     let before = by_code(&layer);
@@ -159,14 +198,22 @@ fn a_new_compound_changes_only_grids_next_to_it() {
         let now = r.layer.grids.iter().find(|g| &g.code == code).unwrap();
         assert_eq!(now.area, before[code].area, "{code}");
     }
-    assert!(r.report.residents.kept_share >= 0.8, "only {:.1}% kept: {:#?}", 100.0 * r.report.residents.kept_share, r.report);
+    assert!(
+        r.report.residents.kept_share >= 0.8,
+        "only {:.1}% kept: {:#?}",
+        100.0 * r.report.residents.kept_share,
+        r.report
+    );
     assert_eq!(r.report.residents.new, 600);
     // Lineage accounts for every resident of every changed or created grid.
     for e in &r.report.lineage {
         let from: u64 = e.from.iter().map(|s| s.residents).sum();
         assert_eq!(from + e.new_residents, e.residents, "{}", e.code);
     }
-    println!("kept share {:.4} moved {} strategy {:?}", r.report.residents.kept_share, r.report.residents.moved, r.report.communities[0].strategy);
+    println!(
+        "kept share {:.4} moved {} strategy {:?}",
+        r.report.residents.kept_share, r.report.residents.moved, r.report.communities[0].strategy
+    );
 }
 
 #[test]
@@ -190,15 +237,25 @@ fn a_grid_over_the_maximum_changes_alone_or_with_its_neighbours() {
     assert!(big.population + u64::from(added) > 2000);
     let r = repartition(&d, &layer, &RepartitionOptions::default()).unwrap();
     assert_sound(&d, &r.layer);
-    let near: BTreeSet<String> = neighbours_of(&layer, &big.code).into_iter().chain([big.code.clone()]).collect();
+    let near: BTreeSet<String> = neighbours_of(&layer, &big.code)
+        .into_iter()
+        .chain([big.code.clone()])
+        .collect();
     for code in r.report.changed.iter().chain(&r.report.retired) {
-        assert!(near.contains(code), "{code} changed but is not {} or its neighbour", big.code);
+        assert!(
+            near.contains(code),
+            "{code} changed but is not {} or its neighbour",
+            big.code
+        );
     }
     assert!(!r.report.communities[0].affected.is_empty());
     assert_eq!(r.report.communities[0].affected[0].code, big.code);
     let before = by_code(&layer);
     for code in &r.report.kept {
-        assert_eq!(r.layer.grids.iter().find(|g| &g.code == code).unwrap().area, before[code].area);
+        assert_eq!(
+            r.layer.grids.iter().find(|g| &g.code == code).unwrap().area,
+            before[code].area
+        );
     }
 }
 
@@ -212,7 +269,12 @@ fn three_repartitions_never_issue_a_retired_code_and_staff_follow() {
         match round {
             1 => {
                 // People leave the smallest grid: it falls below the minimum.
-                let small = layer.grids.iter().filter(|g| g.kind == GridKind::Basic).min_by_key(|g| g.population).unwrap();
+                let small = layer
+                    .grids
+                    .iter()
+                    .filter(|g| g.kind == GridKind::Basic)
+                    .min_by_key(|g| g.population)
+                    .unwrap();
                 let ids: BTreeSet<String> = small.buildings.iter().cloned().collect();
                 for b in d.buildings.iter_mut().filter(|b| ids.contains(&b.id)) {
                     b.population = b.population * 6 / 10;
@@ -226,7 +288,11 @@ fn three_repartitions_never_issue_a_retired_code_and_staff_follow() {
         let r = repartition(&d, &layer, &RepartitionOptions::default()).unwrap();
         assert_sound(&d, &r.layer);
         for g in &r.layer.grids {
-            assert!(!retired.contains(&g.code), "round {round}: retired code {} issued again", g.code);
+            assert!(
+                !retired.contains(&g.code),
+                "round {round}: retired code {} issued again",
+                g.code
+            );
         }
         for code in &r.report.created {
             assert!(!ever.contains(code), "round {round}: {code} was issued before");
@@ -239,7 +305,12 @@ fn three_repartitions_never_issue_a_retired_code_and_staff_follow() {
         // Staff are on current codes; those of retired grids went to the successor.
         let codes: BTreeSet<&str> = r.layer.grids.iter().map(|g| g.code.as_str()).collect();
         for s in &r.staff {
-            assert!(codes.contains(s.grid.as_str()), "staff {} on missing grid {}", s.name, s.grid);
+            assert!(
+                codes.contains(s.grid.as_str()),
+                "staff {} on missing grid {}",
+                s.name,
+                s.grid
+            );
         }
         for change in &r.report.staff {
             assert!(r.report.retired.contains(&change.from));
@@ -254,14 +325,22 @@ fn a_manual_move_is_checked_and_forced_moves_are_reported() {
     let d = load("kangle");
     let layer = published(&d);
     let basic: Vec<&Grid> = layer.grids.iter().filter(|g| g.kind == GridKind::Basic).collect();
-    let (a, b) = (basic[0], basic[1..].iter().find(|g| neighbours_of(&layer, &basic[0].code).contains(&g.code)).unwrap());
+    let (a, b) = (
+        basic[0],
+        basic[1..]
+            .iter()
+            .find(|g| neighbours_of(&layer, &basic[0].code).contains(&g.code))
+            .unwrap(),
+    );
     // A building of `a` touching nothing of `b`: moving it would put part of `b` apart.
     let far = a
         .buildings
         .iter()
         .map(|id| d.buildings.iter().find(|x| &x.id == id).unwrap())
         .max_by(|x, y| {
-            let c = |q: &Building| geo::Centroid::centroid(&b.area).map_or(0.0, |p| (p.x() - q.anchor.x()).hypot(p.y() - q.anchor.y()));
+            let c = |q: &Building| {
+                geo::Centroid::centroid(&b.area).map_or(0.0, |p| (p.x() - q.anchor.x()).hypot(p.y() - q.anchor.y()))
+            };
             c(x).total_cmp(&c(y))
         })
         .unwrap();
@@ -270,12 +349,30 @@ fn a_manual_move_is_checked_and_forced_moves_are_reported() {
     assert!(err.to_string().contains("in parts"), "{err}");
     let forced = move_buildings(&d, &layer, &[far.id.clone()], &b.code, Default::default(), true).unwrap();
     assert!(!forced.report.forced.is_empty());
-    let moved_to = forced.layer.grids.iter().find(|g| g.buildings.contains(&far.id)).unwrap();
+    let moved_to = forced
+        .layer
+        .grids
+        .iter()
+        .find(|g| g.buildings.contains(&far.id))
+        .unwrap();
     assert_eq!(moved_to.code, b.code);
 
     // Unknown ids and codes are named.
-    assert!(matches!(move_buildings(&d, &layer, &["nope".into()], &b.code, Default::default(), false), Err(MoveError::UnknownBuilding(_))));
-    assert!(matches!(move_buildings(&d, &layer, &[far.id.clone()], "350206001017777", Default::default(), false), Err(MoveError::UnknownGrid(_))));
+    assert!(matches!(
+        move_buildings(&d, &layer, &["nope".into()], &b.code, Default::default(), false),
+        Err(MoveError::UnknownBuilding(_))
+    ));
+    assert!(matches!(
+        move_buildings(
+            &d,
+            &layer,
+            &[far.id.clone()],
+            "350206001017777",
+            Default::default(),
+            false
+        ),
+        Err(MoveError::UnknownGrid(_))
+    ));
 }
 
 #[test]
@@ -290,9 +387,18 @@ fn a_layer_with_gaps_is_refused() {
 #[test]
 fn micro_grids_are_redrawn_only_in_changed_grids() {
     let mut d = load("kangle");
-    let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+    let options = PartitionOptions {
+        micro: Some(PartitionOptions::default_micro()),
+        ..PartitionOptions::default()
+    };
     let p = partition(&d, &options, &mut |_, _| {});
-    let layer = GridLayer { grids: p.grids, meta: LayerMeta { bounds: Some(Default::default()), ..LayerMeta::default() } };
+    let layer = GridLayer {
+        grids: p.grids,
+        meta: LayerMeta {
+            bounds: Some(Default::default()),
+            ..LayerMeta::default()
+        },
+    };
     add_compound(&mut d, &layer, "M");
     let r = repartition(&d, &layer, &RepartitionOptions::default()).unwrap();
     assert_sound(&d, &r.layer);
@@ -300,12 +406,24 @@ fn micro_grids_are_redrawn_only_in_changed_grids() {
     assert!(micro.is_clean(), "{micro:?}");
     let micro_grids: Vec<&Grid> = r.layer.grids.iter().filter(|g| g.level == GridLevel::Micro).collect();
     // Every grid has micro-grids under its own code; kept grids kept theirs exactly.
-    for g in r.layer.grids.iter().filter(|g| g.level == GridLevel::Grid && g.kind == GridKind::Basic) {
-        let mine: Vec<&&Grid> = micro_grids.iter().filter(|m| m.parent_code.as_deref() == Some(&g.code)).collect();
+    for g in r
+        .layer
+        .grids
+        .iter()
+        .filter(|g| g.level == GridLevel::Grid && g.kind == GridKind::Basic)
+    {
+        let mine: Vec<&&Grid> = micro_grids
+            .iter()
+            .filter(|m| m.parent_code.as_deref() == Some(&g.code))
+            .collect();
         assert!(!mine.is_empty(), "{} has no micro-grids", g.code);
         assert!(mine.iter().all(|m| m.code.starts_with(&g.code) && m.code.len() == 17));
         if r.report.kept.contains(&g.code) {
-            let before: Vec<&Grid> = layer.grids.iter().filter(|m| m.parent_code.as_deref() == Some(&g.code)).collect();
+            let before: Vec<&Grid> = layer
+                .grids
+                .iter()
+                .filter(|m| m.parent_code.as_deref() == Some(&g.code))
+                .collect();
             assert_eq!(before.len(), mine.len());
             for (a, b) in before.iter().zip(&mine) {
                 assert_eq!((&a.code, &a.area), (&b.code, &b.area));
@@ -392,7 +510,10 @@ fn a_border_building_moves_to_its_neighbour() {
 fn fresh_codes_follow_the_scheme_in_reading_order() {
     for name in ["kangle", "zhongjing"] {
         let d = load(name);
-        let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+        let options = PartitionOptions {
+            micro: Some(PartitionOptions::default_micro()),
+            ..PartitionOptions::default()
+        };
         let p = partition(&d, &options, &mut |_, _| {});
         let check = gis_core::codes::check_codes(&gis_core::codes::CodeScheme::db11(), &p.grids);
         assert!(check.defects.is_empty(), "{name}: {:?}", check.defects);

@@ -36,7 +36,10 @@ fn area(x0: f64, y0: f64, x1: f64, y1: f64) -> f64 {
 }
 
 fn within(actual: f64, expected: f64) {
-    assert!((actual - expected).abs() <= 1e-3 * expected, "{actual} m² vs expected {expected} m² (more than 0.1% off)");
+    assert!(
+        (actual - expected).abs() <= 1e-3 * expected,
+        "{actual} m² vs expected {expected} m² (more than 0.1% off)"
+    );
 }
 
 fn building(id: &str, x: f64, population: u32, community: usize) -> Building {
@@ -61,11 +64,28 @@ fn building(id: &str, x: f64, population: u32, community: usize) -> Building {
 fn dataset() -> Dataset {
     Dataset {
         communities: vec![
-            Community { code: CommunityCode::parse(C1).unwrap(), name: "东".into(), boundary: mp(rect(116.400, Y0, 116.403, Y1)) },
-            Community { code: CommunityCode::parse(C2).unwrap(), name: "西".into(), boundary: mp(rect(116.403, Y0, 116.404, Y1)) },
+            Community {
+                code: CommunityCode::parse(C1).unwrap(),
+                name: "东".into(),
+                boundary: mp(rect(116.400, Y0, 116.403, Y1)),
+            },
+            Community {
+                code: CommunityCode::parse(C2).unwrap(),
+                name: "西".into(),
+                boundary: mp(rect(116.403, Y0, 116.404, Y1)),
+            },
         ],
-        buildings: vec![building("B1", 116.4005, 1600, 0), building("B2", 116.4015, 1800, 0), building("B3", 116.4025, 1790, 0), building("B4", 116.4035, 1600, 1)],
-        points: vec![PopulationPoint { location: Point::new(116.4025, 39.9009), count: 10, community: 0 }],
+        buildings: vec![
+            building("B1", 116.4005, 1600, 0),
+            building("B2", 116.4015, 1800, 0),
+            building("B3", 116.4025, 1790, 0),
+            building("B4", 116.4035, 1600, 1),
+        ],
+        points: vec![PopulationPoint {
+            location: Point::new(116.4025, 39.9009),
+            count: 10,
+            community: 0,
+        }],
         resources: vec![Resource {
             id: "R1".into(),
             kind: "clinic".into(),
@@ -114,7 +134,15 @@ fn check(grids: Vec<DrawnGrid>) -> ValidationReport {
 }
 
 fn check_with(grids: Vec<DrawnGrid>, options: &ValidateOptions) -> ValidationReport {
-    validate(&dataset(), &DrawnLayer { grids, meta: Default::default() }, options).unwrap()
+    validate(
+        &dataset(),
+        &DrawnLayer {
+            grids,
+            meta: Default::default(),
+        },
+        options,
+    )
+    .unwrap()
 }
 
 fn kinds(r: &ValidationReport) -> Vec<DefectKind> {
@@ -143,7 +171,11 @@ fn a_clean_coverage_has_nothing_to_report() {
     assert_eq!(r.exact_communities, 2);
     assert!(r.invalid_edges.is_empty());
     let pops: Vec<u64> = r.counts.iter().map(|c| c.population).collect();
-    assert_eq!(pops, [1600, 1800, 1800, 1600], "counted from the dataset, point included");
+    assert_eq!(
+        pops,
+        [1600, 1800, 1800, 1600],
+        "counted from the dataset, point included"
+    );
 }
 
 #[test]
@@ -179,20 +211,49 @@ fn a_near_miss_is_an_edge_not_an_area() {
     assert_eq!(kinds(&r), [DefectKind::NearMiss], "{:#?}", r.defects);
     let n = only(&r, DefectKind::NearMiss);
     assert_eq!(codes(n), ["110101001001002", "110101001001003"]);
-    let edge = gis_core::measure::length_m(&geo::MultiLineString(vec![LineString(vec![c(116.402, Y0), c(116.402, Y1)])]));
+    let edge = gis_core::measure::length_m(&geo::MultiLineString(vec![LineString(vec![
+        c(116.402, Y0),
+        c(116.402, Y1),
+    ])]));
     assert!((n.length_m.unwrap() - edge).abs() < 1.0, "{:?}", n.length_m);
     assert_eq!(r.slivers.gaps, 1);
     within(r.slivers.gap_area_m2, area(116.40199995, Y0, 116.402, Y1));
-    assert!(r.warnings.iter().any(|w| w.message.contains("1 slivers below tolerance")), "{:#?}", r.warnings);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.message.contains("1 slivers below tolerance")),
+        "{:#?}",
+        r.warnings
+    );
 }
 
 #[test]
 fn an_unshared_vertex_is_a_near_miss_even_with_no_gap_width() {
     let mut g = clean_grids();
-    g[2] = grid("110101001001003", C1, vec![vec![c(116.402, Y0), c(116.403, Y0), c(116.403, Y1), c(116.402, Y1), c(116.402, 39.9005), c(116.402, Y0)]]);
-    let r = check_with(g, &ValidateOptions { gap_width_m: 0.0, ..ValidateOptions::default() });
+    g[2] = grid(
+        "110101001001003",
+        C1,
+        vec![vec![
+            c(116.402, Y0),
+            c(116.403, Y0),
+            c(116.403, Y1),
+            c(116.402, Y1),
+            c(116.402, 39.9005),
+            c(116.402, Y0),
+        ]],
+    );
+    let r = check_with(
+        g,
+        &ValidateOptions {
+            gap_width_m: 0.0,
+            ..ValidateOptions::default()
+        },
+    );
     assert_eq!(kinds(&r), [DefectKind::NearMiss], "{:#?}", r.defects);
-    assert_eq!(codes(only(&r, DefectKind::NearMiss)), ["110101001001002", "110101001001003"]);
+    assert_eq!(
+        codes(only(&r, DefectKind::NearMiss)),
+        ["110101001001002", "110101001001003"]
+    );
 }
 
 #[test]
@@ -211,11 +272,19 @@ fn a_grid_spanning_two_communities() {
     let mut g = clean_grids();
     g[2] = grid("110101001001003", C1, vec![rect(116.402, Y0, 116.4031, Y1)]);
     let r = check(g);
-    assert_eq!(kinds(&r), [DefectKind::Overlap, DefectKind::SpansCommunities], "{:#?}", r.defects);
+    assert_eq!(
+        kinds(&r),
+        [DefectKind::Overlap, DefectKind::SpansCommunities],
+        "{:#?}",
+        r.defects
+    );
     let s = only(&r, DefectKind::SpansCommunities);
     within(s.area_m2.unwrap(), area(116.403, Y0, 116.4031, Y1));
     assert!(s.message.contains(C2), "{}", s.message);
-    assert_eq!(codes(only(&r, DefectKind::Overlap)), ["110101001001003", "110101001002001"]);
+    assert_eq!(
+        codes(only(&r, DefectKind::Overlap)),
+        ["110101001001003", "110101001002001"]
+    );
 }
 
 #[test]
@@ -236,12 +305,25 @@ fn a_grid_naming_an_unknown_community() {
 #[test]
 fn a_bow_tie_is_a_defect_not_a_rejection() {
     let mut g = clean_grids();
-    g[1] = grid("110101001001002", C1, vec![vec![c(116.401, Y0), c(116.402, Y1), c(116.402, Y0), c(116.401, Y1), c(116.401, Y0)]]);
+    g[1] = grid(
+        "110101001001002",
+        C1,
+        vec![vec![
+            c(116.401, Y0),
+            c(116.402, Y1),
+            c(116.402, Y0),
+            c(116.401, Y1),
+            c(116.401, Y0),
+        ]],
+    );
     let r = check(g);
     let d = only(&r, DefectKind::BowTie);
     assert_eq!(codes(d), ["110101001001002"]);
     let at = d.at.unwrap();
-    assert!((at[0] - 116.4015).abs() < 1e-9 && (at[1] - 39.9005).abs() < 1e-9, "{at:?}");
+    assert!(
+        (at[0] - 116.4015).abs() < 1e-9 && (at[1] - 39.9005).abs() < 1e-9,
+        "{at:?}"
+    );
     // What the bow-tie leaves uncovered: two triangles of a quarter of the cell each.
     let gaps: f64 = r.of_kind(DefectKind::Gap).map(|d| d.area_m2.unwrap()).sum();
     within(gaps, area(116.401, Y0, 116.402, Y1) / 2.0);
@@ -251,7 +333,17 @@ fn a_bow_tie_is_a_defect_not_a_rejection() {
 fn a_self_touching_ring_is_a_self_intersection() {
     let mut g = clean_grids();
     // The outline runs in to a point of itself and out again, pinching off a triangle.
-    let ring = vec![c(116.401, Y0), c(116.402, Y0), c(116.402, Y1), c(116.4015, Y1), c(116.4016, 39.9005), c(116.4014, 39.9005), c(116.4015, Y1), c(116.401, Y1), c(116.401, Y0)];
+    let ring = vec![
+        c(116.401, Y0),
+        c(116.402, Y0),
+        c(116.402, Y1),
+        c(116.4015, Y1),
+        c(116.4016, 39.9005),
+        c(116.4014, 39.9005),
+        c(116.4015, Y1),
+        c(116.401, Y1),
+        c(116.401, Y0),
+    ];
     g[1] = grid("110101001001002", C1, vec![ring]);
     let r = check(g);
     assert_eq!(codes(only(&r, DefectKind::SelfIntersection)), ["110101001001002"]);
@@ -260,7 +352,19 @@ fn a_self_touching_ring_is_a_self_intersection() {
 #[test]
 fn a_spike_is_removed_and_reported() {
     let mut g = clean_grids();
-    g[1] = grid("110101001001002", C1, vec![vec![c(116.401, Y0), c(116.402, Y0), c(116.402, Y1), c(116.4025, 39.9015), c(116.402, Y1), c(116.401, Y1), c(116.401, Y0)]]);
+    g[1] = grid(
+        "110101001001002",
+        C1,
+        vec![vec![
+            c(116.401, Y0),
+            c(116.402, Y0),
+            c(116.402, Y1),
+            c(116.4025, 39.9015),
+            c(116.402, Y1),
+            c(116.401, Y1),
+            c(116.401, Y0),
+        ]],
+    );
     let r = check(g);
     assert_eq!(kinds(&r), [DefectKind::Spike], "{:#?}", r.defects);
     assert_eq!(codes(only(&r, DefectKind::Spike)), ["110101001001002"]);
@@ -269,12 +373,27 @@ fn a_spike_is_removed_and_reported() {
 #[test]
 fn an_unclosed_ring_and_repeated_points() {
     let mut g = clean_grids();
-    g[1] = grid("110101001001002", C1, vec![vec![c(116.401, Y0), c(116.402, Y0), c(116.402, Y1), c(116.401, Y1)]]);
+    g[1] = grid(
+        "110101001001002",
+        C1,
+        vec![vec![c(116.401, Y0), c(116.402, Y0), c(116.402, Y1), c(116.401, Y1)]],
+    );
     let r = check(g);
     assert_eq!(kinds(&r), [DefectKind::UnclosedRing], "{:#?}", r.defects);
 
     let mut g = clean_grids();
-    g[1] = grid("110101001001002", C1, vec![vec![c(116.401, Y0), c(116.402, Y0), c(116.402, Y0), c(116.402, Y1), c(116.401, Y1), c(116.401, Y0)]]);
+    g[1] = grid(
+        "110101001001002",
+        C1,
+        vec![vec![
+            c(116.401, Y0),
+            c(116.402, Y0),
+            c(116.402, Y0),
+            c(116.402, Y1),
+            c(116.401, Y1),
+            c(116.401, Y0),
+        ]],
+    );
     let r = check(g);
     assert_eq!(kinds(&r), [DefectKind::RepeatedPoints], "{:#?}", r.defects);
 }
@@ -282,17 +401,27 @@ fn an_unclosed_ring_and_repeated_points() {
 #[test]
 fn a_ring_of_two_points_leaves_a_gap() {
     let mut g = clean_grids();
-    g[1] = grid("110101001001002", C1, vec![vec![c(116.401, Y0), c(116.402, Y0), c(116.401, Y0)]]);
+    g[1] = grid(
+        "110101001001002",
+        C1,
+        vec![vec![c(116.401, Y0), c(116.402, Y0), c(116.401, Y0)]],
+    );
     let r = check(g);
     assert!(r.of_kind(DefectKind::TooFewPoints).count() >= 1, "{:#?}", r.defects);
-    within(only(&r, DefectKind::Gap).area_m2.unwrap(), area(116.401, Y0, 116.402, Y1));
+    within(
+        only(&r, DefectKind::Gap).area_m2.unwrap(),
+        area(116.401, Y0, 116.402, Y1),
+    );
 }
 
 #[test]
 fn a_multipart_grid() {
     let mut g = clean_grids();
     g[1].multi = true;
-    g[1].rings = vec![vec![rect(116.401, Y0, 116.4015, Y1)], vec![rect(116.4015, Y0, 116.402, Y1)]];
+    g[1].rings = vec![
+        vec![rect(116.401, Y0, 116.4015, Y1)],
+        vec![rect(116.4015, Y0, 116.402, Y1)],
+    ];
     let r = check(g);
     assert_eq!(kinds(&r), [DefectKind::Multipart], "{:#?}", r.defects);
 }
@@ -324,7 +453,10 @@ fn buildings_points_and_resources_in_no_grid() {
     let r = check(g);
     assert_eq!(only(&r, DefectKind::BuildingInNoGrid).item.as_deref(), Some("B2"));
     assert_eq!(only(&r, DefectKind::ResourceInNoGrid).item.as_deref(), Some("R1"));
-    within(only(&r, DefectKind::Gap).area_m2.unwrap(), area(116.401, Y0, 116.402, Y1));
+    within(
+        only(&r, DefectKind::Gap).area_m2.unwrap(),
+        area(116.401, Y0, 116.402, Y1),
+    );
 
     let mut g = clean_grids();
     g.remove(2); // G3, B3 and the point
@@ -351,20 +483,34 @@ fn a_building_in_two_grids_and_one_cut_by_a_grid_edge() {
     assert_eq!(kinds(&r), [DefectKind::BuildingCut], "{:#?}", r.defects);
     let cut = only(&r, DefectKind::BuildingCut);
     assert_eq!(cut.item.as_deref(), Some("B3"));
-    assert_eq!(cut.codes, ["110101001001003", "110101001001002"], "the grid holding more of it first");
+    assert_eq!(
+        cut.codes,
+        ["110101001001003", "110101001001002"],
+        "the grid holding more of it first"
+    );
 }
 
 #[test]
 fn basic_grids_outside_the_bounds() {
-    let small = ValidateOptions { bounds: SizeBounds::new(1700, 2000, SizeBasis::Residents).unwrap(), ..ValidateOptions::default() };
+    let small = ValidateOptions {
+        bounds: SizeBounds::new(1700, 2000, SizeBasis::Residents).unwrap(),
+        ..ValidateOptions::default()
+    };
     let r = check_with(clean_grids(), &small);
     // C1 (5,200) fits three grids of 1,700–2,000: G1's 1,600 is too few. C2 (1,600) cannot be
     // split within the bounds at all: a warning, not a defect.
     assert_eq!(kinds(&r), [DefectKind::GridTooSmall], "{:#?}", r.defects);
     assert_eq!(codes(only(&r, DefectKind::GridTooSmall)), ["110101001001001"]);
-    assert!(r.warnings.iter().any(|w| w.community.as_deref() == Some(C2)), "{:#?}", r.warnings);
+    assert!(
+        r.warnings.iter().any(|w| w.community.as_deref() == Some(C2)),
+        "{:#?}",
+        r.warnings
+    );
 
-    let large = ValidateOptions { bounds: SizeBounds::new(1500, 1750, SizeBasis::Residents).unwrap(), ..ValidateOptions::default() };
+    let large = ValidateOptions {
+        bounds: SizeBounds::new(1500, 1750, SizeBasis::Residents).unwrap(),
+        ..ValidateOptions::default()
+    };
     let r = check_with(clean_grids(), &large);
     assert_eq!(r.of_kind(DefectKind::GridTooLarge).count(), 2, "{:#?}", r.defects);
 
@@ -382,7 +528,12 @@ fn malformed_and_duplicate_codes_are_defects_out_of_order_is_a_warning() {
     g[0].grid.code = "11010100100101".into();
     g[2].grid.code = "110101001001002".into();
     let r = check(g);
-    assert_eq!(kinds(&r), [DefectKind::MalformedCode, DefectKind::DuplicateCode], "{:#?}", r.defects);
+    assert_eq!(
+        kinds(&r),
+        [DefectKind::MalformedCode, DefectKind::DuplicateCode],
+        "{:#?}",
+        r.defects
+    );
     assert_eq!(codes(only(&r, DefectKind::DuplicateCode)), ["110101001001002"]);
 
     let mut g = clean_grids();
@@ -391,32 +542,93 @@ fn malformed_and_duplicate_codes_are_defects_out_of_order_is_a_warning() {
     let r = check(g);
     assert!(r.defects.is_empty(), "{:#?}", r.defects);
     assert_eq!(r.warnings.len(), 1);
-    assert!(r.warnings[0].message.contains("reading order"), "{}", r.warnings[0].message);
+    assert!(
+        r.warnings[0].message.contains("reading order"),
+        "{}",
+        r.warnings[0].message
+    );
 }
 
 #[test]
 fn bad_options_are_errors() {
-    let layer = DrawnLayer { grids: clean_grids(), meta: Default::default() };
-    assert!(validate(&dataset(), &layer, &ValidateOptions { tolerance_m2: -1.0, ..ValidateOptions::default() }).is_err());
-    assert!(validate(&dataset(), &layer, &ValidateOptions { gap_width_m: f64::NAN, ..ValidateOptions::default() }).is_err());
+    let layer = DrawnLayer {
+        grids: clean_grids(),
+        meta: Default::default(),
+    };
+    assert!(
+        validate(
+            &dataset(),
+            &layer,
+            &ValidateOptions {
+                tolerance_m2: -1.0,
+                ..ValidateOptions::default()
+            }
+        )
+        .is_err()
+    );
+    assert!(
+        validate(
+            &dataset(),
+            &layer,
+            &ValidateOptions {
+                gap_width_m: f64::NAN,
+                ..ValidateOptions::default()
+            }
+        )
+        .is_err()
+    );
 }
 
 /// Every gap, overlap and near-miss is gone after the repair, and no code changed.
 fn assert_repaired(grids: Vec<DrawnGrid>) -> gis_core::validate::Repair {
     let before: Vec<String> = grids.iter().map(|g| g.grid.code.clone()).collect();
-    let fixed = repair(&dataset(), &DrawnLayer { grids, meta: Default::default() }, &ValidateOptions::default()).unwrap();
+    let fixed = repair(
+        &dataset(),
+        &DrawnLayer {
+            grids,
+            meta: Default::default(),
+        },
+        &ValidateOptions::default(),
+    )
+    .unwrap();
     let after: Vec<String> = fixed.layer.grids.iter().map(|g| g.code.clone()).collect();
     assert_eq!(before, after, "codes never change");
-    for k in [DefectKind::Gap, DefectKind::Hole, DefectKind::Overlap, DefectKind::NearMiss] {
-        assert_eq!(fixed.after.of_kind(k).count(), 0, "{k:?} left after the repair: {:#?}\nchanges: {:#?}", fixed.after.defects, fixed.changes);
+    for k in [
+        DefectKind::Gap,
+        DefectKind::Hole,
+        DefectKind::Overlap,
+        DefectKind::NearMiss,
+    ] {
+        assert_eq!(
+            fixed.after.of_kind(k).count(),
+            0,
+            "{k:?} left after the repair: {:#?}\nchanges: {:#?}",
+            fixed.after.defects,
+            fixed.changes
+        );
     }
     // Written and read back, the repaired layer validates the same.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fixed.geojson");
     std::fs::write(&path, to_geojson(&fixed.layer)).unwrap();
-    let again = validate(&dataset(), &read_drawn_layer(&path).unwrap(), &ValidateOptions::default()).unwrap();
-    for k in [DefectKind::Gap, DefectKind::Hole, DefectKind::Overlap, DefectKind::NearMiss] {
-        assert_eq!(again.of_kind(k).count(), 0, "{k:?} after reading back: {:#?}", again.defects);
+    let again = validate(
+        &dataset(),
+        &read_drawn_layer(&path).unwrap(),
+        &ValidateOptions::default(),
+    )
+    .unwrap();
+    for k in [
+        DefectKind::Gap,
+        DefectKind::Hole,
+        DefectKind::Overlap,
+        DefectKind::NearMiss,
+    ] {
+        assert_eq!(
+            again.of_kind(k).count(),
+            0,
+            "{k:?} after reading back: {:#?}",
+            again.defects
+        );
     }
     fixed
 }
@@ -425,9 +637,23 @@ fn assert_repaired(grids: Vec<DrawnGrid>) -> gis_core::validate::Repair {
 fn repair_gives_a_gap_to_the_neighbour_with_the_longest_shared_edge() {
     // G2 stops 0.0001° short of G3: the gap shares its whole long side with each.
     let mut g = clean_grids();
-    g[1] = grid("110101001001002", C1, vec![vec![c(116.401, Y0), c(116.4019, Y0), c(116.4019, Y1), c(116.401, Y1), c(116.401, Y0)]]);
+    g[1] = grid(
+        "110101001001002",
+        C1,
+        vec![vec![
+            c(116.401, Y0),
+            c(116.4019, Y0),
+            c(116.4019, Y1),
+            c(116.401, Y1),
+            c(116.401, Y0),
+        ]],
+    );
     let fixed = assert_repaired(g);
-    let gap = fixed.changes.iter().find(|c| c.kind == gis_core::validate::ChangeKind::GapFilled).expect("a gap filled");
+    let gap = fixed
+        .changes
+        .iter()
+        .find(|c| c.kind == gis_core::validate::ChangeKind::GapFilled)
+        .expect("a gap filled");
     within(gap.area_m2.unwrap(), area(116.4019, Y0, 116.402, Y1));
     // Equal shared edges, and G2 and G3 both hold 1,800 residents: the first in the layer.
     assert_eq!(gap.code, "110101001001002");
@@ -442,14 +668,42 @@ fn repair_of_an_overlap_a_near_miss_and_a_bow_tie() {
     let mut g = clean_grids();
     g[1] = grid("110101001001002", C1, vec![rect(116.401, Y0, 116.40199995, Y1)]);
     let fixed = assert_repaired(g);
-    assert!(fixed.changes.iter().any(|c| c.kind == gis_core::validate::ChangeKind::Snapped), "{:#?}", fixed.changes);
+    assert!(
+        fixed
+            .changes
+            .iter()
+            .any(|c| c.kind == gis_core::validate::ChangeKind::Snapped),
+        "{:#?}",
+        fixed.changes
+    );
 
     let mut g = clean_grids();
-    g[2] = grid("110101001001003", C1, vec![vec![c(116.402, Y0), c(116.403, Y0), c(116.403, Y1), c(116.402, Y1), c(116.402, 39.9005), c(116.402, Y0)]]);
+    g[2] = grid(
+        "110101001001003",
+        C1,
+        vec![vec![
+            c(116.402, Y0),
+            c(116.403, Y0),
+            c(116.403, Y1),
+            c(116.402, Y1),
+            c(116.402, 39.9005),
+            c(116.402, Y0),
+        ]],
+    );
     assert_repaired(g);
 
     let mut g = clean_grids();
-    g[1] = grid("110101001001002", C1, vec![vec![c(116.401, Y0), c(116.402, Y1), c(116.402, Y0), c(116.401, Y1), c(116.401, Y0)]]);
+    g[1] = grid(
+        "110101001001002",
+        C1,
+        vec![vec![
+            c(116.401, Y0),
+            c(116.402, Y1),
+            c(116.402, Y0),
+            c(116.401, Y1),
+            c(116.401, Y0),
+        ]],
+    );
     assert_repaired(g);
 }
 
@@ -458,11 +712,17 @@ fn wangge_partition_validates_clean() {
     let d = common::load("kangle");
     // With micro-grids too: exclusive grids have none, and that is not a gap.
     for micro in [None, Some(gis_core::partition::PartitionOptions::default_micro())] {
-        let options = gis_core::partition::PartitionOptions { micro, ..Default::default() };
+        let options = gis_core::partition::PartitionOptions {
+            micro,
+            ..Default::default()
+        };
         let result = gis_core::partition::partition(&d, &options, &mut |_, _| {});
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("grids.geojson");
-        let layer = gis_core::io::grids::GridLayer { grids: result.grids, meta: Default::default() };
+        let layer = gis_core::io::grids::GridLayer {
+            grids: result.grids,
+            meta: Default::default(),
+        };
         std::fs::write(&path, to_geojson(&layer)).unwrap();
         let r = validate(&d, &read_drawn_layer(&path).unwrap(), &ValidateOptions::default()).unwrap();
         assert!(r.defects.is_empty(), "micro {}: {:#?}", micro.is_some(), r.defects);
@@ -470,7 +730,11 @@ fn wangge_partition_validates_clean() {
         assert_eq!(r.micro_grids > 0, micro.is_some());
         let basic = layer.grids.iter().filter(|g| g.level == GridLevel::Grid);
         for (count, grid) in r.counts.iter().zip(basic) {
-            assert_eq!(count.population, grid.population, "{}: validate counts what partition counted", grid.code);
+            assert_eq!(
+                count.population, grid.population,
+                "{}: validate counts what partition counted",
+                grid.code
+            );
         }
     }
 }
@@ -498,17 +762,25 @@ fn a_realistic_hand_drawn_layer() {
     // The market's grid (902) was dropped: the gap is its area. The layer was drawn from a
     // partition made before borders were straightened (which moves a border a few metres through
     // open space), so today's market grid is compared within 5%.
-    let partition = gis_core::partition::partition(&d, &gis_core::partition::PartitionOptions::default(), &mut |_, _| {});
+    let partition =
+        gis_core::partition::partition(&d, &gis_core::partition::PartitionOptions::default(), &mut |_, _| {});
     let market = partition.grids.iter().find(|g| g.code == code("902")).unwrap();
     let gaps: Vec<_> = r.of_kind(DefectKind::Gap).collect();
     let (gap, expected) = (gaps[0].area_m2.unwrap(), area_m2(&market.area));
-    assert!((gap - expected).abs() <= 0.05 * expected, "{gap} m² vs the market grid's {expected} m²");
+    assert!(
+        (gap - expected).abs() <= 0.05 * expected,
+        "{gap} m² vs the market grid's {expected} m²"
+    );
     // 001's vertex pulled 3 m back from 002.
     let pulled: Vec<_> = gaps.iter().filter(|g| codes(g) == [code("001"), code("002")]).collect();
     assert_eq!(pulled.len(), 1, "{gaps:#?}");
     assert!((10.0..30.0).contains(&pulled[0].area_m2.unwrap()), "{:?}", pulled[0]);
     // The bow-tie in 003 leaves its two wedges uncovered, beside 004.
-    assert_eq!(gaps.iter().filter(|g| codes(g) == [code("003"), code("004")]).count(), 2, "{gaps:#?}");
+    assert_eq!(
+        gaps.iter().filter(|g| codes(g) == [code("003"), code("004")]).count(),
+        2,
+        "{gaps:#?}"
+    );
     let o = only(&r, DefectKind::Overlap);
     assert_eq!(codes(o), [code("003"), code("004")]);
     assert!((20.0..60.0).contains(&o.area_m2.unwrap()), "{o:?}");
@@ -521,9 +793,26 @@ fn a_realistic_hand_drawn_layer() {
     assert!(r.slivers.gaps > 0, "the 2 cm near-miss leaves a sliver, counted");
 
     let fixed = repair(&d, &layer, &ValidateOptions::default()).unwrap();
-    for k in [DefectKind::Gap, DefectKind::Hole, DefectKind::Overlap, DefectKind::NearMiss] {
-        assert_eq!(fixed.after.of_kind(k).count(), 0, "{k:?} left: {:#?}", fixed.after.defects);
+    for k in [
+        DefectKind::Gap,
+        DefectKind::Hole,
+        DefectKind::Overlap,
+        DefectKind::NearMiss,
+    ] {
+        assert_eq!(
+            fixed.after.of_kind(k).count(),
+            0,
+            "{k:?} left: {:#?}",
+            fixed.after.defects
+        );
     }
     assert_eq!(fixed.after.exact_communities, 1);
-    assert!(fixed.changes.iter().any(|c| c.kind == gis_core::validate::ChangeKind::GapFilled && c.area_m2.unwrap() > 20_000.0), "{:#?}", fixed.changes);
+    assert!(
+        fixed
+            .changes
+            .iter()
+            .any(|c| c.kind == gis_core::validate::ChangeKind::GapFilled && c.area_m2.unwrap() > 20_000.0),
+        "{:#?}",
+        fixed.changes
+    );
 }

@@ -51,7 +51,11 @@ pub type GaussKruger = Projected;
 
 impl fmt::Debug for Projected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Projected").field("name", &self.name).field("epsg", &self.epsg).field("proj4", &self.proj4).finish()
+        f.debug_struct("Projected")
+            .field("name", &self.name)
+            .field("epsg", &self.epsg)
+            .field("proj4", &self.proj4)
+            .finish()
     }
 }
 
@@ -93,7 +97,9 @@ impl<'a> Proj4<'a> {
             Some(e) => e.eq_ignore_ascii_case("GRS80") || e.eq_ignore_ascii_case("WGS84"),
             None => {
                 self.number("a") == Some(6_378_137.0)
-                    && (self.number("rf").is_some_and(|rf| (rf - 298.257_222_101).abs() < 1e-6 || (rf - 298.257_223_563).abs() < 1e-6)
+                    && (self
+                        .number("rf")
+                        .is_some_and(|rf| (rf - 298.257_222_101).abs() < 1e-6 || (rf - 298.257_223_563).abs() < 1e-6)
                         || self.number("b").is_some_and(|b| (b - 6_356_752.314).abs() < 0.01))
             }
         }
@@ -103,7 +109,11 @@ impl<'a> Proj4<'a> {
 /// The datums whose shift to CGCS2000 is held by bureaus, not published: refused by name.
 fn old_chinese_datum(text: &str) -> bool {
     let key = text.to_ascii_lowercase().replace([' ', '-', '_', '\''], "");
-    key.contains("beijing1954") || key.contains("xian1980") || key.contains("newbeijing") || key.contains("beijing54") || key.contains("xian80")
+    key.contains("beijing1954")
+        || key.contains("xian1980")
+        || key.contains("newbeijing")
+        || key.contains("beijing54")
+        || key.contains("xian80")
 }
 
 fn old_datum_refusal(datum: &str) -> String {
@@ -120,26 +130,42 @@ fn datum_target(p: &Proj4) -> Result<(String, String), String> {
         return if grids == "@null" {
             Ok((WGS84.into(), "WGS-84".into()))
         } else {
-            Err(format!("its datum shift needs the grid file {grids}, which import does not carry; convert it to EPSG:4326 first (ogr2ogr -t_srs EPSG:4326)"))
+            Err(format!(
+                "its datum shift needs the grid file {grids}, which import does not carry; convert it to EPSG:4326 first (ogr2ogr -t_srs EPSG:4326)"
+            ))
         };
     }
     if let Some(t) = p.get("towgs84") {
         let zero = t.split(',').all(|v| v.trim().parse::<f64>().is_ok_and(|v| v == 0.0));
-        let how = if zero { "taken as WGS-84 (no shift)".to_string() } else { format!("shifted to WGS-84 by its published parameters ({t})") };
+        let how = if zero {
+            "taken as WGS-84 (no shift)".to_string()
+        } else {
+            format!("shifted to WGS-84 by its published parameters ({t})")
+        };
         return Ok((WGS84.into(), how));
     }
     if let Some(d) = p.get("datum") {
         if d.eq_ignore_ascii_case("NAD27") {
             return Err("NAD27 needs the NADCON grids, which import does not carry; convert it to EPSG:4326 first (ogr2ogr -t_srs EPSG:4326)".into());
         }
-        let how = if d.eq_ignore_ascii_case("WGS84") { "WGS-84".to_string() } else { format!("datum {d}, shifted to WGS-84 by PROJ's parameters") };
+        let how = if d.eq_ignore_ascii_case("WGS84") {
+            "WGS-84".to_string()
+        } else {
+            format!("datum {d}, shifted to WGS-84 by PROJ's parameters")
+        };
         return Ok((WGS84.into(), how));
     }
     if p.wgs84_ellipsoid() {
         // CGCS2000 and its kind: no shift published because none is needed at a metre.
-        return Ok((format!("+proj=longlat {} +no_defs", p.ellipsoid()), "taken as WGS-84 (same ellipsoid, within about a metre)".into()));
+        return Ok((
+            format!("+proj=longlat {} +no_defs", p.ellipsoid()),
+            "taken as WGS-84 (same ellipsoid, within about a metre)".into(),
+        ));
     }
-    Err("its datum has no published shift to WGS-84 (no TOWGS84 parameters); convert it to EPSG:4326 or CGCS2000 first".into())
+    Err(
+        "its datum has no published shift to WGS-84 (no TOWGS84 parameters); convert it to EPSG:4326 or CGCS2000 first"
+            .into(),
+    )
 }
 
 /// The first quoted name in a WKT text.
@@ -154,10 +180,13 @@ impl Projected {
         let p = Proj4::parse(proj4);
         let kind = p.get("proj").unwrap_or_default();
         if kind == "geocent" {
-            return Err(format!("{name:?} is geocentric (X, Y, Z); import reads longitude/latitude and projected grids"));
+            return Err(format!(
+                "{name:?} is geocentric (X, Y, Z); import reads longitude/latitude and projected grids"
+            ));
         }
         let (target, datum) = datum_target(&p)?;
-        let source = Proj::from_proj_string(proj4).map_err(|e| format!("proj4rs cannot express {name:?} ({proj4}): {e}"))?;
+        let source =
+            Proj::from_proj_string(proj4).map_err(|e| format!("proj4rs cannot express {name:?} ({proj4}): {e}"))?;
         let wgs84 = Proj::from_proj_string(&target).map_err(|e| format!("cannot set up the geographic system: {e}"))?;
         let transverse_mercator = matches!(kind, "tmerc" | "etmerc" | "utm");
         let latlong = matches!(kind, "longlat" | "latlong" | "lonlat" | "latlon");
@@ -165,11 +194,27 @@ impl Projected {
             ("utm", Some(zone)) => (zone * 6.0 - 183.0, 500_000.0),
             _ => (p.number("lon_0").unwrap_or(0.0), p.number("x_0").unwrap_or(0.0)),
         };
-        let out = Self { name, epsg, proj4: proj4.to_string(), central_meridian, false_easting, datum, transverse_mercator, latlong, source, wgs84 };
+        let out = Self {
+            name,
+            epsg,
+            proj4: proj4.to_string(),
+            central_meridian,
+            false_easting,
+            datum,
+            transverse_mercator,
+            latlong,
+            source,
+            wgs84,
+        };
         // A definition proj4rs parses but cannot run (a missing grid, an unsupported option) fails
         // here, once, rather than on every coordinate.
-        let probe = out.forward(Coord { x: central_meridian, y: p.number("lat_0").unwrap_or(0.0).clamp(-80.0, 80.0) });
-        probe.and_then(|c| out.inverse(c)).map_err(|e| format!("proj4rs cannot run {:?} ({proj4}): {e}", out.name))?;
+        let probe = out.forward(Coord {
+            x: central_meridian,
+            y: p.number("lat_0").unwrap_or(0.0).clamp(-80.0, 80.0),
+        });
+        probe
+            .and_then(|c| out.inverse(c))
+            .map_err(|e| format!("proj4rs cannot run {:?} ({proj4}): {e}", out.name))?;
         Ok(out)
     }
 
@@ -177,7 +222,9 @@ impl Projected {
     pub fn from_epsg(code: u16) -> Result<Self, String> {
         match SourceCrs::from_epsg(code)? {
             SourceCrs::Projected(p) => Ok(p),
-            SourceCrs::Geographic(_) => Err(format!("EPSG:{code} is longitude/latitude on WGS-84 or CGCS2000, not a projected system")),
+            SourceCrs::Geographic(_) => Err(format!(
+                "EPSG:{code} is longitude/latitude on WGS-84 or CGCS2000, not a projected system"
+            )),
         }
     }
 
@@ -196,14 +243,28 @@ impl Projected {
                 ));
             }
             if self.false_easting >= 1e6 && (c.x - self.false_easting).abs() > 1e6 {
-                return Err(format!("easting {:.1} is more than 1,000 km from {}'s central meridian (false easting {}); wrong zone?", c.x, self.name, self.false_easting));
+                return Err(format!(
+                    "easting {:.1} is more than 1,000 km from {}'s central meridian (false easting {}); wrong zone?",
+                    c.x, self.name, self.false_easting
+                ));
             }
         }
-        let mut p = if self.latlong { (c.x.to_radians(), c.y.to_radians(), 0.0) } else { (c.x, c.y, 0.0) };
-        proj4rs::transform::transform(&self.source, &self.wgs84, &mut p).map_err(|e| format!("cannot convert ({}, {}) from {}: {e}", c.x, c.y, self.name))?;
-        let out = Coord { x: p.0.to_degrees(), y: p.1.to_degrees() };
+        let mut p = if self.latlong {
+            (c.x.to_radians(), c.y.to_radians(), 0.0)
+        } else {
+            (c.x, c.y, 0.0)
+        };
+        proj4rs::transform::transform(&self.source, &self.wgs84, &mut p)
+            .map_err(|e| format!("cannot convert ({}, {}) from {}: {e}", c.x, c.y, self.name))?;
+        let out = Coord {
+            x: p.0.to_degrees(),
+            y: p.1.to_degrees(),
+        };
         if !(out.x.is_finite() && out.y.is_finite()) || out.y.abs() > 90.0 {
-            return Err(format!("({}, {}) does not convert from {} to a position on Earth", c.x, c.y, self.name));
+            return Err(format!(
+                "({}, {}) does not convert from {} to a position on Earth",
+                c.x, c.y, self.name
+            ));
         }
         Ok(out)
     }
@@ -211,8 +272,16 @@ impl Projected {
     /// Longitude/latitude in degrees → the system's coordinates (for export and tests).
     pub fn forward(&self, c: Coord<f64>) -> Result<Coord<f64>, String> {
         let mut p = (c.x.to_radians(), c.y.to_radians(), 0.0);
-        proj4rs::transform::transform(&self.wgs84, &self.source, &mut p).map_err(|e| format!("cannot convert ({}, {}) to {}: {e}", c.x, c.y, self.name))?;
-        let out = if self.latlong { Coord { x: p.0.to_degrees(), y: p.1.to_degrees() } } else { Coord { x: p.0, y: p.1 } };
+        proj4rs::transform::transform(&self.wgs84, &self.source, &mut p)
+            .map_err(|e| format!("cannot convert ({}, {}) to {}: {e}", c.x, c.y, self.name))?;
+        let out = if self.latlong {
+            Coord {
+                x: p.0.to_degrees(),
+                y: p.1.to_degrees(),
+            }
+        } else {
+            Coord { x: p.0, y: p.1 }
+        };
         if !(out.x.is_finite() && out.y.is_finite()) {
             return Err(format!("({}, {}) has no position in {}", c.x, c.y, self.name));
         }
@@ -237,7 +306,10 @@ pub fn epsg_code(s: &str) -> Option<Result<u16, String>> {
     let digits = if let Some(rest) = lower.strip_prefix("urn:ogc:def:crs:epsg:") {
         // urn:ogc:def:crs:EPSG:{version}:{code}, the version often empty.
         rest.rsplit(':').next().unwrap_or_default().to_string()
-    } else if let Some(rest) = lower.strip_prefix("http://www.opengis.net/def/crs/epsg/").or_else(|| lower.strip_prefix("https://www.opengis.net/def/crs/epsg/")) {
+    } else if let Some(rest) = lower
+        .strip_prefix("http://www.opengis.net/def/crs/epsg/")
+        .or_else(|| lower.strip_prefix("https://www.opengis.net/def/crs/epsg/"))
+    {
         rest.rsplit('/').next().unwrap_or_default().to_string()
     } else if let Some(rest) = lower.strip_prefix("epsg") {
         rest.trim_start_matches(':').trim().to_string()
@@ -252,8 +324,13 @@ pub fn is_crs84(s: &str) -> bool {
     let l = s.trim().to_ascii_lowercase();
     matches!(
         l.as_str(),
-        "crs84" | "ogc:crs84" | "urn:ogc:def:crs:ogc:1.3:crs84" | "urn:ogc:def:crs:ogc::crs84" | "urn:ogc:def:crs:ogc:2:84"
-            | "http://www.opengis.net/def/crs/ogc/1.3/crs84" | "https://www.opengis.net/def/crs/ogc/1.3/crs84"
+        "crs84"
+            | "ogc:crs84"
+            | "urn:ogc:def:crs:ogc:1.3:crs84"
+            | "urn:ogc:def:crs:ogc::crs84"
+            | "urn:ogc:def:crs:ogc:2:84"
+            | "http://www.opengis.net/def/crs/ogc/1.3/crs84"
+            | "https://www.opengis.net/def/crs/ogc/1.3/crs84"
     )
 }
 
@@ -280,7 +357,9 @@ impl SourceCrs {
         if t.eq_ignore_ascii_case(BD09_URI) {
             return Ok(Self::Geographic(Crs::Bd09));
         }
-        t.parse::<Crs>().map(Self::Geographic).map_err(|e| format!("{e}, CRS84, or EPSG:N (e.g. EPSG:4527, EPSG:3857, EPSG:32650)"))
+        t.parse::<Crs>()
+            .map(Self::Geographic)
+            .map_err(|e| format!("{e}, CRS84, or EPSG:N (e.g. EPSG:4527, EPSG:3857, EPSG:32650)"))
     }
 
     /// An EPSG system by code: WGS-84 and CGCS2000 longitude/latitude as such, anything else
@@ -293,7 +372,12 @@ impl SourceCrs {
             .ok_or_else(|| format!("EPSG:{code} is not in the EPSG table import carries (the crs-definitions crate); give the EPSG code of a projected or geographic system"))?;
         let name = wkt_name(def.wkt);
         if old_chinese_datum(def.wkt) {
-            let datum = def.wkt.split("DATUM[\"").nth(1).and_then(|d| d.split('"').next()).unwrap_or(&name);
+            let datum = def
+                .wkt
+                .split("DATUM[\"")
+                .nth(1)
+                .and_then(|d| d.split('"').next())
+                .unwrap_or(&name);
             return Err(format!("EPSG:{code} ({name}) is on the {}", old_datum_refusal(datum)));
         }
         let p = Proj4::parse(def.proj4);
@@ -305,7 +389,9 @@ impl SourceCrs {
                 return Ok(Self::WGS84);
             }
         }
-        Projected::new(name, Some(code), def.proj4).map(Self::Projected).map_err(|e| format!("EPSG:{code}: {e}"))
+        Projected::new(name, Some(code), def.proj4)
+            .map(Self::Projected)
+            .map_err(|e| format!("EPSG:{code}: {e}"))
     }
 
     /// Reads a .prj (ESRI or OGC WKT 1): by the EPSG authority it names, else from its
@@ -317,14 +403,25 @@ impl SourceCrs {
             return Err(format!("a {kind} definition; import reads GEOGCS and PROJCS"));
         }
         let name = root.first_text().unwrap_or_default().to_string();
-        let geogcs = if kind == "GEOGCS" { &root } else { root.child("GEOGCS").ok_or("PROJCS without a GEOGCS")? };
+        let geogcs = if kind == "GEOGCS" {
+            &root
+        } else {
+            root.child("GEOGCS").ok_or("PROJCS without a GEOGCS")?
+        };
         let datum = geogcs.child("DATUM");
         let datum_name = datum.and_then(|d| d.first_text()).unwrap_or_default();
-        if old_chinese_datum(&format!("{datum_name} {} {name}", geogcs.first_text().unwrap_or_default())) {
+        if old_chinese_datum(&format!(
+            "{datum_name} {} {name}",
+            geogcs.first_text().unwrap_or_default()
+        )) {
             return Err(old_datum_refusal(datum_name));
         }
         // The system's own AUTHORITY (not its GEOGCS's), when the WKT carries one.
-        let authority = root.child("AUTHORITY").filter(|a| a.first_text().is_some_and(|o| o.eq_ignore_ascii_case("EPSG"))).and_then(|a| a.number(1)).map(|c| c as u16);
+        let authority = root
+            .child("AUTHORITY")
+            .filter(|a| a.first_text().is_some_and(|o| o.eq_ignore_ascii_case("EPSG")))
+            .and_then(|a| a.number(1))
+            .map(|c| c as u16);
         if let Some(code) = authority {
             if let Ok(crs) = Self::from_epsg(code) {
                 return Ok(crs);
@@ -336,8 +433,16 @@ impl SourceCrs {
             Some((a, rf)) => format!("+a={a} +rf={rf}"),
             None => "+ellps=WGS84".to_string(),
         };
-        let towgs84 = datum.and_then(|d| d.child("TOWGS84")).map(|t| (0..7).filter_map(|i| t.number(i)).map(|v| v.to_string()).collect::<Vec<_>>().join(","));
-        let key = format!("{datum_name} {}", geogcs.first_text().unwrap_or_default()).to_ascii_lowercase().replace([' ', '-', '_'], "");
+        let towgs84 = datum.and_then(|d| d.child("TOWGS84")).map(|t| {
+            (0..7)
+                .filter_map(|i| t.number(i))
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        let key = format!("{datum_name} {}", geogcs.first_text().unwrap_or_default())
+            .to_ascii_lowercase()
+            .replace([' ', '-', '_'], "");
         let datum_part = match towgs84 {
             Some(t) if !t.is_empty() => format!("+towgs84={t}"),
             _ if key.contains("wgs1984") || key.contains("wgs84") => "+datum=WGS84".to_string(),
@@ -353,9 +458,18 @@ impl SourceCrs {
             }
             return Projected::new(name, None, &p4).map(Self::Projected);
         }
-        let projection = root.child("PROJECTION").and_then(|p| p.first_text()).unwrap_or_default().to_ascii_lowercase();
+        let projection = root
+            .child("PROJECTION")
+            .and_then(|p| p.first_text())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let param = |keys: &[&str]| -> Option<f64> {
-            root.children("PARAMETER").find(|p| p.first_text().is_some_and(|n| keys.iter().any(|k| n.eq_ignore_ascii_case(k)))).and_then(|p| p.number(1))
+            root.children("PARAMETER")
+                .find(|p| {
+                    p.first_text()
+                        .is_some_and(|n| keys.iter().any(|k| n.eq_ignore_ascii_case(k)))
+                })
+                .and_then(|p| p.number(1))
         };
         let x0 = param(&["false_easting"]).unwrap_or(0.0);
         let y0 = param(&["false_northing"]).unwrap_or(0.0);
@@ -365,21 +479,38 @@ impl SourceCrs {
         let sp1 = param(&["standard_parallel_1"]);
         let sp2 = param(&["standard_parallel_2"]);
         let body = match projection.as_str() {
-            "transverse_mercator" | "gauss_kruger" | "gauss-kruger" => format!("+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k={k} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}"),
+            "transverse_mercator" | "gauss_kruger" | "gauss-kruger" => {
+                format!("+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k={k} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}")
+            }
             // ArcGIS's and EPSG's names for Web Mercator: spherical formulas on WGS-84 coordinates.
             "mercator_auxiliary_sphere" | "popular_visualisation_pseudo_mercator" => {
-                format!("+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0={lon0} +x_0={x0} +y_0={y0} +k=1 +nadgrids=@null")
+                format!(
+                    "+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0={lon0} +x_0={x0} +y_0={y0} +k=1 +nadgrids=@null"
+                )
             }
-            "mercator" | "mercator_2sp" => format!("+proj=merc +lat_ts={} +lon_0={lon0} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}", sp1.unwrap_or(0.0)),
+            "mercator" | "mercator_2sp" => format!(
+                "+proj=merc +lat_ts={} +lon_0={lon0} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}",
+                sp1.unwrap_or(0.0)
+            ),
             "mercator_1sp" => format!("+proj=merc +k_0={k} +lon_0={lon0} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}"),
             "lambert_conformal_conic" | "lambert_conformal_conic_2sp" if sp2.is_some() => {
-                format!("+proj=lcc +lat_1={} +lat_2={} +lat_0={lat0} +lon_0={lon0} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}", sp1.unwrap_or(lat0), sp2.unwrap_or(lat0))
+                format!(
+                    "+proj=lcc +lat_1={} +lat_2={} +lat_0={lat0} +lon_0={lon0} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}",
+                    sp1.unwrap_or(lat0),
+                    sp2.unwrap_or(lat0)
+                )
             }
             "lambert_conformal_conic" | "lambert_conformal_conic_1sp" => {
-                format!("+proj=lcc +lat_1={lat0} +lat_0={lat0} +lon_0={lon0} +k_0={k} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}")
+                format!(
+                    "+proj=lcc +lat_1={lat0} +lat_0={lat0} +lon_0={lon0} +k_0={k} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}"
+                )
             }
             "albers" | "albers_conic_equal_area" => {
-                format!("+proj=aea +lat_1={} +lat_2={} +lat_0={lat0} +lon_0={lon0} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}", sp1.unwrap_or(lat0), sp2.unwrap_or(lat0))
+                format!(
+                    "+proj=aea +lat_1={} +lat_2={} +lat_0={lat0} +lon_0={lon0} +x_0={x0} +y_0={y0} {ellipsoid} {datum_part}",
+                    sp1.unwrap_or(lat0),
+                    sp2.unwrap_or(lat0)
+                )
             }
             other => {
                 return Err(format!(
@@ -388,14 +519,23 @@ impl SourceCrs {
             }
         };
         let to_meter = root.child("UNIT").and_then(|u| u.number(1)).unwrap_or(1.0);
-        let units = if (to_meter - 1.0).abs() < 1e-12 { "+units=m".to_string() } else { format!("+to_meter={to_meter}") };
-        let proj4 = format!("{body} {units} +no_defs").split_whitespace().collect::<Vec<_>>().join(" ");
+        let units = if (to_meter - 1.0).abs() < 1e-12 {
+            "+units=m".to_string()
+        } else {
+            format!("+to_meter={to_meter}")
+        };
+        let proj4 = format!("{body} {units} +no_defs")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let epsg = known_epsg(&projection, &key, lon0, lat0, x0, y0, k).or_else(|| matching_epsg(&proj4, &name));
         let name = match epsg.and_then(crs_definitions::from_code) {
             Some(def) => wkt_name(def.wkt),
             None => name,
         };
-        Projected::new(name, epsg, &proj4).map(Self::Projected).map_err(|e| format!("datum {datum_name:?}: {e}"))
+        Projected::new(name, epsg, &proj4)
+            .map(Self::Projected)
+            .map_err(|e| format!("datum {datum_name:?}: {e}"))
     }
 
     /// Any source coordinate → WGS-84 longitude/latitude.
@@ -445,7 +585,12 @@ impl SourceCrs {
                 g.false_easting,
                 g.datum
             ),
-            Self::Projected(g) => format!("{}{} (datum {}), converted to WGS-84", g.name, g.epsg.map(|e| format!(", EPSG:{e}")).unwrap_or_default(), g.datum),
+            Self::Projected(g) => format!(
+                "{}{} (datum {}), converted to WGS-84",
+                g.name,
+                g.epsg.map(|e| format!(", EPSG:{e}")).unwrap_or_default(),
+                g.datum
+            ),
         }
     }
 
@@ -483,7 +628,10 @@ fn known_epsg(projection: &str, datum_key: &str, lon0: f64, lat0: f64, x0: f64, 
             };
         }
     }
-    if (datum_key.contains("2000") && (datum_key.contains("china") || datum_key.contains("cgcs"))) && (k - 1.0).abs() < 1e-12 && y0 == 0.0 {
+    if (datum_key.contains("2000") && (datum_key.contains("china") || datum_key.contains("cgcs")))
+        && (k - 1.0).abs() < 1e-12
+        && y0 == 0.0
+    {
         let six = |z: f64| (z * 6.0 - 3.0, z * 1e6 + 500_000.0);
         let three = |z: f64| (z * 3.0, z * 1e6 + 500_000.0);
         for code in 4491u16..=4554 {
@@ -519,7 +667,14 @@ fn canonical(def: &str) -> Option<Canonical> {
         put("lon_0", zone * 6.0 - 183.0);
         put("k", 0.9996);
         put("x_0", 500_000.0);
-        put("y_0", if p.get("south").is_some() || p.0.iter().any(|(k, _)| *k == "south") { 10_000_000.0 } else { 0.0 });
+        put(
+            "y_0",
+            if p.get("south").is_some() || p.0.iter().any(|(k, _)| *k == "south") {
+                10_000_000.0
+            } else {
+                0.0
+            },
+        );
         for key in ["lat_0", "lat_1", "lat_2", "lat_ts"] {
             put(key, 0.0);
         }
@@ -546,13 +701,18 @@ fn canonical(def: &str) -> Option<Canonical> {
         (None, Some(d)) if d.eq_ignore_ascii_case("WGS84") => (6_378_137.0, 298.257_223_563),
         _ => {
             let a = p.number("a")?;
-            let rf = p.number("rf").or_else(|| p.number("b").map(|b| if a == b { 0.0 } else { a / (a - b) }))?;
+            let rf = p
+                .number("rf")
+                .or_else(|| p.number("b").map(|b| if a == b { 0.0 } else { a / (a - b) }))?;
             (a, rf)
         }
     };
     put("a", a);
     put("rf", rf);
-    let shift: Vec<f64> = p.get("towgs84").map(|t| t.split(',').filter_map(|v| v.parse().ok()).collect()).unwrap_or_default();
+    let shift: Vec<f64> = p
+        .get("towgs84")
+        .map(|t| t.split(',').filter_map(|v| v.parse().ok()).collect())
+        .unwrap_or_default();
     for i in 0..7 {
         put(&format!("towgs84_{i}"), shift.get(i).copied().unwrap_or(0.0));
     }
@@ -568,14 +728,28 @@ fn matching_epsg(proj4: &str, name: &str) -> Option<u16> {
     let same = |c: &Canonical| {
         c.proj == want.proj
             && c.numbers.len() == want.numbers.len()
-            && c.numbers.iter().zip(&want.numbers).all(|((k1, v1), (k2, v2))| k1 == k2 && (v1 - v2).abs() <= 1e-9 * v1.abs().max(1.0))
+            && c.numbers
+                .iter()
+                .zip(&want.numbers)
+                .all(|((k1, v1), (k2, v2))| k1 == k2 && (v1 - v2).abs() <= 1e-9 * v1.abs().max(1.0))
     };
-    let words = |s: &str| -> Vec<String> { s.to_ascii_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| w.len() > 1).map(str::to_string).collect() };
+    let words = |s: &str| -> Vec<String> {
+        s.to_ascii_lowercase()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| w.len() > 1)
+            .map(str::to_string)
+            .collect()
+    };
     let ours = words(name);
     (2000u16..=32767)
         .filter_map(|code| crs_definitions::from_code(code).map(|d| (code, d)))
         .filter(|(_, d)| !d.proj4.contains("longlat") && canonical(d.proj4).is_some_and(|c| same(&c)))
-        .max_by_key(|(code, d)| (words(&wkt_name(d.wkt)).iter().filter(|w| ours.contains(w)).count(), std::cmp::Reverse(*code)))
+        .max_by_key(|(code, d)| {
+            (
+                words(&wkt_name(d.wkt)).iter().filter(|w| ours.contains(w)).count(),
+                std::cmp::Reverse(*code),
+            )
+        })
         .map(|(code, _)| code)
 }
 
@@ -592,7 +766,10 @@ pub fn guess_projected(coords: &[Coord<f64>]) -> Option<String> {
     if !x0.is_finite() || (x0 >= -180.0 && x1 <= 180.0 && y0 >= -90.0 && y1 <= 90.0) {
         return None;
     }
-    let centre = Coord { x: (x0 + x1) / 2.0, y: (y0 + y1) / 2.0 };
+    let centre = Coord {
+        x: (x0 + x1) / 2.0,
+        y: (y0 + y1) / 2.0,
+    };
     let in_china = |c: Coord<f64>| (70.0..=140.0).contains(&c.x) && (0.0..=56.0).contains(&c.y);
     let mut candidates: Vec<(String, u16)> = Vec::new();
     let zone = (x0 / 1e6).floor();
@@ -601,8 +778,13 @@ pub fn guess_projected(coords: &[Coord<f64>]) -> Option<String> {
             if let Ok(p) = Projected::from_epsg(code) {
                 // Inside its zone (3° or 6° wide), as a real zone-numbered easting is.
                 let half = if zone >= 25.0 { 1.5 } else { 3.0 };
-                if p.inverse(centre).is_ok_and(|c| in_china(c) && (c.x - p.central_meridian).abs() <= half + 0.25) {
-                    candidates.push((format!("{} (an easting with its zone number {zone} in front)", p.name), code));
+                if p.inverse(centre)
+                    .is_ok_and(|c| in_china(c) && (c.x - p.central_meridian).abs() <= half + 0.25)
+                {
+                    candidates.push((
+                        format!("{} (an easting with its zone number {zone} in front)", p.name),
+                        code,
+                    ));
                 }
             }
         }
@@ -611,24 +793,47 @@ pub fn guess_projected(coords: &[Coord<f64>]) -> Option<String> {
     if x0.abs().max(x1.abs()) > 1e6 && x0 >= -web && x1 <= web && y0.abs().max(y1.abs()) <= web {
         candidates.push(("Web Mercator (web map exports)".into(), 3857));
     }
-    let sample = format!("({}, {})", trim(coords.first().map_or(centre.x, |c| c.x)), trim(coords.first().map_or(centre.y, |c| c.y)));
+    let sample = format!(
+        "({}, {})",
+        trim(coords.first().map_or(centre.x, |c| c.x)),
+        trim(coords.first().map_or(centre.y, |c| c.y))
+    );
     match candidates.as_slice() {
-        [(what, code)] => Some(format!("coordinates such as {sample} are not longitude/latitude; they look like {what}; add --crs EPSG:{code}")),
+        [(what, code)] => Some(format!(
+            "coordinates such as {sample} are not longitude/latitude; they look like {what}; add --crs EPSG:{code}"
+        )),
         [..] if candidates.len() > 1 => Some(format!(
             "coordinates such as {sample} are not longitude/latitude; they look like {}; add --crs with the one the data is in ({})",
-            candidates.iter().map(|(w, c)| format!("{w} (EPSG:{c})")).collect::<Vec<_>>().join(" or "),
-            candidates.iter().map(|(_, c)| format!("--crs EPSG:{c}")).collect::<Vec<_>>().join(" or ")
+            candidates
+                .iter()
+                .map(|(w, c)| format!("{w} (EPSG:{c})"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            candidates
+                .iter()
+                .map(|(_, c)| format!("--crs EPSG:{c}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
         )),
         _ if x0 >= 0.0 && x1 <= 1e6 && y0.abs().max(y1.abs()) <= 1e7 => Some(format!(
             "coordinates such as {sample} are not longitude/latitude; they look like metres in a transverse Mercator grid without a zone number (UTM, or a CGCS2000 Gauss-Krüger CM zone); add --crs with its EPSG code, e.g. --crs EPSG:4548 (CGCS2000 3-degree GK CM 117E) or --crs EPSG:32650 (WGS 84 / UTM zone 50N)"
         )),
-        _ => Some(format!("coordinates such as {sample} are not longitude/latitude; they look projected (metres); add --crs with the system's EPSG code")),
+        _ => Some(format!(
+            "coordinates such as {sample} are not longitude/latitude; they look projected (metres); add --crs with the system's EPSG code"
+        )),
     }
 }
 
 /// A coordinate for a message: metres to the centimetre, degrees as given.
 fn trim(v: f64) -> String {
-    if v.abs() > 1000.0 { format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string() } else { v.to_string() }
+    if v.abs() > 1000.0 {
+        format!("{v:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        v.to_string()
+    }
 }
 
 /// The WKT a .prj or a GeoPackage gets for an EPSG system (OGC WKT 1 with its authority, as
@@ -697,7 +902,9 @@ mod wkt {
 
     fn word(c: &[char], at: &mut usize) -> String {
         let start = *at;
-        while *at < c.len() && (c[*at].is_alphanumeric() || c[*at] == '_' || c[*at] == '.' || c[*at] == '-' || c[*at] == '+') {
+        while *at < c.len()
+            && (c[*at].is_alphanumeric() || c[*at] == '_' || c[*at] == '.' || c[*at] == '-' || c[*at] == '+')
+        {
             *at += 1;
         }
         c[start..*at].iter().collect()
@@ -756,7 +963,6 @@ mod wkt {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -778,13 +984,31 @@ mod tests {
 
     #[test]
     fn crs_names_parse() {
-        assert!(matches!(SourceCrs::parse("EPSG:4490"), Ok(SourceCrs::Geographic(Crs::Wgs84))));
+        assert!(matches!(
+            SourceCrs::parse("EPSG:4490"),
+            Ok(SourceCrs::Geographic(Crs::Wgs84))
+        ));
         assert!(matches!(SourceCrs::parse("bd09"), Ok(SourceCrs::Geographic(Crs::Bd09))));
         assert!(matches!(SourceCrs::parse("epsg:4548"), Ok(SourceCrs::Projected(_))));
-        assert!(matches!(SourceCrs::parse("urn:ogc:def:crs:OGC:1.3:CRS84"), Ok(SourceCrs::Geographic(Crs::Wgs84))));
-        assert!(matches!(SourceCrs::parse("http://www.opengis.net/def/crs/OGC/1.3/CRS84"), Ok(SourceCrs::Geographic(Crs::Wgs84))));
-        assert!(matches!(SourceCrs::parse(GCJ02_URI), Ok(SourceCrs::Geographic(Crs::Gcj02))));
-        for s in ["EPSG:3857", "urn:ogc:def:crs:EPSG::3857", "urn:ogc:def:crs:EPSG:9.8.1:3857", "http://www.opengis.net/def/crs/EPSG/0/3857", "EPSG::3857"] {
+        assert!(matches!(
+            SourceCrs::parse("urn:ogc:def:crs:OGC:1.3:CRS84"),
+            Ok(SourceCrs::Geographic(Crs::Wgs84))
+        ));
+        assert!(matches!(
+            SourceCrs::parse("http://www.opengis.net/def/crs/OGC/1.3/CRS84"),
+            Ok(SourceCrs::Geographic(Crs::Wgs84))
+        ));
+        assert!(matches!(
+            SourceCrs::parse(GCJ02_URI),
+            Ok(SourceCrs::Geographic(Crs::Gcj02))
+        ));
+        for s in [
+            "EPSG:3857",
+            "urn:ogc:def:crs:EPSG::3857",
+            "urn:ogc:def:crs:EPSG:9.8.1:3857",
+            "http://www.opengis.net/def/crs/EPSG/0/3857",
+            "EPSG::3857",
+        ] {
             match SourceCrs::parse(s) {
                 Ok(SourceCrs::Projected(p)) => assert_eq!(p.epsg, Some(3857), "{s}"),
                 other => panic!("{s}: {other:?}"),
@@ -792,7 +1016,11 @@ mod tests {
         }
         assert!(SourceCrs::parse("mercator").is_err());
         assert!(SourceCrs::parse("EPSG:abc").is_err());
-        assert!(SourceCrs::parse("EPSG:1").unwrap_err().contains("not in the EPSG table"));
+        assert!(
+            SourceCrs::parse("EPSG:1")
+                .unwrap_err()
+                .contains("not in the EPSG table")
+        );
     }
 
     #[test]
@@ -810,34 +1038,60 @@ mod tests {
     #[test]
     fn zone_prefix_mistake_is_explained() {
         let g = Projected::from_epsg(4548).unwrap();
-        let e = g.inverse(Coord { x: 39_511_000.0, y: 2_711_000.0 }).unwrap_err();
+        let e = g
+            .inverse(Coord {
+                x: 39_511_000.0,
+                y: 2_711_000.0,
+            })
+            .unwrap_err();
         assert!(e.contains("EPSG:4527"), "{e}");
     }
 
     #[test]
     fn projected_magnitudes_are_recognised() {
-        let gk = guess_projected(&[Coord { x: 39_621_675.0, y: 2_711_739.0 }]).unwrap();
+        let gk = guess_projected(&[Coord {
+            x: 39_621_675.0,
+            y: 2_711_739.0,
+        }])
+        .unwrap();
         assert!(gk.contains("zone 39") && gk.ends_with("add --crs EPSG:4527"), "{gk}");
-        let web = guess_projected(&[Coord { x: 13_148_000.0, y: 2_817_000.0 }]).unwrap();
+        let web = guess_projected(&[Coord {
+            x: 13_148_000.0,
+            y: 2_817_000.0,
+        }])
+        .unwrap();
         assert!(web.contains("EPSG:3857"), "{web}");
-        let utm = guess_projected(&[Coord { x: 411_000.0, y: 2_711_000.0 }]).unwrap();
+        let utm = guess_projected(&[Coord {
+            x: 411_000.0,
+            y: 2_711_000.0,
+        }])
+        .unwrap();
         assert!(utm.contains("without a zone number"), "{utm}");
         assert!(guess_projected(&[Coord { x: 118.1, y: 24.5 }]).is_none());
     }
 
     #[test]
     fn web_mercator_and_utm_round_trip() {
-        let c = Coord { x: 118.1106858, y: 24.505572 };
+        let c = Coord {
+            x: 118.1106858,
+            y: 24.505572,
+        };
         for code in [3857, 32650, 4527, 4547, 3395] {
             let p = Projected::from_epsg(code).unwrap();
             let back = p.inverse(p.forward(c).unwrap()).unwrap();
-            assert!((back.x - c.x).abs() < 1e-9 && (back.y - c.y).abs() < 1e-9, "EPSG:{code}: {back:?}");
+            assert!(
+                (back.x - c.x).abs() < 1e-9 && (back.y - c.y).abs() < 1e-9,
+                "EPSG:{code}: {back:?}"
+            );
         }
         // Web Mercator by the published formula: x = R·λ, y = R·ln tan(π/4 + φ/2).
         let p = Projected::from_epsg(3857).unwrap();
         let r = 6_378_137.0;
         let f = p.forward(c).unwrap();
         assert!((f.x - r * c.x.to_radians()).abs() < 1e-6);
-        assert!((f.y - r * (std::f64::consts::FRAC_PI_4 + c.y.to_radians() / 2.0).tan().ln()).abs() < 1e-6, "{f:?}");
+        assert!(
+            (f.y - r * (std::f64::consts::FRAC_PI_4 + c.y.to_radians() / 2.0).tan().ln()).abs() < 1e-6,
+            "{f:?}"
+        );
     }
 }

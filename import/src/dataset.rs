@@ -5,7 +5,10 @@
 use crate::crs::SourceCrs;
 use crate::error::{ImportError, ProblemKind};
 use crate::source::{Declared, FieldMap, Layer, Role, Target, Value, number, problem, text, whole_number};
-use geo::{BoundingRect, ConvexHull, Coord, CoordsIter, Geometry, InteriorPoint, Intersects, LineString, MapCoords, MultiLineString, MultiPoint, MultiPolygon, Orient, Point, Polygon, Rect, Relate, orient::Direction};
+use geo::{
+    BoundingRect, ConvexHull, Coord, CoordsIter, Geometry, InteriorPoint, Intersects, LineString, MapCoords,
+    MultiLineString, MultiPoint, MultiPolygon, Orient, Point, Polygon, Rect, Relate, orient::Direction,
+};
 use gis_core::io::{Loaded, load_dataset};
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
@@ -74,7 +77,13 @@ impl Notes {
     /// A feature dropped before it became a [`Feature`] (an OpenStreetMap way whose nodes are
     /// missing, a road of a class grids do not follow).
     pub fn drop(&mut self, source: &Path, id: impl Into<String>, reason: impl Into<String>) {
-        self.dropped.push(Dropped { source: source.display().to_string(), id: id.into(), reason: reason.into(), residents: None, detail: None });
+        self.dropped.push(Dropped {
+            source: source.display().to_string(),
+            id: id.into(),
+            reason: reason.into(),
+            residents: None,
+            detail: None,
+        });
     }
 
     pub fn drop_feature(&mut self, f: &Feature, reason: &str) {
@@ -86,12 +95,27 @@ impl Notes {
     }
 
     fn push_dropped(&mut self, f: &Feature, reason: &str, detail: Option<String>) {
-        let residents = f.properties.get("population").or_else(|| f.properties.get("count")).and_then(Json::as_u64);
-        self.dropped.push(Dropped { source: f.source.display().to_string(), id: f.name(), reason: reason.into(), residents, detail });
+        let residents = f
+            .properties
+            .get("population")
+            .or_else(|| f.properties.get("count"))
+            .and_then(Json::as_u64);
+        self.dropped.push(Dropped {
+            source: f.source.display().to_string(),
+            id: f.name(),
+            reason: reason.into(),
+            residents,
+            detail,
+        });
     }
 
     pub fn repair(&mut self, source: &Path, id: &str, repair: &str, detail: String) {
-        self.repaired.push(Repaired { source: source.display().to_string(), id: id.to_string(), repair: repair.into(), detail });
+        self.repaired.push(Repaired {
+            source: source.display().to_string(),
+            id: id.to_string(),
+            repair: repair.into(),
+            detail,
+        });
     }
 
     pub fn dropped_total(&self) -> usize {
@@ -113,7 +137,9 @@ impl Notes {
     pub fn repaired_by_kind(&self) -> BTreeMap<(&str, &str), Vec<&str>> {
         let mut out: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
         for r in &self.repaired {
-            out.entry((r.source.as_str(), r.repair.as_str())).or_default().push(r.id.as_str());
+            out.entry((r.source.as_str(), r.repair.as_str()))
+                .or_default()
+                .push(r.id.as_str());
         }
         out
     }
@@ -131,10 +157,20 @@ pub struct Draft {
 /// The role a layer plays when the command line does not say: by its name (a file or table called
 /// buildings, boundary, …), else by geometry.
 pub fn infer_role(layer: &Layer, fields: &FieldMap) -> Option<Role> {
-    let stem = layer.name.file_stem().map(|s| s.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    let table = layer.name.to_string_lossy().rsplit_once('#').map(|(_, t)| t.to_ascii_lowercase());
+    let stem = layer
+        .name
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let table = layer
+        .name
+        .to_string_lossy()
+        .rsplit_once('#')
+        .map(|(_, t)| t.to_ascii_lowercase());
     for name in table.iter().chain(std::iter::once(&stem)) {
-        if let Some(role) = Role::ALL.into_iter().find(|r| name == r.name() || name.starts_with(&format!("{}_", r.name())) || name.ends_with(&format!("_{}", r.name()))) {
+        if let Some(role) = Role::ALL.into_iter().find(|r| {
+            name == r.name() || name.starts_with(&format!("{}_", r.name())) || name.ends_with(&format!("_{}", r.name()))
+        }) {
             return Some(role);
         }
     }
@@ -143,8 +179,17 @@ pub fn infer_role(layer: &Layer, fields: &FieldMap) -> Option<Role> {
         Geometry::Polygon(_) | Geometry::MultiPolygon(_) => Role::Buildings,
         Geometry::LineString(_) | Geometry::MultiLineString(_) => Role::Roads,
         Geometry::Point(_) | Geometry::MultiPoint(_) => {
-            let has = |t: Target| fields.given(Role::Resources, t).is_some() || t.aliases().iter().any(|a| layer.fields.iter().any(|f| f.eq_ignore_ascii_case(a)));
-            if has(Target::Kind) { Role::Resources } else { Role::Population }
+            let has = |t: Target| {
+                fields.given(Role::Resources, t).is_some()
+                    || t.aliases()
+                        .iter()
+                        .any(|a| layer.fields.iter().any(|f| f.eq_ignore_ascii_case(a)))
+            };
+            if has(Target::Kind) {
+                Role::Resources
+            } else {
+                Role::Population
+            }
         }
         _ => return None,
     })
@@ -155,36 +200,77 @@ pub fn infer_role(layer: &Layer, fields: &FieldMap) -> Option<Role> {
 /// `--crs` (which must agree with a readable declaration, and wins over an empty or unreadable
 /// one), else what the file declares (.prj, `crs` member, GeoPackage srs), else WGS-84.
 /// Coordinates that cannot be in the system chosen stop here with what they look like.
-pub fn layer_crs(layer: &Layer, own: Option<&(String, SourceCrs)>, global: Option<&SourceCrs>, notes: &mut Notes) -> Result<SourceCrs, ImportError> {
+pub fn layer_crs(
+    layer: &Layer,
+    own: Option<&(String, SourceCrs)>,
+    global: Option<&SourceCrs>,
+    notes: &mut Notes,
+) -> Result<SourceCrs, ImportError> {
     let file = layer.name.display().to_string();
-    let coords: Vec<Coord<f64>> = layer.features.iter().filter_map(|f| f.geometry.as_ref()).flat_map(|g| g.coords_iter()).collect();
+    let coords: Vec<Coord<f64>> = layer
+        .features
+        .iter()
+        .filter_map(|f| f.geometry.as_ref())
+        .flat_map(|g| g.coords_iter())
+        .collect();
     // A few positions spread over the layer, to tell whether two systems agree on it.
-    let sample: Vec<Coord<f64>> = coords.iter().step_by((coords.len() / 8).max(1)).copied().take(8).collect();
+    let sample: Vec<Coord<f64>> = coords
+        .iter()
+        .step_by((coords.len() / 8).max(1))
+        .copied()
+        .take(8)
+        .collect();
     let declared = layer.declared_crs.as_ref();
     let crs = match (own, global, declared) {
         (Some((given, crs)), _, Some(Declared::Known { crs: d, by })) => {
             if crs.agrees_with(d, &sample) {
-                notes.assume(format!("{file}: coordinates in {} ({file}@{given}, as {by} says)", crs.describe()));
+                notes.assume(format!(
+                    "{file}: coordinates in {} ({file}@{given}, as {by} says)",
+                    crs.describe()
+                ));
             } else {
-                notes.assume(format!("{file}: coordinates in {} ({file}@{given}) — OVERRIDES {by}, which says {}", crs.describe(), d.label()));
+                notes.assume(format!(
+                    "{file}: coordinates in {} ({file}@{given}) — OVERRIDES {by}, which says {}",
+                    crs.describe(),
+                    d.label()
+                ));
             }
             crs.clone()
         }
         (None, Some(g), Some(Declared::Known { crs: d, by })) => {
             if !g.agrees_with(d, &sample) {
-                return Err(ImportError::CrsConflict { file: layer.name.clone(), declared_by: by.clone(), declared: d.label(), given: g.label() });
+                return Err(ImportError::CrsConflict {
+                    file: layer.name.clone(),
+                    declared_by: by.clone(),
+                    declared: d.label(),
+                    given: g.label(),
+                });
             }
             notes.assume(format!("{file}: coordinates in {} (--crs, as {by} says)", g.describe()));
             g.clone()
         }
         (Some((text, crs)), _, Some(Declared::Unusable { by, reason, given, .. })) => {
-            let what = if given.is_empty() { String::new() } else { format!(" ({given})") };
-            notes.assume(format!("{file}: coordinates in {} ({file}@{text}) — OVERRIDES {by}{what}, unusable: {reason}", crs.describe()));
+            let what = if given.is_empty() {
+                String::new()
+            } else {
+                format!(" ({given})")
+            };
+            notes.assume(format!(
+                "{file}: coordinates in {} ({file}@{text}) — OVERRIDES {by}{what}, unusable: {reason}",
+                crs.describe()
+            ));
             crs.clone()
         }
         (None, Some(g), Some(Declared::Unusable { by, reason, given, .. })) => {
-            let what = if given.is_empty() { String::new() } else { format!(" ({given})") };
-            notes.assume(format!("{file}: coordinates in {} (--crs) — OVERRIDES {by}{what}, unusable: {reason}", g.describe()));
+            let what = if given.is_empty() {
+                String::new()
+            } else {
+                format!(" ({given})")
+            };
+            notes.assume(format!(
+                "{file}: coordinates in {} (--crs) — OVERRIDES {by}{what}, unusable: {reason}",
+                g.describe()
+            ));
             g.clone()
         }
         (Some((given, crs)), _, None) => {
@@ -199,12 +285,23 @@ pub fn layer_crs(layer: &Layer, own: Option<&(String, SourceCrs)>, global: Optio
             notes.assume(format!("{file}: coordinates in {} (declared by {by})", crs.describe()));
             crs.clone()
         }
-        (None, None, Some(Declared::Unusable { by, given, reason, empty })) => {
+        (
+            None,
+            None,
+            Some(Declared::Unusable {
+                by,
+                given,
+                reason,
+                empty,
+            }),
+        ) => {
             if !*empty {
                 return Err(ImportError::UnknownCrs {
                     path: Some(PathBuf::from(by)),
                     given: given.clone(),
-                    reason: format!("{reason}; if you know the system, give it: --crs EPSG:N (or {file}@EPSG:N for this source alone)"),
+                    reason: format!(
+                        "{reason}; if you know the system, give it: --crs EPSG:N (or {file}@EPSG:N for this source alone)"
+                    ),
                 });
             }
             notes.assume(format!("{file}: {by} is empty, so nothing is declared; taken as WGS-84 longitude/latitude (give --crs gcj02, bd09 or EPSG:N otherwise)"));
@@ -222,14 +319,22 @@ pub fn layer_crs(layer: &Layer, own: Option<&(String, SourceCrs)>, global: Optio
 /// Coordinates that cannot be in `crs`: metres read as degrees (say what they look like and the
 /// `--crs` to give), or degrees read as metres. One message for the layer, not one per feature.
 fn check_magnitudes(layer: &Layer, crs: &SourceCrs, coords: &[Coord<f64>]) -> Result<(), ImportError> {
-    let unusable = |message: String| Err(ImportError::Unusable { file: layer.name.clone(), message });
+    let unusable = |message: String| {
+        Err(ImportError::Unusable {
+            file: layer.name.clone(),
+            message,
+        })
+    };
     if crs.is_geographic() {
         if let Some(guess) = crate::crs::guess_projected(coords) {
             let message = match crs {
                 SourceCrs::Geographic(_) => guess,
                 other => format!("{} ({} is longitude/latitude)", guess, other.label()),
             };
-            return unusable(format!("{message} (or {}@EPSG:N for this source alone)", layer.name.display()));
+            return unusable(format!(
+                "{message} (or {}@EPSG:N for this source alone)",
+                layer.name.display()
+            ));
         }
     } else if !coords.is_empty() && coords.iter().all(|c| c.x.abs() <= 180.0 && c.y.abs() <= 90.0) {
         return unusable(format!(
@@ -247,9 +352,20 @@ fn check_magnitudes(layer: &Layer, crs: &SourceCrs, coords: &[Coord<f64>]) -> Re
 /// Converts a layer's features for `role`: properties through the field map, coordinates to
 /// WGS-84. Every problem is collected; any problem fails the layer. `default_kind` (`--kind`)
 /// is the kind of resources whose source has none.
-pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceCrs, default_kind: Option<&str>, notes: &mut Notes) -> Result<Vec<Feature>, ImportError> {
+pub fn convert_layer(
+    layer: &Layer,
+    role: Role,
+    fields: &FieldMap,
+    crs: &SourceCrs,
+    default_kind: Option<&str>,
+    notes: &mut Notes,
+) -> Result<Vec<Feature>, ImportError> {
     let map = fields.resolve(role, layer, &[])?;
-    let stem = layer.name.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "feature".into());
+    let stem = layer
+        .name
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "feature".into());
     let stem = stem.replace('#', "-");
     // Required properties with no field to take them from: say which, and how to map one.
     // Buildings without residents get an estimate (estimate.rs); resources take --kind.
@@ -263,29 +379,59 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
         if map.contains_key(&t) || (role == Role::Resources && t == Target::Kind && default_kind.is_some()) {
             continue;
         }
-        let kind_hint = if t == Target::Kind && role == Role::Resources { ", or give every resource one kind with --kind clinic (or pharmacy, school, …)" } else { "" };
+        let kind_hint = if t == Target::Kind && role == Role::Resources {
+            ", or give every resource one kind with --kind clinic (or pharmacy, school, …)"
+        } else {
+            ""
+        };
         return Err(ImportError::Unusable {
             file: layer.name.clone(),
-            message: format!("no field gives {} {} (looked for {}); map one with --field {}=FIELD{kind_hint}; its fields are {}",
-                role.name(), t.name(), t.aliases().join(", "), t.name(), layer.fields.join(", ")),
+            message: format!(
+                "no field gives {} {} (looked for {}); map one with --field {}=FIELD{kind_hint}; its fields are {}",
+                role.name(),
+                t.name(),
+                t.aliases().join(", "),
+                t.name(),
+                layer.fields.join(", ")
+            ),
         });
     }
     for (t, f) in &map {
         if f != t.name() {
-            notes.assume(format!("{}: {} {} from field {f}", layer.name.display(), role.name(), t.name()));
+            notes.assume(format!(
+                "{}: {} {} from field {f}",
+                layer.name.display(),
+                role.name(),
+                t.name()
+            ));
         }
     }
     for &t in role.targets() {
         if fields.skipped(role, t) {
-            notes.assume(format!("{}: {} {} not read (--field {}=)", layer.name.display(), role.name(), t.name(), t.name()));
+            notes.assume(format!(
+                "{}: {} {} not read (--field {}=)",
+                layer.name.display(),
+                role.name(),
+                t.name(),
+                t.name()
+            ));
         }
     }
-    if matches!(role, Role::Buildings | Role::Resources | Role::Roads | Role::Exclusive) && !map.contains_key(&Target::Id) {
-        notes.assume(format!("{}: no id field; {} ids made as {stem}-N (N = feature number from 1)", layer.name.display(), role.name()));
+    if matches!(role, Role::Buildings | Role::Resources | Role::Roads | Role::Exclusive)
+        && !map.contains_key(&Target::Id)
+    {
+        notes.assume(format!(
+            "{}: no id field; {} ids made as {stem}-N (N = feature number from 1)",
+            layer.name.display(),
+            role.name()
+        ));
     }
     if role == Role::Resources && !map.contains_key(&Target::Kind) {
         if let Some(kind) = default_kind {
-            notes.assume(format!("{}: no kind field; every resource is a {kind} (--kind)", layer.name.display()));
+            notes.assume(format!(
+                "{}: no kind field; every resource is a {kind} (--kind)",
+                layer.name.display()
+            ));
         }
     }
 
@@ -293,10 +439,15 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
     let mut out = Vec::with_capacity(layer.features.len());
     let mut part_storeys: Vec<f64> = Vec::new();
     for f in &layer.features {
-        let get = |t: Target| map.get(&t).map(|name| (name.as_str(), f.attrs.get(name).unwrap_or(&Value::Null)));
+        let get = |t: Target| {
+            map.get(&t)
+                .map(|name| (name.as_str(), f.attrs.get(name).unwrap_or(&Value::Null)))
+        };
         let id = match get(Target::Id).and_then(|(_, v)| text(v)) {
             Some(id) => Some(id),
-            None if matches!(role, Role::Buildings | Role::Resources | Role::Roads | Role::Exclusive) => Some(format!("{stem}-{}", f.index + 1)),
+            None if matches!(role, Role::Buildings | Role::Resources | Role::Roads | Role::Exclusive) => {
+                Some(format!("{stem}-{}", f.index + 1))
+            }
             None => None,
         };
         let before = problems.len();
@@ -310,7 +461,8 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
                 continue;
             }
             let Some((name, v)) = get(t) else { continue };
-            let bad = |message: String| problem(layer, f, id.as_deref(), Some((name, t)), ProblemKind::BadValue, message);
+            let bad =
+                |message: String| problem(layer, f, id.as_deref(), Some((name, t)), ProblemKind::BadValue, message);
             let empty = |message: &str| problem(layer, f, id.as_deref(), Some((name, t)), ProblemKind::Empty, message);
             match (role, t) {
                 (Role::Buildings, Target::Use) => building_use = text(v),
@@ -319,7 +471,14 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
                         if n.fract() != 0.0 {
                             part_storeys.push(n);
                         }
-                        props.insert("floors".into(), if n.fract() == 0.0 && n < 1e9 { json!(n as u64) } else { json!(n) });
+                        props.insert(
+                            "floors".into(),
+                            if n.fract() == 0.0 && n < 1e9 {
+                                json!(n as u64)
+                            } else {
+                                json!(n)
+                            },
+                        );
                     }
                     Ok(None) => {}
                     Err(e) => problems.push(bad(e)),
@@ -359,18 +518,39 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
         }
         let geometry = match &f.geometry {
             None => {
-                problems.push(problem(layer, f, id.as_deref(), None, ProblemKind::WrongGeometry, "has no geometry"));
+                problems.push(problem(
+                    layer,
+                    f,
+                    id.as_deref(),
+                    None,
+                    ProblemKind::WrongGeometry,
+                    "has no geometry",
+                ));
                 None
             }
             Some(g) => match shaped(g, role) {
                 Err(found) => {
-                    problems.push(problem(layer, f, id.as_deref(), None, ProblemKind::WrongGeometry, format!("geometry is a {found}; {} need {}", role.file(), expected(role))));
+                    problems.push(problem(
+                        layer,
+                        f,
+                        id.as_deref(),
+                        None,
+                        ProblemKind::WrongGeometry,
+                        format!("geometry is a {found}; {} need {}", role.file(), expected(role)),
+                    ));
                     None
                 }
                 Ok(g) => match g.try_map_coords(|c| crs.to_wgs84(c)) {
                     Ok(g) => Some(g),
                     Err(e) => {
-                        problems.push(problem(layer, f, id.as_deref(), Some(("geometry", Target::Lon)), ProblemKind::BadCoordinates, e));
+                        problems.push(problem(
+                            layer,
+                            f,
+                            id.as_deref(),
+                            Some(("geometry", Target::Lon)),
+                            ProblemKind::BadCoordinates,
+                            e,
+                        ));
                         None
                     }
                 },
@@ -380,12 +560,26 @@ pub fn convert_layer(layer: &Layer, role: Role, fields: &FieldMap, crs: &SourceC
             continue;
         }
         let Some(geometry) = geometry else { continue };
-        out.push(Feature { geometry, properties: props, source: layer.name.clone(), source_index: f.index, building_use });
+        out.push(Feature {
+            geometry,
+            properties: props,
+            source: layer.name.clone(),
+            source_index: f.index,
+            building_use,
+        });
     }
     if let Some(first) = part_storeys.first() {
-        notes.assume(format!("{}: {} buildings have part storeys (e.g. floors {first}); kept as given, not rounded", layer.name.display(), part_storeys.len()));
+        notes.assume(format!(
+            "{}: {} buildings have part storeys (e.g. floors {first}); kept as given, not rounded",
+            layer.name.display(),
+            part_storeys.len()
+        ));
     }
-    if problems.is_empty() { Ok(out) } else { Err(ImportError::Invalid { problems }) }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(ImportError::Invalid { problems })
+    }
 }
 
 fn expected(role: Role) -> &'static str {
@@ -409,10 +603,14 @@ fn shaped(g: &Geometry<f64>, role: Role) -> Result<Geometry<f64>, &'static str> 
         Geometry::GeometryCollection(_) => "geometry collection",
     };
     match (role, g) {
-        (Role::Boundary | Role::Buildings | Role::Exclusive, Geometry::Polygon(p)) => Ok(Geometry::MultiPolygon(MultiPolygon(vec![p.clone()]))),
+        (Role::Boundary | Role::Buildings | Role::Exclusive, Geometry::Polygon(p)) => {
+            Ok(Geometry::MultiPolygon(MultiPolygon(vec![p.clone()])))
+        }
         (Role::Boundary | Role::Buildings | Role::Exclusive, Geometry::MultiPolygon(_)) => Ok(g.clone()),
         (Role::Population | Role::Resources, Geometry::Point(_)) => Ok(g.clone()),
-        (Role::Population | Role::Resources, Geometry::MultiPoint(MultiPoint(ps))) if ps.len() == 1 => Ok(Geometry::Point(ps[0])),
+        (Role::Population | Role::Resources, Geometry::MultiPoint(MultiPoint(ps))) if ps.len() == 1 => {
+            Ok(Geometry::Point(ps[0]))
+        }
         (Role::Roads, Geometry::LineString(l)) => Ok(Geometry::MultiLineString(MultiLineString(vec![l.clone()]))),
         (Role::Roads, Geometry::MultiLineString(_)) => Ok(g.clone()),
         _ => Err(name),
@@ -445,10 +643,12 @@ pub fn hull_boundary(draft: &Draft, margin_m: f64) -> Option<MultiPolygon<f64>> 
         .exterior()
         .0
         .iter()
-        .flat_map(|c| (0..32).map(move |k| {
-            let a = f64::from(k) * std::f64::consts::TAU / 32.0;
-            Point::new(c.x + dx * a.cos(), c.y + dy * a.sin())
-        }))
+        .flat_map(|c| {
+            (0..32).map(move |k| {
+                let a = f64::from(k) * std::f64::consts::TAU / 32.0;
+                Point::new(c.x + dx * a.cos(), c.y + dy * a.sin())
+            })
+        })
         .collect();
     let hull = MultiPoint(pushed).convex_hull().orient(Direction::Default);
     Some(MultiPolygon(vec![hull]))
@@ -471,12 +671,16 @@ pub fn keep_inside(draft: &mut Draft) {
     let inside = |p: Point<f64>| communities.iter().any(|(mp, r)| r.intersects(&p) && mp.intersects(&p));
     let mut notes = std::mem::take(&mut draft.notes);
     for role in [Role::Buildings, Role::Population, Role::Exclusive, Role::Roads] {
-        let Some(features) = draft.files.get_mut(&role) else { continue };
+        let Some(features) = draft.files.get_mut(&role) else {
+            continue;
+        };
         features.retain(|f| {
             let keep = match &f.geometry {
                 Geometry::MultiPolygon(mp) => mp.interior_point().is_some_and(|p| inside(p)),
                 Geometry::Point(p) => inside(*p),
-                Geometry::MultiLineString(ml) => communities.iter().any(|(mp, r)| ml.bounding_rect().is_some_and(|b| b.intersects(r)) && ml.relate(mp).is_intersects()),
+                Geometry::MultiLineString(ml) => communities.iter().any(|(mp, r)| {
+                    ml.bounding_rect().is_some_and(|b| b.intersects(r)) && ml.relate(mp).is_intersects()
+                }),
                 _ => true,
             };
             if !keep {
@@ -494,14 +698,24 @@ fn geometry_json(g: &Geometry<f64>) -> Json {
     let polygon = |p: &Polygon<f64>| {
         // RFC 7946: exteriors counter-clockwise, holes clockwise.
         let p = p.orient(Direction::Default);
-        Json::Array(std::iter::once(line(p.exterior())).chain(p.interiors().iter().map(line)).collect())
+        Json::Array(
+            std::iter::once(line(p.exterior()))
+                .chain(p.interiors().iter().map(line))
+                .collect(),
+        )
     };
     match g {
         Geometry::Point(p) => json!({"type": "Point", "coordinates": pos(&p.0)}),
-        Geometry::MultiLineString(ml) if ml.0.len() == 1 => json!({"type": "LineString", "coordinates": line(&ml.0[0])}),
-        Geometry::MultiLineString(ml) => json!({"type": "MultiLineString", "coordinates": ml.0.iter().map(line).collect::<Vec<_>>()}),
+        Geometry::MultiLineString(ml) if ml.0.len() == 1 => {
+            json!({"type": "LineString", "coordinates": line(&ml.0[0])})
+        }
+        Geometry::MultiLineString(ml) => {
+            json!({"type": "MultiLineString", "coordinates": ml.0.iter().map(line).collect::<Vec<_>>()})
+        }
         Geometry::MultiPolygon(mp) if mp.0.len() == 1 => json!({"type": "Polygon", "coordinates": polygon(&mp.0[0])}),
-        Geometry::MultiPolygon(mp) => json!({"type": "MultiPolygon", "coordinates": mp.0.iter().map(polygon).collect::<Vec<_>>()}),
+        Geometry::MultiPolygon(mp) => {
+            json!({"type": "MultiPolygon", "coordinates": mp.0.iter().map(polygon).collect::<Vec<_>>()})
+        }
         other => unreachable!("features are shaped before they get here: {other:?}"),
     }
 }
@@ -522,12 +736,29 @@ pub fn collection_text(features: &[Feature]) -> String {
 /// with the strict reader, renamed into place only if it passes. On failure nothing is left.
 pub fn write(draft: &Draft, out: &Path, force: bool) -> Result<Loaded, ImportError> {
     if out.exists() && !force {
-        return Err(ImportError::TargetExists { path: out.to_path_buf() });
+        return Err(ImportError::TargetExists {
+            path: out.to_path_buf(),
+        });
     }
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|source| ImportError::Write { path: parent.to_path_buf(), source })?;
-    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "dataset".into());
-    let tmp = tempfile::Builder::new().prefix(&format!(".{name}.import-")).tempdir_in(parent).map_err(|source| ImportError::Write { path: parent.to_path_buf(), source })?;
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|source| ImportError::Write {
+        path: parent.to_path_buf(),
+        source,
+    })?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "dataset".into());
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.import-"))
+        .tempdir_in(parent)
+        .map_err(|source| ImportError::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     for (role, features) in &draft.files {
         if features.is_empty() && *role != Role::Buildings && *role != Role::Boundary {
             continue;
@@ -548,7 +779,11 @@ pub fn write(draft: &Draft, out: &Path, force: bool) -> Result<Loaded, ImportErr
                 .problems
                 .iter()
                 .map(|p| {
-                    let from = Role::ALL.into_iter().find(|r| r.file() == p.file).and_then(|r| draft.files.get(&r)).and_then(|fs| p.feature.as_ref().and_then(|at| fs.get(at.index)));
+                    let from = Role::ALL
+                        .into_iter()
+                        .find(|r| r.file() == p.file)
+                        .and_then(|r| draft.files.get(&r))
+                        .and_then(|fs| p.feature.as_ref().and_then(|at| fs.get(at.index)));
                     from.map(|f| (f.source.display().to_string(), f.source_index))
                 })
                 .collect();
@@ -560,16 +795,29 @@ pub fn write(draft: &Draft, out: &Path, force: bool) -> Result<Loaded, ImportErr
     if out.exists() {
         // --force: move the old folder aside first, so a failed rename leaves the old one whole.
         let aside = parent.join(format!(".{name}.replaced-{}", std::process::id()));
-        std::fs::rename(out, &aside).map_err(|source| ImportError::Write { path: out.to_path_buf(), source })?;
+        std::fs::rename(out, &aside).map_err(|source| ImportError::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
         if let Err(source) = std::fs::rename(&tmp, out) {
             let _ = std::fs::rename(&aside, out);
             let _ = std::fs::remove_dir_all(&tmp);
-            return Err(ImportError::Write { path: out.to_path_buf(), source });
+            return Err(ImportError::Write {
+                path: out.to_path_buf(),
+                source,
+            });
         }
-        let _ = if aside.is_dir() { std::fs::remove_dir_all(&aside) } else { std::fs::remove_file(&aside) };
+        let _ = if aside.is_dir() {
+            std::fs::remove_dir_all(&aside)
+        } else {
+            std::fs::remove_file(&aside)
+        };
     } else if let Err(source) = std::fs::rename(&tmp, out) {
         let _ = std::fs::remove_dir_all(&tmp);
-        return Err(ImportError::Write { path: out.to_path_buf(), source });
+        return Err(ImportError::Write {
+            path: out.to_path_buf(),
+            source,
+        });
     }
     Ok(loaded)
 }

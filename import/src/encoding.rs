@@ -15,7 +15,13 @@ pub fn encoding_by_name(name: &str) -> Option<&'static Encoding> {
     let n = name.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
     match n.as_str() {
         // encoding_rs knows the WHATWG labels; code-page numbers are what Esri and GDAL write.
-        "936" | "cp936" | "ms936" | "windows-936" | "gb18030" | "54936" => Some(if n.contains("18030") || n == "54936" { encoding_rs::GB18030 } else { encoding_rs::GBK }),
+        "936" | "cp936" | "ms936" | "windows-936" | "gb18030" | "54936" => {
+            Some(if n.contains("18030") || n == "54936" {
+                encoding_rs::GB18030
+            } else {
+                encoding_rs::GBK
+            })
+        }
         "65001" | "utf8" | "utf-8" => Some(encoding_rs::UTF_8),
         "950" | "cp950" | "big5" => Some(encoding_rs::BIG5),
         "1252" | "cp1252" | "latin1" | "iso-8859-1" | "8859-1" | "88591" => Some(encoding_rs::WINDOWS_1252),
@@ -45,15 +51,22 @@ pub fn flag_name(enc: &'static Encoding) -> &'static str {
 
 /// `bytes` in `enc`, or None if any byte sequence is not valid in it (never U+FFFD).
 pub fn decode(bytes: &[u8], enc: &'static Encoding) -> Option<String> {
-    enc.decode_without_bom_handling_and_without_replacement(bytes).map(|c| c.into_owned())
+    enc.decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|c| c.into_owned())
 }
 
 /// Where the first byte sequence not valid in `enc` starts, if any.
 pub fn first_invalid(bytes: &[u8], enc: &'static Encoding) -> Option<usize> {
     let mut decoder = enc.new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3));
+    let mut out = String::with_capacity(
+        decoder
+            .max_utf8_buffer_length_without_replacement(bytes.len())
+            .unwrap_or(bytes.len() * 3),
+    );
     match decoder.decode_to_string_without_replacement(bytes, &mut out, true) {
-        (encoding_rs::DecoderResult::Malformed(bad, extra), read) => Some(read.saturating_sub(usize::from(bad) + usize::from(extra))),
+        (encoding_rs::DecoderResult::Malformed(bad, extra), read) => {
+            Some(read.saturating_sub(usize::from(bad) + usize::from(extra)))
+        }
         _ => None,
     }
 }
@@ -97,13 +110,19 @@ pub fn choose<T>(
     decode: impl Fn(&'static Encoding) -> Result<T, String>,
     texts: impl Fn(&T) -> Vec<String>,
 ) -> Result<Chosen<T>, ImportError> {
-    let unusable = |message: String| ImportError::Unusable { file: file.to_path_buf(), message };
+    let unusable = |message: String| ImportError::Unusable {
+        file: file.to_path_buf(),
+        message,
+    };
     // Another encoding that reads the source and whose text looks like text: (encoding, texts).
     let cleaner = |not: &'static Encoding| -> Option<(&'static Encoding, Vec<String>)> {
-        ALTERNATIVES.into_iter().filter(|&e| e != not && !(not == encoding_rs::GBK && e == encoding_rs::GB18030)).find_map(|e| {
-            let t = texts(&decode(e).ok()?);
-            garbled(&t).is_none().then_some((e, t))
-        })
+        ALTERNATIVES
+            .into_iter()
+            .filter(|&e| e != not && !(not == encoding_rs::GBK && e == encoding_rs::GB18030))
+            .find_map(|e| {
+                let t = texts(&decode(e).ok()?);
+                garbled(&t).is_none().then_some((e, t))
+            })
     };
     let (enc, how) = match choice {
         Choice::Detect => {
@@ -118,7 +137,12 @@ pub fn choose<T>(
                             } else {
                                 "GBK/GB18030 (detected: not valid UTF-8, nothing declares an encoding; give --encoding otherwise)".to_string()
                             };
-                            return Ok(Chosen { value: v, encoding: enc, how, warning: None });
+                            return Ok(Chosen {
+                                value: v,
+                                encoding: enc,
+                                how,
+                                warning: None,
+                            });
                         }
                         Some(g) => {
                             if first_garbled.is_none() {
@@ -136,7 +160,10 @@ pub fn choose<T>(
                     value,
                     encoding: enc,
                     how: format!("{} (detected: nothing declares an encoding)", label(enc)),
-                    warning: Some(format!("{}; if it is garbled, give the right --encoding (big5, utf-8, gbk, …)", describe(&g, enc, "detected"))),
+                    warning: Some(format!(
+                        "{}; if it is garbled, give the right --encoding (big5, utf-8, gbk, …)",
+                        describe(&g, enc, "detected")
+                    )),
                 }),
                 None => Err(unusable(format!(
                     "attribute text is neither UTF-8 nor GBK/GB18030 ({}); give its encoding with --encoding (e.g. big5, windows-1252)",
@@ -153,14 +180,25 @@ pub fn choose<T>(
                 "attribute text is not valid {} as {how} says ({e}); it reads cleanly as {}{}: give --encoding {}",
                 label(enc),
                 label(alt),
-                t.iter().find(|t| !t.is_ascii()).map(|t| format!(" (e.g. {t:?})")).unwrap_or_default(),
+                t.iter()
+                    .find(|t| !t.is_ascii())
+                    .map(|t| format!(" (e.g. {t:?})"))
+                    .unwrap_or_default(),
                 flag_name(alt)
             ),
-            None => format!("attribute text is not valid {} as {how} says ({e}); give the right --encoding", label(enc)),
+            None => format!(
+                "attribute text is not valid {} as {how} says ({e}); give the right --encoding",
+                label(enc)
+            ),
         })),
         Ok(value) => {
             let Some(g) = garbled(&texts(&value)) else {
-                return Ok(Chosen { value, encoding: enc, how, warning: None });
+                return Ok(Chosen {
+                    value,
+                    encoding: enc,
+                    how,
+                    warning: None,
+                });
             };
             match cleaner(enc) {
                 Some((alt, t)) => Err(unusable(format!(
@@ -171,8 +209,16 @@ pub fn choose<T>(
                     flag_name(alt)
                 ))),
                 None => {
-                    let warning = Some(format!("{}; no other encoding reads it better, so it is kept: check it, or give the right --encoding", describe(&g, enc, &how)));
-                    Ok(Chosen { value, encoding: enc, how, warning })
+                    let warning = Some(format!(
+                        "{}; no other encoding reads it better, so it is kept: check it, or give the right --encoding",
+                        describe(&g, enc, &how)
+                    ));
+                    Ok(Chosen {
+                        value,
+                        encoding: enc,
+                        how,
+                        warning,
+                    })
                 }
             }
         }
@@ -192,7 +238,11 @@ fn describe(g: &Garbled, enc: &'static Encoding, how: &str) -> String {
 
 /// An encoding as the report names it (GBK and GB18030 read GBK text alike).
 fn label(enc: &'static Encoding) -> &'static str {
-    if enc == encoding_rs::GB18030 || enc == encoding_rs::GBK { "GBK/GB18030" } else { enc.name() }
+    if enc == encoding_rs::GB18030 || enc == encoding_rs::GBK {
+        "GBK/GB18030"
+    } else {
+        enc.name()
+    }
 }
 
 /// Whether text reads as mojibake: at least a fifth of the values holding non-ASCII text have a
@@ -217,7 +267,11 @@ pub fn garbled(texts: &[String]) -> Option<Garbled> {
             example.get_or_insert((i, t.clone()));
         }
     }
-    (bad > 0 && bad * 5 >= values).then(|| Garbled { values, garbled: bad, example: example.unwrap_or_default() })
+    (bad > 0 && bad * 5 >= values).then(|| Garbled {
+        values,
+        garbled: bad,
+        example: example.unwrap_or_default(),
+    })
 }
 
 fn is_cjk(c: char) -> bool {
@@ -259,7 +313,15 @@ mod tests {
 
     #[test]
     fn chinese_addresses_look_like_text() {
-        assert_eq!(garbled(&texts(&["湖里区康乐社区嘉禾公寓1号楼", "嘉禾公寓", "Kangle Rd 1", "塘边社区"])), None);
+        assert_eq!(
+            garbled(&texts(&[
+                "湖里区康乐社区嘉禾公寓1号楼",
+                "嘉禾公寓",
+                "Kangle Rd 1",
+                "塘边社区"
+            ])),
+            None
+        );
     }
 
     #[test]
@@ -285,7 +347,9 @@ mod tests {
         let c = choose(Path::new("x.csv"), Choice::Detect, read, list).unwrap();
         assert_eq!(c.value, "湖里区康乐社区");
         assert!(c.how.starts_with("GBK/GB18030 (detected"), "{}", c.how);
-        let e = choose(Path::new("x.csv"), Choice::Given(encoding_rs::BIG5), read, list).unwrap_err().to_string();
+        let e = choose(Path::new("x.csv"), Choice::Given(encoding_rs::BIG5), read, list)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--encoding gbk") && e.contains("湖里区康乐社区"), "{e}");
     }
 }

@@ -61,8 +61,20 @@ pub struct SourceProblem {
 
 impl SourceProblem {
     /// A problem in feature `index` of `file`.
-    pub fn at(file: impl Into<PathBuf>, index: usize, field: Option<&str>, kind: ProblemKind, message: impl Into<String>) -> Self {
-        Self { file: file.into(), feature: Some((index, None)), field: field.map(str::to_string), kind, message: message.into() }
+    pub fn at(
+        file: impl Into<PathBuf>,
+        index: usize,
+        field: Option<&str>,
+        kind: ProblemKind,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            file: file.into(),
+            feature: Some((index, None)),
+            field: field.map(str::to_string),
+            kind,
+            message: message.into(),
+        }
     }
 
     fn to_json(&self) -> Json {
@@ -103,11 +115,25 @@ pub enum ImportError {
     #[error("{}: not a format import reads (expected .osm.pbf, .shp, .gpkg, .csv, .tsv, .geojson, .json or a dataset folder)", path.display())]
     UnknownFormat { path: PathBuf },
     #[error("{}: unknown coordinate system {given}: {reason}", path.as_ref().map_or("--crs".to_string(), |p| p.display().to_string()))]
-    UnknownCrs { path: Option<PathBuf>, given: String, reason: String },
+    UnknownCrs {
+        path: Option<PathBuf>,
+        given: String,
+        reason: String,
+    },
     #[error("{}: {declared_by} says {declared} but --crs says {given}; drop --crs to read it as {declared}, or give this source alone as {}@{given} to override what it says", file.display(), file.display())]
-    CrsConflict { file: PathBuf, declared_by: String, declared: String, given: String },
+    CrsConflict {
+        file: PathBuf,
+        declared_by: String,
+        declared: String,
+        given: String,
+    },
     #[error("{}: field {field:?} (given for {target}) does not exist; its fields are {}", file.display(), available.join(", "))]
-    MissingField { file: PathBuf, field: String, target: String, available: Vec<String> },
+    MissingField {
+        file: PathBuf,
+        field: String,
+        target: String,
+        available: Vec<String>,
+    },
     #[error("{}: unknown text encoding {given:?}; try utf-8 or gbk", file.display())]
     UnknownEncoding { file: PathBuf, given: String },
     #[error("{}", grouped(problems))]
@@ -122,8 +148,14 @@ pub enum ImportError {
     Write { path: PathBuf, source: std::io::Error },
     /// What import wrote did not pass the strict dataset reader; nothing was kept. `sources[i]`
     /// is the source file and feature behind `error.problems[i]`, where known.
-    #[error("the imported dataset did not pass validation, so nothing was written:\n{}", rejected(error, sources))]
-    Rejected { error: gis_core::io::ImportError, sources: Vec<Option<(String, usize)>> },
+    #[error(
+        "the imported dataset did not pass validation, so nothing was written:\n{}",
+        rejected(error, sources)
+    )]
+    Rejected {
+        error: gis_core::io::ImportError,
+        sources: Vec<Option<(String, usize)>>,
+    },
 }
 
 /// How many problems of one kind are shown before "… and N more".
@@ -148,7 +180,10 @@ fn group<K: Ord>(items: impl IntoIterator<Item = (K, String, String)>) -> String
             s.push_str(&format!("\n      {l}"));
         }
         if lines.len() > EXAMPLES {
-            s.push_str(&format!("\n      … and {} more (all with --json)", lines.len() - EXAMPLES));
+            s.push_str(&format!(
+                "\n      … and {} more (all with --json)",
+                lines.len() - EXAMPLES
+            ));
         }
     }
     s
@@ -160,23 +195,42 @@ fn grouped(problems: &[SourceProblem]) -> String {
     s.push_str(&group(problems.iter().map(|p| {
         let key = (p.file.clone(), p.field.clone(), p.kind);
         let field = p.field.as_ref().map(|f| format!(", field {f}")).unwrap_or_default();
-        (key, format!("{}{field}: {}", p.file.display(), p.kind.describe()), p.to_string())
+        (
+            key,
+            format!("{}{field}: {}", p.file.display(), p.kind.describe()),
+            p.to_string(),
+        )
     })));
     s
 }
 
 fn rejected(error: &gis_core::io::ImportError, sources: &[Option<(String, usize)>]) -> String {
     let lines = error.problems.iter().enumerate().map(|(i, p)| {
-        let from = sources.get(i).cloned().flatten().map(|(file, index)| format!(" [from {file} feature {index}]")).unwrap_or_default();
-        let what = serde_json::to_value(p.kind).ok().and_then(|k| k.as_str().map(|k| k.replace('_', " "))).unwrap_or_default();
-        ((p.file.clone(), p.kind), format!("{}: {what}", p.file), format!("{p}{from}"))
+        let from = sources
+            .get(i)
+            .cloned()
+            .flatten()
+            .map(|(file, index)| format!(" [from {file} feature {index}]"))
+            .unwrap_or_default();
+        let what = serde_json::to_value(p.kind)
+            .ok()
+            .and_then(|k| k.as_str().map(|k| k.replace('_', " ")))
+            .unwrap_or_default();
+        (
+            (p.file.clone(), p.kind),
+            format!("{}: {what}", p.file),
+            format!("{p}{from}"),
+        )
     });
     group(lines).trim_start_matches('\n').to_string()
 }
 
 impl ImportError {
     pub fn unreadable(path: impl Into<PathBuf>, reason: impl fmt::Display) -> Self {
-        Self::Unreadable { path: path.into(), reason: reason.to_string() }
+        Self::Unreadable {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
     }
 
     /// Every problem, for `--json`: the sources' own, or the strict reader's with the source

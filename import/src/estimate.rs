@@ -28,15 +28,40 @@ impl Densities {
     /// unknown use (OpenStreetMap's `building=yes`, a footprint file with no use field), which
     /// may or may not be lived in; none in buildings of other uses.
     pub fn standard() -> Self {
-        let homes = ["apartments", "residential", "house", "detached", "semidetached_house", "terrace", "bungalow", "farm", "cabin", "static_caravan"];
+        let homes = [
+            "apartments",
+            "residential",
+            "house",
+            "detached",
+            "semidetached_house",
+            "terrace",
+            "bungalow",
+            "farm",
+            "cabin",
+            "static_caravan",
+        ];
         let mut density: BTreeMap<String, f64> = homes.iter().map(|t| (t.to_string(), 0.025)).collect();
         density.insert("dormitory".into(), 0.1);
         density.insert(UNKNOWN.into(), 0.0125);
-        let levels = [("apartments", 6.0), ("residential", 4.0), ("dormitory", 4.0), (UNKNOWN, 2.0), ("house", 2.0), ("detached", 2.0), ("semidetached_house", 2.0), ("terrace", 2.0)]
-            .into_iter()
-            .map(|(t, n)| (t.to_string(), n))
-            .collect();
-        Self { density, other_density: 0.0, levels, other_levels: 1.0 }
+        let levels = [
+            ("apartments", 6.0),
+            ("residential", 4.0),
+            ("dormitory", 4.0),
+            (UNKNOWN, 2.0),
+            ("house", 2.0),
+            ("detached", 2.0),
+            ("semidetached_house", 2.0),
+            ("terrace", 2.0),
+        ]
+        .into_iter()
+        .map(|(t, n)| (t.to_string(), n))
+        .collect();
+        Self {
+            density,
+            other_density: 0.0,
+            levels,
+            other_levels: 1.0,
+        }
     }
 
     pub fn density_of(&self, building_use: &str) -> f64 {
@@ -50,7 +75,9 @@ impl Densities {
     /// Sets a density (residents per m² of floor) for a use; `other` or `*` for unlisted uses.
     pub fn set_density(&mut self, building_use: &str, v: f64) -> Result<(), ImportError> {
         if !(v.is_finite() && v >= 0.0) {
-            return Err(ImportError::Setting(format!("density {building_use}={v}: expected residents per m² of floor ≥ 0")));
+            return Err(ImportError::Setting(format!(
+                "density {building_use}={v}: expected residents per m² of floor ≥ 0"
+            )));
         }
         match building_use {
             "other" | "*" => self.other_density = v,
@@ -64,7 +91,9 @@ impl Densities {
     /// Sets the floors taken for a use when a building gives none; `other` or `*` for unlisted uses.
     pub fn set_levels(&mut self, building_use: &str, v: f64) -> Result<(), ImportError> {
         if !(v.is_finite() && v >= 1.0) {
-            return Err(ImportError::Setting(format!("levels {building_use}={v}: expected at least 1 floor")));
+            return Err(ImportError::Setting(format!(
+                "levels {building_use}={v}: expected at least 1 floor"
+            )));
         }
         match building_use {
             "other" | "*" => self.other_levels = v,
@@ -78,16 +107,28 @@ impl Densities {
     /// Reads `{"density": {"apartments": 0.03, "other": 0}, "levels": {"apartments": 9}}` over
     /// these values: what a file lists replaces, the rest stays.
     pub fn merge_json(&mut self, text: &str) -> Result<(), String> {
-        let v: Json = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text)).map_err(|e| format!("not JSON: {e}"))?;
-        let Json::Object(root) = v else { return Err("expected an object {\"density\": {USE: PER_M2}, \"levels\": {USE: N}}".into()) };
+        let v: Json = serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text))
+            .map_err(|e| format!("not JSON: {e}"))?;
+        let Json::Object(root) = v else {
+            return Err("expected an object {\"density\": {USE: PER_M2}, \"levels\": {USE: N}}".into());
+        };
         for (key, table) in &root {
             if key != "density" && key != "levels" {
                 return Err(format!("unknown table {key:?}; expected \"density\" and \"levels\""));
             }
-            let Json::Object(table) = table else { return Err(format!("{key}: expected an object {{USE: NUMBER}}")) };
+            let Json::Object(table) = table else {
+                return Err(format!("{key}: expected an object {{USE: NUMBER}}"));
+            };
             for (u, n) in table {
-                let n = n.as_f64().ok_or_else(|| format!("{key}.{u}: expected a number, found {n}"))?;
-                if key == "density" { self.set_density(u, n) } else { self.set_levels(u, n) }.map_err(|e| e.to_string())?;
+                let n = n
+                    .as_f64()
+                    .ok_or_else(|| format!("{key}.{u}: expected a number, found {n}"))?;
+                if key == "density" {
+                    self.set_density(u, n)
+                } else {
+                    self.set_levels(u, n)
+                }
+                .map_err(|e| e.to_string())?;
             }
         }
         Ok(())
@@ -110,9 +151,23 @@ impl Densities {
 
     /// For the report: "apartments 0.025, …, other 0".
     pub fn describe(&self) -> String {
-        let d: Vec<String> = self.density.iter().map(|(k, v)| format!("{k} {v}")).chain(std::iter::once(format!("other {}", self.other_density))).collect();
-        let l: Vec<String> = self.levels.iter().map(|(k, v)| format!("{k} {v}")).chain(std::iter::once(format!("other {}", self.other_levels))).collect();
-        format!("residents per m² of floor: {}; floors when none is given: {}", d.join(", "), l.join(", "))
+        let d: Vec<String> = self
+            .density
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .chain(std::iter::once(format!("other {}", self.other_density)))
+            .collect();
+        let l: Vec<String> = self
+            .levels
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .chain(std::iter::once(format!("other {}", self.other_levels)))
+            .collect();
+        format!(
+            "residents per m² of floor: {}; floors when none is given: {}",
+            d.join(", "),
+            l.join(", ")
+        )
     }
 }
 
@@ -121,10 +176,15 @@ pub const UNKNOWN: &str = "yes";
 
 /// Gives every building without `population` an estimate, and says so per source.
 pub fn estimate(draft: &mut Draft, densities: &Densities) {
-    let Some(buildings) = draft.files.get_mut(&Role::Buildings) else { return };
+    let Some(buildings) = draft.files.get_mut(&Role::Buildings) else {
+        return;
+    };
     // source → (estimated, of which without floors)
     let mut by_source: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for f in buildings.iter_mut().filter(|f| !f.properties.contains_key("population")) {
+    for f in buildings
+        .iter_mut()
+        .filter(|f| !f.properties.contains_key("population"))
+    {
         let e = by_source.entry(f.source.display().to_string()).or_default();
         e.0 += 1;
         let residents = residents(f, densities, &mut e.1);
@@ -139,7 +199,11 @@ pub fn estimate(draft: &mut Draft, densities: &Densities) {
 }
 
 fn residents(f: &Feature, densities: &Densities, no_floors: &mut usize) -> u32 {
-    let building_use = f.building_use.as_deref().map(Densities::canonical_use).unwrap_or_else(|| UNKNOWN.to_string());
+    let building_use = f
+        .building_use
+        .as_deref()
+        .map(Densities::canonical_use)
+        .unwrap_or_else(|| UNKNOWN.to_string());
     let floors = f.properties.get("floors").and_then(Json::as_f64).unwrap_or_else(|| {
         *no_floors += 1;
         densities.levels_of(&building_use)
@@ -148,7 +212,9 @@ fn residents(f: &Feature, densities: &Densities, no_floors: &mut usize) -> u32 {
         Geometry::MultiPolygon(mp) => area_m2(mp),
         _ => 0.0,
     };
-    (area * floors * densities.density_of(&building_use)).round().clamp(0.0, f64::from(u32::MAX)) as u32
+    (area * floors * densities.density_of(&building_use))
+        .round()
+        .clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
 #[cfg(test)]
@@ -167,12 +233,17 @@ mod tests {
     #[test]
     fn a_densities_file_replaces_what_it_lists() {
         let mut d = Densities::standard();
-        d.merge_json(r#"{"density": {"apartments": 0.03, "other": 0.001}, "levels": {"住宅": 5}}"#).unwrap();
+        d.merge_json(r#"{"density": {"apartments": 0.03, "other": 0.001}, "levels": {"住宅": 5}}"#)
+            .unwrap();
         assert_eq!(d.density_of("apartments"), 0.03);
         assert_eq!(d.density_of("office"), 0.001);
         assert_eq!(d.levels_of("residential"), 5.0);
         assert_eq!(d.density_of("house"), 0.025);
-        assert!(d.merge_json(r#"{"density": {"apartments": -1}}"#).unwrap_err().contains("≥ 0"));
+        assert!(
+            d.merge_json(r#"{"density": {"apartments": -1}}"#)
+                .unwrap_err()
+                .contains("≥ 0")
+        );
         assert!(d.merge_json(r#"{"densty": {}}"#).unwrap_err().contains("unknown table"));
     }
 }

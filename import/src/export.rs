@@ -7,8 +7,8 @@
 use crate::crs::{BD09_URI, GCJ02_URI, SourceCrs, epsg_wkt};
 use crate::error::ImportError;
 use geo::{BoundingRect, MapCoords, MultiPolygon};
-use gis_core::crs::Crs;
 use geozero::ToWkb;
+use gis_core::crs::Crs;
 use gis_core::grid::{Grid, GridKind, GridLevel};
 use gis_core::io::grids::GridLayer;
 use gis_core::model::Dataset;
@@ -29,7 +29,10 @@ pub struct ExportCrs {
 
 impl ExportCrs {
     pub fn wgs84() -> Self {
-        Self { crs: SourceCrs::WGS84, epsg: Some(4326) }
+        Self {
+            crs: SourceCrs::WGS84,
+            epsg: Some(4326),
+        }
     }
 
     /// `wgs84`, `cgcs2000`, `gcj02`, `bd09`, CRS84 or any EPSG code (`EPSG:4490`, `EPSG:4527`, ...).
@@ -45,7 +48,10 @@ impl ExportCrs {
                 })
             }
             SourceCrs::Geographic(_) => None,
-            SourceCrs::Projected(p) => Some(p.epsg.ok_or_else(|| format!("{} has no EPSG code to record in the files", p.name))?),
+            SourceCrs::Projected(p) => Some(
+                p.epsg
+                    .ok_or_else(|| format!("{} has no EPSG code to record in the files", p.name))?,
+            ),
         };
         Ok(Self { crs, epsg })
     }
@@ -84,7 +90,10 @@ impl ExportCrs {
         }
         let mut out = layer.clone();
         for g in &mut out.grids {
-            g.area = g.area.try_map_coords(|c| self.crs.from_wgs84(c)).map_err(|e| ImportError::Setting(format!("grid {}: {e}", g.code)))?;
+            g.area = g
+                .area
+                .try_map_coords(|c| self.crs.from_wgs84(c))
+                .map_err(|e| ImportError::Setting(format!("grid {}: {e}", g.code)))?;
         }
         Ok(out)
     }
@@ -105,14 +114,24 @@ fn level(g: &Grid) -> &'static str {
 }
 
 fn write_err(path: &Path) -> impl Fn(std::io::Error) -> ImportError + '_ {
-    move |source| ImportError::Write { path: path.to_path_buf(), source }
+    move |source| ImportError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// A temporary folder beside `out`, for writing before the rename.
 fn scratch(out: &Path) -> Result<(tempfile::TempDir, PathBuf), ImportError> {
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     std::fs::create_dir_all(&parent).map_err(write_err(&parent))?;
-    let tmp = tempfile::Builder::new().prefix(".wangge-export-").tempdir_in(&parent).map_err(write_err(&parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".wangge-export-")
+        .tempdir_in(&parent)
+        .map_err(write_err(&parent))?;
     Ok((tmp, parent))
 }
 
@@ -125,7 +144,10 @@ pub fn geojson(layer: &GridLayer, crs: &ExportCrs, out: &Path) -> Result<(), Imp
     if let Some(name) = crs.geojson_name() {
         let head = "{\"type\":\"FeatureCollection\",";
         debug_assert!(text.starts_with(head));
-        text.insert_str(head.len(), &format!("\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"{name}\"}}}},"));
+        text.insert_str(
+            head.len(),
+            &format!("\"crs\":{{\"type\":\"name\",\"properties\":{{\"name\":\"{name}\"}}}},"),
+        );
     }
     std::fs::write(&path, text).map_err(write_err(&path))?;
     std::fs::rename(&path, out).map_err(write_err(out))
@@ -136,7 +158,11 @@ pub fn geojson(layer: &GridLayer, crs: &ExportCrs, out: &Path) -> Result<(), Imp
 pub fn shapefile(layer: &GridLayer, crs: &ExportCrs, out: &Path) -> Result<Vec<PathBuf>, ImportError> {
     let layer = &crs.project(layer)?;
     let (tmp, _) = scratch(out)?;
-    let stem = out.file_stem().ok_or_else(|| ImportError::Setting(format!("{} is not a file name", out.display())))?.to_string_lossy().to_string();
+    let stem = out
+        .file_stem()
+        .ok_or_else(|| ImportError::Setting(format!("{} is not a file name", out.display())))?
+        .to_string_lossy()
+        .to_string();
     let shp = tmp.path().join(format!("{stem}.shp"));
     let name = |s: &str| dbase::FieldName::try_from(s).expect("field names are short ASCII");
     // Widths are in bytes; UTF-8 Chinese takes three per character, so names get 254.
@@ -150,7 +176,10 @@ pub fn shapefile(layer: &GridLayer, crs: &ExportCrs, out: &Path) -> Result<Vec<P
         .add_numeric_field(name("population"), 10, 0)
         .add_numeric_field(name("households"), 10, 0)
         .add_numeric_field(name("buildings"), 10, 0);
-    let mut writer = shapefile::Writer::from_path(&shp, table).map_err(|e| ImportError::Write { path: shp.clone(), source: std::io::Error::other(e.to_string()) })?;
+    let mut writer = shapefile::Writer::from_path(&shp, table).map_err(|e| ImportError::Write {
+        path: shp.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
     for g in &layer.grids {
         let polygon = shapefile::Polygon::from(g.area.clone());
         let mut record = dbase::Record::default();
@@ -161,16 +190,32 @@ pub fn shapefile(layer: &GridLayer, crs: &ExportCrs, out: &Path) -> Result<Vec<P
         record.insert("level".into(), text(level(g)));
         record.insert("parent".into(), dbase::FieldValue::Character(g.parent_code.clone()));
         record.insert("name".into(), dbase::FieldValue::Character(g.name.clone()));
-        record.insert("population".into(), dbase::FieldValue::Numeric(Some(g.population as f64)));
-        record.insert("households".into(), dbase::FieldValue::Numeric(Some(g.households as f64)));
-        record.insert("buildings".into(), dbase::FieldValue::Numeric(Some(g.buildings.len() as f64)));
-        writer.write_shape_and_record(&polygon, &record).map_err(|e| ImportError::Write { path: shp.clone(), source: std::io::Error::other(e.to_string()) })?;
+        record.insert(
+            "population".into(),
+            dbase::FieldValue::Numeric(Some(g.population as f64)),
+        );
+        record.insert(
+            "households".into(),
+            dbase::FieldValue::Numeric(Some(g.households as f64)),
+        );
+        record.insert(
+            "buildings".into(),
+            dbase::FieldValue::Numeric(Some(g.buildings.len() as f64)),
+        );
+        writer
+            .write_shape_and_record(&polygon, &record)
+            .map_err(|e| ImportError::Write {
+                path: shp.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
     }
     // Dropping the writer finishes the .shp/.shx headers and flushes the .dbf.
     drop(writer);
     let prj = match crs.epsg {
         Some(4326) => Some(WGS84_PRJ),
-        Some(code) => Some(epsg_wkt(code).ok_or_else(|| ImportError::Setting(format!("EPSG:{code} has no WKT in the EPSG table")))?),
+        Some(code) => Some(
+            epsg_wkt(code).ok_or_else(|| ImportError::Setting(format!("EPSG:{code} has no WKT in the EPSG table")))?,
+        ),
         None => None,
     };
     if let Some(prj) = prj {
@@ -182,7 +227,10 @@ pub fn shapefile(layer: &GridLayer, crs: &ExportCrs, out: &Path) -> Result<Vec<P
         std::fs::remove_file(out.with_extension("prj")).map_err(write_err(out))?;
     }
     let mut written = Vec::new();
-    for ext in ["shp", "shx", "dbf", "prj", "cpg"].into_iter().filter(|e| *e != "prj" || prj.is_some()) {
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"]
+        .into_iter()
+        .filter(|e| *e != "prj" || prj.is_some())
+    {
         let to = out.with_extension(ext);
         std::fs::rename(tmp.path().join(format!("{stem}.{ext}")), &to).map_err(write_err(&to))?;
         written.push(to);
@@ -204,13 +252,42 @@ pub fn gpkg(layer: &GridLayer, crs: &ExportCrs, out: &Path) -> Result<(), Import
 /// The srs row of a GeoPackage: (srs_id, name, organization, code, definition, description).
 fn gpkg_srs(crs: &ExportCrs) -> Result<(i64, String, &'static str, i64, String, String), ImportError> {
     Ok(match (&crs.crs, crs.epsg) {
-        (_, Some(4326)) => (4326, "WGS 84 geodetic".into(), "EPSG", 4326, GPKG_WGS84.into(), "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid".into()),
+        (_, Some(4326)) => (
+            4326,
+            "WGS 84 geodetic".into(),
+            "EPSG",
+            4326,
+            GPKG_WGS84.into(),
+            "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid".into(),
+        ),
         (_, Some(code)) => {
-            let wkt = epsg_wkt(code).ok_or_else(|| ImportError::Setting(format!("EPSG:{code} has no WKT in the EPSG table")))?;
-            (i64::from(code), wkt.split('"').nth(1).unwrap_or_default().to_string(), "EPSG", i64::from(code), wkt.to_string(), format!("EPSG:{code}"))
+            let wkt = epsg_wkt(code)
+                .ok_or_else(|| ImportError::Setting(format!("EPSG:{code} has no WKT in the EPSG table")))?;
+            (
+                i64::from(code),
+                wkt.split('"').nth(1).unwrap_or_default().to_string(),
+                "EPSG",
+                i64::from(code),
+                wkt.to_string(),
+                format!("EPSG:{code}"),
+            )
         }
-        (SourceCrs::Geographic(Crs::Bd09), None) => (990_003, "BD-09 (Baidu)".into(), "wangge", 3, "undefined".into(), "BD-09 longitude/latitude: GCJ-02 with Baidu's further offset; no EPSG code".into()),
-        _ => (990_002, "GCJ-02 (AMap, Tencent)".into(), "wangge", 2, "undefined".into(), "GCJ-02 longitude/latitude: WGS-84 with the offset Chinese web maps apply; no EPSG code".into()),
+        (SourceCrs::Geographic(Crs::Bd09), None) => (
+            990_003,
+            "BD-09 (Baidu)".into(),
+            "wangge",
+            3,
+            "undefined".into(),
+            "BD-09 longitude/latitude: GCJ-02 with Baidu's further offset; no EPSG code".into(),
+        ),
+        _ => (
+            990_002,
+            "GCJ-02 (AMap, Tencent)".into(),
+            "wangge",
+            2,
+            "undefined".into(),
+            "GCJ-02 longitude/latitude: WGS-84 with the offset Chinese web maps apply; no EPSG code".into(),
+        ),
     })
 }
 
@@ -219,8 +296,16 @@ const GPKG_WGS84: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6
 async fn write_gpkg(layer: &GridLayer, crs: &ExportCrs, path: &Path) -> Result<(), ImportError> {
     use sqlx::sqlite::SqliteConnectOptions;
     use sqlx::{ConnectOptions, Connection};
-    let bad = |e: sqlx::Error| ImportError::Write { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) };
-    let mut conn = SqliteConnectOptions::new().filename(path).create_if_missing(true).connect().await.map_err(bad)?;
+    let bad = |e: sqlx::Error| ImportError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .map_err(bad)?;
     let mut tx = conn.begin().await.map_err(bad)?;
     // The GeoPackage header (application_id 'GPKG', version 1.3.0) and its required tables.
     for sql in [
@@ -257,12 +342,23 @@ async fn write_gpkg(layer: &GridLayer, crs: &ExportCrs, path: &Path) -> Result<(
         .await
         .map_err(bad)?;
     // After gpkg_contents: the geometry column refers to its row.
-    sqlx::query("INSERT INTO gpkg_geometry_columns VALUES ('grids', 'geom', 'MULTIPOLYGON', ?, 0, 0)").bind(srs_id).execute(&mut *tx).await.map_err(bad)?;
+    sqlx::query("INSERT INTO gpkg_geometry_columns VALUES ('grids', 'geom', 'MULTIPOLYGON', ?, 0, 0)")
+        .bind(srs_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(bad)?;
     for g in &layer.grids {
-        let envelope = g.area.bounding_rect().map(|r| vec![r.min().x, r.max().x, r.min().y, r.max().y]).unwrap_or_default();
+        let envelope = g
+            .area
+            .bounding_rect()
+            .map(|r| vec![r.min().x, r.max().x, r.min().y, r.max().y])
+            .unwrap_or_default();
         let blob = geo::Geometry::MultiPolygon(g.area.clone())
             .to_gpkg_wkb(geozero::CoordDimensions::xy(), Some(srs_id as i32), envelope)
-            .map_err(|e| ImportError::Write { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) })?;
+            .map_err(|e| ImportError::Write {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
         sqlx::query("INSERT INTO grids (geom, code, community_code, kind, level, parent_code, name, population, households, buildings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(blob)
             .bind(&g.code)
@@ -308,9 +404,25 @@ pub fn building_csv(layer: &GridLayer, dataset: &Dataset, out: &Path) -> Result<
     }
     let (tmp, _) = scratch(out)?;
     let path = tmp.path().join("buildings.csv");
-    let mut w = ::csv::Writer::from_path(&path).map_err(|e| ImportError::Write { path: path.clone(), source: std::io::Error::other(e.to_string()) })?;
-    let fail = |e: ::csv::Error| ImportError::Write { path: out.to_path_buf(), source: std::io::Error::other(e.to_string()) };
-    w.write_record(["building", "unit", "grid", "micro_grid", "community", "population", "households", "address"]).map_err(fail)?;
+    let mut w = ::csv::Writer::from_path(&path).map_err(|e| ImportError::Write {
+        path: path.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let fail = |e: ::csv::Error| ImportError::Write {
+        path: out.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    w.write_record([
+        "building",
+        "unit",
+        "grid",
+        "micro_grid",
+        "community",
+        "population",
+        "households",
+        "address",
+    ])
+    .map_err(fail)?;
     let mut table = BuildingTable::default();
     let mut known = std::collections::HashSet::new();
     for b in &dataset.buildings {
@@ -319,7 +431,17 @@ pub fn building_csv(layer: &GridLayer, dataset: &Dataset, out: &Path) -> Result<
         let parts: Vec<(String, String, u32, u32)> = if b.units.is_empty() || grid_of.contains_key(b.id.as_str()) {
             vec![(b.id.clone(), String::new(), b.population, b.households)]
         } else {
-            b.units.iter().map(|u| (format!("{}#{}", b.id, u.name), u.name.clone(), u.population, u.households)).collect()
+            b.units
+                .iter()
+                .map(|u| {
+                    (
+                        format!("{}#{}", b.id, u.name),
+                        u.name.clone(),
+                        u.population,
+                        u.households,
+                    )
+                })
+                .collect()
         };
         for (key, unit, population, households) in parts {
             known.insert(key.clone());
@@ -329,8 +451,14 @@ pub fn building_csv(layer: &GridLayer, dataset: &Dataset, out: &Path) -> Result<
             }
             let micro = micro_of.get(key.as_str()).map(|g| g.code.as_str()).unwrap_or("");
             w.write_record([
-                b.id.as_str(), unit.as_str(), grid.map(|g| g.code.as_str()).unwrap_or(""), micro, community.as_str(),
-                &population.to_string(), &households.to_string(), b.address.as_deref().unwrap_or(""),
+                b.id.as_str(),
+                unit.as_str(),
+                grid.map(|g| g.code.as_str()).unwrap_or(""),
+                micro,
+                community.as_str(),
+                &population.to_string(),
+                &households.to_string(),
+                b.address.as_deref().unwrap_or(""),
             ])
             .map_err(fail)?;
             table.rows += 1;
@@ -338,7 +466,11 @@ pub fn building_csv(layer: &GridLayer, dataset: &Dataset, out: &Path) -> Result<
     }
     w.flush().map_err(write_err(out))?;
     drop(w);
-    table.unknown = grid_of.keys().filter(|k| !known.contains(**k)).map(|k| k.to_string()).collect();
+    table.unknown = grid_of
+        .keys()
+        .filter(|k| !known.contains(**k))
+        .map(|k| k.to_string())
+        .collect();
     table.unknown.sort();
     std::fs::rename(&path, out).map_err(write_err(out))?;
     Ok(table)

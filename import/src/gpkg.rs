@@ -4,29 +4,38 @@
 
 use crate::crs::SourceCrs;
 use crate::error::{ImportError, ProblemKind, SourceProblem};
-use gis_core::io::shell_word;
 use crate::source::{Declared, Layer, SourceFeature, Value};
 use geozero::ToGeo;
+use gis_core::io::shell_word;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
 use sqlx::{Column, ConnectOptions, Connection, Row, TypeInfo, ValueRef};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub(crate) fn runtime(path: &Path) -> Result<tokio::runtime::Runtime, ImportError> {
-    tokio::runtime::Builder::new_current_thread().build().map_err(|e| ImportError::unreadable(path, format!("cannot start the SQLite runtime: {e}")))
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| ImportError::unreadable(path, format!("cannot start the SQLite runtime: {e}")))
 }
 
 /// Reads the feature tables of a GeoPackage: all of them, or `only`.
 pub fn read(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, ImportError> {
     if !path.exists() {
-        return Err(ImportError::MissingFile { path: path.to_path_buf() });
+        return Err(ImportError::MissingFile {
+            path: path.to_path_buf(),
+        });
     }
     runtime(path)?.block_on(read_async(path, only))
 }
 
 async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, ImportError> {
     let bad = |e: sqlx::Error| ImportError::unreadable(path, e);
-    let mut conn = SqliteConnectOptions::new().filename(path).read_only(true).connect().await.map_err(bad)?;
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await
+        .map_err(bad)?;
     let tables: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c JOIN gpkg_geometry_columns g ON g.table_name = c.table_name WHERE c.data_type = 'features' ORDER BY c.table_name",
     )
@@ -37,18 +46,23 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
         if !tables.iter().any(|(t, _, _)| t == name) {
             return Err(ImportError::Unusable {
                 file: path.to_path_buf(),
-                message: format!("no feature table {name:?}; its feature tables are {}", tables.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", ")),
+                message: format!(
+                    "no feature table {name:?}; its feature tables are {}",
+                    tables.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", ")
+                ),
             });
         }
     }
     let mut layers = Vec::new();
     for (table, geom_column, srs_id) in tables.into_iter().filter(|(t, _, _)| only.is_none_or(|o| o == t)) {
         let name = PathBuf::from(format!("{}#{table}", path.display()));
-        let srs: Option<(String, i64, String)> = sqlx::query_as("SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?")
-            .bind(srs_id)
-            .fetch_optional(&mut conn)
-            .await
-            .map_err(bad)?;
+        let srs: Option<(String, i64, String)> = sqlx::query_as(
+            "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?",
+        )
+        .bind(srs_id)
+        .fetch_optional(&mut conn)
+        .await
+        .map_err(bad)?;
         let declared_crs = match srs {
             // 0 and -1 are the spec's "undefined geographic / Cartesian": nothing declared.
             _ if srs_id <= 0 => None,
@@ -73,17 +87,36 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
                     _ => match SourceCrs::from_prj(&definition) {
                         Ok(crs) => Declared::Known { crs, by },
                         Err(reason) => match by_code {
-                            Some(Err(by_code)) => Declared::Unusable { by, given: format!("{org}:{code}"), reason: by_code, empty: false },
-                            _ => Declared::Unusable { by, given: format!("{org}:{code}"), reason, empty: false },
+                            Some(Err(by_code)) => Declared::Unusable {
+                                by,
+                                given: format!("{org}:{code}"),
+                                reason: by_code,
+                                empty: false,
+                            },
+                            _ => Declared::Unusable {
+                                by,
+                                given: format!("{org}:{code}"),
+                                reason,
+                                empty: false,
+                            },
                         },
                     },
                 })
             }
         };
         let quoted = table.replace('"', "\"\"");
-        let rows: Vec<SqliteRow> = sqlx::query(&format!("SELECT * FROM \"{quoted}\"")).fetch_all(&mut conn).await.map_err(bad)?;
+        let rows: Vec<SqliteRow> = sqlx::query(&format!("SELECT * FROM \"{quoted}\""))
+            .fetch_all(&mut conn)
+            .await
+            .map_err(bad)?;
         // The table's own column list: every column, even of a table with no rows.
-        let declared: Vec<(String,)> = sqlx::query_as(&format!("SELECT name FROM pragma_table_info('{}') ORDER BY cid", table.replace('\'', "''"))).fetch_all(&mut conn).await.map_err(bad)?;
+        let declared: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT name FROM pragma_table_info('{}') ORDER BY cid",
+            table.replace('\'', "''")
+        ))
+        .fetch_all(&mut conn)
+        .await
+        .map_err(bad)?;
         let columns: Vec<String> = match rows.first() {
             Some(r) => r.columns().iter().map(|c| c.name().to_string()).collect(),
             None => declared.into_iter().map(|(c,)| c).collect(),
@@ -108,7 +141,13 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
                     }
                     match geozero::wkb::GpkgWkb(blob).to_geo() {
                         Ok(g) => geometry = Some(g),
-                        Err(e) => problems.push(SourceProblem::at(&name, index, Some(&geom_column), ProblemKind::UnreadableGeometry, format!("cannot be read: {e}"))),
+                        Err(e) => problems.push(SourceProblem::at(
+                            &name,
+                            index,
+                            Some(&geom_column),
+                            ProblemKind::UnreadableGeometry,
+                            format!("cannot be read: {e}"),
+                        )),
                     }
                     continue;
                 }
@@ -120,7 +159,9 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
                         "REAL" => Value::Real(row.try_get(i).map_err(bad)?),
                         "TEXT" | "DATE" | "DATETIME" => Value::Text(row.try_get(i).map_err(bad)?),
                         // NUMERIC, DECIMAL, …: whatever SQLite stored.
-                        _ => row.try_get::<i64, _>(i).map(Value::Integer)
+                        _ => row
+                            .try_get::<i64, _>(i)
+                            .map(Value::Integer)
                             .or_else(|_| row.try_get::<f64, _>(i).map(Value::Real))
                             .or_else(|_| row.try_get::<String, _>(i).map(Value::Text))
                             .unwrap_or(Value::Null),
@@ -133,7 +174,10 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
         if !curved.is_empty() {
             let n: usize = curved.values().sum();
             let kinds: Vec<String> = curved.iter().map(|(k, n)| format!("{n} {k}")).collect();
-            let linear = path.with_file_name(format!("{}-linear.gpkg", path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default()));
+            let linear = path.with_file_name(format!(
+                "{}-linear.gpkg",
+                path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default()
+            ));
             return Err(ImportError::Unusable {
                 file: name,
                 message: format!(
@@ -149,7 +193,14 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
         if !problems.is_empty() {
             return Err(ImportError::Invalid { problems });
         }
-        layers.push(Layer { name, fields, features, declared_crs, encoding: None, notes: Vec::new() });
+        layers.push(Layer {
+            name,
+            fields,
+            features,
+            declared_crs,
+            encoding: None,
+            notes: Vec::new(),
+        });
     }
     conn.close().await.map_err(bad)?;
     Ok(layers)
@@ -170,7 +221,11 @@ fn curve_type(blob: &[u8]) -> Option<&'static str> {
     };
     let wkb = blob.get(8 + envelope..)?;
     let raw: [u8; 4] = wkb.get(1..5)?.try_into().ok()?;
-    let code = if wkb[0] == 1 { u32::from_le_bytes(raw) } else { u32::from_be_bytes(raw) };
+    let code = if wkb[0] == 1 {
+        u32::from_le_bytes(raw)
+    } else {
+        u32::from_be_bytes(raw)
+    };
     Some(match (code & 0x0FFF_FFFF) % 1000 {
         8 => "CircularString",
         9 => "CompoundCurve",

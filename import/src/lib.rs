@@ -87,20 +87,38 @@ pub struct Imported {
 
 /// Reads one source into layers (an OpenStreetMap extract goes straight into the draft).
 fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Result<Vec<Layer>, ImportError> {
-    let format = Format::of(&spec.path).ok_or_else(|| ImportError::UnknownFormat { path: spec.path.clone() })?;
+    let format = Format::of(&spec.path).ok_or_else(|| ImportError::UnknownFormat {
+        path: spec.path.clone(),
+    })?;
     if !spec.path.exists() {
-        return Err(ImportError::MissingFile { path: spec.path.clone() });
+        return Err(ImportError::MissingFile {
+            path: spec.path.clone(),
+        });
     }
     Ok(match format {
         Format::OsmPbf => {
             if let Some((given, _)) = &spec.crs {
-                return Err(ImportError::Setting(format!("{}@{given}: an OpenStreetMap extract is always WGS-84; drop @{given}", spec.path.display())));
+                return Err(ImportError::Setting(format!(
+                    "{}@{given}: an OpenStreetMap extract is always WGS-84; drop @{given}",
+                    spec.path.display()
+                )));
             }
-            if let Some(role) = spec.role.filter(|r| !matches!(r, Role::Buildings | Role::Resources | Role::Roads)) {
-                return Err(ImportError::Setting(format!("{}: an OpenStreetMap extract gives buildings, resources and roads, not {}", spec.path.display(), role.name())));
+            if let Some(role) = spec
+                .role
+                .filter(|r| !matches!(r, Role::Buildings | Role::Resources | Role::Roads))
+            {
+                return Err(ImportError::Setting(format!(
+                    "{}: an OpenStreetMap extract gives buildings, resources and roads, not {}",
+                    spec.path.display(),
+                    role.name()
+                )));
             }
             let features = osm::read(&spec.path, &mut draft.notes)?;
-            for (role, fs) in [(Role::Buildings, features.buildings), (Role::Resources, features.resources), (Role::Roads, features.roads)] {
+            for (role, fs) in [
+                (Role::Buildings, features.buildings),
+                (Role::Resources, features.resources),
+                (Role::Roads, features.roads),
+            ] {
                 if spec.role.is_none_or(|r| r == role) {
                     draft.files.entry(role).or_default().extend(fs);
                 }
@@ -114,7 +132,10 @@ fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Re
         Format::GeoJson => vec![geojson::read(&spec.path)?],
         Format::Dataset => {
             if spec.role.is_some() {
-                return Err(ImportError::Setting(format!("{}: a dataset folder gives every role by its file names; give it without ROLE=", spec.path.display())));
+                return Err(ImportError::Setting(format!(
+                    "{}: a dataset folder gives every role by its file names; give it without ROLE=",
+                    spec.path.display()
+                )));
             }
             let mut layers = Vec::new();
             for role in Role::ALL {
@@ -124,7 +145,10 @@ fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Re
                 }
             }
             if layers.is_empty() {
-                return Err(ImportError::Unusable { file: spec.path.clone(), message: "a folder, but no dataset files in it (boundary.geojson, buildings.geojson, …)".into() });
+                return Err(ImportError::Unusable {
+                    file: spec.path.clone(),
+                    message: "a folder, but no dataset files in it (boundary.geojson, buildings.geojson, …)".into(),
+                });
             }
             let staff = spec.path.join("staff.json");
             if staff.exists() {
@@ -139,16 +163,27 @@ fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Re
 /// AMap/DataV download whose `adcode` is a county's 6 digits) takes `--community-code` when it is
 /// the only one; otherwise say what was found and what to type.
 fn community_codes(draft: &mut Draft, opts: &ImportOptions) -> Result<(), ImportError> {
-    let Some(boundary) = draft.files.get_mut(&Role::Boundary) else { return Ok(()) };
-    let valid = |f: &dataset::Feature| f.properties.get("code").and_then(|c| c.as_str()).is_some_and(|c| gis_core::model::CommunityCode::parse(c).is_some());
+    let Some(boundary) = draft.files.get_mut(&Role::Boundary) else {
+        return Ok(());
+    };
+    let valid = |f: &dataset::Feature| {
+        f.properties
+            .get("code")
+            .and_then(|c| c.as_str())
+            .is_some_and(|c| gis_core::model::CommunityCode::parse(c).is_some())
+    };
     let names = |fs: &[dataset::Feature]| -> String {
-        let named: Vec<String> = fs.iter().take(3).map(|f| {
-            let name = f.properties.get("name").and_then(|n| n.as_str()).unwrap_or("unnamed");
-            match f.properties.get("code").and_then(|c| c.as_str()) {
-                Some(code) => format!("{name} (code {code})"),
-                None => name.to_string(),
-            }
-        }).collect();
+        let named: Vec<String> = fs
+            .iter()
+            .take(3)
+            .map(|f| {
+                let name = f.properties.get("name").and_then(|n| n.as_str()).unwrap_or("unnamed");
+                match f.properties.get("code").and_then(|c| c.as_str()) {
+                    Some(code) => format!("{name} (code {code})"),
+                    None => name.to_string(),
+                }
+            })
+            .collect();
         named.join(", ") + if fs.len() > 3 { ", …" } else { "" }
     };
     let bad: Vec<usize> = (0..boundary.len()).filter(|&i| !valid(&boundary[i])).collect();
@@ -160,7 +195,11 @@ fn community_codes(draft: &mut Draft, opts: &ImportOptions) -> Result<(), Import
         let f = &mut boundary[0];
         let Some(code) = &opts.community_code else {
             // An AMap/DataV adcode of a district is the county part of the code.
-            let county = f.properties.get("code").and_then(|c| c.as_str()).filter(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()));
+            let county = f
+                .properties
+                .get("code")
+                .and_then(|c| c.as_str())
+                .filter(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()));
             return Err(ImportError::Unusable {
                 file: source,
                 message: format!(
@@ -179,9 +218,15 @@ fn community_codes(draft: &mut Draft, opts: &ImportOptions) -> Result<(), Import
                     f.properties.insert("name".into(), json!(n));
                     format!(", named {n:?} (--community-name)")
                 }
-                None => format!(", still named {:?} (give --community-name otherwise)", f.properties.get("name").and_then(|n| n.as_str()).unwrap_or("")),
+                None => format!(
+                    ", still named {:?} (give --community-name otherwise)",
+                    f.properties.get("name").and_then(|n| n.as_str()).unwrap_or("")
+                ),
             };
-            draft.notes.assume(format!("{}: code {old:?} is not a 12-digit community code; the community is {code} (--community-code){name}", source.display()));
+            draft.notes.assume(format!(
+                "{}: code {old:?} is not a 12-digit community code; the community is {code} (--community-code){name}",
+                source.display()
+            ));
         }
         f.properties.insert("code".into(), json!(code));
         return Ok(());
@@ -209,24 +254,40 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
     }
     if let Some(code) = &opts.community_code {
         if gis_core::model::CommunityCode::parse(code).is_none() {
-            return Err(ImportError::Setting(format!("--community-code {code:?}: expected 12 digits (county 6 + street 3 + committee 3)")));
+            return Err(ImportError::Setting(format!(
+                "--community-code {code:?}: expected 12 digits (county 6 + street 3 + committee 3)"
+            )));
         }
     }
     let mut draft = Draft::default();
     let mut problems = Vec::new();
-    let specs = opts.sources.iter().map(|s| (s, s.role)).chain(opts.boundary.iter().map(|b| (b, Some(Role::Boundary))));
+    let specs = opts
+        .sources
+        .iter()
+        .map(|s| (s, s.role))
+        .chain(opts.boundary.iter().map(|b| (b, Some(Role::Boundary))));
     for (spec, role) in specs {
         let layers = read_source(spec, opts, &mut draft)?;
         for layer in layers {
             let Some(role) = role.or_else(|| dataset::infer_role(&layer, &opts.fields)) else {
-                draft.notes.drop(&layer.name, layer.name.display().to_string(), "layer with no geometry import can use");
+                draft.notes.drop(
+                    &layer.name,
+                    layer.name.display().to_string(),
+                    "layer with no geometry import can use",
+                );
                 continue;
             };
             if spec.role.is_none() && role != Role::Boundary {
-                draft.notes.assume(format!("{}: read as {} (from its name or geometry; say ROLE=FILE otherwise)", layer.name.display(), role.file()));
+                draft.notes.assume(format!(
+                    "{}: read as {} (from its name or geometry; say ROLE=FILE otherwise)",
+                    layer.name.display(),
+                    role.file()
+                ));
             }
             if let Some(how) = &layer.encoding {
-                draft.notes.assume(format!("{}: attributes decoded as {how}", layer.name.display()));
+                draft
+                    .notes
+                    .assume(format!("{}: attributes decoded as {how}", layer.name.display()));
             }
             for note in &layer.notes {
                 draft.notes.assume(note.clone());
@@ -243,15 +304,23 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
         return Err(ImportError::Invalid { problems });
     }
     if draft.files.get(&Role::Buildings).is_none_or(Vec::is_empty) {
-        return Err(ImportError::Setting("the sources gave no buildings; a dataset needs buildings.geojson".into()));
+        return Err(ImportError::Setting(
+            "the sources gave no buildings; a dataset needs buildings.geojson".into(),
+        ));
     }
     repair::repair(&mut draft);
-    let default_name = opts.sources[0].path.file_name().map(|n| n.to_string_lossy().split('.').next().unwrap_or("").to_string()).unwrap_or_default();
+    let default_name = opts.sources[0]
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().split('.').next().unwrap_or("").to_string())
+        .unwrap_or_default();
     let boundary = draft.files.entry(Role::Boundary).or_default();
     if boundary.is_empty() {
         let code = opts.community_code.clone().unwrap_or_else(|| "000000000000".into());
         let name = opts.community_name.clone().unwrap_or(default_name);
-        let hull = dataset::hull_boundary(&draft, opts.hull_margin_m).ok_or_else(|| ImportError::Setting("too few buildings to draw a boundary around; give --boundary FILE".into()))?;
+        let hull = dataset::hull_boundary(&draft, opts.hull_margin_m).ok_or_else(|| {
+            ImportError::Setting("too few buildings to draw a boundary around; give --boundary FILE".into())
+        })?;
         draft.notes.assume(format!(
             "no --boundary: community {code} \"{name}\" drawn as the convex hull of the buildings and points, {} m out{}",
             opts.hull_margin_m,
@@ -260,7 +329,13 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
         let mut properties = serde_json::Map::new();
         properties.insert("code".into(), json!(code));
         properties.insert("name".into(), json!(name));
-        draft.files.entry(Role::Boundary).or_default().push(dataset::Feature { geometry: geo::Geometry::MultiPolygon(hull), properties, source: PathBuf::from("(drawn hull)"), source_index: 0, building_use: None });
+        draft.files.entry(Role::Boundary).or_default().push(dataset::Feature {
+            geometry: geo::Geometry::MultiPolygon(hull),
+            properties,
+            source: PathBuf::from("(drawn hull)"),
+            source_index: 0,
+            building_use: None,
+        });
     } else {
         // One community without a code field takes --community-code; any name missing takes
         // --community-name, else the code.
@@ -272,7 +347,10 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
                 }
             }
             if !f.properties.contains_key("name") {
-                let name = opts.community_name.clone().or_else(|| f.properties.get("code").and_then(|c| c.as_str()).map(str::to_string));
+                let name = opts
+                    .community_name
+                    .clone()
+                    .or_else(|| f.properties.get("code").and_then(|c| c.as_str()).map(str::to_string));
                 if let Some(name) = name {
                     f.properties.insert("name".into(), json!(name));
                 }
@@ -283,5 +361,8 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
     dataset::keep_inside(&mut draft);
     estimate::estimate(&mut draft, &opts.densities);
     let loaded = dataset::write(&draft, &opts.out, opts.force)?;
-    Ok(Imported { loaded, notes: draft.notes })
+    Ok(Imported {
+        loaded,
+        notes: draft.notes,
+    })
 }

@@ -28,7 +28,11 @@ pub fn resource_kind(tags: &HashMap<String, String>) -> Option<&'static str> {
         (Some("school"), _, _) => "school",
         (Some("kindergarten" | "childcare"), _, _) => "kindergarten",
         (Some("nursing_home"), _, _) => "elderly_care",
-        (Some("social_facility"), _, _) if matches!(social, Some("nursing_home" | "assisted_living" | "group_home")) => "elderly_care",
+        (Some("social_facility"), _, _)
+            if matches!(social, Some("nursing_home" | "assisted_living" | "group_home")) =>
+        {
+            "elderly_care"
+        }
         (Some("marketplace"), _, _) => "market",
         (Some("community_centre" | "townhall" | "social_centre"), _, _) => "service_center",
         (_, _, Some("supermarket" | "department_store" | "mall")) => "supermarket",
@@ -41,8 +45,20 @@ pub fn resource_kind(tags: &HashMap<String, String>) -> Option<&'static str> {
 /// Highway values that become roads grid lines may follow; footways, paths, tracks and service
 /// ways are dropped (too dense to draw grids along).
 pub const ROAD_CLASSES: &[&str] = &[
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
-    "tertiary", "tertiary_link", "unclassified", "residential", "living_street", "pedestrian",
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "pedestrian",
 ];
 
 struct Way {
@@ -60,7 +76,9 @@ pub struct OsmFeatures {
 
 pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> {
     if !path.exists() {
-        return Err(ImportError::MissingFile { path: path.to_path_buf() });
+        return Err(ImportError::MissingFile {
+            path: path.to_path_buf(),
+        });
     }
     let reader = ElementReader::from_path(path).map_err(|e| ImportError::unreadable(path, e))?;
     // One pass keeps every node position: extracts of a street or a district fit in memory.
@@ -68,7 +86,9 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
     let mut tagged_nodes: Vec<(i64, HashMap<String, String>)> = Vec::new();
     let mut ways: HashMap<i64, Way> = HashMap::new();
     let mut relations: Vec<(i64, HashMap<String, String>, Vec<(i64, String)>)> = Vec::new();
-    let tags_of = |it: &mut dyn Iterator<Item = (&str, &str)>| -> HashMap<String, String> { it.map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+    let tags_of = |it: &mut dyn Iterator<Item = (&str, &str)>| -> HashMap<String, String> {
+        it.map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
     reader
         .for_each(|element| match element {
             Element::Node(n) => {
@@ -86,12 +106,22 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
                 }
             }
             Element::Way(w) => {
-                ways.insert(w.id(), Way { refs: w.refs().collect(), tags: tags_of(&mut w.tags()) });
+                ways.insert(
+                    w.id(),
+                    Way {
+                        refs: w.refs().collect(),
+                        tags: tags_of(&mut w.tags()),
+                    },
+                );
             }
             Element::Relation(r) => {
                 let tags = tags_of(&mut r.tags());
                 if tags.get("type").map(String::as_str) == Some("multipolygon") && tags.contains_key("building") {
-                    let members = r.members().filter(|m| m.member_type == RelMemberType::Way).map(|m| (m.member_id, m.role().unwrap_or("").to_string())).collect();
+                    let members = r
+                        .members()
+                        .filter(|m| m.member_type == RelMemberType::Way)
+                        .map(|m| (m.member_id, m.role().unwrap_or("").to_string()))
+                        .collect();
                     relations.push((r.id(), tags, members));
                 }
             }
@@ -99,7 +129,12 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         .map_err(|e| ImportError::unreadable(path, e))?;
 
     let mut out = OsmFeatures::default();
-    let line = |refs: &[i64]| -> Option<LineString<f64>> { refs.iter().map(|r| nodes.get(r).copied()).collect::<Option<Vec<_>>>().map(LineString) };
+    let line = |refs: &[i64]| -> Option<LineString<f64>> {
+        refs.iter()
+            .map(|r| nodes.get(r).copied())
+            .collect::<Option<Vec<_>>>()
+            .map(LineString)
+    };
 
     // Buildings: closed ways, then multipolygon relations; ids keep the OSM type and number.
     let mut candidates: Vec<(String, MultiPolygon<f64>, HashMap<String, String>)> = Vec::new();
@@ -116,19 +151,35 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
             continue;
         }
         let Some(ring) = line(&w.refs) else {
-            notes.drop(path, format!("osm-w{id}"), "building whose nodes are not in the extract");
+            notes.drop(
+                path,
+                format!("osm-w{id}"),
+                "building whose nodes are not in the extract",
+            );
             continue;
         };
-        candidates.push((format!("osm-w{id}"), MultiPolygon(vec![Polygon::new(ring, vec![])]), w.tags.clone()));
+        candidates.push((
+            format!("osm-w{id}"),
+            MultiPolygon(vec![Polygon::new(ring, vec![])]),
+            w.tags.clone(),
+        ));
     }
     relations.sort_by_key(|r| r.0);
     for (id, tags, members) in &relations {
         let rings = |role: &str| -> Option<Vec<LineString<f64>>> {
-            let parts: Option<Vec<Vec<i64>>> = members.iter().filter(|(_, r)| r == role || (role == "outer" && r.is_empty())).map(|(m, _)| ways.get(m).map(|w| w.refs.clone())).collect();
+            let parts: Option<Vec<Vec<i64>>> = members
+                .iter()
+                .filter(|(_, r)| r == role || (role == "outer" && r.is_empty()))
+                .map(|(m, _)| ways.get(m).map(|w| w.refs.clone()))
+                .collect();
             join_rings(parts?)?.iter().map(|r| line(r)).collect()
         };
         let (Some(outers), Some(inners)) = (rings("outer"), rings("inner")) else {
-            notes.drop(path, format!("osm-r{id}"), "building relation whose rings do not close or whose members are not in the extract");
+            notes.drop(
+                path,
+                format!("osm-r{id}"),
+                "building relation whose rings do not close or whose members are not in the extract",
+            );
             continue;
         };
         // Each hole goes to the outer ring that contains it.
@@ -147,21 +198,41 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         // The strict reader takes a footprint this wide for a mistyped coordinate; in OSM it is
         // a site outline tagged as a building.
         if gis_core::measure::span_m(&footprint) > gis_core::io::MAX_BUILDING_SPAN_M {
-            notes.drop(path, id, "building footprint over 5 km across (a site outline, not a building)");
+            notes.drop(
+                path,
+                id,
+                "building footprint over 5 km across (a site outline, not a building)",
+            );
             continue;
         }
         let mut properties = Map::new();
         properties.insert("id".into(), json!(id));
-        let levels = tags.get("building:levels").and_then(|l| l.trim().parse::<f64>().ok()).filter(|l| *l >= 1.0 && *l < 200.0);
+        let levels = tags
+            .get("building:levels")
+            .and_then(|l| l.trim().parse::<f64>().ok())
+            .filter(|l| *l >= 1.0 && *l < 200.0);
         if let Some(levels) = levels {
             with_levels += 1;
-            properties.insert("floors".into(), if levels.fract() == 0.0 { json!(levels as u32) } else { json!(levels) });
+            properties.insert(
+                "floors".into(),
+                if levels.fract() == 0.0 {
+                    json!(levels as u32)
+                } else {
+                    json!(levels)
+                },
+            );
         }
         if let Some(address) = address(&tags) {
             properties.insert("address".into(), json!(address));
         }
         let building_use = tags.get("building").cloned();
-        out.buildings.push(Feature { geometry: Geometry::MultiPolygon(footprint), properties, source: path.to_path_buf(), source_index: 0, building_use });
+        out.buildings.push(Feature {
+            geometry: Geometry::MultiPolygon(footprint),
+            properties,
+            source: path.to_path_buf(),
+            source_index: 0,
+            building_use,
+        });
     }
     notes.assume(format!(
         "{}: building use from building=*, floors from building:levels ({with_levels} of {} buildings have it)",
@@ -177,13 +248,21 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
             return;
         }
         let Some(kind) = resource_kind(tags) else {
-            notes.drop(path, id, "amenity/shop/healthcare tag with no resource kind (e.g. bench, parking)");
+            notes.drop(
+                path,
+                id,
+                "amenity/shop/healthcare tag with no resource kind (e.g. bench, parking)",
+            );
             return;
         };
-        let name = tags.get("name:zh").or_else(|| tags.get("name")).cloned().unwrap_or_else(|| {
-            unnamed += 1;
-            kind.to_string()
-        });
+        let name = tags
+            .get("name:zh")
+            .or_else(|| tags.get("name"))
+            .cloned()
+            .unwrap_or_else(|| {
+                unnamed += 1;
+                kind.to_string()
+            });
         let mut properties = Map::new();
         properties.insert("id".into(), json!(id));
         properties.insert("kind".into(), json!(kind));
@@ -196,7 +275,13 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         if let Some(a) = address(tags) {
             properties.insert("address".into(), json!(a));
         }
-        out.resources.push(Feature { geometry: Geometry::Point(Point(at)), properties, source: path.to_path_buf(), source_index: 0, building_use: None });
+        out.resources.push(Feature {
+            geometry: Geometry::Point(Point(at)),
+            properties,
+            source: path.to_path_buf(),
+            source_index: 0,
+            building_use: None,
+        });
     };
     tagged_nodes.sort_by_key(|n| n.0);
     for (id, tags) in &tagged_nodes {
@@ -217,7 +302,10 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         }
     }
     if unnamed > 0 {
-        notes.assume(format!("{}: {unnamed} resources had no name tag and are named by their kind", path.display()));
+        notes.assume(format!(
+            "{}: {unnamed} resources had no name tag and are named by their kind",
+            path.display()
+        ));
     }
 
     // Roads.
@@ -225,7 +313,11 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         let w = &ways[id];
         let Some(class) = w.tags.get("highway") else { continue };
         if !ROAD_CLASSES.contains(&class.as_str()) {
-            notes.drop(path, format!("osm-w{id}"), "highway of a class grid lines do not follow (footway, path, service, track, …)");
+            notes.drop(
+                path,
+                format!("osm-w{id}"),
+                "highway of a class grid lines do not follow (footway, path, service, track, …)",
+            );
             continue;
         }
         let Some(l) = line(&w.refs).filter(|l| l.0.len() >= 2) else {
@@ -238,14 +330,23 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         if let Some(name) = w.tags.get("name:zh").or_else(|| w.tags.get("name")) {
             properties.insert("name".into(), json!(name));
         }
-        out.roads.push(Feature { geometry: Geometry::MultiLineString(MultiLineString(vec![l])), properties, source: path.to_path_buf(), source_index: 0, building_use: None });
+        out.roads.push(Feature {
+            geometry: Geometry::MultiLineString(MultiLineString(vec![l])),
+            properties,
+            source: path.to_path_buf(),
+            source_index: 0,
+            building_use: None,
+        });
     }
     for (i, f) in out.buildings.iter_mut().enumerate() {
         f.source_index = i;
     }
     notes.assume(format!(
         "{}: {} buildings, {} resources, {} roads read from OpenStreetMap (© OpenStreetMap contributors, ODbL)",
-        path.display(), out.buildings.len(), out.resources.len(), out.roads.len()
+        path.display(),
+        out.buildings.len(),
+        out.resources.len(),
+        out.roads.len()
     ));
     Ok(out)
 }
@@ -268,7 +369,9 @@ fn join_rings(mut parts: Vec<Vec<i64>>) -> Option<Vec<Vec<i64>>> {
     while let Some(mut ring) = parts.pop() {
         while ring.first() != ring.last() || ring.len() < 4 {
             let end = *ring.last()?;
-            let next = parts.iter().position(|p| p.first() == Some(&end) || p.last() == Some(&end))?;
+            let next = parts
+                .iter()
+                .position(|p| p.first() == Some(&end) || p.last() == Some(&end))?;
             let mut p = parts.swap_remove(next);
             if p.first() != Some(&end) {
                 p.reverse();

@@ -32,7 +32,9 @@ pub const MIN_FOOTPRINT_M2: f64 = 1.0;
 
 pub fn repair(draft: &mut Draft) {
     for role in [Role::Boundary, Role::Buildings, Role::Exclusive] {
-        let Some(features) = draft.files.remove(&role) else { continue };
+        let Some(features) = draft.files.remove(&role) else {
+            continue;
+        };
         let mut kept = Vec::with_capacity(features.len());
         for mut f in features {
             if geometry(&mut f, role, draft) {
@@ -48,9 +50,18 @@ pub fn repair(draft: &mut Draft) {
 
 /// Cleans one feature's polygons; false when the feature is dropped.
 fn geometry(f: &mut Feature, role: Role, draft: &mut Draft) -> bool {
-    let Geometry::MultiPolygon(mp) = &f.geometry else { return true };
+    let Geometry::MultiPolygon(mp) = &f.geometry else {
+        return true;
+    };
     let rings: Vec<Vec<Vec<Coord<f64>>>> =
-        mp.0.iter().map(|p| std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()).collect()).collect();
+        mp.0.iter()
+            .map(|p| {
+                std::iter::once(p.exterior())
+                    .chain(p.interiors())
+                    .map(|r| r.0.clone())
+                    .collect()
+            })
+            .collect();
     let cleaned = clean_rings(&rings, mp.0.len() > 1);
     let id = f.name();
     let building = role == Role::Buildings;
@@ -58,7 +69,11 @@ fn geometry(f: &mut Feature, role: Role, draft: &mut Draft) -> bool {
     let usable = !area.0.is_empty() && area.is_valid() && area.unsigned_area() > 0.0;
     if !usable {
         if building {
-            let why = if area.0.is_empty() { "footprint with no ring of 3 distinct points enclosing an area (degenerate)" } else { "footprint that cannot be made a valid polygon" };
+            let why = if area.0.is_empty() {
+                "footprint with no ring of 3 distinct points enclosing an area (degenerate)"
+            } else {
+                "footprint that cannot be made a valid polygon"
+            };
             draft.notes.drop_feature(f, why);
             return false;
         }
@@ -70,7 +85,10 @@ fn geometry(f: &mut Feature, role: Role, draft: &mut Draft) -> bool {
             DefectKind::UnclosedRing => continue, // rings are closed as they are read
             DefectKind::RepeatedPoints => ("repeated points removed", p.message.clone()),
             DefectKind::Spike => ("spike removed", p.message.clone()),
-            DefectKind::TooFewPoints => ("degenerate ring dropped (fewer than 3 distinct points, or no area)", p.message.clone()),
+            DefectKind::TooFewPoints => (
+                "degenerate ring dropped (fewer than 3 distinct points, or no area)",
+                p.message.clone(),
+            ),
             DefectKind::SelfIntersection | DefectKind::BowTie | DefectKind::InvalidPolygon => {
                 let kind = if p.kind == DefectKind::BowTie {
                     "bow-tie split into its lobes (non-zero winding)"
@@ -81,7 +99,15 @@ fn geometry(f: &mut Feature, role: Role, draft: &mut Draft) -> bool {
                 } else {
                     "ring touching or crossing itself made valid (non-zero winding)"
                 };
-                (kind, format!("{}: {before_s} → {after_s}", p.message, before_s = describe(before), after_s = describe(after)))
+                (
+                    kind,
+                    format!(
+                        "{}: {before_s} → {after_s}",
+                        p.message,
+                        before_s = describe(before),
+                        after_s = describe(after)
+                    ),
+                )
             }
             _ => ("geometry repaired", p.message.clone()),
         };
@@ -101,7 +127,11 @@ fn shape(mp: &MultiPolygon<f64>) -> (usize, usize) {
 }
 
 fn describe((polygons, holes): (usize, usize)) -> String {
-    format!("{polygons} polygon{} with {holes} hole{}", if polygons == 1 { "" } else { "s" }, if holes == 1 { "" } else { "s" })
+    format!(
+        "{polygons} polygon{} with {holes} hole{}",
+        if polygons == 1 { "" } else { "s" },
+        if holes == 1 { "" } else { "s" }
+    )
 }
 
 /// Resolves overlaps between footprints, largest first (ties by id, so every run agrees).
@@ -110,15 +140,34 @@ fn overlaps(buildings: Vec<Feature>, draft: &mut Draft) -> Vec<Feature> {
         Geometry::MultiPolygon(mp) => area_m2(mp),
         _ => 0.0,
     };
-    let mut order: Vec<(usize, f64, String)> = buildings.iter().enumerate().map(|(i, f)| (i, area(f), f.name())).collect();
-    order.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(Ordering::Equal).then_with(|| a.2.cmp(&b.2)));
+    let mut order: Vec<(usize, f64, String)> = buildings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i, area(f), f.name()))
+        .collect();
+    order.sort_by(|a, b| {
+        b.1.partial_cmp(&a.1)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| a.2.cmp(&b.2))
+    });
     // Boxes only shrink as overlaps are cut, so the boxes as read still find every candidate.
-    let index = BboxIndex::new(buildings.iter().enumerate().filter_map(|(i, f)| f.geometry.bounding_rect().map(|r| (i, r))));
+    let index = BboxIndex::new(
+        buildings
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.geometry.bounding_rect().map(|r| (i, r))),
+    );
     let mut buildings: Vec<Option<Feature>> = buildings.into_iter().map(Some).collect();
     let mut done = vec![false; buildings.len()];
     for (i, own_area, id) in order {
-        let Some(rect) = buildings[i].as_ref().and_then(|f| f.geometry.bounding_rect()) else { continue };
-        let Geometry::MultiPolygon(mine) = buildings[i].as_ref().map(|f| f.geometry.clone()).unwrap_or(Geometry::MultiPolygon(MultiPolygon(vec![]))) else {
+        let Some(rect) = buildings[i].as_ref().and_then(|f| f.geometry.bounding_rect()) else {
+            continue;
+        };
+        let Geometry::MultiPolygon(mine) = buildings[i]
+            .as_ref()
+            .map(|f| f.geometry.clone())
+            .unwrap_or(Geometry::MultiPolygon(MultiPolygon(vec![])))
+        else {
             done[i] = true;
             continue;
         };
@@ -128,7 +177,9 @@ fn overlaps(buildings: Vec<Feature>, draft: &mut Draft) -> Vec<Feature> {
             if j == i || !done[j] {
                 continue;
             }
-            let Some(Geometry::MultiPolygon(theirs)) = buildings[j].as_ref().map(|f| &f.geometry) else { continue };
+            let Some(Geometry::MultiPolygon(theirs)) = buildings[j].as_ref().map(|f| &f.geometry) else {
+                continue;
+            };
             if !mine.intersects(theirs) {
                 continue;
             }
@@ -142,12 +193,24 @@ fn overlaps(buildings: Vec<Feature>, draft: &mut Draft) -> Vec<Feature> {
             continue;
         }
         over.sort_by_key(|&(j, _)| j);
-        let names: Vec<String> = over.iter().map(|&(j, _)| buildings[j].as_ref().map(Feature::name).unwrap_or_default()).collect();
+        let names: Vec<String> = over
+            .iter()
+            .map(|&(j, _)| buildings[j].as_ref().map(Feature::name).unwrap_or_default())
+            .collect();
         const INSIDE: &str = "building lying mostly inside a larger one (a building part, or drawn twice)";
         if let Some((k, &(_, shared))) = over.iter().enumerate().max_by(|a, b| a.1.1.total_cmp(&b.1.1)) {
             if shared > INSIDE_SHARE * own_area {
                 let f = buildings[i].take().expect("present");
-                draft.notes.drop_feature_because(&f, INSIDE, format!("{:.0}% of its {:.0} m² lies inside {:?}", 100.0 * shared / own_area, own_area, names[k]));
+                draft.notes.drop_feature_because(
+                    &f,
+                    INSIDE,
+                    format!(
+                        "{:.0}% of its {:.0} m² lies inside {:?}",
+                        100.0 * shared / own_area,
+                        own_area,
+                        names[k]
+                    ),
+                );
                 continue;
             }
         }
@@ -158,14 +221,27 @@ fn overlaps(buildings: Vec<Feature>, draft: &mut Draft) -> Vec<Feature> {
             }
         }
         let left = area_m2(&trimmed);
-        let with: Vec<String> = over.iter().zip(&names).map(|(&(_, shared), name)| format!("{name:?} ({shared:.1} m²)")).collect();
+        let with: Vec<String> = over
+            .iter()
+            .zip(&names)
+            .map(|(&(_, shared), name)| format!("{name:?} ({shared:.1} m²)"))
+            .collect();
         if trimmed.0.is_empty() || !trimmed.is_valid() || left < MIN_FOOTPRINT_M2 {
             let f = buildings[i].take().expect("present");
-            draft.notes.drop_feature_because(&f, INSIDE, format!("nothing valid is left after the overlap with {}", with.join(", ")));
+            draft.notes.drop_feature_because(
+                &f,
+                INSIDE,
+                format!("nothing valid is left after the overlap with {}", with.join(", ")),
+            );
             continue;
         }
         let f = buildings[i].as_mut().expect("present");
-        draft.notes.repair(&f.source, &id, "overlap with a larger building cut from the smaller", format!("overlapped {}; {left:.1} m² of {own_area:.1} m² kept", with.join(", ")));
+        draft.notes.repair(
+            &f.source,
+            &id,
+            "overlap with a larger building cut from the smaller",
+            format!("overlapped {}; {left:.1} m² of {own_area:.1} m² kept", with.join(", ")),
+        );
         f.geometry = Geometry::MultiPolygon(trimmed);
     }
     buildings.into_iter().flatten().collect()

@@ -16,7 +16,7 @@ use std::path::Path;
 /// so they decide nothing: the text is detected.
 fn ldid_encoding(ldid: u8) -> Option<&'static encoding_rs::Encoding> {
     match ldid {
-        0x4D | 0x7A => Some(encoding_rs::GBK), // 936: Chinese GBK (PRC)
+        0x4D | 0x7A => Some(encoding_rs::GBK),  // 936: Chinese GBK (PRC)
         0x4F | 0x78 => Some(encoding_rs::BIG5), // 950
         _ => None,
     }
@@ -26,11 +26,16 @@ fn ldid_encoding(ldid: u8) -> Option<&'static encoding_rs::Encoding> {
 /// corrects one that is wrong.
 pub fn read(path: &Path, encoding: Option<&'static encoding_rs::Encoding>) -> Result<Layer, ImportError> {
     if !path.exists() {
-        return Err(ImportError::MissingFile { path: path.to_path_buf() });
+        return Err(ImportError::MissingFile {
+            path: path.to_path_buf(),
+        });
     }
     let dbf = path.with_extension("dbf");
     if !dbf.exists() {
-        return Err(ImportError::MissingDbf { path: path.to_path_buf(), dbf });
+        return Err(ImportError::MissingDbf {
+            path: path.to_path_buf(),
+            dbf,
+        });
     }
     // The .prj declares the coordinate system; one that is empty or cannot be read is kept as
     // such, so an explicit --crs can win over it (and without one, the import stops).
@@ -40,11 +45,21 @@ pub fn read(path: &Path, encoding: Option<&'static encoding_rs::Encoding>) -> Re
         let wkt = String::from_utf8_lossy(&bytes);
         let by = prj.display().to_string();
         Some(if wkt.trim().trim_start_matches('\u{feff}').is_empty() {
-            Declared::Unusable { by, given: String::new(), reason: "empty".into(), empty: true }
+            Declared::Unusable {
+                by,
+                given: String::new(),
+                reason: "empty".into(),
+                empty: true,
+            }
         } else {
             match SourceCrs::from_prj(&wkt) {
                 Ok(crs) => Declared::Known { crs, by },
-                Err(reason) => Declared::Unusable { by, given: first_name(&wkt), reason, empty: false },
+                Err(reason) => Declared::Unusable {
+                    by,
+                    given: first_name(&wkt),
+                    reason,
+                    empty: false,
+                },
             }
         })
     } else {
@@ -55,14 +70,26 @@ pub fn read(path: &Path, encoding: Option<&'static encoding_rs::Encoding>) -> Re
         Choice::Given(enc)
     } else if cpg.exists() {
         let label = std::fs::read_to_string(&cpg).map_err(|e| ImportError::unreadable(&cpg, e))?;
-        let enc = encoding::encoding_by_name(&label).ok_or_else(|| ImportError::UnknownEncoding { file: cpg.clone(), given: label.trim().to_string() })?;
+        let enc = encoding::encoding_by_name(&label).ok_or_else(|| ImportError::UnknownEncoding {
+            file: cpg.clone(),
+            given: label.trim().to_string(),
+        })?;
         Choice::Declared(enc, format!("{} (from {})", enc.name(), cpg.display()))
     } else {
         let mut header = [0u8; 32];
         use std::io::Read;
-        std::fs::File::open(&dbf).and_then(|mut f| f.read_exact(&mut header)).map_err(|e| ImportError::unreadable(&dbf, e))?;
+        std::fs::File::open(&dbf)
+            .and_then(|mut f| f.read_exact(&mut header))
+            .map_err(|e| ImportError::unreadable(&dbf, e))?;
         match ldid_encoding(header[29]) {
-            Some(enc) => Choice::Declared(enc, format!("{} (from the .dbf's language driver id 0x{:02X})", enc.name(), header[29])),
+            Some(enc) => Choice::Declared(
+                enc,
+                format!(
+                    "{} (from the .dbf's language driver id 0x{:02X})",
+                    enc.name(),
+                    header[29]
+                ),
+            ),
             None => Choice::Detect,
         }
     };
@@ -81,18 +108,35 @@ pub fn read(path: &Path, encoding: Option<&'static encoding_rs::Encoding>) -> Re
             records.push(match record {
                 Ok(record) => {
                     let attrs: BTreeMap<String, Value> = record.into_iter().map(|(k, v)| (k, value(v))).collect();
-                    if let Some((k, _)) = attrs.iter().find(|(_, v)| matches!(v, Value::Text(t) if t.contains('\u{FFFD}'))) {
+                    if let Some((k, _)) = attrs
+                        .iter()
+                        .find(|(_, v)| matches!(v, Value::Text(t) if t.contains('\u{FFFD}')))
+                    {
                         return Err(format!("record {index}, field {k}"));
                     }
                     Ok(attrs)
                 }
-                Err(e) => Err(SourceProblem::at(&dbf, index, e.field_index().and_then(|i| all_fields.get(i.0)).map(String::as_str), ProblemKind::UnreadableRecord, format!("cannot be read: {}", e.kind()))),
+                Err(e) => Err(SourceProblem::at(
+                    &dbf,
+                    index,
+                    e.field_index().and_then(|i| all_fields.get(i.0)).map(String::as_str),
+                    ProblemKind::UnreadableRecord,
+                    format!("cannot be read: {}", e.kind()),
+                )),
             });
         }
         Ok((all_fields, records))
     };
     let texts = |t: &Table| -> Vec<String> {
-        t.1.iter().flatten().flat_map(|attrs| attrs.values().filter_map(|v| match v { Value::Text(s) => Some(s.clone()), _ => None })).collect()
+        t.1.iter()
+            .flatten()
+            .flat_map(|attrs| {
+                attrs.values().filter_map(|v| match v {
+                    Value::Text(s) => Some(s.clone()),
+                    _ => None,
+                })
+            })
+            .collect()
     };
     let chosen = encoding::choose(&dbf, choice, table, texts)?;
     let (all_fields, records) = chosen.value;
@@ -100,11 +144,26 @@ pub fn read(path: &Path, encoding: Option<&'static encoding_rs::Encoding>) -> Re
     let mut shapes = shapefile::ShapeReader::from_path(path).map_err(|e| ImportError::unreadable(path, e))?;
     let shape_count = shapes.shape_count().map_err(|e| ImportError::unreadable(path, e))?;
     if shape_count != records.len() {
-        return Err(ImportError::Unusable { file: path.to_path_buf(), message: format!("{shape_count} shapes but {} records in {}; the two files do not belong together", records.len(), dbf.display()) });
+        return Err(ImportError::Unusable {
+            file: path.to_path_buf(),
+            message: format!(
+                "{shape_count} shapes but {} records in {}; the two files do not belong together",
+                records.len(),
+                dbf.display()
+            ),
+        });
     }
     let mut features = Vec::with_capacity(shape_count);
     for (index, (shape, record)) in shapes.iter_shapes().zip(records).enumerate() {
-        let unreadable = |e: &dyn std::fmt::Display| SourceProblem::at(path, index, Some("geometry"), ProblemKind::UnreadableGeometry, format!("cannot be read: {e}"));
+        let unreadable = |e: &dyn std::fmt::Display| {
+            SourceProblem::at(
+                path,
+                index,
+                Some("geometry"),
+                ProblemKind::UnreadableGeometry,
+                format!("cannot be read: {e}"),
+            )
+        };
         let geometry = match shape {
             Ok(shapefile::Shape::NullShape) => None,
             Ok(shape) => match geo::Geometry::<f64>::try_from(shape) {
@@ -128,7 +187,14 @@ pub fn read(path: &Path, encoding: Option<&'static encoding_rs::Encoding>) -> Re
     if !problems.is_empty() {
         return Err(ImportError::Invalid { problems });
     }
-    Ok(Layer { name: path.to_path_buf(), fields, features, declared_crs, encoding: Some(chosen.how), notes: chosen.warning.into_iter().collect() })
+    Ok(Layer {
+        name: path.to_path_buf(),
+        fields,
+        features,
+        declared_crs,
+        encoding: Some(chosen.how),
+        notes: chosen.warning.into_iter().collect(),
+    })
 }
 
 fn first_name(wkt: &str) -> String {

@@ -67,7 +67,12 @@ pub enum Declared {
     Known { crs: SourceCrs, by: String },
     /// Something import cannot use: an empty .prj, a definition it cannot read (and why). An
     /// explicit `--crs` or `FILE@CRS` wins over it; without one it stops the import, unless empty.
-    Unusable { by: String, given: String, reason: String, empty: bool },
+    Unusable {
+        by: String,
+        given: String,
+        reason: String,
+        empty: bool,
+    },
 }
 
 impl Declared {
@@ -91,7 +96,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [Role::Boundary, Role::Buildings, Role::Population, Role::Resources, Role::Roads, Role::Exclusive];
+    pub const ALL: [Role; 6] = [
+        Role::Boundary,
+        Role::Buildings,
+        Role::Population,
+        Role::Resources,
+        Role::Roads,
+        Role::Exclusive,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -135,7 +147,11 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown role {s:?}; expected one of boundary, buildings, population, resources, roads, exclusive"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown role {s:?}; expected one of boundary, buildings, population, resources, roads, exclusive"
+                )
+            })
     }
 }
 
@@ -164,8 +180,21 @@ pub enum Target {
 
 impl Target {
     pub const ALL: [Target; 16] = [
-        Target::Id, Target::Code, Target::Name, Target::Population, Target::Households, Target::Address, Target::Compound,
-        Target::Floors, Target::Count, Target::Kind, Target::Phone, Target::Hours, Target::Class, Target::Lon, Target::Lat,
+        Target::Id,
+        Target::Code,
+        Target::Name,
+        Target::Population,
+        Target::Households,
+        Target::Address,
+        Target::Compound,
+        Target::Floors,
+        Target::Count,
+        Target::Kind,
+        Target::Phone,
+        Target::Hours,
+        Target::Class,
+        Target::Lon,
+        Target::Lat,
         Target::Use,
     ];
 
@@ -219,9 +248,15 @@ impl Target {
 impl FromStr for Target {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Target::ALL.into_iter().find(|t| t.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
-            format!("unknown dataset property {s:?}; expected one of {}", Target::ALL.map(|t| t.name()).join(", "))
-        })
+        Target::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown dataset property {s:?}; expected one of {}",
+                    Target::ALL.map(|t| t.name()).join(", ")
+                )
+            })
     }
 }
 
@@ -236,19 +271,33 @@ impl FieldMap {
     pub fn parse(items: &[String]) -> Result<Self, ImportError> {
         let mut entries = Vec::new();
         for item in items {
-            let (key, field) = item.split_once('=').ok_or_else(|| ImportError::Setting(format!("--field {item:?}: expected TARGET=FIELD, e.g. population=RKS")))?;
+            let (key, field) = item.split_once('=').ok_or_else(|| {
+                ImportError::Setting(format!("--field {item:?}: expected TARGET=FIELD, e.g. population=RKS"))
+            })?;
             let (role, target) = match key.split_once('.') {
                 Some((role, target)) => (Some(role.parse::<Role>().map_err(ImportError::Setting)?), target),
                 None => (None, key),
             };
-            let target = target.parse::<Target>().map_err(|e| ImportError::Setting(format!("--field {item:?}: {e}")))?;
-            if field.trim().is_empty() && matches!(target, Target::Lon | Target::Lat | Target::Id | Target::Code | Target::Name | Target::Kind | Target::Count) {
+            let target = target
+                .parse::<Target>()
+                .map_err(|e| ImportError::Setting(format!("--field {item:?}: {e}")))?;
+            if field.trim().is_empty()
+                && matches!(
+                    target,
+                    Target::Lon | Target::Lat | Target::Id | Target::Code | Target::Name | Target::Kind | Target::Count
+                )
+            {
                 let why = match target {
                     Target::Lon | Target::Lat => "a point needs its longitude and latitude",
-                    Target::Id => "ids are made as FILE-N when no id field is found; map another field with --field id=FIELD",
+                    Target::Id => {
+                        "ids are made as FILE-N when no id field is found; map another field with --field id=FIELD"
+                    }
                     _ => "the dataset needs it; map the field that holds it with --field TARGET=FIELD",
                 };
-                return Err(ImportError::Setting(format!("--field {item:?}: {} cannot be skipped: {why}", target.name())));
+                return Err(ImportError::Setting(format!(
+                    "--field {item:?}: {} cannot be skipped: {why}",
+                    target.name()
+                )));
             }
             entries.push((role, target, field.trim().to_string()));
         }
@@ -271,20 +320,32 @@ impl FieldMap {
 
     /// The field given for a property whatever the role (CSV coordinates are read before the role is known).
     pub fn given_any(&self, target: Target) -> Option<&str> {
-        self.entries.iter().find(|(_, t, _)| *t == target).map(|(_, _, f)| f.as_str())
+        self.entries
+            .iter()
+            .find(|(_, t, _)| *t == target)
+            .map(|(_, _, f)| f.as_str())
     }
 
     /// Which source field feeds each property of `role` in `layer`: the one given (which must
     /// exist), else the first alias present. `extra` are properties beyond the role's own (CSV
     /// lon/lat).
-    pub fn resolve(&self, role: Role, layer: &Layer, extra: &[Target]) -> Result<BTreeMap<Target, String>, ImportError> {
+    pub fn resolve(
+        &self,
+        role: Role,
+        layer: &Layer,
+        extra: &[Target],
+    ) -> Result<BTreeMap<Target, String>, ImportError> {
         let mut out = BTreeMap::new();
         for &target in role.targets().iter().chain(extra) {
             if self.skipped(role, target) {
                 continue;
             }
             if let Some(field) = self.given(role, target) {
-                let found = layer.fields.iter().find(|f| f.as_str() == field).or_else(|| layer.fields.iter().find(|f| f.eq_ignore_ascii_case(field)));
+                let found = layer
+                    .fields
+                    .iter()
+                    .find(|f| f.as_str() == field)
+                    .or_else(|| layer.fields.iter().find(|f| f.eq_ignore_ascii_case(field)));
                 let Some(found) = found else {
                     return Err(ImportError::MissingField {
                         file: layer.name.clone(),
@@ -294,7 +355,11 @@ impl FieldMap {
                     });
                 };
                 out.insert(target, found.clone());
-            } else if let Some(found) = target.aliases().iter().find_map(|a| layer.fields.iter().find(|f| f.eq_ignore_ascii_case(a))) {
+            } else if let Some(found) = target
+                .aliases()
+                .iter()
+                .find_map(|a| layer.fields.iter().find(|f| f.eq_ignore_ascii_case(a)))
+            {
                 out.insert(target, found.clone());
             }
         }
@@ -322,7 +387,8 @@ impl FromStr for SourceSpec {
         // `@CRS` after the path, unless the whole text names a file (a path may hold an '@').
         let (rest, crs) = match rest.rsplit_once('@') {
             Some((path, crs)) if !Path::new(rest).exists() && (!crs.contains('/') || crs.starts_with("http")) => {
-                let parsed = SourceCrs::parse(crs).map_err(|e| format!("{s:?}: the coordinate system after '@': {e}"))?;
+                let parsed =
+                    SourceCrs::parse(crs).map_err(|e| format!("{s:?}: the coordinate system after '@': {e}"))?;
                 (path, Some((crs.to_string(), parsed)))
             }
             _ => (rest, None),
@@ -331,7 +397,12 @@ impl FromStr for SourceSpec {
             Some((p, l)) if !l.is_empty() && !l.contains('/') => (p, Some(l.to_string())),
             _ => (rest, None),
         };
-        Ok(SourceSpec { path: PathBuf::from(path), role, layer, crs })
+        Ok(SourceSpec {
+            path: PathBuf::from(path),
+            role,
+            layer,
+            crs,
+        })
     }
 }
 
@@ -374,11 +445,24 @@ impl Format {
 }
 
 /// A problem in a feature of a layer, with the source field and the property it feeds.
-pub fn problem(layer: &Layer, f: &SourceFeature, id: Option<&str>, field: Option<(&str, Target)>, kind: ProblemKind, message: impl Into<String>) -> SourceProblem {
+pub fn problem(
+    layer: &Layer,
+    f: &SourceFeature,
+    id: Option<&str>,
+    field: Option<(&str, Target)>,
+    kind: ProblemKind,
+    message: impl Into<String>,
+) -> SourceProblem {
     SourceProblem {
         file: layer.name.clone(),
         feature: Some((f.index, id.map(str::to_string))),
-        field: field.map(|(name, target)| if name == target.name() { name.to_string() } else { format!("{name} ({})", target.name()) }),
+        field: field.map(|(name, target)| {
+            if name == target.name() {
+                name.to_string()
+            } else {
+                format!("{name} ({})", target.name())
+            }
+        }),
         kind,
         message: message.into(),
     }
@@ -392,7 +476,10 @@ pub fn whole_number(v: &Value, min: u32) -> Result<Option<u32>, String> {
         Value::Integer(i) => *i as f64,
         Value::Real(r) => *r,
         Value::Text(s) if s.trim().is_empty() => return Ok(None),
-        Value::Text(s) => s.trim().parse::<f64>().map_err(|_| format!("{expected}, found {s:?}"))?,
+        Value::Text(s) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("{expected}, found {s:?}"))?,
         Value::Bool(b) => return Err(format!("{expected}, found {b}")),
         Value::Json(v) => return Err(format!("{expected}, found {v}")),
     };
@@ -413,7 +500,10 @@ pub fn number(v: &Value, min: f64) -> Result<Option<f64>, String> {
         Value::Integer(i) => *i as f64,
         Value::Real(r) => *r,
         Value::Text(s) if s.trim().is_empty() => return Ok(None),
-        Value::Text(s) => s.trim().parse::<f64>().map_err(|_| format!("{expected}, found {s:?}"))?,
+        Value::Text(s) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("{expected}, found {s:?}"))?,
         Value::Bool(_) | Value::Json(_) => return Err(format!("{expected}, found {v}")),
     };
     if !n.is_finite() || n < min {

@@ -31,7 +31,10 @@ fn grids() -> (String, Vec<Grid>) {
         Err(_) => {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/zhongjing");
             let d = gis_core::io::load_dataset(&dir).expect("fixture").dataset;
-            ("fixtures/zhongjing".into(), partition(&d, &PartitionOptions::default(), &mut |_, _| {}).grids)
+            (
+                "fixtures/zhongjing".into(),
+                partition(&d, &PartitionOptions::default(), &mut |_, _| {}).grids,
+            )
         }
     }
 }
@@ -42,19 +45,40 @@ fn points(grids: &[Grid], n: usize) -> Vec<Coord<f64>> {
     let all = grids
         .iter()
         .filter_map(|g| g.area.bounding_rect())
-        .reduce(|a, b| Rect::new(Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) }, Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) }))
+        .reduce(|a, b| {
+            Rect::new(
+                Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
+            )
+        })
         .expect("grids");
-    let edges: Vec<[Coord<f64>; 2]> =
-        grids.iter().flat_map(|g| g.area.0.iter()).flat_map(|p| p.exterior().lines()).map(|l| [l.start, l.end]).collect();
+    let edges: Vec<[Coord<f64>; 2]> = grids
+        .iter()
+        .flat_map(|g| g.area.0.iter())
+        .flat_map(|p| p.exterior().lines())
+        .map(|l| [l.start, l.end])
+        .collect();
     let m = 1.0 / 111_320.0;
     (0..n)
         .map(|i| {
             if i % 10 < 7 {
-                Coord { x: rng.random_range(all.min().x..all.max().x), y: rng.random_range(all.min().y..all.max().y) }
+                Coord {
+                    x: rng.random_range(all.min().x..all.max().x),
+                    y: rng.random_range(all.min().y..all.max().y),
+                }
             } else {
                 let [a, b] = edges[rng.random_range(0..edges.len())];
                 let t: f64 = rng.random();
-                Coord { x: a.x + (b.x - a.x) * t + rng.random_range(-0.5..0.5) * m, y: a.y + (b.y - a.y) * t + rng.random_range(-0.5..0.5) * m }
+                Coord {
+                    x: a.x + (b.x - a.x) * t + rng.random_range(-0.5..0.5) * m,
+                    y: a.y + (b.y - a.y) * t + rng.random_range(-0.5..0.5) * m,
+                }
             }
         })
         .collect()
@@ -72,26 +96,44 @@ async fn main() {
         runs += 1;
     }
     let in_process = (pts.len() * runs) as f64 / start.elapsed().as_secs_f64();
-    println!("{source}: {} grids; in-process GridIndex, one core: {:.0} lookups/s", grids.iter().filter(|g| g.level == GridLevel::Grid).count(), in_process);
+    println!(
+        "{source}: {} grids; in-process GridIndex, one core: {:.0} lookups/s",
+        grids.iter().filter(|g| g.level == GridLevel::Grid).count(),
+        in_process
+    );
 
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("wangge_bench_{}", std::process::id());
     let setup = async {
         let mut c = sqlx::PgConnection::connect(&url).await?;
-        sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public").execute(&mut c).await?;
-        sqlx::query(&format!("CREATE SCHEMA \"{schema}\"")).execute(&mut c).await?;
-        sqlx::query(&format!("CREATE TABLE \"{schema}\".grids (code TEXT PRIMARY KEY, geom geometry(MultiPolygon, 4326) NOT NULL)")).execute(&mut c).await?;
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public")
+            .execute(&mut c)
+            .await?;
+        sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+            .execute(&mut c)
+            .await?;
+        sqlx::query(&format!(
+            "CREATE TABLE \"{schema}\".grids (code TEXT PRIMARY KEY, geom geometry(MultiPolygon, 4326) NOT NULL)"
+        ))
+        .execute(&mut c)
+        .await?;
         let mut tx = c.begin().await?;
         for g in grids.iter().filter(|g| g.level == GridLevel::Grid) {
-            sqlx::query(&format!("INSERT INTO \"{schema}\".grids VALUES ($1, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($2), 4326)))"))
-                .bind(&g.code)
-                .bind(geometry(&g.area).to_string())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(&format!(
+                "INSERT INTO \"{schema}\".grids VALUES ($1, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($2), 4326)))"
+            ))
+            .bind(&g.code)
+            .bind(geometry(&g.area).to_string())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
-        sqlx::query(&format!("CREATE INDEX ON \"{schema}\".grids USING GIST (geom)")).execute(&mut c).await?;
-        sqlx::query(&format!("ANALYZE \"{schema}\".grids")).execute(&mut c).await?;
+        sqlx::query(&format!("CREATE INDEX ON \"{schema}\".grids USING GIST (geom)"))
+            .execute(&mut c)
+            .await?;
+        sqlx::query(&format!("ANALYZE \"{schema}\".grids"))
+            .execute(&mut c)
+            .await?;
         Ok::<_, sqlx::Error>(c)
     };
     let mut admin = match setup.await {
@@ -101,15 +143,28 @@ async fn main() {
             return;
         }
     };
-    let pool = PgPoolOptions::new().max_connections(2).connect(&url).await.expect("pool");
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&url)
+        .await
+        .expect("pool");
     let sql = format!(
         "SELECT code FROM \"{schema}\".grids WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY code COLLATE \"C\" LIMIT 1"
     );
     // Warm the plan cache and the index pages.
     for p in pts.iter().take(200) {
-        let _: Option<String> = sqlx::query_scalar(&sql).bind(p.x).bind(p.y).fetch_optional(&pool).await.expect("query");
+        let _: Option<String> = sqlx::query_scalar(&sql)
+            .bind(p.x)
+            .bind(p.y)
+            .fetch_optional(&pool)
+            .await
+            .expect("query");
     }
-    let n = std::env::var("WANGGE_BENCH_PG_POINTS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000usize).min(pts.len());
+    let n = std::env::var("WANGGE_BENCH_PG_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000usize)
+        .min(pts.len());
     let start = Instant::now();
     let halves: Vec<Vec<Coord<f64>>> = pts[..n].chunks(n.div_ceil(2)).map(<[Coord<f64>]>::to_vec).collect();
     let tasks: Vec<_> = halves
@@ -119,7 +174,12 @@ async fn main() {
             tokio::spawn(async move {
                 let mut out = Vec::with_capacity(part.len());
                 for p in part {
-                    let code: Option<String> = sqlx::query_scalar(&sql).bind(p.x).bind(p.y).fetch_optional(&pool).await.expect("query");
+                    let code: Option<String> = sqlx::query_scalar(&sql)
+                        .bind(p.x)
+                        .bind(p.y)
+                        .fetch_optional(&pool)
+                        .await
+                        .expect("query");
                     out.push(code);
                 }
                 out
@@ -131,7 +191,11 @@ async fn main() {
         answers.extend(t.await.expect("task"));
     }
     let secs = start.elapsed().as_secs_f64();
-    let same = pts[..n].iter().zip(&answers).filter(|(p, a)| index.locate_code(**p) == a.as_deref()).count();
+    let same = pts[..n]
+        .iter()
+        .zip(&answers)
+        .filter(|(p, a)| index.locate_code(**p) == a.as_deref())
+        .count();
     let pg = n as f64 / secs;
     println!(
         "PostGIS ST_Covers + GiST, one point per query, 2 connections: {pg:.0} lookups/s ({n} points in {secs:.1} s); \
@@ -140,7 +204,12 @@ async fn main() {
     );
 
     // The same points for pgbench and wrk.
-    sqlx::query(&format!("CREATE TABLE \"{schema}\".points (id INT PRIMARY KEY, pt geometry(Point, 4326) NOT NULL)")).execute(&mut admin).await.expect("points table");
+    sqlx::query(&format!(
+        "CREATE TABLE \"{schema}\".points (id INT PRIMARY KEY, pt geometry(Point, 4326) NOT NULL)"
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("points table");
     for (k, chunk) in pts[..n].chunks(5000).enumerate() {
         let xs: Vec<f64> = chunk.iter().map(|p| p.x).collect();
         let ys: Vec<f64> = chunk.iter().map(|p| p.y).collect();
@@ -156,13 +225,17 @@ async fn main() {
     }
     let pgbench = pgbench(&url, &schema, n);
     match &pgbench {
-        Some((rate, p99)) => println!("pgbench (2 clients, prepared, point joined by id): {rate:.0} lookups/s, p99 {p99:.2} ms"),
+        Some((rate, p99)) => {
+            println!("pgbench (2 clients, prepared, point joined by id): {rate:.0} lookups/s, p99 {p99:.2} ms")
+        }
         None => println!("pgbench not found or failed; skipped"),
     }
     if let Ok(base) = std::env::var("WANGGE_BENCH_HTTP") {
         match wrk(&base, &pts[..n], &index) {
             Ok((rate, p99, agree)) => {
-                println!("wangge over HTTP (wrk, 2 threads, 32 connections, loopback): {rate:.0} lookups/s, p99 {p99:.2} ms; {agree}");
+                println!(
+                    "wangge over HTTP (wrk, 2 threads, 32 connections, loopback): {rate:.0} lookups/s, p99 {p99:.2} ms; {agree}"
+                );
                 if let Some((pg_rate, _)) = pgbench {
                     println!("wangge over HTTP / pgbench: {:.2}x", rate / pg_rate);
                 }
@@ -171,7 +244,9 @@ async fn main() {
             Err(e) => println!("wrk run skipped: {e}"),
         }
     }
-    let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&mut admin).await;
+    let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .execute(&mut admin)
+        .await;
 }
 
 /// Reads `p99` (ms) from wrk's or pgbench's output.
@@ -208,7 +283,15 @@ fn pgbench(url: &str, schema: &str, n: usize) -> Option<(f64, f64)> {
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let tps: f64 = text.lines().find(|l| l.starts_with("tps"))?.split('=').nth(1)?.split_whitespace().next()?.parse().ok()?;
+    let tps: f64 = text
+        .lines()
+        .find(|l| l.starts_with("tps"))?
+        .split('=')
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     // Per-transaction log lines: client, tx, latency in µs, ...
     let mut lat: Vec<f64> = Vec::new();
     for f in std::fs::read_dir(&log).ok()?.flatten() {
@@ -233,7 +316,9 @@ fn wrk(base: &str, pts: &[Coord<f64>], index: &GridIndex) -> Result<(f64, f64, S
     let mut checked = 0;
     for p in sample {
         let body = http_get(&host, &format!("/v1/lookup?lon={}&lat={}", p.x, p.y))?;
-        let code = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["code"].as_str().map(String::from));
+        let code = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["code"].as_str().map(String::from));
         if code.as_deref() == index.locate_code(*p) {
             agree += 1;
         }
@@ -246,7 +331,9 @@ fn wrk(base: &str, pts: &[Coord<f64>], index: &GridIndex) -> Result<(f64, f64, S
     for p in pts {
         lua.push_str(&format!("\"/v1/lookup?lon={}&lat={}\",\n", p.x, p.y));
     }
-    lua.push_str("}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n");
+    lua.push_str(
+        "}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n",
+    );
     std::fs::write(&script, lua).map_err(|e| e.to_string())?;
     let out = std::process::Command::new("wrk")
         .args(["-t", "2", "-c", "32", "-d", "20s", "--latency", "-s"])
@@ -266,9 +353,21 @@ fn wrk(base: &str, pts: &[Coord<f64>], index: &GridIndex) -> Result<(f64, f64, S
         .lines()
         .find(|l| l.trim_start().starts_with("99%"))
         .and_then(|l| l.split_whitespace().nth(1))
-        .map(|v| if let Some(x) = v.strip_suffix("ms") { millis(x, "ms") } else if let Some(x) = v.strip_suffix("us") { millis(x, "us") } else { millis(v.trim_end_matches('s'), "s") })
+        .map(|v| {
+            if let Some(x) = v.strip_suffix("ms") {
+                millis(x, "ms")
+            } else if let Some(x) = v.strip_suffix("us") {
+                millis(x, "us")
+            } else {
+                millis(v.trim_end_matches('s'), "s")
+            }
+        })
         .unwrap_or(f64::NAN);
-    Ok((rate, p99, format!("the service's answer equals the index's on {agree} of {checked} sampled points")))
+    Ok((
+        rate,
+        p99,
+        format!("the service's answer equals the index's on {agree} of {checked} sampled points"),
+    ))
 }
 
 fn http_get(host: &str, path: &str) -> Result<String, String> {
@@ -277,5 +376,8 @@ fn http_get(host: &str, path: &str) -> Result<String, String> {
     write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
     let mut raw = String::new();
     s.read_to_string(&mut raw).map_err(|e| e.to_string())?;
-    Ok(raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+    Ok(raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default())
 }

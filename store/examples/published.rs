@@ -29,15 +29,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         p.layer.grids.len(),
         p.dataset.buildings.len()
     );
-    let sample: Vec<(&str, &str)> =
-        p.dataset.buildings.iter().filter_map(|b| b.address.as_deref().map(|a| (a, b.id.as_str()))).step_by(18).take(10_000).collect();
+    let sample: Vec<(&str, &str)> = p
+        .dataset
+        .buildings
+        .iter()
+        .filter_map(|b| b.address.as_deref().map(|a| (a, b.id.as_str())))
+        .step_by(18)
+        .take(10_000)
+        .collect();
     let started = Instant::now();
     let answers: Vec<_> = sample.iter().map(|(a, _)| p.region.geocode(a, 3)).collect();
     let secs = started.elapsed().as_secs_f64();
-    let right = sample.iter().zip(&answers).filter(|((_, id), r)| r.as_ref().is_ok_and(|r| r.candidates.first().and_then(|c| c.candidate.building.as_deref()) == Some(*id))).count();
-    println!("geocoded {} addresses in {:.3} s ({:.0}/s); {right} found their own building first", sample.len(), secs, sample.len() as f64 / secs);
+    let right = sample
+        .iter()
+        .zip(&answers)
+        .filter(|((_, id), r)| {
+            r.as_ref()
+                .is_ok_and(|r| r.candidates.first().and_then(|c| c.candidate.building.as_deref()) == Some(*id))
+        })
+        .count();
+    println!(
+        "geocoded {} addresses in {:.3} s ({:.0}/s); {right} found their own building first",
+        sample.len(),
+        secs,
+        sample.len() as f64 / secs
+    );
     let b = &p.dataset.buildings[0];
-    let hit = p.region.locate(Coord { x: b.anchor.x(), y: b.anchor.y() }, Crs::Wgs84)?;
+    let hit = p.region.locate(
+        Coord {
+            x: b.anchor.x(),
+            y: b.anchor.y(),
+        },
+        Crs::Wgs84,
+    )?;
     println!("{} is in grid {:?}", b.id, hit.map(|g| g.code));
     Ok(())
 }

@@ -31,7 +31,12 @@ impl Bulk for PgConnection {
             .bind(dataset_id)
             .bind(chunk.iter().map(|c| c.code.to_string()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|c| c.name.clone()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|c| geometry(&c.boundary).to_string()).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|c| geometry(&c.boundary).to_string())
+                    .collect::<Vec<_>>(),
+            )
             .execute(&mut *self)
             .await?;
         }
@@ -156,16 +161,18 @@ impl Bulk for SqliteConnection {
     async fn resources(&mut self, dataset_id: i64, d: &Dataset) -> Result<()> {
         for r in &d.resources {
             let (x, y) = (r.location.x(), r.location.y());
-            sqlx::query("INSERT INTO resources (dataset_id, id, kind, name, x, y, geom) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(dataset_id)
-                .bind(&r.id)
-                .bind(&r.kind)
-                .bind(&r.name)
-                .bind(x)
-                .bind(y)
-                .bind(serde_json::json!({"type": "Point", "coordinates": [x, y]}).to_string())
-                .execute(&mut *self)
-                .await?;
+            sqlx::query(
+                "INSERT INTO resources (dataset_id, id, kind, name, x, y, geom) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(dataset_id)
+            .bind(&r.id)
+            .bind(&r.kind)
+            .bind(&r.name)
+            .bind(x)
+            .bind(y)
+            .bind(serde_json::json!({"type": "Point", "coordinates": [x, y]}).to_string())
+            .execute(&mut *self)
+            .await?;
         }
         Ok(())
     }

@@ -58,12 +58,19 @@ impl fmt::Display for LayerProblem {
 
 impl LayerProblem {
     pub(crate) fn new(grid: Option<&str>, kind: LayerProblemKind, reason: impl Into<String>) -> Self {
-        Self { grid: grid.map(String::from), kind, reason: reason.into() }
+        Self {
+            grid: grid.map(String::from),
+            kind,
+            reason: reason.into(),
+        }
     }
 
     /// Whether the layer would not even read back (as opposed to reading back but not covering).
     pub fn is_unreadable(&self) -> bool {
-        matches!(self.kind, LayerProblemKind::ReadBack | LayerProblemKind::InvalidGeometry)
+        matches!(
+            self.kind,
+            LayerProblemKind::ReadBack | LayerProblemKind::InvalidGeometry
+        )
     }
 }
 
@@ -87,7 +94,9 @@ pub(crate) fn invalid_geometry(layer: &GridLayer) -> Vec<LayerProblem> {
     layer
         .grids
         .iter()
-        .filter_map(|g| invalid_reason(&g.area).map(|r| LayerProblem::new(Some(&g.code), LayerProblemKind::InvalidGeometry, r)))
+        .filter_map(|g| {
+            invalid_reason(&g.area).map(|r| LayerProblem::new(Some(&g.code), LayerProblemKind::InvalidGeometry, r))
+        })
         .collect()
 }
 
@@ -106,10 +115,17 @@ pub(crate) struct StoredRow {
 /// Reads a layer back from its stored metadata and grid rows (`(code, feature text)`, in order),
 /// grid by grid, so that every grid that does not read back is named. The layer holds the grids
 /// that did, in order.
-pub(crate) fn read_back<'a>(meta: &str, rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> (GridLayer, Vec<LayerProblem>) {
+pub(crate) fn read_back<'a>(
+    meta: &str,
+    rows: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> (GridLayer, Vec<LayerProblem>) {
     let mut problems = Vec::new();
     let meta = serde_json::from_str::<LayerMeta>(meta).unwrap_or_else(|e| {
-        problems.push(LayerProblem::new(None, LayerProblemKind::ReadBack, format!("the layer's metadata does not read back: {e}")));
+        problems.push(LayerProblem::new(
+            None,
+            LayerProblemKind::ReadBack,
+            format!("the layer's metadata does not read back: {e}"),
+        ));
         LayerMeta::default()
     });
     let mut grids = Vec::new();
@@ -148,14 +164,21 @@ pub(crate) fn read_back<'a>(meta: &str, rows: impl IntoIterator<Item = (&'a str,
 pub(crate) fn differs(read: &Grid, written: &Grid) -> Option<&'static str> {
     let mut buildings = written.buildings.clone();
     buildings.sort_unstable();
-    let parent = if written.level == GridLevel::Micro { written.parent_code.as_ref() } else { None };
+    let parent = if written.level == GridLevel::Micro {
+        written.parent_code.as_ref()
+    } else {
+        None
+    };
     [
         (read.community_code != written.community_code, "community_code"),
         (read.kind != written.kind, "kind"),
         (read.level != written.level, "level"),
         (read.parent_code.as_ref() != parent, "parent_code"),
         (read.name != written.name, "name"),
-        (read.population != written.population || read.households != written.households, "population or households"),
+        (
+            read.population != written.population || read.households != written.households,
+            "population or households",
+        ),
         (read.buildings != buildings, "buildings"),
         (read.area != written.area, "geometry"),
     ]
@@ -178,8 +201,14 @@ pub(crate) fn differs_from_row(read: &Grid, row: &StoredRow) -> Option<&'static 
         (read.community_code != row.community_code, "community_code"),
         (kind != row.kind, "kind"),
         (level != row.level, "level"),
-        (read.level == GridLevel::Micro && read.parent_code != row.parent_code, "parent_code"),
-        (count(read.population) != row.population || count(read.households) != row.households, "population or households"),
+        (
+            read.level == GridLevel::Micro && read.parent_code != row.parent_code,
+            "parent_code",
+        ),
+        (
+            count(read.population) != row.population || count(read.households) != row.households,
+            "population or households",
+        ),
     ]
     .into_iter()
     .find_map(|(d, what)| d.then_some(what))
@@ -187,7 +216,11 @@ pub(crate) fn differs_from_row(read: &Grid, row: &StoredRow) -> Option<&'static 
 
 /// Grids (by code) that read back unlike `expected` says they should: `what` names the field.
 pub(crate) fn mismatch(code: &str, what: &str, against: &str) -> LayerProblem {
-    LayerProblem::new(Some(code), LayerProblemKind::ReadBack, format!("does not read back to the same grid: its {what} differs from the {against}"))
+    LayerProblem::new(
+        Some(code),
+        LayerProblemKind::ReadBack,
+        format!("does not read back to the same grid: its {what} differs from the {against}"),
+    )
 }
 
 /// Whether each level of `layer` is one exact coverage of `dataset`, and every area valid.
@@ -210,14 +243,21 @@ pub(crate) fn fit(dataset: &Dataset, layer: &GridLayer) -> Vec<LayerProblem> {
         let v = verify(dataset, &layer.grids, level);
         for g in v.invalid_grids {
             if invalid_seen.insert(g.code.clone()) {
-                problems.push(LayerProblem::new(Some(&g.code), LayerProblemKind::InvalidGeometry, g.reason));
+                problems.push(LayerProblem::new(
+                    Some(&g.code),
+                    LayerProblemKind::InvalidGeometry,
+                    g.reason,
+                ));
             }
         }
         if v.bad_shared_edges > 0 {
             problems.push(LayerProblem::new(
                 None,
                 LayerProblemKind::Coverage,
-                format!("{name}: {} edges are used twice the same way or by one grid on both sides (an overlap)", v.bad_shared_edges),
+                format!(
+                    "{name}: {} edges are used twice the same way or by one grid on both sides (an overlap)",
+                    v.bad_shared_edges
+                ),
             ));
         }
         if v.unmatched_edges > 0 {
@@ -230,22 +270,40 @@ pub(crate) fn fit(dataset: &Dataset, layer: &GridLayer) -> Vec<LayerProblem> {
                 ),
             ));
         }
-        let cut: Vec<String> = v.buildings_cut.into_iter().filter(|b| cut_seen.insert(b.clone())).collect();
+        let cut: Vec<String> = v
+            .buildings_cut
+            .into_iter()
+            .filter(|b| cut_seen.insert(b.clone()))
+            .collect();
         for b in cut.iter().take(CUTS_SHOWN) {
-            problems.push(LayerProblem::new(None, LayerProblemKind::BuildingCut, format!("{name}: building {b} is cut by a grid edge")));
+            problems.push(LayerProblem::new(
+                None,
+                LayerProblemKind::BuildingCut,
+                format!("{name}: building {b} is cut by a grid edge"),
+            ));
         }
         if cut.len() > CUTS_SHOWN {
-            problems.push(LayerProblem::new(None, LayerProblemKind::BuildingCut, format!("{name}: {} more buildings are cut", cut.len() - CUTS_SHOWN)));
+            problems.push(LayerProblem::new(
+                None,
+                LayerProblemKind::BuildingCut,
+                format!("{name}: {} more buildings are cut", cut.len() - CUTS_SHOWN),
+            ));
         }
         let covered: BTreeSet<&str> = layer
             .grids
             .iter()
-            .filter(|g| g.level == level || (level == GridLevel::Micro && g.kind == gis_core::grid::GridKind::Exclusive))
+            .filter(|g| {
+                g.level == level || (level == GridLevel::Micro && g.kind == gis_core::grid::GridKind::Exclusive)
+            })
             .map(|g| g.community_code.as_str())
             .collect();
         for c in &dataset.communities {
             if !covered.contains(c.code.as_str()) {
-                problems.push(LayerProblem::new(None, LayerProblemKind::Coverage, format!("{name}: community {} ({}) has none", c.code, c.name)));
+                problems.push(LayerProblem::new(
+                    None,
+                    LayerProblemKind::Coverage,
+                    format!("{name}: community {} ({}) has none", c.code, c.name),
+                ));
             }
         }
     }

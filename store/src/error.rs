@@ -1,9 +1,9 @@
 //! The store's one error type.
 
+use crate::check::{LayerProblem, summary};
 use gis_core::io::ImportError;
 use gis_core::lookup::LookupError;
 use gis_core::partition::RepairError;
-use crate::check::{LayerProblem, summary};
 
 /// A published version that does not read back or validate (written by an older build, or
 /// damaged in the database), and why.
@@ -30,11 +30,15 @@ pub enum StoreError {
     Db(sqlx::Error),
     /// The database could not write: a full disk, a quota or a file size limit. The write's
     /// transaction is rolled back, so nothing of it is stored.
-    #[error("the store cannot write to disk (full disk, quota or file size limit?); nothing of this write was stored: {0}")]
+    #[error(
+        "the store cannot write to disk (full disk, quota or file size limit?); nothing of this write was stored: {0}"
+    )]
     DiskFull(sqlx::Error),
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("PostGIS is not available in this database ({0}); install it (Debian: postgresql-15-postgis-3) or run without DATABASE_URL to use the embedded store")]
+    #[error(
+        "PostGIS is not available in this database ({0}); install it (Debian: postgresql-15-postgis-3) or run without DATABASE_URL to use the embedded store"
+    )]
     NoPostgis(String),
     #[error("invalid database URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
@@ -62,7 +66,11 @@ pub enum StoreError {
     /// The layer fails the checks a layer must pass to be made current (see `check`): nothing
     /// was published (and, when it does not even read back, nothing was stored).
     #[error("{subject} cannot be {action}: {}", summary(.problems))]
-    Unpublishable { subject: String, action: &'static str, problems: Vec<LayerProblem> },
+    Unpublishable {
+        subject: String,
+        action: &'static str,
+        problems: Vec<LayerProblem>,
+    },
     /// An explicitly asked-for version does not read back or validate.
     #[error("{0}")]
     DamagedVersion(DamagedVersion),
@@ -97,6 +105,10 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(d) => d.code().is_some_and(|c| c == "13" || c == "778" || c == "53100"),
             _ => false,
         };
-        if full { StoreError::DiskFull(e) } else { StoreError::Db(e) }
+        if full {
+            StoreError::DiskFull(e)
+        } else {
+            StoreError::Db(e)
+        }
     }
 }

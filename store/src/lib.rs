@@ -116,7 +116,12 @@ pub struct StaffMove {
 
 impl From<&gis_core::partition::StaffChange> for StaffMove {
     fn from(c: &gis_core::partition::StaffChange) -> Self {
-        Self { name: c.name.clone(), role: c.role.clone(), from: c.from.clone(), to: c.to.clone() }
+        Self {
+            name: c.name.clone(),
+            role: c.role.clone(),
+            from: c.from.clone(),
+            to: c.to.clone(),
+        }
     }
 }
 
@@ -138,22 +143,37 @@ fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
     let files: &[(i64, &str, &str)] = match backend {
         Backend::Postgis => &[
             (1, "versions", include_str!("../migrations/postgres/0001_versions.sql")),
-            (2, "layer problems", include_str!("../migrations/postgres/0002_layer_problems.sql")),
+            (
+                2,
+                "layer problems",
+                include_str!("../migrations/postgres/0002_layer_problems.sql"),
+            ),
         ],
         Backend::Sqlite => &[
             (1, "versions", include_str!("../migrations/sqlite/0001_versions.sql")),
-            (2, "layer problems", include_str!("../migrations/sqlite/0002_layer_problems.sql")),
+            (
+                2,
+                "layer problems",
+                include_str!("../migrations/sqlite/0002_layer_problems.sql"),
+            ),
         ],
     };
     let migrations: Vec<Migration> = files
         .iter()
         .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, Cow::Borrowed(*sql), false))
         .collect();
-    Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
 }
 
 fn valid_schema(schema: &str) -> bool {
-    !schema.is_empty() && schema.len() <= 63 && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 impl Store {
@@ -161,9 +181,19 @@ impl Store {
     /// SQLite file at `embedded_path` (created if missing).
     pub async fn open(database_url: Option<&str>, embedded_path: &Path) -> Result<Store> {
         match database_url.map(str::trim).filter(|u| !u.is_empty()) {
-            Some(url) if url.starts_with("sqlite:") => Self::open_sqlite(Path::new(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"))).await,
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Self::open_postgis(url, None).await,
-            Some(url) => Err(StoreError::BadUrl { url: url.into(), reason: "expected postgres://… (or sqlite:FILE)".into() }),
+            Some(url) if url.starts_with("sqlite:") => {
+                Self::open_sqlite(Path::new(
+                    url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"),
+                ))
+                .await
+            }
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Self::open_postgis(url, None).await
+            }
+            Some(url) => Err(StoreError::BadUrl {
+                url: url.into(),
+                reason: "expected postgres://… (or sqlite:FILE)".into(),
+            }),
             None => Self::open_sqlite(embedded_path).await,
         }
     }
@@ -171,7 +201,10 @@ impl Store {
     /// The embedded store: one SQLite file, WAL so readers never wait for a publish.
     pub async fn open_sqlite(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -180,7 +213,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         migrator(Backend::Sqlite).run(&pool).await?;
         Ok(Self::new(Pool::Sqlite(pool), "main".into()))
     }
@@ -190,38 +226,63 @@ impl Store {
     pub async fn open_postgis(url: &str, schema: Option<&str>) -> Result<Store> {
         let schema = schema.unwrap_or("public");
         if !valid_schema(schema) {
-            return Err(StoreError::BadUrl { url: url.into(), reason: format!("schema {schema:?}: use lower-case letters, digits and _") });
+            return Err(StoreError::BadUrl {
+                url: url.into(),
+                reason: format!("schema {schema:?}: use lower-case letters, digits and _"),
+            });
         }
-        let base = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl { url: url.into(), reason: e.to_string() })?;
+        let base = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
+            url: url.into(),
+            reason: e.to_string(),
+        })?;
         // One short-lived connection to make sure of the extension and the schema.
         {
             use sqlx::Connection;
             let mut conn = sqlx::PgConnection::connect_with(&base).await?;
-            let has: Option<String> = sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetch_optional(&mut conn).await?;
+            let has: Option<String> =
+                sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+                    .fetch_optional(&mut conn)
+                    .await?;
             if has.is_none() {
                 // Two stores opening at once may both try; the loser sees it made by the other.
-                if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public").execute(&mut conn).await {
+                if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public")
+                    .execute(&mut conn)
+                    .await
+                {
                     let now: Option<String> =
-                        sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetch_optional(&mut conn).await?;
+                        sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+                            .fetch_optional(&mut conn)
+                            .await?;
                     if now.is_none() {
                         return Err(StoreError::NoPostgis(e.to_string()));
                     }
                 }
             }
             if schema != "public" {
-                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&mut conn).await?;
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                    .execute(&mut conn)
+                    .await?;
             }
             conn.close().await?;
         }
         let options = base.options([("search_path", format!("\"{schema}\",public"))]);
         // One connection is held by a subscriber's LISTEN; the rest serve reads and writes.
-        let pool = PgPoolOptions::new().max_connections(6).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(6)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
         migrator(Backend::Postgis).run(&pool).await?;
         Ok(Self::new(Pool::Pg(pool), schema.into()))
     }
 
     fn new(pool: Pool, schema: String) -> Self {
-        Self { pool, schema, fail_next_publish: Arc::new(AtomicBool::new(false)), watcher: Arc::new(Mutex::new(None)) }
+        Self {
+            pool,
+            schema,
+            fail_next_publish: Arc::new(AtomicBool::new(false)),
+            watcher: Arc::new(Mutex::new(None)),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -267,10 +328,16 @@ impl Store {
 pub(crate) fn check_staff(staff: &[Staff]) -> Result<()> {
     for (index, s) in staff.iter().enumerate() {
         if s.name.trim().is_empty() {
-            return Err(StoreError::InvalidStaff { index, reason: "name is empty".into() });
+            return Err(StoreError::InvalidStaff {
+                index,
+                reason: "name is empty".into(),
+            });
         }
         if s.role.trim().is_empty() {
-            return Err(StoreError::InvalidStaff { index, reason: "role is empty".into() });
+            return Err(StoreError::InvalidStaff {
+                index,
+                reason: "role is empty".into(),
+            });
         }
     }
     Ok(())

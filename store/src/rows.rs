@@ -20,7 +20,8 @@ pub(crate) struct GridRow {
 }
 
 pub(crate) fn bbox(area: &MultiPolygon<f64>) -> [f64; 4] {
-    area.bounding_rect().map_or([0.0; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y])
+    area.bounding_rect()
+        .map_or([0.0; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y])
 }
 
 pub(crate) fn grid_row(g: &Grid) -> Result<GridRow> {
@@ -28,7 +29,9 @@ pub(crate) fn grid_row(g: &Grid) -> Result<GridRow> {
     if g.area.0.is_empty() || !b.iter().all(|v| v.is_finite()) {
         return Err(StoreError::InvalidLayer(format!("grid {} has no area", g.code)));
     }
-    let int = |v: u64, what: &str| i64::try_from(v).map_err(|_| StoreError::InvalidLayer(format!("grid {}: {what} {v} is too large", g.code)));
+    let int = |v: u64, what: &str| {
+        i64::try_from(v).map_err(|_| StoreError::InvalidLayer(format!("grid {}: {what} {v} is too large", g.code)))
+    };
     Ok(GridRow {
         code: g.code.clone(),
         community_code: g.community_code.clone(),
@@ -58,7 +61,10 @@ pub(crate) fn check_layer(layer: &GridLayer) -> Result<Vec<GridRow>> {
             return Err(StoreError::InvalidLayer("a grid has no code".into()));
         }
         if !seen.insert(g.code.as_str()) {
-            return Err(StoreError::InvalidLayer(format!("code {} is used by more than one grid", g.code)));
+            return Err(StoreError::InvalidLayer(format!(
+                "code {} is used by more than one grid",
+                g.code
+            )));
         }
         rows.push(grid_row(g)?);
     }
@@ -81,7 +87,8 @@ pub(crate) fn assemble_layer(meta: &str, features: &[String]) -> Result<GridLaye
         text.push_str(f);
     }
     text.push_str("]}");
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("a stored layer is not JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("a stored layer is not JSON: {e}")))?;
     let (layer, problems) = parse_layer(&value, "stored layer");
     if let Some(p) = problems.iter().find(|p| !p.kind.is_warning()) {
         return Err(StoreError::Corrupt(format!("a stored layer does not read back: {p}")));

@@ -70,8 +70,6 @@ macro_rules! read {
     };
 }
 
-
-
 const VERSION_COLUMNS: &str = "v.number, v.published_at, v.note, v.layer_id, l.dataset_id, v.rolled_back_from, \
      (SELECT COUNT(*) FROM grids g WHERE g.layer_id = v.layer_id AND g.level = 'grid') AS grids, \
      COALESCE(c.number = v.number, FALSE) AS current \
@@ -138,7 +136,12 @@ impl Store {
                     files.insert((*name).to_string(), text);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(StoreError::Io { path: dir.join(name).display().to_string(), source }),
+                Err(source) => {
+                    return Err(StoreError::Io {
+                        path: dir.join(name).display().to_string(),
+                        source,
+                    });
+                }
             }
         }
         self.load_dataset(&dir.display().to_string(), files).await
@@ -155,12 +158,13 @@ impl Store {
             .map_err(|e| StoreError::Task(e.to_string()))??
             .dataset;
         let id = tx!(self, |tx, pg| {
-            let id: i64 = sqlx::query_scalar("INSERT INTO datasets (created_at, source, files) VALUES ($1, $2, $3) RETURNING id")
-                .bind(now_ms())
-                .bind(source)
-                .bind(&text)
-                .fetch_one(&mut *tx)
-                .await?;
+            let id: i64 =
+                sqlx::query_scalar("INSERT INTO datasets (created_at, source, files) VALUES ($1, $2, $3) RETURNING id")
+                    .bind(now_ms())
+                    .bind(source)
+                    .bind(&text)
+                    .fetch_one(&mut *tx)
+                    .await?;
             Bulk::communities(&mut *tx, id, &dataset).await?;
             Bulk::buildings(&mut *tx, id, &dataset).await?;
             Bulk::resources(&mut *tx, id, &dataset).await?;
@@ -180,9 +184,14 @@ impl Store {
                         .await?;
                     *p += 1;
                 }
-                sqlx::query("UPDATE current_version SET staff_revision = staff_revision + 1 WHERE id = 1").execute(&mut *tx).await?;
+                sqlx::query("UPDATE current_version SET staff_revision = staff_revision + 1 WHERE id = 1")
+                    .execute(&mut *tx)
+                    .await?;
                 if pg {
-                    sqlx::query("SELECT pg_notify($1, 'staff')").bind(self.channel()).execute(&mut *tx).await?;
+                    sqlx::query("SELECT pg_notify($1, 'staff')")
+                        .bind(self.channel())
+                        .execute(&mut *tx)
+                        .await?;
                 }
             }
             id
@@ -219,13 +228,18 @@ impl Store {
     /// A stored dataset, imported again from its files.
     pub async fn dataset(&self, id: i64) -> Result<Dataset> {
         let text: Option<String> = read!(self, |tx, pg| {
-            sqlx::query_scalar("SELECT files FROM datasets WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?
+            sqlx::query_scalar("SELECT files FROM datasets WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
         });
         let files = files_from_text(&text.ok_or(StoreError::NoDataset(id))?)?;
-        let loaded = tokio::task::spawn_blocking(move || gis_core::io::load_dataset_files(Path::new(&format!("stored dataset {id}")), files))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let loaded = tokio::task::spawn_blocking(move || {
+            gis_core::io::load_dataset_files(Path::new(&format!("stored dataset {id}")), files)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(loaded.dataset)
     }
 
@@ -235,9 +249,17 @@ impl Store {
     /// (JSON) and `staff_moves` what publishing it does to the staff of retired grids. The
     /// dataset is read back from the store for the checks; [`Store::save_draft_of`] takes it
     /// from the caller instead.
-    pub async fn save_draft(&self, dataset: i64, layer: &GridLayer, origin: &str, report: Option<&str>, staff_moves: &[StaffMove]) -> Result<i64> {
+    pub async fn save_draft(
+        &self,
+        dataset: i64,
+        layer: &GridLayer,
+        origin: &str,
+        report: Option<&str>,
+        staff_moves: &[StaffMove],
+    ) -> Result<i64> {
         let data = Arc::new(self.dataset(dataset).await?);
-        self.save_draft_of(dataset, data, layer, origin, report, staff_moves).await
+        self.save_draft_of(dataset, data, layer, origin, report, staff_moves)
+            .await
     }
 
     /// As [`Store::save_draft`], with the dataset `dataset_id` already in hand (`data` must be
@@ -264,28 +286,49 @@ impl Store {
             let mut unreadable = check::invalid_geometry(&owned);
             let named: std::collections::HashSet<String> = unreadable.iter().filter_map(|p| p.grid.clone()).collect();
             let (read, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
-            let written: std::collections::HashMap<&str, &gis_core::grid::Grid> = owned.grids.iter().map(|g| (g.code.as_str(), g)).collect();
+            let written: std::collections::HashMap<&str, &gis_core::grid::Grid> =
+                owned.grids.iter().map(|g| (g.code.as_str(), g)).collect();
             let changed = read.grids.iter().filter_map(|g| {
                 let what = check::differs(g, written.get(g.code.as_str())?)?;
                 Some(check::mismatch(&g.code, what, "grid as written"))
             });
             let back: Vec<LayerProblem> = back.into_iter().chain(changed).collect();
-            unreadable.extend(back.into_iter().filter(|p| !p.grid.as_ref().is_some_and(|g| named.contains(g))));
-            let checked = if unreadable.is_empty() { Ok(check::fit(&data, &owned)) } else { Err(unreadable) };
+            unreadable.extend(
+                back.into_iter()
+                    .filter(|p| !p.grid.as_ref().is_some_and(|g| named.contains(g))),
+            );
+            let checked = if unreadable.is_empty() {
+                Ok(check::fit(&data, &owned))
+            } else {
+                Err(unreadable)
+            };
             (rows, meta, checked)
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?;
-        let problems = checked.map_err(|problems| StoreError::Unpublishable { subject: "the layer".into(), action: "stored", problems })?;
+        let problems = checked.map_err(|problems| StoreError::Unpublishable {
+            subject: "the layer".into(),
+            action: "stored",
+            problems,
+        })?;
         let problems = serde_json::to_string(&problems).map_err(|e| StoreError::InvalidLayer(e.to_string()))?;
         let id = tx!(self, |tx, pg| {
-            let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM communities WHERE dataset_id = $1").bind(dataset).fetch_all(&mut *tx).await?;
-            let known: Option<i64> = sqlx::query_scalar("SELECT id FROM datasets WHERE id = $1").bind(dataset).fetch_optional(&mut *tx).await?;
+            let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM communities WHERE dataset_id = $1")
+                .bind(dataset)
+                .fetch_all(&mut *tx)
+                .await?;
+            let known: Option<i64> = sqlx::query_scalar("SELECT id FROM datasets WHERE id = $1")
+                .bind(dataset)
+                .fetch_optional(&mut *tx)
+                .await?;
             if known.is_none() {
                 return Err(StoreError::NoDataset(dataset));
             }
             if let Some(r) = rows.iter().find(|r| !codes.contains(&r.community_code)) {
-                return Err(StoreError::InvalidLayer(format!("grid {} names community {}, which dataset {dataset} does not hold", r.code, r.community_code)));
+                return Err(StoreError::InvalidLayer(format!(
+                    "grid {} names community {}, which dataset {dataset} does not hold",
+                    r.code, r.community_code
+                )));
             }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO layers (dataset_id, created_at, origin, meta, report, staff_moves, problems) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -310,7 +353,10 @@ impl Store {
     /// coverage of the layer's dataset. `NoDraft` when there is no such layer.
     async fn load_checked(&self, layer: i64) -> Result<Checked> {
         let (meta, dataset_id, rows): (Option<String>, i64, Vec<check::StoredRow>) = read!(self, |tx, pg| {
-            let row = sqlx::query("SELECT meta, dataset_id FROM layers WHERE id = $1").bind(layer).fetch_optional(&mut *tx).await?;
+            let row = sqlx::query("SELECT meta, dataset_id FROM layers WHERE id = $1")
+                .bind(layer)
+                .fetch_optional(&mut *tx)
+                .await?;
             match row {
                 None => (None, 0, Vec::new()),
                 Some(row) => {
@@ -342,7 +388,11 @@ impl Store {
         let dataset = match self.dataset(dataset_id).await {
             Ok(d) => Some(Arc::new(d)),
             Err(StoreError::Corrupt(e)) => {
-                problems.push(LayerProblem::new(None, LayerProblemKind::Dataset, format!("dataset {dataset_id} does not read back: {e}")));
+                problems.push(LayerProblem::new(
+                    None,
+                    LayerProblemKind::Dataset,
+                    format!("dataset {dataset_id} does not read back: {e}"),
+                ));
                 None
             }
             Err(e) => return Err(e),
@@ -351,13 +401,18 @@ impl Store {
         let (layer, problems) = tokio::task::spawn_blocking(move || {
             let (layer, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
             problems.extend(back);
-            let by_code: std::collections::HashMap<&str, &check::StoredRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
+            let by_code: std::collections::HashMap<&str, &check::StoredRow> =
+                rows.iter().map(|r| (r.code.as_str(), r)).collect();
             problems.extend(layer.grids.iter().filter_map(|g| {
                 let what = check::differs_from_row(g, by_code.get(g.code.as_str())?)?;
                 Some(check::mismatch(&g.code, what, "row's own columns"))
             }));
             if rows.is_empty() {
-                problems.push(LayerProblem::new(None, LayerProblemKind::ReadBack, "the layer has no grids"));
+                problems.push(LayerProblem::new(
+                    None,
+                    LayerProblemKind::ReadBack,
+                    "the layer has no grids",
+                ));
             }
             // Coverage of a layer that lost grids on reading would only repeat the loss.
             if let (true, Some(d)) = (problems.is_empty(), &data) {
@@ -367,7 +422,11 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?;
-        Ok(Checked { layer, dataset, problems })
+        Ok(Checked {
+            layer,
+            dataset,
+            problems,
+        })
     }
 
     /// Why stored layer `layer` (a draft, or a version's layer) cannot be made current: empty
@@ -408,12 +467,18 @@ impl Store {
     /// A stored layer (draft or published), exactly as saved, and the dataset it was drawn from.
     pub async fn layer(&self, layer: i64) -> Result<(GridLayer, i64)> {
         let (meta, dataset, features): (Option<String>, i64, Vec<String>) = read!(self, |tx, pg| {
-            let row = sqlx::query("SELECT meta, dataset_id FROM layers WHERE id = $1").bind(layer).fetch_optional(&mut *tx).await?;
+            let row = sqlx::query("SELECT meta, dataset_id FROM layers WHERE id = $1")
+                .bind(layer)
+                .fetch_optional(&mut *tx)
+                .await?;
             match row {
                 None => (None, 0, Vec::new()),
                 Some(row) => {
                     let features: Vec<String> =
-                        sqlx::query_scalar("SELECT feature FROM grids WHERE layer_id = $1 ORDER BY position").bind(layer).fetch_all(&mut *tx).await?;
+                        sqlx::query_scalar("SELECT feature FROM grids WHERE layer_id = $1 ORDER BY position")
+                            .bind(layer)
+                            .fetch_all(&mut *tx)
+                            .await?;
                     (Some(row.try_get("meta")?), row.try_get("dataset_id")?, features)
                 }
             }
@@ -424,8 +489,12 @@ impl Store {
 
     /// The report saved with a layer, if any.
     pub async fn layer_report(&self, layer: i64) -> Result<Option<String>> {
-        let r: Option<Option<String>> =
-            read!(self, |tx, pg| { sqlx::query_scalar("SELECT report FROM layers WHERE id = $1").bind(layer).fetch_optional(&mut *tx).await? });
+        let r: Option<Option<String>> = read!(self, |tx, pg| {
+            sqlx::query_scalar("SELECT report FROM layers WHERE id = $1")
+                .bind(layer)
+                .fetch_optional(&mut *tx)
+                .await?
+        });
         r.ok_or(StoreError::NoDraft(layer))
     }
 
@@ -440,8 +509,12 @@ impl Store {
 
     /// Re-publishes version `to`'s layer as a new version (history stays append-only).
     pub async fn rollback(&self, to: i64, note: Option<&str>) -> Result<VersionInfo> {
-        let layer: Option<i64> =
-            read!(self, |tx, pg| { sqlx::query_scalar("SELECT layer_id FROM versions WHERE number = $1").bind(to).fetch_optional(&mut *tx).await? });
+        let layer: Option<i64> = read!(self, |tx, pg| {
+            sqlx::query_scalar("SELECT layer_id FROM versions WHERE number = $1")
+                .bind(to)
+                .fetch_optional(&mut *tx)
+                .await?
+        });
         let layer = layer.ok_or(StoreError::NoVersion(to))?;
         let note = note.map_or_else(|| format!("rollback to version {to}"), str::to_string);
         let number = self.publish_layer(layer, &note, Some(to)).await?;
@@ -457,25 +530,41 @@ impl Store {
                 Some(v) => (format!("version {v}"), "rolled back to"),
                 None => (format!("draft {layer}"), "published"),
             };
-            return Err(StoreError::Unpublishable { subject, action, problems });
+            return Err(StoreError::Unpublishable {
+                subject,
+                action,
+                problems,
+            });
         }
         let fail = self.take_injected_failure();
         let channel = self.channel();
         let number = tx!(self, |tx, pg| {
             if pg {
                 // Serialises publishers: the pointer row is the lock.
-                sqlx::query("SELECT number FROM current_version WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
+                sqlx::query("SELECT number FROM current_version WHERE id = 1 FOR UPDATE")
+                    .execute(&mut *tx)
+                    .await?;
             }
-            let moves: Option<String> = sqlx::query_scalar("SELECT staff_moves FROM layers WHERE id = $1").bind(layer).fetch_optional(&mut *tx).await?;
-            let Some(moves) = moves else { return Err(StoreError::NoDraft(layer)) };
+            let moves: Option<String> = sqlx::query_scalar("SELECT staff_moves FROM layers WHERE id = $1")
+                .bind(layer)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(moves) = moves else {
+                return Err(StoreError::NoDraft(layer));
+            };
             if rolled_back_from.is_none() {
                 let published: Option<i64> =
-                    sqlx::query_scalar("SELECT number FROM versions WHERE layer_id = $1 ORDER BY number LIMIT 1").bind(layer).fetch_optional(&mut *tx).await?;
+                    sqlx::query_scalar("SELECT number FROM versions WHERE layer_id = $1 ORDER BY number LIMIT 1")
+                        .bind(layer)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 if let Some(version) = published {
                     return Err(StoreError::AlreadyPublished { layer, version });
                 }
             }
-            let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM versions").fetch_one(&mut *tx).await?;
+            let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM versions")
+                .fetch_one(&mut *tx)
+                .await?;
             sqlx::query("INSERT INTO versions (number, layer_id, published_at, note, rolled_back_from) VALUES ($1, $2, $3, $4, $5)")
                 .bind(number)
                 .bind(layer)
@@ -484,11 +573,15 @@ impl Store {
                 .bind(rolled_back_from)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE current_version SET number = $1 WHERE id = 1").bind(number).execute(&mut *tx).await?;
+            sqlx::query("UPDATE current_version SET number = $1 WHERE id = 1")
+                .bind(number)
+                .execute(&mut *tx)
+                .await?;
             let moves: Vec<StaffMove> = if rolled_back_from.is_some() {
                 Vec::new()
             } else {
-                serde_json::from_str(&moves).map_err(|e| StoreError::Corrupt(format!("staff moves of layer {layer}: {e}")))?
+                serde_json::from_str(&moves)
+                    .map_err(|e| StoreError::Corrupt(format!("staff moves of layer {layer}: {e}")))?
             };
             let mut staff_changed = false;
             for m in &moves {
@@ -502,8 +595,16 @@ impl Store {
                 for r in &rows {
                     let position: i64 = r.try_get("position")?;
                     let phone: Option<String> = r.try_get("phone")?;
-                    let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM staff WHERE grid = $1").bind(to).fetch_one(&mut *tx).await?;
-                    sqlx::query("DELETE FROM staff WHERE grid = $1 AND position = $2").bind(&m.from).bind(position).execute(&mut *tx).await?;
+                    let next: i64 =
+                        sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM staff WHERE grid = $1")
+                            .bind(to)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    sqlx::query("DELETE FROM staff WHERE grid = $1 AND position = $2")
+                        .bind(&m.from)
+                        .bind(position)
+                        .execute(&mut *tx)
+                        .await?;
                     sqlx::query("INSERT INTO staff (grid, position, name, role, phone) VALUES ($1, $2, $3, $4, $5)")
                         .bind(to)
                         .bind(next)
@@ -516,7 +617,9 @@ impl Store {
                 }
             }
             if staff_changed {
-                sqlx::query("UPDATE current_version SET staff_revision = staff_revision + 1 WHERE id = 1").execute(&mut *tx).await?;
+                sqlx::query("UPDATE current_version SET staff_revision = staff_revision + 1 WHERE id = 1")
+                    .execute(&mut *tx)
+                    .await?;
             }
             if fail {
                 return Err(StoreError::Injected("publish"));
@@ -524,7 +627,11 @@ impl Store {
             fault_pause("publish").await;
             if pg {
                 // Delivered to listeners when (and only if) the transaction commits.
-                sqlx::query("SELECT pg_notify($1, $2)").bind(&channel).bind(number.to_string()).execute(&mut *tx).await?;
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(&channel)
+                    .bind(number.to_string())
+                    .execute(&mut *tx)
+                    .await?;
             }
             number
         });
@@ -534,14 +641,19 @@ impl Store {
     /// Every version, oldest first.
     pub async fn versions(&self) -> Result<Vec<VersionInfo>> {
         Ok(read!(self, |tx, pg| {
-            let rows = sqlx::query(&format!("SELECT {VERSION_COLUMNS} ORDER BY v.number")).fetch_all(&mut *tx).await?;
+            let rows = sqlx::query(&format!("SELECT {VERSION_COLUMNS} ORDER BY v.number"))
+                .fetch_all(&mut *tx)
+                .await?;
             rows.iter().map(version_info).collect::<Result<Vec<_>>>()?
         }))
     }
 
     pub async fn version(&self, number: i64) -> Result<VersionInfo> {
         let row = read!(self, |tx, pg| {
-            let rows = sqlx::query(&format!("SELECT {VERSION_COLUMNS} WHERE v.number = $1")).bind(number).fetch_all(&mut *tx).await?;
+            let rows = sqlx::query(&format!("SELECT {VERSION_COLUMNS} WHERE v.number = $1"))
+                .bind(number)
+                .fetch_all(&mut *tx)
+                .await?;
             rows.iter().map(version_info).next().transpose()?
         });
         row.ok_or(StoreError::NoVersion(number))
@@ -558,10 +670,15 @@ impl Store {
 
     pub(crate) async fn current_number(&self) -> Result<crate::Current> {
         let (version, staff_revision): (Option<i64>, i64) = read!(self, |tx, pg| {
-            let r = sqlx::query("SELECT number, staff_revision FROM current_version WHERE id = 1").fetch_one(&mut *tx).await?;
+            let r = sqlx::query("SELECT number, staff_revision FROM current_version WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
             (r.try_get("number")?, r.try_get("staff_revision")?)
         });
-        Ok(crate::Current { version, staff_revision })
+        Ok(crate::Current {
+            version,
+            staff_revision,
+        })
     }
 
     /// A version's grid layer, exactly as it was saved.
@@ -625,7 +742,10 @@ impl Store {
                 },
             };
             seen.insert(version.layer, problems.clone());
-            damaged.push(DamagedVersion { number: version.number, problems });
+            damaged.push(DamagedVersion {
+                number: version.number,
+                problems,
+            });
         }
         match number {
             Some(_) => Err(StoreError::DamagedVersion(damaged.remove(0))),
@@ -634,9 +754,15 @@ impl Store {
     }
 
     /// A version's layer, dataset and lookup index, or why it cannot be served.
-    async fn servable(&self, version: &VersionInfo, staff: &Arc<Vec<Staff>>) -> Result<Result<(Arc<GridLayer>, Arc<Dataset>, Arc<Region>), Vec<LayerProblem>>> {
+    async fn servable(
+        &self,
+        version: &VersionInfo,
+        staff: &Arc<Vec<Staff>>,
+    ) -> Result<Result<(Arc<GridLayer>, Arc<Dataset>, Arc<Region>), Vec<LayerProblem>>> {
         let checked = self.load_checked(version.layer).await?;
-        let (Some(dataset), true) = (checked.dataset, checked.problems.is_empty()) else { return Ok(Err(checked.problems)) };
+        let (Some(dataset), true) = (checked.dataset, checked.problems.is_empty()) else {
+            return Ok(Err(checked.problems));
+        };
         let layer = Arc::new(checked.layer);
         let (l, d, staff) = (layer.clone(), dataset.clone(), staff.clone());
         let region = tokio::task::spawn_blocking(move || Region::new(&d, l.grids.clone(), &staff))
@@ -644,7 +770,11 @@ impl Store {
             .map_err(|e| StoreError::Task(e.to_string()))?;
         match region {
             Ok(region) => Ok(Ok((layer, dataset, Arc::new(region)))),
-            Err(e) => Ok(Err(vec![LayerProblem::new(None, LayerProblemKind::Index, format!("the layer cannot be indexed for lookups: {e}"))])),
+            Err(e) => Ok(Err(vec![LayerProblem::new(
+                None,
+                LayerProblemKind::Index,
+                format!("the layer cannot be indexed for lookups: {e}"),
+            )])),
         }
     }
 
@@ -654,12 +784,26 @@ impl Store {
     pub async fn staff(&self, grid: Option<&str>) -> Result<Vec<Staff>> {
         Ok(read!(self, |tx, pg| {
             let rows = match grid {
-                Some(g) => sqlx::query("SELECT grid, name, role, phone FROM staff WHERE grid = $1 ORDER BY position").bind(g).fetch_all(&mut *tx).await?,
-                None => sqlx::query("SELECT grid, name, role, phone FROM staff ORDER BY grid, position").fetch_all(&mut *tx).await?,
+                Some(g) => {
+                    sqlx::query("SELECT grid, name, role, phone FROM staff WHERE grid = $1 ORDER BY position")
+                        .bind(g)
+                        .fetch_all(&mut *tx)
+                        .await?
+                }
+                None => {
+                    sqlx::query("SELECT grid, name, role, phone FROM staff ORDER BY grid, position")
+                        .fetch_all(&mut *tx)
+                        .await?
+                }
             };
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
-                out.push(Staff { grid: r.try_get("grid")?, name: r.try_get("name")?, role: r.try_get("role")?, phone: r.try_get("phone")? });
+                out.push(Staff {
+                    grid: r.try_get("grid")?,
+                    name: r.try_get("name")?,
+                    role: r.try_get("role")?,
+                    phone: r.try_get("phone")?,
+                });
             }
             out
         }))
@@ -671,8 +815,12 @@ impl Store {
         check_staff(staff)?;
         let channel = self.channel();
         tx!(self, |tx, pg| {
-            let current: Option<i64> = sqlx::query_scalar("SELECT number FROM current_version WHERE id = 1").fetch_one(&mut *tx).await?;
-            let Some(current) = current else { return Err(StoreError::NothingPublished) };
+            let current: Option<i64> = sqlx::query_scalar("SELECT number FROM current_version WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+            let Some(current) = current else {
+                return Err(StoreError::NothingPublished);
+            };
             let found: Option<String> = sqlx::query_scalar(
                 "SELECT g.code FROM grids g JOIN versions v ON v.layer_id = g.layer_id WHERE v.number = $1 AND g.code = $2",
             )
@@ -683,7 +831,10 @@ impl Store {
             if found.is_none() {
                 return Err(StoreError::UnknownGrid(grid.into()));
             }
-            sqlx::query("DELETE FROM staff WHERE grid = $1").bind(grid).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM staff WHERE grid = $1")
+                .bind(grid)
+                .execute(&mut *tx)
+                .await?;
             for (i, s) in staff.iter().enumerate() {
                 sqlx::query("INSERT INTO staff (grid, position, name, role, phone) VALUES ($1, $2, $3, $4, $5)")
                     .bind(grid)
@@ -694,9 +845,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query("UPDATE current_version SET staff_revision = staff_revision + 1 WHERE id = 1").execute(&mut *tx).await?;
+            sqlx::query("UPDATE current_version SET staff_revision = staff_revision + 1 WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
             if pg {
-                sqlx::query("SELECT pg_notify($1, 'staff')").bind(&channel).execute(&mut *tx).await?;
+                sqlx::query("SELECT pg_notify($1, 'staff')")
+                    .bind(&channel)
+                    .execute(&mut *tx)
+                    .await?;
             }
         });
         Ok(())
@@ -754,17 +910,26 @@ impl Store {
 
 /// A stored GeoJSON Polygon / MultiPolygon as a MultiPolygon.
 fn parse_area(text: &str) -> Result<geo::MultiPolygon<f64>> {
-    let feature = format!("{{\"type\":\"FeatureCollection\",\"features\":[{{\"type\":\"Feature\",\"properties\":{{\"code\":\"x\",\"community_code\":\"x\"}},\"geometry\":{text}}}]}}");
+    let feature = format!(
+        "{{\"type\":\"FeatureCollection\",\"features\":[{{\"type\":\"Feature\",\"properties\":{{\"code\":\"x\",\"community_code\":\"x\"}},\"geometry\":{text}}}]}}"
+    );
     let v: serde_json::Value = serde_json::from_str(&feature).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let (layer, _) = gis_core::io::grids::parse_layer(&v, "stored geometry");
-    layer.grids.into_iter().next().map(|g| g.area).ok_or_else(|| StoreError::Corrupt("a stored geometry does not read back".into()))
+    layer
+        .grids
+        .into_iter()
+        .next()
+        .map(|g| g.area)
+        .ok_or_else(|| StoreError::Corrupt("a stored geometry does not read back".into()))
 }
 
 /// For fault tests (RELIABILITY.md): with `WANGGE_FAULT_PAUSE=STEP:MILLIS` the write `STEP`
 /// (`publish`, `load`) waits that long with everything written but not committed, so a test can
 /// kill the process at exactly that moment. Unset, it costs one environment lookup per write.
 async fn fault_pause(step: &str) {
-    let Ok(spec) = std::env::var("WANGGE_FAULT_PAUSE") else { return };
+    let Ok(spec) = std::env::var("WANGGE_FAULT_PAUSE") else {
+        return;
+    };
     if let Some((s, ms)) = spec.split_once(':') {
         if s == step {
             if let Ok(ms) = ms.parse::<u64>() {

@@ -23,16 +23,26 @@ fn main() {
         eprintln!("usage: bench_tiles DATASET GRIDS [--per-zoom N] [--tiles-csv FILE]");
         std::process::exit(2);
     };
-    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let per_zoom: usize = flag("--per-zoom").and_then(|v| v.parse().ok()).unwrap_or(500);
     let started = Instant::now();
-    let d = gis_core::io::load_dataset(std::path::Path::new(dataset)).expect("dataset loads").dataset;
+    let d = gis_core::io::load_dataset(std::path::Path::new(dataset))
+        .expect("dataset loads")
+        .dataset;
     let layer = gis_core::io::grids::read_layer(std::path::Path::new(grids)).expect("grid layer reads");
     let loaded = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let map = MapData::new(&d, &layer.grids, layer.meta.bounds.unwrap_or_else(SizeBounds::default));
     let indexed = started.elapsed().as_secs_f64();
-    println!("loaded {} grids in {loaded:.1} s; map data built in {indexed:.2} s", layer.grids.len());
+    println!(
+        "loaded {} grids in {loaded:.1} s; map data built in {indexed:.2} s",
+        layer.grids.len()
+    );
     let grid_layer = map.layer(GRIDS).expect("grids layer");
     let mut csv = String::from("z,x,y\n");
     println!("\n| zoom | tiles | format | p50 ms | p99 ms | tiles/s (2 cores) | mean bytes |");
@@ -72,9 +82,11 @@ fn main() {
             let rounds = ((2.0 / one_pass.max(1e-6)).ceil() as usize).clamp(1, 1000);
             let work: Vec<TileId> = (0..rounds).flat_map(|_| tiles.iter().copied()).collect();
             let s = Instant::now();
-            pool.install(|| work.par_iter().for_each(|&t| {
-                std::hint::black_box(render(t));
-            }));
+            pool.install(|| {
+                work.par_iter().for_each(|&t| {
+                    std::hint::black_box(render(t));
+                })
+            });
             let per_s = work.len() as f64 / s.elapsed().as_secs_f64();
             println!(
                 "| {z} | {} | {name} | {:.2} | {:.2} | {:.0} | {} |",

@@ -12,11 +12,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     for pr in [1, 2] {
         let (png, json) = sprite::sprite(pr);
-        let suffix = if pr == 1 {
-            String::new()
-        } else {
-            format!("@{pr}x")
-        };
+        let suffix = if pr == 1 { String::new() } else { format!("@{pr}x") };
         std::fs::write(dir.join(format!("sprite{suffix}.png")), png).unwrap();
         std::fs::write(dir.join(format!("sprite{suffix}.json")), json).unwrap();
     }
@@ -50,14 +46,10 @@ fn main() {
             );
         }
     }
-    enlarge(&small, 4)
-        .save_png(dir.join("icons-small-x4.png"))
-        .unwrap();
+    enlarge(&small, 4).save_png(dir.join("icons-small-x4.png")).unwrap();
     let (png, _) = sprite::sprite(1);
     let sheet = Pixmap::decode_png(&png).unwrap();
-    enlarge(&sheet, 6)
-        .save_png(dir.join("sprite-x6.png"))
-        .unwrap();
+    enlarge(&sheet, 6).save_png(dir.join("sprite-x6.png")).unwrap();
 
     text(&dir);
 }
@@ -84,10 +76,7 @@ fn enlarge(src: &Pixmap, k: u32) -> Pixmap {
 /// bitmap top-left at (x + left − 3, y − top − 3)), draws the anchor and the baseline, and
 /// shades each glyph from its distance field with the shader's 0.75 edge.
 fn text(dir: &std::path::Path) {
-    for (stack, file) in [
-        ("DejaVu Sans Book", "text.png"),
-        ("DejaVu Sans Bold", "text-bold.png"),
-    ] {
+    for (stack, file) in [("DejaVu Sans Book", "text.png"), ("DejaVu Sans Bold", "text-bold.png")] {
         let pbf = glyphs::glyphs(stack, "0-255").unwrap();
         let glyphs = decode(&pbf);
         let line = "Wangge Grid 12 · Kangle Community (5) — égypte";

@@ -118,10 +118,20 @@ impl Layer {
                     Shape::Lines(l) => l.bounding_rect(),
                     Shape::Point(p) => Some(geo::Rect::new(p.0, p.0)),
                 }?;
-                Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i,
+                ))
             })
             .collect();
-        Self { name, minzoom, maxzoom, fields, features, index: RTree::bulk_load(boxes) }
+        Self {
+            name,
+            minzoom,
+            maxzoom,
+            fields,
+            features,
+            index: RTree::bulk_load(boxes),
+        }
     }
 
     pub fn visible_at(&self, z: u8) -> bool {
@@ -133,7 +143,11 @@ impl Layer {
         let [x0, y0, x1, y1] = tile.world_bounds();
         let pad = (x1 - x0) * buffer;
         let env = AABB::from_corners([x0 - pad, y0 - pad], [x1 + pad, y1 + pad]);
-        let mut hits: Vec<usize> = self.index.locate_in_envelope_intersecting(&env).map(|e| e.data).collect();
+        let mut hits: Vec<usize> = self
+            .index
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.data)
+            .collect();
         hits.sort_unstable();
         hits.into_iter().map(|i| &self.features[i]).collect()
     }
@@ -170,7 +184,12 @@ fn label_points(layer: &Layer, keep: &[&str]) -> Vec<Feature> {
         .filter_map(|f| {
             let [x, y] = f.label_point()?;
             let props = f.props.iter().filter(|(k, _)| keep.contains(k)).cloned().collect();
-            Some(Feature { id: f.id, shape: Shape::Point(Point::new(x, y)), props, label: None })
+            Some(Feature {
+                id: f.id,
+                shape: Shape::Point(Point::new(x, y)),
+                props,
+                label: None,
+            })
         })
         .collect()
 }
@@ -187,14 +206,25 @@ pub fn status(size: u64, bounds: &SizeBounds) -> &'static str {
 }
 
 fn project_ring(r: &LineString<f64>) -> LineString<f64> {
-    r.0.iter().map(|&c| {
-        let w = mercator::world(c);
-        Coord { x: w[0], y: w[1] }
-    }).collect()
+    r.0.iter()
+        .map(|&c| {
+            let w = mercator::world(c);
+            Coord { x: w[0], y: w[1] }
+        })
+        .collect()
 }
 
 fn project_area(a: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    MultiPolygon(a.0.iter().map(|p| Polygon::new(project_ring(p.exterior()), p.interiors().iter().map(project_ring).collect())).collect())
+    MultiPolygon(
+        a.0.iter()
+            .map(|p| {
+                Polygon::new(
+                    project_ring(p.exterior()),
+                    p.interiors().iter().map(project_ring).collect(),
+                )
+            })
+            .collect(),
+    )
 }
 
 fn project_point(p: Point<f64>) -> Point<f64> {
@@ -225,7 +255,10 @@ impl MapData {
                 props: vec![
                     ("code", c.code.as_str().into()),
                     ("name", c.name.as_str().into()),
-                    ("population", population_of.get(c.code.as_str()).copied().unwrap_or(0).into()),
+                    (
+                        "population",
+                        population_of.get(c.code.as_str()).copied().unwrap_or(0).into(),
+                    ),
                 ],
                 label: None,
             })
@@ -236,16 +269,32 @@ impl MapData {
             let mut props: Vec<(&'static str, Value)> = vec![
                 ("code", g.code.as_str().into()),
                 ("community_code", g.community_code.as_str().into()),
-                ("kind", match g.kind { GridKind::Basic => "basic", GridKind::Exclusive => "exclusive" }.into()),
+                (
+                    "kind",
+                    match g.kind {
+                        GridKind::Basic => "basic",
+                        GridKind::Exclusive => "exclusive",
+                    }
+                    .into(),
+                ),
                 ("population", g.population.into()),
                 ("households", g.households.into()),
             ];
-            let feature = |props| Feature { id: i as u64 + 1, shape: Shape::Area(project_area(&g.area)), props, label: None };
+            let feature = |props| Feature {
+                id: i as u64 + 1,
+                shape: Shape::Area(project_area(&g.area)),
+                props,
+                label: None,
+            };
             match g.level {
                 GridLevel::Grid => {
                     let fill = size(g) as f64 / f64::from(size_bounds.max);
                     props.push(("fill", ((fill * 1000.0).round() / 1000.0).into()));
-                    let status = if g.kind == GridKind::Basic { status(size(g), &size_bounds) } else { "exclusive" };
+                    let status = if g.kind == GridKind::Basic {
+                        status(size(g), &size_bounds)
+                    } else {
+                        "exclusive"
+                    };
                     props.push(("status", status.into()));
                     if let Some(name) = &g.name {
                         props.push(("name", name.as_str().into()));
@@ -264,14 +313,22 @@ impl MapData {
             .iter()
             .enumerate()
             .map(|(i, b)| {
-                let mut props: Vec<(&'static str, Value)> = vec![("id", b.id.as_str().into()), ("population", u64::from(b.population).into())];
+                let mut props: Vec<(&'static str, Value)> = vec![
+                    ("id", b.id.as_str().into()),
+                    ("population", u64::from(b.population).into()),
+                ];
                 if let Some(a) = &b.address {
                     props.push(("address", a.as_str().into()));
                 }
                 if let Some(c) = &b.compound {
                     props.push(("compound", c.as_str().into()));
                 }
-                Feature { id: i as u64 + 1, shape: Shape::Area(project_area(&b.footprint)), props, label: None }
+                Feature {
+                    id: i as u64 + 1,
+                    shape: Shape::Area(project_area(&b.footprint)),
+                    props,
+                    label: None,
+                }
             })
             .collect();
         let resources = dataset
@@ -281,7 +338,11 @@ impl MapData {
             .map(|(i, r)| Feature {
                 id: i as u64 + 1,
                 shape: Shape::Point(project_point(r.location)),
-                props: vec![("id", r.id.as_str().into()), ("kind", r.kind.as_str().into()), ("name", r.name.as_str().into())],
+                props: vec![
+                    ("id", r.id.as_str().into()),
+                    ("kind", r.kind.as_str().into()),
+                    ("name", r.name.as_str().into()),
+                ],
                 label: None,
             })
             .collect();
@@ -295,7 +356,12 @@ impl MapData {
                     props.push(("name", n.as_str().into()));
                 }
                 props.push(("class", r.class.clone().unwrap_or_else(|| "street".into()).into()));
-                Feature { id: i as u64 + 1, shape: Shape::Lines(MultiLineString(r.line.0.iter().map(project_ring).collect())), props, label: None }
+                Feature {
+                    id: i as u64 + 1,
+                    shape: Shape::Lines(MultiLineString(r.line.0.iter().map(project_ring).collect())),
+                    props,
+                    label: None,
+                }
             })
             .collect();
         let bounds = dataset
@@ -304,14 +370,37 @@ impl MapData {
             .filter_map(|c| c.boundary.bounding_rect())
             .reduce(|a, b| {
                 geo::Rect::new(
-                    Coord { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-                    Coord { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+                    Coord {
+                        x: a.min().x.min(b.min().x),
+                        y: a.min().y.min(b.min().y),
+                    },
+                    Coord {
+                        x: a.max().x.max(b.max().x),
+                        y: a.max().y.max(b.max().y),
+                    },
                 )
             })
-            .map_or([-180.0, -85.0, 180.0, 85.0], |r| [r.min().x, r.min().y, r.max().x, r.max().y]);
+            .map_or([-180.0, -85.0, 180.0, 85.0], |r| {
+                [r.min().x, r.min().y, r.max().x, r.max().y]
+            });
         let mut layers = vec![
-            Layer::new(COMMUNITIES, (0, 16), &[("code", "String"), ("name", "String"), ("population", "Number")], communities),
-            Layer::new(DENSITY, (9, 14), &[("h3", "String"), ("resolution", "Number"), ("residents", "Number"), ("per_km2", "Number")], density(dataset)),
+            Layer::new(
+                COMMUNITIES,
+                (0, 16),
+                &[("code", "String"), ("name", "String"), ("population", "Number")],
+                communities,
+            ),
+            Layer::new(
+                DENSITY,
+                (9, 14),
+                &[
+                    ("h3", "String"),
+                    ("resolution", "Number"),
+                    ("residents", "Number"),
+                    ("per_km2", "Number"),
+                ],
+                density(dataset),
+            ),
             Layer::new(
                 GRIDS,
                 (11, 16),
@@ -327,20 +416,70 @@ impl MapData {
                 ],
                 grid_features,
             ),
-            Layer::new(MICRO_GRIDS, (15, 16), &[("code", "String"), ("parent_code", "String"), ("population", "Number"), ("households", "Number")], micro_features),
-            Layer::new(ROADS, (12, 16), &[("id", "String"), ("name", "String"), ("class", "String")], roads),
-            Layer::new(BUILDINGS, (14, 16), &[("id", "String"), ("population", "Number"), ("address", "String"), ("compound", "String")], buildings),
-            Layer::new(RESOURCES, (13, 16), &[("id", "String"), ("kind", "String"), ("name", "String")], resources),
+            Layer::new(
+                MICRO_GRIDS,
+                (15, 16),
+                &[
+                    ("code", "String"),
+                    ("parent_code", "String"),
+                    ("population", "Number"),
+                    ("households", "Number"),
+                ],
+                micro_features,
+            ),
+            Layer::new(
+                ROADS,
+                (12, 16),
+                &[("id", "String"), ("name", "String"), ("class", "String")],
+                roads,
+            ),
+            Layer::new(
+                BUILDINGS,
+                (14, 16),
+                &[
+                    ("id", "String"),
+                    ("population", "Number"),
+                    ("address", "String"),
+                    ("compound", "String"),
+                ],
+                buildings,
+            ),
+            Layer::new(
+                RESOURCES,
+                (13, 16),
+                &[("id", "String"), ("kind", "String"), ("name", "String")],
+                resources,
+            ),
         ];
-        let grid_labels = label_points(layers.iter().find(|l| l.name == GRIDS).expect("the grids layer"), &["code", "kind", "population", "status", "name"]);
-        let community_labels = label_points(layers.iter().find(|l| l.name == COMMUNITIES).expect("the communities layer"), &["code", "name", "population"]);
+        let grid_labels = label_points(
+            layers.iter().find(|l| l.name == GRIDS).expect("the grids layer"),
+            &["code", "kind", "population", "status", "name"],
+        );
+        let community_labels = label_points(
+            layers
+                .iter()
+                .find(|l| l.name == COMMUNITIES)
+                .expect("the communities layer"),
+            &["code", "name", "population"],
+        );
         layers.push(Layer::new(
             GRID_LABELS,
             (11, 16),
-            &[("code", "String"), ("kind", "String"), ("population", "Number"), ("status", "String"), ("name", "String")],
+            &[
+                ("code", "String"),
+                ("kind", "String"),
+                ("population", "Number"),
+                ("status", "String"),
+                ("name", "String"),
+            ],
             grid_labels,
         ));
-        layers.push(Layer::new(COMMUNITY_LABELS, (0, 16), &[("code", "String"), ("name", "String"), ("population", "Number")], community_labels));
+        layers.push(Layer::new(
+            COMMUNITY_LABELS,
+            (0, 16),
+            &[("code", "String"), ("name", "String"), ("population", "Number")],
+            community_labels,
+        ));
         let mut sums: BTreeMap<&str, ([f64; 2], f64)> = BTreeMap::new();
         for b in &dataset.buildings {
             if let Some(c) = &b.compound {
@@ -351,8 +490,16 @@ impl MapData {
                 e.1 += 1.0;
             }
         }
-        let compounds = sums.into_iter().map(|(name, (s, n))| (name.to_string(), [s[0] / n, s[1] / n])).collect();
-        Self { layers, bounds, size_bounds, compounds }
+        let compounds = sums
+            .into_iter()
+            .map(|(name, (s, n))| (name.to_string(), [s[0] / n, s[1] / n]))
+            .collect();
+        Self {
+            layers,
+            bounds,
+            size_bounds,
+            compounds,
+        }
     }
 
     pub fn layer(&self, name: &str) -> Option<&Layer> {
@@ -391,7 +538,10 @@ fn density(dataset: &Dataset) -> Vec<Feature> {
                 .iter()
                 .chain(boundary.iter().take(1))
                 .map(|ll| {
-                    let w = mercator::world(Coord { x: ll.lng(), y: ll.lat() });
+                    let w = mercator::world(Coord {
+                        x: ll.lng(),
+                        y: ll.lat(),
+                    });
                     Coord { x: w[0], y: w[1] }
                 })
                 .collect();
@@ -424,13 +574,18 @@ pub fn density_resolution(z: u8) -> u64 {
 /// Centre of a shape in world coordinates (label anchor).
 pub fn centre(shape: &Shape) -> Option<[f64; 2]> {
     match shape {
-        Shape::Area(a) => a.0.iter().max_by(|p, q| {
-            use geo::Area;
-            p.unsigned_area().total_cmp(&q.unsigned_area())
-        }).and_then(|p| {
-            use geo::InteriorPoint;
-            p.interior_point().or_else(|| p.centroid())
-        }).map(|p| [p.x(), p.y()]),
+        Shape::Area(a) => {
+            a.0.iter()
+                .max_by(|p, q| {
+                    use geo::Area;
+                    p.unsigned_area().total_cmp(&q.unsigned_area())
+                })
+                .and_then(|p| {
+                    use geo::InteriorPoint;
+                    p.interior_point().or_else(|| p.centroid())
+                })
+                .map(|p| [p.x(), p.y()])
+        }
         Shape::Lines(l) => l.centroid().map(|p| [p.x(), p.y()]),
         Shape::Point(p) => Some([p.x(), p.y()]),
     }

@@ -171,9 +171,7 @@ impl SdfGlyph {
         // FreeType's size metrics round the ascender to whole pixels (TrueType fonts with
         // integer ppem, as DejaVu's head flags ask); fontnik then subtracts it from `top`.
         let ascender = (f64::from(font.ascent_unscaled()) * scale).round() as i32;
-        let advance = (f64::from(font.h_advance_unscaled(id)) * scale)
-            .round()
-            .max(0.0) as u32;
+        let advance = (f64::from(font.h_advance_unscaled(id)) * scale).round().max(0.0) as u32;
         let empty = Self {
             width: 0,
             height: 0,
@@ -230,11 +228,7 @@ impl SdfGlyph {
             }
             for col in 0..w {
                 let x = x0 - b + col as f64 + 0.5;
-                let winding: i32 = crossings
-                    .iter()
-                    .filter(|(cx, _)| *cx > x)
-                    .map(|(_, dir)| dir)
-                    .sum();
+                let winding: i32 = crossings.iter().filter(|(cx, _)| *cx > x).map(|(_, dir)| dir).sum();
                 let mut d2 = RADIUS * RADIUS;
                 for s in &near {
                     d2 = d2.min(dist2_to_segment((x, y), s));
@@ -256,9 +250,7 @@ impl SdfGlyph {
 
 /// A signed distance (px, negative inside) as a byte: TinySDF's `255 − 255·(d/r + cutoff)`.
 fn sdf_value(d: f64) -> u8 {
-    (255.0 - 255.0 * (d / RADIUS + CUTOFF))
-        .round()
-        .clamp(0.0, 255.0) as u8
+    (255.0 - 255.0 * (d / RADIUS + CUTOFF)).round().clamp(0.0, 255.0) as u8
 }
 
 fn dist2_to_segment(p: (f64, f64), s: &Seg) -> f64 {
@@ -306,10 +298,8 @@ fn flatten(curves: &[OutlineCurve], scale: f64) -> Vec<Seg> {
             }
             OutlineCurve::Cubic(a, b, c, d) => {
                 let (a, b, c, d) = (px(a), px(b), px(c), px(d));
-                let dd1 =
-                    ((a.0 - 2.0 * b.0 + c.0).powi(2) + (a.1 - 2.0 * b.1 + c.1).powi(2)).sqrt();
-                let dd2 =
-                    ((b.0 - 2.0 * c.0 + d.0).powi(2) + (b.1 - 2.0 * c.1 + d.1).powi(2)).sqrt();
+                let dd1 = ((a.0 - 2.0 * b.0 + c.0).powi(2) + (a.1 - 2.0 * b.1 + c.1).powi(2)).sqrt();
+                let dd2 = ((b.0 - 2.0 * c.0 + d.0).powi(2) + (b.1 - 2.0 * c.1 + d.1).powi(2)).sqrt();
                 let n = pieces(dd1.max(dd2) * 0.75);
                 let mut prev = a;
                 for i in 1..=n {
@@ -568,22 +558,13 @@ mod tests {
             // Our bitmap's top-left pixel, in y-down pixels from the pen on the baseline.
             let (ox, oy) = (g.left - 3, -(g.top + 22) - 3);
             let outlined = font
-                .outline_glyph(
-                    font.glyph_id(c)
-                        .with_scale_and_position(scale, point(0.0, 0.0)),
-                )
+                .outline_glyph(font.glyph_id(c).with_scale_and_position(scale, point(0.0, 0.0)))
                 .unwrap();
             let bounds = outlined.px_bounds();
             let mut coverage = vec![0f32; (w * h) as usize];
             outlined.draw(|x, y, v| {
-                let (px, py) = (
-                    bounds.min.x as i32 + x as i32 - ox,
-                    bounds.min.y as i32 + y as i32 - oy,
-                );
-                assert!(
-                    px >= 0 && py >= 0 && px < w && py < h,
-                    "{c:?}: ink outside the bitmap"
-                );
+                let (px, py) = (bounds.min.x as i32 + x as i32 - ox, bounds.min.y as i32 + y as i32 - oy);
+                assert!(px >= 0 && py >= 0 && px < w && py < h, "{c:?}: ink outside the bitmap");
                 coverage[(py * w + px) as usize] = v;
             });
             let mut wrong = 0;
@@ -613,19 +594,10 @@ mod tests {
                 .is_empty()
         );
         // A stack takes its first served font.
-        let fallback = decode(
-            &glyphs(
-                "Noto Sans Regular, DejaVu Sans Bold,DejaVu Sans Book",
-                "0-255",
-            )
-            .unwrap(),
-        );
+        let fallback = decode(&glyphs("Noto Sans Regular, DejaVu Sans Bold,DejaVu Sans Book", "0-255").unwrap());
         assert_eq!(fallback[0].name, "DejaVu Sans Bold");
         // Deterministic bytes.
-        assert_eq!(
-            glyphs("DejaVu Sans Book", "0-255"),
-            glyphs("DejaVu Sans Book", "0-255")
-        );
+        assert_eq!(glyphs("DejaVu Sans Book", "0-255"), glyphs("DejaVu Sans Book", "0-255"));
 
         for bad in [
             "",
@@ -650,18 +622,9 @@ mod tests {
                 "{bad:?}"
             );
         }
-        for bad in [
-            "",
-            "Arial Regular",
-            "dejavu sans book",
-            ",",
-            "Noto Sans Regular,Arial",
-        ] {
+        for bad in ["", "Arial Regular", "dejavu sans book", ",", "Noto Sans Regular,Arial"] {
             assert!(
-                matches!(
-                    glyphs(bad, "0-255"),
-                    Err(GlyphError::UnknownFontstack { .. })
-                ),
+                matches!(glyphs(bad, "0-255"), Err(GlyphError::UnknownFontstack { .. })),
                 "{bad:?}"
             );
         }

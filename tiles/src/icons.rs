@@ -13,9 +13,7 @@
 //! education in blues, care in purple, the service centre in a calm Chinese red), each dark
 //! enough for a white pictogram to read at 16 px.
 
-use tiny_skia::{
-    Color, FillRule, LineCap, LineJoin, Paint, Path, PathBuilder, Pixmap, Rect, Stroke, Transform,
-};
+use tiny_skia::{Color, FillRule, LineCap, LineJoin, Paint, Path, PathBuilder, Pixmap, Rect, Stroke, Transform};
 
 /// The kinds with their own icon: every known resource kind.
 pub const KINDS: &[&str] = gis_core::Resource::KNOWN_KINDS;
@@ -121,8 +119,7 @@ pub fn draw_icon(pixmap: &mut Pixmap, kind: &str, cx: f32, cy: f32, size_px: f32
                 arc_cap(&mut pb, s * (hl - hw), hw, right);
                 pb.line_to(s * 0.45, hw);
                 pb.close();
-                pb.finish()
-                    .and_then(|p| p.transform(Transform::from_rotate(-45.0)))
+                pb.finish().and_then(|p| p.transform(Transform::from_rotate(-45.0)))
             };
             fill(pixmap, half(true), white);
             fill(pixmap, half(false), Color::from_rgba8(255, 255, 255, 165));
@@ -373,18 +370,13 @@ mod tests {
                         }
                         let (dx, dy) = (x as f32 + 0.5 - c, y as f32 + 0.5 - c);
                         if dx.hypot(dy) < r_in {
-                            let lift: f32 = (0..3)
-                                .map(|i| (f32::from(rgb[i]) - kc[i]) / (255.0 - kc[i]))
-                                .sum();
+                            let lift: f32 = (0..3).map(|i| (f32::from(rgb[i]) - kc[i]) / (255.0 - kc[i])).sum();
                             ink += (lift / 3.0).clamp(0.0, 1.0);
                         }
                     }
                 }
                 let area = (size * size) as f32;
-                assert!(
-                    badge as f32 > area / 8.0,
-                    "{kind} {size}: {badge} badge pixels"
-                );
+                assert!(badge as f32 > area / 8.0, "{kind} {size}: {badge} badge pixels");
                 assert!(ink > area * 0.05, "{kind} {size}: ink {ink}");
             }
         }

@@ -21,7 +21,10 @@ pub fn world(c: Coord<f64>) -> [f64; 2] {
 pub fn lonlat(w: [f64; 2]) -> Coord<f64> {
     let x = w[0] * 360.0 - 180.0;
     let n = std::f64::consts::PI * (1.0 - 2.0 * w[1]);
-    Coord { x, y: n.sinh().atan().to_degrees() }
+    Coord {
+        x,
+        y: n.sinh().atan().to_degrees(),
+    }
 }
 
 /// Metres on the ground per world unit at latitude `lat` (the equator's circumference, scaled).
@@ -65,20 +68,32 @@ impl TileId {
     /// The tile's box in world coordinates: [min x, min y, max x, max y].
     pub fn world_bounds(&self) -> [f64; 4] {
         let s = self.scale();
-        [f64::from(self.x) / s, f64::from(self.y) / s, f64::from(self.x + 1) / s, f64::from(self.y + 1) / s]
+        [
+            f64::from(self.x) / s,
+            f64::from(self.y) / s,
+            f64::from(self.x + 1) / s,
+            f64::from(self.y + 1) / s,
+        ]
     }
 
     /// World coordinates → position in the tile, 0..`extent` across it.
     pub fn to_tile(&self, w: [f64; 2], extent: f64) -> [f64; 2] {
         let s = self.scale();
-        [(w[0] * s - f64::from(self.x)) * extent, (w[1] * s - f64::from(self.y)) * extent]
+        [
+            (w[0] * s - f64::from(self.x)) * extent,
+            (w[1] * s - f64::from(self.y)) * extent,
+        ]
     }
 
     /// The tile holding a world point at zoom `z`.
     pub fn containing(z: u8, w: [f64; 2]) -> Self {
         let n = 1u64 << z;
         let clamp = |v: f64| ((v * n as f64).floor().max(0.0) as u64).min(n - 1) as u32;
-        Self { z, x: clamp(w[0]), y: clamp(w[1]) }
+        Self {
+            z,
+            x: clamp(w[0]),
+            y: clamp(w[1]),
+        }
     }
 }
 
@@ -99,7 +114,14 @@ mod tests {
         let back = lonlat(w);
         assert!((back.x - c.x).abs() < 1e-12 && (back.y - c.y).abs() < 1e-12);
         // Xiamen at z12 is tile 3391/1760 (the slippy-map formula, computed apart).
-        assert_eq!(TileId::containing(12, w), TileId { z: 12, x: 3391, y: 1760 });
+        assert_eq!(
+            TileId::containing(12, w),
+            TileId {
+                z: 12,
+                x: 3391,
+                y: 1760
+            }
+        );
         assert!(TileId::new(23, 0, 0).is_err());
         assert!(TileId::new(2, 4, 0).is_err());
         assert!(TileId::new(2, 3, 3).is_ok());

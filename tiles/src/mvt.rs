@@ -25,7 +25,11 @@ pub fn encode(data: &MapData, tile: TileId) -> Vec<u8> {
 /// Encodes only the named layers (all when `only` is empty).
 pub fn encode_layers(data: &MapData, tile: TileId, only: &[&str]) -> Vec<u8> {
     let mut out = Tile::default();
-    for layer in data.layers.iter().filter(|l| l.visible_at(tile.z) && (only.is_empty() || only.contains(&l.name))) {
+    for layer in data
+        .layers
+        .iter()
+        .filter(|l| l.visible_at(tile.z) && (only.is_empty() || only.contains(&l.name)))
+    {
         if let Some(l) = encode_layer(layer, tile) {
             out.layers.push(l);
         }
@@ -51,8 +55,12 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
         if layer.name == DENSITY && f.uint("resolution") != Some(resolution) {
             continue;
         }
-        let Some(geometry) = tile_geometry(f, tile) else { continue };
-        let Ok(mut feature) = geometry.to_mvt_unscaled() else { continue };
+        let Some(geometry) = tile_geometry(f, tile) else {
+            continue;
+        };
+        let Ok(mut feature) = geometry.to_mvt_unscaled() else {
+            continue;
+        };
         feature.id = Some(f.id);
         feature.tags.reserve(2 * f.props.len());
         for (k, v) in &f.props {
@@ -86,12 +94,23 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
     if features.is_empty() {
         return None;
     }
-    Some(tile::Layer { version: 2, name: layer.name.to_string(), features, keys, values, extent: Some(EXTENT) })
+    Some(tile::Layer {
+        version: 2,
+        name: layer.name.to_string(),
+        features,
+        keys,
+        values,
+        extent: Some(EXTENT),
+    })
 }
 
 /// Tile coordinates of a ring or line, dropping points within half the simplification tolerance
 /// of the last one kept (grid rings carry a vertex every metre or so), then Douglas–Peucker.
-fn to_tile_simplified(pts: &[Coord<f64>], to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64) -> LineString<f64> {
+fn to_tile_simplified(
+    pts: &[Coord<f64>],
+    to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>,
+    tolerance: f64,
+) -> LineString<f64> {
     let mut out: Vec<Coord<f64>> = Vec::with_capacity(pts.len() / 2 + 2);
     let near = tolerance / 2.0;
     for (i, c) in pts.iter().enumerate() {
@@ -102,7 +121,11 @@ fn to_tile_simplified(pts: &[Coord<f64>], to_tile: &dyn Fn(Coord<f64>) -> Coord<
         }
     }
     let line = LineString::new(out);
-    if tolerance > 0.0 { line.simplify(tolerance) } else { line }
+    if tolerance > 0.0 {
+        line.simplify(tolerance)
+    } else {
+        line
+    }
 }
 
 /// The feature's geometry in integer tile coordinates, clipped and cleaned; `None` when nothing
@@ -167,7 +190,9 @@ fn cut(shape: &Shape, to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64
                     pts.push(pts[0]);
                     Some(LineString::new(pts))
                 };
-                let Some(mut exterior) = ring(p.exterior()) else { continue };
+                let Some(mut exterior) = ring(p.exterior()) else {
+                    continue;
+                };
                 orient(&mut exterior, true);
                 let holes: Vec<LineString<f64>> = p
                     .interiors()
@@ -188,10 +213,13 @@ fn cut(shape: &Shape, to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64
 /// Surveyor's formula in tile space (y down): positive for what the spec calls an exterior ring.
 fn signed_area(pts: &[Coord<f64>]) -> f64 {
     let n = pts.len();
-    (0..n).map(|i| {
-        let (a, b) = (pts[i], pts[(i + 1) % n]);
-        a.x * b.y - b.x * a.y
-    }).sum::<f64>() / 2.0
+    (0..n)
+        .map(|i| {
+            let (a, b) = (pts[i], pts[(i + 1) % n]);
+            a.x * b.y - b.x * a.y
+        })
+        .sum::<f64>()
+        / 2.0
 }
 
 fn orient(r: &mut LineString<f64>, exterior: bool) {
@@ -204,7 +232,10 @@ fn orient(r: &mut LineString<f64>, exterior: bool) {
 fn snap(pts: &[Coord<f64>]) -> Vec<Coord<f64>> {
     let mut out: Vec<Coord<f64>> = Vec::with_capacity(pts.len());
     for c in pts {
-        let s = Coord { x: c.x.round(), y: c.y.round() };
+        let s = Coord {
+            x: c.x.round(),
+            y: c.y.round(),
+        };
         if out.last() != Some(&s) {
             out.push(s);
         }
@@ -218,7 +249,9 @@ fn remove_spikes(pts: &mut Vec<Coord<f64>>) {
         if n < 3 {
             return;
         }
-        let Some(i) = (0..n).find(|&i| pts[(i + n - 1) % n] == pts[(i + 1) % n]) else { return };
+        let Some(i) = (0..n).find(|&i| pts[(i + n - 1) % n] == pts[(i + 1) % n]) else {
+            return;
+        };
         pts.remove(i);
         pts.dedup();
         while pts.len() > 1 && pts.first() == pts.last() {
@@ -237,12 +270,44 @@ fn clip_ring(pts: &[Coord<f64>], lo: f64, hi: f64) -> Vec<Coord<f64>> {
     if inside_all {
         return poly;
     }
-    type Edge = (fn(Coord<f64>, f64) -> bool, fn(Coord<f64>, Coord<f64>, f64) -> Coord<f64>, f64);
+    type Edge = (
+        fn(Coord<f64>, f64) -> bool,
+        fn(Coord<f64>, Coord<f64>, f64) -> Coord<f64>,
+        f64,
+    );
     let edges: [Edge; 4] = [
-        (|c, v| c.x >= v, |a, b, v| Coord { x: v, y: a.y + (b.y - a.y) * (v - a.x) / (b.x - a.x) }, lo),
-        (|c, v| c.x <= v, |a, b, v| Coord { x: v, y: a.y + (b.y - a.y) * (v - a.x) / (b.x - a.x) }, hi),
-        (|c, v| c.y >= v, |a, b, v| Coord { x: a.x + (b.x - a.x) * (v - a.y) / (b.y - a.y), y: v }, lo),
-        (|c, v| c.y <= v, |a, b, v| Coord { x: a.x + (b.x - a.x) * (v - a.y) / (b.y - a.y), y: v }, hi),
+        (
+            |c, v| c.x >= v,
+            |a, b, v| Coord {
+                x: v,
+                y: a.y + (b.y - a.y) * (v - a.x) / (b.x - a.x),
+            },
+            lo,
+        ),
+        (
+            |c, v| c.x <= v,
+            |a, b, v| Coord {
+                x: v,
+                y: a.y + (b.y - a.y) * (v - a.x) / (b.x - a.x),
+            },
+            hi,
+        ),
+        (
+            |c, v| c.y >= v,
+            |a, b, v| Coord {
+                x: a.x + (b.x - a.x) * (v - a.y) / (b.y - a.y),
+                y: v,
+            },
+            lo,
+        ),
+        (
+            |c, v| c.y <= v,
+            |a, b, v| Coord {
+                x: a.x + (b.x - a.x) * (v - a.y) / (b.y - a.y),
+                y: v,
+            },
+            hi,
+        ),
     ];
     for (inside, cross, v) in edges {
         if poly.is_empty() {
@@ -296,8 +361,14 @@ fn clip_line(pts: &[Coord<f64>], lo: f64, hi: f64) -> Vec<Vec<Coord<f64>>> {
             current.clear();
             continue;
         }
-        let p0 = Coord { x: a.x + t0 * dx, y: a.y + t0 * dy };
-        let p1 = Coord { x: a.x + t1 * dx, y: a.y + t1 * dy };
+        let p0 = Coord {
+            x: a.x + t0 * dx,
+            y: a.y + t0 * dy,
+        };
+        let p1 = Coord {
+            x: a.x + t1 * dx,
+            y: a.y + t1 * dy,
+        };
         if current.last() != Some(&p0) {
             if current.len() >= 2 {
                 out.push(std::mem::take(&mut current));
@@ -334,7 +405,12 @@ mod tests {
 
     #[test]
     fn lines_split_where_they_leave() {
-        let line = [Coord { x: -500.0, y: 10.0 }, Coord { x: 100.0, y: 10.0 }, Coord { x: 100.0, y: -500.0 }, Coord { x: 200.0, y: -500.0 }];
+        let line = [
+            Coord { x: -500.0, y: 10.0 },
+            Coord { x: 100.0, y: 10.0 },
+            Coord { x: 100.0, y: -500.0 },
+            Coord { x: 200.0, y: -500.0 },
+        ];
         let parts = clip_line(&line, -64.0, 4160.0);
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0][0], Coord { x: -64.0, y: 10.0 });

@@ -7,9 +7,7 @@
 
 use geo::{LineString, MultiPolygon};
 use gis_core::Dataset;
-use tiny_skia::{
-    Color, FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Stroke, Transform,
-};
+use tiny_skia::{Color, FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Stroke, Transform};
 
 #[derive(Clone, Debug)]
 pub struct PreviewOptions {
@@ -110,11 +108,7 @@ impl View {
     fn ring(&self, pb: &mut PathBuilder, ring: &LineString<f64>, close: bool) {
         for (i, c) in ring.coords().enumerate() {
             let (x, y) = self.px(c.x, c.y);
-            if i == 0 {
-                pb.move_to(x, y)
-            } else {
-                pb.line_to(x, y)
-            }
+            if i == 0 { pb.move_to(x, y) } else { pb.line_to(x, y) }
         }
         if close {
             pb.close();
@@ -150,11 +144,7 @@ fn name_color(name: &str, lightness: f32) -> Color {
     for b in name.bytes() {
         h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
     }
-    hsl(
-        (h % 360) as f32,
-        0.5 + (h >> 9 & 0x7) as f32 / 40.0,
-        lightness,
-    )
+    hsl((h % 360) as f32, 0.5 + (h >> 9 & 0x7) as f32 / 40.0, lightness)
 }
 
 fn hsl(h: f32, s: f32, l: f32) -> Color {
@@ -242,25 +232,13 @@ pub fn render(dataset: &Dataset, opts: &PreviewOptions) -> Result<Pixmap, Previe
             view.ring(&mut pb, line, false);
         }
         if let Some(path) = pb.finish() {
-            pm.stroke_path(
-                &path,
-                &paint(color),
-                &round(view.metres(width, 0.8)),
-                id,
-                None,
-            );
+            pm.stroke_path(&path, &paint(color), &round(view.metres(width, 0.8)), id, None);
         }
     }
 
     for unit in &dataset.exclusive {
         if let Some(path) = view.area(&unit.area) {
-            pm.fill_path(
-                &path,
-                &paint(exclusive_color(&unit.kind)),
-                FillRule::EvenOdd,
-                id,
-                None,
-            );
+            pm.fill_path(&path, &paint(exclusive_color(&unit.kind)), FillRule::EvenOdd, id, None);
             let edge = exclusive_color(&unit.kind);
             let dark = rgba(
                 (edge.red() * 180.0) as u8,
@@ -308,25 +286,13 @@ pub fn render(dataset: &Dataset, opts: &PreviewOptions) -> Result<Pixmap, Previe
     };
     for p in &dataset.points {
         let r = view.metres(1.2 * f64::from(p.count).sqrt(), 1.2);
-        dot(
-            &mut pm,
-            p.location.x(),
-            p.location.y(),
-            r,
-            rgba(0x9c, 0x27, 0x27, 220),
-        );
+        dot(&mut pm, p.location.x(), p.location.y(), r, rgba(0x9c, 0x27, 0x27, 220));
     }
 
     // Boundaries over everything but the resource points.
     for c in &dataset.communities {
         if let Some(path) = view.area(&c.boundary) {
-            pm.stroke_path(
-                &path,
-                &paint(rgba(0x37, 0x33, 0x30, 230)),
-                &round(2.0),
-                id,
-                None,
-            );
+            pm.stroke_path(&path, &paint(rgba(0x37, 0x33, 0x30, 230)), &round(2.0), id, None);
         }
     }
 
@@ -358,7 +324,8 @@ mod tests {
 
     #[test]
     fn draws_a_community_to_the_requested_width() {
-        let square = polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.11, y: 24.51), (x: 118.10, y: 24.51)];
+        let square =
+            polygon![(x: 118.10, y: 24.50), (x: 118.11, y: 24.50), (x: 118.11, y: 24.51), (x: 118.10, y: 24.51)];
         let dataset = Dataset {
             communities: vec![Community {
                 code: CommunityCode::parse("350206001017").unwrap(),
@@ -367,14 +334,7 @@ mod tests {
             }],
             ..Dataset::default()
         };
-        let pm = render(
-            &dataset,
-            &PreviewOptions {
-                width: 200,
-                margin: 10,
-            },
-        )
-        .unwrap();
+        let pm = render(&dataset, &PreviewOptions { width: 200, margin: 10 }).unwrap();
         assert_eq!(pm.width(), 200);
         // A square of 0.01° is taller than wide at 24.5° N: 180 px of width, 20 px of margin.
         let aspect = M_PER_DEG_LAT / (M_PER_DEG_LON * 24.505f64.to_radians().cos());

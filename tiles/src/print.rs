@@ -20,7 +20,11 @@ pub struct PrintOptions {
 impl PrintOptions {
     /// A3 landscape (420 × 297 mm) at 150 dpi.
     pub fn a3(date: String) -> Self {
-        Self { width_px: 2480, height_px: 1754, date }
+        Self {
+            width_px: 2480,
+            height_px: 1754,
+            date,
+        }
     }
 }
 
@@ -51,7 +55,11 @@ fn kind_name(kind: &str) -> (&'static str, &'static str) {
 }
 
 fn zh(chinese: &str, english: &str) -> String {
-    if text::has_cjk() && text::can_draw(chinese) { chinese.to_string() } else { english.to_string() }
+    if text::has_cjk() && text::can_draw(chinese) {
+        chinese.to_string()
+    } else {
+        english.to_string()
+    }
 }
 
 pub fn render_png(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Vec<u8>, PrintError> {
@@ -69,8 +77,11 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
         .iter()
         .find(|f| f.str("code") == Some(community))
         .ok_or_else(|| PrintError::UnknownCommunity(community.to_string()))?;
-    let Shape::Area(boundary) = &c.shape else { return Err(PrintError::UnknownCommunity(community.into())) };
-    let bbox = geo::BoundingRect::bounding_rect(boundary).ok_or_else(|| PrintError::UnknownCommunity(community.into()))?;
+    let Shape::Area(boundary) = &c.shape else {
+        return Err(PrintError::UnknownCommunity(community.into()));
+    };
+    let bbox =
+        geo::BoundingRect::bounding_rect(boundary).ok_or_else(|| PrintError::UnknownCommunity(community.into()))?;
     let u = w as f32 / 2480.0; // layout unit: 1 at A3/150 dpi
     let mut pm = Pixmap::new(w, h).expect("page size is positive");
     pm.fill(Rgb(0xff, 0xff, 0xff).skia(1.0));
@@ -79,14 +90,24 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
     let margin = 60.0 * u;
     let panel = 560.0 * u;
     let title_h = 150.0 * u;
-    let frame = Rect::from_xywh(margin, margin + title_h, w as f32 - 2.0 * margin - panel - 30.0 * u, h as f32 - 2.0 * margin - title_h - 40.0 * u).expect("frame");
+    let frame = Rect::from_xywh(
+        margin,
+        margin + title_h,
+        w as f32 - 2.0 * margin - panel - 30.0 * u,
+        h as f32 - 2.0 * margin - title_h - 40.0 * u,
+    )
+    .expect("frame");
     fill_rect(&mut pm, frame, palette::BACKGROUND);
     // Fit the community with 6% air around it.
     let (bw, bh) = (bbox.width(), bbox.height());
     let scale = ((frame.width() as f64) / (bw * 1.12)).min((frame.height() as f64) / (bh * 1.12));
     let (cx, cy) = (bbox.center().x, bbox.center().y);
-    let (fx, fy) = (frame.x() as f64 + frame.width() as f64 / 2.0, frame.y() as f64 + frame.height() as f64 / 2.0);
-    let px = move |p: [f64; 2]| -> (f32, f32) { ((fx + (p[0] - cx) * scale) as f32, (fy + (p[1] - cy) * scale) as f32) };
+    let (fx, fy) = (
+        frame.x() as f64 + frame.width() as f64 / 2.0,
+        frame.y() as f64 + frame.height() as f64 / 2.0,
+    );
+    let px =
+        move |p: [f64; 2]| -> (f32, f32) { ((fx + (p[0] - cx) * scale) as f32, (fy + (p[1] - cy) * scale) as f32) };
     let clip = tiny_skia::Mask::from_pixmap(
         {
             let mut m = Pixmap::new(w, h).expect("mask");
@@ -99,13 +120,32 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
     let in_view = |f: &&Feature| match &f.shape {
         Shape::Area(a) => geo::BoundingRect::bounding_rect(a).is_some_and(|r| intersects(r, bbox)),
         Shape::Lines(l) => geo::BoundingRect::bounding_rect(l).is_some_and(|r| intersects(r, bbox)),
-        Shape::Point(p) => p.x() >= bbox.min().x && p.x() <= bbox.max().x && p.y() >= bbox.min().y && p.y() <= bbox.max().y,
+        Shape::Point(p) => {
+            p.x() >= bbox.min().x && p.x() <= bbox.max().x && p.y() >= bbox.min().y && p.y() <= bbox.max().y
+        }
     };
-    let layer = |name: &str| -> Vec<&Feature> { map.layer(name).map(|l| l.features.iter().filter(in_view).collect()).unwrap_or_default() };
-    let grids: Vec<&Feature> = layer(data::GRIDS).into_iter().filter(|g| g.str("community_code") == Some(community)).collect();
+    let layer = |name: &str| -> Vec<&Feature> {
+        map.layer(name)
+            .map(|l| l.features.iter().filter(in_view).collect())
+            .unwrap_or_default()
+    };
+    let grids: Vec<&Feature> = layer(data::GRIDS)
+        .into_iter()
+        .filter(|g| g.str("community_code") == Some(community))
+        .collect();
 
     for g in &grids {
-        draw_area(&mut pm, g, &px, Some((palette::grid_fill(g.str("status").unwrap_or("inside")), palette::GRID_FILL_OPACITY)), None, Some(&clip));
+        draw_area(
+            &mut pm,
+            g,
+            &px,
+            Some((
+                palette::grid_fill(g.str("status").unwrap_or("inside")),
+                palette::GRID_FILL_OPACITY,
+            )),
+            None,
+            Some(&clip),
+        );
     }
     for r in layer(data::ROADS) {
         draw_lines(&mut pm, r, &px, palette::ROAD_CASING, 7.0 * u, Some(&clip));
@@ -114,15 +154,46 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
         draw_lines(&mut pm, r, &px, palette::ROAD, 4.5 * u, Some(&clip));
     }
     for b in layer(data::BUILDINGS) {
-        draw_area(&mut pm, b, &px, Some((palette::BUILDING, 0.95)), Some((palette::BUILDING_LINE, 1.0 * u, None)), Some(&clip));
+        draw_area(
+            &mut pm,
+            b,
+            &px,
+            Some((palette::BUILDING, 0.95)),
+            Some((palette::BUILDING_LINE, 1.0 * u, None)),
+            Some(&clip),
+        );
     }
-    for m in layer(data::MICRO_GRIDS).into_iter().filter(|m| grids.iter().any(|g| g.str("code") == m.str("parent_code"))) {
-        draw_area(&mut pm, m, &px, None, Some((palette::MICRO_LINE, 1.4 * u, Some(vec![8.0 * u, 6.0 * u]))), Some(&clip));
+    for m in layer(data::MICRO_GRIDS)
+        .into_iter()
+        .filter(|m| grids.iter().any(|g| g.str("code") == m.str("parent_code")))
+    {
+        draw_area(
+            &mut pm,
+            m,
+            &px,
+            None,
+            Some((palette::MICRO_LINE, 1.4 * u, Some(vec![8.0 * u, 6.0 * u]))),
+            Some(&clip),
+        );
     }
     for g in &grids {
-        draw_area(&mut pm, g, &px, None, Some((palette::GRID_LINE, 3.0 * u, None)), Some(&clip));
+        draw_area(
+            &mut pm,
+            g,
+            &px,
+            None,
+            Some((palette::GRID_LINE, 3.0 * u, None)),
+            Some(&clip),
+        );
     }
-    draw_area(&mut pm, c, &px, None, Some((palette::COMMUNITY_LINE, 6.0 * u, None)), Some(&clip));
+    draw_area(
+        &mut pm,
+        c,
+        &px,
+        None,
+        Some((palette::COMMUNITY_LINE, 6.0 * u, None)),
+        Some(&clip),
+    );
     let mut kinds: Vec<String> = Vec::new();
     for r in layer(data::RESOURCES) {
         if let Shape::Point(p) = &r.shape {
@@ -139,8 +210,18 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
         let Some(at) = g.label_point() else { continue };
         let (x, y) = px(at);
         let code = g.str("code").unwrap_or("");
-        let big = TextStyle { size: 34.0 * u, color: palette::TEXT, halo, bold: true };
-        let small = TextStyle { size: 22.0 * u, color: palette::TEXT, halo, bold: false };
+        let big = TextStyle {
+            size: 34.0 * u,
+            color: palette::TEXT,
+            halo,
+            bold: true,
+        };
+        let small = TextStyle {
+            size: 22.0 * u,
+            color: palette::TEXT,
+            halo,
+            bold: false,
+        };
         text::draw_centered(&mut pm, code.get(12..).unwrap_or(code), x, y - 14.0 * u, &big);
         let n = thousands(g.uint("population").unwrap_or(0));
         let second = if g.str("kind") == Some("exclusive") {
@@ -157,8 +238,23 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
 
     // Title.
     let name = c.str("name").unwrap_or(community);
-    let title = if text::has_cjk() && text::can_draw(name) { format!("{name} 网格图") } else { format!("Community {community} — grid map") };
-    text::draw(&mut pm, &title, margin, margin + 70.0 * u, &TextStyle { size: 64.0 * u, color: palette::TEXT, halo: None, bold: true });
+    let title = if text::has_cjk() && text::can_draw(name) {
+        format!("{name} 网格图")
+    } else {
+        format!("Community {community} — grid map")
+    };
+    text::draw(
+        &mut pm,
+        &title,
+        margin,
+        margin + 70.0 * u,
+        &TextStyle {
+            size: 64.0 * u,
+            color: palette::TEXT,
+            halo: None,
+            bold: true,
+        },
+    );
     let population = c.uint("population").unwrap_or(0);
     let basic = grids.iter().filter(|g| g.str("kind") == Some("basic")).count();
     let subtitle = format!(
@@ -170,13 +266,34 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
         thousands(u64::from(map.size_bounds.min)),
         thousands(u64::from(map.size_bounds.max)),
     );
-    text::draw(&mut pm, &subtitle, margin, margin + 125.0 * u, &TextStyle { size: 30.0 * u, color: Rgb(0x5a, 0x66, 0x75), halo: None, bold: false });
+    text::draw(
+        &mut pm,
+        &subtitle,
+        margin,
+        margin + 125.0 * u,
+        &TextStyle {
+            size: 30.0 * u,
+            color: Rgb(0x5a, 0x66, 0x75),
+            halo: None,
+            bold: false,
+        },
+    );
 
     // Panel: legend, icons, grid table.
     let mut y = margin + title_h + 10.0 * u;
     let x0 = w as f32 - margin - panel;
-    let head = TextStyle { size: 30.0 * u, color: palette::TEXT, halo: None, bold: true };
-    let body = TextStyle { size: 24.0 * u, color: palette::TEXT, halo: None, bold: false };
+    let head = TextStyle {
+        size: 30.0 * u,
+        color: palette::TEXT,
+        halo: None,
+        bold: true,
+    };
+    let body = TextStyle {
+        size: 24.0 * u,
+        color: palette::TEXT,
+        halo: None,
+        bold: false,
+    };
     text::draw(&mut pm, &zh("图例", "Legend"), x0, y + 30.0 * u, &head);
     y += 60.0 * u;
     for (status, zh_name, en_name) in [
@@ -196,11 +313,29 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
         (palette::COMMUNITY_LINE, 6.0, "社区边界", "Community boundary"),
         (palette::GRID_LINE, 3.0, "网格边界", "Grid boundary"),
     ] {
-        line(&mut pm, x0, y + 15.0 * u, x0 + 46.0 * u, y + 15.0 * u, color, width * u, None);
+        line(
+            &mut pm,
+            x0,
+            y + 15.0 * u,
+            x0 + 46.0 * u,
+            y + 15.0 * u,
+            color,
+            width * u,
+            None,
+        );
         text::draw(&mut pm, &zh(zh_name, en_name), x0 + 62.0 * u, y + 24.0 * u, &body);
         y += 44.0 * u;
     }
-    line(&mut pm, x0, y + 15.0 * u, x0 + 46.0 * u, y + 15.0 * u, palette::MICRO_LINE, 2.0 * u, Some(vec![8.0 * u, 6.0 * u]));
+    line(
+        &mut pm,
+        x0,
+        y + 15.0 * u,
+        x0 + 46.0 * u,
+        y + 15.0 * u,
+        palette::MICRO_LINE,
+        2.0 * u,
+        Some(vec![8.0 * u, 6.0 * u]),
+    );
     text::draw(&mut pm, &zh("微网格", "Micro-grid"), x0 + 62.0 * u, y + 24.0 * u, &body);
     y += 56.0 * u;
     kinds.sort_by_key(|k| crate::icons::KINDS.iter().position(|x| x == k).unwrap_or(usize::MAX));
@@ -243,11 +378,37 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
     let (sx, sy) = (frame.x() + 40.0 * u, frame.bottom() - 50.0 * u);
     let bar_rect = Rect::from_xywh(sx, sy, bar, 12.0 * u).expect("bar");
     fill_rect(&mut pm, bar_rect, palette::HALO);
-    fill_rect(&mut pm, Rect::from_xywh(sx, sy, bar / 2.0, 12.0 * u).expect("bar"), palette::TEXT);
+    fill_rect(
+        &mut pm,
+        Rect::from_xywh(sx, sy, bar / 2.0, 12.0 * u).expect("bar"),
+        palette::TEXT,
+    );
     stroke_rect(&mut pm, bar_rect, palette::TEXT, 2.0 * u);
-    let label = if nice >= 1000.0 { format!("{} km", nice / 1000.0) } else { format!("{nice} m") };
-    text::draw(&mut pm, "0", sx - 6.0 * u, sy - 10.0 * u, &TextStyle { halo: Some((palette::HALO, 2.0 * u)), ..row });
-    text::draw(&mut pm, &label, sx + bar - 10.0 * u, sy - 10.0 * u, &TextStyle { halo: Some((palette::HALO, 2.0 * u)), ..row });
+    let label = if nice >= 1000.0 {
+        format!("{} km", nice / 1000.0)
+    } else {
+        format!("{nice} m")
+    };
+    text::draw(
+        &mut pm,
+        "0",
+        sx - 6.0 * u,
+        sy - 10.0 * u,
+        &TextStyle {
+            halo: Some((palette::HALO, 2.0 * u)),
+            ..row
+        },
+    );
+    text::draw(
+        &mut pm,
+        &label,
+        sx + bar - 10.0 * u,
+        sy - 10.0 * u,
+        &TextStyle {
+            halo: Some((palette::HALO, 2.0 * u)),
+            ..row
+        },
+    );
     let (nx, ny) = (frame.right() - 70.0 * u, frame.y() + 50.0 * u);
     let mut pb = PathBuilder::new();
     pb.move_to(nx, ny - 30.0 * u);
@@ -256,13 +417,41 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
     pb.line_to(nx - 20.0 * u, ny + 30.0 * u);
     pb.close();
     if let Some(p) = pb.finish() {
-        pm.fill_path(&p, &paint(palette::TEXT, 1.0), FillRule::Winding, Transform::identity(), None);
+        pm.fill_path(
+            &p,
+            &paint(palette::TEXT, 1.0),
+            FillRule::Winding,
+            Transform::identity(),
+            None,
+        );
     }
-    text::draw_centered(&mut pm, "N", nx, ny + 58.0 * u, &TextStyle { size: 28.0 * u, color: palette::TEXT, halo: Some((palette::HALO, 2.0 * u)), bold: true });
+    text::draw_centered(
+        &mut pm,
+        "N",
+        nx,
+        ny + 58.0 * u,
+        &TextStyle {
+            size: 28.0 * u,
+            color: palette::TEXT,
+            halo: Some((palette::HALO, 2.0 * u)),
+            bold: true,
+        },
+    );
 
     // Footer.
     let footer = format!("{}: {}   ·   wangge", zh("制图日期", "Printed"), opts.date);
-    text::draw(&mut pm, &footer, margin, h as f32 - margin + 10.0 * u, &TextStyle { size: 22.0 * u, color: Rgb(0x6b, 0x76, 0x84), halo: None, bold: false });
+    text::draw(
+        &mut pm,
+        &footer,
+        margin,
+        h as f32 - margin + 10.0 * u,
+        &TextStyle {
+            size: 22.0 * u,
+            color: Rgb(0x6b, 0x76, 0x84),
+            halo: None,
+            bold: false,
+        },
+    );
     Ok(pm)
 }
 
@@ -299,7 +488,16 @@ fn fill_rect_alpha(pm: &mut Pixmap, r: Rect, c: Rgb, a: f32) {
 
 fn stroke_rect(pm: &mut Pixmap, r: Rect, c: Rgb, width: f32) {
     let p = PathBuilder::from_rect(r);
-    pm.stroke_path(&p, &paint(c, 1.0), &Stroke { width, ..Stroke::default() }, Transform::identity(), None);
+    pm.stroke_path(
+        &p,
+        &paint(c, 1.0),
+        &Stroke {
+            width,
+            ..Stroke::default()
+        },
+        Transform::identity(),
+        None,
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -308,7 +506,12 @@ fn line(pm: &mut Pixmap, x0: f32, y0: f32, x1: f32, y1: f32, c: Rgb, width: f32,
     pb.move_to(x0, y0);
     pb.line_to(x1, y1);
     if let Some(p) = pb.finish() {
-        let s = Stroke { width, line_cap: LineCap::Butt, dash: dash.and_then(|d| StrokeDash::new(d, 0.0)), ..Stroke::default() };
+        let s = Stroke {
+            width,
+            line_cap: LineCap::Butt,
+            dash: dash.and_then(|d| StrokeDash::new(d, 0.0)),
+            ..Stroke::default()
+        };
         pm.stroke_path(&p, &paint(c, 1.0), &s, Transform::identity(), None);
     }
 }
@@ -330,13 +533,25 @@ fn area_path(f: &Feature, px: &Px) -> Option<tiny_skia::Path> {
     pb.finish()
 }
 
-fn draw_area(pm: &mut Pixmap, f: &Feature, px: &Px, fill: Option<(Rgb, f32)>, stroke: Option<(Rgb, f32, Option<Vec<f32>>)>, clip: Option<&tiny_skia::Mask>) {
+fn draw_area(
+    pm: &mut Pixmap,
+    f: &Feature,
+    px: &Px,
+    fill: Option<(Rgb, f32)>,
+    stroke: Option<(Rgb, f32, Option<Vec<f32>>)>,
+    clip: Option<&tiny_skia::Mask>,
+) {
     let Some(path) = area_path(f, px) else { return };
     if let Some((c, a)) = fill {
         pm.fill_path(&path, &paint(c, a), FillRule::EvenOdd, Transform::identity(), clip);
     }
     if let Some((c, width, dash)) = stroke {
-        let s = Stroke { width, line_join: LineJoin::Round, dash: dash.and_then(|d| StrokeDash::new(d, 0.0)), ..Stroke::default() };
+        let s = Stroke {
+            width,
+            line_join: LineJoin::Round,
+            dash: dash.and_then(|d| StrokeDash::new(d, 0.0)),
+            ..Stroke::default()
+        };
         pm.stroke_path(&path, &paint(c, 1.0), &s, Transform::identity(), clip);
     }
 }
@@ -351,14 +566,21 @@ fn draw_lines(pm: &mut Pixmap, f: &Feature, px: &Px, c: Rgb, width: f32, clip: O
         }
     }
     if let Some(path) = pb.finish() {
-        let s = Stroke { width, line_cap: LineCap::Round, line_join: LineJoin::Round, ..Stroke::default() };
+        let s = Stroke {
+            width,
+            line_cap: LineCap::Round,
+            line_join: LineJoin::Round,
+            ..Stroke::default()
+        };
         pm.stroke_path(&path, &paint(c, 1.0), &s, Transform::identity(), clip);
     }
 }
 
 /// Today's date as YYYY-MM-DD (UTC), without a calendar crate.
 pub fn today() -> String {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

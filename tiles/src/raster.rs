@@ -49,14 +49,23 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
 
     if z <= 14 {
         let res = density_resolution(z);
-        for f in near(data::DENSITY, 0.05).into_iter().filter(|f| f.uint("resolution") == Some(res)) {
+        for f in near(data::DENSITY, 0.05)
+            .into_iter()
+            .filter(|f| f.uint("resolution") == Some(res))
+        {
             let c = palette::density(f.double("per_km2").unwrap_or(0.0));
             fill(&mut pm, f, &px, c, if z >= 11 { 0.25 } else { 0.5 });
         }
     }
     let grids = near(data::GRIDS, 0.05);
     for f in &grids {
-        fill(&mut pm, f, &px, palette::grid_fill(f.str("status").unwrap_or("inside")), palette::GRID_FILL_OPACITY);
+        fill(
+            &mut pm,
+            f,
+            &px,
+            palette::grid_fill(f.str("status").unwrap_or("inside")),
+            palette::GRID_FILL_OPACITY,
+        );
     }
     if z >= 12 {
         let roads = near(data::ROADS, 0.05);
@@ -73,7 +82,14 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
         stroke(&mut pm, f, &px, palette::BUILDING_LINE, 0.6 * s, None);
     }
     for f in near(data::MICRO_GRIDS, 0.02) {
-        stroke(&mut pm, f, &px, palette::MICRO_LINE, 0.9 * s, Some(vec![4.0 * s, 3.0 * s]));
+        stroke(
+            &mut pm,
+            f,
+            &px,
+            palette::MICRO_LINE,
+            0.9 * s,
+            Some(vec![4.0 * s, 3.0 * s]),
+        );
     }
     let grid_width = (0.8 + (f32::from(z) - 11.0).max(0.0) * 0.3) * s;
     for f in &grids {
@@ -100,7 +116,9 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
     // placed (the order is the data's, so neighbouring tiles agree on what they draw).
     let mut placed: Vec<[f32; 4]> = Vec::new();
     let mut free = |b: [f32; 4]| {
-        let clear = placed.iter().all(|p| b[2] < p[0] || b[0] > p[2] || b[3] < p[1] || b[1] > p[3]);
+        let clear = placed
+            .iter()
+            .all(|p| b[2] < p[0] || b[0] > p[2] || b[3] < p[1] || b[1] > p[3]);
         if clear {
             placed.push(b);
         }
@@ -114,8 +132,18 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
             let (x, y) = px(c);
             let code = f.str("code").unwrap_or("");
             let seq = code.get(12..).unwrap_or(code);
-            let big = TextStyle { size: (11.0 + f32::from(z - 13) * 2.0) * s, color: palette::TEXT, halo, bold: true };
-            let small = TextStyle { size: big.size * 0.72, color: palette::TEXT, halo, bold: false };
+            let big = TextStyle {
+                size: (11.0 + f32::from(z - 13) * 2.0) * s,
+                color: palette::TEXT,
+                halo,
+                bold: true,
+            };
+            let small = TextStyle {
+                size: big.size * 0.72,
+                color: palette::TEXT,
+                halo,
+                bold: false,
+            };
             let n = f.uint("population").unwrap_or(0);
             let people = if f.str("kind") == Some("exclusive") {
                 None
@@ -136,7 +164,12 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
         }
     }
     if z >= 15 && text::has_cjk() {
-        let style = TextStyle { size: 11.0 * s, color: Rgb(0x5c, 0x52, 0x40), halo, bold: false };
+        let style = TextStyle {
+            size: 11.0 * s,
+            color: Rgb(0x5c, 0x52, 0x40),
+            halo,
+            bold: false,
+        };
         let [x0, y0, x1, y1] = tile.world_bounds();
         let pad = (x1 - x0) * 0.5;
         for (name, at) in &map.compounds {
@@ -154,8 +187,17 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
             let Some(c) = f.label_point() else { continue };
             let (x, y) = px(c);
             let name = f.str("name").unwrap_or("");
-            let label = if text::has_cjk() && text::can_draw(name) { name } else { f.str("code").unwrap_or("") };
-            let style = TextStyle { size: 12.0 * s, color: palette::COMMUNITY_LINE, halo, bold: true };
+            let label = if text::has_cjk() && text::can_draw(name) {
+                name
+            } else {
+                f.str("code").unwrap_or("")
+            };
+            let style = TextStyle {
+                size: 12.0 * s,
+                color: palette::COMMUNITY_LINE,
+                halo,
+                bold: true,
+            };
             text::draw_centered(&mut pm, label, x, y, &style);
         }
     }
@@ -221,8 +263,17 @@ fn fill(pm: &mut Pixmap, f: &Feature, px: &dyn Fn([f64; 2]) -> (f32, f32), c: Rg
     }
 }
 
-fn stroke(pm: &mut Pixmap, f: &Feature, px: &dyn Fn([f64; 2]) -> (f32, f32), c: Rgb, width: f32, dash: Option<Vec<f32>>) {
-    let Some(path) = path(f, px, matches!(f.shape, Shape::Area(_))) else { return };
+fn stroke(
+    pm: &mut Pixmap,
+    f: &Feature,
+    px: &dyn Fn([f64; 2]) -> (f32, f32),
+    c: Rgb,
+    width: f32,
+    dash: Option<Vec<f32>>,
+) {
+    let Some(path) = path(f, px, matches!(f.shape, Shape::Area(_))) else {
+        return;
+    };
     let stroke = Stroke {
         width,
         line_cap: LineCap::Round,

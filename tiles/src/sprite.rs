@@ -115,15 +115,9 @@ mod tests {
             assert_eq!(img.dimensions(), (4 * stride, 3 * stride));
             for (i, (name, a)) in rects.iter().enumerate() {
                 assert_eq!((a.w, a.h), (ICON_PX * pr, ICON_PX * pr), "{name}");
-                assert!(
-                    a.x + a.w <= img.width() && a.y + a.h <= img.height(),
-                    "{name}"
-                );
+                assert!(a.x + a.w <= img.width() && a.y + a.h <= img.height(), "{name}");
                 for (other, b) in &rects[i + 1..] {
-                    let apart = a.x + a.w <= b.x
-                        || b.x + b.w <= a.x
-                        || a.y + a.h <= b.y
-                        || b.y + b.h <= a.y;
+                    let apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
                     assert!(apart, "{name} overlaps {other}");
                 }
                 // The icon is there: its centre is opaque, most of its disc too.

@@ -16,7 +16,8 @@ pub fn tilejson(map: &MapData, base: &str) -> Value {
         .layers
         .iter()
         .map(|l| {
-            let fields: serde_json::Map<String, Value> = l.fields.iter().map(|(k, t)| (k.to_string(), json!(t))).collect();
+            let fields: serde_json::Map<String, Value> =
+                l.fields.iter().map(|(k, t)| (k.to_string(), json!(t))).collect();
             json!({"id": l.name, "fields": fields, "minzoom": l.minzoom, "maxzoom": l.maxzoom,
                    "description": describe(l.name)})
         })
@@ -59,11 +60,23 @@ fn hex(c: Rgb) -> String {
 /// The MapLibre style: grids coloured by status, codes labelled, resources as sprite icons.
 pub fn style(map: &MapData, base: &str) -> Value {
     let [w, s, e, n] = map.bounds;
-    let status_fill = json!(["match", ["get", "status"],
-        "under", hex(palette::UNDER), "over", hex(palette::OVER), "exclusive", hex(palette::EXCLUSIVE),
-        hex(palette::INSIDE)]);
+    let status_fill = json!([
+        "match",
+        ["get", "status"],
+        "under",
+        hex(palette::UNDER),
+        "over",
+        hex(palette::OVER),
+        "exclusive",
+        hex(palette::EXCLUSIVE),
+        hex(palette::INSIDE)
+    ]);
     let density_fill = {
-        let mut v = vec![json!("step"), json!(["get", "per_km2"]), json!(hex(palette::DENSITY[0]))];
+        let mut v = vec![
+            json!("step"),
+            json!(["get", "per_km2"]),
+            json!(hex(palette::DENSITY[0])),
+        ];
         for i in 1..palette::DENSITY.len() {
             v.push(json!(palette::DENSITY_STOPS[i]));
             v.push(json!(hex(palette::DENSITY[i])));

@@ -30,7 +30,9 @@ static FONTS: LazyLock<Fonts> = LazyLock::new(|| Fonts {
     cjk: CJK_PATHS.iter().find_map(|p| {
         let bytes = std::fs::read(p).ok()?;
         // A .ttc holds several faces; the first is the Simplified Chinese one in Noto's.
-        ab_glyph::FontVec::try_from_vec_and_index(bytes, 0).ok().map(FontArc::new)
+        ab_glyph::FontVec::try_from_vec_and_index(bytes, 0)
+            .ok()
+            .map(FontArc::new)
     }),
 });
 
@@ -63,7 +65,9 @@ pub struct TextStyle {
 /// Width of a line of text in pixels.
 pub fn width(s: &str, style: &TextStyle) -> f32 {
     s.chars()
-        .filter_map(|ch| font_for(ch, style.bold).map(|f| f.as_scaled(PxScale::from(style.size)).h_advance(f.glyph_id(ch))))
+        .filter_map(|ch| {
+            font_for(ch, style.bold).map(|f| f.as_scaled(PxScale::from(style.size)).h_advance(f.glyph_id(ch)))
+        })
         .sum()
 }
 
@@ -95,7 +99,9 @@ pub fn draw(pixmap: &mut Pixmap, s: &str, x: f32, y: f32, style: &TextStyle) {
         let id = font.glyph_id(ch);
         let glyph = id.with_scale_and_position(scale, ab_glyph::point(pen, y));
         pen += font.as_scaled(scale).h_advance(id);
-        let Some(outline) = font.outline_glyph(glyph) else { continue };
+        let Some(outline) = font.outline_glyph(glyph) else {
+            continue;
+        };
         let b = outline.px_bounds();
         outline.draw(|gx, gy, c| {
             let px = b.min.x as i32 + gx as i32 - ox;

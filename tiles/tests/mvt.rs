@@ -14,7 +14,10 @@ use tiles::mvt;
 fn tile_area(ring: &[Coord<f64>], tile: TileId) -> f64 {
     let pts: Vec<[f64; 2]> = ring.iter().map(|c| tile.to_tile(mercator::world(*c), 4096.0)).collect();
     let n = pts.len();
-    (0..n).map(|i| pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1]).sum::<f64>() / 2.0
+    (0..n)
+        .map(|i| pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1])
+        .sum::<f64>()
+        / 2.0
 }
 
 #[test]
@@ -59,7 +62,10 @@ fn tiles_decode_with_an_independent_decoder() {
                 for poly in f["rings"].as_array().unwrap() {
                     let areas: Vec<f64> = poly.as_array().unwrap().iter().map(|a| a.as_f64().unwrap()).collect();
                     assert!(areas[0] > 0.0, "{name} {layer}: exterior ring area {}", areas[0]);
-                    assert!(areas[1..].iter().all(|&a| a < 0.0), "{name} {layer}: hole with positive area");
+                    assert!(
+                        areas[1..].iter().all(|&a| a < 0.0),
+                        "{name} {layer}: hole with positive area"
+                    );
                 }
                 if layer != GRIDS {
                     continue;
@@ -71,17 +77,30 @@ fn tiles_decode_with_an_independent_decoder() {
                 // A grid wholly inside the tile: its decoded area matches the source's area in
                 // tile units (simplification moves it by well under 1%).
                 let ext = &g.area.0[0];
-                let pts: Vec<[f64; 2]> = ext.exterior().0.iter().map(|c| tile.to_tile(mercator::world(*c), 4096.0)).collect();
-                let inside = pts.iter().all(|p| (0.0..=4096.0).contains(&p[0]) && (0.0..=4096.0).contains(&p[1]));
+                let pts: Vec<[f64; 2]> = ext
+                    .exterior()
+                    .0
+                    .iter()
+                    .map(|c| tile.to_tile(mercator::world(*c), 4096.0))
+                    .collect();
+                let inside = pts
+                    .iter()
+                    .all(|p| (0.0..=4096.0).contains(&p[0]) && (0.0..=4096.0).contains(&p[1]));
                 if inside && g.area.0.len() == 1 {
                     let expected = tile_area(&ext.exterior().0, tile).abs();
                     let got: f64 = f["rings"][0][0].as_f64().unwrap();
-                    let holes: f64 = f["rings"][0].as_array().unwrap()[1..].iter().map(|a| a.as_f64().unwrap()).sum();
+                    let holes: f64 = f["rings"][0].as_array().unwrap()[1..]
+                        .iter()
+                        .map(|a| a.as_f64().unwrap())
+                        .sum();
                     let expected_holes: f64 = ext.interiors().iter().map(|h| tile_area(&h.0, tile).abs()).sum();
                     // Big enough (over ~20 px across at 256 px) that quarter-pixel simplification is
                     // well under 1% of its area.
                     if expected > 100_000.0 {
-                        assert!(((got + holes) - (expected - expected_holes)).abs() / expected < 0.01, "{name} {code}: {got} vs {expected}");
+                        assert!(
+                            ((got + holes) - (expected - expected_holes)).abs() / expected < 0.01,
+                            "{name} {code}: {got} vs {expected}"
+                        );
                         whole_grids_checked += 1;
                     }
                 }
@@ -89,7 +108,15 @@ fn tiles_decode_with_an_independent_decoder() {
         }
     }
     assert!(whole_grids_checked > 0, "no grid lay wholly inside a tile");
-    for l in ["communities", "grids", "micro_grids", "buildings", "resources", "roads", "density"] {
+    for l in [
+        "communities",
+        "grids",
+        "micro_grids",
+        "buildings",
+        "resources",
+        "roads",
+        "density",
+    ] {
         assert!(layers_seen.contains(l), "layer {l} never appeared");
     }
 }
@@ -97,7 +124,10 @@ fn tiles_decode_with_an_independent_decoder() {
 #[test]
 fn layers_appear_at_their_zooms_only() {
     let (_, _, map) = map("kangle", false);
-    let centre = mercator::world(Coord { x: (map.bounds[0] + map.bounds[2]) / 2.0, y: (map.bounds[1] + map.bounds[3]) / 2.0 });
+    let centre = mercator::world(Coord {
+        x: (map.bounds[0] + map.bounds[2]) / 2.0,
+        y: (map.bounds[1] + map.bounds[3]) / 2.0,
+    });
     use geozero::mvt::{Message, Tile};
     let names = |z: u8| -> Vec<String> {
         let t = Tile::decode(mvt::encode(&map, TileId::containing(z, centre)).as_slice()).unwrap();
@@ -125,8 +155,12 @@ fn grid_labels_are_one_point_inside_each_grid() {
     for g in &grids.features {
         let code = g.str("code").unwrap();
         let mut at = labels.features.iter().filter(|l| l.str("code") == Some(code));
-        let (Some(l), None) = (at.next(), at.next()) else { panic!("grid {code} has not exactly one label") };
-        let (Shape::Area(area), Shape::Point(p)) = (&g.shape, &l.shape) else { panic!("shapes") };
+        let (Some(l), None) = (at.next(), at.next()) else {
+            panic!("grid {code} has not exactly one label")
+        };
+        let (Shape::Area(area), Shape::Point(p)) = (&g.shape, &l.shape) else {
+            panic!("shapes")
+        };
         assert!(area.contains(p), "the label of {code} is outside it");
         assert_eq!(l.uint("population"), g.uint("population"));
     }

@@ -18,7 +18,10 @@ fn fixtures() -> Option<std::path::PathBuf> {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("CI=true but {} is missing: .ci/run installs it with npm", dir.display());
     }
-    eprintln!("SKIPPED: no @mapbox/mvt-fixtures at {} (run .ci/run once)", dir.display());
+    eprintln!(
+        "SKIPPED: no @mapbox/mvt-fixtures at {} (run .ci/run once)",
+        dir.display()
+    );
     None
 }
 
@@ -40,8 +43,15 @@ fn decode(cmds: &[u32]) -> Vec<(Vec<Coord<f64>>, bool)> {
                     x += unzig(cmds[i]);
                     y += unzig(cmds[i + 1]);
                     i += 2;
-                    let c = Coord { x: x as f64, y: y as f64 };
-                    if id == 1 { parts.push((vec![c], false)) } else { parts.last_mut().unwrap().0.push(c) }
+                    let c = Coord {
+                        x: x as f64,
+                        y: y as f64,
+                    };
+                    if id == 1 {
+                        parts.push((vec![c], false))
+                    } else {
+                        parts.last_mut().unwrap().0.push(c)
+                    }
                 }
             }
             7 => {
@@ -64,7 +74,9 @@ fn shape(kind: i32, cmds: &[u32]) -> Shape {
     let parts = decode(cmds);
     match kind {
         1 => Shape::Point(Point(parts[0].0[0])),
-        2 => Shape::Lines(MultiLineString(parts.into_iter().map(|(p, _)| LineString::new(p)).collect())),
+        2 => Shape::Lines(MultiLineString(
+            parts.into_iter().map(|(p, _)| LineString::new(p)).collect(),
+        )),
         3 => {
             let mut polygons: Vec<Polygon<f64>> = Vec::new();
             for (ring, _) in parts {

@@ -8,10 +8,16 @@ use tiles::mercator::TileId;
 use tiles::{palette, raster};
 
 fn colour_share(pm: &tiny_skia::Pixmap, c: palette::Rgb) -> f64 {
-    let n = pm.pixels().iter().filter(|p| {
-        let d = p.demultiply();
-        (i32::from(d.red()) - i32::from(c.0)).abs() < 6 && (i32::from(d.green()) - i32::from(c.1)).abs() < 6 && (i32::from(d.blue()) - i32::from(c.2)).abs() < 6
-    }).count();
+    let n = pm
+        .pixels()
+        .iter()
+        .filter(|p| {
+            let d = p.demultiply();
+            (i32::from(d.red()) - i32::from(c.0)).abs() < 6
+                && (i32::from(d.green()) - i32::from(c.1)).abs() < 6
+                && (i32::from(d.blue()) - i32::from(c.2)).abs() < 6
+        })
+        .count();
     n as f64 / pm.pixels().len() as f64
 }
 

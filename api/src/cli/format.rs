@@ -47,27 +47,49 @@ mod tests {
 pub fn verification(v: &gis_core::partition::Verification, what: &str) -> String {
     let slivers = match v.sliver_cuts {
         0 => String::new(),
-        n => format!(" ({} touching a second grid by under {} m², counted as slivers)", count(n as u64, "building"), gis_core::cut::CUT_TOLERANCE_M2),
+        n => format!(
+            " ({} touching a second grid by under {} m², counted as slivers)",
+            count(n as u64, "building"),
+            gis_core::cut::CUT_TOLERANCE_M2
+        ),
     };
     if v.is_clean() {
-        return format!("Checked {what}: one exact coverage (shared edges have identical vertices), no building cut{slivers}.\n");
+        return format!(
+            "Checked {what}: one exact coverage (shared edges have identical vertices), no building cut{slivers}.\n"
+        );
     }
     let mut worst: Vec<&gis_core::cut::CutBuilding> = v.cuts.iter().collect();
     worst.sort_by(|a, b| b.outside_m2.total_cmp(&a.outside_m2).then(a.building.cmp(&b.building)));
     let cuts: Vec<String> = worst
         .iter()
         .take(5)
-        .map(|c| format!("{} {:.1} m² ({:.0}%) in {}", c.building, c.outside_m2, c.share * 100.0, c.grids[1..].join("+")))
+        .map(|c| {
+            format!(
+                "{} {:.1} m² ({:.0}%) in {}",
+                c.building,
+                c.outside_m2,
+                c.share * 100.0,
+                c.grids[1..].join("+")
+            )
+        })
         .collect();
     let mut out = format!(
         "CHECK FAILED for {what}: {} buildings cut{}{}, {} edges used wrongly, {} edges unmatched across a shared line, {} invalid grids{}",
         v.buildings_cut.len(),
-        if cuts.is_empty() { String::new() } else { format!(" ({})", cuts.join(", ")) },
+        if cuts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", cuts.join(", "))
+        },
         slivers,
         v.bad_shared_edges,
         v.unmatched_edges,
         v.invalid_grids.len(),
-        v.invalid_grids.iter().take(5).map(|g| format!(" ({}: {})", g.code, g.reason)).collect::<String>()
+        v.invalid_grids
+            .iter()
+            .take(5)
+            .map(|g| format!(" ({}: {})", g.code, g.reason))
+            .collect::<String>()
     );
     out.push_str(".\n");
     out

@@ -75,32 +75,66 @@ fn pairs(items: &[String], flag: &str) -> anyhow::Result<Vec<(String, f64)>> {
     items
         .iter()
         .map(|item| {
-            let (k, v) = item.split_once('=').with_context(|| format!("{flag} {item:?}: expected USE=NUMBER"))?;
-            let v = v.trim().parse::<f64>().map_err(|_| anyhow::anyhow!("{flag} {item:?}: {v:?} is not a number"))?;
+            let (k, v) = item
+                .split_once('=')
+                .with_context(|| format!("{flag} {item:?}: expected USE=NUMBER"))?;
+            let v = v
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| anyhow::anyhow!("{flag} {item:?}: {v:?} is not a number"))?;
             Ok((k.trim().to_string(), v))
         })
         .collect()
 }
 
 fn options(args: &ImportArgs) -> anyhow::Result<ImportOptions> {
-    let sources = args.sources.iter().map(|s| s.parse::<SourceSpec>().map_err(anyhow::Error::msg)).collect::<anyhow::Result<Vec<_>>>()?;
+    let sources = args
+        .sources
+        .iter()
+        .map(|s| s.parse::<SourceSpec>().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut opts = ImportOptions::new(sources, args.out.clone());
-    opts.boundary = args.boundary.as_deref().map(|b| b.parse::<SourceSpec>().map_err(anyhow::Error::msg)).transpose()?;
-    opts.crs = args.crs.as_deref().map(|c| SourceCrs::parse(c).map_err(|reason| import::ImportError::UnknownCrs { path: None, given: c.to_string(), reason })).transpose()?;
+    opts.boundary = args
+        .boundary
+        .as_deref()
+        .map(|b| b.parse::<SourceSpec>().map_err(anyhow::Error::msg))
+        .transpose()?;
+    opts.crs = args
+        .crs
+        .as_deref()
+        .map(|c| {
+            SourceCrs::parse(c).map_err(|reason| import::ImportError::UnknownCrs {
+                path: None,
+                given: c.to_string(),
+                reason,
+            })
+        })
+        .transpose()?;
     opts.fields = FieldMap::parse(&args.fields)?;
     opts.encoding = match &args.encoding {
         None => None,
-        Some(e) => Some(import::encoding::encoding_by_name(e).with_context(|| format!("--encoding {e:?}: unknown; try utf-8, gbk or big5"))?),
+        Some(e) => Some(
+            import::encoding::encoding_by_name(e)
+                .with_context(|| format!("--encoding {e:?}: unknown; try utf-8, gbk or big5"))?,
+        ),
     };
     opts.community_code = args.community_code.clone();
     opts.community_name = args.community_name.clone();
-    opts.kind = args.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(str::to_string);
+    opts.kind = args
+        .kind
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
     opts.hull_margin_m = args.hull_margin;
     opts.force = args.force;
     let mut densities = Densities::standard();
     if let Some(path) = &args.densities {
-        let text = std::fs::read_to_string(path).with_context(|| format!("--densities {}: cannot read", path.display()))?;
-        densities.merge_json(&text).map_err(|e| anyhow::anyhow!("--densities {}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("--densities {}: cannot read", path.display()))?;
+        densities
+            .merge_json(&text)
+            .map_err(|e| anyhow::anyhow!("--densities {}: {e}", path.display()))?;
     }
     for (k, v) in pairs(&args.density, "--density")? {
         densities.set_density(&k, v)?;
@@ -134,8 +168,10 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot import into {}", args.out.display()))),
     };
     let d = &imported.loaded.dataset;
-    let residents: u64 = d.buildings.iter().map(|b| u64::from(b.population)).sum::<u64>() + d.points.iter().map(|p| u64::from(p.count)).sum::<u64>();
-    let households: u64 = d.buildings.iter().map(|b| u64::from(b.households)).sum::<u64>() + d.points.iter().map(|p| u64::from(p.households())).sum::<u64>();
+    let residents: u64 = d.buildings.iter().map(|b| u64::from(b.population)).sum::<u64>()
+        + d.points.iter().map(|p| u64::from(p.count)).sum::<u64>();
+    let households: u64 = d.buildings.iter().map(|b| u64::from(b.households)).sum::<u64>()
+        + d.points.iter().map(|p| u64::from(p.households())).sum::<u64>();
     let notes = &imported.notes;
     if args.json {
         let v = json!({
@@ -161,8 +197,15 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if notes.repaired.is_empty() {
         println!("Repaired: nothing");
     } else {
-        let features: std::collections::BTreeSet<(&str, &str)> = notes.repaired.iter().map(|r| (r.source.as_str(), r.id.as_str())).collect();
-        println!("Repaired {} (each repair with --json):", count(features.len() as u64, "feature"));
+        let features: std::collections::BTreeSet<(&str, &str)> = notes
+            .repaired
+            .iter()
+            .map(|r| (r.source.as_str(), r.id.as_str()))
+            .collect();
+        println!(
+            "Repaired {} (each repair with --json):",
+            count(features.len() as u64, "feature")
+        );
         for ((source, what), list) in notes.repaired_by_kind() {
             println!("  - {} × {what} ({source}): {}", list.len(), ids(&list));
         }
@@ -170,9 +213,16 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if notes.dropped.is_empty() {
         println!("Dropped: nothing");
     } else {
-        println!("Dropped {} (each by id with --json):", count(notes.dropped_total() as u64, "feature"));
+        println!(
+            "Dropped {} (each by id with --json):",
+            count(notes.dropped_total() as u64, "feature")
+        );
         for ((source, reason), (list, lost)) in notes.dropped_by_reason() {
-            let lost = if lost > 0 { format!(", {} residents the source gave them", thousands(lost)) } else { String::new() };
+            let lost = if lost > 0 {
+                format!(", {} residents the source gave them", thousands(lost))
+            } else {
+                String::new()
+            };
             println!("  - {} × {reason} ({source}{lost}): {}", list.len(), ids(&list));
         }
     }
@@ -182,7 +232,11 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     println!(
         "Wrote {}: {}, {}, {} residents, {} households, {}, {}, {}, {}; read back and validated",
         args.out.display(),
-        if d.communities.len() == 1 { "1 community".to_string() } else { format!("{} communities", thousands(d.communities.len() as u64)) },
+        if d.communities.len() == 1 {
+            "1 community".to_string()
+        } else {
+            format!("{} communities", thousands(d.communities.len() as u64))
+        },
         count(d.buildings.len() as u64, "building"),
         thousands(residents),
         thousands(households),

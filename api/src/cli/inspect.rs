@@ -28,8 +28,7 @@ const DETAILED_UP_TO: usize = 12;
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let bounds = args.bounds.bounds()?;
-    let loaded = load_dataset(&args.dataset)
-        .with_context(|| format!("cannot inspect {}", args.dataset.display()))?;
+    let loaded = load_dataset(&args.dataset).with_context(|| format!("cannot inspect {}", args.dataset.display()))?;
     let summary = summarize(&loaded.dataset, bounds);
     if args.json {
         let out = serde_json::json!({
@@ -39,7 +38,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print!("{}", render(&args.dataset.display().to_string(), &summary, &loaded.report.warnings));
+        print!(
+            "{}",
+            render(&args.dataset.display().to_string(), &summary, &loaded.report.warnings)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -47,7 +49,11 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
 fn render(dataset: &str, s: &DatasetSummary, warnings: &[Problem]) -> String {
     let mut out = String::new();
     let n = s.communities.len();
-    let roads = if s.roads_km > 0.0 { format!(", roads {} km", decimal(s.roads_km)) } else { String::new() };
+    let roads = if s.roads_km > 0.0 {
+        format!(", roads {} km", decimal(s.roads_km))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
         "Dataset {dataset}: {} communit{}, {}, {} residents, {} households, {} km²{roads}",
@@ -77,11 +83,19 @@ fn render(dataset: &str, s: &DatasetSummary, warnings: &[Problem]) -> String {
 }
 
 fn bounds(s: &DatasetSummary) -> String {
-    format!("{} {} per grid", range(s.bounds.min.into(), s.bounds.max.into()), s.bounds.basis.unit())
+    format!(
+        "{} {} per grid",
+        range(s.bounds.min.into(), s.bounds.max.into()),
+        s.bounds.basis.unit()
+    )
 }
 
 fn range(low: u64, high: u64) -> String {
-    if low == high { thousands(low) } else { format!("{}–{}", thousands(low), thousands(high)) }
+    if low == high {
+        thousands(low)
+    } else {
+        format!("{}–{}", thousands(low), thousands(high))
+    }
 }
 
 fn grids(counts: &GridCounts) -> String {
@@ -95,7 +109,16 @@ fn grids(counts: &GridCounts) -> String {
 
 /// One row per community; the (CJK) name goes last so columns stay aligned.
 fn table(s: &DatasetSummary) -> String {
-    let header = ["code", "buildings", "residents", "households", "km²", "per km²", "grids", "name"];
+    let header = [
+        "code",
+        "buildings",
+        "residents",
+        "households",
+        "km²",
+        "per km²",
+        "grids",
+        "name",
+    ];
     let rows: Vec<[String; 8]> = s
         .communities
         .iter()
@@ -113,7 +136,13 @@ fn table(s: &DatasetSummary) -> String {
         })
         .collect();
     let widths: Vec<usize> = (0..7)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     let line = |cells: [&str; 8], out: &mut String| {
@@ -144,7 +173,12 @@ fn details(c: &CommunitySummary, s: &DatasetSummary) -> String {
     let unit = s.bounds.basis.unit();
     let mut out = String::new();
     let _ = writeln!(out, "{} {}", c.name, c.code);
-    let _ = writeln!(out, "  buildings    {} in {}", thousands(c.buildings as u64), count(c.compounds as u64, "compound"));
+    let _ = writeln!(
+        out,
+        "  buildings    {} in {}",
+        thousands(c.buildings as u64),
+        count(c.compounds as u64, "compound")
+    );
     let points = if c.residents_at_points > 0 {
         format!(", {} of them located by points", thousands(c.residents_at_points))
     } else {
@@ -161,7 +195,11 @@ fn details(c: &CommunitySummary, s: &DatasetSummary) -> String {
     let _ = writeln!(out, "  resources    {}", kinds(&c.resources));
     let _ = writeln!(out, "  exclusive    {}", kinds(&c.exclusive_units));
     if c.in_exclusive_units > 0 {
-        let _ = writeln!(out, "               {} {unit} live in exclusive units and count toward no basic grid", thousands(c.in_exclusive_units));
+        let _ = writeln!(
+            out,
+            "               {} {unit} live in exclusive units and count toward no basic grid",
+            thousands(c.in_exclusive_units)
+        );
     }
     let size = thousands(c.basic_size);
     let (min, max) = (thousands(s.bounds.min.into()), thousands(s.bounds.max.into()));
@@ -171,7 +209,9 @@ fn details(c: &CommunitySummary, s: &DatasetSummary) -> String {
             range(low, high)
         ),
         GridCounts::Empty => "none needed: nobody lives here".into(),
-        GridCounts::BelowMin => format!("none within bounds: {size} {unit} is below the minimum {min}; one undersized grid"),
+        GridCounts::BelowMin => {
+            format!("none within bounds: {size} {unit} is below the minimum {min}; one undersized grid")
+        }
         GridCounts::NoCountFits { low, high } => format!(
             "none within bounds: {size} {unit} needs at least {low} grids of ≤ {max} but fills at most {high} of ≥ {min}"
         ),
@@ -186,7 +226,12 @@ fn notes(s: &DatasetSummary, warnings: &[Problem]) -> Vec<String> {
     let mut notes = Vec::new();
     for c in &s.communities {
         if matches!(c.grid_counts, GridCounts::BelowMin | GridCounts::NoCountFits { .. }) {
-            notes.push(format!("{} {}: no grid count keeps every basic grid within {}", c.code, c.name, bounds(s)));
+            notes.push(format!(
+                "{} {}: no grid count keeps every basic grid within {}",
+                c.code,
+                c.name,
+                bounds(s)
+            ));
         }
         for b in &c.oversized_buildings {
             let fate = if b.units > 0 {
@@ -196,13 +241,19 @@ fn notes(s: &DatasetSummary, warnings: &[Problem]) -> Vec<String> {
             };
             notes.push(format!(
                 "{} {}: building {} holds {} {unit}, above the maximum {}; {fate}",
-                c.code, c.name, b.id, thousands(b.size), thousands(s.bounds.max.into())
+                c.code,
+                c.name,
+                b.id,
+                thousands(b.size),
+                thousands(s.bounds.max.into())
             ));
         }
     }
     if s.resources_outside > 0 {
         let n = count(s.resources_outside as u64, "resource");
-        notes.push(format!("{n} outside every community, kept for nearest-resource answers"));
+        notes.push(format!(
+            "{n} outside every community, kept for nearest-resource answers"
+        ));
     }
     // Repairs are summarised by file and kind, with the first example: a whole file drawn
     // clockwise should read as one line, not thousands.
@@ -212,7 +263,11 @@ fn notes(s: &DatasetSummary, warnings: &[Problem]) -> Vec<String> {
         groups.entry(key).or_insert((0, w)).0 += 1;
     }
     for ((_, _), (count, first)) in groups {
-        let more = if count > 1 { format!(" ({count} like this)") } else { String::new() };
+        let more = if count > 1 {
+            format!(" ({count} like this)")
+        } else {
+            String::new()
+        };
         notes.push(format!("import: {first}{more}"));
     }
     notes

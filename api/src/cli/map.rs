@@ -29,7 +29,9 @@ pub struct MapArgs {
 }
 
 pub fn run(args: MapArgs) -> anyhow::Result<ExitCode> {
-    let dataset = load_dataset(&args.dataset).with_context(|| format!("cannot map {}", args.dataset.display()))?.dataset;
+    let dataset = load_dataset(&args.dataset)
+        .with_context(|| format!("cannot map {}", args.dataset.display()))?
+        .dataset;
     let (grids, bounds) = match &args.grids {
         Some(path) => {
             let layer = read_layer(path).context("cannot map this layer")?;
@@ -38,13 +40,21 @@ pub fn run(args: MapArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             let bounds = args.bounds.bounds()?;
-            let options = PartitionOptions { bounds, micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
+            let options = PartitionOptions {
+                bounds,
+                micro: Some(PartitionOptions::default_micro()),
+                ..PartitionOptions::default()
+            };
             (partition(&dataset, &options, &mut |_, _| {}).grids, bounds)
         }
     };
     let map = MapData::new(&dataset, &grids, bounds);
     let png = render_png(&map, &args.community, &PrintOptions::a3(today())).context("cannot draw the map")?;
     write_atomically(&args.out, &png)?;
-    println!("Drew community {} on A3 landscape at 150 dpi (2480×1754 px); wrote {}", args.community, args.out.display());
+    println!(
+        "Drew community {} on A3 landscape at 150 dpi (2480×1754 px); wrote {}",
+        args.community,
+        args.out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -118,16 +118,26 @@ impl BoundsArgs {
             Basis::Households => SizeBasis::Households,
         };
         let (min, max) = basis.default_bounds();
-        Ok(SizeBounds::new(self.min.unwrap_or(min), self.max.unwrap_or(max), basis)?)
+        Ok(SizeBounds::new(
+            self.min.unwrap_or(min),
+            self.max.unwrap_or(max),
+            basis,
+        )?)
     }
 
     /// The bounds given on the command line, else those a layer was made with.
     fn bounds_or(&self, layer: Option<SizeBounds>) -> anyhow::Result<SizeBounds> {
         match layer {
-            Some(b) if self.min.is_none() && self.max.is_none() && matches!(
-                (self.by, b.basis),
-                (Basis::Residents, SizeBasis::Residents) | (Basis::Households, SizeBasis::Households)
-            ) => Ok(b),
+            Some(b)
+                if self.min.is_none()
+                    && self.max.is_none()
+                    && matches!(
+                        (self.by, b.basis),
+                        (Basis::Residents, SizeBasis::Residents) | (Basis::Households, SizeBasis::Households)
+                    ) =>
+            {
+                Ok(b)
+            }
             _ => self.bounds(),
         }
     }
@@ -136,8 +146,13 @@ impl BoundsArgs {
 /// Writes beside the target and renames, so a reader never sees half a file.
 pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     use anyhow::Context;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file path", path.display()))?;
     let tmp = dir.join(format!(".{}.partial", name.to_string_lossy()));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
@@ -159,7 +174,8 @@ impl SchemeArgs {
         match &self.code_scheme {
             None => Ok(gis_core::codes::CodeScheme::db11()),
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the code scheme {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the code scheme {}", path.display()))?;
                 gis_core::codes::CodeScheme::from_json(&text).with_context(|| format!("code scheme {}", path.display()))
             }
         }

@@ -1,7 +1,7 @@
 //! `wangge partition DATASET --out grids.geojson`: grids inside the size bounds.
 
-use super::{BoundsArgs, write_atomically};
 use super::format::{count, thousands};
+use super::{BoundsArgs, write_atomically};
 use anyhow::Context;
 use clap::Args;
 use gis_core::bounds::GridCounts;
@@ -38,8 +38,7 @@ pub struct PartitionArgs {
 
 pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
     let bounds = args.bounds.bounds()?;
-    let loaded = load_dataset(&args.dataset)
-        .with_context(|| format!("cannot partition {}", args.dataset.display()))?;
+    let loaded = load_dataset(&args.dataset).with_context(|| format!("cannot partition {}", args.dataset.display()))?;
     let scheme = args.scheme.scheme()?;
     let options = PartitionOptions {
         bounds,
@@ -50,14 +49,27 @@ pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let n = loaded.dataset.communities.len();
     // A bar only where it helps: many communities, and a person watching.
-    let bar = if n > 20 && !args.json { ProgressBar::new(n as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} communities  {elapsed} (eta {eta})")?);
+    let bar = if n > 20 && !args.json {
+        ProgressBar::new(n as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} communities  {elapsed} (eta {eta})",
+    )?);
     let result = partition(&loaded.dataset, &options, &mut |done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     let clean = result.report.is_clean();
     if clean {
-        let layer = GridLayer { grids: result.grids, meta: LayerMeta { code_scheme: scheme, bounds: Some(bounds), ..LayerMeta::default() } };
+        let layer = GridLayer {
+            grids: result.grids,
+            meta: LayerMeta {
+                code_scheme: scheme,
+                bounds: Some(bounds),
+                ..LayerMeta::default()
+            },
+        };
         write_atomically(&args.out, to_geojson(&layer).as_bytes())?;
     }
     if args.json {
@@ -66,7 +78,10 @@ pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
         print!("{}", render(&args, &result.report, elapsed.as_secs_f64()));
     }
     if !clean {
-        eprintln!("error: the partition failed its own check (above); {} was not written", args.out.display());
+        eprintln!(
+            "error: the partition failed its own check (above); {} was not written",
+            args.out.display()
+        );
         return Ok(super::exit_check_failed());
     }
     Ok(ExitCode::SUCCESS)
@@ -77,7 +92,11 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
     let basic: usize = r.communities.iter().map(|c| c.basic_grids).sum();
     let exclusive: usize = r.communities.iter().map(|c| c.exclusive_grids).sum();
     let micro: usize = r.communities.iter().map(|c| c.micro_grids).sum();
-    let micro = if micro > 0 { format!(", {}", count(micro as u64, "micro-grid")) } else { String::new() };
+    let micro = if micro > 0 {
+        format!(", {}", count(micro as u64, "micro-grid"))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
         "Partitioned {} ({}) into {}, {}{micro} of {}–{} {} in {:.2} s; {}\n",
@@ -92,9 +111,27 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
         thousands(r.bounds.max.into()),
         r.bounds.basis.unit(),
         seconds,
-        if r.is_clean() { format!("wrote {}", args.out.display()) } else { "nothing written (the check below failed)".to_string() },
+        if r.is_clean() {
+            format!("wrote {}", args.out.display())
+        } else {
+            "nothing written (the check below failed)".to_string()
+        },
     );
-    let header = ["code", "size", "grids", "feasible", "min", "median", "max", "in bounds", "PP mean", "PP min", "on roads", "split", "name"];
+    let header = [
+        "code",
+        "size",
+        "grids",
+        "feasible",
+        "min",
+        "median",
+        "max",
+        "in bounds",
+        "PP mean",
+        "PP min",
+        "on roads",
+        "split",
+        "name",
+    ];
     let rows: Vec<Vec<String>> = r
         .communities
         .iter()
@@ -123,7 +160,13 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
         .collect();
     let last = header.len() - 1;
     let widths: Vec<usize> = (0..last)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut line = |cells: Vec<&str>| {
         let _ = write!(out, "{:<w$}", cells[0], w = widths[0]);
@@ -137,22 +180,43 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
         line(row.iter().map(String::as_str).collect());
     }
     let checked = |v: &gis_core::partition::Verification, what: &str| super::format::verification(v, what);
-    let (removed, before, after) =
-        r.communities.iter().fold((0, 0.0, 0.0), |(a, b, c), x| (a + x.borders.corners_removed, b + x.borders.length_before_m, c + x.borders.length_after_m));
+    let (removed, before, after) = r.communities.iter().fold((0, 0.0, 0.0), |(a, b, c), x| {
+        (
+            a + x.borders.corners_removed,
+            b + x.borders.length_before_m,
+            c + x.borders.length_after_m,
+        )
+    });
     if removed > 0 {
-        let turns: Vec<String> = r.communities.iter().map(|c| format!("{:.1}", c.borders.turns_per_100m)).collect();
+        let turns: Vec<String> = r
+            .communities
+            .iter()
+            .map(|c| format!("{:.1}", c.borders.turns_per_100m))
+            .collect();
         let _ = writeln!(
             out,
             "\nBorders straightened through open space: {} removed; border between grids {} m → {} m ({:.0}% shorter); turns over 20° per 100 m: {}",
             count(removed as u64, "corner"),
             thousands(before.round() as u64),
             thousands(after.round() as u64),
-            if before > 0.0 { (1.0 - after / before) * 100.0 } else { 0.0 },
-            if turns.len() <= 3 { turns.join(", ") } else { format!("{} … (per community in --json)", turns[..3].join(", ")) }
+            if before > 0.0 {
+                (1.0 - after / before) * 100.0
+            } else {
+                0.0
+            },
+            if turns.len() <= 3 {
+                turns.join(", ")
+            } else {
+                format!("{} … (per community in --json)", turns[..3].join(", "))
+            }
         );
     }
     let (snapped, inserted, kept) = r.communities.iter().fold((0, 0, 0), |(a, b, c), x| {
-        (a + x.walls.snapped_corners, b + x.walls.inserted_corners, c + x.walls.left_as_drawn)
+        (
+            a + x.walls.snapped_corners,
+            b + x.walls.inserted_corners,
+            c + x.walls.left_as_drawn,
+        )
     });
     if snapped + inserted + kept > 0 {
         let _ = writeln!(
@@ -160,7 +224,14 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
             "\nShared walls reconciled: {} moved onto a neighbour's corner, {} inserted into a neighbour's wall (within 0.1 m){}",
             count(snapped as u64, "corner"),
             thousands(inserted as u64),
-            if kept > 0 { format!("; {} left as drawn (reconciling would make them invalid)", count(kept as u64, "footprint")) } else { String::new() }
+            if kept > 0 {
+                format!(
+                    "; {} left as drawn (reconciling would make them invalid)",
+                    count(kept as u64, "footprint")
+                )
+            } else {
+                String::new()
+            }
         );
     }
     out.push('\n');
@@ -171,7 +242,11 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
     let warnings: Vec<String> = r
         .communities
         .iter()
-        .flat_map(|c| c.warnings.iter().map(move |w| format!("{} {}: {}", c.code, c.name, w.message)))
+        .flat_map(|c| {
+            c.warnings
+                .iter()
+                .map(move |w| format!("{} {}: {}", c.code, c.name, w.message))
+        })
         .collect();
     if !warnings.is_empty() {
         out.push_str("\nWarnings\n");

@@ -42,10 +42,15 @@ pub struct RepartitionArgs {
 }
 
 pub fn run(args: RepartitionArgs) -> anyhow::Result<ExitCode> {
-    let loaded = load_dataset(&args.dataset).with_context(|| format!("cannot re-partition {}", args.dataset.display()))?;
+    let loaded =
+        load_dataset(&args.dataset).with_context(|| format!("cannot re-partition {}", args.dataset.display()))?;
     let published = read_layer(&args.from).context("cannot re-partition from this layer")?;
     let bounds = args.bounds.bounds_or(published.meta.bounds)?;
-    let options = RepartitionOptions { bounds, seed: args.seed, micro: args.micro.then(PartitionOptions::default_micro) };
+    let options = RepartitionOptions {
+        bounds,
+        seed: args.seed,
+        micro: args.micro.then(PartitionOptions::default_micro),
+    };
     let started = Instant::now();
     let result = repartition(&loaded.dataset, &published, &options)
         .with_context(|| format!("cannot re-partition from {}", args.from.display()))?;
@@ -81,7 +86,11 @@ pub fn run(args: RepartitionArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn short(list: &[String]) -> String {
-    if list.is_empty() { "none".into() } else { list.join(", ") }
+    if list.is_empty() {
+        "none".into()
+    } else {
+        list.join(", ")
+    }
 }
 
 pub(super) fn render(args: &RepartitionArgs, r: &RepartitionReport, seconds: f64) -> String {
@@ -98,12 +107,21 @@ pub(super) fn render(args: &RepartitionArgs, r: &RepartitionReport, seconds: f64
         if c.affected.is_empty() && c.strategy.is_none() {
             continue;
         }
-        let _ = writeln!(out, "Community {}: {} affected", c.code, count(c.affected.len() as u64, "grid"));
+        let _ = writeln!(
+            out,
+            "Community {}: {} affected",
+            c.code,
+            count(c.affected.len() as u64, "grid")
+        );
         for a in &c.affected {
             let _ = writeln!(out, "  {}  {}", a.code, a.reason);
         }
         if let Some(s) = &c.strategy {
-            let region = if c.region.is_empty() { String::new() } else { format!("; re-drew {}", c.region.join(", ")) };
+            let region = if c.region.is_empty() {
+                String::new()
+            } else {
+                format!("; re-drew {}", c.region.join(", "))
+            };
             let _ = writeln!(out, "  repair: {s}{region}");
         }
         out.push('\n');
@@ -138,12 +156,25 @@ pub(super) fn render(args: &RepartitionArgs, r: &RepartitionReport, seconds: f64
             let mut parts: Vec<String> = e
                 .from
                 .iter()
-                .map(|s| format!("{} from {} ({:.0}% of it)", thousands(s.residents), s.code, s.share_of_old * 100.0))
+                .map(|s| {
+                    format!(
+                        "{} from {} ({:.0}% of it)",
+                        thousands(s.residents),
+                        s.code,
+                        s.share_of_old * 100.0
+                    )
+                })
                 .collect();
             if e.new_residents > 0 {
                 parts.push(format!("{} new", thousands(e.new_residents)));
             }
-            let _ = writeln!(out, "  {}  {} residents: {}", e.code, thousands(e.residents), parts.join(", "));
+            let _ = writeln!(
+                out,
+                "  {}  {} residents: {}",
+                e.code,
+                thousands(e.residents),
+                parts.join(", ")
+            );
         }
     }
     if !r.staff.is_empty() {

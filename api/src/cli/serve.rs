@@ -47,7 +47,8 @@ pub struct ServeArgs {
 /// store, made (readable by this user only) the first time. Its value is never printed.
 fn planner_token(args: &ServeArgs) -> anyhow::Result<(Token, String)> {
     if let Some(path) = &args.token_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the token file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the token file {}", path.display()))?;
         let token = Token::new(&text).with_context(|| format!("the token file {}", path.display()))?;
         return Ok((token, format!("from {}", path.display())));
     }
@@ -56,8 +57,12 @@ fn planner_token(args: &ServeArgs) -> anyhow::Result<(Token, String)> {
     }
     let path = args.at.store_path().with_extension("token");
     if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the token file {}", path.display()))?;
-        return Ok((Token::new(&text).with_context(|| format!("the token file {}", path.display()))?, format!("in {}", path.display())));
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read the token file {}", path.display()))?;
+        return Ok((
+            Token::new(&text).with_context(|| format!("the token file {}", path.display()))?,
+            format!("in {}", path.display()),
+        ));
     }
     let token = Token::generate().context("cannot make a random planner token")?;
     {
@@ -86,7 +91,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
     let (token, token_from) = planner_token(&args)?;
-    let limits = Limits { max_upload: args.max_upload_mb.max(1) << 20, header_timeout: std::time::Duration::from_secs(args.header_timeout), idle_timeout: std::time::Duration::from_secs(args.idle_timeout), ..Limits::default() };
+    let limits = Limits {
+        max_upload: args.max_upload_mb.max(1) << 20,
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        ..Limits::default()
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let store = args.at.open().await?;

@@ -43,16 +43,28 @@ pub struct ValidateArgs {
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let loaded = load_dataset(&args.dataset).with_context(|| format!("cannot validate against {}", args.dataset.display()))?;
+    let loaded =
+        load_dataset(&args.dataset).with_context(|| format!("cannot validate against {}", args.dataset.display()))?;
     let layer = read_drawn_layer(&args.grids).with_context(|| format!("cannot validate {}", args.grids.display()))?;
     // Bounds: the command line, else what the layer says it was drawn for, else the default.
-    let bounds: SizeBounds = if args.bounds.min.is_some() || args.bounds.max.is_some() || matches!(args.bounds.by, super::Basis::Households) {
-        args.bounds.bounds()?
+    let bounds: SizeBounds =
+        if args.bounds.min.is_some() || args.bounds.max.is_some() || matches!(args.bounds.by, super::Basis::Households)
+        {
+            args.bounds.bounds()?
+        } else {
+            layer.meta.bounds.unwrap_or_default()
+        };
+    let scheme = if args.scheme.code_scheme.is_some() {
+        args.scheme.scheme()?
     } else {
-        layer.meta.bounds.unwrap_or_default()
+        layer.meta.code_scheme.clone()
     };
-    let scheme = if args.scheme.code_scheme.is_some() { args.scheme.scheme()? } else { layer.meta.code_scheme.clone() };
-    let options = ValidateOptions { bounds, tolerance_m2: args.tolerance, gap_width_m: args.gap_width, scheme };
+    let options = ValidateOptions {
+        bounds,
+        tolerance_m2: args.tolerance,
+        gap_width_m: args.gap_width,
+        scheme,
+    };
     let read = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let (report, fixed): (ValidationReport, Option<Repair>) = match &args.fix {
@@ -82,7 +94,11 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render(&args, &report, fixed.as_ref(), read, seconds));
     }
-    Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Items listed per kind before "... and N more".
@@ -90,7 +106,11 @@ const SHOWN: usize = 10;
 
 fn render(args: &ValidateArgs, r: &ValidationReport, fixed: Option<&Repair>, read: f64, seconds: f64) -> String {
     let mut out = String::new();
-    let micro = if r.micro_grids > 0 { format!(" and {}", count(r.micro_grids as u64, "micro-grid")) } else { String::new() };
+    let micro = if r.micro_grids > 0 {
+        format!(" and {}", count(r.micro_grids as u64, "micro-grid"))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
         "Validated {} ({}{micro}) against {} ({}, {} covered exactly) in {seconds:.2} s (reading took {read:.2} s); tolerance {} m², gap width {} m, basic grids {}\n",
@@ -117,7 +137,13 @@ fn render(args: &ValidateArgs, r: &ValidationReport, fixed: Option<&Repair>, rea
                 (None, Some(l)) => format!("  (longest {} m)", decimal(l)),
                 _ => String::new(),
             });
-            let _ = writeln!(out, "  {:>6}  {}{}", thousands(*n as u64), kind.plural(), worst.unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "  {:>6}  {}{}",
+                thousands(*n as u64),
+                kind.plural(),
+                worst.unwrap_or_default()
+            );
         }
         for (kind, n) in &by_kind {
             let _ = writeln!(out, "\n{} (worst first)", capitalise(kind.plural()));
@@ -126,7 +152,16 @@ fn render(args: &ValidateArgs, r: &ValidationReport, fixed: Option<&Repair>, rea
                 let _ = writeln!(out, "  - {}{at}", d.message);
             }
             if *n > SHOWN {
-                let _ = writeln!(out, "  ... and {} more{}", n - SHOWN, if args.json || args.geojson.is_some() { "" } else { " (all with --json or --geojson)" });
+                let _ = writeln!(
+                    out,
+                    "  ... and {} more{}",
+                    n - SHOWN,
+                    if args.json || args.geojson.is_some() {
+                        ""
+                    } else {
+                        " (all with --json or --geojson)"
+                    }
+                );
             }
         }
     }
@@ -140,13 +175,30 @@ fn render(args: &ValidateArgs, r: &ValidationReport, fixed: Option<&Repair>, rea
         let _ = writeln!(out, "\nWrote {} defect features to {}", r.defects.len(), path.display());
     }
     if let (Some(path), Some(fix)) = (&args.fix, fixed) {
-        let _ = writeln!(out, "\nRepaired layer written to {} ({}; codes unchanged):", path.display(), count(fix.changes.len() as u64, "change"));
+        let _ = writeln!(
+            out,
+            "\nRepaired layer written to {} ({}; codes unchanged):",
+            path.display(),
+            count(fix.changes.len() as u64, "change")
+        );
         for c in &fix.changes {
-            let code = if c.code.is_empty() { String::new() } else { format!("{}: ", c.code) };
+            let code = if c.code.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", c.code)
+            };
             let _ = writeln!(out, "  - {code}{}", c.message);
         }
         let left = fix.after.counts_by_kind();
-        let coverage_left: usize = [DefectKind::Gap, DefectKind::Hole, DefectKind::Overlap, DefectKind::NearMiss].iter().map(|k| left.get(k).copied().unwrap_or(0)).sum();
+        let coverage_left: usize = [
+            DefectKind::Gap,
+            DefectKind::Hole,
+            DefectKind::Overlap,
+            DefectKind::NearMiss,
+        ]
+        .iter()
+        .map(|k| left.get(k).copied().unwrap_or(0))
+        .sum();
         let _ = writeln!(
             out,
             "Re-validated the repaired layer: {} gaps, overlaps or near-misses left; {} defects of other kinds.",
@@ -159,5 +211,7 @@ fn render(args: &ValidateArgs, r: &ValidationReport, fixed: Option<&Repair>, rea
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }

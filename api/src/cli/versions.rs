@@ -25,7 +25,10 @@ pub(crate) struct StoreArgs {
 
 impl StoreArgs {
     pub(crate) fn url(&self) -> Option<String> {
-        self.db.clone().or_else(|| std::env::var("DATABASE_URL").ok()).filter(|u| !u.trim().is_empty())
+        self.db
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok())
+            .filter(|u| !u.trim().is_empty())
     }
 
     /// The embedded store's file (also where serve keeps its token file).
@@ -35,15 +38,20 @@ impl StoreArgs {
 
     pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         let url = self.url();
-        Store::open(url.as_deref(), &self.store).await.with_context(|| match &url {
-            Some(u) => format!("cannot open the store at {u}"),
-            None => format!("cannot open the store {}", self.store.display()),
-        })
+        Store::open(url.as_deref(), &self.store)
+            .await
+            .with_context(|| match &url {
+                Some(u) => format!("cannot open the store at {u}"),
+                None => format!("cannot open the store {}", self.store.display()),
+            })
     }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 #[derive(Debug, Args)]
@@ -120,7 +128,10 @@ pub struct VersionsArgs {
 }
 
 fn version_line(v: &VersionInfo) -> String {
-    let back = v.rolled_back_from.map(|n| format!(" (rollback to {n})")).unwrap_or_default();
+    let back = v
+        .rolled_back_from
+        .map(|n| format!(" (rollback to {n})"))
+        .unwrap_or_default();
     format!(
         "{} v{:<4} {}  {} grids  dataset {}  {}{back}",
         if v.current { "*" } else { " " },
@@ -138,7 +149,10 @@ pub fn versions(args: VersionsArgs) -> anyhow::Result<ExitCode> {
         let versions = store.versions().await?;
         let drafts = store.drafts().await?;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"versions": versions, "drafts": drafts}))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"versions": versions, "drafts": drafts}))?
+            );
             return Ok(ExitCode::SUCCESS);
         }
         if versions.is_empty() {
@@ -150,12 +164,19 @@ pub fn versions(args: VersionsArgs) -> anyhow::Result<ExitCode> {
         for d in &drafts {
             let mark = match d.problems.as_deref() {
                 Some([first, rest @ ..]) => {
-                    let more = if rest.is_empty() { String::new() } else { format!(" (and {} more)", rest.len()) };
+                    let more = if rest.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (and {} more)", rest.len())
+                    };
                     format!("  NOT PUBLISHABLE: {first}{more}")
                 }
                 _ => String::new(),
             };
-            println!("  draft {}  {}  {} grids  dataset {}  ({}){mark}", d.id, d.created_at, d.grids, d.dataset, d.origin);
+            println!(
+                "  draft {}  {}  {} grids  dataset {}  ({}){mark}",
+                d.id, d.created_at, d.grids, d.dataset, d.origin
+            );
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -175,7 +196,10 @@ pub struct PublishArgs {
 pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = args.at.open().await?;
-        let v = store.publish(args.draft, &args.note).await.with_context(|| format!("cannot publish draft {}", args.draft))?;
+        let v = store
+            .publish(args.draft, &args.note)
+            .await
+            .with_context(|| format!("cannot publish draft {}", args.draft))?;
         println!("Published draft {} as version {}.", args.draft, v.number);
         Ok(ExitCode::SUCCESS)
     })
@@ -194,7 +218,10 @@ pub struct RollbackArgs {
 pub fn rollback(args: RollbackArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = args.at.open().await?;
-        let v = store.rollback(args.version, args.note.as_deref()).await.with_context(|| format!("cannot roll back to version {}", args.version))?;
+        let v = store
+            .rollback(args.version, args.note.as_deref())
+            .await
+            .with_context(|| format!("cannot roll back to version {}", args.version))?;
         println!("Version {} now serves version {}'s grids.", v.number, args.version);
         Ok(ExitCode::SUCCESS)
     })

@@ -66,12 +66,21 @@ impl FromRequestParts<Arc<AppState>> for Planner {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let Some(token) = &state.token else {
-            return Err(Problem::new(StatusCode::FORBIDDEN, "Forbidden", "planner endpoints are off: start the service with WANGGE_TOKEN or --token-file").into_response());
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "planner endpoints are off: start the service with WANGGE_TOKEN or --token-file",
+            )
+            .into_response());
         };
-        let offered = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-        });
+        let offered = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            });
         match offered {
             Some(t) if token.matches(t) => Ok(Planner),
             Some(_) => Err(unauthorized("the bearer token is not the planner token")),
@@ -82,7 +91,10 @@ impl FromRequestParts<Arc<AppState>> for Planner {
 
 fn unauthorized(detail: &str) -> Response {
     let mut r = Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail).into_response();
-    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"wangge planner\""));
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"wangge planner\""),
+    );
     r
 }
 
@@ -93,6 +105,9 @@ impl utoipa::Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }

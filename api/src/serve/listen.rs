@@ -25,7 +25,13 @@ use tower::ServiceExt;
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains open connections.
-pub async fn serve(listener: TcpListener, app: Router, header_timeout: Duration, idle: Duration, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    idle: Duration,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
     let graceful = GracefulShutdown::new();
@@ -45,7 +51,12 @@ pub async fn serve(listener: TcpListener, app: Router, header_timeout: Duration,
         };
         let _ = stream.set_nodelay(true);
         let busy = Arc::new(AtomicUsize::new(0));
-        let io = Idle { inner: stream, idle, deadline: Box::pin(tokio::time::sleep(idle)), busy: Arc::clone(&busy) };
+        let io = Idle {
+            inner: stream,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+            busy: Arc::clone(&busy),
+        };
         let app = app.clone();
         let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
             let guard = InFlight::enter(&busy);
@@ -114,7 +125,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for Idle<T> {
             // A request in flight is not idle; writing its answer restarts the clock.
             Poll::Pending if self.busy.load(Ordering::Relaxed) > 0 => Poll::Pending,
             Poll::Pending => match self.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle connection closed"))),
+                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "idle connection closed",
+                ))),
                 Poll::Pending => Poll::Pending,
             },
         }
@@ -130,7 +144,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Idle<T> {
         r
     }
 
-    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
             self.active();

@@ -4,16 +4,18 @@
 use super::{AppState, Problem};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Json, Response};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use geo::Coord;
 use gis_core::crs::Crs;
 use gis_core::lookup::{BatchItem, NearestQuery};
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new().routes(routes!(lookup, batch)).routes(routes!(nearest))
+    OpenApiRouter::new()
+        .routes(routes!(lookup, batch))
+        .routes(routes!(nearest))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -34,7 +36,9 @@ struct LookupParams {
 fn crs(name: Option<&str>) -> Result<Crs, Problem> {
     match name {
         None => Ok(Crs::Wgs84),
-        Some(n) => n.parse().map_err(|_| Problem::bad_request(format!("crs {n:?} is not one of wgs84, gcj02, bd09"))),
+        Some(n) => n
+            .parse()
+            .map_err(|_| Problem::bad_request(format!("crs {n:?} is not one of wgs84, gcj02, bd09"))),
     }
 }
 
@@ -52,7 +56,10 @@ fn point(lon: Option<f64>, lat: Option<f64>) -> Result<Coord<f64>, Problem> {
     responses((status = 200, description = "The grid, or ranked address candidates", body = serde_json::Value),
         (status = 400, description = "Bad parameters", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No grid covers the point, or no building matches", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn lookup(State(state): State<Arc<AppState>>, params: Result<Query<LookupParams>, axum::extract::rejection::QueryRejection>) -> Response {
+async fn lookup(
+    State(state): State<Arc<AppState>>,
+    params: Result<Query<LookupParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let Query(p) = match params {
         Ok(p) => p,
         Err(e) => return Problem::bad_request(e.body_text()).into_response(),
@@ -60,15 +67,24 @@ async fn lookup(State(state): State<Arc<AppState>>, params: Result<Query<LookupP
     let served = state.current();
     let result = (|| -> Result<Response, Problem> {
         if let Some(address) = &p.address {
-            let answer = served.region.geocode(address, p.limit.unwrap_or(5)).map_err(|e| Problem::bad_request(e.to_string()))?;
+            let answer = served
+                .region
+                .geocode(address, p.limit.unwrap_or(5))
+                .map_err(|e| Problem::bad_request(e.to_string()))?;
             if answer.candidates.is_empty() {
-                return Err(Problem::not_found(format!("no building matches the address {address:?}")));
+                return Err(Problem::not_found(format!(
+                    "no building matches the address {address:?}"
+                )));
             }
             return Ok(Json(serde_json::to_value(answer).expect("answers serialise")).into_response());
         }
         let at = point(p.lon, p.lat)?;
         let crs = crs(p.crs.as_deref())?;
-        match served.region.locate(at, crs).map_err(|e| Problem::bad_request(e.to_string()))? {
+        match served
+            .region
+            .locate(at, crs)
+            .map_err(|e| Problem::bad_request(e.to_string()))?
+        {
             Some(answer) => Ok(Json(answer).into_response()),
             None => Err(Problem::not_found(format!("no grid covers ({}, {})", at.x, at.y))),
         }
@@ -99,12 +115,18 @@ struct BatchBody {
 #[utoipa::path(post, path = "/v1/lookup", tag = "lookup", request_body = BatchBody,
     responses((status = 200, description = "`{\"answers\": [...]}`, one per item", body = serde_json::Value),
         (status = 400, description = "Not a batch, or too many items", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn batch(State(state): State<Arc<AppState>>, body: Result<Json<Batch>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn batch(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<Batch>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let Json(b) = match body {
         Ok(b) => b,
         Err(e) => {
             let mut p = Problem::from_json_rejection(e);
-            p.detail = format!("the body must be {{\"items\": [{{\"lon\", \"lat\"}} or {{\"address\"}}, ...]}}: {}", p.detail);
+            p.detail = format!(
+                "the body must be {{\"items\": [{{\"lon\", \"lat\"}} or {{\"address\"}}, ...]}}: {}",
+                p.detail
+            );
             return p.into_response();
         }
     };
@@ -140,7 +162,10 @@ struct NearestParams {
 #[utoipa::path(get, path = "/v1/resources/nearest", tag = "lookup", params(NearestParams),
     responses((status = 200, description = "`{\"resources\": [...]}`", body = serde_json::Value),
         (status = 400, description = "Bad parameters", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn nearest(State(state): State<Arc<AppState>>, params: Result<Query<NearestParams>, axum::extract::rejection::QueryRejection>) -> Response {
+async fn nearest(
+    State(state): State<Arc<AppState>>,
+    params: Result<Query<NearestParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let Query(p) = match params {
         Ok(p) => p,
         Err(e) => return Problem::bad_request(e.body_text()).into_response(),
@@ -149,10 +174,23 @@ async fn nearest(State(state): State<Arc<AppState>>, params: Result<Query<Neares
     let result = (|| -> Result<Response, Problem> {
         let at = point(p.lon, p.lat)?;
         let crs = crs(p.crs.as_deref())?;
-        let kinds: Vec<String> =
-            p.kind.as_deref().unwrap_or("").split(',').map(|k| k.trim().to_lowercase()).filter(|k| !k.is_empty()).collect();
-        let query = NearestQuery { kinds, limit: p.limit.unwrap_or(5), radius_m: p.radius };
-        let found = served.region.nearest(at, crs, &query).map_err(|e| Problem::bad_request(e.to_string()))?;
+        let kinds: Vec<String> = p
+            .kind
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|k| k.trim().to_lowercase())
+            .filter(|k| !k.is_empty())
+            .collect();
+        let query = NearestQuery {
+            kinds,
+            limit: p.limit.unwrap_or(5),
+            radius_m: p.radius,
+        };
+        let found = served
+            .region
+            .nearest(at, crs, &query)
+            .map_err(|e| Problem::bad_request(e.to_string()))?;
         Ok(Json(serde_json::json!({ "resources": found })).into_response())
     })();
     result.unwrap_or_else(IntoResponse::into_response)

@@ -49,7 +49,10 @@ pub(crate) async fn render(State(state): State<Arc<AppState>>) -> Response {
     let map = m.requests.lock().expect("metrics lock").clone();
     for (route, by_status) in &map {
         for (status, (n, _)) in by_status {
-            let _ = writeln!(out, "wangge_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "wangge_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
         }
     }
     out.push_str("# HELP wangge_http_request_seconds_total Time spent answering, by route.\n# TYPE wangge_http_request_seconds_total counter\n");
@@ -57,12 +60,31 @@ pub(crate) async fn render(State(state): State<Arc<AppState>>) -> Response {
         let s: f64 = by_status.values().map(|(_, s)| s).sum();
         let _ = writeln!(out, "wangge_http_request_seconds_total{{route=\"{route}\"}} {s:.6}");
     }
-    let _ = writeln!(out, "# HELP wangge_tile_renders_total Tiles rendered (cache misses).\n# TYPE wangge_tile_renders_total counter\nwangge_tile_renders_total {}", m.tile_renders.load(Ordering::Relaxed));
-    let _ = writeln!(out, "# HELP wangge_tile_cache_hits_total Tiles answered from the cache.\n# TYPE wangge_tile_cache_hits_total counter\nwangge_tile_cache_hits_total {}", m.tile_cache_hits.load(Ordering::Relaxed));
+    let _ = writeln!(
+        out,
+        "# HELP wangge_tile_renders_total Tiles rendered (cache misses).\n# TYPE wangge_tile_renders_total counter\nwangge_tile_renders_total {}",
+        m.tile_renders.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP wangge_tile_cache_hits_total Tiles answered from the cache.\n# TYPE wangge_tile_cache_hits_total counter\nwangge_tile_cache_hits_total {}",
+        m.tile_cache_hits.load(Ordering::Relaxed)
+    );
     let served = state.current();
-    let _ = writeln!(out, "# HELP wangge_version The published version served (0: none).\n# TYPE wangge_version gauge\nwangge_version {}", served.version.unwrap_or(0));
-    let _ = writeln!(out, "# HELP wangge_grids Grids and micro-grids served.\n# TYPE wangge_grids gauge\nwangge_grids {}", served.grids.len());
+    let _ = writeln!(
+        out,
+        "# HELP wangge_version The published version served (0: none).\n# TYPE wangge_version gauge\nwangge_version {}",
+        served.version.unwrap_or(0)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP wangge_grids Grids and micro-grids served.\n# TYPE wangge_grids gauge\nwangge_grids {}",
+        served.grids.len()
+    );
     let mut r = out.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     r
 }

@@ -13,8 +13,8 @@ mod problem;
 mod tiles_routes;
 mod web;
 
-pub use auth::{Token, TokenError};
 use auth::BearerScheme;
+pub use auth::{Token, TokenError};
 pub use problem::Problem;
 
 use axum::Router;
@@ -22,14 +22,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use gis_core::bounds::SizeBounds;
 use gis_core::grid::Grid;
 use gis_core::model::Dataset;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tiles::data::MapData;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// What the service serves at one moment: a dataset, its grids, the map cut from them and the
 /// lookup indexes over them; `version` is the store's published version, if it came from one.
@@ -55,8 +55,8 @@ pub struct Served {
 impl Served {
     pub fn new(dataset: Dataset, grids: Vec<Grid>, bounds: SizeBounds) -> Self {
         let map = MapData::new(&dataset, &grids, bounds);
-        let region = gis_core::lookup::Region::new(&dataset, grids.clone(), &dataset.staff)
-            .expect("a partition's grids index");
+        let region =
+            gis_core::lookup::Region::new(&dataset, grids.clone(), &dataset.staff).expect("a partition's grids index");
         let features = features::FeatureIndex::new(&dataset, &grids, &region);
         Self {
             dataset: Arc::new(dataset),
@@ -149,7 +149,11 @@ pub fn damage_warning(damaged: &[store::DamagedVersion], served: Option<i64>) ->
 /// nothing is published at all. Indexing runs off the async threads.
 pub async fn load_served(store: &store::Store) -> Result<Option<Served>, store::StoreError> {
     match store.published(None).await {
-        Ok(Some(p)) => Ok(Some(tokio::task::spawn_blocking(move || Served::published(&p)).await.map_err(|e| store::StoreError::Task(e.to_string()))?)),
+        Ok(Some(p)) => Ok(Some(
+            tokio::task::spawn_blocking(move || Served::published(&p))
+                .await
+                .map_err(|e| store::StoreError::Task(e.to_string()))?,
+        )),
         Ok(None) => Ok(None),
         Err(store::StoreError::NothingServable { damaged }) => {
             let current = damaged.first().map(|d| d.number);
@@ -179,7 +183,14 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_upload: 64 << 20, max_body: 4 << 20, read_timeout: Duration::from_secs(30), planner_timeout: Duration::from_secs(900), header_timeout: Duration::from_secs(10), idle_timeout: Duration::from_secs(60) }
+        Self {
+            max_upload: 64 << 20,
+            max_body: 4 << 20,
+            read_timeout: Duration::from_secs(30),
+            planner_timeout: Duration::from_secs(900),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -230,8 +241,14 @@ impl AppState {
 
 /// The base URL clients reach the service at, from the request's Host header.
 pub(crate) fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
-    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
     format!("{proto}://{host}")
 }
 
@@ -267,22 +284,38 @@ pub fn routes(limits: Limits) -> (Router<Arc<AppState>>, utoipa::openapi::OpenAp
     let planner = planner_routes::routes()
         .layer(axum::middleware::from_fn_with_state(limits.planner_timeout, timeout))
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_upload));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(reads).merge(planner).split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(reads)
+        .merge(planner)
+        .split_for_parts()
 }
 
 /// The API definition, serialised once, labelled with its OpenAPI version as OGC API – Common
 /// asks; a handler for it.
-fn openapi_doc(doc: &serde_json::Value, version: &'static str) -> impl Fn() -> std::future::Ready<axum::response::Response> + Clone + Send + Sync + 'static {
+fn openapi_doc(
+    doc: &serde_json::Value,
+    version: &'static str,
+) -> impl Fn() -> std::future::Ready<axum::response::Response> + Clone + Send + Sync + 'static {
     let body = axum::body::Bytes::from(serde_json::to_vec(doc).expect("the OpenAPI document serialises"));
-    let kind = axum::http::HeaderValue::from_str(&format!("application/vnd.oai.openapi+json;version={version}")).expect("a valid header value");
+    let kind = axum::http::HeaderValue::from_str(&format!("application/vnd.oai.openapi+json;version={version}"))
+        .expect("a valid header value");
     move || std::future::ready(([(axum::http::header::CONTENT_TYPE, kind.clone())], body.clone()).into_response())
 }
 
 /// Answers 408 with a problem body when a request (reading its body included) takes too long.
-async fn timeout(State(limit): State<Duration>, req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn timeout(
+    State(limit): State<Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => Problem::new(axum::http::StatusCode::REQUEST_TIMEOUT, "Request timeout", format!("the request took longer than {} s", limit.as_secs())).into_response(),
+        Err(_) => Problem::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "Request timeout",
+            format!("the request took longer than {} s", limit.as_secs()),
+        )
+        .into_response(),
     }
 }
 
@@ -298,23 +331,47 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(problem::ensure_problem))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([axum::http::Method::GET]))
+        .layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([axum::http::Method::GET]),
+        )
         .with_state(state)
 }
 
 /// Paths that answer from the served data: with nothing to serve they answer 503.
-const DATA_PATHS: [&str; 7] = ["/tiles/", "/tiles.json", "/style.json", "/map/", "/v1/lookup", "/v1/resources/", "/collections"];
+const DATA_PATHS: [&str; 7] = [
+    "/tiles/",
+    "/tiles.json",
+    "/style.json",
+    "/map/",
+    "/v1/lookup",
+    "/v1/resources/",
+    "/collections",
+];
 
 /// Middleware: when no published version can be served, requests for data get a 503 problem
 /// body saying why and how to recover, rather than answers from an empty map.
-async fn require_data(State(state): State<Arc<AppState>>, req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn require_data(
+    State(state): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let served = state.current();
     if let Some(why) = &served.unavailable {
         if DATA_PATHS.iter().any(|p| req.uri().path().starts_with(p)) {
-            let mut res = Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "Nothing to serve", why.clone())
-                .with("damaged_versions", serde_json::to_value(&served.damaged).unwrap_or_default())
-                .into_response();
-            res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+            let mut res = Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "Nothing to serve",
+                why.clone(),
+            )
+            .with(
+                "damaged_versions",
+                serde_json::to_value(&served.damaged).unwrap_or_default(),
+            )
+            .into_response();
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
             return res;
         }
     }
@@ -331,7 +388,9 @@ async fn healthz(State(state): State<Arc<AppState>>) -> axum::response::Response
     let store = match &state.store {
         None => None,
         Some(store) => match tokio::time::timeout(Duration::from_secs(3), store.current()).await {
-            Ok(Ok(current)) => Some(serde_json::json!({"backend": store.backend(), "current_version": current.map(|v| v.number)})),
+            Ok(Ok(current)) => {
+                Some(serde_json::json!({"backend": store.backend(), "current_version": current.map(|v| v.number)}))
+            }
             Ok(Err(e)) => return unhealthy(format!("the store cannot be read: {e}")),
             Err(_) => return unhealthy("the store did not answer within 3 s".into()),
         },

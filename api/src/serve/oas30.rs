@@ -12,7 +12,11 @@ pub fn from_31(mut doc: Value) -> Value {
         root.insert("openapi".into(), "3.0.3".into());
         root.remove("jsonSchemaDialect");
         root.remove("webhooks");
-        if let Some(license) = root.get_mut("info").and_then(|i| i.get_mut("license")).and_then(Value::as_object_mut) {
+        if let Some(license) = root
+            .get_mut("info")
+            .and_then(|i| i.get_mut("license"))
+            .and_then(Value::as_object_mut)
+        {
             license.remove("identifier");
         }
         if let Some(components) = root.get_mut("components").and_then(Value::as_object_mut) {
@@ -74,7 +78,10 @@ fn schema(o: &mut Map<String, Value>) {
             // Several types: one branch each.
             _ => {
                 o.remove("type");
-                o.insert("anyOf".into(), Value::Array(rest.into_iter().map(|t| serde_json::json!({ "type": t })).collect()));
+                o.insert(
+                    "anyOf".into(),
+                    Value::Array(rest.into_iter().map(|t| serde_json::json!({ "type": t })).collect()),
+                );
             }
         }
         if nullable {
@@ -85,7 +92,11 @@ fn schema(o: &mut Map<String, Value>) {
     for key in ["oneOf", "anyOf"] {
         if let Some(Value::Array(branches)) = o.get(key) {
             if branches.iter().any(|b| b.get("type") == Some(&Value::from("null"))) {
-                let rest: Vec<Value> = branches.iter().filter(|b| b.get("type") != Some(&Value::from("null"))).cloned().collect();
+                let rest: Vec<Value> = branches
+                    .iter()
+                    .filter(|b| b.get("type") != Some(&Value::from("null")))
+                    .cloned()
+                    .collect();
                 o.insert("nullable".into(), true.into());
                 if rest.len() == 1 && rest[0].get("$ref").is_some() {
                     // A $ref cannot carry nullable in 3.0: wrap it.
@@ -141,10 +152,19 @@ mod tests {
         assert_eq!(v["openapi"], "3.0.3");
         assert_eq!(v["info"]["license"], json!({"name": "MIT"}));
         let p = &v["components"]["schemas"]["A"]["properties"];
-        assert_eq!(p["n"], json!({"type": "integer", "format": "int32", "minimum": 0, "nullable": true}));
-        assert_eq!(p["r"], json!({"allOf": [{"$ref": "#/components/schemas/B"}], "nullable": true}));
+        assert_eq!(
+            p["n"],
+            json!({"type": "integer", "format": "int32", "minimum": 0, "nullable": true})
+        );
+        assert_eq!(
+            p["r"],
+            json!({"allOf": [{"$ref": "#/components/schemas/B"}], "nullable": true})
+        );
         assert_eq!(p["e"], json!({"type": "string", "example": "x", "enum": ["x", "y"]}));
         assert_eq!(p["c"], json!({"enum": ["k"]}));
-        assert_eq!(p["x"], json!({"type": "number", "minimum": 0, "exclusiveMinimum": true}));
+        assert_eq!(
+            p["x"],
+            json!({"type": "number", "minimum": 0, "exclusiveMinimum": true})
+        );
     }
 }

@@ -46,7 +46,13 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
 type Answer = Result<Response, Problem>;
 
 fn store(state: &AppState) -> Result<&Store, Problem> {
-    state.store.as_ref().ok_or_else(|| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "No store", "this service runs without a store; planner steps need one"))
+    state.store.as_ref().ok_or_else(|| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "No store",
+            "this service runs without a store; planner steps need one",
+        )
+    })
 }
 
 /// A JSON body, or a 400/413/415/422 problem saying what is wrong with it.
@@ -69,28 +75,42 @@ impl From<StoreError> for Problem {
         match e {
             StoreError::Rejected(import) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Dataset rejected", detail)
                 .with("problems", serde_json::to_value(&import.problems).unwrap_or_default()),
-            StoreError::NoDataset(_) | StoreError::NoDraft(_) | StoreError::NoVersion(_) | StoreError::UnknownGrid(_) => {
-                Problem::not_found(detail)
-            }
+            StoreError::NoDataset(_)
+            | StoreError::NoDraft(_)
+            | StoreError::NoVersion(_)
+            | StoreError::UnknownGrid(_) => Problem::not_found(detail),
             StoreError::DiskFull(_) => {
                 tracing::error!("store: {detail}");
-                Problem::new(StatusCode::INSUFFICIENT_STORAGE, "Insufficient storage", "the store cannot write to disk; nothing of this request was stored")
+                Problem::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "Insufficient storage",
+                    "the store cannot write to disk; nothing of this request was stored",
+                )
             }
-            StoreError::AlreadyPublished { .. } | StoreError::NothingPublished => Problem::new(StatusCode::CONFLICT, "Conflict", detail),
+            StoreError::AlreadyPublished { .. } | StoreError::NothingPublished => {
+                Problem::new(StatusCode::CONFLICT, "Conflict", detail)
+            }
             // Nothing was published: the planner can look at the draft, re-partition, or roll back.
-            StoreError::Unpublishable { problems, .. } => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Layer not publishable", detail)
-                .with("problems", serde_json::to_value(&problems).unwrap_or_default()),
-            StoreError::DamagedVersion(d) => {
-                Problem::new(StatusCode::CONFLICT, "Damaged version", detail).with("problems", serde_json::to_value(&d.problems).unwrap_or_default())
+            StoreError::Unpublishable { problems, .. } => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Layer not publishable", detail)
+                    .with("problems", serde_json::to_value(&problems).unwrap_or_default())
             }
-            StoreError::NothingServable { damaged } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Nothing to serve", detail)
-                .with("damaged_versions", serde_json::to_value(&damaged).unwrap_or_default()),
+            StoreError::DamagedVersion(d) => Problem::new(StatusCode::CONFLICT, "Damaged version", detail)
+                .with("problems", serde_json::to_value(&d.problems).unwrap_or_default()),
+            StoreError::NothingServable { damaged } => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Nothing to serve", detail)
+                    .with("damaged_versions", serde_json::to_value(&damaged).unwrap_or_default())
+            }
             StoreError::InvalidStaff { .. } | StoreError::InvalidLayer(_) | StoreError::Repartition(_) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable", detail)
             }
             StoreError::Db(_) | StoreError::Migrate(_) | StoreError::NoPostgis(_) | StoreError::BadUrl { .. } => {
                 tracing::error!("store: {detail}");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Store unavailable", "the store cannot be reached; try again")
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Store unavailable",
+                    "the store cannot be reached; try again",
+                )
             }
             _ => {
                 tracing::error!("store: {detail}");
@@ -106,7 +126,8 @@ fn created(v: Value) -> Response {
 
 fn geojson(text: String) -> Response {
     let mut r = text.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
     r
 }
 
@@ -188,9 +209,13 @@ async fn upload(_: Planner, State(state): State<Arc<AppState>>, req: axum::extra
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
     let (source, files) = if multipart {
-        let form = axum::extract::Multipart::from_request(req, &state)
-            .await
-            .map_err(|e| Problem::new(e.status(), "Bad request", format!("not a readable multipart form: {}", e.body_text())))?;
+        let form = axum::extract::Multipart::from_request(req, &state).await.map_err(|e| {
+            Problem::new(
+                e.status(),
+                "Bad request",
+                format!("not a readable multipart form: {}", e.body_text()),
+            )
+        })?;
         read_form(form).await?
     } else {
         let up = body(Json::<Upload>::from_request(req, &state).await)?;
@@ -219,12 +244,21 @@ fn is_dataset_file(name: &str) -> bool {
 
 /// A name that is not one of a dataset folder's files; `at` says where it was given.
 fn not_a_dataset_file(at: &str) -> Problem {
-    Problem::bad_request(format!("{at}: not a dataset file; expected some of {}", gis_core::io::DATASET_FILES.join(", ")))
+    Problem::bad_request(format!(
+        "{at}: not a dataset file; expected some of {}",
+        gis_core::io::DATASET_FILES.join(", ")
+    ))
 }
 
 /// A multipart upload's source and files, by dataset file name.
 async fn read_form(mut form: axum::extract::Multipart) -> Result<(Option<String>, BTreeMap<String, String>), Problem> {
-    let broken = |e: axum::extract::multipart::MultipartError| Problem::new(e.status(), "Bad request", format!("the form cannot be read: {}", e.body_text()));
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        Problem::new(
+            e.status(),
+            "Bad request",
+            format!("the form cannot be read: {}", e.body_text()),
+        )
+    };
     let mut source = None;
     let mut files = BTreeMap::new();
     while let Some(field) = form.next_field().await.map_err(broken)? {
@@ -234,7 +268,9 @@ async fn read_form(mut form: axum::extract::Multipart) -> Result<(Option<String>
             continue;
         }
         // `-F buildings.geojson=@path` names the part; `-F files=@path/buildings.geojson` names the file.
-        let base = field.file_name().map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_string());
+        let base = field
+            .file_name()
+            .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_string());
         let file = match base {
             _ if is_dataset_file(&name) => name.clone(),
             Some(b) if is_dataset_file(&b) => b,
@@ -242,7 +278,9 @@ async fn read_form(mut form: axum::extract::Multipart) -> Result<(Option<String>
             None => return Err(not_a_dataset_file(&format!("form part {name:?}"))),
         };
         if files.contains_key(&file) {
-            return Err(Problem::bad_request(format!("form part {name:?}: {file} is given twice")));
+            return Err(Problem::bad_request(format!(
+                "form part {name:?}: {file} is given twice"
+            )));
         }
         let bytes = field.bytes().await.map_err(broken)?;
         let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
@@ -284,10 +322,15 @@ fn bounds_of(min: Option<u32>, max: Option<u32>, by: Option<&str>) -> Result<Siz
     let basis = match by {
         None | Some("residents") => SizeBasis::Residents,
         Some("households") => SizeBasis::Households,
-        Some(other) => return Err(Problem::bad_request(format!("by: {other:?} is not residents or households"))),
+        Some(other) => {
+            return Err(Problem::bad_request(format!(
+                "by: {other:?} is not residents or households"
+            )));
+        }
     };
     let (dmin, dmax) = basis.default_bounds();
-    SizeBounds::new(min.unwrap_or(dmin), max.unwrap_or(dmax), basis).map_err(|e| Problem::bad_request(format!("min/max: {e}")))
+    SizeBounds::new(min.unwrap_or(dmin), max.unwrap_or(dmax), basis)
+        .map_err(|e| Problem::bad_request(format!("min/max: {e}")))
 }
 
 async fn draft_answer(store: &Store, draft: i64, report: Value) -> Answer {
@@ -301,7 +344,12 @@ async fn draft_answer(store: &Store, draft: i64, report: Value) -> Answer {
     responses((status = 201, description = "`{\"draft\": {...}, \"report\": {...}}`", body = Value),
         (status = 400, description = "Bad options", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such dataset", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn partition(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>, b: Result<Json<PartitionBody>, JsonRejection>) -> Answer {
+async fn partition(
+    _: Planner,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    b: Result<Json<PartitionBody>, JsonRejection>,
+) -> Answer {
     let store = store(&state)?;
     let p = optional_body(b)?;
     let bounds = bounds_of(p.min, p.max, p.by.as_deref())?;
@@ -333,7 +381,12 @@ struct RepartitionBody {
     responses((status = 201, description = "`{\"draft\": {...}, \"report\": {...}}`", body = Value),
         (status = 404, description = "No such dataset or version", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Nothing is published yet", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn repartition(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>, b: Result<Json<RepartitionBody>, JsonRejection>) -> Answer {
+async fn repartition(
+    _: Planner,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    b: Result<Json<RepartitionBody>, JsonRejection>,
+) -> Answer {
     let store = store(&state)?;
     let r = optional_body(b)?;
     let from = match r.from {
@@ -363,8 +416,16 @@ async fn drafts(_: Planner, State(state): State<Arc<AppState>>) -> Answer {
     responses((status = 200, description = "`{\"draft\": {...}, \"report\": {...} | null}`", body = Value), (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn draft(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Answer {
     let store = store(&state)?;
-    let info = store.drafts().await?.into_iter().find(|d| d.id == id).ok_or(StoreError::NoDraft(id))?;
-    let report = store.layer_report(id).await?.and_then(|r| serde_json::from_str::<Value>(&r).ok());
+    let info = store
+        .drafts()
+        .await?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or(StoreError::NoDraft(id))?;
+    let report = store
+        .layer_report(id)
+        .await?
+        .and_then(|r| serde_json::from_str::<Value>(&r).ok());
     Ok(Json(json!({ "draft": info, "report": report })).into_response())
 }
 
@@ -387,7 +448,9 @@ async fn draft_diff(_: Planner, State(state): State<Arc<AppState>>, Path(id): Pa
         None => Default::default(),
     };
     let dataset = store.dataset(dataset_id).await?;
-    let diff = tokio::task::spawn_blocking(move || gis_core::diff::diff(&old, &layer, Some(&dataset))).await.map_err(internal)?;
+    let diff = tokio::task::spawn_blocking(move || gis_core::diff::diff(&old, &layer, Some(&dataset)))
+        .await
+        .map_err(internal)?;
     Ok(Json(diff).into_response())
 }
 
@@ -400,9 +463,14 @@ async fn validate_text(dataset: gis_core::Dataset, text: String, name: &str) -> 
     let name = std::path::PathBuf::from(name);
     let answer = tokio::task::spawn_blocking(move || -> Result<Value, Problem> {
         let layer = parse_drawn_layer(text, &name).map_err(|e| {
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Layer rejected", e.to_string()).with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Layer rejected", e.to_string())
+                .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
         })?;
-        let options = ValidateOptions { bounds: layer.meta.bounds.unwrap_or_default(), scheme: layer.meta.code_scheme.clone(), ..ValidateOptions::default() };
+        let options = ValidateOptions {
+            bounds: layer.meta.bounds.unwrap_or_default(),
+            scheme: layer.meta.code_scheme.clone(),
+            ..ValidateOptions::default()
+        };
         let report = validate(&dataset, &layer, &options).map_err(|e| Problem::bad_request(e.to_string()))?;
         let defects: Value = serde_json::from_str(&defects_geojson(&report)).map_err(internal)?;
         Ok(json!({ "clean": report.defects.is_empty(), "report": report, "defects": defects }))
@@ -418,7 +486,12 @@ async fn validate_text(dataset: gis_core::Dataset, text: String, name: &str) -> 
 async fn validate_draft(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Answer {
     let store = store(&state)?;
     let (layer, dataset_id) = store.layer(id).await?;
-    validate_text(store.dataset(dataset_id).await?, to_geojson(&layer), &format!("draft-{id}.geojson")).await
+    validate_text(
+        store.dataset(dataset_id).await?,
+        to_geojson(&layer),
+        &format!("draft-{id}.geojson"),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -435,12 +508,21 @@ struct ValidateBody {
 #[utoipa::path(post, path = "/v1/validate", tag = "planner", security(("bearer" = [])), request_body = ValidateBody,
     responses((status = 200, description = "`{\"clean\", \"report\", \"defects\": GeoJSON}`", body = Value),
         (status = 422, description = "The layer cannot be read; `problems` lists why", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn validate_upload(_: Planner, State(state): State<Arc<AppState>>, b: Result<Json<ValidateBody>, JsonRejection>) -> Answer {
+async fn validate_upload(
+    _: Planner,
+    State(state): State<Arc<AppState>>,
+    b: Result<Json<ValidateBody>, JsonRejection>,
+) -> Answer {
     let store = store(&state)?;
     let v = body(b)?;
     let dataset_id = match v.dataset {
         Some(d) => d,
-        None => store.version(store.current().await?.ok_or(StoreError::NothingPublished)?.number).await?.dataset,
+        None => {
+            store
+                .version(store.current().await?.ok_or(StoreError::NothingPublished)?.number)
+                .await?
+                .dataset
+        }
     };
     validate_text(store.dataset(dataset_id).await?, v.layer.to_string(), "upload.geojson").await
 }
@@ -459,10 +541,17 @@ struct PublishBody {
         (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Already published", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "The draft does not read back or validate (a grid not OGC-valid, a level not one exact coverage, a building cut): nothing was published; `problems` names each grid and reason", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn publish(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>, b: Result<Json<PublishBody>, JsonRejection>) -> Answer {
+async fn publish(
+    _: Planner,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    b: Result<Json<PublishBody>, JsonRejection>,
+) -> Answer {
     let store = store(&state)?;
     let p = optional_body(b)?;
-    let version = store.publish(id, p.note.as_deref().unwrap_or("published through the API")).await?;
+    let version = store
+        .publish(id, p.note.as_deref().unwrap_or("published through the API"))
+        .await?;
     serve_current(&state, store).await?;
     Ok(created(json!({ "version": version })))
 }
@@ -487,7 +576,11 @@ struct MoveBody {
     responses((status = 201, description = "`{\"draft\": {...}, \"report\": {...}}`", body = Value),
         (status = 404, description = "No such draft, grid or building", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Refused: a grid would be in parts or out of bounds (`reasons`)", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn move_buildings_route(_: Planner, State(state): State<Arc<AppState>>, b: Result<Json<MoveBody>, JsonRejection>) -> Answer {
+async fn move_buildings_route(
+    _: Planner,
+    State(state): State<Arc<AppState>>,
+    b: Result<Json<MoveBody>, JsonRejection>,
+) -> Answer {
     let store = store(&state)?;
     let m = body(b)?;
     if m.buildings.is_empty() {
@@ -503,17 +596,42 @@ async fn move_buildings_route(_: Planner, State(state): State<Arc<AppState>>, b:
     let dataset = Arc::new(store.dataset(dataset_id).await?);
     let bounds = layer.meta.bounds.unwrap_or_default();
     let data = dataset.clone();
-    let result = tokio::task::spawn_blocking(move || move_buildings(&data, &layer, &m.buildings, &m.to, bounds, m.force)).await.map_err(internal)?;
+    let result =
+        tokio::task::spawn_blocking(move || move_buildings(&data, &layer, &m.buildings, &m.to, bounds, m.force))
+            .await
+            .map_err(internal)?;
     let result = match result {
         Ok(r) => r,
         Err(MoveError::Refused(reasons)) => {
-            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Move refused", "the move breaks the rules; send force: true to make it anyway").with("reasons", json!(reasons)));
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Move refused",
+                "the move breaks the rules; send force: true to make it anyway",
+            )
+            .with("reasons", json!(reasons)));
         }
-        Err(e @ (MoveError::UnknownGrid(_) | MoveError::UnknownBuilding(_))) => return Err(Problem::not_found(e.to_string())),
-        Err(e) => return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Move refused", e.to_string())),
+        Err(e @ (MoveError::UnknownGrid(_) | MoveError::UnknownBuilding(_))) => {
+            return Err(Problem::not_found(e.to_string()));
+        }
+        Err(e) => {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Move refused",
+                e.to_string(),
+            ));
+        }
     };
     let report = serde_json::to_value(&result.report).unwrap_or_default();
-    let id = store.save_draft_of(dataset_id, dataset, &result.layer, "move", Some(&report.to_string()), &[]).await?;
+    let id = store
+        .save_draft_of(
+            dataset_id,
+            dataset,
+            &result.layer,
+            "move",
+            Some(&report.to_string()),
+            &[],
+        )
+        .await?;
     draft_answer(store, id, report).await
 }
 
@@ -568,7 +686,12 @@ struct RollbackBody {
 #[utoipa::path(post, path = "/v1/versions/{number}/rollback", tag = "planner", security(("bearer" = [])), params(("number" = i64, Path)), request_body = RollbackBody,
     responses((status = 201, description = "`{\"version\": {...}}`", body = Value), (status = 404, description = "No such version", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "That version is damaged (does not read back or validate): nothing was published; `problems` says why", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn rollback(_: Planner, State(state): State<Arc<AppState>>, Path(number): Path<i64>, b: Result<Json<RollbackBody>, JsonRejection>) -> Answer {
+async fn rollback(
+    _: Planner,
+    State(state): State<Arc<AppState>>,
+    Path(number): Path<i64>,
+    b: Result<Json<RollbackBody>, JsonRejection>,
+) -> Answer {
     let store = store(&state)?;
     let r = optional_body(b)?;
     let version = store.rollback(number, r.note.as_deref()).await?;
@@ -600,11 +723,23 @@ async fn get_staff(State(state): State<Arc<AppState>>, Path(code): Path<String>)
     responses((status = 200, description = "`{\"grid\", \"staff\"}`", body = Value),
         (status = 404, description = "No such grid in the current version", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "An entry without name or role", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn set_staff(_: Planner, State(state): State<Arc<AppState>>, Path(code): Path<String>, b: Result<Json<Vec<StaffEntry>>, JsonRejection>) -> Answer {
+async fn set_staff(
+    _: Planner,
+    State(state): State<Arc<AppState>>,
+    Path(code): Path<String>,
+    b: Result<Json<Vec<StaffEntry>>, JsonRejection>,
+) -> Answer {
     let store = store(&state)?;
     let entries = body(b)?;
-    let staff: Vec<gis_core::Staff> =
-        entries.into_iter().map(|e| gis_core::Staff { grid: code.clone(), name: e.name, role: e.role, phone: e.phone }).collect();
+    let staff: Vec<gis_core::Staff> = entries
+        .into_iter()
+        .map(|e| gis_core::Staff {
+            grid: code.clone(),
+            name: e.name,
+            role: e.role,
+            phone: e.phone,
+        })
+        .collect();
     store.set_staff(&code, &staff).await?;
     serve_current(&state, store).await?;
     Ok(Json(json!({ "grid": code, "staff": store.staff(Some(&code)).await? })).into_response())

@@ -15,12 +15,19 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, title, detail: detail.into(), extra: None }
+        Self {
+            status,
+            title,
+            detail: detail.into(),
+            extra: None,
+        }
     }
 
     /// Adds an extension member.
     pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
-        self.extra.get_or_insert_with(Default::default).insert(key.into(), value);
+        self.extra
+            .get_or_insert_with(Default::default)
+            .insert(key.into(), value);
         self
     }
 
@@ -43,7 +50,15 @@ impl Problem {
             StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable",
             _ => "Bad request",
         };
-        Self::new(if status.is_client_error() { status } else { StatusCode::BAD_REQUEST }, title, e.body_text())
+        Self::new(
+            if status.is_client_error() {
+                status
+            } else {
+                StatusCode::BAD_REQUEST
+            },
+            title,
+            e.body_text(),
+        )
     }
 }
 
@@ -53,14 +68,24 @@ impl Problem {
 pub(crate) async fn ensure_problem(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return res;
     }
     let (parts, body) = res.into_parts();
-    let text = axum::body::to_bytes(body, 64 << 10).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = axum::body::to_bytes(body, 64 << 10)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let title = status.canonical_reason().unwrap_or("Error");
-    let detail = if text.trim().is_empty() { title.to_string() } else { text };
+    let detail = if text.trim().is_empty() {
+        title.to_string()
+    } else {
+        text
+    };
     let mut out = Problem::new(status, title, detail).into_response();
     // Keep what the answer said besides its body (Allow on a 405, WWW-Authenticate, …).
     for (k, v) in parts.headers.iter() {
@@ -83,7 +108,10 @@ impl IntoResponse for Problem {
             map.extend(extra);
         }
         let mut res = (self.status, body.to_string()).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         res
     }
 }

@@ -5,12 +5,12 @@ use super::{AppState, Problem, base_url};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use rustc_hash::FxHashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use tiles::mercator::TileId;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Format {
@@ -41,14 +41,17 @@ pub(crate) struct TileCache {
 
 impl TileCache {
     pub fn new(capacity: usize) -> Self {
-        Self { entries: Mutex::new(FxHashMap::default()), capacity, generation: 0.into() }
+        Self {
+            entries: Mutex::new(FxHashMap::default()),
+            capacity,
+            generation: 0.into(),
+        }
     }
 
     pub fn clear(&self) {
         self.entries.lock().expect("cache lock").clear();
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
-
 
     /// The cached tile, and whether it was rendered now.
     fn get_or_render(&self, key: (TileId, Format), render: impl FnOnce() -> Vec<u8>) -> (Arc<CachedTile>, bool) {
@@ -60,7 +63,10 @@ impl TileCache {
         let mut h = rustc_hash::FxHasher::default();
         bytes.hash(&mut h);
         generation.hash(&mut h);
-        let tile = Arc::new(CachedTile { etag: format!("\"{:016x}\"", h.finish()), bytes: Arc::new(bytes) });
+        let tile = Arc::new(CachedTile {
+            etag: format!("\"{:016x}\"", h.finish()),
+            bytes: Arc::new(bytes),
+        });
         let mut entries = self.entries.lock().expect("cache lock");
         // Data replaced while rendering: do not cache what belongs to the old data.
         if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
@@ -93,14 +99,19 @@ async fn print_map(State(state): State<Arc<AppState>>, Path(file): Path<String>)
     };
     let served = state.current();
     let rendered = tokio::task::spawn_blocking(move || {
-        tiles::print::render_png(&served.map, &code, &tiles::print::PrintOptions::a3(tiles::print::today()))
+        tiles::print::render_png(
+            &served.map,
+            &code,
+            &tiles::print::PrintOptions::a3(tiles::print::today()),
+        )
     })
     .await
     .expect("printing does not panic");
     match rendered {
         Ok(png) => {
             let mut r = png.into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
             r
         }
         Err(e) => Problem::not_found(e.to_string()).into_response(),
@@ -123,19 +134,26 @@ async fn glyphs(Path((fontstack, range)): Path<(String, String)>) -> Response {
     let cached = GLYPHS.lock().expect("glyph cache").get(&key).cloned();
     let bytes = match cached {
         Some(b) => b,
-        None => match tokio::task::spawn_blocking(move || tiles::glyphs::glyphs(&fontstack, &range)).await.expect("glyphs do not panic") {
+        None => match tokio::task::spawn_blocking(move || tiles::glyphs::glyphs(&fontstack, &range))
+            .await
+            .expect("glyphs do not panic")
+        {
             Ok(b) => {
                 let b = Arc::new(b);
                 GLYPHS.lock().expect("glyph cache").insert(key, b.clone());
                 b
             }
-            Err(e @ tiles::glyphs::GlyphError::UnknownFontstack { .. }) => return Problem::not_found(e.to_string()).into_response(),
+            Err(e @ tiles::glyphs::GlyphError::UnknownFontstack { .. }) => {
+                return Problem::not_found(e.to_string()).into_response();
+            }
             Err(e) => return Problem::bad_request(e.to_string()).into_response(),
         },
     };
     let mut r = (*bytes).clone().into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     r
 }
 
@@ -152,16 +170,26 @@ async fn sprite(Path(file): Path<String>) -> Response {
         _ => return Problem::not_found("the sprite is at /sprites/sprite{,@2x}.{json,png}").into_response(),
     };
     let (png, json) = tiles::sprite::sprite(ratio);
-    let (bytes, kind) = if ext == "png" { (png, "image/png") } else { (json.into_bytes(), "application/json") };
+    let (bytes, kind) = if ext == "png" {
+        (png, "image/png")
+    } else {
+        (json.into_bytes(), "application/json")
+    };
     let mut r = bytes.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     r
 }
 
 /// Parses `{y}.mvt`, `{y}.png` and `{y}@2x.png`.
 fn parse_file(file: &str) -> Result<(u32, Format), Problem> {
-    let bad = || Problem::bad_request(format!("{file:?} is not a tile name: expected {{y}}.mvt, {{y}}.png or {{y}}@2x.png"));
+    let bad = || {
+        Problem::bad_request(format!(
+            "{file:?} is not a tile name: expected {{y}}.mvt, {{y}}.png or {{y}}@2x.png"
+        ))
+    };
     let (stem, format) = if let Some(s) = file.strip_suffix(".mvt").or_else(|| file.strip_suffix(".pbf")) {
         (s, Format::Mvt)
     } else if let Some(s) = file.strip_suffix("@2x.png") {
@@ -180,10 +208,18 @@ fn parse_file(file: &str) -> Result<(u32, Format), Problem> {
 #[utoipa::path(get, path = "/tiles/{z}/{x}/{file}", tag = "tiles",
     params(("z" = u32, Path, description = "Zoom, 0–22"), ("x" = u32, Path), ("file" = String, Path, description = "`{y}.mvt`, `{y}.png` or `{y}@2x.png`")),
     responses((status = 200, description = "The tile"), (status = 304, description = "Unchanged (If-None-Match)"), (status = 400, description = "Not a tile", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn tile(State(state): State<Arc<AppState>>, Path((z, x, file)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
+async fn tile(
+    State(state): State<Arc<AppState>>,
+    Path((z, x, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let parsed = (|| {
-        let z: u32 = z.parse().map_err(|_| Problem::bad_request(format!("zoom {z:?} is not a whole number")))?;
-        let x: u32 = x.parse().map_err(|_| Problem::bad_request(format!("x {x:?} is not a whole number")))?;
+        let z: u32 = z
+            .parse()
+            .map_err(|_| Problem::bad_request(format!("zoom {z:?} is not a whole number")))?;
+        let x: u32 = x
+            .parse()
+            .map_err(|_| Problem::bad_request(format!("x {x:?} is not a whole number")))?;
         let (y, format) = parse_file(&file)?;
         let id = TileId::new(z, x, y).map_err(|e| Problem::bad_request(e.to_string()))?;
         Ok::<_, Problem>((id, format))
@@ -203,17 +239,29 @@ async fn tile(State(state): State<Arc<AppState>>, Path((z, x, file)): Path<(Stri
     })
     .await
     .expect("tile rendering does not panic");
-    let counter = if rendered { &state.metrics.tile_renders } else { &state.metrics.tile_cache_hits };
+    let counter = if rendered {
+        &state.metrics.tile_renders
+    } else {
+        &state.metrics.tile_cache_hits
+    };
     counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut res = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == cached.etag)) {
+    let mut res = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == cached.etag))
+    {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut r = (*cached.bytes).clone().into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
         r
     };
     let h = res.headers_mut();
-    h.insert(header::ETAG, HeaderValue::from_str(&cached.etag).expect("etag is ASCII"));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&cached.etag).expect("etag is ASCII"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     res
 }

@@ -21,7 +21,11 @@ struct File {
 
 macro_rules! embed {
     ($path:literal, $source:literal, $kind:expr) => {
-        File { path: $path, kind: $kind, bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/", $source)) }
+        File {
+            path: $path,
+            kind: $kind,
+            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/", $source)),
+        }
     };
 }
 
@@ -67,7 +71,8 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
 /// The web map's page (HTML).
 pub(crate) async fn index(headers: HeaderMap) -> Response {
     let mut r = serve(&INDEX, &ETAGS[0], &headers, "no-cache");
-    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    r.headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     r
 }
 
@@ -86,7 +91,11 @@ fn serve(f: &'static File, etag: &str, headers: &HeaderMap, cache: &'static str)
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut r = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { f.bytes.into_response() };
+    let mut r = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        f.bytes.into_response()
+    };
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(f.kind));
     h.insert(header::ETAG, HeaderValue::from_str(etag).expect("etag is ASCII"));
@@ -114,7 +123,10 @@ mod tests {
         let page = String::from_utf8_lossy(INDEX.bytes);
         for part in page.split("/app/").skip(1) {
             let path = part.split(['"', '?', '\'']).next().unwrap();
-            assert!(FILES.iter().any(|f| f.path == path), "index.html names /app/{path}, which is not embedded");
+            assert!(
+                FILES.iter().any(|f| f.path == path),
+                "index.html names /app/{path}, which is not embedded"
+            );
         }
     }
 }

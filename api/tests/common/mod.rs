@@ -21,30 +21,59 @@ pub fn fixture(name: &str) -> PathBuf {
 pub async fn service(limits: Limits) -> (axum::Router, Arc<AppState>, store::Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = store::Store::open_sqlite(&dir.path().join("w.db")).await.unwrap();
-    let options = PartitionOptions { micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
-    store::workflow::load(&store, &fixture("kangle"), options, "initial").await.unwrap();
+    let options = PartitionOptions {
+        micro: Some(PartitionOptions::default_micro()),
+        ..PartitionOptions::default()
+    };
+    store::workflow::load(&store, &fixture("kangle"), options, "initial")
+        .await
+        .unwrap();
     let published = store.published(None).await.unwrap().unwrap();
-    let state = AppState::with_store(Served::published(&published), store.clone(), Some(Token::new(TOKEN).unwrap()), limits);
+    let state = AppState::with_store(
+        Served::published(&published),
+        store.clone(),
+        Some(Token::new(TOKEN).unwrap()),
+        limits,
+    );
     (router(state.clone()), state, store, dir)
 }
 
-pub async fn call(app: &axum::Router, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri).header(header::HOST, "planner.example");
+pub async fn call(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "planner.example");
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
     let req = match body {
-        Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())).unwrap(),
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string()))
+            .unwrap(),
         None => req.body(Body::empty()).unwrap(),
     };
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
-    let ct = res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let ct = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     let bytes = axum::body::to_bytes(res.into_body(), 256 << 20).await.unwrap();
     if status.is_client_error() || status.is_server_error() {
         assert_eq!(ct, "application/problem+json", "{status} answers with a problem body");
     }
-    let v = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())) };
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+    };
     (status, v)
 }
-

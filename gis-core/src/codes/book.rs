@@ -19,7 +19,10 @@ impl CodeBook {
     }
 
     pub fn retire(&mut self, community: &str, code: &str) {
-        self.retired.entry(community.to_string()).or_default().insert(code.to_string());
+        self.retired
+            .entry(community.to_string())
+            .or_default()
+            .insert(code.to_string());
     }
 
     pub fn is_retired(&self, community: &str, code: &str) -> bool {
@@ -29,7 +32,13 @@ impl CodeBook {
     /// A new code for a grid of `kind` in `community`: one past the highest sequence ever issued
     /// there (in use or retired), so new codes read as new; when the range is used up, the lowest
     /// sequence never issued. `None` when every sequence has been issued.
-    pub fn issue(&self, scheme: &CodeScheme, community: &str, kind: GridKind, in_use: &BTreeSet<String>) -> Option<String> {
+    pub fn issue(
+        &self,
+        scheme: &CodeScheme,
+        community: &str,
+        kind: GridKind,
+        in_use: &BTreeSet<String>,
+    ) -> Option<String> {
         let range = scheme.range(kind);
         let issued: BTreeSet<u32> = in_use
             .iter()
@@ -39,12 +48,22 @@ impl CodeBook {
             .map(|p| p.sequence)
             .collect();
         let next = issued.last().map_or(range.first, |&s| s + 1);
-        let seq = if range.contains(next) { Some(next) } else { (range.first..=range.last).find(|s| !issued.contains(s)) };
+        let seq = if range.contains(next) {
+            Some(next)
+        } else {
+            (range.first..=range.last).find(|s| !issued.contains(s))
+        };
         seq.map(|s| scheme.grid_code(community, s))
     }
 
     /// A new micro-grid code under `parent`, by the same rule.
-    pub fn issue_micro(&self, scheme: &CodeScheme, community: &str, parent: &str, in_use: &BTreeSet<String>) -> Option<String> {
+    pub fn issue_micro(
+        &self,
+        scheme: &CodeScheme,
+        community: &str,
+        parent: &str,
+        in_use: &BTreeSet<String>,
+    ) -> Option<String> {
         let top = 10u32.pow(u32::from(scheme.micro_digits)) - 1;
         let issued: BTreeSet<u32> = in_use
             .iter()
@@ -53,7 +72,11 @@ impl CodeBook {
             .filter_map(|c| c[parent.len()..].parse().ok())
             .collect();
         let next = issued.last().map_or(1, |&s| s + 1);
-        let seq = if next <= top { Some(next) } else { (1..=top).find(|s| !issued.contains(s)) };
+        let seq = if next <= top {
+            Some(next)
+        } else {
+            (1..=top).find(|s| !issued.contains(s))
+        };
         seq.map(|s| scheme.micro_code(parent, s))
     }
 }
@@ -70,12 +93,21 @@ mod tests {
         let mut in_use: BTreeSet<String> = ["110101001001001", "110101001001002"].map(String::from).into();
         book.retire(c, "110101001001003");
         assert_eq!(book.issue(&s, c, GridKind::Basic, &in_use).unwrap(), "110101001001004");
-        assert_eq!(book.issue(&s, c, GridKind::Exclusive, &in_use).unwrap(), "110101001001901");
+        assert_eq!(
+            book.issue(&s, c, GridKind::Exclusive, &in_use).unwrap(),
+            "110101001001901"
+        );
         // Past the end of the range, the gaps never issued are used, never a retired one.
         in_use.insert("110101001001899".into());
         assert_eq!(book.issue(&s, c, GridKind::Basic, &in_use).unwrap(), "110101001001004");
-        assert_eq!(book.issue_micro(&s, c, "110101001001001", &in_use).unwrap(), "11010100100100101");
+        assert_eq!(
+            book.issue_micro(&s, c, "110101001001001", &in_use).unwrap(),
+            "11010100100100101"
+        );
         book.retire(c, "11010100100100101");
-        assert_eq!(book.issue_micro(&s, c, "110101001001001", &in_use).unwrap(), "11010100100100102");
+        assert_eq!(
+            book.issue_micro(&s, c, "110101001001001", &in_use).unwrap(),
+            "11010100100100102"
+        );
     }
 }

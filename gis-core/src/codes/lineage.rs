@@ -70,7 +70,12 @@ impl Flows {
         let mut out: Vec<LineageEntry> = codes
             .iter()
             .enumerate()
-            .map(|(g, code)| LineageEntry { code: code.clone(), residents: new_total[g], new_residents: 0, from: Vec::new() })
+            .map(|(g, code)| LineageEntry {
+                code: code.clone(),
+                residents: new_total[g],
+                new_residents: 0,
+                from: Vec::new(),
+            })
             .collect();
         for ((old, g), &w) in &self.flows {
             match old {
@@ -85,7 +90,8 @@ impl Flows {
             }
         }
         for e in &mut out {
-            e.from.sort_by(|a, b| b.residents.cmp(&a.residents).then(a.code.cmp(&b.code)));
+            e.from
+                .sort_by(|a, b| b.residents.cmp(&a.residents).then(a.code.cmp(&b.code)));
         }
         out.sort_by(|a, b| a.code.cmp(&b.code));
         out
@@ -93,7 +99,11 @@ impl Flows {
 }
 
 fn share(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { ((part as f64 / whole as f64) * 10_000.0).round() / 10_000.0 }
+    if whole == 0 {
+        0.0
+    } else {
+        ((part as f64 / whole as f64) * 10_000.0).round() / 10_000.0
+    }
 }
 
 /// Where a new grid's residents came from.
@@ -138,7 +148,11 @@ pub fn splits_and_merges(lineage: &[LineageEntry]) -> (Vec<String>, Vec<String>)
             merged.push(e.code.clone());
         }
     }
-    let split = takers.into_iter().filter(|&(_, n)| n >= 2).map(|(c, _)| c.to_string()).collect();
+    let split = takers
+        .into_iter()
+        .filter(|&(_, n)| n >= 2)
+        .map(|(c, _)| c.to_string())
+        .collect();
     (split, merged)
 }
 
@@ -178,6 +192,9 @@ mod tests {
         f.add(Some("A"), 1, 600);
         f.add(Some("B"), 0, 900);
         // Group 0 holds only 40% of A; group 1 holds 60% of A and all its residents came from A.
-        assert_eq!(f.stable_codes(2, &|_, _| true), [Some("B".to_string()), Some("A".to_string())]);
+        assert_eq!(
+            f.stable_codes(2, &|_, _| true),
+            [Some("B".to_string()), Some("A".to_string())]
+        );
     }
 }

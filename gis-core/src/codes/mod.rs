@@ -6,7 +6,7 @@ pub mod lineage;
 pub mod scheme;
 
 pub use book::CodeBook;
-pub use scheme::{CodeError, CodeScheme, ParsedCode, SchemeError, SeqRange, Segment};
+pub use scheme::{CodeError, CodeScheme, ParsedCode, SchemeError, Segment, SeqRange};
 
 use crate::grid::{Grid, GridKind, GridLevel};
 use geo::{BoundingRect, Centroid};
@@ -21,11 +21,19 @@ pub fn reading_order(grids: &[&Grid]) -> Vec<usize> {
         .iter()
         .map(|g| g.area.centroid().map_or([0.0, 0.0], |c| [c.x(), c.y()]))
         .collect();
-    let mut heights: Vec<f64> = grids.iter().filter_map(|g| g.area.bounding_rect()).map(|r| r.height()).collect();
+    let mut heights: Vec<f64> = grids
+        .iter()
+        .filter_map(|g| g.area.bounding_rect())
+        .map(|r| r.height())
+        .collect();
     heights.sort_by(f64::total_cmp);
     let half_row = heights.get(heights.len() / 2).copied().unwrap_or(0.0) / 2.0;
     let mut by_north: Vec<usize> = (0..grids.len()).collect();
-    by_north.sort_by(|&a, &b| centre[b][1].total_cmp(&centre[a][1]).then(centre[a][0].total_cmp(&centre[b][0])));
+    by_north.sort_by(|&a, &b| {
+        centre[b][1]
+            .total_cmp(&centre[a][1])
+            .then(centre[a][0].total_cmp(&centre[b][0]))
+    });
     let mut out = Vec::with_capacity(grids.len());
     let mut row: Vec<usize> = Vec::new();
     for i in by_north {
@@ -47,7 +55,9 @@ pub fn reading_order(grids: &[&Grid]) -> Vec<usize> {
 /// [`number_micro_grids`].
 pub fn number_grids(scheme: &CodeScheme, community: &str, grids: &mut [Grid]) {
     for kind in [GridKind::Basic, GridKind::Exclusive] {
-        let of_kind: Vec<usize> = (0..grids.len()).filter(|&i| grids[i].kind == kind && grids[i].level == GridLevel::Grid).collect();
+        let of_kind: Vec<usize> = (0..grids.len())
+            .filter(|&i| grids[i].kind == kind && grids[i].level == GridLevel::Grid)
+            .collect();
         let refs: Vec<&Grid> = of_kind.iter().map(|&i| &grids[i]).collect();
         let order = reading_order(&refs);
         let first = scheme.range(kind).first;
@@ -88,7 +98,10 @@ pub enum CodeDefect {
 #[serde(tag = "note", rename_all = "snake_case")]
 pub enum CodeNote {
     /// The community's basic grids are not numbered in reading order.
-    OutOfOrder { community_code: String, expected: Vec<String> },
+    OutOfOrder {
+        community_code: String,
+        expected: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -106,26 +119,41 @@ pub fn check_codes(scheme: &CodeScheme, grids: &[Grid]) -> CodeCheck {
     }
     for (code, count) in &seen {
         if *count > 1 {
-            out.defects.push(CodeDefect::Duplicate { code: code.to_string(), count: *count });
+            out.defects.push(CodeDefect::Duplicate {
+                code: code.to_string(),
+                count: *count,
+            });
         }
     }
     for g in grids {
         let parsed = match scheme.parse(&g.code) {
             Ok(p) => p,
             Err(e) => {
-                out.defects.push(CodeDefect::Malformed { code: g.code.clone(), reason: e.to_string() });
+                out.defects.push(CodeDefect::Malformed {
+                    code: g.code.clone(),
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
         if parsed.community != g.community_code {
-            out.defects.push(CodeDefect::WrongCommunity { code: g.code.clone(), community_code: g.community_code.clone() });
+            out.defects.push(CodeDefect::WrongCommunity {
+                code: g.code.clone(),
+                community_code: g.community_code.clone(),
+            });
         }
         match g.level {
             GridLevel::Grid => {
                 if parsed.micro.is_some() {
-                    out.defects.push(CodeDefect::Malformed { code: g.code.clone(), reason: "a grid has a micro-grid's code".into() });
+                    out.defects.push(CodeDefect::Malformed {
+                        code: g.code.clone(),
+                        reason: "a grid has a micro-grid's code".into(),
+                    });
                 } else if parsed.kind != g.kind {
-                    out.defects.push(CodeDefect::WrongKind { code: g.code.clone(), grid_kind: g.kind });
+                    out.defects.push(CodeDefect::WrongKind {
+                        code: g.code.clone(),
+                        grid_kind: g.kind,
+                    });
                 }
             }
             GridLevel::Micro => {
@@ -133,14 +161,20 @@ pub fn check_codes(scheme: &CodeScheme, grids: &[Grid]) -> CodeCheck {
                     && g.parent_code.as_deref() == Some(scheme.parent_of(&g.code))
                     && seen.contains_key(scheme.parent_of(&g.code));
                 if !fits {
-                    out.defects.push(CodeDefect::WrongParent { code: g.code.clone(), parent_code: g.parent_code.clone() });
+                    out.defects.push(CodeDefect::WrongParent {
+                        code: g.code.clone(),
+                        parent_code: g.parent_code.clone(),
+                    });
                 }
             }
         }
     }
     // Numbering order, per community, basic grids only.
     let mut by_community: BTreeMap<&str, Vec<&Grid>> = BTreeMap::new();
-    for g in grids.iter().filter(|g| g.level == GridLevel::Grid && g.kind == GridKind::Basic) {
+    for g in grids
+        .iter()
+        .filter(|g| g.level == GridLevel::Grid && g.kind == GridKind::Basic)
+    {
         by_community.entry(g.community_code.as_str()).or_default().push(g);
     }
     for (community, gs) in by_community {
@@ -199,13 +233,41 @@ mod tests {
     #[test]
     fn code_defects_are_found() {
         let s = CodeScheme::db11();
-        let mut grids = vec![cell("110101001001001", 0.0, 0.0), cell("110101001001001", 1.0, 0.0), cell("11010100100102", 2.0, 0.0)];
-        grids.push(Grid { kind: GridKind::Exclusive, ..cell("110101001001002", 3.0, 0.0) });
-        grids.push(Grid { community_code: "110101001002".into(), ..cell("110101001001003", 4.0, 0.0) });
+        let mut grids = vec![
+            cell("110101001001001", 0.0, 0.0),
+            cell("110101001001001", 1.0, 0.0),
+            cell("11010100100102", 2.0, 0.0),
+        ];
+        grids.push(Grid {
+            kind: GridKind::Exclusive,
+            ..cell("110101001001002", 3.0, 0.0)
+        });
+        grids.push(Grid {
+            community_code: "110101001002".into(),
+            ..cell("110101001001003", 4.0, 0.0)
+        });
         let check = check_codes(&s, &grids);
-        assert!(check.defects.contains(&CodeDefect::Duplicate { code: "110101001001001".into(), count: 2 }));
-        assert!(check.defects.iter().any(|d| matches!(d, CodeDefect::Malformed { code, .. } if code == "11010100100102")));
-        assert!(check.defects.iter().any(|d| matches!(d, CodeDefect::WrongKind { code, .. } if code == "110101001001002")));
-        assert!(check.defects.iter().any(|d| matches!(d, CodeDefect::WrongCommunity { code, .. } if code == "110101001001003")));
+        assert!(check.defects.contains(&CodeDefect::Duplicate {
+            code: "110101001001001".into(),
+            count: 2
+        }));
+        assert!(
+            check
+                .defects
+                .iter()
+                .any(|d| matches!(d, CodeDefect::Malformed { code, .. } if code == "11010100100102"))
+        );
+        assert!(
+            check
+                .defects
+                .iter()
+                .any(|d| matches!(d, CodeDefect::WrongKind { code, .. } if code == "110101001001002"))
+        );
+        assert!(
+            check
+                .defects
+                .iter()
+                .any(|d| matches!(d, CodeDefect::WrongCommunity { code, .. } if code == "110101001001003"))
+        );
     }
 }

@@ -72,7 +72,11 @@ pub enum SchemeError {
     #[error("the code scheme needs exactly one \"community\" segment and one {{\"sequence\": N}} segment")]
     Segments,
     #[error("the sequence has {digits} digits, so it cannot hold the {what} range {range}")]
-    RangeTooWide { what: &'static str, digits: u8, range: SeqRange },
+    RangeTooWide {
+        what: &'static str,
+        digits: u8,
+        range: SeqRange,
+    },
     #[error("the {what} range {range} is empty or starts at 0")]
     BadRange { what: &'static str, range: SeqRange },
     #[error("the basic range {basic} and the exclusive range {exclusive} overlap")]
@@ -93,7 +97,12 @@ pub enum CodeError {
     #[error("{code:?} has a non-digit where the scheme wants digits")]
     NotDigits { code: String },
     #[error("{code:?} has sequence {seq:03}, in neither the basic ({basic}) nor the exclusive ({exclusive}) range")]
-    Sequence { code: String, seq: u32, basic: SeqRange, exclusive: SeqRange },
+    Sequence {
+        code: String,
+        seq: u32,
+        basic: SeqRange,
+        exclusive: SeqRange,
+    },
     #[error("micro-grid {code:?} has sequence 0")]
     MicroZero { code: String },
 }
@@ -129,9 +138,14 @@ impl CodeScheme {
 
     fn check(&self) -> Result<(), SchemeError> {
         let communities = self.segments.iter().filter(|s| **s == Segment::Community).count();
-        let sequences: Vec<u8> =
-            self.segments.iter().filter_map(|s| if let Segment::Sequence(d) = s { Some(*d) } else { None }).collect();
-        let [digits] = sequences[..] else { return Err(SchemeError::Segments) };
+        let sequences: Vec<u8> = self
+            .segments
+            .iter()
+            .filter_map(|s| if let Segment::Sequence(d) = s { Some(*d) } else { None })
+            .collect();
+        let [digits] = sequences[..] else {
+            return Err(SchemeError::Segments);
+        };
         if communities != 1 || digits == 0 || digits > 6 {
             return Err(SchemeError::Segments);
         }
@@ -152,7 +166,10 @@ impl CodeScheme {
             }
         }
         if self.basic.first <= self.exclusive.last && self.exclusive.first <= self.basic.last {
-            return Err(SchemeError::RangesOverlap { basic: self.basic, exclusive: self.exclusive });
+            return Err(SchemeError::RangesOverlap {
+                basic: self.basic,
+                exclusive: self.exclusive,
+            });
         }
         if !(1..=4).contains(&self.micro_digits) {
             return Err(SchemeError::MicroDigits(self.micro_digits));
@@ -161,7 +178,16 @@ impl CodeScheme {
     }
 
     fn sequence_digits(&self) -> usize {
-        self.segments.iter().find_map(|s| if let Segment::Sequence(d) = s { Some(usize::from(*d)) } else { None }).unwrap_or(3)
+        self.segments
+            .iter()
+            .find_map(|s| {
+                if let Segment::Sequence(d) = s {
+                    Some(usize::from(*d))
+                } else {
+                    None
+                }
+            })
+            .unwrap_or(3)
     }
 
     /// Characters in a grid's code.
@@ -218,7 +244,10 @@ impl CodeScheme {
             match s {
                 Segment::Literal(l) => {
                     if &code[at..at + l.len()] != l {
-                        return Err(CodeError::Literal { code: code.into(), literal: l.clone() });
+                        return Err(CodeError::Literal {
+                            code: code.into(),
+                            literal: l.clone(),
+                        });
                     }
                     at += l.len();
                 }
@@ -232,7 +261,11 @@ impl CodeScheme {
                 }
                 Segment::Sequence(d) => {
                     let part = &code[at..at + usize::from(*d)];
-                    sequence = part.parse().ok().filter(|_| digits(part)).ok_or_else(|| CodeError::NotDigits { code: code.into() })?;
+                    sequence = part
+                        .parse()
+                        .ok()
+                        .filter(|_| digits(part))
+                        .ok_or_else(|| CodeError::NotDigits { code: code.into() })?;
                     at += usize::from(*d);
                 }
             }
@@ -242,11 +275,20 @@ impl CodeScheme {
         } else if self.exclusive.contains(sequence) {
             GridKind::Exclusive
         } else {
-            return Err(CodeError::Sequence { code: code.into(), seq: sequence, basic: self.basic, exclusive: self.exclusive });
+            return Err(CodeError::Sequence {
+                code: code.into(),
+                seq: sequence,
+                basic: self.basic,
+                exclusive: self.exclusive,
+            });
         };
         let micro = if len == micro_len {
             let part = &code[grid_len..];
-            let m: u32 = part.parse().ok().filter(|_| digits(part)).ok_or_else(|| CodeError::NotDigits { code: code.into() })?;
+            let m: u32 = part
+                .parse()
+                .ok()
+                .filter(|_| digits(part))
+                .ok_or_else(|| CodeError::NotDigits { code: code.into() })?;
             if m == 0 {
                 return Err(CodeError::MicroZero { code: code.into() });
             }
@@ -254,7 +296,12 @@ impl CodeScheme {
         } else {
             None
         };
-        Ok(ParsedCode { community, sequence, kind, micro })
+        Ok(ParsedCode {
+            community,
+            sequence,
+            kind,
+            micro,
+        })
     }
 
     /// The grid code a micro-grid's code starts with.
@@ -297,7 +344,10 @@ mod tests {
         assert_eq!(s.grid_code("320508019044", 7), "320508019044007");
         assert_eq!(s.micro_code("320508019044007", 3), "32050801904400703");
         let p = s.parse("320508019044007").unwrap();
-        assert_eq!((p.community.as_str(), p.sequence, p.kind, p.micro), ("320508019044", 7, GridKind::Basic, None));
+        assert_eq!(
+            (p.community.as_str(), p.sequence, p.kind, p.micro),
+            ("320508019044", 7, GridKind::Basic, None)
+        );
         let p = s.parse("320508019044901").unwrap();
         assert_eq!(p.kind, GridKind::Exclusive);
         let p = s.parse("32050801904400703").unwrap();
@@ -309,10 +359,19 @@ mod tests {
         let s = CodeScheme::db11();
         assert!(matches!(s.parse("32050801904400"), Err(CodeError::Length { .. })));
         assert!(matches!(s.parse("3205080190440a7"), Err(CodeError::NotDigits { .. })));
-        assert!(matches!(s.parse("320508019044900"), Err(CodeError::Sequence { seq: 900, .. })));
-        assert!(matches!(s.parse("320508019044000"), Err(CodeError::Sequence { seq: 0, .. })));
+        assert!(matches!(
+            s.parse("320508019044900"),
+            Err(CodeError::Sequence { seq: 900, .. })
+        ));
+        assert!(matches!(
+            s.parse("320508019044000"),
+            Err(CodeError::Sequence { seq: 0, .. })
+        ));
         assert!(matches!(s.parse("32050801904400700"), Err(CodeError::MicroZero { .. })));
-        assert!(matches!(s.parse("三二０五０８０１９０４４００７"), Err(CodeError::Length { .. })));
+        assert!(matches!(
+            s.parse("三二０五０８０１９０４４００７"),
+            Err(CodeError::Length { .. })
+        ));
     }
 
     #[test]
@@ -331,12 +390,29 @@ mod tests {
     fn bad_schemes_are_refused() {
         let bad = |json: &str| CodeScheme::from_json(json).unwrap_err();
         let base = |segments: &str, basic: &str| {
-            format!(r#"{{"name":"x","segments":{segments},"basic":{basic},"exclusive":{{"first":901,"last":999}},"micro_digits":2}}"#)
+            format!(
+                r#"{{"name":"x","segments":{segments},"basic":{basic},"exclusive":{{"first":901,"last":999}},"micro_digits":2}}"#
+            )
         };
-        assert_eq!(bad(&base(r#"["community"]"#, r#"{"first":1,"last":899}"#)), SchemeError::Segments);
-        assert!(matches!(bad(&base(r#"["community",{"sequence":2}]"#, r#"{"first":1,"last":89}"#)), SchemeError::RangeTooWide { .. }));
-        assert!(matches!(bad(&base(r#"["community",{"sequence":3}]"#, r#"{"first":1,"last":950}"#)), SchemeError::RangesOverlap { .. }));
-        assert!(matches!(bad(&base(r#"[{"literal":"7"},"community",{"sequence":3}]"#, r#"{"first":1,"last":899}"#)), SchemeError::Literal(_)));
+        assert_eq!(
+            bad(&base(r#"["community"]"#, r#"{"first":1,"last":899}"#)),
+            SchemeError::Segments
+        );
+        assert!(matches!(
+            bad(&base(r#"["community",{"sequence":2}]"#, r#"{"first":1,"last":89}"#)),
+            SchemeError::RangeTooWide { .. }
+        ));
+        assert!(matches!(
+            bad(&base(r#"["community",{"sequence":3}]"#, r#"{"first":1,"last":950}"#)),
+            SchemeError::RangesOverlap { .. }
+        ));
+        assert!(matches!(
+            bad(&base(
+                r#"[{"literal":"7"},"community",{"sequence":3}]"#,
+                r#"{"first":1,"last":899}"#
+            )),
+            SchemeError::Literal(_)
+        ));
         assert!(matches!(bad("{\"name\":1}"), SchemeError::Json(_)));
     }
 }

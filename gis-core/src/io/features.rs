@@ -6,7 +6,9 @@ use super::{FeatureRef, ImportReport, Problem, ProblemKind};
 use crate::index::{AreaIndex, BboxIndex};
 use crate::measure::{area_m2, span_m};
 use crate::model::*;
-use geo::{BooleanOps, BoundingRect, Contains, Coord, Distance, Geodesic, InteriorPoint, Intersects, MultiPolygon, Point};
+use geo::{
+    BooleanOps, BoundingRect, Contains, Coord, Distance, Geodesic, InteriorPoint, Intersects, MultiPolygon, Point,
+};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -53,12 +55,22 @@ pub(super) struct Reader {
 
 impl Reader {
     pub fn new(dir: &Path) -> Self {
-        Self { dir: dir.to_path_buf(), files: None, problems: Vec::new(), report: ImportReport::default() }
+        Self {
+            dir: dir.to_path_buf(),
+            files: None,
+            problems: Vec::new(),
+            report: ImportReport::default(),
+        }
     }
 
     /// A reader over files held in memory, by file name; `name` stands for the folder in messages.
     pub fn from_files(name: &Path, files: BTreeMap<String, String>) -> Self {
-        Self { dir: name.to_path_buf(), files: Some(files), problems: Vec::new(), report: ImportReport::default() }
+        Self {
+            dir: name.to_path_buf(),
+            files: Some(files),
+            problems: Vec::new(),
+            report: ImportReport::default(),
+        }
     }
 
     pub fn finish(self) -> (Vec<Problem>, ImportReport) {
@@ -67,15 +79,31 @@ impl Reader {
 
     pub fn read_all(&mut self) -> Dataset {
         if self.files.is_none() && !self.dir.is_dir() {
-            let what = if self.dir.exists() { "is not a folder" } else { "does not exist" };
+            let what = if self.dir.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
             let dir = self.dir.display().to_string();
-            self.problem(&dir, None, None, ProblemKind::MissingFile, format!("{what}; a dataset is a folder of GeoJSON files"));
+            self.problem(
+                &dir,
+                None,
+                None,
+                ProblemKind::MissingFile,
+                format!("{what}; a dataset is a folder of GeoJSON files"),
+            );
             return Dataset::default();
         }
         let communities = self.communities();
         let areas = AreaIndex::new(communities.iter().map(|c| &c.boundary));
         // Without communities every "outside" verdict would be noise on top of the real problem.
-        let locate = |p: Point<f64>| if communities.is_empty() { Some(0) } else { areas.locate(p) };
+        let locate = |p: Point<f64>| {
+            if communities.is_empty() {
+                Some(0)
+            } else {
+                areas.locate(p)
+            }
+        };
 
         let mut buildings = self.buildings(&locate);
         let points = self.points(&locate, &buildings);
@@ -85,10 +113,23 @@ impl Reader {
         link_exclusive(&mut buildings, &exclusive);
         let staff = self.staff(&communities);
         if buildings.is_empty() && points.is_empty() && self.problems.is_empty() {
-            self.problem(BUILDINGS, None, None, ProblemKind::Empty,
-                "the dataset holds no buildings and no population points: there is nobody to put in a grid");
+            self.problem(
+                BUILDINGS,
+                None,
+                None,
+                ProblemKind::Empty,
+                "the dataset holds no buildings and no population points: there is nobody to put in a grid",
+            );
         }
-        Dataset { communities, buildings, points, resources, roads, exclusive, staff }
+        Dataset {
+            communities,
+            buildings,
+            points,
+            resources,
+            roads,
+            exclusive,
+            staff,
+        }
     }
 
     // ---- recording -------------------------------------------------------------------------
@@ -104,8 +145,10 @@ impl Reader {
         let mut message = message.into();
         if repaired_by_import(file, kind) {
             let dir = shell_word(&self.dir.display().to_string());
-            message.push_str(&format!("; `wangge import {dir} --out {}` repairs this and lists each repair",
-                shell_word(&format!("{}-fixed", self.dir.display()))));
+            message.push_str(&format!(
+                "; `wangge import {dir} --out {}` repairs this and lists each repair",
+                shell_word(&format!("{}-fixed", self.dir.display()))
+            ));
         }
         let p = Problem {
             file: file.to_string(),
@@ -114,7 +157,11 @@ impl Reader {
             kind,
             message,
         };
-        if kind.is_warning() { self.report.warnings.push(p) } else { self.problems.push(p) }
+        if kind.is_warning() {
+            self.report.warnings.push(p)
+        } else {
+            self.problems.push(p)
+        }
     }
 
     fn geometry<G>(&mut self, file: &str, at: &FeatureRef, parsed: Parsed<G>) -> Option<G> {
@@ -137,7 +184,9 @@ impl Reader {
     fn json(&mut self, file: &str, required: bool) -> Option<Value> {
         let read = match &mut self.files {
             // Taken, not cloned: each file is read once, and a city's buildings are 100 MB.
-            Some(files) => files.remove(file).ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+            Some(files) => files
+                .remove(file)
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
             None => std::fs::read_to_string(self.dir.join(file)),
         };
         let text = match read {
@@ -149,14 +198,26 @@ impl Reader {
                 return None;
             }
             Err(e) => {
-                self.problem(file, None, None, ProblemKind::Unreadable, format!("cannot be read: {e}"));
+                self.problem(
+                    file,
+                    None,
+                    None,
+                    ProblemKind::Unreadable,
+                    format!("cannot be read: {e}"),
+                );
                 return None;
             }
         };
         match json::parse(&text) {
             Json::Ok(v) | Json::NonFiniteQuoted(v) => Some(v),
             Json::Invalid(msg) => {
-                self.problem(file, None, None, ProblemKind::InvalidJson, format!("is not valid JSON: {msg}"));
+                self.problem(
+                    file,
+                    None,
+                    None,
+                    ProblemKind::InvalidJson,
+                    format!("is not valid JSON: {msg}"),
+                );
                 None
             }
         }
@@ -167,9 +228,18 @@ impl Reader {
         let mut root = self.json(file, required)?;
         let kind = root.get("type").and_then(Value::as_str).unwrap_or("");
         if kind != "FeatureCollection" {
-            let found = if kind.is_empty() { kind_of(&root) } else { format!("a GeoJSON {kind}") };
-            self.problem(file, None, Some("type"), ProblemKind::NotFeatureCollection,
-                format!("expected a GeoJSON FeatureCollection, found {found}"));
+            let found = if kind.is_empty() {
+                kind_of(&root)
+            } else {
+                format!("a GeoJSON {kind}")
+            };
+            self.problem(
+                file,
+                None,
+                Some("type"),
+                ProblemKind::NotFeatureCollection,
+                format!("expected a GeoJSON FeatureCollection, found {found}"),
+            );
             return None;
         }
         match root.get_mut("features").map(Value::take) {
@@ -179,8 +249,13 @@ impl Reader {
             }
             other => {
                 let found = other.as_ref().map_or("nothing".to_string(), kind_of);
-                self.problem(file, None, Some("features"), ProblemKind::NotFeatureCollection,
-                    format!("expected an array of features, found {found}"));
+                self.problem(
+                    file,
+                    None,
+                    Some("features"),
+                    ProblemKind::NotFeatureCollection,
+                    format!("expected an array of features, found {found}"),
+                );
                 None
             }
         }
@@ -190,58 +265,110 @@ impl Reader {
     fn features<'v>(&mut self, file: &str, values: &'v [Value], id_key: &str) -> Vec<Feature<'v>> {
         let mut out = Vec::with_capacity(values.len());
         for (index, v) in values.iter().enumerate() {
-            let own = v.get("properties").and_then(|p| p.get(id_key)).filter(|id| !id.is_null());
-            let id = own.or_else(|| if id_key == "id" { v.get("id") } else { None }).and_then(|id| match id {
-                Value::String(s) => Some(s.clone()),
-                Value::Number(n) => Some(number_text(n)),
-                _ => None,
-            });
+            let own = v
+                .get("properties")
+                .and_then(|p| p.get(id_key))
+                .filter(|id| !id.is_null());
+            let id = own
+                .or_else(|| if id_key == "id" { v.get("id") } else { None })
+                .and_then(|id| match id {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(number_text(n)),
+                    _ => None,
+                });
             let at = FeatureRef { index, id };
             if v.get("type").and_then(Value::as_str) != Some("Feature") {
-                self.problem(file, Some(&at), Some("type"), ProblemKind::NotFeature,
-                    format!("expected a GeoJSON Feature, found {}", describe_type(v)));
+                self.problem(
+                    file,
+                    Some(&at),
+                    Some("type"),
+                    ProblemKind::NotFeature,
+                    format!("expected a GeoJSON Feature, found {}", describe_type(v)),
+                );
                 continue;
             }
             let props = match v.get("properties") {
                 None | Some(Value::Null) => &*NO_PROPERTIES,
                 Some(Value::Object(m)) => m,
                 Some(other) => {
-                    self.problem(file, Some(&at), Some("properties"), ProblemKind::WrongType,
-                        format!("expected an object, found {}", kind_of(other)));
+                    self.problem(
+                        file,
+                        Some(&at),
+                        Some("properties"),
+                        ProblemKind::WrongType,
+                        format!("expected an object, found {}", kind_of(other)),
+                    );
                     continue;
                 }
             };
-            out.push(Feature { at, props, geometry: v.get("geometry"), member_id: v.get("id") });
+            out.push(Feature {
+                at,
+                props,
+                geometry: v.get("geometry"),
+                member_id: v.get("id"),
+            });
         }
         out
     }
 
     // ---- fields ------------------------------------------------------------------------------
 
-    fn string(&mut self, file: &str, at: &FeatureRef, props: &Map<String, Value>, key: &str, required: bool) -> Option<String> {
+    fn string(
+        &mut self,
+        file: &str,
+        at: &FeatureRef,
+        props: &Map<String, Value>,
+        key: &str,
+        required: bool,
+    ) -> Option<String> {
         let field = format!("properties.{key}");
         match props.get(key) {
             None | Some(Value::Null) => {
                 if required {
-                    self.problem(file, Some(at), Some(&field), ProblemKind::MissingField, "missing; expected a string");
+                    self.problem(
+                        file,
+                        Some(at),
+                        Some(&field),
+                        ProblemKind::MissingField,
+                        "missing; expected a string",
+                    );
                 }
                 None
             }
             Some(Value::String(s)) if s.trim().is_empty() && required => {
-                self.problem(file, Some(at), Some(&field), ProblemKind::InvalidValue, "is empty; expected a non-empty string");
+                self.problem(
+                    file,
+                    Some(at),
+                    Some(&field),
+                    ProblemKind::InvalidValue,
+                    "is empty; expected a non-empty string",
+                );
                 None
             }
             Some(Value::String(s)) => Some(s.trim().to_string()),
             Some(other) => {
-                self.problem(file, Some(at), Some(&field), ProblemKind::WrongType,
-                    format!("expected a string, found {}", kind_of(other)));
+                self.problem(
+                    file,
+                    Some(at),
+                    Some(&field),
+                    ProblemKind::WrongType,
+                    format!("expected a string, found {}", kind_of(other)),
+                );
                 None
             }
         }
     }
 
     /// A whole number ≥ `min`; 12.0 counts as whole, 12.5 and "12" do not.
-    fn count(&mut self, file: &str, at: &FeatureRef, props: &Map<String, Value>, key: &str, required: bool, min: u32) -> Option<u32> {
+    fn count(
+        &mut self,
+        file: &str,
+        at: &FeatureRef,
+        props: &Map<String, Value>,
+        key: &str,
+        required: bool,
+        min: u32,
+    ) -> Option<u32> {
         let field = format!("properties.{key}");
         let expected = format!("expected a whole number ≥ {min}");
         let (kind, message) = match props.get(key) {
@@ -256,13 +383,18 @@ impl Reader {
                 } else if v < f64::from(min) {
                     (ProblemKind::InvalidValue, format!("{expected}, found {n}"))
                 } else if v > f64::from(u32::MAX) {
-                    (ProblemKind::InvalidValue, format!("{expected} and below 2^32, found {n}"))
+                    (
+                        ProblemKind::InvalidValue,
+                        format!("{expected} and below 2^32, found {n}"),
+                    )
                 } else {
                     return Some(v as u32);
                 }
             }
-            Some(Value::String(s)) => (ProblemKind::WrongType,
-                format!("{expected}, found the string {s:?} (write numbers without quotes)")),
+            Some(Value::String(s)) => (
+                ProblemKind::WrongType,
+                format!("{expected}, found the string {s:?} (write numbers without quotes)"),
+            ),
             Some(other) => (ProblemKind::WrongType, format!("{expected}, found {}", kind_of(other))),
         };
         self.problem(file, Some(at), Some(&field), kind, message);
@@ -276,12 +408,23 @@ impl Reader {
             None | Some(Value::Null) => return None,
             Some(Value::Number(n)) => match n.as_f64().filter(|v| v.is_finite()) {
                 Some(v) if v >= min => return Some(v),
-                Some(v) if v < 0.0 => (ProblemKind::NegativeValue, format!("expected a number ≥ {min}, found {n}")),
-                _ => (ProblemKind::InvalidValue, format!("expected a number ≥ {min}, found {n}")),
+                Some(v) if v < 0.0 => (
+                    ProblemKind::NegativeValue,
+                    format!("expected a number ≥ {min}, found {n}"),
+                ),
+                _ => (
+                    ProblemKind::InvalidValue,
+                    format!("expected a number ≥ {min}, found {n}"),
+                ),
             },
-            Some(Value::String(s)) => (ProblemKind::WrongType,
-                format!("expected a number ≥ {min}, found the string {s:?} (write numbers without quotes)")),
-            Some(other) => (ProblemKind::WrongType, format!("expected a number ≥ {min}, found {}", kind_of(other))),
+            Some(Value::String(s)) => (
+                ProblemKind::WrongType,
+                format!("expected a number ≥ {min}, found the string {s:?} (write numbers without quotes)"),
+            ),
+            Some(other) => (
+                ProblemKind::WrongType,
+                format!("expected a number ≥ {min}, found {}", kind_of(other)),
+            ),
         };
         self.problem(file, Some(at), Some(&field), kind, message);
         None
@@ -298,24 +441,45 @@ impl Reader {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
             Some(Value::Number(n)) => number_text(n),
             Some(Value::String(_)) => {
-                self.problem(file, Some(&f.at), Some(field), ProblemKind::InvalidValue, "is empty; expected a non-empty string or a number");
+                self.problem(
+                    file,
+                    Some(&f.at),
+                    Some(field),
+                    ProblemKind::InvalidValue,
+                    "is empty; expected a non-empty string or a number",
+                );
                 return None;
             }
             None | Some(Value::Null) => {
-                self.problem(file, Some(&f.at), Some("properties.id"), ProblemKind::MissingField,
-                    "missing; expected a string or a number (here or as the Feature's own id)");
+                self.problem(
+                    file,
+                    Some(&f.at),
+                    Some("properties.id"),
+                    ProblemKind::MissingField,
+                    "missing; expected a string or a number (here or as the Feature's own id)",
+                );
                 return None;
             }
             Some(other) => {
-                self.problem(file, Some(&f.at), Some(field), ProblemKind::WrongType,
-                    format!("expected a string or a number, found {}", kind_of(other)));
+                self.problem(
+                    file,
+                    Some(&f.at),
+                    Some(field),
+                    ProblemKind::WrongType,
+                    format!("expected a string or a number, found {}", kind_of(other)),
+                );
                 return None;
             }
         };
         if let Some(first) = seen.insert(id.clone(), f.at.index) {
             seen.insert(id.clone(), first);
-            self.problem(file, Some(&f.at), Some("properties.id"), ProblemKind::DuplicateId,
-                format!("{id:?} is already used by features[{first}]; ids must be unique"));
+            self.problem(
+                file,
+                Some(&f.at),
+                Some("properties.id"),
+                ProblemKind::DuplicateId,
+                format!("{id:?} is already used by features[{first}]; ids must be unique"),
+            );
         }
         Some(id)
     }
@@ -323,10 +487,17 @@ impl Reader {
     // ---- files -------------------------------------------------------------------------------
 
     fn communities(&mut self) -> Vec<Community> {
-        let Some(values) = self.collection(BOUNDARY, true) else { return Vec::new() };
+        let Some(values) = self.collection(BOUNDARY, true) else {
+            return Vec::new();
+        };
         if values.is_empty() {
-            self.problem(BOUNDARY, None, Some("features"), ProblemKind::Empty,
-                "holds no communities; a dataset needs at least one community boundary");
+            self.problem(
+                BOUNDARY,
+                None,
+                Some("features"),
+                ProblemKind::Empty,
+                "holds no communities; a dataset needs at least one community boundary",
+            );
             return Vec::new();
         }
         let mut out = Vec::new();
@@ -335,34 +506,51 @@ impl Reader {
         for f in self.features(BOUNDARY, &values, "code") {
             let before = self.problems.len();
             let code = match f.props.get("code") {
-                Some(Value::String(s)) => match CommunityCode::parse(s) {
-                    Some(code) => Some(code),
-                    None => {
-                        self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), ProblemKind::MalformedCode,
+                Some(Value::String(s)) => {
+                    match CommunityCode::parse(s) {
+                        Some(code) => Some(code),
+                        None => {
+                            self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), ProblemKind::MalformedCode,
                             format!("expected 12 digits (6 county + 3 street + 3 committee), found {s:?} ({} characters)", s.chars().count()));
-                        None
+                            None
+                        }
                     }
-                },
+                }
                 Some(Value::Number(n)) => {
                     self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), ProblemKind::WrongType,
                         format!("expected a string of 12 digits, found the number {n} (numbers lose leading zeros; quote it)"));
                     None
                 }
                 None | Some(Value::Null) => {
-                    self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), ProblemKind::MissingField,
-                        "missing; expected the 12-digit community code");
+                    self.problem(
+                        BOUNDARY,
+                        Some(&f.at),
+                        Some("properties.code"),
+                        ProblemKind::MissingField,
+                        "missing; expected the 12-digit community code",
+                    );
                     None
                 }
                 Some(other) => {
-                    self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), ProblemKind::WrongType,
-                        format!("expected a string of 12 digits, found {}", kind_of(other)));
+                    self.problem(
+                        BOUNDARY,
+                        Some(&f.at),
+                        Some("properties.code"),
+                        ProblemKind::WrongType,
+                        format!("expected a string of 12 digits, found {}", kind_of(other)),
+                    );
                     None
                 }
             };
             if let Some(code) = &code {
                 if let Some(&first) = seen.get(code.as_str()) {
-                    self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), ProblemKind::DuplicateCode,
-                        format!("{code} is already the code of features[{first}]; community codes must be unique"));
+                    self.problem(
+                        BOUNDARY,
+                        Some(&f.at),
+                        Some("properties.code"),
+                        ProblemKind::DuplicateCode,
+                        format!("{code} is already the code of features[{first}]; community codes must be unique"),
+                    );
                 } else {
                     seen.insert(code.to_string(), f.at.index);
                 }
@@ -381,12 +569,20 @@ impl Reader {
             }
         }
         let areas: Vec<_> = out.iter().map(|c| &c.boundary).collect();
-        self.overlaps(BOUNDARY, &refs, &areas, ProblemKind::OverlappingCommunities, "community");
+        self.overlaps(
+            BOUNDARY,
+            &refs,
+            &areas,
+            ProblemKind::OverlappingCommunities,
+            "community",
+        );
         out
     }
 
     fn buildings(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<Building> {
-        let Some(values) = self.collection(BUILDINGS, true) else { return Vec::new() };
+        let Some(values) = self.collection(BUILDINGS, true) else {
+            return Vec::new();
+        };
         let mut out = Vec::with_capacity(values.len());
         let mut refs = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
@@ -395,8 +591,13 @@ impl Reader {
             let id = self.id(BUILDINGS, &f, &mut seen);
             if let Some(id) = &id {
                 if id.contains('#') {
-                    self.problem(BUILDINGS, Some(&f.at), Some("properties.id"), ProblemKind::InvalidValue,
-                        "contains '#', which is reserved for unit parts (ID#UNIT)");
+                    self.problem(
+                        BUILDINGS,
+                        Some(&f.at),
+                        Some("properties.id"),
+                        ProblemKind::InvalidValue,
+                        "contains '#', which is reserved for unit parts (ID#UNIT)",
+                    );
                 }
             }
             let population = self.count(BUILDINGS, &f.at, f.props, "population", true, 0);
@@ -412,8 +613,12 @@ impl Reader {
             if self.problems.len() > before {
                 continue;
             }
-            let (Some(id), Some(population), Some(footprint)) = (id, population, footprint) else { continue };
-            let Some(anchor) = footprint.interior_point() else { continue };
+            let (Some(id), Some(population), Some(footprint)) = (id, population, footprint) else {
+                continue;
+            };
+            let Some(anchor) = footprint.interior_point() else {
+                continue;
+            };
             let Some(community) = locate(anchor) else {
                 self.outside(BUILDINGS, &f.at, anchor, "the building's representative point");
                 continue;
@@ -425,8 +630,18 @@ impl Reader {
             };
             refs.push(f.at);
             out.push(Building {
-                id, footprint, population, households, households_estimated, address, compound,
-                floors, units, anchor, community, exclusive_unit: None,
+                id,
+                footprint,
+                population,
+                households,
+                households_estimated,
+                address,
+                compound,
+                floors,
+                units,
+                anchor,
+                community,
+                exclusive_unit: None,
             });
         }
         let areas: Vec<_> = out.iter().map(|b| &b.footprint).collect();
@@ -439,8 +654,16 @@ impl Reader {
             None | Some(Value::Null) => return Vec::new(),
             Some(Value::Array(units)) => units,
             Some(other) => {
-                self.problem(BUILDINGS, Some(&f.at), Some("properties.units"), ProblemKind::WrongType,
-                    format!("expected an array of {{name, population, households}}, found {}", kind_of(other)));
+                self.problem(
+                    BUILDINGS,
+                    Some(&f.at),
+                    Some("properties.units"),
+                    ProblemKind::WrongType,
+                    format!(
+                        "expected an array of {{name, population, households}}, found {}",
+                        kind_of(other)
+                    ),
+                );
                 return Vec::new();
             }
         };
@@ -449,8 +672,16 @@ impl Reader {
         let mut all_declare_households = true;
         for (i, u) in units.iter().enumerate() {
             let Value::Object(props) = u else {
-                self.problem(BUILDINGS, Some(&f.at), Some(&format!("properties.units[{i}]")), ProblemKind::WrongType,
-                    format!("expected an object {{name, population, households}}, found {}", kind_of(u)));
+                self.problem(
+                    BUILDINGS,
+                    Some(&f.at),
+                    Some(&format!("properties.units[{i}]")),
+                    ProblemKind::WrongType,
+                    format!(
+                        "expected an object {{name, population, households}}, found {}",
+                        kind_of(u)
+                    ),
+                );
                 continue;
             };
             // The property readers name fields properties.KEY; re-home them under units[i].
@@ -460,11 +691,18 @@ impl Reader {
             let hh = self.count(BUILDINGS, &f.at, props, "households", false, 0);
             all_declare_households &= hh.is_some();
             for p in &mut self.problems[mark..] {
-                p.field = p.field.take().map(|f| f.replacen("properties.", &format!("properties.units[{i}]."), 1));
+                p.field = p
+                    .field
+                    .take()
+                    .map(|f| f.replacen("properties.", &format!("properties.units[{i}]."), 1));
             }
             if let (Some(name), Some(population)) = (name, pop) {
                 let households = hh.unwrap_or_else(|| estimated_households(population));
-                out.push(Unit { name, population, households });
+                out.push(Unit {
+                    name,
+                    population,
+                    households,
+                });
             }
         }
         if self.problems.len() > before {
@@ -473,8 +711,16 @@ impl Reader {
         let mut names = HashMap::new();
         for (i, u) in out.iter().enumerate() {
             if let Some(first) = names.insert(u.name.clone(), i) {
-                self.problem(BUILDINGS, Some(&f.at), Some(&format!("properties.units[{i}].name")), ProblemKind::DuplicateId,
-                    format!("{:?} is already the name of units[{first}]; unit names must be unique in a building", u.name));
+                self.problem(
+                    BUILDINGS,
+                    Some(&f.at),
+                    Some(&format!("properties.units[{i}].name")),
+                    ProblemKind::DuplicateId,
+                    format!(
+                        "{:?} is already the name of units[{first}]; unit names must be unique in a building",
+                        u.name
+                    ),
+                );
             }
         }
         let sum: u64 = out.iter().map(|u| u64::from(u.population)).sum();
@@ -494,10 +740,19 @@ impl Reader {
         out
     }
 
-    fn points(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>, buildings: &[Building]) -> Vec<PopulationPoint> {
-        let Some(values) = self.collection(POPULATION, false) else { return Vec::new() };
+    fn points(
+        &mut self,
+        locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>,
+        buildings: &[Building],
+    ) -> Vec<PopulationPoint> {
+        let Some(values) = self.collection(POPULATION, false) else {
+            return Vec::new();
+        };
         let footprints = BboxIndex::new(
-            buildings.iter().enumerate().filter_map(|(i, b)| b.footprint.bounding_rect().map(|r| (i, r))),
+            buildings
+                .iter()
+                .enumerate()
+                .filter_map(|(i, b)| b.footprint.bounding_rect().map(|r| (i, r))),
         );
         let mut out = Vec::with_capacity(values.len());
         for f in self.features(POPULATION, &values, "id") {
@@ -507,22 +762,34 @@ impl Reader {
             if self.problems.len() > before {
                 continue;
             }
-            let (Some(count), Some(location)) = (count, location) else { continue };
+            let (Some(count), Some(location)) = (count, location) else {
+                continue;
+            };
             let Some(community) = locate(location) else {
                 self.outside(POPULATION, &f.at, location, "the point");
                 continue;
             };
-            if let Some(b) = footprints.at_point(location.0).into_iter().find(|&b| buildings[b].footprint.contains(&location)) {
+            if let Some(b) = footprints
+                .at_point(location.0)
+                .into_iter()
+                .find(|&b| buildings[b].footprint.contains(&location))
+            {
                 self.problem(POPULATION, Some(&f.at), Some("geometry"), ProblemKind::PointInsideBuilding,
                     format!("lies inside building {:?}; its {count} residents are counted in addition to the building's own", buildings[b].id));
             }
-            out.push(PopulationPoint { location, count, community });
+            out.push(PopulationPoint {
+                location,
+                count,
+                community,
+            });
         }
         out
     }
 
     fn resources(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<Resource> {
-        let Some(values) = self.collection(RESOURCES, false) else { return Vec::new() };
+        let Some(values) = self.collection(RESOURCES, false) else {
+            return Vec::new();
+        };
         let mut out = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
         for f in self.features(RESOURCES, &values, "id") {
@@ -537,11 +804,17 @@ impl Reader {
             if self.problems.len() > before {
                 continue;
             }
-            let (Some(id), Some(kind), Some(name), Some(location)) = (id, kind, name, location) else { continue };
+            let (Some(id), Some(kind), Some(name), Some(location)) = (id, kind, name, location) else {
+                continue;
+            };
             out.push(Resource {
                 id,
                 kind: kind.to_lowercase().replace([' ', '-'], "_"),
-                name, phone, hours, address, location,
+                name,
+                phone,
+                hours,
+                address,
+                location,
                 community: locate(location),
             });
         }
@@ -549,7 +822,9 @@ impl Reader {
     }
 
     fn roads(&mut self) -> Vec<Road> {
-        let Some(values) = self.collection(ROADS, false) else { return Vec::new() };
+        let Some(values) = self.collection(ROADS, false) else {
+            return Vec::new();
+        };
         let mut out = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
         for f in self.features(ROADS, &values, "id") {
@@ -569,7 +844,9 @@ impl Reader {
     }
 
     fn exclusive(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<ExclusiveUnit> {
-        let Some(values) = self.collection(EXCLUSIVE, false) else { return Vec::new() };
+        let Some(values) = self.collection(EXCLUSIVE, false) else {
+            return Vec::new();
+        };
         let mut out = Vec::with_capacity(values.len());
         let mut refs = Vec::new();
         let mut seen = HashMap::new();
@@ -585,14 +862,23 @@ impl Reader {
             if self.problems.len() > before {
                 continue;
             }
-            let (Some(id), Some(name), Some(kind), Some(area)) = (id, name, kind, area) else { continue };
+            let (Some(id), Some(name), Some(kind), Some(area)) = (id, name, kind, area) else {
+                continue;
+            };
             let Some(anchor) = area.interior_point() else { continue };
             let Some(community) = locate(anchor) else {
                 self.outside(EXCLUSIVE, &f.at, anchor, "the unit's representative point");
                 continue;
             };
             refs.push(f.at);
-            out.push(ExclusiveUnit { id, name, kind: kind.to_lowercase(), area, anchor, community });
+            out.push(ExclusiveUnit {
+                id,
+                name,
+                kind: kind.to_lowercase(),
+                area,
+                anchor,
+                community,
+            });
         }
         let areas: Vec<_> = out.iter().map(|u| &u.area).collect();
         self.overlaps(EXCLUSIVE, &refs, &areas, ProblemKind::InvalidValue, "exclusive unit");
@@ -600,20 +886,41 @@ impl Reader {
     }
 
     fn staff(&mut self, communities: &[Community]) -> Vec<Staff> {
-        let Some(root) = self.json(STAFF, false) else { return Vec::new() };
+        let Some(root) = self.json(STAFF, false) else {
+            return Vec::new();
+        };
         let Value::Array(entries) = root else {
-            self.problem(STAFF, None, None, ProblemKind::WrongType,
-                format!("expected an array of {{grid, name, role, phone}}, found {}", kind_of(&root)));
+            self.problem(
+                STAFF,
+                None,
+                None,
+                ProblemKind::WrongType,
+                format!(
+                    "expected an array of {{grid, name, role, phone}}, found {}",
+                    kind_of(&root)
+                ),
+            );
             return Vec::new();
         };
         self.report.files.push((STAFF.to_string(), entries.len()));
         let codes: Vec<&str> = communities.iter().map(|c| c.code.as_str()).collect();
         let mut out = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
-            let at = FeatureRef { index, id: entry.get("name").and_then(Value::as_str).map(str::to_string) };
+            let at = FeatureRef {
+                index,
+                id: entry.get("name").and_then(Value::as_str).map(str::to_string),
+            };
             let Value::Object(props) = entry else {
-                self.problem(STAFF, Some(&at), None, ProblemKind::WrongType,
-                    format!("expected an object {{grid, name, role, phone}}, found {}", kind_of(entry)));
+                self.problem(
+                    STAFF,
+                    Some(&at),
+                    None,
+                    ProblemKind::WrongType,
+                    format!(
+                        "expected an object {{grid, name, role, phone}}, found {}",
+                        kind_of(entry)
+                    ),
+                );
                 continue;
             };
             let before = self.problems.len();
@@ -627,8 +934,13 @@ impl Reader {
             if let Some(grid) = &grid {
                 let well_formed = grid.len() > 12 && grid.bytes().all(|b| b.is_ascii_digit());
                 if !well_formed {
-                    self.problem(STAFF, Some(&at), Some("grid"), ProblemKind::MalformedCode,
-                        format!("expected a grid code of digits (community code + sequence), found {grid:?}"));
+                    self.problem(
+                        STAFF,
+                        Some(&at),
+                        Some("grid"),
+                        ProblemKind::MalformedCode,
+                        format!("expected a grid code of digits (community code + sequence), found {grid:?}"),
+                    );
                 } else if !codes.is_empty() && !codes.contains(&&grid[..12]) {
                     self.problem(STAFF, Some(&at), Some("grid"), ProblemKind::InvalidValue,
                         format!("grid {grid} is in no community of this dataset (its first 12 digits are no code in {BOUNDARY})"));
@@ -638,7 +950,12 @@ impl Reader {
                 continue;
             }
             if let (Some(grid), Some(name), Some(role)) = (grid, name, role) {
-                out.push(Staff { grid, name, role, phone });
+                out.push(Staff {
+                    grid,
+                    name,
+                    role,
+                    phone,
+                });
             }
         }
         out
@@ -652,31 +969,74 @@ impl Reader {
         if span <= limit_m {
             return;
         }
-        let vertices: Vec<Coord<f64>> = area.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).flat_map(|r| r.0.iter().copied()).collect();
+        let vertices: Vec<Coord<f64>> = area
+            .0
+            .iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .flat_map(|r| r.0.iter().copied())
+            .collect();
         let median = |mut v: Vec<f64>| {
             v.sort_by(f64::total_cmp);
             v[v.len() / 2]
         };
-        let middle = Point::new(median(vertices.iter().map(|c| c.x).collect()), median(vertices.iter().map(|c| c.y).collect()));
+        let middle = Point::new(
+            median(vertices.iter().map(|c| c.x).collect()),
+            median(vertices.iter().map(|c| c.y).collect()),
+        );
         let far = vertices
             .iter()
             .map(|&c| (Geodesic.distance(middle, Point(c)), c))
             .max_by(|a, b| a.0.total_cmp(&b.0));
-        let stray = far.map(|(d, c)| format!("; vertex [{}, {}] lies {} from the middle of the others — a mistyped coordinate?", c.x, c.y, km(d))).unwrap_or_default();
-        self.problem(file, Some(at), Some("geometry"), ProblemKind::ImplausibleExtent,
-            format!("the {what} spans {}, more than any {what} can (at most {}){stray}", km(span), km(limit_m)));
+        let stray = far
+            .map(|(d, c)| {
+                format!(
+                    "; vertex [{}, {}] lies {} from the middle of the others — a mistyped coordinate?",
+                    c.x,
+                    c.y,
+                    km(d)
+                )
+            })
+            .unwrap_or_default();
+        self.problem(
+            file,
+            Some(at),
+            Some("geometry"),
+            ProblemKind::ImplausibleExtent,
+            format!(
+                "the {what} spans {}, more than any {what} can (at most {}){stray}",
+                km(span),
+                km(limit_m)
+            ),
+        );
     }
 
     // ---- cross-feature checks ----------------------------------------------------------------
 
     fn outside(&mut self, file: &str, at: &FeatureRef, p: Point<f64>, what: &str) {
-        self.problem(file, Some(at), Some("geometry"), ProblemKind::OutsideCommunities,
-            format!("{what} [{:.7}, {:.7}] lies in no community of {BOUNDARY}", p.x(), p.y()));
+        self.problem(
+            file,
+            Some(at),
+            Some("geometry"),
+            ProblemKind::OutsideCommunities,
+            format!("{what} [{:.7}, {:.7}] lies in no community of {BOUNDARY}", p.x(), p.y()),
+        );
     }
 
     /// Reports every pair of areas overlapping by more than the tolerance, on the later feature.
-    fn overlaps(&mut self, file: &str, refs: &[FeatureRef], areas: &[&MultiPolygon<f64>], kind: ProblemKind, what: &str) {
-        let boxes = BboxIndex::new(areas.iter().enumerate().filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))));
+    fn overlaps(
+        &mut self,
+        file: &str,
+        refs: &[FeatureRef],
+        areas: &[&MultiPolygon<f64>],
+        kind: ProblemKind,
+        what: &str,
+    ) {
+        let boxes = BboxIndex::new(
+            areas
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))),
+        );
         let mut found = BTreeMap::new();
         for (i, a) in areas.iter().enumerate() {
             let Some(rect) = a.bounding_rect() else { continue };
@@ -693,8 +1053,16 @@ impl Reader {
         for ((j, i), overlap) in found {
             let other = &refs[i];
             let name = other.id.as_deref().map(|id| format!(" {id:?}")).unwrap_or_default();
-            self.problem(file, Some(&refs[j]), Some("geometry"), kind,
-                format!("overlaps {what}{name} (features[{}]) by {overlap:.1} m²; {what} areas must not overlap", other.index));
+            self.problem(
+                file,
+                Some(&refs[j]),
+                Some("geometry"),
+                kind,
+                format!(
+                    "overlaps {what}{name} (features[{}]) by {overlap:.1} m²; {what} areas must not overlap",
+                    other.index
+                ),
+            );
         }
     }
 }
@@ -703,7 +1071,13 @@ impl Reader {
 /// in buildings also rings with no area (dropped) and buildings overlapping buildings.
 fn repaired_by_import(file: &str, kind: ProblemKind) -> bool {
     match file {
-        BUILDINGS => matches!(kind, ProblemKind::SelfIntersection | ProblemKind::ZeroArea | ProblemKind::TooFewPoints | ProblemKind::OverlappingBuildings),
+        BUILDINGS => matches!(
+            kind,
+            ProblemKind::SelfIntersection
+                | ProblemKind::ZeroArea
+                | ProblemKind::TooFewPoints
+                | ProblemKind::OverlappingBuildings
+        ),
         BOUNDARY | EXCLUSIVE => kind == ProblemKind::SelfIntersection,
         _ => false,
     }
@@ -719,7 +1093,11 @@ pub fn shell_word(s: &str) -> String {
 }
 
 fn km(m: f64) -> String {
-    if m >= 10_000.0 { format!("{:.0} km", m / 1000.0) } else { format!("{:.1} km", m / 1000.0) }
+    if m >= 10_000.0 {
+        format!("{:.0} km", m / 1000.0)
+    } else {
+        format!("{:.1} km", m / 1000.0)
+    }
 }
 
 /// An id written as a number, as text: 12 and 12.0 both read "12".

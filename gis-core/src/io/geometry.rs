@@ -19,7 +19,11 @@ pub(crate) struct Issue {
 
 impl Issue {
     fn new(path: impl Into<String>, kind: ProblemKind, message: impl Into<String>) -> Self {
-        Self { path: path.into(), kind, message: message.into() }
+        Self {
+            path: path.into(),
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -47,7 +51,11 @@ impl Shape {
 /// The `type` and `coordinates` of a feature's geometry, checked against what the file accepts.
 fn typed<'a>(geometry: Option<&'a Value>, shape: Shape) -> Result<(&'a str, &'a Value), Issue> {
     let missing = || {
-        Issue::new("geometry", ProblemKind::MissingField, format!("missing; expected a {}", shape.expected()))
+        Issue::new(
+            "geometry",
+            ProblemKind::MissingField,
+            format!("missing; expected a {}", shape.expected()),
+        )
     };
     let geometry = geometry.filter(|g| !g.is_null()).ok_or_else(missing)?;
     let Some(kind) = geometry.get("type").and_then(Value::as_str) else {
@@ -69,9 +77,9 @@ fn typed<'a>(geometry: Option<&'a Value>, shape: Shape) -> Result<(&'a str, &'a 
             format!("expected a {}, found {kind:?}", shape.expected()),
         ));
     }
-    let coords = geometry.get("coordinates").ok_or_else(|| {
-        Issue::new("geometry.coordinates", ProblemKind::MissingField, "missing")
-    })?;
+    let coords = geometry
+        .get("coordinates")
+        .ok_or_else(|| Issue::new("geometry.coordinates", ProblemKind::MissingField, "missing"))?;
     Ok((kind, coords))
 }
 
@@ -108,7 +116,11 @@ pub(crate) fn polygonal(geometry: Option<&Value>) -> Parsed<MultiPolygon<f64>> {
             .collect::<Result<_, _>>()?
     };
     if polygons.is_empty() {
-        return Err(Issue::new("geometry.coordinates", ProblemKind::TooFewPoints, "holds no polygon"));
+        return Err(Issue::new(
+            "geometry.coordinates",
+            ProblemKind::TooFewPoints,
+            "holds no polygon",
+        ));
     }
     let multi = MultiPolygon(polygons);
     if kind == "MultiPolygon" {
@@ -121,7 +133,11 @@ pub(crate) fn polygonal(geometry: Option<&Value>) -> Parsed<MultiPolygon<f64>> {
 
 fn array<'a>(v: &'a Value, path: &str, expected: &str) -> Result<&'a Vec<Value>, Issue> {
     v.as_array().ok_or_else(|| {
-        Issue::new(path, ProblemKind::WrongType, format!("expected {expected}, found {}", kind_of(v)))
+        Issue::new(
+            path,
+            ProblemKind::WrongType,
+            format!("expected {expected}, found {}", kind_of(v)),
+        )
     })
 }
 
@@ -143,7 +159,10 @@ fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
         return Err(Issue::new(
             path,
             ProblemKind::WrongType,
-            format!("expected a position [longitude, latitude], found {} numbers", items.len()),
+            format!(
+                "expected a position [longitude, latitude], found {} numbers",
+                items.len()
+            ),
         ));
     }
     let mut xy = [0.0; 2];
@@ -167,7 +186,11 @@ fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
             }
         };
         if !xy[i].is_finite() {
-            return Err(Issue::new(at, ProblemKind::NonFiniteCoordinate, "expected a finite number"));
+            return Err(Issue::new(
+                at,
+                ProblemKind::NonFiniteCoordinate,
+                "expected a finite number",
+            ));
         }
     }
     let [lon, lat] = xy;
@@ -187,8 +210,11 @@ fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
             ),
         ));
     }
-    let (name, value, range) =
-        if !lon_ok { ("longitude", lon, "[-180, 180]") } else { ("latitude", lat, "[-90, 90]") };
+    let (name, value, range) = if !lon_ok {
+        ("longitude", lon, "[-180, 180]")
+    } else {
+        ("latitude", lat, "[-90, 90]")
+    };
     Err(Issue::new(
         path,
         ProblemKind::CoordinateOutOfRange,
@@ -236,7 +262,10 @@ fn ring(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f6
         return Err(Issue::new(
             path,
             ProblemKind::TooFewPoints,
-            format!("a ring needs at least 4 positions (3 distinct + the closing one), found {}", coords.len()),
+            format!(
+                "a ring needs at least 4 positions (3 distinct + the closing one), found {}",
+                coords.len()
+            ),
         ));
     }
     let (first, last) = (coords[0], coords[coords.len() - 1]);
@@ -253,7 +282,11 @@ fn ring(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f6
     }
     let coords = drop_repeats(coords, path, repairs);
     if coords.len() < 4 {
-        return Err(Issue::new(path, ProblemKind::TooFewPoints, "a ring needs at least 3 distinct positions"));
+        return Err(Issue::new(
+            path,
+            ProblemKind::TooFewPoints,
+            "a ring needs at least 3 distinct positions",
+        ));
     }
     Ok(LineString(coords))
 }
@@ -261,7 +294,11 @@ fn ring(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f6
 fn polygon(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f64>, Issue> {
     let rings = array(v, path, "an array of rings")?;
     if rings.is_empty() {
-        return Err(Issue::new(path, ProblemKind::TooFewPoints, "a polygon needs an exterior ring"));
+        return Err(Issue::new(
+            path,
+            ProblemKind::TooFewPoints,
+            "a polygon needs an exterior ring",
+        ));
     }
     let mut parsed = Vec::with_capacity(rings.len());
     for (i, r) in rings.iter().enumerate() {
@@ -270,7 +307,11 @@ fn polygon(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f6
         // RFC 7946: exterior counter-clockwise, holes clockwise. Either way round is unambiguous.
         let ok = if i == 0 { ring.is_ccw() } else { ring.is_cw() };
         if !ok {
-            if i == 0 { ring.make_ccw_winding() } else { ring.make_cw_winding() }
+            if i == 0 {
+                ring.make_ccw_winding()
+            } else {
+                ring.make_cw_winding()
+            }
             repairs.push(Issue::new(
                 at,
                 ProblemKind::RingReoriented,
@@ -289,7 +330,11 @@ fn polygon(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f6
         return Err(polygon_issue(&polygon, err, path));
     }
     if polygon.unsigned_area() == 0.0 {
-        return Err(Issue::new(format!("{path}[0]"), ProblemKind::ZeroArea, "ring encloses no area"));
+        return Err(Issue::new(
+            format!("{path}[0]"),
+            ProblemKind::ZeroArea,
+            "ring encloses no area",
+        ));
     }
     Ok(polygon)
 }
@@ -314,7 +359,9 @@ fn polygon_issue(polygon: &Polygon<f64>, err: InvalidPolygon, path: &str) -> Iss
             Issue::new(
                 ring_path(path, role),
                 ProblemKind::SelfIntersection,
-                format!("ring crosses or touches itself{at}; draw it as a simple ring (a dataset is not guessed at: which side is meant is ambiguous)"),
+                format!(
+                    "ring crosses or touches itself{at}; draw it as a simple ring (a dataset is not guessed at: which side is meant is ambiguous)"
+                ),
             )
         }
         InvalidPolygon::TooFewPointsInRing(role) => Issue::new(
@@ -332,7 +379,11 @@ fn multipolygon_issue(multi: &MultiPolygon<f64>, err: InvalidMultiPolygon) -> Is
         InvalidMultiPolygon::InvalidPolygon(ix, inner) => {
             polygon_issue(&multi.0[ix.0], inner, &format!("{path}[{}]", ix.0))
         }
-        other => Issue::new(path, ProblemKind::InvalidPolygon, format!("invalid multipolygon: {other}")),
+        other => Issue::new(
+            path,
+            ProblemKind::InvalidPolygon,
+            format!("invalid multipolygon: {other}"),
+        ),
     }
 }
 
@@ -410,8 +461,7 @@ mod tests {
 
     #[test]
     fn repeated_positions_are_dropped_and_reported() {
-        let (mp, repairs) =
-            poly(json!([[[0, 0], [1, 0], [1, 0], [1, 1], [0, 1], [0, 0]]])).unwrap();
+        let (mp, repairs) = poly(json!([[[0, 0], [1, 0], [1, 0], [1, 1], [0, 1], [0, 0]]])).unwrap();
         assert_eq!(mp.0[0].exterior().0.len(), 5);
         assert_eq!(repairs[0].kind, ProblemKind::RepeatedPointRemoved);
     }

@@ -90,7 +90,12 @@ pub struct LayerError {
 impl fmt::Display for LayerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(f, "grid layer {} rejected: {n} problem{}", self.path.display(), if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "grid layer {} rejected: {n} problem{}",
+            self.path.display(),
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in self.problems.iter().take(super::ImportError::SHOWN) {
             write!(f, "\n  - {p}")?;
         }
@@ -105,13 +110,25 @@ impl fmt::Display for LayerError {
 /// kind and level; counts and building lists default to none when a layer drawn elsewhere lacks
 /// them.
 pub fn read_layer(path: &Path) -> Result<GridLayer, LayerError> {
-    let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let file = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let fail = |kind, message: String| LayerError {
         path: path.to_path_buf(),
-        problems: vec![Problem { file: file.clone(), feature: None, field: None, kind, message }],
+        problems: vec![Problem {
+            file: file.clone(),
+            feature: None,
+            field: None,
+            kind,
+            message,
+        }],
     };
     let text = std::fs::read_to_string(path).map_err(|e| {
-        let kind = if e.kind() == std::io::ErrorKind::NotFound { ProblemKind::MissingFile } else { ProblemKind::Unreadable };
+        let kind = if e.kind() == std::io::ErrorKind::NotFound {
+            ProblemKind::MissingFile
+        } else {
+            ProblemKind::Unreadable
+        };
         fail(kind, format!("cannot be read: {e}"))
     })?;
     let root = match json::parse(&text) {
@@ -120,7 +137,10 @@ pub fn read_layer(path: &Path) -> Result<GridLayer, LayerError> {
     };
     let (layer, problems) = parse_layer(&root, &file);
     if problems.iter().any(|p| !p.kind.is_warning()) {
-        Err(LayerError { path: path.to_path_buf(), problems: problems.into_iter().filter(|p| !p.kind.is_warning()).collect() })
+        Err(LayerError {
+            path: path.to_path_buf(),
+            problems: problems.into_iter().filter(|p| !p.kind.is_warning()).collect(),
+        })
     } else {
         Ok(layer)
     }
@@ -130,19 +150,45 @@ pub fn read_layer(path: &Path) -> Result<GridLayer, LayerError> {
 pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut problem = |at: Option<&FeatureRef>, field: &str, kind, message: String| {
-        problems.push(Problem { file: file.into(), feature: at.cloned(), field: Some(field.into()), kind, message });
+        problems.push(Problem {
+            file: file.into(),
+            feature: at.cloned(),
+            field: Some(field.into()),
+            kind,
+            message,
+        });
     };
     if root.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-        problem(None, "type", ProblemKind::NotFeatureCollection, format!("expected a GeoJSON FeatureCollection, found {}", kind_of(root)));
+        problem(
+            None,
+            "type",
+            ProblemKind::NotFeatureCollection,
+            format!("expected a GeoJSON FeatureCollection, found {}", kind_of(root)),
+        );
         return (GridLayer::default(), problems);
     }
     // A layer exported in another system (`wangge export --crs`) names it in a `crs` member;
     // read as longitude/latitude it would be metres or offset degrees, so it is refused.
-    if let Some(name) = root.get("crs").filter(|c| !c.is_null()).map(|c| c.pointer("/properties/name").and_then(Value::as_str).unwrap_or("an unnamed system")) {
+    if let Some(name) = root.get("crs").filter(|c| !c.is_null()).map(|c| {
+        c.pointer("/properties/name")
+            .and_then(Value::as_str)
+            .unwrap_or("an unnamed system")
+    }) {
         let l = name.to_ascii_lowercase();
-        let wgs84 = l.ends_with("crs84") || l.ends_with(":4326") || l.ends_with("/4326") || l.ends_with(":4490") || l.ends_with("/4490");
+        let wgs84 = l.ends_with("crs84")
+            || l.ends_with(":4326")
+            || l.ends_with("/4326")
+            || l.ends_with(":4490")
+            || l.ends_with("/4490");
         if !wgs84 {
-            problem(None, "crs", ProblemKind::InvalidValue, format!("the layer is in {name}; grid layers are read in WGS-84 longitude/latitude (export without --crs, or convert it back)"));
+            problem(
+                None,
+                "crs",
+                ProblemKind::InvalidValue,
+                format!(
+                    "the layer is in {name}; grid layers are read in WGS-84 longitude/latitude (export without --crs, or convert it back)"
+                ),
+            );
             return (GridLayer::default(), problems);
         }
     }
@@ -151,21 +197,42 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
         Some(v) => match serde_json::from_value::<LayerMeta>(v.clone()) {
             Ok(m) => m,
             Err(e) => {
-                problem(None, "wangge", ProblemKind::InvalidValue, format!("is not wangge's layer metadata: {e}"));
+                problem(
+                    None,
+                    "wangge",
+                    ProblemKind::InvalidValue,
+                    format!("is not wangge's layer metadata: {e}"),
+                );
                 LayerMeta::default()
             }
         },
     };
     let Some(features) = root.get("features").and_then(Value::as_array) else {
-        problem(None, "features", ProblemKind::NotFeatureCollection, "expected an array of features".into());
+        problem(
+            None,
+            "features",
+            ProblemKind::NotFeatureCollection,
+            "expected an array of features".into(),
+        );
         return (GridLayer::default(), problems);
     };
     let mut grids = Vec::with_capacity(features.len());
     for (index, f) in features.iter().enumerate() {
         let props = f.get("properties").and_then(Value::as_object);
-        let at = FeatureRef { index, id: props.and_then(|p| p.get("code")).and_then(Value::as_str).map(String::from) };
+        let at = FeatureRef {
+            index,
+            id: props
+                .and_then(|p| p.get("code"))
+                .and_then(Value::as_str)
+                .map(String::from),
+        };
         if f.get("type").and_then(Value::as_str) != Some("Feature") {
-            problem(Some(&at), "type", ProblemKind::NotFeature, format!("expected a GeoJSON Feature, found {}", kind_of(f)));
+            problem(
+                Some(&at),
+                "type",
+                ProblemKind::NotFeature,
+                format!("expected a GeoJSON Feature, found {}", kind_of(f)),
+            );
             continue;
         }
         let empty = Map::new();
@@ -175,11 +242,21 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
                 Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
                 None | Some(Value::Null) if !required => None,
                 None | Some(Value::Null) => {
-                    problem(Some(&at), &format!("properties.{key}"), ProblemKind::MissingField, "missing; expected a string".into());
+                    problem(
+                        Some(&at),
+                        &format!("properties.{key}"),
+                        ProblemKind::MissingField,
+                        "missing; expected a string".into(),
+                    );
                     None
                 }
                 Some(other) => {
-                    problem(Some(&at), &format!("properties.{key}"), ProblemKind::WrongType, format!("expected a non-empty string, found {}", kind_of(other)));
+                    problem(
+                        Some(&at),
+                        &format!("properties.{key}"),
+                        ProblemKind::WrongType,
+                        format!("expected a non-empty string, found {}", kind_of(other)),
+                    );
                     None
                 }
             }
@@ -194,7 +271,12 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
             None | Some("basic") => Some(GridKind::Basic),
             Some("exclusive") => Some(GridKind::Exclusive),
             Some(other) => {
-                problem(Some(&at), "properties.kind", ProblemKind::InvalidValue, format!("{other:?}; expected \"basic\" or \"exclusive\""));
+                problem(
+                    Some(&at),
+                    "properties.kind",
+                    ProblemKind::InvalidValue,
+                    format!("{other:?}; expected \"basic\" or \"exclusive\""),
+                );
                 None
             }
         };
@@ -202,18 +284,33 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
             None | Some("grid") => Some(GridLevel::Grid),
             Some("micro") => Some(GridLevel::Micro),
             Some(other) => {
-                problem(Some(&at), "properties.level", ProblemKind::InvalidValue, format!("{other:?}; expected \"grid\" or \"micro\""));
+                problem(
+                    Some(&at),
+                    "properties.level",
+                    ProblemKind::InvalidValue,
+                    format!("{other:?}; expected \"grid\" or \"micro\""),
+                );
                 None
             }
         };
         if level == Some(GridLevel::Micro) && parent_code.is_none() {
-            problem(Some(&at), "properties.parent_code", ProblemKind::MissingField, "missing; a micro-grid names its grid".into());
+            problem(
+                Some(&at),
+                "properties.parent_code",
+                ProblemKind::MissingField,
+                "missing; a micro-grid names its grid".into(),
+            );
         }
         let mut count = |key: &str| -> u64 {
             match props.get(key) {
                 None | Some(Value::Null) => 0,
                 Some(v) => v.as_u64().unwrap_or_else(|| {
-                    problem(Some(&at), &format!("properties.{key}"), ProblemKind::WrongType, format!("expected a whole number ≥ 0, found {}", kind_of(v)));
+                    problem(
+                        Some(&at),
+                        &format!("properties.{key}"),
+                        ProblemKind::WrongType,
+                        format!("expected a whole number ≥ 0, found {}", kind_of(v)),
+                    );
                     0
                 }),
             }
@@ -228,7 +325,12 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
                 Some(b)
             }
             Some(other) => {
-                problem(Some(&at), "properties.buildings", ProblemKind::WrongType, format!("expected an array of building ids, found {}", kind_of(other)));
+                problem(
+                    Some(&at),
+                    "properties.buildings",
+                    ProblemKind::WrongType,
+                    format!("expected an array of building ids, found {}", kind_of(other)),
+                );
                 None
             }
         };
@@ -247,7 +349,18 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
         if let (Some(code), Some(community_code), Some(kind), Some(level), Some(buildings), Some(area)) =
             (code, community_code, kind, level, buildings, area)
         {
-            grids.push(Grid { code, community_code, kind, level, parent_code, name, area, population, households, buildings });
+            grids.push(Grid {
+                code,
+                community_code,
+                kind,
+                level,
+                parent_code,
+                name,
+                area,
+                population,
+                households,
+                buildings,
+            });
         }
     }
     (GridLayer { grids, meta }, problems)
@@ -275,13 +388,25 @@ pub struct DrawnLayer {
 /// JSON, not a FeatureCollection, a missing or mistyped property, a geometry that is not
 /// polygonal or a position that is not a lon/lat pair.
 pub fn read_drawn_layer(path: &Path) -> Result<DrawnLayer, LayerError> {
-    let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let file = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let fail = |kind, message: String| LayerError {
         path: path.to_path_buf(),
-        problems: vec![Problem { file: file.clone(), feature: None, field: None, kind, message }],
+        problems: vec![Problem {
+            file: file.clone(),
+            feature: None,
+            field: None,
+            kind,
+            message,
+        }],
     };
     let text = std::fs::read_to_string(path).map_err(|e| {
-        let kind = if e.kind() == std::io::ErrorKind::NotFound { ProblemKind::MissingFile } else { ProblemKind::Unreadable };
+        let kind = if e.kind() == std::io::ErrorKind::NotFound {
+            ProblemKind::MissingFile
+        } else {
+            ProblemKind::Unreadable
+        };
         fail(kind, format!("cannot be read: {e}"))
     })?;
     parse_drawn_layer(text, path)
@@ -289,10 +414,18 @@ pub fn read_drawn_layer(path: &Path) -> Result<DrawnLayer, LayerError> {
 
 /// As [`read_drawn_layer`], for a layer's text (e.g. an upload); `path` names it in problems.
 pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerError> {
-    let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let file = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let fail = |kind, message: String| LayerError {
         path: path.to_path_buf(),
-        problems: vec![Problem { file: file.clone(), feature: None, field: None, kind, message }],
+        problems: vec![Problem {
+            file: file.clone(),
+            feature: None,
+            field: None,
+            kind,
+            message,
+        }],
     };
     let mut root = match json::parse(&text) {
         Json::Ok(v) | Json::NonFiniteQuoted(v) => v,
@@ -312,7 +445,13 @@ pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerE
             match super::geometry::polygonal_rings(f.get("geometry")) {
                 Ok(g) => drawn.push(Some(g)),
                 Err(i) => {
-                    problems.push(Problem { file: file.clone(), feature: Some(FeatureRef { index, id }), field: Some(i.path), kind: i.kind, message: i.message });
+                    problems.push(Problem {
+                        file: file.clone(),
+                        feature: Some(FeatureRef { index, id }),
+                        field: Some(i.path),
+                        kind: i.kind,
+                        message: i.message,
+                    });
                     drawn.push(None);
                 }
             }
@@ -323,7 +462,10 @@ pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerE
     problems.extend(more.into_iter().filter(|p| !p.kind.is_warning()));
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.feature.as_ref().map_or(0, |f| f.index + 1));
-        return Err(LayerError { path: path.to_path_buf(), problems });
+        return Err(LayerError {
+            path: path.to_path_buf(),
+            problems,
+        });
     }
     // No problem: parse_layer kept every feature, in order.
     let grids = layer
@@ -336,5 +478,8 @@ pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerE
             DrawnGrid { grid, multi, rings }
         })
         .collect();
-    Ok(DrawnLayer { grids, meta: layer.meta })
+    Ok(DrawnLayer {
+        grids,
+        meta: layer.meta,
+    })
 }

@@ -51,7 +51,12 @@ impl ImportError {
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(f, "dataset {} rejected: {n} problem{}", self.dir.display(), if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "dataset {} rejected: {n} problem{}",
+            self.dir.display(),
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in self.problems.iter().take(Self::SHOWN) {
             write!(f, "\n  - {p}")?;
         }
@@ -63,19 +68,32 @@ impl fmt::Display for ImportError {
 }
 
 /// The files a dataset folder may hold, by name (dataset-format.md).
-pub const DATASET_FILES: &[&str] =
-    &["boundary.geojson", "buildings.geojson", "population.geojson", "resources.geojson", "roads.geojson", "exclusive.geojson", "staff.json"];
+pub const DATASET_FILES: &[&str] = &[
+    "boundary.geojson",
+    "buildings.geojson",
+    "population.geojson",
+    "resources.geojson",
+    "roads.geojson",
+    "exclusive.geojson",
+    "staff.json",
+];
 
 /// Loads and checks a dataset held in memory: file name → text, as a folder would hold them
 /// (a store keeps datasets this way). `name` stands for the folder in messages.
-pub fn load_dataset_files(name: &Path, files: std::collections::BTreeMap<String, String>) -> Result<Loaded, ImportError> {
+pub fn load_dataset_files(
+    name: &Path,
+    files: std::collections::BTreeMap<String, String>,
+) -> Result<Loaded, ImportError> {
     let mut reader = features::Reader::from_files(name, files);
     let dataset = reader.read_all();
     let (problems, report) = reader.finish();
     if problems.is_empty() {
         Ok(Loaded { dataset, report })
     } else {
-        Err(ImportError { dir: name.to_path_buf(), problems })
+        Err(ImportError {
+            dir: name.to_path_buf(),
+            problems,
+        })
     }
 }
 
@@ -87,6 +105,9 @@ pub fn load_dataset(dir: &Path) -> Result<Loaded, ImportError> {
     if problems.is_empty() {
         Ok(Loaded { dataset, report })
     } else {
-        Err(ImportError { dir: dir.to_path_buf(), problems })
+        Err(ImportError {
+            dir: dir.to_path_buf(),
+            problems,
+        })
     }
 }

@@ -109,11 +109,17 @@ fn parse_rest(rest: &str) -> (Option<Tag>, Option<String>) {
     if after.starts_with("单元") {
         return (None, Some(format!("{digits}单元")));
     }
-    let Ok(n) = digits.parse::<u32>() else { return (None, None) };
+    let Ok(n) = digits.parse::<u32>() else {
+        return (None, None);
+    };
     let markers = ["号楼", "号栋", "号幢", "号座", "栋", "幢", "座", "号", "楼", "#", "-"];
     let after = markers.iter().find_map(|m| after.strip_prefix(m)).unwrap_or(after);
     // Unit: "2单元" or the middle of 3-2-301.
-    let udigits: String = after.trim_start_matches('-').chars().take_while(char::is_ascii_digit).collect();
+    let udigits: String = after
+        .trim_start_matches('-')
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     let after_unit = &after.trim_start_matches('-')[udigits.len()..];
     let unit = if !udigits.is_empty() && (after_unit.starts_with("单元") || after_unit.starts_with('-')) {
         udigits.parse::<u32>().ok().map(|u| format!("{u}单元"))
@@ -138,7 +144,13 @@ impl Geocoder {
         for c in &dataset.communities {
             let norm = normalize(&c.name);
             let location = c.boundary.interior_point().map_or(Coord::zero(), |p| p.0);
-            g.communities.push(CommunityEntry { code: c.code.to_string(), name: c.name.clone(), stem: strip_community_suffix(&norm), norm, location });
+            g.communities.push(CommunityEntry {
+                code: c.code.to_string(),
+                name: c.name.clone(),
+                stem: strip_community_suffix(&norm),
+                norm,
+                location,
+            });
         }
         let mut place_ids: HashMap<String, u32> = HashMap::new();
         for b in &dataset.buildings {
@@ -198,7 +210,11 @@ impl Geocoder {
             let b = it.next();
             for k in [(a, b), (a, None)] {
                 if let Some(ids) = self.by_start.get(&k) {
-                    out.extend(ids.iter().filter(|&&p| tail.starts_with(self.places[p as usize].as_str())).map(|&p| (pos, p)));
+                    out.extend(
+                        ids.iter()
+                            .filter(|&&p| tail.starts_with(self.places[p as usize].as_str()))
+                            .map(|&p| (pos, p)),
+                    );
                 }
                 if b.is_none() {
                     break;
@@ -212,11 +228,20 @@ impl Geocoder {
     /// named, − another community named instead.
     fn prefix_score(&self, prefix: &str, community: usize, entry_prefix: &str) -> f64 {
         let c = &self.communities[community];
-        let names_ours = prefix.contains(c.norm.as_str()) || c.stem.as_deref().is_some_and(|s| prefix.ends_with(s) || prefix.contains(&format!("{s}社区")));
+        let names_ours = prefix.contains(c.norm.as_str())
+            || c.stem
+                .as_deref()
+                .is_some_and(|s| prefix.ends_with(s) || prefix.contains(&format!("{s}社区")));
         let names_other = !names_ours
-            && self.communities.iter().enumerate().any(|(i, o)| i != community && o.norm != c.norm && prefix.contains(o.norm.as_str()));
+            && self
+                .communities
+                .iter()
+                .enumerate()
+                .any(|(i, o)| i != community && o.norm != c.norm && prefix.contains(o.norm.as_str()));
         // District / city part of the dataset's own address prefix (before the community).
-        let district = entry_prefix.find(c.norm.as_str()).map_or(entry_prefix, |i| &entry_prefix[..i]);
+        let district = entry_prefix
+            .find(c.norm.as_str())
+            .map_or(entry_prefix, |i| &entry_prefix[..i]);
         let names_district = !district.is_empty() && prefix.contains(district);
         let mut s = 0.0;
         if names_ours {
@@ -236,7 +261,13 @@ impl Geocoder {
         let q = normalize(address);
         let mut found: BTreeMap<(MatchLevel, String, Option<String>), Candidate> = BTreeMap::new();
         let add = |found: &mut BTreeMap<(MatchLevel, String, Option<String>), Candidate>, c: Candidate| {
-            let k = (c.level, c.building.clone().unwrap_or_else(|| format!("{}|{}", c.community_code, c.address)), c.unit.clone());
+            let k = (
+                c.level,
+                c.building
+                    .clone()
+                    .unwrap_or_else(|| format!("{}|{}", c.community_code, c.address)),
+                c.unit.clone(),
+            );
             match found.get(&k) {
                 Some(old) if old.score >= c.score => {}
                 _ => {
@@ -262,17 +293,23 @@ impl Geocoder {
                 (true, Some(hits)) => {
                     for &e in hits {
                         let e = &self.entries[e as usize];
-                        let unit = unit.as_ref().and_then(|u| e.units.iter().find(|n| normalize(n) == *u)).map(|n| format!("{}#{n}", e.id));
-                        add(&mut found, Candidate {
-                            level: MatchLevel::Building,
-                            building: Some(e.id.clone()),
-                            unit,
-                            compound: e.compound.clone(),
-                            community_code: self.communities[e.community].code.clone(),
-                            address: e.address.clone(),
-                            location: [e.location.x, e.location.y],
-                            score: (0.8 + self.prefix_score(prefix, e.community, &e.prefix)).clamp(0.0, 1.0),
-                        });
+                        let unit = unit
+                            .as_ref()
+                            .and_then(|u| e.units.iter().find(|n| normalize(n) == *u))
+                            .map(|n| format!("{}#{n}", e.id));
+                        add(
+                            &mut found,
+                            Candidate {
+                                level: MatchLevel::Building,
+                                building: Some(e.id.clone()),
+                                unit,
+                                compound: e.compound.clone(),
+                                community_code: self.communities[e.community].code.clone(),
+                                address: e.address.clone(),
+                                location: [e.location.x, e.location.y],
+                                score: (0.8 + self.prefix_score(prefix, e.community, &e.prefix)).clamp(0.0, 1.0),
+                            },
+                        );
                     }
                 }
                 (has_tag, _) => {
@@ -285,16 +322,19 @@ impl Geocoder {
                             continue;
                         }
                         seen.push(e.community);
-                        add(&mut found, Candidate {
-                            level: MatchLevel::Compound,
-                            building: None,
-                            unit: None,
-                            compound: e.compound.clone().or_else(|| Some(place.clone())),
-                            community_code: self.communities[e.community].code.clone(),
-                            address: e.compound.clone().unwrap_or_else(|| place.clone()),
-                            location: [e.location.x, e.location.y],
-                            score: (base + self.prefix_score(prefix, e.community, &e.prefix)).clamp(0.0, 1.0),
-                        });
+                        add(
+                            &mut found,
+                            Candidate {
+                                level: MatchLevel::Compound,
+                                building: None,
+                                unit: None,
+                                compound: e.compound.clone().or_else(|| Some(place.clone())),
+                                community_code: self.communities[e.community].code.clone(),
+                                address: e.compound.clone().unwrap_or_else(|| place.clone()),
+                                location: [e.location.x, e.location.y],
+                                score: (base + self.prefix_score(prefix, e.community, &e.prefix)).clamp(0.0, 1.0),
+                            },
+                        );
                     }
                 }
             }
@@ -302,22 +342,29 @@ impl Geocoder {
         if found.is_empty() {
             for c in &self.communities {
                 if q.contains(c.norm.as_str()) {
-                    add(&mut found, Candidate {
-                        level: MatchLevel::Community,
-                        building: None,
-                        unit: None,
-                        compound: None,
-                        community_code: c.code.clone(),
-                        address: c.name.clone(),
-                        location: [c.location.x, c.location.y],
-                        score: 0.2,
-                    });
+                    add(
+                        &mut found,
+                        Candidate {
+                            level: MatchLevel::Community,
+                            building: None,
+                            unit: None,
+                            compound: None,
+                            community_code: c.code.clone(),
+                            address: c.name.clone(),
+                            location: [c.location.x, c.location.y],
+                            score: 0.2,
+                        },
+                    );
                 }
             }
         }
         let mut out: Vec<Candidate> = found.into_values().collect();
         out.sort_by(|a, b| {
-            b.score.total_cmp(&a.score).then(a.level.cmp(&b.level)).then_with(|| a.building.cmp(&b.building)).then_with(|| a.address.cmp(&b.address))
+            b.score
+                .total_cmp(&a.score)
+                .then(a.level.cmp(&b.level))
+                .then_with(|| a.building.cmp(&b.building))
+                .then_with(|| a.address.cmp(&b.address))
         });
         out.truncate(limit);
         out
@@ -331,7 +378,10 @@ mod tests {
     #[test]
     fn rest_parsing() {
         assert_eq!(parse_rest("3号楼"), (Some(Tag::Number(3)), None));
-        assert_eq!(parse_rest("3栋2单元301室"), (Some(Tag::Number(3)), Some("2单元".into())));
+        assert_eq!(
+            parse_rest("3栋2单元301室"),
+            (Some(Tag::Number(3)), Some("2单元".into()))
+        );
         assert_eq!(parse_rest("3-2-301"), (Some(Tag::Number(3)), Some("2单元".into())));
         assert_eq!(parse_rest("小区12幢"), (Some(Tag::Number(12)), None));
         assert_eq!(parse_rest("第3座"), (Some(Tag::Number(3)), None));

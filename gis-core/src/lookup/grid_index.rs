@@ -28,12 +28,25 @@ struct CellTable {
 
 impl CellTable {
     fn new(boxes: &[Rect<f64>]) -> Self {
-        let empty = Self { origin: Coord::zero(), scale: Coord::zero(), nx: 1, ny: 1, starts: vec![0, 0], items: vec![] };
+        let empty = Self {
+            origin: Coord::zero(),
+            scale: Coord::zero(),
+            nx: 1,
+            ny: 1,
+            starts: vec![0, 0],
+            items: vec![],
+        };
         let Some(first) = boxes.first() else { return empty };
         let (mut min, mut max) = (first.min(), first.max());
         for b in boxes {
-            min = Coord { x: min.x.min(b.min().x), y: min.y.min(b.min().y) };
-            max = Coord { x: max.x.max(b.max().x), y: max.y.max(b.max().y) };
+            min = Coord {
+                x: min.x.min(b.min().x),
+                y: min.y.min(b.min().y),
+            };
+            max = Coord {
+                x: max.x.max(b.max().x),
+                y: max.y.max(b.max().y),
+            };
         }
         let (w, h) = ((max.x - min.x).max(1e-12), (max.y - min.y).max(1e-12));
         let cells = (boxes.len() * CELLS_PER_AREA).clamp(1, MAX_CELLS) as f64;
@@ -41,7 +54,17 @@ impl CellTable {
         let side = (w * h / cells).sqrt();
         let nx = ((w / side).ceil() as usize).clamp(1, MAX_CELLS);
         let ny = ((h / side).ceil() as usize).clamp(1, MAX_CELLS / nx);
-        let mut t = Self { origin: min, scale: Coord { x: nx as f64 / w, y: ny as f64 / h }, nx, ny, starts: vec![], items: vec![] };
+        let mut t = Self {
+            origin: min,
+            scale: Coord {
+                x: nx as f64 / w,
+                y: ny as f64 / h,
+            },
+            nx,
+            ny,
+            starts: vec![],
+            items: vec![],
+        };
         let mut counts = vec![0u32; nx * ny];
         for b in boxes {
             let ((x0, y0), (x1, y1)) = (t.cell(b.min()), t.cell(b.max()));
@@ -84,7 +107,10 @@ impl CellTable {
             let i = ((v - o) * s).floor();
             if i <= 0.0 { 0 } else { (i as usize).min(n - 1) }
         };
-        (f(c.x, self.origin.x, self.scale.x, self.nx), f(c.y, self.origin.y, self.scale.y, self.ny))
+        (
+            f(c.x, self.origin.x, self.scale.x, self.nx),
+            f(c.y, self.origin.y, self.scale.y, self.ny),
+        )
     }
 
     #[inline]
@@ -115,7 +141,11 @@ impl Level {
             }
         }
         let boxes: Vec<Rect<f64>> = areas.iter().map(PreparedArea::bbox).collect();
-        Self { grid, areas, table: CellTable::new(&boxes) }
+        Self {
+            grid,
+            areas,
+            table: CellTable::new(&boxes),
+        }
     }
 
     /// The first area (lowest code) whose closed area holds `c` and that `accept`s it.
@@ -161,14 +191,30 @@ impl GridIndex {
         if let Some(w) = grids.windows(2).find(|w| w[0].code == w[1].code) {
             return Err(IndexError::DuplicateCode(w[0].code.clone()));
         }
-        let by_code: HashMap<String, u32> = grids.iter().enumerate().map(|(i, g)| (g.code.clone(), i as u32)).collect();
+        let by_code: HashMap<String, u32> = grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.code.clone(), i as u32))
+            .collect();
         let parent = grids
             .iter()
-            .map(|g| g.parent_code.as_ref().and_then(|p| by_code.get(p)).copied().unwrap_or(u32::MAX))
+            .map(|g| {
+                g.parent_code
+                    .as_ref()
+                    .and_then(|p| by_code.get(p))
+                    .copied()
+                    .unwrap_or(u32::MAX)
+            })
             .collect();
         let top = Level::new(&grids, GridLevel::Grid);
         let micro = Level::new(&grids, GridLevel::Micro);
-        Ok(Self { grids, by_code, parent, top, micro })
+        Ok(Self {
+            grids,
+            by_code,
+            parent,
+            top,
+            micro,
+        })
     }
 
     /// Every grid and micro-grid, sorted by code.
@@ -184,8 +230,15 @@ impl GridIndex {
     #[inline]
     pub fn locate(&self, c: Coord<f64>) -> Option<Located<'_>> {
         let g = self.top.first(c, |_| true)?;
-        let micro = if self.micro.areas.is_empty() { None } else { self.micro.first(c, |m| self.parent[m as usize] == g) };
-        Some(Located { grid: &self.grids[g as usize], micro: micro.map(|m| &self.grids[m as usize]) })
+        let micro = if self.micro.areas.is_empty() {
+            None
+        } else {
+            self.micro.first(c, |m| self.parent[m as usize] == g)
+        };
+        Some(Located {
+            grid: &self.grids[g as usize],
+            micro: micro.map(|m| &self.grids[m as usize]),
+        })
     }
 
     /// As [`GridIndex::locate`], for a point given in `crs`.
@@ -196,6 +249,8 @@ impl GridIndex {
     /// Just the grid's code, the hot path of batch lookups and the benchmark.
     #[inline]
     pub fn locate_code(&self, c: Coord<f64>) -> Option<&str> {
-        self.top.first(c, |_| true).map(|g| self.grids[g as usize].code.as_str())
+        self.top
+            .first(c, |_| true)
+            .map(|g| self.grids[g as usize].code.as_str())
     }
 }

@@ -25,9 +25,10 @@ pub mod region;
 
 pub use geocode::{Candidate, Geocoder, MatchLevel};
 pub use grid_index::{GridIndex, IndexError, Located};
-pub use nearest::{NearestQuery, Nearby, ResourceIndex, great_circle_m};
+pub use nearest::{Nearby, NearestQuery, ResourceIndex, great_circle_m};
 pub use normalize::normalize;
 pub use prepared::{Position, PreparedArea};
 pub use region::{
-    AddressAnswer, AddressCandidate, BatchAnswer, BatchItem, GridAnswer, LookupError, MAX_BATCH, MAX_LIMIT, MicroAnswer, NearbyResource, Region,
+    AddressAnswer, AddressCandidate, BatchAnswer, BatchItem, GridAnswer, LookupError, MAX_BATCH, MAX_LIMIT,
+    MicroAnswer, NearbyResource, Region,
 };

@@ -72,10 +72,17 @@ impl ResourceIndex {
             .collect();
         let mut kinds: HashMap<String, Vec<Entry>> = HashMap::new();
         for e in &entries {
-            kinds.entry(resources[e.data as usize].kind.clone()).or_default().push(*e);
+            kinds
+                .entry(resources[e.data as usize].kind.clone())
+                .or_default()
+                .push(*e);
         }
         let by_kind = kinds.into_iter().map(|(k, v)| (k, RTree::bulk_load(v))).collect();
-        Self { resources, all: RTree::bulk_load(entries), by_kind }
+        Self {
+            resources,
+            all: RTree::bulk_load(entries),
+            by_kind,
+        }
     }
 
     pub fn resources(&self) -> &[Resource] {
@@ -120,8 +127,17 @@ impl ResourceIndex {
                 last = d2;
             }
         }
-        found.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| self.resources[a.1 as usize].id.cmp(&self.resources[b.1 as usize].id)));
+        found.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then_with(|| self.resources[a.1 as usize].id.cmp(&self.resources[b.1 as usize].id))
+        });
         found.truncate(query.limit);
-        found.into_iter().map(|(d2, i)| Nearby { resource: &self.resources[i as usize], distance_m: chord_to_m(d2.sqrt()) }).collect()
+        found
+            .into_iter()
+            .map(|(d2, i)| Nearby {
+                resource: &self.resources[i as usize],
+                distance_m: chord_to_m(d2.sqrt()),
+            })
+            .collect()
     }
 }

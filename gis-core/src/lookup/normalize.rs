@@ -31,7 +31,30 @@ fn half_width(ch: char) -> char {
 fn is_dropped_punct(ch: char) -> bool {
     matches!(
         ch,
-        ',' | '.' | '，' | '。' | '、' | '·' | '•' | '(' | ')' | '（' | '）' | '[' | ']' | '【' | '】' | '"' | '\'' | '“' | '”' | ':' | ';' | '：' | '；' | '/' | '\\'
+        ',' | '.'
+            | '，'
+            | '。'
+            | '、'
+            | '·'
+            | '•'
+            | '('
+            | ')'
+            | '（'
+            | '）'
+            | '['
+            | ']'
+            | '【'
+            | '】'
+            | '"'
+            | '\''
+            | '“'
+            | '”'
+            | ':'
+            | ';'
+            | '：'
+            | '；'
+            | '/'
+            | '\\'
     )
 }
 
@@ -88,7 +111,12 @@ fn arabic_numerals(s: &str) -> String {
 
 fn value(run: &[char]) -> Option<String> {
     if run.iter().all(|&c| digit(c).is_some()) {
-        return Some(run.iter().filter_map(|&c| digit(c)).map(|d| char::from(b'0' + d as u8)).collect());
+        return Some(
+            run.iter()
+                .filter_map(|&c| digit(c))
+                .map(|d| char::from(b'0' + d as u8))
+                .collect(),
+        );
     }
     // Positional: sum of (digit × multiplier); a bare multiplier means one of it (十二 = 12).
     let mut total = 0u64;

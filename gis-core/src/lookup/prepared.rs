@@ -54,8 +54,14 @@ impl PreparedArea {
         let (mut min, mut max) = (all[0][0], all[0][0]);
         for e in &all {
             for c in e {
-                min = Coord { x: min.x.min(c.x), y: min.y.min(c.y) };
-                max = Coord { x: max.x.max(c.x), y: max.y.max(c.y) };
+                min = Coord {
+                    x: min.x.min(c.x),
+                    y: min.y.min(c.y),
+                };
+                max = Coord {
+                    x: max.x.max(c.x),
+                    y: max.y.max(c.y),
+                };
             }
         }
         if !(min.x.is_finite() && min.y.is_finite() && max.x.is_finite() && max.y.is_finite()) {
@@ -64,7 +70,14 @@ impl PreparedArea {
         let n = all.len().clamp(1, MAX_BUCKETS);
         let height = max.y - min.y;
         let scale = if height > 0.0 { n as f64 / height } else { 0.0 };
-        let mut this = Self { bbox: Rect::new(min, max), y0: min.y, scale, buckets: n, starts: Vec::new(), edges: Vec::new() };
+        let mut this = Self {
+            bbox: Rect::new(min, max),
+            y0: min.y,
+            scale,
+            buckets: n,
+            starts: Vec::new(),
+            edges: Vec::new(),
+        };
         // Counting sort into buckets: one pass to count, one to place.
         let mut counts = vec![0u32; n + 1];
         for e in &all {
@@ -102,11 +115,19 @@ impl PreparedArea {
     /// the bucket of every y in between.
     fn bucket(&self, y: f64) -> usize {
         let i = ((y - self.y0) * self.scale).floor();
-        if i <= 0.0 { 0 } else { (i as usize).min(self.buckets - 1) }
+        if i <= 0.0 {
+            0
+        } else {
+            (i as usize).min(self.buckets - 1)
+        }
     }
 
     fn span(&self, e: &[Coord<f64>; 2]) -> (usize, usize) {
-        let (lo, hi) = if e[0].y <= e[1].y { (e[0].y, e[1].y) } else { (e[1].y, e[0].y) };
+        let (lo, hi) = if e[0].y <= e[1].y {
+            (e[0].y, e[1].y)
+        } else {
+            (e[1].y, e[0].y)
+        };
         (self.bucket(lo), self.bucket(hi))
     }
 
@@ -115,7 +136,11 @@ impl PreparedArea {
     #[inline]
     pub fn position(&self, c: Coord<f64>) -> Position {
         // NaN fails every comparison, so it is outside here too.
-        if !(c.x >= self.bbox.min().x && c.x <= self.bbox.max().x && c.y >= self.bbox.min().y && c.y <= self.bbox.max().y) {
+        if !(c.x >= self.bbox.min().x
+            && c.x <= self.bbox.max().x
+            && c.y >= self.bbox.min().y
+            && c.y <= self.bbox.max().y)
+        {
             return Position::Outside;
         }
         let b = self.bucket(c.y);
@@ -164,7 +189,17 @@ mod tests {
             interiors: [[(x: 1., y: 1.), (x: 1., y: 2.), (x: 2., y: 2.), (x: 2., y: 1.)]],
         );
         let a = PreparedArea::new(&MultiPolygon(vec![p.clone()])).unwrap();
-        for (x, y) in [(0.5, 0.5), (1.5, 1.5), (1.0, 1.5), (0.0, 4.0), (4.0, 2.0), (5.0, 2.0), (2.0, 4.0), (3.0, 1.0), (1.0, 1.0)] {
+        for (x, y) in [
+            (0.5, 0.5),
+            (1.5, 1.5),
+            (1.0, 1.5),
+            (0.0, 4.0),
+            (4.0, 2.0),
+            (5.0, 2.0),
+            (2.0, 4.0),
+            (3.0, 1.0),
+            (1.0, 1.0),
+        ] {
             let c = Coord { x, y };
             let expected = match p.coordinate_position(&c) {
                 CoordPos::Inside => Position::Inside,

@@ -22,7 +22,9 @@ pub const MAX_ADDRESS_CHARS: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LookupError {
-    #[error("the point ({x}, {y}) is not a longitude/latitude: longitude must be in [-180, 180] and latitude in [-90, 90]")]
+    #[error(
+        "the point ({x}, {y}) is not a longitude/latitude: longitude must be in [-180, 180] and latitude in [-90, 90]"
+    )]
     InvalidPoint { x: f64, y: f64 },
     #[error("a batch holds at most {max} items; this one holds {got}")]
     TooMany { max: usize, got: usize },
@@ -135,7 +137,14 @@ fn check_point(c: Coord<f64>) -> Result<(), LookupError> {
 }
 
 fn check_limit(limit: usize) -> Result<(), LookupError> {
-    if (1..=MAX_LIMIT).contains(&limit) { Ok(()) } else { Err(LookupError::InvalidLimit { max: MAX_LIMIT, got: limit }) }
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(())
+    } else {
+        Err(LookupError::InvalidLimit {
+            max: MAX_LIMIT,
+            got: limit,
+        })
+    }
 }
 
 impl Region {
@@ -160,7 +169,13 @@ impl Region {
             geocoder: Arc::new(Geocoder::new(dataset)),
             resources: Arc::new(ResourceIndex::new(dataset.resources.clone())),
             staff: Arc::default(),
-            community_names: Arc::new(dataset.communities.iter().map(|c| (c.code.to_string(), c.name.clone())).collect()),
+            community_names: Arc::new(
+                dataset
+                    .communities
+                    .iter()
+                    .map(|c| (c.code.to_string(), c.name.clone()))
+                    .collect(),
+            ),
             holder: Arc::new(holder),
         };
         Ok(region.with_staff(staff))
@@ -172,7 +187,10 @@ impl Region {
         for s in staff {
             by_grid.entry(s.grid.clone()).or_default().push(s.clone());
         }
-        Region { staff: Arc::new(by_grid), ..self.clone() }
+        Region {
+            staff: Arc::new(by_grid),
+            ..self.clone()
+        }
     }
 
     /// The staff of a grid or micro-grid, by its code (none when it has none).
@@ -217,12 +235,20 @@ impl Region {
 
     fn grid_of_candidate(&self, c: &Candidate) -> Option<GridAnswer> {
         let member = c.unit.as_ref().or(c.building.as_ref());
-        if let Some((grid, micro)) = member.and_then(|m| self.holder.get(m)).or_else(|| c.building.as_ref().and_then(|b| self.holder.get(b))) {
+        if let Some((grid, micro)) = member
+            .and_then(|m| self.holder.get(m))
+            .or_else(|| c.building.as_ref().and_then(|b| self.holder.get(b)))
+        {
             let grid = self.index.get(grid)?;
             let micro = micro.as_ref().and_then(|m| self.index.get(m));
             return Some(self.answer(Located { grid, micro }));
         }
-        self.index.locate(Coord { x: c.location[0], y: c.location[1] }).map(|at| self.answer(at))
+        self.index
+            .locate(Coord {
+                x: c.location[0],
+                y: c.location[1],
+            })
+            .map(|at| self.answer(at))
     }
 
     /// Candidates for an address, best first, each with its grid.
@@ -244,13 +270,21 @@ impl Region {
         let candidates = found
             .into_iter()
             .take(limit)
-            .map(|c| AddressCandidate { grid: self.grid_of_candidate(&c), candidate: c })
+            .map(|c| AddressCandidate {
+                grid: self.grid_of_candidate(&c),
+                candidate: c,
+            })
             .collect();
         Ok(AddressAnswer { candidates, ambiguous })
     }
 
     /// Resources nearest to a point given in `crs`, nearest first.
-    pub fn nearest(&self, point: Coord<f64>, crs: Crs, query: &NearestQuery) -> Result<Vec<NearbyResource>, LookupError> {
+    pub fn nearest(
+        &self,
+        point: Coord<f64>,
+        crs: Crs,
+        query: &NearestQuery,
+    ) -> Result<Vec<NearbyResource>, LookupError> {
         check_point(point)?;
         check_limit(query.limit)?;
         if let Some(r) = query.radius_m
@@ -258,7 +292,10 @@ impl Region {
         {
             return Err(LookupError::InvalidRadius(r));
         }
-        let query = NearestQuery { kinds: query.kinds.iter().map(|k| k.trim().to_lowercase()).collect(), ..query.clone() };
+        let query = NearestQuery {
+            kinds: query.kinds.iter().map(|k| k.trim().to_lowercase()).collect(),
+            ..query.clone()
+        };
         Ok(self
             .resources
             .nearest(crs.to_wgs84(point), &query)
@@ -280,7 +317,10 @@ impl Region {
     /// with its error. Addresses get their best `candidates`.
     pub fn batch(&self, items: &[BatchItem], crs: Crs, candidates: usize) -> Result<Vec<BatchAnswer>, LookupError> {
         if items.len() > MAX_BATCH {
-            return Err(LookupError::TooMany { max: MAX_BATCH, got: items.len() });
+            return Err(LookupError::TooMany {
+                max: MAX_BATCH,
+                got: items.len(),
+            });
         }
         check_limit(candidates)?;
         Ok(items

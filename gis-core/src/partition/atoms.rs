@@ -47,24 +47,42 @@ pub(crate) struct CommunityAtoms {
 /// worth placing, fine enough that a grid line can pass between them.
 const RESIDENTS_PER_POINT_ATOM: f64 = 40.0;
 
-pub(crate) fn community_atoms(dataset: &Dataset, community: usize, bounds: &SizeBounds, frame: &LocalFrame) -> CommunityAtoms {
+pub(crate) fn community_atoms(
+    dataset: &Dataset,
+    community: usize,
+    bounds: &SizeBounds,
+    frame: &LocalFrame,
+) -> CommunityAtoms {
     let mut atoms: Vec<Atom> = Vec::new();
     let mut claims = Claims::default();
     let mut oversized = Vec::new();
 
     // Exclusive units first: each one atom, owning its area.
     let mut unit_atom: BTreeMap<usize, AtomIx> = BTreeMap::new();
-    for (u, unit) in dataset.exclusive.iter().enumerate().filter(|(_, u)| u.community == community) {
+    for (u, unit) in dataset
+        .exclusive
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.community == community)
+    {
         let ix = atoms.len() as AtomIx;
         unit_atom.insert(u, ix);
-        atoms.push(Atom { exclusive: Some(u), ..Atom::default() });
+        atoms.push(Atom {
+            exclusive: Some(u),
+            ..Atom::default()
+        });
         for p in &unit.area.0 {
             claims.polygons.push((ix, p.clone()));
         }
     }
 
     let mut building_atom: Vec<(usize, AtomIx)> = Vec::new();
-    for (bi, b) in dataset.buildings.iter().enumerate().filter(|(_, b)| b.community == community) {
+    for (bi, b) in dataset
+        .buildings
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.community == community)
+    {
         if let Some(&ix) = b.exclusive_unit.and_then(|u| unit_atom.get(&u)) {
             let a = &mut atoms[ix as usize];
             a.population += u64::from(b.population);
@@ -114,9 +132,10 @@ pub(crate) fn community_atoms(dataset: &Dataset, community: usize, bounds: &Size
     // Population points: inside a building they add to it; inside an exclusive unit, to the
     // unit; the rest are grouped by H3 cell.
     let footprints = BboxIndex::new(
-        building_atom.iter().enumerate().filter_map(|(i, (bi, _))| {
-            dataset.buildings[*bi].footprint.bounding_rect().map(|r| (i, r))
-        }),
+        building_atom
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (bi, _))| dataset.buildings[*bi].footprint.bounding_rect().map(|r| (i, r))),
     );
     let units: Vec<usize> = unit_atom.keys().copied().collect();
     let unit_areas = AreaIndex::new(units.iter().map(|&u| &dataset.exclusive[u].area));
@@ -145,12 +164,23 @@ pub(crate) fn community_atoms(dataset: &Dataset, community: usize, bounds: &Size
         }
     }
     let h3_resolution = group_points(&loose, &mut atoms, &mut claims, &mut point_people);
-    CommunityAtoms { atoms, claims, point_people, oversized, h3_resolution }
+    CommunityAtoms {
+        atoms,
+        claims,
+        point_people,
+        oversized,
+        h3_resolution,
+    }
 }
 
 /// Groups loose points into one atom per H3 cell, at the finest resolution whose cells hold
 /// enough residents on average (denser places get finer cells).
-fn group_points(points: &[(Coord<f64>, u32)], atoms: &mut Vec<Atom>, claims: &mut Claims, people: &mut Vec<(u64, u64)>) -> Option<u8> {
+fn group_points(
+    points: &[(Coord<f64>, u32)],
+    atoms: &mut Vec<Atom>,
+    claims: &mut Claims,
+    people: &mut Vec<(u64, u64)>,
+) -> Option<u8> {
     if points.is_empty() {
         return None;
     }
@@ -158,9 +188,7 @@ fn group_points(points: &[(Coord<f64>, u32)], atoms: &mut Vec<Atom>, claims: &mu
     let cells_at = |res: Resolution| -> Vec<u64> {
         points
             .iter()
-            .map(|(c, _)| {
-                LatLng::new(c.y, c.x).map(|ll| u64::from(ll.to_cell(res))).unwrap_or(0)
-            })
+            .map(|(c, _)| LatLng::new(c.y, c.x).map(|ll| u64::from(ll.to_cell(res))).unwrap_or(0))
             .collect()
     };
     let mut chosen = (Resolution::Seven, cells_at(Resolution::Seven));
@@ -181,11 +209,21 @@ fn group_points(points: &[(Coord<f64>, u32)], atoms: &mut Vec<Atom>, claims: &mu
     for members in by_cell.values() {
         let ix = atoms.len() as AtomIx;
         let population: u64 = members.iter().map(|&i| u64::from(points[i].1)).sum();
-        let households = members.iter().map(|&i| u64::from(estimated_households(points[i].1).max(1))).sum();
-        atoms.push(Atom { population, households, ..Atom::default() });
+        let households = members
+            .iter()
+            .map(|&i| u64::from(estimated_households(points[i].1).max(1)))
+            .sum();
+        atoms.push(Atom {
+            population,
+            households,
+            ..Atom::default()
+        });
         for &i in members {
             claims.points.push((ix, points[i].0));
-            people.push((u64::from(points[i].1), u64::from(estimated_households(points[i].1).max(1))));
+            people.push((
+                u64::from(points[i].1),
+                u64::from(estimated_households(points[i].1).max(1)),
+            ));
         }
     }
     Some(u8::from(chosen.0))
@@ -203,7 +241,10 @@ pub(crate) fn unit_parts(b: &Building, frame: &LocalFrame) -> Option<Vec<Polygon
     let local: Vec<[f64; 2]> = ring.iter().map(|&c| frame.to_local(c)).collect();
     // Long axis: the principal direction of the outline's vertices.
     let m = local.len() as f64;
-    let (mx, my) = (local.iter().map(|p| p[0]).sum::<f64>() / m, local.iter().map(|p| p[1]).sum::<f64>() / m);
+    let (mx, my) = (
+        local.iter().map(|p| p[0]).sum::<f64>() / m,
+        local.iter().map(|p| p[1]).sum::<f64>() / m,
+    );
     let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
     for p in &local {
         let (dx, dy) = (p[0] - mx, p[1] - my);
@@ -214,7 +255,9 @@ pub(crate) fn unit_parts(b: &Building, frame: &LocalFrame) -> Option<Vec<Polygon
     let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
     let axis = [angle.cos(), angle.sin()];
     let s: Vec<f64> = local.iter().map(|p| p[0] * axis[0] + p[1] * axis[1]).collect();
-    let (lo, hi) = s.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let (lo, hi) = s
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
     let cuts: Vec<f64> = (1..n).map(|j| lo + (hi - lo) * j as f64 / n as f64).collect();
 
     #[derive(Clone, Copy, PartialEq)]
@@ -231,14 +274,18 @@ pub(crate) fn unit_parts(b: &Building, frame: &LocalFrame) -> Option<Vec<Polygon
         let j = (i + 1) % ring.len();
         pts.push((ring[i], label(s[i])));
         let (si, sj) = (s[i], s[j]);
-        let mut crossing: Vec<usize> =
-            (0..cuts.len()).filter(|&c| (si < cuts[c] && cuts[c] < sj) || (sj < cuts[c] && cuts[c] < si)).collect();
+        let mut crossing: Vec<usize> = (0..cuts.len())
+            .filter(|&c| (si < cuts[c] && cuts[c] < sj) || (sj < cuts[c] && cuts[c] < si))
+            .collect();
         if sj < si {
             crossing.reverse();
         }
         for c in crossing {
             let t = (cuts[c] - si) / (sj - si);
-            let p = Coord { x: ring[i].x + (ring[j].x - ring[i].x) * t, y: ring[i].y + (ring[j].y - ring[i].y) * t };
+            let p = Coord {
+                x: ring[i].x + (ring[j].x - ring[i].x) * t,
+                y: ring[i].y + (ring[j].y - ring[i].y) * t,
+            };
             pts.push((p, Label::On(c)));
         }
     }

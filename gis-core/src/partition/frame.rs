@@ -22,7 +22,11 @@ impl LocalFrame {
         let n = A / w;
         let m = A * (1.0 - E2) / (w * w * w);
         let deg = std::f64::consts::PI / 180.0;
-        Self { origin, kx: n * phi.cos() * deg, ky: m * deg }
+        Self {
+            origin,
+            kx: n * phi.cos() * deg,
+            ky: m * deg,
+        }
     }
 
     pub fn to_local(&self, c: Coord<f64>) -> [f64; 2] {
@@ -30,14 +34,20 @@ impl LocalFrame {
     }
 
     pub fn to_lonlat(&self, p: [f64; 2]) -> Coord<f64> {
-        Coord { x: self.origin.x + p[0] / self.kx, y: self.origin.y + p[1] / self.ky }
+        Coord {
+            x: self.origin.x + p[0] / self.kx,
+            y: self.origin.y + p[1] / self.ky,
+        }
     }
 }
 
 /// Metres between two lon/lat points, from the points alone (no frame): used where two
 /// communities must reach the same answer for a shared edge.
 pub(crate) fn approx_distance_m(a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let frame = LocalFrame::new(Coord { x: 0.0, y: (a.y + b.y) / 2.0 });
+    let frame = LocalFrame::new(Coord {
+        x: 0.0,
+        y: (a.y + b.y) / 2.0,
+    });
     let (pa, pb) = (frame.to_local(a), frame.to_local(b));
     ((pa[0] - pb[0]).powi(2) + (pa[1] - pb[1]).powi(2)).sqrt()
 }

@@ -22,12 +22,15 @@ mod tessellate;
 mod verify;
 mod walls;
 
-pub use simplify::BorderShape;
-pub use report::{WallsReport, CommunityReport, PartitionReport, SizeStats, Warning, WarningKind, polsby_popper};
-pub use repair::{Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents, StaffChange, move_buildings, repartition};
-pub use verify::{InvalidGrid, Verification, invalid_reason, verify};
-pub(crate) use verify::crosses;
 pub(crate) use atoms::unit_parts;
+pub use repair::{
+    Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents,
+    StaffChange, move_buildings, repartition,
+};
+pub use report::{CommunityReport, PartitionReport, SizeStats, WallsReport, Warning, WarningKind, polsby_popper};
+pub use simplify::BorderShape;
+pub(crate) use verify::crosses;
+pub use verify::{InvalidGrid, Verification, invalid_reason, verify};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::codes::CodeScheme;
@@ -38,9 +41,9 @@ pub(crate) use frame::LocalFrame;
 use geo::{BoundingRect, LineString, MultiPolygon};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use report::Borders;
 use search::{Band, Edge, Graph, Node, Search};
 use std::collections::{BTreeMap, BTreeSet};
-use report::Borders;
 use tessellate::{Note, Tessellation};
 
 #[derive(Debug, Clone)]
@@ -55,14 +58,23 @@ pub struct PartitionOptions {
 
 impl Default for PartitionOptions {
     fn default() -> Self {
-        Self { bounds: SizeBounds::default(), scheme: CodeScheme::db11(), seed: 1, micro: None }
+        Self {
+            bounds: SizeBounds::default(),
+            scheme: CodeScheme::db11(),
+            seed: 1,
+            micro: None,
+        }
     }
 }
 
 impl PartitionOptions {
     /// Micro-grids of 50–200 households, the default setting.
     pub fn default_micro() -> SizeBounds {
-        SizeBounds { min: 50, max: 200, basis: SizeBasis::Households }
+        SizeBounds {
+            min: 50,
+            max: 200,
+            basis: SizeBasis::Households,
+        }
     }
 }
 
@@ -79,7 +91,10 @@ pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut d
     use rayon::prelude::*;
     let roads: Vec<LineString<f64>> = dataset.roads.iter().flat_map(|r| r.line.0.iter().cloned()).collect();
     let road_index = crate::index::BboxIndex::new(
-        roads.iter().enumerate().filter_map(|(i, l)| l.bounding_rect().map(|r| (i, r))),
+        roads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.bounding_rect().map(|r| (i, r))),
     );
     let n = dataset.communities.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -94,7 +109,13 @@ pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut d
                     let nearby: Vec<LineString<f64>> = community
                         .boundary
                         .bounding_rect()
-                        .map(|r| road_index.intersecting(r).into_iter().map(|i| roads[i].clone()).collect())
+                        .map(|r| {
+                            road_index
+                                .intersecting(r)
+                                .into_iter()
+                                .map(|i| roads[i].clone())
+                                .collect()
+                        })
                         .unwrap_or_default();
                     let out = partition_community(dataset, ci, community, &nearby, options);
                     let _ = tx.send(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
@@ -115,12 +136,22 @@ pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut d
     }
     let verification = verify(dataset, &grids, GridLevel::Grid);
     let micro_verification = options.micro.map(|_| verify(dataset, &grids, GridLevel::Micro));
-    Partition { grids, report: PartitionReport { bounds: options.bounds, communities, verification, micro_verification } }
+    Partition {
+        grids,
+        report: PartitionReport {
+            bounds: options.bounds,
+            communities,
+            verification,
+            micro_verification,
+        },
+    }
 }
 
 fn community_seed(seed: u64, code: &str) -> u64 {
     // FNV-1a over the code, mixed with the run's seed.
-    code.bytes().fold(0xcbf2_9ce4_8422_2325u64 ^ seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    code.bytes().fold(0xcbf2_9ce4_8422_2325u64 ^ seed, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// A community's atoms and the tessellation they own, ready to be grouped into grids.
@@ -143,10 +174,20 @@ pub(crate) fn prepare(
 ) -> Result<Prepared, (Vec<Atom>, CommunityReport)> {
     let rect = community.boundary.bounding_rect().expect("a community has area");
     let frame = LocalFrame::new(rect.center());
-    let CommunityAtoms { mut atoms, mut claims, point_people, oversized, h3_resolution } = community_atoms(dataset, ci, bounds, &frame);
+    let CommunityAtoms {
+        mut atoms,
+        mut claims,
+        point_people,
+        oversized,
+        h3_resolution,
+    } = community_atoms(dataset, ci, bounds, &frame);
     let mut report = CommunityReport::new(community, h3_resolution);
     let reconciled = walls::reconcile(&mut claims, &frame);
-    report.walls = WallsReport { snapped_corners: reconciled.snapped, inserted_corners: reconciled.inserted, left_as_drawn: reconciled.kept };
+    report.walls = WallsReport {
+        snapped_corners: reconciled.snapped,
+        inserted_corners: reconciled.inserted,
+        left_as_drawn: reconciled.kept,
+    };
     for (id, size) in &oversized {
         report.warn(WarningKind::OversizedBuilding, format!(
             "building {id} holds {size} {}, above the maximum {}, and cannot be split by units: its grid is oversized",
@@ -155,42 +196,76 @@ pub(crate) fn prepare(
         ));
     }
 
-    let tess = match Tessellation::build(&community.boundary, &claims, roads, atoms.len(), frame, boundary_spacing_m) {
+    let tess = match Tessellation::build(
+        &community.boundary,
+        &claims,
+        roads,
+        atoms.len(),
+        frame,
+        boundary_spacing_m,
+    ) {
         Ok(t) => t,
         Err(e) => {
-            report.warn(WarningKind::Untriangulated, format!("the community could not be triangulated ({e:?}); it is left as one grid"));
+            report.warn(
+                WarningKind::Untriangulated,
+                format!("the community could not be triangulated ({e:?}); it is left as one grid"),
+            );
             return Err((atoms, report));
         }
     };
     // Parts of an atom's cell that came apart are atoms of their own, with their points.
     for split in &tess.splits {
         debug_assert_eq!(split.new as usize, atoms.len());
-        let (population, households) =
-            split.points.iter().fold((0, 0), |(p, h), &k| (p + point_people[k].0, h + point_people[k].1));
+        let (population, households) = split
+            .points
+            .iter()
+            .fold((0, 0), |(p, h), &k| (p + point_people[k].0, h + point_people[k].1));
         let original = &mut atoms[split.original as usize];
         original.population -= population;
         original.households -= households;
         // Points keep their compound (if any); open space split off a building belongs to none.
-        let compound = if split.points.is_empty() { None } else { original.compound.clone() };
-        atoms.push(Atom { population, households, compound, members: Vec::new(), exclusive: None });
+        let compound = if split.points.is_empty() {
+            None
+        } else {
+            original.compound.clone()
+        };
+        atoms.push(Atom {
+            population,
+            households,
+            compound,
+            members: Vec::new(),
+            exclusive: None,
+        });
     }
     for note in &tess.notes {
         match note {
-            Note::OutlineDropped { atom } if (*atom as usize) < atoms.len() => report.warn(WarningKind::CrossesCommunityLine, format!(
-                "{} crosses the community line, so the line cuts it",
-                describe(&atoms[*atom as usize], dataset)
-            )),
-            Note::OutlineDropped { .. } => {
-                report.warn(WarningKind::OverlappingOutlines, "some building outlines overlap slightly; their walls were not all kept".into())
-            }
-            Note::Detached { atom } => report.warn(WarningKind::EmptyPart, format!(
-                "a part of the community holds nobody; it joins the grid of {} and that grid is in parts",
-                describe(&atoms[*atom as usize], dataset)
-            )),
+            Note::OutlineDropped { atom } if (*atom as usize) < atoms.len() => report.warn(
+                WarningKind::CrossesCommunityLine,
+                format!(
+                    "{} crosses the community line, so the line cuts it",
+                    describe(&atoms[*atom as usize], dataset)
+                ),
+            ),
+            Note::OutlineDropped { .. } => report.warn(
+                WarningKind::OverlappingOutlines,
+                "some building outlines overlap slightly; their walls were not all kept".into(),
+            ),
+            Note::Detached { atom } => report.warn(
+                WarningKind::EmptyPart,
+                format!(
+                    "a part of the community holds nobody; it joins the grid of {} and that grid is in parts",
+                    describe(&atoms[*atom as usize], dataset)
+                ),
+            ),
         }
     }
 
-    Ok(Prepared { atoms, tess, report, frame })
+    Ok(Prepared {
+        atoms,
+        tess,
+        report,
+        frame,
+    })
 }
 
 fn partition_community(
@@ -201,7 +276,12 @@ fn partition_community(
     options: &PartitionOptions,
 ) -> (Vec<Grid>, CommunityReport) {
     let bounds = options.bounds;
-    let Prepared { atoms, tess, mut report, frame } = match prepare(dataset, ci, community, roads, &bounds, tessellate::BOUNDARY_SPACING_M) {
+    let Prepared {
+        atoms,
+        tess,
+        mut report,
+        frame,
+    } = match prepare(dataset, ci, community, roads, &bounds, tessellate::BOUNDARY_SPACING_M) {
         Ok(p) => p,
         Err((atoms, mut report)) => {
             let grid = whole_community_grid(community, &atoms, &options.scheme);
@@ -212,7 +292,14 @@ fn partition_community(
 
     // The basic atoms' graph; exclusive units are grids of their own.
     let basic: Vec<usize> = (0..atoms.len()).filter(|&a| atoms[a].exclusive.is_none()).collect();
-    let parts = plan(&atoms, &basic, &tess, &bounds, community_seed(options.seed, community.code.as_str()), &mut report);
+    let parts = plan(
+        &atoms,
+        &basic,
+        &tess,
+        &bounds,
+        community_seed(options.seed, community.code.as_str()),
+        &mut report,
+    );
 
     // Grids: basic parts, then exclusive units.
     let mut group_of: Vec<Option<usize>> = vec![None; atoms.len()];
@@ -231,26 +318,57 @@ fn partition_community(
     // listed in code order.
     let mut grids = Vec::with_capacity(groups);
     for (g, part) in parts.iter().enumerate() {
-        grids.push(make_grid(community, GridKind::Basic, None, areas[g].clone(), part, &atoms));
+        grids.push(make_grid(
+            community,
+            GridKind::Basic,
+            None,
+            areas[g].clone(),
+            part,
+            &atoms,
+        ));
     }
     for (k, &a) in exclusive.iter().enumerate() {
         let unit = &dataset.exclusive[atoms[a].exclusive.expect("exclusive atom")];
-        grids.push(make_grid(community, GridKind::Exclusive, Some(unit.name.clone()), areas[parts.len() + k].clone(), &[a], &atoms));
+        grids.push(make_grid(
+            community,
+            GridKind::Exclusive,
+            Some(unit.name.clone()),
+            areas[parts.len() + k].clone(),
+            &[a],
+            &atoms,
+        ));
     }
     crate::codes::number_grids(&options.scheme, community.code.as_str(), &mut grids);
     let mut order: Vec<usize> = (0..grids.len()).collect();
     order.sort_by(|&a, &b| grids[a].code.cmp(&grids[b].code));
     let mut slots: Vec<Option<Grid>> = grids.into_iter().map(Some).collect();
-    let mut grids: Vec<Grid> = order.iter().map(|&i| slots[i].take().expect("each grid once")).collect();
+    let mut grids: Vec<Grid> = order
+        .iter()
+        .map(|&i| slots[i].take().expect("each grid once"))
+        .collect();
     // (grid position, part) of each basic grid.
-    let order: Vec<(usize, usize)> =
-        order.iter().enumerate().filter(|&(_, &orig)| orig < parts.len()).map(|(pos, &orig)| (pos, orig)).collect();
+    let order: Vec<(usize, usize)> = order
+        .iter()
+        .enumerate()
+        .filter(|&(_, &orig)| orig < parts.len())
+        .map(|(pos, &orig)| (pos, orig))
+        .collect();
 
     let border_info = borders(&tess, &atoms, &group_of, &bounds);
 
     let grid_level = grids.len();
     if let Some(micro) = options.micro {
-        let micro_grids = micro_grids(&grids, &parts, &order, &atoms, &tess, &micro, &options.scheme, community_seed(options.seed ^ 0x6d69_6372_6f, community.code.as_str()), &mut report);
+        let micro_grids = micro_grids(
+            &grids,
+            &parts,
+            &order,
+            &atoms,
+            &tess,
+            &micro,
+            &options.scheme,
+            community_seed(options.seed ^ 0x6d69_6372_6f, community.code.as_str()),
+            &mut report,
+        );
         grids.extend(micro_grids);
     }
     // Straighten borders at every level at once, then measure the grids as drawn.
@@ -295,7 +413,14 @@ fn make_grid(
 
 fn whole_community_grid(community: &Community, atoms: &[Atom], scheme: &CodeScheme) -> Grid {
     let all: Vec<usize> = (0..atoms.len()).collect();
-    let mut grid = make_grid(community, GridKind::Basic, None, community.boundary.clone(), &all, atoms);
+    let mut grid = make_grid(
+        community,
+        GridKind::Basic,
+        None,
+        community.boundary.clone(),
+        &all,
+        atoms,
+    );
     grid.code = scheme.grid_code(community.code.as_str(), scheme.basic.first);
     grid
 }
@@ -308,7 +433,11 @@ fn graph(tess: &Tessellation, atoms: &[Atom], members: &[usize], basis: SizeBasi
     }
     let nodes = members
         .iter()
-        .map(|&a| Node { size: atoms[a].size(basis), area_m2: tess.atoms[a].area_m2, outer_m: tess.atoms[a].outer_m })
+        .map(|&a| Node {
+            size: atoms[a].size(basis),
+            area_m2: tess.atoms[a].area_m2,
+            outer_m: tess.atoms[a].outer_m,
+        })
         .collect();
     let mut edges = Vec::new();
     let mut outer_extra = vec![0.0; members.len()];
@@ -318,7 +447,12 @@ fn graph(tess: &Tessellation, atoms: &[Atom], members: &[usize], basis: SizeBasi
             (true, true) => {
                 let compound_line = atoms[adj.a as usize].compound != atoms[adj.b as usize].compound;
                 let guided = if compound_line { adj.length_m } else { adj.road_m };
-                edges.push(Edge { a: la, b: lb, length_m: adj.length_m, guided_m: guided });
+                edges.push(Edge {
+                    a: la,
+                    b: lb,
+                    length_m: adj.length_m,
+                    guided_m: guided,
+                });
             }
             // A border with an atom outside the graph (an exclusive unit) is outer border here.
             (true, false) => outer_extra[la] += adj.length_m,
@@ -335,7 +469,13 @@ fn graph(tess: &Tessellation, atoms: &[Atom], members: &[usize], basis: SizeBasi
 
 /// Contracts each compound (its connected pieces) into one node when it fits in a grid, so the
 /// search keeps it whole. Returns the contracted graph and, per contracted node, its atom nodes.
-fn contract(g: &Graph, atoms: &[Atom], members: &[usize], max: u64, dissolved: &BTreeSet<String>) -> (Graph, Vec<Vec<usize>>) {
+fn contract(
+    g: &Graph,
+    atoms: &[Atom],
+    members: &[usize],
+    max: u64,
+    dissolved: &BTreeSet<String>,
+) -> (Graph, Vec<Vec<usize>>) {
     let mut by_compound: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, &a) in members.iter().enumerate() {
         if let Some(c) = atoms[a].compound.as_deref() {
@@ -378,12 +518,27 @@ fn contract(g: &Graph, atoms: &[Atom], members: &[usize], max: u64, dissolved: &
             m.1 += e.guided_m;
         }
     }
-    let edges = merged.into_iter().map(|((a, b), (l, gm))| Edge { a, b, length_m: l, guided_m: gm }).collect();
+    let edges = merged
+        .into_iter()
+        .map(|((a, b), (l, gm))| Edge {
+            a,
+            b,
+            length_m: l,
+            guided_m: gm,
+        })
+        .collect();
     (Graph::new(nodes, edges), groups)
 }
 
 /// Plans the basic grids of a community: lists of atom indexes.
-fn plan(atoms: &[Atom], basic: &[usize], tess: &Tessellation, bounds: &SizeBounds, seed: u64, report: &mut CommunityReport) -> Vec<Vec<usize>> {
+fn plan(
+    atoms: &[Atom],
+    basic: &[usize],
+    tess: &Tessellation,
+    bounds: &SizeBounds,
+    seed: u64,
+    report: &mut CommunityReport,
+) -> Vec<Vec<usize>> {
     if basic.is_empty() {
         return Vec::new();
     }
@@ -422,14 +577,19 @@ fn plan(atoms: &[Atom], basic: &[usize], tess: &Tessellation, bounds: &SizeBound
         }
         let c = centroid(&g, &stray, tess, basic);
         let nearest = (0..parts.len())
-            .min_by(|&i, &j| dist(centroid(&g, &parts[i], tess, basic), c).total_cmp(&dist(centroid(&g, &parts[j], tess, basic), c)))
+            .min_by(|&i, &j| {
+                dist(centroid(&g, &parts[i], tess, basic), c).total_cmp(&dist(centroid(&g, &parts[j], tess, basic), c))
+            })
             .expect("there is a grid");
         report.warn(WarningKind::CutOff, format!(
             "{size} {unit} are cut off from the rest of the community and join the nearest grid, which is then in parts"
         ));
         parts[nearest].extend(stray);
     }
-    parts.into_iter().map(|p| p.into_iter().map(|n| basic[n]).collect()).collect()
+    parts
+        .into_iter()
+        .map(|p| p.into_iter().map(|n| basic[n]).collect())
+        .collect()
 }
 
 fn centroid(g: &Graph, part: &[usize], tess: &Tessellation, basic: &[usize]) -> [f64; 2] {
@@ -491,12 +651,16 @@ fn solve_component(
                 return expand(parts, &groups, comp);
             }
         }
-        let Some(next) = compounds_by_size.get(round) else { break };
+        let Some(next) = compounds_by_size.get(round) else {
+            break;
+        };
         dissolved.insert(next.clone());
     }
     // No plan within the bounds: relax them step by step and say so.
     let k = match bounds.grid_counts(size) {
-        GridCounts::Feasible { low, high } => ((size as f64 / ((min + max) as f64 / 2.0)).round() as u64).clamp(low, high),
+        GridCounts::Feasible { low, high } => {
+            ((size as f64 / ((min + max) as f64 / 2.0)).round() as u64).clamp(low, high)
+        }
         GridCounts::NoCountFits { low, .. } => low,
         _ => 1,
     };
@@ -505,20 +669,30 @@ fn solve_component(
     for factor in [0.9, 0.75, 0.5, 0.0] {
         let relaxed = Band {
             min: (min as f64 * factor) as u64,
-            max: if factor > 0.0 { (max as f64 / factor) as u64 } else { u64::MAX },
+            max: if factor > 0.0 {
+                (max as f64 / factor) as u64
+            } else {
+                u64::MAX
+            },
         };
         search.set_band(relaxed);
         for k in (1..=k.max(1)).rev() {
             if let Some(mut parts) = search.split(&all, k) {
                 search.refine(&mut parts);
-                report.warn(WarningKind::OutOfBounds, format!(
-                    "no plan keeps every grid within {}–{} {}; this one is the closest found ({} grids)",
-                    min,
-                    max,
-                    bounds.basis.unit(),
-                    k
-                ));
-                return parts.into_iter().map(|p| p.into_iter().map(|n| comp[n]).collect()).collect();
+                report.warn(
+                    WarningKind::OutOfBounds,
+                    format!(
+                        "no plan keeps every grid within {}–{} {}; this one is the closest found ({} grids)",
+                        min,
+                        max,
+                        bounds.basis.unit(),
+                        k
+                    ),
+                );
+                return parts
+                    .into_iter()
+                    .map(|p| p.into_iter().map(|n| comp[n]).collect())
+                    .collect();
             }
         }
     }
@@ -548,7 +722,11 @@ fn graph_subset(g: &Graph, comp: &[usize]) -> Graph {
         .edges
         .iter()
         .filter(|e| local[e.a] != usize::MAX && local[e.b] != usize::MAX)
-        .map(|e| Edge { a: local[e.a], b: local[e.b], ..e.clone() })
+        .map(|e| Edge {
+            a: local[e.a],
+            b: local[e.b],
+            ..e.clone()
+        })
         .collect();
     Graph::new(nodes, edges)
 }
@@ -618,15 +796,30 @@ fn micro_grids(
         let sub = graph(tess, atoms, part, micro.basis);
         let all: Vec<usize> = (0..sub.nodes.len()).collect();
         // Big atoms stand alone; the rest are split within the bounds where possible.
-        let big: Vec<usize> = all.iter().copied().filter(|&n| sub.nodes[n].size > u64::from(micro.max)).collect();
-        let rest: Vec<usize> = all.iter().copied().filter(|&n| sub.nodes[n].size <= u64::from(micro.max)).collect();
+        let big: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&n| sub.nodes[n].size > u64::from(micro.max))
+            .collect();
+        let rest: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&n| sub.nodes[n].size <= u64::from(micro.max))
+            .collect();
         let mut pieces: Vec<Vec<usize>> = big.iter().map(|&n| vec![n]).collect();
-        let band = Band { min: u64::from(micro.min), max: u64::from(micro.max) };
+        let band = Band {
+            min: u64::from(micro.min),
+            max: u64::from(micro.max),
+        };
         for comp in sub.components(&rest) {
             let csize: u64 = comp.iter().map(|&n| sub.nodes[n].size).sum();
             let cg = graph_subset(&sub, &comp);
             let call: Vec<usize> = (0..cg.nodes.len()).collect();
-            let mut cs = Search::new(&cg, band, ChaCha8Rng::seed_from_u64(seed ^ ((seq as u64) << 20) ^ comp[0] as u64));
+            let mut cs = Search::new(
+                &cg,
+                band,
+                ChaCha8Rng::seed_from_u64(seed ^ ((seq as u64) << 20) ^ comp[0] as u64),
+            );
             let mut done = None;
             for k in counts_to_try(csize, micro) {
                 if let Some(mut p) = cs.split(&call, k) {
@@ -637,9 +830,14 @@ fn micro_grids(
             }
             let p = done.unwrap_or_else(|| {
                 // Too small or lumpy for the bounds: best effort with the minimum relaxed.
-                cs.set_band(Band { min: 0, max: u64::from(micro.max) });
+                cs.set_band(Band {
+                    min: 0,
+                    max: u64::from(micro.max),
+                });
                 let k = csize.div_ceil(u64::from(micro.max)).max(1);
-                (k..=k + 2).find_map(|k| cs.split(&call, k)).unwrap_or_else(|| vec![call.clone()])
+                (k..=k + 2)
+                    .find_map(|k| cs.split(&call, k))
+                    .unwrap_or_else(|| vec![call.clone()])
             });
             pieces.extend(p.into_iter().map(|q| q.into_iter().map(|n| comp[n]).collect()));
         }
@@ -656,7 +854,10 @@ fn micro_grids(
     let mut by_parent: Vec<Vec<Grid>> = vec![Vec::new(); grids.len()];
     for ((parent, atoms_in), area) in members_of.into_iter().zip(areas) {
         let parent_grid = &grids[parent];
-        let mut buildings: Vec<String> = atoms_in.iter().flat_map(|&a| atoms[a].members.iter().cloned()).collect();
+        let mut buildings: Vec<String> = atoms_in
+            .iter()
+            .flat_map(|&a| atoms[a].members.iter().cloned())
+            .collect();
         buildings.sort_unstable();
         by_parent[parent].push(Grid {
             code: String::new(),

@@ -18,7 +18,10 @@ fn key(c: Coord<f64>) -> Key {
 }
 
 fn unkey(k: Key) -> Coord<f64> {
-    Coord { x: f64::from_bits(k.0), y: f64::from_bits(k.1) }
+    Coord {
+        x: f64::from_bits(k.0),
+        y: f64::from_bits(k.1),
+    }
 }
 
 /// Directed edges of every ring (exteriors counter-clockwise, holes clockwise).
@@ -64,7 +67,9 @@ pub(crate) fn exact_union(areas: &[&MultiPolygon<f64>]) -> MultiPolygon<f64> {
             let mut guard = remaining.len() + 1;
             while at != start && guard > 0 {
                 guard -= 1;
-                let Some(next) = out_of.get_mut(&at).and_then(Vec::pop) else { break };
+                let Some(next) = out_of.get_mut(&at).and_then(Vec::pop) else {
+                    break;
+                };
                 ring.push(unkey(next));
                 at = next;
             }
@@ -75,7 +80,8 @@ pub(crate) fn exact_union(areas: &[&MultiPolygon<f64>]) -> MultiPolygon<f64> {
     }
     let (mut shells, holes): (Vec<LineString<f64>>, Vec<LineString<f64>>) = rings.into_iter().partition(|r| r.is_ccw());
     shells.sort_by(|a, b| ring_area(b).total_cmp(&ring_area(a)));
-    let mut polygons: Vec<(LineString<f64>, Vec<LineString<f64>>)> = shells.into_iter().map(|s| (s, Vec::new())).collect();
+    let mut polygons: Vec<(LineString<f64>, Vec<LineString<f64>>)> =
+        shells.into_iter().map(|s| (s, Vec::new())).collect();
     for h in holes {
         // A hole goes to the smallest shell holding one of its points (shells sorted big → small).
         let probe = h.0[0];
@@ -90,11 +96,18 @@ pub(crate) fn exact_union(areas: &[&MultiPolygon<f64>]) -> MultiPolygon<f64> {
 }
 
 fn mid(a: Coord<f64>, b: Coord<f64>) -> Coord<f64> {
-    Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 }
+    Coord {
+        x: (a.x + b.x) / 2.0,
+        y: (a.y + b.y) / 2.0,
+    }
 }
 
 fn ring_area(r: &LineString<f64>) -> f64 {
-    r.lines().map(|l| l.start.x * l.end.y - l.end.x * l.start.y).sum::<f64>().abs() / 2.0
+    r.lines()
+        .map(|l| l.start.x * l.end.y - l.end.x * l.start.y)
+        .sum::<f64>()
+        .abs()
+        / 2.0
 }
 
 /// Snaps points the tessellation put at the middle of an outline edge to the edge's lower end
@@ -106,7 +119,11 @@ pub(crate) fn snap_to_outline(outline: &MultiPolygon<f64>, areas: &mut [MultiPol
     for p in &outline.0 {
         for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
             for l in ring.lines() {
-                let lower = if (l.start.x, l.start.y) <= (l.end.x, l.end.y) { l.start } else { l.end };
+                let lower = if (l.start.x, l.start.y) <= (l.end.x, l.end.y) {
+                    l.start
+                } else {
+                    l.end
+                };
                 snap.insert(key(mid(l.start, l.end)), lower);
             }
         }
@@ -123,7 +140,11 @@ pub(crate) fn snap_to_outline(outline: &MultiPolygon<f64>, areas: &mut [MultiPol
 }
 
 fn snapped(ring: LineString<f64>, snap: &FxHashMap<Key, Coord<f64>>) -> Option<LineString<f64>> {
-    let mut pts: Vec<Coord<f64>> = ring.0.into_iter().map(|c| snap.get(&key(c)).copied().unwrap_or(c)).collect();
+    let mut pts: Vec<Coord<f64>> = ring
+        .0
+        .into_iter()
+        .map(|c| snap.get(&key(c)).copied().unwrap_or(c))
+        .collect();
     pts.pop(); // work on the open ring
     loop {
         pts.dedup();
@@ -195,7 +216,11 @@ pub(crate) fn sub_dataset(
         })
         .collect();
     Dataset {
-        communities: vec![Community { code: c.code.clone(), name: c.name.clone(), boundary: outline }],
+        communities: vec![Community {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            boundary: outline,
+        }],
         buildings,
         points,
         resources: Vec::new(),
@@ -217,8 +242,11 @@ mod tests {
     #[test]
     fn union_of_edge_sharing_squares_is_exact() {
         // A 3×3 block without its centre: one shell with one hole.
-        let squares: Vec<MultiPolygon<f64>> =
-            (0..3).flat_map(|i| (0..3).map(move |j| (i, j))).filter(|&(i, j)| (i, j) != (1, 1)).map(|(i, j)| square(i as f64, j as f64)).collect();
+        let squares: Vec<MultiPolygon<f64>> = (0..3)
+            .flat_map(|i| (0..3).map(move |j| (i, j)))
+            .filter(|&(i, j)| (i, j) != (1, 1))
+            .map(|(i, j)| square(i as f64, j as f64))
+            .collect();
         let refs: Vec<&MultiPolygon<f64>> = squares.iter().collect();
         let u = exact_union(&refs);
         assert_eq!(u.0.len(), 1);

@@ -44,7 +44,11 @@ pub struct RepartitionOptions {
 
 impl Default for RepartitionOptions {
     fn default() -> Self {
-        Self { bounds: SizeBounds::default(), seed: 1, micro: None }
+        Self {
+            bounds: SizeBounds::default(),
+            seed: 1,
+            micro: None,
+        }
     }
 }
 
@@ -71,7 +75,11 @@ pub enum MoveError {
     #[error("no building has id {0}")]
     UnknownBuilding(String),
     #[error("building {building} is in community {community}, grid {to} is not")]
-    OtherCommunity { building: String, community: String, to: String },
+    OtherCommunity {
+        building: String,
+        community: String,
+        to: String,
+    },
     #[error("building {building} is part of exclusive unit {unit}; it moves with its unit")]
     Exclusive { building: String, unit: String },
     #[error("the move is refused (pass --force to make it anyway):\n  - {}", .0.join("\n  - "))]
@@ -117,7 +125,11 @@ pub struct RepartitionReport {
 impl RepartitionReport {
     /// Whether the output passed its own check at every level.
     pub fn is_clean(&self) -> bool {
-        self.verification.is_clean() && self.micro_verification.as_ref().is_none_or(super::Verification::is_clean)
+        self.verification.is_clean()
+            && self
+                .micro_verification
+                .as_ref()
+                .is_none_or(super::Verification::is_clean)
     }
 }
 
@@ -159,11 +171,18 @@ pub struct StaffChange {
 }
 
 /// Re-partitions `dataset` starting from the `published` layer.
-pub fn repartition(dataset: &Dataset, published: &GridLayer, options: &RepartitionOptions) -> Result<Repartition, RepairError> {
+pub fn repartition(
+    dataset: &Dataset,
+    published: &GridLayer,
+    options: &RepartitionOptions,
+) -> Result<Repartition, RepairError> {
     let mut run = Run::new(dataset, published, options.bounds, options.seed)?;
     run.micro = options.micro.or(run.micro);
     use rayon::prelude::*;
-    let planned: Vec<Option<Planned>> = (0..dataset.communities.len()).into_par_iter().map(|ci| run.plan_community(ci, None)).collect();
+    let planned: Vec<Option<Planned>> = (0..dataset.communities.len())
+        .into_par_iter()
+        .map(|ci| run.plan_community(ci, None))
+        .collect();
     for (ci, p) in planned.into_iter().enumerate() {
         run.apply(ci, p);
     }
@@ -180,7 +199,11 @@ pub fn move_buildings(
     bounds: SizeBounds,
     force: bool,
 ) -> Result<Repartition, MoveError> {
-    let target = published.grids.iter().find(|g| g.code == to).ok_or_else(|| MoveError::UnknownGrid(to.into()))?;
+    let target = published
+        .grids
+        .iter()
+        .find(|g| g.code == to)
+        .ok_or_else(|| MoveError::UnknownGrid(to.into()))?;
     if target.level == GridLevel::Micro {
         return Err(MoveError::MicroTarget(to.into()));
     }
@@ -188,10 +211,17 @@ pub fn move_buildings(
         .communities
         .iter()
         .position(|c| c.code.as_str() == target.community_code)
-        .ok_or_else(|| RepairError::UnknownCommunity { code: to.into(), community: target.community_code.clone() })?;
+        .ok_or_else(|| RepairError::UnknownCommunity {
+            code: to.into(),
+            community: target.community_code.clone(),
+        })?;
     let mut ids: BTreeSet<String> = BTreeSet::new();
     for id in buildings {
-        let b = dataset.buildings.iter().find(|b| &b.id == id).ok_or_else(|| MoveError::UnknownBuilding(id.clone()))?;
+        let b = dataset
+            .buildings
+            .iter()
+            .find(|b| &b.id == id)
+            .ok_or_else(|| MoveError::UnknownBuilding(id.clone()))?;
         if b.community != ci {
             return Err(MoveError::OtherCommunity {
                 building: id.clone(),
@@ -200,12 +230,19 @@ pub fn move_buildings(
             });
         }
         if let Some(u) = b.exclusive_unit {
-            return Err(MoveError::Exclusive { building: id.clone(), unit: dataset.exclusive[u].id.clone() });
+            return Err(MoveError::Exclusive {
+                building: id.clone(),
+                unit: dataset.exclusive[u].id.clone(),
+            });
         }
         ids.insert(id.clone());
     }
     let mut run = Run::new(dataset, published, bounds, 1)?;
-    let edit = Edit { buildings: ids, to: to.to_string(), force };
+    let edit = Edit {
+        buildings: ids,
+        to: to.to_string(),
+        force,
+    };
     for c in 0..dataset.communities.len() {
         run.community(c, (c == ci).then_some(&edit));
     }
@@ -255,12 +292,18 @@ impl<'d> Run<'d> {
                 return Err(RepairError::DuplicateCode(g.code.clone()));
             }
             if !dataset.communities.iter().any(|c| c.code.as_str() == g.community_code) {
-                return Err(RepairError::UnknownCommunity { code: g.code.clone(), community: g.community_code.clone() });
+                return Err(RepairError::UnknownCommunity {
+                    code: g.code.clone(),
+                    community: g.community_code.clone(),
+                });
             }
         }
         let v = verify(dataset, &published.grids, GridLevel::Grid);
         if v.bad_shared_edges > 0 || v.unmatched_edges > 0 {
-            return Err(RepairError::NotACoverage { bad: v.bad_shared_edges, unmatched: v.unmatched_edges });
+            return Err(RepairError::NotACoverage {
+                bad: v.bad_shared_edges,
+                unmatched: v.unmatched_edges,
+            });
         }
         Ok(Self {
             dataset,
@@ -281,13 +324,20 @@ impl<'d> Run<'d> {
             successors: BTreeMap::new(),
             refused: None,
             forced: Vec::new(),
-            micro: published.grids.iter().any(|g| g.level == GridLevel::Micro).then(super::PartitionOptions::default_micro),
+            micro: published
+                .grids
+                .iter()
+                .any(|g| g.level == GridLevel::Micro)
+                .then(super::PartitionOptions::default_micro),
             member_residents: dataset
                 .buildings
                 .iter()
                 .flat_map(|b| {
-                    std::iter::once((b.id.clone(), u64::from(b.population)))
-                        .chain(b.units.iter().map(move |u| (format!("{}#{}", b.id, u.name), u64::from(u.population))))
+                    std::iter::once((b.id.clone(), u64::from(b.population))).chain(
+                        b.units
+                            .iter()
+                            .map(move |u| (format!("{}#{}", b.id, u.name), u64::from(u.population))),
+                    )
                 })
                 .collect(),
         })
@@ -295,12 +345,18 @@ impl<'d> Run<'d> {
 
     fn finish(mut self, forced: Vec<String>) -> Repartition {
         let verification = verify(self.dataset, &self.grids, GridLevel::Grid);
-        let micro_verification =
-            self.grids.iter().any(|g| g.level == GridLevel::Micro).then(|| verify(self.dataset, &self.grids, GridLevel::Micro));
+        let micro_verification = self
+            .grids
+            .iter()
+            .any(|g| g.level == GridLevel::Micro)
+            .then(|| verify(self.dataset, &self.grids, GridLevel::Micro));
         let (split, merged) = splits_and_merges(&self.lineage);
         let persisting = self.flows_total.total - self.flows_total.new;
-        self.flows_total.kept_share =
-            if persisting == 0 { 1.0 } else { ((1.0 - self.flows_total.moved as f64 / persisting as f64) * 10_000.0).round() / 10_000.0 };
+        self.flows_total.kept_share = if persisting == 0 {
+            1.0
+        } else {
+            ((1.0 - self.flows_total.moved as f64 / persisting as f64) * 10_000.0).round() / 10_000.0
+        };
         let size = |g: &Grid| match self.bounds.basis {
             SizeBasis::Residents => g.population,
             SizeBasis::Households => g.households,
@@ -319,7 +375,12 @@ impl<'d> Run<'d> {
             .map(|s| {
                 let mut s = s.clone();
                 if let Some(to) = self.successors.get(&s.grid) {
-                    staff_changes.push(StaffChange { name: s.name.clone(), role: s.role.clone(), from: s.grid.clone(), to: to.clone() });
+                    staff_changes.push(StaffChange {
+                        name: s.name.clone(),
+                        role: s.role.clone(),
+                        from: s.grid.clone(),
+                        to: to.clone(),
+                    });
                     if let Some(to) = to {
                         s.grid = to.clone();
                     }
@@ -331,7 +392,11 @@ impl<'d> Run<'d> {
             list.sort();
         }
         self.lineage.sort_by(|a, b| a.code.cmp(&b.code));
-        let meta = LayerMeta { code_scheme: self.scheme, bounds: Some(self.bounds), code_book: self.book };
+        let meta = LayerMeta {
+            code_scheme: self.scheme,
+            bounds: Some(self.bounds),
+            code_book: self.book,
+        };
         let report = RepartitionReport {
             bounds: self.bounds,
             kept: self.kept,
@@ -349,7 +414,14 @@ impl<'d> Run<'d> {
             verification,
             micro_verification,
         };
-        Repartition { layer: GridLayer { grids: self.grids, meta }, report, staff }
+        Repartition {
+            layer: GridLayer {
+                grids: self.grids,
+                meta,
+            },
+            report,
+            staff,
+        }
     }
 
     fn community(&mut self, ci: usize, edit: Option<&Edit>) {
@@ -363,13 +435,19 @@ impl<'d> Run<'d> {
         let code = self.dataset.communities[ci].code.as_str();
         let published: &'d GridLayer = self.published;
         let old: Vec<&'d Grid> = {
-            let mut v: Vec<&Grid> =
-                published.grids.iter().filter(|g| g.community_code == code && g.level == GridLevel::Grid).collect();
+            let mut v: Vec<&Grid> = published
+                .grids
+                .iter()
+                .filter(|g| g.community_code == code && g.level == GridLevel::Grid)
+                .collect();
             v.sort_by(|a, b| a.code.cmp(&b.code));
             v
         };
-        let micro: Vec<&'d Grid> =
-            published.grids.iter().filter(|g| g.community_code == code && g.level == GridLevel::Micro).collect();
+        let micro: Vec<&'d Grid> = published
+            .grids
+            .iter()
+            .filter(|g| g.community_code == code && g.level == GridLevel::Micro)
+            .collect();
         if old.is_empty() {
             return None;
         }
@@ -413,11 +491,28 @@ impl<'d> Run<'d> {
         } else {
             self.solve(ci, &old, &places, &affected)
         };
-        Some(Planned { old, micro, places, affected, solution, forced, refused })
+        Some(Planned {
+            old,
+            micro,
+            places,
+            affected,
+            solution,
+            forced,
+            refused,
+        })
     }
 
     fn apply(&mut self, ci: usize, planned: Option<Planned<'d>>) {
-        let Some(Planned { old, micro, places, affected, solution, forced, refused }) = planned else {
+        let Some(Planned {
+            old,
+            micro,
+            places,
+            affected,
+            solution,
+            forced,
+            refused,
+        }) = planned
+        else {
             self.new_community(ci);
             return;
         };
@@ -429,7 +524,13 @@ impl<'d> Run<'d> {
         let code = self.dataset.communities[ci].code.as_str();
         let mut report = CommunityRepair {
             code: code.to_string(),
-            affected: affected.iter().map(|(&g, r)| Affected { code: old[g].code.clone(), reason: r.clone() }).collect(),
+            affected: affected
+                .iter()
+                .map(|(&g, r)| Affected {
+                    code: old[g].code.clone(),
+                    reason: r.clone(),
+                })
+                .collect(),
             region: Vec::new(),
             strategy: None,
             moved_residents: 0,
@@ -454,10 +555,19 @@ impl<'d> Run<'d> {
             self.flows_total.total += population;
             self.flows_total.new += new;
             in_use.insert(g.code.clone());
-            if changed { self.changed.push(g.code.clone()) } else { self.kept.push(g.code.clone()) }
+            if changed {
+                self.changed.push(g.code.clone())
+            } else {
+                self.kept.push(g.code.clone())
+            }
             community_grids.push(grid);
             // Micro-grids of an untouched grid stay as they were.
-            community_grids.extend(micro.iter().filter(|m| m.parent_code.as_deref() == Some(&g.code)).map(|m| (*m).clone()));
+            community_grids.extend(
+                micro
+                    .iter()
+                    .filter(|m| m.parent_code.as_deref() == Some(&g.code))
+                    .map(|m| (*m).clone()),
+            );
         }
         let _ = flows;
 
@@ -477,7 +587,12 @@ impl<'d> Run<'d> {
     fn new_community(&mut self, ci: usize) {
         let community = &self.dataset.communities[ci];
         let nearby: Vec<LineString<f64>> = self.roads_near(&community.boundary);
-        let options = super::PartitionOptions { bounds: self.bounds, scheme: self.scheme.clone(), seed: self.seed, micro: self.micro };
+        let options = super::PartitionOptions {
+            bounds: self.bounds,
+            scheme: self.scheme.clone(),
+            seed: self.seed,
+            micro: self.micro,
+        };
         let (grids, _) = super::partition_community(self.dataset, ci, community, &nearby, &options);
         for g in &grids {
             self.created.push(g.code.clone());
@@ -495,18 +610,35 @@ impl<'d> Run<'d> {
     }
 
     fn roads_near(&self, area: &MultiPolygon<f64>) -> Vec<LineString<f64>> {
-        let Some(r) = area.bounding_rect() else { return Vec::new() };
-        self.roads.iter().filter(|l| l.bounding_rect().is_some_and(|b| b.intersects(&r))).cloned().collect()
+        let Some(r) = area.bounding_rect() else {
+            return Vec::new();
+        };
+        self.roads
+            .iter()
+            .filter(|l| l.bounding_rect().is_some_and(|b| b.intersects(&r)))
+            .cloned()
+            .collect()
     }
 
     /// Finds the repair keeping most residents in place, growing the region until one fits the
     /// bounds, then shrinks the region to the grids that actually change.
-    fn solve(&self, ci: usize, old: &[&Grid], places: &Places, affected: &BTreeMap<usize, String>) -> Option<(Problem, Candidate)> {
+    fn solve(
+        &self,
+        ci: usize,
+        old: &[&Grid],
+        places: &Places,
+        affected: &BTreeMap<usize, String>,
+    ) -> Option<(Problem, Candidate)> {
         let neighbours = neighbours(old);
         let basic_ring = |set: &BTreeSet<usize>| -> BTreeSet<usize> {
             let mut out = set.clone();
             for &i in set {
-                out.extend(neighbours[i].iter().copied().filter(|&j| old[j].kind == GridKind::Basic));
+                out.extend(
+                    neighbours[i]
+                        .iter()
+                        .copied()
+                        .filter(|&j| old[j].kind == GridKind::Basic),
+                );
             }
             out
         };
@@ -538,7 +670,9 @@ impl<'d> Run<'d> {
             if changed.len() == problem.region.len() || changed.is_empty() {
                 break;
             }
-            let Some(p) = Problem::new(self, ci, old, places, &changed) else { break };
+            let Some(p) = Problem::new(self, ci, old, places, &changed) else {
+                break;
+            };
             let c = p.best_candidate(&self.bounds, self.seed);
             if c.rank().0 > candidate.rank().0 {
                 break; // the smaller region cannot fit what the larger one did
@@ -575,7 +709,14 @@ impl<'d> Run<'d> {
                 let unit = &p.sub.exclusive[atoms[exclusive[g - n_basic]].exclusive.expect("exclusive atom")];
                 (GridKind::Exclusive, Some(unit.name.clone()))
             };
-            grids.push(super::make_grid(community, kind, name, areas[g].clone(), &members, atoms));
+            grids.push(super::make_grid(
+                community,
+                kind,
+                name,
+                areas[g].clone(),
+                &members,
+                atoms,
+            ));
         }
 
         // Codes: basic groups by the stable rule; exclusive groups by the old exclusive grid
@@ -583,13 +724,19 @@ impl<'d> Run<'d> {
         let mut flows = Flows::default();
         for (a, atom) in atoms.iter().enumerate() {
             let Some(g) = group_of[a] else { continue };
-            let from = if p.atom_new[a] { None } else { p.atom_old[a].map(|l| old[p.region_list[l]].code.as_str()) };
+            let from = if p.atom_new[a] {
+                None
+            } else {
+                p.atom_old[a].map(|l| old[p.region_list[l]].code.as_str())
+            };
             flows.add(from, g, atom.population);
         }
         let is_basic_code = |code: &str| old.iter().any(|g| g.code == code && g.kind == GridKind::Basic);
         let mut codes = if c.strategy == EDIT {
             // An edit never renames: each grid keeps its code, whatever moved.
-            (0..groups).map(|g| (g < n_basic).then(|| p.region_codes[g].clone())).collect()
+            (0..groups)
+                .map(|g| (g < n_basic).then(|| p.region_codes[g].clone()))
+                .collect()
         } else {
             flows.stable_codes(groups, &|code, g| g < n_basic && is_basic_code(code))
         };
@@ -641,7 +788,12 @@ impl<'d> Run<'d> {
                 self.book.retire(&community.code.to_string(), code);
                 let successor = lineage
                     .iter()
-                    .filter_map(|e| e.from.iter().find(|s| &s.code == code).map(|s| (s.residents, e.code.clone())))
+                    .filter_map(|e| {
+                        e.from
+                            .iter()
+                            .find(|s| &s.code == code)
+                            .map(|s| (s.residents, e.code.clone()))
+                    })
                     .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
                     .map(|(_, c)| c);
                 self.successors.insert(code.clone(), successor);
@@ -659,7 +811,12 @@ impl<'d> Run<'d> {
         for e in &lineage {
             self.flows_total.total += e.residents;
             self.flows_total.new += e.new_residents;
-            self.flows_total.moved += e.from.iter().filter(|s| s.code != e.code).map(|s| s.residents).sum::<u64>();
+            self.flows_total.moved += e
+                .from
+                .iter()
+                .filter(|s| s.code != e.code)
+                .map(|s| s.residents)
+                .sum::<u64>();
         }
         self.lineage.extend(lineage);
         if let Some(micro) = self.micro {
@@ -686,11 +843,26 @@ impl<'d> Run<'d> {
         in_use: &mut BTreeSet<String>,
     ) -> Vec<Grid> {
         let atoms = &p.prepared.atoms;
-        let parts: Vec<Vec<usize>> = (0..n_basic).map(|g| (0..atoms.len()).filter(|&a| group_of[a] == Some(g)).collect()).collect();
+        let parts: Vec<Vec<usize>> = (0..n_basic)
+            .map(|g| (0..atoms.len()).filter(|&a| group_of[a] == Some(g)).collect())
+            .collect();
         let order: Vec<(usize, usize)> = (0..n_basic).map(|g| (g, g)).collect();
         let mut scratch = p.prepared.report.clone();
-        let mut out = super::micro_grids(grids, &parts, &order, atoms, &p.prepared.tess, &micro, &self.scheme, self.seed, &mut scratch);
-        let mut areas: Vec<MultiPolygon<f64>> = out.iter_mut().map(|m| std::mem::replace(&mut m.area, MultiPolygon(Vec::new()))).collect();
+        let mut out = super::micro_grids(
+            grids,
+            &parts,
+            &order,
+            atoms,
+            &p.prepared.tess,
+            &micro,
+            &self.scheme,
+            self.seed,
+            &mut scratch,
+        );
+        let mut areas: Vec<MultiPolygon<f64>> = out
+            .iter_mut()
+            .map(|m| std::mem::replace(&mut m.area, MultiPolygon(Vec::new())))
+            .collect();
         snap_to_outline(&p.outline, &mut areas);
         for (m, a) in out.iter_mut().zip(areas) {
             m.area = a;
@@ -703,7 +875,9 @@ impl<'d> Run<'d> {
                 .iter()
                 .filter(|g| g.level == GridLevel::Micro && g.parent_code.as_deref() == Some(parent.code.as_str()))
                 .collect();
-            let mine: Vec<usize> = (0..out.len()).filter(|&i| out[i].parent_code.as_deref() == Some(parent.code.as_str())).collect();
+            let mine: Vec<usize> = (0..out.len())
+                .filter(|&i| out[i].parent_code.as_deref() == Some(parent.code.as_str()))
+                .collect();
             let mut flows = Flows::default();
             for (k, &i) in mine.iter().enumerate() {
                 for m in &out[i].buildings {
@@ -739,7 +913,12 @@ impl<'d> Run<'d> {
         }
         // Micro-grids of grids the region retired go too.
         for code in p.region_codes.iter().filter(|c| !grids.iter().any(|g| &&g.code == c)) {
-            for m in self.published.grids.iter().filter(|g| g.parent_code.as_deref() == Some(code.as_str())) {
+            for m in self
+                .published
+                .grids
+                .iter()
+                .filter(|g| g.parent_code.as_deref() == Some(code.as_str()))
+            {
                 self.retired.push(m.code.clone());
                 self.book.retire(&community, &m.code);
             }
@@ -777,7 +956,11 @@ struct Places {
 impl Places {
     fn new(dataset: &Dataset, ci: usize, old: &[&Grid], basis: SizeBasis) -> Self {
         let index = AreaIndex::new(old.iter().map(|g| &g.area));
-        let boxes = BboxIndex::new(old.iter().enumerate().filter_map(|(i, g)| g.area.bounding_rect().map(|r| (i, r))));
+        let boxes = BboxIndex::new(
+            old.iter()
+                .enumerate()
+                .filter_map(|(i, g)| g.area.bounding_rect().map(|r| (i, r))),
+        );
         let mut listed: FxHashMap<&str, usize> = FxHashMap::default();
         for (i, g) in old.iter().enumerate() {
             for m in &g.buildings {
@@ -795,8 +978,11 @@ impl Places {
             crossing: Vec::new(),
             basis,
         };
-        let unit_split: FxHashSet<&str> =
-            old.iter().flat_map(|g| g.buildings.iter()).filter_map(|m| m.split_once('#').map(|(b, _)| b)).collect();
+        let unit_split: FxHashSet<&str> = old
+            .iter()
+            .flat_map(|g| g.buildings.iter())
+            .filter_map(|m| m.split_once('#').map(|(b, _)| b))
+            .collect();
         for (bi, b) in dataset.buildings.iter().enumerate().filter(|(_, b)| b.community == ci) {
             let at = index.locate(b.anchor);
             let home = match listed.get(b.id.as_str()) {
@@ -830,7 +1016,9 @@ impl Places {
             out.point_home.insert(pi, index.locate(p.location));
         }
         for (u, unit) in dataset.exclusive.iter().enumerate().filter(|(_, u)| u.community == ci) {
-            let home = index.locate(unit.anchor).filter(|&g| old[g].kind == GridKind::Exclusive);
+            let home = index
+                .locate(unit.anchor)
+                .filter(|&g| old[g].kind == GridKind::Exclusive);
             out.exclusive_home.insert(u, home);
         }
         out
@@ -899,14 +1087,16 @@ impl Places {
         }
         for (bi, grids) in &self.crossing {
             for &g in grids {
-                out.entry(g).or_insert_with(|| format!("building {} crosses its border", dataset.buildings[*bi].id));
+                out.entry(g)
+                    .or_insert_with(|| format!("building {} crosses its border", dataset.buildings[*bi].id));
             }
         }
         let index = AreaIndex::new(old.iter().map(|g| &g.area));
         for (&u, &home) in &self.exclusive_home {
             if home.is_none() {
                 if let Some(g) = index.locate(dataset.exclusive[u].anchor) {
-                    out.entry(g).or_insert_with(|| format!("exclusive unit {} is new here", dataset.exclusive[u].id));
+                    out.entry(g)
+                        .or_insert_with(|| format!("exclusive unit {} is new here", dataset.exclusive[u].id));
                 }
             }
         }
@@ -998,7 +1188,11 @@ impl Candidate {
     /// Lower is better: disconnected last, then fewest grids out of bounds, least excess, fewest
     /// residents moved.
     fn rank(&self) -> (usize, u64, u64) {
-        (usize::from(!self.connected) * 1000 + self.out_of_bounds, self.excess, self.moved)
+        (
+            usize::from(!self.connected) * 1000 + self.out_of_bounds,
+            self.excess,
+            self.moved,
+        )
     }
 }
 
@@ -1022,16 +1216,30 @@ impl Problem {
         let prepared = prepare(&sub, 0, &sub.communities[0], &roads, &run.bounds, f64::INFINITY).ok()?;
         let atoms = &prepared.atoms;
         // Each atom's published grid: by its buildings, else by where its cell lies.
-        let dataset_ix: FxHashMap<&str, usize> =
-            run.dataset.buildings.iter().enumerate().filter(|(_, b)| b.community == ci).map(|(i, b)| (b.id.as_str(), i)).collect();
+        let dataset_ix: FxHashMap<&str, usize> = run
+            .dataset
+            .buildings
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.community == ci)
+            .map(|(i, b)| (b.id.as_str(), i))
+            .collect();
         let region_index = AreaIndex::new(region_list.iter().map(|&g| &old[g].area));
         let mut atom_old = Vec::with_capacity(atoms.len());
         let mut atom_new = Vec::with_capacity(atoms.len());
         for (a, atom) in atoms.iter().enumerate() {
-            let building = atom.members.first().map(|m| m.split_once('#').map_or(m.as_str(), |(b, _)| b));
+            let building = atom
+                .members
+                .first()
+                .map(|m| m.split_once('#').map_or(m.as_str(), |(b, _)| b));
             let found = building.and_then(|id| dataset_ix.get(id)).copied();
             let label = match found {
-                Some(bi) => places.building_home.get(&bi).copied().flatten().and_then(|h| label_of.get(&h).copied()),
+                Some(bi) => places
+                    .building_home
+                    .get(&bi)
+                    .copied()
+                    .flatten()
+                    .and_then(|h| label_of.get(&h).copied()),
                 None => None,
             }
             .or_else(|| {
@@ -1086,7 +1294,13 @@ impl Problem {
             if (size[l] > max || size[l] < min) && !unavoidable {
                 out_of_bounds += 1;
                 excess += size[l].saturating_sub(max) + min.saturating_sub(size[l]);
-                violations.push(format!("a grid would hold {} {}, outside {}–{}", size[l], bounds.basis.unit(), min, max));
+                violations.push(format!(
+                    "a grid would hold {} {}, outside {}–{}",
+                    size[l],
+                    bounds.basis.unit(),
+                    min,
+                    max
+                ));
             }
         }
         let connected = (0..groups).all(|l| {
@@ -1096,18 +1310,33 @@ impl Problem {
         // Residents moved: flows from published labels to groups, named by the code rule.
         let mut flows = Flows::default();
         for (n, &a) in self.basic.iter().enumerate() {
-            let from = if self.atom_new[a] { None } else { Some(self.initial[n].to_string()) };
+            let from = if self.atom_new[a] {
+                None
+            } else {
+                Some(self.initial[n].to_string())
+            };
             flows.add(from.as_deref(), labels[n], self.atoms()[a].population);
         }
         let kinds = &self.old_kinds;
-        let codes = flows.stable_codes(groups, &|code, _| code.parse::<usize>().is_ok_and(|l| kinds[l] == GridKind::Basic));
+        let codes = flows.stable_codes(groups, &|code, _| {
+            code.parse::<usize>().is_ok_and(|l| kinds[l] == GridKind::Basic)
+        });
         let mut moved = 0;
         for (n, &a) in self.basic.iter().enumerate() {
             if !self.atom_new[a] && codes[labels[n]].as_deref() != Some(self.initial[n].to_string().as_str()) {
                 moved += self.atoms()[a].population;
             }
         }
-        Candidate { labels, groups, strategy, out_of_bounds, excess, connected, moved, violations }
+        Candidate {
+            labels,
+            groups,
+            strategy,
+            out_of_bounds,
+            excess,
+            connected,
+            moved,
+            violations,
+        }
     }
 
     fn best_candidate(&self, bounds: &SizeBounds, seed: u64) -> Candidate {
@@ -1122,12 +1351,20 @@ impl Problem {
             labels.into_iter().map(|l| map[&l]).collect()
         };
         let mut relabel = self.initial.clone();
-        let ok = rebalance(&self.graph, &mut relabel, self.region_list.len(), bounds, &self.compounds());
+        let ok = rebalance(
+            &self.graph,
+            &mut relabel,
+            self.region_list.len(),
+            bounds,
+            &self.compounds(),
+        );
         if ok {
             candidates.push(self.evaluate(compact(relabel), "rebalance", bounds));
         }
         // New buildings as a grid of their own, filled from their neighbours.
-        let fresh: Vec<usize> = (0..self.basic.len()).filter(|&n| self.atom_new[self.basic[n]]).collect();
+        let fresh: Vec<usize> = (0..self.basic.len())
+            .filter(|&n| self.atom_new[self.basic[n]])
+            .collect();
         if !fresh.is_empty() {
             let mut labels = self.initial.clone();
             let mut k = self.region_list.len();
@@ -1143,7 +1380,14 @@ impl Problem {
         }
         for s in 0..3u64 {
             let mut scratch = self.prepared.report.clone();
-            let parts = plan(self.atoms(), &self.basic, &self.prepared.tess, bounds, seed.wrapping_add(s.wrapping_mul(0x9e37_79b9)), &mut scratch);
+            let parts = plan(
+                self.atoms(),
+                &self.basic,
+                &self.prepared.tess,
+                bounds,
+                seed.wrapping_add(s.wrapping_mul(0x9e37_79b9)),
+                &mut scratch,
+            );
             let mut labels = vec![0; self.basic.len()];
             let node_of: FxHashMap<usize, usize> = self.basic.iter().enumerate().map(|(n, &a)| (a, n)).collect();
             for (g, part) in parts.iter().enumerate() {
@@ -1155,7 +1399,10 @@ impl Problem {
         }
         // As published, for comparison (and as the last resort).
         candidates.push(self.evaluate(compact(self.initial.clone()), "as published", bounds));
-        candidates.into_iter().min_by_key(Candidate::rank).expect("at least one candidate")
+        candidates
+            .into_iter()
+            .min_by_key(Candidate::rank)
+            .expect("at least one candidate")
     }
 
     fn compounds(&self) -> Vec<Option<String>> {
@@ -1176,8 +1423,9 @@ impl Problem {
             .filter(|(_, nodes)| nodes_of_group.values().any(|g| g == *nodes))
             .map(|(&l, _)| l)
             .collect();
-        let exclusive_labels: BTreeSet<usize> =
-            (0..self.region_list.len()).filter(|&l| self.old_kinds[l] == GridKind::Exclusive).collect();
+        let exclusive_labels: BTreeSet<usize> = (0..self.region_list.len())
+            .filter(|&l| self.old_kinds[l] == GridKind::Exclusive)
+            .collect();
         (0..self.region_list.len())
             .filter(|l| !unchanged.contains(l) || exclusive_labels.contains(l))
             .map(|l| self.region_list[l])
@@ -1186,10 +1434,17 @@ impl Problem {
 
     /// Labels for a manual edit: the named buildings' atoms go to the target grid.
     fn edit_labels(&self, e: &Edit) -> Vec<usize> {
-        let to = self.region_codes.iter().position(|c| c == &e.to).expect("the target grid is in the region");
+        let to = self
+            .region_codes
+            .iter()
+            .position(|c| c == &e.to)
+            .expect("the target grid is in the region");
         let mut labels = self.initial.clone();
         for (n, &a) in self.basic.iter().enumerate() {
-            let moved = self.atoms()[a].members.iter().any(|m| e.buildings.contains(m.split_once('#').map_or(m.as_str(), |(b, _)| b)));
+            let moved = self.atoms()[a]
+                .members
+                .iter()
+                .any(|m| e.buildings.contains(m.split_once('#').map_or(m.as_str(), |(b, _)| b)));
             if moved {
                 labels[n] = to;
             }

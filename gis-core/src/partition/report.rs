@@ -21,7 +21,11 @@ pub struct PartitionReport {
 impl PartitionReport {
     /// Whether the output passed its own check at every level.
     pub fn is_clean(&self) -> bool {
-        self.verification.is_clean() && self.micro_verification.as_ref().is_none_or(super::Verification::is_clean)
+        self.verification.is_clean()
+            && self
+                .micro_verification
+                .as_ref()
+                .is_none_or(super::Verification::is_clean)
     }
 }
 
@@ -155,11 +159,22 @@ impl CommunityReport {
         };
         let mut sizes: Vec<u64> = grids.iter().filter(|g| g.kind == GridKind::Basic).map(size).collect();
         sizes.sort_unstable();
-        self.basic_size = atoms.iter().filter(|a| a.exclusive.is_none()).map(|a| a.size(bounds.basis)).sum();
+        self.basic_size = atoms
+            .iter()
+            .filter(|a| a.exclusive.is_none())
+            .map(|a| a.size(bounds.basis))
+            .sum();
         self.feasible = bounds.grid_counts(self.basic_size);
-        self.in_bounds = sizes.iter().filter(|&&s| s >= u64::from(bounds.min) && s <= u64::from(bounds.max)).count();
+        self.in_bounds = sizes
+            .iter()
+            .filter(|&&s| s >= u64::from(bounds.min) && s <= u64::from(bounds.max))
+            .count();
         if let (Some(&min), Some(&max)) = (sizes.first(), sizes.last()) {
-            self.sizes = SizeStats { min, median: sizes[sizes.len() / 2], max };
+            self.sizes = SizeStats {
+                min,
+                median: sizes[sizes.len() / 2],
+                max,
+            };
         }
     }
 }
@@ -181,5 +196,9 @@ pub fn polsby_popper(area: &MultiPolygon<f64>) -> f64 {
         .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
         .map(|ring| Geodesic.length(ring))
         .sum();
-    if p > 0.0 { 4.0 * std::f64::consts::PI * a / (p * p) } else { 0.0 }
+    if p > 0.0 {
+        4.0 * std::f64::consts::PI * a / (p * p)
+    } else {
+        0.0
+    }
 }

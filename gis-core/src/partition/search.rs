@@ -115,7 +115,12 @@ pub(crate) struct Search<'g> {
 
 impl<'g> Search<'g> {
     pub fn new(g: &'g Graph, band: Band, rng: ChaCha8Rng) -> Self {
-        Self { g, band, rng, trees_left: TREE_BUDGET }
+        Self {
+            g,
+            band,
+            rng,
+            trees_left: TREE_BUDGET,
+        }
     }
 
     pub fn set_band(&mut self, band: Band) {
@@ -134,7 +139,8 @@ impl<'g> Search<'g> {
         }
         // Big regions of small atoms (thousands of houses) get fewer draws: each draw already
         // offers thousands of feasible cuts, and refinement polishes the borders after.
-        let trees = (TREES_PER_SPLIT * SPLIT_NODES_FULL_BUDGET / region.len().max(1)).clamp(MIN_TREES_PER_SPLIT, TREES_PER_SPLIT);
+        let trees = (TREES_PER_SPLIT * SPLIT_NODES_FULL_BUDGET / region.len().max(1))
+            .clamp(MIN_TREES_PER_SPLIT, TREES_PER_SPLIT);
         let mut cuts = self.bisections(region, k, trees);
         for (side, k1) in cuts.best(self.g, region, 8) {
             let mut in_side = vec![false; self.g.nodes.len()];
@@ -175,7 +181,14 @@ impl<'g> Search<'g> {
     }
 
     /// Every feasible subtree cut of one spanning tree. False if the tree does not span.
-    fn tree_cuts(&self, region: &[usize], k: u64, sums: &RegionSums, tree: &(Vec<u32>, Vec<u32>), out: &mut Cuts) -> bool {
+    fn tree_cuts(
+        &self,
+        region: &[usize],
+        k: u64,
+        sums: &RegionSums,
+        tree: &(Vec<u32>, Vec<u32>),
+        out: &mut Cuts,
+    ) -> bool {
         let n = region.len();
         // Preorder from the root 0: every subtree is a contiguous run of `order`.
         let mut parent = vec![usize::MAX; n];
@@ -266,7 +279,12 @@ impl<'g> Search<'g> {
                     let cost = sums.cost(perimeter, outer[v], away[v], area[v])
                         + self.imbalance(size[v], k1)
                         + self.imbalance(sums.total - size[v], k - k1);
-                    out.cuts.push(Cut { cost, k1, source, at: v as u32 });
+                    out.cuts.push(Cut {
+                        cost,
+                        k1,
+                        source,
+                        at: v as u32,
+                    });
                     any = true;
                 }
             }
@@ -289,21 +307,29 @@ impl<'g> Search<'g> {
         let mut set = vec![start];
         in_set[start] = true;
         let mut size = sums.size[start];
-        let (mut area, mut perimeter, mut outer, mut away) =
-            (sums.area[start], sums.degree[start], sums.outer[start], sums.away[start]);
+        let (mut area, mut perimeter, mut outer, mut away) = (
+            sums.area[start],
+            sums.degree[start],
+            sums.outer[start],
+            sums.away[start],
+        );
         // The frontier as a max-heap on shared border × jitter; an entry whose node has since
         // gained border (or joined) is stale and skipped.
         let mut frontier: std::collections::BinaryHeap<Frontier> = std::collections::BinaryHeap::new();
         let source = out.sources.len() as u32;
         let mut any = false;
-        let touch = |x: usize, frontier: &mut std::collections::BinaryHeap<Frontier>, shared: &mut [f64], in_set: &[bool]| {
-            for &(m, length) in &sums.neighbours[x] {
-                if !in_set[m] {
-                    shared[m] += length.max(1e-6);
-                    frontier.push(Frontier { priority: shared[m] * jitter[m], node: m });
+        let touch =
+            |x: usize, frontier: &mut std::collections::BinaryHeap<Frontier>, shared: &mut [f64], in_set: &[bool]| {
+                for &(m, length) in &sums.neighbours[x] {
+                    if !in_set[m] {
+                        shared[m] += length.max(1e-6);
+                        frontier.push(Frontier {
+                            priority: shared[m] * jitter[m],
+                            node: m,
+                        });
+                    }
                 }
-            }
-        };
+            };
         touch(start, &mut frontier, &mut shared, &in_set);
         while size < sums.total {
             for k1 in 1..k {
@@ -311,7 +337,12 @@ impl<'g> Search<'g> {
                     let cost = sums.cost(perimeter, outer, away, area)
                         + self.imbalance(size, k1)
                         + self.imbalance(sums.total - size, k - k1);
-                    out.cuts.push(Cut { cost, k1, source, at: set.len() as u32 });
+                    out.cuts.push(Cut {
+                        cost,
+                        k1,
+                        source,
+                        at: set.len() as u32,
+                    });
                     any = true;
                 }
             }
@@ -327,7 +358,11 @@ impl<'g> Search<'g> {
             }
             let Some(next) = next else { break };
             // The set's border gains the new node's edges, less twice those it shares with the set.
-            let joined: f64 = sums.weighted[next].iter().filter(|&&(m, _)| in_set[m]).map(|&(_, w)| w).sum();
+            let joined: f64 = sums.weighted[next]
+                .iter()
+                .filter(|&&(m, _)| in_set[m])
+                .map(|&(_, w)| w)
+                .sum();
             in_set[next] = true;
             set.push(next);
             size += sums.size[next];
@@ -596,7 +631,11 @@ struct Cut {
 
 enum Source {
     /// A spanning tree in preorder: the subtree of v is `order[pos[v]..pos[v] + count[v]]`.
-    Tree { order: Vec<usize>, pos: Vec<usize>, count: Vec<usize> },
+    Tree {
+        order: Vec<usize>,
+        pos: Vec<usize>,
+        count: Vec<usize>,
+    },
     /// A growth: a prefix of `order` is the side.
     Grow { order: Vec<usize> },
 }
@@ -631,7 +670,11 @@ impl Cuts {
     }
 
     fn order(a: &Cut, b: &Cut) -> std::cmp::Ordering {
-        a.cost.total_cmp(&b.cost).then(a.source.cmp(&b.source)).then(a.at.cmp(&b.at)).then(a.k1.cmp(&b.k1))
+        a.cost
+            .total_cmp(&b.cost)
+            .then(a.source.cmp(&b.source))
+            .then(a.at.cmp(&b.at))
+            .then(a.k1.cmp(&b.k1))
     }
 
     /// Up to `max` distinct cuts, cheapest first, as (side, k1).
@@ -642,7 +685,9 @@ impl Cuts {
             if out.len() == max {
                 break;
             }
-            let Some(side) = self.side(g, region, cut) else { continue };
+            let Some(side) = self.side(g, region, cut) else {
+                continue;
+            };
             if !out.iter().any(|(s, _)| *s == side) {
                 out.push((side, cut.k1));
             }
@@ -676,7 +721,11 @@ mod tests {
             .map(|i| {
                 let (x, y) = (i % w, i / w);
                 let border = [x == 0, x == w - 1, y == 0, y == h - 1].iter().filter(|b| **b).count();
-                Node { size, area_m2: 1.0, outer_m: border as f64 }
+                Node {
+                    size,
+                    area_m2: 1.0,
+                    outer_m: border as f64,
+                }
             })
             .collect();
         let mut edges = Vec::new();
@@ -684,10 +733,20 @@ mod tests {
             for x in 0..w {
                 let i = y * w + x;
                 if x + 1 < w {
-                    edges.push(Edge { a: i, b: i + 1, length_m: 1.0, guided_m: 0.0 });
+                    edges.push(Edge {
+                        a: i,
+                        b: i + 1,
+                        length_m: 1.0,
+                        guided_m: 0.0,
+                    });
                 }
                 if y + 1 < h {
-                    edges.push(Edge { a: i, b: i + w, length_m: 1.0, guided_m: 0.0 });
+                    edges.push(Edge {
+                        a: i,
+                        b: i + w,
+                        length_m: 1.0,
+                        guided_m: 0.0,
+                    });
                 }
             }
         }
@@ -732,11 +791,23 @@ mod tests {
         let listed = cuts.best(&g, &region, usize::MAX);
         assert!(!listed.is_empty());
         for cut in &cuts.cuts {
-            let Some(side) = cuts.side(&g, &region, cut) else { continue };
-            let rest: Vec<usize> = region.iter().copied().filter(|n| side.binary_search(n).is_err()).collect();
-            let expect = s.part_cost(&side) + s.part_cost(&rest) + s.imbalance(side.iter().map(|&n| g.nodes[n].size).sum(), cut.k1)
+            let Some(side) = cuts.side(&g, &region, cut) else {
+                continue;
+            };
+            let rest: Vec<usize> = region
+                .iter()
+                .copied()
+                .filter(|n| side.binary_search(n).is_err())
+                .collect();
+            let expect = s.part_cost(&side)
+                + s.part_cost(&rest)
+                + s.imbalance(side.iter().map(|&n| g.nodes[n].size).sum(), cut.k1)
                 + s.imbalance(rest.iter().map(|&n| g.nodes[n].size).sum(), 2 - cut.k1);
-            assert!((cut.cost - expect).abs() < 1e-9 * expect.max(1.0), "{} vs {expect}", cut.cost);
+            assert!(
+                (cut.cost - expect).abs() < 1e-9 * expect.max(1.0),
+                "{} vs {expect}",
+                cut.cost
+            );
             assert_eq!(g.components(&side).len(), 1);
             assert_eq!(g.components(&rest).len(), 1);
         }

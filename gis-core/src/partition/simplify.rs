@@ -36,11 +36,20 @@ pub struct BorderShape {
 
 /// Straightens the borders of one community's grids (and micro-grids) in place.
 pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize, frame: &LocalFrame) -> BorderShape {
-    let mut out = BorderShape { length_before_m: border_length(grids, frame), ..BorderShape::default() };
+    let mut out = BorderShape {
+        length_before_m: border_length(grids, frame),
+        ..BorderShape::default()
+    };
     // The finest level decides which corners may go: micro-grids with the exclusive grids when
     // there are micro-grids, else the grids.
     let has_micro = grids.iter().any(|g| g.level == GridLevel::Micro);
-    let finest = |g: &Grid| if has_micro { g.level == GridLevel::Micro || g.kind == GridKind::Exclusive } else { g.level == GridLevel::Grid };
+    let finest = |g: &Grid| {
+        if has_micro {
+            g.level == GridLevel::Micro || g.kind == GridKind::Exclusive
+        } else {
+            g.level == GridLevel::Grid
+        }
+    };
     let mut users: FxHashMap<Key, Vec<usize>> = FxHashMap::default();
     let mut grid_users: FxHashMap<Key, usize> = FxHashMap::default();
     for (gi, g) in grids.iter().enumerate() {
@@ -60,7 +69,11 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
     let boundary = &dataset.communities[community].boundary;
     let on_line = |c: Coord<f64>| {
         use geo::{Distance, Euclidean};
-        boundary.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).any(|r| Euclidean.distance(&geo::Point(c), r) < 1e-9)
+        boundary
+            .0
+            .iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .any(|r| Euclidean.distance(&geo::Point(c), r) < 1e-9)
     };
     let movable: FxHashSet<Key> = users
         .iter()
@@ -69,7 +82,12 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
             distinct.len() == 2 && u.len() == 2 && matches!(grid_users.get(*k).copied().unwrap_or(0), 0 | 2)
         })
         .map(|(k, _)| *k)
-        .filter(|k| !on_line(Coord { x: f64::from_bits(k.0), y: f64::from_bits(k.1) }))
+        .filter(|k| {
+            !on_line(Coord {
+                x: f64::from_bits(k.0),
+                y: f64::from_bits(k.1),
+            })
+        })
         .collect();
     if movable.is_empty() {
         out.length_after_m = out.length_before_m;
@@ -85,11 +103,29 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
             .iter()
             .enumerate()
             .filter(|(_, b)| b.community == community)
-            .filter_map(|(i, b)| geo::BoundingRect::bounding_rect(&b.footprint).map(|r| GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i)))
+            .filter_map(|(i, b)| {
+                geo::BoundingRect::bounding_rect(&b.footprint).map(|r| {
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i,
+                    )
+                })
+            })
             .collect(),
     );
-    let mut points: Vec<[f64; 2]> = dataset.points.iter().filter(|p| p.community == community).map(|p| [p.location.x(), p.location.y()]).collect();
-    points.extend(dataset.resources.iter().filter(|r| r.community == Some(community)).map(|r| [r.location.x(), r.location.y()]));
+    let mut points: Vec<[f64; 2]> = dataset
+        .points
+        .iter()
+        .filter(|p| p.community == community)
+        .map(|p| [p.location.x(), p.location.y()])
+        .collect();
+    points.extend(
+        dataset
+            .resources
+            .iter()
+            .filter(|r| r.community == Some(community))
+            .map(|r| [r.location.x(), r.location.y()]),
+    );
     points.extend(users.keys().map(|k| [f64::from_bits(k.0), f64::from_bits(k.1)]));
     let point_tree = RTree::bulk_load(points);
 
@@ -106,7 +142,11 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
             }
             for p in &g.area.0 {
                 for r in std::iter::once(p.exterior()).chain(p.interiors()) {
-                    let pts: Vec<Coord<f64>> = r.0[..r.0.len().saturating_sub(1)].iter().copied().filter(|c| !removed.contains(&key(*c))).collect();
+                    let pts: Vec<Coord<f64>> = r.0[..r.0.len().saturating_sub(1)]
+                        .iter()
+                        .copied()
+                        .filter(|c| !removed.contains(&key(*c)))
+                        .collect();
                     let n = pts.len();
                     if n <= 4 {
                         continue;
@@ -156,7 +196,11 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
     for g in grids.iter_mut() {
         for p in &mut g.area.0 {
             let drop = |r: &LineString<f64>| -> LineString<f64> {
-                let mut v: Vec<Coord<f64>> = r.0[..r.0.len().saturating_sub(1)].iter().copied().filter(|c| !removed.contains(&key(*c))).collect();
+                let mut v: Vec<Coord<f64>> = r.0[..r.0.len().saturating_sub(1)]
+                    .iter()
+                    .copied()
+                    .filter(|c| !removed.contains(&key(*c)))
+                    .collect();
                 if let Some(&f) = v.first() {
                     v.push(f);
                 }
@@ -200,7 +244,11 @@ fn empty_triangle(
             continue;
         }
         let im = tri.relate(fp);
-        if im.get(geo::coordinate_position::CoordPos::Inside, geo::coordinate_position::CoordPos::Inside) != geo::dimensions::Dimensions::Empty {
+        if im.get(
+            geo::coordinate_position::CoordPos::Inside,
+            geo::coordinate_position::CoordPos::Inside,
+        ) != geo::dimensions::Dimensions::Empty
+        {
             return false;
         }
     }

@@ -16,9 +16,9 @@ use super::frame::{LocalFrame, approx_distance_m};
 use geo::{Contains, Coord, InteriorPoint, LineString, MultiPolygon, Point, Polygon};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use spade::handles::{FixedFaceHandle, FixedVertexHandle, InnerTag};
 use spade::{ConstrainedDelaunayTriangulation, Point2, Triangulation};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BinaryHeap;
 
 pub(crate) type AtomIx = u32;
@@ -145,7 +145,10 @@ fn densify(ring: &LineString<f64>, spacing: f64) -> Vec<Coord<f64>> {
         for i in 1..n {
             let j = if forward { i } else { n - i };
             let t = j as f64 / n as f64;
-            out.push(Coord { x: lo.x + (hi.x - lo.x) * t, y: lo.y + (hi.y - lo.y) * t });
+            out.push(Coord {
+                x: lo.x + (hi.x - lo.x) * t,
+                y: lo.y + (hi.y - lo.y) * t,
+            });
         }
     }
     out
@@ -238,7 +241,11 @@ impl Builder {
         claims: &Claims,
     ) -> Vec<[u32; 2]> {
         let claim_boxes = crate::index::BboxIndex::new(
-            claims.polygons.iter().enumerate().filter_map(|(i, (_, p))| geo::BoundingRect::bounding_rect(p).map(|r| (i, r))),
+            claims
+                .polygons
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (_, p))| geo::BoundingRect::bounding_rect(p).map(|r| (i, r))),
         );
         let walls: RTree<rstar::primitives::Line<[f64; 2]>> = RTree::bulk_load(
             claims
@@ -258,7 +265,10 @@ impl Builder {
                     .nearest_neighbor(&p)
                     .is_some_and(|s| rstar::PointDistance::distance_2(s.geom(), &p) < ROAD_MARGIN_M * ROAD_MARGIN_M);
                 let in_claim = || {
-                    claim_boxes.at_point(c).into_iter().any(|i| claims.polygons[i].1.contains(&Point(c)))
+                    claim_boxes
+                        .at_point(c)
+                        .into_iter()
+                        .any(|i| claims.polygons[i].1.contains(&Point(c)))
                 };
                 if near_line || !boundary.contains(&Point(c)) || in_claim() {
                     prev = None;
@@ -273,7 +283,9 @@ impl Builder {
                     let blocked = boundary_index
                         .locate_in_envelope_intersecting(&env)
                         .any(|s| segments_cross(q, p, s.geom().from, s.geom().to))
-                        || walls.locate_in_envelope_intersecting(&env).any(|s| segments_cross(q, p, s.from, s.to));
+                        || walls
+                            .locate_in_envelope_intersecting(&env)
+                            .any(|s| segments_cross(q, p, s.from, s.to));
                     if !blocked && u != v {
                         pairs.push([u, v]);
                     }
@@ -340,13 +352,11 @@ impl Tessellation {
             let crosses = rings.iter().any(|r| {
                 (0..r.len()).any(|i| {
                     let (p, q) = (b.local[r[i] as usize], b.local[r[(i + 1) % r.len()] as usize]);
-                    let env = rstar::AABB::from_corners(
-                        [p[0].min(q[0]), p[1].min(q[1])],
-                        [p[0].max(q[0]), p[1].max(q[1])],
-                    );
-                    boundary_index.locate_in_envelope_intersecting(&env).any(|s| {
-                        segments_cross(p, q, s.geom().from, s.geom().to)
-                    })
+                    let env =
+                        rstar::AABB::from_corners([p[0].min(q[0]), p[1].min(q[1])], [p[0].max(q[0]), p[1].max(q[1])]);
+                    boundary_index
+                        .locate_in_envelope_intersecting(&env)
+                        .any(|s| segments_cross(p, q, s.geom().from, s.geom().to))
                 })
             });
             if crosses {
@@ -383,8 +393,13 @@ impl Tessellation {
         // Roads last: where two cross without a shared point, the crossing becomes a vertex.
         let mut road_edges: HashSet<[u32; 2]> = HashSet::default();
         for [p, q] in road_pairs {
-            let (p, q) = (FixedVertexHandle::from_index(p as usize), FixedVertexHandle::from_index(q as usize));
-            if cdt.can_add_constraint(p, q) || !cdt.intersects_constraint(cdt.vertex(p).position(), cdt.vertex(q).position()) {
+            let (p, q) = (
+                FixedVertexHandle::from_index(p as usize),
+                FixedVertexHandle::from_index(q as usize),
+            );
+            if cdt.can_add_constraint(p, q)
+                || !cdt.intersects_constraint(cdt.vertex(p).position(), cdt.vertex(q).position())
+            {
                 for e in cdt.add_constraint_and_split(p, q, |pos| pos) {
                     let e = cdt.directed_edge(e);
                     let (x, y) = (e.from().fix().index() as u32, e.to().fix().index() as u32);
@@ -418,13 +433,20 @@ impl Tessellation {
         };
         for f in cdt.inner_faces() {
             let [p, q, r] = f.vertices();
-            t.face_corners[f.fix().index()] =
-                [p.fix().index() as u32, q.fix().index() as u32, r.fix().index() as u32];
+            t.face_corners[f.fix().index()] = [p.fix().index() as u32, q.fix().index() as u32, r.fix().index() as u32];
         }
 
         let inside = inside_faces(&cdt, &b.boundary_edges, boundary, &t);
         let owners = b.owners;
-        let open = open_space_owners(&cdt, &inside, &owners, &road_edges, &t.vertex_local, &t.face_corners, &mut t.notes);
+        let open = open_space_owners(
+            &cdt,
+            &inside,
+            &owners,
+            &road_edges,
+            &t.vertex_local,
+            &t.face_corners,
+            &mut t.notes,
+        );
         let mut corners = corner_owners(&cdt, &inside, &owners, &open, &b.shared, &b.outlines_at, claims, &t);
         let mut on_line = vec![false; t.vertex_lonlat.len()];
         for [p, q] in &b.boundary_edges {
@@ -493,7 +515,11 @@ impl Tessellation {
                 let new = self.atoms.len() as AtomIx;
                 self.atoms.push(AtomShape::default());
                 new_of_root.insert(root, new);
-                self.splits.push(Split { original: atom, new, points: Vec::new() });
+                self.splits.push(Split {
+                    original: atom,
+                    new,
+                    points: Vec::new(),
+                });
             }
         }
         if new_of_root.is_empty() {
@@ -531,11 +557,17 @@ impl Tessellation {
             Pt::Vertex(v) => self.vertex_lonlat[v as usize],
             Pt::Mid(e) => {
                 let [a, b] = self.edge_ends[e as usize].map(|v| self.vertex_lonlat[v as usize]);
-                Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 }
+                Coord {
+                    x: (a.x + b.x) / 2.0,
+                    y: (a.y + b.y) / 2.0,
+                }
             }
             Pt::Centroid(f) => {
                 let [a, b, c] = self.face_corners[f as usize].map(|v| self.vertex_lonlat[v as usize]);
-                Coord { x: (a.x + b.x + c.x) / 3.0, y: (a.y + b.y + c.y) / 3.0 }
+                Coord {
+                    x: (a.x + b.x + c.x) / 3.0,
+                    y: (a.y + b.y + c.y) / 3.0,
+                }
             }
         }
     }
@@ -567,7 +599,12 @@ impl Tessellation {
     /// its longest inner edge, the chord) gives that chord — chords split at their lower end (see
     /// `cut_pieces`), so that is the owner at the chord's upper end. Slivers hanging off slivers
     /// follow their parent, so every sliver is attached by an edge to its owner's cell.
-    fn settle_slivers(&self, corners: &mut HashMap<usize, [AtomIx; 3]>, on_line: &[bool], boundary_edges: &HashSet<[u32; 2]>) {
+    fn settle_slivers(
+        &self,
+        corners: &mut HashMap<usize, [AtomIx; 3]>,
+        on_line: &[bool],
+        boundary_edges: &HashSet<[u32; 2]>,
+    ) {
         const SLIVER_M2: f64 = 1e-3;
         let mut faces: Vec<usize> = corners.keys().copied().collect();
         faces.sort_unstable();
@@ -604,7 +641,10 @@ impl Tessellation {
                     .find_map(|e| {
                         let g = *by_edge[&e].iter().find(|&&g| g != f)?;
                         if slivers.binary_search(&g).is_err() {
-                            let at = self.face_corners[g].iter().position(|&v| v == e[1]).expect("shared corner");
+                            let at = self.face_corners[g]
+                                .iter()
+                                .position(|&v| v == e[1])
+                                .expect("shared corner");
                             Some(corners[&g][at])
                         } else if settled.contains(&g) {
                             Some(corners[&g][0])
@@ -627,13 +667,7 @@ impl Tessellation {
         }
     }
 
-    fn cut_pieces(
-        &mut self,
-        cdt: &Cdt,
-        inside: &[bool],
-        corners: &HashMap<usize, [AtomIx; 3]>,
-        on_line: &[bool],
-    ) {
+    fn cut_pieces(&mut self, cdt: &Cdt, inside: &[bool], corners: &HashMap<usize, [AtomIx; 3]>, on_line: &[bool]) {
         // An edge is split where its two ends belong to different atoms as seen from either face.
         let mut split: HashMap<usize, Pt> = HashMap::default();
         for f in cdt.inner_faces() {
@@ -686,7 +720,13 @@ impl Tessellation {
                 emit(o[2], &[Some(c[2]), s[2], g, s[1]]);
             } else {
                 // Two owners: rotate so corner k is the odd one out; cut straight across.
-                let k = if o[1] == o[2] { 0 } else if o[0] == o[2] { 1 } else { 2 };
+                let k = if o[1] == o[2] {
+                    0
+                } else if o[0] == o[2] {
+                    1
+                } else {
+                    2
+                };
                 let (k1, k2) = ((k + 1) % 3, (k + 2) % 3);
                 // s[k] lies on edge k→k1, s[k2] on edge k2→k.
                 emit(o[k], &[Some(c[k]), s[k], s[k2]]);
@@ -716,7 +756,10 @@ impl Tessellation {
             for i in 0..piece.ring.len() {
                 let (p, q) = (piece.ring[i], piece.ring[(i + 1) % piece.ring.len()]);
                 let k = if p < q { (p, q) } else { (q, p) };
-                sides.entry(k).and_modify(|s| s.1 = piece.owner).or_insert((piece.owner, NO_OWNER));
+                sides
+                    .entry(k)
+                    .and_modify(|s| s.1 = piece.owner)
+                    .or_insert((piece.owner, NO_OWNER));
             }
         }
         for (shape, w) in self.atoms.iter_mut().zip(weighted) {
@@ -735,7 +778,10 @@ impl Tessellation {
                 let (pm, qm) = (self.local(p), self.local(q));
                 let mid = [(pm[0] + qm[0]) / 2.0, (pm[1] + qm[1]) / 2.0];
                 // Any road within the band will do: no need to find the nearest.
-                let on_road = road_index.locate_within_distance(mid, ROAD_BAND_M * ROAD_BAND_M).next().is_some();
+                let on_road = road_index
+                    .locate_within_distance(mid, ROAD_BAND_M * ROAD_BAND_M)
+                    .next()
+                    .is_some();
                 let e = pairs.entry((a.min(b), a.max(b))).or_default();
                 e.0 += len;
                 if on_road {
@@ -758,7 +804,9 @@ impl Tessellation {
     pub fn assemble(&self, group_of: &[Option<usize>], groups: usize) -> Vec<MultiPolygon<f64>> {
         let mut directed: Vec<HashSet<(Pt, Pt)>> = vec![HashSet::default(); groups];
         for piece in &self.pieces {
-            let Some(g) = group_of[piece.owner as usize] else { continue };
+            let Some(g) = group_of[piece.owner as usize] else {
+                continue;
+            };
             let set = &mut directed[g];
             for i in 0..piece.ring.len() {
                 let (p, q) = (piece.ring[i], piece.ring[(i + 1) % piece.ring.len()]);
@@ -767,7 +815,10 @@ impl Tessellation {
                 }
             }
         }
-        directed.into_iter().map(|edges| self.rings_to_polygons(edges)).collect()
+        directed
+            .into_iter()
+            .map(|edges| self.rings_to_polygons(edges))
+            .collect()
     }
 
     fn rings_to_polygons(&self, edges: HashSet<(Pt, Pt)>) -> MultiPolygon<f64> {
@@ -780,13 +831,17 @@ impl Tessellation {
         let mut rings: Vec<Vec<Pt>> = Vec::new();
         for &(start, first) in &sorted {
             let Some(list) = out.get_mut(&start) else { continue };
-            let Some(pos) = list.iter().position(|&q| q == first) else { continue };
+            let Some(pos) = list.iter().position(|&q| q == first) else {
+                continue;
+            };
             list.swap_remove(pos);
             let mut ring = vec![start];
             let (mut prev, mut cur) = (start, first);
             while cur != start {
                 ring.push(cur);
-                let Some(nexts) = out.get_mut(&cur).filter(|l| !l.is_empty()) else { break };
+                let Some(nexts) = out.get_mut(&cur).filter(|l| !l.is_empty()) else {
+                    break;
+                };
                 // At a pinch (two lobes meeting at a point) take the leftmost turn, so each lobe
                 // closes on itself instead of figure-eights.
                 let pick = if nexts.len() == 1 {
@@ -865,7 +920,11 @@ impl Tessellation {
             let mut i = 0;
             while i < ring.len() && ring.len() >= 3 {
                 let n = ring.len();
-                let (a, b, c) = (self.local(ring[(i + n - 1) % n]), self.local(ring[i]), self.local(ring[(i + 1) % n]));
+                let (a, b, c) = (
+                    self.local(ring[(i + n - 1) % n]),
+                    self.local(ring[i]),
+                    self.local(ring[(i + 1) % n]),
+                );
                 let (u, v) = ([b[0] - a[0], b[1] - a[1]], [c[0] - b[0], c[1] - b[1]]);
                 let dot = u[0] * v[0] + u[1] * v[1];
                 let cross = u[0] * v[1] - u[1] * v[0];
@@ -926,7 +985,12 @@ fn ring_area_centroid(pts: &[[f64; 2]]) -> (f64, f64, f64) {
 /// Which faces lie inside the community: flood fill across every edge but the community line,
 /// then one point-in-polygon test per region, at the centroid of its largest face (a sliver's
 /// centroid can sit a hair's breadth on the wrong side of the line).
-fn inside_faces(cdt: &Cdt, boundary_edges: &HashSet<[u32; 2]>, boundary: &MultiPolygon<f64>, t: &Tessellation) -> Vec<bool> {
+fn inside_faces(
+    cdt: &Cdt,
+    boundary_edges: &HashSet<[u32; 2]>,
+    boundary: &MultiPolygon<f64>,
+    t: &Tessellation,
+) -> Vec<bool> {
     let n = cdt.num_all_faces();
     let mut region = vec![usize::MAX; n];
     let mut probe: Vec<(usize, f64)> = Vec::new(); // per region: (largest face, its area)
@@ -964,8 +1028,10 @@ fn inside_faces(cdt: &Cdt, boundary_edges: &HashSet<[u32; 2]>, boundary: &MultiP
         }
     }
     const SLIVER_M2: f64 = 1e-3;
-    let mut verdict: Vec<bool> =
-        probe.iter().map(|&(f, _)| boundary.contains(&Point(t.lonlat(Pt::Centroid(f as u32))))).collect();
+    let mut verdict: Vec<bool> = probe
+        .iter()
+        .map(|&(f, _)| boundary.contains(&Point(t.lonlat(Pt::Centroid(f as u32)))))
+        .collect();
     // A region made only of slivers gets no trustworthy probe: it is inside exactly when a
     // region across the community line from it is outside (or the triangulation's hull is).
     for f in cdt.inner_faces() {
@@ -1042,9 +1108,14 @@ fn open_space_owners(
         if owners[v as usize] != NO_OWNER {
             continue;
         }
-        let out: Vec<_> = cdt.vertex(FixedVertexHandle::from_index(v as usize)).out_edges().collect();
+        let out: Vec<_> = cdt
+            .vertex(FixedVertexHandle::from_index(v as usize))
+            .out_edges()
+            .collect();
         let n = out.len();
-        let start = (0..n).find(|&i| is_road(v, out[i].to().fix().index() as u32)).unwrap_or(0);
+        let start = (0..n)
+            .find(|&i| is_road(v, out[i].to().fix().index() as u32))
+            .unwrap_or(0);
         let first = node_faces.len();
         let mut current: Option<usize> = None;
         for d in 0..n {
@@ -1113,15 +1184,24 @@ fn open_space_owners(
         }
     }
     // Parts no path reaches: the nearest owned vertex as the crow flies.
-    let owned: Vec<u32> = (0..owners.len() as u32).filter(|&v| owners[v as usize] != NO_OWNER).collect();
+    let owned: Vec<u32> = (0..owners.len() as u32)
+        .filter(|&v| owners[v as usize] != NO_OWNER)
+        .collect();
     for node in 0..node_faces.len() {
         if owner[node] != NO_OWNER || node_faces[node].is_empty() || owned.is_empty() {
             continue;
         }
         let v = node_vertex[node];
-        let nearest = owned.iter().copied().min_by(|&a, &b| dist(v, a).total_cmp(&dist(v, b))).expect("owned");
+        let nearest = owned
+            .iter()
+            .copied()
+            .min_by(|&a, &b| dist(v, a).total_cmp(&dist(v, b)))
+            .expect("owned");
         owner[node] = owners[nearest as usize];
-        if !notes.iter().any(|n| matches!(n, Note::Detached { atom } if *atom == owner[node])) {
+        if !notes
+            .iter()
+            .any(|n| matches!(n, Note::Detached { atom } if *atom == owner[node]))
+        {
             notes.push(Note::Detached { atom: owner[node] });
         }
     }
@@ -1157,7 +1237,10 @@ fn corner_owners(
             .map(|f| {
                 let f = (*f)?;
                 let probe = Point(t.lonlat(Pt::Centroid(f.index() as u32)));
-                polygons.iter().find(|&&pi| claims.polygons[pi].1.contains(&probe)).map(|&pi| claims.polygons[pi].0)
+                polygons
+                    .iter()
+                    .find(|&&pi| claims.polygons[pi].1.contains(&probe))
+                    .map(|&pi| claims.polygons[pi].0)
             })
             .collect();
         let n = fan.len();
@@ -1184,7 +1267,11 @@ fn corner_owners(
         out.insert(
             fi,
             corners.map(|v| {
-                resolved.get(&(fi, v)).or_else(|| open.get(&(fi, v))).copied().unwrap_or(owners[v as usize])
+                resolved
+                    .get(&(fi, v))
+                    .or_else(|| open.get(&(fi, v)))
+                    .copied()
+                    .unwrap_or(owners[v as usize])
             }),
         );
     }

@@ -42,7 +42,10 @@ pub struct InvalidGrid {
 
 impl Verification {
     pub fn is_clean(&self) -> bool {
-        self.buildings_cut.is_empty() && self.bad_shared_edges == 0 && self.unmatched_edges == 0 && self.invalid_grids.is_empty()
+        self.buildings_cut.is_empty()
+            && self.bad_shared_edges == 0
+            && self.unmatched_edges == 0
+            && self.invalid_grids.is_empty()
     }
 }
 
@@ -58,7 +61,13 @@ pub fn invalid_reason(area: &geo::MultiPolygon<f64>) -> Option<String> {
             RingRole::Interior(i) => poly.interiors().get(*i),
         }
     };
-    let part = |p: usize| if area.0.len() > 1 { format!("part {p}: ") } else { String::new() };
+    let part = |p: usize| {
+        if area.0.len() > 1 {
+            format!("part {p}: ")
+        } else {
+            String::new()
+        }
+    };
     Some(match err {
         InvalidMultiPolygon::InvalidPolygon(ix, InvalidPolygon::SelfIntersection(role)) => {
             let at = ring_of(ix.0, &role)
@@ -108,14 +117,27 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
     let mut out = Verification::default();
     let mut invalid: Vec<InvalidGrid> = layer
         .par_iter()
-        .filter_map(|g| invalid_reason(&g.area).map(|reason| InvalidGrid { code: g.code.clone(), reason }))
+        .filter_map(|g| {
+            invalid_reason(&g.area).map(|reason| InvalidGrid {
+                code: g.code.clone(),
+                reason,
+            })
+        })
         .collect();
     invalid.sort_by(|a, b| a.code.cmp(&b.code));
     out.invalid_grids = invalid;
-    let code_ix: FxHashMap<&str, usize> =
-        dataset.communities.iter().enumerate().map(|(i, c)| (c.code.as_str(), i)).collect();
+    let code_ix: FxHashMap<&str, usize> = dataset
+        .communities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.code.as_str(), i))
+        .collect();
     let community_boxes = BboxIndex::new(
-        dataset.communities.iter().enumerate().filter_map(|(i, c)| c.boundary.bounding_rect().map(|r| (i, r))),
+        dataset
+            .communities
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.boundary.bounding_rect().map(|r| (i, r))),
     );
     let on_line = |ci: usize, p: Point<f64>| {
         dataset.communities[ci]
@@ -148,20 +170,30 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
                 (f64::from_bits(a.0) + f64::from_bits(b.0)) / 2.0,
                 (f64::from_bits(a.1) + f64::from_bits(b.1)) / 2.0,
             );
-            let Some(&own) = code_ix.get(layer[*g].community_code.as_str()) else { return true };
+            let Some(&own) = code_ix.get(layer[*g].community_code.as_str()) else {
+                return true;
+            };
             if !on_line(own, mid) {
                 return true;
             }
             // On another community's line too: that neighbour should have used this very edge.
             let probe = Rect::new(mid.0, mid.0);
-            community_boxes.intersecting(probe).into_iter().any(|c| c != own && on_line(c, mid))
+            community_boxes
+                .intersecting(probe)
+                .into_iter()
+                .any(|c| c != own && on_line(c, mid))
         })
         .count();
 
     let borders = RTree::bulk_load(borders);
     // Crossing a grid edge is the cheap test; the area in a second grid is the verdict.
     let areas: Vec<&geo::MultiPolygon<f64>> = layer.iter().map(|g| &g.area).collect();
-    let grid_boxes = BboxIndex::new(areas.iter().enumerate().filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))));
+    let grid_boxes = BboxIndex::new(
+        areas
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))),
+    );
     // A building deliberately split into its units is not "cut".
     let split_by_units: rustc_hash::FxHashSet<&str> = layer
         .iter()
@@ -177,21 +209,37 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
             let r = b.footprint.bounding_rect()?;
             let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
             let crossed = borders.locate_in_envelope_intersecting(&env).any(|s| {
-                let line = Line::new(Coord { x: s.geom().from[0], y: s.geom().from[1] }, Coord { x: s.geom().to[0], y: s.geom().to[1] });
+                let line = Line::new(
+                    Coord {
+                        x: s.geom().from[0],
+                        y: s.geom().from[1],
+                    },
+                    Coord {
+                        x: s.geom().to[0],
+                        y: s.geom().to[1],
+                    },
+                );
                 crosses(&b.footprint, line)
             });
             if !crossed {
                 return None;
             }
             let candidates = grid_boxes.intersecting(r);
-            Some((bi, crate::cut::spread(&b.footprint, &areas, &candidates, crate::cut::CUT_TOLERANCE_M2)))
+            Some((
+                bi,
+                crate::cut::spread(&b.footprint, &areas, &candidates, crate::cut::CUT_TOLERANCE_M2),
+            ))
         })
         .collect();
     for (bi, spread) in spreads {
         match spread {
             crate::cut::Spread::Whole => {}
             crate::cut::Spread::Sliver { .. } => out.sliver_cuts += 1,
-            crate::cut::Spread::Cut { parts, outside_m2, share } => out.cuts.push(crate::cut::CutBuilding {
+            crate::cut::Spread::Cut {
+                parts,
+                outside_m2,
+                share,
+            } => out.cuts.push(crate::cut::CutBuilding {
                 building: dataset.buildings[bi].id.clone(),
                 grids: parts.iter().map(|&(g, _)| layer[g].code.clone()).collect(),
                 outside_m2,
@@ -219,8 +267,10 @@ pub(crate) fn crosses(footprint: &geo::MultiPolygon<f64>, line: Line<f64>) -> bo
     for poly in &footprint.0 {
         for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
             for wall in ring.lines() {
-                if let Some(geo::LineIntersection::SinglePoint { intersection, is_proper: true }) =
-                    geo::algorithm::line_intersection::line_intersection(line, wall)
+                if let Some(geo::LineIntersection::SinglePoint {
+                    intersection,
+                    is_proper: true,
+                }) = geo::algorithm::line_intersection::line_intersection(line, wall)
                 {
                     let eps = 1e-7 / len2.sqrt();
                     if inside(intersection + d * eps) || inside(intersection - d * eps) {

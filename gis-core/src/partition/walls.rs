@@ -48,7 +48,9 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
         .iter()
         .enumerate()
         .flat_map(|(pi, rs)| {
-            rs.iter().enumerate().flat_map(move |(ri, r)| r.iter().enumerate().map(move |(ci, c)| (pi, ri, ci, *c)))
+            rs.iter()
+                .enumerate()
+                .flat_map(move |(ri, r)| r.iter().enumerate().map(move |(ci, c)| (pi, ri, ci, *c)))
         })
         .map(|(pi, ri, ci, c)| GeomWithData::new(frame.to_local(c), (pi as u32, ri as u32, ci as u32)))
         .collect();
@@ -84,17 +86,21 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
         .iter()
         .enumerate()
         .flat_map(|(pi, rs)| {
-            rs.iter().enumerate().flat_map(move |(ri, r)| {
-                (0..r.len()).map(move |k| (pi, ri, k, r[k], r[(k + 1) % r.len()]))
-            })
+            rs.iter()
+                .enumerate()
+                .flat_map(move |(ri, r)| (0..r.len()).map(move |k| (pi, ri, k, r[k], r[(k + 1) % r.len()])))
         })
         .map(|(pi, ri, k, a, b)| {
-            GeomWithData::new(rstar::primitives::Line::new(frame.to_local(a), frame.to_local(b)), (pi as u32, ri as u32, k as u32))
+            GeomWithData::new(
+                rstar::primitives::Line::new(frame.to_local(a), frame.to_local(b)),
+                (pi as u32, ri as u32, k as u32),
+            )
         })
         .collect();
     let wall_tree = RTree::bulk_load(walls);
     // (polygon, ring, wall) → corners to insert, with their position along the wall.
-    let mut inserts: std::collections::BTreeMap<(u32, u32, u32), Vec<(f64, Coord<f64>)>> = std::collections::BTreeMap::new();
+    let mut inserts: std::collections::BTreeMap<(u32, u32, u32), Vec<(f64, Coord<f64>)>> =
+        std::collections::BTreeMap::new();
     for (pi, rs) in rings.iter().enumerate() {
         for r in rs {
             for &c in r {
@@ -126,7 +132,8 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
         }
     }
     let mut changed = vec![false; n];
-    let mut by_ring: std::collections::BTreeMap<(u32, u32), Vec<(u32, Vec<(f64, Coord<f64>)>)>> = std::collections::BTreeMap::new();
+    let mut by_ring: std::collections::BTreeMap<(u32, u32), Vec<(u32, Vec<(f64, Coord<f64>)>)>> =
+        std::collections::BTreeMap::new();
     for ((pi, ri, k), mut list) in inserts {
         list.sort_by(|x, y| x.0.total_cmp(&y.0));
         list.dedup_by(|x, y| x.1 == y.1);
@@ -169,13 +176,16 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
 }
 
 fn polygon_rings(p: &Polygon<f64>) -> Vec<Ring> {
-    std::iter::once(p.exterior()).chain(p.interiors()).map(|r| {
-        let mut v = r.0.clone();
-        if v.len() > 1 && v.first() == v.last() {
-            v.pop();
-        }
-        v
-    }).collect()
+    std::iter::once(p.exterior())
+        .chain(p.interiors())
+        .map(|r| {
+            let mut v = r.0.clone();
+            if v.len() > 1 && v.first() == v.last() {
+                v.pop();
+            }
+            v
+        })
+        .collect()
 }
 
 fn close(r: &Ring) -> LineString<f64> {
@@ -199,14 +209,24 @@ mod tests {
         // The neighbour's wall lies 3 cm east and runs 2 m further south; its top corner is 4 cm off.
         let (e, f, g, h) = (m(10.03, -2.0), m(20.0, -2.0), m(20.0, 8.0), m(10.04, 8.0));
         let mut claims = Claims::default();
-        claims.polygons.push((0, polygon![a.into(), b.into(), c.into(), d.into(), a.into()]));
-        claims.polygons.push((1, polygon![e.into(), f.into(), g.into(), h.into(), e.into()]));
+        claims
+            .polygons
+            .push((0, polygon![a.into(), b.into(), c.into(), d.into(), a.into()]));
+        claims
+            .polygons
+            .push((1, polygon![e.into(), f.into(), g.into(), h.into(), e.into()]));
         let r = reconcile(&mut claims, &frame);
         assert_eq!(r.snapped, 1, "{r:?}"); // h onto c
         assert!(r.inserted >= 1, "{r:?}"); // b into the neighbour's wall e–h
         let second = &claims.polygons[1].1;
-        assert!(second.exterior().0.contains(&c), "the corner takes the neighbour's coordinates");
-        assert!(second.exterior().0.contains(&b), "the neighbour's corner lies on the wall");
+        assert!(
+            second.exterior().0.contains(&c),
+            "the corner takes the neighbour's coordinates"
+        );
+        assert!(
+            second.exterior().0.contains(&b),
+            "the neighbour's corner lies on the wall"
+        );
         assert!(claims.polygons.iter().all(|(_, p)| p.is_valid()));
     }
 }

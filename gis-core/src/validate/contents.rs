@@ -39,15 +39,41 @@ pub(crate) struct Contents {
 }
 
 /// Counts and checks the contents of `cells` (grid-level grids, as indices into `areas`).
-pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &SizeBounds, tolerance_m2: f64) -> Contents {
-    let boxes = BboxIndex::new(areas.iter().enumerate().filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))));
-    let holders = |c: Coord<f64>| -> Vec<usize> { boxes.at_point(c).into_iter().filter(|&i| areas[i].intersects(&Point(c))).collect() };
+pub(crate) fn check(
+    dataset: &Dataset,
+    areas: &[&MultiPolygon<f64>],
+    bounds: &SizeBounds,
+    tolerance_m2: f64,
+) -> Contents {
+    let boxes = BboxIndex::new(
+        areas
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))),
+    );
+    let holders = |c: Coord<f64>| -> Vec<usize> {
+        boxes
+            .at_point(c)
+            .into_iter()
+            .filter(|&i| areas[i].intersects(&Point(c)))
+            .collect()
+    };
     let edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, u32>> = RTree::bulk_load(
         areas
             .iter()
             .enumerate()
-            .flat_map(|(i, a)| a.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).flat_map(|r| r.lines()).map(move |l| (i, l)))
-            .map(|(i, l)| GeomWithData::new(rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]), i as u32))
+            .flat_map(|(i, a)| {
+                a.0.iter()
+                    .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                    .flat_map(|r| r.lines())
+                    .map(move |l| (i, l))
+            })
+            .map(|(i, l)| {
+                GeomWithData::new(
+                    rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]),
+                    i as u32,
+                )
+            })
             .collect(),
     );
     let mut held = vec![Held::default(); areas.len()];
@@ -75,7 +101,21 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
             }
             let cut = b.footprint.bounding_rect().is_some_and(|r| {
                 let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
-                edges.locate_in_envelope_intersecting(&env).any(|s| crate::partition::crosses(&b.footprint, Line::new(Coord { x: s.geom().from[0], y: s.geom().from[1] }, Coord { x: s.geom().to[0], y: s.geom().to[1] })))
+                edges.locate_in_envelope_intersecting(&env).any(|s| {
+                    crate::partition::crosses(
+                        &b.footprint,
+                        Line::new(
+                            Coord {
+                                x: s.geom().from[0],
+                                y: s.geom().from[1],
+                            },
+                            Coord {
+                                x: s.geom().to[0],
+                                y: s.geom().to[1],
+                            },
+                        ),
+                    )
+                })
             });
             let size = match bounds.basis {
                 SizeBasis::Residents => u64::from(b.population),
@@ -86,28 +126,41 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
             if cut {
                 // The grids the footprint lies in, by area; a sliver leaves it whole.
                 let r = b.footprint.bounding_rect().expect("a cut footprint has a box");
-                let (parts, outside_m2, share) = match crate::cut::spread(&b.footprint, areas, &boxes.intersecting(r), tolerance_m2) {
-                    crate::cut::Spread::Cut { parts, outside_m2, share } => (parts, outside_m2, share),
-                    crate::cut::Spread::Sliver { .. } => {
-                        sliver = true;
-                        (Vec::new(), 0.0, 0.0)
-                    }
-                    crate::cut::Spread::Whole => (Vec::new(), 0.0, 0.0),
-                };
+                let (parts, outside_m2, share) =
+                    match crate::cut::spread(&b.footprint, areas, &boxes.intersecting(r), tolerance_m2) {
+                        crate::cut::Spread::Cut {
+                            parts,
+                            outside_m2,
+                            share,
+                        } => (parts, outside_m2, share),
+                        crate::cut::Spread::Sliver { .. } => {
+                            sliver = true;
+                            (Vec::new(), 0.0, 0.0)
+                        }
+                        crate::cut::Spread::Whole => (Vec::new(), 0.0, 0.0),
+                    };
                 // Split by its units as a partition does: the same slices of the footprint
                 // (any frame will do, the map being affine), each unit to the grid holding its
                 // slice's interior point.
                 let slices = || -> Option<Vec<usize>> {
                     let slices = crate::partition::unit_parts(b, &crate::partition::LocalFrame::new(b.anchor.0))?;
-                    slices.iter().map(|s| {
-                        let p = s.interior_point()?;
-                        parts.iter().map(|x| x.0).find(|&g| areas[g].contains(&p))
-                    }).collect()
+                    slices
+                        .iter()
+                        .map(|s| {
+                            let p = s.interior_point()?;
+                            parts.iter().map(|x| x.0).find(|&g| areas[g].contains(&p))
+                        })
+                        .collect()
                 };
                 let sliced = if may_split && parts.len() >= 2 { slices() } else { None };
                 if let Some(gs) = sliced {
                     for (unit, g) in b.units.iter().zip(gs) {
-                        shares.push((g, u64::from(unit.population), u64::from(unit.households), format!("{}#{}", b.id, unit.name)));
+                        shares.push((
+                            g,
+                            u64::from(unit.population),
+                            u64::from(unit.households),
+                            format!("{}#{}", b.id, unit.name),
+                        ));
                     }
                 } else if may_split && parts.len() >= 2 {
                     // Slices that cannot be made or placed: units go to grids by share of the
@@ -117,7 +170,11 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
                     let mut quota: Vec<(usize, usize)> = Vec::new();
                     let mut given = 0;
                     for (k, (g, a)) in parts.iter().enumerate() {
-                        let q = if k + 1 == parts.len() { n - given } else { ((a / total) * n as f64).round() as usize };
+                        let q = if k + 1 == parts.len() {
+                            n - given
+                        } else {
+                            ((a / total) * n as f64).round() as usize
+                        };
                         let q = q.min(n - given);
                         given += q;
                         quota.push((*g, q));
@@ -125,12 +182,22 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
                     let mut u = 0;
                     for (g, q) in quota {
                         for unit in &b.units[u..u + q] {
-                            shares.push((g, u64::from(unit.population), u64::from(unit.households), format!("{}#{}", b.id, unit.name)));
+                            shares.push((
+                                g,
+                                u64::from(unit.population),
+                                u64::from(unit.households),
+                                format!("{}#{}", b.id, unit.name),
+                            ));
                         }
                         u += q;
                     }
                 } else if parts.len() >= 2 {
-                    finding.push(Finding::BuildingCut(bi, parts.iter().map(|p| p.0).collect(), outside_m2, share));
+                    finding.push(Finding::BuildingCut(
+                        bi,
+                        parts.iter().map(|p| p.0).collect(),
+                        outside_m2,
+                        share,
+                    ));
                 }
             }
             if shares.is_empty() {
@@ -138,7 +205,11 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
                     shares.push((g, u64::from(b.population), u64::from(b.households), b.id.clone()));
                 }
             }
-            Placed { shares, finding, sliver }
+            Placed {
+                shares,
+                finding,
+                sliver,
+            }
         })
         .collect();
     let mut building_slivers = 0;
@@ -168,6 +239,9 @@ pub(crate) fn check(dataset: &Dataset, areas: &[&MultiPolygon<f64>], bounds: &Si
     for h in &mut held {
         h.buildings.sort_unstable();
     }
-    Contents { held, findings, building_slivers }
+    Contents {
+        held,
+        findings,
+        building_slivers,
+    }
 }
-

@@ -7,11 +7,14 @@
 //! segment sort.
 
 use super::edges::{Segments, Status};
+use super::layer::area_m2;
 use super::layer::orient_rfc;
 use crate::index::BboxIndex;
-use super::layer::area_m2;
 use geo::bool_ops::{BooleanOps, unary_union};
-use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Geodesic, InteriorPoint, Intersects, Line, LineString, MultiPolygon, Point, Polygon};
+use geo::{
+    BoundingRect, Contains, Coord, Distance, Euclidean, Geodesic, InteriorPoint, Intersects, Line, LineString,
+    MultiPolygon, Point, Polygon,
+};
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -73,17 +76,30 @@ const ON_LINE: f64 = 1e-9;
 const SHARED: f64 = 1e-8;
 
 fn ring_lines(area: &MultiPolygon<f64>) -> impl Iterator<Item = Line<f64>> + '_ {
-    area.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).flat_map(|r| r.lines())
+    area.0
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.lines())
 }
 
 type LineTree = RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>>;
 
 fn line_tree(area: &MultiPolygon<f64>) -> LineTree {
-    RTree::bulk_load(ring_lines(area).map(|l| GeomWithData::new(rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]), ())).collect())
+    RTree::bulk_load(
+        ring_lines(area)
+            .map(|l| {
+                GeomWithData::new(
+                    rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]),
+                    (),
+                )
+            })
+            .collect(),
+    )
 }
 
 fn near(tree: &LineTree, c: Coord<f64>, eps: f64) -> bool {
-    tree.nearest_neighbor(&[c.x, c.y]).is_some_and(|n| rstar::PointDistance::distance_2(n.geom(), &[c.x, c.y]) <= eps * eps)
+    tree.nearest_neighbor(&[c.x, c.y])
+        .is_some_and(|n| rstar::PointDistance::distance_2(n.geom(), &[c.x, c.y]) <= eps * eps)
 }
 
 pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Coverage {
@@ -95,8 +111,20 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
         }
     }
     let cell_area: Vec<f64> = level.cells.par_iter().map(|a| area_m2(a)).collect();
-    let container_boxes = BboxIndex::new(level.containers.iter().enumerate().filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))));
-    let cell_boxes = BboxIndex::new(level.cells.iter().enumerate().filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))));
+    let container_boxes = BboxIndex::new(
+        level
+            .containers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))),
+    );
+    let cell_boxes = BboxIndex::new(
+        level
+            .cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))),
+    );
 
     // 1. Which containers are exactly covered.
     let mut exact: Vec<bool> = (0..nc)
@@ -115,7 +143,10 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
                         Status::Unmatched => {
                             let t = tree.get_or_insert_with(|| line_tree(level.containers[k]));
                             let l = segs.lines[s];
-                            if !(near(t, l.start, ON_LINE) && near(t, l.end, ON_LINE) && near(t, (l.start + l.end) / 2.0, ON_LINE)) {
+                            if !(near(t, l.start, ON_LINE)
+                                && near(t, l.end, ON_LINE)
+                                && near(t, (l.start + l.end) / 2.0, ON_LINE))
+                            {
                                 return false;
                             }
                         }
@@ -144,16 +175,32 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
         .par_iter()
         .flat_map_iter(|&k| {
             let container = level.containers[k];
-            let Some(r) = container.bounding_rect() else { return Vec::new() };
-            let near_cells: Vec<usize> = cell_boxes.intersecting(r).into_iter().filter(|&c| level.cells[c].intersects(container)).collect();
+            let Some(r) = container.bounding_rect() else {
+                return Vec::new();
+            };
+            let near_cells: Vec<usize> = cell_boxes
+                .intersecting(r)
+                .into_iter()
+                .filter(|&c| level.cells[c].intersects(container))
+                .collect();
             let covered = unary_union(near_cells.iter().map(|&c| level.cells[c]));
             let open = orient_rfc(container.difference(&covered));
             open.0
                 .into_iter()
                 .map(|polygon| {
                     let area = area_m2(&MultiPolygon(vec![polygon.clone()]));
-                    let (neighbours, hole_of) = if area > 0.0 { describe_gap(&polygon, &near_cells, level) } else { (Vec::new(), None) };
-                    Gap { container: k, polygon, area_m2: area, neighbours, hole_of }
+                    let (neighbours, hole_of) = if area > 0.0 {
+                        describe_gap(&polygon, &near_cells, level)
+                    } else {
+                        (Vec::new(), None)
+                    };
+                    Gap {
+                        container: k,
+                        polygon,
+                        area_m2: area,
+                        neighbours,
+                        hole_of,
+                    }
                 })
                 .collect()
         })
@@ -164,7 +211,9 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
     let mut suspects: Vec<usize> = dirty.iter().flat_map(|&k| cells_of[k].iter().copied()).collect();
     suspects.extend((0..level.cells.len()).filter(|&c| level.container_of[c].is_none()));
     for &c in &suspects {
-        let Some(r) = level.cells[c].bounding_rect() else { continue };
+        let Some(r) = level.cells[c].bounding_rect() else {
+            continue;
+        };
         for o in cell_boxes.intersecting(r) {
             if o != c {
                 pairs.insert((c.min(o), c.max(o)));
@@ -181,7 +230,12 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
             }
             let area = orient_rfc(level.cells[a].intersection(level.cells[b]));
             let m2 = area_m2(&area);
-            (m2 > 0.0).then_some(Overlap { a, b, area, area_m2: m2 })
+            (m2 > 0.0).then_some(Overlap {
+                a,
+                b,
+                area,
+                area_m2: m2,
+            })
         })
         .collect();
 
@@ -215,10 +269,20 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
                 }
             }
             let outside_m2 = area_m2(&rest);
-            Some(Outside { cell: c, outside: rest, outside_m2, spans })
+            Some(Outside {
+                cell: c,
+                outside: rest,
+                outside_m2,
+                spans,
+            })
         })
         .collect();
-    Coverage { gaps, overlaps, outside, exact }
+    Coverage {
+        gaps,
+        overlaps,
+        outside,
+        exact,
+    }
 }
 
 /// The cells around a gap, by length of edge shared, and whether it is a hole in one of them.
@@ -234,7 +298,10 @@ fn describe_gap(gap: &Polygon<f64>, near_cells: &[usize], level: &Level) -> (Vec
     let inside = gap.interior_point();
     let hole_of = inside.and_then(|p| {
         near_cells.iter().copied().find(|&c| {
-            level.cells[c].0.iter().any(|poly| !poly.interiors().is_empty() && Polygon::new(poly.exterior().clone(), vec![]).contains(&p))
+            level.cells[c]
+                .0
+                .iter()
+                .any(|poly| !poly.interiors().is_empty() && Polygon::new(poly.exterior().clone(), vec![]).contains(&p))
         })
     });
     (neighbours, hole_of)
@@ -243,12 +310,20 @@ fn describe_gap(gap: &Polygon<f64>, near_cells: &[usize], level: &Level) -> (Vec
 /// Length (m) of a polygon's boundary that runs along a cell's boundary.
 pub(crate) fn shared_length(p: &Polygon<f64>, cell: &MultiPolygon<f64>) -> f64 {
     let Some(r) = cell.bounding_rect() else { return 0.0 };
-    let edges: Vec<&LineString<f64>> = cell.0.iter().flat_map(|q| std::iter::once(q.exterior()).chain(q.interiors())).collect();
+    let edges: Vec<&LineString<f64>> = cell
+        .0
+        .iter()
+        .flat_map(|q| std::iter::once(q.exterior()).chain(q.interiors()))
+        .collect();
     let mut total = 0.0;
     for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
         for l in ring.lines() {
             let m = Point((l.start + l.end) / 2.0);
-            if m.x() < r.min().x - SHARED || m.x() > r.max().x + SHARED || m.y() < r.min().y - SHARED || m.y() > r.max().y + SHARED {
+            if m.x() < r.min().x - SHARED
+                || m.x() > r.max().x + SHARED
+                || m.y() < r.min().y - SHARED
+                || m.y() > r.max().y + SHARED
+            {
                 continue;
             }
             if edges.iter().any(|e| Euclidean.distance(&m, *e) <= SHARED) {

@@ -49,7 +49,15 @@ fn key(c: Coord<f64>) -> (u64, u64) {
 
 impl Segments {
     pub fn new(cells: &[&MultiPolygon<f64>]) -> Self {
-        let mut s = Segments { lines: Vec::new(), owner: Vec::new(), prev: Vec::new(), next: Vec::new(), status: Vec::new(), partner: Vec::new(), range: vec![0] };
+        let mut s = Segments {
+            lines: Vec::new(),
+            owner: Vec::new(),
+            prev: Vec::new(),
+            next: Vec::new(),
+            status: Vec::new(),
+            partner: Vec::new(),
+            range: vec![0],
+        };
         for (ci, area) in cells.iter().enumerate() {
             for p in &area.0 {
                 for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
@@ -102,7 +110,11 @@ impl Segments {
                 for k in i..j {
                     let x = keys[k].2 as usize;
                     s.status[x] = Status::Duplicated;
-                    s.partner[x] = keys[i..j].iter().map(|e| s.owner[e.2 as usize]).find(|&o| o != s.owner[x]).unwrap_or(NONE);
+                    s.partner[x] = keys[i..j]
+                        .iter()
+                        .map(|e| s.owner[e.2 as usize])
+                        .find(|&o| o != s.owner[x])
+                        .unwrap_or(NONE);
                 }
             }
             i = j;
@@ -133,7 +145,10 @@ pub(crate) struct Invalid {
 }
 
 fn rect_of(l: &Line<f64>) -> ([f64; 2], [f64; 2]) {
-    ([l.start.x.min(l.end.x), l.start.y.min(l.end.y)], [l.start.x.max(l.end.x), l.start.y.max(l.end.y)])
+    (
+        [l.start.x.min(l.end.x), l.start.y.min(l.end.y)],
+        [l.start.x.max(l.end.x), l.start.y.max(l.end.y)],
+    )
 }
 
 /// GEOS's invalid coverage edges, for every cell, with a gap width in metres.
@@ -143,13 +158,30 @@ fn rect_of(l: &Line<f64>) -> ([f64; 2], [f64; 2]) {
 /// sees only the cells, a segment lying on that line is matched by it: it cannot be a near-miss,
 /// however close a neighbour's edge runs (a narrow spike of a grid along the community line is
 /// sound). It is still checked for crossing or entering a neighbour.
-pub(crate) fn invalid_edges(cells: &[&MultiPolygon<f64>], segs: &Segments, gap_width_m: f64, outline: &[Option<&MultiPolygon<f64>>]) -> Vec<Invalid> {
+pub(crate) fn invalid_edges(
+    cells: &[&MultiPolygon<f64>],
+    segs: &Segments,
+    gap_width_m: f64,
+    outline: &[Option<&MultiPolygon<f64>>],
+) -> Vec<Invalid> {
     let boxes: Vec<Option<Rect<f64>>> = cells.iter().map(|a| a.bounding_rect()).collect();
     let index = BboxIndex::new(boxes.iter().enumerate().filter_map(|(i, r)| r.map(|r| (i, r))));
-    let targets: Vec<usize> = (0..cells.len()).filter(|&c| segs.of(c).any(|s| segs.status[s] != Status::Matched)).collect();
+    let targets: Vec<usize> = (0..cells.len())
+        .filter(|&c| segs.of(c).any(|s| segs.status[s] != Status::Matched))
+        .collect();
     let mut out: Vec<Invalid> = targets
         .par_iter()
-        .flat_map_iter(|&t| check_target(t, cells, segs, &boxes, &index, gap_width_m, outline.get(t).copied().flatten()))
+        .flat_map_iter(|&t| {
+            check_target(
+                t,
+                cells,
+                segs,
+                &boxes,
+                &index,
+                gap_width_m,
+                outline.get(t).copied().flatten(),
+            )
+        })
         .collect();
     out.sort_by_key(|i| i.seg);
     out
@@ -160,18 +192,38 @@ pub(crate) fn invalid_edges(cells: &[&MultiPolygon<f64>], segs: &Segments, gap_w
 const ON_OUTLINE_M: f64 = 0.001;
 
 #[allow(clippy::too_many_arguments)]
-fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: &[Option<Rect<f64>>], index: &BboxIndex, gap_width_m: f64, outline: Option<&MultiPolygon<f64>>) -> Vec<Invalid> {
+fn check_target(
+    t: usize,
+    cells: &[&MultiPolygon<f64>],
+    segs: &Segments,
+    boxes: &[Option<Rect<f64>>],
+    index: &BboxIndex,
+    gap_width_m: f64,
+    outline: Option<&MultiPolygon<f64>>,
+) -> Vec<Invalid> {
     let Some(bbox) = boxes[t] else { return Vec::new() };
     let (kx, ky) = metres_per_degree(bbox.center().y);
     let (dx, dy) = (gap_width_m / kx, gap_width_m / ky);
-    let grown = Rect::new(Coord { x: bbox.min().x - dx, y: bbox.min().y - dy }, Coord { x: bbox.max().x + dx, y: bbox.max().y + dy });
+    let grown = Rect::new(
+        Coord {
+            x: bbox.min().x - dx,
+            y: bbox.min().y - dy,
+        },
+        Coord {
+            x: bbox.max().x + dx,
+            y: bbox.max().y + dy,
+        },
+    );
     let adjacent: Vec<usize> = index.intersecting(grown).into_iter().filter(|&c| c != t).collect();
     let mut found: Vec<Invalid> = Vec::new();
     let mut known: Vec<bool> = segs.of(t).map(|s| segs.status[s] == Status::Matched).collect();
     let base = segs.range[t];
     for s in segs.of(t) {
         if segs.status[s] == Status::Duplicated {
-            found.push(Invalid { seg: s, against: segs.partner[s] });
+            found.push(Invalid {
+                seg: s,
+                against: segs.partner[s],
+            });
             known[s - base] = true;
         }
     }
@@ -189,7 +241,10 @@ fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: 
         })
         .collect();
     let tree = RTree::bulk_load(entries);
-    let to_m = |c: Coord<f64>| Coord { x: c.x * kx, y: c.y * ky };
+    let to_m = |c: Coord<f64>| Coord {
+        x: c.x * kx,
+        y: c.y * ky,
+    };
     let outline: Vec<Line<f64>> = outline
         .into_iter()
         .flat_map(|m| m.0.iter())
@@ -203,7 +258,10 @@ fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: 
         .collect();
     let on_outline = |l: Line<f64>| {
         let l = Line::new(to_m(l.start), to_m(l.end));
-        outline.iter().any(|o| Euclidean.distance(&Point(l.start), o) <= ON_OUTLINE_M && Euclidean.distance(&Point(l.end), o) <= ON_OUTLINE_M)
+        outline.iter().any(|o| {
+            Euclidean.distance(&Point(l.start), o) <= ON_OUTLINE_M
+                && Euclidean.distance(&Point(l.end), o) <= ON_OUTLINE_M
+        })
     };
     for s in segs.of(t) {
         if known[s - base] {
@@ -221,13 +279,24 @@ fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: 
         for a in candidates {
             let a = a as usize;
             let al = segs.lines[a];
-            if al.start == al.end || (al.start == tl.start && al.end == tl.end) || (al.start == tl.end && al.end == tl.start) {
+            if al.start == al.end
+                || (al.start == tl.start && al.end == tl.end)
+                || (al.start == tl.end && al.end == tl.start)
+            {
                 continue;
             }
             let invalid = collinear_or_interior(tl, a, segs)
-                || (near_miss_possible && nearly_parallel(Line::new(to_m(tl.start), to_m(tl.end)), Line::new(to_m(al.start), to_m(al.end)), gap_width_m));
+                || (near_miss_possible
+                    && nearly_parallel(
+                        Line::new(to_m(tl.start), to_m(tl.end)),
+                        Line::new(to_m(al.start), to_m(al.end)),
+                        gap_width_m,
+                    ));
             if invalid {
-                found.push(Invalid { seg: s, against: segs.owner[a] });
+                found.push(Invalid {
+                    seg: s,
+                    against: segs.owner[a],
+                });
                 known[s - base] = true;
                 break;
             }
@@ -240,13 +309,22 @@ fn check_target(t: usize, cells: &[&MultiPolygon<f64>], segs: &Segments, boxes: 
             continue;
         }
         let p = Point(segs.lines[s].start);
-        let inside = adjacent.iter().copied().find(|&a| boxes[a].is_some_and(|r| r.intersects_point(p.0)) && cells[a].contains(&p));
+        let inside = adjacent
+            .iter()
+            .copied()
+            .find(|&a| boxes[a].is_some_and(|r| r.intersects_point(p.0)) && cells[a].contains(&p));
         if let Some(a) = inside {
-            found.push(Invalid { seg: s, against: a as u32 });
+            found.push(Invalid {
+                seg: s,
+                against: a as u32,
+            });
             known[s - base] = true;
             let prev = segs.prev[s] as usize;
             if !known[prev - base] {
-                found.push(Invalid { seg: prev, against: a as u32 });
+                found.push(Invalid {
+                    seg: prev,
+                    against: a as u32,
+                });
                 known[prev - base] = true;
             }
         }
@@ -286,7 +364,11 @@ fn interior_touch(p: Coord<f64>, t: Line<f64>, al: Line<f64>, a: usize, segs: &S
     }
     // Both segments end at p: does the target run into the neighbour's interior?
     let far = if p == t.start { t.end } else { t.start };
-    let (prev, next) = if p == al.start { (segs.lines[segs.prev[a] as usize].start, al.end) } else { (al.start, segs.lines[segs.next[a] as usize].end) };
+    let (prev, next) = if p == al.start {
+        (segs.lines[segs.prev[a] as usize].start, al.end)
+    } else {
+        (al.start, segs.lines[segs.next[a] as usize].end)
+    };
     if far == prev || far == next {
         return false;
     }
@@ -311,13 +393,19 @@ pub(crate) fn interior_of_corner(prev: Coord<f64>, v: Coord<f64>, next: Coord<f6
 /// JTS `InvalidSegmentDetector.isNearlyParallel`, in metres: the parts of each segment that
 /// face the other are longer than the tolerance and within it at both ends.
 fn nearly_parallel(l0: Line<f64>, l1: Line<f64>, tol: f64) -> bool {
-    let (Some(p0), Some(p1)) = (project(l0, l1), project(l1, l0)) else { return false };
+    let (Some(p0), Some(p1)) = (project(l0, l1), project(l1, l0)) else {
+        return false;
+    };
     let len = |l: &Line<f64>| (l.dx() * l.dx() + l.dy() * l.dy()).sqrt();
     if len(&p0) <= tol || len(&p1) <= tol {
         return false;
     }
     let d = |a: Coord<f64>, b: Coord<f64>| ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
-    let p1 = if d(p0.start, p1.end) < d(p0.start, p1.start) { Line::new(p1.end, p1.start) } else { p1 };
+    let p1 = if d(p0.start, p1.end) < d(p0.start, p1.start) {
+        Line::new(p1.end, p1.start)
+    } else {
+        p1
+    };
     d(p0.start, p1.start) <= tol && d(p0.end, p1.end) <= tol
 }
 
@@ -335,7 +423,10 @@ fn project(onto: Line<f64>, seg: Line<f64>) -> Option<Line<f64>> {
     }
     let at = |f: f64| {
         let f = f.clamp(0.0, 1.0);
-        Coord { x: onto.start.x + f * dx, y: onto.start.y + f * dy }
+        Coord {
+            x: onto.start.x + f * dx,
+            y: onto.start.y + f * dy,
+        }
     };
     Some(Line::new(at(f0), at(f1)))
 }

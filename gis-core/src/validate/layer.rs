@@ -50,10 +50,18 @@ pub fn clean_rings(drawn: &[Vec<Vec<Coord<f64>>>], multi: bool) -> Cleaned {
     let mut polygons = Vec::new();
     let mut needs_union = false;
     for (pi, rings) in drawn.iter().enumerate() {
-        let part = if multi { format!("part {} ", pi + 1) } else { String::new() };
+        let part = if multi {
+            format!("part {} ", pi + 1)
+        } else {
+            String::new()
+        };
         let mut kept: Vec<LineString<f64>> = Vec::new();
         for (ri, raw) in rings.iter().enumerate() {
-            let role = if ri == 0 { format!("{part}outer ring") } else { format!("{part}hole {ri}") };
+            let role = if ri == 0 {
+                format!("{part}outer ring")
+            } else {
+                format!("{part}hole {ri}")
+            };
             let Some(ring) = clean_ring(raw, &role, &mut problems) else {
                 if ri == 0 {
                     break; // without its outer ring the polygon is gone, holes and all
@@ -63,9 +71,26 @@ pub fn clean_rings(drawn: &[Vec<Vec<Coord<f64>>>], multi: bool) -> Cleaned {
             let crossings = self_crossings(&ring);
             if let Some(&at) = crossings.first() {
                 needs_union = true;
-                let kind = if is_bow_tie(&ring) { DefectKind::BowTie } else { DefectKind::SelfIntersection };
-                let what = if kind == DefectKind::BowTie { "is a bow-tie (it crosses itself into lobes turning opposite ways)" } else { "crosses or touches itself" };
-                problems.push(problem(kind, Some(at), format!("{role} {what} at {} ({} crossing{})", fmt_at(at), crossings.len(), if crossings.len() == 1 { "" } else { "s" })));
+                let kind = if is_bow_tie(&ring) {
+                    DefectKind::BowTie
+                } else {
+                    DefectKind::SelfIntersection
+                };
+                let what = if kind == DefectKind::BowTie {
+                    "is a bow-tie (it crosses itself into lobes turning opposite ways)"
+                } else {
+                    "crosses or touches itself"
+                };
+                problems.push(problem(
+                    kind,
+                    Some(at),
+                    format!(
+                        "{role} {what} at {} ({} crossing{})",
+                        fmt_at(at),
+                        crossings.len(),
+                        if crossings.len() == 1 { "" } else { "s" }
+                    ),
+                ));
             }
             kept.push(ring);
         }
@@ -91,14 +116,21 @@ pub fn clean_rings(drawn: &[Vec<Vec<Coord<f64>>>], multi: bool) -> Cleaned {
         area = make_valid(&area);
     }
     if area.0.is_empty() {
-        problems.push(problem(DefectKind::TooFewPoints, None, "no polygon with any area is left".into()));
+        problems.push(problem(
+            DefectKind::TooFewPoints,
+            None,
+            "no polygon with any area is left".into(),
+        ));
     }
     Cleaned { area, problems }
 }
 
 /// Resolves self-intersections by non-zero winding: a bow-tie becomes its two triangles.
 pub fn make_valid(area: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    restore(orient_rfc(area.union_with_fill_rule(&MultiPolygon::<f64>::new(vec![]), FillRule::NonZero)), &[area])
+    restore(
+        orient_rfc(area.union_with_fill_rule(&MultiPolygon::<f64>::new(vec![]), FillRule::NonZero)),
+        &[area],
+    )
 }
 
 /// Boolean operations round every vertex to their integer grid (~1e-11° here), so a vertex
@@ -133,7 +165,10 @@ pub(crate) fn restore(mut out: MultiPolygon<f64>, inputs: &[&MultiPolygon<f64>])
             if len2 == 0.0 {
                 continue;
             }
-            let env = AABB::from_corners([l.start.x.min(l.end.x) - SAME, l.start.y.min(l.end.y) - SAME], [l.start.x.max(l.end.x) + SAME, l.start.y.max(l.end.y) + SAME]);
+            let env = AABB::from_corners(
+                [l.start.x.min(l.end.x) - SAME, l.start.y.min(l.end.y) - SAME],
+                [l.start.x.max(l.end.x) + SAME, l.start.y.max(l.end.y) + SAME],
+            );
             let mut on: Vec<(f64, Coord<f64>)> = tree
                 .locate_in_envelope(&env)
                 .map(|w| Coord { x: w[0], y: w[1] })
@@ -180,7 +215,11 @@ fn clean_ring(raw: &[Coord<f64>], role: &str, problems: &mut Vec<GeometryProblem
             problems.push(problem(
                 DefectKind::UnclosedRing,
                 Some(last),
-                format!("{role} is not closed: it starts at {} and ends at {}", fmt_at(first), fmt_at(last)),
+                format!(
+                    "{role} is not closed: it starts at {} and ends at {}",
+                    fmt_at(first),
+                    fmt_at(last)
+                ),
             ));
         } else if pts.len() > 1 {
             pts.pop();
@@ -195,7 +234,11 @@ fn clean_ring(raw: &[Coord<f64>], role: &str, problems: &mut Vec<GeometryProblem
         problems.push(problem(
             DefectKind::RepeatedPoints,
             pts.first().copied(),
-            format!("{role} repeats {} point{} in a row", before - pts.len(), if before - pts.len() == 1 { "" } else { "s" }),
+            format!(
+                "{role} repeats {} point{} in a row",
+                before - pts.len(),
+                if before - pts.len() == 1 { "" } else { "s" }
+            ),
         ));
     }
     // Spikes: a vertex where the ring runs out and straight back.
@@ -206,7 +249,9 @@ fn clean_ring(raw: &[Coord<f64>], role: &str, problems: &mut Vec<GeometryProblem
         let n = pts.len();
         for i in 0..n {
             let (p, v, q) = (pts[(i + n - 1) % n], pts[i], pts[(i + 1) % n]);
-            let back = p == q || (orient(p, v, q) == Orientation::Collinear && (v.x - p.x) * (q.x - v.x) + (v.y - p.y) * (q.y - v.y) < 0.0);
+            let back = p == q
+                || (orient(p, v, q) == Orientation::Collinear
+                    && (v.x - p.x) * (q.x - v.x) + (v.y - p.y) * (q.y - v.y) < 0.0);
             if back {
                 spikes.push(v);
                 pts.remove(i);
@@ -223,17 +268,30 @@ fn clean_ring(raw: &[Coord<f64>], role: &str, problems: &mut Vec<GeometryProblem
         problems.push(problem(
             DefectKind::Spike,
             Some(at),
-            format!("{role} has {} spike{} (a point the edge runs out to and straight back from) at {}", spikes.len(), if spikes.len() == 1 { "" } else { "s" }, fmt_at(at)),
+            format!(
+                "{role} has {} spike{} (a point the edge runs out to and straight back from) at {}",
+                spikes.len(),
+                if spikes.len() == 1 { "" } else { "s" },
+                fmt_at(at)
+            ),
         ));
     }
     if pts.len() < 3 {
-        problems.push(problem(DefectKind::TooFewPoints, raw.first().copied(), format!("{role} has fewer than 3 distinct points")));
+        problems.push(problem(
+            DefectKind::TooFewPoints,
+            raw.first().copied(),
+            format!("{role} has fewer than 3 distinct points"),
+        ));
         return None;
     }
     pts.push(pts[0]);
     let ring = LineString(pts);
     if Polygon::new(ring.clone(), vec![]).signed_area() == 0.0 && self_crossings(&ring).is_empty() {
-        problems.push(problem(DefectKind::TooFewPoints, ring.0.first().copied(), format!("{role} encloses no area")));
+        problems.push(problem(
+            DefectKind::TooFewPoints,
+            ring.0.first().copied(),
+            format!("{role} encloses no area"),
+        ));
         return None;
     }
     Some(ring)
@@ -249,15 +307,25 @@ fn is_bow_tie(ring: &LineString<f64>) -> bool {
             if i == 0 && j == n - 1 {
                 continue;
             }
-            if let Some(LineIntersection::SinglePoint { intersection: x, is_proper: true }) = line_intersection(lines[i], lines[j]) {
+            if let Some(LineIntersection::SinglePoint {
+                intersection: x,
+                is_proper: true,
+            }) = line_intersection(lines[i], lines[j])
+            {
                 let shoelace = |pts: &[Coord<f64>]| -> f64 {
-                    (0..pts.len()).map(|k| {
-                        let (a, b) = (pts[k], pts[(k + 1) % pts.len()]);
-                        (a.x - x.x) * (b.y - x.y) - (b.x - x.x) * (a.y - x.y)
-                    }).sum::<f64>()
+                    (0..pts.len())
+                        .map(|k| {
+                            let (a, b) = (pts[k], pts[(k + 1) % pts.len()]);
+                            (a.x - x.x) * (b.y - x.y) - (b.x - x.x) * (a.y - x.y)
+                        })
+                        .sum::<f64>()
                 };
-                let first: Vec<Coord<f64>> = std::iter::once(x).chain(lines[i + 1..=j].iter().map(|l| l.start)).collect();
-                let second: Vec<Coord<f64>> = std::iter::once(x).chain(lines[j + 1..].iter().chain(&lines[..=i]).map(|l| l.start)).collect();
+                let first: Vec<Coord<f64>> = std::iter::once(x)
+                    .chain(lines[i + 1..=j].iter().map(|l| l.start))
+                    .collect();
+                let second: Vec<Coord<f64>> = std::iter::once(x)
+                    .chain(lines[j + 1..].iter().chain(&lines[..=i]).map(|l| l.start))
+                    .collect();
                 return shoelace(&first) * shoelace(&second) < 0.0;
             }
         }
@@ -276,12 +344,23 @@ pub(crate) fn self_crossings(ring: &LineString<f64>) -> Vec<Coord<f64>> {
         lines
             .iter()
             .enumerate()
-            .map(|(i, l)| GeomWithData::new(Rectangle::from_corners([l.start.x.min(l.end.x), l.start.y.min(l.end.y)], [l.start.x.max(l.end.x), l.start.y.max(l.end.y)]), i))
+            .map(|(i, l)| {
+                GeomWithData::new(
+                    Rectangle::from_corners(
+                        [l.start.x.min(l.end.x), l.start.y.min(l.end.y)],
+                        [l.start.x.max(l.end.x), l.start.y.max(l.end.y)],
+                    ),
+                    i,
+                )
+            })
             .collect(),
     );
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let env = AABB::from_corners([l.start.x.min(l.end.x), l.start.y.min(l.end.y)], [l.start.x.max(l.end.x), l.start.y.max(l.end.y)]);
+        let env = AABB::from_corners(
+            [l.start.x.min(l.end.x), l.start.y.min(l.end.y)],
+            [l.start.x.max(l.end.x), l.start.y.max(l.end.y)],
+        );
         for other in tree.locate_in_envelope_intersecting(&env) {
             let j = other.data;
             if j <= i {
@@ -311,16 +390,28 @@ fn ring_relations(area: &MultiPolygon<f64>) -> Option<String> {
             let hole = Polygon::new(h.clone(), vec![]);
             let m = shell.relate(&hole);
             if !m.is_contains() {
-                return Some(format!("hole {} of part {} is not inside its outer ring", hi + 1, pi + 1));
+                return Some(format!(
+                    "hole {} of part {} is not inside its outer ring",
+                    hi + 1,
+                    pi + 1
+                ));
             }
             for (hj, h2) in p.interiors().iter().enumerate().skip(hi + 1) {
-                if hole.relate(&Polygon::new(h2.clone(), vec![])).get(geo::coordinate_position::CoordPos::Inside, geo::coordinate_position::CoordPos::Inside) != geo::dimensions::Dimensions::Empty {
+                if hole.relate(&Polygon::new(h2.clone(), vec![])).get(
+                    geo::coordinate_position::CoordPos::Inside,
+                    geo::coordinate_position::CoordPos::Inside,
+                ) != geo::dimensions::Dimensions::Empty
+                {
                     return Some(format!("holes {} and {} of part {} overlap", hi + 1, hj + 1, pi + 1));
                 }
             }
         }
         for (qi, q) in area.0.iter().enumerate().skip(pi + 1) {
-            if p.relate(q).get(geo::coordinate_position::CoordPos::Inside, geo::coordinate_position::CoordPos::Inside) != geo::dimensions::Dimensions::Empty {
+            if p.relate(q).get(
+                geo::coordinate_position::CoordPos::Inside,
+                geo::coordinate_position::CoordPos::Inside,
+            ) != geo::dimensions::Dimensions::Empty
+            {
                 return Some(format!("parts {} and {} overlap", pi + 1, qi + 1));
             }
         }
@@ -341,9 +432,15 @@ pub(crate) fn tidy(area: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     let mut crossed = false;
     let mut polygons = Vec::new();
     for p in &area.0 {
-        let Some(ext) = clean_ring(&p.exterior().0, "", &mut sink) else { continue };
+        let Some(ext) = clean_ring(&p.exterior().0, "", &mut sink) else {
+            continue;
+        };
         crossed |= !self_crossings(&ext).is_empty();
-        let holes: Vec<LineString<f64>> = p.interiors().iter().filter_map(|h| clean_ring(&h.0, "", &mut sink)).collect();
+        let holes: Vec<LineString<f64>> = p
+            .interiors()
+            .iter()
+            .filter_map(|h| clean_ring(&h.0, "", &mut sink))
+            .collect();
         crossed |= holes.iter().any(|h| !self_crossings(h).is_empty());
         polygons.push(Polygon::new(ext, holes));
     }

@@ -18,7 +18,10 @@ mod report;
 
 pub use layer::{Cleaned as CleanedArea, GeometryProblem, clean_rings, cut, make_valid};
 pub use repair::{Change, ChangeKind, Repair, repair};
-pub use report::{Defect, DefectKind, GridCount, InvalidEdges, Slivers, Timings, ValidationReport, Warning, WarningKind, defects_geojson};
+pub use report::{
+    Defect, DefectKind, GridCount, InvalidEdges, Slivers, Timings, ValidationReport, Warning, WarningKind,
+    defects_geojson,
+};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::codes::{CodeDefect, CodeNote, CodeScheme, check_codes};
@@ -46,7 +49,12 @@ pub struct ValidateOptions {
 
 impl Default for ValidateOptions {
     fn default() -> Self {
-        Self { bounds: SizeBounds::default(), tolerance_m2: 1.0, gap_width_m: 1.0, scheme: CodeScheme::db11() }
+        Self {
+            bounds: SizeBounds::default(),
+            tolerance_m2: 1.0,
+            gap_width_m: 1.0,
+            scheme: CodeScheme::db11(),
+        }
     }
 }
 
@@ -83,15 +91,29 @@ pub(crate) fn clean_layer(layer: &DrawnLayer) -> Cleaned {
     let mut grids = Vec::with_capacity(cleaned.len());
     let mut problems = Vec::with_capacity(cleaned.len());
     for (d, c) in layer.grids.iter().zip(cleaned) {
-        grids.push(Grid { area: c.area, ..d.grid.clone() });
+        grids.push(Grid {
+            area: c.area,
+            ..d.grid.clone()
+        });
         problems.push(c.problems);
     }
-    Cleaned { grids, problems, drawn_parts: layer.grids.iter().map(|d| d.rings.len()).collect() }
+    Cleaned {
+        grids,
+        problems,
+        drawn_parts: layer.grids.iter().map(|d| d.rings.len()).collect(),
+    }
 }
 
 /// A building cut by an edge between grids of one level (`level`: "grid" or "micro-grid"); `codes`
 /// hold most of it first.
-fn cut_defect(dataset: &Dataset, building: usize, codes: Vec<String>, outside_m2: f64, share: f64, level: &str) -> Defect {
+fn cut_defect(
+    dataset: &Dataset,
+    building: usize,
+    codes: Vec<String>,
+    outside_m2: f64,
+    share: f64,
+    level: &str,
+) -> Defect {
     let b = &dataset.buildings[building];
     let message = format!(
         "building {} is cut by a {level} edge between {}: {} ({:.0}% of its footprint) lies outside {}",
@@ -102,13 +124,25 @@ fn cut_defect(dataset: &Dataset, building: usize, codes: Vec<String>, outside_m2
         codes[0]
     );
     let community = dataset.communities[b.community].code.to_string();
-    let mut d = Defect::item(DefectKind::BuildingCut, codes, &community, &b.id, b.anchor, message, Geometry::MultiPolygon(b.footprint.clone()));
+    let mut d = Defect::item(
+        DefectKind::BuildingCut,
+        codes,
+        &community,
+        &b.id,
+        b.anchor,
+        message,
+        Geometry::MultiPolygon(b.footprint.clone()),
+    );
     d.area_m2 = Some(outside_m2);
     d
 }
 
 /// Checks a drawn layer against its dataset.
-pub fn validate(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) -> Result<ValidationReport, ValidateError> {
+pub fn validate(
+    dataset: &Dataset,
+    layer: &DrawnLayer,
+    options: &ValidateOptions,
+) -> Result<ValidationReport, ValidateError> {
     options.check()?;
     let t = Instant::now();
     let cleaned = clean_layer(layer);
@@ -135,46 +169,91 @@ pub(crate) struct Analysis {
     pub population: Vec<u64>,
 }
 
-fn check_level(cells: Vec<usize>, container_of: Vec<Option<usize>>, containers: Vec<&MultiPolygon<f64>>, cleaned: &Cleaned, options: &ValidateOptions, timings: &mut Timings) -> LevelCheck {
+fn check_level(
+    cells: Vec<usize>,
+    container_of: Vec<Option<usize>>,
+    containers: Vec<&MultiPolygon<f64>>,
+    cleaned: &Cleaned,
+    options: &ValidateOptions,
+    timings: &mut Timings,
+) -> LevelCheck {
     let areas: Vec<&MultiPolygon<f64>> = cells.iter().map(|&g| &cleaned.grids[g].area).collect();
     let t = Instant::now();
     let segs = Segments::new(&areas);
     timings.segments_s += t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let outline: Vec<Option<&MultiPolygon<f64>>> = container_of.iter().map(|k| k.and_then(|k| containers.get(k).copied())).collect();
+    let outline: Vec<Option<&MultiPolygon<f64>>> = container_of
+        .iter()
+        .map(|k| k.and_then(|k| containers.get(k).copied()))
+        .collect();
     let invalid = edges::invalid_edges(&areas, &segs, options.gap_width_m, &outline);
     timings.invalid_edges_s += t.elapsed().as_secs_f64();
     let suspect: Vec<bool> = cells.iter().map(|&g| !cleaned.problems[g].is_empty()).collect();
-    let level = coverage::Level { cells: areas, container_of: container_of.clone(), containers, suspect };
+    let level = coverage::Level {
+        cells: areas,
+        container_of: container_of.clone(),
+        containers,
+        suspect,
+    };
     let t = Instant::now();
     let coverage = coverage::analyse(&level, &segs, options.tolerance_m2);
     timings.coverage_s += t.elapsed().as_secs_f64();
-    LevelCheck { cells, container_of, segs, invalid, coverage }
+    LevelCheck {
+        cells,
+        container_of,
+        segs,
+        invalid,
+        coverage,
+    }
 }
 
 pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOptions) -> Analysis {
     let grids = &cleaned.grids;
-    let community_ix: FxHashMap<&str, usize> = dataset.communities.iter().enumerate().map(|(i, c)| (c.code.as_str(), i)).collect();
+    let community_ix: FxHashMap<&str, usize> = dataset
+        .communities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.code.as_str(), i))
+        .collect();
     let community_name = |k: usize| format!("{} {}", dataset.communities[k].code, dataset.communities[k].name);
 
     // Grid level: communities are the containers.
-    let cells: Vec<usize> = (0..grids.len()).filter(|&g| grids[g].level == GridLevel::Grid).collect();
-    let container_of: Vec<Option<usize>> = cells.iter().map(|&g| community_ix.get(grids[g].community_code.as_str()).copied()).collect();
+    let cells: Vec<usize> = (0..grids.len())
+        .filter(|&g| grids[g].level == GridLevel::Grid)
+        .collect();
+    let container_of: Vec<Option<usize>> = cells
+        .iter()
+        .map(|&g| community_ix.get(grids[g].community_code.as_str()).copied())
+        .collect();
     let containers: Vec<&MultiPolygon<f64>> = dataset.communities.iter().map(|c| &c.boundary).collect();
     let mut timings = Timings::default();
     let grid_level = check_level(cells, container_of, containers, cleaned, options, &mut timings);
 
     // Micro level: each micro-grid's parent grid is its container.
-    let micro: Vec<usize> = (0..grids.len()).filter(|&g| grids[g].level == GridLevel::Micro).collect();
+    let micro: Vec<usize> = (0..grids.len())
+        .filter(|&g| grids[g].level == GridLevel::Micro)
+        .collect();
     let micro_level = (!micro.is_empty()).then(|| {
-        let by_code: FxHashMap<&str, usize> = grid_level.cells.iter().enumerate().map(|(i, &g)| (grids[g].code.as_str(), i)).collect();
-        let container_of: Vec<Option<usize>> = micro.iter().map(|&g| grids[g].parent_code.as_deref().and_then(|p| by_code.get(p).copied())).collect();
+        let by_code: FxHashMap<&str, usize> = grid_level
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, &g)| (grids[g].code.as_str(), i))
+            .collect();
+        let container_of: Vec<Option<usize>> = micro
+            .iter()
+            .map(|&g| grids[g].parent_code.as_deref().and_then(|p| by_code.get(p).copied()))
+            .collect();
         // A grid without micro-grids (an exclusive grid: a school has no households to divide)
         // is not a gap of the micro level: it has nothing to cover.
         let divided: FxHashSet<usize> = container_of.iter().flatten().copied().collect();
         let none = MultiPolygon::<f64>(Vec::new());
-        let containers: Vec<&MultiPolygon<f64>> =
-            grid_level.cells.iter().enumerate().map(|(i, &g)| if divided.contains(&i) { &grids[g].area } else { &none }).collect();
+        let containers: Vec<&MultiPolygon<f64>> = grid_level
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, &g)| if divided.contains(&i) { &grids[g].area } else { &none })
+            .collect();
         check_level(micro, container_of, containers, cleaned, options, &mut timings)
     });
 
@@ -187,10 +266,18 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
     for (check, micro) in std::iter::once((&grid_level, false)).chain(micro_level.iter().map(|m| (m, true))) {
         let what = if micro { "micro-grid" } else { "grid" };
         let container_name = |k: usize| {
-            if micro { format!("grid {}", grids[grid_level.cells[k]].code) } else { format!("community {}", community_name(k)) }
+            if micro {
+                format!("grid {}", grids[grid_level.cells[k]].code)
+            } else {
+                format!("community {}", community_name(k))
+            }
         };
         let community_of = |k: usize| {
-            if micro { grids[grid_level.cells[k]].community_code.clone() } else { dataset.communities[k].code.to_string() }
+            if micro {
+                grids[grid_level.cells[k]].community_code.clone()
+            } else {
+                dataset.communities[k].code.to_string()
+            }
         };
         let mut explained: BTreeSet<(usize, usize)> = BTreeSet::new();
         for gap in &check.coverage.gaps {
@@ -207,9 +294,31 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             }
             let at = gap.polygon.interior_point().map(|p| [p.x(), p.y()]);
             let (kind, message) = match gap.hole_of {
-                Some(c) => (DefectKind::Hole, format!("hole of {} in {what} {} that no other {what} fills", report::m2(gap.area_m2), code(check.cells[c]))),
-                None if codes.is_empty() => (DefectKind::Gap, format!("{} of {} covered by no {what}", report::m2(gap.area_m2), container_name(gap.container))),
-                None => (DefectKind::Gap, format!("gap of {} in {} beside {}", report::m2(gap.area_m2), container_name(gap.container), codes.join(", "))),
+                Some(c) => (
+                    DefectKind::Hole,
+                    format!(
+                        "hole of {} in {what} {} that no other {what} fills",
+                        report::m2(gap.area_m2),
+                        code(check.cells[c])
+                    ),
+                ),
+                None if codes.is_empty() => (
+                    DefectKind::Gap,
+                    format!(
+                        "{} of {} covered by no {what}",
+                        report::m2(gap.area_m2),
+                        container_name(gap.container)
+                    ),
+                ),
+                None => (
+                    DefectKind::Gap,
+                    format!(
+                        "gap of {} in {} beside {}",
+                        report::m2(gap.area_m2),
+                        container_name(gap.container),
+                        codes.join(", ")
+                    ),
+                ),
             };
             defects.push(Defect {
                 kind,
@@ -239,7 +348,12 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
                 length_m: None,
                 item: None,
                 at: o.area.interior_point().map(|p| [p.x(), p.y()]),
-                message: format!("{what}s {} and {} overlap by {}", grids[a].code, grids[b].code, report::m2(o.area_m2)),
+                message: format!(
+                    "{what}s {} and {} overlap by {}",
+                    grids[a].code,
+                    grids[b].code,
+                    report::m2(o.area_m2)
+                ),
                 geometry: Some(Geometry::MultiPolygon(o.area.clone())),
             });
         }
@@ -248,27 +362,48 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         let mut by_pair: BTreeMap<(usize, usize), Vec<(usize, usize)>> = BTreeMap::new();
         for inv in &check.invalid {
             let owner = check.segs.owner[inv.seg] as usize;
-            let other = if inv.against == NONE { owner } else { inv.against as usize };
-            by_pair.entry((owner.min(other), owner.max(other))).or_default().push((owner, inv.seg));
+            let other = if inv.against == NONE {
+                owner
+            } else {
+                inv.against as usize
+            };
+            by_pair
+                .entry((owner.min(other), owner.max(other)))
+                .or_default()
+                .push((owner, inv.seg));
         }
         for ((a, b), segs) in by_pair {
             if explained.contains(&(a, b)) {
                 continue;
             }
-            let side = |c: usize| -> f64 { segs.iter().filter(|s| s.0 == c).map(|s| Geodesic.length(&check.segs.lines[s.1])).sum() };
+            let side = |c: usize| -> f64 {
+                segs.iter()
+                    .filter(|s| s.0 == c)
+                    .map(|s| Geodesic.length(&check.segs.lines[s.1]))
+                    .sum()
+            };
             let length = side(a).max(side(b));
             let lines = MultiLineString(segs.iter().map(|s| LineString::from(check.segs.lines[s.1])).collect());
             let (ga, gb) = (check.cells[a], check.cells[b]);
             let first = check.segs.lines[segs[0].1].start;
             defects.push(Defect {
                 kind: DefectKind::NearMiss,
-                codes: if a == b { vec![code(ga)] } else { vec![code(ga), code(gb)] },
+                codes: if a == b {
+                    vec![code(ga)]
+                } else {
+                    vec![code(ga), code(gb)]
+                },
                 community: Some(grids[ga].community_code.clone()),
                 area_m2: None,
                 length_m: Some(length),
                 item: None,
                 at: Some([first.x, first.y]),
-                message: format!("edges of {what}s {} and {} almost but do not quite match along {}", grids[ga].code, grids[gb].code, report::metres(length)),
+                message: format!(
+                    "edges of {what}s {} and {} almost but do not quite match along {}",
+                    grids[ga].code,
+                    grids[gb].code,
+                    report::metres(length)
+                ),
                 geometry: Some(Geometry::MultiLineString(lines)),
             });
         }
@@ -276,7 +411,11 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             let g = check.cells[out.cell];
             let own = check.container_of[out.cell];
             if !out.spans.is_empty() {
-                let list: Vec<String> = out.spans.iter().map(|(k, a, _)| format!("{} in {}", report::m2(*a), container_name(*k))).collect();
+                let list: Vec<String> = out
+                    .spans
+                    .iter()
+                    .map(|(k, a, _)| format!("{} in {}", report::m2(*a), container_name(*k)))
+                    .collect();
                 let area: f64 = out.spans.iter().map(|s| s.1).sum();
                 let mut geom = MultiPolygon(Vec::new());
                 for s in &out.spans {
@@ -290,7 +429,12 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
                     length_m: None,
                     item: None,
                     at: geom.interior_point().map(|p| [p.x(), p.y()]),
-                    message: format!("{what} {} reaches beyond {}: {}", grids[g].code, own.map_or_else(|| "its unknown container".into(), container_name), list.join(", ")),
+                    message: format!(
+                        "{what} {} reaches beyond {}: {}",
+                        grids[g].code,
+                        own.map_or_else(|| "its unknown container".into(), container_name),
+                        list.join(", ")
+                    ),
                     geometry: Some(Geometry::MultiPolygon(geom)),
                 });
             }
@@ -303,7 +447,12 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
                     length_m: None,
                     item: None,
                     at: out.outside.interior_point().map(|p| [p.x(), p.y()]),
-                    message: format!("{} of {what} {} lies outside {}", report::m2(out.outside_m2), grids[g].code, own.map_or_else(String::new, container_name)),
+                    message: format!(
+                        "{} of {what} {} lies outside {}",
+                        report::m2(out.outside_m2),
+                        grids[g].code,
+                        own.map_or_else(String::new, container_name)
+                    ),
                     geometry: Some(Geometry::MultiPolygon(out.outside.clone())),
                 });
             }
@@ -312,9 +461,16 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             if k.is_none() {
                 let g = &grids[check.cells[c]];
                 let message = if micro {
-                    format!("micro-grid {} names parent {} which is not a grid of the layer", g.code, g.parent_code.as_deref().unwrap_or("(none)"))
+                    format!(
+                        "micro-grid {} names parent {} which is not a grid of the layer",
+                        g.code,
+                        g.parent_code.as_deref().unwrap_or("(none)")
+                    )
                 } else {
-                    format!("grid {} names community {} which is not in the dataset", g.code, g.community_code)
+                    format!(
+                        "grid {} names community {} which is not in the dataset",
+                        g.code, g.community_code
+                    )
                 };
                 defects.push(Defect {
                     kind: DefectKind::UnknownCommunity,
@@ -352,12 +508,17 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         if parts < 2 || grids[g].level != GridLevel::Grid {
             continue;
         }
-        let community = community_ix.get(grids[g].community_code.as_str()).map(|&k| &dataset.communities[k].boundary);
+        let community = community_ix
+            .get(grids[g].community_code.as_str())
+            .map(|&k| &dataset.communities[k].boundary);
         let homes: Vec<Option<usize>> = grids[g]
             .area
             .0
             .iter()
-            .map(|p| p.interior_point().and_then(|pt| community.and_then(|c| c.0.iter().position(|cp| cp.contains(&pt)))))
+            .map(|p| {
+                p.interior_point()
+                    .and_then(|pt| community.and_then(|c| c.0.iter().position(|cp| cp.contains(&pt))))
+            })
             .collect();
         let distinct: BTreeSet<usize> = homes.iter().flatten().copied().collect();
         if distinct.len() < homes.len() {
@@ -369,7 +530,10 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
                 length_m: None,
                 item: None,
                 at: grids[g].area.interior_point().map(|p| [p.x(), p.y()]),
-                message: format!("grid {} is in {parts} parts; a grid is one polygon (several only where its community is in parts)", grids[g].code),
+                message: format!(
+                    "grid {} is in {parts} parts; a grid is one polygon (several only where its community is in parts)",
+                    grids[g].code
+                ),
                 geometry: Some(Geometry::MultiPolygon(grids[g].area.clone())),
             });
         }
@@ -386,24 +550,69 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         let d = match f {
             contents::Finding::BuildingInNoGrid(b) => {
                 let b = &dataset.buildings[*b];
-                Defect::item(DefectKind::BuildingInNoGrid, vec![], &dataset.communities[b.community].code.to_string(), &b.id, b.anchor, format!("building {} is in no grid", b.id), Geometry::MultiPolygon(b.footprint.clone()))
+                Defect::item(
+                    DefectKind::BuildingInNoGrid,
+                    vec![],
+                    &dataset.communities[b.community].code.to_string(),
+                    &b.id,
+                    b.anchor,
+                    format!("building {} is in no grid", b.id),
+                    Geometry::MultiPolygon(b.footprint.clone()),
+                )
             }
             contents::Finding::BuildingInTwoGrids(b, gs) => {
                 let b = &dataset.buildings[*b];
                 let codes: Vec<String> = gs.iter().map(|&c| cell_code(c)).collect();
-                Defect::item(DefectKind::BuildingInTwoGrids, codes.clone(), &dataset.communities[b.community].code.to_string(), &b.id, b.anchor, format!("building {} is in {} grids: {}", b.id, codes.len(), codes.join(", ")), Geometry::MultiPolygon(b.footprint.clone()))
+                Defect::item(
+                    DefectKind::BuildingInTwoGrids,
+                    codes.clone(),
+                    &dataset.communities[b.community].code.to_string(),
+                    &b.id,
+                    b.anchor,
+                    format!("building {} is in {} grids: {}", b.id, codes.len(), codes.join(", ")),
+                    Geometry::MultiPolygon(b.footprint.clone()),
+                )
             }
-            contents::Finding::BuildingCut(b, gs, outside_m2, share) => {
-                cut_defect(dataset, *b, gs.iter().map(|&c| cell_code(c)).collect(), *outside_m2, *share, "grid")
-            }
+            contents::Finding::BuildingCut(b, gs, outside_m2, share) => cut_defect(
+                dataset,
+                *b,
+                gs.iter().map(|&c| cell_code(c)).collect(),
+                *outside_m2,
+                *share,
+                "grid",
+            ),
             contents::Finding::PointInNoGrid(p) => {
                 let p = &dataset.points[*p];
-                Defect::item(DefectKind::PointInNoGrid, vec![], &dataset.communities[p.community].code.to_string(), "", p.location, format!("{} resident{} located at {} are in no grid", p.count, if p.count == 1 { "" } else { "s" }, layer::fmt_at(p.location.0)), Geometry::Point(p.location))
+                Defect::item(
+                    DefectKind::PointInNoGrid,
+                    vec![],
+                    &dataset.communities[p.community].code.to_string(),
+                    "",
+                    p.location,
+                    format!(
+                        "{} resident{} located at {} are in no grid",
+                        p.count,
+                        if p.count == 1 { "" } else { "s" },
+                        layer::fmt_at(p.location.0)
+                    ),
+                    Geometry::Point(p.location),
+                )
             }
             contents::Finding::ResourceInNoGrid(r) => {
                 let r = &dataset.resources[*r];
-                let community = r.community.map(|k| dataset.communities[k].code.to_string()).unwrap_or_default();
-                Defect::item(DefectKind::ResourceInNoGrid, vec![], &community, &r.id, r.location, format!("{} {} ({}) is in no grid", r.kind, r.id, r.name), Geometry::Point(r.location))
+                let community = r
+                    .community
+                    .map(|k| dataset.communities[k].code.to_string())
+                    .unwrap_or_default();
+                Defect::item(
+                    DefectKind::ResourceInNoGrid,
+                    vec![],
+                    &community,
+                    &r.id,
+                    r.location,
+                    format!("{} {} ({}) is in no grid", r.kind, r.id, r.name),
+                    Geometry::Point(r.location),
+                )
             }
         };
         defects.push(d);
@@ -425,14 +634,21 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
     for (c, &g) in grid_level.cells.iter().enumerate() {
         let h = &contents.held[c];
         population[g] = h.population;
-        counts.push(GridCount { code: code(g), kind: grids[g].kind, population: h.population, households: h.households, buildings: h.buildings.len() });
+        counts.push(GridCount {
+            code: code(g),
+            kind: grids[g].kind,
+            population: h.population,
+            households: h.households,
+            buildings: h.buildings.len(),
+        });
     }
     // Sizes of basic grids, where the community can be split within the bounds at all.
     let bounds = options.bounds;
     let mut community_size: FxHashMap<&str, u64> = FxHashMap::default();
     for (c, &g) in grid_level.cells.iter().enumerate() {
         if grids[g].kind == GridKind::Basic {
-            *community_size.entry(grids[g].community_code.as_str()).or_default() += size_of(&contents.held[c], bounds.basis);
+            *community_size.entry(grids[g].community_code.as_str()).or_default() +=
+                size_of(&contents.held[c], bounds.basis);
         }
     }
     let mut infeasible: BTreeSet<&str> = BTreeSet::new();
@@ -457,7 +673,11 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             }
             continue;
         }
-        let (kind, side) = if size < u64::from(bounds.min) { (DefectKind::GridTooSmall, "below") } else { (DefectKind::GridTooLarge, "above") };
+        let (kind, side) = if size < u64::from(bounds.min) {
+            (DefectKind::GridTooSmall, "below")
+        } else {
+            (DefectKind::GridTooLarge, "above")
+        };
         defects.push(Defect {
             kind,
             codes: vec![grid.code.clone()],
@@ -466,7 +686,11 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             length_m: None,
             item: None,
             at: grid.area.interior_point().map(|p| [p.x(), p.y()]),
-            message: format!("basic grid {} holds {size} {}, {side} the bounds {bounds}", grid.code, bounds.basis.unit()),
+            message: format!(
+                "basic grid {} holds {size} {}, {side} the bounds {bounds}",
+                grid.code,
+                bounds.basis.unit()
+            ),
             geometry: None,
         });
     }
@@ -477,11 +701,44 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
     timings.codes_s = t.elapsed().as_secs_f64();
     for d in check.defects {
         let (kind, codes, message) = match d {
-            CodeDefect::Malformed { code, reason } => (DefectKind::MalformedCode, vec![code.clone()], format!("code {code:?} does not fit the scheme {}: {reason}", options.scheme.name)),
-            CodeDefect::Duplicate { code, count } => (DefectKind::DuplicateCode, vec![code.clone()], format!("code {code} is used by {count} grids")),
-            CodeDefect::WrongCommunity { code, community_code } => (DefectKind::CodeWrongCommunity, vec![code.clone()], format!("code {code} is not a code of its community {community_code}")),
-            CodeDefect::WrongKind { code, grid_kind } => (DefectKind::CodeWrongKind, vec![code.clone()], format!("code {code} is numbered as the other kind of grid than {}", if grid_kind == GridKind::Basic { "basic" } else { "exclusive" })),
-            CodeDefect::WrongParent { code, parent_code } => (DefectKind::CodeWrongParent, vec![code.clone()], format!("micro-grid code {code} does not extend its parent {}", parent_code.as_deref().unwrap_or("(none)"))),
+            CodeDefect::Malformed { code, reason } => (
+                DefectKind::MalformedCode,
+                vec![code.clone()],
+                format!(
+                    "code {code:?} does not fit the scheme {}: {reason}",
+                    options.scheme.name
+                ),
+            ),
+            CodeDefect::Duplicate { code, count } => (
+                DefectKind::DuplicateCode,
+                vec![code.clone()],
+                format!("code {code} is used by {count} grids"),
+            ),
+            CodeDefect::WrongCommunity { code, community_code } => (
+                DefectKind::CodeWrongCommunity,
+                vec![code.clone()],
+                format!("code {code} is not a code of its community {community_code}"),
+            ),
+            CodeDefect::WrongKind { code, grid_kind } => (
+                DefectKind::CodeWrongKind,
+                vec![code.clone()],
+                format!(
+                    "code {code} is numbered as the other kind of grid than {}",
+                    if grid_kind == GridKind::Basic {
+                        "basic"
+                    } else {
+                        "exclusive"
+                    }
+                ),
+            ),
+            CodeDefect::WrongParent { code, parent_code } => (
+                DefectKind::CodeWrongParent,
+                vec![code.clone()],
+                format!(
+                    "micro-grid code {code} does not extend its parent {}",
+                    parent_code.as_deref().unwrap_or("(none)")
+                ),
+            ),
         };
         let g = grids.iter().find(|g| g.code == codes[0]);
         defects.push(Defect {
@@ -497,7 +754,10 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         });
     }
     for n in check.notes {
-        let CodeNote::OutOfOrder { community_code, expected } = n;
+        let CodeNote::OutOfOrder {
+            community_code,
+            expected,
+        } = n;
         warnings.push(Warning {
             kind: WarningKind::CodesOutOfOrder,
             community: Some(community_code.clone()),
@@ -535,11 +795,19 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             ),
         });
     }
-    defects.sort_by(|a, b| a.kind.cmp(&b.kind).then(b.magnitude().total_cmp(&a.magnitude())).then(a.codes.cmp(&b.codes)).then(a.message.cmp(&b.message)));
+    defects.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then(b.magnitude().total_cmp(&a.magnitude()))
+            .then(a.codes.cmp(&b.codes))
+            .then(a.message.cmp(&b.message))
+    });
 
     // GEOS-style invalid edges per grid, for comparison with other validators.
     let mut invalid_edges: Vec<InvalidEdges> = Vec::new();
-    for (check, level) in std::iter::once((&grid_level, GridLevel::Grid)).chain(micro_level.iter().map(|m| (m, GridLevel::Micro))) {
+    for (check, level) in
+        std::iter::once((&grid_level, GridLevel::Grid)).chain(micro_level.iter().map(|m| (m, GridLevel::Micro)))
+    {
         let mut per: BTreeMap<usize, (usize, f64)> = BTreeMap::new();
         for inv in &check.invalid {
             let e = per.entry(check.segs.owner[inv.seg] as usize).or_default();
@@ -547,7 +815,12 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             e.1 += Geodesic.length(&check.segs.lines[inv.seg]);
         }
         for (c, (n, len)) in per {
-            invalid_edges.push(InvalidEdges { code: code(check.cells[c]), level, segments: n, length_m: len });
+            invalid_edges.push(InvalidEdges {
+                code: code(check.cells[c]),
+                level,
+                segments: n,
+                length_m: len,
+            });
         }
     }
 
@@ -566,7 +839,12 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         counts,
         timings,
     };
-    Analysis { report, grid_level, micro_level, population }
+    Analysis {
+        report,
+        grid_level,
+        micro_level,
+        population,
+    }
 }
 
 fn size_of(h: &contents::Held, basis: SizeBasis) -> u64 {

@@ -6,12 +6,12 @@
 
 use super::coverage::shared_length;
 use super::edges::{self, Segments, Status, metres_per_degree};
+use super::layer::area_m2;
 use super::layer::{orient_rfc, restore, tidy};
 use super::{Cleaned, DefectKind, ValidateError, ValidateOptions, ValidationReport, analyse, clean_layer};
 use crate::grid::{Grid, GridLevel};
 use crate::index::BboxIndex;
 use crate::io::grids::{DrawnGrid, DrawnLayer, GridLayer};
-use super::layer::area_m2;
 use crate::model::Dataset;
 use geo::bool_ops::BooleanOps;
 use geo::{BoundingRect, Contains, Coord, InteriorPoint, LineString, MultiPolygon, Rect};
@@ -68,7 +68,12 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                 })
                 .collect();
             done.dedup();
-            changes.push(Change { code: cleaned.grids[g].code.clone(), kind: ChangeKind::GeometryCleaned, area_m2: None, message: format!("geometry cleaned: {}", done.join("; ")) });
+            changes.push(Change {
+                code: cleaned.grids[g].code.clone(),
+                kind: ChangeKind::GeometryCleaned,
+                area_m2: None,
+                message: format!("geometry cleaned: {}", done.join("; ")),
+            });
         }
     }
     let population = first.population.clone();
@@ -81,26 +86,50 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
         }
     }
     let snap_m = options.gap_width_m.max(0.001);
-    let levels: Vec<GridLevel> = [GridLevel::Grid, GridLevel::Micro].into_iter().filter(|l| grids.iter().any(|g| g.level == *l)).collect();
+    let levels: Vec<GridLevel> = [GridLevel::Grid, GridLevel::Micro]
+        .into_iter()
+        .filter(|l| grids.iter().any(|g| g.level == *l))
+        .collect();
     let mut moved: FxHashMap<usize, (usize, usize)> = FxHashMap::default();
     for round in 0..3 {
         for &level in &levels {
             let cells: Vec<usize> = (0..grids.len()).filter(|&g| grids[g].level == level).collect();
             snap(dataset, &mut grids, &cells, &rank, snap_m, &mut moved);
         }
-        let current = Cleaned { grids: grids.clone(), problems: vec![Vec::new(); grids.len()], drawn_parts: vec![1; grids.len()] };
+        let current = Cleaned {
+            grids: grids.clone(),
+            problems: vec![Vec::new(); grids.len()],
+            drawn_parts: vec![1; grids.len()],
+        };
         let a = analyse(dataset, &current, options);
         let mut acted = false;
         for check in std::iter::once(&a.grid_level).chain(a.micro_level.iter()) {
             let grid_level = std::ptr::eq(check, &a.grid_level);
-            let parents: Vec<MultiPolygon<f64>> = if grid_level { Vec::new() } else { a.grid_level.cells.iter().map(|&g| current.grids[g].area.clone()).collect() };
-            let container = |k: usize| -> &MultiPolygon<f64> { if grid_level { &dataset.communities[k].boundary } else { &parents[k] } };
+            let parents: Vec<MultiPolygon<f64>> = if grid_level {
+                Vec::new()
+            } else {
+                a.grid_level
+                    .cells
+                    .iter()
+                    .map(|&g| current.grids[g].area.clone())
+                    .collect()
+            };
+            let container = |k: usize| -> &MultiPolygon<f64> {
+                if grid_level {
+                    &dataset.communities[k].boundary
+                } else {
+                    &parents[k]
+                }
+            };
             for o in &check.coverage.overlaps {
                 if o.area_m2 < DUST_M2 {
                     continue;
                 }
                 let (ga, gb) = (check.cells[o.a], check.cells[o.b]);
-                let overlap = restore(orient_rfc(grids[ga].area.intersection(&grids[gb].area)), &[&grids[ga].area, &grids[gb].area]);
+                let overlap = restore(
+                    orient_rfc(grids[ga].area.intersection(&grids[gb].area)),
+                    &[&grids[ga].area, &grids[gb].area],
+                );
                 let m2 = area_m2(&overlap);
                 if m2 < DUST_M2 {
                     continue;
@@ -109,20 +138,38 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                 let lb: f64 = overlap.0.iter().map(|p| shared_length(p, &grids[gb].area)).sum();
                 // A grid keeps what lies in its own community; otherwise the shared-edge rule.
                 let inside = |c: usize| {
-                    check.container_of[c].is_some_and(|k| overlap.interior_point().is_some_and(|p| container(k).contains(&p)))
+                    check.container_of[c]
+                        .is_some_and(|k| overlap.interior_point().is_some_and(|p| container(k).contains(&p)))
                 };
                 let (ia, ib) = (inside(o.a), inside(o.b));
-                let first = if ia != ib { ia } else { pick_first(la, lb, population[ga], population[gb], ga, gb) };
+                let first = if ia != ib {
+                    ia
+                } else {
+                    pick_first(la, lb, population[ga], population[gb], ga, gb)
+                };
                 let (keep, give) = if first { (ga, gb) } else { (gb, ga) };
                 let parts = grids[give].area.0.len();
-                let cut = tidy(&restore(orient_rfc(grids[give].area.difference(&overlap)), &[&grids[ga].area, &grids[gb].area]));
+                let cut = tidy(&restore(
+                    orient_rfc(grids[give].area.difference(&overlap)),
+                    &[&grids[ga].area, &grids[gb].area],
+                ));
                 grids[give].area = drop_crumbs(parts, cut, options.tolerance_m2);
                 acted = true;
                 changes.push(Change {
                     code: grids[give].code.clone(),
                     kind: ChangeKind::OverlapResolved,
                     area_m2: Some(-m2),
-                    message: format!("gave up {} overlapping {} (kept by {}, the grid with the longer shared edge{})", super::report::m2(m2), grids[keep].code, grids[keep].code, if (la - lb).abs() <= 1e-6 * la.max(lb) { ", a tie settled by fewer residents" } else { "" }),
+                    message: format!(
+                        "gave up {} overlapping {} (kept by {}, the grid with the longer shared edge{})",
+                        super::report::m2(m2),
+                        grids[keep].code,
+                        grids[keep].code,
+                        if (la - lb).abs() <= 1e-6 * la.max(lb) {
+                            ", a tie settled by fewer residents"
+                        } else {
+                            ""
+                        }
+                    ),
                 });
             }
             for gap in &check.coverage.gaps {
@@ -130,7 +177,12 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                     continue;
                 }
                 // Only grids of the gap's own community may take it (any, if none touches it).
-                let same: Vec<(usize, f64)> = gap.neighbours.iter().copied().filter(|&(c, _)| check.container_of[c] == Some(gap.container)).collect();
+                let same: Vec<(usize, f64)> = gap
+                    .neighbours
+                    .iter()
+                    .copied()
+                    .filter(|&(c, _)| check.container_of[c] == Some(gap.container))
+                    .collect();
                 let candidates = if same.is_empty() { gap.neighbours.clone() } else { same };
                 let Some(&(first_c, best)) = candidates.first() else {
                     if gap.area_m2 >= options.tolerance_m2 && round == 0 {
@@ -138,7 +190,10 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                             code: String::new(),
                             kind: ChangeKind::NotFixed,
                             area_m2: Some(gap.area_m2),
-                            message: format!("a gap of {} touches no grid; left as it is", super::report::m2(gap.area_m2)),
+                            message: format!(
+                                "a gap of {} touches no grid; left as it is",
+                                super::report::m2(gap.area_m2)
+                            ),
                         });
                     }
                     continue;
@@ -152,12 +207,21 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                     }
                 }
                 let piece = MultiPolygon(vec![gap.polygon.clone()]);
-                let around: Vec<&MultiPolygon<f64>> = gap.neighbours.iter().map(|&(c, _)| &grids[check.cells[c]].area).collect();
+                let around: Vec<&MultiPolygon<f64>> = gap
+                    .neighbours
+                    .iter()
+                    .map(|&(c, _)| &grids[check.cells[c]].area)
+                    .collect();
                 let grown = restore(orient_rfc(grids[winner].area.union(&piece)), &around);
                 let parts = grids[winner].area.0.len();
                 grids[winner].area = drop_crumbs(parts, tidy(&grown), options.tolerance_m2);
                 acted = true;
-                let others: Vec<String> = gap.neighbours.iter().map(|&(c, _)| grids[check.cells[c]].code.clone()).filter(|c| *c != grids[winner].code).collect();
+                let others: Vec<String> = gap
+                    .neighbours
+                    .iter()
+                    .map(|&(c, _)| grids[check.cells[c]].code.clone())
+                    .filter(|c| *c != grids[winner].code)
+                    .collect();
                 changes.push(Change {
                     code: grids[winner].code.clone(),
                     kind: ChangeKind::GapFilled,
@@ -165,7 +229,11 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
                     message: format!(
                         "took a gap of {}{}",
                         super::report::m2(gap.area_m2),
-                        if others.is_empty() { String::new() } else { format!(" (longest shared edge; other neighbours: {})", others.join(", ")) }
+                        if others.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (longest shared edge; other neighbours: {})", others.join(", "))
+                        }
                     ),
                 });
             }
@@ -179,7 +247,17 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
     let as_drawn = |g: &Grid| DrawnGrid {
         grid: g.clone(),
         multi: g.area.0.len() > 1,
-        rings: g.area.0.iter().map(|p| std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()).collect()).collect(),
+        rings: g
+            .area
+            .0
+            .iter()
+            .map(|p| {
+                std::iter::once(p.exterior())
+                    .chain(p.interiors())
+                    .map(|r| r.0.clone())
+                    .collect()
+            })
+            .collect(),
     };
     for g in grids.iter_mut() {
         let c = super::layer::clean(&as_drawn(g));
@@ -200,7 +278,10 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
             code: grids[g].code.clone(),
             kind: ChangeKind::Snapped,
             area_m2: None,
-            message: format!("snapped to its neighbours: {m} vertices moved, {i} inserted (within {} m)", snap_m),
+            message: format!(
+                "snapped to its neighbours: {m} vertices moved, {i} inserted (within {} m)",
+                snap_m
+            ),
         });
     }
     // Judged as a reader of the written layer will judge it: through the same cleaning.
@@ -210,19 +291,41 @@ pub fn repair(dataset: &Dataset, layer: &DrawnLayer, options: &ValidateOptions) 
             .map(|g| DrawnGrid {
                 grid: g.clone(),
                 multi: g.area.0.len() > 1,
-                rings: g.area.0.iter().map(|p| std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()).collect()).collect(),
+                rings: g
+                    .area
+                    .0
+                    .iter()
+                    .map(|p| {
+                        std::iter::once(p.exterior())
+                            .chain(p.interiors())
+                            .map(|r| r.0.clone())
+                            .collect()
+                    })
+                    .collect(),
             })
             .collect(),
         meta: layer.meta.clone(),
     };
     let after = analyse(dataset, &clean_layer(&written), options).report;
-    for (g, count) in grids.iter_mut().zip(&after.counts).filter(|(g, _)| g.level == GridLevel::Grid) {
+    for (g, count) in grids
+        .iter_mut()
+        .zip(&after.counts)
+        .filter(|(g, _)| g.level == GridLevel::Grid)
+    {
         debug_assert_eq!(g.code, count.code);
         g.population = count.population;
         g.households = count.households;
     }
-    let layer = GridLayer { grids, meta: layer.meta.clone() };
-    Ok(Repair { layer, changes, before: first.report, after })
+    let layer = GridLayer {
+        grids,
+        meta: layer.meta.clone(),
+    };
+    Ok(Repair {
+        layer,
+        changes,
+        before: first.report,
+        after,
+    })
 }
 
 /// Whether the first side keeps a contested piece: the longer shared edge, then fewer residents.
@@ -241,21 +344,49 @@ fn key(c: Coord<f64>) -> Key {
 
 fn grow(r: Rect<f64>, m: f64) -> Rect<f64> {
     let (kx, ky) = metres_per_degree(r.center().y);
-    Rect::new(Coord { x: r.min().x - m / kx, y: r.min().y - m / ky }, Coord { x: r.max().x + m / kx, y: r.max().y + m / ky })
+    Rect::new(
+        Coord {
+            x: r.min().x - m / kx,
+            y: r.min().y - m / ky,
+        },
+        Coord {
+            x: r.max().x + m / kx,
+            y: r.max().y + m / ky,
+        },
+    )
 }
 
 /// One snapping pass over a level: vertices of invalid edges move onto a neighbour's vertex
 /// within `tol_m`, then vertices of neighbours' unmatched edges are inserted into the unmatched
 /// edges they lie within `tol_m` of, so both sides end up with the same vertices.
-fn snap(dataset: &Dataset, grids: &mut [Grid], cells: &[usize], rank: &[u32], tol_m: f64, moved: &mut FxHashMap<usize, (usize, usize)>) {
+fn snap(
+    dataset: &Dataset,
+    grids: &mut [Grid],
+    cells: &[usize],
+    rank: &[u32],
+    tol_m: f64,
+    moved: &mut FxHashMap<usize, (usize, usize)>,
+) {
     // The line each cell follows where it has no neighbour, as validate sees it (an edge on it is
     // no near-miss, so nothing there is snapped): its community's boundary, or its parent grid
     // as it stands (cloned, since snapping moves grids).
-    let communities: FxHashMap<&str, &MultiPolygon<f64>> = dataset.communities.iter().map(|c| (c.code.as_str(), &c.boundary)).collect();
+    let communities: FxHashMap<&str, &MultiPolygon<f64>> = dataset
+        .communities
+        .iter()
+        .map(|c| (c.code.as_str(), &c.boundary))
+        .collect();
     let parents: FxHashMap<String, MultiPolygon<f64>> = {
-        let by_code: FxHashMap<&str, usize> = grids.iter().enumerate().filter(|(_, g)| g.level == GridLevel::Grid).map(|(i, g)| (g.code.as_str(), i)).collect();
+        let by_code: FxHashMap<&str, usize> = grids
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.level == GridLevel::Grid)
+            .map(|(i, g)| (g.code.as_str(), i))
+            .collect();
         let wanted: FxHashSet<&str> = cells.iter().filter_map(|&g| grids[g].parent_code.as_deref()).collect();
-        wanted.into_iter().filter_map(|p| by_code.get(p).map(|&i| (p.to_string(), grids[i].area.clone()))).collect()
+        wanted
+            .into_iter()
+            .filter_map(|p| by_code.get(p).map(|&i| (p.to_string(), grids[i].area.clone())))
+            .collect()
     };
     let outline: Vec<Option<&MultiPolygon<f64>>> = cells
         .iter()
@@ -287,20 +418,35 @@ fn snap(dataset: &Dataset, grids: &mut [Grid], cells: &[usize], rank: &[u32], to
         }
     }
     drop(areas);
-    let boxes = BboxIndex::new(cells.iter().enumerate().filter_map(|(i, &g)| grids[g].area.bounding_rect().map(|r| (i, r))));
+    let boxes = BboxIndex::new(
+        cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &g)| grids[g].area.bounding_rect().map(|r| (i, r))),
+    );
     let mut order: Vec<usize> = movable.keys().copied().collect();
     order.sort_by_key(|&c| (rank[cells[c]], c));
     let mut dirty: FxHashSet<usize> = movable.keys().copied().collect();
     // Vertices onto vertices, lower rank first.
     for c in order {
         let g = cells[c];
-        let Some(r) = grids[g].area.bounding_rect() else { continue };
+        let Some(r) = grids[g].area.bounding_rect() else {
+            continue;
+        };
         let (kx, ky) = metres_per_degree(r.center().y);
         let targets: Vec<Coord<f64>> = boxes
             .intersecting(grow(r, tol_m))
             .into_iter()
             .filter(|&o| o != c && rank[cells[o]] < rank[g])
-            .flat_map(|o| grids[cells[o]].area.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).flat_map(|ring| ring.0.iter().copied()).collect::<Vec<_>>())
+            .flat_map(|o| {
+                grids[cells[o]]
+                    .area
+                    .0
+                    .iter()
+                    .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                    .flat_map(|ring| ring.0.iter().copied())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         if targets.is_empty() {
             continue;
@@ -339,13 +485,19 @@ fn snap(dataset: &Dataset, grids: &mut [Grid], cells: &[usize], rank: &[u32], to
     let areas: Vec<&MultiPolygon<f64>> = cells.iter().map(|&g| &grids[g].area).collect();
     let segs = Segments::new(&areas);
     for c in 0..cells.len() {
-        if segs.of(c).any(|s| segs.status[s] != Status::Matched) && (dirty.contains(&c) || segs.of(c).any(|s| segs.status[s] == Status::Duplicated)) {
+        if segs.of(c).any(|s| segs.status[s] != Status::Matched)
+            && (dirty.contains(&c) || segs.of(c).any(|s| segs.status[s] == Status::Duplicated))
+        {
             dirty.insert(c);
         }
     }
     let mut loose: FxHashMap<usize, Vec<Coord<f64>>> = FxHashMap::default();
     for c in 0..cells.len() {
-        let pts: Vec<Coord<f64>> = segs.of(c).filter(|&s| segs.status[s] != Status::Matched).flat_map(|s| [segs.lines[s].start, segs.lines[s].end]).collect();
+        let pts: Vec<Coord<f64>> = segs
+            .of(c)
+            .filter(|&s| segs.status[s] != Status::Matched)
+            .flat_map(|s| [segs.lines[s].start, segs.lines[s].end])
+            .collect();
         if !pts.is_empty() {
             loose.insert(c, pts);
         }
@@ -356,15 +508,28 @@ fn snap(dataset: &Dataset, grids: &mut [Grid], cells: &[usize], rank: &[u32], to
     let mut updates: Vec<(usize, MultiPolygon<f64>, usize)> = Vec::new();
     for c in dirty {
         let g = cells[c];
-        let Some(r) = grids[g].area.bounding_rect() else { continue };
+        let Some(r) = grids[g].area.bounding_rect() else {
+            continue;
+        };
         let (kx, ky) = metres_per_degree(r.center().y);
-        let mut near: Vec<Coord<f64>> = boxes.intersecting(grow(r, tol_m)).into_iter().filter(|&o| o != c).filter_map(|o| loose.get(&o)).flatten().copied().collect();
+        let mut near: Vec<Coord<f64>> = boxes
+            .intersecting(grow(r, tol_m))
+            .into_iter()
+            .filter(|&o| o != c)
+            .filter_map(|o| loose.get(&o))
+            .flatten()
+            .copied()
+            .collect();
         near.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
         near.dedup();
         if near.is_empty() {
             continue;
         }
-        let unmatched: FxHashSet<(Key, Key)> = segs.of(c).filter(|&s| segs.status[s] != Status::Matched).map(|s| (key(segs.lines[s].start), key(segs.lines[s].end))).collect();
+        let unmatched: FxHashSet<(Key, Key)> = segs
+            .of(c)
+            .filter(|&s| segs.status[s] != Status::Matched)
+            .map(|s| (key(segs.lines[s].start), key(segs.lines[s].end)))
+            .collect();
         let mut inserted = 0;
         let mut area = grids[g].area.clone();
         for p in &mut area.0 {
@@ -388,7 +553,12 @@ fn snap(dataset: &Dataset, grids: &mut [Grid], cells: &[usize], rank: &[u32], to
                             let (wx, wy) = (w.x * kx - ax, w.y * ky - ay);
                             let t = (wx * dx + wy * dy) / len2;
                             let d = (wx - t * dx).hypot(wy - t * dy);
-                            (t > 0.0 && t < 1.0 && d <= tol_m && t * len2.sqrt() > 1e-4 && (1.0 - t) * len2.sqrt() > 1e-4).then_some((t, *w))
+                            (t > 0.0
+                                && t < 1.0
+                                && d <= tol_m
+                                && t * len2.sqrt() > 1e-4
+                                && (1.0 - t) * len2.sqrt() > 1e-4)
+                                .then_some((t, *w))
                         })
                         .collect();
                     on.sort_by(|a, b| a.0.total_cmp(&b.0));

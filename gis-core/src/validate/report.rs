@@ -80,7 +80,10 @@ impl DefectKind {
     }
 
     pub fn name(self) -> String {
-        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
     }
 }
 
@@ -106,7 +109,15 @@ pub struct Defect {
 }
 
 impl Defect {
-    pub(crate) fn item(kind: DefectKind, codes: Vec<String>, community: &str, item: &str, at: Point<f64>, message: String, geometry: Geometry<f64>) -> Self {
+    pub(crate) fn item(
+        kind: DefectKind,
+        codes: Vec<String>,
+        community: &str,
+        item: &str,
+        at: Point<f64>,
+        message: String,
+        geometry: Geometry<f64>,
+    ) -> Self {
         Defect {
             kind,
             codes,
@@ -231,11 +242,23 @@ impl ValidationReport {
 }
 
 pub(crate) fn m2(a: f64) -> String {
-    if a < 0.01 { format!("{a:.4} m²") } else if a < 10.0 { format!("{a:.2} m²") } else if a < 10_000.0 { format!("{a:.1} m²") } else { format!("{:.0} m²", a) }
+    if a < 0.01 {
+        format!("{a:.4} m²")
+    } else if a < 10.0 {
+        format!("{a:.2} m²")
+    } else if a < 10_000.0 {
+        format!("{a:.1} m²")
+    } else {
+        format!("{:.0} m²", a)
+    }
 }
 
 pub(crate) fn metres(l: f64) -> String {
-    if l < 10.0 { format!("{l:.2} m") } else { format!("{l:.1} m") }
+    if l < 10.0 {
+        format!("{l:.2} m")
+    } else {
+        format!("{l:.1} m")
+    }
 }
 
 fn geometry_json(g: &Geometry<f64>) -> Value {
@@ -245,8 +268,12 @@ fn geometry_json(g: &Geometry<f64>) -> Value {
     match g {
         Geometry::Point(p) => json!({"type": "Point", "coordinates": [p.x(), p.y()]}),
         Geometry::Polygon(p) => json!({"type": "Polygon", "coordinates": poly(p)}),
-        Geometry::MultiPolygon(m) => json!({"type": "MultiPolygon", "coordinates": m.0.iter().map(poly).collect::<Vec<_>>()}),
-        Geometry::MultiLineString(m) => json!({"type": "MultiLineString", "coordinates": m.0.iter().map(ring).collect::<Vec<_>>()}),
+        Geometry::MultiPolygon(m) => {
+            json!({"type": "MultiPolygon", "coordinates": m.0.iter().map(poly).collect::<Vec<_>>()})
+        }
+        Geometry::MultiLineString(m) => {
+            json!({"type": "MultiLineString", "coordinates": m.0.iter().map(ring).collect::<Vec<_>>()})
+        }
         Geometry::LineString(l) => json!({"type": "LineString", "coordinates": ring(l)}),
         _ => Value::Null,
     }

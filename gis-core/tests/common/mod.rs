@@ -15,7 +15,9 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 pub fn load(name: &str) -> Dataset {
-    gis_core::io::load_dataset(&fixture(name)).expect("fixture loads").dataset
+    gis_core::io::load_dataset(&fixture(name))
+        .expect("fixture loads")
+        .dataset
 }
 
 fn key(c: geo::Coord<f64>) -> (u64, u64) {
@@ -28,7 +30,12 @@ fn key(c: geo::Coord<f64>) -> (u64, u64) {
 pub fn assert_exact_coverage(d: &Dataset, grids: &[&Grid]) {
     let mut segments: HashMap<((u64, u64), (u64, u64)), Vec<(usize, bool)>> = HashMap::new();
     for (gi, g) in grids.iter().enumerate() {
-        assert!(g.area.is_valid(), "grid {} is invalid: {:?}", g.code, g.area.validation_errors());
+        assert!(
+            g.area.is_valid(),
+            "grid {} is invalid: {:?}",
+            g.code,
+            g.area.validation_errors()
+        );
         for p in &g.area.0 {
             for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
                 for l in ring.lines() {
@@ -43,8 +50,11 @@ pub fn assert_exact_coverage(d: &Dataset, grids: &[&Grid]) {
     for (k, uses) in &segments {
         assert!(uses.len() <= 2, "segment {k:?} used {} times", uses.len());
         if uses.len() == 2 {
-            assert_ne!(uses[0].1, uses[1].1, "segment used twice in the same direction by {} and {}",
-                grids[uses[0].0].code, grids[uses[1].0].code);
+            assert_ne!(
+                uses[0].1, uses[1].1,
+                "segment used twice in the same direction by {} and {}",
+                grids[uses[0].0].code, grids[uses[1].0].code
+            );
             assert_ne!(uses[0].0, uses[1].0, "grid {} borders itself", grids[uses[0].0].code);
         }
     }
@@ -52,7 +62,10 @@ pub fn assert_exact_coverage(d: &Dataset, grids: &[&Grid]) {
     // else a neighbour has other vertices on that line (a T-junction) or there is a gap.
     let by_code: HashMap<&str, &gis_core::Community> = d.communities.iter().map(|c| (c.code.as_str(), c)).collect();
     let near_line = |c: &gis_core::Community, p: geo::Point<f64>| {
-        c.boundary.0.iter().flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+        c.boundary
+            .0
+            .iter()
+            .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
             .any(|ring| geo::Euclidean.distance(&p, ring) < 1e-9)
     };
     for ((a, b), uses) in &segments {
@@ -64,29 +77,48 @@ pub fn assert_exact_coverage(d: &Dataset, grids: &[&Grid]) {
         let (qa, qb) = (f64::from_bits(b.0), f64::from_bits(b.1));
         let mid = geo::Point::new((pa + qa) / 2.0, (pb + qb) / 2.0);
         let own = by_code[g.community_code.as_str()];
-        assert!(near_line(own, mid), "grid {} has a border inside its community at {mid:?} that no neighbour shares", g.code);
+        assert!(
+            near_line(own, mid),
+            "grid {} has a border inside its community at {mid:?} that no neighbour shares",
+            g.code
+        );
         for c in &d.communities {
             if c.code != own.code && near_line(c, mid) {
-                panic!("grid {} meets community {} at {mid:?} without identical vertices", g.code, c.code);
+                panic!(
+                    "grid {} meets community {} at {mid:?} without identical vertices",
+                    g.code, c.code
+                );
             }
         }
     }
     let community_area: f64 = d.communities.iter().map(|c| area_m2(&c.boundary)).sum();
     let grid_area: f64 = grids.iter().map(|g| area_m2(&g.area)).sum();
     let per_community = 1.0 * d.communities.len() as f64;
-    assert!((community_area - grid_area).abs() < per_community,
-        "grids cover {grid_area:.2} m² of {community_area:.2} m²");
+    assert!(
+        (community_area - grid_area).abs() < per_community,
+        "grids cover {grid_area:.2} m² of {community_area:.2} m²"
+    );
     // Each community's own grids cover exactly it.
     for c in &d.communities {
         let mine: Vec<&&Grid> = grids.iter().filter(|g| g.community_code == c.code.as_str()).collect();
         let a: f64 = mine.iter().map(|g| area_m2(&g.area)).sum();
-        assert!((a - area_m2(&c.boundary)).abs() < 1.0, "{}: grids {a:.2} m² vs community {:.2} m²", c.code, area_m2(&c.boundary));
+        assert!(
+            (a - area_m2(&c.boundary)).abs() < 1.0,
+            "{}: grids {a:.2} m² vs community {:.2} m²",
+            c.code,
+            area_m2(&c.boundary)
+        );
     }
 }
 
 /// No building is cut: each footprint overlaps exactly one grid, the one that lists it.
 pub fn assert_no_building_cut(d: &Dataset, grids: &[&Grid]) {
-    let index = BboxIndex::new(grids.iter().enumerate().filter_map(|(i, g)| g.area.bounding_rect().map(|r| (i, r))));
+    let index = BboxIndex::new(
+        grids
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| g.area.bounding_rect().map(|r| (i, r))),
+    );
     let mut listed: HashMap<&str, &str> = HashMap::new();
     for g in grids {
         for b in &g.buildings {
@@ -96,7 +128,11 @@ pub fn assert_no_building_cut(d: &Dataset, grids: &[&Grid]) {
     }
     let mut cut = Vec::new();
     for b in &d.buildings {
-        if b.units.len() > 1 && grids.iter().any(|g| g.buildings.iter().any(|m| m.starts_with(&format!("{}#", b.id)))) {
+        if b.units.len() > 1
+            && grids
+                .iter()
+                .any(|g| g.buildings.iter().any(|m| m.starts_with(&format!("{}#", b.id))))
+        {
             continue; // split into unit parts on purpose
         }
         let rect = b.footprint.bounding_rect().unwrap();
@@ -108,14 +144,27 @@ pub fn assert_no_building_cut(d: &Dataset, grids: &[&Grid]) {
             .map(|i| grids[i].code.as_str())
             .collect();
         if holders.len() != 1 || listed.get(b.id.as_str()) != Some(&holders[0]) {
-            cut.push(format!("{} in {:?} (listed in {:?})", b.id, holders, listed.get(b.id.as_str())));
+            cut.push(format!(
+                "{} in {:?} (listed in {:?})",
+                b.id,
+                holders,
+                listed.get(b.id.as_str())
+            ));
         }
     }
-    assert!(cut.is_empty(), "{} buildings cut or misplaced: {:?}", cut.len(), &cut[..cut.len().min(10)]);
+    assert!(
+        cut.is_empty(),
+        "{} buildings cut or misplaced: {:?}",
+        cut.len(),
+        &cut[..cut.len().min(10)]
+    );
 }
 
 pub fn basic(grids: &[Grid]) -> Vec<&Grid> {
-    grids.iter().filter(|g| g.kind == GridKind::Basic && g.level == GridLevel::Grid).collect()
+    grids
+        .iter()
+        .filter(|g| g.kind == GridKind::Basic && g.level == GridLevel::Grid)
+        .collect()
 }
 
 pub fn level(grids: &[Grid], level: GridLevel) -> Vec<&Grid> {

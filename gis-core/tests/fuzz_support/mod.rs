@@ -72,9 +72,43 @@ pub const STRINGS: &[&str] = &[
 
 /// Keys worth setting on any object: every property and member the dataset and layer formats name.
 pub const KEYS: &[&str] = &[
-    "type", "id", "code", "name", "population", "households", "units", "compound", "address", "floors", "kind", "level", "parent_code",
-    "community_code", "buildings", "coordinates", "geometry", "geometries", "properties", "features", "count", "community", "wangge",
-    "bounds", "min", "max", "basis", "code_scheme", "code_book", "crs", "bbox", "grid", "role", "phone", "capacity", "exclusive", "dormitory",
+    "type",
+    "id",
+    "code",
+    "name",
+    "population",
+    "households",
+    "units",
+    "compound",
+    "address",
+    "floors",
+    "kind",
+    "level",
+    "parent_code",
+    "community_code",
+    "buildings",
+    "coordinates",
+    "geometry",
+    "geometries",
+    "properties",
+    "features",
+    "count",
+    "community",
+    "wangge",
+    "bounds",
+    "min",
+    "max",
+    "basis",
+    "code_scheme",
+    "code_book",
+    "crs",
+    "bbox",
+    "grid",
+    "role",
+    "phone",
+    "capacity",
+    "exclusive",
+    "dormitory",
 ];
 
 #[derive(Debug, Clone)]
@@ -123,7 +157,24 @@ pub enum TextEdit {
     Byte(u16, u8),
 }
 
-pub const PIECES: &[&[u8]] = &[b"NaN", b"]", b"}", b"{", b"[", b",", b"\"", b"\\", b"\0", b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"1e999", b"null", b"-"];
+pub const PIECES: &[&[u8]] = &[
+    b"NaN",
+    b"]",
+    b"}",
+    b"{",
+    b"[",
+    b",",
+    b"\"",
+    b"\\",
+    b"\0",
+    b"\xff",
+    b"\xc3",
+    b"\xed\xa0\x80",
+    b"\xef\xbb\xbf",
+    b"1e999",
+    b"null",
+    b"-",
+];
 
 fn finite() -> impl Strategy<Value = f64> {
     prop_oneof![
@@ -228,7 +279,10 @@ fn pointers(v: &Value) -> Vec<String> {
 }
 
 fn pick<'a>(v: &Value, n: u32, keep: impl Fn(&Value) -> bool) -> Option<String> {
-    let all: Vec<String> = pointers(v).into_iter().filter(|p| v.pointer(p).is_some_and(&keep)).collect();
+    let all: Vec<String> = pointers(v)
+        .into_iter()
+        .filter(|p| v.pointer(p).is_some_and(&keep))
+        .collect();
     (!all.is_empty()).then(|| all[n as usize % all.len()].clone())
 }
 
@@ -274,17 +328,25 @@ fn apply(doc: &mut Value, e: &Edit, raws: &mut Vec<&'static str>) {
         Edit::SetKey(n, k, t) => {
             if let Some(p) = pick(doc, *n, Value::is_object) {
                 let new = value(t, raws);
-                doc.pointer_mut(&p).and_then(Value::as_object_mut).expect("picked").insert((*k).into(), new);
+                doc.pointer_mut(&p)
+                    .and_then(Value::as_object_mut)
+                    .expect("picked")
+                    .insert((*k).into(), new);
             }
         }
         Edit::Transplant(a, b) => {
-            let (Some(pa), Some(pb)) = (pick(doc, *a, |_| true), pick(doc, *b, |_| true)) else { return };
+            let (Some(pa), Some(pb)) = (pick(doc, *a, |_| true), pick(doc, *b, |_| true)) else {
+                return;
+            };
             let copy = doc.pointer(&pb).cloned().expect("picked");
             *doc.pointer_mut(&pa).expect("picked") = copy;
         }
         Edit::TruncateArray(n, k) => {
             if let Some(p) = pick(doc, *n, Value::is_array) {
-                doc.pointer_mut(&p).and_then(Value::as_array_mut).expect("picked").truncate(usize::from(*k));
+                doc.pointer_mut(&p)
+                    .and_then(Value::as_array_mut)
+                    .expect("picked")
+                    .truncate(usize::from(*k));
             }
         }
         Edit::Nudge(n, f) => {
@@ -339,7 +401,12 @@ pub fn mutate(doc: &Value, edits: &[Edit], text: &[TextEdit]) -> Vec<u8> {
 /// Runs `check` on `input` in its own thread, failing if it panics and aborting (after saying
 /// what hung, and saving it where `save` puts it) if it takes longer than `limit`: a hang would
 /// otherwise stall the run with nothing to show for it.
-pub fn bounded<T: Send + 'static, R: Send + 'static>(input: T, limit: Duration, describe: impl FnOnce(&T) -> String, check: fn(&T) -> R) -> Result<R, String>
+pub fn bounded<T: Send + 'static, R: Send + 'static>(
+    input: T,
+    limit: Duration,
+    describe: impl FnOnce(&T) -> String,
+    check: fn(&T) -> R,
+) -> Result<R, String>
 where
     T: Clone,
 {
@@ -355,7 +422,10 @@ where
         .expect("spawn a checker thread");
     match rx.recv_timeout(limit) {
         Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => handle.join().map_err(|e| {
-            e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_else(|| "panic".into())
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "panic".into())
         }),
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
             eprintln!("HANG: no answer within {limit:?} for {}", describe(&input));
@@ -366,13 +436,21 @@ where
 
 /// How long a long run goes on: `FUZZ_SECONDS` (default 60), and how many cases a batch holds.
 pub fn budget() -> Duration {
-    Duration::from_secs(std::env::var("FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60))
+    Duration::from_secs(
+        std::env::var("FUZZ_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60),
+    )
 }
 
 /// Runs `strategy` through `test` until the budget is spent, in batches of 64 cases with
 /// shrinking on, each batch a fresh runner (a runner that has passed its cases runs no more) with
 /// a fresh random seed; returns the number of cases run.
-pub fn run_for<S: Strategy>(strategy: impl Fn() -> S + Sync, test: impl Fn(S::Value) -> Result<(), TestCaseError> + Sync) -> u64
+pub fn run_for<S: Strategy>(
+    strategy: impl Fn() -> S + Sync,
+    test: impl Fn(S::Value) -> Result<(), TestCaseError> + Sync,
+) -> u64
 where
     S::Value: std::fmt::Debug,
 {
@@ -382,10 +460,19 @@ where
     let mut cases = 0u64;
     let mut last_report = started;
     while Instant::now() < deadline {
-        let mut runner = TestRunner::new(Config { cases: BATCH, failure_persistence: None, max_shrink_iters: 2000, ..Config::default() });
+        let mut runner = TestRunner::new(Config {
+            cases: BATCH,
+            failure_persistence: None,
+            max_shrink_iters: 2000,
+            ..Config::default()
+        });
         // Deeply nested values are built, serialised and dropped recursively: a roomy stack.
         let outcome = std::thread::scope(|s| {
-            std::thread::Builder::new().stack_size(256 << 20).spawn_scoped(s, || runner.run(&strategy(), &test).map_err(|e| e.to_string())).expect("spawn").join()
+            std::thread::Builder::new()
+                .stack_size(256 << 20)
+                .spawn_scoped(s, || runner.run(&strategy(), &test).map_err(|e| e.to_string()))
+                .expect("spawn")
+                .join()
         });
         if let Err(e) = outcome.expect("the runner does not panic") {
             panic!("after {cases} cases: {e}");

@@ -61,23 +61,59 @@ impl Set {
         let boxes: Vec<Option<Rect<f64>>> = items.iter().map(|i| i.2).collect();
         let tree = BboxIndex::new(boxes.iter().enumerate().filter_map(|(rank, r)| r.map(|r| (rank, r))));
         let extent = boxes.iter().fold(None, |acc, r| union(acc, *r));
-        Self { order: items.into_iter().map(|i| i.0).collect(), boxes, tree, extent }
+        Self {
+            order: items.into_iter().map(|i| i.0).collect(),
+            boxes,
+            tree,
+            extent,
+        }
     }
 }
 
 fn grids_of(grids: &[Grid], level: GridLevel) -> Vec<(usize, &str, Option<Rect<f64>>)> {
-    grids.iter().enumerate().filter(|(_, g)| g.level == level).map(|(i, g)| (i, g.code.as_str(), g.area.bounding_rect())).collect()
+    grids
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.level == level)
+        .map(|(i, g)| (i, g.code.as_str(), g.area.bounding_rect()))
+        .collect()
 }
 
 impl FeatureIndex {
     pub fn new(dataset: &Dataset, grids: &[Grid], region: &Region) -> Self {
-        let communities = dataset.communities.iter().enumerate().map(|(i, c)| (i, c.code.as_str(), c.boundary.bounding_rect())).collect();
-        let buildings = dataset.buildings.iter().enumerate().map(|(i, b)| (i, b.id.as_str(), b.footprint.bounding_rect())).collect();
-        let resources = dataset.resources.iter().enumerate().map(|(i, r)| (i, r.id.as_str(), Some(r.location.bounding_rect()))).collect();
+        let communities = dataset
+            .communities
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c.code.as_str(), c.boundary.bounding_rect()))
+            .collect();
+        let buildings = dataset
+            .buildings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (i, b.id.as_str(), b.footprint.bounding_rect()))
+            .collect();
+        let resources = dataset
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i, r.id.as_str(), Some(r.location.bounding_rect())))
+            .collect();
         // In the order of Collection::ALL.
-        let sets = vec![Set::new(communities), Set::new(grids_of(grids, GridLevel::Grid)), Set::new(grids_of(grids, GridLevel::Micro)), Set::new(buildings), Set::new(resources)];
+        let sets = vec![
+            Set::new(communities),
+            Set::new(grids_of(grids, GridLevel::Grid)),
+            Set::new(grids_of(grids, GridLevel::Micro)),
+            Set::new(buildings),
+            Set::new(resources),
+        ];
 
-        let by_id: HashMap<&str, usize> = dataset.buildings.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
+        let by_id: HashMap<&str, usize> = dataset
+            .buildings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id.as_str(), i))
+            .collect();
         let mut building_grid: Vec<Option<String>> = vec![None; dataset.buildings.len()];
         for g in grids.iter().filter(|g| g.level == GridLevel::Grid) {
             for part in &g.buildings {
@@ -95,9 +131,18 @@ impl FeatureIndex {
                 }
             }
         }
-        let resource_grid = dataset.resources.iter().map(|r| region.grid_index().locate_code(r.location.0).map(str::to_string)).collect();
+        let resource_grid = dataset
+            .resources
+            .iter()
+            .map(|r| region.grid_index().locate_code(r.location.0).map(str::to_string))
+            .collect();
 
-        let ix: HashMap<&str, usize> = dataset.communities.iter().enumerate().map(|(i, c)| (c.code.as_str(), i)).collect();
+        let ix: HashMap<&str, usize> = dataset
+            .communities
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code.as_str(), i))
+            .collect();
         let mut community_stats = vec![CommunityStats::default(); dataset.communities.len()];
         for b in &dataset.buildings {
             if let Some(s) = community_stats.get_mut(b.community) {
@@ -113,7 +158,10 @@ impl FeatureIndex {
             }
         }
         for g in grids {
-            if let Some(s) = ix.get(g.community_code.as_str()).and_then(|&i| community_stats.get_mut(i)) {
+            if let Some(s) = ix
+                .get(g.community_code.as_str())
+                .and_then(|&i| community_stats.get_mut(i))
+            {
                 match g.level {
                     GridLevel::Grid => s.grids += 1,
                     GridLevel::Micro => s.micro_grids += 1,
@@ -121,7 +169,13 @@ impl FeatureIndex {
             }
         }
         let community_ix = ix.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        Self { sets, building_grid, resource_grid, community_stats, community_ix }
+        Self {
+            sets,
+            building_grid,
+            resource_grid,
+            community_stats,
+            community_ix,
+        }
     }
 
     fn set(&self, c: Collection) -> &Set {
@@ -144,12 +198,21 @@ impl FeatureIndex {
     /// The rank of the item with this id (code for communities and grids).
     pub fn find(&self, served: &Served, c: Collection, id: &str) -> Option<usize> {
         let set = self.set(c);
-        set.order.binary_search_by(|&ix| super::item_id(served, c, ix).cmp(id)).ok().map(|rank| set.order[rank])
+        set.order
+            .binary_search_by(|&ix| super::item_id(served, c, ix).cmp(id))
+            .ok()
+            .map(|rank| set.order[rank])
     }
 
     /// Ranks of the items passing `keep` whose geometry meets `bbox` (closed: touching counts),
     /// ascending. An item whose envelope lies inside the box needs no exact test.
-    pub fn matching(&self, served: &Served, c: Collection, bbox: Option<Rect<f64>>, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+    pub fn matching(
+        &self,
+        served: &Served,
+        c: Collection,
+        bbox: Option<Rect<f64>>,
+        keep: impl Fn(usize) -> bool,
+    ) -> Vec<usize> {
         let set = self.set(c);
         match bbox {
             None => (0..set.order.len()).filter(|&rank| keep(set.order[rank])).collect(),

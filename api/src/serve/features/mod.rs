@@ -60,7 +60,14 @@ const WEB_R: f64 = 6_378_137.0;
 const WEB_MAX: f64 = 20_037_508.342_789_244;
 
 impl OutputCrs {
-    pub const ALL: [OutputCrs; 6] = [Self::Crs84, Self::Epsg4326, Self::Epsg4490, Self::Epsg3857, Self::Gcj02, Self::Bd09];
+    pub const ALL: [OutputCrs; 6] = [
+        Self::Crs84,
+        Self::Epsg4326,
+        Self::Epsg4490,
+        Self::Epsg3857,
+        Self::Gcj02,
+        Self::Bd09,
+    ];
 
     pub fn uri(self) -> &'static str {
         match self {
@@ -94,7 +101,12 @@ impl OutputCrs {
         } else {
             None
         };
-        found.ok_or_else(|| Problem::bad_request(format!("{key}={t:?} is not offered; the systems are {}", Self::ALL.map(Self::uri).join(", "))))
+        found.ok_or_else(|| {
+            Problem::bad_request(format!(
+                "{key}={t:?} is not offered; the systems are {}",
+                Self::ALL.map(Self::uri).join(", ")
+            ))
+        })
     }
 
     /// WGS-84 longitude/latitude → a position in this system, in its axis order.
@@ -104,10 +116,17 @@ impl OutputCrs {
             Self::Epsg4326 | Self::Epsg4490 => [lat, lon],
             Self::Epsg3857 => {
                 let phi = lat.clamp(-85.051_128_779_806_59, 85.051_128_779_806_59).to_radians();
-                [WEB_R * lon.to_radians(), WEB_R * (std::f64::consts::FRAC_PI_4 + phi / 2.0).tan().ln()]
+                [
+                    WEB_R * lon.to_radians(),
+                    WEB_R * (std::f64::consts::FRAC_PI_4 + phi / 2.0).tan().ln(),
+                ]
             }
             Self::Gcj02 | Self::Bd09 => {
-                let crs = if self == Self::Gcj02 { gis_core::crs::Crs::Gcj02 } else { gis_core::crs::Crs::Bd09 };
+                let crs = if self == Self::Gcj02 {
+                    gis_core::crs::Crs::Gcj02
+                } else {
+                    gis_core::crs::Crs::Bd09
+                };
                 let c = crs.from_wgs84(geo::Coord { x: lon, y: lat });
                 [c.x, c.y]
             }
@@ -130,13 +149,22 @@ impl OutputCrs {
             Self::Epsg4326 | Self::Epsg4490 => degrees(b, a),
             Self::Epsg3857 => {
                 if a.abs() > WEB_MAX || b.abs() > WEB_MAX {
-                    return Err(format!("Web Mercator x and y must lie in [-{WEB_MAX}, {WEB_MAX}] metres"));
+                    return Err(format!(
+                        "Web Mercator x and y must lie in [-{WEB_MAX}, {WEB_MAX}] metres"
+                    ));
                 }
-                Ok(((a / WEB_R).to_degrees(), (2.0 * (b / WEB_R).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees()))
+                Ok((
+                    (a / WEB_R).to_degrees(),
+                    (2.0 * (b / WEB_R).exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees(),
+                ))
             }
             Self::Gcj02 | Self::Bd09 => {
                 let (lon, lat) = degrees(a, b)?;
-                let crs = if self == Self::Gcj02 { gis_core::crs::Crs::Gcj02 } else { gis_core::crs::Crs::Bd09 };
+                let crs = if self == Self::Gcj02 {
+                    gis_core::crs::Crs::Gcj02
+                } else {
+                    gis_core::crs::Crs::Bd09
+                };
                 let c = crs.to_wgs84(geo::Coord { x: lon, y: lat });
                 Ok((c.x, c.y))
             }
@@ -162,7 +190,10 @@ impl OutputCrs {
     fn reproject(self, feature: &mut Value) {
         fn walk(v: &mut Value, crs: OutputCrs) {
             let Some(items) = v.as_array_mut() else { return };
-            if let (Some(x), Some(y)) = (items.first().and_then(Value::as_f64), items.get(1).and_then(Value::as_f64)) {
+            if let (Some(x), Some(y)) = (
+                items.first().and_then(Value::as_f64),
+                items.get(1).and_then(Value::as_f64),
+            ) {
                 let [a, b] = crs.position(x, y);
                 items[0] = json!(a);
                 items[1] = json!(b);
@@ -189,7 +220,13 @@ pub enum Collection {
 }
 
 impl Collection {
-    pub const ALL: [Collection; 5] = [Self::Communities, Self::Grids, Self::MicroGrids, Self::Buildings, Self::Resources];
+    pub const ALL: [Collection; 5] = [
+        Self::Communities,
+        Self::Grids,
+        Self::MicroGrids,
+        Self::Buildings,
+        Self::Resources,
+    ];
 
     pub fn id(self) -> &'static str {
         match self {
@@ -203,7 +240,10 @@ impl Collection {
 
     fn parse(id: &str) -> Result<Self, Problem> {
         Self::ALL.into_iter().find(|c| c.id() == id).ok_or_else(|| {
-            Problem::not_found(format!("no collection {id:?}; the collections are {}", Self::ALL.map(Self::id).join(", ")))
+            Problem::not_found(format!(
+                "no collection {id:?}; the collections are {}",
+                Self::ALL.map(Self::id).join(", ")
+            ))
         })
     }
 
@@ -219,11 +259,21 @@ impl Collection {
 
     fn description(self) -> &'static str {
         match self {
-            Self::Communities => "Community (社区) and village (村) boundaries with residents, buildings and grid counts; id: the 12-digit statistical code.",
-            Self::Grids => "Basic (基础网格) and exclusive (专属网格) grids of the published version, with residents, households, building count and staff; id: the grid code.",
-            Self::MicroGrids => "Micro-grids (微网格): a few buildings inside a grid; id: the micro-grid code (its grid's code and two digits).",
-            Self::Buildings => "Building footprints with residents, households, address, compound, floors and the grid holding each; id: the building id.",
-            Self::Resources => "Key resources (clinics, pharmacies, schools, markets, ...) as points, with the grid covering each; id: the resource id.",
+            Self::Communities => {
+                "Community (社区) and village (村) boundaries with residents, buildings and grid counts; id: the 12-digit statistical code."
+            }
+            Self::Grids => {
+                "Basic (基础网格) and exclusive (专属网格) grids of the published version, with residents, households, building count and staff; id: the grid code."
+            }
+            Self::MicroGrids => {
+                "Micro-grids (微网格): a few buildings inside a grid; id: the micro-grid code (its grid's code and two digits)."
+            }
+            Self::Buildings => {
+                "Building footprints with residents, households, address, compound, floors and the grid holding each; id: the building id."
+            }
+            Self::Resources => {
+                "Key resources (clinics, pharmacies, schools, markets, ...) as points, with the grid covering each; id: the resource id."
+            }
         }
     }
 
@@ -264,11 +314,19 @@ fn params(q: Params, allowed: &[&str]) -> Result<Vec<(String, String)>, Problem>
     let Query(pairs) = q.map_err(|e| Problem::bad_request(e.body_text()))?;
     for (i, (k, _)) in pairs.iter().enumerate() {
         if !allowed.contains(&k.as_str()) {
-            let known = if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") };
-            return Err(Problem::bad_request(format!("unknown query parameter {k:?}; this resource takes: {known}")));
+            let known = if allowed.is_empty() {
+                "none".to_string()
+            } else {
+                allowed.join(", ")
+            };
+            return Err(Problem::bad_request(format!(
+                "unknown query parameter {k:?}; this resource takes: {known}"
+            )));
         }
         if pairs[..i].iter().any(|(k2, _)| k2 == k) {
-            return Err(Problem::bad_request(format!("query parameter {k:?} given more than once")));
+            return Err(Problem::bad_request(format!(
+                "query parameter {k:?} given more than once"
+            )));
         }
     }
     Ok(pairs)
@@ -283,7 +341,10 @@ fn check_format(pairs: &[(String, String)], geojson: bool) -> Result<(), Problem
     match get(pairs, "f") {
         None | Some("json") => Ok(()),
         Some("geojson") if geojson => Ok(()),
-        Some(f) => Err(Problem::bad_request(format!("f={f:?} is not offered; use f=json{}", if geojson { " or f=geojson" } else { "" }))),
+        Some(f) => Err(Problem::bad_request(format!(
+            "f={f:?} is not offered; use f=json{}",
+            if geojson { " or f=geojson" } else { "" }
+        ))),
     }
 }
 
@@ -293,7 +354,8 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
 
 fn with_type(body: String, kind: &'static str) -> Response {
     let mut res = body.into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     res
 }
 
@@ -312,7 +374,9 @@ fn encode(s: &str) -> String {
 
 /// Now, in RFC 3339 (UTC), as the store writes its times.
 fn timestamp() -> String {
-    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
     store::rfc3339(ms)
 }
 
@@ -327,8 +391,14 @@ fn run(f: impl FnOnce() -> Result<Response, Problem>) -> Response {
     responses((status = 200, description = "The landing page: title, description and links to the API definition, conformance and collections; or the web map's page", body = serde_json::Value),
         (status = 400, description = "Unknown parameter or format", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 pub(crate) async fn landing(headers: HeaderMap, q: Params) -> Response {
-    let f = q.as_ref().ok().and_then(|Query(pairs)| pairs.iter().find(|(k, _)| k == "f").map(|(_, v)| v.clone()));
-    let accepts_html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let f = q
+        .as_ref()
+        .ok()
+        .and_then(|Query(pairs)| pairs.iter().find(|(k, _)| k == "f").map(|(_, v)| v.clone()));
+    let accepts_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
     if f.as_deref() == Some("html") || (f.is_none() && accepts_html) {
         return super::web::index(headers).await;
     }
@@ -407,7 +477,12 @@ async fn collections(State(state): State<Arc<AppState>>, headers: HeaderMap, q: 
     responses((status = 200, description = "The collection", body = serde_json::Value),
         (status = 400, description = "Unknown parameter or format", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such collection", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn collection(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, q: Params) -> Response {
+async fn collection(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    q: Params,
+) -> Response {
     run(|| {
         let c = Collection::parse(&id)?;
         let pairs = params(q, &["f"])?;
@@ -448,7 +523,11 @@ struct ItemsParams {
 /// offset bends them by centimetres over a street).
 pub(crate) fn parse_bbox_in(s: &str, crs: OutputCrs) -> Result<Rect<f64>, Problem> {
     let bad = |why: &str| Problem::bad_request(format!("bbox={s:?}: {why}; expected {}", crs.bbox_form()));
-    let nums: Vec<f64> = s.split(',').map(|t| t.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad("not a list of numbers"))?;
+    let nums: Vec<f64> = s
+        .split(',')
+        .map(|t| t.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("not a list of numbers"))?;
     let (x0, y0, x1, y1) = match nums.as_slice() {
         &[x0, y0, x1, y1] => (x0, y0, x1, y1),
         &[x0, y0, z0, x1, y1, z1] => {
@@ -462,17 +541,25 @@ pub(crate) fn parse_bbox_in(s: &str, crs: OutputCrs) -> Result<Rect<f64>, Proble
     if ![x0, y0, x1, y1].iter().all(|v| v.is_finite()) {
         return Err(bad("every number must be finite"));
     }
-    let (a, b) = (crs.to_wgs84(x0, y0).map_err(|e| bad(&e))?, crs.to_wgs84(x1, y1).map_err(|e| bad(&e))?);
+    let (a, b) = (
+        crs.to_wgs84(x0, y0).map_err(|e| bad(&e))?,
+        crs.to_wgs84(x1, y1).map_err(|e| bad(&e))?,
+    );
     let ((x0, y0), (x1, y1)) = (a, b);
     if y0 > y1 {
         return Err(bad("the southern latitude is north of the northern one"));
     }
     if x0 > x1 {
-        return Err(bad("a box crossing the antimeridian (west edge east of the east edge) is not supported; split it in two"));
+        return Err(bad(
+            "a box crossing the antimeridian (west edge east of the east edge) is not supported; split it in two",
+        ));
     }
     if matches!(crs, OutputCrs::Gcj02 | OutputCrs::Bd09) {
         // The offset differs a little between corners: take the box holding all four.
-        let c = [crs.to_wgs84(nums[0], nums[nums.len() / 2 + 1]), crs.to_wgs84(nums[nums.len() / 2], nums[1])];
+        let c = [
+            crs.to_wgs84(nums[0], nums[nums.len() / 2 + 1]),
+            crs.to_wgs84(nums[nums.len() / 2], nums[1]),
+        ];
         let (mut lo, mut hi) = (coord! { x: x0, y: y0 }, coord! { x: x1, y: y1 });
         for (x, y) in c.into_iter().flatten() {
             lo = coord! { x: lo.x.min(x), y: lo.y.min(y) };
@@ -490,7 +577,13 @@ fn whole(pairs: &[(String, String)], key: &str, min: i64) -> Result<Option<i64>,
     let n: i64 = match t.parse() {
         Ok(n) => n,
         // Digits too many for an i64: above any maximum, which callers clamp to.
-        Err(_) if !t.is_empty() && t.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit()) && !t.trim_start_matches('+').is_empty() => i64::MAX,
+        Err(_)
+            if !t.is_empty()
+                && t.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit())
+                && !t.trim_start_matches('+').is_empty() =>
+        {
+            i64::MAX
+        }
         Err(_) => return Err(Problem::bad_request(format!("{key}={v:?} is not a whole number"))),
     };
     if n < min {
@@ -514,8 +607,14 @@ async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, heade
         allowed.extend_from_slice(c.filters());
         let pairs = params(q, &allowed)?;
         check_format(&pairs, true)?;
-        let bbox_crs = get(&pairs, "bbox-crs").map(|v| OutputCrs::parse("bbox-crs", v)).transpose()?.unwrap_or(OutputCrs::Crs84);
-        let crs = get(&pairs, "crs").map(|v| OutputCrs::parse("crs", v)).transpose()?.unwrap_or(OutputCrs::Crs84);
+        let bbox_crs = get(&pairs, "bbox-crs")
+            .map(|v| OutputCrs::parse("bbox-crs", v))
+            .transpose()?
+            .unwrap_or(OutputCrs::Crs84);
+        let crs = get(&pairs, "crs")
+            .map(|v| OutputCrs::parse("crs", v))
+            .transpose()?
+            .unwrap_or(OutputCrs::Crs84);
         let bbox = get(&pairs, "bbox").map(|b| parse_bbox_in(b, bbox_crs)).transpose()?;
         let limit = whole(&pairs, "limit", 1)?.map_or(DEFAULT_LIMIT, |n| n.min(MAX_LIMIT as i64) as usize);
         let offset = whole(&pairs, "offset", 0)?.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
@@ -529,13 +628,21 @@ async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, heade
                 Collection::Communities => true,
                 Collection::Grids | Collection::MicroGrids => {
                     let g = &served.grids[ix];
-                    community.is_none_or(|cc| g.community_code == cc) && kind.is_none_or(|k| serde_json::to_value(g.kind).is_ok_and(|v| v == k))
+                    community.is_none_or(|cc| g.community_code == cc)
+                        && kind.is_none_or(|k| serde_json::to_value(g.kind).is_ok_and(|v| v == k))
                 }
-                Collection::Buildings => community.is_none_or(|cc| d.communities.get(d.buildings[ix].community).is_some_and(|x| x.code.as_str() == cc)),
+                Collection::Buildings => community.is_none_or(|cc| {
+                    d.communities
+                        .get(d.buildings[ix].community)
+                        .is_some_and(|x| x.code.as_str() == cc)
+                }),
                 Collection::Resources => {
                     let r = &d.resources[ix];
-                    community.is_none_or(|cc| r.community.and_then(|i| d.communities.get(i)).is_some_and(|x| x.code.as_str() == cc))
-                        && kind.is_none_or(|k| r.kind == k)
+                    community.is_none_or(|cc| {
+                        r.community
+                            .and_then(|i| d.communities.get(i))
+                            .is_some_and(|x| x.code.as_str() == cc)
+                    }) && kind.is_none_or(|k| r.kind == k)
                 }
             }
         };
@@ -566,7 +673,12 @@ async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, heade
         }
         if offset > 0 {
             // From past the end, the previous page is the last one.
-            links.push(link(url(offset.min(matched.len()).saturating_sub(limit)), "prev", GEOJSON, "The previous page"));
+            links.push(link(
+                url(offset.min(matched.len()).saturating_sub(limit)),
+                "prev",
+                GEOJSON,
+                "The previous page",
+            ));
         }
 
         // Written feature by feature into one buffer: a page of 10,000 buildings never holds
@@ -586,7 +698,8 @@ async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, heade
         }
         out.extend_from_slice(b"]}");
         let mut res = out.into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
         res.headers_mut().insert("content-crs", crs.header());
         Ok(res)
     })
@@ -600,20 +713,36 @@ async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, heade
     responses((status = 200, description = "A GeoJSON Feature", body = serde_json::Value, content_type = "application/geo+json"),
         (status = 400, description = "Unknown parameter or format", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such collection or item", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
-async fn item(State(state): State<Arc<AppState>>, Path((id, fid)): Path<(String, String)>, headers: HeaderMap, q: Params) -> Response {
+async fn item(
+    State(state): State<Arc<AppState>>,
+    Path((id, fid)): Path<(String, String)>,
+    headers: HeaderMap,
+    q: Params,
+) -> Response {
     run(|| {
         let c = Collection::parse(&id)?;
         let pairs = params(q, &["f", "crs"])?;
         check_format(&pairs, true)?;
-        let crs = get(&pairs, "crs").map(|v| OutputCrs::parse("crs", v)).transpose()?.unwrap_or(OutputCrs::Crs84);
+        let crs = get(&pairs, "crs")
+            .map(|v| OutputCrs::parse("crs", v))
+            .transpose()?
+            .unwrap_or(OutputCrs::Crs84);
         let served = state.current();
-        let ix = served.features.find(&served, c, &fid).ok_or_else(|| Problem::not_found(format!("no item {fid:?} in {}", c.id())))?;
+        let ix = served
+            .features
+            .find(&served, c, &fid)
+            .ok_or_else(|| Problem::not_found(format!("no item {fid:?} in {}", c.id())))?;
         let base = base_url(&headers);
         let mut f = feature(&served, c, ix);
         crs.reproject(&mut f);
         f["links"] = json!([
             link(
-                format!("{base}/collections/{}/items/{}{}", c.id(), encode(&fid), get(&pairs, "crs").map_or(String::new(), |v| format!("?crs={}", encode(v)))),
+                format!(
+                    "{base}/collections/{}/items/{}{}",
+                    c.id(),
+                    encode(&fid),
+                    get(&pairs, "crs").map_or(String::new(), |v| format!("?crs={}", encode(v)))
+                ),
                 "self",
                 GEOJSON,
                 "This item",
@@ -654,10 +783,22 @@ pub(crate) fn feature(served: &Served, c: Collection, ix: usize) -> Value {
             let p = &mut f["properties"];
             p["parent_code"] = json!(g.parent_code);
             p["name"] = json!(g.name);
-            p["community_name"] = json!(served.features.community_ix.get(&g.community_code).and_then(|&i| d.communities.get(i)).map(|x| &x.name));
+            p["community_name"] = json!(
+                served
+                    .features
+                    .community_ix
+                    .get(&g.community_code)
+                    .and_then(|&i| d.communities.get(i))
+                    .map(|x| &x.name)
+            );
             p["building_count"] = json!(g.buildings.len());
             let staff = served.region.staff_of(&g.code);
-            p["staff"] = json!(staff.iter().map(|s| json!({"name": s.name, "role": s.role})).collect::<Vec<_>>());
+            p["staff"] = json!(
+                staff
+                    .iter()
+                    .map(|s| json!({"name": s.name, "role": s.role}))
+                    .collect::<Vec<_>>()
+            );
             f
         }
         Collection::Buildings => {
