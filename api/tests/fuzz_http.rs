@@ -12,10 +12,8 @@
 //! - `fuzz_http_queries` is the long run (`#[ignore]`; `FUZZ_SECONDS`, `FUZZ_SAVE=1` as in
 //!   gis-core's `tests/fuzz.rs`); see RELIABILITY.md.
 
-mod common;
-// The mutation strategies and the time-boxed runner are gis-core's fuzz support, shared.
-#[path = "../../gis-core/tests/fuzz_support/mod.rs"]
-mod fuzz_support;
+use crate::common;
+use crate::fuzz_support;
 
 use api::serve::Limits;
 use axum::body::Body;
@@ -507,7 +505,7 @@ fn corpus_http_replays() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=600 cargo test --release -p api --test fuzz_http -- --ignored fuzz_http_queries"]
+#[ignore = "long run: FUZZ_SECONDS=600 cargo test --release -p api --test integration -- --ignored fuzz_http::fuzz_http_queries"]
 fn fuzz_http_queries() {
     static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
     let seen = SEEN.get_or_init(Default::default);

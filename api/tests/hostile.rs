@@ -3,7 +3,7 @@
 //! wrong content types, a body that trickles in. Every answer is a 4xx (413 or 408 where that is
 //! the point) with a problem body, never a 5xx or a panic, and nothing is stored.
 
-mod common;
+use crate::common;
 
 use api::serve::Limits;
 use axum::body::Body;

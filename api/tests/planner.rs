@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use tower::ServiceExt;
 
-mod common;
+use crate::common;
 
 use common::{TOKEN, call, fixture, service};
 

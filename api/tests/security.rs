@@ -1,7 +1,7 @@
 //! Security of the planner endpoints: the token never reaches the logs, even at trace level and
 //! for a wrong token; CORS allows what reads need (GET from anywhere) and nothing else.
 
-mod common;
+use crate::common;
 
 use api::serve::Limits;
 use axum::body::Body;

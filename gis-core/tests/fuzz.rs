@@ -12,7 +12,7 @@
 //!   `FUZZ_SECONDS` sets the duration; `FUZZ_SAVE=1` adds inputs that reach a problem (file,
 //!   kind, field) or defect kind not seen before to the corpus.
 
-mod fuzz_support;
+use crate::fuzz_support;
 
 use fuzz_support::*;
 use gis_core::io::grids::{GridLayer, LayerMeta, parse_drawn_layer, parse_layer, read_drawn_layer, to_geojson};
@@ -367,7 +367,7 @@ fn corpus_dataset_replays() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=600 cargo test --release -p gis-core --test fuzz -- --ignored fuzz_dataset_import"]
+#[ignore = "long run: FUZZ_SECONDS=600 cargo test --release -p gis-core --test integration -- --ignored fuzz::fuzz_dataset_import"]
 fn fuzz_dataset_import() {
     for e in sorted_entries(&corpus("dataset")) {
         novel(&check_dataset(&dataset_entry(&e)));
@@ -525,7 +525,7 @@ fn corpus_layer_replays() {
 }
 
 #[test]
-#[ignore = "long run: FUZZ_SECONDS=600 cargo test --release -p gis-core --test fuzz -- --ignored fuzz_grid_layer_import"]
+#[ignore = "long run: FUZZ_SECONDS=600 cargo test --release -p gis-core --test integration -- --ignored fuzz::fuzz_grid_layer_import"]
 fn fuzz_grid_layer_import() {
     for e in sorted_entries(&corpus("layer")) {
         novel(&check_layer(&std::fs::read(&e).expect("read")));

@@ -5,7 +5,7 @@
 //!
 //! CI runs 48 random communities; `PROPTEST_CASES=N` runs more (see RELIABILITY.md).
 
-mod common;
+use crate::common;
 
 use common::*;
 use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon, coord};

@@ -2,7 +2,7 @@
 //! the edge rule, coordinate systems, addresses in many spellings, nearest resources against
 //! brute force, and every rejection.
 
-mod common;
+use crate::common;
 
 use common::*;
 use geo::coordinate_position::{CoordPos, CoordinatePosition};

@@ -1,6 +1,6 @@
 //! Partitioning the fixtures: every rule of the partition issue, checked on real-shaped data.
 
-mod common;
+use crate::common;
 
 use common::*;
 use gis_core::bounds::{GridCounts, SizeBasis, SizeBounds};

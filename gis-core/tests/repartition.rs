@@ -1,7 +1,7 @@
 //! Re-partitioning a published layer on `kangle`: only what must change does, codes stay stable,
 //! retired codes never come back, staff follow their grid's code; and a planner's manual edits.
 
-mod common;
+use crate::common;
 
 use common::*;
 use geo::{BoundingRect, Contains, Coord, Intersects, MultiPolygon, Point, Rect};

@@ -3,7 +3,7 @@
 //! area of the shape injected; then wangge's own partition, a realistic hand-drawn layer and the
 //! repair.
 
-mod common;
+use crate::common;
 
 use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
 use gis_core::bounds::{SizeBasis, SizeBounds};

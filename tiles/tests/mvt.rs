@@ -1,7 +1,7 @@
 //! Vector tiles decoded by an independent decoder (Python's mapbox-vector-tile): layers, version,
 //! extent, attributes, ring winding, and geometry against the source data.
 
-mod common;
+use crate::common;
 
 use common::*;
 use geo::Coord;

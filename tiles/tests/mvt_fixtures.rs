@@ -3,7 +3,7 @@
 //! decoded, put back through wangge's clip/snap/orient/encode steps, and must come out command
 //! for command the same; a square far past the tile comes out clipped to the 64-unit buffer.
 
-mod common;
+use crate::common;
 
 use geo::{Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon};
 use geozero::mvt::{Message, Tile};

@@ -1,7 +1,7 @@
 //! Raster tiles: they draw what the data holds, at 256 and 512 px. Set `WANGGE_TILE_OUT=DIR` to
 //! keep the PNGs and look at them.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tiles::mercator::TileId;

@@ -1,0 +1,25 @@
+//! The `api` crate's integration tests, one binary (`cargo test -p api --test integration`):
+//! each file below is a module, so the crate and its dependencies link once.
+
+mod common;
+// The mutation strategies and the time-boxed runner are gis-core's fuzz support, shared.
+#[path = "../../gis-core/tests/fuzz_support/mod.rs"]
+mod fuzz_support;
+
+mod connections;
+mod corpus;
+mod faults;
+mod features;
+mod fuzz_http;
+mod hostile;
+mod import;
+mod inspect;
+mod partition;
+mod planner;
+mod repartition;
+mod security;
+mod serve;
+mod serve_store;
+mod store;
+mod validate;
+mod web;
