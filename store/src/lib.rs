@@ -30,7 +30,6 @@ mod notify;
 mod rows;
 mod sql;
 mod time;
-pub mod workflow;
 
 pub use check::{LayerProblem, LayerProblemKind};
 pub use error::{DamagedVersion, Result, StoreError};

@@ -11,7 +11,6 @@ use crate::{DatasetInfo, DraftInfo, Pool, Result, StaffMove, Store, StoreError, 
 use geo::Coord;
 use gis_core::Dataset;
 use gis_core::Staff;
-use gis_core::diff::LayerDiff;
 use gis_core::io::grids::GridLayer;
 use gis_core::lookup::{PreparedArea, Region};
 use sqlx::Row;
@@ -684,16 +683,6 @@ impl Store {
     /// A version's grid layer, exactly as it was saved.
     pub async fn version_layer(&self, number: i64) -> Result<GridLayer> {
         Ok(self.layer(self.version(number).await?.layer).await?.0)
-    }
-
-    /// What changed from version `old` to version `new` (the codes issue's diff), residents
-    /// counted from `new`'s dataset.
-    pub async fn diff(&self, old: i64, new: i64) -> Result<LayerDiff> {
-        let (a, b) = (self.version(old).await?, self.version(new).await?);
-        let (la, _) = self.layer(a.layer).await?;
-        let (lb, _) = self.layer(b.layer).await?;
-        let dataset = self.dataset(b.dataset).await?;
-        Ok(gis_core::diff::diff(&la, &lb, Some(&dataset)))
     }
 
     /// The published version `number`, or the one to serve when `None`, indexed for lookups;

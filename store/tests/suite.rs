@@ -10,13 +10,13 @@ use gis_core::crs::Crs;
 use gis_core::grid::GridLevel;
 use gis_core::io::grids::to_geojson;
 use gis_core::partition::{PartitionOptions, RepartitionOptions};
+use planner::PlannerError;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use store::{Backend, Store, StoreError, workflow};
+use store::{Backend, Store, StoreError};
 
 fn kangle() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle")
@@ -169,7 +169,7 @@ async fn versions_diff_and_rollback(db: &Db) {
         (info.id, info.communities, info.buildings, info.resources),
         (ds1, 1, 188, dataset.resources.len() as i64)
     );
-    let (draft1, report) = workflow::partition_draft(&store, ds1, Arc::new(dataset), PartitionOptions::default())
+    let (draft1, report) = planner::partition_draft(&store, ds1, PartitionOptions::default())
         .await
         .unwrap();
     assert_eq!(report.communities.len(), 1);
@@ -198,11 +198,11 @@ async fn versions_diff_and_rollback(db: &Db) {
         .filter(|g| g.level == GridLevel::Grid && g.kind == gis_core::grid::GridKind::Basic)
         .max_by_key(|g| g.population)
         .unwrap();
-    let (ds2, dataset2) = store
+    let (ds2, _) = store
         .load_dataset("kangle grown", grown(&big.buildings, 450))
         .await
         .unwrap();
-    let (draft2, rep) = workflow::repartition_draft(&store, ds2, Arc::new(dataset2), 1, RepartitionOptions::default())
+    let (draft2, rep) = planner::repartition_draft(&store, ds2, 1, RepartitionOptions::default())
         .await
         .unwrap();
     assert!(!rep.changed.is_empty() || !rep.created.is_empty(), "{rep:?}");
@@ -215,15 +215,18 @@ async fn versions_diff_and_rollback(db: &Db) {
     );
 
     // Diff v1 → v2: the codes issue's diff, residents counted from v2's dataset.
-    let d = store.diff(1, 2).await.unwrap();
+    let d = planner::diff_versions(&store, 1, 2).await.unwrap();
     assert!(!d.is_empty());
     assert_eq!(d.weight, "residents");
     assert!(
         d.changed.iter().any(|c| c.code == big.code) || d.retired.contains(&big.code),
         "{d:?}"
     );
-    assert!(store.diff(1, 1).await.unwrap().is_empty());
-    assert!(matches!(store.diff(1, 9).await, Err(StoreError::NoVersion(9))));
+    assert!(planner::diff_versions(&store, 1, 1).await.unwrap().is_empty());
+    assert!(matches!(
+        planner::diff_versions(&store, 1, 9).await,
+        Err(PlannerError::Store(StoreError::NoVersion(9)))
+    ));
 
     // Roll back to v1: a new version 3 serving v1's layer.
     let v3 = store.rollback(1, None).await.unwrap();
@@ -233,7 +236,7 @@ async fn versions_diff_and_rollback(db: &Db) {
     );
     assert_eq!(v3.note, "rollback to version 1");
     assert_eq!(to_geojson(&store.version_layer(3).await.unwrap()), to_geojson(&l1));
-    assert!(store.diff(1, 3).await.unwrap().is_empty());
+    assert!(planner::diff_versions(&store, 1, 3).await.unwrap().is_empty());
     assert!(matches!(store.rollback(42, None).await, Err(StoreError::NoVersion(42))));
     assert_eq!(store.current().await.unwrap().unwrap().number, 3);
 
@@ -250,14 +253,14 @@ async fn versions_diff_and_rollback(db: &Db) {
 
 async fn load_publishes_first_then_drafts(db: &Db) {
     let store = db.open().await;
-    let first = workflow::load(&store, &kangle(), PartitionOptions::default(), "loaded")
+    let first = planner::load(&store, &kangle(), PartitionOptions::default(), "loaded")
         .await
         .unwrap();
     assert_eq!(first.origin, "partition");
     assert_eq!(first.published.as_ref().map(|v| v.number), Some(1));
     // Loading again (as an upload would, by files): a draft re-partitioned from version 1, not
     // published.
-    let second = workflow::load_files(
+    let second = planner::load_files(
         &store,
         "upload",
         read_files(&kangle()),
@@ -306,7 +309,7 @@ async fn staff_follow_codes(db: &Db) {
         store.set_staff("350206001017001", std::slice::from_ref(&someone)).await,
         Err(StoreError::NothingPublished)
     ));
-    workflow::load(&store, &kangle(), PartitionOptions::default(), "v1")
+    planner::load(&store, &kangle(), PartitionOptions::default(), "v1")
         .await
         .unwrap();
     // staff.json came with the dataset.
@@ -393,7 +396,7 @@ async fn staff_follow_codes(db: &Db) {
 
 async fn failed_writes_store_nothing(db: &Db) {
     let store = db.open().await;
-    let first = workflow::load(&store, &kangle(), PartitionOptions::default(), "v1")
+    let first = planner::load(&store, &kangle(), PartitionOptions::default(), "v1")
         .await
         .unwrap();
     let (draft, _) = store.layer(first.draft).await.unwrap();
@@ -482,7 +485,7 @@ async fn a_publish_is_seen_by_another_handle(db: &Db) {
     let reader = db.open().await;
     let mut rx = reader.subscribe().await.unwrap();
     assert_eq!(rx.borrow_and_update().version, None);
-    let first = workflow::load(&writer, &kangle(), PartitionOptions::default(), "v1")
+    let first = planner::load(&writer, &kangle(), PartitionOptions::default(), "v1")
         .await
         .unwrap();
     let wait = |rx: &mut tokio::sync::watch::Receiver<store::Current>, want: i64| {
@@ -537,7 +540,7 @@ async fn a_publish_is_seen_by_another_handle(db: &Db) {
 
 async fn the_database_locates_like_the_index(db: &Db) {
     let store = db.open().await;
-    workflow::load(&store, &kangle(), PartitionOptions::default(), "v1")
+    planner::load(&store, &kangle(), PartitionOptions::default(), "v1")
         .await
         .unwrap();
     let p = store.published(None).await.unwrap().unwrap();
@@ -743,7 +746,7 @@ async fn publish_damaged(db: &Db, store: &Store, from: i64, how: Damage) -> (i64
 
 async fn a_damaged_current_version_is_passed_over(db: &Db) {
     let store = db.open().await;
-    let first = workflow::load(&store, &kangle(), micro(), "v1").await.unwrap();
+    let first = planner::load(&store, &kangle(), micro(), "v1").await.unwrap();
     let good = store.published(None).await.unwrap().unwrap();
     assert_eq!((good.version.number, good.current), (1, 1));
     assert!(good.damaged.is_empty());
@@ -810,10 +813,8 @@ async fn a_damaged_current_version_is_passed_over(db: &Db) {
 async fn with_only_damaged_versions_nothing_is_served(db: &Db) {
     let store = db.open().await;
     // Stored and drafted, never published by this build.
-    let (id, dataset) = store.load_dataset_dir(&kangle()).await.unwrap();
-    let (draft, _) = workflow::partition_draft(&store, id, Arc::new(dataset), micro())
-        .await
-        .unwrap();
+    let (id, _) = store.load_dataset_dir(&kangle()).await.unwrap();
+    let (draft, _) = planner::partition_draft(&store, id, micro()).await.unwrap();
     publish_damaged(db, &store, draft, Damage::BowTie).await;
     match store.published(None).await {
         Err(e @ StoreError::NothingServable { .. }) => {
@@ -838,7 +839,7 @@ async fn with_only_damaged_versions_nothing_is_served(db: &Db) {
 
 async fn layers_that_do_not_hold_are_never_published(db: &Db) {
     let store = db.open().await;
-    let first = workflow::load(&store, &kangle(), micro(), "v1").await.unwrap();
+    let first = planner::load(&store, &kangle(), micro(), "v1").await.unwrap();
     let (layer, _) = store.layer(first.draft).await.unwrap();
     let versions = store.versions().await.unwrap();
     let drafts = store.drafts().await.unwrap();

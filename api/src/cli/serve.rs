@@ -107,9 +107,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("the store has no published version: give --data DATASET to load one");
             };
             let options = PartitionOptions { bounds, micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
-            match store::workflow::load(&store, data, options, "loaded by wangge serve").await {
+            match planner::load(&store, data, options, "loaded by wangge serve").await {
                 Ok(_) => {}
-                Err(e @ store::StoreError::Unpublishable { .. }) => {
+                Err(e @ planner::PlannerError::Store(store::StoreError::Unpublishable { .. })) => {
                     refused = Some(format!(
                         "nothing is published: the partition of {} was refused: {e}\nLookups, tiles and features answer 503; planners can re-partition and publish (see /openapi.json).",
                         data.display()

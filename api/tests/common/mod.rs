@@ -25,7 +25,7 @@ pub async fn service(limits: Limits) -> (axum::Router, Arc<AppState>, store::Sto
         micro: Some(PartitionOptions::default_micro()),
         ..PartitionOptions::default()
     };
-    store::workflow::load(&store, &fixture("kangle"), options, "initial")
+    planner::load(&store, &fixture("kangle"), options, "initial")
         .await
         .unwrap();
     let published = store.published(None).await.unwrap().unwrap();
