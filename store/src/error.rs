@@ -2,7 +2,6 @@
 
 use crate::check::{LayerProblem, summary};
 use gis_core::io::ImportError;
-use gis_core::lookup::LookupError;
 
 /// A published version that does not read back or validate (written by an older build, or
 /// damaged in the database), and why.
@@ -78,8 +77,6 @@ pub enum StoreError {
     NothingServable { damaged: Vec<DamagedVersion> },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
-    #[error(transparent)]
-    Lookup(#[from] LookupError),
     /// A failure injected by a test (see [`crate::Store::fail_next_publish`]).
     #[error("injected failure before {0} committed")]
     Injected(&'static str),

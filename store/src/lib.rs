@@ -15,8 +15,10 @@
 //! - **Nothing damaged is made current**: a layer is checked (it reads back grid by grid, every
 //!   area is OGC-valid, each level is one exact coverage of its dataset) before a publish or
 //!   rollback commits, and when it is saved as a draft (see `check`). [`Store::published`]
-//!   checks too, and serves the newest version that passes, naming the damaged ones, so a store
+//!   checks too, and returns the newest version that passes, naming the damaged ones, so a store
 //!   written by an older build still serves.
+//! - The store keeps and returns data; it never partitions, diffs or indexes for lookups (the
+//!   `planner` crate and the server do).
 //! - **Staff** are kept per grid code, across versions; publishing a re-partition moves the
 //!   staff of retired grids to the grid that took most of their residents.
 //! - Every write is one transaction; a failed write stores nothing.
@@ -27,6 +29,7 @@ mod bulk;
 mod check;
 mod error;
 mod notify;
+mod published;
 mod rows;
 mod sql;
 mod time;
@@ -34,7 +37,7 @@ mod time;
 pub use check::{LayerProblem, LayerProblemKind};
 pub use error::{DamagedVersion, Result, StoreError};
 pub use notify::Current;
-pub use sql::Published;
+pub use published::Published;
 pub use time::rfc3339;
 
 use gis_core::Staff;

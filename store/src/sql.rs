@@ -4,7 +4,6 @@
 
 use crate::bulk::Bulk;
 use crate::check::{self, LayerProblem, LayerProblemKind};
-use crate::error::DamagedVersion;
 use crate::rows::{assemble_layer, check_layer, files_from_text, files_text, meta_text};
 use crate::time::{now_ms, rfc3339};
 use crate::{DatasetInfo, DraftInfo, Pool, Result, StaffMove, Store, StoreError, VersionInfo, check_staff};
@@ -12,7 +11,7 @@ use geo::Coord;
 use gis_core::Dataset;
 use gis_core::Staff;
 use gis_core::io::grids::GridLayer;
-use gis_core::lookup::{PreparedArea, Region};
+use gis_core::lookup::PreparedArea;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -96,27 +95,11 @@ where
     })
 }
 
-/// The published version, ready to serve: its layer indexed with its dataset and staff.
-#[derive(Debug, Clone)]
-pub struct Published {
-    pub version: VersionInfo,
-    pub layer: Arc<GridLayer>,
-    pub dataset: Arc<Dataset>,
-    pub region: Arc<Region>,
-    /// The staff revision the region's staff were read at (see [`crate::Current`]).
-    pub staff_revision: i64,
-    /// The store's current version: `version` itself unless that one is damaged.
-    pub current: i64,
-    /// Versions newer than `version`, the current one first, passed over because they do not
-    /// read back or validate (written by an older build, or damaged in the database).
-    pub damaged: Vec<DamagedVersion>,
-}
-
 /// A stored layer as read back, with everything that keeps it from being made current.
-struct Checked {
-    layer: GridLayer,
-    dataset: Option<Arc<Dataset>>,
-    problems: Vec<LayerProblem>,
+pub(crate) struct Checked {
+    pub layer: GridLayer,
+    pub dataset: Option<Arc<Dataset>>,
+    pub problems: Vec<LayerProblem>,
 }
 
 impl Store {
@@ -350,7 +333,7 @@ impl Store {
     /// Reads a stored layer back grid by grid and checks it as a publish does (see `check`):
     /// every grid reads back to the same grid, every area is valid, each level is one exact
     /// coverage of the layer's dataset. `NoDraft` when there is no such layer.
-    async fn load_checked(&self, layer: i64) -> Result<Checked> {
+    pub(crate) async fn load_checked(&self, layer: i64) -> Result<Checked> {
         let (meta, dataset_id, rows): (Option<String>, i64, Vec<check::StoredRow>) = read!(self, |tx, pg| {
             let row = sqlx::query("SELECT meta, dataset_id FROM layers WHERE id = $1")
                 .bind(layer)
@@ -683,88 +666,6 @@ impl Store {
     /// A version's grid layer, exactly as it was saved.
     pub async fn version_layer(&self, number: i64) -> Result<GridLayer> {
         Ok(self.layer(self.version(number).await?.layer).await?.0)
-    }
-
-    /// The published version `number`, or the one to serve when `None`, indexed for lookups;
-    /// `None` when nothing is published. Every layer is checked as a publish checks it. The one
-    /// to serve is the current version if it reads back and validates, else the newest older
-    /// one that does, with the versions passed over in [`Published::damaged`] (a store written
-    /// by an older build still serves). [`StoreError::NothingServable`] when no version does;
-    /// [`StoreError::DamagedVersion`] when the version asked for does not.
-    pub async fn published(&self, number: Option<i64>) -> Result<Option<Published>> {
-        let current = self.current_number().await?;
-        let Some(current_number) = current.version else {
-            return match number {
-                Some(n) => Err(StoreError::NoVersion(n)),
-                None => Ok(None),
-            };
-        };
-        let staff = Arc::new(self.staff(None).await?);
-        let candidates = match number {
-            Some(n) => vec![self.version(n).await?],
-            None => {
-                let mut all = self.versions().await?;
-                all.retain(|v| v.number <= current_number);
-                all.reverse();
-                all
-            }
-        };
-        let mut damaged: Vec<DamagedVersion> = Vec::new();
-        // Rollbacks share their layer with the version they re-publish: check each layer once.
-        let mut seen: BTreeMap<i64, Vec<LayerProblem>> = BTreeMap::new();
-        for version in candidates {
-            let problems = match seen.get(&version.layer) {
-                Some(p) => p.clone(),
-                None => match self.servable(&version, &staff).await? {
-                    Ok((layer, dataset, region)) => {
-                        return Ok(Some(Published {
-                            version,
-                            layer,
-                            dataset,
-                            region,
-                            staff_revision: current.staff_revision,
-                            current: current_number,
-                            damaged,
-                        }));
-                    }
-                    Err(p) => p,
-                },
-            };
-            seen.insert(version.layer, problems.clone());
-            damaged.push(DamagedVersion {
-                number: version.number,
-                problems,
-            });
-        }
-        match number {
-            Some(_) => Err(StoreError::DamagedVersion(damaged.remove(0))),
-            None => Err(StoreError::NothingServable { damaged }),
-        }
-    }
-
-    /// A version's layer, dataset and lookup index, or why it cannot be served.
-    async fn servable(
-        &self,
-        version: &VersionInfo,
-        staff: &Arc<Vec<Staff>>,
-    ) -> Result<Result<(Arc<GridLayer>, Arc<Dataset>, Arc<Region>), Vec<LayerProblem>>> {
-        let checked = self.load_checked(version.layer).await?;
-        let (Some(dataset), true) = (checked.dataset, checked.problems.is_empty()) else {
-            return Ok(Err(checked.problems));
-        };
-        let layer = Arc::new(checked.layer);
-        let (l, d, staff) = (layer.clone(), dataset.clone(), staff.clone());
-        let region = tokio::task::spawn_blocking(move || Region::new(&d, l.grids.clone(), &staff))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?;
-        match region {
-            Ok(region) => Ok(Ok((layer, dataset, Arc::new(region)))),
-            Err(e) => Ok(Err(vec![LayerProblem::new(
-                None,
-                LayerProblemKind::Index,
-                format!("the layer cannot be indexed for lookups: {e}"),
-            )])),
-        }
     }
 
     // ---- staff ---------------------------------------------------------------------------

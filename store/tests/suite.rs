@@ -9,6 +9,7 @@ use gis_core::Staff;
 use gis_core::crs::Crs;
 use gis_core::grid::GridLevel;
 use gis_core::io::grids::to_geojson;
+use gis_core::lookup::Region;
 use gis_core::partition::{PartitionOptions, RepartitionOptions};
 use planner::PlannerError;
 use serde_json::Value;
@@ -57,6 +58,11 @@ fn grown(ids: &[String], extra: u64) -> BTreeMap<String, String> {
     assert_eq!(left, 0, "the grid has room for the extra residents");
     files.insert("buildings.geojson".into(), serde_json::to_string(&fc).unwrap());
     files
+}
+
+/// The lookup index a server builds over a published version.
+fn region(p: &store::Published) -> Region {
+    Region::new(&p.dataset, p.layer.grids.clone(), &p.staff).unwrap()
 }
 
 // ---- the two backends -------------------------------------------------------------------------
@@ -244,7 +250,7 @@ async fn versions_diff_and_rollback(db: &Db) {
     let p = store.published(None).await.unwrap().unwrap();
     assert_eq!(p.version.number, 3);
     let b = &p.dataset.buildings[0];
-    let hit = p.region.locate(b.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    let hit = region(&p).locate(b.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert!(l1.grids.iter().any(|g| g.code == hit.code));
     let older = store.published(Some(2)).await.unwrap().unwrap();
     assert_eq!(older.version.number, 2);
@@ -342,23 +348,25 @@ async fn staff_follow_codes(db: &Db) {
     assert_eq!(got[1].phone, None);
     // Returned with lookups.
     let p = store.published(None).await.unwrap().unwrap();
-    let g = p.region.grid_index().get(code).unwrap();
+    let index = region(&p);
+    let g = index.grid_index().get(code).unwrap();
     let inside = p
         .dataset
         .buildings
         .iter()
         .find(|b| g.buildings.contains(&b.id))
         .unwrap();
-    let hit = p.region.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    let hit = index.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert_eq!(hit.code, code);
     assert_eq!(
         hit.staff.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         vec!["李娜", "王芳"]
     );
     // A server holding the region from before swaps in the new staff without re-indexing.
-    let old = before.region.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    let before = region(&before);
+    let old = before.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert_eq!(old.staff.len(), 3);
-    let swapped = before.region.with_staff(&store.staff(None).await.unwrap());
+    let swapped = before.with_staff(&store.staff(None).await.unwrap());
     assert_eq!(
         swapped.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap().staff,
         hit.staff
@@ -544,8 +552,9 @@ async fn the_database_locates_like_the_index(db: &Db) {
         .await
         .unwrap();
     let p = store.published(None).await.unwrap().unwrap();
+    let index = region(&p);
     for b in p.dataset.buildings.iter().step_by(7) {
-        let want = p.region.grid_index().locate_code(b.anchor.0).map(String::from);
+        let want = index.grid_index().locate_code(b.anchor.0).map(String::from);
         assert_eq!(store.locate_in_db(1, b.anchor.0).await.unwrap(), want, "{}", b.id);
     }
     // A vertex shared by grids: the lowest code, in SQL too.
@@ -561,7 +570,7 @@ async fn the_database_locates_like_the_index(db: &Db) {
         })
         .copied();
     if let Some(c) = shared {
-        let want = p.region.grid_index().locate_code(c).map(String::from);
+        let want = index.grid_index().locate_code(c).map(String::from);
         assert_eq!(store.locate_in_db(1, c).await.unwrap(), want);
     }
     assert_eq!(store.locate_in_db(1, Coord { x: 0.0, y: 0.0 }).await.unwrap(), None);
@@ -784,7 +793,7 @@ async fn a_damaged_current_version_is_passed_over(db: &Db) {
     assert!(problem.reason.contains("not JSON"), "{problem}");
     // Lookups answer from version 1.
     let b = &p.dataset.buildings[0];
-    assert!(p.region.locate(b.anchor.0, Crs::Wgs84).unwrap().is_some());
+    assert!(region(&p).locate(b.anchor.0, Crs::Wgs84).unwrap().is_some());
 
     // Asked for by number, a damaged version is an error naming it.
     match store.published(Some(2)).await {

@@ -93,23 +93,30 @@ impl Served {
         }
     }
 
-    /// A version published in the store.
+    /// A version published in the store, indexed for lookups; panics when its grids do not
+    /// index (a version [`load_served`] returns always does).
     pub fn published(p: &store::Published) -> Self {
+        Self::indexed(p).expect("a published version's grids index")
+    }
+
+    /// A version published in the store, indexed for lookups, or why its grids do not index.
+    fn indexed(p: &store::Published) -> Result<Self, gis_core::lookup::LookupError> {
+        let region = gis_core::lookup::Region::new(&p.dataset, p.layer.grids.clone(), &p.staff)?;
         let bounds = p.layer.meta.bounds.unwrap_or_default();
         let map = MapData::new(&p.dataset, &p.layer.grids, bounds);
-        let features = features::FeatureIndex::new(&p.dataset, &p.layer.grids, &p.region);
-        Self {
+        let features = features::FeatureIndex::new(&p.dataset, &p.layer.grids, &region);
+        Ok(Self {
             dataset: p.dataset.clone(),
             grids: p.layer.grids.clone(),
             map,
-            region: p.region.clone(),
+            region: Arc::new(region),
             version: Some(p.version.number),
             staff_revision: Some(p.staff_revision),
             features: Arc::new(features),
             current: Some(p.current),
             damaged: p.damaged.clone(),
             unavailable: None,
-        }
+        })
     }
 
     /// What a person should know about damaged versions, and how to recover; `None` when all is well.
@@ -148,12 +155,21 @@ pub fn damage_warning(damaged: &[store::DamagedVersion], served: Option<i64>) ->
 /// damaged ones passed over), or an unavailable snapshot saying why none does; `None` when
 /// nothing is published at all. Indexing runs off the async threads.
 pub async fn load_served(store: &store::Store) -> Result<Option<Served>, store::StoreError> {
-    match store.published(None).await {
-        Ok(Some(p)) => Ok(Some(
-            tokio::task::spawn_blocking(move || Served::published(&p))
-                .await
-                .map_err(|e| store::StoreError::Task(e.to_string()))?,
-        )),
+    // A version whose grids do not index is passed over as a damaged one.
+    let index = |p: store::Published| async move {
+        let indexed = tokio::task::spawn_blocking(move || Served::indexed(&p))
+            .await
+            .map_err(|e| store::StoreError::Task(e.to_string()))?;
+        Ok(indexed.map_err(|e| {
+            vec![store::LayerProblem {
+                grid: None,
+                kind: store::LayerProblemKind::Index,
+                reason: format!("the layer cannot be indexed for lookups: {e}"),
+            }]
+        }))
+    };
+    match store.published_as(None, index).await {
+        Ok(Some(served)) => Ok(Some(served)),
         Ok(None) => Ok(None),
         Err(store::StoreError::NothingServable { damaged }) => {
             let current = damaged.first().map(|d| d.number);
