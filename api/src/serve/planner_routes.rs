@@ -167,7 +167,7 @@ fn geojson(text: String) -> Response {
 /// Serves the store's current version at once (other processes follow by notification); when
 /// it is damaged, the newest sound one, or nothing (503 to readers) when none is sound.
 async fn serve_current(state: &AppState, store: &Store) -> Result<(), Problem> {
-    if let Some(served) = super::load_served(store).await? {
+    if let Some(served) = crate::snapshot::Snapshot::load(store).await? {
         if let Some(w) = served.warning() {
             tracing::warn!("{w}");
         }
