@@ -34,7 +34,7 @@ pub fn validate_options(layer: &DrawnLayer, bounds: Option<SizeBounds>, scheme: 
 /// Validates draft `draft` against its dataset.
 pub async fn validate_draft(store: &Store, draft: i64) -> Result<Validation> {
     let (layer, dataset_id) = store.layer(draft).await?;
-    let dataset = crate::dataset(store, dataset_id).await?;
+    let dataset = store.dataset(dataset_id).await?;
     validate_text(dataset, to_geojson(&layer), format!("draft-{draft}.geojson")).await
 }
 
@@ -48,7 +48,7 @@ pub async fn validate_upload(store: &Store, dataset: Option<i64>, layer: String)
             store.version(current.number).await?.dataset
         }
     };
-    let dataset = crate::dataset(store, dataset_id).await?;
+    let dataset = store.dataset(dataset_id).await?;
     validate_text(dataset, layer, "upload.geojson".into()).await
 }
 

@@ -14,7 +14,7 @@ pub async fn diff_draft(store: &Store, draft: i64) -> Result<LayerDiff> {
         Some(v) => store.version_layer(v.number).await?,
         None => GridLayer::default(),
     };
-    let dataset = crate::dataset(store, dataset_id).await?;
+    let dataset = store.dataset(dataset_id).await?;
     blocking(move || diff(&old, &layer, Some(&dataset))).await
 }
 
@@ -23,6 +23,6 @@ pub async fn diff_versions(store: &Store, old: i64, new: i64) -> Result<LayerDif
     let (a, b) = (store.version(old).await?, store.version(new).await?);
     let (la, _) = store.layer(a.layer).await?;
     let (lb, _) = store.layer(b.layer).await?;
-    let dataset = crate::dataset(store, b.dataset).await?;
+    let dataset = store.dataset(b.dataset).await?;
     blocking(move || diff(&la, &lb, Some(&dataset))).await
 }

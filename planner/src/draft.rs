@@ -45,7 +45,7 @@ pub async fn partition_draft(
     dataset_id: i64,
     options: PartitionOptions,
 ) -> Result<(i64, PartitionReport)> {
-    let dataset = crate::dataset(store, dataset_id).await?;
+    let dataset = store.dataset(dataset_id).await?;
     partition_into_draft(store, dataset_id, dataset, options).await
 }
 
@@ -74,7 +74,7 @@ pub async fn repartition_draft(
     options: RepartitionOptions,
 ) -> Result<(i64, RepartitionReport)> {
     let published = store.version_layer(from).await?;
-    let dataset = crate::dataset(store, dataset_id).await?;
+    let dataset = store.dataset(dataset_id).await?;
     draft_from(store, dataset_id, dataset, published, options).await
 }
 
@@ -93,7 +93,7 @@ pub async fn repartition_from(
         None => crate::current(store).await?.number,
     };
     let published = store.version_layer(from).await?;
-    let dataset = crate::dataset(store, dataset_id).await?;
+    let dataset = store.dataset(dataset_id).await?;
     let options = RepartitionOptions {
         bounds: published.meta.bounds.unwrap_or_default(),
         seed,

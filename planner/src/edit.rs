@@ -22,7 +22,7 @@ pub async fn move_buildings(
             (store.version_layer(v.number).await?, v.dataset)
         }
     };
-    let dataset = crate::dataset(store, dataset_id).await?;
+    let dataset = store.dataset(dataset_id).await?;
     let bounds = layer.meta.bounds.unwrap_or_default();
     let data = dataset.clone();
     let result =

@@ -24,11 +24,6 @@ pub use error::{PlannerError, Result};
 pub use load::{LoadOutcome, load, load_files};
 pub use versions::{current, publish, rollback};
 
-/// A stored dataset, parsed.
-async fn dataset(store: &store::Store, id: i64) -> Result<std::sync::Arc<gis_core::Dataset>> {
-    Ok(std::sync::Arc::new(store.dataset(id).await?))
-}
-
 /// Runs CPU work (an algorithm over a whole dataset) on the blocking pool.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(work)

@@ -30,7 +30,7 @@ pub struct LoadOutcome {
 /// version 1 (`note`); otherwise re-partitions it from the current version into a draft.
 pub async fn load(store: &Store, dir: &Path, options: PartitionOptions, note: &str) -> Result<LoadOutcome> {
     let (dataset_id, dataset) = store.load_dataset_dir(dir).await?;
-    draft_loaded(store, dataset_id, Arc::new(dataset), options, note).await
+    draft_loaded(store, dataset_id, dataset, options, note).await
 }
 
 /// As [`load`], for a dataset given as its files (file name → text), e.g. an upload.
@@ -42,7 +42,7 @@ pub async fn load_files(
     note: &str,
 ) -> Result<LoadOutcome> {
     let (dataset_id, dataset) = store.load_dataset(source, files).await?;
-    draft_loaded(store, dataset_id, Arc::new(dataset), options, note).await
+    draft_loaded(store, dataset_id, dataset, options, note).await
 }
 
 async fn draft_loaded(

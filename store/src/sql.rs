@@ -106,7 +106,7 @@ impl Store {
     // ---- datasets ------------------------------------------------------------------------
 
     /// Reads a dataset folder's files and loads them ([`Store::load_dataset`]).
-    pub async fn load_dataset_dir(&self, dir: &Path) -> Result<(i64, Dataset)> {
+    pub async fn load_dataset_dir(&self, dir: &Path) -> Result<(i64, Arc<Dataset>)> {
         let mut files = BTreeMap::new();
         if !dir.is_dir() {
             // Let import say what is wrong, in its words.
@@ -131,8 +131,8 @@ impl Store {
 
     /// Imports a dataset (file name → text) strictly and stores it; a rejected dataset stores
     /// nothing. A dataset with a `staff.json` replaces the stored staff list. Returns the new
-    /// dataset's id and the dataset.
-    pub async fn load_dataset(&self, source: &str, files: BTreeMap<String, String>) -> Result<(i64, Dataset)> {
+    /// dataset's id and the dataset (kept parsed, as [`Store::dataset`] keeps it).
+    pub async fn load_dataset(&self, source: &str, files: BTreeMap<String, String>) -> Result<(i64, Arc<Dataset>)> {
         let text = files_text(&files);
         let name = source.to_string();
         let dataset = tokio::task::spawn_blocking(move || gis_core::io::load_dataset_files(Path::new(&name), files))
@@ -178,6 +178,8 @@ impl Store {
             }
             id
         });
+        let dataset = Arc::new(dataset);
+        self.datasets.put(id, dataset.clone());
         Ok((id, dataset))
     }
 
@@ -207,8 +209,12 @@ impl Store {
         }))
     }
 
-    /// A stored dataset, imported again from its files.
-    pub async fn dataset(&self, id: i64) -> Result<Dataset> {
+    /// A stored dataset, imported from its files, or as it was imported before: the last few
+    /// used are kept parsed.
+    pub async fn dataset(&self, id: i64) -> Result<Arc<Dataset>> {
+        if let Some(dataset) = self.datasets.get(id) {
+            return Ok(dataset);
+        }
         let text: Option<String> = read!(self, |tx, pg| {
             sqlx::query_scalar("SELECT files FROM datasets WHERE id = $1")
                 .bind(id)
@@ -222,7 +228,9 @@ impl Store {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(loaded.dataset)
+        let dataset = Arc::new(loaded.dataset);
+        self.datasets.put(id, dataset.clone());
+        Ok(dataset)
     }
 
     // ---- layers and drafts ---------------------------------------------------------------
@@ -239,7 +247,7 @@ impl Store {
         report: Option<&str>,
         staff_moves: &[StaffMove],
     ) -> Result<i64> {
-        let data = Arc::new(self.dataset(dataset).await?);
+        let data = self.dataset(dataset).await?;
         self.save_draft_of(dataset, data, layer, origin, report, staff_moves)
             .await
     }
@@ -368,7 +376,7 @@ impl Store {
         let meta = meta.ok_or(StoreError::NoDraft(layer))?;
         let mut problems = Vec::new();
         let dataset = match self.dataset(dataset_id).await {
-            Ok(d) => Some(Arc::new(d)),
+            Ok(d) => Some(d),
             Err(StoreError::Corrupt(e)) => {
                 problems.push(LayerProblem::new(
                     None,

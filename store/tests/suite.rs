@@ -15,6 +15,7 @@ use planner::PlannerError;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use store::{Backend, Store, StoreError};
@@ -161,6 +162,7 @@ on_both_backends!(
     a_damaged_current_version_is_passed_over,
     with_only_damaged_versions_nothing_is_served,
     layers_that_do_not_hold_are_never_published,
+    datasets_are_parsed_once,
 );
 
 // ---- scenarios ---------------------------------------------------------------------------------
@@ -575,6 +577,29 @@ async fn the_database_locates_like_the_index(db: &Db) {
     }
     assert_eq!(store.locate_in_db(1, Coord { x: 0.0, y: 0.0 }).await.unwrap(), None);
     assert_eq!(store.backend() == Backend::Postgis, store.pg_pool().is_some());
+    store.close().await;
+}
+
+async fn datasets_are_parsed_once(db: &Db) {
+    let store = db.open().await;
+    // What a load parsed is what later reads get, by this handle and its clones.
+    let (id, loaded) = store.load_dataset_dir(&kangle()).await.unwrap();
+    assert!(Arc::ptr_eq(&loaded, &store.dataset(id).await.unwrap()));
+    assert!(Arc::ptr_eq(&loaded, &store.clone().dataset(id).await.unwrap()));
+    // Another handle parses it once, then keeps it.
+    let other = db.open().await;
+    let first = other.dataset(id).await.unwrap();
+    assert!(!Arc::ptr_eq(&loaded, &first));
+    assert_eq!(first.buildings.len(), loaded.buildings.len());
+    assert!(Arc::ptr_eq(&first, &other.dataset(id).await.unwrap()));
+    // Only the last few used are kept: the first of five more is parsed again.
+    let mut later = Vec::new();
+    for _ in 0..5 {
+        later.push(store.load_dataset("again", read_files(&kangle())).await.unwrap());
+    }
+    assert!(Arc::ptr_eq(&later[4].1, &store.dataset(later[4].0).await.unwrap()));
+    assert!(!Arc::ptr_eq(&loaded, &store.dataset(id).await.unwrap()));
+    other.close().await;
     store.close().await;
 }
 
