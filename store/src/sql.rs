@@ -828,12 +828,11 @@ async fn fault_pause(step: &str) {
     let Ok(spec) = std::env::var("WANGGE_FAULT_PAUSE") else {
         return;
     };
-    if let Some((s, ms)) = spec.split_once(':') {
-        if s == step {
-            if let Ok(ms) = ms.parse::<u64>() {
-                eprintln!("fault pause: {step} written, not committed; waiting {ms} ms");
-                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            }
-        }
+    if let Some((s, ms)) = spec.split_once(':')
+        && s == step
+        && let Ok(ms) = ms.parse::<u64>()
+    {
+        eprintln!("fault pause: {step} written, not committed; waiting {ms} ms");
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }

@@ -219,22 +219,22 @@ async fn require_data(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let served = state.current();
-    if let Some(why) = &served.unavailable {
-        if DATA_PATHS.iter().any(|p| req.uri().path().starts_with(p)) {
-            let mut res = Problem::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "Nothing to serve",
-                why.clone(),
-            )
-            .with(
-                "damaged_versions",
-                serde_json::to_value(&served.damaged).unwrap_or_default(),
-            )
-            .into_response();
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
-            return res;
-        }
+    if let Some(why) = &served.unavailable
+        && DATA_PATHS.iter().any(|p| req.uri().path().starts_with(p))
+    {
+        let mut res = Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "Nothing to serve",
+            why.clone(),
+        )
+        .with(
+            "damaged_versions",
+            serde_json::to_value(&served.damaged).unwrap_or_default(),
+        )
+        .into_response();
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+        return res;
     }
     next.run(req).await
 }

@@ -51,9 +51,11 @@ async fn print_map(State(state): State<Arc<AppState>>, Path(file): Path<String>)
     }
 }
 
+/// A glyph range's PBF by (fontstack, range).
+type GlyphRanges = FxHashMap<(String, String), Arc<Vec<u8>>>;
+
 /// Glyph ranges by (fontstack, range); they never change, so they are made once.
-static GLYPHS: std::sync::LazyLock<Mutex<FxHashMap<(String, String), Arc<Vec<u8>>>>> =
-    std::sync::LazyLock::new(|| Mutex::new(FxHashMap::default()));
+static GLYPHS: std::sync::LazyLock<Mutex<GlyphRanges>> = std::sync::LazyLock::new(|| Mutex::new(FxHashMap::default()));
 
 /// SDF glyphs for the style's labels (MapLibre's glyph PBF ranges).
 #[utoipa::path(get, path = "/fonts/{fontstack}/{range}", tag = "tiles",

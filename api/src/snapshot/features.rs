@@ -134,7 +134,7 @@ fn union(a: Option<Rect<f64>>, b: Option<Rect<f64>>) -> Option<Rect<f64>> {
 }
 
 impl Set {
-    fn new<'a>(mut items: Vec<(usize, &'a str, Option<Rect<f64>>)>) -> Self {
+    fn new(mut items: Vec<(usize, &str, Option<Rect<f64>>)>) -> Self {
         items.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
         let boxes: Vec<Option<Rect<f64>>> = items.iter().map(|i| i.2).collect();
         let tree = BboxIndex::new(boxes.iter().enumerate().filter_map(|(rank, r)| r.map(|r| (rank, r))));

@@ -449,9 +449,9 @@ pub(crate) fn parse_bbox_in(s: &str, crs: OutputCrs) -> Result<Rect<f64>, Proble
         .map(|t| t.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .map_err(|_| bad("not a list of numbers"))?;
-    let (x0, y0, x1, y1) = match nums.as_slice() {
-        &[x0, y0, x1, y1] => (x0, y0, x1, y1),
-        &[x0, y0, z0, x1, y1, z1] => {
+    let (x0, y0, x1, y1) = match *nums.as_slice() {
+        [x0, y0, x1, y1] => (x0, y0, x1, y1),
+        [x0, y0, z0, x1, y1, z1] => {
             if !z0.is_finite() || !z1.is_finite() {
                 return Err(bad("the heights must be finite numbers"));
             }
