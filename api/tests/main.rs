@@ -11,6 +11,7 @@ mod corpus;
 mod faults;
 mod features;
 mod fuzz_http;
+mod golden;
 mod hostile;
 mod import;
 mod inspect;

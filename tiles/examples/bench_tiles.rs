@@ -37,7 +37,7 @@ fn main() {
     let layer = gis_core::io::grids::read_layer(std::path::Path::new(grids)).expect("grid layer reads");
     let loaded = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let map = MapData::new(&d, &layer.grids, layer.meta.bounds.unwrap_or_else(SizeBounds::default));
+    let map = MapData::new(&d, &layer.grids, layer.meta.bounds.unwrap_or_default());
     let indexed = started.elapsed().as_secs_f64();
     println!(
         "loaded {} grids in {loaded:.1} s; map data built in {indexed:.2} s",

@@ -170,7 +170,7 @@ fn cut(shape: &Shape, to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64
                     }
                 }
             }
-            (!parts.is_empty()).then(|| geo::Geometry::MultiLineString(MultiLineString(parts)))
+            (!parts.is_empty()).then_some(geo::Geometry::MultiLineString(MultiLineString(parts)))
         }
         Shape::Area(area) => {
             let mut polygons = Vec::new();
@@ -205,7 +205,7 @@ fn cut(shape: &Shape, to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64
                     .collect();
                 polygons.push(Polygon::new(exterior, holes));
             }
-            (!polygons.is_empty()).then(|| geo::Geometry::MultiPolygon(MultiPolygon(polygons)))
+            (!polygons.is_empty()).then_some(geo::Geometry::MultiPolygon(MultiPolygon(polygons)))
         }
     }
 }
