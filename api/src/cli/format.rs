@@ -27,21 +27,6 @@ pub fn count(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(9241), "9,241");
-        assert_eq!(thousands(10_000_000), "10,000,000");
-        assert_eq!(decimal(0.523), "0.52");
-        assert_eq!(decimal(17_668.4), "17,668");
-    }
-}
-
 /// A self-check's verdict for people: one line when clean, else what failed with the worst cuts
 /// by area. Slivers (a building touching a second grid by under the tolerance) are counted.
 pub fn verification(v: &gis_core::partition::Verification, what: &str) -> String {
@@ -93,4 +78,19 @@ pub fn verification(v: &gis_core::partition::Verification, what: &str) -> String
     );
     out.push_str(".\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(9241), "9,241");
+        assert_eq!(thousands(10_000_000), "10,000,000");
+        assert_eq!(decimal(0.523), "0.52");
+        assert_eq!(decimal(17_668.4), "17,668");
+    }
 }
