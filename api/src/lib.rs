@@ -2,3 +2,4 @@
 //! command line lives in `main.rs` and `cli/`.
 
 pub mod serve;
+pub mod snapshot;

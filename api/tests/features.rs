@@ -2,7 +2,8 @@
 //! collection exactly once, bbox answers checked against geo's own `Intersects`, and GDAL's OAPIF
 //! driver (`ogr2ogr`) reading the real `wangge serve` over HTTP.
 
-use api::serve::{AppState, Served, router};
+use api::serve::{AppState, router};
+use api::snapshot::Snapshot;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use geo::{Coord, Intersects, LineString, MultiPolygon, Polygon, Rect};
@@ -36,7 +37,7 @@ fn state() -> Arc<AppState> {
                 ..PartitionOptions::default()
             };
             let p = partition(&d, &options, &mut |_, _| {});
-            AppState::new(Served::new(d, p.grids, bounds))
+            AppState::new(Snapshot::new(d, p.grids, bounds))
         })
         .clone()
 }
@@ -288,7 +289,7 @@ fn rect_polygon(b: [f64; 4]) -> Polygon<f64> {
 }
 
 /// Boxes to test: small ones around building corners, one across the middle, one around all.
-fn boxes(served: &Served) -> Vec<[f64; 4]> {
+fn boxes(served: &Snapshot) -> Vec<[f64; 4]> {
     let mut out = Vec::new();
     for b in served.dataset.buildings.iter().step_by(23) {
         let c = b.footprint.0[0].exterior().0[0];

@@ -2,7 +2,8 @@
 //! validate, move, publish, roll back, staff — with the token, and every planner endpoint
 //! refused without it. Also `/openapi.json` against the routes, and `/healthz` against the store.
 
-use api::serve::{AppState, Limits, Served, router};
+use api::serve::{AppState, Limits, router};
+use api::snapshot::Snapshot;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
@@ -70,7 +71,7 @@ async fn every_planner_endpoint_refuses_a_missing_or_wrong_token() {
     // A service without a token refuses planners outright.
     let published = store.published(None).await.unwrap().unwrap();
     let app = router(AppState::with_store(
-        Served::published(&published),
+        Snapshot::published(&published),
         store.clone(),
         None,
         Limits::default(),

@@ -1,7 +1,8 @@
 //! The tile service in process: TileJSON, style and everything it refers to, tiles with caching
 //! and compression, and every bad request answered with a problem body.
 
-use api::serve::{AppState, Served, router};
+use api::serve::{AppState, router};
+use api::snapshot::Snapshot;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use gis_core::bounds::SizeBounds;
@@ -11,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-fn served(name: &str, bounds: SizeBounds) -> Served {
+fn served(name: &str, bounds: SizeBounds) -> Snapshot {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
     let d = gis_core::io::load_dataset(&dir).unwrap().dataset;
     let options = PartitionOptions {
@@ -20,7 +21,7 @@ fn served(name: &str, bounds: SizeBounds) -> Served {
         ..PartitionOptions::default()
     };
     let p = partition(&d, &options, &mut |_, _| {});
-    Served::new(d, p.grids, bounds)
+    Snapshot::new(d, p.grids, bounds)
 }
 
 async fn get(app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {

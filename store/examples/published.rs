@@ -1,5 +1,5 @@
 //! How long a server takes to get the current version ready to serve (dataset re-import, layer,
-//! indexes), and a few lookups on it:
+//! and the lookup index a server builds over them), and a few lookups on it:
 //!
 //! cargo run --release -p store --example published -- [DATABASE_URL | path/to/store.db]
 
@@ -21,6 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("nothing published");
         return Ok(());
     };
+    let region = gis_core::lookup::Region::new(&p.dataset, p.layer.grids.clone(), &p.staff)?;
     println!(
         "{:?}: version {} ready in {:.2} s ({} grids, {} buildings)",
         store.backend(),
@@ -38,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .take(10_000)
         .collect();
     let started = Instant::now();
-    let answers: Vec<_> = sample.iter().map(|(a, _)| p.region.geocode(a, 3)).collect();
+    let answers: Vec<_> = sample.iter().map(|(a, _)| region.geocode(a, 3)).collect();
     let secs = started.elapsed().as_secs_f64();
     let right = sample
         .iter()
@@ -55,7 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sample.len() as f64 / secs
     );
     let b = &p.dataset.buildings[0];
-    let hit = p.region.locate(
+    let hit = region.locate(
         Coord {
             x: b.anchor.x(),
             y: b.anchor.y(),

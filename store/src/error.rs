@@ -2,8 +2,6 @@
 
 use crate::check::{LayerProblem, summary};
 use gis_core::io::ImportError;
-use gis_core::lookup::LookupError;
-use gis_core::partition::RepairError;
 
 /// A published version that does not read back or validate (written by an older build, or
 /// damaged in the database), and why.
@@ -79,10 +77,6 @@ pub enum StoreError {
     NothingServable { damaged: Vec<DamagedVersion> },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
-    #[error(transparent)]
-    Repartition(#[from] RepairError),
-    #[error(transparent)]
-    Lookup(#[from] LookupError),
     /// A failure injected by a test (see [`crate::Store::fail_next_publish`]).
     #[error("injected failure before {0} committed")]
     Injected(&'static str),

@@ -3,8 +3,8 @@
 //! **embedded SQLite file** (the default, so `wangge serve` runs on a fresh machine). Both
 //! backends are one [`Store`] with the same behaviour and pass one test suite.
 //!
-//! - A dataset is stored as its files' text (the source of truth, re-imported strictly on read)
-//!   plus communities, buildings and resources as geometry rows (SRID 4326, GiST on PostGIS,
+//! - A dataset is stored as its files' text (the source of truth, imported strictly on read, the
+//!   last few parsed kept by id: a stored dataset never changes) plus communities, buildings and resources as geometry rows (SRID 4326, GiST on PostGIS,
 //!   bounding-box columns on SQLite) for SQL-side queries.
 //! - A **layer** is a set of grids drawn from one dataset; it is a **draft** until published.
 //!   Each grid row keeps its exact GeoJSON (so a layer reads back to the bit) and its geometry.
@@ -15,8 +15,10 @@
 //! - **Nothing damaged is made current**: a layer is checked (it reads back grid by grid, every
 //!   area is OGC-valid, each level is one exact coverage of its dataset) before a publish or
 //!   rollback commits, and when it is saved as a draft (see `check`). [`Store::published`]
-//!   checks too, and serves the newest version that passes, naming the damaged ones, so a store
+//!   checks too, and returns the newest version that passes, naming the damaged ones, so a store
 //!   written by an older build still serves.
+//! - The store keeps and returns data; it never partitions, diffs or indexes for lookups (the
+//!   `planner` crate and the server do).
 //! - **Staff** are kept per grid code, across versions; publishing a re-partition moves the
 //!   staff of retired grids to the grid that took most of their residents.
 //! - Every write is one transaction; a failed write stores nothing.
@@ -24,18 +26,19 @@
 //!   pointer row on SQLite (so two processes on one file also see each other's publishes).
 
 mod bulk;
+mod cache;
 mod check;
 mod error;
 mod notify;
+mod published;
 mod rows;
 mod sql;
 mod time;
-pub mod workflow;
 
 pub use check::{LayerProblem, LayerProblemKind};
 pub use error::{DamagedVersion, Result, StoreError};
 pub use notify::Current;
-pub use sql::Published;
+pub use published::Published;
 pub use time::rfc3339;
 
 use gis_core::Staff;
@@ -133,6 +136,8 @@ pub struct Store {
     pub(crate) schema: String,
     pub(crate) fail_next_publish: Arc<AtomicBool>,
     pub(crate) watcher: Arc<Mutex<Option<tokio::sync::watch::Sender<Current>>>>,
+    /// Datasets parsed by this handle and its clones, by id.
+    pub(crate) datasets: Arc<cache::DatasetCache>,
 }
 
 /// Embedded migrations (sqlx's `migrate!` needs its proc-macros, which would build the database
@@ -282,6 +287,7 @@ impl Store {
             schema,
             fail_next_publish: Arc::new(AtomicBool::new(false)),
             watcher: Arc::new(Mutex::new(None)),
+            datasets: Arc::new(cache::DatasetCache::new(cache::KEPT)),
         }
     }
 

@@ -4,16 +4,14 @@
 
 use crate::bulk::Bulk;
 use crate::check::{self, LayerProblem, LayerProblemKind};
-use crate::error::DamagedVersion;
 use crate::rows::{assemble_layer, check_layer, files_from_text, files_text, meta_text};
 use crate::time::{now_ms, rfc3339};
 use crate::{DatasetInfo, DraftInfo, Pool, Result, StaffMove, Store, StoreError, VersionInfo, check_staff};
 use geo::Coord;
 use gis_core::Dataset;
 use gis_core::Staff;
-use gis_core::diff::LayerDiff;
 use gis_core::io::grids::GridLayer;
-use gis_core::lookup::{PreparedArea, Region};
+use gis_core::lookup::PreparedArea;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -97,34 +95,18 @@ where
     })
 }
 
-/// The published version, ready to serve: its layer indexed with its dataset and staff.
-#[derive(Debug, Clone)]
-pub struct Published {
-    pub version: VersionInfo,
-    pub layer: Arc<GridLayer>,
-    pub dataset: Arc<Dataset>,
-    pub region: Arc<Region>,
-    /// The staff revision the region's staff were read at (see [`crate::Current`]).
-    pub staff_revision: i64,
-    /// The store's current version: `version` itself unless that one is damaged.
-    pub current: i64,
-    /// Versions newer than `version`, the current one first, passed over because they do not
-    /// read back or validate (written by an older build, or damaged in the database).
-    pub damaged: Vec<DamagedVersion>,
-}
-
 /// A stored layer as read back, with everything that keeps it from being made current.
-struct Checked {
-    layer: GridLayer,
-    dataset: Option<Arc<Dataset>>,
-    problems: Vec<LayerProblem>,
+pub(crate) struct Checked {
+    pub layer: GridLayer,
+    pub dataset: Option<Arc<Dataset>>,
+    pub problems: Vec<LayerProblem>,
 }
 
 impl Store {
     // ---- datasets ------------------------------------------------------------------------
 
     /// Reads a dataset folder's files and loads them ([`Store::load_dataset`]).
-    pub async fn load_dataset_dir(&self, dir: &Path) -> Result<(i64, Dataset)> {
+    pub async fn load_dataset_dir(&self, dir: &Path) -> Result<(i64, Arc<Dataset>)> {
         let mut files = BTreeMap::new();
         if !dir.is_dir() {
             // Let import say what is wrong, in its words.
@@ -149,8 +131,8 @@ impl Store {
 
     /// Imports a dataset (file name → text) strictly and stores it; a rejected dataset stores
     /// nothing. A dataset with a `staff.json` replaces the stored staff list. Returns the new
-    /// dataset's id and the dataset.
-    pub async fn load_dataset(&self, source: &str, files: BTreeMap<String, String>) -> Result<(i64, Dataset)> {
+    /// dataset's id and the dataset (kept parsed, as [`Store::dataset`] keeps it).
+    pub async fn load_dataset(&self, source: &str, files: BTreeMap<String, String>) -> Result<(i64, Arc<Dataset>)> {
         let text = files_text(&files);
         let name = source.to_string();
         let dataset = tokio::task::spawn_blocking(move || gis_core::io::load_dataset_files(Path::new(&name), files))
@@ -196,6 +178,8 @@ impl Store {
             }
             id
         });
+        let dataset = Arc::new(dataset);
+        self.datasets.put(id, dataset.clone());
         Ok((id, dataset))
     }
 
@@ -225,8 +209,12 @@ impl Store {
         }))
     }
 
-    /// A stored dataset, imported again from its files.
-    pub async fn dataset(&self, id: i64) -> Result<Dataset> {
+    /// A stored dataset, imported from its files, or as it was imported before: the last few
+    /// used are kept parsed.
+    pub async fn dataset(&self, id: i64) -> Result<Arc<Dataset>> {
+        if let Some(dataset) = self.datasets.get(id) {
+            return Ok(dataset);
+        }
         let text: Option<String> = read!(self, |tx, pg| {
             sqlx::query_scalar("SELECT files FROM datasets WHERE id = $1")
                 .bind(id)
@@ -240,7 +228,9 @@ impl Store {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(loaded.dataset)
+        let dataset = Arc::new(loaded.dataset);
+        self.datasets.put(id, dataset.clone());
+        Ok(dataset)
     }
 
     // ---- layers and drafts ---------------------------------------------------------------
@@ -257,7 +247,7 @@ impl Store {
         report: Option<&str>,
         staff_moves: &[StaffMove],
     ) -> Result<i64> {
-        let data = Arc::new(self.dataset(dataset).await?);
+        let data = self.dataset(dataset).await?;
         self.save_draft_of(dataset, data, layer, origin, report, staff_moves)
             .await
     }
@@ -351,7 +341,7 @@ impl Store {
     /// Reads a stored layer back grid by grid and checks it as a publish does (see `check`):
     /// every grid reads back to the same grid, every area is valid, each level is one exact
     /// coverage of the layer's dataset. `NoDraft` when there is no such layer.
-    async fn load_checked(&self, layer: i64) -> Result<Checked> {
+    pub(crate) async fn load_checked(&self, layer: i64) -> Result<Checked> {
         let (meta, dataset_id, rows): (Option<String>, i64, Vec<check::StoredRow>) = read!(self, |tx, pg| {
             let row = sqlx::query("SELECT meta, dataset_id FROM layers WHERE id = $1")
                 .bind(layer)
@@ -386,7 +376,7 @@ impl Store {
         let meta = meta.ok_or(StoreError::NoDraft(layer))?;
         let mut problems = Vec::new();
         let dataset = match self.dataset(dataset_id).await {
-            Ok(d) => Some(Arc::new(d)),
+            Ok(d) => Some(d),
             Err(StoreError::Corrupt(e)) => {
                 problems.push(LayerProblem::new(
                     None,
@@ -686,98 +676,6 @@ impl Store {
         Ok(self.layer(self.version(number).await?.layer).await?.0)
     }
 
-    /// What changed from version `old` to version `new` (the codes issue's diff), residents
-    /// counted from `new`'s dataset.
-    pub async fn diff(&self, old: i64, new: i64) -> Result<LayerDiff> {
-        let (a, b) = (self.version(old).await?, self.version(new).await?);
-        let (la, _) = self.layer(a.layer).await?;
-        let (lb, _) = self.layer(b.layer).await?;
-        let dataset = self.dataset(b.dataset).await?;
-        Ok(gis_core::diff::diff(&la, &lb, Some(&dataset)))
-    }
-
-    /// The published version `number`, or the one to serve when `None`, indexed for lookups;
-    /// `None` when nothing is published. Every layer is checked as a publish checks it. The one
-    /// to serve is the current version if it reads back and validates, else the newest older
-    /// one that does, with the versions passed over in [`Published::damaged`] (a store written
-    /// by an older build still serves). [`StoreError::NothingServable`] when no version does;
-    /// [`StoreError::DamagedVersion`] when the version asked for does not.
-    pub async fn published(&self, number: Option<i64>) -> Result<Option<Published>> {
-        let current = self.current_number().await?;
-        let Some(current_number) = current.version else {
-            return match number {
-                Some(n) => Err(StoreError::NoVersion(n)),
-                None => Ok(None),
-            };
-        };
-        let staff = Arc::new(self.staff(None).await?);
-        let candidates = match number {
-            Some(n) => vec![self.version(n).await?],
-            None => {
-                let mut all = self.versions().await?;
-                all.retain(|v| v.number <= current_number);
-                all.reverse();
-                all
-            }
-        };
-        let mut damaged: Vec<DamagedVersion> = Vec::new();
-        // Rollbacks share their layer with the version they re-publish: check each layer once.
-        let mut seen: BTreeMap<i64, Vec<LayerProblem>> = BTreeMap::new();
-        for version in candidates {
-            let problems = match seen.get(&version.layer) {
-                Some(p) => p.clone(),
-                None => match self.servable(&version, &staff).await? {
-                    Ok((layer, dataset, region)) => {
-                        return Ok(Some(Published {
-                            version,
-                            layer,
-                            dataset,
-                            region,
-                            staff_revision: current.staff_revision,
-                            current: current_number,
-                            damaged,
-                        }));
-                    }
-                    Err(p) => p,
-                },
-            };
-            seen.insert(version.layer, problems.clone());
-            damaged.push(DamagedVersion {
-                number: version.number,
-                problems,
-            });
-        }
-        match number {
-            Some(_) => Err(StoreError::DamagedVersion(damaged.remove(0))),
-            None => Err(StoreError::NothingServable { damaged }),
-        }
-    }
-
-    /// A version's layer, dataset and lookup index, or why it cannot be served.
-    async fn servable(
-        &self,
-        version: &VersionInfo,
-        staff: &Arc<Vec<Staff>>,
-    ) -> Result<Result<(Arc<GridLayer>, Arc<Dataset>, Arc<Region>), Vec<LayerProblem>>> {
-        let checked = self.load_checked(version.layer).await?;
-        let (Some(dataset), true) = (checked.dataset, checked.problems.is_empty()) else {
-            return Ok(Err(checked.problems));
-        };
-        let layer = Arc::new(checked.layer);
-        let (l, d, staff) = (layer.clone(), dataset.clone(), staff.clone());
-        let region = tokio::task::spawn_blocking(move || Region::new(&d, l.grids.clone(), &staff))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?;
-        match region {
-            Ok(region) => Ok(Ok((layer, dataset, Arc::new(region)))),
-            Err(e) => Ok(Err(vec![LayerProblem::new(
-                None,
-                LayerProblemKind::Index,
-                format!("the layer cannot be indexed for lookups: {e}"),
-            )])),
-        }
-    }
-
     // ---- staff ---------------------------------------------------------------------------
 
     /// Staff of one grid, or of every grid (by grid code, then as listed).
@@ -930,12 +828,11 @@ async fn fault_pause(step: &str) {
     let Ok(spec) = std::env::var("WANGGE_FAULT_PAUSE") else {
         return;
     };
-    if let Some((s, ms)) = spec.split_once(':') {
-        if s == step {
-            if let Ok(ms) = ms.parse::<u64>() {
-                eprintln!("fault pause: {step} written, not committed; waiting {ms} ms");
-                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            }
-        }
+    if let Some((s, ms)) = spec.split_once(':')
+        && s == step
+        && let Ok(ms) = ms.parse::<u64>()
+    {
+        eprintln!("fault pause: {step} written, not committed; waiting {ms} ms");
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }

@@ -9,14 +9,16 @@ use gis_core::Staff;
 use gis_core::crs::Crs;
 use gis_core::grid::GridLevel;
 use gis_core::io::grids::to_geojson;
+use gis_core::lookup::Region;
 use gis_core::partition::{PartitionOptions, RepartitionOptions};
+use planner::PlannerError;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use store::{Backend, Store, StoreError, workflow};
+use store::{Backend, Store, StoreError};
 
 fn kangle() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle")
@@ -57,6 +59,11 @@ fn grown(ids: &[String], extra: u64) -> BTreeMap<String, String> {
     assert_eq!(left, 0, "the grid has room for the extra residents");
     files.insert("buildings.geojson".into(), serde_json::to_string(&fc).unwrap());
     files
+}
+
+/// The lookup index a server builds over a published version.
+fn region(p: &store::Published) -> Region {
+    Region::new(&p.dataset, p.layer.grids.clone(), &p.staff).unwrap()
 }
 
 // ---- the two backends -------------------------------------------------------------------------
@@ -155,6 +162,7 @@ on_both_backends!(
     a_damaged_current_version_is_passed_over,
     with_only_damaged_versions_nothing_is_served,
     layers_that_do_not_hold_are_never_published,
+    datasets_are_parsed_once,
 );
 
 // ---- scenarios ---------------------------------------------------------------------------------
@@ -169,7 +177,7 @@ async fn versions_diff_and_rollback(db: &Db) {
         (info.id, info.communities, info.buildings, info.resources),
         (ds1, 1, 188, dataset.resources.len() as i64)
     );
-    let (draft1, report) = workflow::partition_draft(&store, ds1, Arc::new(dataset), PartitionOptions::default())
+    let (draft1, report) = planner::partition_draft(&store, ds1, PartitionOptions::default())
         .await
         .unwrap();
     assert_eq!(report.communities.len(), 1);
@@ -198,11 +206,11 @@ async fn versions_diff_and_rollback(db: &Db) {
         .filter(|g| g.level == GridLevel::Grid && g.kind == gis_core::grid::GridKind::Basic)
         .max_by_key(|g| g.population)
         .unwrap();
-    let (ds2, dataset2) = store
+    let (ds2, _) = store
         .load_dataset("kangle grown", grown(&big.buildings, 450))
         .await
         .unwrap();
-    let (draft2, rep) = workflow::repartition_draft(&store, ds2, Arc::new(dataset2), 1, RepartitionOptions::default())
+    let (draft2, rep) = planner::repartition_draft(&store, ds2, 1, RepartitionOptions::default())
         .await
         .unwrap();
     assert!(!rep.changed.is_empty() || !rep.created.is_empty(), "{rep:?}");
@@ -215,15 +223,18 @@ async fn versions_diff_and_rollback(db: &Db) {
     );
 
     // Diff v1 → v2: the codes issue's diff, residents counted from v2's dataset.
-    let d = store.diff(1, 2).await.unwrap();
+    let d = planner::diff_versions(&store, 1, 2).await.unwrap();
     assert!(!d.is_empty());
     assert_eq!(d.weight, "residents");
     assert!(
         d.changed.iter().any(|c| c.code == big.code) || d.retired.contains(&big.code),
         "{d:?}"
     );
-    assert!(store.diff(1, 1).await.unwrap().is_empty());
-    assert!(matches!(store.diff(1, 9).await, Err(StoreError::NoVersion(9))));
+    assert!(planner::diff_versions(&store, 1, 1).await.unwrap().is_empty());
+    assert!(matches!(
+        planner::diff_versions(&store, 1, 9).await,
+        Err(PlannerError::Store(StoreError::NoVersion(9)))
+    ));
 
     // Roll back to v1: a new version 3 serving v1's layer.
     let v3 = store.rollback(1, None).await.unwrap();
@@ -233,7 +244,7 @@ async fn versions_diff_and_rollback(db: &Db) {
     );
     assert_eq!(v3.note, "rollback to version 1");
     assert_eq!(to_geojson(&store.version_layer(3).await.unwrap()), to_geojson(&l1));
-    assert!(store.diff(1, 3).await.unwrap().is_empty());
+    assert!(planner::diff_versions(&store, 1, 3).await.unwrap().is_empty());
     assert!(matches!(store.rollback(42, None).await, Err(StoreError::NoVersion(42))));
     assert_eq!(store.current().await.unwrap().unwrap().number, 3);
 
@@ -241,7 +252,7 @@ async fn versions_diff_and_rollback(db: &Db) {
     let p = store.published(None).await.unwrap().unwrap();
     assert_eq!(p.version.number, 3);
     let b = &p.dataset.buildings[0];
-    let hit = p.region.locate(b.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    let hit = region(&p).locate(b.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert!(l1.grids.iter().any(|g| g.code == hit.code));
     let older = store.published(Some(2)).await.unwrap().unwrap();
     assert_eq!(older.version.number, 2);
@@ -250,14 +261,14 @@ async fn versions_diff_and_rollback(db: &Db) {
 
 async fn load_publishes_first_then_drafts(db: &Db) {
     let store = db.open().await;
-    let first = workflow::load(&store, &kangle(), PartitionOptions::default(), "loaded")
+    let first = planner::load(&store, &kangle(), PartitionOptions::default(), "loaded")
         .await
         .unwrap();
     assert_eq!(first.origin, "partition");
     assert_eq!(first.published.as_ref().map(|v| v.number), Some(1));
     // Loading again (as an upload would, by files): a draft re-partitioned from version 1, not
     // published.
-    let second = workflow::load_files(
+    let second = planner::load_files(
         &store,
         "upload",
         read_files(&kangle()),
@@ -306,7 +317,7 @@ async fn staff_follow_codes(db: &Db) {
         store.set_staff("350206001017001", std::slice::from_ref(&someone)).await,
         Err(StoreError::NothingPublished)
     ));
-    workflow::load(&store, &kangle(), PartitionOptions::default(), "v1")
+    planner::load(&store, &kangle(), PartitionOptions::default(), "v1")
         .await
         .unwrap();
     // staff.json came with the dataset.
@@ -339,23 +350,25 @@ async fn staff_follow_codes(db: &Db) {
     assert_eq!(got[1].phone, None);
     // Returned with lookups.
     let p = store.published(None).await.unwrap().unwrap();
-    let g = p.region.grid_index().get(code).unwrap();
+    let index = region(&p);
+    let g = index.grid_index().get(code).unwrap();
     let inside = p
         .dataset
         .buildings
         .iter()
         .find(|b| g.buildings.contains(&b.id))
         .unwrap();
-    let hit = p.region.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    let hit = index.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert_eq!(hit.code, code);
     assert_eq!(
         hit.staff.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         vec!["李娜", "王芳"]
     );
     // A server holding the region from before swaps in the new staff without re-indexing.
-    let old = before.region.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    let before = region(&before);
+    let old = before.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert_eq!(old.staff.len(), 3);
-    let swapped = before.region.with_staff(&store.staff(None).await.unwrap());
+    let swapped = before.with_staff(&store.staff(None).await.unwrap());
     assert_eq!(
         swapped.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap().staff,
         hit.staff
@@ -393,7 +406,7 @@ async fn staff_follow_codes(db: &Db) {
 
 async fn failed_writes_store_nothing(db: &Db) {
     let store = db.open().await;
-    let first = workflow::load(&store, &kangle(), PartitionOptions::default(), "v1")
+    let first = planner::load(&store, &kangle(), PartitionOptions::default(), "v1")
         .await
         .unwrap();
     let (draft, _) = store.layer(first.draft).await.unwrap();
@@ -482,7 +495,7 @@ async fn a_publish_is_seen_by_another_handle(db: &Db) {
     let reader = db.open().await;
     let mut rx = reader.subscribe().await.unwrap();
     assert_eq!(rx.borrow_and_update().version, None);
-    let first = workflow::load(&writer, &kangle(), PartitionOptions::default(), "v1")
+    let first = planner::load(&writer, &kangle(), PartitionOptions::default(), "v1")
         .await
         .unwrap();
     let wait = |rx: &mut tokio::sync::watch::Receiver<store::Current>, want: i64| {
@@ -537,12 +550,13 @@ async fn a_publish_is_seen_by_another_handle(db: &Db) {
 
 async fn the_database_locates_like_the_index(db: &Db) {
     let store = db.open().await;
-    workflow::load(&store, &kangle(), PartitionOptions::default(), "v1")
+    planner::load(&store, &kangle(), PartitionOptions::default(), "v1")
         .await
         .unwrap();
     let p = store.published(None).await.unwrap().unwrap();
+    let index = region(&p);
     for b in p.dataset.buildings.iter().step_by(7) {
-        let want = p.region.grid_index().locate_code(b.anchor.0).map(String::from);
+        let want = index.grid_index().locate_code(b.anchor.0).map(String::from);
         assert_eq!(store.locate_in_db(1, b.anchor.0).await.unwrap(), want, "{}", b.id);
     }
     // A vertex shared by grids: the lowest code, in SQL too.
@@ -558,11 +572,34 @@ async fn the_database_locates_like_the_index(db: &Db) {
         })
         .copied();
     if let Some(c) = shared {
-        let want = p.region.grid_index().locate_code(c).map(String::from);
+        let want = index.grid_index().locate_code(c).map(String::from);
         assert_eq!(store.locate_in_db(1, c).await.unwrap(), want);
     }
     assert_eq!(store.locate_in_db(1, Coord { x: 0.0, y: 0.0 }).await.unwrap(), None);
     assert_eq!(store.backend() == Backend::Postgis, store.pg_pool().is_some());
+    store.close().await;
+}
+
+async fn datasets_are_parsed_once(db: &Db) {
+    let store = db.open().await;
+    // What a load parsed is what later reads get, by this handle and its clones.
+    let (id, loaded) = store.load_dataset_dir(&kangle()).await.unwrap();
+    assert!(Arc::ptr_eq(&loaded, &store.dataset(id).await.unwrap()));
+    assert!(Arc::ptr_eq(&loaded, &store.clone().dataset(id).await.unwrap()));
+    // Another handle parses it once, then keeps it.
+    let other = db.open().await;
+    let first = other.dataset(id).await.unwrap();
+    assert!(!Arc::ptr_eq(&loaded, &first));
+    assert_eq!(first.buildings.len(), loaded.buildings.len());
+    assert!(Arc::ptr_eq(&first, &other.dataset(id).await.unwrap()));
+    // Only the last few used are kept: the first of five more is parsed again.
+    let mut later = Vec::new();
+    for _ in 0..5 {
+        later.push(store.load_dataset("again", read_files(&kangle())).await.unwrap());
+    }
+    assert!(Arc::ptr_eq(&later[4].1, &store.dataset(later[4].0).await.unwrap()));
+    assert!(!Arc::ptr_eq(&loaded, &store.dataset(id).await.unwrap()));
+    other.close().await;
     store.close().await;
 }
 
@@ -743,7 +780,7 @@ async fn publish_damaged(db: &Db, store: &Store, from: i64, how: Damage) -> (i64
 
 async fn a_damaged_current_version_is_passed_over(db: &Db) {
     let store = db.open().await;
-    let first = workflow::load(&store, &kangle(), micro(), "v1").await.unwrap();
+    let first = planner::load(&store, &kangle(), micro(), "v1").await.unwrap();
     let good = store.published(None).await.unwrap().unwrap();
     assert_eq!((good.version.number, good.current), (1, 1));
     assert!(good.damaged.is_empty());
@@ -781,7 +818,7 @@ async fn a_damaged_current_version_is_passed_over(db: &Db) {
     assert!(problem.reason.contains("not JSON"), "{problem}");
     // Lookups answer from version 1.
     let b = &p.dataset.buildings[0];
-    assert!(p.region.locate(b.anchor.0, Crs::Wgs84).unwrap().is_some());
+    assert!(region(&p).locate(b.anchor.0, Crs::Wgs84).unwrap().is_some());
 
     // Asked for by number, a damaged version is an error naming it.
     match store.published(Some(2)).await {
@@ -810,10 +847,8 @@ async fn a_damaged_current_version_is_passed_over(db: &Db) {
 async fn with_only_damaged_versions_nothing_is_served(db: &Db) {
     let store = db.open().await;
     // Stored and drafted, never published by this build.
-    let (id, dataset) = store.load_dataset_dir(&kangle()).await.unwrap();
-    let (draft, _) = workflow::partition_draft(&store, id, Arc::new(dataset), micro())
-        .await
-        .unwrap();
+    let (id, _) = store.load_dataset_dir(&kangle()).await.unwrap();
+    let (draft, _) = planner::partition_draft(&store, id, micro()).await.unwrap();
     publish_damaged(db, &store, draft, Damage::BowTie).await;
     match store.published(None).await {
         Err(e @ StoreError::NothingServable { .. }) => {
@@ -838,7 +873,7 @@ async fn with_only_damaged_versions_nothing_is_served(db: &Db) {
 
 async fn layers_that_do_not_hold_are_never_published(db: &Db) {
     let store = db.open().await;
-    let first = workflow::load(&store, &kangle(), micro(), "v1").await.unwrap();
+    let first = planner::load(&store, &kangle(), micro(), "v1").await.unwrap();
     let (layer, _) = store.layer(first.draft).await.unwrap();
     let versions = store.versions().await.unwrap();
     let drafts = store.drafts().await.unwrap();

@@ -5,7 +5,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -25,21 +25,6 @@ pub fn decimal(x: f64) -> String {
 /// "1 compound", "2 compounds", with thousands separators.
 pub fn count(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(9241), "9,241");
-        assert_eq!(thousands(10_000_000), "10,000,000");
-        assert_eq!(decimal(0.523), "0.52");
-        assert_eq!(decimal(17_668.4), "17,668");
-    }
 }
 
 /// A self-check's verdict for people: one line when clean, else what failed with the worst cuts
@@ -93,4 +78,19 @@ pub fn verification(v: &gis_core::partition::Verification, what: &str) -> String
     );
     out.push_str(".\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(9241), "9,241");
+        assert_eq!(thousands(10_000_000), "10,000,000");
+        assert_eq!(decimal(0.523), "0.52");
+        assert_eq!(decimal(17_668.4), "17,668");
+    }
 }

@@ -5,9 +5,9 @@ use super::{BoundsArgs, write_atomically};
 use anyhow::Context;
 use clap::Args;
 use gis_core::bounds::GridCounts;
-use gis_core::io::grids::{GridLayer, LayerMeta, to_geojson};
+use gis_core::io::grids::to_geojson;
 use gis_core::io::load_dataset;
-use gis_core::partition::{PartitionOptions, PartitionReport, partition};
+use gis_core::partition::{PartitionOptions, PartitionReport};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -42,7 +42,7 @@ pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
     let scheme = args.scheme.scheme()?;
     let options = PartitionOptions {
         bounds,
-        scheme: scheme.clone(),
+        scheme,
         seed: args.seed,
         micro: args.micro.then(PartitionOptions::default_micro),
     };
@@ -57,20 +57,12 @@ pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
     bar.set_style(ProgressStyle::with_template(
         "{bar:40} {pos}/{len} communities  {elapsed} (eta {eta})",
     )?);
-    let result = partition(&loaded.dataset, &options, &mut |done, _| bar.set_position(done as u64));
+    let result = planner::partition_layer(&loaded.dataset, &options, &mut |done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     let clean = result.report.is_clean();
     if clean {
-        let layer = GridLayer {
-            grids: result.grids,
-            meta: LayerMeta {
-                code_scheme: scheme,
-                bounds: Some(bounds),
-                ..LayerMeta::default()
-            },
-        };
-        write_atomically(&args.out, to_geojson(&layer).as_bytes())?;
+        write_atomically(&args.out, to_geojson(&result.layer).as_bytes())?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result.report)?);

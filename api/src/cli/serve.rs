@@ -6,7 +6,8 @@
 use super::BoundsArgs;
 use super::versions::StoreArgs;
 use anyhow::Context;
-use api::serve::{AppState, Limits, Served, Token, router};
+use api::serve::{AppState, Limits, Token, router};
+use api::snapshot::Snapshot;
 use clap::Args;
 use gis_core::partition::PartitionOptions;
 use std::net::SocketAddr;
@@ -107,9 +108,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("the store has no published version: give --data DATASET to load one");
             };
             let options = PartitionOptions { bounds, micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
-            match store::workflow::load(&store, data, options, "loaded by wangge serve").await {
+            match planner::load(&store, data, options, "loaded by wangge serve").await {
                 Ok(_) => {}
-                Err(e @ store::StoreError::Unpublishable { .. }) => {
+                Err(e @ planner::PlannerError::Store(store::StoreError::Unpublishable { .. })) => {
                     refused = Some(format!(
                         "nothing is published: the partition of {} was refused: {e}\nLookups, tiles and features answer 503; planners can re-partition and publish (see /openapi.json).",
                         data.display()
@@ -123,16 +124,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // The newest version that reads back and validates; a damaged one (an older build's) is
         // passed over with a warning, and with none sound the service still starts, answering
         // 503 to readers, so that a planner can recover through it.
-        let served = match (api::serve::load_served(&store).await.context("cannot read the published version")?, refused) {
+        let served = match (Snapshot::load(&store).await.context("cannot read the published version")?, refused) {
             (Some(served), _) => served,
-            (None, Some(why)) => Served::unavailable(why, None, Vec::new()),
+            (None, Some(why)) => Snapshot::unavailable(why, None, Vec::new()),
             (None, None) => anyhow::bail!("the store lost its published version"),
         };
         if let Some(w) = served.warning() {
             warn_loudly(&w);
         }
         let state = AppState::with_store(served, store.clone(), Some(token), limits);
-        // Follow publishes (and rollbacks) made elsewhere: swap the data, drop the tile cache.
+        // Follow publishes (and rollbacks) made elsewhere: swap in a new snapshot (and tile cache).
         let mut changes = store.subscribe().await?;
         let follower = {
             let (state, store) = (state.clone(), store.clone());
@@ -142,7 +143,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     let served = state.current();
                     let staff_changed = Some(current.staff_revision) != served.staff_revision;
                     if current.version.is_some() && (current.version != served.current || staff_changed) {
-                        match api::serve::load_served(&store).await {
+                        match Snapshot::load(&store).await {
                             Ok(Some(s)) => {
                                 match (s.version, s.warning()) {
                                     (_, Some(w)) => warn_loudly(&w),

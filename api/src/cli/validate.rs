@@ -4,7 +4,6 @@ use super::format::{count, decimal, thousands};
 use super::{BoundsArgs, SchemeArgs, write_atomically};
 use anyhow::Context;
 use clap::Args;
-use gis_core::bounds::SizeBounds;
 use gis_core::io::grids::{read_drawn_layer, to_geojson};
 use gis_core::io::load_dataset;
 use gis_core::validate::{DefectKind, Repair, ValidateOptions, ValidationReport, defects_geojson, repair, validate};
@@ -46,24 +45,22 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let loaded =
         load_dataset(&args.dataset).with_context(|| format!("cannot validate against {}", args.dataset.display()))?;
     let layer = read_drawn_layer(&args.grids).with_context(|| format!("cannot validate {}", args.grids.display()))?;
-    // Bounds: the command line, else what the layer says it was drawn for, else the default.
-    let bounds: SizeBounds =
+    // Bounds and scheme: the command line, else what the layer says it was drawn for.
+    let bounds =
         if args.bounds.min.is_some() || args.bounds.max.is_some() || matches!(args.bounds.by, super::Basis::Households)
         {
-            args.bounds.bounds()?
+            Some(args.bounds.bounds()?)
         } else {
-            layer.meta.bounds.unwrap_or_default()
+            None
         };
-    let scheme = if args.scheme.code_scheme.is_some() {
-        args.scheme.scheme()?
-    } else {
-        layer.meta.code_scheme.clone()
+    let scheme = match args.scheme.code_scheme {
+        Some(_) => Some(args.scheme.scheme()?),
+        None => None,
     };
     let options = ValidateOptions {
-        bounds,
         tolerance_m2: args.tolerance,
         gap_width_m: args.gap_width,
-        scheme,
+        ..planner::validate_options(&layer, bounds, scheme)
     };
     let read = started.elapsed().as_secs_f64();
     let started = Instant::now();

@@ -1,6 +1,6 @@
 //! The store's commands: `wangge load`, `versions`, `publish`, `rollback`. Thin: each opens the
-//! store (PostGIS with `--db` or `DATABASE_URL`, else the embedded file) and calls one
-//! `store` operation.
+//! store (PostGIS with `--db` or `DATABASE_URL`, else the embedded file) and calls one planner
+//! step (or reads the store's lists).
 
 use super::format::thousands;
 use super::{BoundsArgs, SchemeArgs};
@@ -10,7 +10,7 @@ use gis_core::partition::PartitionOptions;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use store::{Store, VersionInfo, workflow};
+use store::{Store, VersionInfo};
 
 /// Where the store is.
 #[derive(Debug, Args)]
@@ -86,7 +86,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     };
     runtime()?.block_on(async {
         let store = args.at.open().await?;
-        let out = workflow::load(&store, &args.dataset, options, &args.note).await.with_context(|| format!("cannot load {}", args.dataset.display()))?;
+        let out = planner::load(&store, &args.dataset, options, &args.note).await.with_context(|| format!("cannot load {}", args.dataset.display()))?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&out)?);
             return Ok(ExitCode::SUCCESS);
@@ -196,8 +196,7 @@ pub struct PublishArgs {
 pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = args.at.open().await?;
-        let v = store
-            .publish(args.draft, &args.note)
+        let v = planner::publish(&store, args.draft, &args.note)
             .await
             .with_context(|| format!("cannot publish draft {}", args.draft))?;
         println!("Published draft {} as version {}.", args.draft, v.number);
@@ -218,8 +217,7 @@ pub struct RollbackArgs {
 pub fn rollback(args: RollbackArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = args.at.open().await?;
-        let v = store
-            .rollback(args.version, args.note.as_deref())
+        let v = planner::rollback(&store, args.version, args.note.as_deref())
             .await
             .with_context(|| format!("cannot roll back to version {}", args.version))?;
         println!("Version {} now serves version {}'s grids.", v.number, args.version);

@@ -12,11 +12,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// Status → (requests, seconds spent).
+type ByStatus = BTreeMap<u16, (u64, f64)>;
+
 #[derive(Default)]
 pub(crate) struct Metrics {
     /// route → status → (requests, seconds spent). Nested so that counting a request to a
     /// route seen before allocates nothing.
-    requests: Mutex<BTreeMap<String, BTreeMap<u16, (u64, f64)>>>,
+    requests: Mutex<BTreeMap<String, ByStatus>>,
     pub tile_renders: AtomicU64,
     pub tile_cache_hits: AtomicU64,
 }

@@ -1,6 +1,6 @@
 //! The HTTP service: map tiles (vector and raster), TileJSON, the MapLibre style and its glyphs and
-//! sprites, the printable grid map, health. Everything is served from one [`Served`] snapshot held
-//! behind a lock; replacing it (a new version published) drops the tile cache at once.
+//! sprites, the printable grid map, health. Everything is served from one [`Snapshot`] held
+//! behind a lock; replacing it (a new version published) drops its tile cache with it.
 
 mod auth;
 pub mod features;
@@ -17,152 +17,16 @@ use auth::BearerScheme;
 pub use auth::{Token, TokenError};
 pub use problem::Problem;
 
+use crate::snapshot::Snapshot;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
-use gis_core::bounds::SizeBounds;
-use gis_core::grid::Grid;
-use gis_core::model::Dataset;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tiles::data::MapData;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// What the service serves at one moment: a dataset, its grids, the map cut from them and the
-/// lookup indexes over them; `version` is the store's published version, if it came from one.
-pub struct Served {
-    pub dataset: Arc<Dataset>,
-    pub grids: Vec<Grid>,
-    pub map: MapData,
-    pub region: Arc<gis_core::lookup::Region>,
-    pub version: Option<i64>,
-    /// The store's staff revision the region's staff were read at.
-    pub staff_revision: Option<i64>,
-    /// OGC API – Features: items in id order, an R-tree of their envelopes, derived properties.
-    pub features: Arc<features::FeatureIndex>,
-    /// The store's current version when this was read (the served one unless that is damaged).
-    pub current: Option<i64>,
-    /// Published versions passed over because they do not read back or validate.
-    pub damaged: Vec<store::DamagedVersion>,
-    /// Why there is nothing to serve (no published version reads back and validates): lookups,
-    /// tiles and features answer 503 with it; planner routes still work.
-    pub unavailable: Option<String>,
-}
-
-impl Served {
-    pub fn new(dataset: Dataset, grids: Vec<Grid>, bounds: SizeBounds) -> Self {
-        let map = MapData::new(&dataset, &grids, bounds);
-        let region =
-            gis_core::lookup::Region::new(&dataset, grids.clone(), &dataset.staff).expect("a partition's grids index");
-        let features = features::FeatureIndex::new(&dataset, &grids, &region);
-        Self {
-            dataset: Arc::new(dataset),
-            grids,
-            map,
-            region: Arc::new(region),
-            version: None,
-            staff_revision: None,
-            features: Arc::new(features),
-            current: None,
-            damaged: Vec::new(),
-            unavailable: None,
-        }
-    }
-
-    /// Nothing to serve: every published version is damaged (`damaged`), or the first publish
-    /// was refused. `why` says so to every lookup, tile and feature request.
-    pub fn unavailable(why: String, current: Option<i64>, damaged: Vec<store::DamagedVersion>) -> Self {
-        let empty = Dataset::default();
-        let map = MapData::new(&empty, &[], SizeBounds::default());
-        let region = gis_core::lookup::Region::new(&empty, Vec::new(), &[]).expect("an empty region indexes");
-        let features = features::FeatureIndex::new(&empty, &[], &region);
-        Self {
-            dataset: Arc::new(empty),
-            grids: Vec::new(),
-            map,
-            region: Arc::new(region),
-            version: None,
-            staff_revision: None,
-            features: Arc::new(features),
-            current,
-            damaged,
-            unavailable: Some(why),
-        }
-    }
-
-    /// A version published in the store.
-    pub fn published(p: &store::Published) -> Self {
-        let bounds = p.layer.meta.bounds.unwrap_or_default();
-        let map = MapData::new(&p.dataset, &p.layer.grids, bounds);
-        let features = features::FeatureIndex::new(&p.dataset, &p.layer.grids, &p.region);
-        Self {
-            dataset: p.dataset.clone(),
-            grids: p.layer.grids.clone(),
-            map,
-            region: p.region.clone(),
-            version: Some(p.version.number),
-            staff_revision: Some(p.staff_revision),
-            features: Arc::new(features),
-            current: Some(p.current),
-            damaged: p.damaged.clone(),
-            unavailable: None,
-        }
-    }
-
-    /// What a person should know about damaged versions, and how to recover; `None` when all is well.
-    pub fn warning(&self) -> Option<String> {
-        if let Some(why) = &self.unavailable {
-            return Some(why.clone());
-        }
-        if self.damaged.is_empty() {
-            return None;
-        }
-        Some(damage_warning(&self.damaged, self.version))
-    }
-}
-
-/// Which versions are damaged, what is served instead, and how to recover.
-pub fn damage_warning(damaged: &[store::DamagedVersion], served: Option<i64>) -> String {
-    let mut out = String::new();
-    for d in damaged {
-        out.push_str(&d.to_string());
-        out.push('\n');
-    }
-    match served {
-        Some(v) => out.push_str(&format!(
-            "Serving version {v}, the newest one that reads back and validates. To recover, make it current again with `wangge rollback {v}` \
-             (or POST /v1/versions/{v}/rollback), or re-partition the dataset and publish the draft."
-        )),
-        None => out.push_str(
-            "No published version can be served: lookups, tiles and features answer 503 until one is. To recover, re-partition the dataset \
-             and publish the draft (`wangge load DATASET`, or POST /v1/datasets/{id}/partition then POST /v1/drafts/{id}/publish).",
-        ),
-    }
-    out
-}
-
-/// What the store has to serve now: the newest version that reads back and validates (and any
-/// damaged ones passed over), or an unavailable snapshot saying why none does; `None` when
-/// nothing is published at all. Indexing runs off the async threads.
-pub async fn load_served(store: &store::Store) -> Result<Option<Served>, store::StoreError> {
-    match store.published(None).await {
-        Ok(Some(p)) => Ok(Some(
-            tokio::task::spawn_blocking(move || Served::published(&p))
-                .await
-                .map_err(|e| store::StoreError::Task(e.to_string()))?,
-        )),
-        Ok(None) => Ok(None),
-        Err(store::StoreError::NothingServable { damaged }) => {
-            let current = damaged.first().map(|d| d.number);
-            let why = damage_warning(&damaged, None);
-            Ok(Some(Served::unavailable(why, current, damaged)))
-        }
-        Err(e) => Err(e),
-    }
-}
 
 /// How much the service accepts and how long it waits.
 #[derive(Debug, Clone, Copy)]
@@ -194,11 +58,10 @@ impl Default for Limits {
     }
 }
 
-/// Shared state: the current snapshot and the tile cache that belongs to it; the store and the
-/// planner token when planners work through this service.
+/// Shared state: the current snapshot; the store and the planner token when planners work
+/// through this service.
 pub struct AppState {
-    served: RwLock<Arc<Served>>,
-    pub(crate) cache: tiles_routes::TileCache,
+    snapshot: RwLock<Arc<Snapshot>>,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) store: Option<store::Store>,
     pub(crate) token: Option<Token>,
@@ -206,20 +69,19 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Serves `served` alone: reads only, no planner endpoints.
-    pub fn new(served: Served) -> Arc<Self> {
-        Self::build(served, None, None, Limits::default())
+    /// Serves `snapshot` alone: reads only, no planner endpoints.
+    pub fn new(snapshot: Snapshot) -> Arc<Self> {
+        Self::build(snapshot, None, None, Limits::default())
     }
 
     /// Serves a store's version; planner endpoints are open to `token` (none: refused).
-    pub fn with_store(served: Served, store: store::Store, token: Option<Token>, limits: Limits) -> Arc<Self> {
-        Self::build(served, Some(store), token, limits)
+    pub fn with_store(snapshot: Snapshot, store: store::Store, token: Option<Token>, limits: Limits) -> Arc<Self> {
+        Self::build(snapshot, Some(store), token, limits)
     }
 
-    fn build(served: Served, store: Option<store::Store>, token: Option<Token>, limits: Limits) -> Arc<Self> {
+    fn build(snapshot: Snapshot, store: Option<store::Store>, token: Option<Token>, limits: Limits) -> Arc<Self> {
         Arc::new(Self {
-            served: RwLock::new(Arc::new(served)),
-            cache: tiles_routes::TileCache::new(50_000),
+            snapshot: RwLock::new(Arc::new(snapshot)),
             metrics: metrics::Metrics::default(),
             store,
             token,
@@ -227,15 +89,14 @@ impl AppState {
         })
     }
 
-    pub fn current(&self) -> Arc<Served> {
-        self.served.read().expect("state lock").clone()
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.snapshot.read().expect("state lock").clone()
     }
 
-    /// Serves new data from now on; cached tiles of the old data are dropped.
-    pub fn replace(&self, served: Served) {
-        let mut guard = self.served.write().expect("state lock");
-        *guard = Arc::new(served);
-        self.cache.clear();
+    /// Serves new data from now on; the old snapshot and its tiles go when the last request
+    /// reading it ends.
+    pub fn replace(&self, snapshot: Snapshot) {
+        *self.snapshot.write().expect("state lock") = Arc::new(snapshot);
     }
 }
 
@@ -358,22 +219,22 @@ async fn require_data(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let served = state.current();
-    if let Some(why) = &served.unavailable {
-        if DATA_PATHS.iter().any(|p| req.uri().path().starts_with(p)) {
-            let mut res = Problem::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "Nothing to serve",
-                why.clone(),
-            )
-            .with(
-                "damaged_versions",
-                serde_json::to_value(&served.damaged).unwrap_or_default(),
-            )
-            .into_response();
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
-            return res;
-        }
+    if let Some(why) = &served.unavailable
+        && DATA_PATHS.iter().any(|p| req.uri().path().starts_with(p))
+    {
+        let mut res = Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "Nothing to serve",
+            why.clone(),
+        )
+        .with(
+            "damaged_versions",
+            serde_json::to_value(&served.damaged).unwrap_or_default(),
+        )
+        .into_response();
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+        return res;
     }
     next.run(req).await
 }

@@ -90,28 +90,28 @@ fn schema(o: &mut Map<String, Value>) {
     }
     // oneOf/anyOf [X, {"type": "null"}]: X, nullable.
     for key in ["oneOf", "anyOf"] {
-        if let Some(Value::Array(branches)) = o.get(key) {
-            if branches.iter().any(|b| b.get("type") == Some(&Value::from("null"))) {
-                let rest: Vec<Value> = branches
-                    .iter()
-                    .filter(|b| b.get("type") != Some(&Value::from("null")))
-                    .cloned()
-                    .collect();
-                o.insert("nullable".into(), true.into());
-                if rest.len() == 1 && rest[0].get("$ref").is_some() {
-                    // A $ref cannot carry nullable in 3.0: wrap it.
-                    o.insert("allOf".into(), Value::Array(rest));
-                    o.remove(key);
-                } else {
-                    o.insert(key.into(), Value::Array(rest));
-                }
+        if let Some(Value::Array(branches)) = o.get(key)
+            && branches.iter().any(|b| b.get("type") == Some(&Value::from("null")))
+        {
+            let rest: Vec<Value> = branches
+                .iter()
+                .filter(|b| b.get("type") != Some(&Value::from("null")))
+                .cloned()
+                .collect();
+            o.insert("nullable".into(), true.into());
+            if rest.len() == 1 && rest[0].get("$ref").is_some() {
+                // A $ref cannot carry nullable in 3.0: wrap it.
+                o.insert("allOf".into(), Value::Array(rest));
+                o.remove(key);
+            } else {
+                o.insert(key.into(), Value::Array(rest));
             }
         }
     }
-    if let Some(Value::Array(examples)) = o.remove("examples") {
-        if let Some(first) = examples.into_iter().next() {
-            o.insert("example".into(), first);
-        }
+    if let Some(Value::Array(examples)) = o.remove("examples")
+        && let Some(first) = examples.into_iter().next()
+    {
+        o.insert("example".into(), first);
     }
     if let Some(c) = o.remove("const") {
         o.insert("enum".into(), Value::Array(vec![c]));

@@ -11,14 +11,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use gis_core::bounds::{SizeBasis, SizeBounds};
-use gis_core::io::grids::{parse_drawn_layer, to_geojson};
-use gis_core::partition::{MoveError, PartitionOptions, RepartitionOptions, move_buildings};
-use gis_core::validate::{ValidateOptions, defects_geojson, validate};
+use gis_core::io::grids::to_geojson;
+use gis_core::partition::{MoveError, PartitionOptions};
+use planner::PlannerError;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use store::{Store, StoreError, workflow};
+use store::{Store, StoreError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -101,7 +101,7 @@ impl From<StoreError> for Problem {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Nothing to serve", detail)
                     .with("damaged_versions", serde_json::to_value(&damaged).unwrap_or_default())
             }
-            StoreError::InvalidStaff { .. } | StoreError::InvalidLayer(_) | StoreError::Repartition(_) => {
+            StoreError::InvalidStaff { .. } | StoreError::InvalidLayer(_) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable", detail)
             }
             StoreError::Db(_) | StoreError::Migrate(_) | StoreError::NoPostgis(_) | StoreError::BadUrl { .. } => {
@@ -120,6 +120,39 @@ impl From<StoreError> for Problem {
     }
 }
 
+/// The planner's errors in HTTP terms: a move the rules refuse or a layer that cannot be read is
+/// 422, an unknown grid or building 404, bad validation options 400; the store's as above.
+impl From<PlannerError> for Problem {
+    fn from(e: PlannerError) -> Self {
+        match e {
+            PlannerError::Store(e) => e.into(),
+            PlannerError::Repartition(e) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable", e.to_string())
+            }
+            PlannerError::Move(MoveError::Refused(reasons)) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Move refused",
+                "the move breaks the rules; send force: true to make it anyway",
+            )
+            .with("reasons", json!(reasons)),
+            PlannerError::Move(e @ (MoveError::UnknownGrid(_) | MoveError::UnknownBuilding(_))) => {
+                Problem::not_found(e.to_string())
+            }
+            PlannerError::Move(e) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Move refused", e.to_string()),
+            PlannerError::LayerRejected(e) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Layer rejected", e.to_string())
+                    .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
+            }
+            PlannerError::Validate(e) => Problem::bad_request(e.to_string()),
+            e @ PlannerError::Task(_) => {
+                tracing::error!("planner: {e}");
+                internal(e)
+            }
+            e => internal(e),
+        }
+    }
+}
+
 fn created(v: Value) -> Response {
     (StatusCode::CREATED, Json(v)).into_response()
 }
@@ -134,7 +167,7 @@ fn geojson(text: String) -> Response {
 /// Serves the store's current version at once (other processes follow by notification); when
 /// it is damaged, the newest sound one, or nothing (503 to readers) when none is sound.
 async fn serve_current(state: &AppState, store: &Store) -> Result<(), Problem> {
-    if let Some(served) = super::load_served(store).await? {
+    if let Some(served) = crate::snapshot::Snapshot::load(store).await? {
         if let Some(w) = served.warning() {
             tracing::warn!("{w}");
         }
@@ -353,14 +386,13 @@ async fn partition(
     let store = store(&state)?;
     let p = optional_body(b)?;
     let bounds = bounds_of(p.min, p.max, p.by.as_deref())?;
-    let dataset = Arc::new(store.dataset(id).await?);
     let options = PartitionOptions {
         bounds,
         seed: p.seed.unwrap_or(1),
         micro: p.micro.unwrap_or(true).then(PartitionOptions::default_micro),
         ..PartitionOptions::default()
     };
-    let (draft, report) = workflow::partition_draft(store, id, dataset, options).await?;
+    let (draft, report) = planner::partition_draft(store, id, options).await?;
     draft_answer(store, draft, serde_json::to_value(&report).unwrap_or_default()).await
 }
 
@@ -389,18 +421,8 @@ async fn repartition(
 ) -> Answer {
     let store = store(&state)?;
     let r = optional_body(b)?;
-    let from = match r.from {
-        Some(n) => n,
-        None => store.current().await?.ok_or(StoreError::NothingPublished)?.number,
-    };
-    let layer = store.version_layer(from).await?;
-    let dataset = Arc::new(store.dataset(id).await?);
-    let options = RepartitionOptions {
-        bounds: layer.meta.bounds.unwrap_or_default(),
-        seed: r.seed.unwrap_or(1),
-        micro: r.micro.and_then(|m| m.then(PartitionOptions::default_micro)),
-    };
-    let (draft, report) = workflow::repartition_draft(store, id, dataset, from, options).await?;
+    let micro = r.micro.and_then(|m| m.then(PartitionOptions::default_micro));
+    let (draft, report) = planner::repartition_from(store, id, r.from, r.seed.unwrap_or(1), micro).await?;
     draft_answer(store, draft, serde_json::to_value(&report).unwrap_or_default()).await
 }
 
@@ -441,57 +463,23 @@ async fn draft_grids(_: Planner, State(state): State<Arc<AppState>>, Path(id): P
 #[utoipa::path(get, path = "/v1/drafts/{id}/diff", tag = "planner", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "Created, retired and changed codes, moved buildings, lineage", body = Value), (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn draft_diff(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Answer {
-    let store = store(&state)?;
-    let (layer, dataset_id) = store.layer(id).await?;
-    let old = match store.current().await? {
-        Some(v) => store.version_layer(v.number).await?,
-        None => Default::default(),
-    };
-    let dataset = store.dataset(dataset_id).await?;
-    let diff = tokio::task::spawn_blocking(move || gis_core::diff::diff(&old, &layer, Some(&dataset)))
-        .await
-        .map_err(internal)?;
-    Ok(Json(diff).into_response())
+    Ok(Json(planner::diff_draft(store(&state)?, id).await?).into_response())
 }
 
 fn internal(e: impl std::fmt::Display) -> Problem {
     Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", e.to_string())
 }
 
-/// Validates a layer's text against a dataset: the report and its defects as GeoJSON.
-async fn validate_text(dataset: gis_core::Dataset, text: String, name: &str) -> Answer {
-    let name = std::path::PathBuf::from(name);
-    let answer = tokio::task::spawn_blocking(move || -> Result<Value, Problem> {
-        let layer = parse_drawn_layer(text, &name).map_err(|e| {
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Layer rejected", e.to_string())
-                .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
-        })?;
-        let options = ValidateOptions {
-            bounds: layer.meta.bounds.unwrap_or_default(),
-            scheme: layer.meta.code_scheme.clone(),
-            ..ValidateOptions::default()
-        };
-        let report = validate(&dataset, &layer, &options).map_err(|e| Problem::bad_request(e.to_string()))?;
-        let defects: Value = serde_json::from_str(&defects_geojson(&report)).map_err(internal)?;
-        Ok(json!({ "clean": report.defects.is_empty(), "report": report, "defects": defects }))
-    })
-    .await
-    .map_err(internal)??;
-    Ok(Json(answer).into_response())
+/// A validation as the routes answer it.
+fn validation(v: planner::Validation) -> Response {
+    Json(json!({ "clean": v.clean, "report": v.report, "defects": v.defects })).into_response()
 }
 
 /// Validates a draft against its dataset (gaps, overlaps, buildings cut, sizes, codes, …).
 #[utoipa::path(post, path = "/v1/drafts/{id}/validate", tag = "planner", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "`{\"clean\", \"report\", \"defects\": GeoJSON}`", body = Value), (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn validate_draft(_: Planner, State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Answer {
-    let store = store(&state)?;
-    let (layer, dataset_id) = store.layer(id).await?;
-    validate_text(
-        store.dataset(dataset_id).await?,
-        to_geojson(&layer),
-        &format!("draft-{id}.geojson"),
-    )
-    .await
+    Ok(validation(planner::validate_draft(store(&state)?, id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -515,16 +503,9 @@ async fn validate_upload(
 ) -> Answer {
     let store = store(&state)?;
     let v = body(b)?;
-    let dataset_id = match v.dataset {
-        Some(d) => d,
-        None => {
-            store
-                .version(store.current().await?.ok_or(StoreError::NothingPublished)?.number)
-                .await?
-                .dataset
-        }
-    };
-    validate_text(store.dataset(dataset_id).await?, v.layer.to_string(), "upload.geojson").await
+    Ok(validation(
+        planner::validate_upload(store, v.dataset, v.layer.to_string()).await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -549,9 +530,7 @@ async fn publish(
 ) -> Answer {
     let store = store(&state)?;
     let p = optional_body(b)?;
-    let version = store
-        .publish(id, p.note.as_deref().unwrap_or("published through the API"))
-        .await?;
+    let version = planner::publish(store, id, p.note.as_deref().unwrap_or("published through the API")).await?;
     serve_current(&state, store).await?;
     Ok(created(json!({ "version": version })))
 }
@@ -586,52 +565,8 @@ async fn move_buildings_route(
     if m.buildings.is_empty() {
         return Err(Problem::bad_request("buildings: give at least one building id"));
     }
-    let (layer, dataset_id) = match m.draft {
-        Some(d) => store.layer(d).await?,
-        None => {
-            let v = store.current().await?.ok_or(StoreError::NothingPublished)?;
-            (store.version_layer(v.number).await?, v.dataset)
-        }
-    };
-    let dataset = Arc::new(store.dataset(dataset_id).await?);
-    let bounds = layer.meta.bounds.unwrap_or_default();
-    let data = dataset.clone();
-    let result =
-        tokio::task::spawn_blocking(move || move_buildings(&data, &layer, &m.buildings, &m.to, bounds, m.force))
-            .await
-            .map_err(internal)?;
-    let result = match result {
-        Ok(r) => r,
-        Err(MoveError::Refused(reasons)) => {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Move refused",
-                "the move breaks the rules; send force: true to make it anyway",
-            )
-            .with("reasons", json!(reasons)));
-        }
-        Err(e @ (MoveError::UnknownGrid(_) | MoveError::UnknownBuilding(_))) => {
-            return Err(Problem::not_found(e.to_string()));
-        }
-        Err(e) => {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Move refused",
-                e.to_string(),
-            ));
-        }
-    };
-    let report = serde_json::to_value(&result.report).unwrap_or_default();
-    let id = store
-        .save_draft_of(
-            dataset_id,
-            dataset,
-            &result.layer,
-            "move",
-            Some(&report.to_string()),
-            &[],
-        )
-        .await?;
+    let (id, report) = planner::move_buildings(store, m.draft, m.buildings, m.to, m.force).await?;
+    let report = serde_json::to_value(&report).unwrap_or_default();
     draft_answer(store, id, report).await
 }
 
@@ -673,7 +608,7 @@ async fn version_grids(State(state): State<Arc<AppState>>, Path(number): Path<i6
 #[utoipa::path(get, path = "/v1/versions/{a}/diff/{b}", tag = "versions", params(("a" = i64, Path), ("b" = i64, Path)),
     responses((status = 200, description = "The diff", body = Value), (status = 404, description = "No such version", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn version_diff(State(state): State<Arc<AppState>>, Path((a, b)): Path<(i64, i64)>) -> Answer {
-    Ok(Json(store(&state)?.diff(a, b).await?).into_response())
+    Ok(Json(planner::diff_versions(store(&state)?, a, b).await?).into_response())
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -694,7 +629,7 @@ async fn rollback(
 ) -> Answer {
     let store = store(&state)?;
     let r = optional_body(b)?;
-    let version = store.rollback(number, r.note.as_deref()).await?;
+    let version = planner::rollback(store, number, r.note.as_deref()).await?;
     serve_current(&state, store).await?;
     Ok(created(json!({ "version": version })))
 }

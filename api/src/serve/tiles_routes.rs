@@ -1,83 +1,16 @@
-//! `/tiles/{z}/{x}/{y}.mvt|.png|@2x.png`, `/tiles.json`, `/style.json`, from an in-memory cache
-//! with ETags, so a map panning back and forth costs one render per tile.
+//! `/tiles/{z}/{x}/{y}.mvt|.png|@2x.png`, `/tiles.json`, `/style.json`, from the snapshot's tile
+//! cache with ETags, so a map panning back and forth costs one render per tile.
 
 use super::{AppState, Problem, base_url};
+use crate::snapshot::tile_cache::Format;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use rustc_hash::FxHashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use tiles::mercator::TileId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Format {
-    Mvt,
-    Png(u32),
-}
-
-impl Format {
-    fn content_type(self) -> &'static str {
-        match self {
-            Format::Mvt => "application/vnd.mapbox-vector-tile",
-            Format::Png(_) => "image/png",
-        }
-    }
-}
-
-pub(crate) struct CachedTile {
-    bytes: Arc<Vec<u8>>,
-    etag: String,
-}
-
-/// Rendered tiles by id and format; when full it starts over (tiles are cheap to redo).
-pub(crate) struct TileCache {
-    entries: Mutex<FxHashMap<(TileId, Format), Arc<CachedTile>>>,
-    capacity: usize,
-    generation: std::sync::atomic::AtomicU64,
-}
-
-impl TileCache {
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            entries: Mutex::new(FxHashMap::default()),
-            capacity,
-            generation: 0.into(),
-        }
-    }
-
-    pub fn clear(&self) {
-        self.entries.lock().expect("cache lock").clear();
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// The cached tile, and whether it was rendered now.
-    fn get_or_render(&self, key: (TileId, Format), render: impl FnOnce() -> Vec<u8>) -> (Arc<CachedTile>, bool) {
-        if let Some(hit) = self.entries.lock().expect("cache lock").get(&key) {
-            return (hit.clone(), false);
-        }
-        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let bytes = render();
-        let mut h = rustc_hash::FxHasher::default();
-        bytes.hash(&mut h);
-        generation.hash(&mut h);
-        let tile = Arc::new(CachedTile {
-            etag: format!("\"{:016x}\"", h.finish()),
-            bytes: Arc::new(bytes),
-        });
-        let mut entries = self.entries.lock().expect("cache lock");
-        // Data replaced while rendering: do not cache what belongs to the old data.
-        if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
-            entries.insert(key, tile.clone());
-        }
-        (tile, true)
-    }
-}
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
@@ -118,9 +51,11 @@ async fn print_map(State(state): State<Arc<AppState>>, Path(file): Path<String>)
     }
 }
 
+/// A glyph range's PBF by (fontstack, range).
+type GlyphRanges = FxHashMap<(String, String), Arc<Vec<u8>>>;
+
 /// Glyph ranges by (fontstack, range); they never change, so they are made once.
-static GLYPHS: std::sync::LazyLock<Mutex<FxHashMap<(String, String), Arc<Vec<u8>>>>> =
-    std::sync::LazyLock::new(|| Mutex::new(FxHashMap::default()));
+static GLYPHS: std::sync::LazyLock<Mutex<GlyphRanges>> = std::sync::LazyLock::new(|| Mutex::new(FxHashMap::default()));
 
 /// SDF glyphs for the style's labels (MapLibre's glyph PBF ranges).
 #[utoipa::path(get, path = "/fonts/{fontstack}/{range}", tag = "tiles",
@@ -229,10 +164,9 @@ async fn tile(
         Err(p) => return p.into_response(),
     };
     let served = state.current();
-    let cache_state = state.clone();
     // Rendering is CPU work: off the async workers.
     let (cached, rendered) = tokio::task::spawn_blocking(move || {
-        cache_state.cache.get_or_render((id, format), || match format {
+        served.tiles.get_or_render((id, format), || match format {
             Format::Mvt => tiles::mvt::encode(&served.map, id),
             Format::Png(scale) => tiles::raster::render_png(&served.map, id, scale),
         })

@@ -2,7 +2,8 @@
 //! and one request helper that checks every error is a problem body.
 #![allow(dead_code)]
 
-use api::serve::{AppState, Limits, Served, Token, router};
+use api::serve::{AppState, Limits, Token, router};
+use api::snapshot::Snapshot;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use gis_core::partition::PartitionOptions;
@@ -25,12 +26,12 @@ pub async fn service(limits: Limits) -> (axum::Router, Arc<AppState>, store::Sto
         micro: Some(PartitionOptions::default_micro()),
         ..PartitionOptions::default()
     };
-    store::workflow::load(&store, &fixture("kangle"), options, "initial")
+    planner::load(&store, &fixture("kangle"), options, "initial")
         .await
         .unwrap();
     let published = store.published(None).await.unwrap().unwrap();
     let state = AppState::with_store(
-        Served::published(&published),
+        Snapshot::published(&published),
         store.clone(),
         Some(Token::new(TOKEN).unwrap()),
         limits,

@@ -15,11 +15,10 @@
 //! west edge is east of its east edge (crossing the antimeridian) is refused: no Chinese community
 //! needs one.
 
-pub mod index;
+pub use crate::snapshot::features::{Collection, FeatureIndex};
 
-pub use index::FeatureIndex;
-
-use super::{AppState, Problem, Served, base_url};
+use super::{AppState, Problem, base_url};
+use crate::snapshot::Snapshot;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -209,92 +208,14 @@ impl OutputCrs {
     }
 }
 
-/// The collections, in the order `/collections` lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Collection {
-    Communities = 0,
-    Grids = 1,
-    MicroGrids = 2,
-    Buildings = 3,
-    Resources = 4,
-}
-
-impl Collection {
-    pub const ALL: [Collection; 5] = [
-        Self::Communities,
-        Self::Grids,
-        Self::MicroGrids,
-        Self::Buildings,
-        Self::Resources,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Self::Communities => "communities",
-            Self::Grids => "grids",
-            Self::MicroGrids => "micro_grids",
-            Self::Buildings => "buildings",
-            Self::Resources => "resources",
-        }
-    }
-
-    fn parse(id: &str) -> Result<Self, Problem> {
-        Self::ALL.into_iter().find(|c| c.id() == id).ok_or_else(|| {
-            Problem::not_found(format!(
-                "no collection {id:?}; the collections are {}",
-                Self::ALL.map(Self::id).join(", ")
-            ))
-        })
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            Self::Communities => "社区 Communities",
-            Self::Grids => "网格 Grids",
-            Self::MicroGrids => "微网格 Micro-grids",
-            Self::Buildings => "楼栋 Buildings",
-            Self::Resources => "服务资源 Resources",
-        }
-    }
-
-    fn description(self) -> &'static str {
-        match self {
-            Self::Communities => {
-                "Community (社区) and village (村) boundaries with residents, buildings and grid counts; id: the 12-digit statistical code."
-            }
-            Self::Grids => {
-                "Basic (基础网格) and exclusive (专属网格) grids of the published version, with residents, households, building count and staff; id: the grid code."
-            }
-            Self::MicroGrids => {
-                "Micro-grids (微网格): a few buildings inside a grid; id: the micro-grid code (its grid's code and two digits)."
-            }
-            Self::Buildings => {
-                "Building footprints with residents, households, address, compound, floors and the grid holding each; id: the building id."
-            }
-            Self::Resources => {
-                "Key resources (clinics, pharmacies, schools, markets, ...) as points, with the grid covering each; id: the resource id."
-            }
-        }
-    }
-
-    /// The property filters this collection's items accept besides the core parameters.
-    fn filters(self) -> &'static [&'static str] {
-        match self {
-            Self::Communities => &[],
-            Self::Grids | Self::MicroGrids | Self::Resources => &["community", "kind"],
-            Self::Buildings => &["community"],
-        }
-    }
-}
-
-/// The id of the item at `ix` in its source: the code of communities and grids, else the id.
-pub(crate) fn item_id(served: &Served, c: Collection, ix: usize) -> &str {
-    match c {
-        Collection::Communities => served.dataset.communities[ix].code.as_str(),
-        Collection::Grids | Collection::MicroGrids => &served.grids[ix].code,
-        Collection::Buildings => &served.dataset.buildings[ix].id,
-        Collection::Resources => &served.dataset.resources[ix].id,
-    }
+/// The collection with this id, or a 404 naming the collections there are.
+fn collection_named(id: &str) -> Result<Collection, Problem> {
+    Collection::ALL.into_iter().find(|c| c.id() == id).ok_or_else(|| {
+        Problem::not_found(format!(
+            "no collection {id:?}; the collections are {}",
+            Collection::ALL.map(Collection::id).join(", ")
+        ))
+    })
 }
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
@@ -433,7 +354,7 @@ async fn conformance(q: Params) -> Response {
     })
 }
 
-fn collection_json(served: &Served, c: Collection, base: &str) -> Value {
+fn collection_json(served: &Snapshot, c: Collection, base: &str) -> Value {
     let id = c.id();
     let mut v = json!({
         "id": id,
@@ -484,7 +405,7 @@ async fn collection(
     q: Params,
 ) -> Response {
     run(|| {
-        let c = Collection::parse(&id)?;
+        let c = collection_named(&id)?;
         let pairs = params(q, &["f"])?;
         check_format(&pairs, false)?;
         Ok(Json(collection_json(&state.current(), c, &base_url(&headers))).into_response())
@@ -528,9 +449,9 @@ pub(crate) fn parse_bbox_in(s: &str, crs: OutputCrs) -> Result<Rect<f64>, Proble
         .map(|t| t.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .map_err(|_| bad("not a list of numbers"))?;
-    let (x0, y0, x1, y1) = match nums.as_slice() {
-        &[x0, y0, x1, y1] => (x0, y0, x1, y1),
-        &[x0, y0, z0, x1, y1, z1] => {
+    let (x0, y0, x1, y1) = match *nums.as_slice() {
+        [x0, y0, x1, y1] => (x0, y0, x1, y1),
+        [x0, y0, z0, x1, y1, z1] => {
             if !z0.is_finite() || !z1.is_finite() {
                 return Err(bad("the heights must be finite numbers"));
             }
@@ -602,7 +523,7 @@ fn whole(pairs: &[(String, String)], key: &str, min: i64) -> Result<Option<i64>,
         (status = 404, description = "No such collection", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn items(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap, q: Params) -> Response {
     run(|| {
-        let c = Collection::parse(&id)?;
+        let c = collection_named(&id)?;
         let mut allowed = vec!["bbox", "bbox-crs", "crs", "limit", "offset", "f"];
         allowed.extend_from_slice(c.filters());
         let pairs = params(q, &allowed)?;
@@ -720,7 +641,7 @@ async fn item(
     q: Params,
 ) -> Response {
     run(|| {
-        let c = Collection::parse(&id)?;
+        let c = collection_named(&id)?;
         let pairs = params(q, &["f", "crs"])?;
         check_format(&pairs, true)?;
         let crs = get(&pairs, "crs")
@@ -762,7 +683,7 @@ fn point(p: &geo::Point<f64>) -> Value {
 /// The item at `ix` of its source as a GeoJSON Feature (WGS-84 longitude/latitude). Every
 /// feature of a collection has the same properties, null when unknown, so clients such as GDAL
 /// read one fixed schema.
-pub(crate) fn feature(served: &Served, c: Collection, ix: usize) -> Value {
+pub(crate) fn feature(served: &Snapshot, c: Collection, ix: usize) -> Value {
     use gis_core::io::grids;
     let d = &served.dataset;
     let community = |i: Option<usize>| i.and_then(|i| d.communities.get(i));

@@ -1,10 +1,9 @@
-//! What OGC API – Features needs over one [`Served`] snapshot: each collection's items in id
-//! order (so `offset` paging is stable), an R-tree of their envelopes (refined by the exact
+//! What OGC API – Features needs over one [`Snapshot`]: the collections, each collection's items
+//! in id order (so `offset` paging is stable), an R-tree of their envelopes (refined by the exact
 //! geometry), their extents, and the few derived properties (a building's grid, a community's
 //! counts) that would otherwise cost a scan per request. Built once per snapshot, in linear time.
 
-use super::Collection;
-use crate::serve::Served;
+use super::Snapshot;
 use geo::{BoundingRect, Contains, Intersects, Rect};
 use gis_core::grid::{Grid, GridLevel};
 use gis_core::index::BboxIndex;
@@ -32,6 +31,85 @@ pub struct CommunityStats {
     pub micro_grids: u64,
 }
 
+/// The collections, in the order `/collections` lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    Communities = 0,
+    Grids = 1,
+    MicroGrids = 2,
+    Buildings = 3,
+    Resources = 4,
+}
+
+impl Collection {
+    pub const ALL: [Collection; 5] = [
+        Self::Communities,
+        Self::Grids,
+        Self::MicroGrids,
+        Self::Buildings,
+        Self::Resources,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Communities => "communities",
+            Self::Grids => "grids",
+            Self::MicroGrids => "micro_grids",
+            Self::Buildings => "buildings",
+            Self::Resources => "resources",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Communities => "社区 Communities",
+            Self::Grids => "网格 Grids",
+            Self::MicroGrids => "微网格 Micro-grids",
+            Self::Buildings => "楼栋 Buildings",
+            Self::Resources => "服务资源 Resources",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Communities => {
+                "Community (社区) and village (村) boundaries with residents, buildings and grid counts; id: the 12-digit statistical code."
+            }
+            Self::Grids => {
+                "Basic (基础网格) and exclusive (专属网格) grids of the published version, with residents, households, building count and staff; id: the grid code."
+            }
+            Self::MicroGrids => {
+                "Micro-grids (微网格): a few buildings inside a grid; id: the micro-grid code (its grid's code and two digits)."
+            }
+            Self::Buildings => {
+                "Building footprints with residents, households, address, compound, floors and the grid holding each; id: the building id."
+            }
+            Self::Resources => {
+                "Key resources (clinics, pharmacies, schools, markets, ...) as points, with the grid covering each; id: the resource id."
+            }
+        }
+    }
+
+    /// The property filters this collection's items accept besides the core parameters.
+    pub fn filters(self) -> &'static [&'static str] {
+        match self {
+            Self::Communities => &[],
+            Self::Grids | Self::MicroGrids | Self::Resources => &["community", "kind"],
+            Self::Buildings => &["community"],
+        }
+    }
+}
+
+/// The id of the item at `ix` in its source: the code of communities and grids, else the id.
+fn item_id(served: &Snapshot, c: Collection, ix: usize) -> &str {
+    match c {
+        Collection::Communities => served.dataset.communities[ix].code.as_str(),
+        Collection::Grids | Collection::MicroGrids => &served.grids[ix].code,
+        Collection::Buildings => &served.dataset.buildings[ix].id,
+        Collection::Resources => &served.dataset.resources[ix].id,
+    }
+}
+
 pub struct FeatureIndex {
     sets: Vec<Set>,
     /// By building index: the grid holding it (codes joined by "," for a building whose units
@@ -56,7 +134,7 @@ fn union(a: Option<Rect<f64>>, b: Option<Rect<f64>>) -> Option<Rect<f64>> {
 }
 
 impl Set {
-    fn new<'a>(mut items: Vec<(usize, &'a str, Option<Rect<f64>>)>) -> Self {
+    fn new(mut items: Vec<(usize, &str, Option<Rect<f64>>)>) -> Self {
         items.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
         let boxes: Vec<Option<Rect<f64>>> = items.iter().map(|i| i.2).collect();
         let tree = BboxIndex::new(boxes.iter().enumerate().filter_map(|(rank, r)| r.map(|r| (rank, r))));
@@ -196,10 +274,10 @@ impl FeatureIndex {
     }
 
     /// The rank of the item with this id (code for communities and grids).
-    pub fn find(&self, served: &Served, c: Collection, id: &str) -> Option<usize> {
+    pub fn find(&self, served: &Snapshot, c: Collection, id: &str) -> Option<usize> {
         let set = self.set(c);
         set.order
-            .binary_search_by(|&ix| super::item_id(served, c, ix).cmp(id))
+            .binary_search_by(|&ix| item_id(served, c, ix).cmp(id))
             .ok()
             .map(|rank| set.order[rank])
     }
@@ -208,7 +286,7 @@ impl FeatureIndex {
     /// ascending. An item whose envelope lies inside the box needs no exact test.
     pub fn matching(
         &self,
-        served: &Served,
+        served: &Snapshot,
         c: Collection,
         bbox: Option<Rect<f64>>,
         keep: impl Fn(usize) -> bool,
@@ -230,7 +308,7 @@ impl FeatureIndex {
 }
 
 /// The item's exact geometry meets the box.
-fn intersects(served: &Served, c: Collection, ix: usize, r: &Rect<f64>) -> bool {
+fn intersects(served: &Snapshot, c: Collection, ix: usize, r: &Rect<f64>) -> bool {
     match c {
         Collection::Communities => served.dataset.communities[ix].boundary.intersects(r),
         Collection::Grids | Collection::MicroGrids => served.grids[ix].area.intersects(r),

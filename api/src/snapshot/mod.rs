@@ -1,0 +1,166 @@
+//! What the service serves at one moment, made in one place: a published version's dataset and
+//! grids with the lookup index, the map data the tiles are cut from, the OGC API – Features index
+//! and an empty tile cache, built together once per version in one blocking task. Handlers only
+//! read a snapshot; a new version is a new snapshot (its own tile cache included).
+
+pub mod features;
+pub mod tile_cache;
+
+use features::FeatureIndex;
+use gis_core::bounds::SizeBounds;
+use gis_core::grid::Grid;
+use gis_core::lookup::{LookupError, Region};
+use gis_core::model::{Dataset, Staff};
+use std::sync::Arc;
+use tile_cache::TileCache;
+use tiles::data::MapData;
+
+/// A dataset, its grids, the map cut from them and the indexes over them; `version` is the
+/// store's published version, if it came from one.
+pub struct Snapshot {
+    pub dataset: Arc<Dataset>,
+    pub grids: Vec<Grid>,
+    pub map: MapData,
+    pub region: Arc<Region>,
+    pub version: Option<i64>,
+    /// The store's staff revision the region's staff were read at.
+    pub staff_revision: Option<i64>,
+    /// OGC API – Features: items in id order, an R-tree of their envelopes, derived properties.
+    pub features: Arc<FeatureIndex>,
+    /// The store's current version when this was read (the served one unless that is damaged).
+    pub current: Option<i64>,
+    /// Published versions passed over because they do not read back or validate.
+    pub damaged: Vec<store::DamagedVersion>,
+    /// Why there is nothing to serve (no published version reads back and validates): lookups,
+    /// tiles and features answer 503 with it; planner routes still work.
+    pub unavailable: Option<String>,
+    /// Tiles rendered from this snapshot.
+    pub tiles: TileCache,
+}
+
+impl Snapshot {
+    /// A version published in the store, indexed: the lookup index (failing when its grids do
+    /// not index), the map data, the feature index and an empty tile cache. CPU work: run it off
+    /// the async threads, as [`Snapshot::load`] does.
+    pub fn build(p: &store::Published) -> Result<Self, LookupError> {
+        let indexed = Self::index(
+            p.dataset.clone(),
+            p.layer.grids.clone(),
+            &p.staff,
+            p.layer.meta.bounds.unwrap_or_default(),
+        )?;
+        Ok(Self {
+            version: Some(p.version.number),
+            staff_revision: Some(p.staff_revision),
+            current: Some(p.current),
+            damaged: p.damaged.clone(),
+            ..indexed
+        })
+    }
+
+    /// A dataset and grids not from a store (the dataset's own staff).
+    pub fn new(dataset: Dataset, grids: Vec<Grid>, bounds: SizeBounds) -> Self {
+        let dataset = Arc::new(dataset);
+        Self::index(dataset.clone(), grids, &dataset.staff, bounds).expect("a partition's grids index")
+    }
+
+    /// As [`Snapshot::build`], for a version known to index (one [`Snapshot::load`] served).
+    pub fn published(p: &store::Published) -> Self {
+        Self::build(p).expect("a published version's grids index")
+    }
+
+    /// Nothing to serve: every published version is damaged (`damaged`), or the first publish
+    /// was refused. `why` says so to every lookup, tile and feature request.
+    pub fn unavailable(why: String, current: Option<i64>, damaged: Vec<store::DamagedVersion>) -> Self {
+        let empty = Self::index(Arc::new(Dataset::default()), Vec::new(), &[], SizeBounds::default())
+            .expect("an empty region indexes");
+        Self {
+            current,
+            damaged,
+            unavailable: Some(why),
+            ..empty
+        }
+    }
+
+    fn index(
+        dataset: Arc<Dataset>,
+        grids: Vec<Grid>,
+        staff: &[Staff],
+        bounds: SizeBounds,
+    ) -> Result<Self, LookupError> {
+        let region = Region::new(&dataset, grids.clone(), staff)?;
+        let map = MapData::new(&dataset, &grids, bounds);
+        let features = FeatureIndex::new(&dataset, &grids, &region);
+        Ok(Self {
+            dataset,
+            grids,
+            map,
+            region: Arc::new(region),
+            version: None,
+            staff_revision: None,
+            features: Arc::new(features),
+            current: None,
+            damaged: Vec::new(),
+            unavailable: None,
+            tiles: TileCache::new(tile_cache::CAPACITY),
+        })
+    }
+
+    /// What the store has to serve now: the newest version that reads back, validates and
+    /// indexes (a version whose grids do not index is passed over as a damaged one), or an
+    /// unavailable snapshot saying why none does; `None` when nothing is published at all.
+    pub async fn load(store: &store::Store) -> Result<Option<Self>, store::StoreError> {
+        let build = |p: store::Published| async move {
+            let built = tokio::task::spawn_blocking(move || Self::build(&p))
+                .await
+                .map_err(|e| store::StoreError::Task(e.to_string()))?;
+            Ok(built.map_err(|e| {
+                vec![store::LayerProblem {
+                    grid: None,
+                    kind: store::LayerProblemKind::Index,
+                    reason: format!("the layer cannot be indexed for lookups: {e}"),
+                }]
+            }))
+        };
+        match store.published_as(None, build).await {
+            Ok(found) => Ok(found),
+            Err(store::StoreError::NothingServable { damaged }) => {
+                let current = damaged.first().map(|d| d.number);
+                let why = damage_warning(&damaged, None);
+                Ok(Some(Self::unavailable(why, current, damaged)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// What a person should know about damaged versions, and how to recover; `None` when all is well.
+    pub fn warning(&self) -> Option<String> {
+        if let Some(why) = &self.unavailable {
+            return Some(why.clone());
+        }
+        if self.damaged.is_empty() {
+            return None;
+        }
+        Some(damage_warning(&self.damaged, self.version))
+    }
+}
+
+/// Which versions are damaged, what is served instead, and how to recover.
+pub fn damage_warning(damaged: &[store::DamagedVersion], served: Option<i64>) -> String {
+    let mut out = String::new();
+    for d in damaged {
+        out.push_str(&d.to_string());
+        out.push('\n');
+    }
+    match served {
+        Some(v) => out.push_str(&format!(
+            "Serving version {v}, the newest one that reads back and validates. To recover, make it current again with `wangge rollback {v}` \
+             (or POST /v1/versions/{v}/rollback), or re-partition the dataset and publish the draft."
+        )),
+        None => out.push_str(
+            "No published version can be served: lookups, tiles and features answer 503 until one is. To recover, re-partition the dataset \
+             and publish the draft (`wangge load DATASET`, or POST /v1/datasets/{id}/partition then POST /v1/drafts/{id}/publish).",
+        ),
+    }
+    out
+}

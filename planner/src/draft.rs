@@ -1,0 +1,128 @@
+//! Partitioning and re-partitioning a stored dataset into a draft, and the partition's layer as
+//! the command line writes it.
+
+use crate::{Result, blocking};
+use gis_core::Dataset;
+use gis_core::bounds::SizeBounds;
+use gis_core::io::grids::{GridLayer, LayerMeta};
+use gis_core::partition::{
+    PartitionOptions, PartitionReport, RepartitionOptions, RepartitionReport, partition, repartition,
+};
+use std::sync::Arc;
+use store::{StaffMove, Store};
+
+/// A partition's grids as a layer that records the code scheme and bounds they were drawn with,
+/// and its report.
+#[derive(Debug, Clone)]
+pub struct Partitioned {
+    pub layer: GridLayer,
+    pub report: PartitionReport,
+}
+
+/// Partitions every community of `dataset`; `progress` is told how many communities are done.
+pub fn partition_layer(
+    dataset: &Dataset,
+    options: &PartitionOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Partitioned {
+    let result = partition(dataset, options, progress);
+    Partitioned {
+        layer: GridLayer {
+            grids: result.grids,
+            meta: LayerMeta {
+                code_scheme: options.scheme.clone(),
+                bounds: Some(options.bounds),
+                ..LayerMeta::default()
+            },
+        },
+        report: result.report,
+    }
+}
+
+/// Partitions stored dataset `dataset_id` from scratch into a draft.
+pub async fn partition_draft(
+    store: &Store,
+    dataset_id: i64,
+    options: PartitionOptions,
+) -> Result<(i64, PartitionReport)> {
+    let dataset = store.dataset(dataset_id).await?;
+    partition_into_draft(store, dataset_id, dataset, options).await
+}
+
+/// Partitions `dataset` (stored as `dataset_id`) and saves the draft.
+pub(crate) async fn partition_into_draft(
+    store: &Store,
+    dataset_id: i64,
+    dataset: Arc<Dataset>,
+    options: PartitionOptions,
+) -> Result<(i64, PartitionReport)> {
+    let data = dataset.clone();
+    let drawn = blocking(move || partition_layer(&data, &options, &mut |_, _| {})).await?;
+    let report = serde_json::to_string(&drawn.report).ok();
+    let id = store
+        .save_draft_of(dataset_id, dataset, &drawn.layer, "partition", report.as_deref(), &[])
+        .await?;
+    Ok((id, drawn.report))
+}
+
+/// Re-partitions stored dataset `dataset_id` starting from version `from`'s layer into a draft;
+/// publishing it moves the staff of retired grids to their successors.
+pub async fn repartition_draft(
+    store: &Store,
+    dataset_id: i64,
+    from: i64,
+    options: RepartitionOptions,
+) -> Result<(i64, RepartitionReport)> {
+    let published = store.version_layer(from).await?;
+    let dataset = store.dataset(dataset_id).await?;
+    draft_from(store, dataset_id, dataset, published, options).await
+}
+
+/// As [`repartition_draft`], from version `from` (default: the current one) within the bounds
+/// that version was drawn with; `micro` re-draws micro-grids of that size in changed grids
+/// (default: as the version has them).
+pub async fn repartition_from(
+    store: &Store,
+    dataset_id: i64,
+    from: Option<i64>,
+    seed: u64,
+    micro: Option<SizeBounds>,
+) -> Result<(i64, RepartitionReport)> {
+    let from = match from {
+        Some(n) => n,
+        None => crate::current(store).await?.number,
+    };
+    let published = store.version_layer(from).await?;
+    let dataset = store.dataset(dataset_id).await?;
+    let options = RepartitionOptions {
+        bounds: published.meta.bounds.unwrap_or_default(),
+        seed,
+        micro,
+    };
+    draft_from(store, dataset_id, dataset, published, options).await
+}
+
+/// Re-partitions `dataset` (stored as `dataset_id`) from `published` and saves the draft.
+pub(crate) async fn draft_from(
+    store: &Store,
+    dataset_id: i64,
+    dataset: Arc<Dataset>,
+    published: GridLayer,
+    options: RepartitionOptions,
+) -> Result<(i64, RepartitionReport)> {
+    let data = dataset.clone();
+    let result = blocking(move || repartition(&data, &published, &options)).await??;
+    let moves: Vec<StaffMove> = result.report.staff.iter().map(StaffMove::from).collect();
+    let report = serde_json::to_string(&result.report).ok();
+    let id = store
+        .save_draft_of(
+            dataset_id,
+            dataset,
+            &result.layer,
+            "repartition",
+            report.as_deref(),
+            &moves,
+        )
+        .await?;
+    Ok((id, result.report))
+}

@@ -1,0 +1,84 @@
+//! "Load": store a dataset, then draft its grids — partitioned and published at once when
+//! nothing is published yet, else re-partitioned from the current version into a draft for a
+//! planner to check and publish.
+
+use crate::Result;
+use crate::draft::{draft_from, partition_into_draft};
+use gis_core::Dataset;
+use gis_core::partition::{PartitionOptions, RepartitionOptions};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use store::{Store, VersionInfo};
+
+/// What [`load`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadOutcome {
+    pub dataset: i64,
+    pub draft: i64,
+    /// "partition" (nothing was published: drawn from scratch) or "repartition" (from the
+    /// current version, keeping codes).
+    pub origin: &'static str,
+    /// Set when the draft was published at once (nothing was published before).
+    pub published: Option<VersionInfo>,
+    /// The planner's report, JSON.
+    pub report: serde_json::Value,
+}
+
+/// Stores the dataset folder `dir`, then: with nothing published, partitions it and publishes
+/// version 1 (`note`); otherwise re-partitions it from the current version into a draft.
+pub async fn load(store: &Store, dir: &Path, options: PartitionOptions, note: &str) -> Result<LoadOutcome> {
+    let (dataset_id, dataset) = store.load_dataset_dir(dir).await?;
+    draft_loaded(store, dataset_id, dataset, options, note).await
+}
+
+/// As [`load`], for a dataset given as its files (file name → text), e.g. an upload.
+pub async fn load_files(
+    store: &Store,
+    source: &str,
+    files: BTreeMap<String, String>,
+    options: PartitionOptions,
+    note: &str,
+) -> Result<LoadOutcome> {
+    let (dataset_id, dataset) = store.load_dataset(source, files).await?;
+    draft_loaded(store, dataset_id, dataset, options, note).await
+}
+
+async fn draft_loaded(
+    store: &Store,
+    dataset_id: i64,
+    dataset: Arc<Dataset>,
+    options: PartitionOptions,
+    note: &str,
+) -> Result<LoadOutcome> {
+    match store.current().await? {
+        None => {
+            let (draft, report) = partition_into_draft(store, dataset_id, dataset, options).await?;
+            let published = store.publish(draft, note).await?;
+            Ok(LoadOutcome {
+                dataset: dataset_id,
+                draft,
+                origin: "partition",
+                published: Some(published),
+                report: serde_json::to_value(&report).unwrap_or_default(),
+            })
+        }
+        Some(current) => {
+            let published = store.version_layer(current.number).await?;
+            let options = RepartitionOptions {
+                bounds: published.meta.bounds.unwrap_or(options.bounds),
+                seed: options.seed,
+                micro: options.micro,
+            };
+            let (draft, report) = draft_from(store, dataset_id, dataset, published, options).await?;
+            Ok(LoadOutcome {
+                dataset: dataset_id,
+                draft,
+                origin: "repartition",
+                published: None,
+                report: serde_json::to_value(&report).unwrap_or_default(),
+            })
+        }
+    }
+}
