@@ -65,7 +65,8 @@ fn state(at: &At) -> (Value, String) {
         Some(n) => {
             // Read through the store, as the service reads it.
             let rt = tokio::runtime::Runtime::new().unwrap();
-            let text = rt.block_on(async {
+
+            rt.block_on(async {
                 let store = match at {
                     At::File(p) => store::Store::open_sqlite(p).await.unwrap(),
                     At::Pg(url) => store::Store::open_postgis(url, None).await.unwrap(),
@@ -73,8 +74,7 @@ fn state(at: &At) -> (Value, String) {
                 let layer = store.version_layer(n).await.unwrap();
                 store.close().await;
                 gis_core::io::grids::to_geojson(&layer)
-            });
-            text
+            })
         }
         None => String::new(),
     };

@@ -523,15 +523,17 @@ fn fuzz_http_queries() {
             )
         })?;
         let small = r.body.as_ref().is_none_or(|b| b.len() <= 4096) && r.uri.len() <= 2048;
-        if let Some(site) = got {
-            if seen.lock().unwrap().insert(site) && save && small {
-                let mut f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(corpus())
-                    .expect("open the corpus");
-                writeln!(f, "{}", serde_json::to_string(&r).expect("a request serialises")).expect("append");
-            }
+        if let Some(site) = got
+            && seen.lock().unwrap().insert(site)
+            && save
+            && small
+        {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(corpus())
+                .expect("open the corpus");
+            writeln!(f, "{}", serde_json::to_string(&r).expect("a request serialises")).expect("append");
         }
         Ok(())
     });

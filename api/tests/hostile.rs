@@ -174,7 +174,9 @@ async fn huge_nested_and_mistyped_bodies() {
     let big = vec![b'['; 100 << 20];
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let deep_obj = format!("{{\"items\":{}1{}}}", "[".repeat(5000), "]".repeat(5000));
-    let cases: Vec<(&str, &str, &str, Vec<u8>, bool, StatusCode)> = vec![
+    // (method, path, content type, body, with the token, expected status)
+    type Case<'a> = (&'a str, &'a str, &'a str, Vec<u8>, bool, StatusCode);
+    let cases: Vec<Case> = vec![
         (
             "POST",
             "/v1/lookup",

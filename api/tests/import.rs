@@ -856,10 +856,13 @@ fn what_geopandas_writes_imports_and_partitions() {
     assert_eq!(wangge(&["validate", s(&out), s(&grids)]).status.code(), Some(0));
 }
 
+/// (id, what was done) pairs, sorted.
+type ById = Vec<(String, String)>;
+
 /// The repairs made to `invalid-footprints.*`, by id, from `--json`.
-fn repairs_and_drops(v: &serde_json::Value) -> (Vec<(String, String)>, Vec<(String, String)>) {
-    let pairs = |key: &str, what: &str| -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = v[key]
+fn repairs_and_drops(v: &serde_json::Value) -> (ById, ById) {
+    let pairs = |key: &str, what: &str| -> ById {
+        let mut out: ById = v[key]
             .as_array()
             .unwrap()
             .iter()

@@ -97,11 +97,7 @@ fn repartition_diff_and_move_end_to_end() {
     // A move that splits the target off is refused (exit 1) and writes nothing; forced, it is made.
     let layer: Value = serde_json::from_str(&std::fs::read_to_string(&published).unwrap()).unwrap();
     let feats = layer["features"].as_array().unwrap();
-    let last_basic = feats
-        .iter()
-        .filter(|f| f["properties"]["kind"] == "basic")
-        .last()
-        .unwrap();
+    let last_basic = feats.iter().rfind(|f| f["properties"]["kind"] == "basic").unwrap();
     let first_building = feats[0]["properties"]["buildings"][0].as_str().unwrap();
     let to = last_basic["properties"]["code"].as_str().unwrap();
     let moved = dir.path().join("moved.geojson");

@@ -5,7 +5,6 @@
 //!
 //! cargo run --release -p tiles --example bench_tiles -- DATASET GRIDS [--per-zoom N] [--tiles-csv F]
 
-use gis_core::bounds::SizeBounds;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::time::Instant;
