@@ -19,7 +19,7 @@
 use crate::dataset::{Draft, Feature};
 use crate::source::Role;
 use geo::{Area, BooleanOps, BoundingRect, Coord, Geometry, Intersects, MultiPolygon, Validation};
-use gis_core::index::BboxIndex;
+use gis_core::geom::BboxIndex;
 use gis_core::measure::area_m2;
 use gis_core::validate::{DefectKind, clean_rings, cut};
 use std::cmp::Ordering;

@@ -3,7 +3,7 @@
 use super::geometry::{self, Issue, Parsed, kind_of};
 use super::json::{self, Parsed as Json};
 use super::{FeatureRef, ImportReport, Problem, ProblemKind};
-use crate::index::{AreaIndex, BboxIndex};
+use crate::geom::{AreaIndex, BboxIndex};
 use crate::measure::{area_m2, span_m};
 use crate::model::*;
 use geo::{

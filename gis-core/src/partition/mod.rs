@@ -12,7 +12,6 @@
 //! seed and the community code, so output is identical run to run.
 
 mod atoms;
-mod frame;
 mod region;
 mod repair;
 mod report;
@@ -22,22 +21,20 @@ mod tessellate;
 mod verify;
 mod walls;
 
-pub(crate) use atoms::unit_parts;
 pub use repair::{
     Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents,
     StaffChange, move_buildings, repartition,
 };
 pub use report::{CommunityReport, PartitionReport, SizeStats, WallsReport, Warning, WarningKind, polsby_popper};
 pub use simplify::BorderShape;
-pub(crate) use verify::crosses;
 pub use verify::{InvalidGrid, Verification, invalid_reason, verify};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::codes::CodeScheme;
+use crate::geom::{BboxIndex, LocalFrame};
 use crate::grid::{Grid, GridKind, GridLevel};
 use crate::model::{Community, Dataset};
 use atoms::{Atom, CommunityAtoms, community_atoms};
-pub(crate) use frame::LocalFrame;
 use geo::{BoundingRect, LineString, MultiPolygon};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -90,7 +87,7 @@ pub struct Partition {
 pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut dyn FnMut(usize, usize)) -> Partition {
     use rayon::prelude::*;
     let roads: Vec<LineString<f64>> = dataset.roads.iter().flat_map(|r| r.line.0.iter().cloned()).collect();
-    let road_index = crate::index::BboxIndex::new(
+    let road_index = BboxIndex::new(
         roads
             .iter()
             .enumerate()

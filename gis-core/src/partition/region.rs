@@ -7,115 +7,17 @@
 //! edges where two atoms' cells meet, and those are snapped to an end of their edge, so the
 //! re-drawn grids meet their neighbours on exactly the neighbours' vertices.
 
+use crate::geom::{VertexKey, midpoint, ring_area};
 use crate::model::{Community, Dataset};
-use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon, Winding};
-use rustc_hash::{FxHashMap, FxHashSet};
-
-type Key = (u64, u64);
-
-fn key(c: Coord<f64>) -> Key {
-    ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
-}
-
-fn unkey(k: Key) -> Coord<f64> {
-    Coord {
-        x: f64::from_bits(k.0),
-        y: f64::from_bits(k.1),
-    }
-}
-
-/// Directed edges of every ring (exteriors counter-clockwise, holes clockwise).
-fn directed_edges(areas: &[&MultiPolygon<f64>]) -> Vec<(Key, Key)> {
-    let mut out = Vec::new();
-    for area in areas {
-        for p in &area.0 {
-            let mut ext = p.exterior().clone();
-            ext.make_ccw_winding();
-            let holes: Vec<LineString<f64>> = p
-                .interiors()
-                .iter()
-                .map(|h| {
-                    let mut h = h.clone();
-                    h.make_cw_winding();
-                    h
-                })
-                .collect();
-            for ring in std::iter::once(&ext).chain(&holes) {
-                out.extend(ring.lines().map(|l| (key(l.start), key(l.end))).filter(|(a, b)| a != b));
-            }
-        }
-    }
-    out
-}
-
-/// The union of grids that meet edge to edge with identical vertices.
-pub(crate) fn exact_union(areas: &[&MultiPolygon<f64>]) -> MultiPolygon<f64> {
-    let edges = directed_edges(areas);
-    let set: FxHashSet<(Key, Key)> = edges.iter().copied().collect();
-    let mut remaining: Vec<(Key, Key)> = edges.into_iter().filter(|(a, b)| !set.contains(&(*b, *a))).collect();
-    remaining.sort_unstable();
-    remaining.dedup();
-    let mut out_of: FxHashMap<Key, Vec<Key>> = FxHashMap::default();
-    for &(a, b) in &remaining {
-        out_of.entry(a).or_default().push(b);
-    }
-    let mut rings: Vec<LineString<f64>> = Vec::new();
-    for &(start, _) in &remaining {
-        while let Some(first) = out_of.get_mut(&start).and_then(Vec::pop) {
-            let mut ring = vec![unkey(start), unkey(first)];
-            let mut at = first;
-            let mut guard = remaining.len() + 1;
-            while at != start && guard > 0 {
-                guard -= 1;
-                let Some(next) = out_of.get_mut(&at).and_then(Vec::pop) else {
-                    break;
-                };
-                ring.push(unkey(next));
-                at = next;
-            }
-            if at == start && ring.len() >= 4 {
-                rings.push(LineString::new(ring));
-            }
-        }
-    }
-    let (mut shells, holes): (Vec<LineString<f64>>, Vec<LineString<f64>>) = rings.into_iter().partition(|r| r.is_ccw());
-    shells.sort_by(|a, b| ring_area(b).total_cmp(&ring_area(a)));
-    let mut polygons: Vec<(LineString<f64>, Vec<LineString<f64>>)> =
-        shells.into_iter().map(|s| (s, Vec::new())).collect();
-    for h in holes {
-        // A hole goes to the smallest shell holding one of its points (shells sorted big → small).
-        let probe = h.0[0];
-        let owner = polygons
-            .iter()
-            .rposition(|(s, _)| Polygon::new(s.clone(), vec![]).contains(&Point::from(mid(probe, h.0[1]))));
-        if let Some(i) = owner {
-            polygons[i].1.push(h);
-        }
-    }
-    MultiPolygon(polygons.into_iter().map(|(s, h)| Polygon::new(s, h)).collect())
-}
-
-fn mid(a: Coord<f64>, b: Coord<f64>) -> Coord<f64> {
-    Coord {
-        x: (a.x + b.x) / 2.0,
-        y: (a.y + b.y) / 2.0,
-    }
-}
-
-fn ring_area(r: &LineString<f64>) -> f64 {
-    r.lines()
-        .map(|l| l.start.x * l.end.y - l.end.x * l.start.y)
-        .sum::<f64>()
-        .abs()
-        / 2.0
-}
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+use rustc_hash::FxHashMap;
 
 /// Snaps points the tessellation put at the middle of an outline edge to the edge's lower end
 /// (the same end for every grid using the point), then drops repeated points and rings that
 /// collapsed. The segment from an inner point to the snapped end stays inside one triangle of
 /// open space, so no building is cut by the move.
 pub(crate) fn snap_to_outline(outline: &MultiPolygon<f64>, areas: &mut [MultiPolygon<f64>]) {
-    let mut snap: FxHashMap<Key, Coord<f64>> = FxHashMap::default();
+    let mut snap: FxHashMap<VertexKey, Coord<f64>> = FxHashMap::default();
     for p in &outline.0 {
         for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
             for l in ring.lines() {
@@ -124,7 +26,7 @@ pub(crate) fn snap_to_outline(outline: &MultiPolygon<f64>, areas: &mut [MultiPol
                 } else {
                     l.end
                 };
-                snap.insert(key(mid(l.start, l.end)), lower);
+                snap.insert(VertexKey::of(midpoint(l.start, l.end)), lower);
             }
         }
     }
@@ -139,11 +41,11 @@ pub(crate) fn snap_to_outline(outline: &MultiPolygon<f64>, areas: &mut [MultiPol
     }
 }
 
-fn snapped(ring: LineString<f64>, snap: &FxHashMap<Key, Coord<f64>>) -> Option<LineString<f64>> {
+fn snapped(ring: LineString<f64>, snap: &FxHashMap<VertexKey, Coord<f64>>) -> Option<LineString<f64>> {
     let mut pts: Vec<Coord<f64>> = ring
         .0
         .into_iter()
-        .map(|c| snap.get(&key(c)).copied().unwrap_or(c))
+        .map(|c| snap.get(&VertexKey::of(c)).copied().unwrap_or(c))
         .collect();
     pts.pop(); // work on the open ring
     loop {
@@ -237,21 +139,6 @@ mod tests {
 
     fn square(x: f64, y: f64) -> MultiPolygon<f64> {
         MultiPolygon(vec![Rect::new((x, y), (x + 1.0, y + 1.0)).to_polygon()])
-    }
-
-    #[test]
-    fn union_of_edge_sharing_squares_is_exact() {
-        // A 3×3 block without its centre: one shell with one hole.
-        let squares: Vec<MultiPolygon<f64>> = (0..3)
-            .flat_map(|i| (0..3).map(move |j| (i, j)))
-            .filter(|&(i, j)| (i, j) != (1, 1))
-            .map(|(i, j)| square(i as f64, j as f64))
-            .collect();
-        let refs: Vec<&MultiPolygon<f64>> = squares.iter().collect();
-        let u = exact_union(&refs);
-        assert_eq!(u.0.len(), 1);
-        assert_eq!(u.0[0].interiors().len(), 1);
-        assert!((u.unsigned_area() - 8.0).abs() < 1e-12);
     }
 
     #[test]

@@ -18,14 +18,14 @@
 //!    (and made mostly of them) keeps its code; others get new codes; retired codes go into the
 //!    code book and are never issued again.
 
-use super::region::{exact_union, snap_to_outline, sub_dataset};
+use super::region::{snap_to_outline, sub_dataset};
 use super::search::Graph;
 use super::{Atom, Prepared, graph, plan, prepare, verify};
 use crate::bounds::{SizeBasis, SizeBounds};
 use crate::codes::lineage::{Flows, LineageEntry, splits_and_merges};
 use crate::codes::{CodeBook, CodeScheme, reading_order};
+use crate::geom::{AreaIndex, BboxIndex, VertexKey, exact_union};
 use crate::grid::{Grid, GridKind, GridLevel};
-use crate::index::{AreaIndex, BboxIndex};
 use crate::io::grids::{GridLayer, LayerMeta};
 use crate::model::{Dataset, Staff};
 use geo::{BoundingRect, Contains, Intersects, LineString, MultiPolygon, Point};
@@ -1117,13 +1117,12 @@ fn touches_only(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
 
 /// Published grids sharing at least one edge, by exact vertices.
 fn neighbours(old: &[&Grid]) -> Vec<BTreeSet<usize>> {
-    let key = |c: geo::Coord<f64>| ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits());
-    let mut by_edge: FxHashMap<((u64, u64), (u64, u64)), Vec<usize>> = FxHashMap::default();
+    let mut by_edge: FxHashMap<(VertexKey, VertexKey), Vec<usize>> = FxHashMap::default();
     for (i, g) in old.iter().enumerate() {
         for p in &g.area.0 {
             for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
                 for l in ring.lines() {
-                    let (a, b) = (key(l.start), key(l.end));
+                    let (a, b) = (VertexKey::of(l.start), VertexKey::of(l.end));
                     by_edge.entry(if a < b { (a, b) } else { (b, a) }).or_default().push(i);
                 }
             }

@@ -12,7 +12,7 @@
 //! Along the community line the tessellation splits only at the line's own vertices, never at
 //! new points, so a neighbouring community sees the very same vertices on its side of the line.
 
-use super::frame::{LocalFrame, approx_distance_m};
+use crate::geom::{BboxIndex, LocalFrame, VertexKey, approx_distance_m};
 use geo::{Contains, Coord, InteriorPoint, LineString, MultiPolygon, Point, Polygon};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -123,11 +123,6 @@ type Cdt = ConstrainedDelaunayTriangulation<Point2<f64>>;
 /// (not per ring) so that an edge shared by two communities still gets the same points from both.
 const MAX_EDGE_POINTS: usize = 2048;
 
-/// Exact-coordinate keys for de-duplicating vertices (−0.0 and 0.0 are the same point).
-fn key(c: Coord<f64>) -> (u64, u64) {
-    ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
-}
-
 /// The points of a ring with extra points every `spacing` metres. Extra points are placed from
 /// the lexicographically smaller end of each edge, so the same edge met from either side (a
 /// shared wall, a shared community line) gets bit-identical points.
@@ -176,7 +171,8 @@ struct Builder {
     frame: LocalFrame,
     lonlat: Vec<Coord<f64>>,
     local: Vec<[f64; 2]>,
-    index: HashMap<(u64, u64), u32>,
+    /// Vertices by exact coordinates, so a point met twice is one vertex.
+    index: HashMap<VertexKey, u32>,
     owners: Vec<AtomIx>,
     /// Vertices claimed by more than one atom (touching buildings, unit slices), with all claims.
     shared: HashMap<u32, Vec<AtomIx>>,
@@ -188,11 +184,11 @@ struct Builder {
 
 impl Builder {
     fn vertex(&mut self, c: Coord<f64>) -> u32 {
-        if let Some(&v) = self.index.get(&key(c)) {
+        if let Some(&v) = self.index.get(&VertexKey::of(c)) {
             return v;
         }
         let v = self.lonlat.len() as u32;
-        self.index.insert(key(c), v);
+        self.index.insert(VertexKey::of(c), v);
         self.lonlat.push(c);
         self.local.push(self.frame.to_local(c));
         self.owners.push(NO_OWNER);
@@ -240,7 +236,7 @@ impl Builder {
         boundary_index: &RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>>,
         claims: &Claims,
     ) -> Vec<[u32; 2]> {
-        let claim_boxes = crate::index::BboxIndex::new(
+        let claim_boxes = BboxIndex::new(
             claims
                 .polygons
                 .iter()

@@ -11,8 +11,8 @@
 //! A polygon that would become invalid is left as it was. Only claims of different atoms are
 //! reconciled: a building inside an exclusive unit belongs to the unit anyway.
 
-use super::frame::LocalFrame;
 use super::tessellate::{AtomIx, Claims};
+use crate::geom::LocalFrame;
 use geo::{Coord, LineString, Polygon, Validation};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;

@@ -9,7 +9,7 @@
 use super::edges::{Segments, Status};
 use super::layer::area_m2;
 use super::layer::orient_rfc;
-use crate::index::BboxIndex;
+use crate::geom::BboxIndex;
 use geo::bool_ops::{BooleanOps, unary_union};
 use geo::{
     BoundingRect, Contains, Coord, Distance, Euclidean, Geodesic, InteriorPoint, Intersects, Line, LineString,

@@ -4,8 +4,8 @@
 
 use geo::{BooleanOps, BoundingRect, Distance, Intersects, MultiPolygon, Validation};
 use gis_core::Dataset;
+use gis_core::geom::BboxIndex;
 use gis_core::grid::{Grid, GridKind, GridLevel};
-use gis_core::index::BboxIndex;
 use gis_core::measure::area_m2;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -6,8 +6,8 @@
 use super::Collection;
 use crate::serve::Served;
 use geo::{BoundingRect, Contains, Intersects, Rect};
+use gis_core::geom::BboxIndex;
 use gis_core::grid::{Grid, GridLevel};
-use gis_core::index::BboxIndex;
 use gis_core::lookup::Region;
 use gis_core::model::Dataset;
 use std::collections::HashMap;
