@@ -12,8 +12,8 @@
 //! seed and the community code, so output is identical run to run.
 
 mod atoms;
-mod region;
-mod repair;
+mod edit;
+mod repartition;
 mod report;
 mod search;
 mod simplify;
@@ -21,9 +21,10 @@ mod tessellate;
 mod verify;
 mod walls;
 
-pub use repair::{
-    Affected, CommunityRepair, MoveError, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents,
-    StaffChange, move_buildings, repartition,
+pub use edit::{MoveError, move_buildings};
+pub use repartition::{
+    Affected, CommunityRepair, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents, StaffChange,
+    repartition,
 };
 pub use report::{CommunityReport, PartitionReport, SizeStats, WallsReport, Warning, WarningKind, polsby_popper};
 pub use simplify::BorderShape;

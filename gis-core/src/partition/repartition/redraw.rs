@@ -1,11 +1,12 @@
-//! Regions: a few neighbouring grids taken out of a published layer to be re-drawn, while every
-//! grid around them keeps its geometry to the bit.
+//! Re-drawing a region — a few neighbouring grids taken out of a published layer — while every
+//! grid around it keeps its geometry to the bit.
 //!
-//! A region's outline is the exact union of its grids (shared edges cancel; no boolean overlay,
-//! which would move vertices). It is tessellated like a community, with no points added along its
-//! outline; the only new points the tessellation puts on the outline are midpoints of outline
-//! edges where two atoms' cells meet, and those are snapped to an end of their edge, so the
-//! re-drawn grids meet their neighbours on exactly the neighbours' vertices.
+//! A region's outline is the exact union of its grids ([`crate::geom::exact_union`]: shared
+//! edges cancel; no boolean overlay, which would move vertices). It is tessellated like a
+//! community, with no points added along its outline; the only new points the tessellation puts
+//! on the outline are midpoints of outline edges where two atoms' cells meet, and those are
+//! snapped to an end of their edge, so the re-drawn grids meet their neighbours on exactly the
+//! neighbours' vertices.
 
 use crate::geom::{VertexKey, midpoint, ring_area};
 use crate::model::{Community, Dataset};
