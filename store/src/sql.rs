@@ -13,7 +13,7 @@ use gis_core::Dataset;
 use gis_core::Staff;
 use gis_core::diff::LayerDiff;
 use gis_core::io::grids::GridLayer;
-use gis_core::lookup::{PreparedArea, Region};
+use gis_core::lookup::{LookupIndex, PreparedArea};
 use sqlx::Row;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -103,7 +103,7 @@ pub struct Published {
     pub version: VersionInfo,
     pub layer: Arc<GridLayer>,
     pub dataset: Arc<Dataset>,
-    pub region: Arc<Region>,
+    pub region: Arc<LookupIndex>,
     /// The staff revision the region's staff were read at (see [`crate::Current`]).
     pub staff_revision: i64,
     /// The store's current version: `version` itself unless that one is damaged.
@@ -758,14 +758,14 @@ impl Store {
         &self,
         version: &VersionInfo,
         staff: &Arc<Vec<Staff>>,
-    ) -> Result<Result<(Arc<GridLayer>, Arc<Dataset>, Arc<Region>), Vec<LayerProblem>>> {
+    ) -> Result<Result<(Arc<GridLayer>, Arc<Dataset>, Arc<LookupIndex>), Vec<LayerProblem>>> {
         let checked = self.load_checked(version.layer).await?;
         let (Some(dataset), true) = (checked.dataset, checked.problems.is_empty()) else {
             return Ok(Err(checked.problems));
         };
         let layer = Arc::new(checked.layer);
         let (l, d, staff) = (layer.clone(), dataset.clone(), staff.clone());
-        let region = tokio::task::spawn_blocking(move || Region::new(&d, l.grids.clone(), &staff))
+        let region = tokio::task::spawn_blocking(move || LookupIndex::new(&d, l.grids.clone(), &staff))
             .await
             .map_err(|e| StoreError::Task(e.to_string()))?;
         match region {

@@ -37,7 +37,7 @@ pub struct Served {
     pub dataset: Arc<Dataset>,
     pub grids: Vec<Grid>,
     pub map: MapData,
-    pub region: Arc<gis_core::lookup::Region>,
+    pub region: Arc<gis_core::lookup::LookupIndex>,
     pub version: Option<i64>,
     /// The store's staff revision the region's staff were read at.
     pub staff_revision: Option<i64>,
@@ -55,8 +55,8 @@ pub struct Served {
 impl Served {
     pub fn new(dataset: Dataset, grids: Vec<Grid>, bounds: SizeBounds) -> Self {
         let map = MapData::new(&dataset, &grids, bounds);
-        let region =
-            gis_core::lookup::Region::new(&dataset, grids.clone(), &dataset.staff).expect("a partition's grids index");
+        let region = gis_core::lookup::LookupIndex::new(&dataset, grids.clone(), &dataset.staff)
+            .expect("a partition's grids index");
         let features = features::FeatureIndex::new(&dataset, &grids, &region);
         Self {
             dataset: Arc::new(dataset),
@@ -77,7 +77,7 @@ impl Served {
     pub fn unavailable(why: String, current: Option<i64>, damaged: Vec<store::DamagedVersion>) -> Self {
         let empty = Dataset::default();
         let map = MapData::new(&empty, &[], SizeBounds::default());
-        let region = gis_core::lookup::Region::new(&empty, Vec::new(), &[]).expect("an empty region indexes");
+        let region = gis_core::lookup::LookupIndex::new(&empty, Vec::new(), &[]).expect("an empty region indexes");
         let features = features::FeatureIndex::new(&empty, &[], &region);
         Self {
             dataset: Arc::new(empty),

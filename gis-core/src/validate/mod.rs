@@ -6,18 +6,18 @@
 //! - [`edges`]: segments shared exactly or not, and GEOS's invalid coverage edges (near-misses);
 //! - [`coverage`]: gaps, holes, overlaps, grids outside their community;
 //! - [`contents`]: buildings, population points and resources, counted from the dataset;
-//! - [`repair`]: the `--fix` layer.
+//! - [`fix`]: the `--fix` layer.
 
 mod contents;
 mod coverage;
 mod edges;
+mod fix;
 mod layer;
 pub(crate) use layer::orient_rfc;
-mod repair;
 mod report;
 
+pub use fix::{Change, ChangeKind, Repair, repair};
 pub use layer::{Cleaned as CleanedArea, GeometryProblem, clean_rings, cut, make_valid};
-pub use repair::{Change, ChangeKind, Repair, repair};
 pub use report::{
     Defect, DefectKind, GridCount, InvalidEdges, Slivers, Timings, ValidationReport, Warning, WarningKind,
     defects_geojson,

@@ -8,7 +8,7 @@ use crate::serve::Served;
 use geo::{BoundingRect, Contains, Intersects, Rect};
 use gis_core::geom::BboxIndex;
 use gis_core::grid::{Grid, GridLevel};
-use gis_core::lookup::Region;
+use gis_core::lookup::LookupIndex;
 use gis_core::model::Dataset;
 use std::collections::HashMap;
 
@@ -80,7 +80,7 @@ fn grids_of(grids: &[Grid], level: GridLevel) -> Vec<(usize, &str, Option<Rect<f
 }
 
 impl FeatureIndex {
-    pub fn new(dataset: &Dataset, grids: &[Grid], region: &Region) -> Self {
+    pub fn new(dataset: &Dataset, grids: &[Grid], region: &LookupIndex) -> Self {
         let communities = dataset
             .communities
             .iter()

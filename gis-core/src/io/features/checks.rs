@@ -3,7 +3,7 @@
 
 use super::{BOUNDARY, OVERLAP_TOLERANCE_M2, Reader};
 use crate::geom::BboxIndex;
-use crate::io::{FeatureRef, ProblemKind};
+use crate::io::{FeatureRef, InputProblemKind};
 use crate::measure::{area_m2, span_m};
 use geo::{BooleanOps, BoundingRect, Coord, Distance, Geodesic, Intersects, MultiPolygon, Point};
 use std::collections::BTreeMap;
@@ -49,7 +49,7 @@ impl Reader {
             file,
             Some(at),
             Some("geometry"),
-            ProblemKind::ImplausibleExtent,
+            InputProblemKind::ImplausibleExtent,
             format!(
                 "the {what} spans {}, more than any {what} can (at most {}){stray}",
                 km(span),
@@ -63,7 +63,7 @@ impl Reader {
             file,
             Some(at),
             Some("geometry"),
-            ProblemKind::OutsideCommunities,
+            InputProblemKind::OutsideCommunities,
             format!("{what} [{:.7}, {:.7}] lies in no community of {BOUNDARY}", p.x(), p.y()),
         );
     }
@@ -74,7 +74,7 @@ impl Reader {
         file: &str,
         refs: &[FeatureRef],
         areas: &[&MultiPolygon<f64>],
-        kind: ProblemKind,
+        kind: InputProblemKind,
         what: &str,
     ) {
         let boxes = BboxIndex::new(

@@ -3,7 +3,7 @@
 use super::{Feature, NO_PROPERTIES, Reader, number_text};
 use crate::io::geometry::kind_of;
 use crate::io::json::{self, Parsed as Json};
-use crate::io::{FeatureRef, ProblemKind};
+use crate::io::{FeatureRef, InputProblemKind};
 use serde_json::Value;
 
 impl Reader {
@@ -20,7 +20,13 @@ impl Reader {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if required {
-                    self.problem(file, None, None, ProblemKind::MissingFile, "required file is missing");
+                    self.problem(
+                        file,
+                        None,
+                        None,
+                        InputProblemKind::MissingFile,
+                        "required file is missing",
+                    );
                 }
                 return None;
             }
@@ -29,7 +35,7 @@ impl Reader {
                     file,
                     None,
                     None,
-                    ProblemKind::Unreadable,
+                    InputProblemKind::Unreadable,
                     format!("cannot be read: {e}"),
                 );
                 return None;
@@ -42,7 +48,7 @@ impl Reader {
                     file,
                     None,
                     None,
-                    ProblemKind::InvalidJson,
+                    InputProblemKind::InvalidJson,
                     format!("is not valid JSON: {msg}"),
                 );
                 None
@@ -64,7 +70,7 @@ impl Reader {
                 file,
                 None,
                 Some("type"),
-                ProblemKind::NotFeatureCollection,
+                InputProblemKind::NotFeatureCollection,
                 format!("expected a GeoJSON FeatureCollection, found {found}"),
             );
             return None;
@@ -80,7 +86,7 @@ impl Reader {
                     file,
                     None,
                     Some("features"),
-                    ProblemKind::NotFeatureCollection,
+                    InputProblemKind::NotFeatureCollection,
                     format!("expected an array of features, found {found}"),
                 );
                 None
@@ -109,7 +115,7 @@ impl Reader {
                     file,
                     Some(&at),
                     Some("type"),
-                    ProblemKind::NotFeature,
+                    InputProblemKind::NotFeature,
                     format!("expected a GeoJSON Feature, found {}", describe_type(v)),
                 );
                 continue;
@@ -122,7 +128,7 @@ impl Reader {
                         file,
                         Some(&at),
                         Some("properties"),
-                        ProblemKind::WrongType,
+                        InputProblemKind::WrongType,
                         format!("expected an object, found {}", kind_of(other)),
                     );
                     continue;

@@ -2,7 +2,7 @@
 
 use super::{Feature, Reader, number_text};
 use crate::io::geometry::kind_of;
-use crate::io::{FeatureRef, ProblemKind};
+use crate::io::{FeatureRef, InputProblemKind};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -23,7 +23,7 @@ impl Reader {
                         file,
                         Some(at),
                         Some(&field),
-                        ProblemKind::MissingField,
+                        InputProblemKind::MissingField,
                         "missing; expected a string",
                     );
                 }
@@ -34,7 +34,7 @@ impl Reader {
                     file,
                     Some(at),
                     Some(&field),
-                    ProblemKind::InvalidValue,
+                    InputProblemKind::InvalidValue,
                     "is empty; expected a non-empty string",
                 );
                 None
@@ -45,7 +45,7 @@ impl Reader {
                     file,
                     Some(at),
                     Some(&field),
-                    ProblemKind::WrongType,
+                    InputProblemKind::WrongType,
                     format!("expected a string, found {}", kind_of(other)),
                 );
                 None
@@ -67,18 +67,18 @@ impl Reader {
         let expected = format!("expected a whole number ≥ {min}");
         let (kind, message) = match props.get(key) {
             None | Some(Value::Null) if !required => return None,
-            None | Some(Value::Null) => (ProblemKind::MissingField, format!("missing; {expected}")),
+            None | Some(Value::Null) => (InputProblemKind::MissingField, format!("missing; {expected}")),
             Some(Value::Number(n)) => {
                 let v = n.as_i64().map(|i| i as f64).or_else(|| n.as_f64()).unwrap_or(f64::NAN);
                 if v.fract() != 0.0 || !v.is_finite() {
-                    (ProblemKind::NotInteger, format!("{expected}, found {n}"))
+                    (InputProblemKind::NotInteger, format!("{expected}, found {n}"))
                 } else if v < 0.0 {
-                    (ProblemKind::NegativeValue, format!("{expected}, found {n}"))
+                    (InputProblemKind::NegativeValue, format!("{expected}, found {n}"))
                 } else if v < f64::from(min) {
-                    (ProblemKind::InvalidValue, format!("{expected}, found {n}"))
+                    (InputProblemKind::InvalidValue, format!("{expected}, found {n}"))
                 } else if v > f64::from(u32::MAX) {
                     (
-                        ProblemKind::InvalidValue,
+                        InputProblemKind::InvalidValue,
                         format!("{expected} and below 2^32, found {n}"),
                     )
                 } else {
@@ -86,10 +86,13 @@ impl Reader {
                 }
             }
             Some(Value::String(s)) => (
-                ProblemKind::WrongType,
+                InputProblemKind::WrongType,
                 format!("{expected}, found the string {s:?} (write numbers without quotes)"),
             ),
-            Some(other) => (ProblemKind::WrongType, format!("{expected}, found {}", kind_of(other))),
+            Some(other) => (
+                InputProblemKind::WrongType,
+                format!("{expected}, found {}", kind_of(other)),
+            ),
         };
         self.problem(file, Some(at), Some(&field), kind, message);
         None
@@ -110,20 +113,20 @@ impl Reader {
             Some(Value::Number(n)) => match n.as_f64().filter(|v| v.is_finite()) {
                 Some(v) if v >= min => return Some(v),
                 Some(v) if v < 0.0 => (
-                    ProblemKind::NegativeValue,
+                    InputProblemKind::NegativeValue,
                     format!("expected a number ≥ {min}, found {n}"),
                 ),
                 _ => (
-                    ProblemKind::InvalidValue,
+                    InputProblemKind::InvalidValue,
                     format!("expected a number ≥ {min}, found {n}"),
                 ),
             },
             Some(Value::String(s)) => (
-                ProblemKind::WrongType,
+                InputProblemKind::WrongType,
                 format!("expected a number ≥ {min}, found the string {s:?} (write numbers without quotes)"),
             ),
             Some(other) => (
-                ProblemKind::WrongType,
+                InputProblemKind::WrongType,
                 format!("expected a number ≥ {min}, found {}", kind_of(other)),
             ),
         };
@@ -146,7 +149,7 @@ impl Reader {
                     file,
                     Some(&f.at),
                     Some(field),
-                    ProblemKind::InvalidValue,
+                    InputProblemKind::InvalidValue,
                     "is empty; expected a non-empty string or a number",
                 );
                 return None;
@@ -156,7 +159,7 @@ impl Reader {
                     file,
                     Some(&f.at),
                     Some("properties.id"),
-                    ProblemKind::MissingField,
+                    InputProblemKind::MissingField,
                     "missing; expected a string or a number (here or as the Feature's own id)",
                 );
                 return None;
@@ -166,7 +169,7 @@ impl Reader {
                     file,
                     Some(&f.at),
                     Some(field),
-                    ProblemKind::WrongType,
+                    InputProblemKind::WrongType,
                     format!("expected a string or a number, found {}", kind_of(other)),
                 );
                 return None;
@@ -178,7 +181,7 @@ impl Reader {
                 file,
                 Some(&f.at),
                 Some("properties.id"),
-                ProblemKind::DuplicateId,
+                InputProblemKind::DuplicateId,
                 format!("{id:?} is already used by features[{first}]; ids must be unique"),
             );
         }

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::geom::BboxIndex;
 use crate::io::geometry::{self, kind_of};
-use crate::io::{FeatureRef, ProblemKind};
+use crate::io::{FeatureRef, InputProblemKind};
 use crate::model::*;
 use geo::{BoundingRect, Contains, InteriorPoint, Point};
 use serde_json::Value;
@@ -22,7 +22,7 @@ impl Reader {
                 BOUNDARY,
                 None,
                 Some("features"),
-                ProblemKind::Empty,
+                InputProblemKind::Empty,
                 "holds no communities; a dataset needs at least one community boundary",
             );
             return Vec::new();
@@ -37,14 +37,14 @@ impl Reader {
                     match CommunityCode::parse(s) {
                         Some(code) => Some(code),
                         None => {
-                            self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), ProblemKind::MalformedCode,
+                            self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), InputProblemKind::MalformedCode,
                             format!("expected 12 digits (6 county + 3 street + 3 committee), found {s:?} ({} characters)", s.chars().count()));
                             None
                         }
                     }
                 }
                 Some(Value::Number(n)) => {
-                    self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), ProblemKind::WrongType,
+                    self.problem(BOUNDARY, Some(&f.at), Some("properties.code"), InputProblemKind::WrongType,
                         format!("expected a string of 12 digits, found the number {n} (numbers lose leading zeros; quote it)"));
                     None
                 }
@@ -53,7 +53,7 @@ impl Reader {
                         BOUNDARY,
                         Some(&f.at),
                         Some("properties.code"),
-                        ProblemKind::MissingField,
+                        InputProblemKind::MissingField,
                         "missing; expected the 12-digit community code",
                     );
                     None
@@ -63,7 +63,7 @@ impl Reader {
                         BOUNDARY,
                         Some(&f.at),
                         Some("properties.code"),
-                        ProblemKind::WrongType,
+                        InputProblemKind::WrongType,
                         format!("expected a string of 12 digits, found {}", kind_of(other)),
                     );
                     None
@@ -75,7 +75,7 @@ impl Reader {
                         BOUNDARY,
                         Some(&f.at),
                         Some("properties.code"),
-                        ProblemKind::DuplicateCode,
+                        InputProblemKind::DuplicateCode,
                         format!("{code} is already the code of features[{first}]; community codes must be unique"),
                     );
                 } else {
@@ -100,7 +100,7 @@ impl Reader {
             BOUNDARY,
             &refs,
             &areas,
-            ProblemKind::OverlappingCommunities,
+            InputProblemKind::OverlappingCommunities,
             "community",
         );
         out
@@ -122,7 +122,7 @@ impl Reader {
                         BUILDINGS,
                         Some(&f.at),
                         Some("properties.id"),
-                        ProblemKind::InvalidValue,
+                        InputProblemKind::InvalidValue,
                         "contains '#', which is reserved for unit parts (ID#UNIT)",
                     );
                 }
@@ -172,7 +172,13 @@ impl Reader {
             });
         }
         let areas: Vec<_> = out.iter().map(|b| &b.footprint).collect();
-        self.overlaps(BUILDINGS, &refs, &areas, ProblemKind::OverlappingBuildings, "building");
+        self.overlaps(
+            BUILDINGS,
+            &refs,
+            &areas,
+            InputProblemKind::OverlappingBuildings,
+            "building",
+        );
         out
     }
 
@@ -185,7 +191,7 @@ impl Reader {
                     BUILDINGS,
                     Some(&f.at),
                     Some("properties.units"),
-                    ProblemKind::WrongType,
+                    InputProblemKind::WrongType,
                     format!(
                         "expected an array of {{name, population, households}}, found {}",
                         kind_of(other)
@@ -203,7 +209,7 @@ impl Reader {
                     BUILDINGS,
                     Some(&f.at),
                     Some(&format!("properties.units[{i}]")),
-                    ProblemKind::WrongType,
+                    InputProblemKind::WrongType,
                     format!(
                         "expected an object {{name, population, households}}, found {}",
                         kind_of(u)
@@ -242,7 +248,7 @@ impl Reader {
                     BUILDINGS,
                     Some(&f.at),
                     Some(&format!("properties.units[{i}].name")),
-                    ProblemKind::DuplicateId,
+                    InputProblemKind::DuplicateId,
                     format!(
                         "{:?} is already the name of units[{first}]; unit names must be unique in a building",
                         u.name
@@ -253,14 +259,14 @@ impl Reader {
         let sum: u64 = out.iter().map(|u| u64::from(u.population)).sum();
         if let Some(pop) = population {
             if sum != u64::from(pop) {
-                self.problem(BUILDINGS, Some(&f.at), Some("properties.units"), ProblemKind::UnitsMismatch,
+                self.problem(BUILDINGS, Some(&f.at), Some("properties.units"), InputProblemKind::UnitsMismatch,
                     format!("the units' populations add up to {sum}, but the building's population is {pop}; they must be equal"));
             }
         }
         let hh_sum: u64 = out.iter().map(|u| u64::from(u.households)).sum();
         if let (Some(hh), true) = (households, all_declare_households) {
             if hh_sum != u64::from(hh) {
-                self.problem(BUILDINGS, Some(&f.at), Some("properties.units"), ProblemKind::UnitsMismatch,
+                self.problem(BUILDINGS, Some(&f.at), Some("properties.units"), InputProblemKind::UnitsMismatch,
                     format!("the units' households add up to {hh_sum}, but the building's households are {hh}; they must be equal"));
             }
         }
@@ -301,7 +307,7 @@ impl Reader {
                 .into_iter()
                 .find(|&b| buildings[b].footprint.contains(&location))
             {
-                self.problem(POPULATION, Some(&f.at), Some("geometry"), ProblemKind::PointInsideBuilding,
+                self.problem(POPULATION, Some(&f.at), Some("geometry"), InputProblemKind::PointInsideBuilding,
                     format!("lies inside building {:?}; its {count} residents are counted in addition to the building's own", buildings[b].id));
             }
             out.push(PopulationPoint {
@@ -408,7 +414,13 @@ impl Reader {
             });
         }
         let areas: Vec<_> = out.iter().map(|u| &u.area).collect();
-        self.overlaps(EXCLUSIVE, &refs, &areas, ProblemKind::InvalidValue, "exclusive unit");
+        self.overlaps(
+            EXCLUSIVE,
+            &refs,
+            &areas,
+            InputProblemKind::InvalidValue,
+            "exclusive unit",
+        );
         out
     }
 
@@ -421,7 +433,7 @@ impl Reader {
                 STAFF,
                 None,
                 None,
-                ProblemKind::WrongType,
+                InputProblemKind::WrongType,
                 format!(
                     "expected an array of {{grid, name, role, phone}}, found {}",
                     kind_of(&root)
@@ -442,7 +454,7 @@ impl Reader {
                     STAFF,
                     Some(&at),
                     None,
-                    ProblemKind::WrongType,
+                    InputProblemKind::WrongType,
                     format!(
                         "expected an object {{grid, name, role, phone}}, found {}",
                         kind_of(entry)
@@ -465,11 +477,11 @@ impl Reader {
                         STAFF,
                         Some(&at),
                         Some("grid"),
-                        ProblemKind::MalformedCode,
+                        InputProblemKind::MalformedCode,
                         format!("expected a grid code of digits (community code + sequence), found {grid:?}"),
                     );
                 } else if !codes.is_empty() && !codes.contains(&&grid[..12]) {
-                    self.problem(STAFF, Some(&at), Some("grid"), ProblemKind::InvalidValue,
+                    self.problem(STAFF, Some(&at), Some("grid"), InputProblemKind::InvalidValue,
                         format!("grid {grid} is in no community of this dataset (its first 12 digits are no code in {BOUNDARY})"));
                 }
             }

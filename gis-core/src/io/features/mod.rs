@@ -10,7 +10,7 @@ mod fields;
 mod files;
 
 use super::geometry::{Issue, Parsed};
-use super::{FeatureRef, ImportReport, Problem, ProblemKind};
+use super::{FeatureRef, ImportReport, InputProblem, InputProblemKind};
 use crate::geom::AreaIndex;
 use crate::model::*;
 use geo::Point;
@@ -54,7 +54,7 @@ pub(super) struct Reader {
     dir: PathBuf,
     /// The files' text when the dataset comes from memory (a store) rather than a folder.
     files: Option<BTreeMap<String, String>>,
-    problems: Vec<Problem>,
+    problems: Vec<InputProblem>,
     report: ImportReport,
 }
 
@@ -78,7 +78,7 @@ impl Reader {
         }
     }
 
-    pub fn finish(self) -> (Vec<Problem>, ImportReport) {
+    pub fn finish(self) -> (Vec<InputProblem>, ImportReport) {
         (self.problems, self.report)
     }
 
@@ -94,7 +94,7 @@ impl Reader {
                 &dir,
                 None,
                 None,
-                ProblemKind::MissingFile,
+                InputProblemKind::MissingFile,
                 format!("{what}; a dataset is a folder of GeoJSON files"),
             );
             return Dataset::default();
@@ -122,7 +122,7 @@ impl Reader {
                 BUILDINGS,
                 None,
                 None,
-                ProblemKind::Empty,
+                InputProblemKind::Empty,
                 "the dataset holds no buildings and no population points: there is nobody to put in a grid",
             );
         }
@@ -142,7 +142,7 @@ impl Reader {
         file: &str,
         at: Option<&FeatureRef>,
         field: Option<&str>,
-        kind: ProblemKind,
+        kind: InputProblemKind,
         message: impl Into<String>,
     ) {
         let mut message = message.into();
@@ -153,7 +153,7 @@ impl Reader {
                 shell_word(&format!("{}-fixed", self.dir.display()))
             ));
         }
-        let p = Problem {
+        let p = InputProblem {
             file: file.to_string(),
             feature: at.cloned(),
             field: field.map(str::to_string),
@@ -184,16 +184,16 @@ impl Reader {
 
 /// What `wangge import` repairs (import/src/repair.rs): rings that touch or cross themselves;
 /// in buildings also rings with no area (dropped) and buildings overlapping buildings.
-fn repaired_by_import(file: &str, kind: ProblemKind) -> bool {
+fn repaired_by_import(file: &str, kind: InputProblemKind) -> bool {
     match file {
         BUILDINGS => matches!(
             kind,
-            ProblemKind::SelfIntersection
-                | ProblemKind::ZeroArea
-                | ProblemKind::TooFewPoints
-                | ProblemKind::OverlappingBuildings
+            InputProblemKind::SelfIntersection
+                | InputProblemKind::ZeroArea
+                | InputProblemKind::TooFewPoints
+                | InputProblemKind::OverlappingBuildings
         ),
-        BOUNDARY | EXCLUSIVE => kind == ProblemKind::SelfIntersection,
+        BOUNDARY | EXCLUSIVE => kind == InputProblemKind::SelfIntersection,
         _ => false,
     }
 }

@@ -1,6 +1,6 @@
-//! One published region in memory, answering what a resident or another system asks: which
-//! grid covers this point or address (with the grid's staff), and what is nearest.
-//! The HTTP service builds one per published version and swaps it whole on publish.
+//! One published layer in memory, indexed to answer what a resident or another system asks:
+//! which grid covers this point or address (with the grid's staff), and what is nearest. The
+//! HTTP service builds one per published version and swaps it whole on publish.
 
 use super::geocode::{Candidate, Geocoder, MatchLevel};
 use super::grid_index::{GridIndex, IndexError, Located};
@@ -115,10 +115,10 @@ pub struct BatchAnswer {
     pub error: Option<String>,
 }
 
-/// A published region, indexed for lookups. Cloning is cheap (the indexes are shared), so a
-/// server can swap in a copy with new staff ([`Region::with_staff`]) without re-indexing.
+/// A published layer, indexed for lookups. Cloning is cheap (the indexes are shared), so a
+/// server can swap in a copy with new staff ([`LookupIndex::with_staff`]) without re-indexing.
 #[derive(Debug, Clone)]
-pub struct Region {
+pub struct LookupIndex {
     index: Arc<GridIndex>,
     geocoder: Arc<Geocoder>,
     resources: Arc<ResourceIndex>,
@@ -147,7 +147,7 @@ fn check_limit(limit: usize) -> Result<(), LookupError> {
     }
 }
 
-impl Region {
+impl LookupIndex {
     /// Indexes a layer (`grids`, both levels) over the dataset it was drawn from, with staff.
     pub fn new(dataset: &Dataset, grids: Vec<Grid>, staff: &[Staff]) -> Result<Self, LookupError> {
         let mut holder: HashMap<String, (String, Option<String>)> = HashMap::new();
@@ -164,7 +164,7 @@ impl Region {
             }
         }
         let index = GridIndex::new(grids)?;
-        let region = Self {
+        let out = Self {
             index: Arc::new(index),
             geocoder: Arc::new(Geocoder::new(dataset)),
             resources: Arc::new(ResourceIndex::new(dataset.resources.clone())),
@@ -178,16 +178,16 @@ impl Region {
             ),
             holder: Arc::new(holder),
         };
-        Ok(region.with_staff(staff))
+        Ok(out.with_staff(staff))
     }
 
-    /// The same region with another staff list (everyone, by grid code); the indexes are shared.
-    pub fn with_staff(&self, staff: &[Staff]) -> Region {
+    /// The same index with another staff list (everyone, by grid code); the indexes are shared.
+    pub fn with_staff(&self, staff: &[Staff]) -> LookupIndex {
         let mut by_grid: HashMap<String, Vec<Staff>> = HashMap::new();
         for s in staff {
             by_grid.entry(s.grid.clone()).or_default().push(s.clone());
         }
-        Region {
+        LookupIndex {
             staff: Arc::new(by_grid),
             ..self.clone()
         }
