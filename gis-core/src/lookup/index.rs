@@ -149,6 +149,32 @@ fn check_limit(limit: usize) -> Result<(), LookupError> {
 
 impl LookupIndex {
     /// Indexes a layer (`grids`, both levels) over the dataset it was drawn from, with staff.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geo::Coord;
+    /// use gis_core::crs::Crs;
+    /// use gis_core::io::load_dataset;
+    /// use gis_core::lookup::LookupIndex;
+    /// use gis_core::partition::{PartitionOptions, partition};
+    /// use std::path::Path;
+    ///
+    /// let dataset = load_dataset(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle"))?.dataset;
+    /// let grids = partition(&dataset, &PartitionOptions::default(), &mut |_, _| {}).grids;
+    /// let index = LookupIndex::new(&dataset, grids, &dataset.staff)?;
+    ///
+    /// // A building's anchor lies in its grid, in its community.
+    /// let b = &dataset.buildings[0];
+    /// let grid = index.locate(b.anchor.0, Crs::Wgs84)?.expect("in a grid");
+    /// assert_eq!(grid.community_code, dataset.communities[b.community].code.as_str());
+    /// // The same place given in GCJ-02 (as AMap shows it) finds the same grid.
+    /// let on_amap = index.locate(Crs::Gcj02.from_wgs84(b.anchor.0), Crs::Gcj02)?.expect("in a grid");
+    /// assert_eq!(on_amap.code, grid.code);
+    /// // Far from every grid: none.
+    /// assert!(index.locate(Coord { x: 100.0, y: 30.0 }, Crs::Wgs84)?.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(dataset: &Dataset, grids: Vec<Grid>, staff: &[Staff]) -> Result<Self, LookupError> {
         let mut holder: HashMap<String, (String, Option<String>)> = HashMap::new();
         for g in grids.iter().filter(|g| g.level == crate::grid::GridLevel::Grid) {

@@ -138,6 +138,29 @@ fn cut_defect(
 }
 
 /// Checks a drawn layer against its dataset.
+///
+/// # Examples
+///
+/// A layer as a street office might have drawn it, with a grid left out (a gap) and two grids
+/// drawn over each other (an overlap), among other faults:
+///
+/// ```
+/// use gis_core::io::grids::read_drawn_layer;
+/// use gis_core::io::load_dataset;
+/// use gis_core::validate::{DefectKind, ValidateOptions, validate};
+/// use std::path::Path;
+///
+/// let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+/// let dataset = load_dataset(&fixtures.join("kangle"))?.dataset;
+/// let layer = read_drawn_layer(&fixtures.join("layers/kangle-hand-drawn.geojson"))?;
+/// let report = validate(&dataset, &layer, &ValidateOptions::default())?;
+///
+/// assert!(!report.is_clean());
+/// let overlap = report.of_kind(DefectKind::Overlap).next().expect("an overlap");
+/// assert_eq!(overlap.codes.len(), 2); // both grids, named by their codes
+/// assert!(overlap.area_m2.is_some_and(|a| a > 0.0)); // measured on the ellipsoid
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn validate(
     dataset: &Dataset,
     layer: &DrawnLayer,

@@ -156,6 +156,38 @@ pub struct StaffChange {
 }
 
 /// Re-partitions `dataset` starting from the `published` layer.
+///
+/// # Examples
+///
+/// The biggest grid's residents double: it is re-drawn (with neighbours if need be), and every
+/// grid left alone keeps its code and its geometry to the bit.
+///
+/// ```
+/// use gis_core::grid::GridKind;
+/// use gis_core::io::grids::{GridLayer, LayerMeta};
+/// use gis_core::io::load_dataset;
+/// use gis_core::partition::{PartitionOptions, RepartitionOptions, partition, repartition};
+/// use std::path::Path;
+///
+/// let mut dataset = load_dataset(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle"))?.dataset;
+/// let grids = partition(&dataset, &PartitionOptions::default(), &mut |_, _| {}).grids;
+/// let published = GridLayer { grids, meta: LayerMeta::default() };
+///
+/// let big = published.grids.iter().filter(|g| g.kind == GridKind::Basic).max_by_key(|g| g.population).unwrap();
+/// for b in dataset.buildings.iter_mut().filter(|b| big.buildings.contains(&b.id)) {
+///     b.population *= 2;
+/// }
+/// let next = repartition(&dataset, &published, &RepartitionOptions::default())?;
+///
+/// assert!(next.report.communities[0].affected.iter().any(|a| a.code == big.code));
+/// for code in &next.report.kept {
+///     let before = published.grids.iter().find(|g| &g.code == code).unwrap();
+///     let after = next.layer.grids.iter().find(|g| &g.code == code).unwrap();
+///     assert_eq!(after.area, before.area);
+/// }
+/// assert!(next.report.is_clean());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn repartition(
     dataset: &Dataset,
     published: &GridLayer,
