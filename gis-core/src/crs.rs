@@ -74,7 +74,7 @@ impl Crs {
 
 // Krasovsky 1940 ellipsoid, as the GCJ-02 formulas use it.
 const A: f64 = 6_378_245.0;
-const EE: f64 = 0.006_693_421_622_965_943_23;
+const EE: f64 = 0.006_693_421_622_965_943;
 const X_PI: f64 = PI * 3000.0 / 180.0;
 
 fn out_of_china(c: Coord<f64>) -> bool {

@@ -30,11 +30,11 @@ impl LocalFrame {
         Self { origin, kx, ky }
     }
 
-    pub fn to_local(&self, c: Coord<f64>) -> [f64; 2] {
+    pub fn to_local(self, c: Coord<f64>) -> [f64; 2] {
         [(c.x - self.origin.x) * self.kx, (c.y - self.origin.y) * self.ky]
     }
 
-    pub fn to_lonlat(&self, p: [f64; 2]) -> Coord<f64> {
+    pub fn to_lonlat(self, p: [f64; 2]) -> Coord<f64> {
         Coord {
             x: self.origin.x + p[0] / self.kx,
             y: self.origin.y + p[1] / self.ky,

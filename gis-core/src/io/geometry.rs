@@ -49,7 +49,7 @@ impl Shape {
 }
 
 /// The `type` and `coordinates` of a feature's geometry, checked against what the file accepts.
-fn typed<'a>(geometry: Option<&'a Value>, shape: Shape) -> Result<(&'a str, &'a Value), Issue> {
+fn typed(geometry: Option<&Value>, shape: Shape) -> Result<(&str, &Value), Issue> {
     let missing = || {
         Issue::new(
             "geometry",
@@ -123,10 +123,10 @@ pub(crate) fn polygonal(geometry: Option<&Value>) -> Parsed<MultiPolygon<f64>> {
         ));
     }
     let multi = MultiPolygon(polygons);
-    if kind == "MultiPolygon" {
-        if let Some(err) = multi.validation_errors().into_iter().next() {
-            return Err(multipolygon_issue(&multi, err));
-        }
+    if kind == "MultiPolygon"
+        && let Some(err) = multi.validation_errors().into_iter().next()
+    {
+        return Err(multipolygon_issue(&multi, err));
     }
     Ok((multi, repairs))
 }
@@ -414,11 +414,14 @@ pub(crate) fn crossing(ring: &LineString<f64>) -> Option<Coord<f64>> {
     })
 }
 
+/// Polygons, each a list of rings (exterior first), each a list of positions as written.
+pub(crate) type DrawnRings = Vec<Vec<Vec<Coord<f64>>>>;
+
 /// A polygonal geometry's rings exactly as drawn (one list of rings per polygon), checking only
 /// what makes it unreadable: the type, the nesting, and each position a finite lon/lat pair.
 /// Unclosed rings, repeated points, self-intersections and the like are left for `validate` to
 /// report as defects of the grid.
-pub(crate) fn polygonal_rings(geometry: Option<&Value>) -> Result<(bool, Vec<Vec<Vec<Coord<f64>>>>), Issue> {
+pub(crate) fn polygonal_rings(geometry: Option<&Value>) -> Result<(bool, DrawnRings), Issue> {
     let (kind, coords) = typed(geometry, Shape::Polygonal)?;
     let rings = |v: &Value, path: &str| -> Result<Vec<Vec<Coord<f64>>>, Issue> {
         array(v, path, "an array of rings")?

@@ -189,7 +189,7 @@ pub(crate) fn prepare(
     roads: &[LineString<f64>],
     bounds: &SizeBounds,
     boundary_spacing_m: f64,
-) -> Result<Prepared, (Vec<Atom>, CommunityReport)> {
+) -> Result<Prepared, Box<(Vec<Atom>, CommunityReport)>> {
     let rect = community.boundary.bounding_rect().expect("a community has area");
     let frame = LocalFrame::new(rect.center());
     let CommunityAtoms {
@@ -228,7 +228,7 @@ pub(crate) fn prepare(
                 WarningKind::Untriangulated,
                 format!("the community could not be triangulated ({e:?}); it is left as one grid"),
             );
-            return Err((atoms, report));
+            return Err(Box::new((atoms, report)));
         }
     };
     // Parts of an atom's cell that came apart are atoms of their own, with their points.
@@ -301,7 +301,8 @@ fn partition_community(
         frame,
     } = match prepare(dataset, ci, community, roads, &bounds, tessellate::BOUNDARY_SPACING_M) {
         Ok(p) => p,
-        Err((atoms, mut report)) => {
+        Err(failed) => {
+            let (atoms, mut report) = *failed;
             let grid = whole_community_grid(community, &atoms, &options.scheme);
             report.finish(std::slice::from_ref(&grid), &atoms, &bounds, Borders::default());
             return (vec![grid], report);
@@ -384,7 +385,7 @@ fn partition_community(
             &tess,
             &micro,
             &options.scheme,
-            community_seed(options.seed ^ 0x6d69_6372_6f, community.code.as_str()),
+            community_seed(options.seed ^ 0x6d_69_63_72_6f, community.code.as_str()),
             &mut report,
         );
         grids.extend(micro_grids);
@@ -496,10 +497,10 @@ fn contract(
 ) -> (Graph, Vec<Vec<usize>>) {
     let mut by_compound: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, &a) in members.iter().enumerate() {
-        if let Some(c) = atoms[a].compound.as_deref() {
-            if !dissolved.contains(c) {
-                by_compound.entry(c).or_default().push(i);
-            }
+        if let Some(c) = atoms[a].compound.as_deref()
+            && !dissolved.contains(c)
+        {
+            by_compound.entry(c).or_default().push(i);
         }
     }
     let mut group = vec![usize::MAX; g.nodes.len()];
@@ -513,9 +514,9 @@ fn contract(
             }
         }
     }
-    for n in 0..g.nodes.len() {
-        if group[n] == usize::MAX {
-            group[n] = groups.len();
+    for (n, slot) in group.iter_mut().enumerate() {
+        if *slot == usize::MAX {
+            *slot = groups.len();
             groups.push(vec![n]);
         }
     }

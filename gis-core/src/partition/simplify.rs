@@ -16,6 +16,10 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
+/// A corner that might go: the area of the triangle it makes with its neighbours (m²), its key,
+/// and the triangle (previous corner, the corner, next corner).
+type Corner = (f64, VertexKey, Coord<f64>, Coord<f64>, Coord<f64>);
+
 /// What straightening did to a community's borders between grids (grid level).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct BorderShape {
@@ -127,7 +131,7 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
     // Triangles found not empty stay so while their corners stay: never tested twice.
     let mut full: FxHashSet<(VertexKey, VertexKey, VertexKey)> = FxHashSet::default();
     loop {
-        let mut candidates: Vec<(f64, VertexKey, Coord<f64>, Coord<f64>, Coord<f64>)> = Vec::new();
+        let mut candidates: Vec<Corner> = Vec::new();
         for (gi, g) in grids.iter().enumerate() {
             if !finest(g) {
                 continue;

@@ -200,10 +200,10 @@ pub(crate) fn check(
                     ));
                 }
             }
-            if shares.is_empty() {
-                if let Some(&g) = at.first() {
-                    shares.push((g, u64::from(b.population), u64::from(b.households), b.id.clone()));
-                }
+            if shares.is_empty()
+                && let Some(&g) = at.first()
+            {
+                shares.push((g, u64::from(b.population), u64::from(b.households), b.id.clone()));
             }
             Placed {
                 shares,

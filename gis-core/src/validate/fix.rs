@@ -459,11 +459,11 @@ fn snap(
                         .map(|t| (((t.x - v.x) * kx).hypot((t.y - v.y) * ky), *t))
                         .filter(|(d, _)| *d <= tol_m)
                         .min_by(|a, b| a.0.total_cmp(&b.0));
-                    if let Some((d, t)) = best {
-                        if d > 0.0 {
-                            *v = t;
-                            n_moved += 1;
-                        }
+                    if let Some((d, t)) = best
+                        && d > 0.0
+                    {
+                        *v = t;
+                        n_moved += 1;
                     }
                 }
             };

@@ -278,7 +278,7 @@ fn pointers(v: &Value) -> Vec<String> {
     out
 }
 
-fn pick<'a>(v: &Value, n: u32, keep: impl Fn(&Value) -> bool) -> Option<String> {
+fn pick(v: &Value, n: u32, keep: impl Fn(&Value) -> bool) -> Option<String> {
     let all: Vec<String> = pointers(v)
         .into_iter()
         .filter(|p| v.pointer(p).is_some_and(&keep))
@@ -401,15 +401,12 @@ pub fn mutate(doc: &Value, edits: &[Edit], text: &[TextEdit]) -> Vec<u8> {
 /// Runs `check` on `input` in its own thread, failing if it panics and aborting (after saying
 /// what hung, and saving it where `save` puts it) if it takes longer than `limit`: a hang would
 /// otherwise stall the run with nothing to show for it.
-pub fn bounded<T: Send + 'static, R: Send + 'static>(
+pub fn bounded<T: Clone + Send + 'static, R: Send + 'static>(
     input: T,
     limit: Duration,
     describe: impl FnOnce(&T) -> String,
     check: fn(&T) -> R,
-) -> Result<R, String>
-where
-    T: Clone,
-{
+) -> Result<R, String> {
     let (tx, rx) = std::sync::mpsc::channel();
     let copy = input.clone();
     let handle = std::thread::Builder::new()

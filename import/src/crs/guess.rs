@@ -24,20 +24,21 @@ pub fn guess_projected(coords: &[Coord<f64>]) -> Option<String> {
     let in_china = |c: Coord<f64>| (70.0..=140.0).contains(&c.x) && (0.0..=56.0).contains(&c.y);
     let mut candidates: Vec<(String, u16)> = Vec::new();
     let zone = (x0 / 1e6).floor();
-    if zone == (x1 / 1e6).floor() && y0 >= 0.0 && y1 <= 7e6 {
-        if let Some(code) = zone_prefixed_epsg(zone) {
-            if let Ok(p) = Projected::from_epsg(code) {
-                // Inside its zone (3° or 6° wide), as a real zone-numbered easting is.
-                let half = if zone >= 25.0 { 1.5 } else { 3.0 };
-                if p.inverse(centre)
-                    .is_ok_and(|c| in_china(c) && (c.x - p.central_meridian).abs() <= half + 0.25)
-                {
-                    candidates.push((
-                        format!("{} (an easting with its zone number {zone} in front)", p.name),
-                        code,
-                    ));
-                }
-            }
+    if zone == (x1 / 1e6).floor()
+        && y0 >= 0.0
+        && y1 <= 7e6
+        && let Some(code) = zone_prefixed_epsg(zone)
+        && let Ok(p) = Projected::from_epsg(code)
+    {
+        // Inside its zone (3° or 6° wide), as a real zone-numbered easting is.
+        let half = if zone >= 25.0 { 1.5 } else { 3.0 };
+        if p.inverse(centre)
+            .is_ok_and(|c| in_china(c) && (c.x - p.central_meridian).abs() <= half + 0.25)
+        {
+            candidates.push((
+                format!("{} (an easting with its zone number {zone} in front)", p.name),
+                code,
+            ));
         }
     }
     let web = 20_037_508.342_789_244;

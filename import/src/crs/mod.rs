@@ -28,6 +28,8 @@ use gis_core::crs::Crs;
 use projected::{Proj4, datum_target, old_chinese_datum, old_datum_refusal, wkt_name};
 
 /// A source's (or an export's) coordinate system.
+// One per source, never held in bulk: boxing the large variant would only make matching clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum SourceCrs {
     /// Longitude/latitude: WGS-84 or CGCS2000 (taken as equal), GCJ-02 or BD-09.

@@ -33,14 +33,14 @@ impl SourceCrs {
             .filter(|a| a.first_text().is_some_and(|o| o.eq_ignore_ascii_case("EPSG")))
             .and_then(|a| a.number(1))
             .map(|c| c as u16);
-        if let Some(code) = authority {
-            if let Ok(crs) = Self::from_epsg(code) {
-                return Ok(crs);
-            }
+        if let Some(code) = authority
+            && let Ok(crs) = Self::from_epsg(code)
+        {
+            return Ok(crs);
         }
         let spheroid = datum.and_then(|d| d.child("SPHEROID"));
         let ellipsoid = match spheroid.and_then(|s| Some((s.number(1)?, s.number(2)?))) {
-            Some((a, rf)) if rf == 0.0 => format!("+a={a} +b={a}"),
+            Some((a, 0.0)) => format!("+a={a} +b={a}"),
             Some((a, rf)) => format!("+a={a} +rf={rf}"),
             None => "+ellps=WGS84".to_string(),
         };

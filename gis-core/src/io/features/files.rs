@@ -116,16 +116,16 @@ impl Reader {
         for f in self.features(BUILDINGS, &values, "id") {
             let before = self.problems.len();
             let id = self.id(BUILDINGS, &f, &mut seen);
-            if let Some(id) = &id {
-                if id.contains('#') {
-                    self.problem(
-                        BUILDINGS,
-                        Some(&f.at),
-                        Some("properties.id"),
-                        InputProblemKind::InvalidValue,
-                        "contains '#', which is reserved for unit parts (ID#UNIT)",
-                    );
-                }
+            if let Some(id) = &id
+                && id.contains('#')
+            {
+                self.problem(
+                    BUILDINGS,
+                    Some(&f.at),
+                    Some("properties.id"),
+                    InputProblemKind::InvalidValue,
+                    "contains '#', which is reserved for unit parts (ID#UNIT)",
+                );
             }
             let population = self.count(BUILDINGS, &f.at, f.props, "population", true, 0);
             let households = self.count(BUILDINGS, &f.at, f.props, "households", false, 0);
@@ -257,18 +257,25 @@ impl Reader {
             }
         }
         let sum: u64 = out.iter().map(|u| u64::from(u.population)).sum();
-        if let Some(pop) = population {
-            if sum != u64::from(pop) {
-                self.problem(BUILDINGS, Some(&f.at), Some("properties.units"), InputProblemKind::UnitsMismatch,
-                    format!("the units' populations add up to {sum}, but the building's population is {pop}; they must be equal"));
-            }
+        if let Some(pop) = population
+            && sum != u64::from(pop)
+        {
+            self.problem(
+                BUILDINGS,
+                Some(&f.at),
+                Some("properties.units"),
+                InputProblemKind::UnitsMismatch,
+                format!(
+                    "the units' populations add up to {sum}, but the building's population is {pop}; they must be equal"
+                ),
+            );
         }
         let hh_sum: u64 = out.iter().map(|u| u64::from(u.households)).sum();
-        if let (Some(hh), true) = (households, all_declare_households) {
-            if hh_sum != u64::from(hh) {
-                self.problem(BUILDINGS, Some(&f.at), Some("properties.units"), InputProblemKind::UnitsMismatch,
+        if let (Some(hh), true) = (households, all_declare_households)
+            && hh_sum != u64::from(hh)
+        {
+            self.problem(BUILDINGS, Some(&f.at), Some("properties.units"), InputProblemKind::UnitsMismatch,
                     format!("the units' households add up to {hh_sum}, but the building's households are {hh}; they must be equal"));
-            }
         }
         out
     }

@@ -163,11 +163,11 @@ impl Places {
         }
         let index = AreaIndex::new(old.iter().map(|g| &g.area));
         for (&u, &home) in &self.exclusive_home {
-            if home.is_none() {
-                if let Some(g) = index.locate(dataset.exclusive[u].anchor) {
-                    out.entry(g)
-                        .or_insert_with(|| format!("exclusive unit {} is new here", dataset.exclusive[u].id));
-                }
+            if home.is_none()
+                && let Some(g) = index.locate(dataset.exclusive[u].anchor)
+            {
+                out.entry(g)
+                    .or_insert_with(|| format!("exclusive unit {} is new here", dataset.exclusive[u].id));
             }
         }
         for (g, grid) in old.iter().enumerate() {

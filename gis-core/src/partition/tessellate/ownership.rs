@@ -96,10 +96,10 @@ impl Tessellation {
             }
         }
         for (k, (&v, (atom, _))) in point_vertices.iter().zip(&claims.points).enumerate() {
-            if let Some(new) = root_at.get(&(*atom, v)).and_then(|r| new_of_root.get(r)) {
-                if let Some(split) = self.splits.iter_mut().find(|s| s.new == *new) {
-                    split.points.push(k);
-                }
+            if let Some(new) = root_at.get(&(*atom, v)).and_then(|r| new_of_root.get(r))
+                && let Some(split) = self.splits.iter_mut().find(|s| s.new == *new)
+            {
+                split.points.push(k);
             }
         }
         for i in 0..n {
