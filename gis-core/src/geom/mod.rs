@@ -1,6 +1,6 @@
-//! Plane geometry shared by partition, validate and import: exact vertex keys, the local metric
-//! frame, bounding-box and area indexes, exact unions of edge-sharing areas, and the geometry of
-//! building footprints (crossing tests, unit parts).
+//! Plane geometry shared by partition, validate, dataset reading and import: exact vertex keys,
+//! the local metric frame, bounding-box and area indexes, exact unions of edge-sharing areas, and
+//! the geometry of building footprints (crossing tests, unit parts). Only the indexes are public.
 
 mod footprint;
 mod frame;
