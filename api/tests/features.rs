@@ -409,7 +409,7 @@ async fn items_by_id_and_property_filters() {
     let g = s
         .grids
         .iter()
-        .find(|g| g.level == GridLevel::Grid && !s.region.staff_of(&g.code).is_empty())
+        .find(|g| g.level == GridLevel::Grid && !s.lookup.staff_of(&g.code).is_empty())
         .expect("a grid with staff");
     let f = get_json(&format!("/collections/grids/items/{}", g.code), "application/geo+json").await;
     assert_eq!(f["type"], "Feature");

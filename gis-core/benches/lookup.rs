@@ -9,8 +9,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use geo::{BoundingRect, Coord, Intersects, Point, Rect};
+use gis_core::geom::BboxIndex;
 use gis_core::grid::{Grid, GridLevel};
-use gis_core::index::BboxIndex;
 use gis_core::io::grids::read_layer;
 use gis_core::io::load_dataset;
 use gis_core::lookup::GridIndex;

@@ -9,6 +9,26 @@ use geo::Coord;
 use std::f64::consts::PI;
 use std::str::FromStr;
 
+/// A coordinate system a point can be given in; every other is converted to and from WGS-84.
+///
+/// # Examples
+///
+/// ```
+/// use geo::Coord;
+/// use gis_core::crs::Crs;
+///
+/// let crs: Crs = "GCJ-02".parse()?;
+/// assert_eq!(crs, Crs::Gcj02);
+/// let gps = Coord { x: 118.1106858, y: 24.505572 }; // Xiamen, WGS-84
+/// let on_amap = crs.from_wgs84(gps);
+/// // In China the offset is hundreds of metres (here about 0.005° east)...
+/// assert!((on_amap.x - gps.x).abs() > 0.003);
+/// // ...and back to WGS-84 to well under a millimetre.
+/// let back = crs.to_wgs84(on_amap);
+/// assert!((back.x - gps.x).abs() < 1e-8 && (back.y - gps.y).abs() < 1e-8);
+/// assert!("mercator".parse::<Crs>().is_err());
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Crs {
     /// WGS-84 / CGCS2000 longitude-latitude: what dataset folders hold.
@@ -54,7 +74,7 @@ impl Crs {
 
 // Krasovsky 1940 ellipsoid, as the GCJ-02 formulas use it.
 const A: f64 = 6_378_245.0;
-const EE: f64 = 0.006_693_421_622_965_943_23;
+const EE: f64 = 0.006_693_421_622_965_943;
 const X_PI: f64 = PI * 3000.0 / 180.0;
 
 fn out_of_china(c: Coord<f64>) -> bool {

@@ -16,7 +16,7 @@ use crate::fuzz_support;
 
 use fuzz_support::*;
 use gis_core::io::grids::{GridLayer, LayerMeta, parse_drawn_layer, parse_layer, read_drawn_layer, to_geojson};
-use gis_core::io::{Problem, load_dataset, load_dataset_files};
+use gis_core::io::{InputProblem, load_dataset, load_dataset_files};
 use gis_core::partition::{PartitionOptions, WarningKind, partition};
 use gis_core::validate::{ValidateOptions, defects_geojson, validate};
 use proptest::prelude::*;
@@ -74,7 +74,7 @@ fn kangle_json() -> &'static BTreeMap<String, Value> {
 
 /// Small problems: the problem's file, kind and field (indices blanked) — what says which
 /// check was reached.
-fn sites(problems: &[Problem]) -> BTreeSet<String> {
+fn sites(problems: &[InputProblem]) -> BTreeSet<String> {
     problems
         .iter()
         .map(|p| {
@@ -578,7 +578,7 @@ fn a_mistyped_boundary_coordinate_is_rejected_and_partitions_in_seconds() {
     let p = e
         .problems
         .iter()
-        .find(|p| p.kind == gis_core::io::ProblemKind::ImplausibleExtent)
+        .find(|p| p.kind == gis_core::io::InputProblemKind::ImplausibleExtent)
         .expect("named as such");
     assert_eq!(
         (p.file.as_str(), p.feature.as_ref().map(|f| f.index), p.field.as_deref()),

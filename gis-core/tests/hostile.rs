@@ -19,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Copy)]
+#[allow(clippy::enum_variant_names)] // L- and U-shaped communities are named by their shape
 enum Shape {
     Rect,
     LShape,

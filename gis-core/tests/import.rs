@@ -1,7 +1,7 @@
 //! Dataset import: a small valid dataset, then one test per way a dataset can be wrong. Each
 //! rejection must name the file, the feature (index and id) and the field.
 
-use gis_core::io::{ImportError, Loaded, Problem, ProblemKind, load_dataset};
+use gis_core::io::{ImportError, InputProblem, InputProblemKind, Loaded, load_dataset};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -100,7 +100,7 @@ fn load(files: &BTreeMap<&str, Value>) -> Result<Loaded, ImportError> {
     load_dataset(write(files).path())
 }
 
-fn rejected(files: &BTreeMap<&str, Value>) -> Vec<Problem> {
+fn rejected(files: &BTreeMap<&str, Value>) -> Vec<InputProblem> {
     match load(files) {
         Ok(_) => panic!("dataset was accepted"),
         Err(e) => e.problems,
@@ -108,7 +108,7 @@ fn rejected(files: &BTreeMap<&str, Value>) -> Vec<Problem> {
 }
 
 /// The one problem of the given kind; asserts it is the only one.
-fn only(problems: Vec<Problem>, kind: ProblemKind) -> Problem {
+fn only(problems: Vec<InputProblem>, kind: InputProblemKind) -> InputProblem {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert_eq!(problems[0].kind, kind, "{problems:#?}");
     problems.into_iter().next().unwrap()
@@ -165,7 +165,7 @@ fn optional_files_may_be_absent() {
 fn a_missing_required_file_is_named() {
     let mut files = valid();
     files.remove("buildings.geojson");
-    let p = only(rejected(&files), ProblemKind::MissingFile);
+    let p = only(rejected(&files), InputProblemKind::MissingFile);
     assert_eq!(p.file, "buildings.geojson");
 }
 
@@ -176,7 +176,7 @@ fn invalid_json_names_file_line_and_column() {
         "{\"type\": \"FeatureCollection\",\n \"features\": [\n {\"type\": \"Feature\",, }]}",
     );
     let e = load_dataset(dir.path()).unwrap_err();
-    let p = only(e.problems, ProblemKind::InvalidJson);
+    let p = only(e.problems, InputProblemKind::InvalidJson);
     assert_eq!(p.file, "buildings.geojson");
     assert!(p.message.contains("line 3"), "{}", p.message);
 }
@@ -189,7 +189,7 @@ fn not_a_feature_collection() {
         .into_iter()
         .find(|p| p.file == "boundary.geojson")
         .unwrap();
-    assert_eq!(p.kind, ProblemKind::NotFeatureCollection);
+    assert_eq!(p.kind, InputProblemKind::NotFeatureCollection);
     assert!(p.message.contains("found a GeoJSON Polygon"), "{}", p.message);
 }
 
@@ -197,7 +197,7 @@ fn not_a_feature_collection() {
 fn a_feature_that_is_not_a_feature() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][1] = polygon(rect(118.1, 24.5, 118.101, 24.501));
-    let p = only(rejected(&files), ProblemKind::NotFeature);
+    let p = only(rejected(&files), InputProblemKind::NotFeature);
     assert_eq!(p.feature.unwrap().index, 1);
 }
 
@@ -206,7 +206,7 @@ fn wrong_geometry_type() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][1]["geometry"] =
         json!({"type": "Point", "coordinates": [118.102, 24.501]});
-    let p = only(rejected(&files), ProblemKind::WrongGeometryType);
+    let p = only(rejected(&files), InputProblemKind::WrongGeometryType);
     assert_eq!(p.file, "buildings.geojson");
     assert_eq!(p.feature.as_ref().unwrap().index, 1);
     assert_eq!(p.feature.as_ref().unwrap().id.as_deref(), Some("B2"));
@@ -224,7 +224,7 @@ fn longitude_out_of_range() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][0]["geometry"]["coordinates"][0][2] =
         json!([218.1014, 24.5011]);
-    let p = only(rejected(&files), ProblemKind::CoordinateOutOfRange);
+    let p = only(rejected(&files), InputProblemKind::CoordinateOutOfRange);
     assert_eq!(p.field.as_deref(), Some("geometry.coordinates[0][2]"));
     assert!(
         p.message.contains("longitude 218.1014 is outside [-180, 180]"),
@@ -237,7 +237,7 @@ fn longitude_out_of_range() {
 fn swapped_latitude_and_longitude_are_called_out() {
     let mut files = valid();
     files.get_mut("resources.geojson").unwrap()["features"][0]["geometry"]["coordinates"] = json!([24.503, 118.104]);
-    let p = only(rejected(&files), ProblemKind::SwappedCoordinates);
+    let p = only(rejected(&files), InputProblemKind::SwappedCoordinates);
     assert_eq!(p.file, "resources.geojson");
     assert_eq!(p.feature.unwrap().id.as_deref(), Some("R1"));
     assert!(p.message.contains("swapped"), "{}", p.message);
@@ -254,7 +254,7 @@ fn nan_and_infinity_name_the_feature_and_coordinate() {
         .unwrap_err()
         .problems;
     assert_eq!(problems.len(), 2, "{problems:#?}");
-    assert!(problems.iter().all(|p| p.kind == ProblemKind::NonFiniteCoordinate));
+    assert!(problems.iter().all(|p| p.kind == InputProblemKind::NonFiniteCoordinate));
     assert_eq!(problems[0].feature.as_ref().unwrap().id.as_deref(), Some("B1"));
     assert_eq!(problems[0].field.as_deref(), Some("geometry.coordinates[0][2][1]"));
     assert!(problems[0].message.contains("NaN"));
@@ -271,7 +271,7 @@ fn unclosed_ring() {
         [118.1014, 24.5011],
         [118.101, 24.5011]
     ]]);
-    let p = only(rejected(&files), ProblemKind::UnclosedRing);
+    let p = only(rejected(&files), InputProblemKind::UnclosedRing);
     assert_eq!(p.field.as_deref(), Some("geometry.coordinates[0]"));
     assert!(p.message.contains("not closed"), "{}", p.message);
 }
@@ -286,7 +286,7 @@ fn self_intersecting_ring_is_rejected_not_guessed() {
         [118.101, 24.5011],
         [118.101, 24.501]
     ]]);
-    let p = only(rejected(&files), ProblemKind::SelfIntersection);
+    let p = only(rejected(&files), InputProblemKind::SelfIntersection);
     assert_eq!(p.feature.unwrap().id.as_deref(), Some("B1"));
     assert!(p.message.contains("[118.1012000, 24.5010500]"), "{}", p.message);
     // The strict reader does not repair, but says which command does.
@@ -326,13 +326,13 @@ fn what_import_would_repair_says_the_command() {
         .push(building("B9", json!(10), 118.1052, 24.50505));
     let dir = write(&files);
     let problems = load_dataset(dir.path()).unwrap_err().problems;
-    let kinds: Vec<ProblemKind> = problems.iter().map(|p| p.kind).collect();
+    let kinds: Vec<InputProblemKind> = problems.iter().map(|p| p.kind).collect();
     assert_eq!(
         kinds,
         [
-            ProblemKind::SelfIntersection,
-            ProblemKind::ZeroArea,
-            ProblemKind::OverlappingBuildings
+            InputProblemKind::SelfIntersection,
+            InputProblemKind::ZeroArea,
+            InputProblemKind::OverlappingBuildings
         ],
         "{problems:#?}"
     );
@@ -348,7 +348,7 @@ fn what_import_would_repair_says_the_command() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(-3);
     assert!(
-        !only(rejected(&files), ProblemKind::NegativeValue)
+        !only(rejected(&files), InputProblemKind::NegativeValue)
             .message
             .contains("wangge import")
     );
@@ -384,7 +384,7 @@ fn what_gdal_and_geopandas_write_is_read() {
     let b = files.get_mut("buildings.geojson").unwrap();
     b["features"][2]["id"] = json!("member");
     b["features"][2]["properties"]["id"] = json!(7);
-    let p = only(rejected(&files), ProblemKind::DuplicateId);
+    let p = only(rejected(&files), InputProblemKind::DuplicateId);
     assert!(
         p.message.contains("\"7\" is already used by features[1]"),
         "{}",
@@ -394,14 +394,14 @@ fn what_gdal_and_geopandas_write_is_read() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["floors"] = json!(0.5);
     assert_eq!(
-        only(rejected(&files), ProblemKind::InvalidValue).field.as_deref(),
+        only(rejected(&files), InputProblemKind::InvalidValue).field.as_deref(),
         Some("properties.floors")
     );
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["floors"] = json!("3");
-    only(rejected(&files), ProblemKind::WrongType);
+    only(rejected(&files), InputProblemKind::WrongType);
     // No id anywhere names both places it may be.
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"] = json!({"population": 3});
-    let p = only(rejected(&files), ProblemKind::MissingField);
+    let p = only(rejected(&files), InputProblemKind::MissingField);
     assert!(p.message.contains("Feature's own id"), "{}", p.message);
 }
 
@@ -426,7 +426,7 @@ fn clockwise_rings_are_repaired_and_reported() {
     ]]);
     let Loaded { dataset, report } = load(&files).unwrap();
     assert_eq!(report.warnings.len(), 1);
-    assert_eq!(report.warnings[0].kind, ProblemKind::RingReoriented);
+    assert_eq!(report.warnings[0].kind, InputProblemKind::RingReoriented);
     assert_eq!(report.warnings[0].feature.as_ref().unwrap().id.as_deref(), Some("B1"));
     use geo::Winding;
     assert!(dataset.buildings[0].footprint.0[0].exterior().is_ccw());
@@ -436,7 +436,7 @@ fn clockwise_rings_are_repaired_and_reported() {
 fn duplicate_ids_name_the_first_use() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][1]["properties"]["id"] = json!("B1");
-    let p = only(rejected(&files), ProblemKind::DuplicateId);
+    let p = only(rejected(&files), InputProblemKind::DuplicateId);
     assert_eq!(p.feature.as_ref().unwrap().index, 1);
     assert!(p.message.contains("features[0]"), "{}", p.message);
 }
@@ -445,7 +445,7 @@ fn duplicate_ids_name_the_first_use() {
 fn negative_population() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(-3);
-    let p = only(rejected(&files), ProblemKind::NegativeValue);
+    let p = only(rejected(&files), InputProblemKind::NegativeValue);
     assert_eq!(p.field.as_deref(), Some("properties.population"));
     assert!(p.message.contains("found -3"), "{}", p.message);
 }
@@ -454,11 +454,11 @@ fn negative_population() {
 fn non_integer_population() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(12.5);
-    let p = only(rejected(&files), ProblemKind::NotInteger);
+    let p = only(rejected(&files), InputProblemKind::NotInteger);
     assert!(p.message.contains("whole number"), "{}", p.message);
     // A number in quotes is a type error that says how to fix it.
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!("12");
-    let p = only(rejected(&files), ProblemKind::WrongType);
+    let p = only(rejected(&files), InputProblemKind::WrongType);
     assert!(p.message.contains("without quotes"), "{}", p.message);
     // 12.0 is a whole number.
     files.get_mut("buildings.geojson").unwrap()["features"][0]["properties"]["population"] = json!(12.0);
@@ -469,7 +469,7 @@ fn non_integer_population() {
 fn population_point_count_must_be_positive() {
     let mut files = valid();
     files.get_mut("population.geojson").unwrap()["features"][0]["properties"]["count"] = json!(0);
-    let p = only(rejected(&files), ProblemKind::InvalidValue);
+    let p = only(rejected(&files), InputProblemKind::InvalidValue);
     assert_eq!(p.file, "population.geojson");
     assert_eq!(p.field.as_deref(), Some("properties.count"));
 }
@@ -484,7 +484,7 @@ fn buildings_outside_every_community_are_all_listed() {
     features.push(building("FAR2", json!(30), 118.3, 24.7));
     let problems = rejected(&files);
     assert_eq!(problems.len(), 2, "{problems:#?}");
-    assert!(problems.iter().all(|p| p.kind == ProblemKind::OutsideCommunities));
+    assert!(problems.iter().all(|p| p.kind == InputProblemKind::OutsideCommunities));
     let ids: Vec<_> = problems
         .iter()
         .map(|p| p.feature.as_ref().unwrap().id.clone().unwrap())
@@ -505,7 +505,7 @@ fn duplicate_community_codes() {
     second["geometry"] = polygon(rect(118.110, 24.500, 118.120, 24.508));
     second["properties"]["name"] = json!("康乐二社区");
     boundary["features"].as_array_mut().unwrap().push(second);
-    let p = only(rejected(&files), ProblemKind::DuplicateCode);
+    let p = only(rejected(&files), InputProblemKind::DuplicateCode);
     assert_eq!(p.feature.unwrap().index, 1);
 }
 
@@ -513,16 +513,16 @@ fn duplicate_community_codes() {
 fn community_codes_must_be_twelve_digit_strings() {
     let mut files = valid();
     files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!("35020600106");
-    let p = only(rejected(&files), ProblemKind::MalformedCode);
+    let p = only(rejected(&files), InputProblemKind::MalformedCode);
     assert!(
         p.message.contains("12 digits") && p.message.contains("11 characters"),
         "{}",
         p.message
     );
     files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!("35020600100A");
-    only(rejected(&files), ProblemKind::MalformedCode);
+    only(rejected(&files), InputProblemKind::MalformedCode);
     files.get_mut("boundary.geojson").unwrap()["features"][0]["properties"]["code"] = json!(350206001017u64);
-    let p = only(rejected(&files), ProblemKind::WrongType);
+    let p = only(rejected(&files), InputProblemKind::WrongType);
     assert!(p.message.contains("leading zeros"), "{}", p.message);
 }
 
@@ -534,7 +534,7 @@ fn overlapping_communities() {
     second["geometry"] = polygon(rect(118.109, 24.500, 118.120, 24.508));
     second["properties"]["code"] = json!("350206001007");
     boundary["features"].as_array_mut().unwrap().push(second);
-    let p = only(rejected(&files), ProblemKind::OverlappingCommunities);
+    let p = only(rejected(&files), InputProblemKind::OverlappingCommunities);
     assert!(p.message.contains("350206001017"), "{}", p.message);
 }
 
@@ -545,7 +545,7 @@ fn overlapping_buildings() {
         .as_array_mut()
         .unwrap()
         .push(building("B9", json!(10), 118.1012, 24.50105));
-    let p = only(rejected(&files), ProblemKind::OverlappingBuildings);
+    let p = only(rejected(&files), InputProblemKind::OverlappingBuildings);
     assert_eq!(p.feature.unwrap().id.as_deref(), Some("B9"));
     assert!(p.message.contains("\"B1\""), "{}", p.message);
 }
@@ -554,10 +554,10 @@ fn overlapping_buildings() {
 fn units_must_add_up() {
     let mut files = valid();
     files.get_mut("buildings.geojson").unwrap()["features"][2]["properties"]["units"][1]["population"] = json!(49);
-    let p = only(rejected(&files), ProblemKind::UnitsMismatch);
+    let p = only(rejected(&files), InputProblemKind::UnitsMismatch);
     assert!(p.message.contains("119") && p.message.contains("120"), "{}", p.message);
     files.get_mut("buildings.geojson").unwrap()["features"][2]["properties"]["units"][1]["population"] = json!(-1);
-    let p = only(rejected(&files), ProblemKind::NegativeValue);
+    let p = only(rejected(&files), InputProblemKind::NegativeValue);
     assert_eq!(p.field.as_deref(), Some("properties.units[1].population"));
 }
 
@@ -566,12 +566,12 @@ fn an_empty_dataset() {
     let mut files = valid();
     files.insert("boundary.geojson", collection(vec![]));
     let p = rejected(&files).into_iter().next().unwrap();
-    assert_eq!((p.file.as_str(), p.kind), ("boundary.geojson", ProblemKind::Empty));
+    assert_eq!((p.file.as_str(), p.kind), ("boundary.geojson", InputProblemKind::Empty));
 
     let mut files = valid();
     files.insert("buildings.geojson", collection(vec![]));
     files.remove("population.geojson");
-    let p = only(rejected(&files), ProblemKind::Empty);
+    let p = only(rejected(&files), InputProblemKind::Empty);
     assert!(p.message.contains("no buildings"), "{}", p.message);
 }
 
@@ -579,7 +579,7 @@ fn an_empty_dataset() {
 fn staff_must_name_a_grid_of_this_dataset() {
     let mut files = valid();
     files.get_mut("staff.json").unwrap()[0]["grid"] = json!("110101001001001");
-    let p = only(rejected(&files), ProblemKind::InvalidValue);
+    let p = only(rejected(&files), InputProblemKind::InvalidValue);
     assert_eq!((p.file.as_str(), p.field.as_deref()), ("staff.json", Some("grid")));
 }
 
@@ -626,7 +626,7 @@ fn a_dataset_held_in_memory_imports_like_its_folder() {
     assert!(
         err.problems
             .iter()
-            .any(|p| p.kind == ProblemKind::MissingFile && p.file == "boundary.geojson"),
+            .any(|p| p.kind == InputProblemKind::MissingFile && p.file == "boundary.geojson"),
         "{err}"
     );
 }
@@ -648,7 +648,7 @@ fn a_community_thousands_of_km_wide_is_a_typo_and_names_the_stray_vertex() {
             ]])),
         )]),
     );
-    let p = only(rejected(&files), ProblemKind::ImplausibleExtent);
+    let p = only(rejected(&files), InputProblemKind::ImplausibleExtent);
     assert_eq!(
         (p.file.as_str(), p.feature.as_ref().map(|f| f.index), p.field.as_deref()),
         ("boundary.geojson", Some(0), Some("geometry"))
@@ -670,7 +670,7 @@ fn a_building_kilometres_wide_is_a_typo() {
         .as_array_mut()
         .unwrap()
         .push(b);
-    let p = only(rejected(&files), ProblemKind::ImplausibleExtent);
+    let p = only(rejected(&files), InputProblemKind::ImplausibleExtent);
     assert_eq!(
         (
             p.file.as_str(),

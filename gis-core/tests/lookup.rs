@@ -229,7 +229,7 @@ fn duplicate_codes_are_refused() {
 #[test]
 fn points_in_gcj02_and_bd09_find_the_same_grid() {
     let (d, grids) = &*KANGLE;
-    let region = Region::new(d, grids.clone(), &d.staff).unwrap();
+    let region = LookupIndex::new(d, grids.clone(), &d.staff).unwrap();
     for b in d.buildings.iter().step_by(9) {
         let wgs = b.anchor.0;
         let want = region
@@ -250,7 +250,7 @@ fn points_in_gcj02_and_bd09_find_the_same_grid() {
 #[test]
 fn a_lookup_returns_the_grid_its_community_micro_grid_and_staff() {
     let (d, grids) = &*KANGLE;
-    let region = Region::new(d, grids.clone(), &d.staff).unwrap();
+    let region = LookupIndex::new(d, grids.clone(), &d.staff).unwrap();
     let b = &d.buildings[0];
     let g = region.locate(b.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert_eq!(g.community_code, "350206001017");
@@ -275,7 +275,7 @@ fn a_lookup_returns_the_grid_its_community_micro_grid_and_staff() {
 #[test]
 fn rejections() {
     let (d, grids) = &*KANGLE;
-    let region = Region::new(d, grids.clone(), &[]).unwrap();
+    let region = LookupIndex::new(d, grids.clone(), &[]).unwrap();
     let p = d.buildings[0].anchor.0;
     assert!(matches!(
         region.locate(Coord { x: 200.0, y: 24.5 }, Crs::Wgs84),
@@ -353,7 +353,7 @@ fn rejections() {
 #[test]
 fn a_batch_of_ten_thousand_points_and_addresses() {
     let (d, grids) = &*ZHONGJING;
-    let region = Region::new(d, grids.clone(), &d.staff).unwrap();
+    let region = LookupIndex::new(d, grids.clone(), &d.staff).unwrap();
     let items: Vec<BatchItem> = d
         .buildings
         .iter()
@@ -403,7 +403,7 @@ fn building<'a>(d: &'a Dataset, address: &str) -> &'a gis_core::Building {
 #[test]
 fn addresses_in_many_spellings_find_the_building() {
     let (d, grids) = &*KANGLE;
-    let region = Region::new(d, grids.clone(), &d.staff).unwrap();
+    let region = LookupIndex::new(d, grids.clone(), &d.staff).unwrap();
     let b3 = building(d, "湖里区康乐社区嘉禾公寓3号楼");
     let b12 = building(d, "湖里区康乐社区金湖家园12号楼");
     let cases: &[(&str, &gis_core::Building)] = &[
@@ -467,7 +467,7 @@ fn addresses_in_many_spellings_find_the_building() {
 #[test]
 fn a_named_unit_picks_the_unit_part() {
     let (d, grids) = &*KANGLE;
-    let region = Region::new(d, grids.clone(), &[]).unwrap();
+    let region = LookupIndex::new(d, grids.clone(), &[]).unwrap();
     let b = d
         .buildings
         .iter()
@@ -485,7 +485,7 @@ fn a_named_unit_picks_the_unit_part() {
 #[test]
 fn vague_or_unknown_addresses_give_ranked_candidates() {
     let (d, grids) = &*KANGLE;
-    let region = Region::new(d, grids.clone(), &[]).unwrap();
+    let region = LookupIndex::new(d, grids.clone(), &[]).unwrap();
     // A compound without a building: the compound, flagged ambiguous.
     let a = region.geocode("嘉禾公寓", 5).unwrap();
     assert!(a.ambiguous);

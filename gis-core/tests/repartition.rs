@@ -344,10 +344,26 @@ fn a_manual_move_is_checked_and_forced_moves_are_reported() {
             c(x).total_cmp(&c(y))
         })
         .unwrap();
-    let err = move_buildings(&d, &layer, &[far.id.clone()], &b.code, Default::default(), false).unwrap_err();
+    let err = move_buildings(
+        &d,
+        &layer,
+        std::slice::from_ref(&far.id),
+        &b.code,
+        Default::default(),
+        false,
+    )
+    .unwrap_err();
     assert!(matches!(err, MoveError::Refused(_)), "{err}");
     assert!(err.to_string().contains("in parts"), "{err}");
-    let forced = move_buildings(&d, &layer, &[far.id.clone()], &b.code, Default::default(), true).unwrap();
+    let forced = move_buildings(
+        &d,
+        &layer,
+        std::slice::from_ref(&far.id),
+        &b.code,
+        Default::default(),
+        true,
+    )
+    .unwrap();
     assert!(!forced.report.forced.is_empty());
     let moved_to = forced
         .layer
@@ -366,7 +382,7 @@ fn a_manual_move_is_checked_and_forced_moves_are_reported() {
         move_buildings(
             &d,
             &layer,
-            &[far.id.clone()],
+            std::slice::from_ref(&far.id),
             "350206001017777",
             Default::default(),
             false
@@ -490,7 +506,7 @@ fn a_border_building_moves_to_its_neighbour() {
             };
             ids.sort_by(|x, y| dist(x).total_cmp(&dist(y)));
             for id in ids.into_iter().take(3) {
-                if let Ok(r) = move_buildings(&d, &layer, &[id.clone()], &to, Default::default(), false) {
+                if let Ok(r) = move_buildings(&d, &layer, std::slice::from_ref(id), &to, Default::default(), false) {
                     assert!(r.report.forced.is_empty());
                     assert_sound(&d, &r.layer);
                     let now = r.layer.grids.iter().find(|g| g.buildings.contains(id)).unwrap();

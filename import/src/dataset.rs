@@ -426,13 +426,14 @@ pub fn convert_layer(
             role.name()
         ));
     }
-    if role == Role::Resources && !map.contains_key(&Target::Kind) {
-        if let Some(kind) = default_kind {
-            notes.assume(format!(
-                "{}: no kind field; every resource is a {kind} (--kind)",
-                layer.name.display()
-            ));
-        }
+    if role == Role::Resources
+        && !map.contains_key(&Target::Kind)
+        && let Some(kind) = default_kind
+    {
+        notes.assume(format!(
+            "{}: no kind field; every resource is a {kind} (--kind)",
+            layer.name.display()
+        ));
     }
 
     let mut problems = Vec::new();
@@ -511,10 +512,10 @@ pub fn convert_layer(
             props.insert("kind".into(), json!(kind));
         }
         // A dataset folder's unit split (单元) goes through as it is; the reader checks it.
-        if role == Role::Buildings {
-            if let Some(Value::Json(units @ Json::Array(_))) = f.attrs.get("units") {
-                props.insert("units".into(), units.clone());
-            }
+        if role == Role::Buildings
+            && let Some(Value::Json(units @ Json::Array(_))) = f.attrs.get("units")
+        {
+            props.insert("units".into(), units.clone());
         }
         let geometry = match &f.geometry {
             None => {
@@ -676,7 +677,7 @@ pub fn keep_inside(draft: &mut Draft) {
         };
         features.retain(|f| {
             let keep = match &f.geometry {
-                Geometry::MultiPolygon(mp) => mp.interior_point().is_some_and(|p| inside(p)),
+                Geometry::MultiPolygon(mp) => mp.interior_point().is_some_and(&inside),
                 Geometry::Point(p) => inside(*p),
                 Geometry::MultiLineString(ml) => communities.iter().any(|(mp, r)| {
                     ml.bounding_rect().is_some_and(|b| b.intersects(r)) && ml.relate(mp).is_intersects()

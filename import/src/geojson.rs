@@ -81,12 +81,12 @@ pub fn read(path: &Path) -> Result<Layer, ImportError> {
             }
         }
         // RFC 7946 §3.2: the Feature's own id (GDAL, geopandas' to_json write it).
-        if let Some(id) = f.get("id").filter(|id| id.is_string() || id.is_number()) {
-            if attrs.get("id").is_none_or(|v| *v == Value::Null) {
-                attrs.insert("id".into(), value(id));
-                if !fields.iter().any(|f| f == "id") {
-                    fields.push("id".into());
-                }
+        if let Some(id) = f.get("id").filter(|id| id.is_string() || id.is_number())
+            && attrs.get("id").is_none_or(|v| *v == Value::Null)
+        {
+            attrs.insert("id".into(), value(id));
+            if !fields.iter().any(|f| f == "id") {
+                fields.push("id".into());
             }
         }
         let geometry = match f.get("geometry").filter(|g| !g.is_null()) {

@@ -42,16 +42,16 @@ async fn read_async(path: &Path, only: Option<&str>) -> Result<Vec<Layer>, Impor
     .fetch_all(&mut conn)
     .await
     .map_err(|e| ImportError::unreadable(path, format!("not a GeoPackage (no gpkg_contents / gpkg_geometry_columns): {e}")))?;
-    if let Some(name) = only {
-        if !tables.iter().any(|(t, _, _)| t == name) {
-            return Err(ImportError::Unusable {
-                file: path.to_path_buf(),
-                message: format!(
-                    "no feature table {name:?}; its feature tables are {}",
-                    tables.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            });
-        }
+    if let Some(name) = only
+        && !tables.iter().any(|(t, _, _)| t == name)
+    {
+        return Err(ImportError::Unusable {
+            file: path.to_path_buf(),
+            message: format!(
+                "no feature table {name:?}; its feature tables are {}",
+                tables.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        });
     }
     let mut layers = Vec::new();
     for (table, geom_column, srs_id) in tables.into_iter().filter(|(t, _, _)| only.is_none_or(|o| o == t)) {

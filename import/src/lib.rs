@@ -252,12 +252,12 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
     if opts.sources.is_empty() {
         return Err(ImportError::Setting("no sources given".into()));
     }
-    if let Some(code) = &opts.community_code {
-        if gis_core::model::CommunityCode::parse(code).is_none() {
-            return Err(ImportError::Setting(format!(
-                "--community-code {code:?}: expected 12 digits (county 6 + street 3 + committee 3)"
-            )));
-        }
+    if let Some(code) = &opts.community_code
+        && gis_core::model::CommunityCode::parse(code).is_none()
+    {
+        return Err(ImportError::Setting(format!(
+            "--community-code {code:?}: expected 12 digits (county 6 + street 3 + committee 3)"
+        )));
     }
     let mut draft = Draft::default();
     let mut problems = Vec::new();
@@ -341,10 +341,11 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
         // --community-name, else the code.
         let single = boundary.len() == 1;
         for f in boundary.iter_mut() {
-            if !f.properties.contains_key("code") && single {
-                if let Some(code) = &opts.community_code {
-                    f.properties.insert("code".into(), json!(code));
-                }
+            if !f.properties.contains_key("code")
+                && single
+                && let Some(code) = &opts.community_code
+            {
+                f.properties.insert("code".into(), json!(code));
             }
             if !f.properties.contains_key("name") {
                 let name = opts

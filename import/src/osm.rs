@@ -66,6 +66,9 @@ struct Way {
     tags: HashMap<String, String>,
 }
 
+/// A relation's members that are ways: (way id, role).
+type WayMembers = Vec<(i64, String)>;
+
 /// What an extract yields, already in WGS-84 (OpenStreetMap is WGS-84).
 #[derive(Debug, Default)]
 pub struct OsmFeatures {
@@ -85,7 +88,7 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
     let mut nodes: HashMap<i64, Coord<f64>> = HashMap::new();
     let mut tagged_nodes: Vec<(i64, HashMap<String, String>)> = Vec::new();
     let mut ways: HashMap<i64, Way> = HashMap::new();
-    let mut relations: Vec<(i64, HashMap<String, String>, Vec<(i64, String)>)> = Vec::new();
+    let mut relations: Vec<(i64, HashMap<String, String>, WayMembers)> = Vec::new();
     let tags_of = |it: &mut dyn Iterator<Item = (&str, &str)>| -> HashMap<String, String> {
         it.map(|(k, v)| (k.to_string(), v.to_string())).collect()
     };
@@ -293,12 +296,12 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
     way_ids.sort();
     for id in &way_ids {
         let w = &ways[id];
-        if w.refs.len() >= 4 && w.refs.first() == w.refs.last() {
-            if let Some(ring) = line(&w.refs) {
-                if let Some(c) = geo::InteriorPoint::interior_point(&Polygon::new(ring, vec![])) {
-                    resource(format!("osm-w{id}"), c.0, &w.tags, notes);
-                }
-            }
+        if w.refs.len() >= 4
+            && w.refs.first() == w.refs.last()
+            && let Some(ring) = line(&w.refs)
+            && let Some(c) = geo::InteriorPoint::interior_point(&Polygon::new(ring, vec![]))
+        {
+            resource(format!("osm-w{id}"), c.0, &w.tags, notes);
         }
     }
     if unnamed > 0 {

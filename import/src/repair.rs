@@ -19,7 +19,7 @@
 use crate::dataset::{Draft, Feature};
 use crate::source::Role;
 use geo::{Area, BooleanOps, BoundingRect, Coord, Geometry, Intersects, MultiPolygon, Validation};
-use gis_core::index::BboxIndex;
+use gis_core::geom::BboxIndex;
 use gis_core::measure::area_m2;
 use gis_core::validate::{DefectKind, clean_rings, cut};
 use std::cmp::Ordering;
@@ -198,21 +198,21 @@ fn overlaps(buildings: Vec<Feature>, draft: &mut Draft) -> Vec<Feature> {
             .map(|&(j, _)| buildings[j].as_ref().map(Feature::name).unwrap_or_default())
             .collect();
         const INSIDE: &str = "building lying mostly inside a larger one (a building part, or drawn twice)";
-        if let Some((k, &(_, shared))) = over.iter().enumerate().max_by(|a, b| a.1.1.total_cmp(&b.1.1)) {
-            if shared > INSIDE_SHARE * own_area {
-                let f = buildings[i].take().expect("present");
-                draft.notes.drop_feature_because(
-                    &f,
-                    INSIDE,
-                    format!(
-                        "{:.0}% of its {:.0} m² lies inside {:?}",
-                        100.0 * shared / own_area,
-                        own_area,
-                        names[k]
-                    ),
-                );
-                continue;
-            }
+        if let Some((k, &(_, shared))) = over.iter().enumerate().max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+            && shared > INSIDE_SHARE * own_area
+        {
+            let f = buildings[i].take().expect("present");
+            draft.notes.drop_feature_because(
+                &f,
+                INSIDE,
+                format!(
+                    "{:.0}% of its {:.0} m² lies inside {:?}",
+                    100.0 * shared / own_area,
+                    own_area,
+                    names[k]
+                ),
+            );
+            continue;
         }
         let mut trimmed = mine;
         for &(j, _) in &over {

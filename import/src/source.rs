@@ -61,6 +61,8 @@ pub struct Layer {
 }
 
 /// What a source says about its coordinate system.
+// One per source, never held in bulk: boxing the large variant would only make matching clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Declared {
     /// A system import reads; `by` says where it was declared ("buildings.prj").

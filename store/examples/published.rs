@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("nothing published");
         return Ok(());
     };
-    let region = gis_core::lookup::Region::new(&p.dataset, p.layer.grids.clone(), &p.staff)?;
+    let index = gis_core::lookup::LookupIndex::new(&p.dataset, p.layer.grids.clone(), &p.staff)?;
     println!(
         "{:?}: version {} ready in {:.2} s ({} grids, {} buildings)",
         store.backend(),
@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .take(10_000)
         .collect();
     let started = Instant::now();
-    let answers: Vec<_> = sample.iter().map(|(a, _)| region.geocode(a, 3)).collect();
+    let answers: Vec<_> = sample.iter().map(|(a, _)| index.geocode(a, 3)).collect();
     let secs = started.elapsed().as_secs_f64();
     let right = sample
         .iter()
@@ -56,7 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sample.len() as f64 / secs
     );
     let b = &p.dataset.buildings[0];
-    let hit = region.locate(
+    let hit = index.locate(
         Coord {
             x: b.anchor.x(),
             y: b.anchor.y(),

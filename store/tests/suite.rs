@@ -9,7 +9,7 @@ use gis_core::Staff;
 use gis_core::crs::Crs;
 use gis_core::grid::GridLevel;
 use gis_core::io::grids::to_geojson;
-use gis_core::lookup::Region;
+use gis_core::lookup::LookupIndex;
 use gis_core::partition::{PartitionOptions, RepartitionOptions};
 use planner::PlannerError;
 use serde_json::Value;
@@ -62,8 +62,8 @@ fn grown(ids: &[String], extra: u64) -> BTreeMap<String, String> {
 }
 
 /// The lookup index a server builds over a published version.
-fn region(p: &store::Published) -> Region {
-    Region::new(&p.dataset, p.layer.grids.clone(), &p.staff).unwrap()
+fn lookup_index(p: &store::Published) -> LookupIndex {
+    LookupIndex::new(&p.dataset, p.layer.grids.clone(), &p.staff).unwrap()
 }
 
 // ---- the two backends -------------------------------------------------------------------------
@@ -252,7 +252,7 @@ async fn versions_diff_and_rollback(db: &Db) {
     let p = store.published(None).await.unwrap().unwrap();
     assert_eq!(p.version.number, 3);
     let b = &p.dataset.buildings[0];
-    let hit = region(&p).locate(b.anchor.0, Crs::Wgs84).unwrap().unwrap();
+    let hit = lookup_index(&p).locate(b.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert!(l1.grids.iter().any(|g| g.code == hit.code));
     let older = store.published(Some(2)).await.unwrap().unwrap();
     assert_eq!(older.version.number, 2);
@@ -350,7 +350,7 @@ async fn staff_follow_codes(db: &Db) {
     assert_eq!(got[1].phone, None);
     // Returned with lookups.
     let p = store.published(None).await.unwrap().unwrap();
-    let index = region(&p);
+    let index = lookup_index(&p);
     let g = index.grid_index().get(code).unwrap();
     let inside = p
         .dataset
@@ -364,8 +364,8 @@ async fn staff_follow_codes(db: &Db) {
         hit.staff.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         vec!["李娜", "王芳"]
     );
-    // A server holding the region from before swaps in the new staff without re-indexing.
-    let before = region(&before);
+    // A server holding the lookup index from before swaps in the new staff without re-indexing.
+    let before = lookup_index(&before);
     let old = before.locate(inside.anchor.0, Crs::Wgs84).unwrap().unwrap();
     assert_eq!(old.staff.len(), 3);
     let swapped = before.with_staff(&store.staff(None).await.unwrap());
@@ -554,7 +554,7 @@ async fn the_database_locates_like_the_index(db: &Db) {
         .await
         .unwrap();
     let p = store.published(None).await.unwrap().unwrap();
-    let index = region(&p);
+    let index = lookup_index(&p);
     for b in p.dataset.buildings.iter().step_by(7) {
         let want = index.grid_index().locate_code(b.anchor.0).map(String::from);
         assert_eq!(store.locate_in_db(1, b.anchor.0).await.unwrap(), want, "{}", b.id);
@@ -818,7 +818,7 @@ async fn a_damaged_current_version_is_passed_over(db: &Db) {
     assert!(problem.reason.contains("not JSON"), "{problem}");
     // Lookups answer from version 1.
     let b = &p.dataset.buildings[0];
-    assert!(region(&p).locate(b.anchor.0, Crs::Wgs84).unwrap().is_some());
+    assert!(lookup_index(&p).locate(b.anchor.0, Crs::Wgs84).unwrap().is_some());
 
     // Asked for by number, a damaged version is an error naming it.
     match store.published(Some(2)).await {

@@ -5,7 +5,7 @@ use super::format::{count, decimal, thousands};
 use anyhow::Context;
 use clap::Args;
 use gis_core::bounds::GridCounts;
-use gis_core::io::{Problem, load_dataset};
+use gis_core::io::{InputProblem, load_dataset};
 use gis_core::summary::{CommunitySummary, DatasetSummary, summarize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -46,7 +46,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn render(dataset: &str, s: &DatasetSummary, warnings: &[Problem]) -> String {
+fn render(dataset: &str, s: &DatasetSummary, warnings: &[InputProblem]) -> String {
     let mut out = String::new();
     let n = s.communities.len();
     let roads = if s.roads_km > 0.0 {
@@ -221,7 +221,7 @@ fn details(c: &CommunitySummary, s: &DatasetSummary) -> String {
 }
 
 /// Things a planner must act on or know: oversized buildings, infeasible communities, repairs.
-fn notes(s: &DatasetSummary, warnings: &[Problem]) -> Vec<String> {
+fn notes(s: &DatasetSummary, warnings: &[InputProblem]) -> Vec<String> {
     let unit = s.bounds.basis.unit();
     let mut notes = Vec::new();
     for c in &s.communities {
@@ -257,7 +257,7 @@ fn notes(s: &DatasetSummary, warnings: &[Problem]) -> Vec<String> {
     }
     // Repairs are summarised by file and kind, with the first example: a whole file drawn
     // clockwise should read as one line, not thousands.
-    let mut groups: BTreeMap<(&str, String), (usize, &Problem)> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, String), (usize, &InputProblem)> = BTreeMap::new();
     for w in warnings {
         let key = (w.file.as_str(), format!("{:?}", w.kind));
         groups.entry(key).or_insert((0, w)).0 += 1;

@@ -68,7 +68,7 @@ async fn lookup(
     let result = (|| -> Result<Response, Problem> {
         if let Some(address) = &p.address {
             let answer = served
-                .region
+                .lookup
                 .geocode(address, p.limit.unwrap_or(5))
                 .map_err(|e| Problem::bad_request(e.to_string()))?;
             if answer.candidates.is_empty() {
@@ -81,7 +81,7 @@ async fn lookup(
         let at = point(p.lon, p.lat)?;
         let crs = crs(p.crs.as_deref())?;
         match served
-            .region
+            .lookup
             .locate(at, crs)
             .map_err(|e| Problem::bad_request(e.to_string()))?
         {
@@ -135,7 +135,7 @@ async fn batch(
         Err(p) => return p.into_response(),
     };
     let served = state.current();
-    match served.region.batch(&b.items, crs, b.candidates.unwrap_or(3)) {
+    match served.lookup.batch(&b.items, crs, b.candidates.unwrap_or(3)) {
         Ok(answers) => Json(serde_json::json!({ "answers": answers })).into_response(),
         Err(e) => Problem::bad_request(e.to_string()).into_response(),
     }
@@ -188,7 +188,7 @@ async fn nearest(
             radius_m: p.radius,
         };
         let found = served
-            .region
+            .lookup
             .nearest(at, crs, &query)
             .map_err(|e| Problem::bad_request(e.to_string()))?;
         Ok(Json(serde_json::json!({ "resources": found })).into_response())

@@ -5,9 +5,9 @@
 
 use super::Snapshot;
 use geo::{BoundingRect, Contains, Intersects, Rect};
+use gis_core::geom::BboxIndex;
 use gis_core::grid::{Grid, GridLevel};
-use gis_core::index::BboxIndex;
-use gis_core::lookup::Region;
+use gis_core::lookup::LookupIndex;
 use gis_core::model::Dataset;
 use std::collections::HashMap;
 
@@ -158,7 +158,7 @@ fn grids_of(grids: &[Grid], level: GridLevel) -> Vec<(usize, &str, Option<Rect<f
 }
 
 impl FeatureIndex {
-    pub fn new(dataset: &Dataset, grids: &[Grid], region: &Region) -> Self {
+    pub fn new(dataset: &Dataset, grids: &[Grid], lookup: &LookupIndex) -> Self {
         let communities = dataset
             .communities
             .iter()
@@ -212,7 +212,7 @@ impl FeatureIndex {
         let resource_grid = dataset
             .resources
             .iter()
-            .map(|r| region.grid_index().locate_code(r.location.0).map(str::to_string))
+            .map(|r| lookup.grid_index().locate_code(r.location.0).map(str::to_string))
             .collect();
 
         let ix: HashMap<&str, usize> = dataset

@@ -9,7 +9,7 @@ pub mod tile_cache;
 use features::FeatureIndex;
 use gis_core::bounds::SizeBounds;
 use gis_core::grid::Grid;
-use gis_core::lookup::{LookupError, Region};
+use gis_core::lookup::{LookupError, LookupIndex};
 use gis_core::model::{Dataset, Staff};
 use std::sync::Arc;
 use tile_cache::TileCache;
@@ -21,9 +21,9 @@ pub struct Snapshot {
     pub dataset: Arc<Dataset>,
     pub grids: Vec<Grid>,
     pub map: MapData,
-    pub region: Arc<Region>,
+    pub lookup: Arc<LookupIndex>,
     pub version: Option<i64>,
-    /// The store's staff revision the region's staff were read at.
+    /// The store's staff revision the lookup index's staff were read at.
     pub staff_revision: Option<i64>,
     /// OGC API – Features: items in id order, an R-tree of their envelopes, derived properties.
     pub features: Arc<FeatureIndex>,
@@ -73,7 +73,7 @@ impl Snapshot {
     /// was refused. `why` says so to every lookup, tile and feature request.
     pub fn unavailable(why: String, current: Option<i64>, damaged: Vec<store::DamagedVersion>) -> Self {
         let empty = Self::index(Arc::new(Dataset::default()), Vec::new(), &[], SizeBounds::default())
-            .expect("an empty region indexes");
+            .expect("an empty layer indexes");
         Self {
             current,
             damaged,
@@ -88,14 +88,14 @@ impl Snapshot {
         staff: &[Staff],
         bounds: SizeBounds,
     ) -> Result<Self, LookupError> {
-        let region = Region::new(&dataset, grids.clone(), staff)?;
+        let lookup = LookupIndex::new(&dataset, grids.clone(), staff)?;
         let map = MapData::new(&dataset, &grids, bounds);
-        let features = FeatureIndex::new(&dataset, &grids, &region);
+        let features = FeatureIndex::new(&dataset, &grids, &lookup);
         Ok(Self {
             dataset,
             grids,
             map,
-            region: Arc::new(region),
+            lookup: Arc::new(lookup),
             version: None,
             staff_revision: None,
             features: Arc::new(features),

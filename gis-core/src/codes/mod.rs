@@ -37,11 +37,11 @@ pub fn reading_order(grids: &[&Grid]) -> Vec<usize> {
     let mut out = Vec::with_capacity(grids.len());
     let mut row: Vec<usize> = Vec::new();
     for i in by_north {
-        if let Some(&first) = row.first() {
-            if centre[first][1] - centre[i][1] > half_row {
-                row.sort_by(|&a, &b| centre[a][0].total_cmp(&centre[b][0]));
-                out.append(&mut row);
-            }
+        if let Some(&first) = row.first()
+            && centre[first][1] - centre[i][1] > half_row
+        {
+            row.sort_by(|&a, &b| centre[a][0].total_cmp(&centre[b][0]));
+            out.append(&mut row);
         }
         row.push(i);
     }

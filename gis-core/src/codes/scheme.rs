@@ -150,10 +150,10 @@ impl CodeScheme {
             return Err(SchemeError::Segments);
         }
         for s in &self.segments {
-            if let Segment::Literal(l) = s {
-                if l.is_empty() || l.bytes().any(|b| b.is_ascii_digit()) {
-                    return Err(SchemeError::Literal(l.clone()));
-                }
+            if let Segment::Literal(l) = s
+                && (l.is_empty() || l.bytes().any(|b| b.is_ascii_digit()))
+            {
+                return Err(SchemeError::Literal(l.clone()));
             }
         }
         let top = 10u32.pow(u32::from(digits)) - 1;

@@ -2,7 +2,7 @@
 //! rings are closed and simple. Only what is unambiguous is repaired (ring orientation, repeated
 //! consecutive positions), and each repair is reported.
 
-use super::ProblemKind;
+use super::InputProblemKind;
 use super::json::NON_FINITE;
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole, Validation};
@@ -13,12 +13,12 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Issue {
     pub path: String,
-    pub kind: ProblemKind,
+    pub kind: InputProblemKind,
     pub message: String,
 }
 
 impl Issue {
-    fn new(path: impl Into<String>, kind: ProblemKind, message: impl Into<String>) -> Self {
+    fn new(path: impl Into<String>, kind: InputProblemKind, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),
             kind,
@@ -49,11 +49,11 @@ impl Shape {
 }
 
 /// The `type` and `coordinates` of a feature's geometry, checked against what the file accepts.
-fn typed<'a>(geometry: Option<&'a Value>, shape: Shape) -> Result<(&'a str, &'a Value), Issue> {
+fn typed(geometry: Option<&Value>, shape: Shape) -> Result<(&str, &Value), Issue> {
     let missing = || {
         Issue::new(
             "geometry",
-            ProblemKind::MissingField,
+            InputProblemKind::MissingField,
             format!("missing; expected a {}", shape.expected()),
         )
     };
@@ -61,7 +61,7 @@ fn typed<'a>(geometry: Option<&'a Value>, shape: Shape) -> Result<(&'a str, &'a 
     let Some(kind) = geometry.get("type").and_then(Value::as_str) else {
         return Err(Issue::new(
             "geometry.type",
-            ProblemKind::MissingField,
+            InputProblemKind::MissingField,
             format!("missing; expected \"{}\"", shape.expected()),
         ));
     };
@@ -73,13 +73,13 @@ fn typed<'a>(geometry: Option<&'a Value>, shape: Shape) -> Result<(&'a str, &'a 
     if !allowed.contains(&kind) {
         return Err(Issue::new(
             "geometry.type",
-            ProblemKind::WrongGeometryType,
+            InputProblemKind::WrongGeometryType,
             format!("expected a {}, found {kind:?}", shape.expected()),
         ));
     }
     let coords = geometry
         .get("coordinates")
-        .ok_or_else(|| Issue::new("geometry.coordinates", ProblemKind::MissingField, "missing"))?;
+        .ok_or_else(|| Issue::new("geometry.coordinates", InputProblemKind::MissingField, "missing"))?;
     Ok((kind, coords))
 }
 
@@ -118,15 +118,15 @@ pub(crate) fn polygonal(geometry: Option<&Value>) -> Parsed<MultiPolygon<f64>> {
     if polygons.is_empty() {
         return Err(Issue::new(
             "geometry.coordinates",
-            ProblemKind::TooFewPoints,
+            InputProblemKind::TooFewPoints,
             "holds no polygon",
         ));
     }
     let multi = MultiPolygon(polygons);
-    if kind == "MultiPolygon" {
-        if let Some(err) = multi.validation_errors().into_iter().next() {
-            return Err(multipolygon_issue(&multi, err));
-        }
+    if kind == "MultiPolygon"
+        && let Some(err) = multi.validation_errors().into_iter().next()
+    {
+        return Err(multipolygon_issue(&multi, err));
     }
     Ok((multi, repairs))
 }
@@ -135,7 +135,7 @@ fn array<'a>(v: &'a Value, path: &str, expected: &str) -> Result<&'a Vec<Value>,
     v.as_array().ok_or_else(|| {
         Issue::new(
             path,
-            ProblemKind::WrongType,
+            InputProblemKind::WrongType,
             format!("expected {expected}, found {}", kind_of(v)),
         )
     })
@@ -158,7 +158,7 @@ fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
     if !(2..=3).contains(&items.len()) {
         return Err(Issue::new(
             path,
-            ProblemKind::WrongType,
+            InputProblemKind::WrongType,
             format!(
                 "expected a position [longitude, latitude], found {} numbers",
                 items.len()
@@ -173,14 +173,14 @@ fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
             Value::String(s) if NON_FINITE.contains(&s.as_str()) => {
                 return Err(Issue::new(
                     at,
-                    ProblemKind::NonFiniteCoordinate,
+                    InputProblemKind::NonFiniteCoordinate,
                     format!("{s} is not a coordinate; expected a finite number"),
                 ));
             }
             other => {
                 return Err(Issue::new(
                     at,
-                    ProblemKind::WrongType,
+                    InputProblemKind::WrongType,
                     format!("expected a number, found {}", kind_of(other)),
                 ));
             }
@@ -188,7 +188,7 @@ fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
         if !xy[i].is_finite() {
             return Err(Issue::new(
                 at,
-                ProblemKind::NonFiniteCoordinate,
+                InputProblemKind::NonFiniteCoordinate,
                 "expected a finite number",
             ));
         }
@@ -203,7 +203,7 @@ fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
     if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
         return Err(Issue::new(
             path,
-            ProblemKind::SwappedCoordinates,
+            InputProblemKind::SwappedCoordinates,
             format!(
                 "latitude {lat} is outside [-90, 90]; [{lon}, {lat}] looks like [latitude, longitude] \
                  swapped — GeoJSON positions are [longitude, latitude]"
@@ -217,7 +217,7 @@ fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
     };
     Err(Issue::new(
         path,
-        ProblemKind::CoordinateOutOfRange,
+        InputProblemKind::CoordinateOutOfRange,
         format!("{name} {value} is outside {range}; dataset coordinates are WGS-84 degrees"),
     ))
 }
@@ -237,7 +237,7 @@ fn drop_repeats(mut coords: Vec<Coord<f64>>, path: &str, repairs: &mut Vec<Issue
     if coords.len() < before {
         repairs.push(Issue::new(
             path,
-            ProblemKind::RepeatedPointRemoved,
+            InputProblemKind::RepeatedPointRemoved,
             format!("removed {} repeated consecutive position(s)", before - coords.len()),
         ));
     }
@@ -249,7 +249,7 @@ fn line(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f6
     if coords.len() < 2 {
         return Err(Issue::new(
             path,
-            ProblemKind::TooFewPoints,
+            InputProblemKind::TooFewPoints,
             "a line needs at least 2 distinct positions",
         ));
     }
@@ -261,7 +261,7 @@ fn ring(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f6
     if coords.len() < 4 {
         return Err(Issue::new(
             path,
-            ProblemKind::TooFewPoints,
+            InputProblemKind::TooFewPoints,
             format!(
                 "a ring needs at least 4 positions (3 distinct + the closing one), found {}",
                 coords.len()
@@ -272,7 +272,7 @@ fn ring(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f6
     if first != last {
         return Err(Issue::new(
             path,
-            ProblemKind::UnclosedRing,
+            InputProblemKind::UnclosedRing,
             format!(
                 "ring is not closed: it starts at [{}, {}] and ends at [{}, {}]; a ring must end \
                  where it starts",
@@ -284,7 +284,7 @@ fn ring(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f6
     if coords.len() < 4 {
         return Err(Issue::new(
             path,
-            ProblemKind::TooFewPoints,
+            InputProblemKind::TooFewPoints,
             "a ring needs at least 3 distinct positions",
         ));
     }
@@ -296,7 +296,7 @@ fn polygon(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f6
     if rings.is_empty() {
         return Err(Issue::new(
             path,
-            ProblemKind::TooFewPoints,
+            InputProblemKind::TooFewPoints,
             "a polygon needs an exterior ring",
         ));
     }
@@ -314,7 +314,7 @@ fn polygon(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f6
             }
             repairs.push(Issue::new(
                 at,
-                ProblemKind::RingReoriented,
+                InputProblemKind::RingReoriented,
                 if i == 0 {
                     "exterior ring was clockwise; reversed to counter-clockwise"
                 } else {
@@ -332,7 +332,7 @@ fn polygon(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f6
     if polygon.unsigned_area() == 0.0 {
         return Err(Issue::new(
             format!("{path}[0]"),
-            ProblemKind::ZeroArea,
+            InputProblemKind::ZeroArea,
             "ring encloses no area",
         ));
     }
@@ -358,7 +358,7 @@ fn polygon_issue(polygon: &Polygon<f64>, err: InvalidPolygon, path: &str) -> Iss
                 .unwrap_or_default();
             Issue::new(
                 ring_path(path, role),
-                ProblemKind::SelfIntersection,
+                InputProblemKind::SelfIntersection,
                 format!(
                     "ring crosses or touches itself{at}; draw it as a simple ring (a dataset is not guessed at: which side is meant is ambiguous)"
                 ),
@@ -366,10 +366,14 @@ fn polygon_issue(polygon: &Polygon<f64>, err: InvalidPolygon, path: &str) -> Iss
         }
         InvalidPolygon::TooFewPointsInRing(role) => Issue::new(
             ring_path(path, role),
-            ProblemKind::TooFewPoints,
+            InputProblemKind::TooFewPoints,
             "a ring needs at least 3 distinct positions",
         ),
-        other => Issue::new(path, ProblemKind::InvalidPolygon, format!("invalid polygon: {other}")),
+        other => Issue::new(
+            path,
+            InputProblemKind::InvalidPolygon,
+            format!("invalid polygon: {other}"),
+        ),
     }
 }
 
@@ -381,7 +385,7 @@ fn multipolygon_issue(multi: &MultiPolygon<f64>, err: InvalidMultiPolygon) -> Is
         }
         other => Issue::new(
             path,
-            ProblemKind::InvalidPolygon,
+            InputProblemKind::InvalidPolygon,
             format!("invalid multipolygon: {other}"),
         ),
     }
@@ -410,11 +414,14 @@ pub(crate) fn crossing(ring: &LineString<f64>) -> Option<Coord<f64>> {
     })
 }
 
+/// Polygons, each a list of rings (exterior first), each a list of positions as written.
+pub(crate) type DrawnRings = Vec<Vec<Vec<Coord<f64>>>>;
+
 /// A polygonal geometry's rings exactly as drawn (one list of rings per polygon), checking only
 /// what makes it unreadable: the type, the nesting, and each position a finite lon/lat pair.
 /// Unclosed rings, repeated points, self-intersections and the like are left for `validate` to
 /// report as defects of the grid.
-pub(crate) fn polygonal_rings(geometry: Option<&Value>) -> Result<(bool, Vec<Vec<Vec<Coord<f64>>>>), Issue> {
+pub(crate) fn polygonal_rings(geometry: Option<&Value>) -> Result<(bool, DrawnRings), Issue> {
     let (kind, coords) = typed(geometry, Shape::Polygonal)?;
     let rings = |v: &Value, path: &str| -> Result<Vec<Vec<Coord<f64>>>, Issue> {
         array(v, path, "an array of rings")?
@@ -448,14 +455,14 @@ mod tests {
     fn clockwise_exterior_is_reoriented_and_reported() {
         let (mp, repairs) = poly(json!([[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]])).unwrap();
         assert!(mp.0[0].exterior().is_ccw());
-        assert_eq!(repairs[0].kind, ProblemKind::RingReoriented);
+        assert_eq!(repairs[0].kind, InputProblemKind::RingReoriented);
         assert_eq!(repairs[0].path, "geometry.coordinates[0]");
     }
 
     #[test]
     fn bow_tie_is_rejected_with_its_crossing() {
         let err = poly(json!([[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]])).unwrap_err();
-        assert_eq!(err.kind, ProblemKind::SelfIntersection);
+        assert_eq!(err.kind, InputProblemKind::SelfIntersection);
         assert!(err.message.contains("[0.5000000, 0.5000000]"), "{}", err.message);
     }
 
@@ -463,7 +470,7 @@ mod tests {
     fn repeated_positions_are_dropped_and_reported() {
         let (mp, repairs) = poly(json!([[[0, 0], [1, 0], [1, 0], [1, 1], [0, 1], [0, 0]]])).unwrap();
         assert_eq!(mp.0[0].exterior().0.len(), 5);
-        assert_eq!(repairs[0].kind, ProblemKind::RepeatedPointRemoved);
+        assert_eq!(repairs[0].kind, InputProblemKind::RepeatedPointRemoved);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use super::geometry::{kind_of, polygonal};
 use super::json::{self, Parsed as Json};
-use super::{FeatureRef, Problem, ProblemKind};
+use super::{FeatureRef, InputProblem, InputProblemKind};
 use crate::bounds::SizeBounds;
 use crate::codes::{CodeBook, CodeScheme};
 use crate::grid::{Grid, GridKind, GridLevel};
@@ -84,7 +84,7 @@ pub fn to_geojson(layer: &GridLayer) -> String {
 #[derive(Debug, thiserror::Error)]
 pub struct LayerError {
     pub path: PathBuf,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<InputProblem>,
 }
 
 impl fmt::Display for LayerError {
@@ -115,7 +115,7 @@ pub fn read_layer(path: &Path) -> Result<GridLayer, LayerError> {
         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let fail = |kind, message: String| LayerError {
         path: path.to_path_buf(),
-        problems: vec![Problem {
+        problems: vec![InputProblem {
             file: file.clone(),
             feature: None,
             field: None,
@@ -125,15 +125,15 @@ pub fn read_layer(path: &Path) -> Result<GridLayer, LayerError> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| {
         let kind = if e.kind() == std::io::ErrorKind::NotFound {
-            ProblemKind::MissingFile
+            InputProblemKind::MissingFile
         } else {
-            ProblemKind::Unreadable
+            InputProblemKind::Unreadable
         };
         fail(kind, format!("cannot be read: {e}"))
     })?;
     let root = match json::parse(&text) {
         Json::Ok(v) | Json::NonFiniteQuoted(v) => v,
-        Json::Invalid(msg) => return Err(fail(ProblemKind::InvalidJson, format!("is not valid JSON: {msg}"))),
+        Json::Invalid(msg) => return Err(fail(InputProblemKind::InvalidJson, format!("is not valid JSON: {msg}"))),
     };
     let (layer, problems) = parse_layer(&root, &file);
     if problems.iter().any(|p| !p.kind.is_warning()) {
@@ -147,10 +147,10 @@ pub fn read_layer(path: &Path) -> Result<GridLayer, LayerError> {
 }
 
 /// Parses a layer's JSON, collecting every problem (warnings included) instead of stopping.
-pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
+pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<InputProblem>) {
     let mut problems = Vec::new();
     let mut problem = |at: Option<&FeatureRef>, field: &str, kind, message: String| {
-        problems.push(Problem {
+        problems.push(InputProblem {
             file: file.into(),
             feature: at.cloned(),
             field: Some(field.into()),
@@ -162,7 +162,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
         problem(
             None,
             "type",
-            ProblemKind::NotFeatureCollection,
+            InputProblemKind::NotFeatureCollection,
             format!("expected a GeoJSON FeatureCollection, found {}", kind_of(root)),
         );
         return (GridLayer::default(), problems);
@@ -184,7 +184,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
             problem(
                 None,
                 "crs",
-                ProblemKind::InvalidValue,
+                InputProblemKind::InvalidValue,
                 format!(
                     "the layer is in {name}; grid layers are read in WGS-84 longitude/latitude (export without --crs, or convert it back)"
                 ),
@@ -200,7 +200,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
                 problem(
                     None,
                     "wangge",
-                    ProblemKind::InvalidValue,
+                    InputProblemKind::InvalidValue,
                     format!("is not wangge's layer metadata: {e}"),
                 );
                 LayerMeta::default()
@@ -211,7 +211,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
         problem(
             None,
             "features",
-            ProblemKind::NotFeatureCollection,
+            InputProblemKind::NotFeatureCollection,
             "expected an array of features".into(),
         );
         return (GridLayer::default(), problems);
@@ -230,7 +230,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
             problem(
                 Some(&at),
                 "type",
-                ProblemKind::NotFeature,
+                InputProblemKind::NotFeature,
                 format!("expected a GeoJSON Feature, found {}", kind_of(f)),
             );
             continue;
@@ -245,7 +245,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
                     problem(
                         Some(&at),
                         &format!("properties.{key}"),
-                        ProblemKind::MissingField,
+                        InputProblemKind::MissingField,
                         "missing; expected a string".into(),
                     );
                     None
@@ -254,7 +254,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
                     problem(
                         Some(&at),
                         &format!("properties.{key}"),
-                        ProblemKind::WrongType,
+                        InputProblemKind::WrongType,
                         format!("expected a non-empty string, found {}", kind_of(other)),
                     );
                     None
@@ -274,7 +274,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
                 problem(
                     Some(&at),
                     "properties.kind",
-                    ProblemKind::InvalidValue,
+                    InputProblemKind::InvalidValue,
                     format!("{other:?}; expected \"basic\" or \"exclusive\""),
                 );
                 None
@@ -287,7 +287,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
                 problem(
                     Some(&at),
                     "properties.level",
-                    ProblemKind::InvalidValue,
+                    InputProblemKind::InvalidValue,
                     format!("{other:?}; expected \"grid\" or \"micro\""),
                 );
                 None
@@ -297,7 +297,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
             problem(
                 Some(&at),
                 "properties.parent_code",
-                ProblemKind::MissingField,
+                InputProblemKind::MissingField,
                 "missing; a micro-grid names its grid".into(),
             );
         }
@@ -308,7 +308,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
                     problem(
                         Some(&at),
                         &format!("properties.{key}"),
-                        ProblemKind::WrongType,
+                        InputProblemKind::WrongType,
                         format!("expected a whole number ≥ 0, found {}", kind_of(v)),
                     );
                     0
@@ -328,7 +328,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<Problem>) {
                 problem(
                     Some(&at),
                     "properties.buildings",
-                    ProblemKind::WrongType,
+                    InputProblemKind::WrongType,
                     format!("expected an array of building ids, found {}", kind_of(other)),
                 );
                 None
@@ -393,7 +393,7 @@ pub fn read_drawn_layer(path: &Path) -> Result<DrawnLayer, LayerError> {
         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let fail = |kind, message: String| LayerError {
         path: path.to_path_buf(),
-        problems: vec![Problem {
+        problems: vec![InputProblem {
             file: file.clone(),
             feature: None,
             field: None,
@@ -403,9 +403,9 @@ pub fn read_drawn_layer(path: &Path) -> Result<DrawnLayer, LayerError> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| {
         let kind = if e.kind() == std::io::ErrorKind::NotFound {
-            ProblemKind::MissingFile
+            InputProblemKind::MissingFile
         } else {
-            ProblemKind::Unreadable
+            InputProblemKind::Unreadable
         };
         fail(kind, format!("cannot be read: {e}"))
     })?;
@@ -419,7 +419,7 @@ pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerE
         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let fail = |kind, message: String| LayerError {
         path: path.to_path_buf(),
-        problems: vec![Problem {
+        problems: vec![InputProblem {
             file: file.clone(),
             feature: None,
             field: None,
@@ -429,7 +429,7 @@ pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerE
     };
     let mut root = match json::parse(&text) {
         Json::Ok(v) | Json::NonFiniteQuoted(v) => v,
-        Json::Invalid(msg) => return Err(fail(ProblemKind::InvalidJson, format!("is not valid JSON: {msg}"))),
+        Json::Invalid(msg) => return Err(fail(InputProblemKind::InvalidJson, format!("is not valid JSON: {msg}"))),
     };
     drop(text);
     // Geometry first, each replaced by a placeholder so that `parse_layer` checks the
@@ -445,7 +445,7 @@ pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerE
             match super::geometry::polygonal_rings(f.get("geometry")) {
                 Ok(g) => drawn.push(Some(g)),
                 Err(i) => {
-                    problems.push(Problem {
+                    problems.push(InputProblem {
                         file: file.clone(),
                         feature: Some(FeatureRef { index, id }),
                         field: Some(i.path),

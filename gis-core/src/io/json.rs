@@ -19,10 +19,10 @@ pub(crate) fn parse(text: &str) -> Parsed {
         Ok(v) => Parsed::Ok(v),
         Err(first) => {
             let quoted = quote_non_finite(text);
-            if quoted.len() != text.len() {
-                if let Ok(v) = serde_json::from_str(&quoted) {
-                    return Parsed::NonFiniteQuoted(v);
-                }
+            if quoted.len() != text.len()
+                && let Ok(v) = serde_json::from_str(&quoted)
+            {
+                return Parsed::NonFiniteQuoted(v);
             }
             Parsed::Invalid(describe(&first, text))
         }

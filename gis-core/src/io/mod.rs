@@ -14,7 +14,7 @@ mod json;
 mod problem;
 
 pub use features::{MAX_BUILDING_SPAN_M, MAX_COMMUNITY_SPAN_M, MAX_EXCLUSIVE_SPAN_M, OVERLAP_TOLERANCE_M2, shell_word};
-pub use problem::{FeatureRef, Problem, ProblemKind};
+pub use problem::{FeatureRef, InputProblem, InputProblemKind};
 
 use crate::model::Dataset;
 use serde::Serialize;
@@ -33,14 +33,14 @@ pub struct ImportReport {
     /// Features read per file, in reading order; absent optional files are not listed.
     pub files: Vec<(String, usize)>,
     /// Repairs and notes: nothing here stopped the import.
-    pub warnings: Vec<Problem>,
+    pub warnings: Vec<InputProblem>,
 }
 
 /// The dataset was rejected; `problems` lists every reason found, in file order.
 #[derive(Debug, thiserror::Error)]
 pub struct ImportError {
     pub dir: PathBuf,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<InputProblem>,
 }
 
 impl ImportError {

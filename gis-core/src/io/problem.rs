@@ -3,10 +3,10 @@
 use serde::Serialize;
 use std::fmt;
 
-/// What kind of trouble a [`Problem`] is; tests and machines match on this, people read the message.
+/// What kind of trouble an [`InputProblem`] is; tests and machines match on this, people read the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ProblemKind {
+pub enum InputProblemKind {
     MissingFile,
     Unreadable,
     InvalidJson,
@@ -42,7 +42,7 @@ pub enum ProblemKind {
     PointInsideBuilding,
 }
 
-impl ProblemKind {
+impl InputProblemKind {
     /// Repairs and notes never stop an import; everything else does.
     pub fn is_warning(self) -> bool {
         matches!(
@@ -59,19 +59,21 @@ pub struct FeatureRef {
     pub id: Option<String>,
 }
 
+/// Something wrong (or repaired) in an input file — a dataset file or a grid layer — found while
+/// reading it. (HTTP problem details are `api`'s, import's source problems `import::error`'s.)
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
+pub struct InputProblem {
     /// The file name inside the dataset folder, e.g. `buildings.geojson`.
     pub file: String,
     pub feature: Option<FeatureRef>,
     /// A JSON path inside the feature: `properties.population`, `geometry.coordinates[0][3]`.
     pub field: Option<String>,
-    pub kind: ProblemKind,
+    pub kind: InputProblemKind,
     /// What is wrong and what was expected.
     pub message: String,
 }
 
-impl fmt::Display for Problem {
+impl fmt::Display for InputProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
         if let Some(feature) = &self.feature {

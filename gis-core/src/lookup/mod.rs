@@ -18,17 +18,17 @@
 
 pub mod geocode;
 pub mod grid_index;
+pub mod index;
 pub mod nearest;
 pub mod normalize;
 pub mod prepared;
-pub mod region;
 
 pub use geocode::{Candidate, Geocoder, MatchLevel};
 pub use grid_index::{GridIndex, IndexError, Located};
+pub use index::{
+    AddressAnswer, AddressCandidate, BatchAnswer, BatchItem, GridAnswer, LookupError, LookupIndex, MAX_BATCH,
+    MAX_LIMIT, MicroAnswer, NearbyResource,
+};
 pub use nearest::{Nearby, NearestQuery, ResourceIndex, great_circle_m};
 pub use normalize::normalize;
 pub use prepared::{Position, PreparedArea};
-pub use region::{
-    AddressAnswer, AddressCandidate, BatchAnswer, BatchItem, GridAnswer, LookupError, MAX_BATCH, MAX_LIMIT,
-    MicroAnswer, NearbyResource, Region,
-};

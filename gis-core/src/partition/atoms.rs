@@ -2,12 +2,11 @@
 //! big for any grid; the residents located by points in one H3 cell; an exclusive unit with
 //! everything inside it.
 
-use super::frame::LocalFrame;
 use super::tessellate::{AtomIx, Claims};
 use crate::bounds::{SizeBasis, SizeBounds};
-use crate::index::{AreaIndex, BboxIndex};
-use crate::model::{Building, Dataset, estimated_households};
-use geo::{BoundingRect, Contains, Coord, LineString, Polygon};
+use crate::geom::{AreaIndex, BboxIndex, LocalFrame, unit_parts};
+use crate::model::{Dataset, estimated_households};
+use geo::{BoundingRect, Contains, Coord};
 use h3o::{LatLng, Resolution};
 use std::collections::BTreeMap;
 
@@ -227,96 +226,4 @@ fn group_points(
         }
     }
     Some(u8::from(chosen.0))
-}
-
-/// The unit parts of a building: equal slices of its footprint across its long axis, in unit
-/// order. Cut points are computed once per original edge, so neighbouring slices share them
-/// bit for bit. None when the footprint is not one ring that every cut crosses exactly twice.
-pub(crate) fn unit_parts(b: &Building, frame: &LocalFrame) -> Option<Vec<Polygon<f64>>> {
-    let n = b.units.len();
-    if n < 2 || b.footprint.0.len() != 1 || !b.footprint.0[0].interiors().is_empty() {
-        return None;
-    }
-    let ring: Vec<Coord<f64>> = b.footprint.0[0].exterior().0[..b.footprint.0[0].exterior().0.len() - 1].to_vec();
-    let local: Vec<[f64; 2]> = ring.iter().map(|&c| frame.to_local(c)).collect();
-    // Long axis: the principal direction of the outline's vertices.
-    let m = local.len() as f64;
-    let (mx, my) = (
-        local.iter().map(|p| p[0]).sum::<f64>() / m,
-        local.iter().map(|p| p[1]).sum::<f64>() / m,
-    );
-    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-    for p in &local {
-        let (dx, dy) = (p[0] - mx, p[1] - my);
-        sxx += dx * dx;
-        sxy += dx * dy;
-        syy += dy * dy;
-    }
-    let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-    let axis = [angle.cos(), angle.sin()];
-    let s: Vec<f64> = local.iter().map(|p| p[0] * axis[0] + p[1] * axis[1]).collect();
-    let (lo, hi) = s
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-    let cuts: Vec<f64> = (1..n).map(|j| lo + (hi - lo) * j as f64 / n as f64).collect();
-
-    #[derive(Clone, Copy, PartialEq)]
-    enum Label {
-        Band(usize),
-        On(usize),
-    }
-    let label = |x: f64| match cuts.iter().position(|&t| t == x) {
-        Some(j) => Label::On(j),
-        None => Label::Band(cuts.iter().filter(|&&t| t < x).count()),
-    };
-    let mut pts: Vec<(Coord<f64>, Label)> = Vec::new();
-    for i in 0..ring.len() {
-        let j = (i + 1) % ring.len();
-        pts.push((ring[i], label(s[i])));
-        let (si, sj) = (s[i], s[j]);
-        let mut crossing: Vec<usize> = (0..cuts.len())
-            .filter(|&c| (si < cuts[c] && cuts[c] < sj) || (sj < cuts[c] && cuts[c] < si))
-            .collect();
-        if sj < si {
-            crossing.reverse();
-        }
-        for c in crossing {
-            let t = (cuts[c] - si) / (sj - si);
-            let p = Coord {
-                x: ring[i].x + (ring[j].x - ring[i].x) * t,
-                y: ring[i].y + (ring[j].y - ring[i].y) * t,
-            };
-            pts.push((p, Label::On(c)));
-        }
-    }
-    for c in 0..cuts.len() {
-        if pts.iter().filter(|p| p.1 == Label::On(c)).count() != 2 {
-            return None;
-        }
-    }
-    let mut out = Vec::with_capacity(n);
-    for k in 0..n {
-        let keep = |l: Label| match l {
-            Label::Band(b) => b == k,
-            Label::On(c) => c + 1 == k || c == k,
-        };
-        // Start just after a point that is not kept, so the kept run comes out contiguous.
-        let start = pts.iter().position(|p| !keep(p.1))?;
-        let mut coords: Vec<Coord<f64>> = (1..=pts.len())
-            .map(|d| pts[(start + d) % pts.len()])
-            .filter(|p| keep(p.1))
-            .map(|p| p.0)
-            .collect();
-        if coords.len() < 3 {
-            return None;
-        }
-        coords.push(coords[0]);
-        let slice = Polygon::new(LineString(coords), vec![]);
-        use geo::Validation;
-        if !slice.is_valid() {
-            return None;
-        }
-        out.push(slice);
-    }
-    Some(out)
 }

@@ -492,17 +492,17 @@ impl<'g> Search<'g> {
             let mut region: Vec<usize> = parts[i].iter().chain(&parts[j]).copied().collect();
             region.sort_unstable();
             let mut cuts = self.bisections(&region, 2, TREES_PER_REFINE);
-            if let Some((cost, side)) = cuts.cheapest(self.g, &region) {
-                if cost < before - 1e-9 {
-                    let mut in_side = vec![false; self.g.nodes.len()];
-                    side.iter().for_each(|&n| in_side[n] = true);
-                    let rest: Vec<usize> = region.iter().copied().filter(|&n| !in_side[n]).collect();
-                    side.iter().for_each(|&n| part_of[n] = i);
-                    rest.iter().for_each(|&n| part_of[n] = j);
-                    parts[i] = side;
-                    parts[j] = rest;
-                    stale = 0;
-                }
+            if let Some((cost, side)) = cuts.cheapest(self.g, &region)
+                && cost < before - 1e-9
+            {
+                let mut in_side = vec![false; self.g.nodes.len()];
+                side.iter().for_each(|&n| in_side[n] = true);
+                let rest: Vec<usize> = region.iter().copied().filter(|&n| !in_side[n]).collect();
+                side.iter().for_each(|&n| part_of[n] = i);
+                rest.iter().for_each(|&n| part_of[n] = j);
+                parts[i] = side;
+                parts[j] = rest;
+                stale = 0;
             }
         }
     }
@@ -761,7 +761,7 @@ mod tests {
         let mut parts = s.split(&all, 6).expect("a plan");
         s.refine(&mut parts);
         assert_eq!(parts.len(), 6);
-        let mut seen = vec![false; 100];
+        let mut seen = [false; 100];
         for p in &parts {
             let size: u64 = p.iter().map(|&n| g.nodes[n].size).sum();
             assert!((1500..=2000).contains(&size), "{size}");

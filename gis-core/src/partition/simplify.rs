@@ -7,7 +7,7 @@
 //! match exactly; corners on the community line (shared with the neighbouring community), where
 //! three or more grids meet, or that a coarser level uses differently, stay.
 
-use super::frame::LocalFrame;
+use crate::geom::{LocalFrame, VertexKey};
 use crate::grid::{Grid, GridKind, GridLevel};
 use crate::model::Dataset;
 use geo::{Coord, Intersects, LineString, Polygon, Relate};
@@ -16,11 +16,9 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
-type Key = (u64, u64);
-
-fn key(c: Coord<f64>) -> Key {
-    ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
-}
+/// A corner that might go: the area of the triangle it makes with its neighbours (m²), its key,
+/// and the triangle (previous corner, the corner, next corner).
+type Corner = (f64, VertexKey, Coord<f64>, Coord<f64>, Coord<f64>);
 
 /// What straightening did to a community's borders between grids (grid level).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -50,17 +48,17 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
             g.level == GridLevel::Grid
         }
     };
-    let mut users: FxHashMap<Key, Vec<usize>> = FxHashMap::default();
-    let mut grid_users: FxHashMap<Key, usize> = FxHashMap::default();
+    let mut users: FxHashMap<VertexKey, Vec<usize>> = FxHashMap::default();
+    let mut grid_users: FxHashMap<VertexKey, usize> = FxHashMap::default();
     for (gi, g) in grids.iter().enumerate() {
         for p in &g.area.0 {
             for r in std::iter::once(p.exterior()).chain(p.interiors()) {
                 for c in &r.0[..r.0.len().saturating_sub(1)] {
                     if finest(g) {
-                        users.entry(key(*c)).or_default().push(gi);
+                        users.entry(VertexKey::of(*c)).or_default().push(gi);
                     }
                     if g.level == GridLevel::Grid {
-                        *grid_users.entry(key(*c)).or_default() += 1;
+                        *grid_users.entry(VertexKey::of(*c)).or_default() += 1;
                     }
                 }
             }
@@ -75,19 +73,14 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
             .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
             .any(|r| Euclidean.distance(&geo::Point(c), r) < 1e-9)
     };
-    let movable: FxHashSet<Key> = users
+    let movable: FxHashSet<VertexKey> = users
         .iter()
         .filter(|(k, u)| {
             let distinct: FxHashSet<usize> = u.iter().copied().collect();
             distinct.len() == 2 && u.len() == 2 && matches!(grid_users.get(*k).copied().unwrap_or(0), 0 | 2)
         })
         .map(|(k, _)| *k)
-        .filter(|k| {
-            !on_line(Coord {
-                x: f64::from_bits(k.0),
-                y: f64::from_bits(k.1),
-            })
-        })
+        .filter(|k| !on_line(k.coord()))
         .collect();
     if movable.is_empty() {
         out.length_after_m = out.length_before_m;
@@ -126,16 +119,19 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
             .filter(|r| r.community == Some(community))
             .map(|r| [r.location.x(), r.location.y()]),
     );
-    points.extend(users.keys().map(|k| [f64::from_bits(k.0), f64::from_bits(k.1)]));
+    points.extend(users.keys().map(|k| {
+        let c = k.coord();
+        [c.x, c.y]
+    }));
     let point_tree = RTree::bulk_load(points);
 
     // Walk the rings of one finest-level user per movable corner: remove a corner when its
     // triangle is empty, smallest triangles first, repeating until nothing changes.
-    let mut removed: FxHashSet<Key> = FxHashSet::default();
+    let mut removed: FxHashSet<VertexKey> = FxHashSet::default();
     // Triangles found not empty stay so while their corners stay: never tested twice.
-    let mut full: FxHashSet<(Key, Key, Key)> = FxHashSet::default();
+    let mut full: FxHashSet<(VertexKey, VertexKey, VertexKey)> = FxHashSet::default();
     loop {
-        let mut candidates: Vec<(f64, Key, Coord<f64>, Coord<f64>, Coord<f64>)> = Vec::new();
+        let mut candidates: Vec<Corner> = Vec::new();
         for (gi, g) in grids.iter().enumerate() {
             if !finest(g) {
                 continue;
@@ -145,7 +141,7 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
                     let pts: Vec<Coord<f64>> = r.0[..r.0.len().saturating_sub(1)]
                         .iter()
                         .copied()
-                        .filter(|c| !removed.contains(&key(*c)))
+                        .filter(|c| !removed.contains(&VertexKey::of(*c)))
                         .collect();
                     let n = pts.len();
                     if n <= 4 {
@@ -153,7 +149,7 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
                     }
                     for i in 0..n {
                         let v = pts[i];
-                        let k = key(v);
+                        let k = VertexKey::of(v);
                         // Each corner once: from its first user (lower grid index).
                         if !movable.contains(&k) || users[&k][0] != gi {
                             continue;
@@ -168,13 +164,13 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
         }
         candidates.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
         let mut changed = false;
-        let mut touched: FxHashSet<Key> = FxHashSet::default();
+        let mut touched: FxHashSet<VertexKey> = FxHashSet::default();
         for (_, k, a, v, b) in candidates {
             // A neighbour removed in this pass changed the triangle: wait for the next pass.
-            if touched.contains(&key(a)) || touched.contains(&key(b)) || touched.contains(&k) {
+            if touched.contains(&VertexKey::of(a)) || touched.contains(&VertexKey::of(b)) || touched.contains(&k) {
                 continue;
             }
-            let triple = (key(a), k, key(b));
+            let triple = (VertexKey::of(a), k, VertexKey::of(b));
             if full.contains(&triple) {
                 continue;
             }
@@ -184,8 +180,8 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
             }
             removed.insert(k);
             touched.insert(k);
-            touched.insert(key(a));
-            touched.insert(key(b));
+            touched.insert(VertexKey::of(a));
+            touched.insert(VertexKey::of(b));
             changed = true;
         }
         if !changed {
@@ -199,7 +195,7 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
                 let mut v: Vec<Coord<f64>> = r.0[..r.0.len().saturating_sub(1)]
                     .iter()
                     .copied()
-                    .filter(|c| !removed.contains(&key(*c)))
+                    .filter(|c| !removed.contains(&VertexKey::of(*c)))
                     .collect();
                 if let Some(&f) = v.first() {
                     v.push(f);
@@ -267,13 +263,13 @@ fn dist(frame: &LocalFrame, a: Coord<f64>, b: Coord<f64>) -> f64 {
 
 /// Edges used by two grid-level grids, once each (as stored in the lower grid).
 fn shared_edges(grids: &[Grid]) -> Vec<(Coord<f64>, Coord<f64>)> {
-    let mut seen: FxHashMap<(Key, Key), usize> = FxHashMap::default();
+    let mut seen: FxHashMap<(VertexKey, VertexKey), usize> = FxHashMap::default();
     let mut out = Vec::new();
     for g in grids.iter().filter(|g| g.level == GridLevel::Grid) {
         for p in &g.area.0 {
             for r in std::iter::once(p.exterior()).chain(p.interiors()) {
                 for l in r.lines() {
-                    let (ka, kb) = (key(l.start), key(l.end));
+                    let (ka, kb) = (VertexKey::of(l.start), VertexKey::of(l.end));
                     let k = if ka < kb { (ka, kb) } else { (kb, ka) };
                     let n = seen.entry(k).or_default();
                     *n += 1;
@@ -294,11 +290,15 @@ fn turns_per_100m(grids: &[Grid], frame: &LocalFrame) -> f64 {
     if length <= 0.0 {
         return 0.0;
     }
-    let mut at: FxHashMap<Key, Vec<[f64; 2]>> = FxHashMap::default();
+    let mut at: FxHashMap<VertexKey, Vec<[f64; 2]>> = FxHashMap::default();
     for (a, b) in &edges {
         let (p, q) = (frame.to_local(*a), frame.to_local(*b));
-        at.entry(key(*a)).or_default().push([q[0] - p[0], q[1] - p[1]]);
-        at.entry(key(*b)).or_default().push([p[0] - q[0], p[1] - q[1]]);
+        at.entry(VertexKey::of(*a))
+            .or_default()
+            .push([q[0] - p[0], q[1] - p[1]]);
+        at.entry(VertexKey::of(*b))
+            .or_default()
+            .push([p[0] - q[0], p[1] - q[1]]);
     }
     let turns = at
         .values()

@@ -3,10 +3,10 @@
 //! every other edge on the community line), every grid's area is OGC-valid, and no grid edge
 //! crosses a building.
 
+use crate::geom::{BboxIndex, VertexKey, crosses, midpoint};
 use crate::grid::{Grid, GridLevel};
-use crate::index::BboxIndex;
 use crate::model::Dataset;
-use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Line, Point, Rect};
+use geo::{BoundingRect, Coord, Distance, Euclidean, Line, Point, Rect};
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -85,25 +85,19 @@ pub fn invalid_reason(area: &geo::MultiPolygon<f64>) -> Option<String> {
     })
 }
 
-type Key = (u64, u64);
-
-fn key(c: Coord<f64>) -> Key {
-    ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
-}
-
 /// Checks the grids of one level (grids, or micro-grids with the exclusive grids).
 pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verification {
     let layer: Vec<&Grid> = grids
         .iter()
         .filter(|g| g.level == level || (level == GridLevel::Micro && g.kind == crate::grid::GridKind::Exclusive))
         .collect();
-    let mut uses: FxHashMap<(Key, Key), Vec<(usize, bool)>> = FxHashMap::default();
+    let mut uses: FxHashMap<(VertexKey, VertexKey), Vec<(usize, bool)>> = FxHashMap::default();
     let mut borders: Vec<GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>> = Vec::new();
     for (gi, g) in layer.iter().enumerate() {
         for p in &g.area.0 {
             for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
                 for l in ring.lines() {
-                    let (a, b) = (key(l.start), key(l.end));
+                    let (a, b) = (VertexKey::of(l.start), VertexKey::of(l.end));
                     let (k, forward) = if a < b { ((a, b), true) } else { ((b, a), false) };
                     uses.entry(k).or_default().push((gi, forward));
                     borders.push(GeomWithData::new(
@@ -147,7 +141,7 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
             .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
             .any(|ring| Euclidean.distance(&p, ring) < 1e-9)
     };
-    let once: Vec<((Key, Key), usize)> = uses
+    let once: Vec<((VertexKey, VertexKey), usize)> = uses
         .iter()
         .filter_map(|(k, u)| match u.as_slice() {
             [(g, _)] => Some((*k, *g)),
@@ -166,10 +160,7 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
     out.unmatched_edges = once
         .par_iter()
         .filter(|((a, b), g)| {
-            let mid = Point::new(
-                (f64::from_bits(a.0) + f64::from_bits(b.0)) / 2.0,
-                (f64::from_bits(a.1) + f64::from_bits(b.1)) / 2.0,
-            );
+            let mid = Point(midpoint(a.coord(), b.coord()));
             let Some(&own) = code_ix.get(layer[*g].community_code.as_str()) else {
                 return true;
             };
@@ -250,35 +241,4 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
     out.cuts.sort_by(|a, b| a.building.cmp(&b.building));
     out.buildings_cut = out.cuts.iter().map(|c| c.building.clone()).collect();
     out
-}
-
-/// Whether a grid edge passes through a footprint's inside (running along a wall is fine).
-pub(crate) fn crosses(footprint: &geo::MultiPolygon<f64>, line: Line<f64>) -> bool {
-    // Sample the edge: its ends, its midpoint, and where it meets each wall, nudged either way.
-    let inside = |c: Coord<f64>| footprint.contains(&Point(c));
-    if inside(line.start) || inside(line.end) || inside((line.start + line.end) / 2.0) {
-        return true;
-    }
-    let d = line.end - line.start;
-    let len2 = d.x * d.x + d.y * d.y;
-    if len2 == 0.0 {
-        return false;
-    }
-    for poly in &footprint.0 {
-        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-            for wall in ring.lines() {
-                if let Some(geo::LineIntersection::SinglePoint {
-                    intersection,
-                    is_proper: true,
-                }) = geo::algorithm::line_intersection::line_intersection(line, wall)
-                {
-                    let eps = 1e-7 / len2.sqrt();
-                    if inside(intersection + d * eps) || inside(intersection - d * eps) {
-                        return true;
-                    }
-                }
-            }
-        }
-    }
-    false
 }

@@ -11,8 +11,8 @@
 //! A polygon that would become invalid is left as it was. Only claims of different atoms are
 //! reconciled: a building inside an exclusive unit belongs to the unit anyway.
 
-use super::frame::LocalFrame;
 use super::tessellate::{AtomIx, Claims};
+use crate::geom::LocalFrame;
 use geo::{Coord, LineString, Polygon, Validation};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -32,6 +32,12 @@ pub(crate) struct Reconciled {
 }
 
 type Ring = Vec<Coord<f64>>; // open: first point not repeated
+/// A wall: (polygon, ring, index of the wall's first corner in the ring).
+type WallAt = (u32, u32, u32);
+/// A corner to insert into a wall, with its position along the wall.
+type Insert = (f64, Coord<f64>);
+/// A ring's walls that get corners: (wall, its corners in order along it).
+type RingInserts = Vec<(u32, Vec<Insert>)>;
 
 /// Reconciles the claim polygons' walls in place.
 pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
@@ -82,7 +88,7 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
     }
 
     // 2. Corners into walls.
-    let walls: Vec<GeomWithData<rstar::primitives::Line<[f64; 2]>, (u32, u32, u32)>> = rings
+    let walls: Vec<GeomWithData<rstar::primitives::Line<[f64; 2]>, WallAt>> = rings
         .iter()
         .enumerate()
         .flat_map(|(pi, rs)| {
@@ -99,8 +105,7 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
         .collect();
     let wall_tree = RTree::bulk_load(walls);
     // (polygon, ring, wall) → corners to insert, with their position along the wall.
-    let mut inserts: std::collections::BTreeMap<(u32, u32, u32), Vec<(f64, Coord<f64>)>> =
-        std::collections::BTreeMap::new();
+    let mut inserts: std::collections::BTreeMap<WallAt, Vec<Insert>> = std::collections::BTreeMap::new();
     for (pi, rs) in rings.iter().enumerate() {
         for r in rs {
             for &c in r {
@@ -132,8 +137,7 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
         }
     }
     let mut changed = vec![false; n];
-    let mut by_ring: std::collections::BTreeMap<(u32, u32), Vec<(u32, Vec<(f64, Coord<f64>)>)>> =
-        std::collections::BTreeMap::new();
+    let mut by_ring: std::collections::BTreeMap<(u32, u32), RingInserts> = std::collections::BTreeMap::new();
     for ((pi, ri, k), mut list) in inserts {
         list.sort_by(|x, y| x.0.total_cmp(&y.0));
         list.dedup_by(|x, y| x.1 == y.1);
@@ -165,7 +169,7 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
         if !changed[pi] {
             continue;
         }
-        let candidate = Polygon::new(close(&rings[pi][0]), rings[pi][1..].iter().map(|r| close(r)).collect());
+        let candidate = Polygon::new(close(&rings[pi][0]), rings[pi][1..].iter().map(close).collect());
         if candidate.is_valid() {
             *polygon = candidate;
         } else {
@@ -209,12 +213,8 @@ mod tests {
         // The neighbour's wall lies 3 cm east and runs 2 m further south; its top corner is 4 cm off.
         let (e, f, g, h) = (m(10.03, -2.0), m(20.0, -2.0), m(20.0, 8.0), m(10.04, 8.0));
         let mut claims = Claims::default();
-        claims
-            .polygons
-            .push((0, polygon![a.into(), b.into(), c.into(), d.into(), a.into()]));
-        claims
-            .polygons
-            .push((1, polygon![e.into(), f.into(), g.into(), h.into(), e.into()]));
+        claims.polygons.push((0, polygon![a, b, c, d, a]));
+        claims.polygons.push((1, polygon![e, f, g, h, e]));
         let r = reconcile(&mut claims, &frame);
         assert_eq!(r.snapped, 1, "{r:?}"); // h onto c
         assert!(r.inserted >= 1, "{r:?}"); // b into the neighbour's wall e–h

@@ -1,10 +1,10 @@
 //! What the grids hold, counted from the dataset (never from the layer's own numbers): each
 //! building by its anchor, each population point and resource by its location. A point on an
 //! edge shared by two grids goes to the one listed first in the layer (the rule of
-//! `index::AreaIndex`).
+//! `geom::AreaIndex`).
 
 use crate::bounds::{SizeBasis, SizeBounds};
-use crate::index::BboxIndex;
+use crate::geom::BboxIndex;
 use crate::model::Dataset;
 use geo::{BoundingRect, Contains, Coord, InteriorPoint, Intersects, Line, MultiPolygon, Point};
 use rayon::prelude::*;
@@ -102,7 +102,7 @@ pub(crate) fn check(
             let cut = b.footprint.bounding_rect().is_some_and(|r| {
                 let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
                 edges.locate_in_envelope_intersecting(&env).any(|s| {
-                    crate::partition::crosses(
+                    crate::geom::crosses(
                         &b.footprint,
                         Line::new(
                             Coord {
@@ -143,7 +143,7 @@ pub(crate) fn check(
                 // (any frame will do, the map being affine), each unit to the grid holding its
                 // slice's interior point.
                 let slices = || -> Option<Vec<usize>> {
-                    let slices = crate::partition::unit_parts(b, &crate::partition::LocalFrame::new(b.anchor.0))?;
+                    let slices = crate::geom::unit_parts(b, &crate::geom::LocalFrame::new(b.anchor.0))?;
                     slices
                         .iter()
                         .map(|s| {
@@ -200,10 +200,10 @@ pub(crate) fn check(
                     ));
                 }
             }
-            if shares.is_empty() {
-                if let Some(&g) = at.first() {
-                    shares.push((g, u64::from(b.population), u64::from(b.households), b.id.clone()));
-                }
+            if shares.is_empty()
+                && let Some(&g) = at.first()
+            {
+                shares.push((g, u64::from(b.population), u64::from(b.households), b.id.clone()));
             }
             Placed {
                 shares,

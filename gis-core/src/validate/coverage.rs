@@ -9,7 +9,7 @@
 use super::edges::{Segments, Status};
 use super::layer::area_m2;
 use super::layer::orient_rfc;
-use crate::index::BboxIndex;
+use crate::geom::BboxIndex;
 use geo::bool_ops::{BooleanOps, unary_union};
 use geo::{
     BoundingRect, Contains, Coord, Distance, Euclidean, Geodesic, InteriorPoint, Intersects, Line, LineString,
@@ -160,11 +160,11 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
         .collect();
     // A cell naming no container may lie over any of them.
     for (c, k) in level.container_of.iter().enumerate() {
-        if k.is_none() {
-            if let Some(r) = level.cells[c].bounding_rect() {
-                for k in container_boxes.intersecting(r) {
-                    exact[k] = false;
-                }
+        if k.is_none()
+            && let Some(r) = level.cells[c].bounding_rect()
+        {
+            for k in container_boxes.intersecting(r) {
+                exact[k] = false;
             }
         }
     }

@@ -8,7 +8,7 @@
 //! of the grids near them.
 
 use super::layer::orient;
-use crate::index::BboxIndex;
+use crate::geom::{BboxIndex, VertexKey, metres_per_degree};
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo::kernels::Orientation;
 use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Line, MultiPolygon, Point, Rect};
@@ -43,10 +43,6 @@ pub(crate) struct Segments {
 
 pub(crate) const NONE: u32 = u32::MAX;
 
-fn key(c: Coord<f64>) -> (u64, u64) {
-    ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
-}
-
 impl Segments {
     pub fn new(cells: &[&MultiPolygon<f64>]) -> Self {
         let mut s = Segments {
@@ -77,12 +73,12 @@ impl Segments {
         let n = s.lines.len();
         s.status = vec![Status::Unmatched; n];
         s.partner = vec![NONE; n];
-        let mut keys: Vec<((u64, u64), (u64, u64), u32)> = s
+        let mut keys: Vec<(VertexKey, VertexKey, u32)> = s
             .lines
             .par_iter()
             .enumerate()
             .map(|(i, l)| {
-                let (a, b) = (key(l.start), key(l.end));
+                let (a, b) = (VertexKey::of(l.start), VertexKey::of(l.end));
                 if a < b { (a, b, i as u32) } else { (b, a, i as u32) }
             })
             .collect();
@@ -125,16 +121,6 @@ impl Segments {
     pub fn of(&self, cell: usize) -> std::ops::Range<usize> {
         self.range[cell]..self.range[cell + 1]
     }
-}
-
-/// Metres per degree of longitude and latitude at a latitude (WGS-84 radii of curvature).
-pub(crate) fn metres_per_degree(lat: f64) -> (f64, f64) {
-    const A: f64 = 6_378_137.0;
-    const E2: f64 = 0.006_694_379_990_14;
-    let phi = lat.to_radians();
-    let w = (1.0 - E2 * phi.sin().powi(2)).sqrt();
-    let deg = std::f64::consts::PI / 180.0;
-    (A / w * phi.cos() * deg, A * (1.0 - E2) / (w * w * w) * deg)
 }
 
 /// A segment found invalid, and the neighbour that made it so (if one did).

@@ -106,11 +106,12 @@ pub fn clean_rings(drawn: &[Vec<Vec<Coord<f64>>>], multi: bool) -> Cleaned {
     }
     let mut area = MultiPolygon(polygons);
     // Holes and parts against each other: only where there are any (rare in grids).
-    if !needs_union && (area.0.iter().any(|p| !p.interiors().is_empty()) || area.0.len() > 1) {
-        if let Some(message) = ring_relations(&area) {
-            needs_union = true;
-            problems.push(problem(DefectKind::InvalidPolygon, None, message));
-        }
+    if !needs_union
+        && (area.0.iter().any(|p| !p.interiors().is_empty()) || area.0.len() > 1)
+        && let Some(message) = ring_relations(&area)
+    {
+        needs_union = true;
+        problems.push(problem(DefectKind::InvalidPolygon, None, message));
     }
     if needs_union {
         area = make_valid(&area);
@@ -149,10 +150,11 @@ pub(crate) fn restore(mut out: MultiPolygon<f64>, inputs: &[&MultiPolygon<f64>])
     );
     let put_back = |ring: &mut LineString<f64>| {
         for c in ring.0.iter_mut() {
-            if let Some(n) = tree.nearest_neighbor(&[c.x, c.y]) {
-                if (n[0] - c.x).abs() <= SAME && (n[1] - c.y).abs() <= SAME {
-                    *c = Coord { x: n[0], y: n[1] };
-                }
+            if let Some(n) = tree.nearest_neighbor(&[c.x, c.y])
+                && (n[0] - c.x).abs() <= SAME
+                && (n[1] - c.y).abs() <= SAME
+            {
+                *c = Coord { x: n[0], y: n[1] };
             }
         }
         ring.0.dedup();
@@ -368,14 +370,14 @@ pub(crate) fn self_crossings(ring: &LineString<f64>) -> Vec<Coord<f64>> {
             }
             let adjacent = j == i + 1 || (i == 0 && j == n - 1);
             match line_intersection(*l, lines[j]) {
-                None => {}
                 Some(LineIntersection::SinglePoint { .. }) if adjacent => {}
                 Some(LineIntersection::SinglePoint { intersection, .. }) => out.push(intersection),
-                Some(LineIntersection::Collinear { intersection }) => {
-                    if !adjacent || intersection.start != intersection.end {
-                        out.push(intersection.start);
-                    }
+                Some(LineIntersection::Collinear { intersection })
+                    if !adjacent || intersection.start != intersection.end =>
+                {
+                    out.push(intersection.start)
                 }
+                None | Some(LineIntersection::Collinear { .. }) => {}
             }
         }
     }

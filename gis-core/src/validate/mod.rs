@@ -6,18 +6,18 @@
 //! - [`edges`]: segments shared exactly or not, and GEOS's invalid coverage edges (near-misses);
 //! - [`coverage`]: gaps, holes, overlaps, grids outside their community;
 //! - [`contents`]: buildings, population points and resources, counted from the dataset;
-//! - [`repair`]: the `--fix` layer.
+//! - [`fix`]: the `--fix` layer.
 
 mod contents;
 mod coverage;
 mod edges;
+mod fix;
 mod layer;
 pub(crate) use layer::orient_rfc;
-mod repair;
 mod report;
 
+pub use fix::{Change, ChangeKind, Repair, repair};
 pub use layer::{Cleaned as CleanedArea, GeometryProblem, clean_rings, cut, make_valid};
-pub use repair::{Change, ChangeKind, Repair, repair};
 pub use report::{
     Defect, DefectKind, GridCount, InvalidEdges, Slivers, Timings, ValidationReport, Warning, WarningKind,
     defects_geojson,
@@ -138,6 +138,29 @@ fn cut_defect(
 }
 
 /// Checks a drawn layer against its dataset.
+///
+/// # Examples
+///
+/// A layer as a street office might have drawn it, with a grid left out (a gap) and two grids
+/// drawn over each other (an overlap), among other faults:
+///
+/// ```
+/// use gis_core::io::grids::read_drawn_layer;
+/// use gis_core::io::load_dataset;
+/// use gis_core::validate::{DefectKind, ValidateOptions, validate};
+/// use std::path::Path;
+///
+/// let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+/// let dataset = load_dataset(&fixtures.join("kangle"))?.dataset;
+/// let layer = read_drawn_layer(&fixtures.join("layers/kangle-hand-drawn.geojson"))?;
+/// let report = validate(&dataset, &layer, &ValidateOptions::default())?;
+///
+/// assert!(!report.is_clean());
+/// let overlap = report.of_kind(DefectKind::Overlap).next().expect("an overlap");
+/// assert_eq!(overlap.codes.len(), 2); // both grids, named by their codes
+/// assert!(overlap.area_m2.is_some_and(|a| a > 0.0)); // measured on the ellipsoid
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn validate(
     dataset: &Dataset,
     layer: &DrawnLayer,

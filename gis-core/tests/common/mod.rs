@@ -4,8 +4,8 @@
 
 use geo::{BooleanOps, BoundingRect, Distance, Intersects, MultiPolygon, Validation};
 use gis_core::Dataset;
+use gis_core::geom::BboxIndex;
 use gis_core::grid::{Grid, GridKind, GridLevel};
-use gis_core::index::BboxIndex;
 use gis_core::measure::area_m2;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +20,9 @@ pub fn load(name: &str) -> Dataset {
         .dataset
 }
 
-fn key(c: geo::Coord<f64>) -> (u64, u64) {
+type Key = (u64, u64);
+
+fn key(c: geo::Coord<f64>) -> Key {
     ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
 }
 
@@ -28,7 +30,7 @@ fn key(c: geo::Coord<f64>) -> (u64, u64) {
 /// when twice then in opposite directions (identical vertices on both sides, across community
 /// lines too); no ring is invalid; the grids' area equals the communities' area.
 pub fn assert_exact_coverage(d: &Dataset, grids: &[&Grid]) {
-    let mut segments: HashMap<((u64, u64), (u64, u64)), Vec<(usize, bool)>> = HashMap::new();
+    let mut segments: HashMap<(Key, Key), Vec<(usize, bool)>> = HashMap::new();
     for (gi, g) in grids.iter().enumerate() {
         assert!(
             g.area.is_valid(),

@@ -713,7 +713,7 @@ pub(crate) fn feature(served: &Snapshot, c: Collection, ix: usize) -> Value {
                     .map(|x| &x.name)
             );
             p["building_count"] = json!(g.buildings.len());
-            let staff = served.region.staff_of(&g.code);
+            let staff = served.lookup.staff_of(&g.code);
             p["staff"] = json!(
                 staff
                     .iter()

@@ -13,27 +13,28 @@ pub(crate) struct LocalFrame {
     ky: f64,
 }
 
+/// Metres per degree of longitude and latitude at a latitude (WGS-84 radii of curvature).
+pub(crate) fn metres_per_degree(lat: f64) -> (f64, f64) {
+    const A: f64 = 6_378_137.0;
+    const E2: f64 = 0.006_694_379_990_14;
+    let phi = lat.to_radians();
+    let w = (1.0 - E2 * phi.sin().powi(2)).sqrt();
+    let deg = std::f64::consts::PI / 180.0;
+    // Prime vertical radius × cos φ, and meridional radius.
+    (A / w * phi.cos() * deg, A * (1.0 - E2) / (w * w * w) * deg)
+}
+
 impl LocalFrame {
     pub fn new(origin: Coord<f64>) -> Self {
-        const A: f64 = 6_378_137.0;
-        const E2: f64 = 0.006_694_379_990_14;
-        let phi = origin.y.to_radians();
-        let w = (1.0 - E2 * phi.sin().powi(2)).sqrt();
-        let n = A / w;
-        let m = A * (1.0 - E2) / (w * w * w);
-        let deg = std::f64::consts::PI / 180.0;
-        Self {
-            origin,
-            kx: n * phi.cos() * deg,
-            ky: m * deg,
-        }
+        let (kx, ky) = metres_per_degree(origin.y);
+        Self { origin, kx, ky }
     }
 
-    pub fn to_local(&self, c: Coord<f64>) -> [f64; 2] {
+    pub fn to_local(self, c: Coord<f64>) -> [f64; 2] {
         [(c.x - self.origin.x) * self.kx, (c.y - self.origin.y) * self.ky]
     }
 
-    pub fn to_lonlat(&self, p: [f64; 2]) -> Coord<f64> {
+    pub fn to_lonlat(self, p: [f64; 2]) -> Coord<f64> {
         Coord {
             x: self.origin.x + p[0] / self.kx,
             y: self.origin.y + p[1] / self.ky,

@@ -5,12 +5,12 @@
 //! change is listed.
 
 use super::coverage::shared_length;
-use super::edges::{self, Segments, Status, metres_per_degree};
+use super::edges::{self, Segments, Status};
 use super::layer::area_m2;
 use super::layer::{orient_rfc, restore, tidy};
 use super::{Cleaned, DefectKind, ValidateError, ValidateOptions, ValidationReport, analyse, clean_layer};
+use crate::geom::{BboxIndex, VertexKey, metres_per_degree};
 use crate::grid::{Grid, GridLevel};
-use crate::index::BboxIndex;
 use crate::io::grids::{DrawnGrid, DrawnLayer, GridLayer};
 use crate::model::Dataset;
 use geo::bool_ops::BooleanOps;
@@ -336,12 +336,6 @@ fn pick_first(la: f64, lb: f64, pa: u64, pb: u64, a: usize, b: usize) -> bool {
     (pa, a) < (pb, b)
 }
 
-type Key = (u64, u64);
-
-fn key(c: Coord<f64>) -> Key {
-    ((c.x + 0.0).to_bits(), (c.y + 0.0).to_bits())
-}
-
 fn grow(r: Rect<f64>, m: f64) -> Rect<f64> {
     let (kx, ky) = metres_per_degree(r.center().y);
     Rect::new(
@@ -401,19 +395,19 @@ fn snap(
     if invalid.is_empty() {
         return;
     }
-    let mut movable: FxHashMap<usize, FxHashSet<Key>> = FxHashMap::default();
+    let mut movable: FxHashMap<usize, FxHashSet<VertexKey>> = FxHashMap::default();
     for inv in &invalid {
         let c = segs.owner[inv.seg] as usize;
         let l = segs.lines[inv.seg];
         let m = movable.entry(c).or_default();
-        m.insert(key(l.start));
-        m.insert(key(l.end));
+        m.insert(VertexKey::of(l.start));
+        m.insert(VertexKey::of(l.end));
     }
     for (c, m) in movable.iter_mut() {
         for s in segs.of(*c) {
             if segs.status[s] == Status::Matched {
-                m.remove(&key(segs.lines[s].start));
-                m.remove(&key(segs.lines[s].end));
+                m.remove(&VertexKey::of(segs.lines[s].start));
+                m.remove(&VertexKey::of(segs.lines[s].end));
             }
         }
     }
@@ -457,7 +451,7 @@ fn snap(
         for p in &mut area.0 {
             let mut fix = |ring: &mut LineString<f64>| {
                 for v in ring.0.iter_mut() {
-                    if !m.contains(&key(*v)) {
+                    if !m.contains(&VertexKey::of(*v)) {
                         continue;
                     }
                     let best = targets
@@ -465,11 +459,11 @@ fn snap(
                         .map(|t| (((t.x - v.x) * kx).hypot((t.y - v.y) * ky), *t))
                         .filter(|(d, _)| *d <= tol_m)
                         .min_by(|a, b| a.0.total_cmp(&b.0));
-                    if let Some((d, t)) = best {
-                        if d > 0.0 {
-                            *v = t;
-                            n_moved += 1;
-                        }
+                    if let Some((d, t)) = best
+                        && d > 0.0
+                    {
+                        *v = t;
+                        n_moved += 1;
                     }
                 }
             };
@@ -525,10 +519,10 @@ fn snap(
         if near.is_empty() {
             continue;
         }
-        let unmatched: FxHashSet<(Key, Key)> = segs
+        let unmatched: FxHashSet<(VertexKey, VertexKey)> = segs
             .of(c)
             .filter(|&s| segs.status[s] != Status::Matched)
-            .map(|s| (key(segs.lines[s].start), key(segs.lines[s].end)))
+            .map(|s| (VertexKey::of(segs.lines[s].start), VertexKey::of(segs.lines[s].end)))
             .collect();
         let mut inserted = 0;
         let mut area = grids[g].area.clone();
@@ -537,7 +531,7 @@ fn snap(
                 let mut out: Vec<Coord<f64>> = Vec::with_capacity(ring.0.len());
                 for l in ring.lines() {
                     out.push(l.start);
-                    if !unmatched.contains(&(key(l.start), key(l.end))) {
+                    if !unmatched.contains(&(VertexKey::of(l.start), VertexKey::of(l.end))) {
                         continue;
                     }
                     let (ax, ay) = (l.start.x * kx, l.start.y * ky);

@@ -1,6 +1,6 @@
-//! One published region in memory, answering what a resident or another system asks: which
-//! grid covers this point or address (with the grid's staff), and what is nearest.
-//! The HTTP service builds one per published version and swaps it whole on publish.
+//! One published layer in memory, indexed to answer what a resident or another system asks:
+//! which grid covers this point or address (with the grid's staff), and what is nearest. The
+//! HTTP service builds one per published version and swaps it whole on publish.
 
 use super::geocode::{Candidate, Geocoder, MatchLevel};
 use super::grid_index::{GridIndex, IndexError, Located};
@@ -115,10 +115,10 @@ pub struct BatchAnswer {
     pub error: Option<String>,
 }
 
-/// A published region, indexed for lookups. Cloning is cheap (the indexes are shared), so a
-/// server can swap in a copy with new staff ([`Region::with_staff`]) without re-indexing.
+/// A published layer, indexed for lookups. Cloning is cheap (the indexes are shared), so a
+/// server can swap in a copy with new staff ([`LookupIndex::with_staff`]) without re-indexing.
 #[derive(Debug, Clone)]
-pub struct Region {
+pub struct LookupIndex {
     index: Arc<GridIndex>,
     geocoder: Arc<Geocoder>,
     resources: Arc<ResourceIndex>,
@@ -147,8 +147,34 @@ fn check_limit(limit: usize) -> Result<(), LookupError> {
     }
 }
 
-impl Region {
+impl LookupIndex {
     /// Indexes a layer (`grids`, both levels) over the dataset it was drawn from, with staff.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use geo::Coord;
+    /// use gis_core::crs::Crs;
+    /// use gis_core::io::load_dataset;
+    /// use gis_core::lookup::LookupIndex;
+    /// use gis_core::partition::{PartitionOptions, partition};
+    /// use std::path::Path;
+    ///
+    /// let dataset = load_dataset(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kangle"))?.dataset;
+    /// let grids = partition(&dataset, &PartitionOptions::default(), &mut |_, _| {}).grids;
+    /// let index = LookupIndex::new(&dataset, grids, &dataset.staff)?;
+    ///
+    /// // A building's anchor lies in its grid, in its community.
+    /// let b = &dataset.buildings[0];
+    /// let grid = index.locate(b.anchor.0, Crs::Wgs84)?.expect("in a grid");
+    /// assert_eq!(grid.community_code, dataset.communities[b.community].code.as_str());
+    /// // The same place given in GCJ-02 (as AMap shows it) finds the same grid.
+    /// let on_amap = index.locate(Crs::Gcj02.from_wgs84(b.anchor.0), Crs::Gcj02)?.expect("in a grid");
+    /// assert_eq!(on_amap.code, grid.code);
+    /// // Far from every grid: none.
+    /// assert!(index.locate(Coord { x: 100.0, y: 30.0 }, Crs::Wgs84)?.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(dataset: &Dataset, grids: Vec<Grid>, staff: &[Staff]) -> Result<Self, LookupError> {
         let mut holder: HashMap<String, (String, Option<String>)> = HashMap::new();
         for g in grids.iter().filter(|g| g.level == crate::grid::GridLevel::Grid) {
@@ -164,7 +190,7 @@ impl Region {
             }
         }
         let index = GridIndex::new(grids)?;
-        let region = Self {
+        let out = Self {
             index: Arc::new(index),
             geocoder: Arc::new(Geocoder::new(dataset)),
             resources: Arc::new(ResourceIndex::new(dataset.resources.clone())),
@@ -178,16 +204,16 @@ impl Region {
             ),
             holder: Arc::new(holder),
         };
-        Ok(region.with_staff(staff))
+        Ok(out.with_staff(staff))
     }
 
-    /// The same region with another staff list (everyone, by grid code); the indexes are shared.
-    pub fn with_staff(&self, staff: &[Staff]) -> Region {
+    /// The same index with another staff list (everyone, by grid code); the indexes are shared.
+    pub fn with_staff(&self, staff: &[Staff]) -> LookupIndex {
         let mut by_grid: HashMap<String, Vec<Staff>> = HashMap::new();
         for s in staff {
             by_grid.entry(s.grid.clone()).or_default().push(s.clone());
         }
-        Region {
+        LookupIndex {
             staff: Arc::new(by_grid),
             ..self.clone()
         }
