@@ -15,5 +15,6 @@ pub mod model;
 pub mod partition;
 pub mod summary;
 pub mod validate;
+pub mod verify;
 
 pub use model::*;

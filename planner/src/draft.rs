@@ -112,7 +112,17 @@ pub(crate) async fn draft_from(
 ) -> Result<(i64, RepartitionReport)> {
     let data = dataset.clone();
     let result = blocking(move || repartition(&data, &published, &options)).await??;
-    let moves: Vec<StaffMove> = result.report.staff.iter().map(StaffMove::from).collect();
+    let moves: Vec<StaffMove> = result
+        .report
+        .staff
+        .iter()
+        .map(|c| StaffMove {
+            name: c.name.clone(),
+            role: c.role.clone(),
+            from: c.from.clone(),
+            to: c.to.clone(),
+        })
+        .collect();
     let report = serde_json::to_string(&result.report).ok();
     let id = store
         .save_draft_of(

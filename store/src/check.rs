@@ -3,9 +3,9 @@
 //! 1. **It reads back**: each grid's stored GeoJSON parses, strictly, to the same grid: the grid
 //!    as written (to the bit) when it is saved, and what the row's own columns (code, community,
 //!    kind, level, parent, counts) say when a stored layer is published or served.
-//! 2. **Every area is OGC-valid** (geo's `Validation`; see [`gis_core::partition::invalid_reason`]).
+//! 2. **Every area is OGC-valid** (geo's `Validation`; see [`gis_core::verify::invalid_reason`]).
 //! 3. **Each level is one exact coverage** of the layer's dataset: the partition's own self-check
-//!    ([`gis_core::partition::verify`]) for the grid level and, when the layer has micro-grids,
+//!    ([`gis_core::verify::verify`]) for the grid level and, when the layer has micro-grids,
 //!    the micro level; and every community of the dataset has grids at that level.
 //!
 //! A layer failing 1 or 2 is never stored at all (its text would not read back); a layer failing
@@ -14,7 +14,7 @@
 use gis_core::Dataset;
 use gis_core::grid::{Grid, GridLevel};
 use gis_core::io::grids::{GridLayer, LayerMeta, parse_layer};
-use gis_core::partition::{invalid_reason, verify};
+use gis_core::verify::{invalid_reason, verify};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;

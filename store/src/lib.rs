@@ -117,17 +117,6 @@ pub struct StaffMove {
     pub to: Option<String>,
 }
 
-impl From<&gis_core::partition::StaffChange> for StaffMove {
-    fn from(c: &gis_core::partition::StaffChange) -> Self {
-        Self {
-            name: c.name.clone(),
-            role: c.role.clone(),
-            from: c.from.clone(),
-            to: c.to.clone(),
-        }
-    }
-}
-
 /// A handle on the store; cheap to clone (a connection pool inside).
 #[derive(Debug, Clone)]
 pub struct Store {

@@ -18,9 +18,9 @@ mod report;
 mod search;
 mod simplify;
 mod tessellate;
-mod verify;
 mod walls;
 
+pub use crate::verify::{InvalidGrid, Verification, invalid_reason, verify};
 pub use edit::{MoveError, move_buildings};
 pub use repartition::{
     Affected, CommunityRepair, RepairError, Repartition, RepartitionOptions, RepartitionReport, Residents, StaffChange,
@@ -28,7 +28,6 @@ pub use repartition::{
 };
 pub use report::{CommunityReport, PartitionReport, SizeStats, WallsReport, Warning, WarningKind, polsby_popper};
 pub use simplify::BorderShape;
-pub use verify::{InvalidGrid, Verification, invalid_reason, verify};
 
 use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::codes::CodeScheme;

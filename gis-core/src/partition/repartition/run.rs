@@ -12,7 +12,7 @@ use crate::grid::{Grid, GridKind, GridLevel};
 use crate::io::grids::{GridLayer, LayerMeta};
 use crate::model::Dataset;
 use crate::partition::edit::Edit;
-use crate::partition::verify;
+use crate::verify::verify;
 use geo::{BoundingRect, Intersects, LineString, MultiPolygon};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,4 +1,5 @@
-//! A partition checks its own output before anyone relies on it: the grids of each level form
+//! The self-check every layer passes before anyone relies on it (partition, re-partition and
+//! move check their output with it; the store checks what it publishes): the grids of each level form
 //! one exact coverage (every inner edge shared with identical vertices by exactly two grids,
 //! every other edge on the community line), every grid's area is OGC-valid, and no grid edge
 //! crosses a building.
