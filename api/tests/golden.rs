@@ -592,7 +592,8 @@ fn cli_and_http_outputs_are_byte_identical_to_the_goldens() {
         ("http-style", "/style.json".to_string()),
         ("http-tile-mvt-z15", format!("/tiles/15/{x}/{y}.mvt")),
         ("http-tile-mvt-z14", format!("/tiles/14/{x14}/{y14}.mvt")),
-        ("http-tile-png-z15", format!("/tiles/15/{x}/{y}.png")),
+        // z14: no compound names yet, so the bytes do not depend on whether a CJK font is installed.
+        ("http-tile-png-z14", format!("/tiles/14/{x14}/{y14}.png")),
         ("http-tile-bad", "/tiles/99/0/0.mvt".to_string()),
         ("http-sprite-json", "/sprites/sprite.json".to_string()),
         ("http-versions", "/v1/versions".to_string()),

@@ -83,7 +83,10 @@ async function open(contextOptions = {}) {
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()} @ ${m.location()?.url || ''}`); });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => { if (new URL(r.url()).origin === origin) errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
+  // MapLibre cancels tile loads the view no longer needs (the bottom sheet opening, a zoom):
+  // an aborted tile request is the map working, not a failure.
+  const cancelledTile = (r) => /\/tiles\//.test(r.url()) && /ERR_ABORTED/.test(r.failure()?.errorText || '');
+  page.on('requestfailed', (r) => { if (new URL(r.url()).origin === origin && !cancelledTile(r)) errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
   page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`); });
   await page.goto(`${base}/`, { waitUntil: 'load' });
   await page.waitForFunction(() => window.wangge?.ready === true, null, { timeout: 90_000 });

@@ -7,6 +7,7 @@
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 /// A node to place: one atom or several atoms kept together (a compound).
 #[derive(Debug, Clone)]
@@ -158,9 +159,14 @@ impl<'g> Search<'g> {
     /// spanning trees and as many compact growths. Each cut is costed in O(1) from sums kept per
     /// subtree or per growth step, and only the best few are ever listed node by node: on a
     /// community of thousands of small houses almost every subtree is a feasible cut.
+    ///
+    /// The random draws are taken in order from the one generator, then the draws are costed in
+    /// parallel and their cuts listed in draw order: the answer is the same on any number of
+    /// cores, and the same as drawing and costing one by one.
     fn bisections(&mut self, region: &[usize], k: u64, trees: usize) -> Cuts {
         let sums = RegionSums::new(self.g, region);
         let mut out = Cuts::default();
+        let mut draws = Vec::with_capacity(trees);
         for attempt in 0..trees {
             if self.trees_left == 0 {
                 break;
@@ -168,14 +174,50 @@ impl<'g> Search<'g> {
             self.trees_left -= 1;
             // Half the attempts grow a compact region from a random seed instead: trees reach
             // every connected bipartition in principle, growth finds the compact ones often.
-            if attempt % 2 == 1 {
-                self.grow(region, k, &sums, &mut out);
+            let draw = if attempt % 2 == 1 {
+                let jitter: Vec<f64> = (0..region.len()).map(|_| 0.5 + self.rng.random::<f64>()).collect();
+                Draw::Grow {
+                    jitter,
+                    start: self.rng.random_range(0..region.len()),
+                }
+            } else {
+                Draw::Tree((0..sums.inner_edges.len()).map(|_| self.rng.random::<u32>()).collect())
+            };
+            if attempt == 0 {
+                // The first tree spans only a connected region; without one there is no
+                // bisection, and no further draw is taken.
+                let Draw::Tree(keys) = &draw else {
+                    unreachable!("the first draw is a tree")
+                };
+                let tree = random_tree(region.len(), &sums.inner_edges, keys);
+                if !self.tree_cuts(region, k, &sums, &tree, &mut out) {
+                    return out;
+                }
                 continue;
             }
-            let tree = self.random_tree(region.len(), &sums.inner_edges);
-            if !self.tree_cuts(region, k, &sums, &tree, &mut out) {
-                return out; // the region is not connected: no bisection
-            }
+            draws.push(draw);
+        }
+        let costed: Vec<Cuts> = draws
+            .into_par_iter()
+            .map(|draw| {
+                let mut cuts = Cuts::default();
+                match draw {
+                    Draw::Tree(keys) => {
+                        let tree = random_tree(region.len(), &sums.inner_edges, &keys);
+                        self.tree_cuts(region, k, &sums, &tree, &mut cuts);
+                    }
+                    Draw::Grow { jitter, start } => self.grow(region, k, &sums, &jitter, start, &mut cuts),
+                }
+                cuts
+            })
+            .collect();
+        for cuts in costed {
+            let offset = out.sources.len() as u32;
+            out.cuts.extend(cuts.cuts.into_iter().map(|c| Cut {
+                source: c.source + offset,
+                ..c
+            }));
+            out.sources.extend(cuts.sources);
         }
         out
     }
@@ -298,12 +340,10 @@ impl<'g> Search<'g> {
     /// Grows a connected set from a random node, each step taking the frontier node sharing the
     /// most border with the set (jittered), and records every prefix whose size is feasible;
     /// whether the rest stays connected is checked only for the cuts that are listed.
-    fn grow(&mut self, region: &[usize], k: u64, sums: &RegionSums, out: &mut Cuts) {
+    fn grow(&self, region: &[usize], k: u64, sums: &RegionSums, jitter: &[f64], start: usize, out: &mut Cuts) {
         let n = region.len();
         let mut in_set = vec![false; n];
         let mut shared = vec![0.0f64; n];
-        let jitter: Vec<f64> = (0..n).map(|_| 0.5 + self.rng.random::<f64>()).collect();
-        let start = self.rng.random_range(0..n);
         let mut set = vec![start];
         in_set[start] = true;
         let mut size = sums.size[start];
@@ -375,56 +415,6 @@ impl<'g> Search<'g> {
         if any {
             out.sources.push(Source::Grow { order: set });
         }
-    }
-
-    /// A random spanning tree of the region (Kruskal on random weights) as adjacency in
-    /// compressed rows of region-local indices: (offsets, neighbours).
-    fn random_tree(&mut self, n: usize, edges: &[(usize, usize, f64)]) -> (Vec<u32>, Vec<u32>) {
-        let mut weighted: Vec<(u32, u32)> = (0..edges.len() as u32).map(|e| (self.rng.random::<u32>(), e)).collect();
-        weighted.sort_unstable();
-        // Union by size with path halving.
-        let mut uf: Vec<u32> = (0..n as u32).collect();
-        let mut members = vec![1u32; n];
-        fn find(uf: &mut [u32], mut x: u32) -> u32 {
-            while uf[x as usize] != x {
-                uf[x as usize] = uf[uf[x as usize] as usize];
-                x = uf[x as usize];
-            }
-            x
-        }
-        let mut chosen: Vec<(u32, u32)> = Vec::with_capacity(n.saturating_sub(1));
-        for (_, e) in weighted {
-            let (a, b, _) = edges[e as usize];
-            let (mut ra, mut rb) = (find(&mut uf, a as u32), find(&mut uf, b as u32));
-            if ra != rb {
-                if members[ra as usize] > members[rb as usize] {
-                    std::mem::swap(&mut ra, &mut rb);
-                }
-                uf[ra as usize] = rb;
-                members[rb as usize] += members[ra as usize];
-                chosen.push((a as u32, b as u32));
-                if chosen.len() + 1 == n {
-                    break;
-                }
-            }
-        }
-        let mut offsets = vec![0u32; n + 1];
-        for &(a, b) in &chosen {
-            offsets[a as usize + 1] += 1;
-            offsets[b as usize + 1] += 1;
-        }
-        for i in 0..n {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let mut next = vec![0u32; 2 * chosen.len()];
-        for &(a, b) in &chosen {
-            next[fill[a as usize] as usize] = b;
-            fill[a as usize] += 1;
-            next[fill[b as usize] as usize] = a;
-            fill[b as usize] += 1;
-        }
-        (offsets, next)
     }
 
     /// How far a side of `k` parts is from the middle of the band, squared: sides near the middle
@@ -510,6 +500,64 @@ impl<'g> Search<'g> {
 
 /// A border edge's weight in the cost: its length, with border along a road or compound line
 /// counted at three quarters.
+/// A random spanning tree of the region (Kruskal on the random weights `keys`, one per edge) as adjacency in
+/// compressed rows of region-local indices: (offsets, neighbours).
+fn random_tree(n: usize, edges: &[(usize, usize, f64)], keys: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let mut weighted: Vec<(u32, u32)> = keys.iter().zip(0..edges.len() as u32).map(|(&r, e)| (r, e)).collect();
+    weighted.sort_unstable();
+    // Union by size with path halving.
+    let mut uf: Vec<u32> = (0..n as u32).collect();
+    let mut members = vec![1u32; n];
+    fn find(uf: &mut [u32], mut x: u32) -> u32 {
+        while uf[x as usize] != x {
+            uf[x as usize] = uf[uf[x as usize] as usize];
+            x = uf[x as usize];
+        }
+        x
+    }
+    let mut chosen: Vec<(u32, u32)> = Vec::with_capacity(n.saturating_sub(1));
+    for (_, e) in weighted {
+        let (a, b, _) = edges[e as usize];
+        let (mut ra, mut rb) = (find(&mut uf, a as u32), find(&mut uf, b as u32));
+        if ra != rb {
+            if members[ra as usize] > members[rb as usize] {
+                std::mem::swap(&mut ra, &mut rb);
+            }
+            uf[ra as usize] = rb;
+            members[rb as usize] += members[ra as usize];
+            chosen.push((a as u32, b as u32));
+            if chosen.len() + 1 == n {
+                break;
+            }
+        }
+    }
+    let mut offsets = vec![0u32; n + 1];
+    for &(a, b) in &chosen {
+        offsets[a as usize + 1] += 1;
+        offsets[b as usize + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut next = vec![0u32; 2 * chosen.len()];
+    for &(a, b) in &chosen {
+        next[fill[a as usize] as usize] = b;
+        fill[a as usize] += 1;
+        next[fill[b as usize] as usize] = a;
+        fill[b as usize] += 1;
+    }
+    (offsets, next)
+}
+
+/// One attempt's randomness, drawn in order before the attempts are costed in parallel.
+enum Draw {
+    /// Random weights, one per inner edge, for a spanning tree.
+    Tree(Vec<u32>),
+    /// Jitter per node and a start node for a growth.
+    Grow { jitter: Vec<f64>, start: usize },
+}
+
 fn weight(e: &Edge) -> f64 {
     e.length_m - 0.25 * e.guided_m
 }
