@@ -248,11 +248,52 @@ async function searchAddress(q) {
       show({ type: 'candidates', q, candidates: cands });
       return;
     }
+    // A community or compound name is no building: never show one grid as "yours" for it.
+    if (cands[0] && cands[0].level !== 'building') {
+      await showArea(q, cands[0]);
+      return;
+    }
     await chooseCandidate(cands[0]);
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) show({ type: 'message', key: 'no_address', vars: { q } });
     else show({ type: 'message', key: 'error', vars: { detail: e.message } });
   }
+}
+
+/** Every item of an OGC API collection matching `query`, page by page. */
+async function allItems(collection, query) {
+  const items = [];
+  for (let offset = 0; ; offset += 500) {
+    const page = await api(`/collections/${collection}/items?${query}&limit=500&offset=${offset}`);
+    items.push(...page.features);
+    if (page.features.length < 500) return items;
+  }
+}
+
+/**
+ * A vague answer (a community, or a compound split between grids): the grids it covers, each
+ * with its leader, and a request for the building number; the map frames them.
+ */
+async function showArea(q, c) {
+  selectGrid(null);
+  const community = c.community_code;
+  const grids = (await allItems('grids', `community=${encodeURIComponent(community)}`))
+    .filter((f) => f.properties.kind === 'basic' || f.properties.kind === 'exclusive');
+  let mine = grids;
+  let example = '';
+  const buildings = await allItems('buildings', `community=${encodeURIComponent(community)}`);
+  if (c.level === 'compound' && c.compound) {
+    const ids = new Set(buildings.filter((b) => b.properties.compound === c.compound).map((b) => b.properties.id ?? b.id));
+    mine = grids.filter((g) => (g.properties.buildings || []).some((id) => ids.has(id)));
+    example = buildings.find((b) => b.properties.compound === c.compound && b.properties.address)?.properties.address || '';
+  } else {
+    example = buildings.find((b) => b.properties.address)?.properties.address || '';
+  }
+  const bounds = new maplibregl.LngLatBounds();
+  for (const g of mine) for (const ring of (g.geometry.type === 'Polygon' ? [g.geometry.coordinates] : g.geometry.coordinates)) for (const p of ring[0]) bounds.extend(p);
+  if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: padding(), duration: 600, maxZoom: 16 });
+  marker.remove();
+  show({ type: 'area', q, level: c.level, example, grids: mine.map((g) => g.properties) });
 }
 
 async function chooseCandidate(c) {
@@ -297,6 +338,7 @@ function render() {
   else if (v.type === 'loading') root.append(el('p.hint.loading', t('loading')));
   else if (v.type === 'message') root.append(el('p.notice', t(v.key, v.vars)));
   else if (v.type === 'candidates') root.append(renderCandidates(v));
+  else if (v.type === 'area') root.append(renderArea(v));
   else if (v.type === 'grid') root.append(renderGrid(v));
   else if (v.type === 'resource') root.append(renderResource(v));
 }
@@ -329,6 +371,18 @@ function renderCandidates(v) {
     el('ul.candidates', v.candidates.map((c) => el('li', el('button.candidate', {
       type: 'button', onclick: () => chooseCandidate(c),
     }, el('span.cand-address', c.address), c.grid ? el('span.cand-grid', c.grid.code) : null)))));
+}
+
+function renderArea(v) {
+  return el('div.card.area-card', { 'data-level': v.level },
+    el('p.notice', t(v.level === 'compound' ? 'vague_compound' : 'vague_community', { q: v.q, example: v.example })),
+    el('ul.candidates.area-grids', v.grids.map((g) => el('li', { 'data-grid': g.code },
+      el('button.candidate', { type: 'button', onclick: () => { selectGrid(g.code); } },
+        codeNode(g.code),
+        el('span.cand-grid', t('residents_households', { p: number(g.population), h: number(g.households) })),
+        (g.staff || []).find((s) => s.role === '网格长')
+          ? el('span.muted', t('grid_leader', { name: g.staff.find((s) => s.role === '网格长').name }))
+          : null)))));
 }
 
 /** "350206001017" + bold "003": the community part quiet, the grid's own number loud. */

@@ -236,6 +236,31 @@ await check('tile URLs accept a cache-busting ?v= (used after a publish)', async
   assert(res.status === 200, `tile with ?v= answered ${res.status}`);
 });
 
+await check('a community or compound name lists its grids and asks for the building, never "your grid"', async () => {
+  const grids = (await json('/collections/grids/items?limit=500')).body.features.map((f) => f.properties);
+  for (const [q, level] of [['康乐社区', 'community'], ['嘉禾公寓', 'compound']]) {
+    const answer = (await json(`/v1/lookup?address=${encodeURIComponent(q)}`)).body;
+    assert(answer.candidates[0].level === level, `${q} answers at ${answer.candidates[0].level}`);
+    await page.fill('#q', q);
+    await page.press('#q', 'Enter');
+    const card = page.locator(`.area-card[data-level="${level}"]`);
+    await card.waitFor({ timeout: 20_000 });
+    assert(await page.locator('.grid-card').count() === 0, `${q} shows a single grid as yours`);
+    const listed = await page.locator('.area-grids li').evaluateAll((n) => n.map((x) => x.dataset.grid));
+    const compound = answer.candidates[0].compound;
+    const ids = new Set((await json('/collections/buildings/items?limit=500')).body.features
+      .filter((b) => level === 'community' || b.properties.compound === compound).map((b) => b.id));
+    const want = grids.filter((g) => g.level === 'grid' && g.buildings.some((id) => ids.has(id))).map((g) => g.code).sort();
+    assert(JSON.stringify([...listed].sort()) === JSON.stringify(want), `${q} lists ${listed}, want ${want}`);
+    assert(/楼/.test(await card.innerText()), `${q}: the card asks for a building number`);
+  }
+  await page.screenshot({ path: join(shots, 'desktop-vague-community.png') });
+  // Back to the building the later checks start from.
+  await page.fill('#q', ADDRESS);
+  await page.press('#q', 'Enter');
+  await page.locator('.grid-card').waitFor({ timeout: 20_000 });
+});
+
 // ---- phone --------------------------------------------------------------------------------------
 const phone = await open({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
 await check('phone: the panel is a bottom sheet and a search answers in it', async () => {
