@@ -8,37 +8,14 @@
 //! `validate`. Every step must succeed, and the grids must cut no building and be valid
 //! polygons at every level (grids and micro-grids).
 
+use crate::common::{fixture, s, text, wangge};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn wangge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run wangge")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// Runs one step; an unexpected exit status is recorded in `failed` (naming the step, the
 /// corpus file and the output) and gives `None`.

@@ -4,15 +4,12 @@
 //! fail with EFBIG as on a full disk). After each, the store holds the old version whole and the
 //! next write works.
 
+use crate::common::fixture;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
-}
 
 /// Where a test's store is: an embedded file, or a PostGIS database of its own.
 #[derive(Clone)]

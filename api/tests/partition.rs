@@ -1,19 +1,7 @@
 //! `wangge partition` run as a user runs it: the real binary on the committed fixtures.
 
+use crate::common::{fixture, wangge};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
-}
-
-fn wangge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(args)
-        .output()
-        .expect("run wangge")
-}
 
 #[test]
 fn kangle_writes_grids_and_a_report() {

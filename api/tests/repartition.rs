@@ -1,23 +1,8 @@
 //! `wangge repartition`, `diff` and `move` run as a planner runs them, with every rejection.
 
+use crate::common::{fixture, s, wangge};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
-}
-
-fn wangge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(args)
-        .output()
-        .expect("run wangge")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// A published kangle layer, and a copy of the dataset whose first grid grew past the maximum.
 fn setup(dir: &Path) -> (PathBuf, PathBuf) {

@@ -1,16 +1,13 @@
 //! `wangge serve` as a user runs it, on the embedded store: it loads and publishes the fixture,
 //! answers over real HTTP, and serves a version published by another process within a second.
 
+use crate::common::{fixture, wangge};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
-}
 
 struct Server(Child);
 
@@ -233,14 +230,6 @@ fn truncate_in(db: &Path, layer: i64) -> String {
         )],
     );
     code
-}
-
-fn wangge(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap()
 }
 
 fn say(o: &std::process::Output) -> String {

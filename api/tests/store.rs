@@ -1,28 +1,7 @@
 //! `wangge load / versions / publish / rollback` run as a planner runs them, on the embedded
 //! store (the PostGIS backend is covered by the store crate's suite).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
-}
-
-fn wangge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run wangge")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::common::{fixture, text, wangge};
 
 #[test]
 fn load_publish_list_and_roll_back() {

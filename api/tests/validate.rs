@@ -1,23 +1,8 @@
 //! `wangge validate` run as a user runs it: the real binary on the committed fixtures.
 
+use crate::common::{fixture, s, wangge};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
-}
-
-fn wangge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wangge"))
-        .args(args)
-        .output()
-        .expect("run wangge")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use std::path::Path;
 
 #[test]
 fn wangge_partition_output_validates_clean() {

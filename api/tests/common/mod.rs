@@ -78,3 +78,26 @@ pub async fn call(
     };
     (status, v)
 }
+
+/// Runs the `wangge` binary as a user would, with no `DATABASE_URL` from the environment.
+pub fn wangge(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run wangge")
+}
+
+/// A path as the `&str` a command line takes.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A command's stdout and stderr, for assertion messages.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

@@ -5,6 +5,7 @@
 mod gdal;
 mod part2;
 
+use crate::common::fixture;
 use api::serve::{AppState, router};
 use api::snapshot::Snapshot;
 use axum::body::Body;
@@ -22,10 +23,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tower::ServiceExt;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)
-}
 
 /// Kangle, partitioned with micro-grids once for every test here.
 fn state() -> Arc<AppState> {
