@@ -663,3 +663,50 @@ async fn a_dataset_uploads_as_a_multipart_form() {
         "no rejected form was stored"
     );
 }
+
+#[tokio::test]
+async fn repartition_honours_the_bounds_the_planner_gives() {
+    let (app, _state, _store, _dir) = service(Limits::default()).await;
+    let t = Some(TOKEN);
+    // Kangle's grids hold 1,667–1,998 residents: under 1,000–1,400 every one must change.
+    let (status, rp) = call(
+        &app,
+        Method::POST,
+        "/v1/datasets/1/repartition",
+        t,
+        Some(json!({"min": 1000, "max": 1400})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{rp}");
+    assert_eq!(rp["report"]["bounds"]["min"], 1000, "{}", rp["report"]["bounds"]);
+    assert_eq!(rp["report"]["bounds"]["max"], 1400);
+    let draft = rp["draft"]["id"].as_i64().unwrap();
+    let (_, grids) = call(&app, Method::GET, &format!("/v1/drafts/{draft}/grids"), t, None).await;
+    let sizes: Vec<u64> = grids["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["level"] == "grid" && f["properties"]["kind"] == "basic")
+        .map(|f| f["properties"]["population"].as_u64().unwrap())
+        .collect();
+    assert!(sizes.len() >= 7, "{sizes:?}");
+    assert!(
+        sizes.iter().all(|&p| (1000..=1400).contains(&p)),
+        "grids outside 1,000–1,400: {sizes:?}"
+    );
+
+    // Without bounds the version's own apply, as before; impossible bounds are refused.
+    let (status, rp) = call(&app, Method::POST, "/v1/datasets/1/repartition", t, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{rp}");
+    assert_eq!(rp["report"]["bounds"]["min"], 1500);
+    let (status, bad) = call(
+        &app,
+        Method::POST,
+        "/v1/datasets/1/repartition",
+        t,
+        Some(json!({"min": 1400, "max": 1000})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert!(bad["detail"].as_str().unwrap().contains("min/max"), "{bad}");
+}

@@ -85,6 +85,7 @@ pub async fn repartition_from(
     store: &Store,
     dataset_id: i64,
     from: Option<i64>,
+    bounds: Option<SizeBounds>,
     seed: u64,
     micro: Option<SizeBounds>,
 ) -> Result<(i64, RepartitionReport)> {
@@ -95,7 +96,8 @@ pub async fn repartition_from(
     let published = store.version_layer(from).await?;
     let dataset = store.dataset(dataset_id).await?;
     let options = RepartitionOptions {
-        bounds: published.meta.bounds.unwrap_or_default(),
+        // The planner's bounds when given, else the ones the version was drawn with.
+        bounds: bounds.unwrap_or(published.meta.bounds.unwrap_or_default()),
         seed,
         micro,
     };

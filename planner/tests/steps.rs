@@ -27,7 +27,7 @@ async fn nothing_published_is_a_store_error() {
         Err(PlannerError::Store(StoreError::NothingPublished))
     ));
     assert!(matches!(
-        planner::repartition_from(&store, 1, None, 1, None).await,
+        planner::repartition_from(&store, 1, None, None, 1, None).await,
         Err(PlannerError::Store(StoreError::NothingPublished))
     ));
     assert!(matches!(
@@ -138,7 +138,7 @@ async fn load_edit_validate_diff_publish_and_roll_back() {
         .await
         .unwrap();
     assert_eq!((again.origin, again.published.is_none()), ("repartition", true));
-    let (redrawn, _) = planner::repartition_from(&store, again.dataset, Some(1), 1, None)
+    let (redrawn, _) = planner::repartition_from(&store, again.dataset, Some(1), None, 1, None)
         .await
         .unwrap();
     assert!(planner::diff_draft(&store, redrawn).await.unwrap().is_empty());

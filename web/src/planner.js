@@ -275,7 +275,8 @@ export function initPlanner({ map, padding, selectGrid }) {
     if (!dataset) return;
     const min = Number($('plan-min').value) || undefined;
     const max = Number($('plan-max').value) || undefined;
-    const body = kind === 'partition' ? { min, max, micro: $('plan-micro').checked } : {};
+    // Re-partition honours the bounds typed too (left empty: the version's own).
+    const body = kind === 'partition' ? { min, max, micro: $('plan-micro').checked } : { min, max };
     s.problems = null;
     setStatus('busy', t('running'));
     try {

@@ -409,8 +409,16 @@ if (auth.status === 404) {
     // Nothing wider than the screen: every control reachable without sideways scrolling.
     const overflow = await p.evaluate(() => { const n = document.getElementById('panel'); return n.scrollWidth - n.clientWidth; });
     assert(overflow <= 1, `the planner panel scrolls sideways by ${overflow} px`);
+    // The bounds typed are the bounds used, and stay in the fields.
+    await p.fill('#plan-min', '1000');
+    await p.fill('#plan-max', '1400');
     await p.locator('#plan-repartition').tap();
     await p.locator('[data-draft]').waitFor({ timeout: 120_000 });
+    const typed = [await p.inputValue('#plan-min'), await p.inputValue('#plan-max')];
+    assert(typed[0] === '1000' && typed[1] === '1400', `the bounds fields read ${typed} after the re-partition`);
+    const draftId = await p.locator('[data-draft]').first().getAttribute('data-draft');
+    const made = (await json(`/v1/drafts/${draftId}`, { headers: { Authorization: `Bearer ${token}` } })).body;
+    assert(made.report?.bounds?.min === 1000 && made.report?.bounds?.max === 1400, `draft ${draftId} was drawn with ${JSON.stringify(made.report?.bounds)}`);
     await p.locator('#plan-validate').tap();
     await p.waitForFunction(() => /ok|error/.test(document.getElementById('plan-status').className) && !document.getElementById('plan-status').className.includes('busy'), null, { timeout: 60_000 });
     await p.locator('details.report').scrollIntoViewIfNeeded();

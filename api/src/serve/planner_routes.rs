@@ -401,6 +401,12 @@ async fn partition(
 struct RepartitionBody {
     /// The version to start from (default: the current one)
     from: Option<i64>,
+    /// Smallest grid (default: the version's bounds; given alone, the other end is the basis's default)
+    min: Option<u32>,
+    /// Largest grid (default: the version's bounds)
+    max: Option<u32>,
+    /// `residents` or `households` (default: the version's basis)
+    by: Option<String>,
     seed: Option<u64>,
     /// Redraw micro-grids in changed grids (default: as the version has them)
     micro: Option<bool>,
@@ -422,7 +428,11 @@ async fn repartition(
     let store = store(&state)?;
     let r = optional_body(b)?;
     let micro = r.micro.and_then(|m| m.then(PartitionOptions::default_micro));
-    let (draft, report) = planner::repartition_from(store, id, r.from, r.seed.unwrap_or(1), micro).await?;
+    let bounds = match (r.min, r.max, r.by.as_deref()) {
+        (None, None, None) => None,
+        (min, max, by) => Some(bounds_of(min, max, by)?),
+    };
+    let (draft, report) = planner::repartition_from(store, id, r.from, bounds, r.seed.unwrap_or(1), micro).await?;
     draft_answer(store, draft, serde_json::to_value(&report).unwrap_or_default()).await
 }
 
