@@ -710,3 +710,70 @@ async fn repartition_honours_the_bounds_the_planner_gives() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     assert!(bad["detail"].as_str().unwrap().contains("min/max"), "{bad}");
 }
+
+#[tokio::test]
+async fn a_draft_that_does_not_validate_is_published_only_with_a_reason_kept_in_the_note() {
+    let (app, _state, _store, _dir) = service(Limits::default()).await;
+    let t = Some(TOKEN);
+    // A forced move: most of one grid's buildings into its neighbour, far over the maximum.
+    let (_, grids) = call(&app, Method::GET, "/v1/versions/1/grids", None, None).await;
+    let basic: Vec<&Value> = grids["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["level"] == "grid" && f["properties"]["kind"] == "basic")
+        .collect();
+    let all = basic[0]["properties"]["buildings"].as_array().unwrap();
+    let moving: Vec<Value> = all[..all.len() - 3].to_vec();
+    let to = basic[1]["properties"]["code"].clone();
+    let (status, moved) = call(
+        &app,
+        Method::POST,
+        "/v1/move",
+        t,
+        Some(json!({"buildings": moving, "to": to, "force": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{moved}");
+    let draft = moved["draft"]["id"].as_i64().unwrap();
+    let (_, v) = call(&app, Method::POST, &format!("/v1/drafts/{draft}/validate"), t, None).await;
+    assert_eq!(v["clean"], false, "the forced move validates clean: {}", v["report"]);
+    let defects = v["report"]["defects"].as_array().unwrap().len();
+
+    // Refused without a reason, naming the defects; nothing published.
+    let url = format!("/v1/drafts/{draft}/publish");
+    let (status, refused) = call(&app, Method::POST, &url, t, Some(json!({"note": "forced"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["defects"].as_array().unwrap().len(), defects, "{refused}");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("does not validate clean"),
+        "{refused}"
+    );
+    let (_, versions) = call(&app, Method::GET, "/v1/versions", None, None).await;
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 1, "{versions}");
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &url,
+        t,
+        Some(json!({"note": "forced", "override_reason": "   "})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a blank reason is no reason");
+
+    // With a reason: published, and the note says what was overridden and why.
+    let (status, published) = call(
+        &app,
+        Method::POST,
+        &url,
+        t,
+        Some(json!({"note": "forced", "override_reason": "street office decision 2026-12"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{published}");
+    let note = published["version"]["note"].as_str().unwrap();
+    assert!(
+        note.starts_with("forced [published with ") && note.contains("because: street office decision 2026-12"),
+        "{note}"
+    );
+}

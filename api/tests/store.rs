@@ -63,3 +63,82 @@ fn rejections_exit_2_and_change_nothing() {
     let out = wangge(&["versions", "--store", db]);
     assert!(text(&out).contains("Nothing published yet."), "{}", text(&out));
 }
+
+/// A draft with validation defects (most of a grid moved into its neighbour, forced) is not
+/// published (exit 3, each defect listed) until the planner gives a reason, kept in the note.
+#[test]
+fn publish_refuses_a_draft_that_does_not_validate_unless_given_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let (db, grids, moved) = (path("w.db"), path("grids.geojson"), path("moved.geojson"));
+    let kangle = fixture("kangle");
+    let kangle = kangle.to_str().unwrap();
+    assert!(wangge(&["load", kangle, "--store", &db]).status.success());
+    assert!(wangge(&["partition", kangle, "--out", &grids]).status.success());
+    let layer: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&grids).unwrap()).unwrap();
+    let basic: Vec<&serde_json::Value> = layer["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["kind"] == "basic")
+        .collect();
+    let all: Vec<&str> = basic[0]["properties"]["buildings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap())
+        .collect();
+    let to = basic[1]["properties"]["code"].as_str().unwrap();
+    let moving = all[..all.len() - 3].join(",");
+    let out = wangge(&[
+        "move",
+        kangle,
+        &grids,
+        "--building",
+        &moving,
+        "--to",
+        to,
+        "--out",
+        &moved,
+        "--force",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The forced layer as a draft of the stored dataset.
+    let draft = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = store::Store::open_sqlite(std::path::Path::new(&db)).await.unwrap();
+        let layer = gis_core::io::grids::read_layer(std::path::Path::new(&moved)).unwrap();
+        let id = store.save_draft(1, &layer, "move", None, &[]).await.unwrap();
+        store.close().await;
+        id
+    });
+    let draft = draft.to_string();
+
+    let out = wangge(&["publish", &draft, "--note", "forced", "--store", &db]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("does not validate clean") && t.contains("--override-validation"),
+        "{t}"
+    );
+    assert!(t.contains("  - "), "each defect is listed: {t}");
+    let versions = text(&wangge(&["versions", "--store", &db]));
+    assert!(!versions.contains("v2"), "nothing was published: {versions}");
+
+    let out = wangge(&[
+        "publish",
+        &draft,
+        "--note",
+        "forced",
+        "--override-validation",
+        "street office decision",
+        "--store",
+        &db,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let versions = text(&wangge(&["versions", "--store", &db]));
+    assert!(
+        versions.contains("forced [published with") && versions.contains("because: street office decision"),
+        "{versions}"
+    );
+}

@@ -23,12 +23,31 @@ pub enum PlannerError {
     /// Validation options out of range.
     #[error(transparent)]
     Validate(#[from] ValidateError),
+    /// A draft whose validation finds defects, published without a reason to override it.
+    #[error(
+        "draft {draft} does not validate clean ({}): check it with its validation, fix it, or publish it anyway with a reason",
+        summary(.defects)
+    )]
+    NotClean {
+        draft: i64,
+        /// Each defect's message, worst first as the validation lists them.
+        defects: Vec<String>,
+    },
     /// A step's blocking task failed (panicked): a bug, not the input.
     #[error("background task failed: {0}")]
     Task(String),
     /// A step's output could not be encoded: a bug, not the input.
     #[error("{0}")]
     Internal(String),
+}
+
+/// "3 defects, e.g. building KL-B0012 is cut …".
+fn summary(defects: &[String]) -> String {
+    match defects {
+        [] => "no defects".into(),
+        [one] => format!("1 defect: {one}"),
+        [first, ..] => format!("{} defects, the first: {first}", defects.len()),
+    }
 }
 
 impl From<LayerError> for PlannerError {

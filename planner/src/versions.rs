@@ -1,6 +1,6 @@
 //! Publishing a draft and rolling back: the store's atomic writes, which check the layer first.
 
-use crate::Result;
+use crate::{PlannerError, Result};
 use store::{Store, StoreError, VersionInfo};
 
 /// The current version; [`StoreError::NothingPublished`] when there is none.
@@ -8,9 +8,25 @@ pub async fn current(store: &Store) -> Result<VersionInfo> {
     Ok(store.current().await?.ok_or(StoreError::NothingPublished)?)
 }
 
-/// Publishes draft `draft` as the next version.
-pub async fn publish(store: &Store, draft: i64, note: &str) -> Result<VersionInfo> {
-    Ok(store.publish(draft, note).await?)
+/// Publishes draft `draft` as the next version, once it validates clean (the same validation as
+/// `validate` and `/v1/drafts/{id}/validate`). A draft with defects is refused
+/// ([`PlannerError::NotClean`]) unless the planner gives `override_reason`: then it is published
+/// and the defects and the reason are kept in the version's note, for everyone to see.
+pub async fn publish(store: &Store, draft: i64, note: &str, override_reason: Option<&str>) -> Result<VersionInfo> {
+    let validation = crate::validate_draft(store, draft).await?;
+    if validation.clean {
+        return Ok(store.publish(draft, note).await?);
+    }
+    let defects: Vec<String> = validation.report.defects.iter().map(|d| d.message.clone()).collect();
+    let Some(reason) = override_reason.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Err(PlannerError::NotClean { draft, defects });
+    };
+    let note = format!(
+        "{note} [published with {} validation defect{} over the check, because: {reason}]",
+        defects.len(),
+        if defects.len() == 1 { "" } else { "s" }
+    );
+    Ok(store.publish(draft, &note).await?)
 }
 
 /// Serves version `to` again, published anew under the next number.

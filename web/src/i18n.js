@@ -155,6 +155,11 @@ const zh = {
   save: '保存',
   remove: '删除',
   need_note: '请填写发布说明。',
+  need_reason: '请写明为何在校验未通过时仍要发布。',
+  publish_refused: '草稿未通过校验（{n} 处问题），没有发布。请修正后重新生成草稿，或写明理由后仍然发布（理由会记入版本说明）。',
+  more_defects: '另有 {n} 处问题未列出。',
+  override_reason: '仍然发布的理由（必填）',
+  publish_anyway: '写明理由，仍然发布',
   version_n: '第 {n} 版',
 };
 
@@ -310,6 +315,11 @@ const en = {
   save: 'Save',
   remove: 'Remove',
   need_note: 'Please write a note.',
+  need_reason: 'Say why this draft should be published although it does not validate.',
+  publish_refused: 'The draft does not validate ({n} defects) and was not published. Fix it and make a new draft, or publish it anyway with a reason (kept in the version note).',
+  more_defects: '{n} more defects not listed.',
+  override_reason: 'Why publish it anyway (required)',
+  publish_anyway: 'Publish anyway, with this reason',
   version_n: 'version {n}',
 };
 

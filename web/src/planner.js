@@ -362,17 +362,32 @@ export function initPlanner({ map, padding, selectGrid }) {
     render();
   }
 
-  async function publish() {
+  /**
+   * Publishes the draft. The service refuses one that does not validate clean (422 with its
+   * defects): they are listed, and it goes out only with a reason the planner writes
+   * (`overrideReason`), which the version's note keeps.
+   */
+  async function publish(overrideReason) {
     const note = $('plan-note').value.trim();
     if (!note) {
       setStatus('error', t('need_note'));
       $('plan-note').focus();
       return;
     }
+    const body = { note };
+    if (typeof overrideReason === 'string') {
+      if (!overrideReason.trim()) {
+        setStatus('error', t('need_reason'));
+        $('plan-override')?.focus();
+        return;
+      }
+      body.override_reason = overrideReason.trim();
+    }
     setStatus('busy', t('running'));
     try {
-      const answer = await call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/publish`, { method: 'POST', body: { note } });
+      const answer = await call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/publish`, { method: 'POST', body });
       const n = answer.version?.number;
+      s.refused = null;
       s.draft = null;
       s.report = null;
       clearPlan();
@@ -380,7 +395,12 @@ export function initPlanner({ map, padding, selectGrid }) {
       await loadVersions();
       setStatus('ok', t('published', { n }));
     } catch (e) {
-      setStatus('error', t('error', { detail: e.message }));
+      if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.defects)) {
+        s.refused = { draft: s.draft.id, defects: e.problem.defects, note };
+        setStatus('error', t('publish_refused', { n: e.problem.defects.length }));
+      } else {
+        setStatus('error', t('error', { detail: e.message }));
+      }
     }
     render();
   }
@@ -529,7 +549,13 @@ export function initPlanner({ map, padding, selectGrid }) {
             f.properties.length_m ? ` · ${number(Math.round(f.properties.length_m))} m` : ''))) : null,
           el('div.publish',
             el('input', { id: 'plan-note', type: 'text', placeholder: t('publish_note'), maxlength: 500 }),
-            el('button.primary', { type: 'button', id: 'plan-publish', onclick: publish }, t('publish')))) : null,
+            el('button.primary', { type: 'button', id: 'plan-publish', onclick: () => publish() }, t('publish'))),
+          s.refused && s.refused.draft === s.draft.id ? el('div.refused', { id: 'plan-refused' },
+            el('p.notice', t('publish_refused', { n: s.refused.defects.length })),
+            el('ul.defects', s.refused.defects.slice(0, 50).map((d) => el('li', d))),
+            s.refused.defects.length > 50 ? el('p.muted', t('more_defects', { n: s.refused.defects.length - 50 })) : null,
+            el('input', { id: 'plan-override', type: 'text', placeholder: t('override_reason'), maxlength: 300 }),
+            el('button', { type: 'button', id: 'plan-publish-anyway', onclick: () => publish($('plan-override').value) }, t('publish_anyway'))) : null) : null,
         s.diff ? diffSummary(s.diff) : null,
       ),
       s.staff ? staffEditor() : el('div.plan-section', el('p.muted', t('staff_hint'))),

@@ -189,6 +189,9 @@ pub struct PublishArgs {
     /// What this version is
     #[arg(long)]
     note: String,
+    /// Publish a draft that does not validate clean, for this reason (kept in the version's note)
+    #[arg(long, value_name = "REASON")]
+    override_validation: Option<String>,
     #[command(flatten)]
     at: StoreArgs,
 }
@@ -196,9 +199,22 @@ pub struct PublishArgs {
 pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = args.at.open().await?;
-        let v = planner::publish(&store, args.draft, &args.note)
-            .await
-            .with_context(|| format!("cannot publish draft {}", args.draft))?;
+        let published = planner::publish(&store, args.draft, &args.note, args.override_validation.as_deref()).await;
+        if let Err(planner::PlannerError::NotClean { draft, defects }) = &published {
+            eprintln!(
+                "error: draft {draft} does not validate clean, so it was not published: {} defect{}",
+                defects.len(),
+                if defects.len() == 1 { "" } else { "s" }
+            );
+            for d in defects {
+                eprintln!("  - {d}");
+            }
+            eprintln!(
+                "Fix it (wangge validate, or a new draft), or publish it anyway: --override-validation \"REASON\""
+            );
+            return Ok(super::exit_check_failed());
+        }
+        let v = published.with_context(|| format!("cannot publish draft {}", args.draft))?;
         println!("Published draft {} as version {}.", args.draft, v.number);
         Ok(ExitCode::SUCCESS)
     })

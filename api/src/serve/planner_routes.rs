@@ -144,6 +144,18 @@ impl From<PlannerError> for Problem {
                     .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
             }
             PlannerError::Validate(e) => Problem::bad_request(e.to_string()),
+            e @ PlannerError::NotClean { .. } => {
+                let PlannerError::NotClean { defects, .. } = &e else {
+                    unreachable!()
+                };
+                let defects = json!(defects);
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Draft does not validate",
+                    e.to_string(),
+                )
+                .with("defects", defects)
+            }
             e @ PlannerError::Task(_) => {
                 tracing::error!("planner: {e}");
                 internal(e)
@@ -523,6 +535,9 @@ async fn validate_upload(
 struct PublishBody {
     /// Why this version (shown in the version list)
     note: Option<String>,
+    /// Publish a draft that does not validate clean, for this reason (kept in the note with the
+    /// number of defects); without it such a draft is refused with 422 and its defects
+    override_reason: Option<String>,
 }
 
 /// Publishes a draft as the next version, atomically; this service serves it at once and other
@@ -540,7 +555,8 @@ async fn publish(
 ) -> Answer {
     let store = store(&state)?;
     let p = optional_body(b)?;
-    let version = planner::publish(store, id, p.note.as_deref().unwrap_or("published through the API")).await?;
+    let note = p.note.as_deref().unwrap_or("published through the API");
+    let version = planner::publish(store, id, note, p.override_reason.as_deref()).await?;
     serve_current(&state, store).await?;
     Ok(created(json!({ "version": version })))
 }
