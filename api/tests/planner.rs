@@ -129,8 +129,9 @@ async fn upload_repartition_validate_publish_and_roll_back() {
     assert_eq!(v["clean"], true, "{}", v["report"]);
     assert_eq!(v["defects"]["type"], "FeatureCollection");
 
-    // Publish: served at once.
-    let (status, p) = call(
+    // The grown dataset gets a sixth grid, and nobody works there yet: publishing is refused,
+    // naming it, until the planner acknowledges it.
+    let (status, refused) = call(
         &app,
         Method::POST,
         &format!("/v1/drafts/{draft}/publish"),
@@ -138,7 +139,24 @@ async fn upload_repartition_validate_publish_and_roll_back() {
         Some(json!({"note": "grown building"})),
     )
     .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["unstaffed"], json!(["350206001017006"]), "{refused}");
+    assert_eq!(state.current().version, Some(1));
+
+    // Publish: served at once.
+    let (status, p) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/drafts/{draft}/publish"),
+        t,
+        Some(json!({"note": "grown building", "acknowledge_unstaffed": true})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(
+        p["version"]["note"],
+        "grown building [published with no grid worker yet in 350206001017006]"
+    );
     assert_eq!(p["version"]["number"], 2);
     assert_eq!(state.current().version, Some(2));
     let (status, _) = call(&app, Method::POST, &format!("/v1/drafts/{draft}/publish"), t, None).await;

@@ -142,3 +142,57 @@ fn publish_refuses_a_draft_that_does_not_validate_unless_given_a_reason() {
         "{versions}"
     );
 }
+
+/// A re-partition that opens a grid nobody works in yet is not published (exit 1, the grid
+/// named) until the planner acknowledges it; the note keeps it.
+#[test]
+fn publish_names_grids_left_without_staff_and_waits_for_an_acknowledgement() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db").to_str().unwrap().to_string();
+    let grown = dir.path().join("kangle-grown");
+    std::fs::create_dir(&grown).unwrap();
+    for f in std::fs::read_dir(fixture("kangle")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, grown.join(f.file_name().unwrap())).unwrap();
+    }
+    // One building gains 600 residents: its grid overflows and a sixth grid opens.
+    let path = grown.join("buildings.geojson");
+    let mut b: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let p = &mut b["features"][0]["properties"];
+    p["population"] = serde_json::json!(p["population"].as_i64().unwrap() + 600);
+    p.as_object_mut().unwrap().remove("units");
+    std::fs::write(&path, b.to_string()).unwrap();
+
+    let kangle = fixture("kangle");
+    assert!(
+        wangge(&["load", kangle.to_str().unwrap(), "--store", &db])
+            .status
+            .success()
+    );
+    let out = wangge(&["load", grown.to_str().unwrap(), "--store", &db]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = wangge(&["publish", "2", "--note", "grown", "--store", &db]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("350206001017006") && t.contains("--acknowledge-unstaffed"),
+        "{t}"
+    );
+    assert!(!text(&wangge(&["versions", "--store", &db])).contains("v2"));
+
+    let out = wangge(&[
+        "publish",
+        "2",
+        "--note",
+        "grown",
+        "--acknowledge-unstaffed",
+        "--store",
+        &db,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let versions = text(&wangge(&["versions", "--store", &db]));
+    assert!(
+        versions.contains("grown [published with no grid worker yet in 350206001017006]"),
+        "{versions}"
+    );
+}

@@ -33,6 +33,14 @@ pub enum PlannerError {
         /// Each defect's message, worst first as the validation lists them.
         defects: Vec<String>,
     },
+    /// A draft that would leave grids without any worker, published without acknowledging it.
+    #[error(
+        "draft {draft} leaves {} grid{} without a grid worker ({}): assign staff first, or acknowledge it to publish anyway",
+        grids.len(),
+        if grids.len() == 1 { "" } else { "s" },
+        grids.join(", ")
+    )]
+    Unstaffed { draft: i64, grids: Vec<String> },
     /// A step's blocking task failed (panicked): a bug, not the input.
     #[error("background task failed: {0}")]
     Task(String),

@@ -8,11 +8,26 @@ pub async fn current(store: &Store) -> Result<VersionInfo> {
     Ok(store.current().await?.ok_or(StoreError::NothingPublished)?)
 }
 
+/// What a planner accepts when publishing: a reason to publish a draft that does not validate
+/// clean, and that some grids will have no worker yet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Accepted<'a> {
+    /// Why to publish a draft whose validation finds defects (kept in the note).
+    pub override_reason: Option<&'a str>,
+    /// Publish although some basic grids would have no staff (named in the note).
+    pub unstaffed: bool,
+}
+
 /// Publishes draft `draft` as the next version, once it validates clean (the same validation as
-/// `validate` and `/v1/drafts/{id}/validate`). A draft with defects is refused
-/// ([`PlannerError::NotClean`]) unless the planner gives `override_reason`: then it is published
-/// and the defects and the reason are kept in the version's note, for everyone to see.
-pub async fn publish(store: &Store, draft: i64, note: &str, override_reason: Option<&str>) -> Result<VersionInfo> {
+/// `validate` and `/v1/drafts/{id}/validate`) and every basic grid has a worker after the draft's
+/// staff moves. A draft with defects is refused ([`PlannerError::NotClean`]) unless `accepted`
+/// gives a reason; one that leaves grids without staff ([`PlannerError::Unstaffed`]) unless the
+/// planner acknowledges it. Whatever was accepted is kept in the version's note.
+pub async fn publish(store: &Store, draft: i64, note: &str, accepted: Accepted<'_>) -> Result<VersionInfo> {
+    if store.versions().await?.iter().any(|v| v.layer == draft) {
+        // Published already: the store refuses it again (409) before anything else is asked.
+        return Ok(store.publish(draft, note).await?);
+    }
     let validation = match crate::validate_draft(store, draft).await {
         Ok(v) => v,
         // A draft that is missing or does not read back: the store's own check refuses it, and
@@ -20,19 +35,51 @@ pub async fn publish(store: &Store, draft: i64, note: &str, override_reason: Opt
         Err(PlannerError::Store(_) | PlannerError::LayerRejected(_)) => return Ok(store.publish(draft, note).await?),
         Err(e) => return Err(e),
     };
-    if validation.clean {
-        return Ok(store.publish(draft, note).await?);
+    let mut note = note.to_string();
+    if !validation.clean {
+        let defects: Vec<String> = validation.report.defects.iter().map(|d| d.message.clone()).collect();
+        let Some(reason) = accepted.override_reason.map(str::trim).filter(|r| !r.is_empty()) else {
+            return Err(PlannerError::NotClean { draft, defects });
+        };
+        note.push_str(&format!(
+            " [published with {} validation defect{} over the check, because: {reason}]",
+            defects.len(),
+            if defects.len() == 1 { "" } else { "s" }
+        ));
     }
-    let defects: Vec<String> = validation.report.defects.iter().map(|d| d.message.clone()).collect();
-    let Some(reason) = override_reason.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Err(PlannerError::NotClean { draft, defects });
-    };
-    let note = format!(
-        "{note} [published with {} validation defect{} over the check, because: {reason}]",
-        defects.len(),
-        if defects.len() == 1 { "" } else { "s" }
-    );
+    let grids = unstaffed(store, draft).await?;
+    if !grids.is_empty() {
+        if !accepted.unstaffed {
+            return Err(PlannerError::Unstaffed { draft, grids });
+        }
+        note.push_str(&format!(" [published with no grid worker yet in {}]", grids.join(", ")));
+    }
     Ok(store.publish(draft, &note).await?)
+}
+
+/// The basic grids of draft `draft` that would have nobody after publishing it: no staff stay
+/// on their code and no staff of a retired grid move to them.
+pub async fn unstaffed(store: &Store, draft: i64) -> Result<Vec<String>> {
+    let (layer, _) = store.layer(draft).await?;
+    let moves = store.draft_staff_moves(draft).await?;
+    let staff = store.staff(None).await?;
+    let leaving = |s: &gis_core::Staff| {
+        moves
+            .iter()
+            .any(|m| m.to.is_some() && m.from == s.grid && m.name == s.name && m.role == s.role)
+    };
+    let mut out: Vec<String> = layer
+        .grids
+        .iter()
+        .filter(|g| g.level == gis_core::grid::GridLevel::Grid && g.kind == gis_core::grid::GridKind::Basic)
+        .filter(|g| {
+            !staff.iter().any(|s| s.grid == g.code && !leaving(s))
+                && !moves.iter().any(|m| m.to.as_deref() == Some(g.code.as_str()))
+        })
+        .map(|g| g.code.clone())
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// Serves version `to` again, published anew under the next number.

@@ -120,7 +120,17 @@ async fn load_edit_validate_diff_publish_and_roll_back() {
     assert_eq!(store.drafts().await.unwrap().len(), drafts);
 
     // Publish the edit, diff the versions, roll back.
-    let v2 = planner::publish(&store, moved, "moved", None).await.unwrap();
+    let v2 = planner::publish(
+        &store,
+        moved,
+        "moved",
+        planner::Accepted {
+            unstaffed: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(v2.number, 2);
     let d = planner::diff_versions(&store, 1, 2).await.unwrap();
     assert!(d.changed.iter().any(|c| c.code == b.code), "{d:?}");

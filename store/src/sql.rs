@@ -679,6 +679,18 @@ impl Store {
     // ---- staff ---------------------------------------------------------------------------
 
     /// Staff of one grid, or of every grid (by grid code, then as listed).
+    /// What publishing draft `layer` does to the staff of its retired grids, as saved with it.
+    pub async fn draft_staff_moves(&self, layer: i64) -> Result<Vec<StaffMove>> {
+        let moves: Option<String> = read!(self, |tx, _pg| {
+            sqlx::query_scalar("SELECT staff_moves FROM layers WHERE id = $1")
+                .bind(layer)
+                .fetch_optional(&mut *tx)
+                .await?
+        });
+        let moves = moves.ok_or(StoreError::NoDraft(layer))?;
+        serde_json::from_str(&moves).map_err(|e| StoreError::Corrupt(format!("staff moves of layer {layer}: {e}")))
+    }
+
     pub async fn staff(&self, grid: Option<&str>) -> Result<Vec<Staff>> {
         Ok(read!(self, |tx, pg| {
             let rows = match grid {

@@ -367,7 +367,7 @@ export function initPlanner({ map, padding, selectGrid }) {
    * defects): they are listed, and it goes out only with a reason the planner writes
    * (`overrideReason`), which the version's note keeps.
    */
-  async function publish(overrideReason) {
+  async function publish(overrideReason, acknowledgeUnstaffed = false) {
     const note = $('plan-note').value.trim();
     if (!note) {
       setStatus('error', t('need_note'));
@@ -375,6 +375,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       return;
     }
     const body = { note };
+    s.note = note; // kept across the re-render that lists what the service refused
     if (typeof overrideReason === 'string') {
       if (!overrideReason.trim()) {
         setStatus('error', t('need_reason'));
@@ -383,11 +384,14 @@ export function initPlanner({ map, padding, selectGrid }) {
       }
       body.override_reason = overrideReason.trim();
     }
+    if (acknowledgeUnstaffed) body.acknowledge_unstaffed = true;
     setStatus('busy', t('running'));
     try {
       const answer = await call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/publish`, { method: 'POST', body });
       const n = answer.version?.number;
       s.refused = null;
+      s.unstaffed = null;
+      s.note = '';
       s.draft = null;
       s.report = null;
       clearPlan();
@@ -395,7 +399,10 @@ export function initPlanner({ map, padding, selectGrid }) {
       await loadVersions();
       setStatus('ok', t('published', { n }));
     } catch (e) {
-      if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.defects)) {
+      if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.unstaffed)) {
+        s.unstaffed = { draft: s.draft.id, grids: e.problem.unstaffed, reason: overrideReason };
+        setStatus('error', t('publish_unstaffed', { n: e.problem.unstaffed.length }));
+      } else if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.defects)) {
         s.refused = { draft: s.draft.id, defects: e.problem.defects, note };
         setStatus('error', t('publish_refused', { n: e.problem.defects.length }));
       } else {
@@ -548,14 +555,18 @@ export function initPlanner({ map, padding, selectGrid }) {
             f.properties.area_m2 ? ` · ${number(Math.round(f.properties.area_m2))} m²` : '',
             f.properties.length_m ? ` · ${number(Math.round(f.properties.length_m))} m` : ''))) : null,
           el('div.publish',
-            el('input', { id: 'plan-note', type: 'text', placeholder: t('publish_note'), maxlength: 500 }),
+            el('input', { id: 'plan-note', type: 'text', placeholder: t('publish_note'), maxlength: 500, value: s.note || '' }),
             el('button.primary', { type: 'button', id: 'plan-publish', onclick: () => publish() }, t('publish'))),
           s.refused && s.refused.draft === s.draft.id ? el('div.refused', { id: 'plan-refused' },
             el('p.notice', t('publish_refused', { n: s.refused.defects.length })),
             el('ul.defects', s.refused.defects.slice(0, 50).map((d) => el('li', d))),
             s.refused.defects.length > 50 ? el('p.muted', t('more_defects', { n: s.refused.defects.length - 50 })) : null,
             el('input', { id: 'plan-override', type: 'text', placeholder: t('override_reason'), maxlength: 300 }),
-            el('button', { type: 'button', id: 'plan-publish-anyway', onclick: () => publish($('plan-override').value) }, t('publish_anyway'))) : null) : null,
+            el('button', { type: 'button', id: 'plan-publish-anyway', onclick: () => publish($('plan-override').value) }, t('publish_anyway'))) : null,
+          s.unstaffed && s.unstaffed.draft === s.draft.id ? el('div.refused', { id: 'plan-unstaffed' },
+            el('p.notice', t('publish_unstaffed', { n: s.unstaffed.grids.length })),
+            el('ul.defects', s.unstaffed.grids.map((code) => el('li', { 'data-grid': code }, code))),
+            el('button', { type: 'button', id: 'plan-publish-unstaffed', onclick: () => publish(s.unstaffed.reason, true) }, t('publish_unstaffed_anyway'))) : null) : null,
         s.diff ? diffSummary(s.diff) : null,
       ),
       s.staff ? staffEditor() : el('div.plan-section', el('p.muted', t('staff_hint'))),

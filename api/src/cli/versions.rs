@@ -192,6 +192,9 @@ pub struct PublishArgs {
     /// Publish a draft that does not validate clean, for this reason (kept in the version's note)
     #[arg(long, value_name = "REASON")]
     override_validation: Option<String>,
+    /// Publish although some basic grids would have no grid worker yet (named in the note)
+    #[arg(long)]
+    acknowledge_unstaffed: bool,
     #[command(flatten)]
     at: StoreArgs,
 }
@@ -199,7 +202,21 @@ pub struct PublishArgs {
 pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = args.at.open().await?;
-        let published = planner::publish(&store, args.draft, &args.note, args.override_validation.as_deref()).await;
+        let accepted = planner::Accepted {
+            override_reason: args.override_validation.as_deref(),
+            unstaffed: args.acknowledge_unstaffed,
+        };
+        let published = planner::publish(&store, args.draft, &args.note, accepted).await;
+        if let Err(planner::PlannerError::Unstaffed { draft, grids }) = &published {
+            eprintln!(
+                "error: draft {draft} was not published: {} grid{} would have no grid worker: {}",
+                grids.len(),
+                if grids.len() == 1 { "" } else { "s" },
+                grids.join(", ")
+            );
+            eprintln!("Assign staff first (PUT /v1/grids/CODE/staff), or publish anyway: --acknowledge-unstaffed");
+            return Ok(ExitCode::from(1));
+        }
         if let Err(planner::PlannerError::NotClean { draft, defects }) = &published {
             eprintln!(
                 "error: draft {draft} does not validate clean, so it was not published: {} defect{}",

@@ -144,6 +144,14 @@ impl From<PlannerError> for Problem {
                     .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
             }
             PlannerError::Validate(e) => Problem::bad_request(e.to_string()),
+            e @ PlannerError::Unstaffed { .. } => {
+                let PlannerError::Unstaffed { grids, .. } = &e else {
+                    unreachable!()
+                };
+                let grids = json!(grids);
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Grids without staff", e.to_string())
+                    .with("unstaffed", grids)
+            }
             e @ PlannerError::NotClean { .. } => {
                 let PlannerError::NotClean { defects, .. } = &e else {
                     unreachable!()
@@ -538,6 +546,10 @@ struct PublishBody {
     /// Publish a draft that does not validate clean, for this reason (kept in the note with the
     /// number of defects); without it such a draft is refused with 422 and its defects
     override_reason: Option<String>,
+    /// Publish although some basic grids would have no grid worker (named in the note); without it
+    /// such a draft is refused with 422 and the grids in `unstaffed`
+    #[serde(default)]
+    acknowledge_unstaffed: bool,
 }
 
 /// Publishes a draft as the next version, atomically; this service serves it at once and other
@@ -556,7 +568,11 @@ async fn publish(
     let store = store(&state)?;
     let p = optional_body(b)?;
     let note = p.note.as_deref().unwrap_or("published through the API");
-    let version = planner::publish(store, id, note, p.override_reason.as_deref()).await?;
+    let accepted = planner::Accepted {
+        override_reason: p.override_reason.as_deref(),
+        unstaffed: p.acknowledge_unstaffed,
+    };
+    let version = planner::publish(store, id, note, accepted).await?;
     serve_current(&state, store).await?;
     Ok(created(json!({ "version": version })))
 }
