@@ -145,14 +145,22 @@ fn crash_and_recover(at: &At, dir: &Path) {
         .expect(&text)
         .to_string();
     let before = state(at);
-    kill_during("publish", &["publish", &draft, "--note", "killed"], at);
+    // The grown dataset opens a grid nobody works in yet: acknowledged, as a planner would.
+    kill_during(
+        "publish",
+        &["publish", &draft, "--note", "killed", "--acknowledge-unstaffed"],
+        at,
+    );
     let after = state(at);
     assert_eq!(after.0, before.0, "versions and drafts unchanged");
     assert_eq!(after.1, before.1, "version 1's grids unchanged, to the byte");
     assert_eq!(after.0["versions"].as_array().unwrap().len(), 1);
 
     // And the same publish then works.
-    ok(&wangge(&["publish", &draft, "--note", "again"], at));
+    ok(&wangge(
+        &["publish", &draft, "--note", "again", "--acknowledge-unstaffed"],
+        at,
+    ));
     let (v, _) = state(at);
     assert_eq!(v["versions"].as_array().unwrap().len(), 2, "{v}");
 }
