@@ -795,3 +795,82 @@ async fn a_draft_that_does_not_validate_is_published_only_with_a_reason_kept_in_
         "{note}"
     );
 }
+
+#[tokio::test]
+async fn a_fresh_partition_over_a_version_keeps_codes_by_mutual_majority() {
+    let (app, _state, _store, _dir) = service(Limits::default()).await;
+    let t = Some(TOKEN);
+    let (_, old) = call(&app, Method::GET, "/v1/versions/1/grids", None, None).await;
+    // Smaller grids from scratch: most areas change, some old codes carry over.
+    let (status, made) = call(
+        &app,
+        Method::POST,
+        "/v1/datasets/1/partition",
+        t,
+        Some(json!({"min": 1000, "max": 1400})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let draft = made["draft"]["id"].as_i64().unwrap();
+    let (_, new) = call(&app, Method::GET, &format!("/v1/drafts/{draft}/grids"), t, None).await;
+    let (_, items) = call(&app, Method::GET, "/collections/buildings/items?limit=1000", None, None).await;
+    let people: std::collections::HashMap<String, u64> = items["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["properties"]["population"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let grids = |fc: &Value| -> Vec<(String, Vec<String>)> {
+        fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["properties"]["level"] == "grid")
+            .map(|f| {
+                let b = f["properties"]["buildings"].as_array().unwrap();
+                let ids = b
+                    .iter()
+                    .map(|x| x.as_str().unwrap().split('#').next().unwrap().to_string());
+                (f["properties"]["code"].as_str().unwrap().to_string(), ids.collect())
+            })
+            .collect()
+    };
+    let (old, new) = (grids(&old), grids(&new));
+    let total = |ids: &[String]| ids.iter().map(|i| people.get(i).copied().unwrap_or(0)).sum::<u64>();
+    let old_max = old
+        .iter()
+        .map(|(c, _)| c.clone())
+        .filter(|c| !c.ends_with("901") && !c.ends_with("902"))
+        .max();
+    let (mut kept, mut fresh) = (0, 0);
+    for (code, ids) in &new {
+        match old.iter().find(|(c, _)| c == code) {
+            Some((_, was)) => {
+                // Mutual majority: at least half of the old grid's residents, and at least half of the new one's.
+                let shared: Vec<String> = ids.iter().filter(|i| was.contains(i)).cloned().collect();
+                let (s, o, n) = (total(&shared), total(was), total(ids));
+                assert!(
+                    2 * s >= o && 2 * s >= n,
+                    "{code} kept with {s} of {o} old and {n} new residents"
+                );
+                kept += 1;
+            }
+            None => {
+                assert!(
+                    Some(code) > old_max.as_ref() || code.ends_with("903"),
+                    "{code} is new but reads like an old code"
+                );
+                fresh += 1;
+            }
+        }
+    }
+    assert!(kept >= 1 && fresh >= 1, "kept {kept}, new {fresh}: {new:?}");
+    // Renumbered, micro-grids included, the draft still validates clean (codes, parents, coverage).
+    let (_, v) = call(&app, Method::POST, &format!("/v1/drafts/{draft}/validate"), t, None).await;
+    assert_eq!(v["clean"], true, "{}", v["report"]["defects"]);
+}

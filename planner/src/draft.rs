@@ -56,8 +56,21 @@ pub(crate) async fn partition_into_draft(
     dataset: Arc<Dataset>,
     options: PartitionOptions,
 ) -> Result<(i64, PartitionReport)> {
+    // Drawn over a published version, the grids take its codes by the stability rule, so that a
+    // code keeps meaning the same residents (and its workers stay with them).
+    let current = match store.current().await? {
+        Some(v) => Some(store.version_layer(v.number).await?),
+        None => None,
+    };
     let data = dataset.clone();
-    let drawn = blocking(move || partition_layer(&data, &options, &mut |_, _| {})).await?;
+    let drawn = blocking(move || {
+        let mut drawn = partition_layer(&data, &options, &mut |_, _| {});
+        if let Some(old) = &current {
+            gis_core::codes::carry::carry_over(&data, old, &mut drawn.layer);
+        }
+        drawn
+    })
+    .await?;
     let report = serde_json::to_string(&drawn.report).ok();
     let id = store
         .save_draft_of(dataset_id, dataset, &drawn.layer, "partition", report.as_deref(), &[])

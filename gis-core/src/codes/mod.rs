@@ -2,6 +2,7 @@
 //! runs on any layer's codes, and the book of codes a community has ever issued ([`book`]).
 
 pub mod book;
+pub mod carry;
 pub mod lineage;
 pub mod scheme;
 
