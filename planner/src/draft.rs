@@ -58,8 +58,9 @@ pub(crate) async fn partition_into_draft(
 ) -> Result<(i64, PartitionReport)> {
     // Drawn over a published version, the grids take its codes by the stability rule, so that a
     // code keeps meaning the same residents (and its workers stay with them).
+    // A current version that does not read back (damaged) has no codes to give.
     let current = match store.current().await? {
-        Some(v) => Some(store.version_layer(v.number).await?),
+        Some(v) => store.version_layer(v.number).await.ok(),
         None => None,
     };
     let data = dataset.clone();

@@ -327,6 +327,9 @@ if (auth.status === 404) {
     const versions = (await json('/v1/versions')).body.versions;
     const now = versions.find((v) => v.current);
     assert(now.number > before && now.note === 'e2e: web map publish', `current version ${JSON.stringify(now)} after publishing over ${before}`);
+    // MapLibre applies new tile URLs when the source has reloaded, a moment after setTiles.
+    await page.waitForFunction((v) => window.wangge.map.getSource('wangge').tiles.some((t) => t.includes(`?v=${v}`)), now.number, { timeout: 10_000 })
+      .catch(() => {});
     const tiles = await page.evaluate(() => window.wangge.map.getSource('wangge').tiles);
     assert(tiles.some((t) => t.includes(`?v=${now.number}`)), `the map's tiles were not reloaded: ${tiles}`);
     const t0 = Date.now();
