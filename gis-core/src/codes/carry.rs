@@ -49,7 +49,12 @@ pub fn carry_over(dataset: &Dataset, old: &GridLayer, new: &mut GridLayer) -> Ve
         let mut flows = Flows::default();
         for (g, &i) in groups.iter().enumerate() {
             for item in &new.grids[i].buildings {
-                flows.add(old_of.get(item.as_str()).copied(), g, residents(item));
+                // Exclusive grids (a school, a market) have no residents: weighed by buildings.
+                let weight = match new.grids[i].kind {
+                    GridKind::Basic => residents(item),
+                    GridKind::Exclusive => 1,
+                };
+                flows.add(old_of.get(item.as_str()).copied(), g, weight);
             }
         }
         let kinds: Vec<GridKind> = groups.iter().map(|&i| new.grids[i].kind).collect();
