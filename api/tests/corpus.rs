@@ -8,13 +8,14 @@
 //! `validate`. Every step must succeed, and the grids must cut no building and be valid
 //! polygons at every level (grids and micro-grids).
 
+use crate::common::Server;
 use crate::common::{fixture, s, text, wangge};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 /// Runs one step; an unexpected exit status is recorded in `failed` (naming the step, the
@@ -199,15 +200,6 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// `wangge serve --store S` on a free port and the address it prints, or the failure.

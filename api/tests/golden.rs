@@ -7,12 +7,13 @@
 //! and elapsed times (`<T> s`). Binary bodies and written files are recorded by length and
 //! FNV-1a hash.
 
+use crate::common::Server;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const TOKEN: &str = "golden-planner-token-0123456789";
@@ -213,15 +214,6 @@ fn mask_json_times(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn serve(store: &str, token_file: &str) -> (Server, String) {

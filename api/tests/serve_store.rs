@@ -1,22 +1,14 @@
 //! `wangge serve` as a user runs it, on the embedded store: it loads and publishes the fixture,
 //! answers over real HTTP, and serves a version published by another process within a second.
 
+use crate::common::Server;
 use crate::common::{fixture, wangge};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();

@@ -4,9 +4,10 @@
 //! `npm ci --prefix web` (.ci/run installs them): under CI=true a missing tool fails, elsewhere
 //! the test says loudly that it skipped.
 
+use crate::common::Server;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -23,15 +24,6 @@ fn missing(what: &str) {
         panic!("{msg}");
     }
     eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

@@ -57,7 +57,7 @@ impl LayerDiff {
 }
 
 /// Residents of a layer member (a building id or `ID#UNIT`), from the dataset.
-fn member_residents(dataset: &Dataset) -> BTreeMap<String, u64> {
+pub(crate) fn member_residents(dataset: &Dataset) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for b in &dataset.buildings {
         out.insert(b.id.clone(), u64::from(b.population));

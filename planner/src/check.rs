@@ -5,7 +5,7 @@ use crate::{PlannerError, Result, blocking};
 use gis_core::Dataset;
 use gis_core::bounds::SizeBounds;
 use gis_core::codes::CodeScheme;
-use gis_core::io::grids::{DrawnLayer, parse_drawn_layer, to_geojson};
+use gis_core::io::grids::{DrawnLayer, GridLayer, parse_drawn_layer, to_geojson};
 use gis_core::validate::{ValidateOptions, ValidationReport, defects_geojson, validate};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -34,8 +34,18 @@ pub fn validate_options(layer: &DrawnLayer, bounds: Option<SizeBounds>, scheme: 
 /// Validates draft `draft` against its dataset.
 pub async fn validate_draft(store: &Store, draft: i64) -> Result<Validation> {
     let (layer, dataset_id) = store.layer(draft).await?;
+    validate_stored(store, draft, &layer, dataset_id).await
+}
+
+/// Validates draft `draft`, already read as `layer` of stored dataset `dataset_id`.
+pub(crate) async fn validate_stored(
+    store: &Store,
+    draft: i64,
+    layer: &GridLayer,
+    dataset_id: i64,
+) -> Result<Validation> {
     let dataset = store.dataset(dataset_id).await?;
-    validate_text(dataset, to_geojson(&layer), format!("draft-{draft}.geojson")).await
+    validate_text(dataset, to_geojson(layer), format!("draft-{draft}.geojson")).await
 }
 
 /// Validates a layer's GeoJSON text against stored dataset `dataset` (default: the current

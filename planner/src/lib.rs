@@ -22,7 +22,7 @@ pub use draft::{Partitioned, partition_draft, partition_layer, repartition_draft
 pub use edit::move_buildings;
 pub use error::{PlannerError, Result};
 pub use load::{LoadOutcome, load, load_files};
-pub use versions::{Accepted, current, publish, rollback, unstaffed};
+pub use versions::{Accepted, current, publish, rollback};
 
 /// Runs CPU work (an algorithm over a whole dataset) on the blocking pool.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {

@@ -1,6 +1,7 @@
 //! Publishing a draft and rolling back: the store's atomic writes, which check the layer first.
 
 use crate::{PlannerError, Result};
+use gis_core::io::grids::GridLayer;
 use store::{Store, StoreError, VersionInfo};
 
 /// The current version; [`StoreError::NothingPublished`] when there is none.
@@ -28,10 +29,14 @@ pub async fn publish(store: &Store, draft: i64, note: &str, accepted: Accepted<'
         // Published already: the store refuses it again (409) before anything else is asked.
         return Ok(store.publish(draft, note).await?);
     }
-    let validation = match crate::validate_draft(store, draft).await {
+    // A draft that is missing or does not read back: the store's own check refuses it, and says
+    // precisely why (which grid, which problem).
+    let Ok((layer, dataset_id)) = store.layer(draft).await else {
+        return Ok(store.publish(draft, note).await?);
+    };
+    let validation = match crate::check::validate_stored(store, draft, &layer, dataset_id).await {
         Ok(v) => v,
-        // A draft that is missing or does not read back: the store's own check refuses it, and
-        // says precisely why (which grid, which problem).
+        // Its dataset or its text does not read back: the same refusal, by the store's check.
         Err(PlannerError::Store(_) | PlannerError::LayerRejected(_)) => return Ok(store.publish(draft, note).await?),
         Err(e) => return Err(e),
     };
@@ -47,7 +52,7 @@ pub async fn publish(store: &Store, draft: i64, note: &str, accepted: Accepted<'
             if defects.len() == 1 { "" } else { "s" }
         ));
     }
-    let grids = unstaffed(store, draft).await?;
+    let grids = unstaffed(store, draft, &layer).await?;
     if !grids.is_empty() {
         if !accepted.unstaffed {
             return Err(PlannerError::Unstaffed { draft, grids });
@@ -57,10 +62,9 @@ pub async fn publish(store: &Store, draft: i64, note: &str, accepted: Accepted<'
     Ok(store.publish(draft, &note).await?)
 }
 
-/// The basic grids of draft `draft` that would have nobody after publishing it: no staff stay
-/// on their code and no staff of a retired grid move to them.
-pub async fn unstaffed(store: &Store, draft: i64) -> Result<Vec<String>> {
-    let (layer, _) = store.layer(draft).await?;
+/// The basic grids of draft `draft` (read as `layer`) that would have nobody after publishing
+/// it: no staff stay on their code and no staff of a retired grid move to them.
+async fn unstaffed(store: &Store, draft: i64, layer: &GridLayer) -> Result<Vec<String>> {
     let moves = store.draft_staff_moves(draft).await?;
     let staff = store.staff(None).await?;
     let leaving = |s: &gis_core::Staff| {

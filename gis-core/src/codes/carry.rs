@@ -19,13 +19,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// given) for every grid whose code changed.
 pub fn carry_over(dataset: &Dataset, old: &GridLayer, new: &mut GridLayer) -> Vec<(String, String)> {
     let scheme = new.meta.code_scheme.clone();
-    let residents = |item: &str| -> u64 {
-        let (id, unit) = item.split_once('#').map_or((item, None), |(b, u)| (b, Some(u)));
-        dataset.buildings.iter().find(|b| b.id == id).map_or(0, |b| {
-            unit.and_then(|u| b.units.iter().find(|x| x.name == u))
-                .map_or(u64::from(b.population), |x| u64::from(x.population))
-        })
-    };
+    let members = crate::diff::member_residents(dataset);
+    let residents = |item: &str| members.get(item).copied().unwrap_or(0);
     // Which old grid each building (or unit) was in.
     let mut old_of: BTreeMap<&str, &str> = BTreeMap::new();
     for g in old.grids.iter().filter(|g| g.level == GridLevel::Grid) {
