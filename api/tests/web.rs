@@ -83,24 +83,57 @@ fn web_map_end_to_end_in_headless_chromium() {
 
     let dir = tempfile::tempdir().unwrap();
     let token = format!("e2e-planner-token-{}", std::process::id());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
+    let (_server, addr) = serve(&root().join("fixtures/kangle"), dir.path(), &token);
+    // A real OpenStreetMap city centre (Helsinki), imported as a resident would see it: grid
+    // colours and icon collisions are checked on it too.
+    let osm = dir.path().join("helsinki");
+    let imported = Command::new(env!("CARGO_BIN_EXE_wangge"))
         .args([
-            "serve",
-            "--data",
-            root().join("fixtures/kangle").to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
+            "import",
+            root().join("fixtures/osm/Helsinki.osm.pbf").to_str().unwrap(),
+            "--out",
         ])
-        .args(["--store", dir.path().join("wangge.db").to_str().unwrap()])
-        .current_dir(dir.path())
+        .arg(&osm)
+        .output()
+        .unwrap();
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let osm_store = dir.path().join("osm-store");
+    std::fs::create_dir_all(&osm_store).unwrap();
+    let (_osm_server, osm_addr) = serve(&osm, &osm_store, &token);
+
+    let status = Command::new("node")
+        .arg(web.join("tests/e2e.mjs"))
+        .arg(format!("http://{addr}"))
+        .arg(&token)
+        .env("CHROMIUM", &chromium)
+        .env("SCREENSHOTS", root().join("out/screenshots"))
+        .env("WANGGE_E2E_OSM", format!("http://{osm_addr}"))
+        .status()
+        .expect("node runs");
+    assert!(
+        status.success(),
+        "web/tests/e2e.mjs failed (its output above says which check)"
+    );
+}
+
+/// `wangge serve --data DATA` on a free port with its store in `dir`: the server and its address.
+fn serve(data: &Path, dir: &Path, token: &str) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(["serve", "--data", data.to_str().unwrap(), "--bind", "127.0.0.1:0"])
+        .args(["--store", dir.join("wangge.db").to_str().unwrap()])
+        .current_dir(dir)
         .env_remove("DATABASE_URL")
-        .env("WANGGE_TOKEN", &token)
+        .env("WANGGE_TOKEN", token)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let _server = Server(child);
+    let server = Server(child);
     let mut lines = BufReader::new(stdout).lines();
     let addr = lines
         .by_ref()
@@ -113,17 +146,5 @@ fn web_map_end_to_end_in_headless_chromium() {
         .expect("the server prints its address");
     // Keep reading what the server prints, so it never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-
-    let status = Command::new("node")
-        .arg(web.join("tests/e2e.mjs"))
-        .arg(format!("http://{addr}"))
-        .arg(&token)
-        .env("CHROMIUM", &chromium)
-        .env("SCREENSHOTS", root().join("out/screenshots"))
-        .status()
-        .expect("node runs");
-    assert!(
-        status.success(),
-        "web/tests/e2e.mjs failed (its output above says which check)"
-    );
+    (server, addr)
 }

@@ -140,6 +140,14 @@ impl Layer {
 
     /// Features whose box meets the tile grown by `buffer` (a fraction of the tile's side).
     pub fn in_tile(&self, tile: TileId, buffer: f64) -> Vec<&Feature> {
+        self.indices_in_tile(tile, buffer)
+            .into_iter()
+            .map(|i| &self.features[i])
+            .collect()
+    }
+
+    /// As [`Layer::in_tile`], the features' indices, ascending.
+    pub fn indices_in_tile(&self, tile: TileId, buffer: f64) -> Vec<usize> {
         let [x0, y0, x1, y1] = tile.world_bounds();
         let pad = (x1 - x0) * buffer;
         let env = AABB::from_corners([x0 - pad, y0 - pad], [x1 + pad, y1 + pad]);
@@ -149,7 +157,7 @@ impl Layer {
             .map(|e| e.data)
             .collect();
         hits.sort_unstable();
-        hits.into_iter().map(|i| &self.features[i]).collect()
+        hits
     }
 }
 
@@ -263,6 +271,7 @@ impl MapData {
                 label: None,
             })
             .collect();
+        let colours = grid_colours(grids);
         let mut grid_features = Vec::new();
         let mut micro_features = Vec::new();
         for (i, g) in grids.iter().enumerate() {
@@ -296,6 +305,7 @@ impl MapData {
                         "exclusive"
                     };
                     props.push(("status", status.into()));
+                    props.push(("colour", colours.get(&i).copied().unwrap_or(0).into()));
                     if let Some(name) = &g.name {
                         props.push(("name", name.as_str().into()));
                     }
@@ -412,6 +422,7 @@ impl MapData {
                     ("households", "Number"),
                     ("fill", "Number"),
                     ("status", "String"),
+                    ("colour", "Number"),
                     ("name", "String"),
                 ],
                 grid_features,
@@ -510,6 +521,19 @@ impl MapData {
     pub fn maxzoom(&self) -> u8 {
         self.layers.iter().map(|l| l.maxzoom).max().unwrap_or(16)
     }
+}
+
+/// The residents' colour of each grid (not micro-grid), by index into `grids`: neighbouring
+/// grids apart, stable by code ([`crate::colouring`]).
+pub fn grid_colours(grids: &[Grid]) -> BTreeMap<usize, u64> {
+    let level: Vec<usize> = (0..grids.len())
+        .filter(|&i| grids[i].level == GridLevel::Grid)
+        .collect();
+    let areas: Vec<&MultiPolygon<f64>> = level.iter().map(|&i| &grids[i].area).collect();
+    let codes: Vec<&str> = level.iter().map(|&i| grids[i].code.as_str()).collect();
+    let neighbours = crate::colouring::adjacency(&areas);
+    let colours = crate::colouring::colour(&codes, &neighbours, crate::palette::GRID_COLOURS.len());
+    level.into_iter().zip(colours).map(|(i, c)| (i, c as u64)).collect()
 }
 
 /// Residents per H3 hexagon at three resolutions; the density layer shows the one for the zoom

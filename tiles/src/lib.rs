@@ -2,6 +2,7 @@
 //! communities, grids, micro-grids, roads, buildings, resources and an H3 density layer of a
 //! dataset and its grid layer, projected once to Web Mercator and indexed.
 //!
+//! - [`colouring`]: neighbouring grids in different colours, stable by code.
 //! - [`mvt`]: vector tiles (MVT 2.1).
 //! - [`raster`]: PNG tiles, 256 px and @2x, in the [`palette`] the style shares.
 //! - [`style`]: TileJSON 3.0.0 and the MapLibre style (v8); [`glyphs`] serves its
@@ -11,6 +12,7 @@
 //! - [`print`]: the printable grid map (网格图) of one community.
 //! - [`preview`]: a whole dataset in one picture, before anything is partitioned.
 
+pub mod colouring;
 pub mod data;
 pub mod glyphs;
 pub mod icons;

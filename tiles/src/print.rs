@@ -1,5 +1,5 @@
 //! The printable grid map (网格图) of one community: A3 landscape at 150 dpi by default, with a
-//! title, the grids coloured by status and labelled with code and population, resources with their
+//! title, the grids in the residents' colours (neighbours apart) and labelled with code and population, resources with their
 //! icons, a legend, a table of grids, a scale bar, a north arrow and the date. For the board at the
 //! community service centre.
 
@@ -140,7 +140,7 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
             g,
             &px,
             Some((
-                palette::grid_fill(g.str("status").unwrap_or("inside")),
+                palette::grid_colour(g.uint("colour").unwrap_or(0)),
                 palette::GRID_FILL_OPACITY,
             )),
             None,
@@ -296,19 +296,26 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
     };
     text::draw(&mut pm, &zh("图例", "Legend"), x0, y + 30.0 * u, &head);
     y += 60.0 * u;
-    for (status, zh_name, en_name) in [
-        ("under", "低于下限", "Below the minimum"),
-        ("inside", "规模适中", "Within the bounds"),
-        ("over", "超过上限", "Above the maximum"),
-        ("exclusive", "专属网格", "Exclusive grid"),
-    ] {
-        let sw = Rect::from_xywh(x0, y, 46.0 * u, 30.0 * u).expect("swatch");
-        fill_rect(&mut pm, sw, palette::BACKGROUND);
-        fill_rect_alpha(&mut pm, sw, palette::grid_fill(status), palette::GRID_FILL_OPACITY);
-        stroke_rect(&mut pm, sw, palette::GRID_LINE, 2.0 * u);
-        text::draw(&mut pm, &zh(zh_name, en_name), x0 + 62.0 * u, y + 24.0 * u, &body);
-        y += 44.0 * u;
+    // The grids' colours only tell neighbours apart: one swatch of those on this map.
+    let mut shown: Vec<u64> = grids.iter().filter_map(|g| g.uint("colour")).collect();
+    shown.sort_unstable();
+    shown.dedup();
+    let sw = Rect::from_xywh(x0, y, 46.0 * u, 30.0 * u).expect("swatch");
+    fill_rect(&mut pm, sw, palette::BACKGROUND);
+    let step = 46.0 * u / shown.len().max(1) as f32;
+    for (i, c) in shown.iter().enumerate() {
+        let part = Rect::from_xywh(x0 + i as f32 * step, y, step, 30.0 * u).expect("swatch");
+        fill_rect_alpha(&mut pm, part, palette::grid_colour(*c), palette::GRID_FILL_OPACITY);
     }
+    stroke_rect(&mut pm, sw, palette::GRID_LINE, 2.0 * u);
+    text::draw(
+        &mut pm,
+        &zh("网格（相邻网格颜色不同）", "Grids (neighbours differ in colour)"),
+        x0 + 62.0 * u,
+        y + 24.0 * u,
+        &body,
+    );
+    y += 44.0 * u;
     for (color, width, zh_name, en_name) in [
         (palette::COMMUNITY_LINE, 6.0, "社区边界", "Community boundary"),
         (palette::GRID_LINE, 3.0, "网格边界", "Grid boundary"),

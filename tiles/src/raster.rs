@@ -1,5 +1,5 @@
 //! PNG tiles (256 px, and 512 px for `@2x`), anti-aliased, in the shared palette: grid fills by
-//! status, roads, buildings, grid and community lines, resource icons, grid codes with their
+//! the residents' colouring (neighbours apart), roads, buildings, grid and community lines, resource icons, grid codes with their
 //! population, compound names in Chinese where a CJK font is installed. Labels are placed by their
 //! feature, not by the tile, so a label across a tile edge is drawn half by each tile.
 
@@ -63,7 +63,7 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
             &mut pm,
             f,
             &px,
-            palette::grid_fill(f.str("status").unwrap_or("inside")),
+            palette::grid_colour(f.uint("colour").unwrap_or(0)),
             palette::GRID_FILL_OPACITY,
         );
     }

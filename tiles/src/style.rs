@@ -42,7 +42,9 @@ fn describe(layer: &str) -> &'static str {
     match layer {
         data::COMMUNITIES => "Community (社区) boundaries",
         data::DENSITY => "Residents per H3 hexagon (resolution 7 below z11, 8 at z11–12, 9 from z13)",
-        data::GRIDS => "Grids (网格): basic and exclusive; fill = size / maximum; status under/inside/over/exclusive",
+        data::GRIDS => {
+            "Grids (网格): basic and exclusive; fill = size / maximum; status under/inside/over/exclusive; colour = the residents' map colour (0–5), never shared by neighbouring grids and kept by a grid that keeps its code"
+        }
         data::MICRO_GRIDS => "Micro-grids (微网格)",
         data::ROADS => "Roads",
         data::BUILDINGS => "Buildings",
@@ -57,7 +59,8 @@ fn hex(c: Rgb) -> String {
     c.hex()
 }
 
-/// The MapLibre style: grids coloured by status, codes labelled, resources as sprite icons.
+/// The MapLibre style: neighbouring grids in different colours (the status fill in the layer's
+/// metadata, for planners), codes labelled, resources as sprite icons.
 pub fn style(map: &MapData, base: &str) -> Value {
     let [w, s, e, n] = map.bounds;
     let status_fill = json!([
@@ -71,6 +74,17 @@ pub fn style(map: &MapData, base: &str) -> Value {
         hex(palette::EXCLUSIVE),
         hex(palette::INSIDE)
     ]);
+    // Residents see neighbouring grids apart; the planner view swaps in the status fill, kept in
+    // the layer's metadata so both come from the one palette.
+    let colour_fill = {
+        let mut v = vec![json!("match"), json!(["get", "colour"])];
+        for (i, c) in palette::GRID_COLOURS.iter().enumerate().skip(1) {
+            v.push(json!(i));
+            v.push(json!(hex(*c)));
+        }
+        v.push(json!(hex(palette::GRID_COLOURS[0])));
+        Value::Array(v)
+    };
     let density_fill = {
         let mut v = vec![
             json!("step"),
@@ -96,7 +110,8 @@ pub fn style(map: &MapData, base: &str) -> Value {
             {"id": "density", "type": "fill", "source": "wangge", "source-layer": "density", "maxzoom": 15,
              "paint": {"fill-color": density_fill, "fill-opacity": 0.5}},
             {"id": "grid-fill", "type": "fill", "source": "wangge", "source-layer": "grids", "minzoom": 11,
-             "paint": {"fill-color": status_fill, "fill-opacity": palette::GRID_FILL_OPACITY}},
+             "metadata": {"wangge:status-fill": status_fill},
+             "paint": {"fill-color": colour_fill, "fill-opacity": palette::GRID_FILL_OPACITY}},
             {"id": "roads-casing", "type": "line", "source": "wangge", "source-layer": "roads", "minzoom": 12,
              "layout": {"line-join": "round", "line-cap": "round"},
              "paint": {"line-color": hex(palette::ROAD_CASING), "line-width": ["interpolate", ["linear"], ["zoom"], 12, 1.5, 16, 9]}},

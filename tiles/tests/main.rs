@@ -3,6 +3,7 @@
 
 mod common;
 
+mod colouring;
 mod mvt;
 mod mvt_fixtures;
 mod raster;

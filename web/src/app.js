@@ -97,13 +97,21 @@ function selectGrid(code) {
   for (const id of ['selected-grid-fill', 'selected-grid-line']) if (map.getLayer(id)) map.setFilter(id, f);
 }
 
-/** The style's grid fills by status (a `match` on `status`), for the legend. */
+/** The style's grid fills, for the legend: the residents' colours (a `match` on `colour`:
+ * neighbouring grids apart) and the planners' status fill (a `match` on `status`, in the
+ * layer's metadata). */
 function readStatusColours() {
   const fill = map.getPaintProperty('grid-fill', 'fill-color');
+  state.residentFill = fill;
+  state.gridColours = Array.isArray(fill) && fill[0] === 'match'
+    ? [...fill.slice(2).filter((_, i) => i % 2 === 1), fill[fill.length - 1]].filter((c) => typeof c === 'string')
+    : [];
+  const status = map.getStyle().layers.find((l) => l.id === 'grid-fill')?.metadata?.['wangge:status-fill'];
+  state.statusFill = status;
   const colours = {};
-  if (Array.isArray(fill) && fill[0] === 'match') {
-    for (let i = 2; i + 1 < fill.length; i += 2) colours[fill[i]] = fill[i + 1];
-    colours.inside = fill[fill.length - 1];
+  if (Array.isArray(status) && status[0] === 'match') {
+    for (let i = 2; i + 1 < status.length; i += 2) colours[status[i]] = status[i + 1];
+    colours.inside = status[status.length - 1];
   }
   state.statusColours = colours;
   state.gridOpacity = map.getPaintProperty('grid-fill', 'fill-opacity') ?? 0.55;
@@ -158,12 +166,13 @@ export function iconFor(kind, size = 20) {
 function renderLegend() {
   const body = $('legend-body');
   body.replaceChildren();
-  const c = state.statusColours;
-  const swatch = (colour) => el('span.swatch', { style: { background: colour, opacity: String(0.35 + state.gridOpacity * 0.65) } });
+  const opacity = String(0.35 + state.gridOpacity * 0.65);
+  // One swatch striped with the grid colours: they tell neighbours apart and mean nothing more.
+  const stripes = state.gridColours.map((c, i, all) => `${c} ${(i * 100) / all.length}% ${((i + 1) * 100) / all.length}%`).join(', ');
   body.append(
     el('h3', t('legend_grids')),
     el('ul.legend-grids',
-      ['inside', 'under', 'over', 'exclusive'].filter((s) => c[s]).map((s) => el('li', swatch(c[s]), t(`status_${s}`)))),
+      el('li', el('span.swatch', { style: { background: `linear-gradient(90deg, ${stripes})`, opacity } }), t('legend_grid_colours'))),
     el('h3', t('legend_resources')),
     el('ul.legend-kinds', state.spriteKinds.map((kind) => {
       const on = !state.kinds || state.kinds.has(kind);

@@ -115,6 +115,7 @@ export function initPlanner({ map, padding, selectGrid }) {
     if (!ok) return false;
     addLayers();
     if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'visible');
+    gridFill('statusFill');
     render();
     await Promise.all([loadCommunities(), loadDatasets(), loadVersions()]);
     render();
@@ -125,6 +126,14 @@ export function initPlanner({ map, padding, selectGrid }) {
   function leave() {
     clearPlan();
     if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'none');
+    gridFill('residentFill');
+  }
+
+  /** Planners see the published grids by size against the bounds (the style keeps that fill in
+   * the grid-fill layer's metadata); residents see neighbouring grids in different colours. */
+  function gridFill(which) {
+    const fill = window.wangge.state?.[which];
+    if (fill && map.getLayer('grid-fill')) map.setPaintProperty('grid-fill', 'fill-color', fill);
   }
 
   function logout() {

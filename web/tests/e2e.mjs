@@ -4,7 +4,9 @@
 //   node web/tests/e2e.mjs http://127.0.0.1:PORT [TOKEN]
 //
 // Checks: no console errors; no request leaves the server (all are routed, any other host is
-// aborted and recorded); a grid's interior pixel has the style's fill for that grid; an address
+// aborted and recorded); a grid's interior pixel has the style's fill for that grid, and
+// neighbouring grids are drawn in different colours (on Kangle and, with WANGGE_E2E_OSM set to a
+// server of the Helsinki import, on a real OpenStreetMap city centre); an address
 // search, a map click on a clinic and "locate me" show the right answers; English switch; the
 // phone layout; and, when the service has the planner endpoints (GET /v1/auth is not 404), the
 // planner flow: refused with a wrong token, re-partition → validate → publish with the token,
@@ -70,7 +72,8 @@ const browser = await chromium.launch({
 });
 
 /** A page on a fresh context with every request routed: local ones go on, others are refused. */
-async function open(contextOptions = {}) {
+async function open(contextOptions = {}, at = base) {
+  const origin = new URL(at).origin;
   const context = await browser.newContext({ locale: 'zh-CN', ...contextOptions });
   const foreign = [];
   const errors = [];
@@ -88,7 +91,7 @@ async function open(contextOptions = {}) {
   const cancelledTile = (r) => /\/tiles\//.test(r.url()) && /ERR_ABORTED/.test(r.failure()?.errorText || '');
   page.on('requestfailed', (r) => { if (new URL(r.url()).origin === origin && !cancelledTile(r)) errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
   page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`); });
-  await page.goto(`${base}/`, { waitUntil: 'load' });
+  await page.goto(`${at}/`, { waitUntil: 'load' });
   await page.waitForFunction(() => window.wangge?.ready === true, null, { timeout: 90_000 });
   return { context, page, foreign, errors };
 }
@@ -101,7 +104,8 @@ async function settle(page, f, arg) {
     // eslint-disable-next-line no-new-func
     await (new Function('map', 'arg', src))(map, a);
     map.triggerRepaint();
-    await idle;
+    // A map that never settles (tiles still coming on a loaded machine) must not hang the test.
+    await Promise.race([idle, new Promise((r) => setTimeout(r, 20_000))]);
   }, [f, arg]);
 }
 
@@ -153,18 +157,94 @@ await check('the map draws the grids: an interior pixel has the grid’s fill co
     const opacity = map.getPaintProperty('grid-fill', 'fill-opacity');
     const bg = map.getPaintProperty('background', 'background-color');
     for (const [id, v] of map.__saved) map.setLayoutProperty(id, 'visibility', v);
-    return { px, code: feats[0]?.properties.code, status: feats[0]?.properties.status, fill, opacity, bg };
+    return { px, code: feats[0]?.properties.code, props: feats[0]?.properties, fill, opacity, bg };
   }, [alon, alat]);
   assert(got.code === expectedCode, `the grid drawn at the address is ${got.code}, the lookup says ${expectedCode}`);
-  // The style's fill is a match on status: [match, [get, status], s1, c1, ..., default].
+  // The residents' fill is a match on the grid's colour: [match, [get, colour], v1, c1, ..., default].
+  assert(got.fill[0] === 'match' && got.fill[1][1] === 'colour', `the resident fill is not by colour: ${JSON.stringify(got.fill)}`);
+  const value = got.props.colour;
   let colour = got.fill[got.fill.length - 1];
-  for (let i = 2; i + 1 < got.fill.length; i += 2) if (got.fill[i] === got.status) colour = got.fill[i + 1];
+  for (let i = 2; i + 1 < got.fill.length; i += 2) if (got.fill[i] === value) colour = got.fill[i + 1];
   const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
   const [f, b] = [rgb(colour), rgb(got.bg)];
   const want = f.map((c, i) => Math.round(c * got.opacity + b[i] * (1 - got.opacity)));
   const off = Math.max(...want.map((c, i) => Math.abs(c - got.px[i])));
-  assert(off <= 4, `pixel ${got.px.slice(0, 3)} is not the ${got.status} fill ${colour} over ${got.bg} (want ${want}, off by ${off})`);
+  assert(off <= 4, `pixel ${got.px.slice(0, 3)} is not colour ${value}'s fill ${colour} over ${got.bg} (want ${want}, off by ${off})`);
   await settle(page, 'map.triggerRepaint();');
+});
+
+/** Pairs of grid codes sharing a border segment (same two vertices) in `server`'s published grids. */
+async function neighbourPairs(server) {
+  const fc = await (await fetch(`${server}/collections/grids/items?limit=10000`)).json();
+  const owner = new Map();
+  const pairs = new Set();
+  for (const f of fc.features) {
+    if (f.properties.level !== 'grid') continue;
+    const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+    for (const ring of polys.flat()) {
+      for (let i = 0; i + 1 < ring.length; i += 1) {
+        const [a, b] = [ring[i].join(','), ring[i + 1].join(',')];
+        if (a === b) continue;
+        const key = a < b ? `${a}|${b}` : `${b}|${a}`;
+        const o = owner.get(key);
+        if (o !== undefined && o !== f.id) pairs.add([o, f.id].sort().join(' '));
+        else owner.set(key, f.id);
+      }
+    }
+  }
+  return [...pairs].map((p) => p.split(' '));
+}
+
+/**
+ * Neighbouring grids differ in rendered colour: with only the grid fills drawn, the pixels at
+ * each grid's label point, compared for every pair of grids sharing a border.
+ */
+async function checkNeighbourColours(pg, server, shot) {
+  const pairs = await neighbourPairs(server);
+  assert(pairs.length > 0, 'no neighbouring grids');
+  const tj = await (await fetch(`${server}/tiles.json`)).json();
+  await settle(pg, `
+    map.__saved = map.getStyle().layers.map((l) => [l.id, map.getLayoutProperty(l.id, 'visibility') || 'visible']);
+    for (const [id] of map.__saved) if (id !== 'background' && id !== 'grid-fill') map.setLayoutProperty(id, 'visibility', 'none');
+    map.setPadding({ left: 0, right: 0, top: 0, bottom: 0 });
+    map.fitBounds([[arg[0], arg[1]], [arg[2], arg[3]]], { animate: false, padding: 20, maxZoom: 15 });
+  `, tj.bounds);
+  await pg.screenshot({ path: join(shots, shot) });
+  const seen = await pg.evaluate(() => {
+    const map = window.wangge.map;
+    const canvas = map.getCanvas();
+    const ratio = canvas.width / canvas.clientWidth;
+    const c2 = document.createElement('canvas');
+    c2.width = canvas.width; c2.height = canvas.height;
+    const ctx = c2.getContext('2d');
+    ctx.drawImage(canvas, 0, 0);
+    const out = {};
+    for (const f of map.querySourceFeatures('wangge', { sourceLayer: 'grid_labels' })) {
+      const p = map.project(f.geometry.coordinates);
+      const [x, y] = [Math.round(p.x * ratio), Math.round(p.y * ratio)];
+      if (x < 2 || y < 2 || x >= c2.width - 2 || y >= c2.height - 2) continue;
+      const d = ctx.getImageData(x - 1, y - 1, 3, 3).data;
+      const rgb = [0, 1, 2].map((k) => Math.round([0, 1, 2, 3, 4, 5, 6, 7, 8].reduce((s, i) => s + d[i * 4 + k], 0) / 9));
+      out[f.properties.code] = rgb;
+    }
+    for (const [id, v] of map.__saved) map.setLayoutProperty(id, 'visibility', v);
+    return out;
+  });
+  let compared = 0;
+  for (const [a, b] of pairs) {
+    if (!seen[a] || !seen[b]) continue;
+    compared += 1;
+    const d = Math.max(...seen[a].map((c, i) => Math.abs(c - seen[b][i])));
+    assert(d >= 8, `neighbouring grids ${a} and ${b} look alike: ${seen[a]} and ${seen[b]}`);
+  }
+  assert(compared >= Math.min(3, pairs.length), `only ${compared} of ${pairs.length} neighbouring pairs were on screen`);
+  await settle(pg, 'map.triggerRepaint();');
+  return { pairs: pairs.length, compared };
+}
+
+await check('neighbouring grids are drawn in different colours (Kangle)', async () => {
+  const r = await checkNeighbourColours(page, base, 'desktop-grid-colours.png');
+  console.log(`  ${r.compared} of ${r.pairs} neighbouring pairs compared`);
 });
 
 await check('an address search shows the right grid code, its workers and nearby services', async () => {
@@ -260,6 +340,23 @@ await check('a community or compound name lists its grids and asks for the build
   await page.press('#q', 'Enter');
   await page.locator('.grid-card').waitFor({ timeout: 20_000 });
 });
+
+// ---- a real OpenStreetMap city centre (Helsinki) ---------------------------------------------------
+const osmBase = (process.env.WANGGE_E2E_OSM || '').replace(/\/$/, '');
+if (osmBase) {
+  const osm = await open({ viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1 }, osmBase);
+  await check('OSM city centre: neighbouring grids are drawn in different colours', async () => {
+    const r = await checkNeighbourColours(osm.page, osmBase, 'osm-grid-colours.png');
+    console.log(`  ${r.compared} of ${r.pairs} neighbouring pairs compared`);
+  });
+  await check('OSM city centre: no console errors and no request left the server', async () => {
+    assert(osm.foreign.length === 0, `requests to other hosts: ${osm.foreign.join(', ')}`);
+    assert(osm.errors.length === 0, osm.errors.join('\n'));
+  });
+  await osm.context.close();
+} else {
+  console.log('# WANGGE_E2E_OSM not set: the OSM city-centre checks are skipped');
+}
 
 // ---- phone --------------------------------------------------------------------------------------
 const phone = await open({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
