@@ -122,6 +122,44 @@ impl Resource {
         "elderly_care",
         "service_center",
     ];
+
+    /// The known kind a source's kind text stands for: OpenStreetMap's tag values
+    /// (`doctors`, `community_centre`, `social_facility`, `marketplace`, `convenience`, …) and
+    /// the Chinese names survey tables use (诊所, 药店, 党群服务中心, …) become one of
+    /// [`Resource::KNOWN_KINDS`], so each has its icon and legend entry; any other text is kept,
+    /// lower-cased, with spaces and hyphens as underscores.
+    pub fn canonical_kind(raw: &str) -> String {
+        let k = raw.trim().to_lowercase().replace([' ', '-'], "_");
+        let known = match k.as_str() {
+            "doctors"
+            | "doctor"
+            | "health_centre"
+            | "health_center"
+            | "healthcare"
+            | "health_post"
+            | "诊所"
+            | "卫生站"
+            | "卫生室"
+            | "卫生院"
+            | "社区卫生服务中心"
+            | "社区卫生服务站"
+            | "社区医院" => "clinic",
+            "医院" => "hospital",
+            "chemist" | "drugstore" | "药店" | "药房" | "大药房" => "pharmacy",
+            "dental" | "牙科" | "口腔诊所" => "dentist",
+            "convenience" | "store" | "商店" | "便利店" | "小卖部" => "shop",
+            "department_store" | "mall" | "超市" | "商场" => "supermarket",
+            "marketplace" | "市场" | "菜市场" | "农贸市场" => "market",
+            "学校" | "小学" | "中学" => "school",
+            "childcare" | "nursery" | "幼儿园" | "托儿所" => "kindergarten",
+            "nursing_home" | "social_facility" | "assisted_living" | "elderly" | "养老院" | "养老服务"
+            | "养老服务中心" | "日间照料中心" | "敬老院" => "elderly_care",
+            "community_centre" | "community_center" | "townhall" | "social_centre" | "social_center"
+            | "service_centre" | "党群服务中心" | "社区服务中心" | "便民服务中心" => "service_center",
+            _ => return k,
+        };
+        known.to_string()
+    }
 }
 
 /// A line grid boundaries should follow.
@@ -169,4 +207,28 @@ pub struct Dataset {
 /// Households of a building that declares none (dataset-format.md).
 pub fn estimated_households(population: u32) -> u32 {
     (f64::from(population) / 2.5).round() as u32
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::Resource;
+
+    #[test]
+    fn source_kinds_become_known_kinds() {
+        for (raw, want) in [
+            ("doctors", "clinic"),
+            ("Community Centre", "service_center"),
+            ("social_facility", "elderly_care"),
+            ("诊所", "clinic"),
+            ("党群服务中心", "service_center"),
+            ("marketplace", "market"),
+            ("Pharmacy", "pharmacy"),
+            ("bicycle-rental", "bicycle_rental"),
+        ] {
+            assert_eq!(Resource::canonical_kind(raw), want, "{raw}");
+        }
+        for k in Resource::KNOWN_KINDS {
+            assert_eq!(Resource::canonical_kind(k), *k);
+        }
+    }
 }

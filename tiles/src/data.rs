@@ -169,6 +169,21 @@ pub struct MapData {
     pub size_bounds: SizeBounds,
     /// Compound (小区) names and where to label them (mean of their buildings), world coordinates.
     pub compounds: Vec<(String, [f64; 2])>,
+    /// The resource kinds in the data: known kinds in their order, then others alphabetically.
+    pub resource_kinds: Vec<String>,
+    /// Per zoom, which resources' icons the raster tiles draw (see [`MapData::icons_at`]).
+    icons: [std::sync::OnceLock<Vec<bool>>; crate::mercator::MAX_ZOOM as usize + 1],
+}
+
+/// Whether a resource's name is no name: empty, or its kind's own word ("shop", "Clinic").
+pub fn unnamed(name: &str, kind: &str) -> bool {
+    let n = name.trim().to_lowercase().replace([' ', '-'], "_");
+    n.is_empty() || n == kind
+}
+
+/// An icon's size in 256-px tile pixels at zoom `z` on raster tiles (none below z14).
+pub fn icon_px(z: u8) -> f64 {
+    if z >= 15 { 18.0 } else { 14.0 }
 }
 
 /// Layer names and the zooms they appear at (README, "Map tiles").
@@ -345,17 +360,28 @@ impl MapData {
             .resources
             .iter()
             .enumerate()
-            .map(|(i, r)| Feature {
-                id: i as u64 + 1,
-                shape: Shape::Point(project_point(r.location)),
-                props: vec![
-                    ("id", r.id.as_str().into()),
-                    ("kind", r.kind.as_str().into()),
-                    ("name", r.name.as_str().into()),
-                ],
-                label: None,
+            .map(|(i, r)| {
+                let mut props: Vec<(&'static str, Value)> =
+                    vec![("id", r.id.as_str().into()), ("kind", r.kind.as_str().into())];
+                // An unnamed resource (OpenStreetMap import names it by its kind, "shop") has no
+                // name: the map labels it with its kind in the reader's language.
+                if !unnamed(&r.name, &r.kind) {
+                    props.push(("name", r.name.as_str().into()));
+                }
+                Feature {
+                    id: i as u64 + 1,
+                    shape: Shape::Point(project_point(r.location)),
+                    props,
+                    label: None,
+                }
             })
             .collect();
+        let mut resource_kinds: Vec<String> = dataset.resources.iter().map(|r| r.kind.clone()).collect();
+        resource_kinds.sort_by(|a, b| {
+            let at = |k: &str| crate::icons::KINDS.iter().position(|x| *x == k).unwrap_or(usize::MAX);
+            at(a).cmp(&at(b)).then(a.cmp(b))
+        });
+        resource_kinds.dedup();
         let roads = dataset
             .roads
             .iter()
@@ -510,7 +536,47 @@ impl MapData {
             bounds,
             size_bounds,
             compounds,
+            resource_kinds,
+            icons: Default::default(),
         }
+    }
+
+    /// Which resources (by index into the resources layer) have their icon drawn at zoom `z`:
+    /// kinds by [`icons::priority`](crate::icons::priority) (care before schools before
+    /// shops), each icon only where it overlaps none placed before it, shops only from their
+    /// [`icons::min_zoom`](crate::icons::min_zoom). Placed once per zoom over the whole map in
+    /// world coordinates, so neighbouring tiles agree on every icon near their common edge.
+    pub fn icons_at(&self, z: u8) -> &[bool] {
+        let z = z.min(crate::mercator::MAX_ZOOM);
+        self.icons[usize::from(z)].get_or_init(|| {
+            let Some(layer) = self.layer(RESOURCES) else {
+                return Vec::new();
+            };
+            let features = &layer.features;
+            let mut order: Vec<usize> = (0..features.len()).collect();
+            let kind = |i: usize| features[i].str("kind").unwrap_or("");
+            order.sort_by_key(|&i| (crate::icons::priority(kind(i)), features[i].id));
+            // Half an icon and a pixel of air, in world units.
+            let half = (icon_px(z) / 2.0 + 1.0) / (256.0 * f64::from(1u32 << z));
+            let mut placed: RTree<Rectangle<[f64; 2]>> = RTree::new();
+            let mut shown = vec![false; features.len()];
+            for i in order {
+                if z < crate::icons::min_zoom(kind(i)) {
+                    continue;
+                }
+                let Shape::Point(p) = &features[i].shape else { continue };
+                let (lo, hi) = ([p.x() - half, p.y() - half], [p.x() + half, p.y() + half]);
+                if placed
+                    .locate_in_envelope_intersecting(&AABB::from_corners(lo, hi))
+                    .next()
+                    .is_none()
+                {
+                    placed.insert(Rectangle::from_corners(lo, hi));
+                    shown[i] = true;
+                }
+            }
+            shown
+        })
     }
 
     pub fn layer(&self, name: &str) -> Option<&Layer> {

@@ -32,7 +32,34 @@ const PALETTE: &[(&str, &str, [u8; 3])] = &[
     ("elderly_care", "#8559b5", [0x85, 0x59, 0xb5]),
     ("service_center", "#b5252c", [0xb5, 0x25, 0x2c]),
 ];
-const OTHER: (&str, [u8; 3]) = ("#7b8088", [0x7b, 0x80, 0x88]);
+/// Any other kind: a slate badge with a place mark (its legend entry is "other").
+const OTHER: (&str, [u8; 3]) = ("#5d6b7a", [0x5d, 0x6b, 0x7a]);
+
+/// Which icon wins where icons would overlap: lower first. Care before schools before shops,
+/// as residents look for them.
+pub fn priority(kind: &str) -> u32 {
+    match kind {
+        "clinic" | "hospital" => 0,
+        "pharmacy" => 1,
+        "dentist" => 2,
+        "service_center" => 3,
+        "elderly_care" => 4,
+        "school" => 5,
+        "kindergarten" => 6,
+        "market" => 7,
+        "supermarket" => 8,
+        "shop" => 9,
+        _ => 10,
+    }
+}
+
+/// The first zoom a kind's icon shows at: shops are many and only read close up.
+pub fn min_zoom(kind: &str) -> u8 {
+    match kind {
+        "shop" | "supermarket" => 16,
+        _ => 13,
+    }
+}
 
 fn entry(kind: &str) -> (&'static str, [u8; 3]) {
     PALETTE
@@ -239,7 +266,11 @@ pub fn draw_icon(pixmap: &mut Pixmap, kind: &str, cx: f32, cy: f32, size_px: f32
             fill(pixmap, pb.finish(), white);
         }
         "service_center" => fill(pixmap, star(0.0, 0.4, 5.4, 2.2), white),
-        _ => fill(pixmap, PathBuilder::from_circle(0.0, 0.0, 3.0), white),
+        _ => {
+            // A place mark: a ring round a dot.
+            stroke(pixmap, PathBuilder::from_circle(0.0, 0.0, 4.2), 1.7, white);
+            fill(pixmap, PathBuilder::from_circle(0.0, 0.0, 1.6), white);
+        }
     }
 }
 

@@ -36,8 +36,8 @@ pub enum PrintError {
     TooSmall(u32, u32),
 }
 
-/// Chinese and English names of resource kinds, for the legend.
-fn kind_name(kind: &str) -> (&'static str, &'static str) {
+/// Chinese and English names of resource kinds, for the legend and unnamed resources' labels.
+pub fn kind_name(kind: &str) -> (&'static str, &'static str) {
     match kind {
         "clinic" => ("诊所", "Clinic"),
         "hospital" => ("医院", "Hospital"),

@@ -99,12 +99,24 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
     for f in near(data::COMMUNITIES, 0.05) {
         stroke(&mut pm, f, &px, palette::COMMUNITY_LINE, community_width, None);
     }
-    // Icons from z14: below it they would cover the grids.
-    if z >= 14 {
-        for f in near(data::RESOURCES, 0.1) {
+    // Icons from z14 (below it they would cover the grids), never one over another: the map
+    // places them once per zoom, care before shops (MapData::icons_at).
+    if z >= 14
+        && let Some(layer) = layer(data::RESOURCES)
+    {
+        let shown = map.icons_at(z);
+        let mut icons: Vec<&Feature> = layer
+            .indices_in_tile(tile, 0.1)
+            .into_iter()
+            .filter(|&i| shown.get(i).copied().unwrap_or(false))
+            .map(|i| &layer.features[i])
+            .collect();
+        // Lower priority drawn first, so the more important icon is on top if two touch.
+        icons.sort_by_key(|f| std::cmp::Reverse((crate::icons::priority(f.str("kind").unwrap_or("")), f.id)));
+        for f in icons {
             if let Shape::Point(p) = &f.shape {
                 let (x, y) = px([p.x(), p.y()]);
-                let size = if z >= 15 { 18.0 } else { 14.0 } * s;
+                let size = data::icon_px(z) as f32 * s;
                 crate::icons::draw_icon(&mut pm, f.str("kind").unwrap_or(""), x, y, size);
             }
         }

@@ -34,6 +34,8 @@ pub fn tilejson(map: &MapData, base: &str) -> Value {
         "bounds": [w, s, e, n],
         "center": [(w + e) / 2.0, (s + n) / 2.0, 14],
         "vector_layers": layers,
+        // Every resource kind the data holds, for a legend of what is on the map only.
+        "resource_kinds": map.resource_kinds,
         "attribution": "wangge",
     })
 }
@@ -97,6 +99,15 @@ pub fn style(map: &MapData, base: &str) -> Value {
         }
         Value::Array(v)
     };
+    let sort_key = {
+        let mut v = vec![json!("match"), json!(["get", "kind"])];
+        for k in crate::icons::KINDS {
+            v.push(json!(k));
+            v.push(json!(crate::icons::priority(k)));
+        }
+        v.push(json!(crate::icons::priority("")));
+        Value::Array(v)
+    };
     json!({
         "version": 8,
         "name": "wangge",
@@ -128,10 +139,13 @@ pub fn style(map: &MapData, base: &str) -> Value {
             {"id": "community-line", "type": "line", "source": "wangge", "source-layer": "communities",
              "layout": {"line-join": "round"},
              "paint": {"line-color": hex(palette::COMMUNITY_LINE), "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1, 16, 3.5]}},
+            // Icons never overlap: care first, then schools, then shops (symbol-sort-key), and
+            // shops only close up (the filter), as the raster tiles place them.
             {"id": "resources", "type": "symbol", "source": "wangge", "source-layer": "resources", "minzoom": 13,
+             "filter": resource_filter(),
              "layout": {"icon-image": ["coalesce", ["image", ["get", "kind"]], ["image", "dot"]], "icon-size": 1,
-                        "icon-allow-overlap": true,
-                        "text-field": ["step", ["zoom"], "", 16, ["get", "name"]], "text-font": [FONT],
+                        "symbol-sort-key": sort_key,
+                        "text-field": ["step", ["zoom"], "", 16, ["coalesce", ["get", "name"], kind_names(true)]], "text-font": [FONT],
                         "text-size": 11, "text-offset": [0, 1.3], "text-anchor": "top", "text-optional": true},
              "paint": {"text-color": hex(palette::TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.2}},
             {"id": "grid-label", "type": "symbol", "source": "wangge", "source-layer": "grid_labels", "minzoom": 13,
@@ -147,4 +161,33 @@ pub fn style(map: &MapData, base: &str) -> Value {
              "paint": {"text-color": hex(palette::COMMUNITY_LINE), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.5}}
         ]
     })
+}
+
+/// Shops and supermarkets only from the zoom their icons start at.
+pub fn resource_filter() -> Value {
+    let late: Vec<&str> = crate::icons::KINDS
+        .iter()
+        .copied()
+        .filter(|k| crate::icons::min_zoom(k) > 13)
+        .collect();
+    let from = late.iter().map(|k| crate::icons::min_zoom(k)).max().unwrap_or(16);
+    json!([
+        "any",
+        ["!", ["in", ["get", "kind"], ["literal", late]]],
+        [">=", ["zoom"], from]
+    ])
+}
+
+/// A resource kind's name as an expression on `kind`, in Chinese or English: the label of an
+/// unnamed resource.
+pub fn kind_names(chinese: bool) -> Value {
+    let mut v = vec![json!("match"), json!(["get", "kind"])];
+    for k in crate::icons::KINDS {
+        let (zh, en) = crate::print::kind_name(k);
+        v.push(json!(k));
+        v.push(json!(if chinese { zh } else { en }));
+    }
+    let (zh, en) = crate::print::kind_name("");
+    v.push(json!(if chinese { zh } else { en }));
+    Value::Array(v)
 }

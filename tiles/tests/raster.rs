@@ -51,3 +51,47 @@ fn tiles_show_the_grids_in_the_palette() {
     let empty = raster::render(&map, TileId::new(16, 0, 0).unwrap(), 1);
     assert!(colour_share(&empty, palette::BACKGROUND) > 0.999);
 }
+
+#[test]
+fn raster_icons_never_overlap_and_shops_wait_for_z16() {
+    let (_, _, map) = map("kangle", false);
+    let layer = map.layer(tiles::data::RESOURCES).unwrap();
+    for z in 14u8..=17 {
+        let shown = map.icons_at(z);
+        let px = 256.0 * f64::from(1u32 << z);
+        let placed: Vec<(&str, f64, f64)> = layer
+            .features
+            .iter()
+            .zip(shown)
+            .filter(|(_, s)| **s)
+            .filter_map(|(f, _)| match &f.shape {
+                tiles::data::Shape::Point(p) => Some((f.str("kind").unwrap(), p.x() * px, p.y() * px)),
+                _ => None,
+            })
+            .collect();
+        let size = tiles::data::icon_px(z);
+        for (i, a) in placed.iter().enumerate() {
+            for b in &placed[i + 1..] {
+                assert!(
+                    (a.1 - b.1).abs() >= size || (a.2 - b.2).abs() >= size,
+                    "z{z}: {} and {} overlap",
+                    a.0,
+                    b.0
+                );
+            }
+        }
+        let shops = placed.iter().filter(|p| p.0 == "shop" || p.0 == "supermarket").count();
+        if z < 16 {
+            assert_eq!(shops, 0, "z{z} draws shops");
+        }
+        // Nothing of higher priority is left out for a shop: every clinic shows from z15.
+        if z >= 15 {
+            let clinics = layer
+                .features
+                .iter()
+                .filter(|f| f.str("kind") == Some("clinic"))
+                .count();
+            assert_eq!(placed.iter().filter(|p| p.0 == "clinic").count(), clinics, "z{z}");
+        }
+    }
+}

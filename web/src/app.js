@@ -2,7 +2,7 @@
 // search, a click or "locate me" answers with the grid, its workers and the nearest clinic,
 // pharmacy and shop; resource icons with a legend that filters them. Planner mode is planner.js.
 
-import { t, kindName, setLang, getLang, onLangChange, applyStatic, walking, number } from './i18n.js';
+import { t, kindName, KNOWN_KINDS, setLang, getLang, onLangChange, applyStatic, walking, number } from './i18n.js';
 import { api, el, reloadTiles, ApiError } from './util.js';
 import { initPlanner } from './planner.js';
 
@@ -61,8 +61,10 @@ map.on('load', async () => {
   if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'none');
   addSelectionLayers();
   readStatusColours();
+  state.resourceFilter = map.getFilter('resources') ?? null;
   try {
     const tj = await api('/tiles.json');
+    if (Array.isArray(tj?.resource_kinds)) state.dataKinds = tj.resource_kinds;
     if (tj?.bounds) map.fitBounds([[tj.bounds[0], tj.bounds[1]], [tj.bounds[2], tj.bounds[3]]], { padding: padding(), animate: false, maxZoom: 16.5 });
   } catch { /* the style's own centre stands */ }
   await buildLegend();
@@ -120,6 +122,13 @@ function readStatusColours() {
 /** Grid labels in the page's language: "003 / 1847 人" or "003 / 1847 residents"; an exclusive
  * grid shows its institution's name. Same expression as the style's, with the unit swapped. */
 function labelsForLanguage() {
+  // An unnamed resource is labelled with its kind, in the page's language.
+  if (map.getLayer('resources')) {
+    const names = ['match', ['get', 'kind']];
+    for (const kind of KNOWN_KINDS) names.push(kind, kindName(kind));
+    names.push(kindName('other'));
+    map.setLayoutProperty('resources', 'text-field', ['step', ['zoom'], '', 16, ['coalesce', ['get', 'name'], names]]);
+  }
   if (!map.getLayer('grid-label')) return;
   const unit = getLang() === 'zh' ? ' 人' : ' residents';
   map.setLayoutProperty('grid-label', 'text-field', ['format',
@@ -141,7 +150,16 @@ async function buildLegend() {
     img.onerror = () => resolve(null);
     img.src = '/sprites/sprite@2x.png';
   });
-  state.spriteKinds = Object.keys(sprite).filter((k) => k !== 'dot');
+  // The legend lists what the served data holds (every kind with its icon; other kinds as one
+  // "other" entry), or every icon when the service does not say.
+  const known = Object.keys(sprite).filter((k) => k !== 'dot');
+  const present = state.dataKinds || known;
+  const others = present.filter((k) => !known.includes(k));
+  state.legendKinds = [
+    ...known.filter((k) => present.includes(k)).map((k) => ({ key: k, kinds: [k] })),
+    ...(others.length ? [{ key: 'other', kinds: others }] : []),
+  ];
+  state.spriteKinds = state.legendKinds.map((e) => e.key);
   state.sprite = sprite;
   state.sheet = sheet;
   renderLegend();
@@ -193,10 +211,19 @@ function toggleKind(kind) {
   setKinds(kinds.size === state.spriteKinds.length ? null : kinds);
 }
 
-/** Shows only the resources of the given kinds (null: all, including kinds without an icon). */
+/** Shows only the resources of the given legend entries (null: all), within the style's own
+ * filter (shops only close up). */
 function setKinds(kinds) {
   state.kinds = kinds;
-  map.setFilter('resources', kinds ? ['in', ['get', 'kind'], ['literal', [...kinds]]] : null);
+  const base = state.resourceFilter;
+  if (!kinds) {
+    map.setFilter('resources', base);
+  } else {
+    const list = (state.legendKinds || []).filter((e) => kinds.has(e.key)).flatMap((e) => e.kinds);
+    for (const k of kinds) if (!list.includes(k)) list.push(k);
+    const only = ['in', ['get', 'kind'], ['literal', list]];
+    map.setFilter('resources', base ? ['all', base, only] : only);
+  }
   renderLegend();
 }
 window.wangge.setKinds = (list) => setKinds(list ? new Set(list) : null);
@@ -245,6 +272,8 @@ async function lookupPoint(lon, lat, { heading = 'this_grid', fly = false } = {}
     else show({ type: 'message', key: 'error', vars: { detail: e.message } });
   }
 }
+
+window.wangge.lookupPoint = (lon, lat) => lookupPoint(lon, lat);
 
 async function searchAddress(q) {
   q = q.trim();
@@ -427,12 +456,19 @@ function renderGrid(v) {
       resource
         ? el('button.near', { type: 'button', onclick: () => openResource(resource) },
           iconFor(resource.kind, 26),
-          el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.near-name', resource.name),
+          el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.near-name', resourceName(resource)),
             el('span.near-dist', walking(resource.distance_m))),
           el('span.chev', { 'aria-hidden': 'true' }, '›'))
         : el('div.near.none', iconFor(row, 26), el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.muted', t('nearby_none')))),
     ))),
   );
+}
+
+/** A resource's name, or its kind in the page's language when it has none (an OpenStreetMap
+ * import names an unnamed shop "shop"). */
+function resourceName(r) {
+  const n = String(r.name ?? '').trim().toLowerCase().replace(/[ -]/g, '_');
+  return !n || n === r.kind ? kindName(r.kind) : r.name;
 }
 
 function haversine([lon1, lat1], [lon2, lat2]) {
@@ -448,7 +484,7 @@ function renderResource(v) {
   const row = (label, value) => (value ? el('div.row', el('dt', label), el('dd', value)) : null);
   return el('div.card.resource-card', { 'data-resource': r.id },
     state.previous ? el('button.back', { type: 'button', onclick: () => { state.view = state.previous; state.previous = null; render(); } }, `‹ ${t('back')}`) : null,
-    el('div.resource-head', iconFor(r.kind, 34), el('div', el('h2.resource-name', r.name), el('p.muted', kindName(r.kind)))),
+    el('div.resource-head', iconFor(r.kind, 34), el('div', el('h2.resource-name', resourceName(r)), el('p.muted', kindName(r.kind)))),
     el('dl.facts',
       row(t('phone'), r.phone ? el('a.phone', { href: `tel:${r.phone}` }, r.phone) : null),
       row(t('hours'), r.hours),

@@ -344,8 +344,13 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 }
 
+/** The resource kinds with an icon of their own (gis_core::Resource::KNOWN_KINDS). */
+export const KNOWN_KINDS = ['clinic', 'hospital', 'pharmacy', 'dentist', 'shop', 'supermarket', 'market', 'school', 'kindergarten', 'elderly_care', 'service_center'];
+
+/** A kind's name in the page's language; a kind without one is "other" (never Latin text in
+ * the Chinese page). */
 export function kindName(kind) {
-  return dictionaries[lang][`kind.${kind}`] ?? kind.replace(/_/g, ' ');
+  return dictionaries[lang][`kind.${kind}`] ?? dictionaries[lang]['kind.other'];
 }
 
 export function getLang() {

@@ -282,9 +282,12 @@ await check('clicking a clinic on the map shows its name, phone and hours', asyn
 await check('resource kinds filter from the legend', async () => {
   await page.locator('.legend-kinds button[data-kind="shop"]').click();
   const filter = await page.evaluate(() => window.wangge.map.getFilter('resources'));
-  assert(JSON.stringify(filter).includes('clinic') && !JSON.stringify(filter).includes('"shop"'), `filter ${JSON.stringify(filter)}`);
+  // [all, <the style's own filter>, [in, [get, kind], [literal, kinds]]]
+  const kinds = JSON.stringify(filter[filter.length - 1]);
+  assert(filter[0] === 'all' && kinds.includes('clinic') && !kinds.includes('"shop"'), `filter ${JSON.stringify(filter)}`);
   await page.locator('.legend-kinds button[data-kind="shop"]').click();
-  assert(await page.evaluate(() => window.wangge.map.getFilter('resources')) == null, 'all kinds again');
+  const [now, base] = await page.evaluate(() => [window.wangge.map.getFilter('resources'), window.wangge.state.resourceFilter]);
+  assert(JSON.stringify(now) === JSON.stringify(base), `all kinds again: ${JSON.stringify(now)}`);
 });
 
 await check('"locate me" shows the grid at the device’s position', async () => {
@@ -348,6 +351,62 @@ if (osmBase) {
   await check('OSM city centre: neighbouring grids are drawn in different colours', async () => {
     const r = await checkNeighbourColours(osm.page, osmBase, 'osm-grid-colours.png');
     console.log(`  ${r.compared} of ${r.pairs} neighbouring pairs compared`);
+  });
+  const tj = await (await fetch(`${osmBase}/tiles.json`)).json();
+  await check('OSM city centre: icons never overlap at z14–16, care before shops, shops from z16', async () => {
+    const counts = [];
+    for (const z of [14, 15, 16]) {
+      await settle(osm.page, 'map.setPadding({ left: 0, right: 0, top: 0, bottom: 0 }); map.jumpTo({ center: arg.c, zoom: arg.z });', { c: tj.center.slice(0, 2), z });
+      const icons = await osm.page.evaluate(() => {
+        const map = window.wangge.map;
+        return map.queryRenderedFeatures({ layers: ['resources'] }).map((f) => {
+          const p = map.project(f.geometry.coordinates);
+          return { kind: f.properties.kind, id: f.properties.id, x: p.x, y: p.y };
+        });
+      });
+      await osm.page.screenshot({ path: join(shots, `osm-icons-z${z}.png`) });
+      // One symbol per resource (a tile edge can repeat one).
+      const one = [...new Map(icons.map((i) => [i.id, i])).values()];
+      counts.push(`z${z}: ${one.length}`);
+      for (let i = 0; i < one.length; i += 1) {
+        for (let j = i + 1; j < one.length; j += 1) {
+          const [a, b] = [one[i], one[j]];
+          assert(Math.abs(a.x - b.x) >= 19 || Math.abs(a.y - b.y) >= 19, `z${z}: ${a.kind} ${a.id} and ${b.kind} ${b.id} overlap at (${a.x | 0}, ${a.y | 0}) / (${b.x | 0}, ${b.y | 0})`);
+        }
+      }
+      if (z < 16) assert(!one.some((i) => i.kind === 'shop' || i.kind === 'supermarket'), `z${z} shows shops`);
+      else assert(one.length > 0, 'no icons at z16 in the city centre');
+    }
+    console.log(`  icons on screen: ${counts.join(', ')}`);
+  });
+  await check('OSM city centre: the legend lists every kind in the data, in Chinese', async () => {
+    const known = ['clinic', 'hospital', 'pharmacy', 'dentist', 'shop', 'supermarket', 'market', 'school', 'kindergarten', 'elderly_care', 'service_center'];
+    const want = known.filter((k) => tj.resource_kinds.includes(k));
+    if (tj.resource_kinds.some((k) => !known.includes(k))) want.push('other');
+    const listed = await osm.page.locator('.legend-kinds button').evaluateAll((n) => n.map((x) => x.dataset.kind));
+    assert(JSON.stringify(listed) === JSON.stringify(want), `legend lists ${listed}, the data has ${tj.resource_kinds}`);
+    const text = await osm.page.locator('#legend').innerText();
+    assert(!/[A-Za-z]/.test(text), `Latin text in the Chinese legend: ${text}`);
+  });
+  await check('OSM city centre: unnamed resources are named by kind in Chinese, never "shop"', async () => {
+    const labels = await osm.page.evaluate(() => {
+      const map = window.wangge.map;
+      const field = map.getLayoutProperty('resources', 'text-field');
+      const names = field[field.length - 1][2];
+      const byKind = {};
+      for (let i = 2; i + 1 < names.length; i += 2) byKind[names[i]] = names[i + 1];
+      return map.queryRenderedFeatures({ layers: ['resources'] }).filter((f) => !f.properties.name)
+        .map((f) => byKind[f.properties.kind] ?? names[names.length - 1]);
+    });
+    assert(labels.length > 0, 'no unnamed resource on screen to check');
+    for (const l of labels) assert(!/[A-Za-z]/.test(l), `an unnamed resource is labelled ${l}`);
+    // The grid card's nearby services too.
+    await osm.page.evaluate((c) => window.wangge.lookupPoint(c[0], c[1]), tj.center);
+    await osm.page.locator('.grid-card').waitFor({ timeout: 20_000 });
+    const near = await osm.page.locator('.near-name').allInnerTexts();
+    assert(!near.some((n) => /^(shop|clinic|pharmacy|supermarket|hospital)$/i.test(n)), `nearby services: ${near}`);
+    await settle(osm.page, 'map.triggerRepaint();');
+    await osm.page.screenshot({ path: join(shots, 'osm-grid-card.png') });
   });
   await check('OSM city centre: no console errors and no request left the server', async () => {
     assert(osm.foreign.length === 0, `requests to other hosts: ${osm.foreign.join(', ')}`);

@@ -349,7 +349,7 @@ impl Reader {
             };
             out.push(Resource {
                 id,
-                kind: kind.to_lowercase().replace([' ', '-'], "_"),
+                kind: Resource::canonical_kind(&kind),
                 name,
                 phone,
                 hours,
