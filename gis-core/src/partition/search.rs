@@ -360,7 +360,8 @@ impl<'g> Search<'g> {
         let mut any = false;
         let touch =
             |x: usize, frontier: &mut std::collections::BinaryHeap<Frontier>, shared: &mut [f64], in_set: &[bool]| {
-                for &(m, length) in &sums.neighbours[x] {
+                for &(m, length, _) in sums.links(x) {
+                    let m = m as usize;
                     if !in_set[m] {
                         shared[m] += length.max(1e-6);
                         frontier.push(Frontier {
@@ -398,10 +399,11 @@ impl<'g> Search<'g> {
             }
             let Some(next) = next else { break };
             // The set's border gains the new node's edges, less twice those it shares with the set.
-            let joined: f64 = sums.weighted[next]
+            let joined: f64 = sums
+                .links(next)
                 .iter()
-                .filter(|&&(m, _)| in_set[m])
-                .map(|&(_, w)| w)
+                .filter(|&&(m, _, _)| in_set[m as usize])
+                .map(|&(_, _, w)| w)
                 .sum();
             in_set[next] = true;
             set.push(next);
@@ -575,9 +577,11 @@ fn isoperimetric(perimeter: f64, area: f64) -> f64 {
 struct RegionSums {
     /// The same edges as (local a, local b, weight).
     inner_edges: Vec<(usize, usize, f64)>,
-    /// Per local node: (neighbour in the region, border length) and (neighbour, weight).
-    neighbours: Vec<Vec<(usize, f64)>>,
-    weighted: Vec<Vec<(usize, f64)>>,
+    /// Per local node, in compressed rows (one allocation, not one per node: a refinement round
+    /// builds these sums for every try): neighbours in the region as (neighbour, border length,
+    /// weight), node i's in `links[link_at[i]..link_at[i + 1]]`.
+    link_at: Vec<u32>,
+    links: Vec<(u32, f64, f64)>,
     size: Vec<u64>,
     area: Vec<f64>,
     /// Border on the community line.
@@ -600,8 +604,8 @@ impl RegionSums {
         }
         let mut s = RegionSums {
             inner_edges: Vec::new(),
-            neighbours: vec![Vec::new(); n],
-            weighted: vec![Vec::new(); n],
+            link_at: Vec::with_capacity(n + 1),
+            links: Vec::new(),
             size: region.iter().map(|&v| g.nodes[v].size).collect(),
             area: region.iter().map(|&v| g.nodes[v].area_m2).collect(),
             outer: region.iter().map(|&v| g.nodes[v].outer_m).collect(),
@@ -613,14 +617,14 @@ impl RegionSums {
         };
         let mut inner_weight = 0.0;
         for (i, &v) in region.iter().enumerate() {
+            s.link_at.push(s.links.len() as u32);
             for &(m, e) in g.neighbours(v) {
                 let w = weight(&g.edges[e]);
                 s.degree[i] += w;
                 match local[m] {
                     usize::MAX => s.away[i] += w,
                     j => {
-                        s.neighbours[i].push((j, g.edges[e].length_m));
-                        s.weighted[i].push((j, w));
+                        s.links.push((j as u32, g.edges[e].length_m, w));
                         if v < m {
                             s.inner_edges.push((i, j, w));
                             inner_weight += w;
@@ -629,10 +633,16 @@ impl RegionSums {
                 }
             }
         }
+        s.link_at.push(s.links.len() as u32);
         s.total = s.size.iter().sum();
         s.total_area = s.area.iter().sum();
         s.total_perimeter = s.degree.iter().sum::<f64>() - 2.0 * inner_weight;
         s
+    }
+
+    /// Node i's neighbours in the region: (neighbour, border length, weight).
+    fn links(&self, i: usize) -> &[(u32, f64, f64)] {
+        &self.links[self.link_at[i] as usize..self.link_at[i + 1] as usize]
     }
 
     /// Cost of cutting the region into a side (with these sums) and the rest: both parts'
