@@ -5,7 +5,7 @@ use super::{
     POPULATION, RESOURCES, ROADS, Reader, STAFF,
 };
 use crate::geom::BboxIndex;
-use crate::io::geometry::{self, kind_of};
+use crate::io::geometry::{self, Shape, kind_of};
 use crate::io::{FeatureRef, InputProblemKind};
 use crate::model::*;
 use geo::{BoundingRect, Contains, InteriorPoint, Point};
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 impl Reader {
     pub(super) fn communities(&mut self) -> Vec<Community> {
-        let Some(values) = self.collection(BOUNDARY, true) else {
+        let Some(mut values) = self.collection(BOUNDARY, true, Shape::Polygonal) else {
             return Vec::new();
         };
         if values.is_empty() {
@@ -30,7 +30,7 @@ impl Reader {
         let mut out = Vec::new();
         let mut refs = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
-        for f in self.features(BOUNDARY, &values, "code") {
+        for f in self.features(BOUNDARY, &mut values, "code") {
             let before = self.problems.len();
             let code = match f.props.get("code") {
                 Some(Value::String(s)) => {
@@ -107,13 +107,13 @@ impl Reader {
     }
 
     pub(super) fn buildings(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<Building> {
-        let Some(values) = self.collection(BUILDINGS, true) else {
+        let Some(mut values) = self.collection(BUILDINGS, true, Shape::Polygonal) else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(values.len());
         let mut refs = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
-        for f in self.features(BUILDINGS, &values, "id") {
+        for f in self.features(BUILDINGS, &mut values, "id") {
             let before = self.problems.len();
             let id = self.id(BUILDINGS, &f, &mut seen);
             if let Some(id) = &id
@@ -285,7 +285,7 @@ impl Reader {
         locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>,
         buildings: &[Building],
     ) -> Vec<PopulationPoint> {
-        let Some(values) = self.collection(POPULATION, false) else {
+        let Some(mut values) = self.collection(POPULATION, false, Shape::Point) else {
             return Vec::new();
         };
         let footprints = BboxIndex::new(
@@ -295,7 +295,7 @@ impl Reader {
                 .filter_map(|(i, b)| b.footprint.bounding_rect().map(|r| (i, r))),
         );
         let mut out = Vec::with_capacity(values.len());
-        for f in self.features(POPULATION, &values, "id") {
+        for f in self.features(POPULATION, &mut values, "id") {
             let before = self.problems.len();
             let count = self.count(POPULATION, &f.at, f.props, "count", true, 1);
             let location = self.geometry(POPULATION, &f.at, geometry::point(f.geometry));
@@ -327,12 +327,12 @@ impl Reader {
     }
 
     pub(super) fn resources(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<Resource> {
-        let Some(values) = self.collection(RESOURCES, false) else {
+        let Some(mut values) = self.collection(RESOURCES, false, Shape::Point) else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
-        for f in self.features(RESOURCES, &values, "id") {
+        for f in self.features(RESOURCES, &mut values, "id") {
             let before = self.problems.len();
             let id = self.id(RESOURCES, &f, &mut seen);
             let kind = self.string(RESOURCES, &f.at, f.props, "kind", true);
@@ -362,12 +362,12 @@ impl Reader {
     }
 
     pub(super) fn roads(&mut self) -> Vec<Road> {
-        let Some(values) = self.collection(ROADS, false) else {
+        let Some(mut values) = self.collection(ROADS, false, Shape::Lineal) else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
-        for f in self.features(ROADS, &values, "id") {
+        for f in self.features(ROADS, &mut values, "id") {
             let before = self.problems.len();
             let id = self.id(ROADS, &f, &mut seen);
             let name = self.string(ROADS, &f.at, f.props, "name", false);
@@ -384,13 +384,13 @@ impl Reader {
     }
 
     pub(super) fn exclusive(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<ExclusiveUnit> {
-        let Some(values) = self.collection(EXCLUSIVE, false) else {
+        let Some(mut values) = self.collection(EXCLUSIVE, false, Shape::Polygonal) else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(values.len());
         let mut refs = Vec::new();
         let mut seen = HashMap::new();
-        for f in self.features(EXCLUSIVE, &values, "id") {
+        for f in self.features(EXCLUSIVE, &mut values, "id") {
             let before = self.problems.len();
             let id = self.id(EXCLUSIVE, &f, &mut seen);
             let name = self.string(EXCLUSIVE, &f.at, f.props, "name", true);
