@@ -5,7 +5,9 @@ use super::{
     POPULATION, RESOURCES, ROADS, Reader, STAFF,
 };
 use crate::geom::BboxIndex;
-use crate::io::geometry::{self, Shape, kind_of};
+use crate::io::geometry::{self, Geom, Shape, kind_of};
+use crate::measure::span_m;
+use rayon::prelude::*;
 use crate::io::{FeatureRef, InputProblemKind};
 use crate::model::*;
 use geo::{BoundingRect, Contains, InteriorPoint, Point};
@@ -106,14 +108,28 @@ impl Reader {
         out
     }
 
-    pub(super) fn buildings(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<Building> {
+    pub(super) fn buildings(&mut self, locate: &(dyn Fn(Point<f64>) -> Option<CommunityIx> + Sync)) -> Vec<Building> {
         let Some(mut values) = self.collection(BUILDINGS, true, Shape::Polygonal) else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(values.len());
         let mut refs = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
-        for f in self.features(BUILDINGS, &mut values, "id") {
+        let mut features = self.features(BUILDINGS, &mut values, "id");
+        // Each footprint checked, measured and placed on every core: work that reads only the
+        // feature; its problems are recorded below, in the order they always were.
+        let placed: Vec<_> = features
+            .par_iter_mut()
+            .map(|f| {
+                let parsed = geometry::polygonal(std::mem::replace(&mut f.geometry, Geom::Tree(None)));
+                let place = parsed.as_ref().ok().map(|(footprint, _)| {
+                    let anchor = footprint.interior_point();
+                    (span_m(footprint), anchor.map(|a| (a, locate(a))))
+                });
+                (parsed, place)
+            })
+            .collect();
+        for (f, (parsed, place)) in features.into_iter().zip(placed) {
             let before = self.problems.len();
             let id = self.id(BUILDINGS, &f, &mut seen);
             if let Some(id) = &id
@@ -133,9 +149,10 @@ impl Reader {
             let compound = self.string(BUILDINGS, &f.at, f.props, "compound", false);
             let floors = self.number(BUILDINGS, &f.at, f.props, "floors", 1.0);
             let units = self.units(&f, population, households);
-            let footprint = self.geometry(BUILDINGS, &f.at, geometry::polygonal(f.geometry));
-            if let Some(b) = &footprint {
-                self.span(BUILDINGS, &f.at, b, MAX_BUILDING_SPAN_M, "building");
+            let footprint = self.geometry(BUILDINGS, &f.at, parsed);
+            let (span, anchor) = place.unzip();
+            if let (Some(b), Some(span)) = (&footprint, span) {
+                self.span_of(BUILDINGS, &f.at, b, span, MAX_BUILDING_SPAN_M, "building");
             }
             if self.problems.len() > before {
                 continue;
@@ -143,10 +160,10 @@ impl Reader {
             let (Some(id), Some(population), Some(footprint)) = (id, population, footprint) else {
                 continue;
             };
-            let Some(anchor) = footprint.interior_point() else {
+            let Some((anchor, community)) = anchor.flatten() else {
                 continue;
             };
-            let Some(community) = locate(anchor) else {
+            let Some(community) = community else {
                 self.outside(BUILDINGS, &f.at, anchor, "the building's representative point");
                 continue;
             };

@@ -110,7 +110,7 @@ impl Reader {
         let communities = self.communities();
         let areas = AreaIndex::new(communities.iter().map(|c| &c.boundary));
         // Without communities every "outside" verdict would be noise on top of the real problem.
-        let locate = |p: Point<f64>| {
+        let locate = &|p: Point<f64>| {
             if communities.is_empty() {
                 Some(0)
             } else {
@@ -118,11 +118,11 @@ impl Reader {
             }
         };
 
-        let mut buildings = self.buildings(&locate);
-        let points = self.points(&locate, &buildings);
+        let mut buildings = self.buildings(locate);
+        let points = self.points(locate, &buildings);
         let resources = self.resources(&|p| areas.locate(p));
         let roads = self.roads();
-        let exclusive = self.exclusive(&locate);
+        let exclusive = self.exclusive(locate);
         link_exclusive(&mut buildings, &exclusive);
         let staff = self.staff(&communities);
         if buildings.is_empty() && points.is_empty() && self.problems.is_empty() {
