@@ -6,11 +6,11 @@ use super::{
 };
 use crate::geom::BboxIndex;
 use crate::io::geometry::{self, Geom, Shape, kind_of};
-use crate::measure::span_m;
-use rayon::prelude::*;
 use crate::io::{FeatureRef, InputProblemKind};
+use crate::measure::span_m;
 use crate::model::*;
 use geo::{BoundingRect, Contains, InteriorPoint, Point};
+use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::HashMap;
 
