@@ -16,7 +16,7 @@ use crate::fuzz_support;
 
 use fuzz_support::*;
 use gis_core::io::grids::{GridLayer, LayerMeta, parse_drawn_layer, parse_layer, read_drawn_layer, to_geojson};
-use gis_core::io::{InputProblem, load_dataset, load_dataset_files};
+use gis_core::io::{ImportError, InputProblem, Loaded, load_dataset, load_dataset_files, load_dataset_files_as_trees};
 use gis_core::partition::{PartitionOptions, WarningKind, partition};
 use gis_core::validate::{ValidateOptions, defects_geojson, validate};
 use proptest::prelude::*;
@@ -199,7 +199,17 @@ fn check_dataset(files: &BTreeMap<String, Vec<u8>>) -> BTreeSet<String> {
         .map(|(f, b)| Some((f.clone(), String::from_utf8(b.clone()).ok()?)))
         .collect();
     let loaded = match texts {
-        Some(texts) => load_dataset_files(Path::new("fuzz"), texts),
+        Some(texts) => {
+            let streamed = load_dataset_files(Path::new("fuzz"), texts.clone());
+            // The streaming reader and the whole-tree reader agree on every input.
+            let trees = load_dataset_files_as_trees(Path::new("fuzz"), texts);
+            assert_eq!(
+                outcome(&streamed),
+                outcome(&trees),
+                "the streaming and tree readers differ"
+            );
+            streamed
+        }
         None => {
             // Not UTF-8: only a folder can hold it.
             let dir = tempfile::tempdir().expect("tempdir");
@@ -245,6 +255,15 @@ fn check_dataset(files: &BTreeMap<String, Vec<u8>>) -> BTreeSet<String> {
             }
             out
         }
+    }
+}
+
+/// Everything a load says, written out: problems, report and the dataset (`{:?}` prints every
+/// coordinate exactly).
+fn outcome(loaded: &Result<Loaded, ImportError>) -> String {
+    match loaded {
+        Ok(l) => format!("{:?}\n{:?}", l.report, l.dataset),
+        Err(e) => format!("{:?}", e.problems),
     }
 }
 

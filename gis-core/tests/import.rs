@@ -695,3 +695,132 @@ fn a_large_rural_village_is_accepted() {
     );
     load(&files).expect("a 60 km village loads");
 }
+
+/// The streaming reader and the whole-tree reader (`load_dataset_files_as_trees`) say the same
+/// of the same files: problems, report and dataset, coordinate for coordinate.
+fn same_by_both_readers(texts: BTreeMap<String, String>) {
+    use gis_core::io::{load_dataset_files, load_dataset_files_as_trees};
+    use std::path::Path;
+    let said = |r: Result<Loaded, ImportError>| match r {
+        Ok(l) => format!("{:?}\n{:?}", l.report, l.dataset),
+        Err(e) => format!("{:?}", e.problems),
+    };
+    let streamed = said(load_dataset_files(Path::new("d"), texts.clone()));
+    let trees = said(load_dataset_files_as_trees(Path::new("d"), texts));
+    assert_eq!(streamed, trees);
+}
+
+#[test]
+fn the_streaming_reader_reads_every_fixture_as_the_tree_reader_does() {
+    for name in ["kangle", "zhongjing", "urban-village"] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures")
+            .join(name);
+        let texts = std::fs::read_dir(&dir)
+            .expect("fixture")
+            .map(|e| {
+                let e = e.expect("entry");
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(e.path()).expect("text"))
+            })
+            .collect();
+        same_by_both_readers(texts);
+    }
+}
+
+#[test]
+fn the_streaming_reader_declines_what_only_the_tree_reader_words() {
+    // Each edit is of the kind the streaming reader leaves to the tree reader (or reads itself
+    // and must word alike): the result is the same either way.
+    let base = valid();
+    let text = |v: &Value| v.to_string();
+    let b = base["buildings.geojson"].clone();
+    let edits: Vec<(&str, String)> = vec![
+        ("buildings.geojson", format!("\u{feff}{}", text(&b))),
+        ("buildings.geojson", text(&b).replacen("[[[", "[[[NaN, 1], [", 1)),
+        ("buildings.geojson", text(&b).replacen("[[[", "[[[-Infinity, 1], [", 1)),
+        ("buildings.geojson", text(&b).replacen("[[[", "[[[1e400, 1], [", 1)),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"Polygon\"", "\"MultiPolygon\"", 1),
+        ),
+        ("buildings.geojson", text(&b).replacen("\"Polygon\"", "\"Point\"", 1)),
+        ("buildings.geojson", text(&b).replacen("\"Polygon\"", "7", 1)),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"coordinates\"", "\"coords\"", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"coordinates\":[", "\"coordinates\":[[],", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"coordinates\":[[", "\"coordinates\":[[[0, 0, 0, 0]],[", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"coordinates\":[[", "\"coordinates\":[[], [", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"coordinates\":[[", "\"coordinates\":[[[1, \"x\"]], [", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"coordinates\":[[", "\"coordinates\":[[[1, 2, 3]], [", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"coordinates\":[[", "\"coordinates\":[[[200, 45]], [", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"geometry\":{", "\"geometry\":null, \"g\":{", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"geometry\":{", "\"geometry\":[], \"g\":{", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"geometry\":{", "\"geometry\":{\"type\":\"Point\"}, \"geometry\":{", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"type\":\"Feature\"", "\"type\":\"Feature\", \"type\":\"Nope\"", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"type\":\"FeatureCollection\"", "\"type\":\"Collection\"", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"features\":[", "\"features\":[3, ", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"features\":[", "\"features\":{}, \"features\":[", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"features\":[", "\"bbox\":[1e999], \"features\":[", 1),
+        ),
+        ("buildings.geojson", text(&b)[..text(&b).len() / 2].to_string()),
+        ("buildings.geojson", "[]".to_string()),
+        (
+            "roads.geojson",
+            text(&base["roads.geojson"]).replacen("\"LineString\"", "\"MultiLineString\"", 1),
+        ),
+        (
+            "resources.geojson",
+            text(&base["resources.geojson"]).replacen("\"Point\"", "\"LineString\"", 1),
+        ),
+    ];
+    for (file, edited) in edits {
+        assert_ne!(edited, text(&base[file]), "the edit applies");
+        let mut texts: BTreeMap<String, String> = base.iter().map(|(k, v)| (k.to_string(), text(v))).collect();
+        texts.insert(file.to_string(), edited);
+        same_by_both_readers(texts);
+    }
+}

@@ -4,6 +4,7 @@
 
 use super::InputProblemKind;
 use super::json::NON_FINITE;
+use super::stream::{self, Shaped};
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
 use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole, Validation};
 use geo::{Area, Coord, Line, LineString, MultiLineString, MultiPolygon, Point, Polygon, Winding};
@@ -46,74 +47,154 @@ impl Shape {
             Shape::Lineal => "LineString or MultiLineString",
         }
     }
+
+    pub fn allows(self, kind: &str) -> bool {
+        let allowed: &[&str] = match self {
+            Shape::Polygonal => &["Polygon", "MultiPolygon"],
+            Shape::Point => &["Point"],
+            Shape::Lineal => &["LineString", "MultiLineString"],
+        };
+        allowed.contains(&kind)
+    }
+}
+
+/// A feature's geometry as one of the two readers holds it: a member of a whole-file tree, or
+/// read apart by the streaming reader (see [`stream`]). Either way the same checks run, in the
+/// same order, with the same messages.
+pub(crate) enum Geom<'v> {
+    Tree(Option<&'v Value>),
+    Streamed(Option<stream::Geometry>),
+}
+
+fn missing(shape: Shape) -> Issue {
+    Issue::new(
+        "geometry",
+        InputProblemKind::MissingField,
+        format!("missing; expected a {}", shape.expected()),
+    )
+}
+
+fn untyped(shape: Shape) -> Issue {
+    Issue::new(
+        "geometry.type",
+        InputProblemKind::MissingField,
+        format!("missing; expected \"{}\"", shape.expected()),
+    )
+}
+
+fn wrong_type(shape: Shape, kind: &str) -> Issue {
+    Issue::new(
+        "geometry.type",
+        InputProblemKind::WrongGeometryType,
+        format!("expected a {}, found {kind:?}", shape.expected()),
+    )
+}
+
+fn no_coordinates() -> Issue {
+    Issue::new("geometry.coordinates", InputProblemKind::MissingField, "missing")
+}
+
+/// The streamed geometry's coordinates, when it has a type the file takes and coordinates.
+fn shaped(geometry: Option<stream::Geometry>, shape: Shape) -> Result<Shaped, Issue> {
+    match geometry.ok_or_else(|| missing(shape))? {
+        stream::Geometry::Untyped => Err(untyped(shape)),
+        stream::Geometry::Other(kind) => Err(wrong_type(shape, &kind)),
+        stream::Geometry::NoCoordinates => Err(no_coordinates()),
+        stream::Geometry::Shaped(s) if shape.allows(s.kind()) => Ok(s),
+        stream::Geometry::Shaped(s) => Err(wrong_type(shape, s.kind())),
+    }
 }
 
 /// The `type` and `coordinates` of a feature's geometry, checked against what the file accepts.
 fn typed(geometry: Option<&Value>, shape: Shape) -> Result<(&str, &Value), Issue> {
-    let missing = || {
-        Issue::new(
-            "geometry",
-            InputProblemKind::MissingField,
-            format!("missing; expected a {}", shape.expected()),
-        )
-    };
-    let geometry = geometry.filter(|g| !g.is_null()).ok_or_else(missing)?;
+    let geometry = geometry.filter(|g| !g.is_null()).ok_or_else(|| missing(shape))?;
     let Some(kind) = geometry.get("type").and_then(Value::as_str) else {
-        return Err(Issue::new(
-            "geometry.type",
-            InputProblemKind::MissingField,
-            format!("missing; expected \"{}\"", shape.expected()),
-        ));
+        return Err(untyped(shape));
     };
-    let allowed: &[&str] = match shape {
-        Shape::Polygonal => &["Polygon", "MultiPolygon"],
-        Shape::Point => &["Point"],
-        Shape::Lineal => &["LineString", "MultiLineString"],
-    };
-    if !allowed.contains(&kind) {
-        return Err(Issue::new(
-            "geometry.type",
-            InputProblemKind::WrongGeometryType,
-            format!("expected a {}, found {kind:?}", shape.expected()),
-        ));
+    if !shape.allows(kind) {
+        return Err(wrong_type(shape, kind));
     }
-    let coords = geometry
-        .get("coordinates")
-        .ok_or_else(|| Issue::new("geometry.coordinates", InputProblemKind::MissingField, "missing"))?;
+    let coords = geometry.get("coordinates").ok_or_else(no_coordinates)?;
     Ok((kind, coords))
 }
 
-pub(crate) fn point(geometry: Option<&Value>) -> Parsed<Point<f64>> {
-    let (_, coords) = typed(geometry, Shape::Point)?;
-    Ok((position(coords, "geometry.coordinates")?.into(), Vec::new()))
+pub(crate) fn point(geometry: Geom) -> Parsed<Point<f64>> {
+    let path = "geometry.coordinates";
+    let at = match geometry {
+        Geom::Tree(g) => position(typed(g, Shape::Point)?.1, path)?,
+        Geom::Streamed(g) => match shaped(g, Shape::Point)? {
+            Shaped::Point(c) => checked_position(c, || path.to_string())?,
+            other => return Err(wrong_type(Shape::Point, other.kind())),
+        },
+    };
+    Ok((at.into(), Vec::new()))
 }
 
-pub(crate) fn lineal(geometry: Option<&Value>) -> Parsed<MultiLineString<f64>> {
-    let (kind, coords) = typed(geometry, Shape::Lineal)?;
+pub(crate) fn lineal(geometry: Geom) -> Parsed<MultiLineString<f64>> {
     let mut repairs = Vec::new();
-    let lines = if kind == "LineString" {
-        vec![line(coords, "geometry.coordinates", &mut repairs)?]
-    } else {
-        array(coords, "geometry.coordinates", "an array of LineStrings")?
-            .iter()
-            .enumerate()
-            .map(|(i, l)| line(l, &format!("geometry.coordinates[{i}]"), &mut repairs))
-            .collect::<Result<_, _>>()?
+    let lines = match geometry {
+        Geom::Tree(g) => {
+            let (kind, coords) = typed(g, Shape::Lineal)?;
+            if kind == "LineString" {
+                vec![line(coords, "geometry.coordinates", &mut repairs)?]
+            } else {
+                array(coords, "geometry.coordinates", "an array of LineStrings")?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| line(l, &format!("geometry.coordinates[{i}]"), &mut repairs))
+                    .collect::<Result<_, _>>()?
+            }
+        }
+        Geom::Streamed(g) => match shaped(g, Shape::Lineal)? {
+            Shaped::LineString(l) => {
+                let path = "geometry.coordinates";
+                vec![line_from(checked_positions(l, path)?, path, &mut repairs)?]
+            }
+            Shaped::MultiLineString(ls) => ls
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let path = format!("geometry.coordinates[{i}]");
+                    line_from(checked_positions(l, &path)?, &path, &mut repairs)
+                })
+                .collect::<Result<_, _>>()?,
+            other => return Err(wrong_type(Shape::Lineal, other.kind())),
+        },
     };
     Ok((MultiLineString(lines), repairs))
 }
 
-pub(crate) fn polygonal(geometry: Option<&Value>) -> Parsed<MultiPolygon<f64>> {
-    let (kind, coords) = typed(geometry, Shape::Polygonal)?;
+pub(crate) fn polygonal(geometry: Geom) -> Parsed<MultiPolygon<f64>> {
     let mut repairs = Vec::new();
-    let polygons = if kind == "Polygon" {
-        vec![polygon(coords, "geometry.coordinates", &mut repairs)?]
-    } else {
-        array(coords, "geometry.coordinates", "an array of Polygons")?
-            .iter()
-            .enumerate()
-            .map(|(i, p)| polygon(p, &format!("geometry.coordinates[{i}]"), &mut repairs))
-            .collect::<Result<_, _>>()?
+    let (kind, polygons) = match geometry {
+        Geom::Tree(g) => {
+            let (kind, coords) = typed(g, Shape::Polygonal)?;
+            let polygons = if kind == "Polygon" {
+                vec![polygon(coords, "geometry.coordinates", &mut repairs)?]
+            } else {
+                array(coords, "geometry.coordinates", "an array of Polygons")?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| polygon(p, &format!("geometry.coordinates[{i}]"), &mut repairs))
+                    .collect::<Result<_, _>>()?
+            };
+            (kind, polygons)
+        }
+        Geom::Streamed(g) => match shaped(g, Shape::Polygonal)? {
+            Shaped::Polygon(rings) => (
+                "Polygon",
+                vec![streamed_polygon(rings, "geometry.coordinates", &mut repairs)?],
+            ),
+            Shaped::MultiPolygon(polygons) => (
+                "MultiPolygon",
+                polygons
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| streamed_polygon(p, &format!("geometry.coordinates[{i}]"), &mut repairs))
+                    .collect::<Result<_, _>>()?,
+            ),
+            other => return Err(wrong_type(Shape::Polygonal, other.kind())),
+        },
     };
     if polygons.is_empty() {
         return Err(Issue::new(
@@ -193,6 +274,38 @@ fn position(v: &Value, path: &str) -> Result<Coord<f64>, Issue> {
             ));
         }
     }
+    lonlat(xy, path)
+}
+
+/// A streamed position, checked as [`position`] checks a tree's; `path` is only written out
+/// when the position is wrong.
+fn checked_position(c: Coord<f64>, path: impl FnOnce() -> String) -> Result<Coord<f64>, Issue> {
+    if c.x.is_finite() && c.y.is_finite() && (-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y) {
+        return Ok(c);
+    }
+    let path = path();
+    for (i, v) in [c.x, c.y].into_iter().enumerate() {
+        if !v.is_finite() {
+            return Err(Issue::new(
+                format!("{path}[{i}]"),
+                InputProblemKind::NonFiniteCoordinate,
+                "expected a finite number",
+            ));
+        }
+    }
+    lonlat([c.x, c.y], &path)
+}
+
+/// Streamed positions, each checked; the path of each is `path[i]`.
+fn checked_positions(coords: Vec<Coord<f64>>, path: &str) -> Result<Vec<Coord<f64>>, Issue> {
+    for (i, &c) in coords.iter().enumerate() {
+        checked_position(c, || format!("{path}[{i}]"))?;
+    }
+    Ok(coords)
+}
+
+/// A finite `[longitude, latitude]` pair in range, or why not.
+fn lonlat(xy: [f64; 2], path: &str) -> Result<Coord<f64>, Issue> {
     let [lon, lat] = xy;
     let lon_ok = (-180.0..=180.0).contains(&lon);
     let lat_ok = (-90.0..=90.0).contains(&lat);
@@ -245,7 +358,11 @@ fn drop_repeats(mut coords: Vec<Coord<f64>>, path: &str, repairs: &mut Vec<Issue
 }
 
 fn line(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f64>, Issue> {
-    let coords = drop_repeats(positions(v, path)?, path, repairs);
+    line_from(positions(v, path)?, path, repairs)
+}
+
+fn line_from(coords: Vec<Coord<f64>>, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f64>, Issue> {
+    let coords = drop_repeats(coords, path, repairs);
     if coords.len() < 2 {
         return Err(Issue::new(
             path,
@@ -256,8 +373,7 @@ fn line(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f6
     Ok(LineString(coords))
 }
 
-fn ring(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f64>, Issue> {
-    let coords = positions(v, path)?;
+fn ring_from(coords: Vec<Coord<f64>>, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f64>, Issue> {
     if coords.len() < 4 {
         return Err(Issue::new(
             path,
@@ -293,7 +409,23 @@ fn ring(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<LineString<f6
 
 fn polygon(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f64>, Issue> {
     let rings = array(v, path, "an array of rings")?;
-    if rings.is_empty() {
+    polygon_from(rings.iter(), path, repairs, positions)
+}
+
+fn streamed_polygon(rings: Vec<Vec<Coord<f64>>>, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f64>, Issue> {
+    polygon_from(rings.into_iter(), path, repairs, checked_positions)
+}
+
+/// A polygon of `rings` (exterior first); `positions` reads ring i's positions, given its path
+/// `path[i]`, only after ring i-1 has passed every check (so the first fault found is the same
+/// whichever reader holds the rings).
+fn polygon_from<R>(
+    rings: impl ExactSizeIterator<Item = R>,
+    path: &str,
+    repairs: &mut Vec<Issue>,
+    positions: impl Fn(R, &str) -> Result<Vec<Coord<f64>>, Issue>,
+) -> Result<Polygon<f64>, Issue> {
+    if rings.len() == 0 {
         return Err(Issue::new(
             path,
             InputProblemKind::TooFewPoints,
@@ -301,9 +433,9 @@ fn polygon(v: &Value, path: &str, repairs: &mut Vec<Issue>) -> Result<Polygon<f6
         ));
     }
     let mut parsed = Vec::with_capacity(rings.len());
-    for (i, r) in rings.iter().enumerate() {
+    for (i, r) in rings.enumerate() {
         let at = format!("{path}[{i}]");
-        let mut ring = ring(r, &at, repairs)?;
+        let mut ring = ring_from(positions(r, &at)?, &at, repairs)?;
         // RFC 7946: exterior counter-clockwise, holes clockwise. Either way round is unambiguous.
         let ok = if i == 0 { ring.is_ccw() } else { ring.is_cw() };
         if !ok {
@@ -448,7 +580,7 @@ mod tests {
     use serde_json::json;
 
     fn poly(coords: Value) -> Parsed<MultiPolygon<f64>> {
-        polygonal(Some(&json!({"type": "Polygon", "coordinates": coords})))
+        polygonal(Geom::Tree(Some(&json!({"type": "Polygon", "coordinates": coords}))))
     }
 
     #[test]
@@ -475,7 +607,10 @@ mod tests {
 
     #[test]
     fn altitude_is_ignored() {
-        let (p, _) = point(Some(&json!({"type": "Point", "coordinates": [118.1, 24.5, 12.0]}))).unwrap();
+        let (p, _) = point(Geom::Tree(Some(
+            &json!({"type": "Point", "coordinates": [118.1, 24.5, 12.0]}),
+        )))
+        .unwrap();
         assert_eq!(p.x(), 118.1);
     }
 }

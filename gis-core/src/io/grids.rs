@@ -5,7 +5,7 @@
 //! needs to keep codes stable: the code scheme, the size bounds and the code book of retired
 //! codes. Layers drawn elsewhere lack it and read with the defaults.
 
-use super::geometry::{kind_of, polygonal};
+use super::geometry::{Geom, kind_of, polygonal};
 use super::json::{self, Parsed as Json};
 use super::{FeatureRef, InputProblem, InputProblemKind};
 use crate::bounds::SizeBounds;
@@ -334,7 +334,7 @@ pub fn parse_layer(root: &Value, file: &str) -> (GridLayer, Vec<InputProblem>) {
                 None
             }
         };
-        let area = match polygonal(f.get("geometry")) {
+        let area = match polygonal(Geom::Tree(f.get("geometry"))) {
             Ok((area, repairs)) => {
                 for i in repairs {
                     problem(Some(&at), &i.path, i.kind, i.message);

@@ -13,7 +13,19 @@ impl Reader {
     /// lies furthest from the middle of the others (the per-axis median, which one stray
     /// vertex cannot move far).
     pub(super) fn span(&mut self, file: &str, at: &FeatureRef, area: &MultiPolygon<f64>, limit_m: f64, what: &str) {
-        let span = span_m(area);
+        self.span_of(file, at, area, span_m(area), limit_m, what)
+    }
+
+    /// [`Self::span`] of an area whose span (`span_m`) is known.
+    pub(super) fn span_of(
+        &mut self,
+        file: &str,
+        at: &FeatureRef,
+        area: &MultiPolygon<f64>,
+        span: f64,
+        limit_m: f64,
+        what: &str,
+    ) {
         if span <= limit_m {
             return;
         }

@@ -1,14 +1,41 @@
 //! A file's envelope: its JSON, the FeatureCollection, and each Feature with its properties.
 
 use super::{Feature, NO_PROPERTIES, Reader, number_text};
-use crate::io::geometry::kind_of;
+use crate::io::geometry::{Geom, Shape, kind_of};
 use crate::io::json::{self, Parsed as Json};
+use crate::io::stream::{self, Streamed};
 use crate::io::{FeatureRef, InputProblemKind};
 use serde_json::Value;
+
+/// A FeatureCollection's features, as the reader that took the file holds them.
+pub(super) enum Collection {
+    /// The tree reader's: each feature a `Value`.
+    Tree(Vec<Value>),
+    Streamed(Vec<Streamed>),
+}
+
+impl Collection {
+    pub fn len(&self) -> usize {
+        match self {
+            Collection::Tree(v) => v.len(),
+            Collection::Streamed(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 impl Reader {
     /// The file's JSON, or None (with the problem recorded) when it is absent or unreadable.
     pub(super) fn json(&mut self, file: &str, required: bool) -> Option<Value> {
+        let text = self.text(file, required)?;
+        self.parse(file, &text)
+    }
+
+    /// The file's text, or None (with the problem recorded) when it is absent or unreadable.
+    fn text(&mut self, file: &str, required: bool) -> Option<String> {
         let read = match &mut self.files {
             // Taken, not cloned: each file is read once, and a city's buildings are 100 MB.
             Some(files) => files
@@ -41,7 +68,12 @@ impl Reader {
                 return None;
             }
         };
-        match json::parse(&text) {
+        Some(text)
+    }
+
+    /// The text's JSON, or None (with the problem recorded) when it is not JSON.
+    fn parse(&mut self, file: &str, text: &str) -> Option<Value> {
+        match json::parse(text) {
             Json::Ok(v) | Json::NonFiniteQuoted(v) => Some(v),
             Json::Invalid(msg) => {
                 self.problem(
@@ -56,9 +88,18 @@ impl Reader {
         }
     }
 
-    /// The `features` of a FeatureCollection file.
-    pub(super) fn collection(&mut self, file: &str, required: bool) -> Option<Vec<Value>> {
-        let mut root = self.json(file, required)?;
+    /// The `features` of a FeatureCollection file whose geometries are of `shape`: streamed
+    /// when the file has the ordinary shape, else read as a whole tree (see `io::stream`).
+    pub(super) fn collection(&mut self, file: &str, required: bool, shape: Shape) -> Option<Collection> {
+        let text = self.text(file, required)?;
+        if !self.trees_only
+            && let Some(features) = stream::features(&text, shape)
+        {
+            self.report.files.push((file.to_string(), features.len()));
+            return Some(Collection::Streamed(features));
+        }
+        let mut root = self.parse(file, &text)?;
+        drop(text);
         let kind = root.get("type").and_then(Value::as_str).unwrap_or("");
         if kind != "FeatureCollection" {
             let found = if kind.is_empty() {
@@ -78,7 +119,7 @@ impl Reader {
         match root.get_mut("features").map(Value::take) {
             Some(Value::Array(features)) => {
                 self.report.files.push((file.to_string(), features.len()));
-                Some(features)
+                Some(Collection::Tree(features))
             }
             other => {
                 let found = other.as_ref().map_or("nothing".to_string(), kind_of);
@@ -95,9 +136,23 @@ impl Reader {
     }
 
     /// The features of a collection whose envelope is sound; `id_key` names them in messages.
-    pub(super) fn features<'v>(&mut self, file: &str, values: &'v [Value], id_key: &str) -> Vec<Feature<'v>> {
-        let mut out = Vec::with_capacity(values.len());
-        for (index, v) in values.iter().enumerate() {
+    /// Streamed geometries move out of `collection` into the features.
+    pub(super) fn features<'v>(
+        &mut self,
+        file: &str,
+        collection: &'v mut Collection,
+        id_key: &str,
+    ) -> Vec<Feature<'v>> {
+        let mut out = Vec::with_capacity(collection.len());
+        let items: Box<dyn Iterator<Item = (&'v Value, Geom<'v>)>> = match collection {
+            Collection::Tree(values) => Box::new(values.iter().map(|v| (v, Geom::Tree(v.get("geometry"))))),
+            Collection::Streamed(features) => Box::new(
+                features
+                    .iter_mut()
+                    .map(|f| (&f.feature, Geom::Streamed(f.geometry.take()))),
+            ),
+        };
+        for (index, (v, geometry)) in items.enumerate() {
             let own = v
                 .get("properties")
                 .and_then(|p| p.get(id_key))
@@ -137,7 +192,7 @@ impl Reader {
             out.push(Feature {
                 at,
                 props,
-                geometry: v.get("geometry"),
+                geometry,
                 member_id: v.get("id"),
             });
         }

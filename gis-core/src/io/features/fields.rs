@@ -15,14 +15,15 @@ impl Reader {
         key: &str,
         required: bool,
     ) -> Option<String> {
-        let field = format!("properties.{key}");
+        // Written out only for a problem: this runs for every field of every feature.
+        let field = || format!("properties.{key}");
         match props.get(key) {
             None | Some(Value::Null) => {
                 if required {
                     self.problem(
                         file,
                         Some(at),
-                        Some(&field),
+                        Some(&field()),
                         InputProblemKind::MissingField,
                         "missing; expected a string",
                     );
@@ -33,7 +34,7 @@ impl Reader {
                 self.problem(
                     file,
                     Some(at),
-                    Some(&field),
+                    Some(&field()),
                     InputProblemKind::InvalidValue,
                     "is empty; expected a non-empty string",
                 );
@@ -44,7 +45,7 @@ impl Reader {
                 self.problem(
                     file,
                     Some(at),
-                    Some(&field),
+                    Some(&field()),
                     InputProblemKind::WrongType,
                     format!("expected a string, found {}", kind_of(other)),
                 );
@@ -63,23 +64,23 @@ impl Reader {
         required: bool,
         min: u32,
     ) -> Option<u32> {
-        let field = format!("properties.{key}");
-        let expected = format!("expected a whole number ≥ {min}");
+        // Written out only for a problem: this runs for every count of every feature.
+        let expected = || format!("expected a whole number ≥ {min}");
         let (kind, message) = match props.get(key) {
             None | Some(Value::Null) if !required => return None,
-            None | Some(Value::Null) => (InputProblemKind::MissingField, format!("missing; {expected}")),
+            None | Some(Value::Null) => (InputProblemKind::MissingField, format!("missing; {}", expected())),
             Some(Value::Number(n)) => {
                 let v = n.as_i64().map(|i| i as f64).or_else(|| n.as_f64()).unwrap_or(f64::NAN);
                 if v.fract() != 0.0 || !v.is_finite() {
-                    (InputProblemKind::NotInteger, format!("{expected}, found {n}"))
+                    (InputProblemKind::NotInteger, format!("{}, found {n}", expected()))
                 } else if v < 0.0 {
-                    (InputProblemKind::NegativeValue, format!("{expected}, found {n}"))
+                    (InputProblemKind::NegativeValue, format!("{}, found {n}", expected()))
                 } else if v < f64::from(min) {
-                    (InputProblemKind::InvalidValue, format!("{expected}, found {n}"))
+                    (InputProblemKind::InvalidValue, format!("{}, found {n}", expected()))
                 } else if v > f64::from(u32::MAX) {
                     (
                         InputProblemKind::InvalidValue,
-                        format!("{expected} and below 2^32, found {n}"),
+                        format!("{} and below 2^32, found {n}", expected()),
                     )
                 } else {
                     return Some(v as u32);
@@ -87,14 +88,14 @@ impl Reader {
             }
             Some(Value::String(s)) => (
                 InputProblemKind::WrongType,
-                format!("{expected}, found the string {s:?} (write numbers without quotes)"),
+                format!("{}, found the string {s:?} (write numbers without quotes)", expected()),
             ),
             Some(other) => (
                 InputProblemKind::WrongType,
-                format!("{expected}, found {}", kind_of(other)),
+                format!("{}, found {}", expected(), kind_of(other)),
             ),
         };
-        self.problem(file, Some(at), Some(&field), kind, message);
+        self.problem(file, Some(at), Some(&format!("properties.{key}")), kind, message);
         None
     }
 
@@ -107,7 +108,6 @@ impl Reader {
         key: &str,
         min: f64,
     ) -> Option<f64> {
-        let field = format!("properties.{key}");
         let (kind, message) = match props.get(key) {
             None | Some(Value::Null) => return None,
             Some(Value::Number(n)) => match n.as_f64().filter(|v| v.is_finite()) {
@@ -130,7 +130,7 @@ impl Reader {
                 format!("expected a number ≥ {min}, found {}", kind_of(other)),
             ),
         };
-        self.problem(file, Some(at), Some(&field), kind, message);
+        self.problem(file, Some(at), Some(&format!("properties.{key}")), kind, message);
         None
     }
 

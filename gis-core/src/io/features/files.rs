@@ -5,16 +5,18 @@ use super::{
     POPULATION, RESOURCES, ROADS, Reader, STAFF,
 };
 use crate::geom::BboxIndex;
-use crate::io::geometry::{self, kind_of};
+use crate::io::geometry::{self, Geom, Shape, kind_of};
 use crate::io::{FeatureRef, InputProblemKind};
+use crate::measure::span_m;
 use crate::model::*;
 use geo::{BoundingRect, Contains, InteriorPoint, Point};
+use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::HashMap;
 
 impl Reader {
     pub(super) fn communities(&mut self) -> Vec<Community> {
-        let Some(values) = self.collection(BOUNDARY, true) else {
+        let Some(mut values) = self.collection(BOUNDARY, true, Shape::Polygonal) else {
             return Vec::new();
         };
         if values.is_empty() {
@@ -30,7 +32,7 @@ impl Reader {
         let mut out = Vec::new();
         let mut refs = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
-        for f in self.features(BOUNDARY, &values, "code") {
+        for f in self.features(BOUNDARY, &mut values, "code") {
             let before = self.problems.len();
             let code = match f.props.get("code") {
                 Some(Value::String(s)) => {
@@ -106,14 +108,28 @@ impl Reader {
         out
     }
 
-    pub(super) fn buildings(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<Building> {
-        let Some(values) = self.collection(BUILDINGS, true) else {
+    pub(super) fn buildings(&mut self, locate: &(dyn Fn(Point<f64>) -> Option<CommunityIx> + Sync)) -> Vec<Building> {
+        let Some(mut values) = self.collection(BUILDINGS, true, Shape::Polygonal) else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(values.len());
         let mut refs = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
-        for f in self.features(BUILDINGS, &values, "id") {
+        let mut features = self.features(BUILDINGS, &mut values, "id");
+        // Each footprint checked, measured and placed on every core: work that reads only the
+        // feature; its problems are recorded below, in the order they always were.
+        let placed: Vec<_> = features
+            .par_iter_mut()
+            .map(|f| {
+                let parsed = geometry::polygonal(std::mem::replace(&mut f.geometry, Geom::Tree(None)));
+                let place = parsed.as_ref().ok().map(|(footprint, _)| {
+                    let anchor = footprint.interior_point();
+                    (span_m(footprint), anchor.map(|a| (a, locate(a))))
+                });
+                (parsed, place)
+            })
+            .collect();
+        for (f, (parsed, place)) in features.into_iter().zip(placed) {
             let before = self.problems.len();
             let id = self.id(BUILDINGS, &f, &mut seen);
             if let Some(id) = &id
@@ -133,9 +149,10 @@ impl Reader {
             let compound = self.string(BUILDINGS, &f.at, f.props, "compound", false);
             let floors = self.number(BUILDINGS, &f.at, f.props, "floors", 1.0);
             let units = self.units(&f, population, households);
-            let footprint = self.geometry(BUILDINGS, &f.at, geometry::polygonal(f.geometry));
-            if let Some(b) = &footprint {
-                self.span(BUILDINGS, &f.at, b, MAX_BUILDING_SPAN_M, "building");
+            let footprint = self.geometry(BUILDINGS, &f.at, parsed);
+            let (span, anchor) = place.unzip();
+            if let (Some(b), Some(span)) = (&footprint, span) {
+                self.span_of(BUILDINGS, &f.at, b, span, MAX_BUILDING_SPAN_M, "building");
             }
             if self.problems.len() > before {
                 continue;
@@ -143,10 +160,10 @@ impl Reader {
             let (Some(id), Some(population), Some(footprint)) = (id, population, footprint) else {
                 continue;
             };
-            let Some(anchor) = footprint.interior_point() else {
+            let Some((anchor, community)) = anchor.flatten() else {
                 continue;
             };
-            let Some(community) = locate(anchor) else {
+            let Some(community) = community else {
                 self.outside(BUILDINGS, &f.at, anchor, "the building's representative point");
                 continue;
             };
@@ -285,7 +302,7 @@ impl Reader {
         locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>,
         buildings: &[Building],
     ) -> Vec<PopulationPoint> {
-        let Some(values) = self.collection(POPULATION, false) else {
+        let Some(mut values) = self.collection(POPULATION, false, Shape::Point) else {
             return Vec::new();
         };
         let footprints = BboxIndex::new(
@@ -295,7 +312,7 @@ impl Reader {
                 .filter_map(|(i, b)| b.footprint.bounding_rect().map(|r| (i, r))),
         );
         let mut out = Vec::with_capacity(values.len());
-        for f in self.features(POPULATION, &values, "id") {
+        for f in self.features(POPULATION, &mut values, "id") {
             let before = self.problems.len();
             let count = self.count(POPULATION, &f.at, f.props, "count", true, 1);
             let location = self.geometry(POPULATION, &f.at, geometry::point(f.geometry));
@@ -327,12 +344,12 @@ impl Reader {
     }
 
     pub(super) fn resources(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<Resource> {
-        let Some(values) = self.collection(RESOURCES, false) else {
+        let Some(mut values) = self.collection(RESOURCES, false, Shape::Point) else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
-        for f in self.features(RESOURCES, &values, "id") {
+        for f in self.features(RESOURCES, &mut values, "id") {
             let before = self.problems.len();
             let id = self.id(RESOURCES, &f, &mut seen);
             let kind = self.string(RESOURCES, &f.at, f.props, "kind", true);
@@ -362,12 +379,12 @@ impl Reader {
     }
 
     pub(super) fn roads(&mut self) -> Vec<Road> {
-        let Some(values) = self.collection(ROADS, false) else {
+        let Some(mut values) = self.collection(ROADS, false, Shape::Lineal) else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(values.len());
         let mut seen = HashMap::new();
-        for f in self.features(ROADS, &values, "id") {
+        for f in self.features(ROADS, &mut values, "id") {
             let before = self.problems.len();
             let id = self.id(ROADS, &f, &mut seen);
             let name = self.string(ROADS, &f.at, f.props, "name", false);
@@ -384,13 +401,13 @@ impl Reader {
     }
 
     pub(super) fn exclusive(&mut self, locate: &dyn Fn(Point<f64>) -> Option<CommunityIx>) -> Vec<ExclusiveUnit> {
-        let Some(values) = self.collection(EXCLUSIVE, false) else {
+        let Some(mut values) = self.collection(EXCLUSIVE, false, Shape::Polygonal) else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(values.len());
         let mut refs = Vec::new();
         let mut seen = HashMap::new();
-        for f in self.features(EXCLUSIVE, &values, "id") {
+        for f in self.features(EXCLUSIVE, &mut values, "id") {
             let before = self.problems.len();
             let id = self.id(EXCLUSIVE, &f, &mut seen);
             let name = self.string(EXCLUSIVE, &f.at, f.props, "name", true);

@@ -9,7 +9,7 @@ mod envelope;
 mod fields;
 mod files;
 
-use super::geometry::{Issue, Parsed};
+use super::geometry::{Geom, Issue, Parsed};
 use super::{FeatureRef, ImportReport, InputProblem, InputProblemKind};
 use crate::geom::AreaIndex;
 use crate::model::*;
@@ -43,7 +43,7 @@ pub const MAX_EXCLUSIVE_SPAN_M: f64 = 50_000.0;
 struct Feature<'v> {
     at: FeatureRef,
     props: &'v Map<String, Value>,
-    geometry: Option<&'v Value>,
+    geometry: Geom<'v>,
     /// The Feature's own `id` member (RFC 7946 §3.2), which GDAL and geopandas write.
     member_id: Option<&'v Value>,
 }
@@ -56,6 +56,8 @@ pub(super) struct Reader {
     files: Option<BTreeMap<String, String>>,
     problems: Vec<InputProblem>,
     report: ImportReport,
+    /// Read every file as a whole tree, never streamed (the reference reader).
+    trees_only: bool,
 }
 
 impl Reader {
@@ -65,6 +67,7 @@ impl Reader {
             files: None,
             problems: Vec::new(),
             report: ImportReport::default(),
+            trees_only: false,
         }
     }
 
@@ -75,7 +78,12 @@ impl Reader {
             files: Some(files),
             problems: Vec::new(),
             report: ImportReport::default(),
+            trees_only: false,
         }
+    }
+
+    pub fn trees_only(&mut self) {
+        self.trees_only = true;
     }
 
     pub fn finish(self) -> (Vec<InputProblem>, ImportReport) {
@@ -102,7 +110,7 @@ impl Reader {
         let communities = self.communities();
         let areas = AreaIndex::new(communities.iter().map(|c| &c.boundary));
         // Without communities every "outside" verdict would be noise on top of the real problem.
-        let locate = |p: Point<f64>| {
+        let locate = &|p: Point<f64>| {
             if communities.is_empty() {
                 Some(0)
             } else {
@@ -110,11 +118,11 @@ impl Reader {
             }
         };
 
-        let mut buildings = self.buildings(&locate);
-        let points = self.points(&locate, &buildings);
+        let mut buildings = self.buildings(locate);
+        let points = self.points(locate, &buildings);
         let resources = self.resources(&|p| areas.locate(p));
         let roads = self.roads();
-        let exclusive = self.exclusive(&locate);
+        let exclusive = self.exclusive(locate);
         link_exclusive(&mut buildings, &exclusive);
         let staff = self.staff(&communities);
         if buildings.is_empty() && points.is_empty() && self.problems.is_empty() {

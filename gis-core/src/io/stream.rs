@@ -1,0 +1,366 @@
+//! Reading a FeatureCollection feature by feature, without a tree of the whole file: each
+//! feature's members other than its geometry become a small `Value` (the property checks read
+//! those), and its geometry's coordinates go straight into `geo` coordinates.
+//!
+//! This reader only takes the ordinary shape of a file: an object of type FeatureCollection whose
+//! `features` are objects, each geometry null or an object whose coordinates nest as its type
+//! says, every position two or three numbers. On anything else — and on invalid JSON, `NaN`, a
+//! byte it cannot read — it declines, and the file is read as a whole tree as before, which words
+//! every problem. Both readers use the same parser and keep the same member when a key repeats,
+//! so where this one accepts a file the tree reader would read the same values from it (the fuzz
+//! tests compare the two on every input).
+
+use super::geometry::Shape;
+use geo::Coord;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// One feature: its members without `geometry`, and the geometry read apart.
+pub(crate) struct Streamed {
+    pub feature: Value,
+    /// None when the member is absent or null.
+    pub geometry: Option<Geometry>,
+}
+
+/// A feature's geometry, as far as the file's [`Shape`] needs it.
+pub(crate) enum Geometry {
+    /// `type` absent, or not a string.
+    Untyped,
+    /// A type this file does not take.
+    Other(String),
+    /// A type this file takes, without `coordinates`.
+    NoCoordinates,
+    Shaped(Shaped),
+}
+
+/// Coordinates nested as their geometry type says; not yet checked for range or shape.
+pub(crate) enum Shaped {
+    Point(Coord<f64>),
+    LineString(Vec<Coord<f64>>),
+    MultiLineString(Vec<Vec<Coord<f64>>>),
+    Polygon(Vec<Vec<Coord<f64>>>),
+    MultiPolygon(Vec<Vec<Vec<Coord<f64>>>>),
+}
+
+impl Shaped {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Shaped::Point(_) => "Point",
+            Shaped::LineString(_) => "LineString",
+            Shaped::MultiLineString(_) => "MultiLineString",
+            Shaped::Polygon(_) => "Polygon",
+            Shaped::MultiPolygon(_) => "MultiPolygon",
+        }
+    }
+}
+
+/// The features of a FeatureCollection text (a byte-order mark is skipped), or None when this
+/// reader declines the file (see the module's note).
+pub(crate) fn features(text: &str, shape: Shape) -> Option<Vec<Streamed>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // A root that is not an object is a problem the tree reader words.
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let features = Collection { shape }.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(features)
+}
+
+/// Declines the file: the tree reader takes over (the message is never shown).
+fn decline<E: de::Error>() -> E {
+    E::custom("not the ordinary shape; read as a tree")
+}
+
+struct Collection {
+    shape: Shape,
+}
+
+impl<'de> DeserializeSeed<'de> for Collection {
+    type Value = Vec<Streamed>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Collection {
+    type Value = Vec<Streamed>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a FeatureCollection")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut kind, mut features) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            // A repeated key keeps its last value, as in a `Value` object.
+            match key.as_str() {
+                "type" => kind = Some(map.next_value::<Value>()?),
+                "features" => features = Some(map.next_value_seed(Features { shape: self.shape })?),
+                // Read as a value, not skipped: skipping would let through numbers `Value` rejects.
+                _ => drop(map.next_value::<Value>()?),
+            }
+        }
+        match (kind, features) {
+            (Some(Value::String(k)), Some(features)) if k == "FeatureCollection" => Ok(features),
+            _ => Err(decline()),
+        }
+    }
+}
+
+struct Features {
+    shape: Shape,
+}
+
+impl<'de> DeserializeSeed<'de> for Features {
+    type Value = Vec<Streamed>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Features {
+    type Value = Vec<Streamed>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of features")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(f) = seq.next_element_seed(Feature { shape: self.shape })? {
+            out.push(f);
+        }
+        Ok(out)
+    }
+}
+
+struct Feature {
+    shape: Shape,
+}
+
+impl<'de> DeserializeSeed<'de> for Feature {
+    type Value = Streamed;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Feature {
+    type Value = Streamed;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a feature object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Map::new();
+        let mut geometry = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "geometry" {
+                geometry = map.next_value_seed(GeometrySeed { shape: self.shape })?;
+            } else {
+                let value = map.next_value::<Value>()?;
+                members.insert(key, value);
+            }
+        }
+        Ok(Streamed {
+            feature: Value::Object(members),
+            geometry,
+        })
+    }
+}
+
+struct GeometrySeed {
+    shape: Shape,
+}
+
+impl<'de> DeserializeSeed<'de> for GeometrySeed {
+    type Value = Option<Geometry>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for GeometrySeed {
+    type Value = Option<Geometry>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a geometry object or null")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut kind, mut coordinates) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "type" => kind = Some(map.next_value::<Value>()?),
+                "coordinates" => coordinates = Some(map.next_value_seed(Nested)?),
+                _ => drop(map.next_value::<Value>()?),
+            }
+        }
+        let Some(Value::String(kind)) = kind else {
+            return Ok(Some(Geometry::Untyped));
+        };
+        if !self.shape.allows(&kind) {
+            return Ok(Some(Geometry::Other(kind)));
+        }
+        let Some(coordinates) = coordinates else {
+            return Ok(Some(Geometry::NoCoordinates));
+        };
+        // Nested otherwise than the type says: the tree reader names the position at fault.
+        let shaped = match (kind.as_str(), coordinates) {
+            ("Point", Coords::Position(c)) => Shaped::Point(c),
+            ("LineString", Coords::Line(l)) => Shaped::LineString(l),
+            ("MultiLineString", Coords::Lines(l)) => Shaped::MultiLineString(l),
+            ("Polygon", Coords::Lines(r)) => Shaped::Polygon(r),
+            ("MultiPolygon", Coords::Polygons(p)) => Shaped::MultiPolygon(p),
+            _ => return Err(decline()),
+        };
+        Ok(Some(Geometry::Shaped(shaped)))
+    }
+}
+
+/// Coordinates of any depth: the depth is known from the first element of each array.
+enum Coords {
+    Position(Coord<f64>),
+    Line(Vec<Coord<f64>>),
+    Lines(Vec<Vec<Coord<f64>>>),
+    Polygons(Vec<Vec<Vec<Coord<f64>>>>),
+}
+
+/// Reads [`Coords`], declining an empty array (whose depth is unknown) and anything not a
+/// number or an array.
+struct Nested;
+
+impl<'de> DeserializeSeed<'de> for Nested {
+    type Value = Coords;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Nested {
+    type Value = Coords;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("coordinates")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        match seq.next_element_seed(First)?.ok_or_else(decline)? {
+            Item::Number(x) => {
+                let y = seq.next_element::<f64>()?.ok_or_else(decline)?;
+                Ok(Coords::Position(position_end(x, y, &mut seq)?))
+            }
+            Item::Nested(Coords::Position(c)) => Ok(Coords::Line(rest(c, &mut seq, || Position)?)),
+            Item::Nested(Coords::Line(l)) => Ok(Coords::Lines(rest(l, &mut seq, || Many(Position))?)),
+            Item::Nested(Coords::Lines(r)) => Ok(Coords::Polygons(rest(r, &mut seq, || Many(Many(Position)))?)),
+            Item::Nested(Coords::Polygons(_)) => Err(decline()),
+        }
+    }
+}
+
+/// The first element and the ones after it, each read by a fresh `seed()`.
+fn rest<'de, A, S, T>(first: T, seq: &mut A, seed: impl Fn() -> S) -> Result<Vec<T>, A::Error>
+where
+    A: SeqAccess<'de>,
+    S: DeserializeSeed<'de, Value = T>,
+{
+    let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(4) + 1);
+    out.push(first);
+    while let Some(item) = seq.next_element_seed(seed())? {
+        out.push(item);
+    }
+    Ok(out)
+}
+
+enum Item {
+    Number(f64),
+    Nested(Coords),
+}
+
+/// An array's first element: a number (the array is a position) or an array (one level up).
+struct First;
+
+impl<'de> DeserializeSeed<'de> for First {
+    type Value = Item;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for First {
+    type Value = Item;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a number or an array")
+    }
+    // The same conversions as `Value::as_f64`.
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Item, E> {
+        Ok(Item::Number(v as f64))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Item, E> {
+        Ok(Item::Number(v as f64))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Item, E> {
+        Ok(Item::Number(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Item, A::Error> {
+        Nested.visit_seq(seq).map(Item::Nested)
+    }
+}
+
+/// Exactly one position: two numbers, or three (the altitude is ignored).
+#[derive(Clone, Copy)]
+struct Position;
+
+impl<'de> DeserializeSeed<'de> for Position {
+    type Value = Coord<f64>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Position {
+    type Value = Coord<f64>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a position")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let x = seq.next_element::<f64>()?.ok_or_else(decline)?;
+        position_end(x, seq.next_element::<f64>()?.ok_or_else(decline)?, &mut seq)
+    }
+}
+
+/// A position's `y` and its end: an altitude is allowed and ignored, a fourth number is not.
+fn position_end<'de, A: SeqAccess<'de>>(x: f64, y: f64, seq: &mut A) -> Result<Coord<f64>, A::Error> {
+    if seq.next_element::<f64>()?.is_some() && seq.next_element::<f64>()?.is_some() {
+        return Err(decline());
+    }
+    Ok(Coord { x, y })
+}
+
+/// An array of what `S` reads; it may be empty, since its depth is known from the array around it.
+#[derive(Clone, Copy)]
+struct Many<S>(S);
+
+impl<'de, S> DeserializeSeed<'de> for Many<S>
+where
+    S: DeserializeSeed<'de> + Copy,
+{
+    type Value = Vec<S::Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, S> Visitor<'de> for Many<S>
+where
+    S: DeserializeSeed<'de> + Copy,
+{
+    type Value = Vec<S::Value>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        while let Some(item) = seq.next_element_seed(self.0)? {
+            out.push(item);
+        }
+        Ok(out)
+    }
+}
