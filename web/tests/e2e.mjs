@@ -96,6 +96,12 @@ async function open(contextOptions = {}, at = base) {
   return { context, page, foreign, errors };
 }
 
+// A script for `settle`: hides every layer but the background and the grid fill, so a canvas
+// pixel is the grid's colour; the visibilities are kept in `map.__saved` to restore after.
+const ONLY_GRID_FILL = `
+    map.__saved = map.getStyle().layers.map((l) => [l.id, map.getLayoutProperty(l.id, 'visibility') || 'visible']);
+    for (const [id] of map.__saved) if (id !== 'background' && id !== 'grid-fill') map.setLayoutProperty(id, 'visibility', 'none');`;
+
 /** Waits for the map to finish drawing after `f` (run in the page) moved it. */
 async function settle(page, f, arg) {
   await page.evaluate(async ([src, a]) => {
@@ -138,8 +144,7 @@ await check('the page and the style come only from this server', async () => {
 
 await check('the map draws the grids: an interior pixel has the grid’s fill colour', async () => {
   await settle(page, `
-    map.__saved = map.getStyle().layers.map((l) => [l.id, map.getLayoutProperty(l.id, 'visibility') || 'visible']);
-    for (const [id] of map.__saved) if (id !== 'background' && id !== 'grid-fill') map.setLayoutProperty(id, 'visibility', 'none');
+    ${ONLY_GRID_FILL}
     map.jumpTo({ center: arg, zoom: 16, padding: { left: 0, right: 0, top: 0, bottom: 0 } });
   `, [alon, alat]);
   const got = await page.evaluate(([lon, lat]) => {
@@ -204,8 +209,7 @@ async function checkNeighbourColours(pg, server, shot) {
   assert(pairs.length > 0, 'no neighbouring grids');
   const tj = await (await fetch(`${server}/tiles.json`)).json();
   await settle(pg, `
-    map.__saved = map.getStyle().layers.map((l) => [l.id, map.getLayoutProperty(l.id, 'visibility') || 'visible']);
-    for (const [id] of map.__saved) if (id !== 'background' && id !== 'grid-fill') map.setLayoutProperty(id, 'visibility', 'none');
+    ${ONLY_GRID_FILL}
     map.setPadding({ left: 0, right: 0, top: 0, bottom: 0 });
     map.fitBounds([[arg[0], arg[1]], [arg[2], arg[3]]], { animate: false, padding: 20, maxZoom: 15 });
   `, tj.bounds);

@@ -85,17 +85,7 @@ pub fn load_dataset_files(
     name: &Path,
     files: std::collections::BTreeMap<String, String>,
 ) -> Result<Loaded, ImportError> {
-    let mut reader = features::Reader::from_files(name, files);
-    let dataset = reader.read_all();
-    let (problems, report) = reader.finish();
-    if problems.is_empty() {
-        Ok(Loaded { dataset, report })
-    } else {
-        Err(ImportError {
-            dir: name.to_path_buf(),
-            problems,
-        })
-    }
+    load(features::Reader::from_files(name, files), name)
 }
 
 /// [`load_dataset_files`] by the whole-file tree reader alone (every file parsed into one
@@ -108,21 +98,16 @@ pub fn load_dataset_files_as_trees(
 ) -> Result<Loaded, ImportError> {
     let mut reader = features::Reader::from_files(name, files);
     reader.trees_only();
-    let dataset = reader.read_all();
-    let (problems, report) = reader.finish();
-    if problems.is_empty() {
-        Ok(Loaded { dataset, report })
-    } else {
-        Err(ImportError {
-            dir: name.to_path_buf(),
-            problems,
-        })
-    }
+    load(reader, name)
 }
 
 /// Loads and checks the dataset folder `dir`.
 pub fn load_dataset(dir: &Path) -> Result<Loaded, ImportError> {
-    let mut reader = features::Reader::new(dir);
+    load(features::Reader::new(dir), dir)
+}
+
+/// Reads every file of `reader` and checks them: the dataset, or every problem found.
+fn load(mut reader: features::Reader, dir: &Path) -> Result<Loaded, ImportError> {
     let dataset = reader.read_all();
     let (problems, report) = reader.finish();
     if problems.is_empty() {
