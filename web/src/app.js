@@ -48,6 +48,10 @@ function attributionInLanguage() {
   attribution._updateAttributions?.();
 }
 map.on('load', attributionInLanguage);
+// New tiles after a publish read the TileJSON again, and its credit with it.
+map.on('sourcedata', (e) => {
+  if (e.sourceId === 'wangge' && e.sourceDataType === 'metadata' && map.getSource('wangge')?.attribution !== t('attribution')) attributionInLanguage();
+});
 // MapLibre's scale bar says "m" and "km": in the page's language (it rewrites it on every move).
 function scaleInLanguage() {
   const node = document.querySelector('.maplibregl-ctrl-scale');
@@ -165,9 +169,11 @@ function selectBuilding(feature) {
   const inside = feature?.geometry && labelPoint(feature.geometry);
   const box = feature?.geometry && bbox([feature]);
   const at = inside && box && [inside[0], box[3]];
-  const label = feature && (feature.properties?.address || feature.properties?.id || feature.id);
-  map.getSource('selected-building-label').setData(at && label
-    ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { label: shortAddress(label), id: feature.id }, geometry: { type: 'Point', coordinates: at } }] }
+  // Its address, or its name; a building with neither is "this building", never its data id.
+  const named = feature?.properties?.address || feature?.properties?.name;
+  const label = named ? shortAddress(named) : t('this_building');
+  map.getSource('selected-building-label').setData(at
+    ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { label, id: feature.id }, geometry: { type: 'Point', coordinates: at } }] }
     : emptyFc);
 }
 
@@ -375,7 +381,8 @@ function show(view) {
 
 function camera() {
   const c = map.getCenter();
-  return { center: [c.lng, c.lat], zoom: map.getZoom() };
+  // The padding too: a centre means a point of the map's padded middle (the panel's room).
+  return { center: [c.lng, c.lat], zoom: map.getZoom(), padding: map.getPadding() };
 }
 
 /** Keeps the current history entry's view and map position up to date. */
@@ -400,7 +407,7 @@ window.addEventListener('popstate', (e) => {
   if (!entry?.wangge) return;
   state.view = entry.view;
   applySelection(entry.view);
-  if (entry.camera) map.jumpTo({ center: entry.camera.center, zoom: entry.camera.zoom });
+  if (entry.camera) map.jumpTo(entry.camera);
   render();
 });
 history.replaceState({ wangge: true, depth: 0, view: state.view, camera: null }, '');
@@ -722,6 +729,7 @@ onLangChange(() => {
   langButton();
   map.fire('move'); // the scale bar writes its units again
   attributionInLanguage();
+  selectBuilding(state.selectedBuilding);
   render();
   if (state.sprite) renderLegend();
   labelsForLanguage();

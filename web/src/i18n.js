@@ -276,7 +276,9 @@ const zh = {
   'note.rollback': '回滚到第 {n} 版',
   'note.override': '（校验发现 {n} 处问题仍发布，理由：{reason}）',
   'note.unstaffed': '（发布时以下网格暂无网格员：{grids}）',
-  searched_building: '查询的楼栋',
+  open_draft: '已有草案',
+  this_building: '所选楼栋',
+  open: '打开',
 };
 
 const en = {
@@ -484,7 +486,9 @@ const en = {
   'origin.repartition': 're-partitioned from the current version',
   'origin.move': 'buildings moved by hand',
   'origin.other': 'other',
-  searched_building: 'Searched building',
+  open_draft: 'Saved drafts',
+  this_building: 'This building',
+  open: 'Open',
 };
 
 const dictionaries = { zh, en };

@@ -37,6 +37,7 @@ export function initPlanner({ map, padding, selectGrid }) {
     communities: [],
     community: null,
     datasets: [],
+    drafts: [], // drafts not yet published, wherever they were made (this page, the command line)
     versions: [],
     draft: null,
     report: null,
@@ -122,7 +123,7 @@ export function initPlanner({ map, padding, selectGrid }) {
     if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'visible');
     gridFill('statusFill');
     render();
-    await Promise.all([loadCommunities(), loadDatasets(), loadVersions()]);
+    await Promise.all([loadCommunities(), loadDatasets(), loadVersions(), loadDrafts()]);
     render();
     flyToCommunity();
     return true;
@@ -179,6 +180,38 @@ export function initPlanner({ map, padding, selectGrid }) {
       s.datasets = [];
       setStatus('error', t('error', { detail: errorText(e) }));
     }
+  }
+
+  async function loadDrafts() {
+    try {
+      s.drafts = (await call('/v1/drafts')).drafts || [];
+    } catch {
+      s.drafts = [];
+    }
+  }
+
+  /** Opens a stored draft (made here earlier, or by `wangge move` / `wangge load`): its grids on
+   *  the map and its report, ready to validate, compare and publish. */
+  async function openDraft(id) {
+    setStatus('busy', t('running'));
+    try {
+      const [answer, fc] = await Promise.all([call(`/v1/drafts/${encodeURIComponent(id)}`), call(`/v1/drafts/${encodeURIComponent(id)}/grids`)]);
+      s.draft = answer.draft;
+      s.report = answer.report;
+      const b = answer.report?.bounds;
+      if (b && Number.isFinite(b.min) && Number.isFinite(b.max)) s.bounds = { min: b.min, max: b.max };
+      s.defects = null;
+      s.diff = null;
+      s.refused = null;
+      s.unstaffed = null;
+      showPlanGrids(fc);
+      map.getSource('plan-defects').setData(empty);
+      highlight(null);
+      setStatus('ok', t('draft_grids', { n: fc.features.filter((f) => f.properties.level !== 'micro').length }));
+    } catch (e) {
+      setStatus('error', t('error', { detail: errorText(e) }));
+    }
+    render();
   }
 
   async function loadVersions() {
@@ -307,6 +340,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       map.getSource('plan-defects').setData(empty);
       highlight(null);
       setStatus('ok', t('draft_grids', { n: fc.features.filter((f) => f.properties.level !== 'micro').length }));
+      await loadDrafts();
     } catch (e) {
       setStatus('error', t('error', { detail: errorText(e) }));
     }
@@ -454,7 +488,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       s.report = null;
       clearPlan();
       reloadTiles(n);
-      await loadVersions();
+      await Promise.all([loadVersions(), loadDrafts()]);
       setStatus('ok', t('published', { n }));
     } catch (e) {
       if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.unstaffed)) {
@@ -564,6 +598,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       `${t('version_n', { n: v.number })}${v.current ? ` (${t('current')})` : ''}`));
     const current = s.versions.find((v) => v.current);
     const prev = s.versions.filter((v) => !v.current).map((v) => v.number).sort((a, b) => b - a)[0];
+    const openable = s.drafts.filter((d) => String(d.id) !== String(s.draft?.id)).sort((a, b) => b.id - a.id);
     root.replaceChildren(
       el('div.plan-section',
         el('label.field', el('span', t('pick_community')),
@@ -596,6 +631,11 @@ export function initPlanner({ map, padding, selectGrid }) {
         el('div.actions',
           el('button.primary', { type: 'button', id: 'plan-repartition', disabled: !s.datasets.length, onclick: () => runPartition('repartition') }, t('run_repartition')),
           el('button', { type: 'button', id: 'plan-partition', disabled: !s.datasets.length, onclick: () => runPartition('partition') }, t('run_partition'))),
+        openable.length ? el('div.actions.open-draft',
+          el('label.field', el('span', t('open_draft')),
+            el('select', { id: 'plan-drafts' }, openable.map((d) => el('option', { value: d.id },
+              `${t('draft')} ${d.id} · ${maybe(`origin.${d.origin}`) ?? t('origin.other')}${d.created_at ? ` · ${String(d.created_at).replace('T', ' ').slice(0, 16)}` : ''}`)))),
+          el('button', { type: 'button', id: 'plan-open-draft', onclick: () => openDraft($('plan-drafts').value) }, t('open'))) : null,
         el('p', { id: 'plan-status', class: `plan-status ${s.status?.kind || ''}`, role: 'status' }, s.status?.text || ''),
         s.problems ? el('ul.defects', { id: 'plan-problems' }, s.problems.slice(0, 50).map((p) => el('li', problemText(p)))) : null,
         s.draft ? el('div.draft', { 'data-draft': s.draft.id },
@@ -620,7 +660,8 @@ export function initPlanner({ map, padding, selectGrid }) {
             el('p.notice', t('publish_refused', { n: s.refused.defects.length })),
             el('ul.defects', Array.isArray(s.refused.details)
               ? s.refused.details.slice(0, 50).map((d) => el('li', { 'data-kind': d.kind }, defectText(d)))
-              : s.refused.defects.slice(0, 50).map((d) => el('li', asGiven(d)))),
+              // A service without `defect_details` (older): its messages, which are English.
+              : s.refused.defects.slice(0, 50).map((d) => el('li', d))),
             s.refused.defects.length > 50 ? el('p.muted', t('more_defects', { n: s.refused.defects.length - 50 })) : null,
             el('input', { id: 'plan-override', type: 'text', placeholder: t('override_reason'), maxlength: 300 }),
             el('button', { type: 'button', id: 'plan-publish-anyway', onclick: () => publish($('plan-override').value) }, t('publish_anyway'))) : null,

@@ -578,7 +578,7 @@ struct PublishBody {
     responses((status = 201, description = "`{\"version\": {...}}`", body = Value),
         (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Already published", body = super::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "The draft does not read back or validate (a grid not OGC-valid, a level not one exact coverage, a building cut): nothing was published; `problems` names each grid and reason", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+        (status = 422, description = "Nothing was published. A draft that does not validate clean (without `override_reason`): code `draft_does_not_validate`, `defects` (each defect's message) and `defect_details` (each defect's `kind`, `codes`, `item`, `area_m2`, `length_m`); one leaving grids without staff: code `grids_without_staff`, `unstaffed`; one that does not read back (a grid not OGC-valid, a level not one exact coverage): `problems` names each grid and reason", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn publish(
     _: Planner,
     State(state): State<Arc<AppState>>,
