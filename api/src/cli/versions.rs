@@ -217,7 +217,7 @@ pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
             eprintln!("Assign staff first (PUT /v1/grids/CODE/staff), or publish anyway: --acknowledge-unstaffed");
             return Ok(ExitCode::from(1));
         }
-        if let Err(planner::PlannerError::NotClean { draft, defects }) = &published {
+        if let Err(planner::PlannerError::NotClean { draft, defects, .. }) = &published {
             eprintln!(
                 "error: draft {draft} does not validate clean, so it was not published: {} defect{}",
                 defects.len(),
