@@ -354,7 +354,11 @@ pub fn grid_label(f: &Feature, z: u8, scale: f32, several: bool) -> GridLabel {
     let code = f.str("code").unwrap_or("");
     let mut lines: Vec<(String, TextStyle)> = vec![(code.get(12..).unwrap_or(code).to_string(), big)];
     if several && let Some(name) = f.str("community").filter(|n| text::can_draw(n)) {
-        lines.push((name.to_string(), small));
+        let community = TextStyle {
+            color: palette::COMMUNITY_LINE,
+            ..small
+        };
+        lines.push((name.to_string(), community));
     }
     if (z >= 14 || !several) && f.str("kind") != Some("exclusive") {
         let n = f.uint("population").unwrap_or(0);
