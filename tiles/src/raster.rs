@@ -335,8 +335,8 @@ pub struct GridLabel {
 }
 
 /// The grid's sequence number in bold; under it its community's name when the map holds
-/// several communities (grid numbers repeat in each), and its residents from z14 (an exclusive
-/// grid's residents are its institution's, so none).
+/// several communities (grid numbers repeat in each), then its residents, or an exclusive
+/// grid's institution (from z14 when the community is named), as the style writes them.
 pub fn grid_label(f: &Feature, z: u8, scale: f32, several: bool) -> GridLabel {
     let halo = Some((palette::HALO, 1.6 * scale));
     let big = TextStyle {
@@ -360,14 +360,20 @@ pub fn grid_label(f: &Feature, z: u8, scale: f32, several: bool) -> GridLabel {
         };
         lines.push((name.to_string(), community));
     }
-    if (z >= 14 || !several) && f.str("kind") != Some("exclusive") {
-        let n = f.uint("population").unwrap_or(0);
-        let people = if text::can_draw("人") {
-            format!("{n} 人")
+    if z >= 14 || !several {
+        if f.str("kind") == Some("exclusive") {
+            if let Some(name) = f.str("name").filter(|n| text::can_draw(n)) {
+                lines.push((name.to_string(), small));
+            }
         } else {
-            n.to_string()
-        };
-        lines.push((people, small));
+            let n = f.uint("population").unwrap_or(0);
+            let people = if text::can_draw("人") {
+                format!("{n} 人")
+            } else {
+                n.to_string()
+            };
+            lines.push((people, small));
+        }
     }
     let height = |st: &TextStyle| if st.bold { st.size } else { st.size * 1.2 };
     let h: f32 = lines.iter().map(|(_, st)| height(st)).sum();
