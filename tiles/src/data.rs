@@ -650,7 +650,7 @@ impl MapData {
                 Some(Feature {
                     id: i as u64 + 1,
                     shape: Shape::Point(project_point(b.anchor)),
-                    props: vec![("id", b.id.as_str().into()), ("number", number.into())],
+                    props: vec![("number", number.into())],
                     label: None,
                 })
             })
@@ -690,7 +690,7 @@ impl MapData {
         layers.push(Layer::new(
             BUILDING_LABELS,
             (16, 16),
-            &[("id", "String"), ("number", "String")],
+            &[("number", "String")],
             building_labels,
         ));
         Self {

@@ -62,7 +62,7 @@ fn describe(layer: &str) -> &'static str {
             "Where each compound's (小区) name goes: one point per compound, in the open between its buildings or on one of them"
         }
         data::BUILDING_LABELS => {
-            "Building numbers (楼号) read off the address (3号楼, 10号, 15 A): one point per numbered building, in z16 tiles, shown from z17"
+            "Building numbers (楼号) read off the address (3号楼, 10号, 15 A): one point per numbered building (feature id = the building's), in z16 tiles, shown from z17"
         }
         _ => "",
     }

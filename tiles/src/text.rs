@@ -172,8 +172,8 @@ pub fn advance(ch: char, style: &TextStyle) -> f32 {
     font_for(ch, style.bold).map_or(0.0, |f| f.as_scaled(scale_for(f, style.size)).h_advance(f.glyph_id(ch)))
 }
 
-/// Draws glyphs each centred on its point and turned by its angle (labels along roads): halos
-/// first, then the glyphs, so no halo covers a neighbouring glyph.
+/// Draws glyphs each centred on its point and turned by its angle (labels along roads): the
+/// halo first, then the glyphs, so no halo covers a neighbouring glyph.
 pub fn draw_glyphs(pixmap: &mut Pixmap, glyphs: &[crate::labels::GlyphAt], style: &TextStyle) {
     use tiny_skia::{FillRule, LineCap, LineJoin, Paint, PathBuilder, Stroke, Transform};
     let scale = PxScale::from(style.size);
@@ -220,6 +220,12 @@ pub fn draw_glyphs(pixmap: &mut Pixmap, glyphs: &[crate::labels::GlyphAt], style
             pb.finish()?.transform(ts)
         })
         .collect();
+    // One path for the whole label: a fill or stroke costs mostly its setup, not its contours.
+    let mut all = PathBuilder::new();
+    for p in &paths {
+        all.push_path(p);
+    }
+    let Some(label) = all.finish() else { return };
     let paint = |c: Rgb| {
         let mut p = Paint::default();
         p.set_color(c.skia(1.0));
@@ -234,13 +240,14 @@ pub fn draw_glyphs(pixmap: &mut Pixmap, glyphs: &[crate::labels::GlyphAt], style
             ..Stroke::default()
         };
         let hp = paint(halo);
-        for p in &paths {
-            pixmap.stroke_path(p, &hp, &stroke, Transform::identity(), None);
-            pixmap.fill_path(p, &hp, FillRule::Winding, Transform::identity(), None);
-        }
+        pixmap.stroke_path(&label, &hp, &stroke, Transform::identity(), None);
+        pixmap.fill_path(&label, &hp, FillRule::Winding, Transform::identity(), None);
     }
-    let fp = paint(style.color);
-    for p in &paths {
-        pixmap.fill_path(p, &fp, FillRule::Winding, Transform::identity(), None);
-    }
+    pixmap.fill_path(
+        &label,
+        &paint(style.color),
+        FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
 }
