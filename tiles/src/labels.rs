@@ -222,10 +222,13 @@ fn turn(a: f32, b: f32) -> f32 {
 /// glyphs, 45° end to end). Positions are measured along the whole line, so every tile that
 /// sees the line agrees on them.
 pub fn along(line: &[(f32, f32)], label: &str, style: &TextStyle, spacing: f32) -> Vec<LineLabel> {
+    // Repeated points would be segments with no direction.
+    let mut line = line.to_vec();
+    line.dedup();
     if line.len() < 2 || label.is_empty() {
         return Vec::new();
     }
-    let walk = Walk::new(line);
+    let walk = Walk::new(&line);
     let total = walk.len();
     let chars: Vec<char> = label.chars().collect();
     let advances: Vec<f32> = chars.iter().map(|c| text::advance(*c, style)).collect();
@@ -427,6 +430,14 @@ mod tests {
         );
         // Too short for the name, or too bent under it: nothing.
         assert!(along(&[(0.0, 0.0), (20.0, 0.0)], "湖里路", &style, 0.0).is_empty());
+        // A repeated point does not bend the line.
+        let placed = along(
+            &[(0.0, 0.0), (150.0, 0.0), (150.0, 0.0), (300.0, 0.0)],
+            "Mannerheimintie",
+            &style,
+            0.0,
+        );
+        assert_eq!(placed.len(), 1);
         let zigzag: Vec<(f32, f32)> = (0..40)
             .map(|i| (i as f32 * 6.0, if i % 2 == 0 { 0.0 } else { 6.0 }))
             .collect();
