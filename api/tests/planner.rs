@@ -318,6 +318,13 @@ async fn rejected_uploads_store_nothing_and_say_why() {
     assert_eq!(p["file"], "buildings.geojson", "{body}");
     assert_eq!(p["feature"]["index"], 3, "{body}");
     assert_eq!(p["field"], "properties.population", "{body}");
+    // A code for clients to word it by, and no server path (the folder it was unpacked in).
+    assert_eq!(body["code"], "dataset_rejected", "{body}");
+    assert_eq!(p["kind"], "wrong_type", "{body}");
+    assert!(
+        !body["detail"].as_str().unwrap().contains('/'),
+        "a server path in {body}"
+    );
 
     let (status, body) = call(
         &app,
@@ -653,6 +660,11 @@ async fn a_dataset_uploads_as_a_multipart_form() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("given twice"), "{v}");
+    assert_eq!(
+        (&v["code"], &v["file"]),
+        (&json!("file_given_twice"), &json!("boundary.geojson")),
+        "{v}"
+    );
     let gbk = [
         b"{\"type\":\"FeatureCollection\",\"features\":[],\"name\":\"".as_slice(),
         &[0xbf, 0xb5, 0xc0, 0xd6],
@@ -672,6 +684,10 @@ async fn a_dataset_uploads_as_a_multipart_form() {
         v["detail"].as_str().unwrap().contains("buildings.geojson: not UTF-8"),
         "{v}"
     );
+    // What the web map words in Chinese: the code, the file and where the bad byte is.
+    assert_eq!(v["code"], "not_utf8", "{v}");
+    assert_eq!(v["file"], "buildings.geojson", "{v}");
+    assert_eq!(v["byte"], 50, "{v}");
     let (status, v) = post_form(&app, &[("buildings.geojson", None, vec![b' '; 3 << 20])]).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
 
@@ -765,6 +781,14 @@ async fn a_draft_that_does_not_validate_is_published_only_with_a_reason_kept_in_
     assert_eq!(refused["defects"].as_array().unwrap().len(), defects, "{refused}");
     assert!(
         refused["detail"].as_str().unwrap().contains("does not validate clean"),
+        "{refused}"
+    );
+    // The same defects in full, by kind, for a client to word them.
+    assert_eq!(refused["code"], "draft_does_not_validate", "{refused}");
+    let details = refused["defect_details"].as_array().unwrap();
+    assert_eq!(details.len(), defects, "{refused}");
+    assert!(
+        details.iter().all(|d| d["kind"].is_string() && d["codes"].is_array()),
         "{refused}"
     );
     let (_, versions) = call(&app, Method::GET, "/v1/versions", None, None).await;

@@ -374,4 +374,13 @@ async fn metrics_count_requests_and_tiles() {
     );
     assert!(text.contains("wangge_tile_renders_total 1"), "{text}");
     assert!(text.contains("wangge_tile_cache_hits_total 1"), "{text}");
+    let index: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("wangge_snapshot_index_seconds "))
+        .expect("the snapshot's index time")
+        .parse()
+        .unwrap();
+    assert!(index > 0.0, "{text}");
+    // Not from a store: no load time to report.
+    assert!(!text.contains("wangge_snapshot_load_seconds"), "{text}");
 }

@@ -70,6 +70,19 @@ fn serve_loads_publishes_and_follows_new_versions() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("350206001017"), "{body}");
 
+    // What a person waiting for a big city needs to know: how long the snapshot took.
+    let (status, metrics) = http_get(&addr, "/metrics");
+    assert_eq!(status, 200, "{metrics}");
+    for gauge in ["wangge_snapshot_index_seconds", "wangge_snapshot_load_seconds"] {
+        let value: f64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{gauge} ")))
+            .unwrap_or_else(|| panic!("no {gauge} in {metrics}"))
+            .parse()
+            .unwrap();
+        assert!(value > 0.0 && value < 60.0, "{gauge} {value}");
+    }
+
     // Another process loads new data and publishes it; the server follows.
     let out = Command::new(bin)
         .args([

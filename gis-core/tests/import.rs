@@ -824,3 +824,21 @@ fn the_streaming_reader_declines_what_only_the_tree_reader_words() {
         same_by_both_readers(texts);
     }
 }
+
+/// Each building's anchor is geo's interior point of its footprint, bit for bit: the reader
+/// finds it without geo's `relate` (gis-core/src/geom/anchor.rs), so check it on real shapes —
+/// generated blocks, the urban village's touching rows, and a real OSM city centre if imported.
+#[test]
+fn anchors_are_geos_interior_points() {
+    use geo::InteriorPoint;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut checked = 0;
+    for dir in ["fixtures/kangle", "fixtures/zhongjing", "fixtures/urban-village"] {
+        let loaded = load_dataset(&root.join(dir)).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        for b in &loaded.dataset.buildings {
+            assert_eq!(Some(b.anchor), b.footprint.interior_point(), "{dir}: building {}", b.id);
+            checked += 1;
+        }
+    }
+    assert!(checked > 3000, "only {checked} buildings checked");
+}

@@ -46,7 +46,7 @@ pub async fn partition_draft(
     options: PartitionOptions,
 ) -> Result<(i64, PartitionReport)> {
     let dataset = store.dataset(dataset_id).await?;
-    partition_into_draft(store, dataset_id, dataset, options).await
+    partition_into_draft(store, dataset_id, dataset, options, &|_| {}).await
 }
 
 /// Partitions `dataset` (stored as `dataset_id`) and saves the draft.
@@ -55,6 +55,7 @@ pub(crate) async fn partition_into_draft(
     dataset_id: i64,
     dataset: Arc<Dataset>,
     options: PartitionOptions,
+    progress: &(dyn Fn(crate::LoadStep) + Send + Sync),
 ) -> Result<(i64, PartitionReport)> {
     // Drawn over a published version, the grids take its codes by the stability rule, so that a
     // code keeps meaning the same residents (and its workers stay with them).
@@ -64,14 +65,35 @@ pub(crate) async fn partition_into_draft(
         None => None,
     };
     let data = dataset.clone();
-    let drawn = blocking(move || {
-        let mut drawn = partition_layer(&data, &options, &mut |_, _| {});
+    // Communities done, counted on the partition's thread and reported from here.
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let total = dataset.communities.len();
+    progress(crate::LoadStep::Partitioning { done: 0, total });
+    let counter = done.clone();
+    let mut drawing = std::pin::pin!(blocking(move || {
+        let mut drawn = partition_layer(&data, &options, &mut |n, _| {
+            counter.store(n, std::sync::atomic::Ordering::Relaxed)
+        });
         if let Some(old) = &current {
             gis_core::codes::carry::carry_over(&data, old, &mut drawn.layer);
         }
         drawn
-    })
-    .await?;
+    }));
+    let mut shown = 0;
+    let drawn = loop {
+        tokio::select! {
+            drawn = &mut drawing => break drawn?,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                let now = done.load(std::sync::atomic::Ordering::Relaxed);
+                if now != shown {
+                    shown = now;
+                    progress(crate::LoadStep::Partitioning { done: now, total });
+                }
+            }
+        }
+    };
+    progress(crate::LoadStep::Partitioning { done: total, total });
+    progress(crate::LoadStep::SavingDraft);
     let report = serde_json::to_string(&drawn.report).ok();
     let id = store
         .save_draft_of(dataset_id, dataset, &drawn.layer, "partition", report.as_deref(), &[])

@@ -32,6 +32,8 @@ pub enum PlannerError {
         draft: i64,
         /// Each defect's message, worst first as the validation lists them.
         defects: Vec<String>,
+        /// The same defects in full (kind, grids, item, size), for a client to word them.
+        found: Vec<gis_core::validate::Defect>,
     },
     /// A draft that would leave grids without any worker, published without acknowledging it.
     #[error(

@@ -21,7 +21,7 @@ pub use diff::{diff_draft, diff_versions};
 pub use draft::{Partitioned, partition_draft, partition_layer, repartition_draft, repartition_from};
 pub use edit::move_buildings;
 pub use error::{PlannerError, Result};
-pub use load::{LoadOutcome, load, load_files};
+pub use load::{LoadOutcome, LoadStep, load, load_files, load_with_progress};
 pub use versions::{Accepted, current, publish, rollback};
 
 /// Runs CPU work (an algorithm over a whole dataset) on the blocking pool.

@@ -29,8 +29,35 @@ pub struct LoadOutcome {
 /// Stores the dataset folder `dir`, then: with nothing published, partitions it and publishes
 /// version 1 (`note`); otherwise re-partitions it from the current version into a draft.
 pub async fn load(store: &Store, dir: &Path, options: PartitionOptions, note: &str) -> Result<LoadOutcome> {
+    load_with_progress(store, dir, options, note, &|_| {}).await
+}
+
+/// What [`load_with_progress`] is doing, for a person waiting on a big dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadStep {
+    /// Reading, checking and storing the dataset's files.
+    StoringDataset,
+    /// Partitioning from scratch: communities done out of all.
+    Partitioning { done: usize, total: usize },
+    /// Re-partitioning from the current version.
+    Repartitioning,
+    /// Storing the drawn grids as a draft (read back and checked).
+    SavingDraft,
+    /// Checking the draft and publishing it.
+    Publishing,
+}
+
+/// As [`load`], telling `progress` each step as it starts (and each community partitioned).
+pub async fn load_with_progress(
+    store: &Store,
+    dir: &Path,
+    options: PartitionOptions,
+    note: &str,
+    progress: &(dyn Fn(LoadStep) + Send + Sync),
+) -> Result<LoadOutcome> {
+    progress(LoadStep::StoringDataset);
     let (dataset_id, dataset) = store.load_dataset_dir(dir).await?;
-    draft_loaded(store, dataset_id, dataset, options, note).await
+    draft_loaded(store, dataset_id, dataset, options, note, progress).await
 }
 
 /// As [`load`], for a dataset given as its files (file name → text), e.g. an upload.
@@ -42,7 +69,7 @@ pub async fn load_files(
     note: &str,
 ) -> Result<LoadOutcome> {
     let (dataset_id, dataset) = store.load_dataset(source, files).await?;
-    draft_loaded(store, dataset_id, dataset, options, note).await
+    draft_loaded(store, dataset_id, dataset, options, note, &|_| {}).await
 }
 
 async fn draft_loaded(
@@ -51,10 +78,12 @@ async fn draft_loaded(
     dataset: Arc<Dataset>,
     options: PartitionOptions,
     note: &str,
+    progress: &(dyn Fn(LoadStep) + Send + Sync),
 ) -> Result<LoadOutcome> {
     match store.current().await? {
         None => {
-            let (draft, report) = partition_into_draft(store, dataset_id, dataset, options).await?;
+            let (draft, report) = partition_into_draft(store, dataset_id, dataset, options, progress).await?;
+            progress(LoadStep::Publishing);
             let published = store.publish(draft, note).await?;
             Ok(LoadOutcome {
                 dataset: dataset_id,
@@ -71,6 +100,7 @@ async fn draft_loaded(
                 seed: options.seed,
                 micro: options.micro,
             };
+            progress(LoadStep::Repartitioning);
             let (draft, report) = draft_from(store, dataset_id, dataset, published, options).await?;
             Ok(LoadOutcome {
                 dataset: dataset_id,

@@ -44,7 +44,11 @@ pub async fn publish(store: &Store, draft: i64, note: &str, accepted: Accepted<'
     if !validation.clean {
         let defects: Vec<String> = validation.report.defects.iter().map(|d| d.message.clone()).collect();
         let Some(reason) = accepted.override_reason.map(str::trim).filter(|r| !r.is_empty()) else {
-            return Err(PlannerError::NotClean { draft, defects });
+            return Err(PlannerError::NotClean {
+                draft,
+                defects,
+                found: validation.report.defects.clone(),
+            });
         };
         note.push_str(&format!(
             " [published with {} validation defect{} over the check, because: {reason}]",

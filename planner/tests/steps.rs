@@ -154,3 +154,38 @@ async fn load_edit_validate_diff_publish_and_roll_back() {
     assert!(planner::diff_draft(&store, redrawn).await.unwrap().is_empty());
     store.close().await;
 }
+
+/// `load` tells a person waiting what it is doing, in order: storing, partitioning (ending with
+/// every community done), saving, publishing; a second load re-partitions instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_reports_its_steps_in_order() {
+    use planner::LoadStep;
+    use std::sync::Mutex;
+    let (store, _dir) = empty_store().await;
+    let steps: Mutex<Vec<LoadStep>> = Mutex::new(Vec::new());
+    let record = |s: LoadStep| steps.lock().unwrap().push(s);
+    planner::load_with_progress(&store, &kangle(), PartitionOptions::default(), "first", &record)
+        .await
+        .unwrap();
+    let seen = std::mem::take(&mut *steps.lock().unwrap());
+    assert_eq!(seen.first(), Some(&LoadStep::StoringDataset), "{seen:?}");
+    let last_partitioning = seen
+        .iter()
+        .rposition(|s| matches!(s, LoadStep::Partitioning { .. }))
+        .expect("partitioning reported");
+    assert!(
+        matches!(seen[last_partitioning], LoadStep::Partitioning { done, total } if done == total && total == 1),
+        "{seen:?}"
+    );
+    assert_eq!(
+        &seen[last_partitioning + 1..],
+        &[LoadStep::SavingDraft, LoadStep::Publishing],
+        "{seen:?}"
+    );
+
+    planner::load_with_progress(&store, &kangle(), PartitionOptions::default(), "second", &record)
+        .await
+        .unwrap();
+    let seen = steps.lock().unwrap().clone();
+    assert_eq!(seen, [LoadStep::StoringDataset, LoadStep::Repartitioning], "{seen:?}");
+}

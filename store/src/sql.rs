@@ -374,6 +374,12 @@ impl Store {
             }
         });
         let meta = meta.ok_or(StoreError::NoDraft(layer))?;
+        // The layer reads back (parsed, every polygon checked) on another thread while the
+        // dataset is parsed here: the two are independent, and each takes seconds on a city.
+        let read = tokio::task::spawn_blocking(move || {
+            let (layer, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
+            (layer, back, rows)
+        });
         let mut problems = Vec::new();
         let dataset = match self.dataset(dataset_id).await {
             Ok(d) => Some(d),
@@ -387,10 +393,10 @@ impl Store {
             }
             Err(e) => return Err(e),
         };
+        let (layer, back, rows) = read.await.map_err(|e| StoreError::Task(e.to_string()))?;
+        problems.extend(back);
         let data = dataset.clone();
         let (layer, problems) = tokio::task::spawn_blocking(move || {
-            let (layer, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
-            problems.extend(back);
             let by_code: std::collections::HashMap<&str, &check::StoredRow> =
                 rows.iter().map(|r| (r.code.as_str(), r)).collect();
             problems.extend(layer.grids.iter().filter_map(|g| {

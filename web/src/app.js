@@ -2,8 +2,8 @@
 // search, a click or "locate me" answers with the grid, its workers and the nearest clinic,
 // pharmacy and shop; resource icons with a legend that filters them. Planner mode is planner.js.
 
-import { t, kindName, KNOWN_KINDS, setLang, getLang, onLangChange, applyStatic, walking, number } from './i18n.js';
-import { api, el, reloadTiles, ApiError } from './util.js';
+import { t, kindName, KNOWN_KINDS, setLang, getLang, onLangChange, applyStatic, walking, number, errorText, roleName } from './i18n.js';
+import { api, el, reloadTiles, ApiError, labelPoint, contains, bbox } from './util.js';
 import { initPlanner } from './planner.js';
 
 const maplibregl = window.maplibregl;
@@ -13,7 +13,6 @@ const narrow = window.matchMedia('(max-width: 720px)');
 // What the panel shows now; rendered again when the language changes.
 const state = {
   view: { type: 'hint' },
-  previous: null,
   kinds: null, // enabled resource kinds; null = all
   spriteKinds: [],
   statusColours: {},
@@ -38,7 +37,31 @@ map.touchZoomRotate.disableRotation();
 map.keyboard.disableRotation();
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
 map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
-map.addControl(new maplibregl.AttributionControl({ compact: true }), 'bottom-right');
+const attribution = new maplibregl.AttributionControl({ compact: true });
+map.addControl(attribution, 'bottom-right');
+/** The tiles credit "wangge"; the page says who publishes the grids, in its language. */
+function attributionInLanguage() {
+  const src = map.getSource('wangge');
+  if (!src) return;
+  src.attribution = t('attribution');
+  // MapLibre (pinned, vendored) reads sources' attributions when the style or a source changes.
+  attribution._updateAttributions?.();
+}
+map.on('load', attributionInLanguage);
+// New tiles after a publish read the TileJSON again, and its credit with it.
+map.on('sourcedata', (e) => {
+  if (e.sourceId === 'wangge' && e.sourceDataType === 'metadata' && map.getSource('wangge')?.attribution !== t('attribution')) attributionInLanguage();
+});
+// MapLibre's scale bar says "m" and "km": in the page's language (it rewrites it on every move).
+function scaleInLanguage() {
+  const node = document.querySelector('.maplibregl-ctrl-scale');
+  if (!node || getLang() !== 'zh') return;
+  const text = node.textContent.replace(/\u00a0/g, ' ');
+  const m = /^([\d.]+)\s*(km|m)$/.exec(text.trim());
+  if (m) node.textContent = `${m[1]} ${m[2] === 'km' ? '公里' : '米'}`;
+}
+map.on('move', scaleInLanguage);
+map.on('load', scaleInLanguage);
 
 // For tests and for a planner's console: the map and what the page knows.
 window.wangge = { map, state, ready: false };
@@ -78,25 +101,115 @@ map.on('load', async () => {
   }
 });
 
-/** The selected grid's outline, drawn over the style's grid lines, under the labels. */
+// The selection's colours: a vivid blue for the chosen grid (the community line is a thin dark
+// slate), red for the searched building and the chosen service, as AMap and Baidu mark them.
+const SELECTED_GRID = '#1c7ed6';
+const SELECTED_PLACE = '#e03131';
+const emptyFc = { type: 'FeatureCollection', features: [] };
+const NO_GRID = ['==', ['get', 'code'], '\u0000'];
+
+/** The selection, drawn over the style's lines, under the icons and labels: the chosen grid
+ * (the rest of the map veiled, a white halo under a wide blue line), the searched building
+ * (outlined in red and labelled with its address) and a ring under the chosen service's icon. */
 function addSelectionLayers() {
   const before = map.getLayer('resources') ? 'resources' : undefined;
+  const width = (a, b) => ['interpolate', ['linear'], ['zoom'], 12, a, 17, b];
   map.addLayer({
-    id: 'selected-grid-fill', type: 'fill', source: 'wangge', 'source-layer': 'grids',
-    filter: ['==', ['get', 'code'], ''],
-    paint: { 'fill-color': '#1f4e6e', 'fill-opacity': 0.08 },
+    id: 'selected-grid-mask', type: 'fill', source: 'wangge', 'source-layer': 'grids', filter: NO_GRID,
+    paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.5 },
   }, before);
   map.addLayer({
-    id: 'selected-grid-line', type: 'line', source: 'wangge', 'source-layer': 'grids',
-    filter: ['==', ['get', 'code'], ''],
+    id: 'selected-grid-fill', type: 'fill', source: 'wangge', 'source-layer': 'grids', filter: NO_GRID,
+    paint: { 'fill-color': SELECTED_GRID, 'fill-opacity': 0.06 },
+  }, before);
+  map.addLayer({
+    id: 'selected-grid-halo', type: 'line', source: 'wangge', 'source-layer': 'grids', filter: NO_GRID,
     layout: { 'line-join': 'round' },
-    paint: { 'line-color': '#1f4e6e', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 2, 17, 4.5] },
+    paint: { 'line-color': '#ffffff', 'line-width': width(6, 11), 'line-opacity': 0.9 },
   }, before);
+  map.addLayer({
+    id: 'selected-grid-line', type: 'line', source: 'wangge', 'source-layer': 'grids', filter: NO_GRID,
+    layout: { 'line-join': 'round' },
+    paint: { 'line-color': SELECTED_GRID, 'line-width': width(3, 5.5) },
+  }, before);
+  map.addSource('selected-building', { type: 'geojson', data: emptyFc });
+  map.addLayer({ id: 'selected-building-fill', type: 'fill', source: 'selected-building',
+    paint: { 'fill-color': SELECTED_PLACE, 'fill-opacity': 0.28 } }, before);
+  map.addLayer({ id: 'selected-building-halo', type: 'line', source: 'selected-building',
+    layout: { 'line-join': 'round' }, paint: { 'line-color': '#ffffff', 'line-width': 6 } }, before);
+  map.addLayer({ id: 'selected-building-line', type: 'line', source: 'selected-building',
+    layout: { 'line-join': 'round' }, paint: { 'line-color': SELECTED_PLACE, 'line-width': 3 } }, before);
+  map.addSource('selected-building-label', { type: 'geojson', data: emptyFc });
+  map.addLayer({ id: 'selected-building-label', type: 'symbol', source: 'selected-building-label',
+    // Above the building, clear of its outline and the marker inside it.
+    layout: { 'text-field': ['get', 'label'], 'text-font': ['DejaVu Sans Bold'], 'text-size': 13,
+      'text-allow-overlap': true, 'text-max-width': 12, 'text-anchor': 'bottom', 'text-offset': [0, -0.4] },
+    paint: { 'text-color': '#a51d1d', 'text-halo-color': '#ffffff', 'text-halo-width': 2 } });
+  map.addSource('selected-resource', { type: 'geojson', data: emptyFc });
+  map.addLayer({ id: 'selected-resource-halo', type: 'circle', source: 'selected-resource',
+    paint: { 'circle-radius': 17, 'circle-color': SELECTED_PLACE, 'circle-opacity': 0.18,
+      'circle-stroke-color': SELECTED_PLACE, 'circle-stroke-width': 3 } }, before);
 }
 
+const SELECTED_GRID_LAYERS = ['selected-grid-fill', 'selected-grid-halo', 'selected-grid-line'];
+
 function selectGrid(code) {
-  const f = ['==', ['get', 'code'], code || ''];
-  for (const id of ['selected-grid-fill', 'selected-grid-line']) if (map.getLayer(id)) map.setFilter(id, f);
+  state.selectedGrid = code || null;
+  const f = code ? ['==', ['get', 'code'], code] : NO_GRID;
+  for (const id of SELECTED_GRID_LAYERS) if (map.getLayer(id)) map.setFilter(id, f);
+  if (map.getLayer('selected-grid-mask')) map.setFilter('selected-grid-mask', code ? ['!=', ['get', 'code'], code] : NO_GRID);
+}
+
+/** Outlines a building (a GeoJSON feature of /collections/buildings) and labels it with its
+ * address; null clears it. */
+function selectBuilding(feature) {
+  state.selectedBuilding = feature || null;
+  if (!map.getSource('selected-building')) return;
+  map.getSource('selected-building').setData(feature ? { type: 'FeatureCollection', features: [feature] } : emptyFc);
+  const inside = feature?.geometry && labelPoint(feature.geometry);
+  const box = feature?.geometry && bbox([feature]);
+  const at = inside && box && [inside[0], box[3]];
+  // Its address, or its name; a building with neither is "this building", never its data id.
+  const named = feature?.properties?.address || feature?.properties?.name;
+  const label = named ? shortAddress(named) : t('this_building');
+  map.getSource('selected-building-label').setData(at
+    ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { label, id: feature.id }, geometry: { type: 'Point', coordinates: at } }] }
+    : emptyFc);
+}
+
+/** A building's label on the map: its address without the district and community the map
+ * already shows ("湖里区康乐社区嘉禾公寓3号楼" → "嘉禾公寓3号楼"). */
+function shortAddress(address) {
+  return String(address).replace(/^.*?(区|县|市)/, '').replace(/^.*?(社区|村委会|居委会)/, '') || String(address);
+}
+
+/** Rings a chosen service's icon; it stays ringed until another is chosen or a new place is
+ * looked up. */
+function selectResource(r) {
+  state.selectedResource = r || null;
+  if (!map.getSource('selected-resource')) return;
+  map.getSource('selected-resource').setData(r?.location
+    ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { id: r.id, kind: r.kind }, geometry: { type: 'Point', coordinates: r.location } }] }
+    : emptyFc);
+}
+
+/** The building a point falls in (from /collections/buildings, by a small box around it), or null. */
+async function buildingAt(lon, lat) {
+  const d = 0.0004;
+  try {
+    const fc = await api(`/collections/buildings/items?bbox=${lon - d},${lat - d},${lon + d},${lat + d}&limit=100`);
+    return fc.features.find((f) => contains(f.geometry, [lon, lat])) || null;
+  } catch {
+    return null;
+  }
+}
+
+async function buildingById(id) {
+  try {
+    return await api(`/collections/buildings/items/${encodeURIComponent(id)}`);
+  } catch {
+    return null;
+  }
 }
 
 /** The style's grid fills, for the legend: the residents' colours (a `match` on `colour`:
@@ -250,25 +363,79 @@ async function nearestServices(lon, lat) {
   }));
 }
 
+/**
+ * Shows a view in the panel. Every answer (not "loading") is a step in the browser's history,
+ * so Back — the panel's or the browser's — returns the previous view, its selection and the
+ * map where it was.
+ */
 function show(view) {
-  if (state.view && state.view.type !== 'loading' && view.type === 'resource') state.previous = state.view;
+  remember();
   state.view = view;
+  if (view.type !== 'loading') {
+    history.pushState({ wangge: true, depth: (history.state?.depth ?? 0) + 1, view, camera: camera() }, '');
+  }
   render();
   expandSheet();
 }
 
+function camera() {
+  const c = map.getCenter();
+  // The padding too: a centre means a point of the map's padded middle (the panel's room).
+  return { center: [c.lng, c.lat], zoom: map.getZoom(), padding: map.getPadding() };
+}
+
+/** Keeps the current history entry's view and map position up to date. */
+function remember() {
+  if (history.state?.wangge && state.view.type !== 'loading' && history.state.view?.type === state.view.type) {
+    history.replaceState({ ...history.state, view: state.view, camera: camera() }, '');
+  }
+}
+map.on('moveend', () => remember());
+
+/** A view's selection on the map: its grid, its building, its marker. */
+function applySelection(view) {
+  selectGrid(view.grid?.code ?? view.selectedGrid ?? null);
+  selectBuilding(view.building ?? null);
+  if (view.at) marker.setLngLat(view.at).addTo(map); else marker.remove();
+  if (view.type === 'resource') selectResource(view.resource);
+  else if (view.type === 'hint') selectResource(null);
+}
+
+window.addEventListener('popstate', (e) => {
+  const entry = e.state;
+  if (!entry?.wangge) return;
+  state.view = entry.view;
+  applySelection(entry.view);
+  if (entry.camera) map.jumpTo(entry.camera);
+  render();
+});
+history.replaceState({ wangge: true, depth: 0, view: state.view, camera: null }, '');
+
+function back() {
+  if ((history.state?.depth ?? 0) > 0) history.back();
+}
+
+function backButton() {
+  return (history.state?.depth ?? 0) > 0
+    ? el('button.back', { type: 'button', id: 'back', onclick: back }, `‹ ${t('back')}`)
+    : null;
+}
+
 async function lookupPoint(lon, lat, { heading = 'this_grid', fly = false } = {}) {
   marker.setLngLat([lon, lat]).addTo(map);
+  selectResource(null);
   show({ type: 'loading' });
   try {
-    const [grid, near] = await Promise.all([api(`/v1/lookup?lon=${lon}&lat=${lat}`), nearestServices(lon, lat)]);
+    const [grid, near, building] = await Promise.all([api(`/v1/lookup?lon=${lon}&lat=${lat}`), nearestServices(lon, lat), buildingAt(lon, lat)]);
     selectGrid(grid.code);
-    show({ type: 'grid', grid, near, at: [lon, lat], heading });
+    selectBuilding(building);
+    show({ type: 'grid', grid, near, at: [lon, lat], heading, building, address: building?.properties?.address });
     if (fly) flyTo([lon, lat]);
   } catch (e) {
     selectGrid(null);
-    if (e instanceof ApiError && e.status === 404) show({ type: 'message', key: 'no_grid' });
-    else show({ type: 'message', key: 'error', vars: { detail: e.message } });
+    selectBuilding(null);
+    if (e instanceof ApiError && e.status === 404) show({ type: 'message', key: 'no_grid', at: [lon, lat] });
+    else show({ type: 'message', key: 'error', vars: { detail: errorText(e) }, at: [lon, lat] });
   }
 }
 
@@ -277,6 +444,7 @@ window.wangge.lookupPoint = (lon, lat) => lookupPoint(lon, lat);
 async function searchAddress(q) {
   q = q.trim();
   if (!q) return;
+  selectResource(null);
   show({ type: 'loading' });
   try {
     const answer = await api(`/v1/lookup?address=${encodeURIComponent(q)}&limit=5`);
@@ -293,7 +461,7 @@ async function searchAddress(q) {
     await chooseCandidate(cands[0]);
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) show({ type: 'message', key: 'no_address', vars: { q } });
-    else show({ type: 'message', key: 'error', vars: { detail: e.message } });
+    else show({ type: 'message', key: 'error', vars: { detail: errorText(e) } });
   }
 }
 
@@ -313,6 +481,7 @@ async function allItems(collection, query) {
  */
 async function showArea(q, c) {
   selectGrid(null);
+  selectBuilding(null);
   const community = c.community_code;
   const grids = (await allItems('grids', `community=${encodeURIComponent(community)}`))
     .filter((f) => f.properties.kind === 'basic' || f.properties.kind === 'exclusive');
@@ -336,14 +505,17 @@ async function showArea(q, c) {
 async function chooseCandidate(c) {
   const [lon, lat] = c.location;
   marker.setLngLat([lon, lat]).addTo(map);
-  const near = await nearestServices(lon, lat);
+  selectResource(null);
+  const [near, building] = await Promise.all([nearestServices(lon, lat), c.building ? buildingById(c.building) : null]);
+  selectBuilding(building);
   if (!c.grid) {
-    show({ type: 'message', key: 'no_grid' });
+    show({ type: 'message', key: 'no_grid', at: [lon, lat], building });
     return;
   }
   selectGrid(c.grid.code);
-  show({ type: 'grid', grid: c.grid, near, at: [lon, lat], heading: 'your_grid', address: c.address });
-  flyTo([lon, lat]);
+  show({ type: 'grid', grid: c.grid, near, at: [lon, lat], heading: 'your_grid', address: c.address, building });
+  // Close enough to see the building's outline and label.
+  flyTo([lon, lat], 17);
 }
 
 function flyTo(lngLat, zoom) {
@@ -360,8 +532,11 @@ async function openResource(r, { fly = true } = {}) {
       full = found.resources.find((x) => x.id === r.id) || found.resources[0] || r;
     } catch { /* what the tile had */ }
   }
-  const from = state.view?.type === 'grid' ? state.view.at : null;
-  show({ type: 'resource', resource: full, from });
+  const prev = state.view;
+  const from = prev?.type === 'grid' ? prev.at : null;
+  selectResource(full);
+  // The grid and building of the card it was chosen from stay on the map behind it.
+  show({ type: 'resource', resource: full, from, selectedGrid: state.selectedGrid, building: state.selectedBuilding, at: prev?.at });
   if (fly) flyTo(full.location, 16);
 }
 
@@ -373,7 +548,7 @@ function render() {
   root.replaceChildren();
   if (v.type === 'hint') root.append(el('p.hint', t('hint')), summary());
   else if (v.type === 'loading') root.append(el('p.hint.loading', t('loading')));
-  else if (v.type === 'message') root.append(el('p.notice', t(v.key, v.vars)));
+  else if (v.type === 'message') root.append(backButton(), el('p.notice', t(v.key, v.vars)));
   else if (v.type === 'candidates') root.append(renderCandidates(v));
   else if (v.type === 'area') root.append(renderArea(v));
   else if (v.type === 'grid') root.append(renderGrid(v));
@@ -393,7 +568,7 @@ function summary() {
     node.replaceChildren(...[...communities.values()].slice(0, 6).map((c) => {
       const mine = [...grids.values()].filter((g) => String(g.code).startsWith(c.code));
       const exclusive = mine.filter((g) => g.kind === 'exclusive').length;
-      return el('div.summary-row', el('strong', c.name),
+      return el('div.summary-row', el('strong', { translate: 'no' }, c.name),
         el('span', t('summary', { grids: mine.length - exclusive, exclusive, p: number(c.population) })));
     }));
     return true;
@@ -404,17 +579,19 @@ function summary() {
 
 function renderCandidates(v) {
   return el('div.card',
+    backButton(),
     el('p.card-label', t('candidates')),
     el('ul.candidates', v.candidates.map((c) => el('li', el('button.candidate', {
       type: 'button', onclick: () => chooseCandidate(c),
-    }, el('span.cand-address', c.address), c.grid ? el('span.cand-grid', c.grid.code) : null)))));
+    }, el('span.cand-address', { translate: 'no' }, c.address), c.grid ? el('span.cand-grid', { translate: 'no' }, c.grid.code) : null)))));
 }
 
 function renderArea(v) {
   return el('div.card.area-card', { 'data-level': v.level },
+    backButton(),
     el('p.notice', t(v.level === 'compound' ? 'vague_compound' : 'vague_community', { q: v.q, example: v.example })),
     el('ul.candidates.area-grids', v.grids.map((g) => el('li', { 'data-grid': g.code },
-      el('button.candidate', { type: 'button', onclick: () => { selectGrid(g.code); } },
+      el('button.candidate', { type: 'button', onclick: () => { selectGrid(g.code); v.selectedGrid = g.code; remember(); } },
         codeNode(g.code),
         el('span.cand-grid', t('residents_households', { p: number(g.population), h: number(g.households) })),
         (g.staff || []).find((s) => s.role === '网格长')
@@ -424,7 +601,7 @@ function renderArea(v) {
 
 /** "350206001017" + bold "003": the community part quiet, the grid's own number loud. */
 function codeNode(code) {
-  return el('span.code', { 'data-code': code }, el('span.code-head', code.slice(0, 12)), el('strong', code.slice(12)));
+  return el('span.code', { 'data-code': code, translate: 'no' }, el('span.code-head', code.slice(0, 12)), el('strong', code.slice(12)));
 }
 
 function renderGrid(v) {
@@ -434,28 +611,29 @@ function renderGrid(v) {
   const seen = new Set();
   const people = staff.filter((s) => { const k = `${s.name}|${s.phone}`; if (seen.has(k)) return false; seen.add(k); return true; });
   return el('div.card.grid-card', { 'data-grid': g.code },
+    backButton(),
     el('p.card-label', t(v.heading)),
-    v.address ? el('p.address-line', v.address) : null,
+    v.address ? el('p.address-line', { translate: 'no' }, v.address) : null,
     el('div.grid-code', codeNode(g.code)),
     el('p.grid-meta',
       el('span.badge' + (g.kind === 'exclusive' ? '.exclusive' : ''), kind),
-      g.name ? el('span', g.name) : null,
-      el('span', g.community_name || g.community_code)),
+      g.name ? el('span', { translate: 'no' }, g.name) : null,
+      el('span', { translate: 'no' }, g.community_name || g.community_code)),
     el('p.grid-numbers', t('residents_households', { p: number(g.population), h: number(g.households) })),
-    g.micro ? el('p.grid-micro', `${t('micro')} `, el('span.mono', g.micro.code)) : null,
+    g.micro ? el('p.grid-micro', `${t('micro')} `, el('span.mono', { translate: 'no' }, g.micro.code)) : null,
     el('h3', t('staff')),
     people.length
       ? el('ul.staff', people.map((s) => el('li',
         el('span.avatar', { 'aria-hidden': 'true' }, (s.name || '?').slice(0, 1)),
-        el('span.staff-who', el('span.staff-name', s.name), el('span.staff-role', s.role)),
-        s.phone ? el('a.phone', { href: `tel:${s.phone}`, title: t('call') }, s.phone) : null)))
+        el('span.staff-who', el('span.staff-name', { translate: 'no' }, s.name), el('span.staff-role', roleName(s.role))),
+        s.phone ? el('a.phone', { href: `tel:${s.phone}`, title: t('call'), translate: 'no' }, s.phone) : null)))
       : el('p.muted', t('no_staff')),
     el('h3', t('nearby')),
     el('ul.nearby', v.near.map(({ row, resource }) => el('li',
       resource
-        ? el('button.near', { type: 'button', onclick: () => openResource(resource) },
+        ? el('button.near' + (state.selectedResource?.id === resource.id ? '.chosen' : ''), { type: 'button', 'data-resource': resource.id, onclick: () => openResource(resource) },
           iconFor(resource.kind, 26),
-          el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.near-name', resourceName(resource)),
+          el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.near-name', { translate: resourceNamed(resource) ? 'no' : null }, resourceName(resource)),
             el('span.near-dist', walking(resource.distance_m))),
           el('span.chev', { 'aria-hidden': 'true' }, '›'))
         : el('div.near.none', iconFor(row, 26), el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.muted', t('nearby_none')))),
@@ -466,8 +644,13 @@ function renderGrid(v) {
 /** A resource's name, or its kind in the page's language when it has none (an OpenStreetMap
  * import names an unnamed shop "shop"). */
 function resourceName(r) {
+  return resourceNamed(r) ? r.name : kindName(r.kind);
+}
+
+/** Whether a resource has a name of its own (data, shown as given: "Alko", "康乐诊所"). */
+function resourceNamed(r) {
   const n = String(r.name ?? '').trim().toLowerCase().replace(/[ -]/g, '_');
-  return !n || n === r.kind ? kindName(r.kind) : r.name;
+  return !!n && n !== r.kind;
 }
 
 function haversine([lon1, lat1], [lon2, lat2]) {
@@ -482,12 +665,12 @@ function renderResource(v) {
   const dist = v.from ? haversine(v.from, r.location) : null;
   const row = (label, value) => (value ? el('div.row', el('dt', label), el('dd', value)) : null);
   return el('div.card.resource-card', { 'data-resource': r.id },
-    state.previous ? el('button.back', { type: 'button', onclick: () => { state.view = state.previous; state.previous = null; render(); } }, `‹ ${t('back')}`) : null,
-    el('div.resource-head', iconFor(r.kind, 34), el('div', el('h2.resource-name', resourceName(r)), el('p.muted', kindName(r.kind)))),
+    backButton(),
+    el('div.resource-head', iconFor(r.kind, 34), el('div', el('h2.resource-name', { translate: resourceNamed(r) ? 'no' : null }, resourceName(r)), el('p.muted', kindName(r.kind)))),
     el('dl.facts',
-      row(t('phone'), r.phone ? el('a.phone', { href: `tel:${r.phone}` }, r.phone) : null),
-      row(t('hours'), r.hours),
-      row(t('address'), r.address),
+      row(t('phone'), r.phone ? el('a.phone', { href: `tel:${r.phone}`, translate: 'no' }, r.phone) : null),
+      row(t('hours'), r.hours ? el('span', { translate: 'no' }, r.hours) : null),
+      row(t('address'), r.address ? el('span', { translate: 'no' }, r.address) : null),
       row(t('distance'), dist !== null ? walking(dist) : null)),
   );
 }
@@ -528,7 +711,7 @@ $('locate').addEventListener('click', () => {
   show({ type: 'loading' });
   navigator.geolocation.getCurrentPosition(
     (pos) => lookupPoint(pos.coords.longitude, pos.coords.latitude, { heading: 'your_grid', fly: true }),
-    (err) => show({ type: 'message', key: 'locate_failed', vars: { reason: err.message || err.code } }),
+    (err) => show({ type: 'message', key: 'locate_failed', vars: { reason: t(`geo_${err.code}`) } }),
     { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
   );
 });
@@ -543,6 +726,9 @@ function langButton() {
 langButton();
 onLangChange(() => {
   langButton();
+  map.fire('move'); // the scale bar writes its units again
+  attributionInLanguage();
+  selectBuilding(state.selectedBuilding);
   render();
   if (state.sprite) renderLegend();
   labelsForLanguage();
@@ -568,6 +754,10 @@ function setMode(mode) {
   $('mode-resident').setAttribute('aria-selected', String(!planning));
   $('mode-planner').setAttribute('aria-selected', String(planning));
   if (!planning) planner.leave();
+  // The resident's searched building and chosen service are not the planner's business.
+  for (const id of ['selected-building-fill', 'selected-building-halo', 'selected-building-line', 'selected-building-label', 'selected-resource-halo']) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', planning ? 'none' : 'visible');
+  }
   // The residents' legend says nothing about a draft: out of the way while planning.
   toggleLegend(!planning && !narrow.matches);
   expandSheet();

@@ -89,7 +89,7 @@ const zh = {
   dataset: '数据集',
   no_datasets: '尚无数据集',
   upload_dataset: '上传数据集',
-  upload_hint: '选择数据集文件夹中的文件（boundary.geojson、buildings.geojson，及可选的 population、resources、roads、exclusive、staff）',
+  upload_hint: '选择数据集文件夹中的文件：必需的 boundary.geojson、buildings.geojson，以及可选的 population.geojson、resources.geojson、roads.geojson、exclusive.geojson、staff.json',
   upload: '上传',
   upload_pick: '请先选择文件',
   uploaded: '已上传数据集 {id}：{communities} 个社区，{buildings} 栋楼',
@@ -164,6 +164,121 @@ const zh = {
   override_reason: '仍然发布的理由（必填）',
   publish_anyway: '写明理由，仍然发布',
   version_n: '第 {n} 版',
+  // Back, the file picker, locating
+  choose_files: '选择文件',
+  no_files: '未选择任何文件',
+  files_chosen: '已选择 {n} 个文件：',
+  geo_1: '您没有允许本页面使用定位',
+  geo_2: '暂时无法确定位置',
+  geo_3: '定位超时',
+  // The service's problems, by their `code` (api/src/serve/problem.rs): never its English detail.
+  'problem.generic': '服务器未能完成请求（错误 {status}），请稍后再试。',
+  'problem.network': '无法连接服务器，请检查网络后重试。',
+  'problem.bad_request': '请求有误，服务器未能处理（错误 400）。',
+  'problem.not_found': '没有找到所请求的内容。',
+  'problem.unauthorized': '口令不正确或已失效，请重新进入规划模式。',
+  'problem.forbidden': '此服务未开放规划功能。',
+  'problem.request_timeout': '请求超时，请稍后再试。',
+  'problem.payload_too_large': '上传的文件太大，超过了服务器允许的大小。',
+  'problem.unsupported_media_type': '服务器不接受这种格式的数据。',
+  'problem.unprocessable': '服务器无法处理这些数据。',
+  'problem.method_not_allowed': '服务器不支持此操作。',
+  'problem.not_utf8': '{file} 不是 UTF-8 编码的文本（第 {byte} 字节无法识别），没有保存任何数据。请先把文件另存为 UTF-8 编码再上传。',
+  'problem.not_a_dataset_file': '{file} 不是数据集中的文件。数据集文件为 boundary.geojson、buildings.geojson，以及可选的 population、resources、roads、exclusive、staff。',
+  'problem.file_given_twice': '{file} 被选择了两次。',
+  'problem.dataset_rejected': '数据集未通过检查，没有保存。',
+  'problem.no_store': '此服务没有数据库，无法进行规划操作。',
+  'problem.insufficient_storage': '服务器存储空间已满，本次操作没有保存任何内容。',
+  'problem.conflict': '此操作与当前状态冲突（例如草案已经发布），请刷新后重试。',
+  'problem.layer_not_publishable': '此网格图层检查未通过，不能发布。',
+  'problem.damaged_version': '此版本的数据已损坏，不能使用。',
+  'problem.nothing_to_serve': '目前没有可以提供的已发布版本。',
+  'problem.store_unavailable': '暂时无法连接数据库，请稍后再试。',
+  'problem.internal_error': '服务器内部出错，请稍后再试。',
+  'problem.unhealthy': '服务暂时不可用，请稍后再试。',
+  'problem.move_refused': '此调整不符合划分规则，没有执行。',
+  'problem.layer_rejected': '网格图层无法读取。',
+  'problem.grids_without_staff': '发布后有网格没有网格员，没有发布。',
+  'problem.draft_does_not_validate': '草案未通过校验，没有发布。',
+  'problem.too_many_requests': '请求过于频繁，请稍后再试。',
+  // A dataset's problems, by kind (gis_core::io::InputProblemKind)
+  feature_n: '第 {n} 个要素',
+  'input.missing_file': '缺少此文件',
+  'input.unreadable': '无法读取',
+  'input.invalid_json': '文件格式错误，无法解析',
+  'input.not_feature_collection': '不是要素集合',
+  'input.not_feature': '不是要素',
+  'input.missing_field': '缺少必填字段',
+  'input.wrong_type': '字段类型不对',
+  'input.wrong_geometry_type': '几何类型不对',
+  'input.non_finite_coordinate': '坐标不是有效数值',
+  'input.coordinate_out_of_range': '坐标超出经纬度范围',
+  'input.swapped_coordinates': '经纬度顺序颠倒（应先写经度、后写纬度）',
+  'input.unclosed_ring': '多边形的环没有闭合',
+  'input.too_few_points': '点数太少',
+  'input.self_intersection': '边界自相交',
+  'input.invalid_polygon': '多边形无效',
+  'input.zero_area': '面积为零',
+  'input.implausible_extent': '范围大得不合常理，可能是坐标输错了',
+  'input.duplicate_id': '编号重复',
+  'input.duplicate_code': '代码重复',
+  'input.malformed_code': '代码格式不对',
+  'input.negative_value': '数值不能为负数',
+  'input.not_integer': '应为整数',
+  'input.invalid_value': '取值无效',
+  'input.units_mismatch': '单元信息前后不一致',
+  'input.outside_communities': '不在任何社区范围内',
+  'input.overlapping_communities': '社区范围相互重叠',
+  'input.overlapping_buildings': '楼栋相互重叠',
+  'input.empty': '没有任何内容',
+  'input.ring_reoriented': '已修正环的方向',
+  'input.repeated_point_removed': '已删除重复的点',
+  'input.point_inside_building': '人口点位于楼栋内',
+  'input.other': '数据有误',
+  // A draft's defects, by kind (gis_core::validate::DefectKind)
+  'defect.gap': '空隙：社区内有地方不属于任何网格',
+  'defect.hole': '网格中有空洞',
+  'defect.overlap': '网格相互重叠',
+  'defect.near_miss': '相邻网格的边界没有完全对齐',
+  'defect.outside_community': '网格超出了社区范围',
+  'defect.spans_communities': '网格跨越两个社区',
+  'defect.unknown_community': '网格所属的社区不存在',
+  'defect.self_intersection': '网格边界自相交',
+  'defect.bow_tie': '网格边界交叉成蝴蝶结形',
+  'defect.spike': '网格边界有尖刺',
+  'defect.unclosed_ring': '网格边界没有闭合',
+  'defect.repeated_points': '网格边界有重复的点',
+  'defect.too_few_points': '网格边界点数太少',
+  'defect.invalid_polygon': '网格多边形无效',
+  'defect.multipart': '网格分成了互不相连的几块',
+  'defect.building_in_no_grid': '楼栋不属于任何网格',
+  'defect.building_in_two_grids': '楼栋同时属于两个网格',
+  'defect.building_cut': '楼栋被网格边界切开',
+  'defect.point_in_no_grid': '人口点不属于任何网格',
+  'defect.resource_in_no_grid': '服务点不属于任何网格',
+  'defect.grid_too_small': '网格人数低于下限',
+  'defect.grid_too_large': '网格人数超过上限',
+  'defect.malformed_code': '网格编码格式不对',
+  'defect.duplicate_code': '网格编码重复',
+  'defect.code_wrong_community': '网格编码与所属社区不符',
+  'defect.code_wrong_kind': '网格编码与网格类型不符',
+  'defect.code_wrong_parent': '微网格编码与上级网格不符',
+  'defect.other': '其他问题',
+  area_m2: '{n} 平方米',
+  length_m: '{n} 米',
+  // Where a draft came from (store: layers.origin)
+  'origin.partition': '全新划分',
+  'origin.repartition': '在现行版本上调整',
+  'origin.move': '手动调整楼栋',
+  'origin.other': '其他来源',
+  // What the service writes into a version's note
+  'note.loaded': '服务启动时载入',
+  'note.rollback': '回滚到第 {n} 版',
+  'note.override': '（校验发现 {n} 处问题仍发布，理由：{reason}）',
+  'note.unstaffed': '（发布时以下网格暂无网格员：{grids}）',
+  open_draft: '已有草案',
+  this_building: '所选楼栋',
+  open: '打开',
 };
 
 const en = {
@@ -327,6 +442,53 @@ const en = {
   override_reason: 'Why publish it anyway (required)',
   publish_anyway: 'Publish anyway, with this reason',
   version_n: 'version {n}',
+  choose_files: 'Choose files',
+  no_files: 'No files chosen',
+  files_chosen: '{n} files chosen: ',
+  geo_1: 'this page may not use your location',
+  geo_2: 'your position is not available',
+  geo_3: 'it took too long',
+  'problem.generic': 'The service could not do that (error {status}). Please try again.',
+  'problem.network': 'The service cannot be reached. Check the connection and try again.',
+  feature_n: 'feature {n}',
+  'input.other': 'a problem',
+  'defect.gap': 'gap: part of the community in no grid',
+  'defect.hole': 'hole in a grid',
+  'defect.overlap': 'grids overlap',
+  'defect.near_miss': 'neighbouring borders do not quite meet',
+  'defect.outside_community': 'grid outside its community',
+  'defect.spans_communities': 'grid spans two communities',
+  'defect.unknown_community': 'grid of an unknown community',
+  'defect.self_intersection': 'border crosses itself',
+  'defect.bow_tie': 'bow-tie in a border',
+  'defect.spike': 'spike in a border',
+  'defect.unclosed_ring': 'border not closed',
+  'defect.repeated_points': 'repeated points in a border',
+  'defect.too_few_points': 'border with too few points',
+  'defect.invalid_polygon': 'invalid grid polygon',
+  'defect.multipart': 'grid in separate parts',
+  'defect.building_in_no_grid': 'building in no grid',
+  'defect.building_in_two_grids': 'building in two grids',
+  'defect.building_cut': 'building cut by a grid border',
+  'defect.point_in_no_grid': 'population point in no grid',
+  'defect.resource_in_no_grid': 'service in no grid',
+  'defect.grid_too_small': 'grid below the minimum',
+  'defect.grid_too_large': 'grid above the maximum',
+  'defect.malformed_code': 'malformed grid code',
+  'defect.duplicate_code': 'duplicate grid code',
+  'defect.code_wrong_community': 'code of another community',
+  'defect.code_wrong_kind': 'code of the wrong grid kind',
+  'defect.code_wrong_parent': 'micro-grid code of another grid',
+  'defect.other': 'other defect',
+  area_m2: '{n} m²',
+  length_m: '{n} m',
+  'origin.partition': 'partitioned afresh',
+  'origin.repartition': 're-partitioned from the current version',
+  'origin.move': 'buildings moved by hand',
+  'origin.other': 'other',
+  open_draft: 'Saved drafts',
+  this_building: 'This building',
+  open: 'Open',
 };
 
 const dictionaries = { zh, en };
@@ -351,6 +513,46 @@ export const KNOWN_KINDS = ['clinic', 'hospital', 'pharmacy', 'dentist', 'shop',
  * the Chinese page). */
 export function kindName(kind) {
   return dictionaries[lang][`kind.${kind}`] ?? dictionaries[lang]['kind.other'];
+}
+
+/**
+ * What went wrong, in the page's language. The service's problem bodies carry a stable `code`
+ * (api/src/serve/problem.rs): the Chinese page words each code itself and never shows the
+ * service's English `detail`; the English page shows that detail, which says the most.
+ */
+export function errorText(e) {
+  const problem = e?.problem;
+  if (lang === 'en') return e?.message || String(e);
+  if (problem && typeof problem.code === 'string' && zh[`problem.${problem.code}`]) {
+    const vars = { status: e.status };
+    for (const [k, v] of Object.entries(problem)) if (typeof v === 'string' || typeof v === 'number') vars[k] = v;
+    return t(`problem.${problem.code}`, vars);
+  }
+  if (e?.status) return t('problem.generic', { status: e.status });
+  return t('problem.network');
+}
+
+/** Staff roles as the data gives them (Chinese); in English the usual ones translated, any
+ * other shown as given. */
+const ROLES_EN = {
+  网格长: 'Grid leader',
+  网格员: 'Grid worker',
+  专职网格员: 'Full-time grid worker',
+  兼职网格员: 'Part-time grid worker',
+  专属网格长: 'Exclusive grid leader',
+  专属网格员: 'Exclusive grid worker',
+  微网格长: 'Micro-grid leader',
+  微网格员: 'Micro-grid worker',
+  楼栋长: 'Building leader',
+  单元长: 'Stairwell leader',
+};
+export function roleName(role) {
+  return lang === 'en' ? ROLES_EN[String(role ?? '').trim()] ?? role : role;
+}
+
+/** A key's text in the page's language, or null when neither dictionary has it. */
+export function maybe(key, vars) {
+  return dictionaries[lang][key] ?? zh[key] ? t(key, vars) : null;
 }
 
 export function getLang() {

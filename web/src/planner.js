@@ -8,7 +8,7 @@
 // defects}; POST /v1/drafts/{id}/publish {note} → 201 {version}; GET /v1/versions;
 // GET /v1/versions/{n}/grids; GET /v1/versions/{a}/diff/{b}; POST /v1/versions/{n}/rollback.
 
-import { t, number, onLangChange } from './i18n.js';
+import { t, number, onLangChange, errorText, maybe, getLang } from './i18n.js';
 import { api, el, bbox, labelPoint, reloadTiles as reload, ApiError } from './util.js';
 
 const TOKEN_KEY = 'wangge.token';
@@ -24,7 +24,12 @@ const EXCLUSIVE = '#c9bde2';
 const DEFECT = '#c2187e'; // magenta: apart from the red of "over"
 const CHANGED = '#e07b00';
 
-const PUBLISHED_GRID_LAYERS = ['grid-fill', 'grid-line', 'grid-label', 'selected-grid-fill', 'selected-grid-line'];
+const PUBLISHED_GRID_LAYERS = ['grid-fill', 'grid-line', 'grid-label', 'selected-grid-mask', 'selected-grid-fill', 'selected-grid-halo', 'selected-grid-line'];
+
+/** Text that is data or a code, not the page's words (a file name, a JSON path, an id, a
+ * planner's note): shown as given, and marked so (`translate="no"`). */
+const code = (text) => el('code', { translate: 'no' }, String(text));
+const asGiven = (text) => el('span', { translate: 'no' }, String(text));
 
 export function initPlanner({ map, padding, selectGrid }) {
   const s = {
@@ -32,6 +37,7 @@ export function initPlanner({ map, padding, selectGrid }) {
     communities: [],
     community: null,
     datasets: [],
+    drafts: [], // drafts not yet published, wherever they were made (this page, the command line)
     versions: [],
     draft: null,
     report: null,
@@ -91,7 +97,7 @@ export function initPlanner({ map, padding, selectGrid }) {
             input.select();
           }
         } catch (err) {
-          error.textContent = err instanceof ApiError && err.status === 404 ? t('token_unsupported') : t('error', { detail: err.message });
+          error.textContent = err instanceof ApiError && err.status === 404 ? t('token_unsupported') : t('error', { detail: errorText(err) });
         } finally {
           $('token-ok').disabled = false;
         }
@@ -117,7 +123,7 @@ export function initPlanner({ map, padding, selectGrid }) {
     if (map.getLayer('density')) map.setLayoutProperty('density', 'visibility', 'visible');
     gridFill('statusFill');
     render();
-    await Promise.all([loadCommunities(), loadDatasets(), loadVersions()]);
+    await Promise.all([loadCommunities(), loadDatasets(), loadVersions(), loadDrafts()]);
     render();
     flyToCommunity();
     return true;
@@ -172,8 +178,40 @@ export function initPlanner({ map, padding, selectGrid }) {
       s.datasets = (await call('/v1/datasets')).datasets || [];
     } catch (e) {
       s.datasets = [];
-      setStatus('error', t('error', { detail: e.message }));
+      setStatus('error', t('error', { detail: errorText(e) }));
     }
+  }
+
+  async function loadDrafts() {
+    try {
+      s.drafts = (await call('/v1/drafts')).drafts || [];
+    } catch {
+      s.drafts = [];
+    }
+  }
+
+  /** Opens a stored draft (made here earlier, or by `wangge move` / `wangge load`): its grids on
+   *  the map and its report, ready to validate, compare and publish. */
+  async function openDraft(id) {
+    setStatus('busy', t('running'));
+    try {
+      const [answer, fc] = await Promise.all([call(`/v1/drafts/${encodeURIComponent(id)}`), call(`/v1/drafts/${encodeURIComponent(id)}/grids`)]);
+      s.draft = answer.draft;
+      s.report = answer.report;
+      const b = answer.report?.bounds;
+      if (b && Number.isFinite(b.min) && Number.isFinite(b.max)) s.bounds = { min: b.min, max: b.max };
+      s.defects = null;
+      s.diff = null;
+      s.refused = null;
+      s.unstaffed = null;
+      showPlanGrids(fc);
+      map.getSource('plan-defects').setData(empty);
+      highlight(null);
+      setStatus('ok', t('draft_grids', { n: fc.features.filter((f) => f.properties.level !== 'micro').length }));
+    } catch (e) {
+      setStatus('error', t('error', { detail: errorText(e) }));
+    }
+    render();
   }
 
   async function loadVersions() {
@@ -302,8 +340,9 @@ export function initPlanner({ map, padding, selectGrid }) {
       map.getSource('plan-defects').setData(empty);
       highlight(null);
       setStatus('ok', t('draft_grids', { n: fc.features.filter((f) => f.properties.level !== 'micro').length }));
+      await loadDrafts();
     } catch (e) {
-      setStatus('error', t('error', { detail: e.message }));
+      setStatus('error', t('error', { detail: errorText(e) }));
     }
     render();
   }
@@ -328,6 +367,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       await loadDatasets();
       s.picked = d.id;
       s.uploadOpen = false;
+      fileInput.value = '';
       setStatus('ok', t('uploaded', { id: d.id, communities: number(d.communities ?? 0), buildings: number(d.buildings ?? 0) }));
     } catch (e) {
       const problems = e instanceof ApiError ? e.problem?.problems : null;
@@ -335,15 +375,58 @@ export function initPlanner({ map, padding, selectGrid }) {
         s.problems = problems;
         setStatus('error', t('upload_rejected', { n: problems.length }));
       } else {
-        setStatus('error', t('error', { detail: e.message }));
+        setStatus('error', t('error', { detail: errorText(e) }));
       }
     }
     render();
   }
 
+  /** One problem of a rejected upload: where (file, feature, field: as they are in the
+   *  planner's files) and what, worded by its kind in Chinese, or the service's message in English. */
   function problemText(p) {
-    const feature = p.feature ? ` features[${p.feature.index}]${p.feature.id ? ` (${p.feature.id})` : ''}` : '';
-    return `${p.file}${feature}${p.field ? ` · ${p.field}` : ''}: ${p.message}`;
+    const zh = getLang() === 'zh';
+    const what = zh ? maybe(`input.${p.kind}`) ?? t('input.other') : p.message;
+    return [
+      code(p.file),
+      p.feature ? [' ', code(`features[${p.feature.index}]`), p.feature.id ? ['（', code(p.feature.id), '）'] : null] : null,
+      p.field ? [' · ', code(p.field)] : null,
+      zh ? '：' : ': ',
+      what,
+    ];
+  }
+
+  /** A validation defect: its kind in the page's language, the grids concerned, its size. */
+  function defectText(d) {
+    return [
+      el('span.defect-kind', maybe(`defect.${d.kind}`) ?? t('defect.other')),
+      (d.codes || []).length ? [' ', code((d.codes || []).join(', '))] : null,
+      d.item ? [' ', code(d.item)] : null,
+      d.area_m2 ? ` · ${t('area_m2', { n: number(Math.round(d.area_m2)) })}` : '',
+      d.length_m ? ` · ${t('length_m', { n: number(Math.round(d.length_m)) })}` : ''];
+  }
+
+  /** A version's note: the planner's words as given; what the service appended (the loading
+   *  note, a rollback, an override, grids left without staff) in the page's language. */
+  function versionNote(note) {
+    const parts = [];
+    let rest = String(note);
+    if (getLang() === 'zh') {
+      const tail = [];
+      const override = / \[published with (\d+) validation defects? over the check, because: (.*?)\]/.exec(rest);
+      if (override) { tail.push(t('note.override', { n: override[1], reason: '\u0000' })); rest = rest.replace(override[0], ''); }
+      const unstaffed = / \[published with no grid worker yet in ([^\]]*)\]/.exec(rest);
+      if (unstaffed) { tail.push(t('note.unstaffed', { grids: '\u0001' })); rest = rest.replace(unstaffed[0], ''); }
+      const rolled = /^rollback to version (\d+)$/.exec(rest);
+      if (rest === 'loaded by wangge serve') parts.push(t('note.loaded'));
+      else if (rolled) parts.push(t('note.rollback', { n: rolled[1] }));
+      else if (rest) parts.push(asGiven(rest));
+      for (const text of tail) {
+        const [before, after] = text.split(/[\u0000\u0001]/);
+        parts.push(before, asGiven(text.includes('\u0000') ? override[2] : unstaffed[1]), after);
+      }
+      return parts;
+    }
+    return [asGiven(rest)];
   }
 
   async function validate() {
@@ -355,7 +438,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       const n = answer.defects?.features?.length ?? answer.report?.defects?.length ?? 0;
       setStatus(n ? 'error' : 'ok', n ? t('defects', { n }) : t('validated_ok'));
     } catch (e) {
-      setStatus('error', t('error', { detail: e.message }));
+      setStatus('error', t('error', { detail: errorText(e) }));
     }
     render();
   }
@@ -366,7 +449,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       s.diffLabel = `${t('current')} → ${t('draft')} ${s.draft.id}`;
       highlight(s.diff);
     } catch (e) {
-      setStatus('error', t('error', { detail: e.message }));
+      setStatus('error', t('error', { detail: errorText(e) }));
     }
     render();
   }
@@ -405,17 +488,17 @@ export function initPlanner({ map, padding, selectGrid }) {
       s.report = null;
       clearPlan();
       reloadTiles(n);
-      await loadVersions();
+      await Promise.all([loadVersions(), loadDrafts()]);
       setStatus('ok', t('published', { n }));
     } catch (e) {
       if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.unstaffed)) {
         s.unstaffed = { draft: s.draft.id, grids: e.problem.unstaffed, reason: overrideReason };
         setStatus('error', t('publish_unstaffed', { n: e.problem.unstaffed.length }));
       } else if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.defects)) {
-        s.refused = { draft: s.draft.id, defects: e.problem.defects, note };
+        s.refused = { draft: s.draft.id, defects: e.problem.defects, details: e.problem.defect_details, note };
         setStatus('error', t('publish_refused', { n: e.problem.defects.length }));
       } else {
-        setStatus('error', t('error', { detail: e.message }));
+        setStatus('error', t('error', { detail: errorText(e) }));
       }
     }
     render();
@@ -431,7 +514,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       await loadVersions();
       setStatus('ok', t('rolled_back', { from: n, n: answer.version?.number }));
     } catch (e) {
-      setStatus('error', t('error', { detail: e.message }));
+      setStatus('error', t('error', { detail: errorText(e) }));
     }
     render();
   }
@@ -449,7 +532,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       highlight(diff);
       setStatus('ok', s.diffLabel);
     } catch (e) {
-      setStatus('error', t('error', { detail: e.message }));
+      setStatus('error', t('error', { detail: errorText(e) }));
     }
     render();
   }
@@ -515,10 +598,11 @@ export function initPlanner({ map, padding, selectGrid }) {
       `${t('version_n', { n: v.number })}${v.current ? ` (${t('current')})` : ''}`));
     const current = s.versions.find((v) => v.current);
     const prev = s.versions.filter((v) => !v.current).map((v) => v.number).sort((a, b) => b - a)[0];
+    const openable = s.drafts.filter((d) => String(d.id) !== String(s.draft?.id)).sort((a, b) => b.id - a.id);
     root.replaceChildren(
       el('div.plan-section',
         el('label.field', el('span', t('pick_community')),
-          el('select', { id: 'plan-community', onchange: (e) => { s.community = e.target.value; flyToCommunity(); render(); } },
+          el('select', { id: 'plan-community', translate: 'no', onchange: (e) => { s.community = e.target.value; flyToCommunity(); render(); } },
             s.communities.map((c) => el('option', { value: c.code, selected: c.code === s.community }, `${c.name || ''} ${c.code}`))),
         ),
         community ? el('a.button.print', { href: `/map/${encodeURIComponent(community.code)}.png`, target: '_blank', rel: 'noopener', id: 'plan-print' }, `🖨 ${t('print')}`) : null,
@@ -527,14 +611,18 @@ export function initPlanner({ map, padding, selectGrid }) {
         el('h3', t('draft')),
         el('label.field', el('span', t('dataset')),
           s.datasets.length
-            ? el('select', { id: 'plan-dataset', onchange: (e) => { s.picked = e.target.value; } }, s.datasets.map((d) => el('option', { value: d.id, selected: String(d.id) === String(s.picked ?? s.datasets[s.datasets.length - 1]?.id) }, `${d.id}${d.source ? ` · ${d.source}` : ''}${d.created_at ? ` · ${String(d.created_at).slice(0, 10)}` : ''}`)))
+            ? el('select', { id: 'plan-dataset', translate: 'no', onchange: (e) => { s.picked = e.target.value; } }, s.datasets.map((d) => el('option', { value: d.id, selected: String(d.id) === String(s.picked ?? s.datasets[s.datasets.length - 1]?.id) }, `${d.id}${d.source ? ` · ${sourceName(d.source)}` : ''}${d.created_at ? ` · ${String(d.created_at).slice(0, 10)}` : ''}`)))
             : el('span.muted', t('no_datasets'))),
         el('details.upload', { open: s.uploadOpen || !s.datasets.length, ontoggle: (e) => { s.uploadOpen = e.target.open; } },
           el('summary', t('upload_dataset')),
           el('p.muted', t('upload_hint')),
-          el('div.actions',
-            el('input', { id: 'plan-files', type: 'file', multiple: true, accept: '.geojson,.json,application/geo+json,application/json' }),
-            el('button', { type: 'button', id: 'plan-upload', onclick: upload }, t('upload')))),
+          // The browser's own file button would say "Choose Files" / "No file chosen" in the
+          // browser's language: a label in the page's language opens the hidden input instead.
+          el('div.actions.file-pick',
+            fileInput,
+            el('label.button', { for: 'plan-files', id: 'plan-files-label' }, t('choose_files')),
+            el('button', { type: 'button', id: 'plan-upload', onclick: upload }, t('upload'))),
+          el('p.muted.files-chosen', { id: 'plan-files-chosen' }, ...chosenFiles())),
         el('div.field-row',
           el('label.field', el('span', t('bounds')),
             el('span.range', el('input', { id: 'plan-min', type: 'number', min: 1, step: 50, value: s.bounds.min, inputmode: 'numeric' }), '–',
@@ -543,10 +631,15 @@ export function initPlanner({ map, padding, selectGrid }) {
         el('div.actions',
           el('button.primary', { type: 'button', id: 'plan-repartition', disabled: !s.datasets.length, onclick: () => runPartition('repartition') }, t('run_repartition')),
           el('button', { type: 'button', id: 'plan-partition', disabled: !s.datasets.length, onclick: () => runPartition('partition') }, t('run_partition'))),
+        openable.length ? el('div.actions.open-draft',
+          el('label.field', el('span', t('open_draft')),
+            el('select', { id: 'plan-drafts' }, openable.map((d) => el('option', { value: d.id },
+              `${t('draft')} ${d.id} · ${maybe(`origin.${d.origin}`) ?? t('origin.other')}${d.created_at ? ` · ${String(d.created_at).replace('T', ' ').slice(0, 16)}` : ''}`)))),
+          el('button', { type: 'button', id: 'plan-open-draft', onclick: () => openDraft($('plan-drafts').value) }, t('open'))) : null,
         el('p', { id: 'plan-status', class: `plan-status ${s.status?.kind || ''}`, role: 'status' }, s.status?.text || ''),
         s.problems ? el('ul.defects', { id: 'plan-problems' }, s.problems.slice(0, 50).map((p) => el('li', problemText(p)))) : null,
         s.draft ? el('div.draft', { 'data-draft': s.draft.id },
-          el('p', el('strong', `${t('draft')} ${s.draft.id}`), s.draft.origin ? el('span.muted', ` · ${s.draft.origin}`) : null),
+          el('p', el('strong', `${t('draft')} ${s.draft.id}`), s.draft.origin ? el('span.muted', { 'data-origin': s.draft.origin }, ` · ${maybe(`origin.${s.draft.origin}`) ?? t('origin.other')}`) : null),
           s.layersOn ? el('div.plan-legend',
             el('p.muted', t('legend_plan'), ` (${number(s.bounds.min)}–${number(s.bounds.max)})`),
             el('div.ramp', el('span', { style: { background: `linear-gradient(90deg, ${UNDER_FAR}, ${UNDER_NEAR} 33%, ${IN_BAND} 33% 66%, ${OVER_NEAR} 66%, ${OVER_FAR})` } })),
@@ -559,22 +652,22 @@ export function initPlanner({ map, padding, selectGrid }) {
           el('div.actions',
             el('button', { type: 'button', id: 'plan-validate', onclick: validate }, t('validate')),
             el('button', { type: 'button', id: 'plan-diff', onclick: draftDiff }, t('diff_current'))),
-          s.defects ? el('ul.defects', (s.defects.defects?.features || []).map((f) => el('li',
-            el('span.defect-kind', f.properties.kind), ' ', (f.properties.codes || []).join(', '),
-            f.properties.area_m2 ? ` · ${number(Math.round(f.properties.area_m2))} m²` : '',
-            f.properties.length_m ? ` · ${number(Math.round(f.properties.length_m))} m` : ''))) : null,
+          s.defects ? el('ul.defects', { id: 'plan-defects' }, (s.defects.defects?.features || []).map((f) => el('li', { 'data-kind': f.properties.kind }, defectText(f.properties)))) : null,
           el('div.publish',
             el('input', { id: 'plan-note', type: 'text', placeholder: t('publish_note'), maxlength: 500, value: s.note || '' }),
             el('button.primary', { type: 'button', id: 'plan-publish', onclick: () => publish() }, t('publish'))),
           s.refused && s.refused.draft === s.draft.id ? el('div.refused', { id: 'plan-refused' },
             el('p.notice', t('publish_refused', { n: s.refused.defects.length })),
-            el('ul.defects', s.refused.defects.slice(0, 50).map((d) => el('li', d))),
+            el('ul.defects', Array.isArray(s.refused.details)
+              ? s.refused.details.slice(0, 50).map((d) => el('li', { 'data-kind': d.kind }, defectText(d)))
+              // A service without `defect_details` (older): its messages, which are English.
+              : s.refused.defects.slice(0, 50).map((d) => el('li', d))),
             s.refused.defects.length > 50 ? el('p.muted', t('more_defects', { n: s.refused.defects.length - 50 })) : null,
             el('input', { id: 'plan-override', type: 'text', placeholder: t('override_reason'), maxlength: 300 }),
             el('button', { type: 'button', id: 'plan-publish-anyway', onclick: () => publish($('plan-override').value) }, t('publish_anyway'))) : null,
           s.unstaffed && s.unstaffed.draft === s.draft.id ? el('div.refused', { id: 'plan-unstaffed' },
             el('p.notice', t('publish_unstaffed', { n: s.unstaffed.grids.length })),
-            el('ul.defects', s.unstaffed.grids.map((code) => el('li', { 'data-grid': code }, code))),
+            el('ul.defects', s.unstaffed.grids.map((g) => el('li', { 'data-grid': g }, code(g)))),
             el('button', { type: 'button', id: 'plan-publish-unstaffed', onclick: () => publish(s.unstaffed.reason, true) }, t('publish_unstaffed_anyway'))) : null) : null,
         s.diff ? diffSummary(s.diff) : null,
       ),
@@ -584,7 +677,7 @@ export function initPlanner({ map, padding, selectGrid }) {
         el('ul.versions', { id: 'plan-versions' }, [...s.versions].sort((a, b) => b.number - a.number).map((v) => el('li', { 'data-version': v.number, class: v.current ? 'current' : '' },
           el('div.v-head', el('strong', t('version_n', { n: v.number })), v.current ? el('span.badge', t('current')) : null,
             el('span.muted', ` ${String(v.published_at || '').replace('T', ' ').slice(0, 16)} · ${number(v.grids ?? 0)}`)),
-          v.note ? el('div.v-note', v.note) : null,
+          v.note ? el('div.v-note', versionNote(v.note)) : null,
           v.current ? null : el('button.linkish', { type: 'button', onclick: () => rollback(v.number) }, t('rollback'))))),
         s.versions.length > 1 ? el('div.compare',
           el('span', t('compare_with')),
@@ -600,6 +693,23 @@ export function initPlanner({ map, padding, selectGrid }) {
 
   onLangChange(() => { if (!root.hidden) render(); });
 
+  // One file input for the panel's life: a re-render must not drop the files picked.
+  const fileInput = el('input.visually-hidden', {
+    id: 'plan-files', type: 'file', multiple: true, accept: '.geojson,.json,application/geo+json,application/json',
+    onchange: () => $('plan-files-chosen')?.replaceChildren(...chosenFiles()),
+  });
+
+  /** The files picked for an upload, by name, or "none chosen". */
+  function chosenFiles() {
+    const files = [...(fileInput.files || [])];
+    return files.length ? [t('files_chosen', { n: files.length }), code(files.map((f) => f.name).join('、'))] : [t('no_files')];
+  }
+
+  /** A dataset's source as the planner knows it: a folder's or file's name, never the server's path to it. */
+  function sourceName(source) {
+    return String(source).split(/,\s*/).map((part) => part.replace(/[\\/]+$/, '').split(/[\\/]/).pop()).join(', ');
+  }
+
   window.wangge.planner = s;
   // ---- grid workers ---------------------------------------------------------------------------
 
@@ -614,7 +724,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       s.staff = { code: grid.code, rows: rows.map(({ name, role, phone }) => ({ name, role, phone: phone || '' })), status: null };
     } catch (e) {
       s.staff = null;
-      setStatus('error', e instanceof ApiError && e.status === 404 ? t('no_grid') : t('error', { detail: e.message }));
+      setStatus('error', e instanceof ApiError && e.status === 404 ? t('no_grid') : t('error', { detail: errorText(e) }));
     }
     render();
     $('plan-staff')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
@@ -631,7 +741,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       s.staff.rows = rows;
       s.staff.status = { kind: 'ok', text: t('staff_saved') };
     } catch (e) {
-      s.staff.status = { kind: 'error', text: t('error', { detail: e.message }) };
+      s.staff.status = { kind: 'error', text: t('error', { detail: errorText(e) }) };
     }
     render();
   }

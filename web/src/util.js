@@ -67,6 +67,22 @@ export function bbox(items) {
   return Number.isFinite(b[0]) ? b : null;
 }
 
+/** Whether [lon, lat] lies inside a (Multi)Polygon (even-odd rule over every ring). */
+export function contains(geometry, [x, y]) {
+  const parts = geometry?.type === 'Polygon' ? [geometry.coordinates] : geometry?.type === 'MultiPolygon' ? geometry.coordinates : [];
+  return parts.some((rings) => {
+    let inside = false;
+    for (const r of rings) {
+      for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
+        const [xi, yi] = r[i];
+        const [xj, yj] = r[j];
+        if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+      }
+    }
+    return inside;
+  });
+}
+
 /**
  * A point well inside a (Multi)Polygon, for its label: the point of a coarse grid, refined once,
  * farthest from the largest part's edges (labelling the polygon itself would repeat the label in

@@ -118,11 +118,89 @@ async function settle(page, f, arg) {
   }, [f, arg]);
 }
 
+/**
+ * Visible Latin-script words in the page (run in the page). Exempt: what is marked as data or
+ * a code (`translate="no"`: names, addresses, grid codes, file names, JSON paths, ids, notes as
+ * written), text marked as another language (the "English" switch, `lang="en"`), file names
+ * and "UTF-8" (an encoding's name, in the not-UTF-8 refusal). Placeholders and the option a
+ * select shows count too; the map's canvas labels do not (they are not the page's text).
+ */
+const LATIN_SCAN = `(() => {
+  const found = [];
+  const allowed = (s) => s.replace(/[\\w.-]+\\.(geo)?json\\b/g, ' ').replace(/\\bUTF-8\\b/g, ' ');
+  const exempt = '[translate="no"], [lang]:not([lang^="zh"]), script, style, noscript, option';
+  const visible = (el) => el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }) && el.getClientRects().length > 0;
+  const where = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n; (n = walker.nextNode());) {
+    const el = n.parentElement;
+    if (!el || el.closest(exempt) || !visible(el)) continue;
+    const words = allowed(n.textContent).match(/[A-Za-z]+/g);
+    if (words) found.push(words.join(' ') + ' in "' + n.textContent.trim().slice(0, 90) + '" <' + where(el) + '>');
+  }
+  for (const el of document.querySelectorAll('input[placeholder]')) {
+    if (visible(el) && !el.closest(exempt) && /[A-Za-z]/.test(allowed(el.placeholder))) found.push('placeholder "' + el.placeholder + '" <' + where(el) + '>');
+  }
+  for (const el of document.querySelectorAll('select')) {
+    const o = el.selectedOptions[0];
+    if (o && visible(el) && !el.closest(exempt) && !o.closest(exempt) && /[A-Za-z]/.test(allowed(o.textContent))) found.push('option "' + o.textContent + '" <' + where(el) + '>');
+  }
+  for (const el of document.querySelectorAll('input[type=file]')) {
+    // The browser draws a visible file input's button and "No file chosen" in its own language.
+    if (visible(el) && el.getBoundingClientRect().width > 2) found.push('a visible browser file input <' + where(el) + '>');
+  }
+  return found;
+})()`;
+/** Views scanned for Latin text in Chinese mode, and what was found in each. */
+const latinScans = [];
+async function scanLatin(pg, view) {
+  const found = await pg.evaluate(LATIN_SCAN);
+  latinScans.push({ view, found });
+  return found;
+}
+
+/** A pixel near `lngLat` (within `r` px) of colour `hex` (±tol per channel), or null. */
+async function pixelNear(pg, lngLat, hex, r = 3, tol = 40) {
+  return pg.evaluate(([ll, hex, r, tol]) => {
+    const map = window.wangge.map;
+    const p = map.project(ll);
+    const canvas = map.getCanvas();
+    const ratio = canvas.width / canvas.clientWidth;
+    const c2 = document.createElement('canvas');
+    c2.width = canvas.width; c2.height = canvas.height;
+    const ctx = c2.getContext('2d');
+    ctx.drawImage(canvas, 0, 0);
+    const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    const [x0, y0] = [Math.round(p.x * ratio), Math.round(p.y * ratio)];
+    const R = Math.ceil(r * ratio);
+    const d = ctx.getImageData(x0 - R, y0 - R, 2 * R + 1, 2 * R + 1).data;
+    for (let i = 0; i < d.length; i += 4) {
+      if (want.every((c, k) => Math.abs(c - d[i + k]) <= tol)) return [d[i], d[i + 1], d[i + 2]];
+    }
+    return null;
+  }, [lngLat, hex, r, tol]);
+}
+
+/** [west, south, east, north] of a GeoJSON feature. */
+function bbox(f) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const visit = (c) => { if (typeof c[0] === 'number') { b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]); b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]); } else c.forEach(visit); };
+  visit(f.geometry.coordinates);
+  return b;
+}
+
+/** The map's position, to compare after Back. */
+const cameraOf = (pg) => pg.evaluate(() => { const m = window.wangge.map; const c = m.getCenter(); return { lon: c.lng, lat: c.lat, zoom: m.getZoom() }; });
+function sameCamera(a, b) {
+  return Math.abs(a.zoom - b.zoom) < 0.01 && Math.abs(a.lon - b.lon) < 1e-6 && Math.abs(a.lat - b.lat) < 1e-6;
+}
+
 const desktop = await open({ viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1, permissions: ['geolocation'], geolocation: { longitude: alon, latitude: alat } });
 const { page } = desktop;
 
 await check('the page and the style come only from this server', async () => {
   await page.screenshot({ path: join(shots, 'desktop-start.png') });
+  await scanLatin(page, 'desktop: first view, legend');
   const style = (await json('/style.json')).body;
   const urls = JSON.stringify(style).match(/https?:\/\/[^"{]+/g) || [];
   assert(urls.length > 0, 'the style has absolute URLs');
@@ -271,6 +349,69 @@ await check('an address search shows the right grid code, its workers and nearby
   await page.screenshot({ path: join(shots, 'desktop-address.png') });
 });
 
+await check('the searched building is outlined in red and labelled with its address', async () => {
+  assert(cand.building, `the address candidate names no building: ${JSON.stringify(cand)}`);
+  const footprint = (await json(`/collections/buildings/items/${encodeURIComponent(cand.building)}`)).body;
+  // Close up, so the outline is wide enough to hit; the panel keeps the left of the screen.
+  await settle(page, 'map.jumpTo({ center: arg, zoom: 17.5 });', [alon, alat]);
+  const drawn = await page.evaluate(() => {
+    const map = window.wangge.map;
+    return {
+      line: map.queryRenderedFeatures({ layers: ['selected-building-line'] }).map((f) => f.properties.id),
+      label: map.queryRenderedFeatures({ layers: ['selected-building-label'] }).map((f) => f.properties.label),
+      colour: map.getPaintProperty('selected-building-line', 'line-color'),
+    };
+  });
+  assert(drawn.line.includes(cand.building), `the outline layer draws ${drawn.line}, want ${cand.building}`);
+  assert(drawn.label.length === 1 && footprint.properties.address.endsWith(drawn.label[0]) && /楼/.test(drawn.label[0]), `the building is labelled ${drawn.label}, address ${footprint.properties.address}`);
+  // A pixel on the outline: the middle of the footprint's longest edge.
+  const ring = footprint.geometry.type === 'Polygon' ? footprint.geometry.coordinates[0] : footprint.geometry.coordinates[0][0];
+  let edge = [ring[0], ring[1]];
+  const len = ([a, b]) => Math.hypot((a[0] - b[0]) * Math.cos((a[1] * Math.PI) / 180), a[1] - b[1]);
+  for (let i = 0; i + 1 < ring.length; i += 1) if (len([ring[i], ring[i + 1]]) > len(edge)) edge = [ring[i], ring[i + 1]];
+  const mid = [(edge[0][0] + edge[1][0]) / 2, (edge[0][1] + edge[1][1]) / 2];
+  const px = await pixelNear(page, mid, drawn.colour, 3, 45);
+  assert(px, `no ${drawn.colour} pixel on the building's outline at ${mid}`);
+  await page.screenshot({ path: join(shots, 'desktop-building-outline.png') });
+});
+
+await check('the selected grid is drawn apart from the community line (colour, width, halo, veil outside)', async () => {
+  // The whole community in view: the selected grid and the veiled ones around it.
+  await settle(page, 'map.jumpTo({ center: arg, zoom: 15.5 });', [alon, alat]);
+  await page.screenshot({ path: join(shots, 'desktop-selected-grid.png') });
+  const s = await page.evaluate(() => {
+    const map = window.wangge.map;
+    const z = 16;
+    const at = (layer, prop) => {
+      const v = map.getPaintProperty(layer, prop);
+      // Interpolations by zoom: [interpolate, [linear], [zoom], z0, v0, z1, v1, ...] at z.
+      if (!Array.isArray(v)) return v;
+      const stops = v.slice(3);
+      for (let i = 0; i + 3 < stops.length; i += 2) if (z >= stops[i] && z <= stops[i + 2]) return stops[i + 1] + ((stops[i + 3] - stops[i + 1]) * (z - stops[i])) / (stops[i + 2] - stops[i]);
+      return stops[stops.length - 1];
+    };
+    const selected = map.queryRenderedFeatures({ layers: ['selected-grid-line'] }).map((f) => f.properties.code);
+    const veiled = map.queryRenderedFeatures({ layers: ['selected-grid-mask'] }).map((f) => f.properties.code);
+    return {
+      selected: [...new Set(selected)], veiled: [...new Set(veiled)],
+      line: [map.getPaintProperty('selected-grid-line', 'line-color'), at('selected-grid-line', 'line-width')],
+      halo: [map.getPaintProperty('selected-grid-halo', 'line-color'), at('selected-grid-halo', 'line-width')],
+      community: [map.getPaintProperty('community-line', 'line-color'), at('community-line', 'line-width')],
+      grid: [map.getPaintProperty('grid-line', 'line-color'), at('grid-line', 'line-width')],
+    };
+  });
+  assert(s.selected.length === 1 && s.selected[0] === expectedCode, `selected grid layer draws ${s.selected}`);
+  assert(s.veiled.length > 0 && !s.veiled.includes(expectedCode), `the veil covers ${s.veiled}, which should be the other grids`);
+  const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const far = (a, b) => Math.max(...rgb(a).map((c, i) => Math.abs(c - rgb(b)[i])));
+  for (const other of [s.community, s.grid]) {
+    assert(far(s.line[0], other[0]) >= 80, `the selected grid's line ${s.line[0]} looks like ${other[0]}`);
+    assert(s.line[1] >= other[1] * 1.4, `the selected grid's line (${s.line[1]} px) is not wider than ${other[1]} px`);
+  }
+  assert(s.halo[0] === '#ffffff' && s.halo[1] > s.line[1] + 2, `no halo under the selected grid: ${s.halo}`);
+  console.log(`  selected ${s.line[0]} ${s.line[1].toFixed(1)} px on a ${s.halo[1].toFixed(1)} px halo; community ${s.community[0]} ${s.community[1].toFixed(1)} px`);
+});
+
 await check('clicking a clinic on the map shows its name, phone and hours', async () => {
   await settle(page, 'map.jumpTo({ center: arg, zoom: 17 });', clinic.location);
   const pt = await page.evaluate((ll) => { const p = window.wangge.map.project(ll); const r = window.wangge.map.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }, clinic.location);
@@ -284,6 +425,18 @@ await check('clicking a clinic on the map shows its name, phone and hours', asyn
   if (clinic.hours) assert(facts.includes(clinic.hours), `hours missing: ${facts}`);
   await settle(page, 'map.triggerRepaint();');
   await page.screenshot({ path: join(shots, 'desktop-clinic.png') });
+});
+
+await check('the chosen service is ringed on the map and stays so until another is chosen', async () => {
+  const ringed = () => page.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['selected-resource-halo'] }).map((f) => f.properties.id));
+  assert(JSON.stringify(await ringed()) === JSON.stringify([clinic.id]), `ringed: ${await ringed()}, want ${clinic.id}`);
+  const colour = await page.evaluate(() => window.wangge.map.getPaintProperty('selected-resource-halo', 'circle-stroke-color'));
+  // The ring's stroke, 17–20 px right of the icon's centre (clear of the icon and its label).
+  const ring = await page.evaluate((ll) => { const m = window.wangge.map; const p = m.project(ll); return m.unproject([p.x + 18.5, p.y]).toArray(); }, clinic.location);
+  assert(await pixelNear(page, ring, colour, 2, 50), `no ${colour} ring pixel beside the clinic's icon`);
+  await settle(page, 'map.panBy([120, 40], { duration: 0 });');
+  assert(JSON.stringify(await ringed()) === JSON.stringify([clinic.id]), 'the ring went away when the map moved');
+  await settle(page, 'map.panBy([-120, -40], { duration: 0 });');
 });
 
 await check('resource kinds filter from the legend', async () => {
@@ -309,10 +462,15 @@ await check('English switch', async () => {
   assert(await page.locator('h1').innerText() === 'Community Grid Map', 'title in English');
   assert(await page.evaluate(() => document.documentElement.lang) === 'en', 'html lang');
   assert((await page.locator('.grid-card').innerText()).includes('Grid workers'), 'the card re-rendered in English');
+  const roles = await page.locator('.staff-role').allInnerTexts();
+  assert(roles.length > 0 && roles.every((r) => /^(Grid leader|Grid worker|Building leader)$/.test(r) || !/[\u4e00-\u9fff]/.test(r)), `staff roles in English mode: ${roles}`);
+  assert(roles.includes('Grid leader') || roles.includes('Grid worker'), `no translated role among ${roles}`);
   await settle(page, 'map.triggerRepaint();');
   await page.screenshot({ path: join(shots, 'desktop-english.png') });
   await page.click('#lang');
   assert(await page.locator('h1').innerText() === '网格服务地图', 'back to Chinese');
+  const zhRoles = await page.locator('.staff-role').allInnerTexts();
+  assert(zhRoles.every((r) => /[\u4e00-\u9fff]/.test(r)), `staff roles back in Chinese: ${zhRoles}`);
 });
 
 await check('tile URLs accept a cache-busting ?v= (used after a publish)', async () => {
@@ -345,10 +503,72 @@ await check('a community or compound name lists its grids and asks for the build
     assert(/楼/.test(await card.innerText()), `${q}: the card asks for a building number`);
   }
   await page.screenshot({ path: join(shots, 'desktop-vague-community.png') });
+  await scanLatin(page, 'desktop: a compound name’s grids');
   // Back to the building the later checks start from.
   await page.fill('#q', ADDRESS);
   await page.press('#q', 'Enter');
   await page.locator('.grid-card').waitFor({ timeout: 20_000 });
+});
+
+await check('Back (the panel’s and the browser’s) returns the previous view, its selection and the map where it was', async () => {
+  await page.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 20_000 });
+  await settle(page, 'map.triggerRepaint();');
+  await page.waitForTimeout(700); // the flight to the building ends
+  const atCard = await cameraOf(page);
+  await scanLatin(page, 'desktop: grid card');
+  // From the grid card to a service…
+  await page.locator('.grid-card button.near').first().click();
+  await page.locator('.resource-card').waitFor({ timeout: 20_000 });
+  await page.waitForTimeout(800);
+  await scanLatin(page, 'desktop: service card');
+  const atResource = await cameraOf(page);
+  assert(!sameCamera(atCard, atResource), 'opening a service did not move the map (nothing to restore)');
+  // …and the browser's Back: the grid card, its building outlined, the map where it was.
+  await page.goBack();
+  await page.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 10_000 });
+  const back = await cameraOf(page);
+  assert(sameCamera(back, atCard), `after Back the map is at ${JSON.stringify(back)}, it was at ${JSON.stringify(atCard)}`);
+  const sel = await page.evaluate(() => [window.wangge.state.selectedGrid, window.wangge.state.selectedBuilding?.id]);
+  assert(sel[0] === expectedCode && sel[1] === cand.building, `after Back the selection is ${sel}`);
+  // Forward again, then the panel's Back.
+  await page.goForward();
+  await page.locator('.resource-card').waitFor({ timeout: 10_000 });
+  assert(sameCamera(await cameraOf(page), atResource), 'Forward did not return to the service');
+  await page.click('.resource-card #back');
+  await page.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 10_000 });
+  assert(sameCamera(await cameraOf(page), atCard), 'the panel’s Back did not return the map to the grid card’s view');
+  // From the grid card, Back is the compound's list of grids searched before it.
+  await page.click('.grid-card #back');
+  await page.locator('.area-card[data-level="compound"]').waitFor({ timeout: 10_000 });
+  const cleared = await page.evaluate(() => [window.wangge.state.selectedBuilding, window.wangge.map.querySourceFeatures('selected-building').length]);
+  assert(cleared[0] === null && cleared[1] === 0, `the compound view still outlines a building: ${JSON.stringify(cleared)}`);
+  await settle(page, 'map.triggerRepaint();');
+  await page.screenshot({ path: join(shots, 'desktop-back-to-compound.png') });
+  // Where the later checks start from.
+  await page.goForward();
+  await page.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 10_000 });
+});
+
+await check('a map click inside a building outlines that building and names it on the card', async () => {
+  // Another compound's building than the one searched: its anchor point (inside it) from the geocoder.
+  const buildings = (await json('/collections/buildings/items?limit=500')).body.features;
+  const pick = buildings.find((b) => b.properties.address && b.properties.compound && b.properties.compound !== cand.compound && b.properties.grid_code !== expectedCode);
+  assert(pick, 'no building of another compound and grid to click');
+  const target = (await json(`/v1/lookup?address=${encodeURIComponent(pick.properties.address)}`)).body.candidates[0];
+  assert(target.building === pick.id, `${pick.properties.address} geocodes to ${target.building}`);
+  await settle(page, 'map.jumpTo({ center: arg, zoom: 17 });', target.location);
+  const pt = await page.evaluate((ll) => { const p = window.wangge.map.project(ll); const r = window.wangge.map.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }, target.location);
+  await page.mouse.click(pt[0], pt[1]);
+  await page.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, target.grid.code, { timeout: 20_000 });
+  await page.waitForFunction((id) => window.wangge.state.selectedBuilding?.id === id, target.building, { timeout: 10_000 });
+  const line = await page.locator('.grid-card .address-line').innerText();
+  assert(line === target.address, `the card names ${line}, want ${target.address}`);
+  await settle(page, 'map.triggerRepaint();');
+  const drawn = await page.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['selected-building-line'] }).map((f) => f.properties.id));
+  assert(drawn.includes(target.building), `a click outlines ${drawn}, want ${target.building}`);
+  await page.screenshot({ path: join(shots, 'desktop-click-building.png') });
+  await page.goBack();
+  await page.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 10_000 });
 });
 
 // ---- labels -------------------------------------------------------------------------------------
@@ -497,6 +717,29 @@ if (osmBase) {
     assert(!near.some((n) => /^(shop|clinic|pharmacy|supermarket|hospital)$/i.test(n)), `nearby services: ${near}`);
     await settle(osm.page, 'map.triggerRepaint();');
     await osm.page.screenshot({ path: join(shots, 'osm-grid-card.png') });
+    await scanLatin(osm.page, 'OSM city centre: grid card');
+  });
+  await check('OSM city centre: a click on a building outlines that footprint (real OpenStreetMap outlines)', async () => {
+    const [lon, lat] = tj.center;
+    const d = 0.002;
+    const near = (await (await fetch(`${osmBase}/collections/buildings/items?bbox=${lon - d},${lat - d},${lon + d},${lat + d}&limit=200`)).json()).features;
+    // A point inside a footprint: the mean of its outer ring, where that is inside (most are).
+    const inside = (ring, [x, y]) => { let c = false; for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) { const [xi, yi] = ring[i]; const [xj, yj] = ring[j]; if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c; } return c; };
+    let target = null;
+    for (const f of near) {
+      const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+      const at = [ring.reduce((a, p) => a + p[0], 0) / ring.length, ring.reduce((a, p) => a + p[1], 0) / ring.length];
+      if (inside(ring, at) && !near.some((g) => g !== f && inside(g.geometry.type === 'Polygon' ? g.geometry.coordinates[0] : g.geometry.coordinates[0][0], at))) { target = { f, at }; break; }
+    }
+    assert(target, `no building near the centre with its ring's mean inside it (${near.length} looked at)`);
+    await settle(osm.page, 'map.jumpTo({ center: arg, zoom: 17 });', target.at);
+    await osm.page.evaluate((c) => window.wangge.lookupPoint(c[0], c[1]), target.at);
+    await osm.page.waitForFunction((id) => window.wangge.state.selectedBuilding?.id === id, target.f.id, { timeout: 20_000 });
+    await settle(osm.page, 'map.triggerRepaint();');
+    const drawn = await osm.page.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['selected-building-line'] }).map((f) => f.properties.id));
+    assert(drawn.includes(target.f.id), `outlined ${drawn}, want ${target.f.id}`);
+    await osm.page.screenshot({ path: join(shots, 'osm-building-outline.png') });
+    await scanLatin(osm.page, 'OSM city centre: a building’s grid card');
   });
   await check('OSM city centre: no console errors and no request left the server', async () => {
     assert(osm.foreign.length === 0, `requests to other hosts: ${osm.foreign.join(', ')}`);
@@ -508,17 +751,36 @@ if (osmBase) {
 }
 
 // ---- phone --------------------------------------------------------------------------------------
+let phoneStart = null;
 const phone = await open({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
 await check('phone: the panel is a bottom sheet and a search answers in it', async () => {
   const box = await phone.page.locator('#panel').boundingBox();
   assert(box.width >= 389 && box.y + box.height >= 843, `panel at ${JSON.stringify(box)} is not a bottom sheet`);
   await phone.page.screenshot({ path: join(shots, 'phone-start.png') });
+  phoneStart = await cameraOf(phone.page);
   await phone.page.fill('#q', ADDRESS);
   await phone.page.press('#q', 'Enter');
   await phone.page.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 20_000 });
   await settle(phone.page, 'map.triggerRepaint();');
   await phone.page.waitForTimeout(400);
   await phone.page.screenshot({ path: join(shots, 'phone-address.png') });
+  await scanLatin(phone.page, 'phone: grid card');
+});
+
+await check('phone: Back from the grid card returns the overview and the first view of the map', async () => {
+  const p = phone.page;
+  await p.click('.grid-card #back');
+  await p.locator('#result .summary').waitFor({ timeout: 10_000 });
+  const state = await p.evaluate(() => ({ view: window.wangge.state.view.type, grid: window.wangge.state.selectedGrid, depth: window.history.state.depth }));
+  assert(state.view === 'hint' && state.grid === null && state.depth === 0, `after Back: ${JSON.stringify(state)}`);
+  const now = await cameraOf(p);
+  assert(phoneStart && sameCamera(now, phoneStart), `after Back the map is at ${JSON.stringify(now)}, it started at ${JSON.stringify(phoneStart)}`);
+  await settle(p, 'map.triggerRepaint();');
+  await p.screenshot({ path: join(shots, 'phone-back-overview.png') });
+  await scanLatin(p, 'phone: overview');
+  // Forward: the search's answer again, for the checks after this one.
+  await p.goForward();
+  await p.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 10_000 });
 });
 
 for (const [name, s] of [['desktop', desktop], ['phone', phone]]) {
@@ -547,6 +809,7 @@ if (auth.status === 404) {
     await page.click('#token-ok');
     await page.waitForFunction(() => document.getElementById('token-error').textContent.length > 0);
     assert(await page.locator('#planner').isHidden(), 'planner panel stays hidden');
+    await scanLatin(page, 'desktop: sign-in dialog, wrong token');
     await page.click('#token-cancel');
   });
 
@@ -567,6 +830,7 @@ if (auth.status === 404) {
     await page.locator('[data-diff]').waitFor({ timeout: 20_000 });
     await settle(page, 'map.triggerRepaint();');
     await page.screenshot({ path: join(shots, 'desktop-planner-draft.png') });
+    await scanLatin(page, 'desktop: planner, a draft validated and compared');
     await page.fill('#plan-note', 'e2e: web map publish');
     await page.click('#plan-publish');
     await page.waitForFunction(() => document.getElementById('plan-status').className.includes('ok') && !document.querySelector('[data-draft]'), null, { timeout: 60_000 });
@@ -586,6 +850,7 @@ if (auth.status === 404) {
     await page.locator('#plan-versions li.current[data-version="' + now.number + '"]').waitFor();
     await settle(page, 'map.triggerRepaint();');
     await page.screenshot({ path: join(shots, 'desktop-planner-published.png') });
+    await scanLatin(page, 'desktop: planner, published (versions with the service’s notes)');
   });
 
   await check('planner: edit a grid\'s workers by clicking it on the map', async () => {
@@ -599,6 +864,7 @@ if (auth.status === 404) {
     await row.locator('[name=phone]').fill('13800000000');
     await page.click('#plan-staff-save');
     await page.waitForFunction(() => document.querySelector('#plan-staff .plan-status.ok'), null, { timeout: 20_000 });
+    await scanLatin(page, 'desktop: planner, grid workers edited');
     const saved = await json(`/v1/grids/${expectedCode}/staff`);
     assert(saved.status === 200 && JSON.stringify(saved.body).includes('测试员'), `staff after saving: ${saved.status} ${JSON.stringify(saved.body)}`);
     await page.screenshot({ path: join(shots, 'desktop-planner-staff.png') });
@@ -616,21 +882,29 @@ if (auth.status === 404) {
     const broken = files.map((f) => (f.name === 'buildings.geojson' ? { ...f, buffer: Buffer.from(JSON.stringify(buildings)) } : f));
     await page.locator('#plan-upload').scrollIntoViewIfNeeded().catch(() => {});
     await page.evaluate(() => { document.querySelector('details.upload').open = true; });
+    // The file picker is a label in the page's language, not the browser's "Choose Files".
+    assert(await page.locator('#plan-files-label').innerText() === '选择文件', `file picker says ${await page.locator('#plan-files-label').innerText()}`);
+    assert(await page.locator('#plan-files-chosen').innerText() === '未选择任何文件', 'no files chosen yet');
+    await scanLatin(page, 'desktop: planner, upload open, nothing chosen');
     await page.setInputFiles('#plan-files', broken);
+    assert((await page.locator('#plan-files-chosen').innerText()).startsWith('已选择 6 个文件'), await page.locator('#plan-files-chosen').innerText());
     await page.click('#plan-upload');
     await page.locator('#plan-problems li').first().waitFor({ timeout: 30_000 });
     const problems = await page.locator('#plan-problems li').allTextContents();
     assert(problems.some((p) => p.includes('buildings.geojson features[0]') && p.includes('properties.population')), `problems shown: ${problems.join(' | ')}`);
     assert((await count()) === before, 'a rejected upload stored a dataset');
+    await page.locator('#plan-problems').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, 'desktop-planner-upload-rejected.png') });
+    await scanLatin(page, 'desktop: planner, upload rejected with its problems');
 
     // A GBK-encoded file (as Chinese desktop tools save it) is refused by name, not read as mojibake.
     const gbk = Buffer.concat([Buffer.from('{"type":"FeatureCollection","name":"'), Buffer.from([0xbf, 0xb5, 0xc0, 0xd6]), Buffer.from('","features":[]}')]);
     await page.setInputFiles('#plan-files', files.map((f) => (f.name === 'resources.geojson' ? { ...f, buffer: gbk } : f)));
     await page.click('#plan-upload');
-    await page.waitForFunction(() => /not UTF-8/.test(document.getElementById('plan-status').textContent), null, { timeout: 30_000 });
+    await page.waitForFunction(() => /不是 UTF-8 编码/.test(document.getElementById('plan-status').textContent), null, { timeout: 30_000 });
     assert((await page.textContent('#plan-status')).includes('resources.geojson'), await page.textContent('#plan-status'));
     assert((await count()) === before, 'a GBK upload stored a dataset');
+    await scanLatin(page, 'desktop: planner, a GBK file refused');
 
     await page.setInputFiles('#plan-files', files);
     await page.click('#plan-upload');
@@ -640,6 +914,46 @@ if (auth.status === 404) {
     const newest = after[after.length - 1];
     assert(newest.source.includes('buildings.geojson'), JSON.stringify(newest));
     assert((await page.inputValue('#plan-dataset')) === String(newest.id), 'the uploaded dataset is selected');
+  });
+
+  await check('planner: a draft with defects (a forced move) opened, validated and refused, all said in Chinese', async () => {
+    const auth = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+    const current = (await json('/v1/versions')).body.versions.find((v) => v.current);
+    const grids = (await json(`/v1/versions/${current.number}/grids`)).body.features.filter((f) => f.properties.level === 'grid' && f.properties.kind === 'basic');
+    // A building moved to the basic grid farthest from it: that grid ends in two parts.
+    const middle = (f) => { const b = bbox(f); return [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]; };
+    const away = (f) => Math.hypot(middle(f)[0] - alon, middle(f)[1] - alat);
+    const to = grids.reduce((a, b) => (away(b) > away(a) ? b : a)).properties;
+    const moved = await json('/v1/move', { method: 'POST', headers: auth, body: JSON.stringify({ buildings: [cand.building], to: to.code, force: true }) });
+    assert(moved.status === 201, `forced move: ${moved.status} ${JSON.stringify(moved.body)}`);
+    const id = moved.body.draft.id;
+    // The drafts list is read when the planner opens.
+    await page.click('#mode-resident');
+    await page.click('#mode-planner');
+    await page.locator(`#plan-drafts option[value="${id}"]`).waitFor({ state: 'attached', timeout: 20_000 });
+    const option = await page.locator(`#plan-drafts option[value="${id}"]`).innerText();
+    assert(option.includes('手动调整楼栋'), `the draft's origin reads ${option}`);
+    await page.selectOption('#plan-drafts', String(id));
+    await page.click('#plan-open-draft');
+    await page.locator(`[data-draft="${id}"]`).waitFor({ timeout: 20_000 });
+    assert((await page.locator(`[data-draft="${id}"] [data-origin]`).innerText()).includes('手动调整楼栋'), 'the open draft shows its origin in Chinese');
+    await page.click('#plan-validate');
+    await page.locator('#plan-defects li').first().waitFor({ timeout: 60_000 });
+    const kinds = await page.locator('#plan-defects li').evaluateAll((n) => n.map((x) => x.dataset.kind));
+    assert(kinds.includes('multipart'), `defects listed: ${kinds}`);
+    const words = await page.locator('#plan-defects li .defect-kind').allInnerTexts();
+    assert(words.every((w) => /[\u4e00-\u9fff]/.test(w)), `defect kinds shown as ${words}`);
+    await scanLatin(page, 'desktop: planner, a failed validation');
+    await page.fill('#plan-note', '测试：强制调整');
+    await page.click('#plan-publish');
+    await page.locator('#plan-refused li').first().waitFor({ timeout: 60_000 });
+    const refused = await page.locator('#plan-refused li').evaluateAll((n) => n.map((x) => x.dataset.kind));
+    assert(refused.includes('multipart'), `the refusal lists ${refused}`);
+    await page.locator('#plan-refused').scrollIntoViewIfNeeded();
+    await settle(page, 'map.triggerRepaint();');
+    await page.screenshot({ path: join(shots, 'desktop-planner-refused.png') });
+    await scanLatin(page, 'desktop: planner, publish refused for defects');
+    assert((await json('/v1/versions')).body.versions.find((v) => v.current).number === current.number, 'the draft with defects was published');
   });
 
   await check('phone: the planner works in the bottom sheet (sign in, re-partition, validate, report)', async () => {
@@ -680,6 +994,7 @@ if (auth.status === 404) {
     }
     await settle(p, 'map.triggerRepaint();');
     await p.screenshot({ path: join(shots, 'phone-planner-draft.png') });
+    await scanLatin(p, 'phone: planner, a draft validated');
     // Smaller grids mean new ones with nobody working there yet: publishing names them and waits
     // for the planner to acknowledge it; the note keeps it.
     const unstaffed = (await json(`/v1/drafts/${draftId}/publish`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ note: 'probe' }) })).body;
@@ -702,9 +1017,23 @@ await check('planner: no unexpected errors and no request left the server', asyn
   // Expected: the wrong token's 401, the OGC communities collection where it does not exist yet,
   // and the rejected uploads' 422 and 400.
   const rejectedUpload = (e) => /\b(400|422)\b/.test(e) && /\/v1\/datasets\s*$/.test(e);
-  const unexpected = desktop.errors.slice(residentErrors).filter((e) => !/\/v1\/auth|\b401\b|\/collections\/communities/.test(e) && !rejectedUpload(e));
+  const refusedPublish = (e) => /\b422\b/.test(e) && /\/v1\/drafts\/\d+\/publish\s*$/.test(e);
+  const unexpected = desktop.errors.slice(residentErrors).filter((e) => !/\/v1\/auth|\b401\b|\/collections\/communities/.test(e) && !rejectedUpload(e) && !refusedPublish(e));
   assert(desktop.foreign.length === 0, `requests to other hosts: ${desktop.foreign.join(', ')}`);
   assert(unexpected.length === 0, unexpected.join('\n'));
+});
+
+await check('Chinese mode: no Latin-script text in any view walked through (panel, sheet, planner, dialog, legend, errors)', async () => {
+  const want = ['desktop: grid card', 'desktop: service card', 'phone: overview', 'desktop: planner, upload rejected with its problems',
+    'desktop: planner, a GBK file refused', 'desktop: planner, a failed validation', 'desktop: planner, publish refused for defects', 'desktop: sign-in dialog, wrong token'];
+  if (osmBase) want.push('OSM city centre: grid card');
+  const seen = latinScans.map((x) => x.view);
+  const missing = want.filter((v) => !seen.includes(v));
+  const found = latinScans.filter((x) => x.found.length).map((x) => `${x.view}:\n    ${x.found.join('\n    ')}`);
+  assert(!found.length && !missing.length, [
+    found.length ? `Latin text in the Chinese page:\n  ${found.join('\n  ')}` : '',
+    missing.length ? `views never scanned (an earlier check failed before them): ${missing.join('; ')}` : ''].join('\n'));
+  console.log(`  ${latinScans.length} views scanned`);
 });
 
 await browser.close();

@@ -8,6 +8,7 @@ mod import;
 mod inspect;
 mod map;
 mod partition;
+mod progress;
 mod repartition;
 mod serve;
 mod validate;

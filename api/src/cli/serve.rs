@@ -108,7 +108,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("the store has no published version: give --data DATASET to load one");
             };
             let options = PartitionOptions { bounds, micro: Some(PartitionOptions::default_micro()), ..PartitionOptions::default() };
-            match planner::load(&store, data, options, "loaded by wangge serve").await {
+            let progress = super::progress::Progress::new();
+            let loaded = planner::load_with_progress(&store, data, options, "loaded by wangge serve", &|step| {
+                progress.load_step(data, step)
+            })
+            .await;
+            progress.done();
+            match loaded {
                 Ok(_) => {}
                 Err(e @ planner::PlannerError::Store(store::StoreError::Unpublishable { .. })) => {
                     refused = Some(format!(
@@ -124,7 +130,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // The newest version that reads back and validates; a damaged one (an older build's) is
         // passed over with a warning, and with none sound the service still starts, answering
         // 503 to readers, so that a planner can recover through it.
-        let served = match (Snapshot::load(&store).await.context("cannot read the published version")?, refused) {
+        let progress = super::progress::Progress::new();
+        progress.reading_version();
+        let loaded = Snapshot::load(&store).await;
+        progress.done();
+        let served = match (loaded.context("cannot read the published version")?, refused) {
             (Some(served), _) => served,
             (None, Some(why)) => Snapshot::unavailable(why, None, Vec::new()),
             (None, None) => anyhow::bail!("the store lost its published version"),
@@ -176,6 +186,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let _ = writeln!(out, "  planner token {token_from}   API: http://{addr}/openapi.json");
             let _ = writeln!(out, "  map: http://{addr}/   style: http://{addr}/style.json   lookup: http://{addr}/v1/lookup?lon=&lat=");
             let _ = out.flush();
+        }
+        // After the address line, which scripts read first (the log goes to stdout too).
+        if let (Some(version), Some(seconds)) = (served.version, served.load_seconds) {
+            tracing::info!(version, seconds, index_seconds = served.index_seconds, "version read, checked and indexed");
         }
         // Ctrl-C by hand, SIGTERM from systemd or a container runtime: stop taking connections,
         // let open requests finish.

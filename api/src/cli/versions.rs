@@ -86,7 +86,13 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
     };
     runtime()?.block_on(async {
         let store = args.at.open().await?;
-        let out = planner::load(&store, &args.dataset, options, &args.note).await.with_context(|| format!("cannot load {}", args.dataset.display()))?;
+        let progress = super::progress::Progress::new();
+        let loaded = planner::load_with_progress(&store, &args.dataset, options, &args.note, &|step| {
+            progress.load_step(&args.dataset, step)
+        })
+        .await;
+        progress.done();
+        let out = loaded.with_context(|| format!("cannot load {}", args.dataset.display()))?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&out)?);
             return Ok(ExitCode::SUCCESS);
@@ -217,7 +223,7 @@ pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
             eprintln!("Assign staff first (PUT /v1/grids/CODE/staff), or publish anyway: --acknowledge-unstaffed");
             return Ok(ExitCode::from(1));
         }
-        if let Err(planner::PlannerError::NotClean { draft, defects }) = &published {
+        if let Err(planner::PlannerError::NotClean { draft, defects, .. }) = &published {
             eprintln!(
                 "error: draft {draft} does not validate clean, so it was not published: {} defect{}",
                 defects.len(),

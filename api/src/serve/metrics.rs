@@ -1,5 +1,5 @@
 //! `/metrics` in the Prometheus text format: requests by route and status, request time, tile
-//! renders and cache hits, and the version served.
+//! renders and cache hits, the version served and how long its snapshot took to build.
 
 use super::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -84,6 +84,17 @@ pub(crate) async fn render(State(state): State<Arc<AppState>>) -> Response {
         "# HELP wangge_grids Grids and micro-grids served.\n# TYPE wangge_grids gauge\nwangge_grids {}",
         served.grids.len()
     );
+    let _ = writeln!(
+        out,
+        "# HELP wangge_snapshot_index_seconds Seconds spent indexing the version served (lookup index, map data, features).\n# TYPE wangge_snapshot_index_seconds gauge\nwangge_snapshot_index_seconds {:.6}",
+        served.index_seconds
+    );
+    if let Some(s) = served.load_seconds {
+        let _ = writeln!(
+            out,
+            "# HELP wangge_snapshot_load_seconds Seconds from asking the store for the version served to serving it (reading, checking, indexing).\n# TYPE wangge_snapshot_load_seconds gauge\nwangge_snapshot_load_seconds {s:.6}"
+        );
+    }
     let mut r = out.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -73,8 +73,19 @@ impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         let detail = e.to_string();
         match e {
-            StoreError::Rejected(import) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Dataset rejected", detail)
-                .with("problems", serde_json::to_value(&import.problems).unwrap_or_default()),
+            // Said without the folder it was unpacked in: the server's paths are nobody's business.
+            StoreError::Rejected(import) => {
+                let n = import.problems.len();
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Dataset rejected",
+                    format!(
+                        "the dataset was rejected and nothing was stored: {n} problem{} (listed in `problems`)",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                )
+                .with("problems", serde_json::to_value(&import.problems).unwrap_or_default())
+            }
             StoreError::NoDataset(_)
             | StoreError::NoDraft(_)
             | StoreError::NoVersion(_)
@@ -153,16 +164,18 @@ impl From<PlannerError> for Problem {
                     .with("unstaffed", grids)
             }
             e @ PlannerError::NotClean { .. } => {
-                let PlannerError::NotClean { defects, .. } = &e else {
+                let PlannerError::NotClean { defects, found, .. } = &e else {
                     unreachable!()
                 };
-                let defects = json!(defects);
+                let (defects, found) = (json!(defects), json!(found));
                 Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "Draft does not validate",
                     e.to_string(),
                 )
                 .with("defects", defects)
+                // Each defect's kind, grids and item: what a client words in its own language.
+                .with("defect_details", found)
             }
             e @ PlannerError::Task(_) => {
                 tracing::error!("planner: {e}");
@@ -275,7 +288,7 @@ async fn upload(_: Planner, State(state): State<Arc<AppState>>, req: axum::extra
         let mut files = BTreeMap::new();
         for (name, value) in up.files {
             if !is_dataset_file(&name) {
-                return Err(not_a_dataset_file(&format!("files.{name}")));
+                return Err(not_a_dataset_file(&format!("files.{name}"), &name));
             }
             let text = match value {
                 Value::String(s) => s,
@@ -296,11 +309,13 @@ fn is_dataset_file(name: &str) -> bool {
 }
 
 /// A name that is not one of a dataset folder's files; `at` says where it was given.
-fn not_a_dataset_file(at: &str) -> Problem {
+fn not_a_dataset_file(at: &str, file: &str) -> Problem {
     Problem::bad_request(format!(
         "{at}: not a dataset file; expected some of {}",
         gis_core::io::DATASET_FILES.join(", ")
     ))
+    .code("not_a_dataset_file")
+    .with("file", json!(file))
 }
 
 /// A multipart upload's source and files, by dataset file name.
@@ -327,20 +342,25 @@ async fn read_form(mut form: axum::extract::Multipart) -> Result<(Option<String>
         let file = match base {
             _ if is_dataset_file(&name) => name.clone(),
             Some(b) if is_dataset_file(&b) => b,
-            Some(b) => return Err(not_a_dataset_file(&format!("form part {name:?} (file {b:?})"))),
-            None => return Err(not_a_dataset_file(&format!("form part {name:?}"))),
+            Some(b) => return Err(not_a_dataset_file(&format!("form part {name:?} (file {b:?})"), &b)),
+            None => return Err(not_a_dataset_file(&format!("form part {name:?}"), &name)),
         };
         if files.contains_key(&file) {
-            return Err(Problem::bad_request(format!(
-                "form part {name:?}: {file} is given twice"
-            )));
+            return Err(
+                Problem::bad_request(format!("form part {name:?}: {file} is given twice"))
+                    .code("file_given_twice")
+                    .with("file", json!(file)),
+            );
         }
         let bytes = field.bytes().await.map_err(broken)?;
         let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
             Problem::bad_request(format!(
-                "{file}: not UTF-8 text (invalid byte at {}); GeoJSON is UTF-8 (RFC 7946): convert a GBK file with `wangge import --encoding gbk`",
-                e.utf8_error().valid_up_to()
+                "{file}: not UTF-8 text (invalid byte at {at}); GeoJSON is UTF-8 (RFC 7946): convert a GBK file with `wangge import --encoding gbk`"
             ))
+            .code("not_utf8")
+            .with("file", json!(file))
+            .with("byte", json!(at))
         })?;
         files.insert(file, text);
     }
@@ -558,7 +578,7 @@ struct PublishBody {
     responses((status = 201, description = "`{\"version\": {...}}`", body = Value),
         (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Already published", body = super::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "The draft does not read back or validate (a grid not OGC-valid, a level not one exact coverage, a building cut): nothing was published; `problems` names each grid and reason", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+        (status = 422, description = "Nothing was published. A draft that does not validate clean (without `override_reason`): code `draft_does_not_validate`, `defects` (each defect's message) and `defect_details` (each defect's `kind`, `codes`, `item`, `area_m2`, `length_m`); one leaving grids without staff: code `grids_without_staff`, `unstaffed`; one that does not read back (a grid not OGC-valid, a level not one exact coverage): `problems` names each grid and reason", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn publish(
     _: Planner,
     State(state): State<Arc<AppState>>,

@@ -8,6 +8,10 @@ use serde_json::json;
 pub struct Problem {
     pub status: StatusCode,
     pub title: &'static str,
+    /// What kind of problem this is, for machines: stable snake_case (`dataset_rejected`,
+    /// `not_utf8`, …). Clients key their own wording on it (the web map's Chinese messages);
+    /// `detail` is English for a person reading the raw answer.
+    pub code: std::borrow::Cow<'static, str>,
     pub detail: String,
     /// Extension members (RFC 9457 §3.2), e.g. `problems`: each rejected file, feature and field.
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
@@ -18,9 +22,16 @@ impl Problem {
         Self {
             status,
             title,
+            code: code_of(title).into(),
             detail: detail.into(),
             extra: None,
         }
+    }
+
+    /// A more specific code than the title's (see [`Problem::code`]).
+    pub fn code(mut self, code: &'static str) -> Self {
+        self.code = code.into();
+        self
     }
 
     /// Adds an extension member.
@@ -38,6 +49,16 @@ impl Problem {
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not found", detail)
     }
+}
+
+/// A title's code: "Dataset rejected" → `dataset_rejected`.
+fn code_of(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 impl Problem {
@@ -102,6 +123,7 @@ impl IntoResponse for Problem {
             "type": "about:blank",
             "title": self.title,
             "status": self.status.as_u16(),
+            "code": self.code,
             "detail": self.detail,
         });
         if let (Some(extra), Some(map)) = (self.extra, body.as_object_mut()) {
@@ -124,6 +146,22 @@ pub struct ProblemBody {
     pub kind: String,
     pub title: String,
     pub status: u16,
-    /// What was wrong, for a person to read.
+    /// What kind of problem, for machines to key on (stable snake_case): the title's words
+    /// (`bad_request`, `not_found`, `unauthorized`, `dataset_rejected`, `draft_does_not_validate`,
+    /// `grids_without_staff`, …) or a more specific code: `not_utf8` (members `file`, `byte`),
+    /// `not_a_dataset_file` (`file`), `file_given_twice` (`file`). The web map words its
+    /// messages by this code, in the page's language.
+    pub code: String,
+    /// What was wrong, for a person to read (English).
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_are_the_titles_words() {
+        assert_eq!(super::code_of("Dataset rejected"), "dataset_rejected");
+        assert_eq!(super::code_of("Method Not Allowed"), "method_not_allowed");
+        assert_eq!(super::code_of("Draft does not validate"), "draft_does_not_validate");
+    }
 }

@@ -36,6 +36,11 @@ pub struct Snapshot {
     pub unavailable: Option<String>,
     /// Tiles rendered from this snapshot.
     pub tiles: TileCache,
+    /// Seconds spent building the indexes (lookup, map data, features).
+    pub index_seconds: f64,
+    /// Seconds from asking the store for the version to a snapshot ready to serve (reading,
+    /// checking and indexing), when it came from a store.
+    pub load_seconds: Option<f64>,
 }
 
 impl Snapshot {
@@ -88,9 +93,16 @@ impl Snapshot {
         staff: &[Staff],
         bounds: SizeBounds,
     ) -> Result<Self, LookupError> {
-        let lookup = LookupIndex::new(&dataset, grids.clone(), staff)?;
-        let map = MapData::new(&dataset, &grids, bounds);
+        let started = std::time::Instant::now();
+        // The map data and the lookup index are independent: built side by side.
+        let (lookup, map) = std::thread::scope(|s| {
+            let map = s.spawn(|| MapData::new(&dataset, &grids, bounds));
+            let lookup = LookupIndex::new(&dataset, grids.clone(), staff);
+            (lookup, map.join().expect("building the map data panicked"))
+        });
+        let lookup = lookup?;
         let features = FeatureIndex::new(&dataset, &grids, &lookup);
+        let index_seconds = started.elapsed().as_secs_f64();
         Ok(Self {
             dataset,
             grids,
@@ -103,6 +115,8 @@ impl Snapshot {
             damaged: Vec::new(),
             unavailable: None,
             tiles: TileCache::new(tile_cache::CAPACITY),
+            index_seconds,
+            load_seconds: None,
         })
     }
 
@@ -110,6 +124,15 @@ impl Snapshot {
     /// indexes (a version whose grids do not index is passed over as a damaged one), or an
     /// unavailable snapshot saying why none does; `None` when nothing is published at all.
     pub async fn load(store: &store::Store) -> Result<Option<Self>, store::StoreError> {
+        let started = std::time::Instant::now();
+        let loaded = Self::load_from(store).await?;
+        Ok(loaded.map(|s| Self {
+            load_seconds: Some(started.elapsed().as_secs_f64()),
+            ..s
+        }))
+    }
+
+    async fn load_from(store: &store::Store) -> Result<Option<Self>, store::StoreError> {
         let build = |p: store::Published| async move {
             let built = tokio::task::spawn_blocking(move || Self::build(&p))
                 .await

@@ -2,11 +2,13 @@
 //! the local metric frame, bounding-box and area indexes, exact unions of edge-sharing areas, and
 //! the geometry of building footprints (crossing tests, unit parts). Only the indexes are public.
 
+mod anchor;
 mod footprint;
 mod frame;
 mod index;
 mod union;
 
+pub(crate) use anchor::interior_point;
 pub(crate) use footprint::{crosses, unit_parts};
 pub(crate) use frame::{LocalFrame, approx_distance_m, metres_per_degree};
 pub use index::{AreaIndex, BboxIndex};

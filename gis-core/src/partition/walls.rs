@@ -14,6 +14,7 @@
 use super::tessellate::{AtomIx, Claims};
 use crate::geom::LocalFrame;
 use geo::{Coord, LineString, Polygon, Validation};
+use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
@@ -165,15 +166,19 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
         changed[*pj as usize] = true;
     }
 
-    for (pi, (_, polygon)) in claims.polygons.iter_mut().enumerate() {
+    // Validity checks are the costly part on a dense block: on both cores.
+    let candidates: Vec<Option<Polygon<f64>>> = (0..n)
+        .into_par_iter()
+        .map(|pi| changed[pi].then(|| Polygon::new(close(&rings[pi][0]), rings[pi][1..].iter().map(close).collect())))
+        .map(|c| c.filter(|c| c.is_valid()))
+        .collect();
+    for (pi, ((_, polygon), candidate)) in claims.polygons.iter_mut().zip(candidates).enumerate() {
         if !changed[pi] {
             continue;
         }
-        let candidate = Polygon::new(close(&rings[pi][0]), rings[pi][1..].iter().map(close).collect());
-        if candidate.is_valid() {
-            *polygon = candidate;
-        } else {
-            out.kept += 1;
+        match candidate {
+            Some(c) => *polygon = c,
+            None => out.kept += 1,
         }
     }
     out

@@ -9,7 +9,7 @@ use crate::io::geometry::{self, Geom, Shape, kind_of};
 use crate::io::{FeatureRef, InputProblemKind};
 use crate::measure::span_m;
 use crate::model::*;
-use geo::{BoundingRect, Contains, InteriorPoint, Point};
+use geo::{BoundingRect, Contains, Point};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -123,7 +123,7 @@ impl Reader {
             .map(|f| {
                 let parsed = geometry::polygonal(std::mem::replace(&mut f.geometry, Geom::Tree(None)));
                 let place = parsed.as_ref().ok().map(|(footprint, _)| {
-                    let anchor = footprint.interior_point();
+                    let anchor = crate::geom::interior_point(footprint);
                     (span_m(footprint), anchor.map(|a| (a, locate(a))))
                 });
                 (parsed, place)
@@ -422,7 +422,9 @@ impl Reader {
             let (Some(id), Some(name), Some(kind), Some(area)) = (id, name, kind, area) else {
                 continue;
             };
-            let Some(anchor) = area.interior_point() else { continue };
+            let Some(anchor) = crate::geom::interior_point(&area) else {
+                continue;
+            };
             let Some(community) = locate(anchor) else {
                 self.outside(EXCLUSIVE, &f.at, anchor, "the unit's representative point");
                 continue;

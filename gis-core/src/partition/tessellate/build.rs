@@ -62,6 +62,26 @@ fn cross(o: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
 }
 
+/// Whether a point at least a few metres off the community line lies inside it: crossings of a
+/// ray to the east with the line's indexed segments (even-odd). Thousands of road points are
+/// tested; a test against the whole polygon would walk every edge for each.
+fn inside_line(index: &RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>>, p: [f64; 2]) -> bool {
+    let ray = rstar::AABB::from_corners(p, [f64::MAX, p[1]]);
+    index
+        .locate_in_envelope_intersecting(&ray)
+        .filter(|s| {
+            let (a, b) = (s.geom().from, s.geom().to);
+            // Half-open in y, so a ray through a vertex counts it once.
+            (a[1] > p[1]) != (b[1] > p[1]) && {
+                let x = a[0] + (p[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
+                x > p[0]
+            }
+        })
+        .count()
+        % 2
+        == 1
+}
+
 /// Whether segments pq and rs cross at a point interior to both.
 fn segments_cross(p: [f64; 2], q: [f64; 2], r: [f64; 2], s: [f64; 2]) -> bool {
     let (d1, d2) = (cross(p, q, r), cross(p, q, s));
@@ -134,7 +154,6 @@ impl Builder {
     fn roads(
         &mut self,
         roads: &[LineString<f64>],
-        boundary: &MultiPolygon<f64>,
         boundary_index: &RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>>,
         claims: &Claims,
     ) -> Vec<[u32; 2]> {
@@ -168,7 +187,7 @@ impl Builder {
                         .into_iter()
                         .any(|i| claims.polygons[i].1.contains(&Point(c)))
                 };
-                if near_line || !boundary.contains(&Point(c)) || in_claim() {
+                if near_line || !inside_line(boundary_index, p) || in_claim() {
                     prev = None;
                     continue;
                 }
@@ -274,7 +293,7 @@ impl Tessellation {
             b.claim(v, *atom);
             point_vertices.push(v);
         }
-        let road_pairs = b.roads(roads, boundary, &boundary_index, claims);
+        let road_pairs = b.roads(roads, &boundary_index, claims);
         // Only vertices with several claims need to know their outlines.
         b.outlines_at.retain(|v, _| b.shared.contains_key(v));
 
@@ -351,7 +370,7 @@ impl Tessellation {
             on_line[*p as usize] = true;
             on_line[*q as usize] = true;
         }
-        t.settle_slivers(&mut corners, &on_line, &b.boundary_edges);
+        t.settle_slivers(&mut corners, &inside, &on_line, &b.boundary_edges);
         t.cut_pieces(&cdt, &inside, &corners, &on_line);
         t.split_disconnected(&point_vertices, claims);
         t.measure(roads, frame);

@@ -32,7 +32,7 @@ impl Tessellation {
             }
             x
         }
-        let mut first: HashMap<(Pt, Pt), usize> = HashMap::default();
+        let mut first: HashMap<(Pt, Pt), usize> = HashMap::with_capacity_and_hasher(n * 2, Default::default());
         for (i, piece) in self.pieces.iter().enumerate() {
             for k in 0..piece.ring.len() {
                 let (p, q) = (piece.ring[k], piece.ring[(k + 1) % piece.ring.len()]);
@@ -49,26 +49,31 @@ impl Tessellation {
                 }
             }
         }
-        // Components per atom, with their areas.
-        let mut comps: HashMap<AtomIx, Vec<(usize, f64)>> = HashMap::default();
-        let mut area_of: HashMap<usize, f64> = HashMap::default();
-        for i in 0..n {
-            let root = find(&mut uf, i);
-            let pts: Vec<[f64; 2]> = self.pieces[i].ring.iter().map(|&p| self.local(p)).collect();
-            *area_of.entry(root).or_default() += ring_area_centroid(&pts).0;
-        }
-        for i in 0..n {
-            let root = find(&mut uf, i);
-            let list = comps.entry(self.pieces[i].owner).or_default();
-            if !list.iter().any(|&(r, _)| r == root) {
-                list.push((root, area_of[&root]));
+        // Components per atom; areas only for atoms in more than one part (few), summed in
+        // piece order.
+        let roots: Vec<usize> = (0..n).map(|i| find(&mut uf, i)).collect();
+        let mut comps: Vec<Vec<usize>> = vec![Vec::new(); self.atoms.len()];
+        for (piece, &root) in self.pieces.iter().zip(&roots) {
+            let list = &mut comps[piece.owner as usize];
+            if !list.contains(&root) {
+                list.push(root);
             }
         }
-        let mut atoms: Vec<AtomIx> = comps.iter().filter(|(_, c)| c.len() > 1).map(|(a, _)| *a).collect();
-        atoms.sort_unstable();
+        let mut area_of: HashMap<usize, f64> = HashMap::default();
+        let mut pts: Vec<[f64; 2]> = Vec::new();
+        for (piece, &root) in self.pieces.iter().zip(&roots) {
+            if comps[piece.owner as usize].len() > 1 {
+                pts.clear();
+                pts.extend(piece.ring.iter().map(|&p| self.local(p)));
+                *area_of.entry(root).or_default() += ring_area_centroid(&pts).0;
+            }
+        }
         let mut new_of_root: HashMap<usize, AtomIx> = HashMap::default();
-        for atom in atoms {
-            let mut list = comps[&atom].clone();
+        for (atom, parts) in comps.iter().enumerate() {
+            if parts.len() < 2 {
+                continue;
+            }
+            let mut list: Vec<(usize, f64)> = parts.iter().map(|&r| (r, area_of[&r])).collect();
             // The largest part keeps the atom; ties by root for determinism.
             list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             for &(root, _) in &list[1..] {
@@ -76,7 +81,7 @@ impl Tessellation {
                 self.atoms.push(AtomShape::default());
                 new_of_root.insert(root, new);
                 self.splits.push(Split {
-                    original: atom,
+                    original: atom as AtomIx,
                     new,
                     points: Vec::new(),
                 });
@@ -87,11 +92,10 @@ impl Tessellation {
         }
         // Which component each claimed point stands in: a piece of its atom with it as a corner.
         let mut root_at: HashMap<(AtomIx, u32), usize> = HashMap::default();
-        for i in 0..n {
-            let root = find(&mut uf, i);
-            for p in &self.pieces[i].ring {
+        for (piece, &root) in self.pieces.iter().zip(&roots) {
+            for p in &piece.ring {
                 if let Pt::Vertex(v) = p {
-                    root_at.entry((self.pieces[i].owner, *v)).or_insert(root);
+                    root_at.entry((piece.owner, *v)).or_insert(root);
                 }
             }
         }
@@ -102,10 +106,9 @@ impl Tessellation {
                 split.points.push(k);
             }
         }
-        for i in 0..n {
-            let root = find(&mut uf, i);
+        for (piece, root) in self.pieces.iter_mut().zip(roots) {
             if let Some(&new) = new_of_root.get(&root) {
-                self.pieces[i].owner = new;
+                piece.owner = new;
             }
         }
     }
@@ -118,13 +121,13 @@ impl Tessellation {
     /// follow their parent, so every sliver is attached by an edge to its owner's cell.
     pub(super) fn settle_slivers(
         &self,
-        corners: &mut HashMap<usize, [AtomIx; 3]>,
+        corners: &mut [[AtomIx; 3]],
+        inside: &[bool],
         on_line: &[bool],
         boundary_edges: &HashSet<[u32; 2]>,
     ) {
         const SLIVER_M2: f64 = 1e-3;
-        let mut faces: Vec<usize> = corners.keys().copied().collect();
-        faces.sort_unstable();
+        let faces: Vec<usize> = (0..corners.len()).filter(|&f| inside[f]).collect();
         let is_sliver = |f: usize| {
             let vs = self.face_corners[f];
             vs.iter().all(|&v| on_line[v as usize]) && {
@@ -162,16 +165,16 @@ impl Tessellation {
                                 .iter()
                                 .position(|&v| v == e[1])
                                 .expect("shared corner");
-                            Some(corners[&g][at])
+                            Some(corners[g][at])
                         } else if settled.contains(&g) {
-                            Some(corners[&g][0])
+                            Some(corners[g][0])
                         } else {
                             None
                         }
                     });
                 match owner {
                     Some(o) => {
-                        corners.insert(f, [o; 3]);
+                        corners[f] = [o; 3];
                         settled.insert(f);
                         false
                     }
@@ -184,21 +187,15 @@ impl Tessellation {
         }
     }
 
-    pub(super) fn cut_pieces(
-        &mut self,
-        cdt: &Cdt,
-        inside: &[bool],
-        corners: &HashMap<usize, [AtomIx; 3]>,
-        on_line: &[bool],
-    ) {
+    pub(super) fn cut_pieces(&mut self, cdt: &Cdt, inside: &[bool], corners: &[[AtomIx; 3]], on_line: &[bool]) {
         // An edge is split where its two ends belong to different atoms as seen from either face.
-        let mut split: HashMap<usize, Pt> = HashMap::default();
+        let mut split: Vec<Option<Pt>> = vec![None; self.edge_ends.len()];
         for f in cdt.inner_faces() {
             let fi = f.fix().index();
             if !inside[fi] {
                 continue;
             }
-            let owners = corners[&fi];
+            let owners = corners[fi];
             for (k, e) in f.adjacent_edges().iter().enumerate() {
                 // adjacent_edges()[k] runs from corner k to corner k+1.
                 if owners[k] != owners[(k + 1) % 3] {
@@ -211,7 +208,7 @@ impl Tessellation {
                     } else {
                         Pt::Mid(ei as u32)
                     };
-                    split.insert(ei, at);
+                    split[ei] = Some(at);
                 }
             }
         }
@@ -220,10 +217,10 @@ impl Tessellation {
             if !inside[fi] {
                 continue;
             }
-            let o = corners[&fi];
+            let o = corners[fi];
             let c = self.face_corners[fi].map(Pt::Vertex);
             let edges = f.adjacent_edges().map(|e| e.fix().as_undirected().index());
-            let s: [Option<Pt>; 3] = edges.map(|e| split.get(&e).copied());
+            let s: [Option<Pt>; 3] = edges.map(|e| split[e]);
             let mut emit = |owner: AtomIx, pts: &[Option<Pt>]| {
                 let mut ring: Vec<Pt> = pts.iter().flatten().copied().collect();
                 ring.dedup();
@@ -267,10 +264,13 @@ impl Tessellation {
                 .map(|l| rstar::primitives::Line::new(frame.to_local(l.start), frame.to_local(l.end)))
                 .collect(),
         );
-        let mut sides: HashMap<(Pt, Pt), (AtomIx, AtomIx)> = HashMap::default();
+        let mut sides: HashMap<(Pt, Pt), (AtomIx, AtomIx)> =
+            HashMap::with_capacity_and_hasher(self.pieces.len() * 2, Default::default());
         let mut weighted = vec![[0.0f64; 2]; self.atoms.len()];
+        let mut pts: Vec<[f64; 2]> = Vec::new();
         for piece in &self.pieces {
-            let pts: Vec<[f64; 2]> = piece.ring.iter().map(|&p| self.local(p)).collect();
+            pts.clear();
+            pts.extend(piece.ring.iter().map(|&p| self.local(p)));
             let (area, cx, cy) = ring_area_centroid(&pts);
             let shape = &mut self.atoms[piece.owner as usize];
             shape.area_m2 += area;
@@ -418,7 +418,7 @@ pub(super) fn open_space_owners(
     local: &[[f64; 2]],
     face_corners: &[[u32; 3]],
     notes: &mut Vec<Note>,
-) -> HashMap<(usize, u32), AtomIx> {
+) -> Vec<[AtomIx; 3]> {
     #[derive(PartialEq)]
     struct Item(f64, usize);
     impl Eq for Item {}
@@ -438,8 +438,16 @@ pub(super) fn open_space_owners(
     };
     let is_road = |p: u32, q: u32| road_edges.contains(&[p.min(q), p.max(q)]);
 
-    // Sectors: runs of inside faces around an unowned vertex between road edges.
-    let mut node_of: HashMap<(usize, u32), usize> = HashMap::default();
+    // Sectors: runs of inside faces around an unowned vertex between road edges. A face's
+    // sectors are kept by the slot of the vertex among the face's corners.
+    const NO_NODE: usize = usize::MAX;
+    let slot = |f: usize, v: u32| {
+        face_corners[f]
+            .iter()
+            .position(|&w| w == v)
+            .expect("a corner of the face")
+    };
+    let mut node_of: Vec<[usize; 3]> = vec![[NO_NODE; 3]; face_corners.len()];
     let mut node_faces: Vec<Vec<usize>> = Vec::new();
     let mut node_vertex: Vec<u32> = Vec::new();
     let mut siblings: Vec<(usize, usize)> = Vec::new(); // node range per vertex
@@ -466,7 +474,7 @@ pub(super) fn open_space_owners(
             }
             if let Some(f) = e.face().as_inner().map(|f| f.fix().index()).filter(|&f| inside[f]) {
                 let node = current.expect("a sector is open");
-                node_of.insert((f, v), node);
+                node_of[f][slot(f, v)] = node;
                 node_faces[node].push(f);
             }
         }
@@ -509,8 +517,8 @@ pub(super) fn open_space_owners(
             }
         };
         for &f in &node_faces[node] {
-            for w in corners(f) {
-                if let Some(&next) = node_of.get(&(f, w)) {
+            for (w, next) in corners(f).into_iter().zip(node_of[f]) {
+                if next != NO_NODE {
                     relax(next, d + dist(v, w), &mut heap);
                 }
             }
@@ -544,7 +552,10 @@ pub(super) fn open_space_owners(
             notes.push(Note::Detached { atom: owner[node] });
         }
     }
-    node_of.into_iter().map(|(k, node)| (k, owner[node])).collect()
+    node_of
+        .into_iter()
+        .map(|nodes| nodes.map(|node| if node == NO_NODE { NO_OWNER } else { owner[node] }))
+        .collect()
 }
 
 /// The owner of each corner of each inside face. A vertex claimed by one atom answers for all its
@@ -556,14 +567,14 @@ pub(super) fn corner_owners(
     cdt: &Cdt,
     inside: &[bool],
     owners: &[AtomIx],
-    open: &HashMap<(usize, u32), AtomIx>,
+    open: &[[AtomIx; 3]],
     shared: &HashMap<u32, Vec<AtomIx>>,
     outlines_at: &HashMap<u32, Vec<usize>>,
     claims: &Claims,
     t: &Tessellation,
-) -> HashMap<usize, [AtomIx; 3]> {
+) -> Vec<[AtomIx; 3]> {
     // Resolve shared vertices face by face, walking each fan once.
-    let mut resolved: HashMap<(usize, u32), AtomIx> = HashMap::default();
+    let mut resolved: Vec<[AtomIx; 3]> = vec![[NO_OWNER; 3]; t.face_corners.len()];
     let mut shared_vs: Vec<u32> = shared.keys().copied().collect();
     shared_vs.sort_unstable();
     for v in shared_vs {
@@ -593,26 +604,28 @@ pub(super) fn corner_owners(
             let owner = within[i]
                 .or_else(|| (1..n).find_map(|d| within[(i + n - d) % n]))
                 .unwrap_or(owners[v as usize]);
-            resolved.insert((f.index(), v), owner);
+            let k = t.face_corners[f.index()]
+                .iter()
+                .position(|&w| w == v)
+                .expect("a corner of the face");
+            resolved[f.index()][k] = owner;
         }
     }
-    let mut out = HashMap::with_capacity_and_hasher(cdt.num_inner_faces(), Default::default());
+    // Indexed by face; outside faces keep no owner.
+    let mut out = vec![[NO_OWNER; 3]; cdt.num_all_faces()];
     for f in cdt.inner_faces() {
         let fi = f.fix().index();
         if !inside[fi] {
             continue;
         }
         let corners = t.face_corners[fi];
-        out.insert(
-            fi,
-            corners.map(|v| {
-                resolved
-                    .get(&(fi, v))
-                    .or_else(|| open.get(&(fi, v)))
-                    .copied()
-                    .unwrap_or(owners[v as usize])
-            }),
-        );
+        out[fi] = std::array::from_fn(|k| {
+            let v = corners[k];
+            [resolved[fi][k], open[fi][k]]
+                .into_iter()
+                .find(|&o| o != NO_OWNER)
+                .unwrap_or(owners[v as usize])
+        });
     }
     out
 }
