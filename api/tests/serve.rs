@@ -67,15 +67,92 @@ async fn tilejson_style_glyphs_and_sprites_fit_together() {
         "resources",
         "roads",
         "density",
+        "grid_labels",
+        "community_labels",
+        "compound_labels",
+        "building_labels",
+        "road_names",
     ] {
         assert!(layers.contains(&l), "{l}");
     }
+    let zooms = |id: &str| {
+        let l = tj["vector_layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == id)
+            .unwrap();
+        (l["minzoom"].as_u64().unwrap(), l["maxzoom"].as_u64().unwrap())
+    };
+    assert_eq!(zooms("compound_labels"), (15, 16));
+    assert_eq!(zooms("building_labels"), (16, 16));
+    assert_eq!(zooms("road_names"), (14, 16));
+    assert!(
+        tj["vector_layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == "grid_labels")
+            .unwrap()["fields"]["community"]
+            == "String"
+    );
 
     let (s, _, body) = get(&app, "/style.json", &[]).await;
     assert_eq!(s, StatusCode::OK);
     let style = json(&body);
     assert_eq!(style["version"], 8);
     assert_eq!(style["sources"]["wangge"]["url"], "http://maps.example:8080/tiles.json");
+    // Every label layer reads a layer the tiles carry, from a zoom they carry it at (or past the
+    // deepest, over-zoomed): road names along the roads from z14, compound names from z15,
+    // building numbers from z17.
+    let style_layer = |id: &str| {
+        style["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    for (id, source, from) in [
+        ("road-label", "road_names", 14),
+        ("compound-label", "compound_labels", 15),
+        ("building-label", "building_labels", 17),
+        ("grid-label", "grid_labels", 13),
+    ] {
+        let l = style_layer(id);
+        assert_eq!(
+            (l["type"].as_str(), l["source-layer"].as_str()),
+            (Some("symbol"), Some(source)),
+            "{id}"
+        );
+        assert_eq!(l["minzoom"], from, "{id}");
+        let (min, max) = zooms(source);
+        assert!(
+            from >= min && (from <= max || max == tj["maxzoom"].as_u64().unwrap()),
+            "{id} from z{from}: {source} is in z{min}–{max}"
+        );
+    }
+    assert_eq!(style_layer("road-label")["layout"]["symbol-placement"], "line");
+    // Symbols placed from the top of the style down: grid labels, icons, compounds, roads, numbers.
+    let order: Vec<&str> = style["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["type"] == "symbol")
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "building-label",
+            "road-label",
+            "compound-label",
+            "resources",
+            "grid-label",
+            "community-label"
+        ]
+    );
     // Every font the style names is served, and the sprite holds every resource kind.
     let mut fonts = std::collections::BTreeSet::new();
     for l in style["layers"].as_array().unwrap() {

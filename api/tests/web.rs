@@ -1,6 +1,7 @@
 //! The web map at `/`: its vendored MapLibre files are the pinned npm package's, byte for byte;
 //! and the end-to-end test (web/tests/e2e.mjs: headless Chromium driven by playwright-core) passes
-//! against the real binary serving the Kangle fixture. Needs node, Debian's chromium and
+//! against the real binary serving the Kangle fixture (and Zhongjing, a street of nine
+//! communities, and a Helsinki OpenStreetMap import). Needs node, Debian's chromium and
 //! `npm ci --prefix web` (.ci/run installs them): under CI=true a missing tool fails, elsewhere
 //! the test says loudly that it skipped.
 
@@ -104,6 +105,10 @@ fn web_map_end_to_end_in_headless_chromium() {
     let osm_store = dir.path().join("osm-store");
     std::fs::create_dir_all(&osm_store).unwrap();
     let (_osm_server, osm_addr) = serve(&osm, &osm_store, &token);
+    // A street of nine communities (Zhongjing): grid numbers repeat, labels must tell them apart.
+    let street_store = dir.path().join("street-store");
+    std::fs::create_dir_all(&street_store).unwrap();
+    let (_street_server, street_addr) = serve(&root().join("fixtures/zhongjing"), &street_store, &token);
 
     let status = Command::new("node")
         .arg(web.join("tests/e2e.mjs"))
@@ -112,6 +117,7 @@ fn web_map_end_to_end_in_headless_chromium() {
         .env("CHROMIUM", &chromium)
         .env("SCREENSHOTS", root().join("out/screenshots"))
         .env("WANGGE_E2E_OSM", format!("http://{osm_addr}"))
+        .env("WANGGE_E2E_STREET", format!("http://{street_addr}"))
         .status()
         .expect("node runs");
     assert!(

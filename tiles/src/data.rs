@@ -167,8 +167,6 @@ pub struct MapData {
     /// Lon/lat box of everything: [west, south, east, north].
     pub bounds: [f64; 4],
     pub size_bounds: SizeBounds,
-    /// Compound (小区) names and where to label them (mean of their buildings), world coordinates.
-    pub compounds: Vec<(String, [f64; 2])>,
     /// The resource kinds in the data: known kinds in their order, then others alphabetically.
     pub resource_kinds: Vec<String>,
     /// Per zoom, which resources' icons the raster tiles draw (see [`MapData::icons_at`]).
@@ -198,6 +196,14 @@ pub const RESOURCES: &str = "resources";
 /// puts a label in every tile a polygon crosses, so a grid showed its code two or three times.
 pub const GRID_LABELS: &str = "grid_labels";
 pub const COMMUNITY_LABELS: &str = "community_labels";
+/// Named roads with the ways of one name joined end to end, for writing names along them (a
+/// street in many short ways has no way long enough for its name; OpenMapTiles'
+/// `transportation_name` does the same).
+pub const ROAD_NAMES: &str = "road_names";
+/// One point per compound (小区) where its name goes ([`crate::labels`]).
+pub const COMPOUND_LABELS: &str = "compound_labels";
+/// One point per building with a number (楼号) read off its address, on the footprint.
+pub const BUILDING_LABELS: &str = "building_labels";
 
 /// Point features at the label points of an area layer's features, with the given properties.
 fn label_points(layer: &Layer, keep: &[&str]) -> Vec<Feature> {
@@ -213,6 +219,120 @@ fn label_points(layer: &Layer, keep: &[&str]) -> Vec<Feature> {
                 props,
                 label: None,
             })
+        })
+        .collect()
+}
+
+/// The named roads, the ways of each name joined end to end ([`crate::labels::join_lines`]),
+/// each line with its name and the biggest class among its ways; in name order.
+fn road_names(roads: &Layer) -> Vec<Feature> {
+    let mut by_name: BTreeMap<&str, Vec<&Feature>> = BTreeMap::new();
+    for f in &roads.features {
+        if let Some(name) = f.str("name").filter(|n| !n.trim().is_empty()) {
+            by_name.entry(name).or_default().push(f);
+        }
+    }
+    let mut out = Vec::new();
+    for (name, ways) in by_name {
+        let class = ways
+            .iter()
+            .filter_map(|f| f.str("class"))
+            .min_by_key(|c| (crate::raster::road_rank(c), *c))
+            .unwrap_or("street");
+        let parts: Vec<Vec<[f64; 2]>> = ways
+            .iter()
+            .flat_map(|f| match &f.shape {
+                Shape::Lines(l) => l.0.iter().map(|l| l.0.iter().map(|c| [c.x, c.y]).collect()).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        for line in crate::labels::join_lines(&parts) {
+            out.push(Feature {
+                id: out.len() as u64 + 1,
+                shape: Shape::Lines(MultiLineString(vec![
+                    line.into_iter().map(|[x, y]| Coord { x, y }).collect(),
+                ])),
+                props: vec![("name", name.into()), ("class", class.into())],
+                label: None,
+            });
+        }
+    }
+    out
+}
+
+/// One label point per compound (小区) of a community, in name order: the centre of the convex
+/// hull of its buildings, unless that point lies in, or is nearest to, a building of another
+/// compound (a compound wrapped round a neighbour); then its own building's anchor nearest that
+/// centre. A compound named like an exclusive unit of its community (a school's buildings) is
+/// left out: the exclusive grid's label names it already.
+fn compound_labels(dataset: &Dataset, buildings: &Layer) -> Vec<Feature> {
+    use geo::{Contains, ConvexHull, MultiPoint};
+    use rayon::prelude::*;
+    let mut groups: BTreeMap<(usize, &str), Vec<usize>> = BTreeMap::new();
+    for (i, b) in dataset.buildings.iter().enumerate() {
+        if let Some(c) = b.compound.as_deref().filter(|c| !c.trim().is_empty()) {
+            groups.entry((b.community, c)).or_default().push(i);
+        }
+    }
+    let institution = |community: usize, name: &str| {
+        dataset
+            .exclusive
+            .iter()
+            .any(|e| e.community == community && e.name == name)
+    };
+    let groups: Vec<((usize, &str), Vec<usize>)> = groups
+        .into_iter()
+        .filter(|((community, name), _)| !institution(*community, name))
+        .collect();
+    let compound_of = |i: usize| (dataset.buildings[i].community, dataset.buildings[i].compound.as_deref());
+    groups
+        .par_iter()
+        .enumerate()
+        .map(|(n, ((community, name), members))| {
+            let footprint = |i: usize| match &buildings.features[i].shape {
+                Shape::Area(a) => Some(a),
+                _ => None,
+            };
+            let anchor = |i: usize| project_point(dataset.buildings[i].anchor);
+            let corners: MultiPoint<f64> = members
+                .iter()
+                .filter_map(|&i| footprint(i))
+                .flat_map(|a| a.0.iter().flat_map(|p| p.exterior().0.iter().map(|c| Point::from(*c))))
+                .collect();
+            let centre = corners.convex_hull().centroid().unwrap_or_else(|| anchor(members[0]));
+            let ours = |i: usize| compound_of(i) == (*community, Some(*name));
+            let at = [centre.x(), centre.y()];
+            let inside_other = buildings
+                .index
+                .locate_all_at_point(&at)
+                .any(|e| !ours(e.data) && footprint(e.data).is_some_and(|a| a.contains(&centre)));
+            let nearest_other = buildings.index.nearest_neighbor(&at).is_some_and(|e| !ours(e.data));
+            let point = if inside_other || nearest_other {
+                members
+                    .iter()
+                    .map(|&i| anchor(i))
+                    .min_by(|a, b| {
+                        let d = |p: &Point<f64>| (p.x() - at[0]).powi(2) + (p.y() - at[1]).powi(2);
+                        d(a).total_cmp(&d(b))
+                    })
+                    .unwrap_or(centre)
+            } else {
+                centre
+            };
+            let population: u64 = members
+                .iter()
+                .map(|&i| u64::from(dataset.buildings[i].population))
+                .sum();
+            Feature {
+                id: n as u64 + 1,
+                shape: Shape::Point(point),
+                props: vec![
+                    ("name", (*name).into()),
+                    ("population", population.into()),
+                    ("buildings", (members.len() as u64).into()),
+                ],
+                label: None,
+            }
         })
         .collect()
 }
@@ -488,10 +608,24 @@ impl MapData {
                 resources,
             ),
         ];
-        let grid_labels = label_points(
-            layers.iter().find(|l| l.name == GRIDS).expect("the grids layer"),
-            &["code", "kind", "population", "status", "name"],
-        );
+        let community_names: BTreeMap<&str, &str> = dataset
+            .communities
+            .iter()
+            .map(|c| (c.code.as_str(), c.name.as_str()))
+            .collect();
+        let grids_layer = layers.iter().find(|l| l.name == GRIDS).expect("the grids layer");
+        // Each grid's label carries its community's name: grid numbers repeat in every
+        // community, and a street's map shows several "001"s.
+        let grid_labels = label_points(grids_layer, &["code", "kind", "population", "status", "name"])
+            .into_iter()
+            .zip(grids_layer.features.iter().filter(|f| f.label_point().is_some()))
+            .map(|(mut label, grid)| {
+                if let Some(name) = grid.str("community_code").and_then(|c| community_names.get(c)) {
+                    label.props.push(("community", (*name).into()));
+                }
+                label
+            })
+            .collect();
         let community_labels = label_points(
             layers
                 .iter()
@@ -499,6 +633,34 @@ impl MapData {
                 .expect("the communities layer"),
             &["code", "name", "population"],
         );
+        let road_names = road_names(layers.iter().find(|l| l.name == ROADS).expect("the roads layer"));
+        let compound_labels = compound_labels(
+            dataset,
+            layers
+                .iter()
+                .find(|l| l.name == BUILDINGS)
+                .expect("the buildings layer"),
+        );
+        let building_labels = dataset
+            .buildings
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| {
+                let number = crate::labels::building_number(b.address.as_deref()?)?;
+                Some(Feature {
+                    id: i as u64 + 1,
+                    shape: Shape::Point(project_point(b.anchor)),
+                    props: vec![("number", number.into())],
+                    label: None,
+                })
+            })
+            .collect();
+        layers.push(Layer::new(
+            ROAD_NAMES,
+            (crate::raster::ROAD_NAMES_FROM, 16),
+            &[("name", "String"), ("class", "String")],
+            road_names,
+        ));
         layers.push(Layer::new(
             GRID_LABELS,
             (11, 16),
@@ -508,6 +670,7 @@ impl MapData {
                 ("population", "Number"),
                 ("status", "String"),
                 ("name", "String"),
+                ("community", "String"),
             ],
             grid_labels,
         ));
@@ -517,25 +680,23 @@ impl MapData {
             &[("code", "String"), ("name", "String"), ("population", "Number")],
             community_labels,
         ));
-        let mut sums: BTreeMap<&str, ([f64; 2], f64)> = BTreeMap::new();
-        for b in &dataset.buildings {
-            if let Some(c) = &b.compound {
-                let w = mercator::world(b.anchor.0);
-                let e = sums.entry(c.as_str()).or_insert(([0.0, 0.0], 0.0));
-                e.0[0] += w[0];
-                e.0[1] += w[1];
-                e.1 += 1.0;
-            }
-        }
-        let compounds = sums
-            .into_iter()
-            .map(|(name, (s, n))| (name.to_string(), [s[0] / n, s[1] / n]))
-            .collect();
+        layers.push(Layer::new(
+            COMPOUND_LABELS,
+            (15, 16),
+            &[("name", "String"), ("population", "Number"), ("buildings", "Number")],
+            compound_labels,
+        ));
+        // In z16 tiles only: the style shows them from z17, over-zoomed, where they fit.
+        layers.push(Layer::new(
+            BUILDING_LABELS,
+            (16, 16),
+            &[("number", "String")],
+            building_labels,
+        ));
         Self {
             layers,
             bounds,
             size_bounds,
-            compounds,
             resource_kinds,
             icons: Default::default(),
         }
@@ -544,7 +705,8 @@ impl MapData {
     /// Which resources (by index into the resources layer) have their icon drawn at zoom `z`:
     /// kinds by [`icons::priority`](crate::icons::priority) (care before schools before
     /// shops), each icon only where it overlaps none placed before it, shops only from their
-    /// [`icons::min_zoom`](crate::icons::min_zoom). Placed once per zoom over the whole map in
+    /// [`icons::min_zoom`](crate::icons::min_zoom), and none under a grid label (from z13).
+    /// Placed once per zoom over the whole map in
     /// world coordinates, so neighbouring tiles agree on every icon near their common edge.
     pub fn icons_at(&self, z: u8) -> &[bool] {
         let z = z.min(crate::mercator::MAX_ZOOM);
@@ -559,6 +721,22 @@ impl MapData {
             // Half an icon and a pixel of air, in world units.
             let half = (icon_px(z) / 2.0 + 1.0) / (256.0 * f64::from(1u32 << z));
             let mut placed: RTree<Rectangle<[f64; 2]>> = RTree::new();
+            // Grid labels come before icons (as in the style): an icon never hides under one.
+            if z >= 13
+                && let Some(grid_labels) = self.layer(GRID_LABELS)
+            {
+                let several = self.several_communities();
+                let world = 256.0 * f64::from(1u32 << z);
+                for f in &grid_labels.features {
+                    let Shape::Point(p) = &f.shape else { continue };
+                    let [w, h] = crate::raster::grid_label(f, z, 1.0, several).size;
+                    let (hw, hh) = (f64::from(w) / 2.0 / world, f64::from(h) / 2.0 / world);
+                    placed.insert(Rectangle::from_corners(
+                        [p.x() - hw, p.y() - hh],
+                        [p.x() + hw, p.y() + hh],
+                    ));
+                }
+            }
             let mut shown = vec![false; features.len()];
             for i in order {
                 if z < crate::icons::min_zoom(kind(i)) {
@@ -577,6 +755,12 @@ impl MapData {
             }
             shown
         })
+    }
+
+    /// Whether the map holds more than one community: grid numbers then repeat, and grid labels
+    /// name their community.
+    pub fn several_communities(&self) -> bool {
+        self.layer(COMMUNITIES).is_some_and(|l| l.features.len() > 1)
     }
 
     pub fn layer(&self, name: &str) -> Option<&Layer> {

@@ -97,6 +97,16 @@ pub fn glyphs(fontstack: &str, range: &str) -> Result<Vec<u8>, GlyphError> {
     Ok(glyph_range(&font, name, start))
 }
 
+/// Whether the served font stack has a glyph for `ch` (a label's character the style asks the
+/// server for; Chinese comes from the browser's fonts, see [`crate::labels::is_cjk`]).
+pub fn covers(fontstack: &str, ch: char) -> bool {
+    FONTS
+        .iter()
+        .find(|(name, _)| *name == fontstack)
+        .and_then(|(_, data)| FontRef::try_from_slice(data).ok())
+        .is_some_and(|font| font.glyph_id(ch).0 != 0)
+}
+
 /// `"{start}-{start+255}"` to `start`.
 fn parse_range(range: &str) -> Result<u32, GlyphError> {
     let bad = || GlyphError::BadRange(range.to_owned());

@@ -9,6 +9,8 @@
 //!   `/fonts/{fontstack}/{range}.pbf` signed-distance-field glyphs from the embedded DejaVu Sans
 //!   fonts (`assets/fonts`, with their licence); [`sprite`] lays out the [`icons`] of resource
 //!   kinds as its sprite sheet (PNG and JSON index, @1x and @2x).
+//! - [`labels`]: compound names, building numbers (楼号) and road names, and the collision rule
+//!   that keeps raster and printed labels clear of one another and of the icons.
 //! - [`print`]: the printable grid map (网格图) of one community.
 //! - [`preview`]: a whole dataset in one picture, before anything is partitioned.
 
@@ -16,6 +18,7 @@ pub mod colouring;
 pub mod data;
 pub mod glyphs;
 pub mod icons;
+pub mod labels;
 pub mod mercator;
 pub mod mvt;
 pub mod palette;

@@ -6,7 +6,7 @@
 //! the spec wants (exterior positive area in y-down tile space, holes negative, each hole right
 //! after its exterior). The protobuf and command encoding come from `geozero`.
 
-use crate::data::{DENSITY, Feature, Layer, MapData, Shape, Value, density_resolution};
+use crate::data::{DENSITY, Feature, Layer, MapData, ROAD_NAMES, Shape, Value, density_resolution};
 use crate::mercator::TileId;
 use geo::{Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon, Simplify};
 use geozero::ToMvt;
@@ -51,11 +51,17 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
     let mut values: Vec<tile::Value> = Vec::new();
     let mut value_ix: rustc_hash::FxHashMap<ValueKey, u32> = rustc_hash::FxHashMap::default();
     let resolution = density_resolution(tile.z);
+    // A name is written along a line, not the line drawn: a pixel of tolerance is plenty.
+    let tolerance = if layer.name == ROAD_NAMES {
+        4.0 * SIMPLIFY
+    } else {
+        SIMPLIFY
+    };
     for f in layer.in_tile(tile, f64::from(BUFFER) / f64::from(EXTENT)) {
         if layer.name == DENSITY && f.uint("resolution") != Some(resolution) {
             continue;
         }
-        let Some(geometry) = tile_geometry(f, tile) else {
+        let Some(geometry) = tile_geometry(f, tile, tolerance) else {
             continue;
         };
         let Ok(mut feature) = geometry.to_mvt_unscaled() else {
@@ -128,9 +134,9 @@ fn to_tile_simplified(
     }
 }
 
-/// The feature's geometry in integer tile coordinates, clipped and cleaned; `None` when nothing
-/// of it is left in the tile.
-pub fn tile_geometry(f: &Feature, tile: TileId) -> Option<geo::Geometry<f64>> {
+/// The feature's geometry in integer tile coordinates, simplified to `tolerance` tile units,
+/// clipped and cleaned; `None` when nothing of it is left in the tile.
+pub fn tile_geometry(f: &Feature, tile: TileId, tolerance: f64) -> Option<geo::Geometry<f64>> {
     let ext = f64::from(EXTENT);
     cut(
         &f.shape,
@@ -138,7 +144,7 @@ pub fn tile_geometry(f: &Feature, tile: TileId) -> Option<geo::Geometry<f64>> {
             let p = tile.to_tile([c.x, c.y], ext);
             Coord { x: p[0], y: p[1] }
         },
-        SIMPLIFY,
+        tolerance,
     )
 }
 

@@ -31,6 +31,10 @@ pub const ROAD: Rgb = Rgb(0xff, 0xff, 0xff);
 pub const ROAD_CASING: Rgb = Rgb(0xcf, 0xc8, 0xb9);
 pub const TEXT: Rgb = Rgb(0x25, 0x30, 0x3d);
 pub const HALO: Rgb = Rgb(0xff, 0xff, 0xff);
+/// Road names, compound (小区) names and building numbers (楼号): quieter than grid labels.
+pub const ROAD_TEXT: Rgb = Rgb(0x55, 0x5d, 0x68);
+pub const COMPOUND_TEXT: Rgb = Rgb(0x6b, 0x55, 0x35);
+pub const BUILDING_TEXT: Rgb = Rgb(0x7d, 0x74, 0x66);
 /// Density ramp, few to many residents per km².
 pub const DENSITY: [Rgb; 5] = [
     Rgb(0xfe, 0xf0, 0xd9),

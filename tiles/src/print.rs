@@ -1,11 +1,15 @@
 //! The printable grid map (网格图) of one community: A3 landscape at 150 dpi by default, with a
-//! title, the grids in the residents' colours (neighbours apart) and labelled with code and population, resources with their
-//! icons, a legend, a table of grids, a scale bar, a north arrow and the date. For the board at the
-//! community service centre.
+//! title, the grids in the residents' colours (neighbours apart) and labelled with code and
+//! population, resources with their icons, compound names, road names along the roads and
+//! building numbers (楼号) wherever they fit clear of icons and other labels, a legend, a table
+//! of grids, a scale bar, a north arrow and the date. For the board at the community service
+//! centre.
 
 use crate::data::{self, Feature, MapData, Shape};
+use crate::labels::{self, Collider, PxBox};
 use crate::mercator;
 use crate::palette::{self, Rgb};
+use crate::raster::Placed;
 use crate::text::{self, TextStyle};
 use tiny_skia::{FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Rect, Stroke, StrokeDash, Transform};
 
@@ -67,6 +71,16 @@ pub fn render_png(map: &MapData, community: &str, opts: &PrintOptions) -> Result
 }
 
 pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pixmap, PrintError> {
+    render_labelled(map, community, opts).map(|(pm, _)| pm)
+}
+
+/// The page and every label placed on the map with the boxes it covers (icons and grid labels
+/// as `icon` and `grid`), for checks.
+pub fn render_labelled(
+    map: &MapData,
+    community: &str,
+    opts: &PrintOptions,
+) -> Result<(Pixmap, Vec<crate::raster::Placed>), PrintError> {
     let (w, h) = (opts.width_px, opts.height_px);
     if w < 800 || h < 600 {
         return Err(PrintError::TooSmall(w, h));
@@ -194,35 +208,29 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
         Some((palette::COMMUNITY_LINE, 6.0 * u, None)),
         Some(&clip),
     );
-    let mut kinds: Vec<String> = Vec::new();
-    for r in layer(data::RESOURCES) {
-        if let Shape::Point(p) = &r.shape {
-            let (x, y) = px([p.x(), p.y()]);
-            let kind = r.str("kind").unwrap_or("");
-            crate::icons::draw_icon(&mut pm, kind, x, y, 30.0 * u);
-            if !kinds.iter().any(|k| k == kind) {
-                kinds.push(kind.to_string());
-            }
-        }
-    }
+    // Grid labels first, then icons where they are clear of them and of each other (care before
+    // shops, as on the tiles), then the other labels where they are clear of both.
     let halo = Some((palette::HALO, 3.0 * u));
+    let big = TextStyle {
+        size: 34.0 * u,
+        color: palette::TEXT,
+        halo,
+        bold: true,
+    };
+    let small = TextStyle {
+        size: 22.0 * u,
+        color: palette::TEXT,
+        halo,
+        bold: false,
+    };
+    let mut grid_labels: Vec<(f32, f32, &str, String)> = Vec::new();
+    let mut collider = Collider::new();
+    let mut placed: Vec<Placed> = Vec::new();
     for g in &grids {
         let Some(at) = g.label_point() else { continue };
         let (x, y) = px(at);
         let code = g.str("code").unwrap_or("");
-        let big = TextStyle {
-            size: 34.0 * u,
-            color: palette::TEXT,
-            halo,
-            bold: true,
-        };
-        let small = TextStyle {
-            size: 22.0 * u,
-            color: palette::TEXT,
-            halo,
-            bold: false,
-        };
-        text::draw_centered(&mut pm, code.get(12..).unwrap_or(code), x, y - 14.0 * u, &big);
+        let seq = code.get(12..).unwrap_or(code);
         let n = thousands(g.uint("population").unwrap_or(0));
         let second = if g.str("kind") == Some("exclusive") {
             match g.str("name").filter(|n| text::has_cjk() && text::can_draw(n)) {
@@ -232,9 +240,45 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
         } else {
             zh(&format!("{n} 人"), &format!("{n} residents"))
         };
-        text::draw_centered(&mut pm, &second, x, y + 22.0 * u, &small);
+        let w = text::width(seq, &big).max(text::width(&second, &small)) / 2.0 + 4.0 * u;
+        let b = [x - w, y - 14.0 * u - 22.0 * u, x + w, y + 22.0 * u + 16.0 * u];
+        collider.insert(&[b]);
+        placed.push(Placed {
+            kind: "grid",
+            text: code.to_string(),
+            boxes: vec![b],
+        });
+        grid_labels.push((x, y, seq, second));
+    }
+    let mut kinds: Vec<String> = Vec::new();
+    let mut resources = layer(data::RESOURCES);
+    resources.sort_by_key(|r| (crate::icons::priority(r.str("kind").unwrap_or("")), r.id));
+    for r in resources {
+        if let Shape::Point(p) = &r.shape {
+            let (x, y) = px([p.x(), p.y()]);
+            let kind = r.str("kind").unwrap_or("");
+            let half = 16.0 * u;
+            let b = [[x - half, y - half, x + half, y + half]];
+            if !collider.place(&b) {
+                continue;
+            }
+            crate::icons::draw_icon(&mut pm, kind, x, y, 30.0 * u);
+            placed.push(Placed {
+                kind: "icon",
+                text: kind.to_string(),
+                boxes: b.to_vec(),
+            });
+            if !kinds.iter().any(|k| k == kind) {
+                kinds.push(kind.to_string());
+            }
+        }
+    }
+    for (x, y, seq, second) in &grid_labels {
+        text::draw_centered(&mut pm, seq, *x, y - 14.0 * u, &big);
+        text::draw_centered(&mut pm, second, *x, y + 22.0 * u, &small);
     }
     stroke_rect(&mut pm, frame, palette::COMMUNITY_LINE, 2.0 * u);
+    placed.extend(place_labels(&mut pm, &layer, &px, frame, u, collider));
 
     // Title.
     let name = c.str("name").unwrap_or(community);
@@ -459,7 +503,113 @@ pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pix
             bold: false,
         },
     );
-    Ok(pm)
+    Ok((pm, placed))
+}
+
+/// Compound names, road names along the roads and building numbers (楼号), in that order, each
+/// only inside the frame and where it overlaps no icon, grid label or label placed before it.
+fn place_labels<'a>(
+    pm: &mut Pixmap,
+    layer: &dyn Fn(&str) -> Vec<&'a Feature>,
+    px: &Px,
+    frame: Rect,
+    u: f32,
+    mut collider: Collider,
+) -> Vec<Placed> {
+    let mut out = Vec::new();
+    let inside = |boxes: &[PxBox]| {
+        boxes
+            .iter()
+            .all(|b| b[0] >= frame.left() && b[1] >= frame.top() && b[2] <= frame.right() && b[3] <= frame.bottom())
+    };
+    let halo = Some((palette::HALO, 3.0 * u));
+    let compound = TextStyle {
+        size: 24.0 * u,
+        color: palette::COMPOUND_TEXT,
+        halo,
+        bold: false,
+    };
+    let mut compounds = layer(data::COMPOUND_LABELS);
+    compounds.sort_by(|a, b| b.uint("population").cmp(&a.uint("population")).then(a.id.cmp(&b.id)));
+    for f in compounds {
+        let (Some(at), Some(name)) = (f.label_point(), f.str("name")) else {
+            continue;
+        };
+        if !text::can_draw(name) {
+            continue;
+        }
+        let (x, y) = px(at);
+        let b = [labels::text_box(name, &compound, x, y, 3.0 * u)];
+        if inside(&b) && collider.place(&b) {
+            out.push(Placed {
+                kind: "compound",
+                text: name.to_string(),
+                boxes: b.to_vec(),
+            });
+            text::draw_centered(pm, name, x, y, &compound);
+        }
+    }
+    let road = TextStyle {
+        size: 21.0 * u,
+        color: palette::ROAD_TEXT,
+        halo,
+        bold: false,
+    };
+    let mut roads = layer(data::ROAD_NAMES);
+    roads.sort_by_key(|f| (crate::raster::road_rank(f.str("class").unwrap_or("")), f.id));
+    let mut named: Vec<(&str, f32, f32)> = Vec::new();
+    for f in roads {
+        let (Some(name), Shape::Lines(lines)) = (f.str("name"), &f.shape) else {
+            continue;
+        };
+        if name.trim().is_empty() || !text::can_draw(name) {
+            continue;
+        }
+        let apart = 3.0 * text::width(name, &road).max(80.0 * u);
+        for line in &lines.0 {
+            let pts: Vec<(f32, f32)> = line.0.iter().map(|c| px([c.x, c.y])).collect();
+            for label in labels::along(&pts, name, &road, 700.0 * u) {
+                let mid = label.glyphs[label.glyphs.len() / 2];
+                let repeated = named
+                    .iter()
+                    .any(|(n, x, y)| *n == name && (x - mid.x).hypot(y - mid.y) < apart);
+                if !repeated && inside(&label.boxes) && collider.place(&label.boxes) {
+                    named.push((name, mid.x, mid.y));
+                    text::draw_glyphs(pm, &label.glyphs, &road);
+                    out.push(Placed {
+                        kind: "road",
+                        text: name.to_string(),
+                        boxes: label.boxes,
+                    });
+                }
+            }
+        }
+    }
+    let number = TextStyle {
+        size: 16.0 * u,
+        color: palette::BUILDING_TEXT,
+        halo: Some((palette::HALO, 2.0 * u)),
+        bold: false,
+    };
+    for f in layer(data::BUILDING_LABELS) {
+        let (Some(at), Some(n)) = (f.label_point(), f.str("number")) else {
+            continue;
+        };
+        if !text::can_draw(n) {
+            continue;
+        }
+        let (x, y) = px(at);
+        let b = [labels::text_box(n, &number, x, y, 2.0 * u)];
+        if inside(&b) && collider.place(&b) {
+            out.push(Placed {
+                kind: "building",
+                text: n.to_string(),
+                boxes: b.to_vec(),
+            });
+            text::draw_centered(pm, n, x, y, &number);
+        }
+    }
+    out
 }
 
 fn intersects(a: geo::Rect<f64>, b: geo::Rect<f64>) -> bool {

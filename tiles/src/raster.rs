@@ -1,9 +1,13 @@
 //! PNG tiles (256 px, and 512 px for `@2x`), anti-aliased, in the shared palette: grid fills by
-//! the residents' colouring (neighbours apart), roads, buildings, grid and community lines, resource icons, grid codes with their
-//! population, compound names in Chinese where a CJK font is installed. Labels are placed by their
-//! feature, not by the tile, so a label across a tile edge is drawn half by each tile.
+//! the residents' colouring (neighbours apart), roads, buildings, grid and community lines,
+//! resource icons, and labels: grid codes with their population (and community where the map
+//! holds several), community names below z13, compound names from z15, road names along the
+//! roads from z14, building numbers from z17 — Chinese where a CJK font is installed. Labels are
+//! placed by their feature, not by the tile, so a label across a tile edge is drawn half by each
+//! tile; none overlaps another or an icon ([`labels::Collider`]).
 
 use crate::data::{self, Feature, MapData, Shape, density_resolution};
+use crate::labels::{self, Collider};
 use crate::mercator::TileId;
 use crate::palette::{self, Rgb};
 use crate::text::{self, TextStyle};
@@ -34,6 +38,21 @@ pub fn encode_png(pm: &Pixmap) -> Vec<u8> {
 }
 
 pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
+    render_labelled(map, tile, scale).0
+}
+
+/// A label or icon a raster tile placed: what it is (`icon`, `grid`, `community`, `compound`,
+/// `road`, `building`), its text (an icon's kind) and the boxes it covers in the tile's pixels
+/// (off the tile too, for one across its edge).
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub kind: &'static str,
+    pub text: String,
+    pub boxes: Vec<labels::PxBox>,
+}
+
+/// The tile and every label and icon placed on or near it, for checks.
+pub fn render_labelled(map: &MapData, tile: TileId, scale: u32) -> (Pixmap, Vec<Placed>) {
     let size = 256 * scale.clamp(1, 4);
     let mut pm = Pixmap::new(size, size).expect("tile size is positive");
     pm.fill(palette::BACKGROUND.skia(1.0));
@@ -43,7 +62,9 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
     };
     let s = scale as f32;
     let z = tile.z;
-    let layer = |name: &str| map.layer(name).filter(|l| l.visible_at(z));
+    // Past the data's deepest zoom, layers over-zoom as clients do.
+    let data_z = z.min(map.maxzoom());
+    let layer = |name: &str| map.layer(name).filter(|l| l.visible_at(data_z));
     // Features near the tile (labels and strokes spill over its edge).
     let near = |name: &str, margin: f64| layer(name).map(|l| l.in_tile(tile, margin)).unwrap_or_default();
 
@@ -122,80 +143,63 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
         }
     }
 
-    // Labels last, on top of everything.
+    // Labels last, on top of everything, each only where it overlaps no icon and no label placed
+    // before it: grid labels, community names, compound names, road names, building numbers, in
+    // that order (the style's order too). Candidates come from half a tile round this one, in an
+    // order that is the data's, so neighbouring tiles agree on what crosses their common edge.
     let halo = Some((palette::HALO, 1.6 * s));
-    // Grid labels, biggest grids first, each only where it does not collide with one already
-    // placed (the order is the data's, so neighbouring tiles agree on what they draw).
-    let mut placed: Vec<[f32; 4]> = Vec::new();
-    let mut free = |b: [f32; 4]| {
-        let clear = placed
-            .iter()
-            .all(|p| b[2] < p[0] || b[0] > p[2] || b[3] < p[1] || b[1] > p[3]);
-        if clear {
-            placed.push(b);
-        }
-        clear
+    let mut collider = Collider::new();
+    let mut placed: Vec<Placed> = Vec::new();
+    let mut record = |kind: &'static str, text: &str, boxes: &[labels::PxBox]| {
+        placed.push(Placed {
+            kind,
+            text: text.to_string(),
+            boxes: boxes.to_vec(),
+        })
     };
+    if z >= 14
+        && let Some(layer) = layer(data::RESOURCES)
+    {
+        let shown = map.icons_at(z);
+        let half = (data::icon_px(z) as f32 / 2.0 + 1.0) * s;
+        for i in layer.indices_in_tile(tile, 0.6) {
+            if shown.get(i).copied().unwrap_or(false)
+                && let Shape::Point(p) = &layer.features[i].shape
+            {
+                let (x, y) = px([p.x(), p.y()]);
+                let b = [[x - half, y - half, x + half, y + half]];
+                collider.insert(&b);
+                record("icon", layer.features[i].str("kind").unwrap_or(""), &b);
+            }
+        }
+    }
     if z >= 13 {
-        let mut labelled = near(data::GRIDS, 0.5);
+        let several = map.several_communities();
+        let mut labelled = near(data::GRID_LABELS, 0.5);
         labelled.sort_by(|a, b| b.uint("population").cmp(&a.uint("population")).then(a.id.cmp(&b.id)));
         for f in labelled {
             let Some(c) = f.label_point() else { continue };
             let (x, y) = px(c);
-            let code = f.str("code").unwrap_or("");
-            let seq = code.get(12..).unwrap_or(code);
-            let big = TextStyle {
-                size: (11.0 + f32::from(z - 13) * 2.0) * s,
-                color: palette::TEXT,
-                halo,
-                bold: true,
-            };
-            let small = TextStyle {
-                size: big.size * 0.72,
-                color: palette::TEXT,
-                halo,
-                bold: false,
-            };
-            let n = f.uint("population").unwrap_or(0);
-            let people = if f.str("kind") == Some("exclusive") {
-                None
-            } else if text::can_draw("人") {
-                Some(format!("{n} 人"))
-            } else {
-                Some(n.to_string())
-            };
-            let w = text::width(seq, &big).max(people.as_deref().map_or(0.0, |p| text::width(p, &small))) + 4.0 * s;
-            let h = big.size + people.as_ref().map_or(0.0, |_| small.size * 1.2);
-            if !free([x - w / 2.0, y - h / 2.0 - small.size * 0.5, x + w / 2.0, y + h / 2.0]) {
+            let label = grid_label(f, z, s, several);
+            let [w, h] = label.size;
+            let b = [[x - w / 2.0, y - h / 2.0, x + w / 2.0, y + h / 2.0]];
+            if !collider.place(&b) {
                 continue;
             }
-            text::draw_centered(&mut pm, seq, x, y - small.size * 0.5, &big);
-            if let Some(people) = people {
-                text::draw_centered(&mut pm, &people, x, y + big.size * 0.75, &small);
-            }
-        }
-    }
-    if z >= 15 && text::has_cjk() {
-        let style = TextStyle {
-            size: 11.0 * s,
-            color: Rgb(0x5c, 0x52, 0x40),
-            halo,
-            bold: false,
-        };
-        let [x0, y0, x1, y1] = tile.world_bounds();
-        let pad = (x1 - x0) * 0.5;
-        for (name, at) in &map.compounds {
-            if at[0] > x0 - pad && at[0] < x1 + pad && at[1] > y0 - pad && at[1] < y1 + pad {
-                let (x, y) = px(*at);
-                let w = text::width(name, &style);
-                if free([x - w / 2.0, y + 8.0 * s, x + w / 2.0, y + 24.0 * s]) {
-                    text::draw_centered(&mut pm, name, x, y + 16.0 * s, &style);
-                }
+            record("grid", f.str("code").unwrap_or(""), &b);
+            for (line, style, dy) in &label.lines {
+                text::draw_centered(&mut pm, line, x, y + dy, style);
             }
         }
     }
     if z < 13 {
-        for f in near(data::COMMUNITIES, 0.5) {
+        let style = TextStyle {
+            size: 12.0 * s,
+            color: palette::COMMUNITY_LINE,
+            halo,
+            bold: true,
+        };
+        for f in near(data::COMMUNITY_LABELS, 0.5) {
             let Some(c) = f.label_point() else { continue };
             let (x, y) = px(c);
             let name = f.str("name").unwrap_or("");
@@ -204,16 +208,186 @@ pub fn render(map: &MapData, tile: TileId, scale: u32) -> Pixmap {
             } else {
                 f.str("code").unwrap_or("")
             };
-            let style = TextStyle {
-                size: 12.0 * s,
-                color: palette::COMMUNITY_LINE,
-                halo,
-                bold: true,
-            };
-            text::draw_centered(&mut pm, label, x, y, &style);
+            let b = [labels::text_box(label, &style, x, y, 1.0 * s)];
+            if collider.place(&b) {
+                record("community", label, &b);
+                text::draw_centered(&mut pm, label, x, y, &style);
+            }
         }
     }
-    pm
+    if z >= 15 {
+        let style = TextStyle {
+            size: 11.0 * s,
+            color: palette::COMPOUND_TEXT,
+            halo,
+            bold: false,
+        };
+        let mut compounds = near(data::COMPOUND_LABELS, 0.5);
+        compounds.sort_by(|a, b| b.uint("population").cmp(&a.uint("population")).then(a.id.cmp(&b.id)));
+        for f in compounds {
+            let (Some(c), Some(name)) = (f.label_point(), f.str("name")) else {
+                continue;
+            };
+            if !text::can_draw(name) {
+                continue;
+            }
+            let (x, y) = px(c);
+            let b = [labels::text_box(name, &style, x, y, 2.0 * s)];
+            if collider.place(&b) {
+                record("compound", name, &b);
+                text::draw_centered(&mut pm, name, x, y, &style);
+            }
+        }
+    }
+    if z >= ROAD_NAMES_FROM {
+        let style = TextStyle {
+            size: if z >= 16 { 12.0 } else { 11.0 } * s,
+            color: palette::ROAD_TEXT,
+            halo,
+            bold: false,
+        };
+        let mut roads = near(data::ROAD_NAMES, 0.5);
+        roads.sort_by_key(|f| (road_rank(f.str("class").unwrap_or("")), f.id));
+        // A name on two lines that meet at a fork, or on both carriageways: one label per name
+        // within a few label lengths.
+        let mut named: Vec<(&str, f32, f32)> = Vec::new();
+        for f in roads {
+            let (Some(name), Shape::Lines(lines)) = (f.str("name"), &f.shape) else {
+                continue;
+            };
+            if name.trim().is_empty() || !text::can_draw(name) {
+                continue;
+            }
+            let apart = 3.0 * text::width(name, &style).max(40.0 * s);
+            for line in &lines.0 {
+                let pts: Vec<(f32, f32)> = line.0.iter().map(|c| px([c.x, c.y])).collect();
+                for label in labels::along(&pts, name, &style, 256.0 * s) {
+                    let mid = label.glyphs[label.glyphs.len() / 2];
+                    if named
+                        .iter()
+                        .any(|(n, x, y)| *n == name && (x - mid.x).hypot(y - mid.y) < apart)
+                    {
+                        continue;
+                    }
+                    if !collider.place(&label.boxes) {
+                        continue;
+                    }
+                    named.push((name, mid.x, mid.y));
+                    record("road", name, &label.boxes);
+                    let on_tile = label
+                        .boxes
+                        .iter()
+                        .any(|b| b[2] >= 0.0 && b[3] >= 0.0 && b[0] <= size as f32 && b[1] <= size as f32);
+                    if on_tile {
+                        text::draw_glyphs(&mut pm, &label.glyphs, &style);
+                    }
+                }
+            }
+        }
+    }
+    if z >= BUILDING_NUMBERS_FROM {
+        let style = TextStyle {
+            size: 10.0 * s,
+            color: palette::BUILDING_TEXT,
+            halo: Some((palette::HALO, 1.2 * s)),
+            bold: false,
+        };
+        for f in near(data::BUILDING_LABELS, 0.5) {
+            let (Some(c), Some(number)) = (f.label_point(), f.str("number")) else {
+                continue;
+            };
+            if !text::can_draw(number) {
+                continue;
+            }
+            let (x, y) = px(c);
+            let b = [labels::text_box(number, &style, x, y, 1.0 * s)];
+            if collider.place(&b) {
+                record("building", number, &b);
+                text::draw_centered(&mut pm, number, x, y, &style);
+            }
+        }
+    }
+    (pm, placed)
+}
+
+/// The first zoom raster tiles (and the style) write road names at.
+pub const ROAD_NAMES_FROM: u8 = 14;
+/// The first zoom building numbers (楼号) show at; their points are in z16 tiles, over-zoomed.
+pub const BUILDING_NUMBERS_FROM: u8 = 17;
+
+/// Which roads get their names first: the bigger road wins where two names would meet.
+pub fn road_rank(class: &str) -> u8 {
+    match class {
+        "motorway" | "trunk" => 0,
+        "primary" => 1,
+        "secondary" => 2,
+        "tertiary" => 3,
+        "residential" | "street" | "unclassified" => 4,
+        _ => 5,
+    }
+}
+
+/// A grid's label on raster tiles: its lines (text, style, offset of the line's centre below
+/// the label point) and the size of the box round them, in pixels at `scale`.
+pub struct GridLabel {
+    pub lines: Vec<(String, TextStyle, f32)>,
+    pub size: [f32; 2],
+}
+
+/// The grid's sequence number in bold; under it its community's name when the map holds
+/// several communities (grid numbers repeat in each), then its residents, or an exclusive
+/// grid's institution (from z14 when the community is named), as the style writes them.
+pub fn grid_label(f: &Feature, z: u8, scale: f32, several: bool) -> GridLabel {
+    let halo = Some((palette::HALO, 1.6 * scale));
+    let big = TextStyle {
+        size: (11.0 + f32::from(z.clamp(13, 16) - 13) * 2.0) * scale,
+        color: palette::TEXT,
+        halo,
+        bold: true,
+    };
+    let small = TextStyle {
+        size: big.size * 0.72,
+        color: palette::TEXT,
+        halo,
+        bold: false,
+    };
+    let code = f.str("code").unwrap_or("");
+    let mut lines: Vec<(String, TextStyle)> = vec![(code.get(12..).unwrap_or(code).to_string(), big)];
+    if several && let Some(name) = f.str("community").filter(|n| text::can_draw(n)) {
+        let community = TextStyle {
+            color: palette::COMMUNITY_LINE,
+            ..small
+        };
+        lines.push((name.to_string(), community));
+    }
+    if z >= 14 || !several {
+        if f.str("kind") == Some("exclusive") {
+            if let Some(name) = f.str("name").filter(|n| text::can_draw(n)) {
+                lines.push((name.to_string(), small));
+            }
+        } else {
+            let n = f.uint("population").unwrap_or(0);
+            let people = if text::can_draw("人") {
+                format!("{n} 人")
+            } else {
+                n.to_string()
+            };
+            lines.push((people, small));
+        }
+    }
+    let height = |st: &TextStyle| if st.bold { st.size } else { st.size * 1.2 };
+    let h: f32 = lines.iter().map(|(_, st)| height(st)).sum();
+    let w = lines.iter().map(|(t, st)| text::width(t, st)).fold(0.0, f32::max) + 4.0 * scale;
+    let mut top = -h / 2.0;
+    let lines = lines
+        .into_iter()
+        .map(|(t, st)| {
+            let dy = top + height(&st) / 2.0;
+            top += height(&st);
+            (t, st, dy)
+        })
+        .collect();
+    GridLabel { lines, size: [w, h] }
 }
 
 fn path(f: &Feature, px: &dyn Fn([f64; 2]) -> (f32, f32), close: bool) -> Option<tiny_skia::Path> {

@@ -49,10 +49,21 @@ fn describe(layer: &str) -> &'static str {
         }
         data::MICRO_GRIDS => "Micro-grids (微网格)",
         data::ROADS => "Roads",
+        data::ROAD_NAMES => {
+            "Road names: the named roads with the ways of one name joined end to end, for writing the name along the line (from z14)"
+        }
         data::BUILDINGS => "Buildings",
         data::RESOURCES => "Resources: clinics, pharmacies, shops, schools, elderly care, service centres, ...",
-        data::GRID_LABELS => "Where each grid's label goes: one point per grid (code, population)",
+        data::GRID_LABELS => {
+            "Where each grid's label goes: one point per grid (code, population, and its community's name, since grid numbers repeat in every community)"
+        }
         data::COMMUNITY_LABELS => "Where each community's label goes: one point per community",
+        data::COMPOUND_LABELS => {
+            "Where each compound's (小区) name goes: one point per compound, in the open between its buildings or on one of them"
+        }
+        data::BUILDING_LABELS => {
+            "Building numbers (楼号) read off the address (3号楼, 10号, 15 A): one point per numbered building (feature id = the building's), in z16 tiles, shown from z17"
+        }
         _ => "",
     }
 }
@@ -139,6 +150,24 @@ pub fn style(map: &MapData, base: &str) -> Value {
             {"id": "community-line", "type": "line", "source": "wangge", "source-layer": "communities",
              "layout": {"line-join": "round"},
              "paint": {"line-color": hex(palette::COMMUNITY_LINE), "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1, 16, 3.5]}},
+            // Labels and icons never overlap one another: MapLibre places the symbol layers
+            // from the top of this list down, so building numbers give way to road names, road
+            // names to compound names, those to icons, icons to grid labels.
+            {"id": "building-label", "type": "symbol", "source": "wangge", "source-layer": "building_labels",
+             "minzoom": crate::raster::BUILDING_NUMBERS_FROM,
+             "layout": {"text-field": ["get", "number"], "text-font": [FONT], "text-size": 10, "text-padding": 2},
+             "paint": {"text-color": hex(palette::BUILDING_TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.2}},
+            {"id": "road-label", "type": "symbol", "source": "wangge", "source-layer": "road_names",
+             "minzoom": crate::raster::ROAD_NAMES_FROM,
+             "layout": {"symbol-placement": "line", "text-field": ["get", "name"], "text-font": [FONT],
+                        "text-size": ["interpolate", ["linear"], ["zoom"], 14, 11, 17, 13],
+                        "text-max-angle": 30, "symbol-spacing": 250, "text-padding": 2,
+                        "symbol-sort-key": road_rank()},
+             "paint": {"text-color": hex(palette::ROAD_TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.5}},
+            {"id": "compound-label", "type": "symbol", "source": "wangge", "source-layer": "compound_labels", "minzoom": 15,
+             "layout": {"text-field": ["get", "name"], "text-font": [FONT], "text-size": 12, "text-padding": 4,
+                        "symbol-sort-key": ["-", 0, ["get", "population"]]},
+             "paint": {"text-color": hex(palette::COMPOUND_TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.5}},
             // Icons never overlap: care first, then schools, then shops (symbol-sort-key), and
             // shops only close up (the filter), as the raster tiles place them.
             {"id": "resources", "type": "symbol", "source": "wangge", "source-layer": "resources", "minzoom": 13,
@@ -149,11 +178,7 @@ pub fn style(map: &MapData, base: &str) -> Value {
                         "text-size": 11, "text-offset": [0, 1.3], "text-anchor": "top", "text-optional": true},
              "paint": {"text-color": hex(palette::TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.2}},
             {"id": "grid-label", "type": "symbol", "source": "wangge", "source-layer": "grid_labels", "minzoom": 13,
-             "layout": {"text-field": ["format", ["slice", ["get", "code"], 12], {"font-scale": 1.15, "text-font": ["literal", [FONT_BOLD]]},
-                                       "\n", {},
-                                       // An exclusive grid is an institution: its name, not its (often zero) residents.
-                                       ["case", ["==", ["get", "kind"], "exclusive"], ["coalesce", ["get", "name"], ""],
-                                        ["concat", ["to-string", ["get", "population"]], " 人"]], {"font-scale": 0.8}],
+             "layout": {"text-field": grid_label_field(map.several_communities()),
                         "text-font": [FONT], "text-size": 13, "symbol-placement": "point"},
              "paint": {"text-color": hex(palette::TEXT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.5}},
             {"id": "community-label", "type": "symbol", "source": "wangge", "source-layer": "community_labels", "maxzoom": 13,
@@ -161,6 +186,67 @@ pub fn style(map: &MapData, base: &str) -> Value {
              "paint": {"text-color": hex(palette::COMMUNITY_LINE), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.5}}
         ]
     })
+}
+
+/// A grid's label: its sequence number in bold; under it its community's name where the map
+/// holds several communities (every community has its "001"); then its residents (from z14 when
+/// the community is named, to keep the street's overview light), or an exclusive grid's
+/// institution. The web map swaps " 人" for " residents" in English.
+pub fn grid_label_field(several: bool) -> Value {
+    let number = json!(["slice", ["get", "code"], 12]);
+    let bold = json!({"font-scale": 1.15, "text-font": ["literal", [FONT_BOLD]]});
+    // An exclusive grid is an institution: its name, not its (often zero) residents.
+    let second = json!([
+        "case",
+        ["==", ["get", "kind"], "exclusive"],
+        ["coalesce", ["get", "name"], ""],
+        ["concat", ["to-string", ["get", "population"]], " 人"]
+    ]);
+    let small = json!({"font-scale": 0.8});
+    if !several {
+        return json!(["format", number, bold, "\n", {}, second, small]);
+    }
+    let community = json!(["coalesce", ["get", "community"], ""]);
+    let community_style = json!({"font-scale": 0.8, "text-color": hex(palette::COMMUNITY_LINE)});
+    json!([
+        "step",
+        ["zoom"],
+        ["format", number, bold, "\n", {}, community, community_style],
+        14,
+        [
+            "format",
+            number,
+            bold,
+            "\n",
+            {},
+            community,
+            community_style,
+            "\n",
+            {},
+            second,
+            small
+        ]
+    ])
+}
+
+/// Road classes in the order their names are placed (the bigger road first).
+fn road_rank() -> Value {
+    let mut v = vec![json!("match"), json!(["get", "class"])];
+    for class in [
+        "motorway",
+        "trunk",
+        "primary",
+        "secondary",
+        "tertiary",
+        "residential",
+        "street",
+        "unclassified",
+    ] {
+        v.push(json!(class));
+        v.push(json!(crate::raster::road_rank(class)));
+    }
+    v.push(json!(crate::raster::road_rank("")));
+    Value::Array(v)
 }
 
 /// Shops and supermarkets only from the zoom their icons start at.

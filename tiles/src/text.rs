@@ -54,6 +54,14 @@ fn font_for(ch: char, bold: bool) -> Option<&'static FontArc> {
     FONTS.cjk.as_ref().filter(|f| f.glyph_id(ch).0 != 0)
 }
 
+/// The scale a font is drawn at for a style's size: every font at DejaVu Sans's em for that
+/// size, so Chinese is as large as Latin (ab_glyph's `PxScale` is a font's ascent-to-descent
+/// height, a larger share of the em in CJK fonts, which drew them a fifth smaller).
+fn scale_for(font: &FontArc, size: f32) -> PxScale {
+    let em = |f: &FontArc| f.units_per_em().map_or(1.0, |u| f.height_unscaled() / u);
+    PxScale::from(size * em(font) / em(&FONTS.regular))
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct TextStyle {
     pub size: f32,
@@ -66,7 +74,7 @@ pub struct TextStyle {
 pub fn width(s: &str, style: &TextStyle) -> f32 {
     s.chars()
         .filter_map(|ch| {
-            font_for(ch, style.bold).map(|f| f.as_scaled(PxScale::from(style.size)).h_advance(f.glyph_id(ch)))
+            font_for(ch, style.bold).map(|f| f.as_scaled(scale_for(f, style.size)).h_advance(f.glyph_id(ch)))
         })
         .sum()
 }
@@ -83,7 +91,6 @@ pub fn draw_centered(pixmap: &mut Pixmap, s: &str, cx: f32, cy: f32, style: &Tex
 
 /// Draws a line of text with its baseline starting at (x, y).
 pub fn draw(pixmap: &mut Pixmap, s: &str, x: f32, y: f32, style: &TextStyle) {
-    let scale = PxScale::from(style.size);
     let pad = style.halo.map_or(0.0, |(_, r)| r).ceil() as i32 + 1;
     let w = width(s, style).ceil() as i32 + 2 * pad + 2;
     let h = (style.size * 1.4).ceil() as i32 + 2 * pad;
@@ -97,6 +104,7 @@ pub fn draw(pixmap: &mut Pixmap, s: &str, x: f32, y: f32, style: &TextStyle) {
     for ch in s.chars() {
         let Some(font) = font_for(ch, style.bold) else { continue };
         let id = font.glyph_id(ch);
+        let scale = scale_for(font, style.size);
         let glyph = id.with_scale_and_position(scale, ab_glyph::point(pen, y));
         pen += font.as_scaled(scale).h_advance(id);
         let Some(outline) = font.outline_glyph(glyph) else {
@@ -157,4 +165,89 @@ fn blend(pixmap: &mut Pixmap, mask: &[f32], ox: i32, oy: i32, w: i32, h: i32, co
             }
         }
     }
+}
+
+/// The horizontal advance of one character in pixels (0 when no font has it).
+pub fn advance(ch: char, style: &TextStyle) -> f32 {
+    font_for(ch, style.bold).map_or(0.0, |f| f.as_scaled(scale_for(f, style.size)).h_advance(f.glyph_id(ch)))
+}
+
+/// Draws glyphs each centred on its point and turned by its angle (labels along roads): the
+/// halo first, then the glyphs, so no halo covers a neighbouring glyph.
+pub fn draw_glyphs(pixmap: &mut Pixmap, glyphs: &[crate::labels::GlyphAt], style: &TextStyle) {
+    use tiny_skia::{FillRule, LineCap, LineJoin, Paint, PathBuilder, Stroke, Transform};
+    let scale = PxScale::from(style.size);
+    let metrics = FONTS.regular.as_scaled(scale);
+    // Baseline below the glyph's centre, as draw_centered puts it.
+    let baseline = (metrics.ascent() + metrics.descent()) / 2.0;
+    let paths: Vec<tiny_skia::Path> = glyphs
+        .iter()
+        .filter_map(|g| {
+            let font = font_for(g.ch, style.bold)?;
+            let scaled = font.as_scaled(scale_for(font, style.size));
+            let id = font.glyph_id(g.ch);
+            let outline = font.outline(id)?;
+            let mut pb = PathBuilder::new();
+            let mut last: Option<ab_glyph::Point> = None;
+            for curve in &outline.curves {
+                let (start, end) = match curve {
+                    ab_glyph::OutlineCurve::Line(a, b) => (*a, *b),
+                    ab_glyph::OutlineCurve::Quad(a, _, b) => (*a, *b),
+                    ab_glyph::OutlineCurve::Cubic(a, _, _, b) => (*a, *b),
+                };
+                if last != Some(start) {
+                    if last.is_some() {
+                        pb.close();
+                    }
+                    pb.move_to(start.x, start.y);
+                }
+                match curve {
+                    ab_glyph::OutlineCurve::Line(_, b) => pb.line_to(b.x, b.y),
+                    ab_glyph::OutlineCurve::Quad(_, c, b) => pb.quad_to(c.x, c.y, b.x, b.y),
+                    ab_glyph::OutlineCurve::Cubic(_, c1, c2, b) => pb.cubic_to(c1.x, c1.y, c2.x, c2.y, b.x, b.y),
+                }
+                last = Some(end);
+            }
+            if last.is_some() {
+                pb.close();
+            }
+            // Font units (y up) → pixels, the glyph's advance centred on its point.
+            let adv = scaled.h_advance(id);
+            let ts = Transform::from_translate(g.x, g.y)
+                .pre_rotate(g.angle.to_degrees())
+                .pre_translate(-adv / 2.0, baseline)
+                .pre_scale(scaled.h_scale_factor(), -scaled.v_scale_factor());
+            pb.finish()?.transform(ts)
+        })
+        .collect();
+    // One path for the whole label: a fill or stroke costs mostly its setup, not its contours.
+    let mut all = PathBuilder::new();
+    for p in &paths {
+        all.push_path(p);
+    }
+    let Some(label) = all.finish() else { return };
+    let paint = |c: Rgb| {
+        let mut p = Paint::default();
+        p.set_color(c.skia(1.0));
+        p.anti_alias = true;
+        p
+    };
+    if let Some((halo, radius)) = style.halo {
+        let stroke = Stroke {
+            width: radius * 2.0,
+            line_cap: LineCap::Round,
+            line_join: LineJoin::Round,
+            ..Stroke::default()
+        };
+        let hp = paint(halo);
+        pixmap.stroke_path(&label, &hp, &stroke, Transform::identity(), None);
+        pixmap.fill_path(&label, &hp, FillRule::Winding, Transform::identity(), None);
+    }
+    pixmap.fill_path(
+        &label,
+        &paint(style.color),
+        FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
 }

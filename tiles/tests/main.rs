@@ -4,6 +4,7 @@
 mod common;
 
 mod colouring;
+mod labels;
 mod mvt;
 mod mvt_fixtures;
 mod raster;

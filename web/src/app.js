@@ -232,8 +232,9 @@ function readStatusColours() {
   state.gridOpacity = map.getPaintProperty('grid-fill', 'fill-opacity') ?? 0.55;
 }
 
-/** Grid labels in the page's language: "003 / 1847 人" or "003 / 1847 residents"; an exclusive
- * grid shows its institution's name. Same expression as the style's, with the unit swapped. */
+/** Grid labels in the page's language: "003 / 1847 人" or "003 / 1847 residents" (with the
+ * community's name where the map holds several); an exclusive grid shows its institution's
+ * name. The style's own expression, with the unit swapped. */
 function labelsForLanguage() {
   // An unnamed resource is labelled with its kind, in the page's language.
   if (map.getLayer('resources')) {
@@ -243,12 +244,10 @@ function labelsForLanguage() {
     map.setLayoutProperty('resources', 'text-field', ['step', ['zoom'], '', 16, ['coalesce', ['get', 'name'], names]]);
   }
   if (!map.getLayer('grid-label')) return;
+  state.gridLabelField ??= map.getLayoutProperty('grid-label', 'text-field');
   const unit = getLang() === 'zh' ? ' 人' : ' residents';
-  map.setLayoutProperty('grid-label', 'text-field', ['format',
-    ['slice', ['get', 'code'], 12], { 'font-scale': 1.15, 'text-font': ['literal', ['DejaVu Sans Bold']] },
-    '\n', {},
-    ['case', ['==', ['get', 'kind'], 'exclusive'], ['coalesce', ['get', 'name'], ''],
-      ['concat', ['to-string', ['get', 'population']], unit]], { 'font-scale': 0.8 }]);
+  const swap = (v) => (Array.isArray(v) ? v.map(swap) : v === ' 人' ? unit : v);
+  map.setLayoutProperty('grid-label', 'text-field', swap(state.gridLabelField));
 }
 
 // ---- legend and resource filters ---------------------------------------------------------------

@@ -6,7 +6,10 @@
 // Checks: no console errors; no request leaves the server (all are routed, any other host is
 // aborted and recorded); a grid's interior pixel has the style's fill for that grid, and
 // neighbouring grids are drawn in different colours (on Kangle and, with WANGGE_E2E_OSM set to a
-// server of the Helsinki import, on a real OpenStreetMap city centre); an address
+// server of the Helsinki import, on a real OpenStreetMap city centre); road names, compound
+// names and building numbers at their zooms (on Kangle and, with WANGGE_E2E_STREET set to a
+// server of Zhongjing, on a street of nine communities, where a grid number shown twice must
+// name two communities); an address
 // search, a map click on a clinic and "locate me" show the right answers; English switch; the
 // phone layout; and, when the service has the planner endpoints (GET /v1/auth is not 404), the
 // planner flow: refused with a wrong token, re-partition → validate → publish with the token,
@@ -567,6 +570,89 @@ await check('a map click inside a building outlines that building and names it o
   await page.goBack();
   await page.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 10_000 });
 });
+
+// ---- labels -------------------------------------------------------------------------------------
+
+/**
+ * Labels at the zooms the style states: road names from z14, compound names from z15, building
+ * numbers from z17 (none a zoom earlier), as MapLibre renders them after its collision pass.
+ */
+async function checkLabelZooms(pg, centre, prefix) {
+  const seen = [];
+  for (const z of [13, 14, 15, 16, 17]) {
+    await settle(pg, 'map.setPadding({ left: 0, right: 0, top: 0, bottom: 0 }); map.jumpTo({ center: arg.c, zoom: arg.z });', { c: centre, z });
+    const got = await pg.evaluate(() => {
+      const map = window.wangge.map;
+      const texts = (id, key) => [...new Set(map.queryRenderedFeatures({ layers: [id] }).map((f) => f.properties[key]))];
+      return { road: texts('road-label', 'name'), compound: texts('compound-label', 'name'), building: texts('building-label', 'number') };
+    });
+    await pg.screenshot({ path: join(shots, `${prefix}-labels-z${z}.png`) });
+    seen.push(`z${z}: ${got.road.length} roads, ${got.compound.length} compounds, ${got.building.length} numbers`);
+    assert((got.road.length > 0) === (z >= 14), `z${z}: road names ${JSON.stringify(got.road)}`);
+    assert((got.compound.length > 0) === (z >= 15), `z${z}: compound names ${JSON.stringify(got.compound)}`);
+    assert((got.building.length > 0) === (z >= 17), `z${z}: building numbers ${JSON.stringify(got.building)}`);
+    for (const n of got.building) assert(/^[0-9A-Za-z一二三四五六七八九十-]+(号楼|号|栋|幢|座)$/.test(n), `building number ${n}`);
+  }
+  await settle(pg, 'map.triggerRepaint();');
+  return seen;
+}
+
+await check('labels: road names from z14, compound names from z15, building numbers from z17 (Kangle)', async () => {
+  const seen = await checkLabelZooms(page, [alon, alat], 'desktop');
+  console.log(`  ${seen.join('; ')}`);
+});
+
+// ---- a street of nine communities (Zhongjing) -----------------------------------------------------
+const streetBase = (process.env.WANGGE_E2E_STREET || '').replace(/\/$/, '');
+if (streetBase) {
+  const street = await open({ viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1 }, streetBase);
+  const stj = await (await fetch(`${streetBase}/tiles.json`)).json();
+  /** The grid labels MapLibre placed, one per grid, and whether the label's text at this zoom writes the community. */
+  const gridLabels = (pg) => pg.evaluate(() => {
+    const map = window.wangge.map;
+    const z = map.getZoom();
+    const field = map.getLayoutProperty('grid-label', 'text-field');
+    let branch = field;
+    if (Array.isArray(field) && field[0] === 'step') {
+      branch = field[2];
+      for (let i = 3; i + 1 < field.length; i += 2) if (z >= field[i]) branch = field[i + 1];
+    }
+    const byCode = new Map(map.queryRenderedFeatures({ layers: ['grid-label'] }).map((f) => [f.properties.code, f.properties]));
+    return { z, writesCommunity: JSON.stringify(branch).includes('["get","community"]'), labels: [...byCode.values()] };
+  });
+  await check('street of nine communities: a grid number shown twice names two communities', async () => {
+    const views = [];
+    for (const at of ['first view', 13]) {
+      if (at !== 'first view') await settle(street.page, 'map.jumpTo({ center: arg.c, zoom: arg.z });', { c: stj.center.slice(0, 2), z: at });
+      else await settle(street.page, 'map.triggerRepaint();');
+      const got = await gridLabels(street.page);
+      await street.page.screenshot({ path: join(shots, `street-grid-labels-${at === 'first view' ? 'first-view' : `z${at}`}.png`) });
+      const bySeq = new Map();
+      for (const l of got.labels) bySeq.set(l.code.slice(12), [...(bySeq.get(l.code.slice(12)) || []), l]);
+      const repeated = [...bySeq].filter(([, ls]) => ls.length > 1);
+      assert(repeated.length > 0, `${at} (z${got.z.toFixed(1)}): no grid number shows twice among ${got.labels.length} labels`);
+      assert(got.writesCommunity, `${at} (z${got.z.toFixed(1)}): the grid label does not write its community`);
+      for (const [seq, ls] of repeated) {
+        const names = new Set(ls.map((l) => l.community));
+        assert(!names.has(undefined) && names.size === ls.length, `${seq} shown ${ls.length} times, communities ${[...names]}`);
+      }
+      const firsts = bySeq.get('001') || [];
+      views.push(`${at} z${got.z.toFixed(1)}: ${got.labels.length} grid labels, "001" ×${firsts.length} (${firsts.map((l) => l.community).join(' ')})`);
+    }
+    console.log(`  ${views.join('; ')}`);
+  });
+  await check('street of nine communities: labels at their zooms', async () => {
+    const seen = await checkLabelZooms(street.page, stj.center.slice(0, 2), 'street');
+    console.log(`  ${seen.join('; ')}`);
+  });
+  await check('street of nine communities: no console errors and no request left the server', async () => {
+    assert(street.foreign.length === 0, `requests to other hosts: ${street.foreign.join(', ')}`);
+    assert(street.errors.length === 0, street.errors.join('\n'));
+  });
+  await street.context.close();
+} else {
+  console.log('# WANGGE_E2E_STREET not set: the Zhongjing street checks are skipped');
+}
 
 // ---- a real OpenStreetMap city centre (Helsinki) ---------------------------------------------------
 const osmBase = (process.env.WANGGE_E2E_OSM || '').replace(/\/$/, '');

@@ -139,7 +139,9 @@ fn parse_file(file: &str) -> Result<(u32, Format), Problem> {
 }
 
 /// A map tile: Mapbox Vector Tile 2.1 (layers communities, density, grids, micro_grids, roads,
-/// buildings, resources) or a PNG (256 px, or 512 px for `@2x`). ETag and 304 supported.
+/// buildings, resources, and the labels' road_names, grid_labels, community_labels,
+/// compound_labels, building_labels) or a PNG (256 px, or 512 px for `@2x`). ETag and 304
+/// supported.
 #[utoipa::path(get, path = "/tiles/{z}/{x}/{file}", tag = "tiles",
     params(("z" = u32, Path, description = "Zoom, 0–22"), ("x" = u32, Path), ("file" = String, Path, description = "`{y}.mvt`, `{y}.png` or `{y}@2x.png`")),
     responses((status = 200, description = "The tile"), (status = 304, description = "Unchanged (If-None-Match)"), (status = 400, description = "Not a tile", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
