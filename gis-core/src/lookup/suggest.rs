@@ -126,7 +126,7 @@ struct Target {
     resource_kind: Option<Box<str>>,
     community: Option<u32>,
     grid: Option<Box<str>>,
-    location: [f32; 2],
+    location: [f64; 2],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,8 +246,8 @@ fn admin_cuts(address: &str) -> Vec<usize> {
     cuts
 }
 
-fn coord(c: Coord<f64>) -> [f32; 2] {
-    [c.x as f32, c.y as f32]
+fn coord(c: Coord<f64>) -> [f64; 2] {
+    [c.x, c.y]
 }
 
 struct Builder {
@@ -634,7 +634,7 @@ impl Suggester {
             community_code: community.map(|c| c.0.to_string()),
             community_name: community.map(|c| c.1.to_string()),
             grid: t.grid.as_deref().map(str::to_string),
-            location: [f64::from(t.location[0]), f64::from(t.location[1])],
+            location: t.location,
         }
     }
 
