@@ -7,11 +7,13 @@ use crate::common;
 use common::*;
 use gis_core::Dataset;
 use gis_core::grid::{Grid, GridLevel};
+use gis_core::lookup::normalize;
 use gis_core::lookup::*;
 use gis_core::partition::{PartitionOptions, partition};
 use std::sync::LazyLock;
 
 static KANGLE: LazyLock<(Dataset, Vec<Grid>, LookupIndex)> = LazyLock::new(|| index("kangle"));
+static URBAN_VILLAGE: LazyLock<(Dataset, Vec<Grid>, LookupIndex)> = LazyLock::new(|| index("urban-village"));
 static ZHONGJING: LazyLock<(Dataset, Vec<Grid>, LookupIndex)> = LazyLock::new(|| index("zhongjing"));
 
 fn index(name: &str) -> (Dataset, Vec<Grid>, LookupIndex) {
@@ -40,14 +42,15 @@ fn labels(s: &[Suggestion]) -> Vec<&str> {
     s.iter().map(|s| s.label.as_str()).collect()
 }
 
-/// Ranked as documented: class, then kind, never out of order.
+/// Ranked as documented: class, then kind (a resource by its street after building addresses).
 fn assert_ranked(q: &str, s: &[Suggestion]) {
+    let key = |s: &Suggestion| {
+        let named = normalize(&s.label).contains(&normalize(q));
+        let street = s.kind == SuggestionKind::Resource && s.matched != MatchClass::Initials && !named;
+        (s.matched, gis_core::lookup::suggest::rank(s.kind, street))
+    };
     for w in s.windows(2) {
-        assert!(
-            (w[0].matched, w[0].kind) <= (w[1].matched, w[1].kind),
-            "{q}: out of order:\n{}",
-            show(s)
-        );
+        assert!(key(&w[0]) <= key(&w[1]), "{q}: out of order:\n{}", show(s));
     }
 }
 
@@ -63,7 +66,7 @@ fn a_community_name_begins_the_list_and_places_come_before_buildings() {
         (SuggestionKind::Community, MatchClass::Exact, "康乐社区")
     );
     assert_eq!(s[0].community_code.as_deref(), Some("350206001017"));
-    // Resources named 康乐… before resources whose street is 康乐路.
+    // Resources named 康乐… before resources whose street is 康乐路 (and before the buildings).
     let resources: Vec<&Suggestion> = s.iter().filter(|s| s.kind == SuggestionKind::Resource).collect();
     let first_by_street = resources.iter().position(|r| !r.label.starts_with("康乐"));
     if let Some(p) = first_by_street {
@@ -132,11 +135,28 @@ fn a_street_number_finds_the_place_there() {
     assert_eq!(s[0].label, r.name);
     // The street alone lists what is on it.
     let s = i.suggest("康乐路", 20).unwrap();
+    assert_ranked("康乐路", &s);
     assert!(
         s.iter().any(|s| s.resource.as_deref() == Some(r.id.as_str())),
         "{}",
         show(&s)
     );
+    // A lane's buildings come before the shops on it (the urban village's lanes).
+    let (vd, _, v) = &*URBAN_VILLAGE;
+    let on_lane = vd
+        .resources
+        .iter()
+        .find_map(|r| r.address.as_deref().filter(|a| a.contains('巷')))
+        .unwrap();
+    // 天河区岗心村中坊3巷9号 → 岗心村中坊3巷
+    let street = &on_lane[on_lane.find('区').unwrap() + '区'.len_utf8()..on_lane.find('巷').unwrap() + '巷'.len_utf8()];
+    let s = v.suggest(street, 20).unwrap();
+    assert_ranked(street, &s);
+    assert_eq!(s[0].kind, SuggestionKind::Address, "{street}:\n{}", show(&s));
+    assert!(s[0].label.starts_with(street));
+    // Its resources, further down, when few buildings are on it.
+    let s = v.suggest(on_lane.split_once('区').unwrap().1, 5).unwrap();
+    assert_eq!(s[0].matched, MatchClass::Exact, "{}", show(&s));
 }
 
 #[test]

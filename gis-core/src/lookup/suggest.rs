@@ -19,9 +19,8 @@
 //!
 //! # Ranking
 //!
-//! By how the text matched, then by kind, then (for resources) name before street address, then
-//! by how much of the matched text is left untyped, then by the suggestion's label in natural
-//! order (2号楼 before 10号楼), then by id:
+//! By how the text matched, then by kind, then by how much of the matched text is left untyped,
+//! then by the suggestion's label in natural order (2号楼 before 10号楼), then by id:
 //!
 //! 1. **exact**: the query is a whole name or address;
 //! 2. **prefix**: it starts a name, or the part of an address people type;
@@ -29,8 +28,9 @@
 //!    district or community);
 //! 4. **initials**: it starts a name's pinyin initials (letters and digits only).
 //!
-//! Kinds rank coarse before fine — community, compound, resource, address, grid — so 康乐 shows
-//! 康乐社区 and 康乐诊所 before the 188 buildings whose address holds 康乐社区.
+//! Kinds rank coarse before fine — community, compound, resource (by name), address, resource
+//! (by street address), grid — so 康乐 shows 康乐社区 and 康乐诊所 before the 188 buildings whose
+//! address holds 康乐社区, and a street's buildings come before the shops on it.
 //!
 //! # Cost
 //!
@@ -145,7 +145,7 @@ struct Key {
     off: u32,
     target: u32,
     class: KeyClass,
-    /// A resource's street address rather than its name: ranked after names.
+    /// A resource's street address rather than its name: ranked after building addresses.
     street: bool,
 }
 
@@ -608,9 +608,21 @@ impl Builder {
     }
 }
 
-/// One candidate while ranking: (class, kind, street address rather than name, characters
-/// left untyped, target).
-type Found = (MatchClass, SuggestionKind, bool, u32, u32);
+/// One candidate while ranking: (class, rank of its kind (see [`rank`]), characters left
+/// untyped, target).
+type Found = (MatchClass, u8, u32, u32);
+
+/// The ranking's order of kinds: a resource found by its street address after building addresses.
+pub fn rank(kind: SuggestionKind, by_street: bool) -> u8 {
+    match (kind, by_street) {
+        (SuggestionKind::Community, _) => 0,
+        (SuggestionKind::Compound, _) => 1,
+        (SuggestionKind::Resource, false) => 2,
+        (SuggestionKind::Address, _) => 3,
+        (SuggestionKind::Resource, true) => 4,
+        (SuggestionKind::Grid, _) => 5,
+    }
+}
 
 impl Suggester {
     fn text(&self, k: &Key) -> &str {
@@ -664,7 +676,7 @@ impl Suggester {
                     KeyClass::Secondary => MatchClass::Infix,
                     KeyClass::Initials => MatchClass::Initials,
                 };
-                found.push((class, kind, k.street, left, k.target));
+                found.push((class, rank(kind, k.street), left, k.target));
             }
         }
         // Inside names: only when the prefixes leave room, and for two characters or more.
@@ -680,8 +692,7 @@ impl Suggester {
                     let left = text.chars().count() as u32 - qlen;
                     found.push((
                         MatchClass::Infix,
-                        self.targets[target as usize].kind,
-                        false,
+                        rank(self.targets[target as usize].kind, false),
                         left,
                         target,
                     ));
@@ -691,25 +702,25 @@ impl Suggester {
         // The best match of each place, ranked; labels compared only among the few kept.
         found.sort_unstable();
         let mut seen: FxHashSet<u32> = FxHashSet::default();
-        found.retain(|f| seen.insert(f.4));
+        found.retain(|f| seen.insert(f.3));
         // Ties on all but the target are broken by label: keep whole tie groups up to the limit.
         let mut cut = found.len().min(limit);
-        let head = |f: &Found| (f.0, f.1, f.2, f.3);
+        let head = |f: &Found| (f.0, f.1, f.2);
         while cut < found.len() && cut > 0 && head(&found[cut]) == head(&found[cut - 1]) {
             cut += 1;
         }
         let mut kept = found[..cut].to_vec();
         kept.sort_by(|a, b| {
             head(a).cmp(&head(b)).then_with(|| {
-                let (ta, tb) = (&self.targets[a.4 as usize], &self.targets[b.4 as usize]);
+                let (ta, tb) = (&self.targets[a.3 as usize], &self.targets[b.3 as usize]);
                 natural_cmp(&ta.label, &tb.label)
                     .then_with(|| ta.detail.cmp(&tb.detail))
                     .then_with(|| ta.id.cmp(&tb.id))
-                    .then(a.4.cmp(&b.4))
+                    .then(a.3.cmp(&b.3))
             })
         });
         kept.truncate(limit);
-        kept.into_iter().map(|f| self.suggestion(f.4, f.0)).collect()
+        kept.into_iter().map(|f| self.suggestion(f.3, f.0)).collect()
     }
 }
 
