@@ -149,6 +149,9 @@ struct Key {
     street: bool,
 }
 
+/// Where a pair of characters occurs in a name: (string, byte offset, target).
+type PairAt = (u32, u32, u32);
+
 /// The suggestion index of one dataset and layer.
 #[derive(Debug, Clone, Default)]
 pub struct Suggester {
@@ -159,7 +162,7 @@ pub struct Suggester {
     keys: [Vec<Key>; 5],
     /// Names (of communities, compounds, resources, exclusive grids) by each pair of adjacent
     /// characters in them: (string, byte offset of the pair) → target, for infix search.
-    pairs: FxHashMap<(char, char), Vec<(u32, u32, u32)>>,
+    pairs: FxHashMap<(char, char), Vec<PairAt>>,
     buildings: FxHashMap<Box<str>, u32>,
     example: Option<String>,
 }
