@@ -54,6 +54,7 @@ const TEMPLATES: &[&str] = &[
     "/sprites/{}",
     "/map/{}",
     "/v1/lookup",
+    "/v1/suggest",
     "/v1/resources/nearest",
     "/conformance",
     "/collections",

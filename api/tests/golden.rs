@@ -580,6 +580,8 @@ fn cli_and_http_outputs_are_byte_identical_to_the_goldens() {
             "http-nearest",
             "/v1/resources/nearest?lon=118.1155&lat=24.5050&kind=clinic,pharmacy&limit=3".to_string(),
         ),
+        // 嘉禾: the compound, then its buildings in natural order.
+        ("http-suggest", "/v1/suggest?q=%E5%98%89%E7%A6%BE&limit=4".to_string()),
         ("http-tilejson", "/tiles.json".to_string()),
         ("http-style", "/style.json".to_string()),
         ("http-tile-mvt-z15", format!("/tiles/15/{x}/{y}.mvt")),

@@ -384,3 +384,134 @@ async fn metrics_count_requests_and_tiles() {
     // Not from a store: no load time to report.
     assert!(!text.contains("wangge_snapshot_load_seconds"), "{text}");
 }
+
+/// `GET /v1/suggest` as the web map's search box calls it: good and bad parameters, the limit's
+/// bounds, and what choosing a suggestion opens (`/v1/lookup?building=` and `?grid=`).
+#[tokio::test]
+async fn suggestions_as_people_type_and_what_choosing_one_opens() {
+    let app = router(AppState::new(served("kangle", SizeBounds::default())));
+    let q = |s: &str| {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    let (s, _, body) = get(&app, &format!("/v1/suggest?q={}", q("康乐")), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let list = json(&body)["suggestions"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 8, "default limit");
+    assert_eq!(list[0]["kind"], "community");
+    assert_eq!(list[0]["match"], "exact");
+    assert_eq!(list[0]["label"], "康乐社区");
+    assert_eq!(list[0]["community_code"], "350206001017");
+
+    // A building address: its id opens its grid card, the same grid as the address lookup.
+    let (_, _, body) = get(&app, &format!("/v1/suggest?q={}&limit=3", q("嘉禾公寓3")), &[]).await;
+    let first = json(&body)["suggestions"][0].clone();
+    assert_eq!(first["kind"], "address");
+    assert_eq!(first["label"], "嘉禾公寓3号楼");
+    let (s, _, body) = get(
+        &app,
+        &format!("/v1/lookup?building={}", first["building"].as_str().unwrap()),
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let chosen = json(&body);
+    assert_eq!(chosen["ambiguous"], false);
+    assert_eq!(chosen["candidates"][0]["level"], "building");
+    assert_eq!(chosen["candidates"][0]["grid"]["code"], first["grid"]);
+    let (_, _, body) = get(&app, &format!("/v1/lookup?address={}", q("嘉禾公寓3号楼")), &[]).await;
+    assert_eq!(json(&body)["candidates"][0]["grid"]["code"], first["grid"]);
+    let (s, _, body) = get(&app, "/v1/lookup?building=no-such-building", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["code"], "no_such_building");
+
+    // A grid code: the grid with its staff.
+    let code = first["grid"].as_str().unwrap().to_string();
+    let (_, _, body) = get(&app, &format!("/v1/suggest?q={code}"), &[]).await;
+    let g = json(&body)["suggestions"][0].clone();
+    assert_eq!(
+        (g["kind"].as_str(), g["grid"].as_str()),
+        (Some("grid"), Some(code.as_str()))
+    );
+    let (s, _, body) = get(&app, &format!("/v1/lookup?grid={code}"), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let grid = json(&body);
+    assert_eq!(grid["code"], code.as_str());
+    assert!(grid["micro"].is_null());
+    assert!(
+        !grid["staff"].as_array().unwrap().is_empty(),
+        "kangle's grids have workers"
+    );
+    let (s, _, body) = get(&app, "/v1/lookup?grid=350206001017999", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(json(&body)["code"], "no_such_grid");
+
+    // Pinyin initials, and a query matching nothing: an empty list, not an error.
+    let (_, _, body) = get(&app, "/v1/suggest?q=klzs", &[]).await;
+    let r = json(&body)["suggestions"][0].clone();
+    assert_eq!(
+        (r["kind"].as_str(), r["label"].as_str(), r["match"].as_str()),
+        (Some("resource"), Some("康乐诊所"), Some("initials"))
+    );
+    assert_eq!(r["resource_kind"], "clinic");
+    let (s, _, body) = get(&app, &format!("/v1/suggest?q={}", q("北京市朝阳区")), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(json(&body)["suggestions"], serde_json::json!([]));
+
+    // The limit's bounds.
+    for (limit, n) in [("1", 1), ("20", 20), (" 5", 5)] {
+        let (s, _, body) = get(&app, &format!("/v1/suggest?q={}&limit={}", q("康乐"), q(limit)), &[]).await;
+        assert_eq!(s, StatusCode::OK, "limit {limit}");
+        assert_eq!(json(&body)["suggestions"].as_array().unwrap().len(), n, "limit {limit}");
+    }
+    for (uri, code) in [
+        ("/v1/suggest".to_string(), "missing_query"),
+        ("/v1/suggest?q=".to_string(), "empty_query"),
+        (format!("/v1/suggest?q={}", q("  ")), "empty_query"),
+        (format!("/v1/suggest?q={}", "a".repeat(101)), "query_too_long"),
+        ("/v1/suggest?q=a&limit=0".to_string(), "invalid_limit"),
+        ("/v1/suggest?q=a&limit=21".to_string(), "invalid_limit"),
+        ("/v1/suggest?q=a&limit=-1".to_string(), "invalid_limit"),
+        ("/v1/suggest?q=a&limit=many".to_string(), "invalid_limit"),
+    ] {
+        let (s, headers, body) = get(&app, &uri, &[]).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json", "{uri}");
+        let p = json(&body);
+        assert_eq!(p["code"], code, "{uri}: {p}");
+        assert!(!p["detail"].as_str().unwrap().is_empty());
+    }
+    // 100 characters are accepted.
+    let (s, _, _) = get(&app, &format!("/v1/suggest?q={}", "a".repeat(100)), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // The placeholder's example is an address of the served data, and it suggests its building.
+    let (_, _, body) = get(&app, "/tiles.json", &[]).await;
+    let example = json(&body)["search_example"].as_str().unwrap().to_string();
+    let (_, _, body) = get(&app, &format!("/v1/suggest?q={}&limit=1", q(&example)), &[]).await;
+    let s = json(&body)["suggestions"][0].clone();
+    assert_eq!(
+        (s["kind"].as_str(), s["match"].as_str()),
+        (Some("address"), Some("exact"))
+    );
+    assert!(s["address"].as_str().unwrap().ends_with(&example));
+
+    // The route is documented.
+    let (_, _, body) = get(&app, "/openapi.json", &[]).await;
+    let doc = json(&body);
+    let params: Vec<&str> = doc["paths"]["/v1/suggest"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["q", "limit"]);
+    assert!(doc["paths"]["/v1/suggest"]["get"]["responses"]["400"].is_object());
+}

@@ -10,4 +10,5 @@ mod import;
 mod lookup;
 mod partition;
 mod repartition;
+mod suggest;
 mod validate;

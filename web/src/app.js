@@ -88,6 +88,8 @@ map.on('load', async () => {
   try {
     const tj = await api('/tiles.json');
     if (Array.isArray(tj?.resource_kinds)) state.dataKinds = tj.resource_kinds;
+    state.searchExample = typeof tj?.search_example === 'string' ? tj.search_example : null;
+    searchPlaceholder();
     if (tj?.bounds) map.fitBounds([[tj.bounds[0], tj.bounds[1]], [tj.bounds[2], tj.bounds[3]]], { padding: padding(), animate: false, maxZoom: 16.5 });
   } catch { /* the style's own centre stands */ }
   await buildLegend();
@@ -582,7 +584,8 @@ function renderCandidates(v) {
     backButton(),
     el('p.card-label', t('candidates')),
     el('ul.candidates', v.candidates.map((c) => el('li', el('button.candidate', {
-      type: 'button', onclick: () => chooseCandidate(c),
+      // A compound (宛城花园 → its sections) lists its grids, never one grid as "yours".
+      type: 'button', onclick: () => (c.level === 'building' ? chooseCandidate(c) : showArea(c.address, c)),
     }, el('span.cand-address', { translate: 'no' }, c.address), c.grid ? el('span.cand-grid', { translate: 'no' }, c.grid.code) : null)))));
 }
 
@@ -699,9 +702,180 @@ map.on('mousemove', (e) => {
 
 $('search').addEventListener('submit', (e) => {
   e.preventDefault();
+  const active = suggest.open ? suggest.items[suggest.active] : null;
+  closeSuggestions();
   $('q').blur();
-  searchAddress($('q').value);
+  if (active) chooseSuggestion(active);
+  else searchAddress($('q').value);
 });
+
+// ---- suggestions as one types ----------------------------------------------------------------------
+// A WAI-ARIA combobox: the input owns a listbox of suggestions from /v1/suggest, fetched 150 ms
+// after the last keystroke (a newer keystroke cancels the request in flight); ↑/↓ move, Enter
+// chooses (or searches what is typed when nothing is highlighted), Escape closes; a tap chooses.
+
+const suggest = { items: [], active: -1, open: false, timer: null, inflight: null, query: '', cache: new Map() };
+const SUGGEST_DELAY_MS = 150;
+
+/** The search box's placeholder: an address of the served data (TileJSON `search_example`). */
+function searchPlaceholder() {
+  const input = $('q');
+  const example = state.searchExample;
+  input.placeholder = example ? t('search_placeholder_example', { example }) : t('search_placeholder');
+  // The example is data (an OpenStreetMap street may be Latin): the page's text scan skips it.
+  if (example) input.dataset.example = example; else delete input.dataset.example;
+  $('suggestions').setAttribute('aria-label', t('suggestions'));
+}
+window.wangge.searchPlaceholder = searchPlaceholder;
+searchPlaceholder();
+
+function scheduleSuggestions() {
+  clearTimeout(suggest.timer);
+  const q = $('q').value.trim();
+  if (!q) {
+    suggest.inflight?.abort();
+    closeSuggestions();
+    return;
+  }
+  suggest.timer = setTimeout(() => fetchSuggestions(q), SUGGEST_DELAY_MS);
+}
+
+async function fetchSuggestions(q) {
+  suggest.inflight?.abort();
+  let items = suggest.cache.get(q);
+  if (!items) {
+    const ctl = new AbortController();
+    suggest.inflight = ctl;
+    try {
+      const answer = await api(`/v1/suggest?q=${encodeURIComponent(q)}&limit=8`, { signal: ctl.signal });
+      items = answer.suggestions || [];
+    } catch {
+      // Cancelled by a newer keystroke, or the service did not answer: no list, the search button still works.
+      return;
+    } finally {
+      if (suggest.inflight === ctl) suggest.inflight = null;
+    }
+    if (suggest.cache.size > 200) suggest.cache.clear();
+    suggest.cache.set(q, items);
+  }
+  // Only the answer to what is in the box now.
+  if ($('q').value.trim() !== q || document.activeElement !== $('q')) return;
+  suggest.items = items;
+  suggest.query = q;
+  suggest.active = -1;
+  if (items.length) renderSuggestions(); else closeSuggestions();
+}
+
+/** The typed text marked in a label when it occurs there as typed (ignoring case). */
+function highlighted(label, q) {
+  const at = q ? label.toLowerCase().indexOf(q.toLowerCase()) : -1;
+  if (at < 0) return [label];
+  return [label.slice(0, at), el('mark', label.slice(at, at + q.length)), label.slice(at + q.length)];
+}
+
+function suggestionGlyph(s) {
+  if (s.kind === 'resource') return iconFor(s.resource_kind, 22);
+  const letter = { community: '社', compound: '区', address: '楼', grid: '格' }[s.kind];
+  return el(`span.sugg-glyph.${s.kind}`, { 'aria-hidden': 'true' }, letter);
+}
+
+function renderSuggestions() {
+  const list = $('suggestions');
+  list.replaceChildren(...suggest.items.map((s, i) => el('li.suggestion', {
+    id: `suggestion-${i}`, role: 'option', 'aria-selected': String(i === suggest.active),
+    dataset: { kind: s.kind, index: String(i) },
+    // Keeps the focus in the box, so a tap or click chooses and the keyboard stays up.
+    onmousedown: (e) => e.preventDefault(),
+    onclick: () => { closeSuggestions(); $('q').value = s.label; $('q').blur(); chooseSuggestion(s); },
+  },
+  suggestionGlyph(s),
+  el('span.sugg-text',
+    el('span.sugg-label', { translate: 'no' }, highlighted(s.label, suggest.query)),
+    s.detail ? el('span.sugg-detail', { translate: 'no' }, s.detail) : null),
+  el('span.sugg-kind', s.kind === 'resource' ? kindName(s.resource_kind) : t(`suggest_${s.kind}`)))));
+  list.hidden = false;
+  suggest.open = true;
+  const input = $('q');
+  input.setAttribute('aria-expanded', 'true');
+  if (suggest.active >= 0) input.setAttribute('aria-activedescendant', `suggestion-${suggest.active}`);
+  else input.removeAttribute('aria-activedescendant');
+  $('suggest-status').textContent = t('suggest_count', { n: suggest.items.length });
+  expandSheet();
+}
+
+function closeSuggestions() {
+  clearTimeout(suggest.timer);
+  suggest.open = false;
+  suggest.active = -1;
+  $('suggestions').hidden = true;
+  $('q').setAttribute('aria-expanded', 'false');
+  $('q').removeAttribute('aria-activedescendant');
+  $('suggest-status').textContent = '';
+}
+
+function moveActive(step) {
+  const n = suggest.items.length;
+  if (!n) return;
+  suggest.active = suggest.active < 0 ? (step > 0 ? 0 : n - 1) : (suggest.active + step + n) % n;
+  renderSuggestions();
+  document.getElementById(`suggestion-${suggest.active}`)?.scrollIntoView({ block: 'nearest' });
+}
+
+// While an IME composes Chinese, the box holds its pinyin: ask when the characters are chosen.
+$('q').addEventListener('input', (e) => { if (!e.isComposing) scheduleSuggestions(); });
+$('q').addEventListener('compositionend', scheduleSuggestions);
+$('q').addEventListener('focus', () => { if ($('q').value.trim()) scheduleSuggestions(); });
+$('q').addEventListener('blur', () => closeSuggestions());
+$('q').addEventListener('keydown', (e) => {
+  if (e.isComposing) return; // an IME is composing Chinese: its keys are its own
+  if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+    if (!suggest.open) {
+      if (suggest.items.length && suggest.query === $('q').value.trim()) renderSuggestions();
+      return;
+    }
+    e.preventDefault();
+    moveActive(e.key === 'ArrowDown' ? 1 : -1);
+  } else if (e.key === 'Escape' && suggest.open) {
+    e.preventDefault();
+    closeSuggestions();
+  } else if (e.key === 'Enter' && suggest.open && suggest.active >= 0) {
+    e.preventDefault();
+    const s = suggest.items[suggest.active];
+    closeSuggestions();
+    $('q').value = s.label;
+    $('q').blur();
+    chooseSuggestion(s);
+  }
+});
+
+/** Goes where a search for the suggestion would: a building → its grid card (the building
+ * outlined); a compound or community → its grids; a resource → its card; a grid → its card. */
+async function chooseSuggestion(s) {
+  selectResource(null);
+  try {
+    if (s.kind === 'address') {
+      show({ type: 'loading' });
+      const answer = await api(`/v1/lookup?building=${encodeURIComponent(s.building)}`);
+      await chooseCandidate(answer.candidates[0]);
+    } else if (s.kind === 'compound' || s.kind === 'community') {
+      show({ type: 'loading' });
+      await showArea(s.label, { level: s.kind, compound: s.compound, community_code: s.community_code });
+    } else if (s.kind === 'resource') {
+      await openResource({ id: s.resource, kind: s.resource_kind, name: s.label, address: s.address, location: s.location });
+    } else if (s.kind === 'grid') {
+      show({ type: 'loading' });
+      const [grid, near] = await Promise.all([api(`/v1/lookup?grid=${encodeURIComponent(s.grid)}`), nearestServices(...s.location)]);
+      selectGrid(grid.code);
+      selectBuilding(null);
+      marker.remove();
+      show({ type: 'grid', grid, near, at: null, heading: 'this_grid' });
+      flyTo(s.location, 15);
+    }
+  } catch (e) {
+    show({ type: 'message', key: 'error', vars: { detail: errorText(e) } });
+  }
+}
+window.wangge.chooseSuggestion = chooseSuggestion;
 
 $('locate').addEventListener('click', () => {
   if (!('geolocation' in navigator) || !window.isSecureContext) {
@@ -726,6 +900,8 @@ function langButton() {
 langButton();
 onLangChange(() => {
   langButton();
+  searchPlaceholder();
+  if (suggest.items.length) renderSuggestions();
   map.fire('move'); // the scale bar writes its units again
   attributionInLanguage();
   selectBuilding(state.selectedBuilding);

@@ -13,14 +13,15 @@ export class ApiError extends Error {
 /**
  * Calls the service. `token` adds `Authorization: Bearer`; a `FormData` body is sent as a
  * multipart form (the browser sets its boundary), any other `body` as JSON.
- * Resolves to the parsed JSON (or null for 204), rejects with ApiError.
+ * `signal` (an AbortController's) cancels it. Resolves to the parsed JSON (or null for 204),
+ * rejects with ApiError (or the fetch's AbortError).
  */
-export async function api(path, { method = 'GET', body, token } = {}) {
+export async function api(path, { method = 'GET', body, token, signal } = {}) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
   const form = typeof FormData !== 'undefined' && body instanceof FormData;
   if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined || form ? body : JSON.stringify(body) });
+  const res = await fetch(path, { method, headers, signal, body: body === undefined || form ? body : JSON.stringify(body) });
   if (res.status === 204) return null;
   const type = res.headers.get('content-type') || '';
   const data = type.includes('json') ? await res.json().catch(() => null) : null;

@@ -92,7 +92,9 @@ async function open(contextOptions = {}, at = base) {
   // MapLibre cancels tile loads the view no longer needs (the bottom sheet opening, a zoom):
   // an aborted tile request is the map working, not a failure.
   const cancelledTile = (r) => /\/tiles\//.test(r.url()) && /ERR_ABORTED/.test(r.failure()?.errorText || '');
-  page.on('requestfailed', (r) => { if (new URL(r.url()).origin === origin && !cancelledTile(r)) errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
+  // The search box cancels a suggestion request a newer keystroke made stale (issue 20, suggestions).
+  const staleSuggestion = (r) => /\/v1\/suggest\?/.test(r.url()) && /ERR_ABORTED/.test(r.failure()?.errorText || '');
+  page.on('requestfailed', (r) => { if (new URL(r.url()).origin === origin && !cancelledTile(r) && !staleSuggestion(r)) errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
   page.on('response', (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`); });
   await page.goto(`${at}/`, { waitUntil: 'load' });
   await page.waitForFunction(() => window.wangge?.ready === true, null, { timeout: 90_000 });
@@ -139,7 +141,9 @@ const LATIN_SCAN = `(() => {
     if (words) found.push(words.join(' ') + ' in "' + n.textContent.trim().slice(0, 90) + '" <' + where(el) + '>');
   }
   for (const el of document.querySelectorAll('input[placeholder]')) {
-    if (visible(el) && !el.closest(exempt) && /[A-Za-z]/.test(allowed(el.placeholder))) found.push('placeholder "' + el.placeholder + '" <' + where(el) + '>');
+    // A placeholder's example address (data-example) is data, as the served dataset writes it.
+    const own = el.dataset.example ? el.placeholder.split(el.dataset.example).join(' ') : el.placeholder;
+    if (visible(el) && !el.closest(exempt) && /[A-Za-z]/.test(allowed(own))) found.push('placeholder "' + el.placeholder + '" <' + where(el) + '>');
   }
   for (const el of document.querySelectorAll('select')) {
     const o = el.selectedOptions[0];
@@ -655,6 +659,197 @@ if (streetBase) {
 }
 
 // ---- a real OpenStreetMap city centre (Helsinki) ---------------------------------------------------
+// ==== Suggestions as people type (issue 20): the search box's combobox ==========================
+// Kept in one block (with one call line in the OSM and phone sections) to ease merging.
+
+/** Types `text` into the empty search box key by key, as a person does. */
+async function typeInSearch(pg, text, delay = 60) {
+  await pg.fill('#q', '');
+  await pg.focus('#q');
+  await pg.keyboard.type(text, { delay });
+}
+
+/** Waits for the suggestion list to show the answer for what is in the box; its labels. */
+async function suggestionsShown(pg, q) {
+  await pg.waitForFunction((typed) => {
+    const list = document.getElementById('suggestions');
+    return !list.hidden && list.children.length > 0 && document.getElementById('q').value.trim() === typed
+      && document.getElementById('q').getAttribute('aria-expanded') === 'true';
+  }, q, { timeout: 15_000 });
+  return pg.locator('#suggestions [role=option] .sugg-label').allInnerTexts();
+}
+
+async function suggestionChecksDesktop(pg) {
+  const tj = (await json('/tiles.json')).body;
+  await check('suggestions: the search box’s placeholder is an address of the served data', async () => {
+    const example = tj.search_example;
+    assert(typeof example === 'string' && example.length > 1, `tiles.json search_example: ${JSON.stringify(example)}`);
+    const placeholder = await pg.getAttribute('#q', 'placeholder');
+    assert(placeholder.includes(example), `placeholder "${placeholder}" does not show "${example}"`);
+    const s = (await json(`/v1/suggest?q=${encodeURIComponent(example)}&limit=1`)).body.suggestions[0];
+    assert(s?.kind === 'address' && s.match === 'exact', `the example is no address of the data: ${JSON.stringify(s)}`);
+    // The page's words name no fixture's place (the example comes from the data alone).
+    for (const file of ['/', '/app/i18n.js']) {
+      const text = (await json(file)).body;
+      assert(!/嘉禾公寓|康乐/.test(text), `${file} names a Kangle place`);
+    }
+  });
+
+  await check('suggestions: typing 康乐 lists the community, then places, as a listbox', async () => {
+    const want = (await json(`/v1/suggest?q=${encodeURIComponent('康乐')}&limit=8`)).body.suggestions;
+    let requests = 0;
+    const count = (r) => { if (r.url().includes('/v1/suggest?')) requests += 1; };
+    pg.on('request', count);
+    await typeInSearch(pg, '康乐', 40);
+    const labels = await suggestionsShown(pg, '康乐');
+    pg.off('request', count);
+    assert(JSON.stringify(labels) === JSON.stringify(want.map((s) => s.label)), `shown ${JSON.stringify(labels)}, the API says ${JSON.stringify(want.map((s) => s.label))}`);
+    assert(labels[0] === '康乐社区', `first suggestion ${labels[0]}`);
+    assert(requests <= 2, `${requests} suggestion requests for two keystrokes 40 ms apart (debounced: at most 2)`);
+    const aria = await pg.evaluate(() => ({
+      role: document.getElementById('q').getAttribute('role'),
+      controls: document.getElementById('q').getAttribute('aria-controls'),
+      list: document.getElementById('suggestions').getAttribute('role'),
+      options: [...document.querySelectorAll('#suggestions > *')].every((o) => o.getAttribute('role') === 'option'),
+      kinds: [...document.querySelectorAll('#suggestions .sugg-kind')].map((n) => n.textContent),
+    }));
+    assert(aria.role === 'combobox' && aria.controls === 'suggestions' && aria.list === 'listbox' && aria.options, `ARIA: ${JSON.stringify(aria)}`);
+    assert(aria.kinds[0] === '社区', `kind tags: ${aria.kinds}`);
+    await pg.screenshot({ path: join(shots, 'desktop-suggestions.png') });
+    await scanLatin(pg, 'desktop: suggestions');
+    // Escape closes the list and keeps the text.
+    await pg.keyboard.press('Escape');
+    await pg.waitForFunction(() => document.getElementById('suggestions').hidden);
+    assert(await pg.inputValue('#q') === '康乐', 'Escape kept the text');
+  });
+
+  await check('suggestions: a fast typist gets the answer to the last text only', async () => {
+    const text = '嘉禾公寓';
+    await typeInSearch(pg, text, 15);
+    const labels = await suggestionsShown(pg, text);
+    assert(labels.length && labels.every((l) => l.startsWith(text)), `suggestions for "${text}": ${labels}`);
+    await pg.keyboard.press('Escape');
+  });
+
+  await check('suggestions: ↓ and Enter open the chosen building’s grid card with the building outlined', async () => {
+    const typed = ADDRESS.replace(/号楼$/, '');
+    await typeInSearch(pg, typed);
+    const labels = await suggestionsShown(pg, typed);
+    assert(labels[0] === ADDRESS, `first suggestion for ${typed}: ${labels[0]}`);
+    await pg.keyboard.press('ArrowDown');
+    const active = await pg.evaluate(() => ({
+      descendant: document.getElementById('q').getAttribute('aria-activedescendant'),
+      selected: document.querySelector('#suggestions [aria-selected="true"]')?.id,
+    }));
+    assert(active.descendant === 'suggestion-0' && active.selected === 'suggestion-0', `after ↓: ${JSON.stringify(active)}`);
+    // ↓ ↑ wraps around and back.
+    await pg.keyboard.press('ArrowUp');
+    await pg.keyboard.press('ArrowDown');
+    await pg.keyboard.press('ArrowDown');
+    await pg.keyboard.press('ArrowUp');
+    await pg.keyboard.press('Enter');
+    await pg.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 20_000 });
+    await pg.waitForFunction((id) => window.wangge.state.selectedBuilding?.id === id, cand.building, { timeout: 10_000 });
+    const shown = await pg.locator('.grid-card .address-line').innerText();
+    assert(shown === cand.address, `the card says ${shown}, the lookup ${cand.address}`);
+    assert(await pg.inputValue('#q') === ADDRESS, 'the box shows the chosen address');
+  });
+
+  await check('suggestions: a compound opens its grids, a resource its card, a grid code its card', async () => {
+    const compound = (await json(`/v1/suggest?q=${encodeURIComponent('兴隆')}&limit=8`)).body.suggestions.find((s) => s.kind === 'compound');
+    assert(compound, 'a compound starting 兴隆 in Kangle');
+    await typeInSearch(pg, '兴隆');
+    await suggestionsShown(pg, '兴隆');
+    await pg.locator('#suggestions .suggestion[data-kind="compound"]').first().click();
+    await pg.locator('.area-card[data-level="compound"]').waitFor({ timeout: 20_000 });
+
+    await typeInSearch(pg, '康乐诊所');
+    await suggestionsShown(pg, '康乐诊所');
+    await pg.keyboard.press('ArrowDown');
+    await pg.keyboard.press('Enter');
+    await pg.locator('.resource-card').waitFor({ timeout: 20_000 });
+    assert((await pg.locator('.resource-name').innerText()) === '康乐诊所', 'the clinic’s card');
+    assert(/\d/.test(await pg.locator('.resource-card .phone').innerText()), 'with its phone');
+
+    await typeInSearch(pg, expectedCode);
+    await suggestionsShown(pg, expectedCode);
+    await pg.keyboard.press('ArrowDown');
+    await pg.keyboard.press('Enter');
+    await pg.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code && window.wangge.state.selectedGrid === code, expectedCode, { timeout: 20_000 });
+  });
+
+  await check('suggestions: pinyin initials (klzs → 康乐诊所), and in English the kinds are English', async () => {
+    await typeInSearch(pg, 'klzs');
+    const labels = await suggestionsShown(pg, 'klzs');
+    assert(labels[0] === '康乐诊所', `klzs: ${labels}`);
+    await pg.keyboard.press('Escape');
+    await pg.click('#lang');
+    await typeInSearch(pg, '康乐');
+    await suggestionsShown(pg, '康乐');
+    const kinds = await pg.locator('#suggestions .sugg-kind').allInnerTexts();
+    assert(kinds[0] === 'Community', `English kind tags: ${kinds}`);
+    const placeholder = await pg.getAttribute('#q', 'placeholder');
+    assert(placeholder.startsWith('Type an address'), `English placeholder: ${placeholder}`);
+    await pg.screenshot({ path: join(shots, 'desktop-suggestions-english.png') });
+    await pg.keyboard.press('Escape');
+    await pg.click('#lang');
+    // Back to the search's answer, for the checks after these.
+    await pg.fill('#q', ADDRESS);
+    await pg.press('#q', 'Enter');
+    await pg.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 20_000 });
+  });
+}
+
+async function suggestionChecksPhone(pg) {
+  await check('phone: suggestions under the search box; a tap opens the clinic’s card', async () => {
+    await pg.locator('#q').tap();
+    await typeInSearch(pg, '康乐诊');
+    const labels = await suggestionsShown(pg, '康乐诊');
+    assert(labels[0] === '康乐诊所', `phone suggestions: ${labels}`);
+    const box = await pg.locator('#suggestions').boundingBox();
+    assert(box && box.y + box.height <= 844 && box.x >= 0 && box.x + box.width <= 390, `the list is off screen: ${JSON.stringify(box)}`);
+    await pg.screenshot({ path: join(shots, 'phone-suggestions.png') });
+    await scanLatin(pg, 'phone: suggestions');
+    await pg.locator('#suggestions .suggestion').first().tap();
+    await pg.locator('.resource-card').waitFor({ timeout: 20_000 });
+    assert((await pg.locator('.resource-name').innerText()) === '康乐诊所', 'the clinic’s card');
+    await pg.goBack();
+  });
+}
+
+async function suggestionChecksOsm(pg, at) {
+  await check('OSM city centre: a real street name suggests its addresses; choosing one opens its grid', async () => {
+    const items = (await (await fetch(`${at}/collections/buildings/items?limit=1000`)).json()).features;
+    const streets = new Map();
+    for (const f of items) {
+      const m = /^(\D+?)\s+\d/.exec(f.properties.address || '');
+      if (m) streets.set(m[1], (streets.get(m[1]) || 0) + 1);
+    }
+    const [street] = [...streets.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0] || [];
+    assert(street, 'an OSM building with addr:street and addr:housenumber');
+    const typed = street.slice(0, Math.min(street.length, 9));
+    await typeInSearch(pg, typed);
+    await suggestionsShown(pg, typed);
+    const shown = await pg.evaluate(() => [...document.querySelectorAll('#suggestions .suggestion')].map((n) => ({ kind: n.dataset.kind, label: n.querySelector('.sugg-label').textContent })));
+    const addresses = shown.filter((s) => s.kind === 'address' && s.label.startsWith(street));
+    assert(addresses.length >= Math.min(2, streets.get(street)), `typing "${typed}" shows ${JSON.stringify(shown)}`);
+    await pg.screenshot({ path: join(shots, 'osm-suggestions.png') });
+    const placeholder = await pg.getAttribute('#q', 'placeholder');
+    const tj = await (await fetch(`${at}/tiles.json`)).json();
+    assert(tj.search_example && placeholder.includes(tj.search_example), `OSM placeholder "${placeholder}", example ${tj.search_example}`);
+    await scanLatin(pg, 'OSM city centre: suggestions');
+    const index = shown.findIndex((s) => s.kind === 'address' && s.label.startsWith(street));
+    for (let i = 0; i <= index; i += 1) await pg.keyboard.press('ArrowDown');
+    await pg.keyboard.press('Enter');
+    await pg.locator('.grid-card').waitFor({ timeout: 20_000 });
+    const line = await pg.locator('.grid-card .address-line').innerText();
+    assert(line.startsWith(street), `the grid card's address: ${line}`);
+  });
+}
+
+await suggestionChecksDesktop(page);
+// ==== end of the suggestions block ============================================================
+
 const osmBase = (process.env.WANGGE_E2E_OSM || '').replace(/\/$/, '');
 if (osmBase) {
   const osm = await open({ viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1 }, osmBase);
@@ -741,6 +936,7 @@ if (osmBase) {
     await osm.page.screenshot({ path: join(shots, 'osm-building-outline.png') });
     await scanLatin(osm.page, 'OSM city centre: a building’s grid card');
   });
+  await suggestionChecksOsm(osm.page, osmBase); // issue 20, suggestions (the block above)
   await check('OSM city centre: no console errors and no request left the server', async () => {
     assert(osm.foreign.length === 0, `requests to other hosts: ${osm.foreign.join(', ')}`);
     assert(osm.errors.length === 0, osm.errors.join('\n'));
@@ -782,6 +978,8 @@ await check('phone: Back from the grid card returns the overview and the first v
   await p.goForward();
   await p.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 10_000 });
 });
+
+await suggestionChecksPhone(phone.page); // issue 20, suggestions (the block above)
 
 for (const [name, s] of [['desktop', desktop], ['phone', phone]]) {
   await check(`${name}: no console errors and no request left the server (residents' flow)`, async () => {

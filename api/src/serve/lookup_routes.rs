@@ -1,5 +1,6 @@
-//! `/v1/lookup` (a point or an address → its grid, with micro-grid and staff; a batch by POST)
-//! and `/v1/resources/nearest`.
+//! `/v1/lookup` (a point, an address, a building or a grid code → its grid, with micro-grid and
+//! staff; a batch by POST), `/v1/suggest` (suggestions as people type) and
+//! `/v1/resources/nearest`.
 
 use super::{AppState, Problem};
 use axum::extract::{Query, State};
@@ -16,6 +17,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .routes(routes!(lookup, batch))
         .routes(routes!(nearest))
+        .routes(routes!(suggest))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -29,6 +31,11 @@ struct LookupParams {
     crs: Option<String>,
     /// An address to geocode against building addresses, instead of a point
     address: Option<String>,
+    /// A building's id, instead of a point: the answer is that building as the one candidate
+    /// of an address answer (what choosing a suggested address opens)
+    building: Option<String>,
+    /// A grid's code, instead of a point: that grid with its staff (no micro-grid)
+    grid: Option<String>,
     /// Candidates to return for an ambiguous address (default 5)
     limit: Option<usize>,
 }
@@ -50,8 +57,8 @@ fn point(lon: Option<f64>, lat: Option<f64>) -> Result<Coord<f64>, Problem> {
 }
 
 /// The grid covering a point (code, kind, community, population, micro-grid, staff), or the
-/// buildings matching an address with their grids, ranked. A point on an edge shared by grids
-/// gets the grid with the lowest code.
+/// buildings matching an address with their grids, ranked; or one building (`building`) or grid
+/// (`grid`) by its id. A point on an edge shared by grids gets the grid with the lowest code.
 #[utoipa::path(get, path = "/v1/lookup", tag = "lookup", params(LookupParams),
     responses((status = 200, description = "The grid, or ranked address candidates", body = serde_json::Value),
         (status = 400, description = "Bad parameters", body = super::problem::ProblemBody, content_type = "application/problem+json"),
@@ -77,6 +84,22 @@ async fn lookup(
                 )));
             }
             return Ok(Json(serde_json::to_value(answer).expect("answers serialise")).into_response());
+        }
+        if let Some(id) = &p.building {
+            let Some(found) = served.lookup.building(id) else {
+                return Err(Problem::not_found(format!("no building has the id {id:?}")).code("no_such_building"));
+            };
+            let answer = gis_core::lookup::AddressAnswer {
+                candidates: vec![found],
+                ambiguous: false,
+            };
+            return Ok(Json(answer).into_response());
+        }
+        if let Some(code) = &p.grid {
+            return match served.lookup.grid(code) {
+                Some(g) => Ok(Json(g).into_response()),
+                None => Err(Problem::not_found(format!("no grid has the code {code:?}")).code("no_such_grid")),
+            };
         }
         let at = point(p.lon, p.lat)?;
         let crs = crs(p.crs.as_deref())?;
@@ -194,4 +217,65 @@ async fn nearest(
         Ok(Json(serde_json::json!({ "resources": found })).into_response())
     })();
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SuggestParams {
+    /// What has been typed so far (1–100 characters): part of an address (嘉禾公寓3, 康乐路31号),
+    /// a compound, resource or community name, a grid code, or pinyin initials (klzs)
+    q: Option<String>,
+    /// How many suggestions, 1–20 (default 8)
+    limit: Option<String>,
+}
+
+/// Suggestions as people type, best first: communities, compounds (小区; a compound typed without
+/// its section suggests every section), resources (by name or street address), building
+/// addresses and grids. Ranked by how the text matched (`exact`, `prefix`, `infix`, `initials`),
+/// then by kind (community, compound, resource, address, grid), then by how much is left to
+/// type, then by label in natural order. Each suggestion carries what choosing it opens: a
+/// building's id (`/v1/lookup?building=`), a compound and community, a resource's id and kind, a
+/// grid code (`/v1/lookup?grid=`), and a point.
+#[utoipa::path(get, path = "/v1/suggest", tag = "lookup", params(SuggestParams),
+    responses((status = 200, description = "`{\"suggestions\": [{kind, match, label, detail, address, building, compound, resource, resource_kind, community_code, community_name, grid, location}]}` (possibly empty)", body = serde_json::Value),
+        (status = 400, description = "No or blank `q` (`missing_query`, `empty_query`), `q` over 100 characters (`query_too_long`), `limit` not a whole number in 1–20 (`invalid_limit`)", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn suggest(
+    State(state): State<Arc<AppState>>,
+    params: Result<Query<SuggestParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    use gis_core::lookup::{LookupError, MAX_SUGGESTIONS};
+    let Query(p) = match params {
+        Ok(p) => p,
+        Err(e) => return Problem::bad_request(e.body_text()).into_response(),
+    };
+    let Some(q) = p.q else {
+        return Problem::bad_request("give q, the text typed so far")
+            .code("missing_query")
+            .into_response();
+    };
+    let limit = match p.limit.as_deref().map(str::trim) {
+        None => 8,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) => n,
+            Err(_) => {
+                return Problem::bad_request(format!(
+                    "limit must be a whole number between 1 and {MAX_SUGGESTIONS}; got {l:?}"
+                ))
+                .code("invalid_limit")
+                .into_response();
+            }
+        },
+    };
+    match state.current().lookup.suggest(&q, limit) {
+        Ok(suggestions) => Json(serde_json::json!({ "suggestions": suggestions })).into_response(),
+        Err(e) => {
+            let code = match e {
+                LookupError::EmptyQuery => "empty_query",
+                LookupError::QueryTooLong { .. } => "query_too_long",
+                LookupError::InvalidLimit { .. } => "invalid_limit",
+                _ => "bad_request",
+            };
+            Problem::bad_request(e.to_string()).code(code).into_response()
+        }
+    }
 }

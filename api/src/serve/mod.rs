@@ -201,12 +201,13 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// Paths that answer from the served data: with nothing to serve they answer 503.
-const DATA_PATHS: [&str; 7] = [
+const DATA_PATHS: [&str; 8] = [
     "/tiles/",
     "/tiles.json",
     "/style.json",
     "/map/",
     "/v1/lookup",
+    "/v1/suggest",
     "/v1/resources/",
     "/collections",
 ];

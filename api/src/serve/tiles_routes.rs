@@ -203,9 +203,12 @@ async fn tile(
 }
 
 /// TileJSON 3.0.0 for the vector tiles.
-#[utoipa::path(get, path = "/tiles.json", tag = "tiles", responses((status = 200, description = "TileJSON", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/tiles.json", tag = "tiles", responses((status = 200, description = "TileJSON, with `search_example`: an address of the served data for a search box's placeholder (null when the data has none)", body = serde_json::Value)))]
 async fn tilejson(State(state): State<Arc<AppState>>, headers: HeaderMap) -> impl IntoResponse {
-    Json(tiles::style::tilejson(&state.current().map, &base_url(&headers)))
+    let served = state.current();
+    let mut tj = tiles::style::tilejson(&served.map, &base_url(&headers));
+    tj["search_example"] = served.lookup.search_example().into();
+    Json(tj)
 }
 
 /// The MapLibre style (v8) over the vector tiles, glyphs and sprite.

@@ -10,6 +10,11 @@
 //! the prefix names another community (−0.3). A place without a building number gives its
 //! compound (0.5); a known place with an unknown number gives the compound at 0.3; a community
 //! named alone gives the community at 0.2.
+//!
+//! A compound in sections (宛城花园东区, 宛城花园西区, 中荷华庭三期) is also found by its name
+//! without the section, as people say it: 宛城花园 answers with every section, 宛城花园3号楼 with
+//! building 3 of each section that has one, at the same scores (so the answer is ambiguous when
+//! more than one section fits).
 
 use super::normalize::normalize;
 use crate::model::Dataset;
@@ -84,6 +89,43 @@ pub struct Geocoder {
     buildings: HashMap<(u32, Tag), Vec<u32>>,
     /// place → entries, for compound-level answers.
     in_place: Vec<Vec<u32>>,
+    /// A sectioned place's name without its section (宛城花园 for 宛城花园东区) → its places.
+    bases: Vec<(String, Vec<u32>)>,
+    /// Base names by their first two characters, as `by_start`.
+    bases_by_start: HashMap<(char, Option<char>), Vec<u32>>,
+}
+
+/// A compound name (normalised) split into its base and its section (分区 / 分期): 宛城花园东区 →
+/// (宛城花园, 东区), 中荷华庭3期 → (中荷华庭, 3期), 金湖家园a区 → (金湖家园, a区). `None` when the
+/// name has no section or the base would be shorter than two characters.
+pub fn split_section(name: &str) -> Option<(&str, &str)> {
+    let chars: Vec<(usize, char)> = name.char_indices().collect();
+    let n = chars.len();
+    if n < 4 {
+        return None;
+    }
+    let (_, last) = chars[n - 1];
+    let start = match last {
+        '区' if matches!(chars[n - 2].1, '东' | '西' | '南' | '北' | '中') => n - 2,
+        '区' if chars[n - 2].1.is_ascii_alphanumeric() && !chars[n - 3].1.is_ascii_alphanumeric() => n - 2,
+        '期' => {
+            let mut i = n - 1;
+            while i > 0 && chars[i - 1].1.is_ascii_digit() {
+                i -= 1;
+            }
+            if i == n - 1 {
+                return None;
+            }
+            i
+        }
+        _ => return None,
+    };
+    // The base keeps at least two characters and is not itself a bare number (3号楼东区).
+    if start < 2 || chars[..start].iter().all(|(_, c)| c.is_ascii_digit()) {
+        return None;
+    }
+    let at = chars[start].0;
+    Some((&name[..at], &name[at..]))
 }
 
 fn key(s: &str) -> Option<(char, Option<char>)> {
@@ -153,6 +195,7 @@ impl Geocoder {
             });
         }
         let mut place_ids: HashMap<String, u32> = HashMap::new();
+        let mut base_ids: HashMap<String, u32> = HashMap::new();
         for b in &dataset.buildings {
             let Some(address) = &b.address else { continue };
             let a = normalize(address);
@@ -181,6 +224,17 @@ impl Geocoder {
                 if let Some(k) = key(&place) {
                     g.by_start.entry(k).or_default().push(pid);
                 }
+                if let Some((base, _)) = split_section(&place) {
+                    let next_base = base_ids.len() as u32;
+                    let bid = *base_ids.entry(base.to_string()).or_insert(next_base);
+                    if bid == next_base {
+                        g.bases.push((base.to_string(), Vec::new()));
+                        if let Some(k) = key(base) {
+                            g.bases_by_start.entry(k).or_default().push(bid);
+                        }
+                    }
+                    g.bases[bid as usize].1.push(pid);
+                }
             }
             let ix = g.entries.len() as u32;
             g.entries.push(Entry {
@@ -197,11 +251,18 @@ impl Geocoder {
                 g.buildings.entry((pid, tag)).or_default().push(ix);
             }
         }
+        // A base name that is a place of its own (文宝新村 beside 文宝新村西区) means that place.
+        for (base, sections) in &mut g.bases {
+            if place_ids.contains_key(base.as_str()) {
+                sections.clear();
+            }
+        }
         g
     }
 
-    /// Known places occurring in `q`, as (byte position, place id).
-    fn places_in(&self, q: &str) -> Vec<(usize, u32)> {
+    /// Known places occurring in `q`, as (byte position, byte length, place id): each place by
+    /// its name, and each section of a sectioned place by the name without the section.
+    fn places_in(&self, q: &str) -> Vec<(usize, usize, u32)> {
         let mut out = Vec::new();
         for (pos, _) in q.char_indices() {
             let tail = &q[pos..];
@@ -210,11 +271,20 @@ impl Geocoder {
             let b = it.next();
             for k in [(a, b), (a, None)] {
                 if let Some(ids) = self.by_start.get(&k) {
-                    out.extend(
-                        ids.iter()
-                            .filter(|&&p| tail.starts_with(self.places[p as usize].as_str()))
-                            .map(|&p| (pos, p)),
-                    );
+                    for &p in ids {
+                        let place = self.places[p as usize].as_str();
+                        if tail.starts_with(place) {
+                            out.push((pos, place.len(), p));
+                        }
+                    }
+                }
+                if let Some(ids) = self.bases_by_start.get(&k) {
+                    for &bid in ids {
+                        let (base, sections) = &self.bases[bid as usize];
+                        if tail.starts_with(base.as_str()) {
+                            out.extend(sections.iter().map(|&p| (pos, base.len(), p)));
+                        }
+                    }
                 }
                 if b.is_none() {
                     break;
@@ -276,18 +346,18 @@ impl Geocoder {
             }
         };
         let matches = self.places_in(&q);
-        for &(pos, pid) in &matches {
+        for &(pos, len, pid) in &matches {
             let place = &self.places[pid as usize];
             // A longer place matching at an overlapping position reads the text better
-            // (文宝新村西区 over 文宝新村).
-            if matches.iter().any(|&(p2, o)| {
-                let other = &self.places[o as usize];
-                o != pid && p2 <= pos && p2 + other.len() >= pos + place.len() && other.len() > place.len()
-            }) {
+            // (文宝新村西区 over 文宝新村, and over the base name 文宝新村 of its sections).
+            if matches
+                .iter()
+                .any(|&(p2, l2, _)| p2 <= pos && p2 + l2 >= pos + len && l2 > len)
+            {
                 continue;
             }
             let prefix = &q[..pos];
-            let (tag, unit) = parse_rest(&q[pos + place.len()..]);
+            let (tag, unit) = parse_rest(&q[pos + len..]);
             let hits = tag.as_ref().and_then(|t| self.buildings.get(&(pid, t.clone())));
             match (tag.is_some(), hits) {
                 (true, Some(hits)) => {

@@ -5,6 +5,7 @@
 use super::geocode::{Candidate, Geocoder, MatchLevel};
 use super::grid_index::{GridIndex, IndexError, Located};
 use super::nearest::{NearestQuery, ResourceIndex};
+use super::suggest::{MAX_QUERY_CHARS, MAX_SUGGESTIONS, Suggester, Suggestion};
 use crate::crs::Crs;
 use crate::grid::{Grid, GridKind};
 use crate::model::{Dataset, Staff};
@@ -34,6 +35,10 @@ pub enum LookupError {
     AddressTooLong { max: usize },
     #[error("limit must be between 1 and {max}; got {got}")]
     InvalidLimit { max: usize, got: usize },
+    #[error("the query is empty")]
+    EmptyQuery,
+    #[error("the query is longer than {max} characters")]
+    QueryTooLong { max: usize },
     #[error("radius must be a number of metres ≥ 0; got {0}")]
     InvalidRadius(f64),
     #[error(transparent)]
@@ -121,6 +126,7 @@ pub struct BatchAnswer {
 pub struct LookupIndex {
     index: Arc<GridIndex>,
     geocoder: Arc<Geocoder>,
+    suggester: Arc<Suggester>,
     resources: Arc<ResourceIndex>,
     staff: Arc<HashMap<String, Vec<Staff>>>,
     community_names: Arc<HashMap<String, String>>,
@@ -189,10 +195,12 @@ impl LookupIndex {
                 }
             }
         }
+        let suggester = Suggester::new(dataset, &grids, |b| holder.get(b).map(|h| h.0.clone()));
         let index = GridIndex::new(grids)?;
         let out = Self {
             index: Arc::new(index),
             geocoder: Arc::new(Geocoder::new(dataset)),
+            suggester: Arc::new(suggester),
             resources: Arc::new(ResourceIndex::new(dataset.resources.clone())),
             staff: Arc::default(),
             community_names: Arc::new(
@@ -302,6 +310,57 @@ impl LookupIndex {
             })
             .collect();
         Ok(AddressAnswer { candidates, ambiguous })
+    }
+
+    /// Suggestions for what has been typed so far, best first (see [`super::suggest`]).
+    pub fn suggest(&self, typed: &str, limit: usize) -> Result<Vec<Suggestion>, LookupError> {
+        if !(1..=MAX_SUGGESTIONS).contains(&limit) {
+            return Err(LookupError::InvalidLimit {
+                max: MAX_SUGGESTIONS,
+                got: limit,
+            });
+        }
+        if typed.trim().is_empty() {
+            return Err(LookupError::EmptyQuery);
+        }
+        if typed.chars().count() > MAX_QUERY_CHARS {
+            return Err(LookupError::QueryTooLong { max: MAX_QUERY_CHARS });
+        }
+        Ok(self.suggester.suggest(typed, limit))
+    }
+
+    /// An address of the served data to show as an example (a search box's placeholder).
+    pub fn search_example(&self) -> Option<&str> {
+        self.suggester.example()
+    }
+
+    /// A building by its id, as an address candidate with its grid (what choosing a suggested
+    /// address opens); `None` for an unknown id.
+    pub fn building(&self, id: &str) -> Option<AddressCandidate> {
+        let s = self.suggester.building(id)?;
+        let candidate = Candidate {
+            level: MatchLevel::Building,
+            building: s.building,
+            unit: None,
+            compound: s.compound,
+            community_code: s.community_code.unwrap_or_default(),
+            address: s.address.unwrap_or(s.label),
+            location: s.location,
+            score: 1.0,
+        };
+        Some(AddressCandidate {
+            grid: self.grid_of_candidate(&candidate),
+            candidate,
+        })
+    }
+
+    /// A grid (not a micro-grid) by its code, with its staff; `None` for an unknown code.
+    pub fn grid(&self, code: &str) -> Option<GridAnswer> {
+        let grid = self
+            .index
+            .get(code)
+            .filter(|g| g.level == crate::grid::GridLevel::Grid)?;
+        Some(self.answer(Located { grid, micro: None }))
     }
 
     /// Resources nearest to a point given in `crs`, nearest first.

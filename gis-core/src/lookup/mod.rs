@@ -1,5 +1,5 @@
 //! Lookups on a published layer, in memory and without I/O: point → grid (and micro-grid),
-//! address → building → grid, and nearest resources.
+//! address → building → grid, nearest resources, and suggestions as people type.
 //!
 //! # The edge rule
 //!
@@ -22,6 +22,7 @@ pub mod index;
 pub mod nearest;
 pub mod normalize;
 pub mod prepared;
+pub mod suggest;
 
 pub use geocode::{Candidate, Geocoder, MatchLevel};
 pub use grid_index::{GridIndex, IndexError, Located};
@@ -32,3 +33,4 @@ pub use index::{
 pub use nearest::{Nearby, NearestQuery, ResourceIndex, great_circle_m};
 pub use normalize::normalize;
 pub use prepared::{Position, PreparedArea};
+pub use suggest::{MAX_QUERY_CHARS, MAX_SUGGESTIONS, MatchClass, Suggester, Suggestion, SuggestionKind};
