@@ -9,7 +9,8 @@
 //!   `/fonts/{fontstack}/{range}.pbf` signed-distance-field glyphs from the embedded DejaVu Sans
 //!   fonts (`assets/fonts`, with their licence); [`sprite`] lays out the [`icons`] of resource
 //!   kinds as its sprite sheet (PNG and JSON index, @1x and @2x).
-//! - [`print`]: the printable grid map (网格图) of one community.
+//! - [`print`]: the printable grid map (网格图) of one community; [`notice`]: residents' notices
+//!   of a grid change, as PNG or PDF.
 //! - [`preview`]: a whole dataset in one picture, before anything is partitioned.
 
 pub mod colouring;
@@ -18,6 +19,7 @@ pub mod glyphs;
 pub mod icons;
 pub mod mercator;
 pub mod mvt;
+pub mod notice;
 pub mod palette;
 pub mod preview;
 pub mod print;

@@ -3,7 +3,7 @@
 use super::format::thousands;
 use anyhow::Context;
 use clap::Args;
-use gis_core::diff::{LayerDiff, diff};
+use gis_core::diff::{GridChange, GridMoves, LayerDiff, MoveShare, diff};
 use gis_core::io::grids::read_layer;
 use gis_core::io::load_dataset;
 use std::fmt::Write as _;
@@ -96,6 +96,27 @@ fn render(args: &DiffArgs, d: &LayerDiff) -> String {
             let _ = writeln!(out, " (pass --dataset to count residents).");
         }
     }
+    if !d.grids.is_empty() {
+        let _ = writeln!(out, "\nResidents in and out per grid (most moved first)");
+        for g in &d.grids {
+            let _ = writeln!(out, "{}", grid_line(g));
+        }
+        let micro = d.micro_grids.iter().filter(|g| g.residents_moved() > 0).count();
+        let _ = writeln!(
+            out,
+            "Micro-grids: {} created, {} retired, {} changed; {micro} with residents in or out (--json lists them).",
+            d.micro_grids.iter().filter(|g| g.change == GridChange::Created).count(),
+            d.micro_grids.iter().filter(|g| g.change == GridChange::Retired).count(),
+            d.micro_grids.iter().filter(|g| g.change == GridChange::Changed).count()
+        );
+    }
+    if let Some(large) = &d.large_moves {
+        let _ = writeln!(
+            out,
+            "\nLarge moves (publishing needs --confirm-large-moves): {}",
+            large.summary()
+        );
+    }
     if !d.lineage.is_empty() {
         let _ = writeln!(out, "\nLineage (in {})", d.weight);
         for e in &d.lineage {
@@ -111,4 +132,38 @@ fn render(args: &DiffArgs, d: &LayerDiff) -> String {
         }
     }
     out
+}
+
+/// "  350206001017006 created: 1,566 in (820 from 350206001017003, …), 0 out; 9 buildings in".
+fn grid_line(g: &GridMoves) -> String {
+    let shares = |list: &[MoveShare], new_word: &str| -> String {
+        list.iter()
+            .map(|s| {
+                let at = s.code.as_deref().unwrap_or(new_word);
+                format!("{} {at}", thousands(s.residents))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let change = match g.change {
+        GridChange::Created => "created",
+        GridChange::Retired => "retired",
+        GridChange::Changed => "changed",
+    };
+    let mut line = format!(
+        "  {} {change}: {} → {} residents; in {}",
+        g.code,
+        thousands(g.residents_before),
+        thousands(g.residents_after),
+        thousands(g.residents_in)
+    );
+    if !g.from.is_empty() {
+        let _ = write!(line, " (from {})", shares(&g.from, "new to the dataset"));
+    }
+    let _ = write!(line, ", out {}", thousands(g.residents_out));
+    if !g.to.is_empty() {
+        let _ = write!(line, " (to {})", shares(&g.to, "no longer in the dataset"));
+    }
+    let _ = write!(line, "; buildings +{} −{}", g.buildings_in, g.buildings_out);
+    line
 }
