@@ -50,7 +50,7 @@ pub enum NoticesError {
     #[error(transparent)]
     Draw(#[from] NoticeError),
     /// A PNG holds one notice; the draft has several and none was picked.
-    #[error("a PNG holds one notice and this draft has {0}: pick one building (building=ID), or ask for a PDF (one page per notice)")]
+    #[error("a PNG holds one notice and this draft has {0}: pick one building, or take the PDF (one page per notice)")]
     OnePerPng(usize),
     #[error("no building changes grid in this draft, so there is no notice to print")]
     Nothing,
