@@ -45,8 +45,7 @@ pub enum PlannerError {
     Unstaffed { draft: i64, grids: Vec<String> },
     /// A draft that moves many residents to other grids, published without confirming it.
     #[error(
-        "draft {draft} moves {} residents to another grid ({}): check the diff, then confirm the large moves to publish it",
-        moves.moved_residents,
+        "draft {draft} moves many residents to other grids ({}): check the diff, then confirm the large moves to publish it",
         moves.summary()
     )]
     LargeMoves {

@@ -86,7 +86,11 @@ async fn large_moves(store: &Store, layer: GridLayer, dataset_id: i64) -> Result
     let Some(current) = store.current().await? else {
         return Ok(None); // the first version moves nobody
     };
-    let old = store.version_layer(current.number).await?;
+    // A current version that does not read back (damaged) is being replaced: nobody's grid can be
+    // compared with it, and refusing would leave the service with nothing sound to serve.
+    let Ok(old) = store.version_layer(current.number).await else {
+        return Ok(None);
+    };
     let dataset = store.dataset(dataset_id).await?;
     crate::blocking(move || gis_core::diff::diff(&old, &layer, Some(&dataset)).large_moves).await
 }
