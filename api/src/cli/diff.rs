@@ -101,14 +101,17 @@ fn render(args: &DiffArgs, d: &LayerDiff) -> String {
         for g in &d.grids {
             let _ = writeln!(out, "{}", grid_line(g));
         }
-        let micro = d.micro_grids.iter().filter(|g| g.residents_moved() > 0).count();
-        let _ = writeln!(
-            out,
-            "Micro-grids: {} created, {} retired, {} changed; {micro} with residents in or out (--json lists them).",
-            d.micro_grids.iter().filter(|g| g.change == GridChange::Created).count(),
-            d.micro_grids.iter().filter(|g| g.change == GridChange::Retired).count(),
-            d.micro_grids.iter().filter(|g| g.change == GridChange::Changed).count()
-        );
+        if !d.micro_grids.is_empty() {
+            let count = |c: GridChange| d.micro_grids.iter().filter(|g| g.change == c).count();
+            let moved = d.micro_grids.iter().filter(|g| g.residents_moved() > 0).count();
+            let _ = writeln!(
+                out,
+                "Micro-grids: {} created, {} retired, {} changed; {moved} with residents in or out (--json lists them).",
+                count(GridChange::Created),
+                count(GridChange::Retired),
+                count(GridChange::Changed)
+            );
+        }
     }
     if let Some(large) = &d.large_moves {
         let _ = writeln!(
@@ -134,13 +137,14 @@ fn render(args: &DiffArgs, d: &LayerDiff) -> String {
     out
 }
 
-/// "  350206001017006 created: 1,566 in (820 from 350206001017003, …), 0 out; 9 buildings in".
+/// "  350206001017002 changed: 1,667 → 1,989 residents; in 322 (322 from 350206001017001), out 0;
+/// buildings +7 −0".
 fn grid_line(g: &GridMoves) -> String {
-    let shares = |list: &[MoveShare], new_word: &str| -> String {
+    let shares = |list: &[MoveShare], way: &str, nowhere: &str| -> String {
         list.iter()
-            .map(|s| {
-                let at = s.code.as_deref().unwrap_or(new_word);
-                format!("{} {at}", thousands(s.residents))
+            .map(|s| match s.code.as_deref() {
+                Some(code) => format!("{} {way} {code}", thousands(s.residents)),
+                None => format!("{} {nowhere}", thousands(s.residents)),
             })
             .collect::<Vec<_>>()
             .join(", ")
@@ -158,11 +162,11 @@ fn grid_line(g: &GridMoves) -> String {
         thousands(g.residents_in)
     );
     if !g.from.is_empty() {
-        let _ = write!(line, " (from {})", shares(&g.from, "new to the dataset"));
+        let _ = write!(line, " ({})", shares(&g.from, "from", "new to the dataset"));
     }
     let _ = write!(line, ", out {}", thousands(g.residents_out));
     if !g.to.is_empty() {
-        let _ = write!(line, " (to {})", shares(&g.to, "no longer in the dataset"));
+        let _ = write!(line, " ({})", shares(&g.to, "to", "no longer in the dataset"));
     }
     let _ = write!(line, "; buildings +{} −{}", g.buildings_in, g.buildings_out);
     line
