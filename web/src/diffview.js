@@ -67,9 +67,9 @@ export function createDiffView({ map, padding, token, render, setStatus }) {
     map.setFilter('plan-old-line', ['==', ['get', 'level'], level]);
     const codes = on ? changedCodes() : [];
     map.setFilter('plan-diff-fill', ['all', ['==', ['get', 'level'], level], ['in', ['get', 'code'], ['literal', codes]]]);
-    if (map.getLayer('plan-changed')) {
-      map.setFilter('plan-changed', ['in', ['get', 'code'], ['literal', codes]]);
-    }
+    // While comparing, a changed grid is tinted instead of outlined: its new border stays the
+    // plain dark line, so old (dashed) and new read apart.
+    if (on && map.getLayer('plan-changed')) map.setFilter('plan-changed', ['in', ['get', 'code'], ['literal', []]]);
     // Micro-grid borders at every zoom while they are the level compared; from z15 otherwise.
     if (map.getLayer('plan-micro')) {
       map.setLayerZoomRange('plan-micro', on && level === 'micro' ? 0 : 15, 24);
@@ -149,24 +149,31 @@ export function createDiffView({ map, padding, token, render, setStatus }) {
       s.code ? code(shortCode(s.code, community)) : t('dv_nowhere')]).concat((list || []).length > 4 ? ['…'] : []);
   }
 
+  /** "811 · 329 户", or a dash when nobody. */
+  function people(residents, households) {
+    if (!residents) return el('span.muted', '—');
+    return [el('strong', number(residents)), el('span.muted', ` · ${t('dv_hh', { n: number(households || 0) })}`)];
+  }
+
   function table() {
     const list = sorted();
-    const head = (key, label) => el('th', { 'data-sort': key, class: v.sort.key === key ? (v.sort.desc ? 'sorted desc' : 'sorted asc') : '', onclick: () => sortBy(key), title: t('dv_sort') },
+    const head = (key, label) => el('th', { 'data-sort': key, class: v.sort.key === key ? 'sorted' : '', onclick: () => sortBy(key), title: t('dv_sort') },
+      label, v.sort.key === key ? (v.sort.desc ? ' ▼' : ' ▲') : '');
+    const chip = (key, label) => el('button.dv-sort', { type: 'button', 'data-sort': key, 'aria-pressed': String(v.sort.key === key), onclick: () => sortBy(key) },
       label, v.sort.key === key ? (v.sort.desc ? ' ▼' : ' ▲') : '');
     // Hundreds of rows stay quick: the table scrolls, rows are plain text.
-    return el('div.dv-table-wrap',
-      el('table.dv-table', { id: 'plan-diff-table' },
-        el('thead', el('tr', head('code', t('dv_grid')), el('th', t('dv_change')), head('after', t('dv_residents')),
-          head('in', t('dv_in')), head('out', t('dv_out')), head('moved', t('dv_moved')))),
-        el('tbody', list.map((g) => el('tr', { 'data-code': g.code, 'data-change': g.change, onclick: () => flyTo(g.code) },
-          el('td', code(shortCode(g.code, g.community))),
-          el('td', el(`span.chip-code.${g.change}`, t(`dv_change_${g.change}`))),
-          el('td.num', `${number(g.residents_before)} → ${number(g.residents_after)}`),
-          el('td.num', el('div', number(g.residents_in), el('span.muted', ` · ${t('dv_hh', { n: number(g.households_in) })}`)),
-            el('div.dv-from', sources(g.from, g.community, '←'))),
-          el('td.num', el('div', number(g.residents_out), el('span.muted', ` · ${t('dv_hh', { n: number(g.households_out) })}`)),
-            el('div.dv-from', sources(g.to, g.community, '→'))),
-          el('td.num', number((g.residents_in || 0) + (g.residents_out || 0)), el('div.muted', t('dv_buildings', { a: number(g.buildings_in), b: number(g.buildings_out) }))))))));
+    return [
+      el('div.dv-sorts', el('span.muted', t('dv_sort_by')), chip('moved', t('dv_moved')), chip('in', t('dv_in')), chip('out', t('dv_out')), chip('code', t('dv_grid'))),
+      el('div.dv-table-wrap',
+        el('table.dv-table', { id: 'plan-diff-table' },
+          el('thead', el('tr', head('code', t('dv_grid')), head('after', t('dv_residents')), head('in', t('dv_in')), head('out', t('dv_out')))),
+          el('tbody', list.map((g) => el('tr', { 'data-code': g.code, 'data-change': g.change, onclick: () => flyTo(g.code) },
+            el('td', code(shortCode(g.code, g.community)), el('div', el(`span.chip-code.${g.change}`, t(`dv_change_${g.change}`)))),
+            el('td.num', el('div', number(g.residents_before)), el('div', `→ ${number(g.residents_after)}`)),
+            el('td', el('div', people(g.residents_in, g.households_in)), el('div.dv-from', sources(g.from, g.community, '←')),
+              g.buildings_in ? el('div.dv-from', t('dv_bld_n', { n: number(g.buildings_in) })) : null),
+            el('td', el('div', people(g.residents_out, g.households_out)), el('div.dv-from', sources(g.to, g.community, '→')),
+              g.buildings_out ? el('div.dv-from', t('dv_bld_n', { n: number(g.buildings_out) })) : null))))))];
   }
 
   // ---- notices ---------------------------------------------------------------------------------
