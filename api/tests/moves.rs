@@ -32,7 +32,10 @@ fn people_of(buildings: &Value, population: Option<&Value>) -> People {
     let mut members = HashMap::new();
     for f in buildings["features"].as_array().unwrap() {
         let p = &f["properties"];
-        let id = p["id"].as_str().map(String::from).unwrap_or_else(|| f["id"].to_string());
+        let id = p["id"]
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| f["id"].to_string());
         let n = |v: &Value| v.as_u64().unwrap_or(0);
         members.insert(id.clone(), (n(&p["population"]), n(&p["households"])));
         for u in p["units"].as_array().into_iter().flatten() {
@@ -104,7 +107,13 @@ fn place(layer: &Value, level: &str, people: &People) -> (HashMap<String, String
         .unwrap()
         .iter()
         .filter(|f| f["properties"]["level"] == level)
-        .map(|f| (f["properties"]["code"].as_str().unwrap(), &f["geometry"], &f["properties"]))
+        .map(|f| {
+            (
+                f["properties"]["code"].as_str().unwrap(),
+                &f["geometry"],
+                &f["properties"],
+            )
+        })
         .collect();
     grids.sort_by(|a, b| a.0.cmp(b.0));
     let mut members = HashMap::new();
@@ -117,7 +126,12 @@ fn place(layer: &Value, level: &str, people: &People) -> (HashMap<String, String
     let points = people
         .points
         .iter()
-        .map(|(p, _)| grids.iter().find(|(_, g, _)| contains(g, *p)).map(|(c, _, _)| c.to_string()))
+        .map(|(p, _)| {
+            grids
+                .iter()
+                .find(|(_, g, _)| contains(g, *p))
+                .map(|(c, _, _)| c.to_string())
+        })
         .collect();
     (members, points)
 }
@@ -181,22 +195,38 @@ fn expected(old: &Value, new: &Value, level: &str, people: &People) -> BTreeMap<
 /// sees people moving in or out of is listed. Households are checked where no population point
 /// is involved (a point's households are an estimate made by the service).
 fn check_level(diff: &Value, key: &str, want: &BTreeMap<String, Expect>, with_points: bool) -> usize {
-    let listed = diff[key].as_array().unwrap_or_else(|| panic!("diff has no {key}: {diff}"));
+    let listed = diff[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("diff has no {key}: {diff}"));
     let mut seen = BTreeSet::new();
     for g in listed {
         let code = g["code"].as_str().unwrap();
         seen.insert(code.to_string());
-        let e = want.get(code).unwrap_or_else(|| panic!("{key} lists {code}, which holds nobody in either layer"));
+        let e = want
+            .get(code)
+            .unwrap_or_else(|| panic!("{key} lists {code}, which holds nobody in either layer"));
         let n = |k: &str| g[k].as_u64().unwrap();
         assert_eq!(
             (n("residents_before"), n("residents_after")),
             (e.before, e.after),
             "{key} {code}: residents before/after"
         );
-        assert_eq!((n("residents_in"), n("residents_out")), (e.res_in, e.res_out), "{key} {code}: in/out");
-        assert_eq!((n("buildings_in"), n("buildings_out")), (e.bld_in, e.bld_out), "{key} {code}: buildings");
+        assert_eq!(
+            (n("residents_in"), n("residents_out")),
+            (e.res_in, e.res_out),
+            "{key} {code}: in/out"
+        );
+        assert_eq!(
+            (n("buildings_in"), n("buildings_out")),
+            (e.bld_in, e.bld_out),
+            "{key} {code}: buildings"
+        );
         if !with_points {
-            assert_eq!((n("households_in"), n("households_out")), (e.hh_in, e.hh_out), "{key} {code}: households");
+            assert_eq!(
+                (n("households_in"), n("households_out")),
+                (e.hh_in, e.hh_out),
+                "{key} {code}: households"
+            );
         }
         let shares = |k: &str| -> BTreeMap<Option<String>, u64> {
             g[k].as_array()
@@ -207,24 +237,41 @@ fn check_level(diff: &Value, key: &str, want: &BTreeMap<String, Expect>, with_po
                 .collect()
         };
         let nonzero = |m: &BTreeMap<Option<String>, u64>| -> BTreeMap<Option<String>, u64> {
-            m.iter().filter(|(_, r)| **r > 0).map(|(k, v)| (k.clone(), *v)).collect()
+            m.iter()
+                .filter(|(_, r)| **r > 0)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect()
         };
         assert_eq!(shares("from"), nonzero(&e.from), "{key} {code}: from");
         assert_eq!(shares("to"), nonzero(&e.to), "{key} {code}: to");
         // Most residents moved first.
-        let moved: Vec<u64> = g["from"].as_array().unwrap().iter().map(|s| s["residents"].as_u64().unwrap()).collect();
-        assert!(moved.windows(2).all(|w| w[0] >= w[1]), "{key} {code}: from not sorted {moved:?}");
+        let moved: Vec<u64> = g["from"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["residents"].as_u64().unwrap())
+            .collect();
+        assert!(
+            moved.windows(2).all(|w| w[0] >= w[1]),
+            "{key} {code}: from not sorted {moved:?}"
+        );
     }
     for (code, e) in want {
         if e.res_in + e.res_out + e.bld_in + e.bld_out > 0 {
-            assert!(seen.contains(code), "{key}: {code} has people moving ({e:?}) but is not listed");
+            assert!(
+                seen.contains(code),
+                "{key}: {code} has people moving ({e:?}) but is not listed"
+            );
         }
     }
     let order: Vec<u64> = listed
         .iter()
         .map(|g| g["residents_in"].as_u64().unwrap() + g["residents_out"].as_u64().unwrap())
         .collect();
-    assert!(order.windows(2).all(|w| w[0] >= w[1]), "{key} not sorted by residents moved: {order:?}");
+    assert!(
+        order.windows(2).all(|w| w[0] >= w[1]),
+        "{key} not sorted by residents moved: {order:?}"
+    );
     listed.len()
 }
 
@@ -246,14 +293,19 @@ fn large_by_count(old: &Value, want: &BTreeMap<String, Expect>) -> bool {
     let mut by: HashMap<&str, (u64, u64)> = HashMap::new();
     let mut grid_over = false;
     for (code, e) in want {
-        let Some(c) = community.get(code.as_str()) else { continue };
+        let Some(c) = community.get(code.as_str()) else {
+            continue;
+        };
         let moved: u64 = e.to.iter().filter(|(k, _)| k.is_some()).map(|(_, r)| r).sum();
         let x = by.entry(c).or_default();
         x.0 += e.before;
         x.1 += moved;
         grid_over |= e.before > 0 && moved as f64 > 0.3 * e.before as f64;
     }
-    grid_over || by.values().any(|(all, moved)| *moved > 0 && *moved as f64 >= 0.1 * *all as f64)
+    grid_over
+        || by
+            .values()
+            .any(|(all, moved)| *moved > 0 && *moved as f64 >= 0.1 * *all as f64)
 }
 
 // ---- services ----------------------------------------------------------------------------------
@@ -354,7 +406,10 @@ async fn a_fresh_partition_over_kangle_counts_moves_per_grid_is_confirmed_and_ha
     assert_eq!(diff["communities"][0]["residents"], 9241);
     // Every old → new flow, largest first, adding up to the total.
     let flows = diff["moves"].as_array().unwrap();
-    assert_eq!(flows.iter().map(|m| m["residents"].as_u64().unwrap()).sum::<u64>(), moved);
+    assert_eq!(
+        flows.iter().map(|m| m["residents"].as_u64().unwrap()).sum::<u64>(),
+        moved
+    );
     assert!(large_by_count(&old, &grids));
     let large = &diff["large_moves"];
     assert_eq!(large["moved_residents"], moved, "{large}");
@@ -399,7 +454,8 @@ async fn a_fresh_partition_over_kangle_counts_moves_per_grid_is_confirmed_and_ha
         .collect();
     assert_eq!(notices.len(), groups.len(), "notices vs buildings changing grid");
     // A known building: its text, grid, and the new grid's workers (or that it has none yet).
-    let staff: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(fixture("kangle").join("staff.json")).unwrap()).unwrap();
+    let staff: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("kangle").join("staff.json")).unwrap()).unwrap();
     let buildings = read(fixture("kangle").join("buildings.geojson"));
     let (mut staffed, mut unstaffed) = (0, 0);
     for x in notices {
@@ -411,7 +467,10 @@ async fn a_fresh_partition_over_kangle_counts_moves_per_grid_is_confirmed_and_ha
             if om.contains_key(id) {
                 id.to_string()
             } else {
-                om.keys().find(|k| k.starts_with(&prefix) && nm.get(*k).map(String::as_str) == Some(to)).unwrap().clone()
+                om.keys()
+                    .find(|k| k.starts_with(&prefix) && nm.get(*k).map(String::as_str) == Some(to))
+                    .unwrap()
+                    .clone()
             }
         });
         assert_eq!(nm.get(&member).map(String::as_str), Some(to), "{x}");
@@ -471,10 +530,21 @@ async fn a_fresh_partition_over_kangle_counts_moves_per_grid_is_confirmed_and_ha
     let body = String::from_utf8(body).unwrap();
     assert_eq!(body.matches("网格调整通知").count(), notices.len());
     assert!(body.contains(notices[0]["text"].as_str().unwrap()));
-    let (status, ct, png) = raw(&app, &format!("/v1/drafts/{draft}/notices?format=png&from=2026-12-15&building={first}")).await;
+    let (status, ct, png) = raw(
+        &app,
+        &format!("/v1/drafts/{draft}/notices?format=png&from=2026-12-15&building={first}"),
+    )
+    .await;
     assert_eq!((status, ct.as_str()), (StatusCode::OK, "image/png"));
     assert_eq!(png_size(&png), (1240, 1754));
-    let (status, problem) = call(&app, Method::GET, &format!("/v1/drafts/{draft}/notices?format=png"), t, None).await;
+    let (status, problem) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/drafts/{draft}/notices?format=png"),
+        t,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
     assert_eq!(problem["code"], "one_notice_per_png");
     let (status, ct, pdf) = raw(&app, &format!("/v1/drafts/{draft}/notices?format=pdf&from=2026-12-15")).await;
@@ -488,8 +558,19 @@ async fn a_fresh_partition_over_kangle_counts_moves_per_grid_is_confirmed_and_ha
         ("format=docx", StatusCode::BAD_REQUEST, "bad_request"),
         ("building=NOT-A-BUILDING", StatusCode::NOT_FOUND, "no_notice"),
     ] {
-        let (got, problem) = call(&app, Method::GET, &format!("/v1/drafts/{draft}/notices?{query}"), t, None).await;
-        assert_eq!((got, problem["code"].as_str()), (status, Some(code)), "{query}: {problem}");
+        let (got, problem) = call(
+            &app,
+            Method::GET,
+            &format!("/v1/drafts/{draft}/notices?{query}"),
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (got, problem["code"].as_str()),
+            (status, Some(code)),
+            "{query}: {problem}"
+        );
     }
     let (status, _) = call(&app, Method::GET, "/v1/drafts/99/notices", t, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -506,7 +587,9 @@ async fn a_fresh_partition_over_kangle_counts_moves_per_grid_is_confirmed_and_ha
     assert_eq!(status, StatusCode::CREATED, "{published}");
     let note = published["version"]["note"].as_str().unwrap();
     assert!(
-        note.contains(&format!("[large moves confirmed: {moved} residents change grid; communities 350206001017 ")),
+        note.contains(&format!(
+            "[large moves confirmed: {moved} residents change grid; communities 350206001017 "
+        )),
         "{note}"
     );
     // The versions' diff says the same as the draft's did.
@@ -544,11 +627,21 @@ async fn a_zhongjing_repartition_counts_moves_per_grid_with_population_points() 
     assert_eq!(status, StatusCode::OK, "{diff}");
     let grids = expected(&old, &new, "grid", &people);
     let listed = check_level(&diff, "grids", &grids, true);
-    assert!(listed >= 1 && listed < 20, "a local re-partition listed {listed} grids");
+    assert!((1..20).contains(&listed), "a local re-partition listed {listed} grids");
     check_level(&diff, "micro_grids", &expected(&old, &new, "micro", &people), true);
-    assert_eq!(diff["large_moves"].is_object(), large_by_count(&old, &grids), "{}", diff["large_moves"]);
+    assert_eq!(
+        diff["large_moves"].is_object(),
+        large_by_count(&old, &grids),
+        "{}",
+        diff["large_moves"]
+    );
     // Nine communities, each with its own share.
-    assert_eq!(diff["communities"].as_array().unwrap().len(), 9, "{}", diff["communities"]);
+    assert_eq!(
+        diff["communities"].as_array().unwrap().len(),
+        9,
+        "{}",
+        diff["communities"]
+    );
 }
 
 #[test]
@@ -573,11 +666,22 @@ fn the_command_line_refuses_a_large_move_without_the_flag_and_writes_notices() {
     assert!(out.status.success(), "{}", text(&out));
     let draft = serde_json::from_slice::<Value>(&out.stdout).unwrap()["draft"].to_string();
 
-    let out = wangge(&["publish", &draft, "--note", "grown", "--acknowledge-unstaffed", "--store", s(&db)]);
+    let out = wangge(&[
+        "publish",
+        &draft,
+        "--note",
+        "grown",
+        "--acknowledge-unstaffed",
+        "--store",
+        s(&db),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("--confirm-large-moves"), "{said}");
-    assert!(said.contains("community 350206001017:") && said.contains("largest moves:"), "{said}");
+    assert!(
+        said.contains("community 350206001017:") && said.contains("largest moves:"),
+        "{said}"
+    );
 
     // The notices, as text on standard output and as a PDF.
     let out = wangge(&["notices", &draft, "--from", "2026-12-15", "--store", s(&db)]);
@@ -587,11 +691,23 @@ fn the_command_line_refuses_a_large_move_without_the_flag_and_writes_notices() {
     assert!(n >= 10, "{notices}");
     assert!(notices.contains("自2026年12月15日起，"), "{notices}");
     // The new grid 006 has nobody yet: its notices say so instead of naming anyone.
-    assert!(notices.contains("划入康乐社区006网格。该网格的网格长和网格员尚在安排中"), "{notices}");
+    assert!(
+        notices.contains("划入康乐社区006网格。该网格的网格长和网格员尚在安排中"),
+        "{notices}"
+    );
     // A grid that keeps its code keeps its workers (staff.json): named with their phones.
     assert!(notices.contains("划入康乐社区001网格。网格长吕建，电话13919513198；网格员张超，电话15895240638；网格员郑玲，电话18088324740。"), "{notices}");
     let pdf = dir.path().join("n.pdf");
-    let out = wangge(&["notices", &draft, "--format", "pdf", "--out", s(&pdf), "--store", s(&db)]);
+    let out = wangge(&[
+        "notices",
+        &draft,
+        "--format",
+        "pdf",
+        "--out",
+        s(&pdf),
+        "--store",
+        s(&db),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));

@@ -167,7 +167,9 @@ async fn upload_repartition_validate_publish_and_roll_back() {
     assert_eq!(status, StatusCode::CREATED, "{p}");
     let note = p["version"]["note"].as_str().unwrap();
     assert!(
-        note.starts_with("grown building [published with no grid worker yet in 350206001017006] [large moves confirmed: "),
+        note.starts_with(
+            "grown building [published with no grid worker yet in 350206001017006] [large moves confirmed: "
+        ),
         "{note}"
     );
     assert_eq!(p["version"]["number"], 2);
@@ -822,7 +824,9 @@ async fn a_draft_that_does_not_validate_is_published_only_with_a_reason_kept_in_
         Method::POST,
         &url,
         t,
-        Some(json!({"note": "forced", "override_reason": "street office decision 2026-12", "confirm_large_moves": true})),
+        Some(
+            json!({"note": "forced", "override_reason": "street office decision 2026-12", "confirm_large_moves": true}),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{published}");

@@ -105,7 +105,12 @@ pub struct Notices {
 
 /// The residents' notices for publishing draft `draft` over the current version, effective
 /// `effective`; only `building`'s when given ([`PlannerError::NoNotice`] if it does not move).
-pub async fn draft_notices(store: &Store, draft: i64, effective: EffectiveDate, building: Option<&str>) -> Result<Notices> {
+pub async fn draft_notices(
+    store: &Store,
+    draft: i64,
+    effective: EffectiveDate,
+    building: Option<&str>,
+) -> Result<Notices> {
     let (layer, dataset_id) = store.layer(draft).await?;
     let old = match store.current().await? {
         Some(v) => store.version_layer(v.number).await?,
@@ -210,14 +215,24 @@ pub fn notices(
     // (building, from, to) → its members that move that way.
     let mut groups: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
     for m in &d.moved_buildings {
-        let (Some(from), Some(to)) = (&m.from, &m.to) else { continue };
+        let (Some(from), Some(to)) = (&m.from, &m.to) else {
+            continue;
+        };
         let id = m.building.split('#').next().unwrap_or(&m.building).to_string();
-        groups.entry((id, from.clone(), to.clone())).or_default().push(m.building.clone());
+        groups
+            .entry((id, from.clone(), to.clone()))
+            .or_default()
+            .push(m.building.clone());
     }
     let mut out = Vec::new();
     for ((id, from, to), members) in groups {
-        let (Some(grid), Some(was)) = (news.get(&to), olds.get(&from)) else { continue };
-        let community_name = names.get(grid.community_code.as_str()).copied().unwrap_or(&grid.community_code);
+        let (Some(grid), Some(was)) = (news.get(&to), olds.get(&from)) else {
+            continue;
+        };
+        let community_name = names
+            .get(grid.community_code.as_str())
+            .copied()
+            .unwrap_or(&grid.community_code);
         let b = buildings.get(id.as_str());
         let units: Vec<String> = members.iter().filter(|m| m.contains('#')).cloned().collect();
         // The whole building moves when it has no units listed, or every unit listed moves here.
@@ -228,7 +243,11 @@ pub fn notices(
                 residents = u64::from(b.population);
                 households = u64::from(b.households);
             } else {
-                for u in b.units.iter().filter(|u| units.contains(&format!("{}#{}", b.id, u.name))) {
+                for u in b
+                    .units
+                    .iter()
+                    .filter(|u| units.contains(&format!("{}#{}", b.id, u.name)))
+                {
                     residents += u64::from(u.population);
                     households += u64::from(u.households);
                 }
@@ -241,7 +260,13 @@ pub fn notices(
         }
         let workers = staff_after(&to, staff, moves);
         let label = grid_label(grid, community_name);
-        let from_label = grid_label(was, names.get(was.community_code.as_str()).copied().unwrap_or(&was.community_code));
+        let from_label = grid_label(
+            was,
+            names
+                .get(was.community_code.as_str())
+                .copied()
+                .unwrap_or(&was.community_code),
+        );
         let text = notice_text(effective, &place, &label, &from_label, &workers);
         out.push(Notice {
             building: id,
@@ -261,7 +286,11 @@ pub fn notices(
             text,
         });
     }
-    out.sort_by(|a, b| a.to.cmp(&b.to).then(a.building.cmp(&b.building)).then(a.units.cmp(&b.units)));
+    out.sort_by(|a, b| {
+        a.to.cmp(&b.to)
+            .then(a.building.cmp(&b.building))
+            .then(a.units.cmp(&b.units))
+    });
     out
 }
 
@@ -283,11 +312,14 @@ fn place_name(b: &gis_core::Building, community_name: &str) -> String {
     }
 }
 
-fn notice_text(effective: EffectiveDate, place: &str, label: &str, from_label: &str, workers: &[NoticeStaff]) -> String {
-    let mut text = format!(
-        "自{}起，{place}由{from_label}划入{label}。",
-        effective.chinese()
-    );
+fn notice_text(
+    effective: EffectiveDate,
+    place: &str,
+    label: &str,
+    from_label: &str,
+    workers: &[NoticeStaff],
+) -> String {
+    let mut text = format!("自{}起，{place}由{from_label}划入{label}。", effective.chinese());
     if workers.is_empty() {
         text.push_str("该网格的网格长和网格员尚在安排中，确定后另行通知；其间如有事项，请联系社区居委会。");
         return text;
@@ -312,7 +344,15 @@ mod tests {
     fn dates_are_real_calendar_days() {
         assert_eq!(EffectiveDate::parse("2026-12-15").unwrap().chinese(), "2026年12月15日");
         assert_eq!(EffectiveDate::parse("2028-02-29").unwrap().iso(), "2028-02-29");
-        for bad in ["2026-02-29", "2026-13-01", "2026-1-5", "15.12.2026", "2026-12-15-1", "", "2026-04-31"] {
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-1-5",
+            "15.12.2026",
+            "2026-12-15-1",
+            "",
+            "2026-04-31",
+        ] {
             assert!(EffectiveDate::parse(bad).is_err(), "{bad} parsed");
         }
     }
@@ -321,7 +361,10 @@ mod tests {
     fn a_grid_without_staff_is_said_so() {
         let d = EffectiveDate::parse("2026-12-15").unwrap();
         let t = notice_text(d, "金湖家园2号楼", "康乐社区006网格", "康乐社区003网格", &[]);
-        assert!(t.starts_with("自2026年12月15日起，金湖家园2号楼由康乐社区003网格划入康乐社区006网格。"), "{t}");
+        assert!(
+            t.starts_with("自2026年12月15日起，金湖家园2号楼由康乐社区003网格划入康乐社区006网格。"),
+            "{t}"
+        );
         assert!(t.contains("尚在安排中"), "{t}");
         let w = [NoticeStaff {
             name: "王小明".into(),

@@ -42,7 +42,9 @@ pub struct NoticePage {
 #[derive(Debug, thiserror::Error)]
 pub enum NoticeError {
     /// Chinese text cannot be drawn: no CJK font is installed (Debian: `fonts-noto-cjk`).
-    #[error("no CJK font is installed, so a notice in Chinese cannot be drawn (install fonts-noto-cjk); the text form works without one")]
+    #[error(
+        "no CJK font is installed, so a notice in Chinese cannot be drawn (install fonts-noto-cjk); the text form works without one"
+    )]
     NoCjkFont,
     #[error("nothing to print: no notice")]
     Empty,
@@ -64,7 +66,14 @@ pub fn wrap(s: &str, max: f32, style: &TextStyle) -> Vec<String> {
         let word = ch.is_ascii_alphanumeric() || ch == '-' || ch == '+';
         let closing = "，。；：、）》」』！？,.;:)".contains(ch);
         match tokens.last_mut() {
-            Some(last) if (word && last.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '+')) || closing => {
+            Some(last)
+                if (word
+                    && last
+                        .chars()
+                        .last()
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '+'))
+                    || closing =>
+            {
                 last.push(ch)
             }
             _ => tokens.push(ch.to_string()),
@@ -238,4 +247,36 @@ pub fn render_pdf(pages: &[NoticePage]) -> Result<Vec<u8>, NoticeError> {
         pdf.stream(content_id, &content.finish());
     }
     Ok(pdf.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_numbers_whole_and_punctuation_off_the_line_start() {
+        let style = TextStyle {
+            size: 40.0,
+            color: INK,
+            halo: None,
+            bold: false,
+        };
+        let text = "网格长王小明，电话13800000000；网格员李华，电话13900000000。";
+        for max in [200.0, 260.0, 330.0, 420.0, 600.0] {
+            let lines = wrap(text, max, &style);
+            assert_eq!(lines.concat(), text, "wrapping loses nothing");
+            for l in &lines {
+                assert!(
+                    !l.starts_with(['，', '；', '。']),
+                    "{l:?} starts with punctuation at {max}"
+                );
+            }
+            for phone in ["13800000000", "13900000000"] {
+                assert!(
+                    lines.iter().any(|l| l.contains(phone)),
+                    "{phone} split at {max}: {lines:?}"
+                );
+            }
+        }
+    }
 }

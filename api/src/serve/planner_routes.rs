@@ -169,8 +169,12 @@ impl From<PlannerError> for Problem {
                     unreachable!()
                 };
                 let moves = serde_json::to_value(moves).unwrap_or_default();
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Large moves unconfirmed", e.to_string())
-                    .with("large_moves", moves)
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Large moves unconfirmed",
+                    e.to_string(),
+                )
+                .with("large_moves", moves)
             }
             e @ PlannerError::BadDate(_) => Problem::bad_request(e.to_string()).code("bad_date"),
             e @ PlannerError::NoNotice { .. } => Problem::not_found(e.to_string()).code("no_notice"),
@@ -579,7 +583,11 @@ async fn draft_notices(
         })?;
     let mut r = bytes.into_response();
     let name = match &p.building {
-        Some(b) => format!("notices-draft-{id}-{}.{}", b.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"), format.extension()),
+        Some(b) => format!(
+            "notices-draft-{id}-{}.{}",
+            b.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+            format.extension()
+        ),
         None => format!("notices-draft-{id}.{}", format.extension()),
     };
     let h = r.headers_mut();

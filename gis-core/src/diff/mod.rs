@@ -206,5 +206,6 @@ pub fn diff(old: &GridLayer, new: &GridLayer, dataset: Option<&Dataset>) -> Laye
 
 mod moves;
 pub use moves::{
-    COMMUNITY_SHARE, CommunityMoves, GRID_LOSS_SHARE, GridChange, GridLoss, GridMoves, LARGEST, LargeMoves, Move, MoveShare,
+    COMMUNITY_SHARE, CommunityMoves, GRID_LOSS_SHARE, GridChange, GridLoss, GridMoves, LARGEST, LargeMoves, Move,
+    MoveShare,
 };

@@ -192,7 +192,12 @@ fn shares(by: BTreeMap<Option<String>, Tally>) -> Vec<MoveShare> {
             buildings: t.buildings,
         })
         .collect();
-    out.sort_by(|a, b| b.residents.cmp(&a.residents).then(b.buildings.cmp(&a.buildings)).then(a.code.cmp(&b.code)));
+    out.sort_by(|a, b| {
+        b.residents
+            .cmp(&a.residents)
+            .then(b.buildings.cmp(&a.buildings))
+            .then(a.code.cmp(&b.code))
+    });
     out
 }
 
@@ -214,10 +219,20 @@ pub(super) fn grid_moves(people: &People, old: &GridLayer, new: &GridLayer, leve
         }
         if from != to {
             if let Some(f) = &from {
-                acc.entry(f.clone()).or_default().to.entry(to.clone()).or_default().add(item);
+                acc.entry(f.clone())
+                    .or_default()
+                    .to
+                    .entry(to.clone())
+                    .or_default()
+                    .add(item);
             }
             if let Some(t) = &to {
-                acc.entry(t.clone()).or_default().from.entry(from.clone()).or_default().add(item);
+                acc.entry(t.clone())
+                    .or_default()
+                    .from
+                    .entry(from.clone())
+                    .or_default()
+                    .add(item);
             }
         }
     }
@@ -450,5 +465,62 @@ impl LargeMoves {
             parts.push(format!("grids losing most {}", grids.join(", ")));
         }
         parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn community(residents: u64, moved: u64) -> CommunityMoves {
+        CommunityMoves {
+            community: "350206001017".into(),
+            residents,
+            moved,
+            share: ratio(moved, residents),
+        }
+    }
+
+    fn grid(before: u64, moved: u64) -> GridMoves {
+        GridMoves {
+            code: "350206001017001".into(),
+            level: GridLevel::Grid,
+            community: "350206001017".into(),
+            parent: None,
+            change: GridChange::Changed,
+            geometry_changed: true,
+            residents_before: before,
+            residents_after: before - moved,
+            households_before: 0,
+            households_after: 0,
+            residents_in: 0,
+            households_in: 0,
+            buildings_in: 0,
+            residents_out: moved,
+            households_out: 0,
+            buildings_out: 1,
+            from: vec![],
+            to: vec![MoveShare {
+                code: Some("350206001017002".into()),
+                residents: moved,
+                households: 0,
+                buildings: 1,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_thresholds_are_ten_percent_of_a_community_and_over_thirty_of_a_grid() {
+        // 10% of a community is large; just under is not.
+        assert!(LargeMoves::assess(&[community(10_000, 1_000)], &[], &[]).is_some());
+        assert!(LargeMoves::assess(&[community(10_000, 999)], &[], &[]).is_none());
+        // Exactly 30% of a grid is not large; more is.
+        assert!(LargeMoves::assess(&[community(100_000, 600)], &[grid(2_000, 600)], &[]).is_none());
+        let large = LargeMoves::assess(&[community(100_000, 601)], &[grid(2_000, 601)], &[]).unwrap();
+        assert!(large.communities.is_empty());
+        assert_eq!(large.grids[0].residents_moved, 601);
+        assert!(large.summary().contains("350206001017001 −30%"), "{}", large.summary());
+        // Nobody moving is never large, however small the community.
+        assert!(LargeMoves::assess(&[community(0, 0)], &[], &[]).is_none());
     }
 }
