@@ -224,7 +224,10 @@ pub fn render_pdf(pages: &[NoticePage]) -> Result<Vec<u8>, NoticeError> {
     for (p, &(page_id, image_id, content_id)) in pages.iter().zip(&ids) {
         let pm = render(p)?;
         // The page is opaque (white under everything): its RGB is all there is.
-        let rgb: Vec<u8> = pm.data().chunks_exact(4).flat_map(|px| [px[0], px[1], px[2]]).collect();
+        let mut rgb = Vec::with_capacity(pm.data().len() / 4 * 3);
+        for px in pm.data().chunks_exact(4) {
+            rgb.extend_from_slice(&px[..3]);
+        }
         let packed = miniz_oxide::deflate::compress_to_vec_zlib(&rgb, 6);
         let mut page = pdf.page(page_id);
         page.media_box(media);

@@ -993,7 +993,7 @@ async function checkDiffView() {
     assert(Number(shown) === api.notices.length && api.notices.length > 0, `page shows ${shown} notices, the service ${api.notices.length}`);
     const first = await page.locator('.dv-notice-list li .dv-notice-text').first().innerText();
     assert(first.startsWith('自2026年12月15日起，') && first === api.notices[0].text, `first notice: ${first}`);
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#plan-notices-pdf')]);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 180_000 }), page.click('#plan-notices-pdf')]);
     const chunks = [];
     for await (const c of await download.createReadStream()) chunks.push(c);
     const pdf = Buffer.concat(chunks);
