@@ -65,6 +65,7 @@ export function createDiffView({ map, padding, token, render, setStatus }) {
     const level = v.level;
     map.setLayoutProperty('plan-old-line', 'visibility', on ? 'visible' : 'none');
     map.setFilter('plan-old-line', ['==', ['get', 'level'], level]);
+    map.setPaintProperty('plan-old-line', 'line-width', level === 'micro' ? 2 : 2.6);
     const codes = on ? changedCodes() : [];
     map.setFilter('plan-diff-fill', ['all', ['==', ['get', 'level'], level], ['in', ['get', 'code'], ['literal', codes]]]);
     // While comparing, a changed grid is tinted instead of outlined: its new border stays the
@@ -74,7 +75,9 @@ export function createDiffView({ map, padding, token, render, setStatus }) {
     if (map.getLayer('plan-micro')) {
       map.setLayerZoomRange('plan-micro', on && level === 'micro' ? 0 : 15, 24);
       map.setPaintProperty('plan-micro', 'line-color', on && level === 'micro' ? '#2b3a4a' : '#6b7785');
-      map.setPaintProperty('plan-micro', 'line-width', on && level === 'micro' ? 1.4 : 0.8);
+      map.setPaintProperty('plan-micro', 'line-width', on && level === 'micro' ? 1.6 : 0.8);
+      // Solid while compared: dashes are the old borders' mark.
+      map.setPaintProperty('plan-micro', 'line-dasharray', on && level === 'micro' ? null : [3, 2]);
     }
   }
 

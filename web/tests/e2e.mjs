@@ -976,6 +976,10 @@ async function checkDiffView() {
     await page.waitForFunction((n) => document.querySelectorAll('#plan-diff-table tbody tr').length === n, diff.micro_grids.length, { timeout: 10_000 });
     const filter = await page.evaluate(() => JSON.stringify(window.wangge.map.getFilter('plan-old-line')));
     assert(filter.includes('micro'), `old borders at the micro level: ${filter}`);
+    const microDash = await page.evaluate(() => window.wangge.map.getPaintProperty('plan-micro', 'line-dasharray'));
+    assert(microDash === undefined || microDash === null, `new micro-grid borders are dashed like the old ones: ${JSON.stringify(microDash)}`);
+    const microDrawn = await page.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['plan-micro'] }).length);
+    assert(microDrawn > 0, 'new micro-grid borders are not drawn at this zoom');
     await settle(page, 'map.triggerRepaint();');
     await page.screenshot({ path: join(shots, 'desktop-planner-diff-micro.png') });
     await scanLatin(page, 'desktop: planner, diff view of micro-grids');
