@@ -145,10 +145,18 @@ fn crash_and_recover(at: &At, dir: &Path) {
         .expect(&text)
         .to_string();
     let before = state(at);
-    // The grown dataset opens a grid nobody works in yet: acknowledged, as a planner would.
+    // The grown dataset opens a grid nobody works in yet and moves many residents: acknowledged
+    // and confirmed, as a planner would.
     kill_during(
         "publish",
-        &["publish", &draft, "--note", "killed", "--acknowledge-unstaffed"],
+        &[
+            "publish",
+            &draft,
+            "--note",
+            "killed",
+            "--acknowledge-unstaffed",
+            "--confirm-large-moves",
+        ],
         at,
     );
     let after = state(at);
@@ -158,7 +166,14 @@ fn crash_and_recover(at: &At, dir: &Path) {
 
     // And the same publish then works.
     ok(&wangge(
-        &["publish", &draft, "--note", "again", "--acknowledge-unstaffed"],
+        &[
+            "publish",
+            &draft,
+            "--note",
+            "again",
+            "--acknowledge-unstaffed",
+            "--confirm-large-moves",
+        ],
         at,
     ));
     let (v, _) = state(at);

@@ -15,6 +15,7 @@ mod golden;
 mod hostile;
 mod import;
 mod inspect;
+mod moves;
 mod partition;
 mod planner;
 mod repartition;

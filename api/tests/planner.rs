@@ -152,10 +152,25 @@ async fn upload_repartition_validate_publish_and_roll_back() {
         Some(json!({"note": "grown building", "acknowledge_unstaffed": true})),
     )
     .await;
+    // A sixth grid taken from its neighbours moves many residents: that needs confirming too.
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["code"], "large_moves_unconfirmed", "{p}");
+    assert_eq!(state.current().version, Some(1));
+    let (status, p) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/drafts/{draft}/publish"),
+        t,
+        Some(json!({"note": "grown building", "acknowledge_unstaffed": true, "confirm_large_moves": true})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
-    assert_eq!(
-        p["version"]["note"],
-        "grown building [published with no grid worker yet in 350206001017006]"
+    let note = p["version"]["note"].as_str().unwrap();
+    assert!(
+        note.starts_with(
+            "grown building [published with no grid worker yet in 350206001017006] [large moves confirmed: "
+        ),
+        "{note}"
     );
     assert_eq!(p["version"]["number"], 2);
     assert_eq!(state.current().version, Some(2));
@@ -809,7 +824,9 @@ async fn a_draft_that_does_not_validate_is_published_only_with_a_reason_kept_in_
         Method::POST,
         &url,
         t,
-        Some(json!({"note": "forced", "override_reason": "street office decision 2026-12"})),
+        Some(
+            json!({"note": "forced", "override_reason": "street office decision 2026-12", "confirm_large_moves": true}),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{published}");

@@ -132,6 +132,7 @@ fn publish_refuses_a_draft_that_does_not_validate_unless_given_a_reason() {
         "forced",
         "--override-validation",
         "street office decision",
+        "--confirm-large-moves",
         "--store",
         &db,
     ]);
@@ -186,6 +187,19 @@ fn publish_names_grids_left_without_staff_and_waits_for_an_acknowledgement() {
         "--note",
         "grown",
         "--acknowledge-unstaffed",
+        "--store",
+        &db,
+    ]);
+    // It also moves 19% of Kangle's residents: refused until confirmed, naming the flag.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("--confirm-large-moves"), "{}", text(&out));
+    let out = wangge(&[
+        "publish",
+        "2",
+        "--note",
+        "grown",
+        "--acknowledge-unstaffed",
+        "--confirm-large-moves",
         "--store",
         &db,
     ]);

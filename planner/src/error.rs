@@ -43,6 +43,21 @@ pub enum PlannerError {
         grids.join(", ")
     )]
     Unstaffed { draft: i64, grids: Vec<String> },
+    /// A draft that moves many residents to other grids, published without confirming it.
+    #[error(
+        "draft {draft} moves many residents to other grids ({}): check the diff, then confirm the large moves to publish it",
+        moves.summary()
+    )]
+    LargeMoves {
+        draft: i64,
+        moves: Box<gis_core::diff::LargeMoves>,
+    },
+    /// An effective date that is not a calendar day written `YYYY-MM-DD`.
+    #[error("date {0:?}: expected a calendar day as YYYY-MM-DD, e.g. 2026-12-15")]
+    BadDate(String),
+    /// Notices asked for one building whose grid the draft does not change.
+    #[error("building {building} does not change grid in draft {draft}, so it has no notice")]
+    NoNotice { draft: i64, building: String },
     /// A step's blocking task failed (panicked): a bug, not the input.
     #[error("background task failed: {0}")]
     Task(String),

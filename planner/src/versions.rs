@@ -17,13 +17,18 @@ pub struct Accepted<'a> {
     pub override_reason: Option<&'a str>,
     /// Publish although some basic grids would have no staff (named in the note).
     pub unstaffed: bool,
+    /// Publish although the draft moves many residents to another grid
+    /// ([`gis_core::diff::LargeMoves`]; what was confirmed goes into the note).
+    pub large_moves: bool,
 }
 
 /// Publishes draft `draft` as the next version, once it validates clean (the same validation as
 /// `validate` and `/v1/drafts/{id}/validate`) and every basic grid has a worker after the draft's
 /// staff moves. A draft with defects is refused ([`PlannerError::NotClean`]) unless `accepted`
 /// gives a reason; one that leaves grids without staff ([`PlannerError::Unstaffed`]) unless the
-/// planner acknowledges it. Whatever was accepted is kept in the version's note.
+/// planner acknowledges it; one that moves many residents to another grid
+/// ([`PlannerError::LargeMoves`]: at least 10% of a community's residents, or more than 30% of
+/// one grid's) unless the planner confirms it. Whatever was accepted is kept in the version's note.
 pub async fn publish(store: &Store, draft: i64, note: &str, accepted: Accepted<'_>) -> Result<VersionInfo> {
     if store.versions().await?.iter().any(|v| v.layer == draft) {
         // Published already: the store refuses it again (409) before anything else is asked.
@@ -63,7 +68,31 @@ pub async fn publish(store: &Store, draft: i64, note: &str, accepted: Accepted<'
         }
         note.push_str(&format!(" [published with no grid worker yet in {}]", grids.join(", ")));
     }
+    if let Some(large) = large_moves(store, layer, dataset_id).await? {
+        if !accepted.large_moves {
+            return Err(PlannerError::LargeMoves {
+                draft,
+                moves: Box::new(large),
+            });
+        }
+        note.push_str(&format!(" [large moves confirmed: {}]", large.summary()));
+    }
     Ok(store.publish(draft, &note).await?)
+}
+
+/// Whether publishing `layer` (of stored dataset `dataset_id`) over the current version moves
+/// residents past the thresholds, and then what.
+async fn large_moves(store: &Store, layer: GridLayer, dataset_id: i64) -> Result<Option<gis_core::diff::LargeMoves>> {
+    let Some(current) = store.current().await? else {
+        return Ok(None); // the first version moves nobody
+    };
+    // A current version that does not read back (damaged) is being replaced: nobody's grid can be
+    // compared with it, and refusing would leave the service with nothing sound to serve.
+    let Ok(old) = store.version_layer(current.number).await else {
+        return Ok(None);
+    };
+    let dataset = store.dataset(dataset_id).await?;
+    crate::blocking(move || gis_core::diff::diff(&old, &layer, Some(&dataset)).large_moves).await
 }
 
 /// The basic grids of draft `draft` (read as `layer`) that would have nobody after publishing

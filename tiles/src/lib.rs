@@ -11,7 +11,8 @@
 //!   kinds as its sprite sheet (PNG and JSON index, @1x and @2x).
 //! - [`labels`]: compound names, building numbers (楼号) and road names, and the collision rule
 //!   that keeps raster and printed labels clear of one another and of the icons.
-//! - [`print`]: the printable grid map (网格图) of one community.
+//! - [`print`]: the printable grid map (网格图) of one community; [`notice`]: residents' notices
+//!   of a grid change, as PNG or PDF.
 //! - [`preview`]: a whole dataset in one picture, before anything is partitioned.
 
 pub mod colouring;
@@ -21,6 +22,7 @@ pub mod icons;
 pub mod labels;
 pub mod mercator;
 pub mod mvt;
+pub mod notice;
 pub mod palette;
 pub mod preview;
 pub mod print;

@@ -10,6 +10,7 @@
 
 import { t, number, onLangChange, errorText, maybe, getLang } from './i18n.js';
 import { api, el, bbox, labelPoint, reloadTiles as reload, ApiError } from './util.js';
+import { createDiffView } from './diffview.js';
 
 const TOKEN_KEY = 'wangge.token';
 const $ = (id) => document.getElementById(id);
@@ -54,6 +55,8 @@ export function initPlanner({ map, padding, selectGrid }) {
   const root = $('planner');
 
   const call = (path, opts = {}) => api(path, { ...opts, token: s.token });
+  // The diff view (old and new borders, the table of moves, notices, the large-move dialog).
+  const dv = createDiffView({ map, padding, token: () => s.token, render: () => render(), setStatus: (k, x) => setStatus(k, x) });
 
   // ---- sign-in ---------------------------------------------------------------------------------
 
@@ -268,11 +271,13 @@ export function initPlanner({ map, padding, selectGrid }) {
         '\n', {}, ['to-string', ['get', 'population']], { 'font-scale': 0.85 }],
       'text-font': ['DejaVu Sans Book'], 'text-size': 13 },
       paint: { 'text-color': '#1d2733', 'text-halo-color': '#fff', 'text-halo-width': 1.6 } });
+    dv.addLayers();
   }
 
   function showPlanGrids(fc) {
     addLayers();
     map.getSource('plan-grids').setData(fc || empty);
+    s.planFc = fc || null;
     const labels = (fc?.features || []).filter((f) => f.properties.level !== 'micro' && f.geometry).map((f) => {
       const at = labelPoint(f.geometry);
       return at && { type: 'Feature', properties: f.properties, geometry: { type: 'Point', coordinates: at } };
@@ -289,6 +294,7 @@ export function initPlanner({ map, padding, selectGrid }) {
   }
 
   function highlight(diff) {
+    if (!diff) dv.clear();
     if (!map.getLayer('plan-changed')) return;
     const codes = diff ? [...(diff.created || []), ...(diff.changed || []).map((c) => c.code ?? c)] : [];
     const moved = diff ? (diff.moved_buildings || []).map((m) => m.building) : [];
@@ -416,11 +422,14 @@ export function initPlanner({ map, padding, selectGrid }) {
       if (override) { tail.push(t('note.override', { n: override[1], reason: '\u0000' })); rest = rest.replace(override[0], ''); }
       const unstaffed = / \[published with no grid worker yet in ([^\]]*)\]/.exec(rest);
       if (unstaffed) { tail.push(t('note.unstaffed', { grids: '\u0001' })); rest = rest.replace(unstaffed[0], ''); }
+      const large = / \[large moves confirmed: (\d+) residents change grid[^\]]*\]/.exec(rest);
+      if (large) { tail.push(t('note.large_moves', { n: number(Number(large[1])) })); rest = rest.replace(large[0], ''); }
       const rolled = /^rollback to version (\d+)$/.exec(rest);
       if (rest === 'loaded by wangge serve') parts.push(t('note.loaded'));
       else if (rolled) parts.push(t('note.rollback', { n: rolled[1] }));
       else if (rest) parts.push(asGiven(rest));
       for (const text of tail) {
+        if (!/[\u0000\u0001]/.test(text)) { parts.push(text); continue; }
         const [before, after] = text.split(/[\u0000\u0001]/);
         parts.push(before, asGiven(text.includes('\u0000') ? override[2] : unstaffed[1]), after);
       }
@@ -444,10 +453,17 @@ export function initPlanner({ map, padding, selectGrid }) {
   }
 
   async function draftDiff() {
+    setStatus('busy', t('running'));
     try {
-      s.diff = await call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/diff`);
+      const current = s.versions.find((v) => v.current);
+      const [diff, old] = await Promise.all([
+        call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/diff`),
+        current ? api(`/v1/versions/${current.number}/grids`) : Promise.resolve(null)]);
+      s.diff = diff;
       s.diffLabel = `${t('current')} → ${t('draft')} ${s.draft.id}`;
       highlight(s.diff);
+      dv.show(diff, { old, now: s.planFc, draft: s.draft.id });
+      setStatus('ok', s.diffLabel);
     } catch (e) {
       setStatus('error', t('error', { detail: errorText(e) }));
     }
@@ -459,7 +475,7 @@ export function initPlanner({ map, padding, selectGrid }) {
    * defects): they are listed, and it goes out only with a reason the planner writes
    * (`overrideReason`), which the version's note keeps.
    */
-  async function publish(overrideReason, acknowledgeUnstaffed = false) {
+  async function publish(overrideReason, acknowledgeUnstaffed = false, confirmLargeMoves = false) {
     const note = $('plan-note').value.trim();
     if (!note) {
       setStatus('error', t('need_note'));
@@ -477,6 +493,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       body.override_reason = overrideReason.trim();
     }
     if (acknowledgeUnstaffed) body.acknowledge_unstaffed = true;
+    if (confirmLargeMoves) body.confirm_large_moves = true;
     setStatus('busy', t('running'));
     try {
       const answer = await call(`/v1/drafts/${encodeURIComponent(s.draft.id)}/publish`, { method: 'POST', body });
@@ -491,7 +508,12 @@ export function initPlanner({ map, padding, selectGrid }) {
       await Promise.all([loadVersions(), loadDrafts()]);
       setStatus('ok', t('published', { n }));
     } catch (e) {
-      if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.unstaffed)) {
+      if (e instanceof ApiError && e.status === 422 && e.problem?.code === 'large_moves_unconfirmed' && e.problem.large_moves) {
+        // Many residents change grid: the planner sees the largest moves and confirms, or goes back.
+        setStatus('error', t('dv_confirm_needed', { n: number(e.problem.large_moves.moved_residents ?? 0) }));
+        if (await dv.confirmLargeMoves(e.problem.large_moves)) return publish(overrideReason, acknowledgeUnstaffed, true);
+        setStatus('error', t('dv_not_confirmed'));
+      } else if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.unstaffed)) {
         s.unstaffed = { draft: s.draft.id, grids: e.problem.unstaffed, reason: overrideReason };
         setStatus('error', t('publish_unstaffed', { n: e.problem.unstaffed.length }));
       } else if (e instanceof ApiError && e.status === 422 && Array.isArray(e.problem?.defects)) {
@@ -525,11 +547,12 @@ export function initPlanner({ map, padding, selectGrid }) {
     if (!a || !b) return;
     setStatus('busy', t('running'));
     try {
-      const [diff, fc] = await Promise.all([api(`/v1/versions/${a}/diff/${b}`), api(`/v1/versions/${b}/grids`)]);
+      const [diff, fc, old] = await Promise.all([api(`/v1/versions/${a}/diff/${b}`), api(`/v1/versions/${b}/grids`), api(`/v1/versions/${a}/grids`)]);
       s.diff = diff;
       s.diffLabel = `${t('version_n', { n: a })} → ${t('version_n', { n: b })}`;
       showPlanGrids(fc);
       highlight(diff);
+      dv.show(diff, { old, now: fc });
       setStatus('ok', s.diffLabel);
     } catch (e) {
       setStatus('error', t('error', { detail: errorText(e) }));
@@ -589,7 +612,8 @@ export function initPlanner({ map, padding, selectGrid }) {
     return el('div.diff', { 'data-diff': '' },
       el('p.muted', s.diffLabel || ''),
       el('ul.stats', items.map(([k, v]) => el('li', el('strong', number(count(v))), el('span', t(k))))),
-      el('div.codes', chips(diff.created, 'created'), chips(diff.retired, 'retired'), chips((diff.changed || []).map((c) => c.code ?? c), 'changed')));
+      el('div.codes', chips(diff.created, 'created'), chips(diff.retired, 'retired'), chips((diff.changed || []).map((c) => c.code ?? c), 'changed')),
+      dv.panel());
   }
 
   function render() {

@@ -1203,11 +1203,125 @@ if (auth.status === 404) {
     const listed = await p.locator('#plan-unstaffed li').evaluateAll((n) => n.map((x) => x.dataset.grid));
     assert(JSON.stringify(listed) === JSON.stringify(unstaffed.unstaffed), `the page lists ${listed}, the service ${unstaffed.unstaffed}`);
     await p.locator('#plan-publish-unstaffed').tap();
+    // Smaller grids move many residents: the planner confirms the largest moves in a dialog.
+    await p.locator('#plan-moves-dialog[open]').waitFor({ timeout: 60_000 });
+    await p.locator('#plan-moves-confirm').tap();
     await p.waitForFunction(() => document.getElementById('plan-status').className.includes('ok') && !document.querySelector('[data-draft]'), null, { timeout: 60_000 });
     const now = (await json('/v1/versions')).body.versions.find((v) => v.current);
     assert(now.note.startsWith('e2e: smaller grids [published with no grid worker yet in '), `current version note: ${now.note}`);
     const unexpected = phone.errors.slice(before).filter((e) => !/\/collections\/communities/.test(e) && !(/\b422\b/.test(e) && /\/publish$/.test(e)));
     assert(unexpected.length === 0, unexpected.join('\n'));
+  });
+
+  await checkDiffView();
+}
+
+// ---- planner: the diff view, residents' notices, a large move confirmed (diffview.js) -----------
+async function checkDiffView() {
+  const auth = { Authorization: `Bearer ${token}` };
+  let draftId;
+  await check('planner: the diff shows old (dashed) and new borders, grids and micro-grids apart, and a sortable list of moves', async () => {
+    // From scratch at the usual bounds over the current (smaller) grids: most of Kangle moves.
+    await page.fill('#plan-min', '1500');
+    await page.fill('#plan-max', '2000');
+    const before = await page.locator('[data-draft]').getAttribute('data-draft').catch(() => null);
+    await page.click('#plan-partition');
+    await page.waitForFunction((b) => { const d = document.querySelector('[data-draft]'); return d && d.dataset.draft !== b; }, before, { timeout: 120_000 });
+    draftId = await page.locator('[data-draft]').getAttribute('data-draft');
+    await page.click('#plan-diff');
+    await page.locator('#plan-diff-table tbody tr').first().waitFor({ timeout: 30_000 });
+    const diff = (await json(`/v1/drafts/${draftId}/diff`, { headers: auth })).body;
+    assert(diff.grids.length > 3 && diff.micro_grids.length > 3, `diff lists ${diff.grids.length} grids, ${diff.micro_grids.length} micro-grids`);
+    const rows = await page.locator('#plan-diff-table tbody tr').count();
+    assert(rows === diff.grids.length, `the table lists ${rows} grids, the diff ${diff.grids.length}`);
+    // Old borders dashed and new borders solid, both drawn.
+    await settle(page, 'map.triggerRepaint();');
+    const drawn = await page.evaluate(() => {
+      const m = window.wangge.map;
+      return {
+        old: m.queryRenderedFeatures({ layers: ['plan-old-line'] }).length,
+        now: m.queryRenderedFeatures({ layers: ['plan-line'] }).length,
+        changed: m.queryRenderedFeatures({ layers: ['plan-diff-fill'] }).length,
+        dash: m.getPaintProperty('plan-old-line', 'line-dasharray'),
+      };
+    });
+    assert(drawn.old > 0 && drawn.now > 0 && drawn.changed > 0, `borders drawn: ${JSON.stringify(drawn)}`);
+    assert(Array.isArray(drawn.dash) && drawn.dash.length === 2, `old borders are not dashed: ${JSON.stringify(drawn.dash)}`);
+    await page.locator('#plan-diff-view').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'desktop-planner-diff.png') });
+    await scanLatin(page, 'desktop: planner, diff view');
+    // Sorted by residents in: the grid taking in the most comes first.
+    await page.click('#plan-diff-table th[data-sort="in"]');
+    const top = await page.locator('#plan-diff-table tbody tr').first().getAttribute('data-code');
+    const most = Math.max(...diff.grids.map((g) => g.residents_in));
+    assert(diff.grids.find((g) => g.code === top)?.residents_in === most, `first row ${top} is not the grid taking in most (${most})`);
+    // Micro-grids apart: their own list, their old borders.
+    await page.click('#plan-diff-level-micro');
+    await page.waitForFunction((n) => document.querySelectorAll('#plan-diff-table tbody tr').length === n, diff.micro_grids.length, { timeout: 10_000 });
+    const filter = await page.evaluate(() => JSON.stringify(window.wangge.map.getFilter('plan-old-line')));
+    assert(filter.includes('micro'), `old borders at the micro level: ${filter}`);
+    const microDash = await page.evaluate(() => window.wangge.map.getPaintProperty('plan-micro', 'line-dasharray'));
+    assert(microDash === undefined || microDash === null, `new micro-grid borders are dashed like the old ones: ${JSON.stringify(microDash)}`);
+    const microDrawn = await page.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['plan-micro'] }).length);
+    assert(microDrawn > 0, 'new micro-grid borders are not drawn at this zoom');
+    await settle(page, 'map.triggerRepaint();');
+    await page.screenshot({ path: join(shots, 'desktop-planner-diff-micro.png') });
+    await scanLatin(page, 'desktop: planner, diff view of micro-grids');
+    await page.click('#plan-diff-level-grid');
+  });
+
+  await check('planner: residents\' notices drafted from the diff (text per building, PDF)', async () => {
+    assert(draftId, 'no draft from the check before');
+    await page.fill('#plan-notice-date', '2026-12-15');
+    await page.dispatchEvent('#plan-notice-date', 'change');
+    await page.click('#plan-notices-load');
+    await page.locator('.dv-notice-list li').first().waitFor({ timeout: 30_000 });
+    const api = (await json(`/v1/drafts/${draftId}/notices?format=json&from=2026-12-15`, { headers: auth })).body;
+    const shown = await page.locator('.dv-notice-list').getAttribute('data-count');
+    assert(Number(shown) === api.notices.length && api.notices.length > 0, `page shows ${shown} notices, the service ${api.notices.length}`);
+    const first = await page.locator('.dv-notice-list li .dv-notice-text').first().innerText();
+    assert(first.startsWith('自2026年12月15日起，') && first === api.notices[0].text, `first notice: ${first}`);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 180_000 }), page.click('#plan-notices-pdf')]);
+    const chunks = [];
+    for await (const c of await download.createReadStream()) chunks.push(c);
+    const pdf = Buffer.concat(chunks);
+    assert(pdf.subarray(0, 5).toString() === '%PDF-', `the download is not a PDF: ${pdf.subarray(0, 16)}`);
+    await page.locator('#plan-notices').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'desktop-planner-notices.png') });
+    await scanLatin(page, 'desktop: planner, residents\' notices');
+  });
+
+  await check('planner: a large move is published only after the planner confirms it in a dialog', async () => {
+    assert(draftId, 'no draft from the check before');
+    const current = () => json('/v1/versions').then((r) => r.body.versions.find((v) => v.current));
+    const before = await current();
+    await page.fill('#plan-note', 'e2e: fresh partition');
+    await page.click('#plan-publish');
+    const next = page.locator('#plan-unstaffed, #plan-moves-dialog[open]').first();
+    await next.waitFor({ timeout: 60_000 });
+    if (await page.locator('#plan-unstaffed').count()) await page.click('#plan-publish-unstaffed');
+    await page.locator('#plan-moves-dialog[open]').waitFor({ timeout: 60_000 });
+    const largest = await page.locator('#plan-moves-dialog tbody tr').count();
+    assert(largest > 0, 'the dialog lists no moves');
+    await page.screenshot({ path: join(shots, 'desktop-planner-large-moves.png') });
+    await scanLatin(page, 'desktop: planner, large-move dialog');
+    // Going back publishes nothing.
+    await page.click('#plan-moves-cancel');
+    await page.waitForFunction(() => !document.getElementById('plan-moves-dialog'), null, { timeout: 10_000 });
+    assert((await current()).number === before.number, 'published without confirming');
+    // Confirmed: published, the note says so (in Chinese on the page).
+    await page.click('#plan-publish');
+    await page.locator('#plan-unstaffed, #plan-moves-dialog[open]').first().waitFor({ timeout: 60_000 });
+    if (!(await page.locator('#plan-moves-dialog[open]').count())) await page.click('#plan-publish-unstaffed');
+    await page.locator('#plan-moves-dialog[open]').waitFor({ timeout: 60_000 });
+    await page.click('#plan-moves-confirm');
+    await page.waitForFunction(() => document.getElementById('plan-status').className.includes('ok') && !document.querySelector('[data-draft]'), null, { timeout: 60_000 });
+    const now = await current();
+    assert(now.number > before.number && now.note.includes('[large moves confirmed: '), `current version after confirming: ${JSON.stringify(now)}`);
+    await page.locator(`#plan-versions li[data-version="${now.number}"]`).waitFor();
+    const note = await page.locator(`#plan-versions li[data-version="${now.number}"] .v-note`).innerText();
+    assert(note.includes('已确认大范围调整'), `the version note reads ${note}`);
+    await scanLatin(page, 'desktop: planner, published after confirming a large move');
   });
 }
 
@@ -1223,7 +1337,8 @@ await check('planner: no unexpected errors and no request left the server', asyn
 
 await check('Chinese mode: no Latin-script text in any view walked through (panel, sheet, planner, dialog, legend, errors)', async () => {
   const want = ['desktop: grid card', 'desktop: service card', 'phone: overview', 'desktop: planner, upload rejected with its problems',
-    'desktop: planner, a GBK file refused', 'desktop: planner, a failed validation', 'desktop: planner, publish refused for defects', 'desktop: sign-in dialog, wrong token'];
+    'desktop: planner, a GBK file refused', 'desktop: planner, a failed validation', 'desktop: planner, publish refused for defects', 'desktop: sign-in dialog, wrong token',
+    'desktop: planner, diff view', 'desktop: planner, large-move dialog'];
   if (osmBase) want.push('OSM city centre: grid card');
   const seen = latinScans.map((x) => x.view);
   const missing = want.filter((v) => !seen.includes(v));

@@ -3,7 +3,7 @@
 use super::format::thousands;
 use anyhow::Context;
 use clap::Args;
-use gis_core::diff::{LayerDiff, diff};
+use gis_core::diff::{GridChange, GridMoves, LayerDiff, MoveShare, diff};
 use gis_core::io::grids::read_layer;
 use gis_core::io::load_dataset;
 use std::fmt::Write as _;
@@ -96,6 +96,30 @@ fn render(args: &DiffArgs, d: &LayerDiff) -> String {
             let _ = writeln!(out, " (pass --dataset to count residents).");
         }
     }
+    if !d.grids.is_empty() {
+        let _ = writeln!(out, "\nResidents in and out per grid (most moved first)");
+        for g in &d.grids {
+            let _ = writeln!(out, "{}", grid_line(g));
+        }
+        if !d.micro_grids.is_empty() {
+            let count = |c: GridChange| d.micro_grids.iter().filter(|g| g.change == c).count();
+            let moved = d.micro_grids.iter().filter(|g| g.residents_moved() > 0).count();
+            let _ = writeln!(
+                out,
+                "Micro-grids: {} created, {} retired, {} changed; {moved} with residents in or out (--json lists them).",
+                count(GridChange::Created),
+                count(GridChange::Retired),
+                count(GridChange::Changed)
+            );
+        }
+    }
+    if let Some(large) = &d.large_moves {
+        let _ = writeln!(
+            out,
+            "\nLarge moves (publishing needs --confirm-large-moves): {}",
+            large.summary()
+        );
+    }
     if !d.lineage.is_empty() {
         let _ = writeln!(out, "\nLineage (in {})", d.weight);
         for e in &d.lineage {
@@ -111,4 +135,39 @@ fn render(args: &DiffArgs, d: &LayerDiff) -> String {
         }
     }
     out
+}
+
+/// "  350206001017002 changed: 1,667 → 1,989 residents; in 322 (322 from 350206001017001), out 0;
+/// buildings +7 −0".
+fn grid_line(g: &GridMoves) -> String {
+    let shares = |list: &[MoveShare], way: &str, nowhere: &str| -> String {
+        list.iter()
+            .map(|s| match s.code.as_deref() {
+                Some(code) => format!("{} {way} {code}", thousands(s.residents)),
+                None => format!("{} {nowhere}", thousands(s.residents)),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let change = match g.change {
+        GridChange::Created => "created",
+        GridChange::Retired => "retired",
+        GridChange::Changed => "changed",
+    };
+    let mut line = format!(
+        "  {} {change}: {} → {} residents; in {}",
+        g.code,
+        thousands(g.residents_before),
+        thousands(g.residents_after),
+        thousands(g.residents_in)
+    );
+    if !g.from.is_empty() {
+        let _ = write!(line, " ({})", shares(&g.from, "from", "new to the dataset"));
+    }
+    let _ = write!(line, ", out {}", thousands(g.residents_out));
+    if !g.to.is_empty() {
+        let _ = write!(line, " ({})", shares(&g.to, "to", "no longer in the dataset"));
+    }
+    let _ = write!(line, "; buildings +{} −{}", g.buildings_in, g.buildings_out);
+    line
 }

@@ -66,6 +66,9 @@ enum Command {
     Publish(versions::PublishArgs),
     /// Serve an earlier version again (published anew under the next number).
     Rollback(versions::RollbackArgs),
+    /// Residents' notices of a draft: for every building whose grid changes, from when, which
+    /// grid, and its workers' phones; as text, JSON, PNG or PDF.
+    Notices(versions::NoticesArgs),
     /// Build a dataset folder from OpenStreetMap, Shapefile, GeoPackage, CSV/TSV or GeoJSON
     /// sources, converting coordinates to WGS-84; validated before it is kept.
     Import(import::ImportArgs),
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Versions(args) => versions::versions(args),
         Command::Publish(args) => versions::publish(args),
         Command::Rollback(args) => versions::rollback(args),
+        Command::Notices(args) => versions::notices(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
     }

@@ -201,6 +201,10 @@ pub struct PublishArgs {
     /// Publish although some basic grids would have no grid worker yet (named in the note)
     #[arg(long)]
     acknowledge_unstaffed: bool,
+    /// Publish although it moves many residents to another grid (≥ 10% of a community's, or
+    /// > 30% of one grid's; what was confirmed goes into the note)
+    #[arg(long)]
+    confirm_large_moves: bool,
     #[command(flatten)]
     at: StoreArgs,
 }
@@ -211,6 +215,7 @@ pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
         let accepted = planner::Accepted {
             override_reason: args.override_validation.as_deref(),
             unstaffed: args.acknowledge_unstaffed,
+            large_moves: args.confirm_large_moves,
         };
         let published = planner::publish(&store, args.draft, &args.note, accepted).await;
         if let Err(planner::PlannerError::Unstaffed { draft, grids }) = &published {
@@ -221,6 +226,47 @@ pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
                 grids.join(", ")
             );
             eprintln!("Assign staff first (PUT /v1/grids/CODE/staff), or publish anyway: --acknowledge-unstaffed");
+            return Ok(ExitCode::from(1));
+        }
+        if let Err(planner::PlannerError::LargeMoves { draft, moves }) = &published {
+            eprintln!(
+                "error: draft {draft} was not published: it moves {} residents to another grid",
+                thousands(moves.moved_residents)
+            );
+            for c in &moves.communities {
+                eprintln!(
+                    "  community {}: {} of {} residents change grid ({:.1}%, the threshold is {:.0}%)",
+                    c.community,
+                    thousands(c.moved),
+                    thousands(c.residents),
+                    c.share * 100.0,
+                    moves.community_share * 100.0
+                );
+            }
+            for g in &moves.grids {
+                eprintln!(
+                    "  grid {}: {} of its {} residents go to other grids ({:.1}%, over {:.0}%)",
+                    g.code,
+                    thousands(g.residents_moved),
+                    thousands(g.residents_before),
+                    g.share * 100.0,
+                    moves.grid_loss_share * 100.0
+                );
+            }
+            eprintln!("  largest moves:");
+            for m in &moves.largest {
+                eprintln!(
+                    "    {} → {}: {} residents, {} households, {} buildings",
+                    m.from,
+                    m.to,
+                    thousands(m.residents),
+                    thousands(m.households),
+                    m.buildings
+                );
+            }
+            eprintln!(
+                "Check the moves (GET /v1/drafts/{draft}/diff), draft the residents' notices (wangge notices {draft}), then publish anyway: --confirm-large-moves"
+            );
             return Ok(ExitCode::from(1));
         }
         if let Err(planner::PlannerError::NotClean { draft, defects, .. }) = &published {
@@ -260,6 +306,81 @@ pub fn rollback(args: RollbackArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot roll back to version {}", args.version))?;
         println!("Version {} now serves version {}'s grids.", v.number, args.version);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum NoticeFormatArg {
+    Txt,
+    Json,
+    Png,
+    Pdf,
+}
+
+#[derive(Debug, Args)]
+pub struct NoticesArgs {
+    /// The draft whose changes the notices announce (see `wangge versions`)
+    draft: i64,
+    /// The day the change takes effect, YYYY-MM-DD [default: today, UTC]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    from: Option<String>,
+    /// txt and json print to standard output without --out; png (one notice: with --building
+    /// when several) and pdf (one A4 page per notice) need --out
+    #[arg(long, value_enum, default_value = "txt")]
+    format: NoticeFormatArg,
+    /// Only this building's notice
+    #[arg(long, value_name = "ID")]
+    building: Option<String>,
+    /// Where to write the notices
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    at: StoreArgs,
+}
+
+/// `wangge notices DRAFT`: the residents' notices of a draft (see `api::notices`).
+pub fn notices(args: NoticesArgs) -> anyhow::Result<ExitCode> {
+    use api::notices::NoticeFormat;
+    let format = match args.format {
+        NoticeFormatArg::Txt => NoticeFormat::Txt,
+        NoticeFormatArg::Json => NoticeFormat::Json,
+        NoticeFormatArg::Png => NoticeFormat::Png,
+        NoticeFormatArg::Pdf => NoticeFormat::Pdf,
+    };
+    if args.out.is_none() && matches!(format, NoticeFormat::Png | NoticeFormat::Pdf) {
+        anyhow::bail!(
+            "--format {}: give --out FILE (an image or PDF is not printed to the terminal)",
+            format.extension()
+        );
+    }
+    let from = args.from.clone().unwrap_or_else(tiles::print::today);
+    let effective = planner::EffectiveDate::parse(&from).context("--from")?;
+    runtime()?.block_on(async {
+        let store = args.at.open().await?;
+        let notices = planner::draft_notices(&store, args.draft, effective, args.building.as_deref())
+            .await
+            .with_context(|| format!("cannot draft the notices of draft {}", args.draft))?;
+        let bytes = api::notices::render(&notices, format).context("cannot write the notices")?;
+        match &args.out {
+            Some(path) => {
+                super::write_atomically(path, &bytes)?;
+                eprintln!(
+                    "Wrote {} notice{} (effective {}) to {}.",
+                    notices.notices.len(),
+                    if notices.notices.len() == 1 { "" } else { "s" },
+                    notices.effective,
+                    path.display()
+                );
+            }
+            None => {
+                use std::io::Write as _;
+                std::io::stdout().write_all(&bytes)?;
+                if notices.notices.is_empty() {
+                    eprintln!("No building changes grid in draft {}: no notice.", args.draft);
+                }
+            }
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

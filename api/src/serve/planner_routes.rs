@@ -32,6 +32,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(draft))
         .routes(routes!(draft_grids))
         .routes(routes!(draft_diff))
+        .routes(routes!(draft_notices))
         .routes(routes!(validate_draft))
         .routes(routes!(publish))
         .routes(routes!(move_buildings_route))
@@ -163,6 +164,20 @@ impl From<PlannerError> for Problem {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Grids without staff", e.to_string())
                     .with("unstaffed", grids)
             }
+            e @ PlannerError::LargeMoves { .. } => {
+                let PlannerError::LargeMoves { moves, .. } = &e else {
+                    unreachable!()
+                };
+                let moves = serde_json::to_value(moves).unwrap_or_default();
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Large moves unconfirmed",
+                    e.to_string(),
+                )
+                .with("large_moves", moves)
+            }
+            e @ PlannerError::BadDate(_) => Problem::bad_request(e.to_string()).code("bad_date"),
+            e @ PlannerError::NoNotice { .. } => Problem::not_found(e.to_string()).code("no_notice"),
             e @ PlannerError::NotClean { .. } => {
                 let PlannerError::NotClean { defects, found, .. } = &e else {
                     unreachable!()
@@ -516,6 +531,73 @@ async fn draft_diff(_: Planner, State(state): State<Arc<AppState>>, Path(id): Pa
     Ok(Json(planner::diff_draft(store(&state)?, id).await?).into_response())
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct NoticeParams {
+    /// `txt` (default), `json`, `png` (one notice: give `building` when the draft moves several)
+    /// or `pdf` (one A4 page per notice)
+    format: Option<String>,
+    /// The day the change takes effect, `YYYY-MM-DD` (default: today, UTC)
+    from: Option<String>,
+    /// Only this building's notice
+    building: Option<String>,
+}
+
+/// Residents' notices drafted from what publishing a draft would change: for every building
+/// (or the units of one that move together) whose grid changes, the text with the day it takes
+/// effect, the building, the new grid and its grid head and workers with their phones after the
+/// publish (a grid without workers says so). As text, JSON, a PNG of one notice, or a PDF of all
+/// (one A4 page each).
+#[utoipa::path(get, path = "/v1/drafts/{id}/notices", tag = "planner", security(("bearer" = [])), params(("id" = i64, Path), NoticeParams),
+    responses((status = 200, description = "The notices: `text/plain`, `application/json` (`{draft, effective, notices: [{building, units, place, from, to, grid_label, staff, text, …}]}`), `image/png` or `application/pdf`", body = Value),
+        (status = 400, description = "A bad `format` or `from` (code `bad_date`), or a PNG asked for several notices (code `one_notice_per_png`)", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such draft, or the building given does not change grid (code `no_notice`)", body = super::problem::ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "PNG or PDF asked for on a server without a CJK font (code `no_cjk_font`)", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+async fn draft_notices(
+    _: Planner,
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+    params: Result<axum::extract::Query<NoticeParams>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
+    use crate::notices::{NoticeFormat, NoticesError};
+    let axum::extract::Query(p) = params.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let format = match p.format.as_deref() {
+        None => NoticeFormat::Txt,
+        Some(f) => NoticeFormat::parse(f)
+            .ok_or_else(|| Problem::bad_request(format!("format {f:?}: expected txt, json, png or pdf")))?,
+    };
+    let from = p.from.unwrap_or_else(tiles::print::today);
+    let effective = planner::EffectiveDate::parse(&from)?;
+    let notices = planner::draft_notices(store(&state)?, id, effective, p.building.as_deref()).await?;
+    let bytes = tokio::task::spawn_blocking(move || crate::notices::render(&notices, format))
+        .await
+        .map_err(internal)?
+        .map_err(|e| match e {
+            NoticesError::Draw(tiles::notice::NoticeError::NoCjkFont) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "No CJK font", e.to_string())
+            }
+            NoticesError::OnePerPng(_) => Problem::bad_request(e.to_string()).code("one_notice_per_png"),
+            NoticesError::Nothing => Problem::not_found(e.to_string()).code("no_notice"),
+            e => internal(e),
+        })?;
+    let mut r = bytes.into_response();
+    let name = match &p.building {
+        Some(b) => format!(
+            "notices-draft-{id}-{}.{}",
+            b.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"),
+            format.extension()
+        ),
+        None => format!("notices-draft-{id}.{}", format.extension()),
+    };
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
 fn internal(e: impl std::fmt::Display) -> Problem {
     Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", e.to_string())
 }
@@ -570,6 +652,12 @@ struct PublishBody {
     /// such a draft is refused with 422 and the grids in `unstaffed`
     #[serde(default)]
     acknowledge_unstaffed: bool,
+    /// Publish although it moves many residents to another grid (at least 10% of a community's
+    /// residents, or more than 30% of one grid's; what was confirmed goes into the note); without
+    /// it such a draft is refused with 422, code `large_moves_unconfirmed`, and the moves in
+    /// `large_moves`
+    #[serde(default)]
+    confirm_large_moves: bool,
 }
 
 /// Publishes a draft as the next version, atomically; this service serves it at once and other
@@ -578,7 +666,7 @@ struct PublishBody {
     responses((status = 201, description = "`{\"version\": {...}}`", body = Value),
         (status = 404, description = "No such draft", body = super::problem::ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Already published", body = super::problem::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "Nothing was published. A draft that does not validate clean (without `override_reason`): code `draft_does_not_validate`, `defects` (each defect's message) and `defect_details` (each defect's `kind`, `codes`, `item`, `area_m2`, `length_m`); one leaving grids without staff: code `grids_without_staff`, `unstaffed`; one that does not read back (a grid not OGC-valid, a level not one exact coverage): `problems` names each grid and reason", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+        (status = 422, description = "Nothing was published. A draft that does not validate clean (without `override_reason`): code `draft_does_not_validate`, `defects` (each defect's message) and `defect_details` (each defect's `kind`, `codes`, `item`, `area_m2`, `length_m`); one leaving grids without staff: code `grids_without_staff`, `unstaffed`; one moving many residents (without `confirm_large_moves`): code `large_moves_unconfirmed`, `large_moves` (`moved_residents`, `communities` over 10%, `grids` losing over 30%, the `largest` moves); one that does not read back (a grid not OGC-valid, a level not one exact coverage): `problems` names each grid and reason", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn publish(
     _: Planner,
     State(state): State<Arc<AppState>>,
@@ -591,6 +679,7 @@ async fn publish(
     let accepted = planner::Accepted {
         override_reason: p.override_reason.as_deref(),
         unstaffed: p.acknowledge_unstaffed,
+        large_moves: p.confirm_large_moves,
     };
     let version = planner::publish(store, id, note, accepted).await?;
     serve_current(&state, store).await?;

@@ -38,6 +38,7 @@ static FILES: &[File] = &[
     embed!("app.js", "src/app.js", JS),
     embed!("i18n.js", "src/i18n.js", JS),
     embed!("planner.js", "src/planner.js", JS),
+    embed!("diffview.js", "src/diffview.js", JS),
     embed!("util.js", "src/util.js", JS),
     embed!("app.css", "src/app.css", CSS),
     embed!("icon.svg", "src/icon.svg", "image/svg+xml"),

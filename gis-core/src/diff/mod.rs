@@ -4,6 +4,10 @@
 //!
 //! A layer lists buildings, not people, so residents are counted from the dataset when one is
 //! given; without it, lineage is weighed in buildings and the resident counts are left out.
+//!
+//! With a dataset the diff also says, per grid and per micro-grid, who came in and who left and
+//! from or to which grid ([`GridMoves`]), every old → new flow ([`Move`]), and whether the change
+//! is large enough that publishing it needs the planner's confirmation ([`LargeMoves`]).
 
 use crate::codes::lineage::{Flows, LineageEntry, splits_and_merges};
 use crate::grid::{Grid, GridLevel};
@@ -27,12 +31,27 @@ pub struct LayerDiff {
     /// Buildings (or unit parts) whose grid changed; `from`/`to` is `None` for a building only
     /// in the new/old layer.
     pub moved_buildings: Vec<BuildingMove>,
-    /// Residents of buildings whose grid code changed, when a dataset was given.
+    /// Residents whose grid code changed (in buildings and population points), when a dataset
+    /// was given.
     pub moved_residents: Option<u64>,
     /// What lineage is weighed in: "residents" (with a dataset) or "buildings".
     pub weight: &'static str,
     /// Where each created or changed grid's residents (or buildings) came from.
     pub lineage: Vec<LineageEntry>,
+    /// With a dataset: every grid (level `grid`) created, retired or changed, with residents,
+    /// households and buildings in and out and where from / to; most residents moved first.
+    pub grids: Vec<GridMoves>,
+    /// The same for micro-grids, apart: a building moving between two micro-grids of one grid
+    /// shows here and not in `grids`.
+    pub micro_grids: Vec<GridMoves>,
+    /// With a dataset: residents of each community (by its old grids) and how many change grid.
+    pub communities: Vec<CommunityMoves>,
+    /// With a dataset: every flow of residents from an old grid to a different new grid, most
+    /// residents first (people new to the dataset are not moves).
+    pub moves: Vec<Move>,
+    /// With a dataset, when the change passes a threshold (see [`LargeMoves`]): what a planner
+    /// confirms before publishing it.
+    pub large_moves: Option<LargeMoves>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,6 +131,7 @@ pub fn diff(old: &GridLayer, new: &GridLayer, dataset: Option<&Dataset>) -> Laye
     };
     let (old_home, new_home) = (home(old), home(new));
     let members: BTreeSet<&String> = old_home.keys().chain(new_home.keys()).collect();
+    let people = dataset.map(|d| moves::people(d, old, new));
     let residents = dataset.map(member_residents);
     let weigh = |m: &str| residents.as_ref().map_or(1, |r| r.get(m).copied().unwrap_or(0));
     let mut moved_buildings = Vec::new();
@@ -140,8 +160,31 @@ pub fn diff(old: &GridLayer, new: &GridLayer, dataset: Option<&Dataset>) -> Laye
             flows.add(from.map(String::as_str), g, weigh(m));
         }
     }
+    // Population points (an urban village's people, located by point) follow their location.
+    if let Some(p) = &people {
+        for item in p.items.iter().filter(|i| i.point) {
+            let (from, to) = (&item.grid.0, &item.grid.1);
+            if from.is_some() && to.is_some() && from != to {
+                moved_residents += item.residents;
+            }
+            if let Some(&g) = to.as_deref().and_then(|t| group.get(t)) {
+                flows.add(from.as_deref(), g, item.residents);
+            }
+        }
+    }
     let lineage = flows.lineage(&new_codes);
     let (split, merged) = splits_and_merges(&lineage);
+    let (grids, micro_grids, communities, moves, large_moves) = match &people {
+        Some(p) => {
+            let grids = moves::grid_moves(p, old, new, GridLevel::Grid);
+            let micro = moves::grid_moves(p, old, new, GridLevel::Micro);
+            let communities = moves::communities(p, old);
+            let flows = moves::flows(p);
+            let large = LargeMoves::assess(&communities, &grids, &flows);
+            (grids, micro, communities, flows, large)
+        }
+        None => Default::default(),
+    };
     LayerDiff {
         created,
         retired,
@@ -153,5 +196,16 @@ pub fn diff(old: &GridLayer, new: &GridLayer, dataset: Option<&Dataset>) -> Laye
         moved_residents: dataset.map(|_| moved_residents),
         weight: if dataset.is_some() { "residents" } else { "buildings" },
         lineage,
+        grids,
+        micro_grids,
+        communities,
+        moves,
+        large_moves,
     }
 }
+
+mod moves;
+pub use moves::{
+    COMMUNITY_SHARE, CommunityMoves, GRID_LOSS_SHARE, GridChange, GridLoss, GridMoves, LARGEST, LargeMoves, Move,
+    MoveShare,
+};
