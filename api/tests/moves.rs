@@ -602,17 +602,19 @@ async fn a_fresh_partition_over_kangle_counts_moves_per_grid_is_confirmed_and_ha
 async fn a_zhongjing_repartition_counts_moves_per_grid_with_population_points() {
     let (app, _store, _dir) = service_of("zhongjing").await;
     let t = Some(TOKEN);
-    // One building grows by 900 residents: its grid goes over the maximum and is re-drawn.
+    // The urban village (population points, no buildings) grows by three residents a point:
+    // its grid goes over the maximum and is re-drawn, so points change grid.
     let dir = fixture("zhongjing");
     let mut files = serde_json::Map::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let p = entry.unwrap().path();
         files.insert(p.file_name().unwrap().to_string_lossy().into_owned(), read(p));
     }
-    let buildings = files.get_mut("buildings.geojson").unwrap();
-    let grown = &mut buildings["features"][0]["properties"];
-    grown["population"] = json!(grown["population"].as_u64().unwrap() + 900);
-    grown.as_object_mut().unwrap().remove("units");
+    let population = files.get_mut("population.geojson").unwrap();
+    for f in population["features"].as_array_mut().unwrap() {
+        let count = &mut f["properties"]["count"];
+        *count = json!(count.as_u64().unwrap() + 3);
+    }
     let people = people_of(&files["buildings.geojson"], files.get("population.geojson"));
     assert!(!people.points.is_empty(), "Zhongjing has its urban village as points");
     let (status, up) = call(&app, Method::POST, "/v1/datasets", t, Some(json!({"files": files}))).await;
@@ -626,6 +628,15 @@ async fn a_zhongjing_repartition_counts_moves_per_grid_with_population_points() 
     let (status, diff) = call(&app, Method::GET, &format!("/v1/drafts/{draft}/diff"), t, None).await;
     assert_eq!(status, StatusCode::OK, "{diff}");
     let grids = expected(&old, &new, "grid", &people);
+    // Points did change grid here (counted by our own point-in-polygon test).
+    let (_, before) = place(&old, "grid", &people);
+    let (_, after) = place(&new, "grid", &people);
+    let moved_points = before
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| a.is_some() && b.is_some() && a != b)
+        .count();
+    assert!(moved_points > 0, "no population point changed grid");
     let listed = check_level(&diff, "grids", &grids, true);
     assert!((1..20).contains(&listed), "a local re-partition listed {listed} grids");
     check_level(&diff, "micro_grids", &expected(&old, &new, "micro", &people), true);

@@ -203,7 +203,12 @@ fn shares(by: BTreeMap<Option<String>, Tally>) -> Vec<MoveShare> {
 
 /// Every grid of `level` created, retired or changed between the layers, most residents moved
 /// first (then by code).
-pub(super) fn grid_moves(people: &People, old: &GridLayer, new: &GridLayer, level: GridLevel) -> Vec<GridMoves> {
+pub(super) fn grid_moves<'a>(
+    people: &People,
+    old: &'a GridLayer,
+    new: &'a GridLayer,
+    level: GridLevel,
+) -> Vec<GridMoves> {
     let at = |item: &Item| match level {
         GridLevel::Grid => (item.grid.0.clone(), item.grid.1.clone()),
         GridLevel::Micro => (item.micro.0.clone(), item.micro.1.clone()),
@@ -236,18 +241,18 @@ pub(super) fn grid_moves(people: &People, old: &GridLayer, new: &GridLayer, leve
             }
         }
     }
-    let by_code = |l: &'_ GridLayer| -> BTreeMap<String, Grid> {
+    let by_code = |l: &'a GridLayer| -> BTreeMap<&'a str, &'a Grid> {
         l.grids
             .iter()
             .filter(|g| g.level == level)
-            .map(|g| (g.code.clone(), g.clone()))
+            .map(|g| (g.code.as_str(), g))
             .collect()
     };
     let (olds, news) = (by_code(old), by_code(new));
-    let codes: BTreeSet<&String> = olds.keys().chain(news.keys()).collect();
+    let codes: BTreeSet<&str> = olds.keys().chain(news.keys()).copied().collect();
     let mut out = Vec::new();
     for code in codes {
-        let (o, n) = (olds.get(code), news.get(code));
+        let (o, n) = (olds.get(code).copied(), news.get(code).copied());
         let a = acc.remove(code).unwrap_or_default();
         let (change, geometry_changed) = match (o, n) {
             (None, Some(_)) => (GridChange::Created, true),
@@ -272,7 +277,7 @@ pub(super) fn grid_moves(people: &People, old: &GridLayer, new: &GridLayer, leve
         };
         let (ins, outs) = (sum(&a.from), sum(&a.to));
         out.push(GridMoves {
-            code: code.clone(),
+            code: code.to_string(),
             level,
             community: grid.community_code.clone(),
             parent: grid.parent_code.clone(),
