@@ -216,6 +216,45 @@ fn turn(a: f32, b: f32) -> f32 {
     d.min(std::f32::consts::TAU - d)
 }
 
+/// Road names along their lines (raster tiles and the printed map alike): the most important
+/// roads first, a label every `spacing` pixels, none within three label lengths (at least
+/// `min_apart`) of the same name already placed — a fork, both carriageways — and each only
+/// where `accept` takes its boxes. The placed labels, in placement order.
+pub fn road_names<'f>(
+    mut roads: Vec<&'f crate::data::Feature>,
+    px: impl Fn([f64; 2]) -> (f32, f32),
+    style: &TextStyle,
+    min_apart: f32,
+    spacing: f32,
+    mut accept: impl FnMut(&LineLabel) -> bool,
+) -> Vec<(&'f str, LineLabel)> {
+    roads.sort_by_key(|f| (crate::raster::road_rank(f.str("class").unwrap_or("")), f.id));
+    let mut placed: Vec<(&'f str, LineLabel)> = Vec::new();
+    for f in roads {
+        let (Some(name), crate::data::Shape::Lines(lines)) = (f.str("name"), &f.shape) else {
+            continue;
+        };
+        if name.trim().is_empty() || !text::can_draw(name) {
+            continue;
+        }
+        let apart = 3.0 * text::width(name, style).max(min_apart);
+        for line in &lines.0 {
+            let pts: Vec<(f32, f32)> = line.0.iter().map(|c| px([c.x, c.y])).collect();
+            for label in along(&pts, name, style, spacing) {
+                let mid = label.glyphs[label.glyphs.len() / 2];
+                let repeated = placed.iter().any(|(n, other)| {
+                    let m = other.glyphs[other.glyphs.len() / 2];
+                    *n == name && (m.x - mid.x).hypot(m.y - mid.y) < apart
+                });
+                if !repeated && accept(&label) {
+                    placed.push((name, label));
+                }
+            }
+        }
+    }
+    placed
+}
+
 /// Where `text` can go along the polyline `line` (pixels): one placement at the line's middle
 /// and others every `spacing` pixels on either side, nearest the middle first, each only where
 /// the line is straight enough under the whole label (no bend over 30° between neighbouring

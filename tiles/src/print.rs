@@ -555,35 +555,17 @@ fn place_labels<'a>(
         halo,
         bold: false,
     };
-    let mut roads = layer(data::ROAD_NAMES);
-    roads.sort_by_key(|f| (crate::raster::road_rank(f.str("class").unwrap_or("")), f.id));
-    let mut named: Vec<(&str, f32, f32)> = Vec::new();
-    for f in roads {
-        let (Some(name), Shape::Lines(lines)) = (f.str("name"), &f.shape) else {
-            continue;
-        };
-        if name.trim().is_empty() || !text::can_draw(name) {
-            continue;
-        }
-        let apart = 3.0 * text::width(name, &road).max(80.0 * u);
-        for line in &lines.0 {
-            let pts: Vec<(f32, f32)> = line.0.iter().map(|c| px([c.x, c.y])).collect();
-            for label in labels::along(&pts, name, &road, 700.0 * u) {
-                let mid = label.glyphs[label.glyphs.len() / 2];
-                let repeated = named
-                    .iter()
-                    .any(|(n, x, y)| *n == name && (x - mid.x).hypot(y - mid.y) < apart);
-                if !repeated && inside(&label.boxes) && collider.place(&label.boxes) {
-                    named.push((name, mid.x, mid.y));
-                    text::draw_glyphs(pm, &label.glyphs, &road);
-                    out.push(Placed {
-                        kind: "road",
-                        text: name.to_string(),
-                        boxes: label.boxes,
-                    });
-                }
-            }
-        }
+    let roads = layer(data::ROAD_NAMES);
+    let placed = labels::road_names(roads, px, &road, 80.0 * u, 700.0 * u, |l| {
+        inside(&l.boxes) && collider.place(&l.boxes)
+    });
+    for (name, label) in placed {
+        text::draw_glyphs(pm, &label.glyphs, &road);
+        out.push(Placed {
+            kind: "road",
+            text: name.to_string(),
+            boxes: label.boxes,
+        });
     }
     let number = TextStyle {
         size: 16.0 * u,

@@ -246,42 +246,16 @@ pub fn render_labelled(map: &MapData, tile: TileId, scale: u32) -> (Pixmap, Vec<
             halo,
             bold: false,
         };
-        let mut roads = near(data::ROAD_NAMES, 0.5);
-        roads.sort_by_key(|f| (road_rank(f.str("class").unwrap_or("")), f.id));
-        // A name on two lines that meet at a fork, or on both carriageways: one label per name
-        // within a few label lengths.
-        let mut named: Vec<(&str, f32, f32)> = Vec::new();
-        for f in roads {
-            let (Some(name), Shape::Lines(lines)) = (f.str("name"), &f.shape) else {
-                continue;
-            };
-            if name.trim().is_empty() || !text::can_draw(name) {
-                continue;
-            }
-            let apart = 3.0 * text::width(name, &style).max(40.0 * s);
-            for line in &lines.0 {
-                let pts: Vec<(f32, f32)> = line.0.iter().map(|c| px([c.x, c.y])).collect();
-                for label in labels::along(&pts, name, &style, 256.0 * s) {
-                    let mid = label.glyphs[label.glyphs.len() / 2];
-                    if named
-                        .iter()
-                        .any(|(n, x, y)| *n == name && (x - mid.x).hypot(y - mid.y) < apart)
-                    {
-                        continue;
-                    }
-                    if !collider.place(&label.boxes) {
-                        continue;
-                    }
-                    named.push((name, mid.x, mid.y));
-                    record("road", name, &label.boxes);
-                    let on_tile = label
-                        .boxes
-                        .iter()
-                        .any(|b| b[2] >= 0.0 && b[3] >= 0.0 && b[0] <= size as f32 && b[1] <= size as f32);
-                    if on_tile {
-                        text::draw_glyphs(&mut pm, &label.glyphs, &style);
-                    }
-                }
+        let roads = near(data::ROAD_NAMES, 0.5);
+        let placed = labels::road_names(roads, px, &style, 40.0 * s, 256.0 * s, |l| collider.place(&l.boxes));
+        for (name, label) in placed {
+            record("road", name, &label.boxes);
+            let on_tile = label
+                .boxes
+                .iter()
+                .any(|b| b[2] >= 0.0 && b[3] >= 0.0 && b[0] <= size as f32 && b[1] <= size as f32);
+            if on_tile {
+                text::draw_glyphs(&mut pm, &label.glyphs, &style);
             }
         }
     }
