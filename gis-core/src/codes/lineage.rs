@@ -98,7 +98,8 @@ impl Flows {
     }
 }
 
-fn share(part: u64, whole: u64) -> f64 {
+/// `part / whole` to four decimals (0 when `whole` is 0): the shares reports print.
+pub(crate) fn share(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {

@@ -8,6 +8,7 @@
 //! is where the grid covering its location is, by the lookup's edge rule.
 
 use super::member_residents;
+use crate::codes::lineage::share;
 use crate::grid::{Grid, GridLevel};
 use crate::io::grids::GridLayer;
 use crate::lookup::GridIndex;
@@ -334,17 +335,9 @@ pub(super) fn communities(people: &People, old: &GridLayer) -> Vec<CommunityMove
             community: c.to_string(),
             residents,
             moved,
-            share: ratio(moved, residents),
+            share: share(moved, residents),
         })
         .collect()
-}
-
-fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        ((part as f64 / whole as f64) * 10_000.0).round() / 10_000.0
-    }
 }
 
 /// Residents, households and buildings going from one old grid to another new one.
@@ -432,7 +425,7 @@ impl LargeMoves {
                     code: g.code.clone(),
                     residents_before: g.residents_before,
                     residents_moved: moved,
-                    share: ratio(moved, g.residents_before),
+                    share: share(moved, g.residents_before),
                 })
             })
             .collect();
@@ -482,7 +475,7 @@ mod tests {
             community: "350206001017".into(),
             residents,
             moved,
-            share: ratio(moved, residents),
+            share: share(moved, residents),
         }
     }
 
