@@ -161,11 +161,22 @@ pub fn render_labelled(
             Some(&clip),
         );
     }
+    // Water and green softly over the grid fills, under roads, buildings and lines.
+    let (water_drawn, green_drawn) = crate::context::draw_water_and_green(
+        &mut pm,
+        &layer(data::WATER),
+        &layer(data::GREEN),
+        &px,
+        3.0 * u,
+        Some(&clip),
+    );
     for r in layer(data::ROADS) {
-        draw_lines(&mut pm, r, &px, palette::ROAD_CASING, 7.0 * u, Some(&clip));
+        let wide = crate::context::road_width(r.str("class"));
+        draw_lines(&mut pm, r, &px, palette::ROAD_CASING, 7.0 * u * wide, Some(&clip));
     }
     for r in layer(data::ROADS) {
-        draw_lines(&mut pm, r, &px, palette::ROAD, 4.5 * u, Some(&clip));
+        let wide = crate::context::road_width(r.str("class"));
+        draw_lines(&mut pm, r, &px, palette::ROAD, 4.5 * u * wide, Some(&clip));
     }
     for b in layer(data::BUILDINGS) {
         draw_area(
@@ -177,6 +188,9 @@ pub fn render_labelled(
             Some(&clip),
         );
     }
+    let points_drawn =
+        !crate::context::draw_population_points(&mut pm, &layer(data::POPULATION_POINTS), &px, 2.2 * u, Some(&clip))
+            .is_empty();
     for m in layer(data::MICRO_GRIDS)
         .into_iter()
         .filter(|m| grids.iter().any(|g| g.str("code") == m.str("parent_code")))
@@ -389,6 +403,48 @@ pub fn render_labelled(
     );
     text::draw(&mut pm, &zh("微网格", "Micro-grid"), x0 + 62.0 * u, y + 24.0 * u, &body);
     y += 56.0 * u;
+    // The context, only what this map shows.
+    for (drawn, colour, alpha, zh_name, en_name) in [
+        (
+            water_drawn,
+            palette::WATER,
+            crate::context::WATER_OPACITY,
+            "水域",
+            "Water",
+        ),
+        (
+            green_drawn,
+            palette::GREEN,
+            crate::context::GREEN_OPACITY,
+            "绿地",
+            "Green space",
+        ),
+    ] {
+        if drawn {
+            let sw = Rect::from_xywh(x0, y, 46.0 * u, 30.0 * u).expect("swatch");
+            fill_rect_alpha(&mut pm, sw, colour, alpha);
+            text::draw(&mut pm, &zh(zh_name, en_name), x0 + 62.0 * u, y + 24.0 * u, &body);
+            y += 44.0 * u;
+        }
+    }
+    if points_drawn {
+        let dot = PathBuilder::from_circle(x0 + 23.0 * u, y + 15.0 * u, 9.0 * u).expect("dot");
+        pm.fill_path(
+            &dot,
+            &paint(palette::POPULATION_POINT, 0.85),
+            FillRule::Winding,
+            Transform::identity(),
+            None,
+        );
+        text::draw(
+            &mut pm,
+            &zh("城中村人口点", "Residents by point (urban village)"),
+            x0 + 62.0 * u,
+            y + 24.0 * u,
+            &body,
+        );
+        y += 44.0 * u;
+    }
     kinds.sort_by_key(|k| crate::icons::KINDS.iter().position(|x| x == k).unwrap_or(usize::MAX));
     for kind in &kinds {
         crate::icons::draw_icon(&mut pm, kind, x0 + 23.0 * u, y + 15.0 * u, 34.0 * u);
