@@ -858,12 +858,14 @@ await suggestionChecksDesktop(page);
 // to ease merging.
 
 /** Features MapLibre rendered in the view, per style layer. */
-const renderedIn = (pg, layers) => pg.evaluate((ls) => {
-  const map = window.wangge.map;
-  const out = {};
-  for (const l of ls) out[l] = map.getLayer(l) ? map.queryRenderedFeatures({ layers: [l] }).length : -1;
-  return out;
-}, layers);
+function renderedIn(pg, layers) {
+  return pg.evaluate((ls) => {
+    const map = window.wangge.map;
+    const out = {};
+    for (const l of ls) out[l] = map.getLayer(l) ? map.queryRenderedFeatures({ layers: [l] }).length : -1;
+    return out;
+  }, layers);
+}
 
 async function contextChecksOsm(pg, at) {
   const tj = await (await fetch(`${at}/tiles.json`)).json();
