@@ -1,0 +1,62 @@
+//! Pages drawn as pictures, written as one PDF (`pdf-writer`): each page a Flate-compressed RGB
+//! image filling its media box. The residents' notices, the printed map and the building
+//! placards print the same as their PNGs; embedding and subsetting a CJK font for selectable
+//! text was not worth its weight here.
+
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect as PdfRect, Ref};
+use tiny_skia::Pixmap;
+
+/// A4 portrait in PDF points.
+pub const A4_PORTRAIT: (f32, f32) = (595.28, 841.89);
+/// A3 landscape in PDF points.
+pub const A3_LANDSCAPE: (f32, f32) = (1190.55, 841.89);
+
+/// One PDF of `count` pages, each stretched over a `size` (points) media box; `page(i)` draws
+/// page `i` when it is written, so only one page is held in memory at a time.
+pub fn pages<E>(
+    count: usize,
+    size: (f32, f32),
+    mut page: impl FnMut(usize) -> Result<Pixmap, E>,
+) -> Result<Vec<u8>, E> {
+    let mut pdf = Pdf::new();
+    let catalog = Ref::new(1);
+    let tree = Ref::new(2);
+    let ids: Vec<(Ref, Ref, Ref)> = (0..count as i32)
+        .map(|i| (Ref::new(3 + 3 * i), Ref::new(4 + 3 * i), Ref::new(5 + 3 * i)))
+        .collect();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree)
+        .kids(ids.iter().map(|(page, _, _)| *page))
+        .count(count as i32);
+    let name = Name(b"Im1");
+    let media = PdfRect::new(0.0, 0.0, size.0, size.1);
+    for (i, &(page_id, image_id, content_id)) in ids.iter().enumerate() {
+        let pm = page(i)?;
+        // The pages are opaque (white under everything): their RGB is all there is.
+        let mut rgb = Vec::with_capacity(pm.data().len() / 4 * 3);
+        for px in pm.data().chunks_exact(4) {
+            rgb.extend_from_slice(&px[..3]);
+        }
+        let packed = miniz_oxide::deflate::compress_to_vec_zlib(&rgb, 6);
+        let mut page = pdf.page(page_id);
+        page.media_box(media);
+        page.parent(tree);
+        page.contents(content_id);
+        page.resources().x_objects().pair(name, image_id);
+        page.finish();
+        let mut image = pdf.image_xobject(image_id, &packed);
+        image.filter(Filter::FlateDecode);
+        image.width(pm.width() as i32);
+        image.height(pm.height() as i32);
+        image.color_space().device_rgb();
+        image.bits_per_component(8);
+        image.finish();
+        let mut content = Content::new();
+        content.save_state();
+        content.transform([size.0, 0.0, 0.0, size.1, 0.0, 0.0]);
+        content.x_object(name);
+        content.restore_state();
+        pdf.stream(content_id, &content.finish());
+    }
+    Ok(pdf.finish())
+}
