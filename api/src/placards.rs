@@ -174,6 +174,9 @@ mod tests {
             super::short_address("湖里区康乐社区嘉禾公寓3号楼", Some("康乐社区")),
             "嘉禾公寓3号楼"
         );
-        assert_eq!(super::short_address("Aleksanterinkatu 15", Some("Kluuvi")), "Aleksanterinkatu 15");
+        assert_eq!(
+            super::short_address("Aleksanterinkatu 15", Some("Kluuvi")),
+            "Aleksanterinkatu 15"
+        );
     }
 }

@@ -140,7 +140,13 @@ pub fn render(p: &Placard) -> Result<Pixmap, PlacardError> {
     if let Some(r) = Rect::from_xywh(0.0, 0.0, w, 190.0) {
         pm.fill_rect(r, &paint(RED), Transform::identity(), None);
     }
-    text::draw_centered(&mut pm, "楼栋公示牌", w / 2.0, 95.0, &style(88.0, Rgb(0xff, 0xff, 0xff), true));
+    text::draw_centered(
+        &mut pm,
+        "楼栋公示牌",
+        w / 2.0,
+        95.0,
+        &style(88.0, Rgb(0xff, 0xff, 0xff), true),
+    );
     let mut y = 300.0;
     let address = fitting(&p.address, inner, 72.0, INK, true);
     for line in wrap(&p.address, inner, &address) {
@@ -231,7 +237,13 @@ pub fn render(p: &Placard) -> Result<Pixmap, PlacardError> {
     let qr_x = w - margin - qr_size;
     crate::qr::draw(&mut pm, &p.link, qr_x, top, qr_size)?;
     let caption = style(30.0, INK, true);
-    text::draw_centered(&mut pm, "扫码查看本楼网格信息", qr_x + qr_size / 2.0, top + qr_size + 30.0, &caption);
+    text::draw_centered(
+        &mut pm,
+        "扫码查看本楼网格信息",
+        qr_x + qr_size / 2.0,
+        top + qr_size + 30.0,
+        &caption,
+    );
     let link_style = fitting(&p.link, qr_size + 60.0, 22.0, GREY, false);
     let mut ly = top + qr_size + 70.0;
     for l in wrap(&p.link, qr_size + 60.0, &link_style).into_iter().take(2) {
@@ -254,18 +266,33 @@ pub fn render(p: &Placard) -> Result<Pixmap, PlacardError> {
         let label = if named { format!("{kind_name} · {name}") } else { name };
         let ns = fitting(&label, left_w - 70.0, 34.0, INK, true);
         text::draw(&mut pm, &label, margin + 70.0, sy + 50.0, &ns);
-        text::draw(&mut pm, &walking(s.distance_m), margin + 70.0, sy + 96.0, &style(28.0, GREY, false));
+        text::draw(
+            &mut pm,
+            &walking(s.distance_m),
+            margin + 70.0,
+            sy + 96.0,
+            &style(28.0, GREY, false),
+        );
         sy += 120.0;
     }
     let version = match p.version {
-        Some(v) => format!("网格数据第 {v} 版 · {} 发布 · 网格调整后重新印制，以扫码所见为准", p.date),
+        Some(v) => format!(
+            "网格数据第 {v} 版 · {} 发布 · 网格调整后重新印制，以扫码所见为准",
+            p.date
+        ),
         None => format!("网格数据未发布 · {} 印制", p.date),
     };
     let small = fitting(&version, inner, 24.0, GREY, false);
     text::draw(&mut pm, &version, margin, h - 50.0, &small);
     let reference = format!("楼栋 {}", p.building);
     let rs = style(20.0, GREY, false);
-    text::draw(&mut pm, &reference, w - margin - text::width(&reference, &rs), h - 20.0, &rs);
+    text::draw(
+        &mut pm,
+        &reference,
+        w - margin - text::width(&reference, &rs),
+        h - 20.0,
+        &rs,
+    );
     Ok(pm)
 }
 
@@ -306,6 +333,9 @@ mod tests {
     #[test]
     fn the_grid_number_is_the_sequence() {
         assert_eq!(super::sequence("350206001017003", "350206001017"), "003");
-        assert_eq!(super::sequence("WG3502060010170001", "350206001017"), "WG3502060010170001");
+        assert_eq!(
+            super::sequence("WG3502060010170001", "350206001017"),
+            "WG3502060010170001"
+        );
     }
 }

@@ -332,7 +332,13 @@ fn draw_entry(pm: &mut Pixmap, e: &Entry, x: f32, y: f32, width: f32, u: f32) ->
                 text::draw(pm, &r.left[..n], x, base, &head);
                 text::draw(pm, &r.left[n..], x + text::width(&r.left[..n], &head), base, &tail);
             }
-            _ => text::draw(pm, &r.left, x + if r.bold_tail.is_some() { 0.0 } else { 12.0 * u }, base, &r.style),
+            _ => text::draw(
+                pm,
+                &r.left,
+                x + if r.bold_tail.is_some() { 0.0 } else { 12.0 * u },
+                base,
+                &r.style,
+            ),
         }
         if !r.right.is_empty() {
             let rw = text::width(&r.right, &r.style);
@@ -370,7 +376,11 @@ impl LegendParts {
     /// The legend's height with `kinds` resource kinds, at most (its entries in one column when
     /// a name is too wide for two).
     fn height(&self, kinds: usize, columns: usize, u: f32) -> f32 {
-        let styles = 1 + usize::from(self.grids) + usize::from(self.micro) + usize::from(self.roads) + usize::from(self.buildings);
+        let styles = 1
+            + usize::from(self.grids)
+            + usize::from(self.micro)
+            + usize::from(self.roads)
+            + usize::from(self.buildings);
         60.0 * u
             + if self.grids { 44.0 * u } else { 0.0 }
             + styles.div_ceil(columns) as f32 * 44.0 * u
@@ -463,7 +473,10 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
         if i == 0 {
             under_legend
         } else {
-            Column { page: 1, ..under_legend }
+            Column {
+                page: 1,
+                ..under_legend
+            }
         }
     })
     .iter()
@@ -715,7 +728,10 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
         zh("社区边界", "Community boundary"),
     )];
     if parts.grids {
-        items.push((Swatch::Line(palette::GRID_LINE, 3.0, None), zh("网格边界", "Grid boundary")));
+        items.push((
+            Swatch::Line(palette::GRID_LINE, 3.0, None),
+            zh("网格边界", "Grid boundary"),
+        ));
     }
     if parts.micro {
         items.push((
@@ -736,7 +752,10 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
         items.push((Swatch::Icon(kind.clone()), zh(zh_name, en_name)));
     }
     let half = panel / 2.0;
-    let columns = if items.iter().all(|(_, said)| text::width(said, &body) <= half - 72.0 * u) {
+    let columns = if items
+        .iter()
+        .all(|(_, said)| text::width(said, &body) <= half - 72.0 * u)
+    {
         2
     } else {
         1
@@ -757,8 +776,26 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
                     dash.as_ref().map(|d| d.iter().map(|v| v * u).collect()),
                 ),
                 Swatch::Road => {
-                    line(&mut pm, x, ry + 15.0 * u, x + 46.0 * u, ry + 15.0 * u, palette::ROAD_CASING, 7.0 * u, None);
-                    line(&mut pm, x, ry + 15.0 * u, x + 46.0 * u, ry + 15.0 * u, palette::ROAD, 4.5 * u, None);
+                    line(
+                        &mut pm,
+                        x,
+                        ry + 15.0 * u,
+                        x + 46.0 * u,
+                        ry + 15.0 * u,
+                        palette::ROAD_CASING,
+                        7.0 * u,
+                        None,
+                    );
+                    line(
+                        &mut pm,
+                        x,
+                        ry + 15.0 * u,
+                        x + 46.0 * u,
+                        ry + 15.0 * u,
+                        palette::ROAD,
+                        4.5 * u,
+                        None,
+                    );
                 }
                 Swatch::Building => {
                     let sw = Rect::from_xywh(x + 8.0 * u, ry + 2.0 * u, 30.0 * u, 26.0 * u).expect("swatch");
@@ -775,7 +812,13 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
     y += 8.0 * u;
 
     // The table: under the legend, then beside it, then on continuation pages of four columns.
-    text::draw(&mut pm, &zh("网格及网格员", "Grids and their workers"), x0, y + 30.0 * u, &head);
+    text::draw(
+        &mut pm,
+        &zh("网格及网格员", "Grids and their workers"),
+        x0,
+        y + 30.0 * u,
+        &head,
+    );
     let first = Column {
         page: 0,
         x: x0,
@@ -812,7 +855,11 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
         .collect();
     let mut listed = Vec::new();
     for (e, (col, ey)) in table.iter().zip(&placed_entries) {
-        let page = if col.page == 0 { &mut pm } else { &mut more[col.page - 1] };
+        let page = if col.page == 0 {
+            &mut pm
+        } else {
+            &mut more[col.page - 1]
+        };
         let lines = draw_entry(page, e, col.x, *ey, panel, u);
         listed.push(TableEntry {
             code: e.code.clone(),
@@ -921,12 +968,18 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
 fn footer(pm: &mut Pixmap, opts: &PrintOptions, page: usize, pages: usize, margin: f32, u: f32) {
     let mut footer = format!("{}: {}", zh("制图日期", "Printed"), opts.date);
     if let Some(v) = opts.version {
-        footer.push_str(&format!("   ·   {}", zh(&format!("网格数据第 {v} 版"), &format!("grids version {v}"))));
+        footer.push_str(&format!(
+            "   ·   {}",
+            zh(&format!("网格数据第 {v} 版"), &format!("grids version {v}"))
+        ));
     }
     if pages > 1 {
         footer.push_str(&format!(
             "   ·   {}",
-            zh(&format!("第 {page} 页，共 {pages} 页"), &format!("page {page} of {pages}"))
+            zh(
+                &format!("第 {page} 页，共 {pages} 页"),
+                &format!("page {page} of {pages}")
+            )
         ));
     }
     footer.push_str("   ·   wangge");

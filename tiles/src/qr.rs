@@ -62,7 +62,7 @@ mod tests {
         let mut pm = tiny_skia::Pixmap::new(400, 400).unwrap();
         pm.fill(tiny_skia::Color::WHITE);
         let side = super::draw(&mut pm, link, 20.0, 20.0, 300.0).unwrap();
-        assert!(side <= 300.0 && side >= 250.0, "{side}");
+        assert!((250.0..=300.0).contains(&side), "{side}");
         let (w, h) = (pm.width() as usize, pm.height() as usize);
         let data = pm.data().to_vec();
         let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| data[(y * w + x) * 4]);

@@ -34,14 +34,25 @@ fn check_table(what: &str, printed: &Printed, grids: &[gis_core::grid::Grid], co
         for s in workers {
             assert!(text.contains(&s.name), "{what}: {} lacks {}: {text}", e.code, s.name);
             if let Some(phone) = &s.phone {
-                assert!(text.contains(phone.as_str()), "{what}: {} lacks {phone}: {text}", e.code);
+                assert!(
+                    text.contains(phone.as_str()),
+                    "{what}: {} lacks {phone}: {text}",
+                    e.code
+                );
             }
         }
         let g = mine.iter().find(|g| g.code == e.code).unwrap();
         if let Some(name) = &g.name {
-            assert!(text.contains(name.as_str()), "{what}: exclusive {} lacks {name}: {text}", e.code);
+            assert!(
+                text.contains(name.as_str()),
+                "{what}: exclusive {} lacks {name}: {text}",
+                e.code
+            );
         }
-        let (w, h) = (printed.pages[e.page].width() as f32, printed.pages[e.page].height() as f32);
+        let (w, h) = (
+            printed.pages[e.page].width() as f32,
+            printed.pages[e.page].height() as f32,
+        );
         assert!(
             e.bbox[0] >= 0.0 && e.bbox[1] >= 0.0 && e.bbox[2] <= w && e.bbox[3] <= h,
             "{what}: {} off its page: {:?}",
@@ -63,7 +74,12 @@ fn check_table(what: &str, printed: &Printed, grids: &[gis_core::grid::Grid], co
     for p in &printed.placed {
         for bx in &p.boxes {
             for e in printed.table.iter().filter(|e| e.page == 0) {
-                assert!(!labels::overlap(bx, &e.bbox), "{what}: {} {:?} on the table", p.kind, p.text);
+                assert!(
+                    !labels::overlap(bx, &e.bbox),
+                    "{what}: {} {:?} on the table",
+                    p.kind,
+                    p.text
+                );
             }
         }
     }
@@ -93,9 +109,18 @@ fn kangle_lists_every_grid_with_its_workers_and_the_legend_only_what_is_drawn() 
             "the fixture's staff.json is listed"
         );
         if cjk {
-            assert_eq!(printed.legend.iter().any(|l| l == "微网格"), micro, "micro-grids in the legend: {:?}", printed.legend);
+            assert_eq!(
+                printed.legend.iter().any(|l| l == "微网格"),
+                micro,
+                "micro-grids in the legend: {:?}",
+                printed.legend
+            );
             for said in ["社区边界", "网格边界", "道路", "建筑"] {
-                assert!(printed.legend.iter().any(|l| l == said), "{said} in {:?}", printed.legend);
+                assert!(
+                    printed.legend.iter().any(|l| l == said),
+                    "{said} in {:?}",
+                    printed.legend
+                );
             }
             // Every icon kind drawn has its entry, and no other kind does.
             let mut drawn: Vec<&str> = printed
@@ -120,7 +145,14 @@ fn kangle_lists_every_grid_with_its_workers_and_the_legend_only_what_is_drawn() 
             listed.sort_unstable();
             assert_eq!(listed, drawn, "the legend's kinds are the icons drawn");
         }
-        save(&printed, if micro { "print-kangle-micro.png" } else { "print-kangle.png" });
+        save(
+            &printed,
+            if micro {
+                "print-kangle-micro.png"
+            } else {
+                "print-kangle.png"
+            },
+        );
     }
 }
 
@@ -141,7 +173,11 @@ fn a_community_of_many_grids_continues_the_table_and_cuts_nothing() {
     for g in &grids {
         *per.entry(g.community_code.as_str()).or_default() += 1;
     }
-    let (community, n) = per.iter().max_by_key(|(_, n)| **n).map(|(c, n)| (c.to_string(), *n)).unwrap();
+    let (community, n) = per
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(c, n)| (c.to_string(), *n))
+        .unwrap();
     eprintln!("{community}: {n} grids");
     assert!(n >= 40, "{n} grids");
     let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
@@ -149,12 +185,15 @@ fn a_community_of_many_grids_continues_the_table_and_cuts_nothing() {
         .iter()
         .enumerate()
         .flat_map(|(i, g)| {
-            ["网格长", "网格员", "网格员"].into_iter().enumerate().map(move |(k, role)| Staff {
-                grid: g.code.clone(),
-                name: format!("{}{}号{}", surnames[(i + k) % surnames.len()], i, ["甲", "乙", "丙"][k]),
-                role: role.into(),
-                phone: Some(format!("139{:04}{:04}", i, k)),
-            })
+            ["网格长", "网格员", "网格员"]
+                .into_iter()
+                .enumerate()
+                .map(move |(k, role)| Staff {
+                    grid: g.code.clone(),
+                    name: format!("{}{}号{}", surnames[(i + k) % surnames.len()], i, ["甲", "乙", "丙"][k]),
+                    role: role.into(),
+                    phone: Some(format!("139{:04}{:04}", i, k)),
+                })
         })
         .collect();
     let m = MapData::new(&d, &grids, bounds);
@@ -172,7 +211,11 @@ fn a_community_of_many_grids_continues_the_table_and_cuts_nothing() {
     assert_eq!(columns_on_map.len(), 2, "two columns beside the map");
     let png = printed.png();
     let decoded = image::load_from_memory(&png).unwrap();
-    assert_eq!(decoded.height(), 1754 * printed.pages.len() as u32, "the pages one under the other");
+    assert_eq!(
+        decoded.height(),
+        1754 * printed.pages.len() as u32,
+        "the pages one under the other"
+    );
     let pdf = printed.pdf();
     assert!(pdf.starts_with(b"%PDF"));
     let count = |needle: &[u8]| pdf.windows(needle.len()).filter(|w| *w == needle).count();

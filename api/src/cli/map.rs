@@ -52,10 +52,7 @@ pub fn run(args: MapArgs) -> anyhow::Result<ExitCode> {
     };
     let map = MapData::new(&dataset, &grids, bounds);
     let opts = PrintOptions::a3(today()).with_staff(dataset.staff.clone());
-    let pdf = args
-        .out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    let pdf = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
     let printed = print(&map, &args.community, &opts).context("cannot draw the map")?;
     write_atomically(&args.out, &if pdf { printed.pdf() } else { printed.png() })?;
     let pages = printed.pages.len();

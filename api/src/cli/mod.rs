@@ -162,7 +162,9 @@ fn public_url(s: &str) -> Result<String, String> {
         .or_else(|| t.strip_prefix("http://"))
         .ok_or_else(|| format!("{s:?} is not an http:// or https:// URL"))?;
     if rest.is_empty() || rest.contains(['?', '#', ' ']) {
-        return Err(format!("{s:?}: give the scheme and host (and a path prefix if any), no query or spaces"));
+        return Err(format!(
+            "{s:?}: give the scheme and host (and a path prefix if any), no query or spaces"
+        ));
     }
     Ok(t.to_string())
 }

@@ -107,7 +107,8 @@ pub fn run(args: PlacardArgs) -> anyhow::Result<ExitCode> {
     let ids = match (&args.building, &args.grid) {
         (Some(b), _) => vec![b.clone()],
         (None, Some(code)) => {
-            let ids = buildings_of_grid(&drawn.grids, code).with_context(|| format!("no grid has the code {code:?}"))?;
+            let ids =
+                buildings_of_grid(&drawn.grids, code).with_context(|| format!("no grid has the code {code:?}"))?;
             anyhow::ensure!(!ids.is_empty(), "grid {code} holds no building");
             ids
         }
