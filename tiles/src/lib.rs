@@ -12,7 +12,8 @@
 //! - [`labels`]: compound names, building numbers (楼号) and road names, and the collision rule
 //!   that keeps raster and printed labels clear of one another and of the icons.
 //! - [`print`]: the printable grid map (网格图) of one community; [`notice`]: residents' notices
-//!   of a grid change, as PNG or PDF.
+//!   of a grid change; [`placard`]: a building's notice board (楼栋公示牌) with its grid's
+//!   workers and a [`qr`] code of the link to its grid card; as PNG or [`pdf`].
 //! - [`preview`]: a whole dataset in one picture, before anything is partitioned.
 
 pub mod colouring;
@@ -24,8 +25,11 @@ pub mod mercator;
 pub mod mvt;
 pub mod notice;
 pub mod palette;
+pub mod pdf;
+pub mod placard;
 pub mod preview;
 pub mod print;
+pub mod qr;
 pub mod raster;
 pub mod sprite;
 pub mod style;

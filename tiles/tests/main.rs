@@ -7,4 +7,5 @@ mod colouring;
 mod labels;
 mod mvt;
 mod mvt_fixtures;
+mod print;
 mod raster;

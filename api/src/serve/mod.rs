@@ -8,6 +8,7 @@ pub mod listen;
 mod lookup_routes;
 mod metrics;
 pub mod oas30;
+mod placard_routes;
 mod planner_routes;
 mod problem;
 mod tiles_routes;
@@ -66,6 +67,9 @@ pub struct AppState {
     pub(crate) store: Option<store::Store>,
     pub(crate) token: Option<Token>,
     pub(crate) limits: Limits,
+    /// The URL residents reach the service at, for links printed on paper (`--public-url`);
+    /// unset: each request's own host.
+    public_url: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -86,7 +90,17 @@ impl AppState {
             store,
             token,
             limits,
+            public_url: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Prints links under `url` (e.g. `https://wangge.example.cn`) rather than the request's host.
+    pub fn set_public_url(&self, url: &str) {
+        let _ = self.public_url.set(url.trim_end_matches('/').to_string());
+    }
+
+    pub(crate) fn public_url(&self) -> Option<&str> {
+        self.public_url.get().map(String::as_str)
     }
 
     pub fn current(&self) -> Arc<Snapshot> {
@@ -138,6 +152,7 @@ pub fn routes(limits: Limits) -> (Router<Arc<AppState>>, utoipa::openapi::OpenAp
         .routes(routes!(metrics::render))
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
+        .merge(placard_routes::routes())
         .merge(features::routes())
         .merge(web::routes())
         .layer(axum::middleware::from_fn_with_state(limits.read_timeout, timeout))
@@ -201,8 +216,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// Paths that answer from the served data: with nothing to serve they answer 503.
-const DATA_PATHS: [&str; 8] = [
+const DATA_PATHS: [&str; 10] = [
     "/tiles/",
+    "/b/",
+    "/v1/buildings/",
     "/tiles.json",
     "/style.json",
     "/map/",
