@@ -17,6 +17,12 @@ pub const BUFFER: u32 = 64;
 /// Simplification tolerance in tile units: 4096 / 256 = 16 units per 256-px pixel.
 const SIMPLIFY: f64 = 4.0;
 
+/// The simplification tolerance at zoom `z` in world units (the map data's pre-simplified
+/// areas, [`crate::generalise`]).
+pub fn world_tolerance(z: u8) -> f64 {
+    SIMPLIFY / (f64::from(EXTENT) * (1u64 << z) as f64)
+}
+
 /// Encodes one tile; an empty tile (no layer with features) is a valid, empty protobuf.
 pub fn encode(data: &MapData, tile: TileId) -> Vec<u8> {
     encode_layers(data, tile, &[])
@@ -57,11 +63,17 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
     } else {
         SIMPLIFY
     };
-    for f in layer.in_tile(tile, f64::from(BUFFER) / f64::from(EXTENT)) {
+    for i in layer.indices_in_tile(tile, f64::from(BUFFER) / f64::from(EXTENT)) {
+        let f = &layer.features[i];
         if layer.name == DENSITY && f.uint("resolution") != Some(resolution) {
             continue;
         }
-        let Some(geometry) = tile_geometry(f, tile, tolerance) else {
+        // Areas simplified for this zoom with the map data need only be cut out.
+        let geometry = match layer.generalised(i, tile.z) {
+            Some(area) => cut_area(area, &to_tile(tile), 0.0),
+            None => tile_geometry(f, tile, tolerance),
+        };
+        let Some(geometry) = geometry else {
             continue;
         };
         let Ok(mut feature) = geometry.to_mvt_unscaled() else {
@@ -137,15 +149,16 @@ fn to_tile_simplified(
 /// The feature's geometry in integer tile coordinates, simplified to `tolerance` tile units,
 /// clipped and cleaned; `None` when nothing of it is left in the tile.
 pub fn tile_geometry(f: &Feature, tile: TileId, tolerance: f64) -> Option<geo::Geometry<f64>> {
+    cut(&f.shape, &to_tile(tile), tolerance)
+}
+
+/// World → tile coordinates (0..4096 across the tile).
+fn to_tile(tile: TileId) -> impl Fn(Coord<f64>) -> Coord<f64> {
     let ext = f64::from(EXTENT);
-    cut(
-        &f.shape,
-        &|c: Coord<f64>| {
-            let p = tile.to_tile([c.x, c.y], ext);
-            Coord { x: p[0], y: p[1] }
-        },
-        tolerance,
-    )
+    move |c: Coord<f64>| {
+        let p = tile.to_tile([c.x, c.y], ext);
+        Coord { x: p[0], y: p[1] }
+    }
 }
 
 /// MVT geometry commands for a shape already in tile coordinates, through the clip, snap and
@@ -178,42 +191,50 @@ fn cut(shape: &Shape, to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64
             }
             (!parts.is_empty()).then_some(geo::Geometry::MultiLineString(MultiLineString(parts)))
         }
-        Shape::Area(area) => {
-            let mut polygons = Vec::new();
-            for p in &area.0 {
-                let ring = |r: &LineString<f64>| -> Option<LineString<f64>> {
-                    let t = to_tile_simplified(&r.0, to_tile, tolerance);
-                    let clipped = clip_ring(&t.0, lo, hi);
-                    let mut pts = snap(&clipped);
-                    if pts.first() == pts.last() && pts.len() > 1 {
-                        pts.pop();
-                    }
-                    // Spikes (a, b, a) left by snapping.
-                    remove_spikes(&mut pts);
-                    if pts.len() < 3 || signed_area(&pts) == 0.0 {
-                        return None;
-                    }
-                    pts.push(pts[0]);
-                    Some(LineString::new(pts))
-                };
-                let Some(mut exterior) = ring(p.exterior()) else {
-                    continue;
-                };
-                orient(&mut exterior, true);
-                let holes: Vec<LineString<f64>> = p
-                    .interiors()
-                    .iter()
-                    .filter_map(ring)
-                    .map(|mut h| {
-                        orient(&mut h, false);
-                        h
-                    })
-                    .collect();
-                polygons.push(Polygon::new(exterior, holes));
-            }
-            (!polygons.is_empty()).then_some(geo::Geometry::MultiPolygon(MultiPolygon(polygons)))
-        }
+        Shape::Area(area) => cut_area(area, to_tile, tolerance),
     }
+}
+
+fn cut_area(
+    area: &MultiPolygon<f64>,
+    to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>,
+    tolerance: f64,
+) -> Option<geo::Geometry<f64>> {
+    let ext = f64::from(EXTENT);
+    let (lo, hi) = (-f64::from(BUFFER), ext + f64::from(BUFFER));
+    let mut polygons = Vec::new();
+    for p in &area.0 {
+        let ring = |r: &LineString<f64>| -> Option<LineString<f64>> {
+            let t = to_tile_simplified(&r.0, to_tile, tolerance);
+            let clipped = clip_ring(&t.0, lo, hi);
+            let mut pts = snap(&clipped);
+            if pts.first() == pts.last() && pts.len() > 1 {
+                pts.pop();
+            }
+            // Spikes (a, b, a) left by snapping.
+            remove_spikes(&mut pts);
+            if pts.len() < 3 || signed_area(&pts) == 0.0 {
+                return None;
+            }
+            pts.push(pts[0]);
+            Some(LineString::new(pts))
+        };
+        let Some(mut exterior) = ring(p.exterior()) else {
+            continue;
+        };
+        orient(&mut exterior, true);
+        let holes: Vec<LineString<f64>> = p
+            .interiors()
+            .iter()
+            .filter_map(ring)
+            .map(|mut h| {
+                orient(&mut h, false);
+                h
+            })
+            .collect();
+        polygons.push(Polygon::new(exterior, holes));
+    }
+    (!polygons.is_empty()).then_some(geo::Geometry::MultiPolygon(MultiPolygon(polygons)))
 }
 
 /// Surveyor's formula in tile space (y down): positive for what the spec calls an exterior ring.
@@ -321,15 +342,24 @@ fn clip_ring(pts: &[Coord<f64>], lo: f64, hi: f64) -> Vec<Coord<f64>> {
         }
         let input = std::mem::take(&mut poly);
         let n = input.len();
+        // The crossing of an edge is computed from its ends in one order, whichever way a ring
+        // runs along it: the two grids on either side of a border cut it at the same point.
+        let cross = |a: Coord<f64>, b: Coord<f64>| {
+            if (a.x, a.y) <= (b.x, b.y) {
+                cross(a, b, v)
+            } else {
+                cross(b, a, v)
+            }
+        };
         for i in 0..n {
             let (cur, prev) = (input[i], input[(i + n - 1) % n]);
             match (inside(cur, v), inside(prev, v)) {
                 (true, true) => poly.push(cur),
                 (true, false) => {
-                    poly.push(cross(prev, cur, v));
+                    poly.push(cross(prev, cur));
                     poly.push(cur);
                 }
-                (false, true) => poly.push(cross(prev, cur, v)),
+                (false, true) => poly.push(cross(prev, cur)),
                 (false, false) => {}
             }
         }
