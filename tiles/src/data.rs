@@ -100,6 +100,8 @@ pub struct Layer {
     /// The areas simplified for each zoom the layer shows, borders shared between features
     /// simplified once (for the layers of many areas whose vector tiles are the most asked for).
     generalised: Option<Generalised>,
+    /// Its property values numbered, for the same layers ([`crate::mvt::ValueTable`]).
+    values: Option<crate::mvt::ValueTable>,
 }
 
 impl Layer {
@@ -138,6 +140,7 @@ impl Layer {
                 .collect();
             Generalised::new(&areas, minzoom..=maxzoom, crate::mvt::world_tolerance)
         });
+        let values = generalised.is_some().then(|| crate::mvt::ValueTable::new(&features));
         Self {
             name,
             minzoom,
@@ -146,11 +149,16 @@ impl Layer {
             features,
             index: RTree::bulk_load(boxes),
             generalised,
+            values,
         }
     }
 
+    pub(crate) fn value_table(&self) -> Option<&crate::mvt::ValueTable> {
+        self.values.as_ref()
+    }
+
     /// Feature `i`'s area simplified for vector tiles at zoom `z`, when the layer keeps such.
-    pub fn generalised(&self, i: usize, z: u8) -> Option<&MultiPolygon<f64>> {
+    pub fn generalised(&self, i: usize, z: u8) -> Option<crate::generalise::Area<'_>> {
         self.generalised.as_ref()?.at(z, i)
     }
 

@@ -11,7 +11,6 @@
 //! elsewhere the result is still within the tolerance of the source.
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 type Bits = (u64, u64);
@@ -21,13 +20,75 @@ fn bits(c: Coord<f64>) -> Bits {
 }
 
 /// Where a ring runs: its arcs in order, each forwards or reversed.
-type RingArcs = Vec<(u32, bool)>;
+#[derive(Debug, Clone)]
+pub struct Ring(Vec<(u32, bool)>);
 
-/// The areas of a layer as shared arcs, and their simplified copies for each zoom.
+/// Per polygon, its rings, exterior first.
+type Polygons = Vec<Vec<Ring>>;
+
+/// Every arc simplified for one zoom, end to end: arc `a` is `coords[starts[a]..starts[a + 1]]`.
+struct Level {
+    coords: Vec<Coord<f64>>,
+    starts: Vec<u32>,
+}
+
+impl Level {
+    fn arc(&self, a: usize) -> &[Coord<f64>] {
+        &self.coords[self.starts[a] as usize..self.starts[a + 1] as usize]
+    }
+}
+
+/// The areas of a layer as shared arcs, and the arcs simplified for each zoom.
 pub struct Generalised {
     minzoom: u8,
-    /// Per zoom from `minzoom`, per feature: its area at that zoom (`None`: not an area).
-    levels: Vec<Vec<Option<MultiPolygon<f64>>>>,
+    /// Per feature: its polygons' rings as arcs (`None`: not an area).
+    features: Vec<Option<Polygons>>,
+    /// Per zoom from `minzoom`.
+    levels: Vec<Level>,
+}
+
+/// One feature's area at one zoom.
+#[derive(Clone, Copy)]
+pub struct Area<'a> {
+    level: &'a Level,
+    /// Per polygon, its rings, exterior first.
+    pub polygons: &'a [Vec<Ring>],
+}
+
+impl Area<'_> {
+    /// The ring's points, closed, each through `f`, appended to `out`.
+    pub fn points(&self, ring: &Ring, out: &mut Vec<Coord<f64>>, f: impl Fn(Coord<f64>) -> Coord<f64>) {
+        let start = out.len();
+        for &(a, reversed) in &ring.0 {
+            let arc = self.level.arc(a as usize);
+            // Each arc starts where the last one ended.
+            let skip = usize::from(out.len() > start);
+            if reversed {
+                out.extend(arc.iter().rev().skip(skip).map(|&c| f(c)));
+            } else {
+                out.extend(arc.iter().skip(skip).map(|&c| f(c)));
+            }
+        }
+    }
+
+    /// As a multipolygon; rings of fewer than three distinct points are left out, and a polygon
+    /// whose exterior is one of them.
+    pub fn to_multi_polygon(&self) -> MultiPolygon<f64> {
+        let ring = |r: &Ring| {
+            let mut pts = Vec::new();
+            self.points(r, &mut pts, |c| c);
+            (pts.len() >= 4).then(|| LineString::new(pts))
+        };
+        MultiPolygon(
+            self.polygons
+                .iter()
+                .filter_map(|rings| {
+                    let exterior = ring(&rings[0])?;
+                    Some(Polygon::new(exterior, rings[1..].iter().filter_map(ring).collect()))
+                })
+                .collect(),
+        )
+    }
 }
 
 impl Generalised {
@@ -40,114 +101,115 @@ impl Generalised {
     ) -> Self {
         let (arcs, features) = topology(areas);
         let minzoom = *zooms.start();
-        let levels = zooms
-            .collect::<Vec<u8>>()
-            .into_par_iter()
-            .map(|z| {
-                let t = tolerance(z);
-                let simplified: Vec<Vec<Coord<f64>>> = arcs.iter().map(|a| simplify(a, t)).collect();
-                features
-                    .iter()
-                    .map(|f| f.as_ref().map(|polygons| assemble(polygons, &simplified)))
-                    .collect()
-            })
-            .collect();
-        Self { minzoom, levels }
+        // The finest zoom from the source; the others from it, with Douglas-Peucker alone (most
+        // of the source's points are gone by then). A zoom's points stay within its tolerance
+        // plus one and a half of the finest zoom's (a quarter of it at the next zoom, less
+        // above) of the source.
+        let zooms: Vec<u8> = zooms.collect();
+        let mut levels: Vec<Level> = Vec::with_capacity(zooms.len());
+        for &z in zooms.iter().rev() {
+            let mut level = Level {
+                coords: Vec::new(),
+                starts: Vec::with_capacity(arcs.len() + 1),
+            };
+            for a in 0..arcs.len() {
+                level.starts.push(level.coords.len() as u32);
+                match levels.first() {
+                    Some(finest) => douglas_peucker(finest.arc(a), tolerance(z), &mut level.coords),
+                    None => simplify(&arcs[a], tolerance(z), &mut level.coords),
+                }
+            }
+            level.starts.push(level.coords.len() as u32);
+            levels.push(level);
+        }
+        levels.reverse();
+        Self {
+            minzoom,
+            features,
+            levels,
+        }
     }
 
     /// Feature `i`'s area simplified for zoom `z`, if this layer has that zoom and it is an area.
-    pub fn at(&self, z: u8, i: usize) -> Option<&MultiPolygon<f64>> {
+    pub fn at(&self, z: u8, i: usize) -> Option<Area<'_>> {
         let level = self.levels.get(usize::from(z.checked_sub(self.minzoom)?))?;
-        level.get(i)?.as_ref()
+        let polygons = self.features.get(i)?.as_ref()?;
+        Some(Area { level, polygons })
     }
-}
-
-/// The rings of `polygons` put back together from simplified arcs; rings that collapsed (fewer
-/// than three distinct points) are left out, and a polygon whose exterior collapsed with them.
-fn assemble(polygons: &[Vec<RingArcs>], arcs: &[Vec<Coord<f64>>]) -> MultiPolygon<f64> {
-    let ring = |r: &RingArcs| -> Option<LineString<f64>> {
-        let mut pts: Vec<Coord<f64>> = Vec::new();
-        for &(a, reversed) in r {
-            let arc = &arcs[a as usize];
-            // Each arc starts where the last one ended.
-            let skip = usize::from(!pts.is_empty());
-            if reversed {
-                pts.extend(arc.iter().rev().skip(skip));
-            } else {
-                pts.extend(arc.iter().skip(skip));
-            }
-        }
-        (pts.len() >= 4).then(|| LineString::new(pts))
-    };
-    MultiPolygon(
-        polygons
-            .iter()
-            .filter_map(|rings| {
-                let exterior = ring(&rings[0])?;
-                Some(Polygon::new(exterior, rings[1..].iter().filter_map(ring).collect()))
-            })
-            .collect(),
-    )
-}
-
-/// A ring's distinct vertices in order (open: the closing repeat dropped, consecutive repeats too).
-fn open_ring(r: &LineString<f64>) -> Vec<Coord<f64>> {
-    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(r.0.len());
-    for &c in &r.0 {
-        if pts.last() != Some(&c) {
-            pts.push(c);
-        }
-    }
-    while pts.len() > 1 && pts.first() == pts.last() {
-        pts.pop();
-    }
-    pts
 }
 
 /// The arcs (each in its canonical orientation) and, per feature, per polygon, per ring (exterior
 /// first), the arcs it runs along.
 #[allow(clippy::type_complexity)]
-fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<Option<Vec<Vec<RingArcs>>>>) {
-    let rings: Vec<Vec<Vec<Vec<Coord<f64>>>>> = areas
-        .par_iter()
+fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<Option<Polygons>>) {
+    // Every distinct vertex gets a number (in order of first sight, so the same for every run);
+    // rings become lists of numbers: open, without repeated points.
+    let total: usize = areas
+        .iter()
+        .flatten()
+        .flat_map(|a| &a.0)
+        .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+        .sum();
+    // Most vertices of a partition are on two grids' borders.
+    let mut ids: FxHashMap<Bits, u32> = FxHashMap::with_capacity_and_hasher(total / 2, Default::default());
+    let mut coords: Vec<Coord<f64>> = Vec::with_capacity(total / 2);
+    let rings: Vec<Vec<Vec<Vec<u32>>>> = areas
+        .iter()
         .map(|a| {
-            a.map(|a| {
-                a.0.iter()
-                    .map(|p| {
-                        std::iter::once(p.exterior())
-                            .chain(p.interiors())
-                            .map(open_ring)
-                            .collect()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+            let Some(a) = a else { return Vec::new() };
+            a.0.iter()
+                .map(|p| {
+                    std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .map(|r| {
+                            let mut ring: Vec<u32> = Vec::with_capacity(r.0.len());
+                            for &c in &r.0 {
+                                let id = *ids.entry(bits(c)).or_insert_with(|| {
+                                    coords.push(c);
+                                    coords.len() as u32 - 1
+                                });
+                                if ring.last() != Some(&id) {
+                                    ring.push(id);
+                                }
+                            }
+                            while ring.len() > 1 && ring.first() == ring.last() {
+                                ring.pop();
+                            }
+                            ring
+                        })
+                        .collect()
+                })
+                .collect()
         })
         .collect();
-    // A vertex is a junction where rings through it do not all come from and go to the same two
-    // neighbours: there the border between two features ends.
-    let mut seen: FxHashMap<Bits, (Bits, Bits, bool)> = FxHashMap::default();
-    let total: usize = rings.iter().flatten().flatten().map(Vec::len).sum();
-    seen.reserve(total);
+    drop(ids);
+    // A vertex is a junction where the rings through it do not all come from and go to the same
+    // two neighbours: there the border between two features ends.
+    const NONE: (u32, u32) = (u32::MAX, u32::MAX);
+    let mut pairs: Vec<(u32, u32)> = vec![NONE; coords.len()];
+    let mut junction: Vec<bool> = vec![false; coords.len()];
     for r in rings.iter().flatten().flatten() {
         let n = r.len();
         for i in 0..n {
-            let (p, q) = (bits(r[(i + n - 1) % n]), bits(r[(i + 1) % n]));
-            let pair = if p <= q { (p, q) } else { (q, p) };
-            seen.entry(bits(r[i]))
-                .and_modify(|e| e.2 |= (e.0, e.1) != pair)
-                .or_insert((pair.0, pair.1, false));
+            let (p, q) = (r[(i + n - 1) % n], r[(i + 1) % n]);
+            let pair = (p.min(q), p.max(q));
+            let v = r[i] as usize;
+            if pairs[v] == NONE {
+                pairs[v] = pair;
+            } else if pairs[v] != pair {
+                junction[v] = true;
+            }
         }
     }
-    let junction = |c: Coord<f64>| seen.get(&bits(c)).is_some_and(|e| e.2);
-    let mut arcs: Vec<Vec<Coord<f64>>> = Vec::new();
+    drop(pairs);
+    let mut arcs: Vec<Vec<u32>> = Vec::new();
     // Arcs by (first, second, last point, length), to find a border's arc from its other side.
-    let mut by_key: FxHashMap<(Bits, Bits, Bits, usize), Vec<u32>> = FxHashMap::default();
-    let mut arc_id = |arc: Vec<Coord<f64>>| -> (u32, bool) {
+    let mut by_key: FxHashMap<(u32, u32, u32, usize), Vec<u32>> = FxHashMap::default();
+    let mut arc_id = |arc: Vec<u32>| -> (u32, bool) {
         let n = arc.len();
-        let forwards = (bits(arc[0]), bits(arc[1])) <= (bits(arc[n - 1]), bits(arc[n - 2]));
+        let forwards = (arc[0], arc[1]) <= (arc[n - 1], arc[n - 2]);
         let arc = if forwards { arc } else { arc.into_iter().rev().collect() };
-        let key = (bits(arc[0]), bits(arc[1]), bits(arc[n - 1]), n);
+        let key = (arc[0], arc[1], arc[n - 1], n);
         let ids = by_key.entry(key).or_default();
         let id = match ids.iter().find(|&&id| arcs[id as usize] == arc) {
             Some(&id) => id,
@@ -170,28 +232,32 @@ fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<
                         rings
                             .into_iter()
                             .filter(|r| r.len() >= 3)
-                            .map(|r| split(r, &junction).into_iter().map(&mut arc_id).collect())
-                            .collect::<Vec<RingArcs>>()
+                            .map(|r| Ring(split(&r, &junction).into_iter().map(&mut arc_id).collect()))
+                            .collect::<Vec<Ring>>()
                     })
                     // A polygon whose exterior had fewer than three points has none left.
-                    .filter(|rings| !rings.is_empty())
+                    .filter(|rings| rings.first().is_some())
                     .collect()
             })
         })
+        .collect();
+    let arcs = arcs
+        .into_iter()
+        .map(|a| a.into_iter().map(|v| coords[v as usize]).collect())
         .collect();
     (arcs, features)
 }
 
 /// An open ring cut at its junctions into arcs (each from one junction to the next, both
-/// included); with none, the whole ring as one closed arc from its smallest vertex, towards the
-/// smaller of that vertex's neighbours (so every ring through it starts it alike).
-fn split(r: Vec<Coord<f64>>, junction: &dyn Fn(Coord<f64>) -> bool) -> Vec<Vec<Coord<f64>>> {
+/// included); with none, the whole ring as one closed arc from its lowest-numbered vertex,
+/// towards the lower of that vertex's neighbours (so every ring through it starts it alike).
+fn split(r: &[u32], junction: &[bool]) -> Vec<Vec<u32>> {
     let n = r.len();
-    let cuts: Vec<usize> = (0..n).filter(|&i| junction(r[i])).collect();
+    let cuts: Vec<usize> = (0..n).filter(|&i| junction[r[i] as usize]).collect();
     if cuts.is_empty() {
-        let start = (0..n).min_by_key(|&i| bits(r[i])).unwrap_or(0);
-        let forwards = bits(r[(start + 1) % n]) <= bits(r[(start + n - 1) % n]);
-        let arc: Vec<Coord<f64>> = (0..=n)
+        let start = (0..n).min_by_key(|&i| r[i]).unwrap_or(0);
+        let forwards = r[(start + 1) % n] <= r[(start + n - 1) % n];
+        let arc: Vec<u32> = (0..=n)
             .map(|k| {
                 let i = if forwards { start + k } else { start + n - k };
                 r[i % n]
@@ -208,22 +274,32 @@ fn split(r: Vec<Coord<f64>>, junction: &dyn Fn(Coord<f64>) -> bool) -> Vec<Vec<C
 }
 
 /// An arc simplified: points within half the tolerance of the last one kept dropped (borders can
-/// carry a vertex every metre), then Douglas–Peucker; both ends are kept, and a closed arc keeps
-/// its farthest point from its start so it stays a ring.
-fn simplify(arc: &[Coord<f64>], tolerance: f64) -> Vec<Coord<f64>> {
+/// carry a vertex every metre), then Douglas–Peucker ([`douglas_peucker`]); appended to `out`.
+fn simplify(arc: &[Coord<f64>], tolerance: f64, out: &mut Vec<Coord<f64>>) {
     let n = arc.len();
     if n <= 2 || tolerance <= 0.0 {
-        return arc.to_vec();
+        out.extend_from_slice(arc);
+        return;
     }
     let near = tolerance / 2.0;
-    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(n / 2 + 2);
+    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(n);
     for (i, &c) in arc.iter().enumerate() {
         match pts.last() {
             Some(l) if i + 1 < n && (c.x - l.x).abs() < near && (c.y - l.y).abs() < near => {}
             _ => pts.push(c),
         }
     }
+    douglas_peucker(&pts, tolerance, out);
+}
+
+/// Douglas–Peucker, appended to `out`: both ends are kept, and a closed arc keeps its farthest
+/// point from its start so it stays a ring.
+fn douglas_peucker(pts: &[Coord<f64>], tolerance: f64, out: &mut Vec<Coord<f64>>) {
     let m = pts.len();
+    if m <= 2 || tolerance <= 0.0 {
+        out.extend_from_slice(pts);
+        return;
+    }
     let mut keep = vec![false; m];
     keep[0] = true;
     keep[m - 1] = true;
@@ -269,7 +345,7 @@ fn simplify(arc: &[Coord<f64>], tolerance: f64) -> Vec<Coord<f64>> {
             stack.push((best.1, b));
         }
     }
-    pts.into_iter().zip(keep).filter_map(|(c, k)| k.then_some(c)).collect()
+    out.extend(pts.iter().zip(keep).filter_map(|(c, k)| k.then_some(*c)));
 }
 
 #[cfg(test)]
@@ -308,7 +384,10 @@ mod tests {
                 v.dedup();
                 v
             };
-            let (l, r) = (on_border(g.at(z, 0).unwrap()), on_border(g.at(z, 1).unwrap()));
+            let (l, r) = (
+                on_border(&g.at(z, 0).unwrap().to_multi_polygon()),
+                on_border(&g.at(z, 1).unwrap().to_multi_polygon()),
+            );
             assert_eq!(l, r, "zoom {z}");
             assert_eq!(l.len(), 2, "the border was not simplified");
         }
@@ -320,7 +399,7 @@ mod tests {
         let square = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0)];
         let a = MultiPolygon(vec![square]);
         let g = Generalised::new(&[Some(&a), None], 0..=0, |_| 0.1);
-        assert_eq!(g.at(0, 0).unwrap().0[0].exterior().0.len(), 5);
+        assert_eq!(g.at(0, 0).unwrap().to_multi_polygon().0[0].exterior().0.len(), 5);
         assert!(g.at(0, 1).is_none());
     }
 }
