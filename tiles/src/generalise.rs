@@ -107,16 +107,17 @@ impl Generalised {
         // above) of the source.
         let zooms: Vec<u8> = zooms.collect();
         let mut levels: Vec<Level> = Vec::with_capacity(zooms.len());
+        let mut scratch = Scratch::default();
         for &z in zooms.iter().rev() {
             let mut level = Level {
-                coords: Vec::new(),
-                starts: Vec::with_capacity(arcs.len() + 1),
+                coords: Vec::with_capacity(levels.first().map_or(arcs.coords.len() / 2, |l| l.coords.len())),
+                starts: Vec::with_capacity(arcs.starts.len()),
             };
-            for a in 0..arcs.len() {
+            for a in 0..arcs.starts.len() - 1 {
                 level.starts.push(level.coords.len() as u32);
                 match levels.first() {
-                    Some(finest) => douglas_peucker(finest.arc(a), tolerance(z), &mut level.coords),
-                    None => simplify(&arcs[a], tolerance(z), &mut level.coords),
+                    Some(finest) => douglas_peucker(finest.arc(a), tolerance(z), &mut level.coords, &mut scratch),
+                    None => simplify(arcs.arc(a), tolerance(z), &mut level.coords, &mut scratch),
                 }
             }
             level.starts.push(level.coords.len() as u32);
@@ -138,12 +139,11 @@ impl Generalised {
     }
 }
 
-/// The arcs (each in its canonical orientation) and, per feature, per polygon, per ring (exterior
-/// first), the arcs it runs along.
-#[allow(clippy::type_complexity)]
-fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<Option<Polygons>>) {
+/// The arcs (each in its canonical orientation, end to end as a [`Level`]) and, per feature, per
+/// polygon, per ring (exterior first), the arcs it runs along.
+fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Level, Vec<Option<Polygons>>) {
     // Every distinct vertex gets a number (in order of first sight, so the same for every run);
-    // rings become lists of numbers: open, without repeated points.
+    // rings become runs of numbers in `verts`: open, without repeated points.
     let total: usize = areas
         .iter()
         .flatten()
@@ -153,7 +153,8 @@ fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<
     // Most vertices of a partition are on two grids' borders.
     let mut ids: FxHashMap<Bits, u32> = FxHashMap::with_capacity_and_hasher(total / 2, Default::default());
     let mut coords: Vec<Coord<f64>> = Vec::with_capacity(total / 2);
-    let rings: Vec<Vec<Vec<Vec<u32>>>> = areas
+    let mut verts: Vec<u32> = Vec::with_capacity(total);
+    let rings: Vec<Vec<Vec<std::ops::Range<usize>>>> = areas
         .iter()
         .map(|a| {
             let Some(a) = a else { return Vec::new() };
@@ -162,20 +163,20 @@ fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<
                     std::iter::once(p.exterior())
                         .chain(p.interiors())
                         .map(|r| {
-                            let mut ring: Vec<u32> = Vec::with_capacity(r.0.len());
+                            let start = verts.len();
                             for &c in &r.0 {
                                 let id = *ids.entry(bits(c)).or_insert_with(|| {
                                     coords.push(c);
                                     coords.len() as u32 - 1
                                 });
-                                if ring.last() != Some(&id) {
-                                    ring.push(id);
+                                if verts.len() == start || verts.last() != Some(&id) {
+                                    verts.push(id);
                                 }
                             }
-                            while ring.len() > 1 && ring.first() == ring.last() {
-                                ring.pop();
+                            while verts.len() > start + 1 && verts[start] == verts[verts.len() - 1] {
+                                verts.pop();
                             }
-                            ring
+                            start..verts.len()
                         })
                         .collect()
                 })
@@ -189,6 +190,7 @@ fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<
     let mut pairs: Vec<(u32, u32)> = vec![NONE; coords.len()];
     let mut junction: Vec<bool> = vec![false; coords.len()];
     for r in rings.iter().flatten().flatten() {
+        let r = &verts[r.clone()];
         let n = r.len();
         for i in 0..n {
             let (p, q) = (r[(i + n - 1) % n], r[(i + 1) % n]);
@@ -202,25 +204,8 @@ fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<
         }
     }
     drop(pairs);
-    let mut arcs: Vec<Vec<u32>> = Vec::new();
-    // Arcs by (first, second, last point, length), to find a border's arc from its other side.
-    let mut by_key: FxHashMap<(u32, u32, u32, usize), Vec<u32>> = FxHashMap::default();
-    let mut arc_id = |arc: Vec<u32>| -> (u32, bool) {
-        let n = arc.len();
-        let forwards = (arc[0], arc[1]) <= (arc[n - 1], arc[n - 2]);
-        let arc = if forwards { arc } else { arc.into_iter().rev().collect() };
-        let key = (arc[0], arc[1], arc[n - 1], n);
-        let ids = by_key.entry(key).or_default();
-        let id = match ids.iter().find(|&&id| arcs[id as usize] == arc) {
-            Some(&id) => id,
-            None => {
-                arcs.push(arc);
-                ids.push(arcs.len() as u32 - 1);
-                arcs.len() as u32 - 1
-            }
-        };
-        (id, !forwards)
-    };
+    let mut arcs = Arcs::default();
+    let mut buf: Vec<u32> = Vec::new();
     let features = areas
         .iter()
         .zip(rings)
@@ -232,7 +217,11 @@ fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<
                         rings
                             .into_iter()
                             .filter(|r| r.len() >= 3)
-                            .map(|r| Ring(split(&r, &junction).into_iter().map(&mut arc_id).collect()))
+                            .map(|r| {
+                                let mut ring = Vec::new();
+                                split(&verts[r], &junction, &mut buf, &mut |arc| ring.push(arcs.id(arc)));
+                                Ring(ring)
+                            })
                             .collect::<Vec<Ring>>()
                     })
                     // A polygon whose exterior had fewer than three points has none left.
@@ -241,69 +230,143 @@ fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Vec<Vec<Coord<f64>>>, Vec<
             })
         })
         .collect();
-    let arcs = arcs
-        .into_iter()
-        .map(|a| a.into_iter().map(|v| coords[v as usize]).collect())
-        .collect();
-    (arcs, features)
+    let level = Level {
+        coords: arcs.verts.iter().map(|&v| coords[v as usize]).collect(),
+        starts: arcs.starts,
+    };
+    (level, features)
 }
 
-/// An open ring cut at its junctions into arcs (each from one junction to the next, both
-/// included); with none, the whole ring as one closed arc from its lowest-numbered vertex,
-/// towards the lower of that vertex's neighbours (so every ring through it starts it alike).
-fn split(r: &[u32], junction: &[bool]) -> Vec<Vec<u32>> {
+/// Arcs as runs of vertex numbers, each once.
+struct Arcs {
+    verts: Vec<u32>,
+    /// Arc `a` is `verts[starts[a]..starts[a + 1]]`.
+    starts: Vec<u32>,
+    /// By (first, second, last vertex, length), to find a border's arc from its other side.
+    by_key: FxHashMap<(u32, u32, u32, u32), u32>,
+}
+
+impl Default for Arcs {
+    fn default() -> Self {
+        Self {
+            verts: Vec::new(),
+            starts: vec![0],
+            by_key: FxHashMap::default(),
+        }
+    }
+}
+
+impl Arcs {
+    /// The number of the arc, and whether `arc` runs along it backwards. Each arc is kept in one
+    /// orientation (the one that starts lower), so both sides of a border find it alike.
+    fn id(&mut self, arc: &[u32]) -> (u32, bool) {
+        let n = arc.len();
+        let forwards = (arc[0], arc[1]) <= (arc[n - 1], arc[n - 2]);
+        let key = if forwards {
+            (arc[0], arc[1], arc[n - 1], n as u32)
+        } else {
+            (arc[n - 1], arc[n - 2], arc[0], n as u32)
+        };
+        let same = |a: u32| {
+            let kept = &self.verts[self.starts[a as usize] as usize..self.starts[a as usize + 1] as usize];
+            if forwards {
+                kept == arc
+            } else {
+                kept.iter().eq(arc.iter().rev())
+            }
+        };
+        // Two different arcs with one key (not met in practice) are both kept, the second
+        // unindexed: an arc kept twice is simplified twice alike, so borders stay shared.
+        if let Some(&a) = self.by_key.get(&key)
+            && same(a)
+        {
+            return (a, !forwards);
+        }
+        let a = self.starts.len() as u32 - 1;
+        if forwards {
+            self.verts.extend_from_slice(arc);
+        } else {
+            self.verts.extend(arc.iter().rev());
+        }
+        self.starts.push(self.verts.len() as u32);
+        self.by_key.entry(key).or_insert(a);
+        (a, !forwards)
+    }
+}
+
+/// An open ring cut at its junctions into arcs, each from one junction to the next, both
+/// included, given to `emit` in order; with none, the whole ring as one closed arc from its
+/// lowest-numbered vertex, towards the lower of that vertex's neighbours (so every ring through
+/// it starts it alike).
+fn split(r: &[u32], junction: &[bool], buf: &mut Vec<u32>, emit: &mut dyn FnMut(&[u32])) {
     let n = r.len();
-    let cuts: Vec<usize> = (0..n).filter(|&i| junction[r[i] as usize]).collect();
-    if cuts.is_empty() {
+    buf.clear();
+    let Some(first) = (0..n).find(|&i| junction[r[i] as usize]) else {
         let start = (0..n).min_by_key(|&i| r[i]).unwrap_or(0);
         let forwards = r[(start + 1) % n] <= r[(start + n - 1) % n];
-        let arc: Vec<u32> = (0..=n)
-            .map(|k| {
-                let i = if forwards { start + k } else { start + n - k };
-                r[i % n]
-            })
-            .collect();
-        return vec![arc];
+        buf.extend((0..=n).map(|k| {
+            let i = if forwards { start + k } else { start + n - k };
+            r[i % n]
+        }));
+        emit(buf);
+        return;
+    };
+    buf.push(r[first]);
+    for k in 1..=n {
+        let v = r[(first + k) % n];
+        buf.push(v);
+        if junction[v as usize] {
+            emit(buf);
+            buf.clear();
+            buf.push(v);
+        }
     }
-    let mut out = Vec::with_capacity(cuts.len());
-    for (k, &from) in cuts.iter().enumerate() {
-        let to = cuts.get(k + 1).copied().unwrap_or(cuts[0] + n);
-        out.push((from..=to).map(|i| r[i % n]).collect());
-    }
-    out
+}
+
+/// Buffers reused from arc to arc.
+#[derive(Default)]
+struct Scratch {
+    pts: Vec<Coord<f64>>,
+    keep: Vec<bool>,
+    stack: Vec<(usize, usize)>,
 }
 
 /// An arc simplified: points within half the tolerance of the last one kept dropped (borders can
 /// carry a vertex every metre), then Douglas–Peucker ([`douglas_peucker`]); appended to `out`.
-fn simplify(arc: &[Coord<f64>], tolerance: f64, out: &mut Vec<Coord<f64>>) {
+fn simplify(arc: &[Coord<f64>], tolerance: f64, out: &mut Vec<Coord<f64>>, scratch: &mut Scratch) {
     let n = arc.len();
     if n <= 2 || tolerance <= 0.0 {
         out.extend_from_slice(arc);
         return;
     }
     let near = tolerance / 2.0;
-    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(n);
+    let mut pts = std::mem::take(&mut scratch.pts);
+    pts.clear();
     for (i, &c) in arc.iter().enumerate() {
         match pts.last() {
             Some(l) if i + 1 < n && (c.x - l.x).abs() < near && (c.y - l.y).abs() < near => {}
             _ => pts.push(c),
         }
     }
-    douglas_peucker(&pts, tolerance, out);
+    douglas_peucker(&pts, tolerance, out, scratch);
+    scratch.pts = pts;
 }
 
 /// Douglas–Peucker, appended to `out`: both ends are kept, and a closed arc keeps its farthest
 /// point from its start so it stays a ring.
-fn douglas_peucker(pts: &[Coord<f64>], tolerance: f64, out: &mut Vec<Coord<f64>>) {
+fn douglas_peucker(pts: &[Coord<f64>], tolerance: f64, out: &mut Vec<Coord<f64>>, scratch: &mut Scratch) {
     let m = pts.len();
     if m <= 2 || tolerance <= 0.0 {
         out.extend_from_slice(pts);
         return;
     }
-    let mut keep = vec![false; m];
+    let keep = &mut scratch.keep;
+    keep.clear();
+    keep.resize(m, false);
     keep[0] = true;
     keep[m - 1] = true;
-    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let stack = &mut scratch.stack;
+    stack.clear();
     if pts[0] == pts[m - 1] {
         let d = |c: &Coord<f64>| (c.x - pts[0].x).powi(2) + (c.y - pts[0].y).powi(2);
         let far = (1..m - 1)
@@ -345,7 +408,7 @@ fn douglas_peucker(pts: &[Coord<f64>], tolerance: f64, out: &mut Vec<Coord<f64>>
             stack.push((best.1, b));
         }
     }
-    out.extend(pts.iter().zip(keep).filter_map(|(c, k)| k.then_some(*c)));
+    out.extend(pts.iter().zip(keep.iter()).filter_map(|(c, &k)| k.then_some(*c)));
 }
 
 #[cfg(test)]
