@@ -225,7 +225,7 @@ fn topology(areas: &[Option<&MultiPolygon<f64>>]) -> (Level, Vec<Option<Polygons
                             .collect::<Vec<Ring>>()
                     })
                     // A polygon whose exterior had fewer than three points has none left.
-                    .filter(|rings| rings.first().is_some())
+                    .filter(|rings| !rings.is_empty())
                     .collect()
             })
         })
