@@ -3,7 +3,7 @@
 //! dataset and its grid layer, projected once to Web Mercator and indexed.
 //!
 //! - [`colouring`]: neighbouring grids in different colours, stable by code.
-//! - [`mvt`]: vector tiles (MVT 2.1).
+//! - [`mvt`]: vector tiles (MVT 2.1), cut from the per-zoom simplified areas of [`generalise`].
 //! - [`raster`]: PNG tiles, 256 px and @2x, in the [`palette`] the style shares.
 //! - [`style`]: TileJSON 3.0.0 and the MapLibre style (v8); [`glyphs`] serves its
 //!   `/fonts/{fontstack}/{range}.pbf` signed-distance-field glyphs from the embedded DejaVu Sans
@@ -18,6 +18,7 @@
 
 pub mod colouring;
 pub mod data;
+pub mod generalise;
 pub mod glyphs;
 pub mod icons;
 pub mod labels;
