@@ -110,7 +110,7 @@ impl<'de> Visitor<'de> for Collection<'_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a FeatureCollection")
     }
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut kind, mut count) = (None, None);
         while let Some(key) = map.next_key::<String>()? {
             // A repeated key keeps its last value, as in a `Value` object.
@@ -155,7 +155,7 @@ impl<'de> Visitor<'de> for Features<'_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of features")
     }
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let (mut out, mut count) = (Vec::new(), 0);
         while let Some(f) = seq.next_element_seed(Feature { shape: self.shape })? {
             out.push(f);
