@@ -10,7 +10,8 @@
 # 3. runs store/benches/postgis_lookup.rs with WANGGE_BENCH_HTTP set: in-process index, PostGIS
 #    ST_Covers over 2 sqlx connections, pgbench over 2 clients, and wrk over loopback (2 threads,
 #    32 connections) on the same 20,000 seeded points; prints lookups/s, p99 and the ratios.
-# Needs wrk and pgbench (Debian: wrk, postgresql-client) and PostGIS at DATABASE_URL or
+# Needs wrk and pgbench (Debian: `apt-get install wrk postgresql-client`; pgbench also comes with
+# postgresql-15) and PostGIS at DATABASE_URL or
 # postgres://postgres@127.0.0.1:5432/test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,11 +24,12 @@ mkdir -p "$OUT"
 command -v wrk >/dev/null || { echo "bench-http: wrk not found (Debian: apt-get install wrk)" >&2; exit 1; }
 
 cargo build --release -p api -p fixtures >&2
-[ -d "$CITY" ] || ./target/release/fixtures city --seed 1 --people "$PEOPLE" --out "$CITY" >&2
-[ -s "$GRIDS" ] || ./target/release/wangge partition "$CITY" --out "$GRIDS" --json > "$OUT/city$PEOPLE-report.json"
+BIN=${CARGO_TARGET_DIR:-target}/release
+[ -d "$CITY" ] || $BIN/fixtures city --seed 1 --people "$PEOPLE" --out "$CITY" >&2
+[ -s "$GRIDS" ] || $BIN/wangge partition "$CITY" --out "$GRIDS" --json > "$OUT/city$PEOPLE-report.json"
 
 LOG=$OUT/http-serve.log
-./target/release/wangge serve --data "$CITY" --store "$OUT/http-city$PEOPLE.db" --bind 127.0.0.1:0 > "$LOG" 2>&1 &
+$BIN/wangge serve --data "$CITY" --store "$OUT/http-city$PEOPLE.db" --bind 127.0.0.1:0 > "$LOG" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do

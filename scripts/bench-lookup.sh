@@ -23,8 +23,9 @@ mkdir -p "$OUT"
 if [ ! -s "$GRIDS" ]; then
     echo "== building release binaries" >&2
     cargo build --release -p api -p fixtures >&2
-    [ -d "$CITY" ] || ./target/release/fixtures city --seed 1 --people "$PEOPLE" --out "$CITY" >&2
-    ./target/release/wangge partition "$CITY" --out "$GRIDS" --json > "$OUT/city$PEOPLE-report.json"
+    BIN=${CARGO_TARGET_DIR:-target}/release
+    [ -d "$CITY" ] || $BIN/fixtures city --seed 1 --people "$PEOPLE" --out "$CITY" >&2
+    $BIN/wangge partition "$CITY" --out "$GRIDS" --json > "$OUT/city$PEOPLE-report.json"
 fi
 
 echo "== in-process: GridIndex vs baseline (criterion)" >&2

@@ -2,5 +2,6 @@
 //! command line lives in `main.rs` and `cli/`.
 
 pub mod notices;
+pub mod placards;
 pub mod serve;
 pub mod snapshot;

@@ -17,6 +17,7 @@ mod import;
 mod inspect;
 mod moves;
 mod partition;
+mod placards;
 mod planner;
 mod repartition;
 mod security;

@@ -515,3 +515,88 @@ async fn suggestions_as_people_type_and_what_choosing_one_opens() {
     assert_eq!(params, ["q", "limit"]);
     assert!(doc["paths"]["/v1/suggest"]["get"]["responses"]["400"].is_object());
 }
+
+/// The point lookup answered outside the middleware stack (`lon` and `lat` only) gives the same
+/// status, headers, body and metrics as the full stack (`crs=wgs84` added sends it there): on
+/// every vertex of every grid and micro-grid, points near them, and points outside every grid.
+#[tokio::test]
+async fn the_short_path_for_point_lookups_answers_as_the_full_stack() {
+    let snapshot = served("kangle", SizeBounds::default());
+    let mut points: Vec<(f64, f64)> = vec![(0.0, 0.0), (118.0, 24.0), (-0.0, 1e-300)];
+    for g in &snapshot.grids {
+        for p in &g.area.0 {
+            for c in p.exterior().0.iter().step_by(3) {
+                points.push((c.x, c.y));
+                points.push((c.x + 3e-6, c.y - 2e-6));
+                points.push((c.x - 1e-5, c.y + 1e-5));
+            }
+        }
+    }
+    let app = router(AppState::new(snapshot));
+    let (mut found, mut outside, mut inside) = (0, 0, None);
+    for (lon, lat) in &points {
+        let short = get(&app, &format!("/v1/lookup?lon={lon}&lat={lat}"), &[]).await;
+        let full = get(&app, &format!("/v1/lookup?lon={lon}&lat={lat}&crs=wgs84"), &[]).await;
+        assert_eq!(short.0, full.0, "({lon}, {lat})");
+        assert_eq!(short.1, full.1, "({lon}, {lat})");
+        assert_eq!(short.2, full.2, "({lon}, {lat})");
+        match short.0 {
+            StatusCode::OK => {
+                found += 1;
+                inside = Some((*lon, *lat));
+            }
+            StatusCode::NOT_FOUND => outside += 1,
+            s => panic!("{s} for ({lon}, {lat})"),
+        }
+    }
+    assert!(found > 100 && outside > 10, "{found} found, {outside} outside");
+    // With an Origin, and asking for gzip (the full stack compresses): the same as the stack.
+    let (lon, lat) = inside.expect("a point in a grid");
+    let short = get(
+        &app,
+        &format!("/v1/lookup?lon={lon}&lat={lat}"),
+        &[("origin", "http://x.example")],
+    )
+    .await;
+    let full = get(
+        &app,
+        &format!("/v1/lookup?lat={lat}&lon={lon}&crs=wgs84"),
+        &[("origin", "http://x.example")],
+    )
+    .await;
+    assert_eq!((short.0, short.1, short.2), (full.0, full.1, full.2));
+    let (_, h, _) = get(
+        &app,
+        &format!("/v1/lookup?lon={lon}&lat={lat}"),
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(h[header::CONTENT_ENCODING], "gzip");
+    // Bad points, repeated or percent-encoded parameters: the stack's answers.
+    for (uri, status) in [
+        ("/v1/lookup?lon=200&lat=0", StatusCode::BAD_REQUEST),
+        ("/v1/lookup?lon=NaN&lat=0", StatusCode::BAD_REQUEST),
+        ("/v1/lookup?lon=1&lon=2&lat=0", StatusCode::BAD_REQUEST),
+        ("/v1/lookup?lon=%31%31%38&lat=24", StatusCode::NOT_FOUND),
+        ("/v1/lookup?lon=&lat=0", StatusCode::BAD_REQUEST),
+    ] {
+        let (s, h, _) = get(&app, uri, &[]).await;
+        assert_eq!(s, status, "{uri}");
+        assert_eq!(h[header::CONTENT_TYPE], "application/problem+json", "{uri}");
+    }
+    // Every request counted under its route, whichever path answered it.
+    let (_, _, body) = get(&app, "/metrics", &[]).await;
+    let text = String::from_utf8(body).unwrap();
+    let count = |status: &str| -> usize {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "wangge_http_requests_total{{route=\"/v1/lookup\",status=\"{status}\"}} "
+                ))
+            })
+            .map_or(0, |n| n.parse().unwrap())
+    };
+    assert_eq!(count("200"), 2 * found + 3, "{text}");
+    assert_eq!(count("404"), 2 * outside + 1, "{text}");
+    assert_eq!(count("400"), 4, "{text}");
+}

@@ -147,11 +147,14 @@ fn bench(c: &mut Criterion) {
     let (slow, _) = rate(pts.len(), || {
         pts.iter().filter(|&&p| black_box(naive.locate(p)).is_some()).count()
     });
+    let (cells, clear, bytes) = index.cell_stats();
     println!(
-        "\n{source}: {} grids, {vertices} vertices; index built in {:.0} ms; {} points ({} in a grid)\n\
+        "\n{source}: {} grids, {vertices} vertices; index built in {:.0} ms ({cells} cells, {:.0}% answer without a polygon test, {:.0} MB); {} points ({} in a grid)\n\
          one core: GridIndex {:.2} M lookups/s, baseline (R-tree + geo Intersects) {:.2} M lookups/s, ratio {:.1}x\n",
         index.grids().iter().filter(|g| g.level == GridLevel::Grid).count(),
         build.as_secs_f64() * 1000.0,
+        100.0 * clear as f64 / cells as f64,
+        bytes as f64 / 1e6,
         pts.len(),
         found,
         fast / 1e6,

@@ -825,6 +825,48 @@ fn the_streaming_reader_declines_what_only_the_tree_reader_words() {
     }
 }
 
+#[test]
+fn a_file_read_in_chunks_says_what_the_tree_reader_says() {
+    // 10,000 buildings: the streaming reader hands them on 4,096 at a time. Problems in several
+    // chunks — an id repeated from an earlier chunk, a bad count, a feature that is not one —
+    // come in the same order from both readers; and a file declined near its end (after chunks
+    // were checked) is read as a tree with nothing of the streamed part left over.
+    let base = valid();
+    let community = base["boundary.geojson"].clone();
+    let many: Vec<Value> = (0..10_000)
+        .map(|i| {
+            let (x, y) = (
+                118.1001 + (i % 100) as f64 * 0.00009,
+                24.5001 + (i / 100) as f64 * 0.00007,
+            );
+            let mut b = building(&format!("B{i}"), json!(12), x, y);
+            b["geometry"] = polygon(rect(x, y, x + 0.00005, y + 0.00004));
+            b
+        })
+        .collect();
+    let texts = |buildings: &[Value]| -> BTreeMap<String, String> {
+        let mut t: BTreeMap<String, String> = BTreeMap::new();
+        t.insert("boundary.geojson".into(), community.to_string());
+        t.insert("buildings.geojson".into(), collection(buildings.to_vec()).to_string());
+        t
+    };
+    same_by_both_readers(texts(&many));
+    let mut bad = many.clone();
+    bad[5_000]["properties"]["id"] = json!("B17");
+    bad[9_000]["properties"]["population"] = json!(-3);
+    bad[4_500] = json!({"type": "Nope"});
+    bad[200]["properties"]["households"] = json!("many");
+    same_by_both_readers(texts(&bad));
+    let mut late = texts(&bad);
+    let text = late.remove("buildings.geojson").unwrap();
+    let at = text.rfind("[[[").unwrap();
+    late.insert(
+        "buildings.geojson".into(),
+        format!("{}[[[NaN, 1], [{}", &text[..at], &text[at + 3..]),
+    );
+    same_by_both_readers(late);
+}
+
 /// Each building's anchor is geo's interior point of its footprint, bit for bit: the reader
 /// finds it without geo's `relate` (gis-core/src/geom/anchor.rs), so check it on real shapes —
 /// generated blocks, the urban village's touching rows, and a real OSM city centre if imported.

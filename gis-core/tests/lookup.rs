@@ -175,6 +175,169 @@ fn a_million_points_match_exact_point_in_polygon() {
     assert!(f1 > 200_000 && f2 > 300_000);
 }
 
+/// A grid of `level` with area `parts` (each an exterior and its holes, as (x, y) lists).
+fn synthetic(code: &str, level: GridLevel, parent: Option<&str>, parts: Vec<Polygon<f64>>) -> Grid {
+    Grid {
+        code: code.into(),
+        community_code: "350206001017".into(),
+        kind: GridKind::Basic,
+        level,
+        parent_code: parent.map(Into::into),
+        name: None,
+        area: MultiPolygon(parts),
+        population: 0,
+        households: 0,
+        buildings: vec![],
+    }
+}
+
+/// A ring around (`cx`, `cy`) of `n` vertices at radii in [r/2, r], in degrees: jagged like a
+/// grid drawn along buildings and roads.
+fn star(rng: &mut ChaCha8Rng, cx: f64, cy: f64, r: f64, n: usize) -> geo::LineString<f64> {
+    (0..=n)
+        .map(|i| {
+            let a = std::f64::consts::TAU * (i % n) as f64 / n as f64;
+            let rr = if i == n { 0.0 } else { rng.random_range(0.5..1.0) * r };
+            (a, rr)
+        })
+        .scan(None, |first: &mut Option<(f64, f64)>, (a, rr)| {
+            let p = if rr == 0.0 {
+                first.expect("closing vertex")
+            } else {
+                (cx + rr * a.cos(), cy + rr * a.sin())
+            };
+            first.get_or_insert(p);
+            Some(p)
+        })
+        .collect()
+}
+
+fn rect_ring(x0: f64, y0: f64, x1: f64, y1: f64) -> geo::LineString<f64> {
+    vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)].into()
+}
+
+/// Layers no partition makes but the index must answer exactly all the same: holes with grids
+/// inside them, multipolygons, grids overlapping others (so cells covered whole by one grid are
+/// also met by another's edges), a grid covering all, grids smaller than a cell, jagged rings of
+/// hundreds of vertices, and micro-grids whose parent is another grid than the one under them.
+fn odd_layers(seed: u64) -> Vec<Grid> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (x, y, u) = (118.1, 24.5, 0.001);
+    let mut grids = vec![
+        synthetic(
+            "005",
+            GridLevel::Grid,
+            None,
+            vec![Polygon::new(
+                rect_ring(x, y, x + 10.0 * u, y + 10.0 * u),
+                vec![rect_ring(x + 3.0 * u, y + 3.0 * u, x + 6.0 * u, y + 6.0 * u)],
+            )],
+        ),
+        // Fills 005's hole exactly.
+        synthetic(
+            "002",
+            GridLevel::Grid,
+            None,
+            vec![Polygon::new(
+                rect_ring(x + 3.0 * u, y + 3.0 * u, x + 6.0 * u, y + 6.0 * u),
+                vec![],
+            )],
+        ),
+        // Two parts: one far away, one overlapping 005 and 002.
+        synthetic(
+            "003",
+            GridLevel::Grid,
+            None,
+            vec![
+                Polygon::new(star(&mut rng, x + 14.0 * u, y + 2.0 * u, 1.5 * u, 40), vec![]),
+                Polygon::new(star(&mut rng, x + 5.0 * u, y + 5.0 * u, 3.0 * u, 300), vec![]),
+            ],
+        ),
+        // Covers everything, with a jagged hole; last in code order.
+        synthetic(
+            "900",
+            GridLevel::Grid,
+            None,
+            vec![Polygon::new(
+                rect_ring(x - 2.0 * u, y - 2.0 * u, x + 17.0 * u, y + 13.0 * u),
+                vec![star(&mut rng, x + 12.0 * u, y + 8.0 * u, 2.0 * u, 200)],
+            )],
+        ),
+        // Smaller than a cell, inside 005.
+        synthetic(
+            "001",
+            GridLevel::Grid,
+            None,
+            vec![Polygon::new(
+                rect_ring(x + 1.0 * u, y + 1.0 * u, x + 1.00001 * u, y + 1.00001 * u),
+                vec![],
+            )],
+        ),
+        // Micro-grids: 002 in two halves; one of 003 over 002's whole square.
+        synthetic(
+            "002001",
+            GridLevel::Micro,
+            Some("002"),
+            vec![Polygon::new(
+                rect_ring(x + 3.0 * u, y + 3.0 * u, x + 4.5 * u, y + 6.0 * u),
+                vec![],
+            )],
+        ),
+        synthetic(
+            "002002",
+            GridLevel::Micro,
+            Some("002"),
+            vec![Polygon::new(
+                rect_ring(x + 4.5 * u, y + 3.0 * u, x + 6.0 * u, y + 6.0 * u),
+                vec![],
+            )],
+        ),
+        synthetic(
+            "000001",
+            GridLevel::Micro,
+            Some("003"),
+            vec![Polygon::new(
+                rect_ring(x + 2.0 * u, y + 2.0 * u, x + 7.0 * u, y + 7.0 * u),
+                vec![],
+            )],
+        ),
+    ];
+    // Jagged grids scattered over the rest, overlapping one another; codes in no spatial order.
+    for i in 0..30 {
+        let (cx, cy) = (rng.random_range(x..x + 16.0 * u), rng.random_range(y..y + 12.0 * u));
+        let r = rng.random_range(0.3..2.0) * u;
+        let n = rng.random_range(3..200);
+        grids.push(synthetic(
+            &format!("{}", 100 + (i * 37) % 89),
+            GridLevel::Grid,
+            None,
+            vec![Polygon::new(star(&mut rng, cx, cy, r, n), vec![])],
+        ));
+    }
+    grids
+}
+
+#[test]
+fn holes_multipolygons_and_overlaps_match_exact_point_in_polygon() {
+    for seed in [1, 2, 3] {
+        let grids = odd_layers(seed);
+        let (mismatches, found, boundary) = check_million(&grids, 200_000, seed);
+        eprintln!("odd layer {seed}: {found} of 200,000 in a grid, {boundary} on an edge of two or more");
+        assert_eq!(mismatches, 0, "seed {seed}");
+        assert!(found > 100_000 && boundary > 10_000, "{found} / {boundary}");
+    }
+    // Hand-picked points: the hole's edge belongs to both 005 and 002 (002 is lower); inside the
+    // hole only 002 and 003's overlap; outside everything but 900.
+    let grids = odd_layers(1);
+    let ix = GridIndex::new(grids).unwrap();
+    let code = |x: f64, y: f64| ix.locate(Coord { x, y }).map(|l| l.grid.code.clone());
+    let u = 0.001;
+    assert_eq!(code(118.1 + 3.0 * u, 24.5 + 4.0 * u).as_deref(), Some("002"));
+    assert_eq!(code(118.1 + 1.000005 * u, 24.5 + 1.000005 * u).as_deref(), Some("001"));
+    assert_eq!(code(118.1 - 1.0 * u, 24.5 - 1.0 * u).as_deref(), Some("900"));
+    assert_eq!(code(118.1 - 3.0 * u, 24.5).as_deref(), None);
+}
+
 fn square(code: &str, x0: f64, y0: f64) -> Grid {
     let p = polygon![(x: x0, y: y0), (x: x0 + 1.0, y: y0), (x: x0 + 1.0, y: y0 + 1.0), (x: x0, y: y0 + 1.0)];
     Grid {

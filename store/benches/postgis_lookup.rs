@@ -316,8 +316,10 @@ fn wrk(base: &str, pts: &[Coord<f64>], index: &GridIndex) -> Result<(f64, f64, S
     let mut checked = 0;
     for p in sample {
         let body = http_get(&host, &format!("/v1/lookup?lon={}&lat={}", p.x, p.y))?;
+        // A 404 is a problem body, whose `code` is the problem's ("not_found"), not a grid's.
         let code = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
+            .filter(|v| v.get("status").is_none())
             .and_then(|v| v["code"].as_str().map(String::from));
         if code.as_deref() == index.locate_code(*p) {
             agree += 1;

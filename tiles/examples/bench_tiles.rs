@@ -4,6 +4,7 @@
 //! used to `--tiles-csv` so `scripts/bench-tiles.sh` can time PostGIS on the very same tiles.
 //!
 //! cargo run --release -p tiles --example bench_tiles -- DATASET GRIDS [--per-zoom N] [--tiles-csv F]
+//!     [--formats TEXT]
 
 use rayon::prelude::*;
 use std::collections::BTreeSet;
@@ -19,7 +20,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(dataset), Some(grids)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: bench_tiles DATASET GRIDS [--per-zoom N] [--tiles-csv FILE]");
+        eprintln!("usage: bench_tiles DATASET GRIDS [--per-zoom N] [--tiles-csv FILE] [--formats TEXT]");
         std::process::exit(2);
     };
     let flag = |name: &str| {
@@ -43,6 +44,25 @@ fn main() {
         layer.grids.len()
     );
     let grid_layer = map.layer(GRIDS).expect("grids layer");
+    // Of the map data's time, the grids' per-zoom simplification ([`tiles::generalise`]), again.
+    let started = Instant::now();
+    let areas: Vec<_> = grid_layer
+        .features
+        .iter()
+        .map(|f| match &f.shape {
+            tiles::data::Shape::Area(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    std::hint::black_box(tiles::generalise::Generalised::new(
+        &areas,
+        grid_layer.minzoom..=grid_layer.maxzoom,
+        mvt::world_tolerance,
+    ));
+    println!(
+        "of which the grids' per-zoom simplification: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     let mut csv = String::from("z,x,y\n");
     println!("\n| zoom | tiles | format | p50 ms | p99 ms | tiles/s (2 cores) | mean bytes |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
@@ -66,7 +86,12 @@ fn main() {
             ("PNG 256 px", Box::new(|t| raster::render_png(&map, t, 1))),
             ("PNG 512 px (@2x)", Box::new(|t| raster::render_png(&map, t, 2))),
         ];
-        for (name, render) in &formats {
+        // `--formats TEXT` times only the formats whose name holds TEXT (for profiling one).
+        let wanted = flag("--formats");
+        for (name, render) in formats
+            .iter()
+            .filter(|(n, _)| wanted.as_deref().is_none_or(|w| n.contains(w)))
+        {
             let mut times = Vec::with_capacity(tiles.len());
             let mut bytes = 0usize;
             for &t in &tiles {

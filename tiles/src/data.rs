@@ -1,6 +1,7 @@
 //! What the map shows, projected once to world coordinates and indexed, so that every tile —
 //! vector or raster — is cut from the same features. Built from a dataset and its grid layer.
 
+use crate::generalise::Generalised;
 use crate::mercator::{self, TileId};
 use geo::{BoundingRect, Centroid, Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon};
 use gis_core::bounds::{SizeBasis, SizeBounds};
@@ -96,6 +97,11 @@ pub struct Layer {
     pub fields: &'static [(&'static str, &'static str)],
     pub features: Vec<Feature>,
     index: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    /// The areas simplified for each zoom the layer shows, borders shared between features
+    /// simplified once (for the layers of many areas whose vector tiles are the most asked for).
+    generalised: Option<Generalised>,
+    /// Its property values numbered, for the same layers ([`crate::mvt::ValueTable`]).
+    values: Option<crate::mvt::ValueTable>,
 }
 
 impl Layer {
@@ -124,6 +130,17 @@ impl Layer {
                 ))
             })
             .collect();
+        let generalised = (name == GRIDS).then(|| {
+            let areas: Vec<Option<&MultiPolygon<f64>>> = features
+                .iter()
+                .map(|f| match &f.shape {
+                    Shape::Area(a) => Some(a),
+                    _ => None,
+                })
+                .collect();
+            Generalised::new(&areas, minzoom..=maxzoom, crate::mvt::world_tolerance)
+        });
+        let values = generalised.is_some().then(|| crate::mvt::ValueTable::new(&features));
         Self {
             name,
             minzoom,
@@ -131,7 +148,18 @@ impl Layer {
             fields,
             features,
             index: RTree::bulk_load(boxes),
+            generalised,
+            values,
         }
+    }
+
+    pub(crate) fn value_table(&self) -> Option<&crate::mvt::ValueTable> {
+        self.values.as_ref()
+    }
+
+    /// Feature `i`'s area simplified for vector tiles at zoom `z`, when the layer keeps such.
+    pub fn generalised(&self, i: usize, z: u8) -> Option<crate::generalise::Area<'_>> {
+        self.generalised.as_ref()?.at(z, i)
     }
 
     pub fn visible_at(&self, z: u8) -> bool {

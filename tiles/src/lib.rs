@@ -5,7 +5,7 @@
 //! - [`colouring`]: neighbouring grids in different colours, stable by code.
 //! - [`context`]: water, green, main roads by class and population points (城中村), drawn alike
 //!   on raster tiles and the printed map.
-//! - [`mvt`]: vector tiles (MVT 2.1).
+//! - [`mvt`]: vector tiles (MVT 2.1), cut from the per-zoom simplified areas of [`generalise`].
 //! - [`raster`]: PNG tiles, 256 px and @2x, in the [`palette`] the style shares.
 //! - [`style`]: TileJSON 3.0.0 and the MapLibre style (v8); [`glyphs`] serves its
 //!   `/fonts/{fontstack}/{range}.pbf` signed-distance-field glyphs from the embedded DejaVu Sans
@@ -14,12 +14,14 @@
 //! - [`labels`]: compound names, building numbers (楼号) and road names, and the collision rule
 //!   that keeps raster and printed labels clear of one another and of the icons.
 //! - [`print`]: the printable grid map (网格图) of one community; [`notice`]: residents' notices
-//!   of a grid change, as PNG or PDF.
+//!   of a grid change; [`placard`]: a building's notice board (楼栋公示牌) with its grid's
+//!   workers and a [`qr`] code of the link to its grid card; as PNG or [`pdf`].
 //! - [`preview`]: a whole dataset in one picture, before anything is partitioned.
 
 pub mod colouring;
 pub mod context;
 pub mod data;
+pub mod generalise;
 pub mod glyphs;
 pub mod icons;
 pub mod labels;
@@ -27,8 +29,11 @@ pub mod mercator;
 pub mod mvt;
 pub mod notice;
 pub mod palette;
+pub mod pdf;
+pub mod placard;
 pub mod preview;
 pub mod print;
+pub mod qr;
 pub mod raster;
 pub mod sprite;
 pub mod style;

@@ -7,6 +7,7 @@
 //! after its exterior). The protobuf and command encoding come from `geozero`.
 
 use crate::data::{DENSITY, Feature, Layer, MapData, ROAD_NAMES, Shape, Value, density_resolution};
+use crate::generalise::{self, Area};
 use crate::mercator::TileId;
 use geo::{Coord, LineString, MultiLineString, MultiPolygon, Point, Polygon, Simplify};
 use geozero::ToMvt;
@@ -16,6 +17,12 @@ pub const EXTENT: u32 = 4096;
 pub const BUFFER: u32 = 64;
 /// Simplification tolerance in tile units: 4096 / 256 = 16 units per 256-px pixel.
 const SIMPLIFY: f64 = 4.0;
+
+/// The simplification tolerance at zoom `z` in world units (the map data's pre-simplified
+/// areas, [`crate::generalise`]).
+pub fn world_tolerance(z: u8) -> f64 {
+    SIMPLIFY / (f64::from(EXTENT) * (1u64 << z) as f64)
+}
 
 /// Encodes one tile; an empty tile (no layer with features) is a valid, empty protobuf.
 pub fn encode(data: &MapData, tile: TileId) -> Vec<u8> {
@@ -45,11 +52,66 @@ enum ValueKey<'a> {
     Double(u64),
 }
 
+/// A layer's property values numbered once (equal values, one number), so that a tile finds its
+/// table of values by number instead of hashing every string of every feature it holds.
+pub struct ValueTable {
+    values: Vec<tile::Value>,
+    /// Per feature, the number of each property's value, in the order of its properties.
+    ids: Vec<Vec<u32>>,
+}
+
+impl ValueTable {
+    pub fn new(features: &[Feature]) -> Self {
+        let mut values = Vec::new();
+        let mut index: rustc_hash::FxHashMap<ValueKey, u32> = rustc_hash::FxHashMap::default();
+        let ids = features
+            .iter()
+            .map(|f| {
+                f.props
+                    .iter()
+                    .map(|(_, v)| {
+                        *index
+                            .entry(value_key(v))
+                            .or_insert_with(|| push(&mut values, tile_value(v)))
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { values, ids }
+    }
+}
+
+fn value_key(v: &Value) -> ValueKey<'_> {
+    match v {
+        Value::Str(s) => ValueKey::Str(s),
+        Value::Uint(u) => ValueKey::Uint(*u),
+        Value::Double(d) => ValueKey::Double(d.to_bits()),
+    }
+}
+
+fn tile_value(v: &Value) -> tile::Value {
+    match v {
+        Value::Str(s) => TileValue::Str(s.clone()),
+        Value::Uint(u) => TileValue::Uint(*u),
+        Value::Double(d) => TileValue::Double(*d),
+    }
+    .into()
+}
+
+/// Appends `v`; its index.
+fn push<T>(list: &mut Vec<T>, v: T) -> u32 {
+    list.push(v);
+    list.len() as u32 - 1
+}
+
 fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
     let mut features = Vec::new();
-    let mut keys: Vec<String> = Vec::new();
+    let mut keys: Vec<&'static str> = Vec::new();
     let mut values: Vec<tile::Value> = Vec::new();
     let mut value_ix: rustc_hash::FxHashMap<ValueKey, u32> = rustc_hash::FxHashMap::default();
+    // With a layer's table of values: the tile's index of each value in it.
+    let table = layer.value_table();
+    let mut numbered_ix: rustc_hash::FxHashMap<u32, u32> = rustc_hash::FxHashMap::default();
     let resolution = density_resolution(tile.z);
     // A name is written along a line, not the line drawn: a pixel of tolerance is plenty.
     let tolerance = if layer.name == ROAD_NAMES {
@@ -57,11 +119,17 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
     } else {
         SIMPLIFY
     };
-    for f in layer.in_tile(tile, f64::from(BUFFER) / f64::from(EXTENT)) {
+    for i in layer.indices_in_tile(tile, f64::from(BUFFER) / f64::from(EXTENT)) {
+        let f = &layer.features[i];
         if layer.name == DENSITY && f.uint("resolution") != Some(resolution) {
             continue;
         }
-        let Some(geometry) = tile_geometry(f, tile, tolerance) else {
+        // Areas simplified for this zoom with the map data need only be cut out.
+        let geometry = match layer.generalised(i, tile.z) {
+            Some(area) => cut_generalised(&area, to_tile(tile)),
+            None => tile_geometry(f, tile, tolerance),
+        };
+        let Some(geometry) = geometry else {
             continue;
         };
         let Ok(mut feature) = geometry.to_mvt_unscaled() else {
@@ -69,30 +137,22 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
         };
         feature.id = Some(f.id);
         feature.tags.reserve(2 * f.props.len());
-        for (k, v) in &f.props {
-            let ki = match keys.iter().position(|x| x == k) {
+        for (n, (k, v)) in f.props.iter().enumerate() {
+            let ki = match keys.iter().position(|x| x.as_ptr() == k.as_ptr() || x == k) {
                 Some(i) => i as u32,
-                None => {
-                    keys.push(k.to_string());
-                    keys.len() as u32 - 1
+                None => push(&mut keys, *k),
+            };
+            let vi = match table {
+                Some(t) => {
+                    let id = t.ids[i][n];
+                    *numbered_ix
+                        .entry(id)
+                        .or_insert_with(|| push(&mut values, t.values[id as usize].clone()))
                 }
+                None => *value_ix
+                    .entry(value_key(v))
+                    .or_insert_with(|| push(&mut values, tile_value(v))),
             };
-            let key = match v {
-                Value::Str(s) => ValueKey::Str(s),
-                Value::Uint(u) => ValueKey::Uint(*u),
-                Value::Double(d) => ValueKey::Double(d.to_bits()),
-            };
-            let vi = *value_ix.entry(key).or_insert_with(|| {
-                values.push(
-                    match v {
-                        Value::Str(s) => TileValue::Str(s.clone()),
-                        Value::Uint(u) => TileValue::Uint(*u),
-                        Value::Double(d) => TileValue::Double(*d),
-                    }
-                    .into(),
-                );
-                values.len() as u32 - 1
-            });
             feature.tags.extend([ki, vi]);
         }
         features.push(feature);
@@ -104,7 +164,7 @@ fn encode_layer(layer: &Layer, tile: TileId) -> Option<tile::Layer> {
         version: 2,
         name: layer.name.to_string(),
         features,
-        keys,
+        keys: keys.into_iter().map(str::to_string).collect(),
         values,
         extent: Some(EXTENT),
     })
@@ -137,15 +197,16 @@ fn to_tile_simplified(
 /// The feature's geometry in integer tile coordinates, simplified to `tolerance` tile units,
 /// clipped and cleaned; `None` when nothing of it is left in the tile.
 pub fn tile_geometry(f: &Feature, tile: TileId, tolerance: f64) -> Option<geo::Geometry<f64>> {
+    cut(&f.shape, &to_tile(tile), tolerance)
+}
+
+/// World → tile coordinates (0..4096 across the tile).
+fn to_tile(tile: TileId) -> impl Fn(Coord<f64>) -> Coord<f64> {
     let ext = f64::from(EXTENT);
-    cut(
-        &f.shape,
-        &|c: Coord<f64>| {
-            let p = tile.to_tile([c.x, c.y], ext);
-            Coord { x: p[0], y: p[1] }
-        },
-        tolerance,
-    )
+    move |c: Coord<f64>| {
+        let p = tile.to_tile([c.x, c.y], ext);
+        Coord { x: p[0], y: p[1] }
+    }
 }
 
 /// MVT geometry commands for a shape already in tile coordinates, through the clip, snap and
@@ -170,7 +231,7 @@ fn cut(shape: &Shape, to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64
             for line in &lines.0 {
                 let l = to_tile_simplified(&line.0, to_tile, tolerance);
                 for piece in clip_line(&l.0, lo, hi) {
-                    let snapped = snap(&piece);
+                    let snapped = snap(piece);
                     if snapped.len() >= 2 {
                         parts.push(LineString::new(snapped));
                     }
@@ -178,42 +239,68 @@ fn cut(shape: &Shape, to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>, tolerance: f64
             }
             (!parts.is_empty()).then_some(geo::Geometry::MultiLineString(MultiLineString(parts)))
         }
-        Shape::Area(area) => {
-            let mut polygons = Vec::new();
-            for p in &area.0 {
-                let ring = |r: &LineString<f64>| -> Option<LineString<f64>> {
-                    let t = to_tile_simplified(&r.0, to_tile, tolerance);
-                    let clipped = clip_ring(&t.0, lo, hi);
-                    let mut pts = snap(&clipped);
-                    if pts.first() == pts.last() && pts.len() > 1 {
-                        pts.pop();
-                    }
-                    // Spikes (a, b, a) left by snapping.
-                    remove_spikes(&mut pts);
-                    if pts.len() < 3 || signed_area(&pts) == 0.0 {
-                        return None;
-                    }
-                    pts.push(pts[0]);
-                    Some(LineString::new(pts))
-                };
-                let Some(mut exterior) = ring(p.exterior()) else {
-                    continue;
-                };
-                orient(&mut exterior, true);
-                let holes: Vec<LineString<f64>> = p
-                    .interiors()
-                    .iter()
-                    .filter_map(ring)
-                    .map(|mut h| {
-                        orient(&mut h, false);
-                        h
-                    })
-                    .collect();
-                polygons.push(Polygon::new(exterior, holes));
-            }
-            (!polygons.is_empty()).then_some(geo::Geometry::MultiPolygon(MultiPolygon(polygons)))
-        }
+        Shape::Area(area) => cut_area(area, to_tile, tolerance),
     }
+}
+
+fn cut_area(
+    area: &MultiPolygon<f64>,
+    to_tile: &dyn Fn(Coord<f64>) -> Coord<f64>,
+    tolerance: f64,
+) -> Option<geo::Geometry<f64>> {
+    let ring = |r: &LineString<f64>| tile_ring(to_tile_simplified(&r.0, to_tile, tolerance).0);
+    let polygons: Vec<Polygon<f64>> = area
+        .0
+        .iter()
+        .filter_map(|p| polygon(ring(p.exterior()), p.interiors().iter().filter_map(ring)))
+        .collect();
+    (!polygons.is_empty()).then_some(geo::Geometry::MultiPolygon(MultiPolygon(polygons)))
+}
+
+/// As [`cut_area`] for an area simplified with the map data: its rings are only transformed.
+fn cut_generalised(area: &Area, to_tile: impl Fn(Coord<f64>) -> Coord<f64>) -> Option<geo::Geometry<f64>> {
+    let ring = |r: &generalise::Ring| {
+        let mut pts = Vec::new();
+        area.points(r, &mut pts, &to_tile);
+        tile_ring(pts)
+    };
+    let polygons: Vec<Polygon<f64>> = area
+        .polygons
+        .iter()
+        .filter_map(|rings| polygon(ring(&rings[0]), rings[1..].iter().filter_map(ring)))
+        .collect();
+    (!polygons.is_empty()).then_some(geo::Geometry::MultiPolygon(MultiPolygon(polygons)))
+}
+
+/// A polygon of rings from [`tile_ring`], oriented; none without its exterior.
+fn polygon(exterior: Option<LineString<f64>>, holes: impl Iterator<Item = LineString<f64>>) -> Option<Polygon<f64>> {
+    let mut exterior = exterior?;
+    orient(&mut exterior, true);
+    let holes = holes
+        .map(|mut h| {
+            orient(&mut h, false);
+            h
+        })
+        .collect();
+    Some(Polygon::new(exterior, holes))
+}
+
+/// A ring in tile coordinates clipped to the buffered tile, snapped to whole units and cleaned;
+/// `None` when nothing of it is left.
+fn tile_ring(pts: Vec<Coord<f64>>) -> Option<LineString<f64>> {
+    let ext = f64::from(EXTENT);
+    let clipped = clip_ring(pts, -f64::from(BUFFER), ext + f64::from(BUFFER));
+    let mut pts = snap(clipped);
+    if pts.first() == pts.last() && pts.len() > 1 {
+        pts.pop();
+    }
+    // Spikes (a, b, a) left by snapping.
+    remove_spikes(&mut pts);
+    if pts.len() < 3 || signed_area(&pts) == 0.0 {
+        return None;
+    }
+    pts.push(pts[0]);
+    Some(LineString::new(pts))
 }
 
 /// Surveyor's formula in tile space (y down): positive for what the spec calls an exterior ring.
@@ -235,18 +322,16 @@ fn orient(r: &mut LineString<f64>, exterior: bool) {
     }
 }
 
-fn snap(pts: &[Coord<f64>]) -> Vec<Coord<f64>> {
-    let mut out: Vec<Coord<f64>> = Vec::with_capacity(pts.len());
-    for c in pts {
-        let s = Coord {
+/// Rounds to whole units in place, dropping points that land on the one before.
+fn snap(mut pts: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
+    for c in pts.iter_mut() {
+        *c = Coord {
             x: c.x.round(),
             y: c.y.round(),
         };
-        if out.last() != Some(&s) {
-            out.push(s);
-        }
     }
-    out
+    pts.dedup();
+    pts
 }
 
 fn remove_spikes(pts: &mut Vec<Coord<f64>>) {
@@ -267,8 +352,8 @@ fn remove_spikes(pts: &mut Vec<Coord<f64>>) {
 }
 
 /// Sutherland–Hodgman against the square [lo, hi]²; the ring is open or closed, the result open.
-fn clip_ring(pts: &[Coord<f64>], lo: f64, hi: f64) -> Vec<Coord<f64>> {
-    let mut poly: Vec<Coord<f64>> = pts.to_vec();
+fn clip_ring(pts: Vec<Coord<f64>>, lo: f64, hi: f64) -> Vec<Coord<f64>> {
+    let mut poly = pts;
     if poly.len() > 1 && poly.first() == poly.last() {
         poly.pop();
     }
@@ -321,15 +406,24 @@ fn clip_ring(pts: &[Coord<f64>], lo: f64, hi: f64) -> Vec<Coord<f64>> {
         }
         let input = std::mem::take(&mut poly);
         let n = input.len();
+        // The crossing of an edge is computed from its ends in one order, whichever way a ring
+        // runs along it: the two grids on either side of a border cut it at the same point.
+        let cross = |a: Coord<f64>, b: Coord<f64>| {
+            if (a.x, a.y) <= (b.x, b.y) {
+                cross(a, b, v)
+            } else {
+                cross(b, a, v)
+            }
+        };
         for i in 0..n {
             let (cur, prev) = (input[i], input[(i + n - 1) % n]);
             match (inside(cur, v), inside(prev, v)) {
                 (true, true) => poly.push(cur),
                 (true, false) => {
-                    poly.push(cross(prev, cur, v));
+                    poly.push(cross(prev, cur));
                     poly.push(cur);
                 }
-                (false, true) => poly.push(cross(prev, cur, v)),
+                (false, true) => poly.push(cross(prev, cur)),
                 (false, false) => {}
             }
         }
@@ -404,7 +498,7 @@ mod tests {
             Coord { x: 200.0, y: 200.0 },
             Coord { x: -100.0, y: 200.0 },
         ];
-        let c = clip_ring(&square, -64.0, 4160.0);
+        let c = clip_ring(square.to_vec(), -64.0, 4160.0);
         assert!(c.iter().all(|p| p.x >= -64.0 && p.y >= -64.0));
         assert_eq!(c.len(), 4);
     }

@@ -2,20 +2,15 @@
 //! the notice's text wrapped the Chinese way, the new grid's workers and phones in large type, the
 //! issuing community and a small reference line — as PNG, or many pages as one PDF.
 //!
-//! The PDF carries each page as a picture (Flate-compressed RGB, drawn by the same code as the
-//! PNG): embedding a CJK font in a PDF means subsetting a 20 MB font, and a page that prints the
-//! same as the PNG is what a community office needs.
+//! The PDF carries each page as a picture ([`crate::pdf`]), drawn by the same code as the PNG.
 
 use crate::palette::Rgb;
 use crate::text::{self, TextStyle};
-use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect as PdfRect, Ref};
 use tiny_skia::{Paint, Pixmap, Rect, Transform};
 
 /// A4 at 150 dpi.
 pub const WIDTH_PX: u32 = 1240;
 pub const HEIGHT_PX: u32 = 1754;
-/// A4 in PDF points.
-const A4_PT: (f32, f32) = (595.28, 841.89);
 
 const INK: Rgb = Rgb(0x1d, 0x27, 0x33);
 const RED: Rgb = Rgb(0xb7, 0x1c, 0x1c);
@@ -209,47 +204,7 @@ pub fn render_pdf(pages: &[NoticePage]) -> Result<Vec<u8>, NoticeError> {
     if pages.is_empty() {
         return Err(NoticeError::Empty);
     }
-    let mut pdf = Pdf::new();
-    let catalog = Ref::new(1);
-    let tree = Ref::new(2);
-    let ids: Vec<(Ref, Ref, Ref)> = (0..pages.len() as i32)
-        .map(|i| (Ref::new(3 + 3 * i), Ref::new(4 + 3 * i), Ref::new(5 + 3 * i)))
-        .collect();
-    pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree)
-        .kids(ids.iter().map(|(page, _, _)| *page))
-        .count(pages.len() as i32);
-    let name = Name(b"Im1");
-    let media = PdfRect::new(0.0, 0.0, A4_PT.0, A4_PT.1);
-    for (p, &(page_id, image_id, content_id)) in pages.iter().zip(&ids) {
-        let pm = render(p)?;
-        // The page is opaque (white under everything): its RGB is all there is.
-        let mut rgb = Vec::with_capacity(pm.data().len() / 4 * 3);
-        for px in pm.data().chunks_exact(4) {
-            rgb.extend_from_slice(&px[..3]);
-        }
-        let packed = miniz_oxide::deflate::compress_to_vec_zlib(&rgb, 6);
-        let mut page = pdf.page(page_id);
-        page.media_box(media);
-        page.parent(tree);
-        page.contents(content_id);
-        page.resources().x_objects().pair(name, image_id);
-        page.finish();
-        let mut image = pdf.image_xobject(image_id, &packed);
-        image.filter(Filter::FlateDecode);
-        image.width(pm.width() as i32);
-        image.height(pm.height() as i32);
-        image.color_space().device_rgb();
-        image.bits_per_component(8);
-        image.finish();
-        let mut content = Content::new();
-        content.save_state();
-        content.transform([A4_PT.0, 0.0, 0.0, A4_PT.1, 0.0, 0.0]);
-        content.x_object(name);
-        content.restore_state();
-        pdf.stream(content_id, &content.finish());
-    }
-    Ok(pdf.finish())
+    crate::pdf::pages(pages.len(), crate::pdf::A4_PORTRAIT, |i| render(&pages[i]))
 }
 
 #[cfg(test)]

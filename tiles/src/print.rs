@@ -1,9 +1,14 @@
 //! The printable grid map (网格图) of one community: A3 landscape at 150 dpi by default, with a
 //! title, the grids in the residents' colours (neighbours apart) and labelled with code and
 //! population, resources with their icons, compound names, road names along the roads and
-//! building numbers (楼号) wherever they fit clear of icons and other labels, a legend, a table
-//! of grids, a scale bar, a north arrow and the date. For the board at the community service
-//! centre.
+//! building numbers (楼号) wherever they fit clear of icons and other labels, a legend of what
+//! the map shows (only the line styles, areas and resource kinds actually drawn), a table of
+//! every grid with its workers and their phones (an exclusive grid with its institution's name),
+//! a scale bar, a north arrow and the date. For the board at the community service centre.
+//!
+//! The table is never cut short: when the grids do not fit under the legend, the table takes a
+//! second column beside it (the map narrows) and then continuation pages (A3 landscape, four
+//! columns each). As PNG the pages are one picture, one under the other; as PDF one page each.
 
 use crate::data::{self, Feature, MapData, Shape};
 use crate::labels::{self, Collider, PxBox};
@@ -11,6 +16,7 @@ use crate::mercator;
 use crate::palette::{self, Rgb};
 use crate::raster::Placed;
 use crate::text::{self, TextStyle};
+use gis_core::model::Staff;
 use tiny_skia::{FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Rect, Stroke, StrokeDash, Transform};
 
 #[derive(Debug, Clone)]
@@ -19,17 +25,57 @@ pub struct PrintOptions {
     pub height_px: u32,
     /// Printed as "YYYY-MM-DD".
     pub date: String,
+    /// Grid workers (everyone's; those of the community's grids are listed in the table).
+    pub staff: Vec<Staff>,
+    /// The published version drawn, printed in the footer.
+    pub version: Option<i64>,
 }
 
 impl PrintOptions {
-    /// A3 landscape (420 × 297 mm) at 150 dpi.
+    /// A3 landscape (420 × 297 mm) at 150 dpi, with no staff and no version.
     pub fn a3(date: String) -> Self {
         Self {
             width_px: 2480,
             height_px: 1754,
             date,
+            staff: Vec::new(),
+            version: None,
         }
     }
+
+    /// The grid workers to list in the table.
+    pub fn with_staff(mut self, staff: Vec<Staff>) -> Self {
+        self.staff = staff;
+        self
+    }
+
+    /// The published version the grids come from.
+    pub fn with_version(mut self, version: Option<i64>) -> Self {
+        self.version = version;
+        self
+    }
+}
+
+/// A printed map: its pages (the map with the legend and the start of the table first), the
+/// labels and icons placed on the map, and the table as listed, for checks.
+pub struct Printed {
+    pub pages: Vec<Pixmap>,
+    pub placed: Vec<Placed>,
+    pub table: Vec<TableEntry>,
+    /// The legend's entries, as written.
+    pub legend: Vec<String>,
+}
+
+/// One grid in the table: on which page (0 = the map's) and what its lines say.
+#[derive(Debug, Clone)]
+pub struct TableEntry {
+    pub code: String,
+    pub page: usize,
+    pub lines: Vec<String>,
+    /// Workers listed.
+    pub workers: usize,
+    /// Where on its page: x0, y0, x1, y1.
+    pub bbox: PxBox,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,21 +112,304 @@ fn zh(chinese: &str, english: &str) -> String {
     }
 }
 
+/// The map as one PNG: its pages one under the other (one page unless the table continues).
 pub fn render_png(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Vec<u8>, PrintError> {
-    Ok(crate::raster::encode_png(&render(map, community, opts)?))
+    Ok(print(map, community, opts)?.png())
 }
 
+/// The map as a PDF, one page each (the map, then any continuation of the table).
+pub fn render_pdf(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Vec<u8>, PrintError> {
+    Ok(print(map, community, opts)?.pdf())
+}
+
+impl Printed {
+    /// One PNG: the pages one under the other.
+    pub fn png(&self) -> Vec<u8> {
+        if let [one] = self.pages.as_slice() {
+            return crate::raster::encode_png(one);
+        }
+        let (w, h) = (self.pages[0].width(), self.pages[0].height());
+        let mut all = Pixmap::new(w, h * self.pages.len() as u32).expect("pages fit a pixmap");
+        for (i, page) in self.pages.iter().enumerate() {
+            all.draw_pixmap(
+                0,
+                (h as usize * i) as i32,
+                page.as_ref(),
+                &tiny_skia::PixmapPaint::default(),
+                Transform::identity(),
+                None,
+            );
+        }
+        crate::raster::encode_png(&all)
+    }
+
+    /// One PDF page per page, A3 landscape (another page size keeps its proportions at A3's width).
+    pub fn pdf(&self) -> Vec<u8> {
+        let (w, h) = (self.pages[0].width(), self.pages[0].height());
+        let a3 = crate::pdf::A3_LANDSCAPE;
+        let size = (a3.0, a3.0 * h as f32 / w as f32);
+        let made: Result<Vec<u8>, std::convert::Infallible> =
+            crate::pdf::pages(self.pages.len(), size, |i| Ok(self.pages[i].clone()));
+        made.unwrap_or_else(|e| match e {})
+    }
+}
+
+/// The map's page (the first).
 pub fn render(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Pixmap, PrintError> {
     render_labelled(map, community, opts).map(|(pm, _)| pm)
 }
 
-/// The page and every label placed on the map with the boxes it covers (icons and grid labels
-/// as `icon` and `grid`), for checks.
+/// The map's page and every label placed on the map with the boxes it covers (icons and grid
+/// labels as `icon` and `grid`), for checks.
 pub fn render_labelled(
     map: &MapData,
     community: &str,
     opts: &PrintOptions,
 ) -> Result<(Pixmap, Vec<crate::raster::Placed>), PrintError> {
+    let mut printed = print(map, community, opts)?;
+    Ok((printed.pages.swap_remove(0), printed.placed))
+}
+
+/// One line of a grid's entry in the table.
+struct Row {
+    left: String,
+    right: String,
+    style: TextStyle,
+    /// The left text split: a quiet head and a bold tail (the code's community part and the
+    /// grid's own number).
+    bold_tail: Option<usize>,
+    height: f32,
+}
+
+/// A grid's entry: its lines, their height.
+struct Entry {
+    code: String,
+    workers: usize,
+    rows: Vec<Row>,
+    height: f32,
+}
+
+/// The table's entries: every grid of the community in code order, with its residents, an
+/// exclusive grid's institution, and its workers (网格长 first) with their phones.
+fn entries(grids: &[&Feature], staff: &[Staff], width: f32, u: f32) -> Vec<Entry> {
+    let head = TextStyle {
+        size: 22.0 * u,
+        color: palette::TEXT,
+        halo: None,
+        bold: false,
+    };
+    let line = TextStyle {
+        size: 20.0 * u,
+        color: palette::TEXT,
+        halo: None,
+        bold: false,
+    };
+    let quiet = TextStyle {
+        color: Rgb(0x5a, 0x66, 0x75),
+        ..line
+    };
+    let mut listed: Vec<&&Feature> = grids.iter().collect();
+    listed.sort_by_key(|g| g.str("code").unwrap_or("").to_string());
+    listed
+        .into_iter()
+        .map(|g| {
+            let code = g.str("code").unwrap_or("").to_string();
+            let community = g.str("community_code").unwrap_or("");
+            let mut rows = vec![Row {
+                left: code.clone(),
+                right: zh(
+                    &format!("{} 人", thousands(g.uint("population").unwrap_or(0))),
+                    &format!("{} residents", thousands(g.uint("population").unwrap_or(0))),
+                ),
+                style: head,
+                bold_tail: code.starts_with(community).then_some(community.len()),
+                height: 32.0 * u,
+            }];
+            if g.str("kind") == Some("exclusive") {
+                let name = g.str("name").filter(|n| text::can_draw(n));
+                let said = match name {
+                    Some(n) => zh(&format!("专属网格：{n}"), &format!("Exclusive grid: {n}")),
+                    None => zh("专属网格", "Exclusive grid"),
+                };
+                for l in crate::notice::wrap(&said, width - 20.0 * u, &line) {
+                    rows.push(Row {
+                        left: l,
+                        right: String::new(),
+                        style: line,
+                        bold_tail: None,
+                        height: 27.0 * u,
+                    });
+                }
+            }
+            let mut workers: Vec<&Staff> = staff.iter().filter(|s| s.grid == code).collect();
+            let count = workers.len();
+            // The leader first, then as listed.
+            workers.sort_by_key(|s| s.role != "网格长");
+            if workers.is_empty() {
+                rows.push(Row {
+                    left: zh("暂无网格员", "No grid workers yet"),
+                    right: String::new(),
+                    style: quiet,
+                    bold_tail: None,
+                    height: 27.0 * u,
+                });
+            }
+            for s in workers {
+                let role = zh(&s.role, role_en(&s.role));
+                rows.push(Row {
+                    left: format!("{role}  {}", s.name),
+                    right: s.phone.clone().unwrap_or_default(),
+                    style: line,
+                    bold_tail: None,
+                    height: 27.0 * u,
+                });
+            }
+            let height = rows.iter().map(|r| r.height).sum::<f32>() + 14.0 * u;
+            Entry {
+                code,
+                workers: count,
+                rows,
+                height,
+            }
+        })
+        .collect()
+}
+
+fn role_en(role: &str) -> &str {
+    match role {
+        "网格长" => "Grid leader",
+        "网格员" => "Grid worker",
+        "楼栋长" => "Building leader",
+        other => other,
+    }
+}
+
+/// A column of the table: page, left edge, top and bottom.
+#[derive(Clone, Copy)]
+struct Column {
+    page: usize,
+    x: f32,
+    top: f32,
+    bottom: f32,
+}
+
+/// Where each entry goes, in order: the first column that has room after the previous entry
+/// (an entry taller than a column starts a column of its own). `more` gives the columns after
+/// `first`, forever.
+fn flow(entries: &[Entry], columns: &mut dyn FnMut(usize) -> Column) -> Vec<(Column, f32)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut col = columns(i);
+    let mut y = col.top;
+    for e in entries {
+        while y + e.height > col.bottom && y > col.top {
+            i += 1;
+            col = columns(i);
+            y = col.top;
+        }
+        out.push((col, y));
+        y += e.height;
+    }
+    out
+}
+
+fn draw_entry(pm: &mut Pixmap, e: &Entry, x: f32, y: f32, width: f32, u: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut ry = y;
+    for r in &e.rows {
+        let base = ry + r.height - 8.0 * u;
+        match r.bold_tail {
+            Some(n) if n < r.left.len() => {
+                let head = TextStyle {
+                    color: Rgb(0x5a, 0x66, 0x75),
+                    ..r.style
+                };
+                let tail = TextStyle {
+                    bold: true,
+                    size: r.style.size * 1.1,
+                    ..r.style
+                };
+                text::draw(pm, &r.left[..n], x, base, &head);
+                text::draw(pm, &r.left[n..], x + text::width(&r.left[..n], &head), base, &tail);
+            }
+            _ => text::draw(
+                pm,
+                &r.left,
+                x + if r.bold_tail.is_some() { 0.0 } else { 12.0 * u },
+                base,
+                &r.style,
+            ),
+        }
+        if !r.right.is_empty() {
+            let rw = text::width(&r.right, &r.style);
+            text::draw(pm, &r.right, x + width - rw, base, &r.style);
+        }
+        lines.push(if r.right.is_empty() {
+            r.left.clone()
+        } else {
+            format!("{} {}", r.left, r.right)
+        });
+        ry += r.height;
+    }
+    line(
+        pm,
+        x,
+        y + e.height - 5.0 * u,
+        x + width,
+        y + e.height - 5.0 * u,
+        Rgb(0xd5, 0xd9, 0xde),
+        1.0 * u,
+        None,
+    );
+    lines
+}
+
+/// What the legend lists: only what the map draws.
+struct LegendParts {
+    grids: bool,
+    micro: bool,
+    roads: bool,
+    buildings: bool,
+    water: bool,
+    green: bool,
+    population_points: bool,
+}
+
+impl LegendParts {
+    /// The legend's height with `kinds` resource kinds, at most (its entries in one column when
+    /// a name is too wide for two).
+    fn height(&self, kinds: usize, columns: usize, u: f32) -> f32 {
+        let styles = 1
+            + usize::from(self.grids)
+            + usize::from(self.micro)
+            + usize::from(self.roads)
+            + usize::from(self.buildings)
+            + usize::from(self.water)
+            + usize::from(self.green)
+            + usize::from(self.population_points);
+        60.0 * u
+            + if self.grids { 44.0 * u } else { 0.0 }
+            + styles.div_ceil(columns) as f32 * 44.0 * u
+            + kinds.div_ceil(columns) as f32 * 46.0 * u
+            + 32.0 * u
+    }
+}
+
+/// A legend entry's sample.
+enum Swatch {
+    /// Colour, width and dashes in layout units.
+    Line(Rgb, f32, Option<Vec<f32>>),
+    Road,
+    Building,
+    /// A filled area: colour and opacity (water, green).
+    Area(Rgb, f32),
+    /// A population point's dot.
+    Dot,
+    Icon(String),
+}
+
+/// The map with its legend and table, and the table's continuation pages.
+pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Printed, PrintError> {
     let (w, h) = (opts.width_px, opts.height_px);
     if w < 800 || h < 600 {
         return Err(PrintError::TooSmall(w, h));
@@ -97,20 +426,87 @@ pub fn render_labelled(
     let bbox =
         geo::BoundingRect::bounding_rect(boundary).ok_or_else(|| PrintError::UnknownCommunity(community.into()))?;
     let u = w as f32 / 2480.0; // layout unit: 1 at A3/150 dpi
-    let mut pm = Pixmap::new(w, h).expect("page size is positive");
-    pm.fill(Rgb(0xff, 0xff, 0xff).skia(1.0));
+    let in_view = |f: &&Feature| match &f.shape {
+        Shape::Area(a) => geo::BoundingRect::bounding_rect(a).is_some_and(|r| intersects(r, bbox)),
+        Shape::Lines(l) => geo::BoundingRect::bounding_rect(l).is_some_and(|r| intersects(r, bbox)),
+        Shape::Point(p) => {
+            p.x() >= bbox.min().x && p.x() <= bbox.max().x && p.y() >= bbox.min().y && p.y() <= bbox.max().y
+        }
+    };
+    let layer = |name: &str| -> Vec<&Feature> {
+        map.layer(name)
+            .map(|l| l.features.iter().filter(in_view).collect())
+            .unwrap_or_default()
+    };
+    let grids: Vec<&Feature> = layer(data::GRIDS)
+        .into_iter()
+        .filter(|g| g.str("community_code") == Some(community))
+        .collect();
+    let micro: Vec<&Feature> = layer(data::MICRO_GRIDS)
+        .into_iter()
+        .filter(|m| grids.iter().any(|g| g.str("code") == m.str("parent_code")))
+        .collect();
+    let roads = layer(data::ROADS);
+    let buildings = layer(data::BUILDINGS);
+    let parts = LegendParts {
+        grids: !grids.is_empty(),
+        micro: !micro.is_empty(),
+        roads: !roads.is_empty(),
+        buildings: !buildings.is_empty(),
+        water: !layer(data::WATER).is_empty(),
+        green: !layer(data::GREEN).is_empty(),
+        population_points: !layer(data::POPULATION_POINTS).is_empty(),
+    };
+    let mut resources = layer(data::RESOURCES);
+    resources.sort_by_key(|r| (crate::icons::priority(r.str("kind").unwrap_or("")), r.id));
+    let mut kinds_in_view: Vec<&str> = resources.iter().filter_map(|r| r.str("kind")).collect();
+    kinds_in_view.sort_unstable();
+    kinds_in_view.dedup();
 
-    // Frame for the map, panel on the right.
+    // The page's frame: the map on the left, the panel (legend and table) on the right; the
+    // table takes a second column beside the first when it does not fit under the legend.
     let margin = 60.0 * u;
     let panel = 560.0 * u;
+    let gap = 30.0 * u;
     let title_h = 150.0 * u;
+    let panel_top = margin + title_h + 10.0 * u;
+    let table_bottom = h as f32 - margin - 60.0 * u;
+    let heading = 50.0 * u;
+    let table = entries(&grids, &opts.staff, panel, u);
+    // Two columns unless a name is too wide for half the panel (English without a CJK font).
+    let legend_columns = if text::has_cjk() { 2 } else { 1 };
+    let legend_guess = parts.height(kinds_in_view.len(), legend_columns, u);
+    let under_legend = Column {
+        page: 0,
+        x: 0.0,
+        top: panel_top + legend_guess + heading,
+        bottom: table_bottom,
+    };
+    let fits_one = flow(&table, &mut |i| {
+        if i == 0 {
+            under_legend
+        } else {
+            Column {
+                page: 1,
+                ..under_legend
+            }
+        }
+    })
+    .iter()
+    .all(|(col, _)| col.page == 0);
+    let panel_columns = if fits_one { 1 } else { 2 };
+    let panel_w = panel * panel_columns as f32 + gap * (panel_columns - 1) as f32;
     let frame = Rect::from_xywh(
         margin,
         margin + title_h,
-        w as f32 - 2.0 * margin - panel - 30.0 * u,
+        w as f32 - 2.0 * margin - panel_w - gap,
         h as f32 - 2.0 * margin - title_h - 40.0 * u,
     )
     .expect("frame");
+    let x0 = w as f32 - margin - panel_w;
+
+    let mut pm = Pixmap::new(w, h).expect("page size is positive");
+    pm.fill(Rgb(0xff, 0xff, 0xff).skia(1.0));
     fill_rect(&mut pm, frame, palette::BACKGROUND);
     // Fit the community with 6% air around it.
     let (bw, bh) = (bbox.width(), bbox.height());
@@ -131,22 +527,6 @@ pub fn render_labelled(
         .as_ref(),
         tiny_skia::MaskType::Alpha,
     );
-    let in_view = |f: &&Feature| match &f.shape {
-        Shape::Area(a) => geo::BoundingRect::bounding_rect(a).is_some_and(|r| intersects(r, bbox)),
-        Shape::Lines(l) => geo::BoundingRect::bounding_rect(l).is_some_and(|r| intersects(r, bbox)),
-        Shape::Point(p) => {
-            p.x() >= bbox.min().x && p.x() <= bbox.max().x && p.y() >= bbox.min().y && p.y() <= bbox.max().y
-        }
-    };
-    let layer = |name: &str| -> Vec<&Feature> {
-        map.layer(name)
-            .map(|l| l.features.iter().filter(in_view).collect())
-            .unwrap_or_default()
-    };
-    let grids: Vec<&Feature> = layer(data::GRIDS)
-        .into_iter()
-        .filter(|g| g.str("community_code") == Some(community))
-        .collect();
 
     for g in &grids {
         draw_area(
@@ -170,15 +550,15 @@ pub fn render_labelled(
         3.0 * u,
         Some(&clip),
     );
-    for r in layer(data::ROADS) {
+    for r in &roads {
         let wide = crate::context::road_width(r.str("class"));
         draw_lines(&mut pm, r, &px, palette::ROAD_CASING, 7.0 * u * wide, Some(&clip));
     }
-    for r in layer(data::ROADS) {
+    for r in &roads {
         let wide = crate::context::road_width(r.str("class"));
         draw_lines(&mut pm, r, &px, palette::ROAD, 4.5 * u * wide, Some(&clip));
     }
-    for b in layer(data::BUILDINGS) {
+    for b in &buildings {
         draw_area(
             &mut pm,
             b,
@@ -191,10 +571,7 @@ pub fn render_labelled(
     let points_drawn =
         !crate::context::draw_population_points(&mut pm, &layer(data::POPULATION_POINTS), &px, 2.2 * u, Some(&clip))
             .is_empty();
-    for m in layer(data::MICRO_GRIDS)
-        .into_iter()
-        .filter(|m| grids.iter().any(|g| g.str("code") == m.str("parent_code")))
-    {
+    for m in &micro {
         draw_area(
             &mut pm,
             m,
@@ -265,14 +642,16 @@ pub fn render_labelled(
         grid_labels.push((x, y, seq, second));
     }
     let mut kinds: Vec<String> = Vec::new();
-    let mut resources = layer(data::RESOURCES);
-    resources.sort_by_key(|r| (crate::icons::priority(r.str("kind").unwrap_or("")), r.id));
     for r in resources {
         if let Shape::Point(p) = &r.shape {
             let (x, y) = px([p.x(), p.y()]);
             let kind = r.str("kind").unwrap_or("");
             let half = 16.0 * u;
             let b = [[x - half, y - half, x + half, y + half]];
+            // Only icons inside the frame: the legend lists what can be seen.
+            if b[0][0] < frame.left() || b[0][2] > frame.right() || b[0][1] < frame.top() || b[0][3] > frame.bottom() {
+                continue;
+            }
             if !collider.place(&b) {
                 continue;
             }
@@ -301,45 +680,41 @@ pub fn render_labelled(
     } else {
         format!("Community {community} — grid map")
     };
-    text::draw(
-        &mut pm,
-        &title,
-        margin,
-        margin + 70.0 * u,
-        &TextStyle {
-            size: 64.0 * u,
-            color: palette::TEXT,
-            halo: None,
-            bold: true,
-        },
-    );
+    let title_style = TextStyle {
+        size: 64.0 * u,
+        color: palette::TEXT,
+        halo: None,
+        bold: true,
+    };
+    text::draw(&mut pm, &title, margin, margin + 70.0 * u, &title_style);
     let population = c.uint("population").unwrap_or(0);
     let basic = grids.iter().filter(|g| g.str("kind") == Some("basic")).count();
-    let subtitle = format!(
-        "{community}  ·  {} {}  ·  {basic} {}  ·  {} {}–{}",
+    let exclusive = grids.len() - basic;
+    let mut subtitle = format!(
+        "{community}  ·  {} {}  ·  {basic} {}",
         thousands(population),
         zh("人", "residents"),
         zh("个基础网格", "basic grids"),
+    );
+    if exclusive > 0 {
+        subtitle.push_str(&format!("  ·  {exclusive} {}", zh("个专属网格", "exclusive grids")));
+    }
+    subtitle.push_str(&format!(
+        "  ·  {} {}–{}",
         zh("每格", "grid size"),
         thousands(u64::from(map.size_bounds.min)),
         thousands(u64::from(map.size_bounds.max)),
-    );
-    text::draw(
-        &mut pm,
-        &subtitle,
-        margin,
-        margin + 125.0 * u,
-        &TextStyle {
-            size: 30.0 * u,
-            color: Rgb(0x5a, 0x66, 0x75),
-            halo: None,
-            bold: false,
-        },
-    );
+    ));
+    let subtitle_style = TextStyle {
+        size: 30.0 * u,
+        color: Rgb(0x5a, 0x66, 0x75),
+        halo: None,
+        bold: false,
+    };
+    text::draw(&mut pm, &subtitle, margin, margin + 125.0 * u, &subtitle_style);
 
-    // Panel: legend, icons, grid table.
-    let mut y = margin + title_h + 10.0 * u;
-    let x0 = w as f32 - margin - panel;
+    // Panel: the legend (only what the map shows), then the table.
+    let mut y = panel_top;
     let head = TextStyle {
         size: 30.0 * u,
         color: palette::TEXT,
@@ -354,125 +729,216 @@ pub fn render_labelled(
     };
     text::draw(&mut pm, &zh("图例", "Legend"), x0, y + 30.0 * u, &head);
     y += 60.0 * u;
-    // The grids' colours only tell neighbours apart: one swatch of those on this map.
-    let mut shown: Vec<u64> = grids.iter().filter_map(|g| g.uint("colour")).collect();
-    shown.sort_unstable();
-    shown.dedup();
-    let sw = Rect::from_xywh(x0, y, 46.0 * u, 30.0 * u).expect("swatch");
-    fill_rect(&mut pm, sw, palette::BACKGROUND);
-    let step = 46.0 * u / shown.len().max(1) as f32;
-    for (i, c) in shown.iter().enumerate() {
-        let part = Rect::from_xywh(x0 + i as f32 * step, y, step, 30.0 * u).expect("swatch");
-        fill_rect_alpha(&mut pm, part, palette::grid_colour(*c), palette::GRID_FILL_OPACITY);
-    }
-    stroke_rect(&mut pm, sw, palette::GRID_LINE, 2.0 * u);
-    text::draw(
-        &mut pm,
-        &zh("网格（相邻网格颜色不同）", "Grids (neighbours differ in colour)"),
-        x0 + 62.0 * u,
-        y + 24.0 * u,
-        &body,
-    );
-    y += 44.0 * u;
-    for (color, width, zh_name, en_name) in [
-        (palette::COMMUNITY_LINE, 6.0, "社区边界", "Community boundary"),
-        (palette::GRID_LINE, 3.0, "网格边界", "Grid boundary"),
-    ] {
-        line(
-            &mut pm,
-            x0,
-            y + 15.0 * u,
-            x0 + 46.0 * u,
-            y + 15.0 * u,
-            color,
-            width * u,
-            None,
-        );
-        text::draw(&mut pm, &zh(zh_name, en_name), x0 + 62.0 * u, y + 24.0 * u, &body);
+    let mut legend: Vec<String> = Vec::new();
+    if parts.grids {
+        // The grids' colours only tell neighbours apart: one swatch of those on this map.
+        let mut shown: Vec<u64> = grids.iter().filter_map(|g| g.uint("colour")).collect();
+        shown.sort_unstable();
+        shown.dedup();
+        let sw = Rect::from_xywh(x0, y, 46.0 * u, 30.0 * u).expect("swatch");
+        fill_rect(&mut pm, sw, palette::BACKGROUND);
+        let step = 46.0 * u / shown.len().max(1) as f32;
+        for (i, c) in shown.iter().enumerate() {
+            let part = Rect::from_xywh(x0 + i as f32 * step, y, step, 30.0 * u).expect("swatch");
+            fill_rect_alpha(&mut pm, part, palette::grid_colour(*c), palette::GRID_FILL_OPACITY);
+        }
+        stroke_rect(&mut pm, sw, palette::GRID_LINE, 2.0 * u);
+        let said = zh("网格（相邻网格颜色不同）", "Grids (neighbours differ in colour)");
+        text::draw(&mut pm, &said, x0 + 62.0 * u, y + 24.0 * u, &body);
+        legend.push(said);
         y += 44.0 * u;
     }
-    line(
-        &mut pm,
-        x0,
-        y + 15.0 * u,
-        x0 + 46.0 * u,
-        y + 15.0 * u,
-        palette::MICRO_LINE,
-        2.0 * u,
-        Some(vec![8.0 * u, 6.0 * u]),
-    );
-    text::draw(&mut pm, &zh("微网格", "Micro-grid"), x0 + 62.0 * u, y + 24.0 * u, &body);
-    y += 56.0 * u;
+    // The rest in two columns (one when a name is too wide for half the panel): line styles and
+    // areas, then the resource kinds whose icons were placed.
+    let mut items: Vec<(Swatch, String)> = vec![(
+        Swatch::Line(palette::COMMUNITY_LINE, 6.0, None),
+        zh("社区边界", "Community boundary"),
+    )];
+    if parts.grids {
+        items.push((
+            Swatch::Line(palette::GRID_LINE, 3.0, None),
+            zh("网格边界", "Grid boundary"),
+        ));
+    }
+    if parts.micro {
+        items.push((
+            Swatch::Line(palette::MICRO_LINE, 2.0, Some(vec![8.0, 6.0])),
+            zh("微网格", "Micro-grid"),
+        ));
+    }
+    if parts.roads {
+        items.push((Swatch::Road, zh("道路", "Road")));
+    }
+    if parts.buildings {
+        items.push((Swatch::Building, zh("建筑", "Building")));
+    }
     // The context, only what this map shows.
-    for (drawn, colour, alpha, zh_name, en_name) in [
-        (
-            water_drawn,
-            palette::WATER,
-            crate::context::WATER_OPACITY,
-            "水域",
-            "Water",
-        ),
-        (
-            green_drawn,
-            palette::GREEN,
-            crate::context::GREEN_OPACITY,
-            "绿地",
-            "Green space",
-        ),
-    ] {
-        if drawn {
-            let sw = Rect::from_xywh(x0, y, 46.0 * u, 30.0 * u).expect("swatch");
-            fill_rect_alpha(&mut pm, sw, colour, alpha);
-            text::draw(&mut pm, &zh(zh_name, en_name), x0 + 62.0 * u, y + 24.0 * u, &body);
-            y += 44.0 * u;
-        }
+    if water_drawn {
+        items.push((
+            Swatch::Area(palette::WATER, crate::context::WATER_OPACITY),
+            zh("水域", "Water"),
+        ));
+    }
+    if green_drawn {
+        items.push((
+            Swatch::Area(palette::GREEN, crate::context::GREEN_OPACITY),
+            zh("绿地", "Green space"),
+        ));
     }
     if points_drawn {
-        let dot = PathBuilder::from_circle(x0 + 23.0 * u, y + 15.0 * u, 9.0 * u).expect("dot");
-        pm.fill_path(
-            &dot,
-            &paint(palette::POPULATION_POINT, 0.85),
-            FillRule::Winding,
-            Transform::identity(),
-            None,
-        );
-        text::draw(
-            &mut pm,
-            &zh("城中村人口点", "Residents by point (urban village)"),
-            x0 + 62.0 * u,
-            y + 24.0 * u,
-            &body,
-        );
-        y += 44.0 * u;
+        items.push((Swatch::Dot, zh("城中村人口点", "Residents by point (urban village)")));
     }
+    let styles = items.len();
     kinds.sort_by_key(|k| crate::icons::KINDS.iter().position(|x| x == k).unwrap_or(usize::MAX));
     for kind in &kinds {
-        crate::icons::draw_icon(&mut pm, kind, x0 + 23.0 * u, y + 15.0 * u, 34.0 * u);
         let (zh_name, en_name) = kind_name(kind);
-        text::draw(&mut pm, &zh(zh_name, en_name), x0 + 62.0 * u, y + 24.0 * u, &body);
-        y += 46.0 * u;
+        items.push((Swatch::Icon(kind.clone()), zh(zh_name, en_name)));
     }
-    y += 20.0 * u;
-    text::draw(&mut pm, &zh("网格", "Grids"), x0, y + 30.0 * u, &head);
-    y += 50.0 * u;
-    let row = TextStyle { size: 22.0 * u, ..body };
-    let bottom = h as f32 - margin - 60.0 * u;
-    let mut listed: Vec<&&Feature> = grids.iter().collect();
-    listed.sort_by_key(|g| g.str("code").unwrap_or("").to_string());
-    for g in listed {
-        if y > bottom {
-            text::draw(&mut pm, "…", x0, y + 22.0 * u, &row);
-            break;
+    let half = panel / 2.0;
+    let columns = if items
+        .iter()
+        .all(|(_, said)| text::width(said, &body) <= half - 72.0 * u)
+    {
+        2
+    } else {
+        1
+    };
+    for (group, rows_h) in [(&items[..styles], 44.0 * u), (&items[styles..], 46.0 * u)] {
+        for (i, (swatch, said)) in group.iter().enumerate() {
+            let x = x0 + (i % columns) as f32 * half;
+            let ry = y + (i / columns) as f32 * rows_h;
+            match swatch {
+                Swatch::Line(color, width, dash) => line(
+                    &mut pm,
+                    x,
+                    ry + 15.0 * u,
+                    x + 46.0 * u,
+                    ry + 15.0 * u,
+                    *color,
+                    width * u,
+                    dash.as_ref().map(|d| d.iter().map(|v| v * u).collect()),
+                ),
+                Swatch::Road => {
+                    line(
+                        &mut pm,
+                        x,
+                        ry + 15.0 * u,
+                        x + 46.0 * u,
+                        ry + 15.0 * u,
+                        palette::ROAD_CASING,
+                        7.0 * u,
+                        None,
+                    );
+                    line(
+                        &mut pm,
+                        x,
+                        ry + 15.0 * u,
+                        x + 46.0 * u,
+                        ry + 15.0 * u,
+                        palette::ROAD,
+                        4.5 * u,
+                        None,
+                    );
+                }
+                Swatch::Building => {
+                    let sw = Rect::from_xywh(x + 8.0 * u, ry + 2.0 * u, 30.0 * u, 26.0 * u).expect("swatch");
+                    fill_rect(&mut pm, sw, palette::BUILDING);
+                    stroke_rect(&mut pm, sw, palette::BUILDING_LINE, 1.5 * u);
+                }
+                Swatch::Area(colour, alpha) => {
+                    let sw = Rect::from_xywh(x, ry, 46.0 * u, 30.0 * u).expect("swatch");
+                    fill_rect_alpha(&mut pm, sw, *colour, *alpha);
+                }
+                Swatch::Dot => {
+                    let dot = PathBuilder::from_circle(x + 23.0 * u, ry + 15.0 * u, 9.0 * u).expect("dot");
+                    pm.fill_path(
+                        &dot,
+                        &paint(palette::POPULATION_POINT, 0.85),
+                        FillRule::Winding,
+                        Transform::identity(),
+                        None,
+                    );
+                }
+                Swatch::Icon(kind) => crate::icons::draw_icon(&mut pm, kind, x + 23.0 * u, ry + 15.0 * u, 34.0 * u),
+            }
+            text::draw(&mut pm, said, x + 62.0 * u, ry + 24.0 * u, &body);
+            legend.push(said.clone());
         }
-        let code = g.str("code").unwrap_or("");
-        text::draw(&mut pm, code, x0, y + 22.0 * u, &row);
-        let pop = thousands(g.uint("population").unwrap_or(0));
-        let pw = text::width(&pop, &row);
-        text::draw(&mut pm, &pop, x0 + panel - 40.0 * u - pw, y + 22.0 * u, &row);
-        y += 32.0 * u;
+        y += group.len().div_ceil(columns) as f32 * rows_h + 12.0 * u;
+    }
+    y += 8.0 * u;
+
+    // The table: under the legend, then beside it, then on continuation pages of four columns.
+    text::draw(
+        &mut pm,
+        &zh("网格及网格员", "Grids and their workers"),
+        x0,
+        y + 30.0 * u,
+        &head,
+    );
+    let first = Column {
+        page: 0,
+        x: x0,
+        top: y + heading,
+        bottom: table_bottom,
+    };
+    let per_page = (((w as f32 - 2.0 * margin + gap) / (panel + gap)).floor() as usize).max(1);
+    let cont_top = margin + title_h + 10.0 * u + heading;
+    let placed_entries = flow(&table, &mut |i| match i {
+        0 => first,
+        1 if panel_columns == 2 => Column {
+            page: 0,
+            x: x0 + panel + gap,
+            top: panel_top,
+            bottom: table_bottom,
+        },
+        _ => {
+            let k = i - panel_columns;
+            Column {
+                page: 1 + k / per_page,
+                x: margin + (k % per_page) as f32 * (panel + gap),
+                top: cont_top,
+                bottom: table_bottom,
+            }
+        }
+    });
+    let pages = 1 + placed_entries.iter().map(|(c, _)| c.page).max().unwrap_or(0);
+    let mut more: Vec<Pixmap> = (1..pages)
+        .map(|_| {
+            let mut p = Pixmap::new(w, h).expect("page size is positive");
+            p.fill(Rgb(0xff, 0xff, 0xff).skia(1.0));
+            p
+        })
+        .collect();
+    let mut listed = Vec::new();
+    for (e, (col, ey)) in table.iter().zip(&placed_entries) {
+        let page = if col.page == 0 {
+            &mut pm
+        } else {
+            &mut more[col.page - 1]
+        };
+        let lines = draw_entry(page, e, col.x, *ey, panel, u);
+        listed.push(TableEntry {
+            code: e.code.clone(),
+            page: col.page,
+            lines,
+            workers: e.workers,
+            bbox: [col.x, *ey, col.x + panel, ey + e.height],
+        });
+    }
+    for (i, p) in more.iter_mut().enumerate() {
+        let title = if text::has_cjk() && text::can_draw(name) {
+            format!("{name} 网格图 · 网格及网格员（续）")
+        } else {
+            format!("Community {community} — grids and their workers (continued)")
+        };
+        text::draw(p, &title, margin, margin + 70.0 * u, &title_style);
+        text::draw(p, &subtitle, margin, margin + 125.0 * u, &subtitle_style);
+        footer(p, opts, i + 2, pages, margin, u);
     }
 
     // Scale bar and north arrow, inside the frame.
+    let row = TextStyle { size: 22.0 * u, ..body };
     let lat = mercator::lonlat([cx, cy]).y;
     let metres_per_px = mercator::metres_per_world_unit(lat) / scale;
     let target = metres_per_px * f64::from(frame.width()) / 5.0;
@@ -492,9 +958,9 @@ pub fn render_labelled(
     );
     stroke_rect(&mut pm, bar_rect, palette::TEXT, 2.0 * u);
     let label = if nice >= 1000.0 {
-        format!("{} km", nice / 1000.0)
+        format!("{} {}", nice / 1000.0, zh("公里", "km"))
     } else {
-        format!("{nice} m")
+        format!("{nice} {}", zh("米", "m"))
     };
     text::draw(
         &mut pm,
@@ -534,7 +1000,7 @@ pub fn render_labelled(
     }
     text::draw_centered(
         &mut pm,
-        "N",
+        &zh("北", "N"),
         nx,
         ny + 58.0 * u,
         &TextStyle {
@@ -544,14 +1010,41 @@ pub fn render_labelled(
             bold: true,
         },
     );
+    footer(&mut pm, opts, 1, pages, margin, u);
+    let mut all = vec![pm];
+    all.extend(more);
+    Ok(Printed {
+        pages: all,
+        placed,
+        table: listed,
+        legend,
+    })
+}
 
-    // Footer.
-    let footer = format!("{}: {}   ·   wangge", zh("制图日期", "Printed"), opts.date);
+/// The date, the version and the page number at a page's foot.
+fn footer(pm: &mut Pixmap, opts: &PrintOptions, page: usize, pages: usize, margin: f32, u: f32) {
+    let mut footer = format!("{}: {}", zh("制图日期", "Printed"), opts.date);
+    if let Some(v) = opts.version {
+        footer.push_str(&format!(
+            "   ·   {}",
+            zh(&format!("网格数据第 {v} 版"), &format!("grids version {v}"))
+        ));
+    }
+    if pages > 1 {
+        footer.push_str(&format!(
+            "   ·   {}",
+            zh(
+                &format!("第 {page} 页，共 {pages} 页"),
+                &format!("page {page} of {pages}")
+            )
+        ));
+    }
+    footer.push_str("   ·   wangge");
     text::draw(
-        &mut pm,
+        pm,
         &footer,
         margin,
-        h as f32 - margin + 10.0 * u,
+        pm.height() as f32 - margin + 10.0 * u,
         &TextStyle {
             size: 22.0 * u,
             color: Rgb(0x6b, 0x76, 0x84),
@@ -559,7 +1052,6 @@ pub fn render_labelled(
             bold: false,
         },
     );
-    Ok((pm, placed))
 }
 
 /// Compound names, road names along the roads and building numbers (楼号), in that order, each

@@ -8,4 +8,5 @@ mod context;
 mod labels;
 mod mvt;
 mod mvt_fixtures;
+mod print;
 mod raster;

@@ -165,3 +165,89 @@ fn grid_labels_are_one_point_inside_each_grid() {
         assert_eq!(l.uint("population"), g.uint("population"));
     }
 }
+
+/// Neighbouring grids share their borders exactly in every tile, at every zoom: each edge of a
+/// grid's rings is the reverse of an edge of another grid's, except on the tile's buffer and
+/// along the outline of the grids (the communities' boundaries). A border simplified apart on
+/// either side leaves slivers and overlaps between the grids.
+#[test]
+fn neighbouring_grids_share_their_borders_exactly() {
+    use geozero::mvt::{Message, Tile};
+    type Edge = ((i64, i64), (i64, i64));
+    for fixture in ["kangle", "zhongjing"] {
+        let (_, _, map) = map(fixture, false);
+        // The communities' boundaries, in world coordinates, segment by segment.
+        let mut outline: Vec<(Coord<f64>, Coord<f64>)> = Vec::new();
+        for f in &map.layer(tiles::data::COMMUNITIES).unwrap().features {
+            let Shape::Area(a) = &f.shape else { continue };
+            for p in &a.0 {
+                for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                    outline.extend(r.lines().map(|l| (l.start, l.end)));
+                }
+            }
+        }
+        let [w, s, e, n] = map.bounds;
+        let (mut shared, mut problems) = (0usize, Vec::new());
+        for z in 11u8..=16 {
+            let a = TileId::containing(z, mercator::world(Coord { x: w, y: n }));
+            let b = TileId::containing(z, mercator::world(Coord { x: e, y: s }));
+            for x in a.x..=b.x {
+                for y in a.y..=b.y {
+                    let tile = TileId::new(u32::from(z), x, y).unwrap();
+                    let decoded = Tile::decode(mvt::encode_layers(&map, tile, &[GRIDS]).as_slice()).unwrap();
+                    let Some(layer) = decoded.layers.first() else { continue };
+                    let mut edges: Vec<(Edge, usize)> = Vec::new();
+                    for (i, f) in layer.features.iter().enumerate() {
+                        for (ring, _) in crate::mvt_fixtures::decode(&f.geometry) {
+                            for p in ring.windows(2) {
+                                let c = |c: Coord<f64>| (c.x as i64, c.y as i64);
+                                edges.push(((c(p[0]), c(p[1])), i));
+                            }
+                        }
+                    }
+                    let owners: BTreeMap<Edge, Vec<usize>> = edges.iter().fold(BTreeMap::new(), |mut m, (e, i)| {
+                        m.entry(*e).or_insert_with(Vec::new).push(*i);
+                        m
+                    });
+                    let on_buffer = |v: i64| v == -64 || v == 4096 + 64;
+                    for ((p, q), i) in &edges {
+                        if owners.get(&(*q, *p)).is_some_and(|o| o.iter().any(|j| j != i)) {
+                            shared += 1;
+                            continue;
+                        }
+                        if (p.0 == q.0 && on_buffer(p.0)) || (p.1 == q.1 && on_buffer(p.1)) {
+                            continue;
+                        }
+                        // Unshared: on the outline, within the simplification tolerance (4
+                        // units) and the snap to whole units.
+                        let m = [(p.0 + q.0) as f64 / 2.0, (p.1 + q.1) as f64 / 2.0];
+                        let near = outline.iter().any(|(a, b)| {
+                            let (a, b) = (tile.to_tile([a.x, a.y], 4096.0), tile.to_tile([b.x, b.y], 4096.0));
+                            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+                            let len2 = dx * dx + dy * dy;
+                            let t = if len2 > 0.0 {
+                                (((m[0] - a[0]) * dx + (m[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+                            } else {
+                                0.0
+                            };
+                            (m[0] - a[0] - t * dx).hypot(m[1] - a[1] - t * dy) <= 6.0
+                        });
+                        if !near {
+                            problems.push(format!(
+                                "{fixture} {tile}: edge {p:?}–{q:?} of {} is not shared",
+                                layer.features[*i].id.unwrap_or(0)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "{} unshared edges inside the grids ({shared} shared), e.g.\n{}",
+            problems.len(),
+            problems[..problems.len().min(10)].join("\n")
+        );
+        assert!(shared > 200, "{fixture}: only {shared} shared edges");
+    }
+}

@@ -30,7 +30,7 @@ fn unzig(v: u32) -> i64 {
 }
 
 /// The parts of an MVT geometry: each MoveTo starts one; ClosePath marks rings.
-fn decode(cmds: &[u32]) -> Vec<(Vec<Coord<f64>>, bool)> {
+pub fn decode(cmds: &[u32]) -> Vec<(Vec<Coord<f64>>, bool)> {
     let (mut x, mut y) = (0i64, 0i64);
     let mut parts: Vec<(Vec<Coord<f64>>, bool)> = Vec::new();
     let mut i = 0;

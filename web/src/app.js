@@ -96,13 +96,31 @@ map.on('load', async () => {
   await buildLegend();
   labelsForLanguage();
   map.once('idle', () => { window.wangge.ready = true; });
-  // A link can carry an address: /?q=嘉禾公寓3号楼
-  const q = new URLSearchParams(location.search).get('q');
-  if (q) {
+  // A link can carry an address (/?q=嘉禾公寓3号楼) or a building: /?building=ID, where the
+  // placard's QR code (/b/ID) leads.
+  const params = new URLSearchParams(location.search);
+  const q = params.get('q');
+  const building = params.get('building');
+  if (building) openBuilding(building);
+  else if (q) {
     $('q').value = q;
     searchAddress(q);
   }
 });
+
+/** A building's grid card, by its id (the stable link /b/{id} and its QR code open this). */
+async function openBuilding(id) {
+  selectResource(null);
+  show({ type: 'loading' });
+  try {
+    const answer = await api(`/v1/lookup?building=${encodeURIComponent(id)}`);
+    await chooseCandidate(answer.candidates[0]);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) show({ type: 'message', key: 'no_building' });
+    else show({ type: 'message', key: 'error', vars: { detail: errorText(e) } });
+  }
+}
+window.wangge.openBuilding = openBuilding;
 
 // The selection's colours: a vivid blue for the chosen grid (the community line is a thin dark
 // slate), red for the searched building and the chosen service, as AMap and Baidu mark them.
@@ -451,7 +469,7 @@ async function lookupPoint(lon, lat, { heading = 'this_grid', fly = false } = {}
     const [grid, near, building] = await Promise.all([api(`/v1/lookup?lon=${lon}&lat=${lat}`), nearestServices(lon, lat), buildingAt(lon, lat)]);
     selectGrid(grid.code);
     selectBuilding(building);
-    show({ type: 'grid', grid, near, at: [lon, lat], heading, building, address: building?.properties?.address });
+    show({ type: 'grid', grid, near, at: [lon, lat], heading, building, address: building?.properties?.address, buildingId: building?.id ?? null });
     if (fly) flyTo([lon, lat]);
   } catch (e) {
     selectGrid(null);
@@ -535,7 +553,7 @@ async function chooseCandidate(c) {
     return;
   }
   selectGrid(c.grid.code);
-  show({ type: 'grid', grid: c.grid, near, at: [lon, lat], heading: 'your_grid', address: c.address, building });
+  show({ type: 'grid', grid: c.grid, near, at: [lon, lat], heading: 'your_grid', address: c.address, building, buildingId: c.building ?? null });
   // Close enough to see the building's outline and label.
   flyTo([lon, lat], 17);
 }
@@ -661,7 +679,20 @@ function renderGrid(v) {
           el('span.chev', { 'aria-hidden': 'true' }, '›'))
         : el('div.near.none', iconFor(row, 26), el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.muted', t('nearby_none')))),
     ))),
+    v.buildingId ? keepCard(v.buildingId) : null,
   );
+}
+
+/** What a resident can keep of a building's card: its placard to print (with a QR code of the
+ * building's link) and the link itself. */
+function keepCard(id) {
+  const path = encodeURIComponent(id);
+  return el('div.keep-card',
+    el('h3', t('keep_card')),
+    el('p.keep-links',
+      el('a.placard-pdf', { href: `/v1/buildings/${path}/placard.pdf`, target: '_blank', rel: 'noopener' }, t('placard_pdf')),
+      el('a.placard-png', { href: `/v1/buildings/${path}/placard.png`, target: '_blank', rel: 'noopener' }, t('placard_png')),
+      el('a.card-link', { href: `/b/${path}` }, t('card_link'))));
 }
 
 /** A resource's name, or its kind in the page's language when it has none (an OpenStreetMap

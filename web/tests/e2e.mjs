@@ -18,7 +18,7 @@
 // Env: CHROMIUM (default /usr/bin/chromium).
 
 import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -1065,6 +1065,79 @@ for (const [name, s] of [['desktop', desktop], ['phone', phone]]) {
   });
 }
 
+
+// ==== issue 20: building cards ==================================================================
+// A building's grid card a resident can keep: the stable link /b/{id} (what the placard's QR code
+// holds) opens the web map on that building's grid card; the placard (楼栋公示牌) and the printed
+// map (网格图) are saved for a person to look at.
+{
+  const id = cand.building;
+  const link = await open({ viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1 });
+  await check('building link: /b/{id} opens that building’s grid card', async () => {
+    const p = link.page;
+    await p.goto(`${base}/b/${encodeURIComponent(id)}`, { waitUntil: 'load' });
+    await p.waitForFunction(() => window.wangge?.ready === true, null, { timeout: 90_000 });
+    await p.waitForFunction((code) => document.querySelector('.grid-card')?.dataset.grid === code, expectedCode, { timeout: 20_000 });
+    const url = new URL(p.url());
+    assert(url.pathname === '/' && url.searchParams.get('building') === id, `landed on ${p.url()}`);
+    const shown = await p.evaluate(() => ({
+      address: document.querySelector('.grid-card .address-line')?.textContent,
+      building: window.wangge.state.selectedBuilding?.id,
+      placard: document.querySelector('.grid-card .keep-card a.placard-pdf')?.getAttribute('href'),
+      self: document.querySelector('.grid-card .keep-card a.card-link')?.getAttribute('href'),
+    }));
+    assert(shown.address === cand.address, `address line ${shown.address}, expected ${cand.address}`);
+    assert(shown.building === id, `outlined building ${shown.building}`);
+    assert(shown.placard === `/v1/buildings/${encodeURIComponent(id)}/placard.pdf`, `placard link ${shown.placard}`);
+    assert(shown.self === `/b/${encodeURIComponent(id)}`, `card link ${shown.self}`);
+    await settle(p, 'map.triggerRepaint();');
+    await p.waitForTimeout(400);
+    await p.screenshot({ path: join(shots, 'desktop-building-link.png') });
+    await scanLatin(p, 'desktop: a building’s grid card from its link');
+  });
+  await check('building link: an unknown building says so, in Chinese', async () => {
+    const p = link.page;
+    const gone = await json('/b/NO-SUCH-BUILDING');
+    assert(gone.status === 404 && gone.type.includes('application/problem+json') && gone.body.code === 'no_such_building', `GET /b/NO-SUCH-BUILDING: ${gone.status} ${JSON.stringify(gone.body)}`);
+    // A link to a building the data no longer has (the page's own URL form).
+    link.errors.length = 0;
+    await p.goto(`${base}/?building=NO-SUCH-BUILDING`, { waitUntil: 'load' });
+    await p.waitForFunction(() => window.wangge?.ready === true, null, { timeout: 90_000 });
+    await p.waitForFunction(() => window.wangge.state.view.type === 'message', null, { timeout: 20_000 });
+    const said = await p.locator('#result .notice').textContent();
+    assert(/找不到这栋楼/.test(said), `the page says ${said}`);
+    await scanLatin(p, 'desktop: a building link out of date');
+    // The lookup's 404 is the answer being shown, not a failure.
+    // (The browser logs it as a failed resource too.)
+    link.errors.splice(0, link.errors.length, ...link.errors.filter((e) => !/\/v1\/lookup\?building=NO-SUCH-BUILDING/.test(e)));
+  });
+  await check('placard: drawn from the served version, its QR link the building’s, saved as a screenshot', async () => {
+    const card = await json(`/v1/buildings/${encodeURIComponent(id)}/placard.json`);
+    assert(card.status === 200, `placard.json: ${card.status}`);
+    assert(card.body.grid === expectedCode, `placard grid ${card.body.grid}, expected ${expectedCode}`);
+    assert(card.body.link === `${origin}/b/${encodeURIComponent(id)}`, `placard link ${card.body.link}`);
+    const health = await json('/healthz');
+    assert(card.body.version === health.body.version, `placard version ${card.body.version}, served ${health.body.version}`);
+    for (const [path, file, type] of [
+      [`/v1/buildings/${encodeURIComponent(id)}/placard.png`, 'placard.png', 'image/png'],
+      [`/map/${cand.community_code}.png`, 'print-map.png', 'image/png'],
+    ]) {
+      const res = await fetch(base + path);
+      assert(res.status === 200 && res.headers.get('content-type') === type, `${path}: ${res.status} ${res.headers.get('content-type')}`);
+      writeFileSync(join(shots, file), Buffer.from(await res.arrayBuffer()));
+    }
+    const pdf = await fetch(`${base}/v1/buildings/${encodeURIComponent(id)}/placard.pdf`);
+    assert(pdf.status === 200 && (await pdf.arrayBuffer()).byteLength > 1000, `placard.pdf: ${pdf.status}`);
+    const missing = await json('/v1/buildings/NO-SUCH-BUILDING/placard.png');
+    assert(missing.status === 404 && missing.body.code === 'no_such_building', `unknown building's placard: ${missing.status} ${JSON.stringify(missing.body)}`);
+  });
+  await check('building link: no console errors and no request left the server', async () => {
+    assert(link.foreign.length === 0, `requests to other hosts: ${link.foreign.join(', ')}`);
+    assert(link.errors.length === 0, link.errors.join('\n'));
+  });
+  await link.context.close();
+}
+// ==== end of issue 20: building cards ===========================================================
 
 const residentErrors = desktop.errors.length;
 // ---- planner ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-//! `wangge map DATASET --community CODE --out map.png`: the printable grid map (网格图).
+//! `wangge map DATASET --community CODE --out map.png|map.pdf`: the printable grid map (网格图),
+//! its table listing every grid with the workers of `staff.json`.
 
 use super::{BoundsArgs, write_atomically};
 use anyhow::Context;
@@ -9,16 +10,17 @@ use gis_core::partition::{PartitionOptions, partition};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tiles::data::MapData;
-use tiles::print::{PrintOptions, render_png, today};
+use tiles::print::{PrintOptions, print, today};
 
 #[derive(Debug, Args)]
 pub struct MapArgs {
-    /// Dataset folder
+    /// Dataset folder (its staff.json gives the workers listed in the table)
     dataset: PathBuf,
     /// The community's 12-digit code
     #[arg(long)]
     community: String,
-    /// Where to write the PNG
+    /// Where to write the map: a .pdf is one A3 page per page, anything else a PNG (the pages
+    /// one under the other when the table continues)
     #[arg(long)]
     out: PathBuf,
     /// A grid layer to draw (default: partition the dataset now)
@@ -49,11 +51,26 @@ pub fn run(args: MapArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let map = MapData::new(&dataset, &grids, bounds);
-    let png = render_png(&map, &args.community, &PrintOptions::a3(today())).context("cannot draw the map")?;
-    write_atomically(&args.out, &png)?;
+    let opts = PrintOptions::a3(today()).with_staff(dataset.staff.clone());
+    let pdf = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    let printed = print(&map, &args.community, &opts).context("cannot draw the map")?;
+    write_atomically(&args.out, &if pdf { printed.pdf() } else { printed.png() })?;
+    let pages = printed.pages.len();
+    let unstaffed = printed.table.iter().filter(|e| e.workers == 0).count();
     println!(
-        "Drew community {} on A3 landscape at 150 dpi (2480×1754 px); wrote {}",
+        "Drew community {} on A3 landscape at 150 dpi (2480×1754 px): {} grids in the table{}{}; wrote {}",
         args.community,
+        printed.table.len(),
+        if unstaffed > 0 {
+            format!(", {unstaffed} without a worker in staff.json")
+        } else {
+            String::new()
+        },
+        if pages > 1 {
+            format!(", over {pages} pages")
+        } else {
+            String::new()
+        },
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -8,6 +8,7 @@ mod import;
 mod inspect;
 mod map;
 mod partition;
+mod placard;
 mod progress;
 mod repartition;
 mod serve;
@@ -50,8 +51,12 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Move buildings to another grid (a planner's manual edit), checked against the rules.
     Move(edit::MoveArgs),
-    /// Draw the printable grid map (网格图) of one community as a PNG (A3 landscape, 150 dpi).
+    /// Draw the printable grid map (网格图) of one community as a PNG or PDF (A3 landscape, 150
+    /// dpi), every grid listed with its workers and their phones.
     Map(map::MapArgs),
+    /// Draw a building's notice board (楼栋公示牌): its grid, the workers' phones and a QR code
+    /// of the link to its grid card; or every building of a grid as one PDF.
+    Placard(placard::PlacardArgs),
     /// Serve the dataset's grids as map tiles, TileJSON and a MapLibre style over HTTP.
     Serve(serve::ServeArgs),
     /// Check a grid layer against its dataset: gaps, overlaps, near-misses, invalid geometry,
@@ -85,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Move(args) => edit::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Map(args) => map::run(args),
+        Command::Placard(args) => placard::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Load(args) => versions::load(args),
         Command::Versions(args) => versions::versions(args),
@@ -146,6 +152,21 @@ impl BoundsArgs {
             _ => self.bounds(),
         }
     }
+}
+
+/// A `--public-url`: an absolute http(s) URL, without a query or fragment.
+fn public_url(s: &str) -> Result<String, String> {
+    let t = s.trim().trim_end_matches('/');
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .ok_or_else(|| format!("{s:?} is not an http:// or https:// URL"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "{s:?}: give the scheme and host (and a path prefix if any), no query or spaces"
+        ));
+    }
+    Ok(t.to_string())
 }
 
 /// Writes beside the target and renames, so a reader never sees half a file.

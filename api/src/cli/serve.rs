@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// in seconds
     #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
     idle_timeout: u64,
+    /// The URL residents reach this service at (https://wangge.example.cn), for the links and
+    /// QR codes printed on building placards [default: the host each request came to]
+    #[arg(long, value_name = "URL", value_parser = super::public_url)]
+    public_url: Option<String>,
 }
 
 /// The planners' token: `--token-file`, else `$WANGGE_TOKEN`, else the token file beside the
@@ -143,6 +147,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             warn_loudly(&w);
         }
         let state = AppState::with_store(served, store.clone(), Some(token), limits);
+        if let Some(url) = &args.public_url {
+            state.set_public_url(url);
+        }
         // Follow publishes (and rollbacks) made elsewhere: swap in a new snapshot (and tile cache).
         let mut changes = store.subscribe().await?;
         let follower = {

@@ -42,9 +42,14 @@ pub struct ValidateArgs {
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let loaded =
-        load_dataset(&args.dataset).with_context(|| format!("cannot validate against {}", args.dataset.display()))?;
-    let layer = read_drawn_layer(&args.grids).with_context(|| format!("cannot validate {}", args.grids.display()))?;
+    // The dataset and the layer are independent files: read side by side.
+    let (loaded, layer) = std::thread::scope(|s| {
+        let layer = s.spawn(|| read_drawn_layer(&args.grids));
+        let loaded = load_dataset(&args.dataset);
+        (loaded, layer.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    let loaded = loaded.with_context(|| format!("cannot validate against {}", args.dataset.display()))?;
+    let layer = layer.with_context(|| format!("cannot validate {}", args.grids.display()))?;
     // Bounds and scheme: the command line, else what the layer says it was drawn for.
     let bounds =
         if args.bounds.min.is_some() || args.bounds.max.is_some() || matches!(args.bounds.by, super::Basis::Households)

@@ -3,7 +3,9 @@
 //! `/v1/resources/nearest`.
 
 use super::{AppState, Problem};
+use crate::snapshot::Snapshot;
 use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Json, Response};
 use geo::Coord;
 use gis_core::crs::Crs;
@@ -103,16 +105,48 @@ async fn lookup(
         }
         let at = point(p.lon, p.lat)?;
         let crs = crs(p.crs.as_deref())?;
-        match served
-            .lookup
-            .locate(at, crs)
-            .map_err(|e| Problem::bad_request(e.to_string()))?
-        {
-            Some(answer) => Ok(Json(answer).into_response()),
-            None => Err(Problem::not_found(format!("no grid covers ({}, {})", at.x, at.y))),
-        }
+        point_answer(&served, at, crs)
     })();
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The answer to a point lookup: its grid's body (made once per snapshot), or 404.
+pub(crate) fn point_answer(served: &Snapshot, at: Coord<f64>, crs: Crs) -> Result<Response, Problem> {
+    match served
+        .lookup
+        .locate_ids(at, crs)
+        .map_err(|e| Problem::bad_request(e.to_string()))?
+    {
+        Some((g, m)) => Ok((
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            served.point_bodies.get(&served.lookup, g, m),
+        )
+            .into_response()),
+        None => Err(Problem::not_found(format!("no grid covers ({}, {})", at.x, at.y))),
+    }
+}
+
+/// `lon` and `lat` from a query string that holds those two and nothing else, each once and
+/// plainly written (no percent-encoding): the common point lookup, which the service answers
+/// without its middleware stack ([`super::fast_lookup`]). `None` for anything else.
+pub(crate) fn plain_point(query: &str) -> Option<Coord<f64>> {
+    let (mut lon, mut lat) = (None, None);
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=')?;
+        if v.contains(['%', '+']) {
+            return None;
+        }
+        let slot = match k {
+            "lon" => &mut lon,
+            "lat" => &mut lat,
+            _ => return None,
+        };
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(v.parse::<f64>().ok()?);
+    }
+    Some(Coord { x: lon?, y: lat? })
 }
 
 #[derive(Debug, Deserialize)]

@@ -30,16 +30,24 @@ pub(crate) async fn count(State(state): State<Arc<AppState>>, req: Request, next
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     let started = Instant::now();
     let res = next.run(req).await;
-    let seconds = started.elapsed().as_secs_f64();
-    let mut map = state.metrics.requests.lock().expect("metrics lock");
-    if !map.contains_key(route) {
-        map.insert(route.to_string(), BTreeMap::new());
-    }
-    let by_status = map.get_mut(route).expect("inserted above");
-    let e = by_status.entry(res.status().as_u16()).or_default();
-    e.0 += 1;
-    e.1 += seconds;
+    state
+        .metrics
+        .record(route, res.status().as_u16(), started.elapsed().as_secs_f64());
     res
+}
+
+impl Metrics {
+    /// Counts one request to `route` answered with `status` in `seconds`.
+    pub(crate) fn record(&self, route: &str, status: u16, seconds: f64) {
+        let mut map = self.requests.lock().expect("metrics lock");
+        if !map.contains_key(route) {
+            map.insert(route.to_string(), BTreeMap::new());
+        }
+        let by_status = map.get_mut(route).expect("inserted above");
+        let e = by_status.entry(status).or_default();
+        e.0 += 1;
+        e.1 += seconds;
+    }
 }
 
 /// Prometheus metrics: requests by route and status, time spent, tile renders and cache hits,

@@ -22,32 +22,52 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(print_map))
 }
 
-/// The printable grid map (网格图) of one community: A3 landscape at 150 dpi.
+/// The printable grid map (网格图) of one community: A3 landscape at 150 dpi, with every grid's
+/// workers and phones in its table (a long table continues beside the legend, then on further
+/// pages: one under the other in the PNG, one a page in the PDF). Drawn from the served version
+/// and the staff as they are now.
 #[utoipa::path(get, path = "/map/{file}", tag = "tiles",
-    params(("file" = String, Path, description = "`{community code}.png`")),
-    responses((status = 200, description = "PNG", content_type = "image/png"), (status = 404, description = "No such community", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+    params(("file" = String, Path, description = "`{community code}.png` or `{community code}.pdf`")),
+    responses((status = 200, description = "PNG or PDF"), (status = 404, description = "No such community", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn print_map(State(state): State<Arc<AppState>>, Path(file): Path<String>) -> Response {
-    let Some(code) = file.strip_suffix(".png").map(str::to_string) else {
-        return Problem::not_found("printable maps are at /map/{community code}.png").into_response();
+    let (code, pdf) = match (file.strip_suffix(".png"), file.strip_suffix(".pdf")) {
+        (Some(c), _) => (c.to_string(), false),
+        (_, Some(c)) => (c.to_string(), true),
+        _ => {
+            return Problem::not_found("printable maps are at /map/{community code}.png or .pdf").into_response();
+        }
     };
     let served = state.current();
     let rendered = tokio::task::spawn_blocking(move || {
-        tiles::print::render_png(
-            &served.map,
-            &code,
-            &tiles::print::PrintOptions::a3(tiles::print::today()),
-        )
+        let staff: Vec<gis_core::model::Staff> = served
+            .grids
+            .iter()
+            .filter(|g| g.community_code == code)
+            .flat_map(|g| served.lookup.staff_of(&g.code).iter().cloned())
+            .collect();
+        let opts = tiles::print::PrintOptions::a3(tiles::print::today())
+            .with_staff(staff)
+            .with_version(served.version);
+        if pdf {
+            tiles::print::render_pdf(&served.map, &code, &opts)
+        } else {
+            tiles::print::render_png(&served.map, &code, &opts)
+        }
     })
     .await
     .expect("printing does not panic");
     match rendered {
-        Ok(png) => {
-            let mut r = png.into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+        Ok(bytes) => {
+            let mut r = bytes.into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(if pdf { "application/pdf" } else { "image/png" }),
+            );
             r
         }
-        Err(e) => Problem::not_found(e.to_string()).into_response(),
+        Err(e) => Problem::not_found(e.to_string())
+            .code("no_such_community")
+            .into_response(),
     }
 }
 

@@ -6,12 +6,13 @@
 pub mod features;
 pub mod tile_cache;
 
+use axum::body::Bytes;
 use features::FeatureIndex;
 use gis_core::bounds::SizeBounds;
 use gis_core::grid::Grid;
 use gis_core::lookup::{LookupError, LookupIndex};
 use gis_core::model::{Dataset, Staff};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tile_cache::TileCache;
 use tiles::data::MapData;
 
@@ -36,6 +37,8 @@ pub struct Snapshot {
     pub unavailable: Option<String>,
     /// Tiles rendered from this snapshot.
     pub tiles: TileCache,
+    /// The JSON body of each point lookup answer, made once.
+    pub point_bodies: PointBodies,
     /// Seconds spent building the indexes (lookup, map data, features).
     pub index_seconds: f64,
     /// Seconds from asking the store for the version to a snapshot ready to serve (reading,
@@ -102,6 +105,7 @@ impl Snapshot {
         });
         let lookup = lookup?;
         let features = FeatureIndex::new(&dataset, &grids, &lookup);
+        let point_bodies = PointBodies::new(lookup.grid_index().grids().len());
         let index_seconds = started.elapsed().as_secs_f64();
         Ok(Self {
             dataset,
@@ -115,6 +119,7 @@ impl Snapshot {
             damaged: Vec::new(),
             unavailable: None,
             tiles: TileCache::new(tile_cache::CAPACITY),
+            point_bodies,
             index_seconds,
             load_seconds: None,
         })
@@ -165,6 +170,31 @@ impl Snapshot {
             return None;
         }
         Some(damage_warning(&self.damaged, self.version))
+    }
+}
+
+/// The body of every point lookup answer, serialised the first time it is asked for and then
+/// written as bytes: a point's answer is one of a few thousand (grid, micro-grid) pairs, and
+/// building and serialising it was a fifth of a lookup request's time.
+pub struct PointBodies {
+    /// By the index of the micro-grid, or of the grid when there is none (a micro-grid has one
+    /// parent, so the index alone says the pair).
+    slots: Vec<OnceLock<Bytes>>,
+}
+
+impl PointBodies {
+    fn new(grids: usize) -> Self {
+        Self {
+            slots: (0..grids).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The body of the answer for grid `g` and micro-grid `m` (indexes from
+    /// [`LookupIndex::locate_ids`]): exactly what serialising [`LookupIndex::answer_of`] gives.
+    pub fn get(&self, lookup: &LookupIndex, g: u32, m: Option<u32>) -> Bytes {
+        self.slots[m.unwrap_or(g) as usize]
+            .get_or_init(|| Bytes::from(serde_json::to_vec(&lookup.answer_of(g, m)).expect("answers serialise")))
+            .clone()
     }
 }
 

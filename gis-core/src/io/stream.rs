@@ -58,15 +58,33 @@ impl Shaped {
 /// The features of a FeatureCollection text (a byte-order mark is skipped), or None when this
 /// reader declines the file (see the module's note).
 pub(crate) fn features(text: &str, shape: Shape) -> Option<Vec<Streamed>> {
+    let mut all = Vec::new();
+    features_in_chunks(text, shape, usize::MAX, &mut |chunk| {
+        all.extend(chunk);
+        true
+    })?;
+    Some(all)
+}
+
+/// As [`features`], handing the features to `sink` in chunks of `chunk` as they are read, so
+/// that a big file's features are never all held at once (their members as `Value`s are most of
+/// a city's reading memory). The number of features, or None when the file is declined — or
+/// `sink` returns false — perhaps after some chunks were handed on: the caller discards them.
+pub(crate) fn features_in_chunks(
+    text: &str,
+    shape: Shape,
+    chunk: usize,
+    sink: &mut dyn FnMut(Vec<Streamed>) -> bool,
+) -> Option<usize> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // A root that is not an object is a problem the tree reader words.
     if !text.trim_start().starts_with('{') {
         return None;
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let features = Collection { shape }.deserialize(&mut de).ok()?;
+    let count = Collection { shape, chunk, sink }.deserialize(&mut de).ok()?;
     de.end().ok()?;
-    Some(features)
+    Some(count)
 }
 
 /// Declines the file: the tree reader takes over (the message is never shown).
@@ -74,62 +92,82 @@ fn decline<E: de::Error>() -> E {
     E::custom("not the ordinary shape; read as a tree")
 }
 
-struct Collection {
+struct Collection<'s> {
     shape: Shape,
+    chunk: usize,
+    sink: &'s mut dyn FnMut(Vec<Streamed>) -> bool,
 }
 
-impl<'de> DeserializeSeed<'de> for Collection {
-    type Value = Vec<Streamed>;
+impl<'de> DeserializeSeed<'de> for Collection<'_> {
+    type Value = usize;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Collection {
-    type Value = Vec<Streamed>;
+impl<'de> Visitor<'de> for Collection<'_> {
+    type Value = usize;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a FeatureCollection")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut kind, mut features) = (None, None);
+        let (mut kind, mut count) = (None, None);
         while let Some(key) = map.next_key::<String>()? {
             // A repeated key keeps its last value, as in a `Value` object.
             match key.as_str() {
                 "type" => kind = Some(map.next_value::<Value>()?),
-                "features" => features = Some(map.next_value_seed(Features { shape: self.shape })?),
+                // Features already handed on cannot be taken back: a second `features` member
+                // is the tree reader's to read (it keeps the last).
+                "features" if count.is_some() => return Err(decline()),
+                "features" => {
+                    count = Some(map.next_value_seed(Features {
+                        shape: self.shape,
+                        chunk: self.chunk,
+                        sink: &mut *self.sink,
+                    })?)
+                }
                 // Read as a value, not skipped: skipping would let through numbers `Value` rejects.
                 _ => drop(map.next_value::<Value>()?),
             }
         }
-        match (kind, features) {
-            (Some(Value::String(k)), Some(features)) if k == "FeatureCollection" => Ok(features),
+        match (kind, count) {
+            (Some(Value::String(k)), Some(count)) if k == "FeatureCollection" => Ok(count),
             _ => Err(decline()),
         }
     }
 }
 
-struct Features {
+struct Features<'s> {
     shape: Shape,
+    chunk: usize,
+    sink: &'s mut dyn FnMut(Vec<Streamed>) -> bool,
 }
 
-impl<'de> DeserializeSeed<'de> for Features {
-    type Value = Vec<Streamed>;
+impl<'de> DeserializeSeed<'de> for Features<'_> {
+    type Value = usize;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for Features {
-    type Value = Vec<Streamed>;
+impl<'de> Visitor<'de> for Features<'_> {
+    type Value = usize;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of features")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
+        let (mut out, mut count) = (Vec::new(), 0);
         while let Some(f) = seq.next_element_seed(Feature { shape: self.shape })? {
             out.push(f);
+            count += 1;
+            if out.len() >= self.chunk && !(self.sink)(std::mem::take(&mut out)) {
+                return Err(decline());
+            }
         }
-        Ok(out)
+        if !out.is_empty() && !(self.sink)(out) {
+            return Err(decline());
+        }
+        Ok(count)
     }
 }
 

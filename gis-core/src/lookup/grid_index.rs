@@ -1,160 +1,39 @@
-//! Point → grid (and micro-grid), exact and fast: a uniform cell table over the layer's extent
-//! lists the grids whose bounding box meets each cell, in code order; each grid is a
-//! [`PreparedArea`]. The first grid in code order whose closed area holds the point is the answer,
-//! which is the edge rule (see the module doc of [`crate::lookup`]).
+//! Point → grid (and micro-grid), exact and fast: each level's grids in classified cells
+//! ([`super::cells`]). The first grid in code order whose closed area holds the point is the
+//! answer, which is the edge rule (see the module doc of [`crate::lookup`]).
 
-use super::prepared::{Position, PreparedArea};
+use super::cells::AreaCells;
 use crate::crs::Crs;
 use crate::grid::{Grid, GridLevel};
-use geo::{Coord, Rect};
+use geo::{Coord, MultiPolygon};
 use std::collections::HashMap;
 
-/// Candidates aimed for per cell: the table has about this many cells per grid.
-const CELLS_PER_AREA: usize = 4;
-const MAX_CELLS: usize = 1 << 22;
-
-/// Boxes of areas in a uniform table; each cell lists, in ascending order, the areas whose box
-/// meets it.
-#[derive(Debug, Clone)]
-struct CellTable {
-    origin: Coord<f64>,
-    /// Cells per degree along x and y.
-    scale: Coord<f64>,
-    nx: usize,
-    ny: usize,
-    starts: Vec<u32>,
-    items: Vec<u32>,
-}
-
-impl CellTable {
-    fn new(boxes: &[Rect<f64>]) -> Self {
-        let empty = Self {
-            origin: Coord::zero(),
-            scale: Coord::zero(),
-            nx: 1,
-            ny: 1,
-            starts: vec![0, 0],
-            items: vec![],
-        };
-        let Some(first) = boxes.first() else { return empty };
-        let (mut min, mut max) = (first.min(), first.max());
-        for b in boxes {
-            min = Coord {
-                x: min.x.min(b.min().x),
-                y: min.y.min(b.min().y),
-            };
-            max = Coord {
-                x: max.x.max(b.max().x),
-                y: max.y.max(b.max().y),
-            };
-        }
-        let (w, h) = ((max.x - min.x).max(1e-12), (max.y - min.y).max(1e-12));
-        let cells = (boxes.len() * CELLS_PER_AREA).clamp(1, MAX_CELLS) as f64;
-        // Square-ish cells in degrees; good enough at a city's extent.
-        let side = (w * h / cells).sqrt();
-        let nx = ((w / side).ceil() as usize).clamp(1, MAX_CELLS);
-        let ny = ((h / side).ceil() as usize).clamp(1, MAX_CELLS / nx);
-        let mut t = Self {
-            origin: min,
-            scale: Coord {
-                x: nx as f64 / w,
-                y: ny as f64 / h,
-            },
-            nx,
-            ny,
-            starts: vec![],
-            items: vec![],
-        };
-        let mut counts = vec![0u32; nx * ny];
-        for b in boxes {
-            let ((x0, y0), (x1, y1)) = (t.cell(b.min()), t.cell(b.max()));
-            for y in y0..=y1 {
-                for c in &mut counts[y * nx + x0..=y * nx + x1] {
-                    *c += 1;
-                }
-            }
-        }
-        let mut starts = Vec::with_capacity(nx * ny + 1);
-        let mut total = 0u32;
-        for c in &counts {
-            starts.push(total);
-            total += c;
-        }
-        starts.push(total);
-        let mut fill = starts.clone();
-        let mut items = vec![0u32; total as usize];
-        // Boxes in ascending index order, so every cell's list is ascending too.
-        for (i, b) in boxes.iter().enumerate() {
-            let ((x0, y0), (x1, y1)) = (t.cell(b.min()), t.cell(b.max()));
-            for y in y0..=y1 {
-                for x in x0..=x1 {
-                    let k = y * nx + x;
-                    items[fill[k] as usize] = i as u32;
-                    fill[k] += 1;
-                }
-            }
-        }
-        t.starts = starts;
-        t.items = items;
-        t
-    }
-
-    /// The cell of `c`, clamped to the table; monotone in both axes, so a box's cells include the
-    /// cell of every point inside it.
-    #[inline]
-    fn cell(&self, c: Coord<f64>) -> (usize, usize) {
-        let f = |v: f64, o: f64, s: f64, n: usize| {
-            let i = ((v - o) * s).floor();
-            if i <= 0.0 { 0 } else { (i as usize).min(n - 1) }
-        };
-        (
-            f(c.x, self.origin.x, self.scale.x, self.nx),
-            f(c.y, self.origin.y, self.scale.y, self.ny),
-        )
-    }
-
-    #[inline]
-    fn at(&self, c: Coord<f64>) -> &[u32] {
-        let (x, y) = self.cell(c);
-        let k = y * self.nx + x;
-        &self.items[self.starts[k] as usize..self.starts[k + 1] as usize]
-    }
-}
-
-/// Areas of one level, in code order, with their cell table.
+/// Areas of one level, in code order, in classified cells.
 #[derive(Debug, Clone)]
 struct Level {
-    /// Index into [`GridIndex::grids`] of each area, ascending (so ascending code).
-    grid: Vec<u32>,
-    areas: Vec<PreparedArea>,
-    table: CellTable,
+    cells: AreaCells,
+    /// Whether the level has any area.
+    empty: bool,
 }
 
 impl Level {
     fn new(grids: &[Grid], level: GridLevel) -> Self {
-        let mut grid = Vec::new();
-        let mut areas = Vec::new();
-        for (i, g) in grids.iter().enumerate().filter(|(_, g)| g.level == level) {
-            if let Some(a) = PreparedArea::new(&g.area) {
-                grid.push(i as u32);
-                areas.push(a);
-            }
-        }
-        let boxes: Vec<Rect<f64>> = areas.iter().map(PreparedArea::bbox).collect();
+        let areas: Vec<(u32, &MultiPolygon<f64>)> = grids
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.level == level)
+            .map(|(i, g)| (i as u32, &g.area))
+            .collect();
         Self {
-            grid,
-            areas,
-            table: CellTable::new(&boxes),
+            empty: areas.is_empty(),
+            cells: AreaCells::new(&areas),
         }
     }
 
-    /// The first area (lowest code) whose closed area holds `c` and that `accept`s it.
+    /// The first grid (lowest code) whose closed area holds `c` and that `accept`s it.
     #[inline]
     fn first(&self, c: Coord<f64>, accept: impl Fn(u32) -> bool) -> Option<u32> {
-        self.table.at(c).iter().map(|&a| a as usize).find_map(|a| {
-            let g = self.grid[a];
-            (accept(g) && self.areas[a].position(c) != Position::Outside).then_some(g)
-        })
+        self.cells.first(c, accept)
     }
 }
 
@@ -166,6 +45,10 @@ pub struct GridIndex {
     by_code: HashMap<String, u32>,
     /// For each micro-grid (by index in `grids`), its parent grid's index.
     parent: Vec<u32>,
+    /// Every code, one after another, and where each grid's is in it: small enough to stay in
+    /// cache, unlike the grids themselves.
+    codes: String,
+    code_spans: Vec<(u32, u32)>,
     top: Level,
     micro: Level,
 }
@@ -206,12 +89,23 @@ impl GridIndex {
                     .unwrap_or(u32::MAX)
             })
             .collect();
+        let mut codes = String::new();
+        let code_spans = grids
+            .iter()
+            .map(|g| {
+                let at = codes.len() as u32;
+                codes.push_str(&g.code);
+                (at, g.code.len() as u32)
+            })
+            .collect();
         let top = Level::new(&grids, GridLevel::Grid);
         let micro = Level::new(&grids, GridLevel::Micro);
         Ok(Self {
             grids,
             by_code,
             parent,
+            codes,
+            code_spans,
             top,
             micro,
         })
@@ -229,16 +123,28 @@ impl GridIndex {
     /// The grid covering `c` (WGS-84 longitude/latitude) by the edge rule, and its micro-grid.
     #[inline]
     pub fn locate(&self, c: Coord<f64>) -> Option<Located<'_>> {
+        self.locate_ids(c).map(|(g, m)| self.located(g, m))
+    }
+
+    /// As [`GridIndex::locate`], as indexes into [`GridIndex::grids`]: what a cache of answers
+    /// is keyed by.
+    #[inline]
+    pub fn locate_ids(&self, c: Coord<f64>) -> Option<(u32, Option<u32>)> {
         let g = self.top.first(c, |_| true)?;
-        let micro = if self.micro.areas.is_empty() {
+        let micro = if self.micro.empty {
             None
         } else {
             self.micro.first(c, |m| self.parent[m as usize] == g)
         };
-        Some(Located {
+        Some((g, micro))
+    }
+
+    /// The grid and micro-grid of indexes `g` and `m` (as [`GridIndex::locate_ids`] gives them).
+    pub fn located(&self, g: u32, m: Option<u32>) -> Located<'_> {
+        Located {
             grid: &self.grids[g as usize],
-            micro: micro.map(|m| &self.grids[m as usize]),
-        })
+            micro: m.map(|m| &self.grids[m as usize]),
+        }
     }
 
     /// As [`GridIndex::locate`], for a point given in `crs`.
@@ -249,8 +155,15 @@ impl GridIndex {
     /// Just the grid's code, the hot path of batch lookups and the benchmark.
     #[inline]
     pub fn locate_code(&self, c: Coord<f64>) -> Option<&str> {
-        self.top
-            .first(c, |_| true)
-            .map(|g| self.grids[g as usize].code.as_str())
+        self.top.first(c, |_| true).map(|g| {
+            let (at, len) = self.code_spans[g as usize];
+            &self.codes[at as usize..(at + len) as usize]
+        })
+    }
+
+    /// The top level's cells, how many of them answer without a point-in-polygon test, and the
+    /// bytes of its table (for the benchmark's report).
+    pub fn cell_stats(&self) -> (usize, usize, usize) {
+        self.top.cells.stats()
     }
 }

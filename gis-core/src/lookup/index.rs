@@ -267,6 +267,18 @@ impl LookupIndex {
         Ok(self.index.locate(crs.to_wgs84(point)).map(|at| self.answer(at)))
     }
 
+    /// As [`LookupIndex::locate`], the answer as indexes into the grid index's grids (see
+    /// [`GridIndex::locate_ids`]); [`LookupIndex::answer_of`] makes the answer from them.
+    pub fn locate_ids(&self, point: Coord<f64>, crs: Crs) -> Result<Option<(u32, Option<u32>)>, LookupError> {
+        check_point(point)?;
+        Ok(self.index.locate_ids(crs.to_wgs84(point)))
+    }
+
+    /// The answer [`LookupIndex::locate`] gives for the grid and micro-grid of indexes `g`, `m`.
+    pub fn answer_of(&self, g: u32, m: Option<u32>) -> GridAnswer {
+        self.answer(self.index.located(g, m))
+    }
+
     fn grid_of_candidate(&self, c: &Candidate) -> Option<GridAnswer> {
         let member = c.unit.as_ref().or(c.building.as_ref());
         if let Some((grid, micro)) = member

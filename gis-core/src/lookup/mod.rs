@@ -10,12 +10,14 @@
 //! layer (no geometry orientation, no tie on lengths), reads the same in SQL
 //! (`WHERE ST_Covers(geom, p) ORDER BY code LIMIT 1`), and is stable while codes are.
 //!
-//! "Contains" is exact: [`prepared::PreparedArea`] decides inside / boundary / outside with
-//! robust orientation predicates, agreeing with geo's `coordinate_position` on every point
-//! (tested on a million, many on or within half a metre of edges and vertices).
+//! "Contains" is exact: the grid index ([`grid_index`], over classified cells) and
+//! [`prepared::PreparedArea`] decide inside / boundary / outside with robust orientation
+//! predicates, agreeing with geo's `coordinate_position` on every point (tested on a million,
+//! many on or within half a metre of edges and vertices).
 //!
 //! Input in GCJ-02 or BD-09 is converted to WGS-84 by [`crate::crs`] first.
 
+mod cells;
 pub mod geocode;
 pub mod grid_index;
 pub mod index;

@@ -7,6 +7,9 @@ use crate::io::stream::{self, Streamed};
 use crate::io::{FeatureRef, InputProblemKind};
 use serde_json::Value;
 
+/// How many features [`Reader::collection_in_chunks`] hands on at a time.
+const CHUNK: usize = 4096;
+
 /// A FeatureCollection's features, as the reader that took the file holds them.
 pub(super) enum Collection {
     /// The tree reader's: each feature a `Value`.
@@ -98,6 +101,68 @@ impl Reader {
             self.report.files.push((file.to_string(), features.len()));
             return Some(Collection::Streamed(features));
         }
+        self.tree(file, text)
+    }
+
+    /// The features of `file` handed to `each` in chunks of [`CHUNK`] (with the index of each
+    /// chunk's first feature), read on another thread meanwhile, so that a city's buildings are
+    /// never all held as JSON values at once. A file the streaming reader declines is read as a
+    /// tree instead, and handed on in chunks the same way after what `each` recorded from the
+    /// streamed part is undone — so both readers record the same problems in the same order.
+    /// False when the file is absent or not a FeatureCollection (the problem recorded).
+    pub(super) fn collection_in_chunks<S: Default>(
+        &mut self,
+        file: &str,
+        required: bool,
+        shape: Shape,
+        state: &mut S,
+        each: &mut dyn FnMut(&mut Self, &mut S, Collection, usize),
+    ) -> bool {
+        let Some(text) = self.text(file, required) else {
+            return false;
+        };
+        if !self.trees_only {
+            let (problems, warnings) = (self.problems.len(), self.report.warnings.len());
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let streamed = std::thread::scope(|s| {
+                let text: &str = &text;
+                let parser =
+                    s.spawn(move || stream::features_in_chunks(text, shape, CHUNK, &mut |c| tx.send(c).is_ok()));
+                let mut first = 0;
+                for chunk in rx {
+                    let n = chunk.len();
+                    each(self, state, Collection::Streamed(chunk), first);
+                    first += n;
+                }
+                parser.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+            });
+            if let Some(n) = streamed {
+                self.report.files.push((file.to_string(), n));
+                return true;
+            }
+            self.problems.truncate(problems);
+            self.report.warnings.truncate(warnings);
+            *state = S::default();
+        }
+        let Some(Collection::Tree(values)) = self.tree(file, text) else {
+            return false;
+        };
+        let mut values = values.into_iter();
+        let mut first = 0;
+        loop {
+            let chunk: Vec<Value> = values.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                return true;
+            }
+            let n = chunk.len();
+            each(self, state, Collection::Tree(chunk), first);
+            first += n;
+        }
+    }
+
+    /// A FeatureCollection file's features read as one `Value` tree: every problem of an unusual
+    /// file worded.
+    fn tree(&mut self, file: &str, text: String) -> Option<Collection> {
         let mut root = self.parse(file, &text)?;
         drop(text);
         let kind = root.get("type").and_then(Value::as_str).unwrap_or("");
@@ -143,6 +208,17 @@ impl Reader {
         collection: &'v mut Collection,
         id_key: &str,
     ) -> Vec<Feature<'v>> {
+        self.features_from(file, collection, id_key, 0)
+    }
+
+    /// As [`Reader::features`], for a chunk of a file whose first feature has index `first`.
+    pub(super) fn features_from<'v>(
+        &mut self,
+        file: &str,
+        collection: &'v mut Collection,
+        id_key: &str,
+        first: usize,
+    ) -> Vec<Feature<'v>> {
         let mut out = Vec::with_capacity(collection.len());
         let items: Box<dyn Iterator<Item = (&'v Value, Geom<'v>)>> = match collection {
             Collection::Tree(values) => Box::new(values.iter().map(|v| (v, Geom::Tree(v.get("geometry"))))),
@@ -152,7 +228,7 @@ impl Reader {
                     .map(|f| (&f.feature, Geom::Streamed(f.geometry.take()))),
             ),
         };
-        for (index, (v, geometry)) in items.enumerate() {
+        for (index, (v, geometry)) in (first..).zip(items) {
             let own = v
                 .get("properties")
                 .and_then(|p| p.get(id_key))

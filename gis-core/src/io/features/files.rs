@@ -1,5 +1,6 @@
 //! Each file of the dataset into the model, one reader per file.
 
+use super::envelope::Collection;
 use super::{
     BOUNDARY, BUILDINGS, EXCLUSIVE, Feature, MAX_BUILDING_SPAN_M, MAX_COMMUNITY_SPAN_M, MAX_EXCLUSIVE_SPAN_M,
     POPULATION, RESOURCES, ROADS, Reader, STAFF,
@@ -109,13 +110,36 @@ impl Reader {
     }
 
     pub(super) fn buildings(&mut self, locate: &(dyn Fn(Point<f64>) -> Option<CommunityIx> + Sync)) -> Vec<Building> {
-        let Some(mut values) = self.collection(BUILDINGS, true, Shape::Polygonal) else {
-            return Vec::new();
-        };
-        let mut out = Vec::with_capacity(values.len());
-        let mut refs = Vec::with_capacity(values.len());
-        let mut seen = HashMap::new();
-        let mut features = self.features(BUILDINGS, &mut values, "id");
+        let mut read = BuildingsRead::default();
+        // In chunks: a city's buildings are 100 MB of JSON, never held as values all at once.
+        self.collection_in_chunks(
+            BUILDINGS,
+            true,
+            Shape::Polygonal,
+            &mut read,
+            &mut |r, read, mut chunk, first| r.building_chunk(&mut chunk, first, locate, read),
+        );
+        let BuildingsRead { out, refs, .. } = read;
+        let areas: Vec<_> = out.iter().map(|b| &b.footprint).collect();
+        self.overlaps(
+            BUILDINGS,
+            &refs,
+            &areas,
+            InputProblemKind::OverlappingBuildings,
+            "building",
+        );
+        out
+    }
+
+    fn building_chunk(
+        &mut self,
+        values: &mut Collection,
+        first: usize,
+        locate: &(dyn Fn(Point<f64>) -> Option<CommunityIx> + Sync),
+        read: &mut BuildingsRead,
+    ) {
+        let BuildingsRead { out, refs, seen } = read;
+        let mut features = self.features_from(BUILDINGS, values, "id", first);
         // Each footprint checked, measured and placed on every core: work that reads only the
         // feature; its problems are recorded below, in the order they always were.
         let placed: Vec<_> = features
@@ -131,7 +155,7 @@ impl Reader {
             .collect();
         for (f, (parsed, place)) in features.into_iter().zip(placed) {
             let before = self.problems.len();
-            let id = self.id(BUILDINGS, &f, &mut seen);
+            let id = self.id(BUILDINGS, &f, seen);
             if let Some(id) = &id
                 && id.contains('#')
             {
@@ -188,15 +212,6 @@ impl Reader {
                 exclusive_unit: None,
             });
         }
-        let areas: Vec<_> = out.iter().map(|b| &b.footprint).collect();
-        self.overlaps(
-            BUILDINGS,
-            &refs,
-            &areas,
-            InputProblemKind::OverlappingBuildings,
-            "building",
-        );
-        out
     }
 
     fn units(&mut self, f: &Feature, population: Option<u32>, households: Option<u32>) -> Vec<Unit> {
@@ -525,4 +540,13 @@ impl Reader {
         }
         out
     }
+}
+
+/// The buildings read so far, across chunks.
+#[derive(Default)]
+struct BuildingsRead {
+    out: Vec<Building>,
+    refs: Vec<FeatureRef>,
+    /// Ids seen, with the index of the feature that had each first.
+    seen: HashMap<String, usize>,
 }
