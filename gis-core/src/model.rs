@@ -171,6 +171,31 @@ pub struct Road {
     pub line: MultiLineString<f64>,
 }
 
+/// Where a context feature lies: an area (a lake, a park) or a line (a stream, a canal).
+#[derive(Debug, Clone)]
+pub enum ContextShape {
+    Area(MultiPolygon<f64>),
+    Line(MultiLineString<f64>),
+}
+
+/// Water or green around and in the communities (`water.geojson`, `green.geojson`): drawn on the
+/// map for orientation only, never partitioned or counted.
+#[derive(Debug, Clone)]
+pub struct ContextFeature {
+    pub id: String,
+    /// What it is, lower-case (`river`, `lake`, `park`, `forest`, …), when the file says.
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub shape: ContextShape,
+}
+
+/// The optional context layers of a dataset: water (areas and lines) and green (areas).
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub water: Vec<ContextFeature>,
+    pub green: Vec<ContextFeature>,
+}
+
 /// An institution that becomes an exclusive grid (专属网格): school, hospital, market, ...
 #[derive(Debug, Clone)]
 pub struct ExclusiveUnit {
@@ -202,6 +227,8 @@ pub struct Dataset {
     pub roads: Vec<Road>,
     pub exclusive: Vec<ExclusiveUnit>,
     pub staff: Vec<Staff>,
+    /// Water and green for the map (optional `water.geojson`, `green.geojson`).
+    pub context: Context,
 }
 
 /// Households of a building that declares none (dataset-format.md).

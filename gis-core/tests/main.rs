@@ -4,6 +4,7 @@
 mod common;
 mod fuzz_support;
 
+mod context;
 mod fuzz;
 mod hostile;
 mod import;

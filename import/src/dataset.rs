@@ -373,7 +373,7 @@ pub fn convert_layer(
         Role::Population => &[Target::Count],
         Role::Resources => &[Target::Kind, Target::Name],
         Role::Exclusive => &[Target::Name, Target::Kind],
-        Role::Boundary | Role::Roads | Role::Buildings => &[],
+        Role::Boundary | Role::Roads | Role::Buildings | Role::Water | Role::Green => &[],
     };
     for &t in required {
         if map.contains_key(&t) || (role == Role::Resources && t == Target::Kind && default_kind.is_some()) {
@@ -417,9 +417,7 @@ pub fn convert_layer(
             ));
         }
     }
-    if matches!(role, Role::Buildings | Role::Resources | Role::Roads | Role::Exclusive)
-        && !map.contains_key(&Target::Id)
-    {
+    if role.has_ids() && !map.contains_key(&Target::Id) {
         notes.assume(format!(
             "{}: no id field; {} ids made as {stem}-N (N = feature number from 1)",
             layer.name.display(),
@@ -446,9 +444,7 @@ pub fn convert_layer(
         };
         let id = match get(Target::Id).and_then(|(_, v)| text(v)) {
             Some(id) => Some(id),
-            None if matches!(role, Role::Buildings | Role::Resources | Role::Roads | Role::Exclusive) => {
-                Some(format!("{stem}-{}", f.index + 1))
-            }
+            None if role.has_ids() => Some(format!("{stem}-{}", f.index + 1)),
             None => None,
         };
         let before = problems.len();
@@ -585,9 +581,10 @@ pub fn convert_layer(
 
 fn expected(role: Role) -> &'static str {
     match role {
-        Role::Boundary | Role::Buildings | Role::Exclusive => "polygons",
+        Role::Boundary | Role::Buildings | Role::Exclusive | Role::Green => "polygons",
         Role::Population | Role::Resources => "points",
         Role::Roads => "lines",
+        Role::Water => "polygons or lines",
     }
 }
 
@@ -604,16 +601,20 @@ fn shaped(g: &Geometry<f64>, role: Role) -> Result<Geometry<f64>, &'static str> 
         Geometry::GeometryCollection(_) => "geometry collection",
     };
     match (role, g) {
-        (Role::Boundary | Role::Buildings | Role::Exclusive, Geometry::Polygon(p)) => {
+        (Role::Boundary | Role::Buildings | Role::Exclusive | Role::Water | Role::Green, Geometry::Polygon(p)) => {
             Ok(Geometry::MultiPolygon(MultiPolygon(vec![p.clone()])))
         }
-        (Role::Boundary | Role::Buildings | Role::Exclusive, Geometry::MultiPolygon(_)) => Ok(g.clone()),
+        (Role::Boundary | Role::Buildings | Role::Exclusive | Role::Water | Role::Green, Geometry::MultiPolygon(_)) => {
+            Ok(g.clone())
+        }
         (Role::Population | Role::Resources, Geometry::Point(_)) => Ok(g.clone()),
         (Role::Population | Role::Resources, Geometry::MultiPoint(MultiPoint(ps))) if ps.len() == 1 => {
             Ok(Geometry::Point(ps[0]))
         }
-        (Role::Roads, Geometry::LineString(l)) => Ok(Geometry::MultiLineString(MultiLineString(vec![l.clone()]))),
-        (Role::Roads, Geometry::MultiLineString(_)) => Ok(g.clone()),
+        (Role::Roads | Role::Water, Geometry::LineString(l)) => {
+            Ok(Geometry::MultiLineString(MultiLineString(vec![l.clone()])))
+        }
+        (Role::Roads | Role::Water, Geometry::MultiLineString(_)) => Ok(g.clone()),
         _ => Err(name),
     }
 }
@@ -635,10 +636,15 @@ pub fn hull_boundary(draft: &Draft, margin_m: f64) -> Option<MultiPolygon<f64>> 
     if coords.len() < 3 {
         return None;
     }
+    Some(MultiPolygon(vec![pushed_hull(coords, margin_m)]))
+}
+
+/// The convex hull of `coords` pushed out by `margin_m`: its Minkowski sum with a 32-gon of
+/// radius margin_m (in local metres), still convex, so the hull of the pushed-out vertices is
+/// exactly it.
+fn pushed_hull(coords: Vec<Coord<f64>>, margin_m: f64) -> Polygon<f64> {
     let hull = MultiPoint(coords.into_iter().map(Point).collect()).convex_hull();
-    // Minkowski sum with a 32-gon of radius margin_m (in local metres): still convex, so the hull
-    // of the pushed-out vertices is exactly it.
-    let lat = hull.exterior().0.iter().map(|c| c.y).sum::<f64>() / hull.exterior().0.len() as f64;
+    let lat = hull.exterior().0.iter().map(|c| c.y).sum::<f64>() / hull.exterior().0.len().max(1) as f64;
     let (dy, dx) = (margin_m / 111_320.0, margin_m / (111_320.0 * lat.to_radians().cos()));
     let pushed: Vec<Point<f64>> = hull
         .exterior()
@@ -651,14 +657,31 @@ pub fn hull_boundary(draft: &Draft, margin_m: f64) -> Option<MultiPolygon<f64>> 
             })
         })
         .collect();
-    let hull = MultiPoint(pushed).convex_hull().orient(Direction::Default);
-    Some(MultiPolygon(vec![hull]))
+    MultiPoint(pushed).convex_hull().orient(Direction::Default)
 }
 
+/// Road classes kept around the communities for the map: beyond them only the main roads help
+/// a reader find the place (OpenStreetMap's highway values; other sources' `class` alike).
+pub const MAIN_ROADS: &[&str] = &[
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+];
+
 /// Drops what lies in no community (a building or exclusive unit by a point on its surface, a
-/// population point by itself; roads that reach no community), counting each in the notes.
-/// Resources are kept wherever they are: one outside may still be someone's nearest.
-pub fn keep_inside(draft: &mut Draft) {
+/// population point by itself; roads that reach no community, except main roads within
+/// `margin_m`), counting each in the notes, and cuts water and green to the communities and
+/// `margin_m` round them ([`keep_around`]). Resources are kept wherever they are: one outside
+/// may still be someone's nearest.
+pub fn keep_inside(draft: &mut Draft, margin_m: f64) {
+    use geo::BooleanOps;
     let communities: Vec<(MultiPolygon<f64>, Rect<f64>)> = draft
         .files
         .get(&Role::Boundary)
@@ -669,13 +692,21 @@ pub fn keep_inside(draft: &mut Draft) {
             _ => None,
         })
         .collect();
+    let around = {
+        let coords: Vec<Coord<f64>> = communities
+            .iter()
+            .flat_map(|(mp, _)| mp.0.iter().flat_map(|p| p.exterior().0.iter().copied()))
+            .collect();
+        (coords.len() >= 3).then(|| MultiPolygon(vec![pushed_hull(coords, margin_m)]))
+    };
     let inside = |p: Point<f64>| communities.iter().any(|(mp, r)| r.intersects(&p) && mp.intersects(&p));
     let mut notes = std::mem::take(&mut draft.notes);
+    let mut main_roads_around = 0;
     for role in [Role::Buildings, Role::Population, Role::Exclusive, Role::Roads] {
         let Some(features) = draft.files.get_mut(&role) else {
             continue;
         };
-        features.retain(|f| {
+        features.retain_mut(|f| {
             let keep = match &f.geometry {
                 Geometry::MultiPolygon(mp) => mp.interior_point().is_some_and(&inside),
                 Geometry::Point(p) => inside(*p),
@@ -684,13 +715,129 @@ pub fn keep_inside(draft: &mut Draft) {
                 }),
                 _ => true,
             };
-            if !keep {
-                notes.drop_feature(f, &format!("{}: lies in no community of the boundary", role.name()));
+            if keep {
+                return true;
             }
-            keep
+            let main = f
+                .properties
+                .get("class")
+                .and_then(Json::as_str)
+                .is_some_and(|c| MAIN_ROADS.contains(&c));
+            if role == Role::Roads
+                && main
+                && let (Some(around), Geometry::MultiLineString(ml)) = (&around, &f.geometry)
+            {
+                let cut = around.clip(ml, false);
+                if cut.0.iter().any(|l| l.0.len() >= 2) {
+                    f.geometry = Geometry::MultiLineString(cut);
+                    main_roads_around += 1;
+                    return true;
+                }
+            }
+            notes.drop_feature(f, &format!("{}: lies in no community of the boundary", role.name()));
+            false
         });
     }
+    if main_roads_around > 0 {
+        notes.assume(format!(
+            "roads: {main_roads_around} main roads (motorway to tertiary) outside the communities kept within {margin_m} m of them for the map, cut there"
+        ));
+    }
+    if let Some(around) = &around {
+        for role in [Role::Water, Role::Green] {
+            if let Some(features) = draft.files.get_mut(&role) {
+                keep_around(role, features, around, margin_m, &mut notes);
+            }
+        }
+    }
     draft.notes = notes;
+}
+
+/// Keeps the water or green features that reach `around` (the communities and a margin round
+/// them), cut to it; a feature whose cut outline is not valid is dropped by id. The notes say
+/// how many were kept, cut and left out.
+fn keep_around(role: Role, features: &mut Vec<Feature>, around: &MultiPolygon<f64>, margin_m: f64, notes: &mut Notes) {
+    use geo::{BooleanOps, Contains, Validation};
+    let Some(bbox) = around.bounding_rect() else { return };
+    let read = features.len();
+    let (mut cut, mut outside) = (0, 0);
+    let mut invalid = Vec::new();
+    features.retain_mut(|f| {
+        let reaches = match &f.geometry {
+            Geometry::MultiPolygon(mp) => {
+                mp.bounding_rect().is_some_and(|b| b.intersects(&bbox)) && mp.intersects(around)
+            }
+            Geometry::MultiLineString(ml) => {
+                ml.bounding_rect().is_some_and(|b| b.intersects(&bbox)) && ml.intersects(around)
+            }
+            _ => false,
+        };
+        if !reaches {
+            outside += 1;
+            return false;
+        }
+        match &f.geometry {
+            Geometry::MultiPolygon(mp) => {
+                if around.contains(mp) && mp.is_valid() {
+                    return true;
+                }
+                // The overlay also mends rings that cross themselves (an even-odd reading).
+                let clipped: MultiPolygon<f64> = MultiPolygon(
+                    mp.intersection(around)
+                        .0
+                        .into_iter()
+                        .filter(|p| gis_core::measure::area_m2(&MultiPolygon(vec![p.clone()])) >= 1.0)
+                        .collect(),
+                );
+                if clipped.0.is_empty() {
+                    outside += 1;
+                    return false;
+                }
+                if !clipped.is_valid() {
+                    invalid.push(f.clone());
+                    return false;
+                }
+                cut += usize::from(!around.contains(mp));
+                f.geometry = Geometry::MultiPolygon(clipped);
+                true
+            }
+            Geometry::MultiLineString(ml) => {
+                if around.contains(ml) {
+                    return true;
+                }
+                let clipped = MultiLineString(
+                    around
+                        .clip(ml, false)
+                        .0
+                        .into_iter()
+                        .filter(|l| l.0.len() >= 2)
+                        .collect(),
+                );
+                if clipped.0.is_empty() {
+                    outside += 1;
+                    return false;
+                }
+                cut += 1;
+                f.geometry = Geometry::MultiLineString(clipped);
+                true
+            }
+            _ => false,
+        }
+    });
+    for f in &invalid {
+        notes.drop_feature(
+            f,
+            &format!("{}: outline not valid once cut to the map's extent", role.name()),
+        );
+    }
+    if read > 0 {
+        notes.assume(format!(
+            "{}: {} of {read} features kept for the map within {margin_m} m of the communities ({cut} cut there, {outside} further out left out{})",
+            role.file(),
+            features.len(),
+            if invalid.is_empty() { String::new() } else { format!(", {} not valid dropped", invalid.len()) }
+        ));
+    }
 }
 
 fn geometry_json(g: &Geometry<f64>) -> Json {

@@ -55,6 +55,8 @@ pub struct ImportOptions {
     pub densities: Densities,
     /// How far the drawn boundary stands off the outermost building when none is given (m).
     pub hull_margin_m: f64,
+    /// How far around the communities water, green and main roads are kept for the map (m).
+    pub context_margin_m: f64,
     /// Replace an existing folder at `out`.
     pub force: bool,
 }
@@ -73,6 +75,7 @@ impl ImportOptions {
             kind: None,
             densities: Densities::standard(),
             hull_margin_m: 30.0,
+            context_margin_m: 300.0,
             force: false,
         }
     }
@@ -103,12 +106,14 @@ fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Re
                     spec.path.display()
                 )));
             }
-            if let Some(role) = spec
-                .role
-                .filter(|r| !matches!(r, Role::Buildings | Role::Resources | Role::Roads))
-            {
+            if let Some(role) = spec.role.filter(|r| {
+                !matches!(
+                    r,
+                    Role::Buildings | Role::Resources | Role::Roads | Role::Water | Role::Green
+                )
+            }) {
                 return Err(ImportError::Setting(format!(
-                    "{}: an OpenStreetMap extract gives buildings, resources and roads, not {}",
+                    "{}: an OpenStreetMap extract gives buildings, resources, roads, water and green, not {}",
                     spec.path.display(),
                     role.name()
                 )));
@@ -118,6 +123,8 @@ fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Re
                 (Role::Buildings, features.buildings),
                 (Role::Resources, features.resources),
                 (Role::Roads, features.roads),
+                (Role::Water, features.water),
+                (Role::Green, features.green),
             ] {
                 if spec.role.is_none_or(|r| r == role) {
                     draft.files.entry(role).or_default().extend(fs);
@@ -359,7 +366,7 @@ pub fn import(opts: &ImportOptions) -> Result<Imported, ImportError> {
         }
     }
     community_codes(&mut draft, opts)?;
-    dataset::keep_inside(&mut draft);
+    dataset::keep_inside(&mut draft, opts.context_margin_m);
     estimate::estimate(&mut draft, &opts.densities);
     let loaded = dataset::write(&draft, &opts.out, opts.force)?;
     Ok(Imported {

@@ -1,5 +1,7 @@
 //! OpenStreetMap extracts (.osm.pbf): buildings from closed ways and multipolygon relations,
-//! resources from amenity / shop / healthcare tags, roads from highway tags.
+//! resources from amenity / shop / healthcare tags, roads from highway tags, and the map's
+//! context: water (natural=water, waterway=*, landuse=reservoir) and green (parks, woods, grass)
+//! from closed ways and multipolygon relations, rivers and streams as lines.
 //!
 //! OpenStreetMap has no residents: each building carries its `building=*` value as its use and
 //! `building:levels` as its floors, and the estimate every source shares (estimate.rs) gives its
@@ -69,12 +71,47 @@ struct Way {
 /// A relation's members that are ways: (way id, role).
 type WayMembers = Vec<(i64, String)>;
 
+/// Which context layer an element belongs to, and as what shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextLayer {
+    /// A water area (lake, pond, riverbank, reservoir): from a closed way or a multipolygon.
+    WaterArea,
+    /// A river, canal or stream drawn as a line.
+    WaterLine,
+    /// A park, garden, playground, grass, wood, forest, cemetery: an area.
+    Green,
+}
+
+/// The context layer an element's tags put it in, with the kind written to the dataset
+/// (`lake`, `river`, `park`, `forest`, …), if any.
+pub fn context_kind(tags: &HashMap<String, String>) -> Option<(ContextLayer, String)> {
+    let get = |k: &str| tags.get(k).map(String::as_str);
+    use ContextLayer::*;
+    let (layer, kind) = match (get("waterway"), get("natural"), get("landuse"), get("leisure")) {
+        (Some(w @ ("river" | "canal" | "stream")), _, _, _) => (WaterLine, w),
+        (Some("riverbank"), _, _, _) => (WaterArea, "river"),
+        (_, Some("water"), _, _) => (WaterArea, get("water").filter(|w| !w.is_empty()).unwrap_or("water")),
+        (_, _, Some(l @ ("reservoir" | "basin")), _) => (WaterArea, l),
+        (_, _, _, Some(l @ ("park" | "garden" | "playground"))) => (Green, l),
+        (_, _, Some(l @ ("grass" | "forest" | "recreation_ground" | "cemetery" | "village_green" | "meadow")), _) => {
+            (Green, l)
+        }
+        (_, Some(n @ ("wood" | "scrub")), _, _) => (Green, n),
+        _ => return None,
+    };
+    Some((layer, kind.to_string()))
+}
+
 /// What an extract yields, already in WGS-84 (OpenStreetMap is WGS-84).
 #[derive(Debug, Default)]
 pub struct OsmFeatures {
     pub buildings: Vec<Feature>,
     pub resources: Vec<Feature>,
     pub roads: Vec<Feature>,
+    /// Water areas and lines, for the map (not yet clipped to the communities).
+    pub water: Vec<Feature>,
+    /// Green areas, for the map (not yet clipped to the communities).
+    pub green: Vec<Feature>,
 }
 
 pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> {
@@ -119,7 +156,9 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
             }
             Element::Relation(r) => {
                 let tags = tags_of(&mut r.tags());
-                if tags.get("type").map(String::as_str) == Some("multipolygon") && tags.contains_key("building") {
+                let area = tags.contains_key("building")
+                    || context_kind(&tags).is_some_and(|(layer, _)| layer != ContextLayer::WaterLine);
+                if tags.get("type").map(String::as_str) == Some("multipolygon") && area {
                     let members = r
                         .members()
                         .filter(|m| m.member_type == RelMemberType::Way)
@@ -168,7 +207,9 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         ));
     }
     relations.sort_by_key(|r| r.0);
-    for (id, tags, members) in &relations {
+    // A multipolygon's rings: outer and inner member ways joined end to end, each hole in the
+    // outer ring that contains it; None when a ring stays open or a member is not in the extract.
+    let assemble = |members: &WayMembers| -> Option<MultiPolygon<f64>> {
         let rings = |role: &str| -> Option<Vec<LineString<f64>>> {
             let parts: Option<Vec<Vec<i64>>> = members
                 .iter()
@@ -177,15 +218,7 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
                 .collect();
             join_rings(parts?)?.iter().map(|r| line(r)).collect()
         };
-        let (Some(outers), Some(inners)) = (rings("outer"), rings("inner")) else {
-            notes.drop(
-                path,
-                format!("osm-r{id}"),
-                "building relation whose rings do not close or whose members are not in the extract",
-            );
-            continue;
-        };
-        // Each hole goes to the outer ring that contains it.
+        let (outers, inners) = (rings("outer")?, rings("inner")?);
         let mut polygons: Vec<Polygon<f64>> = outers.into_iter().map(|o| Polygon::new(o, vec![])).collect();
         for inner in inners {
             let at = inner.0.first().copied().map(Point);
@@ -193,7 +226,18 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
                 p.interiors_push(inner);
             }
         }
-        candidates.push((format!("osm-r{id}"), MultiPolygon(polygons), tags.clone()));
+        (!polygons.is_empty()).then_some(MultiPolygon(polygons))
+    };
+    for (id, tags, members) in relations.iter().filter(|r| r.1.contains_key("building")) {
+        let Some(footprint) = assemble(members) else {
+            notes.drop(
+                path,
+                format!("osm-r{id}"),
+                "building relation whose rings do not close or whose members are not in the extract",
+            );
+            continue;
+        };
+        candidates.push((format!("osm-r{id}"), footprint, tags.clone()));
     }
 
     let mut with_levels = 0;
@@ -341,15 +385,76 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
             building_use: None,
         });
     }
+    // Context: water and green areas from closed ways and multipolygons, rivers as lines.
+    let mut context =
+        |id: String, tags: &HashMap<String, String>, geometry: Geometry<f64>, layer: ContextLayer, kind: String| {
+            let mut properties = Map::new();
+            properties.insert("id".into(), json!(id));
+            properties.insert("kind".into(), json!(kind));
+            if let Some(name) = tags.get("name:zh").or_else(|| tags.get("name")) {
+                properties.insert("name".into(), json!(name));
+            }
+            let f = Feature {
+                geometry,
+                properties,
+                source: path.to_path_buf(),
+                source_index: 0,
+                building_use: None,
+            };
+            match layer {
+                ContextLayer::Green => out.green.push(f),
+                ContextLayer::WaterArea | ContextLayer::WaterLine => out.water.push(f),
+            }
+        };
+    for id in &way_ids {
+        let w = &ways[id];
+        let Some((layer, kind)) = context_kind(&w.tags) else {
+            continue;
+        };
+        let Some(l) = line(&w.refs).filter(|l| l.0.len() >= 2) else {
+            notes.drop(
+                path,
+                format!("osm-w{id}"),
+                "water or green way whose nodes are not in the extract",
+            );
+            continue;
+        };
+        let geometry = if layer == ContextLayer::WaterLine {
+            Geometry::MultiLineString(MultiLineString(vec![l]))
+        } else if w.refs.len() >= 4 && w.refs.first() == w.refs.last() {
+            Geometry::MultiPolygon(MultiPolygon(vec![Polygon::new(l, vec![])]))
+        } else {
+            // An unclosed area way is usually one piece of a multipolygon tagged the old way.
+            notes.drop(path, format!("osm-w{id}"), "water or green area way that is not closed");
+            continue;
+        };
+        context(format!("osm-w{id}"), &w.tags, geometry, layer, kind);
+    }
+    for (id, tags, members) in relations.iter().filter(|r| !r.1.contains_key("building")) {
+        let Some((layer, kind)) = context_kind(tags) else {
+            continue;
+        };
+        let Some(area) = assemble(members) else {
+            notes.drop(
+                path,
+                format!("osm-r{id}"),
+                "water or green relation whose rings do not close or whose members are not in the extract",
+            );
+            continue;
+        };
+        context(format!("osm-r{id}"), tags, Geometry::MultiPolygon(area), layer, kind);
+    }
     for (i, f) in out.buildings.iter_mut().enumerate() {
         f.source_index = i;
     }
     notes.assume(format!(
-        "{}: {} buildings, {} resources, {} roads read from OpenStreetMap (© OpenStreetMap contributors, ODbL)",
+        "{}: {} buildings, {} resources, {} roads, {} water and {} green features read from OpenStreetMap (© OpenStreetMap contributors, ODbL)",
         path.display(),
         out.buildings.len(),
         out.resources.len(),
-        out.roads.len()
+        out.roads.len(),
+        out.water.len(),
+        out.green.len()
     ));
     Ok(out)
 }
@@ -405,5 +510,26 @@ mod tests {
         assert_eq!(resource_kind(&t("shop", "bakery")), Some("shop"));
         assert_eq!(resource_kind(&t("healthcare", "dentist")), Some("dentist"));
         assert_eq!(resource_kind(&t("amenity", "bench")), None);
+    }
+
+    #[test]
+    fn context_tags_map_to_layers() {
+        let t = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let kind = |pairs: &[(&str, &str)]| context_kind(&t(pairs));
+        use ContextLayer::*;
+        assert_eq!(kind(&[("natural", "water")]), Some((WaterArea, "water".into())));
+        assert_eq!(
+            kind(&[("natural", "water"), ("water", "lake")]),
+            Some((WaterArea, "lake".into()))
+        );
+        assert_eq!(kind(&[("waterway", "stream")]), Some((WaterLine, "stream".into())));
+        assert_eq!(kind(&[("waterway", "riverbank")]), Some((WaterArea, "river".into())));
+        assert_eq!(kind(&[("landuse", "reservoir")]), Some((WaterArea, "reservoir".into())));
+        assert_eq!(kind(&[("leisure", "park")]), Some((Green, "park".into())));
+        assert_eq!(kind(&[("natural", "wood")]), Some((Green, "wood".into())));
+        assert_eq!(kind(&[("landuse", "residential")]), None);
+        assert_eq!(kind(&[("waterway", "drain")]), None);
     }
 }

@@ -95,16 +95,22 @@ pub enum Role {
     Resources,
     Roads,
     Exclusive,
+    /// Water for the map (lakes, rivers): areas or lines, never partitioned.
+    Water,
+    /// Green for the map (parks, woods): areas, never partitioned.
+    Green,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 8] = [
         Role::Boundary,
         Role::Buildings,
         Role::Population,
         Role::Resources,
         Role::Roads,
         Role::Exclusive,
+        Role::Water,
+        Role::Green,
     ];
 
     pub fn name(self) -> &'static str {
@@ -115,6 +121,8 @@ impl Role {
             Role::Resources => "resources",
             Role::Roads => "roads",
             Role::Exclusive => "exclusive",
+            Role::Water => "water",
+            Role::Green => "green",
         }
     }
 
@@ -126,7 +134,14 @@ impl Role {
             Role::Resources => "resources.geojson",
             Role::Roads => "roads.geojson",
             Role::Exclusive => "exclusive.geojson",
+            Role::Water => "water.geojson",
+            Role::Green => "green.geojson",
         }
+    }
+
+    /// Whether its features carry an `id` (made as `STEM-N` where the source has none).
+    pub fn has_ids(self) -> bool {
+        !matches!(self, Role::Boundary | Role::Population)
     }
 
     /// The dataset properties this role's features carry (dataset-format.md), required first.
@@ -139,6 +154,7 @@ impl Role {
             Role::Resources => &[Id, Kind, Name, Phone, Hours, Address],
             Role::Roads => &[Id, Name, Class],
             Role::Exclusive => &[Id, Name, Kind],
+            Role::Water | Role::Green => &[Id, Name, Kind],
         }
     }
 }
@@ -151,7 +167,7 @@ impl FromStr for Role {
             .find(|r| r.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
-                    "unknown role {s:?}; expected one of boundary, buildings, population, resources, roads, exclusive"
+                    "unknown role {s:?}; expected one of boundary, buildings, population, resources, roads, exclusive, water, green"
                 )
             })
     }

@@ -232,6 +232,17 @@ pub const ROAD_NAMES: &str = "road_names";
 pub const COMPOUND_LABELS: &str = "compound_labels";
 /// One point per building with a number (楼号) read off its address, on the footprint.
 pub const BUILDING_LABELS: &str = "building_labels";
+/// Water (lakes, rivers as areas or lines) and green (parks, woods) from the dataset's optional
+/// context layers: drawn softly under the grids, for finding one's way.
+pub const WATER: &str = "water";
+pub const GREEN: &str = "green";
+/// Residents counted by point rather than by building (an urban village, 城中村): one point each,
+/// with its `count`.
+pub const POPULATION_POINTS: &str = "population_points";
+/// The zoom the context layers start at: below it a street's parks are specks.
+pub const CONTEXT_FROM: u8 = 10;
+/// The zoom population points start at.
+pub const POPULATION_POINTS_FROM: u8 = 14;
 
 /// Point features at the label points of an area layer's features, with the given properties.
 fn label_points(layer: &Layer, keep: &[&str]) -> Vec<Feature> {
@@ -721,6 +732,7 @@ impl MapData {
             &[("number", "String")],
             building_labels,
         ));
+        layers.extend(context_layers(dataset));
         Self {
             layers,
             bounds,
@@ -799,6 +811,56 @@ impl MapData {
     pub fn maxzoom(&self) -> u8 {
         self.layers.iter().map(|l| l.maxzoom).max().unwrap_or(16)
     }
+}
+
+/// The water, green and population-point layers: one feature per dataset feature, ids from 1.
+fn context_layers(dataset: &Dataset) -> [Layer; 3] {
+    use gis_core::model::{ContextFeature, ContextShape};
+    let features = |fs: &[ContextFeature]| -> Vec<Feature> {
+        fs.iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut props: Vec<(&'static str, Value)> = vec![("id", c.id.as_str().into())];
+                if let Some(k) = &c.kind {
+                    props.push(("kind", k.as_str().into()));
+                }
+                if let Some(n) = &c.name {
+                    props.push(("name", n.as_str().into()));
+                }
+                Feature {
+                    id: i as u64 + 1,
+                    shape: match &c.shape {
+                        ContextShape::Area(a) => Shape::Area(project_area(a)),
+                        ContextShape::Line(l) => Shape::Lines(MultiLineString(l.0.iter().map(project_ring).collect())),
+                    },
+                    props,
+                    label: None,
+                }
+            })
+            .collect()
+    };
+    let fields: &'static [(&'static str, &'static str)] = &[("id", "String"), ("kind", "String"), ("name", "String")];
+    let points = dataset
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Feature {
+            id: i as u64 + 1,
+            shape: Shape::Point(project_point(p.location)),
+            props: vec![("count", u64::from(p.count).into())],
+            label: None,
+        })
+        .collect();
+    [
+        Layer::new(WATER, (CONTEXT_FROM, 16), fields, features(&dataset.context.water)),
+        Layer::new(GREEN, (CONTEXT_FROM, 16), fields, features(&dataset.context.green)),
+        Layer::new(
+            POPULATION_POINTS,
+            (POPULATION_POINTS_FROM, 16),
+            &[("count", "Number")],
+            points,
+        ),
+    ]
 }
 
 /// The residents' colour of each grid (not micro-grid), by index into `grids`: neighbouring

@@ -3,6 +3,8 @@
 //! dataset and its grid layer, projected once to Web Mercator and indexed.
 //!
 //! - [`colouring`]: neighbouring grids in different colours, stable by code.
+//! - [`context`]: water, green, main roads by class and population points (城中村), drawn alike
+//!   on raster tiles and the printed map.
 //! - [`mvt`]: vector tiles (MVT 2.1), cut from the per-zoom simplified areas of [`generalise`].
 //! - [`raster`]: PNG tiles, 256 px and @2x, in the [`palette`] the style shares.
 //! - [`style`]: TileJSON 3.0.0 and the MapLibre style (v8); [`glyphs`] serves its
@@ -17,6 +19,7 @@
 //! - [`preview`]: a whole dataset in one picture, before anything is partitioned.
 
 pub mod colouring;
+pub mod context;
 pub mod data;
 pub mod generalise;
 pub mod glyphs;

@@ -17,7 +17,13 @@ impl Rgb {
 }
 
 pub const BACKGROUND: Rgb = Rgb(0xf5, 0xf3, 0xee);
-pub const WATER: Rgb = Rgb(0xc9, 0xdd, 0xe8);
+pub const WATER: Rgb = Rgb(0xb3, 0xd1, 0xe6);
+/// Rivers, canals and streams drawn as lines: a shade deeper than water areas.
+pub const WATERWAY: Rgb = Rgb(0x8d, 0xb8, 0xd8);
+/// Parks, gardens, woods and grass.
+pub const GREEN: Rgb = Rgb(0xbf, 0xdc, 0xa8);
+/// Residents counted by point (城中村): a warm dot that no grid colour is.
+pub const POPULATION_POINT: Rgb = Rgb(0xb5, 0x4a, 0x2c);
 pub const COMMUNITY_LINE: Rgb = Rgb(0x3b, 0x48, 0x5a);
 pub const GRID_LINE: Rgb = Rgb(0x4f, 0x5f, 0x73);
 pub const MICRO_LINE: Rgb = Rgb(0x8c, 0x98, 0xa8);

@@ -370,6 +370,9 @@ struct LegendParts {
     micro: bool,
     roads: bool,
     buildings: bool,
+    water: bool,
+    green: bool,
+    population_points: bool,
 }
 
 impl LegendParts {
@@ -380,7 +383,10 @@ impl LegendParts {
             + usize::from(self.grids)
             + usize::from(self.micro)
             + usize::from(self.roads)
-            + usize::from(self.buildings);
+            + usize::from(self.buildings)
+            + usize::from(self.water)
+            + usize::from(self.green)
+            + usize::from(self.population_points);
         60.0 * u
             + if self.grids { 44.0 * u } else { 0.0 }
             + styles.div_ceil(columns) as f32 * 44.0 * u
@@ -395,6 +401,10 @@ enum Swatch {
     Line(Rgb, f32, Option<Vec<f32>>),
     Road,
     Building,
+    /// A filled area: colour and opacity (water, green).
+    Area(Rgb, f32),
+    /// A population point's dot.
+    Dot,
     Icon(String),
 }
 
@@ -443,6 +453,9 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
         micro: !micro.is_empty(),
         roads: !roads.is_empty(),
         buildings: !buildings.is_empty(),
+        water: !layer(data::WATER).is_empty(),
+        green: !layer(data::GREEN).is_empty(),
+        population_points: !layer(data::POPULATION_POINTS).is_empty(),
     };
     let mut resources = layer(data::RESOURCES);
     resources.sort_by_key(|r| (crate::icons::priority(r.str("kind").unwrap_or("")), r.id));
@@ -528,11 +541,22 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
             Some(&clip),
         );
     }
+    // Water and green softly over the grid fills, under roads, buildings and lines.
+    let (water_drawn, green_drawn) = crate::context::draw_water_and_green(
+        &mut pm,
+        &layer(data::WATER),
+        &layer(data::GREEN),
+        &px,
+        3.0 * u,
+        Some(&clip),
+    );
     for r in &roads {
-        draw_lines(&mut pm, r, &px, palette::ROAD_CASING, 7.0 * u, Some(&clip));
+        let wide = crate::context::road_width(r.str("class"));
+        draw_lines(&mut pm, r, &px, palette::ROAD_CASING, 7.0 * u * wide, Some(&clip));
     }
     for r in &roads {
-        draw_lines(&mut pm, r, &px, palette::ROAD, 4.5 * u, Some(&clip));
+        let wide = crate::context::road_width(r.str("class"));
+        draw_lines(&mut pm, r, &px, palette::ROAD, 4.5 * u * wide, Some(&clip));
     }
     for b in &buildings {
         draw_area(
@@ -544,6 +568,9 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
             Some(&clip),
         );
     }
+    let points_drawn =
+        !crate::context::draw_population_points(&mut pm, &layer(data::POPULATION_POINTS), &px, 2.2 * u, Some(&clip))
+            .is_empty();
     for m in &micro {
         draw_area(
             &mut pm,
@@ -745,6 +772,22 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
     if parts.buildings {
         items.push((Swatch::Building, zh("建筑", "Building")));
     }
+    // The context, only what this map shows.
+    if water_drawn {
+        items.push((
+            Swatch::Area(palette::WATER, crate::context::WATER_OPACITY),
+            zh("水域", "Water"),
+        ));
+    }
+    if green_drawn {
+        items.push((
+            Swatch::Area(palette::GREEN, crate::context::GREEN_OPACITY),
+            zh("绿地", "Green space"),
+        ));
+    }
+    if points_drawn {
+        items.push((Swatch::Dot, zh("城中村人口点", "Residents by point (urban village)")));
+    }
     let styles = items.len();
     kinds.sort_by_key(|k| crate::icons::KINDS.iter().position(|x| x == k).unwrap_or(usize::MAX));
     for kind in &kinds {
@@ -801,6 +844,20 @@ pub fn print(map: &MapData, community: &str, opts: &PrintOptions) -> Result<Prin
                     let sw = Rect::from_xywh(x + 8.0 * u, ry + 2.0 * u, 30.0 * u, 26.0 * u).expect("swatch");
                     fill_rect(&mut pm, sw, palette::BUILDING);
                     stroke_rect(&mut pm, sw, palette::BUILDING_LINE, 1.5 * u);
+                }
+                Swatch::Area(colour, alpha) => {
+                    let sw = Rect::from_xywh(x, ry, 46.0 * u, 30.0 * u).expect("swatch");
+                    fill_rect_alpha(&mut pm, sw, *colour, *alpha);
+                }
+                Swatch::Dot => {
+                    let dot = PathBuilder::from_circle(x + 23.0 * u, ry + 15.0 * u, 9.0 * u).expect("dot");
+                    pm.fill_path(
+                        &dot,
+                        &paint(palette::POPULATION_POINT, 0.85),
+                        FillRule::Winding,
+                        Transform::identity(),
+                        None,
+                    );
                 }
                 Swatch::Icon(kind) => crate::icons::draw_icon(&mut pm, kind, x + 23.0 * u, ry + 15.0 * u, 34.0 * u),
             }

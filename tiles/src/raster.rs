@@ -88,20 +88,44 @@ pub fn render_labelled(map: &MapData, tile: TileId, scale: u32) -> (Pixmap, Vec<
             palette::GRID_FILL_OPACITY,
         );
     }
+    // Water and green over the grid fills, softly, under roads, buildings and lines.
+    if z >= data::CONTEXT_FROM {
+        let line = (0.8 + (f32::from(z) - 10.0) * 0.35) * s;
+        crate::context::draw_water_and_green(
+            &mut pm,
+            &near(data::WATER, 0.05),
+            &near(data::GREEN, 0.05),
+            &px,
+            line,
+            None,
+        );
+    }
     if z >= 12 {
         let roads = near(data::ROADS, 0.05);
-        let width = |base: f32| base * s * (1.0 + (f32::from(z) - 12.0) * 0.9);
+        // Main roads wider than streets (context::road_width, as the style draws them).
+        let width = |base: f32, f: &Feature| {
+            base * s * (1.0 + (f32::from(z) - 12.0) * 0.9) * crate::context::road_width(f.str("class"))
+        };
         for f in &roads {
-            stroke(&mut pm, f, &px, palette::ROAD_CASING, width(1.6), None);
+            stroke(&mut pm, f, &px, palette::ROAD_CASING, width(1.6, f), None);
         }
         for f in &roads {
-            stroke(&mut pm, f, &px, palette::ROAD, width(1.0), None);
+            stroke(&mut pm, f, &px, palette::ROAD, width(1.0, f), None);
         }
     }
     for f in near(data::BUILDINGS, 0.02) {
         fill(&mut pm, f, &px, palette::BUILDING, 0.95);
         stroke(&mut pm, f, &px, palette::BUILDING_LINE, 0.6 * s, None);
     }
+    // Residents counted by point (城中村): dots sized by residents, over the buildings.
+    let population_points = near(data::POPULATION_POINTS, 0.02);
+    let dots = crate::context::draw_population_points(
+        &mut pm,
+        &population_points,
+        &px,
+        if z >= 16 { 1.6 * s } else { 1.1 * s },
+        None,
+    );
     for f in near(data::MICRO_GRIDS, 0.02) {
         stroke(
             &mut pm,
@@ -281,8 +305,31 @@ pub fn render_labelled(map: &MapData, tile: TileId, scale: u32) -> (Pixmap, Vec<
             }
         }
     }
+    // Residents of each population point, beside its dot, where it fits (last: the least needed).
+    if z >= POPULATION_COUNTS_FROM {
+        let style = TextStyle {
+            size: 9.0 * s,
+            color: palette::POPULATION_POINT,
+            halo: Some((palette::HALO, 1.2 * s)),
+            bold: false,
+        };
+        for (f, dot) in population_points.iter().zip(&dots) {
+            let Some(count) = f.uint("count") else { continue };
+            let n = count.to_string();
+            let w = text::width(&n, &style);
+            let (x, y) = (dot[2] + 1.5 * s + w / 2.0, (dot[1] + dot[3]) / 2.0);
+            let b = [labels::text_box(&n, &style, x, y, 0.5 * s)];
+            if collider.place(&b) {
+                record("population", &n, &b);
+                text::draw_centered(&mut pm, &n, x, y, &style);
+            }
+        }
+    }
     (pm, placed)
 }
+
+/// The first zoom population points' residents are written beside their dots at.
+pub const POPULATION_COUNTS_FROM: u8 = 16;
 
 /// The first zoom raster tiles (and the style) write road names at.
 pub const ROAD_NAMES_FROM: u8 = 14;

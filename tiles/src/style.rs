@@ -25,7 +25,7 @@ pub fn tilejson(map: &MapData, base: &str) -> Value {
     json!({
         "tilejson": "3.0.0",
         "name": "wangge",
-        "description": "Grids (网格), micro-grids, communities, buildings, resources, roads and resident density",
+        "description": "Grids (网格), micro-grids, communities, buildings, resources, roads, water, green, population points and resident density",
         "version": "1.0.0",
         "scheme": "xyz",
         "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
@@ -36,8 +36,18 @@ pub fn tilejson(map: &MapData, base: &str) -> Value {
         "vector_layers": layers,
         // Every resource kind the data holds, for a legend of what is on the map only.
         "resource_kinds": map.resource_kinds,
+        // The context layers that hold features (water, green, population_points), for the same.
+        "context_layers": context_layers(map),
         "attribution": "wangge",
     })
+}
+
+/// The context layers that hold features (water, green, population_points).
+fn context_layers(map: &MapData) -> Vec<&'static str> {
+    [data::WATER, data::GREEN, data::POPULATION_POINTS]
+        .into_iter()
+        .filter(|name| map.layer(name).is_some_and(|l| !l.features.is_empty()))
+        .collect()
 }
 
 fn describe(layer: &str) -> &'static str {
@@ -60,6 +70,15 @@ fn describe(layer: &str) -> &'static str {
         data::COMMUNITY_LABELS => "Where each community's label goes: one point per community",
         data::COMPOUND_LABELS => {
             "Where each compound's (小区) name goes: one point per compound, in the open between its buildings or on one of them"
+        }
+        data::WATER => {
+            "Water for orientation (optional water.geojson): lakes, ponds, reservoirs, riverbanks as areas; rivers, canals and streams as lines; kind, name"
+        }
+        data::GREEN => {
+            "Green for orientation (optional green.geojson): parks, gardens, playgrounds, grass, woods, cemeteries; kind, name"
+        }
+        data::POPULATION_POINTS => {
+            "Residents counted by point rather than by building (an urban village, 城中村): one point each with its count (from z14)"
         }
         data::BUILDING_LABELS => {
             "Building numbers (楼号) read off the address (3号楼, 10号, 15 A): one point per numbered building (feature id = the building's), in z16 tiles, shown from z17"
@@ -119,6 +138,47 @@ pub fn style(map: &MapData, base: &str) -> Value {
         v.push(json!(crate::icons::priority("")));
         Value::Array(v)
     };
+    let green = json!({"id": "green", "type": "fill", "source": "wangge", "source-layer": "green", "minzoom": data::CONTEXT_FROM,
+        "paint": {"fill-color": hex(palette::GREEN), "fill-opacity": crate::context::GREEN_OPACITY}});
+    let water = json!({"id": "water", "type": "fill", "source": "wangge", "source-layer": "water", "minzoom": data::CONTEXT_FROM,
+        "filter": ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]],
+        "paint": {"fill-color": hex(palette::WATER), "fill-opacity": crate::context::WATER_OPACITY}});
+    let waterway = json!({"id": "waterway", "type": "line", "source": "wangge", "source-layer": "water", "minzoom": data::CONTEXT_FROM,
+        "filter": ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]],
+        "layout": {"line-join": "round", "line-cap": "round"},
+        "paint": {"line-color": hex(palette::WATERWAY),
+                  "line-width": ["interpolate", ["linear"], ["zoom"],
+                                 10, ["match", ["get", "kind"], "stream", 0.8, 1.6],
+                                 16, ["match", ["get", "kind"], "stream", 2.9, 5.8]]}});
+    let radius = |unit: f64| json!(["*", unit, ["min", 6, ["sqrt", ["max", 1, ["get", "count"]]]]]);
+    let population_points = json!({"id": "population-points", "type": "circle", "source": "wangge",
+        "source-layer": "population_points", "minzoom": data::POPULATION_POINTS_FROM,
+        "paint": {"circle-color": hex(palette::POPULATION_POINT), "circle-opacity": 0.85,
+                  "circle-radius": ["interpolate", ["linear"], ["zoom"], 14, radius(1.1), 16, radius(1.6)],
+                  "circle-stroke-color": hex(palette::HALO), "circle-stroke-width": 0.8}});
+    let population_count = json!({"id": "population-count", "type": "symbol", "source": "wangge",
+        "source-layer": "population_points", "minzoom": crate::raster::POPULATION_COUNTS_FROM,
+        "layout": {"text-field": ["to-string", ["get", "count"]], "text-font": [FONT], "text-size": 9,
+                   "text-anchor": "left", "text-offset": [0.7, 0], "text-padding": 1},
+        "paint": {"text-color": hex(palette::POPULATION_POINT), "text-halo-color": hex(palette::HALO), "text-halo-width": 1.2}});
+    let road_casing_width = json!([
+        "interpolate",
+        ["linear"],
+        ["zoom"],
+        12,
+        ["*", 1.5, road_width()],
+        16,
+        ["*", 9, road_width()]
+    ]);
+    let road_line_width = json!([
+        "interpolate",
+        ["linear"],
+        ["zoom"],
+        12,
+        ["*", 0.8, road_width()],
+        16,
+        ["*", 7, road_width()]
+    ]);
     json!({
         "version": 8,
         "name": "wangge",
@@ -134,14 +194,22 @@ pub fn style(map: &MapData, base: &str) -> Value {
             {"id": "grid-fill", "type": "fill", "source": "wangge", "source-layer": "grids", "minzoom": 11,
              "metadata": {"wangge:status-fill": status_fill},
              "paint": {"fill-color": colour_fill, "fill-opacity": palette::GRID_FILL_OPACITY}},
+            // Water and green softly over the grid fills, under roads, buildings and every line.
+            green,
+            water,
+            waterway,
             {"id": "roads-casing", "type": "line", "source": "wangge", "source-layer": "roads", "minzoom": 12,
              "layout": {"line-join": "round", "line-cap": "round"},
-             "paint": {"line-color": hex(palette::ROAD_CASING), "line-width": ["interpolate", ["linear"], ["zoom"], 12, 1.5, 16, 9]}},
+             "paint": {"line-color": hex(palette::ROAD_CASING),
+                       "line-width": road_casing_width}},
             {"id": "roads", "type": "line", "source": "wangge", "source-layer": "roads", "minzoom": 12,
              "layout": {"line-join": "round", "line-cap": "round"},
-             "paint": {"line-color": hex(palette::ROAD), "line-width": ["interpolate", ["linear"], ["zoom"], 12, 0.8, 16, 7]}},
+             "paint": {"line-color": hex(palette::ROAD),
+                       "line-width": road_line_width}},
             {"id": "buildings", "type": "fill", "source": "wangge", "source-layer": "buildings", "minzoom": 14,
              "paint": {"fill-color": hex(palette::BUILDING), "fill-outline-color": hex(palette::BUILDING_LINE), "fill-opacity": 0.9}},
+            // Residents counted by point (城中村): dots whose area grows with the residents.
+            population_points,
             {"id": "micro-grid-line", "type": "line", "source": "wangge", "source-layer": "micro_grids", "minzoom": 15,
              "paint": {"line-color": hex(palette::MICRO_LINE), "line-width": 0.8, "line-dasharray": [3, 2]}},
             {"id": "grid-line", "type": "line", "source": "wangge", "source-layer": "grids", "minzoom": 11,
@@ -153,6 +221,7 @@ pub fn style(map: &MapData, base: &str) -> Value {
             // Labels and icons never overlap one another: MapLibre places the symbol layers
             // from the top of this list down, so building numbers give way to road names, road
             // names to compound names, those to icons, icons to grid labels.
+            population_count,
             {"id": "building-label", "type": "symbol", "source": "wangge", "source-layer": "building_labels",
              "minzoom": crate::raster::BUILDING_NUMBERS_FROM,
              "layout": {"text-field": ["get", "number"], "text-font": [FONT], "text-size": 10, "text-padding": 2},
@@ -227,6 +296,28 @@ pub fn grid_label_field(several: bool) -> Value {
             small
         ]
     ])
+}
+
+/// How much wider than a street each road class is drawn ([`crate::context::road_width`]).
+fn road_width() -> Value {
+    let mut v = vec![json!("match"), json!(["get", "class"])];
+    for class in [
+        "motorway",
+        "trunk",
+        "primary",
+        "motorway_link",
+        "trunk_link",
+        "secondary",
+        "primary_link",
+        "tertiary",
+        "secondary_link",
+        "tertiary_link",
+    ] {
+        v.push(json!(class));
+        v.push(json!(crate::context::road_width(Some(class))));
+    }
+    v.push(json!(1.0));
+    Value::Array(v)
 }
 
 /// Road classes in the order their names are placed (the bigger road first).

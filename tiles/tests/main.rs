@@ -4,6 +4,7 @@
 mod common;
 
 mod colouring;
+mod context;
 mod labels;
 mod mvt;
 mod mvt_fixtures;

@@ -88,6 +88,7 @@ map.on('load', async () => {
   try {
     const tj = await api('/tiles.json');
     if (Array.isArray(tj?.resource_kinds)) state.dataKinds = tj.resource_kinds;
+    if (Array.isArray(tj?.context_layers)) state.contextLayers = tj.context_layers;
     state.searchExample = typeof tj?.search_example === 'string' ? tj.search_example : null;
     searchPlaceholder();
     if (tj?.bounds) map.fitBounds([[tj.bounds[0], tj.bounds[1]], [tj.bounds[2], tj.bounds[3]]], { padding: padding(), animate: false, maxZoom: 16.5 });
@@ -322,7 +323,8 @@ function renderLegend() {
   body.append(
     el('h3', t('legend_grids')),
     el('ul.legend-grids',
-      el('li', el('span.swatch', { style: { background: `linear-gradient(90deg, ${stripes})`, opacity } }), t('legend_grid_colours'))),
+      el('li', el('span.swatch', { style: { background: `linear-gradient(90deg, ${stripes})`, opacity } }), t('legend_grid_colours')),
+      ...contextLegend()),
     el('h3', t('legend_resources')),
     el('ul.legend-kinds', state.spriteKinds.map((kind) => {
       const on = !state.kinds || state.kinds.has(kind);
@@ -335,6 +337,24 @@ function renderLegend() {
       el('button.linkish', { type: 'button', onclick: () => setKinds(null) }, t('all')),
       el('button.linkish', { type: 'button', onclick: () => setKinds(new Set()) }, t('none'))),
   );
+}
+
+/** Legend entries of the context the served data holds (water, green, urban-village population
+ * points), each in the style's own colour. */
+function contextLegend() {
+  const held = new Set(state.contextLayers || []);
+  const paint = (layer, prop) => (map.getLayer(layer) ? map.getPaintProperty(layer, prop) : null);
+  const entries = [];
+  if (held.has('water')) {
+    entries.push(el('li.legend-water', el('span.swatch', { style: { background: paint('water', 'fill-color') || '#b3d1e6', borderColor: 'transparent' } }), t('legend_water')));
+  }
+  if (held.has('green')) {
+    entries.push(el('li.legend-green', el('span.swatch', { style: { background: paint('green', 'fill-color') || '#bfdca8', borderColor: 'transparent' } }), t('legend_green')));
+  }
+  if (held.has('population_points')) {
+    entries.push(el('li.legend-population-points', el('span.dot', { style: { background: paint('population-points', 'circle-color') || '#b54a2c' } }), t('legend_population_points')));
+  }
+  return entries;
 }
 
 function toggleKind(kind) {

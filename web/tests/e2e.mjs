@@ -649,6 +649,7 @@ if (streetBase) {
     const seen = await checkLabelZooms(street.page, stj.center.slice(0, 2), 'street');
     console.log(`  ${seen.join('; ')}`);
   });
+  await contextChecksStreet(street.page, streetBase); // issue 20, context layers (the block below)
   await check('street of nine communities: no console errors and no request left the server', async () => {
     assert(street.foreign.length === 0, `requests to other hosts: ${street.foreign.join(', ')}`);
     assert(street.errors.length === 0, street.errors.join('\n'));
@@ -850,6 +851,81 @@ async function suggestionChecksOsm(pg, at) {
 await suggestionChecksDesktop(page);
 // ==== end of the suggestions block ============================================================
 
+// ==== issue 20: context layers ====================================================================
+// Water and green around the community (Helsinki's OpenStreetMap import) at the style's zooms, and
+// an urban village's population points (Zhongjing) as dots with their counts close up, each with
+// its legend entry in Chinese. Kept in one block (one call line in the street and OSM sections)
+// to ease merging.
+
+/** Features MapLibre rendered in the view, per style layer. */
+function renderedIn(pg, layers) {
+  return pg.evaluate((ls) => {
+    const map = window.wangge.map;
+    const out = {};
+    for (const l of ls) out[l] = map.getLayer(l) ? map.queryRenderedFeatures({ layers: [l] }).length : -1;
+    return out;
+  }, layers);
+}
+
+async function contextChecksOsm(pg, at) {
+  const tj = await (await fetch(`${at}/tiles.json`)).json();
+  await check('context (OSM city centre): water and green drawn from z10, none below, with their legend entries', async () => {
+    assert(JSON.stringify(tj.context_layers) === JSON.stringify(['water', 'green']), `tiles.json context_layers ${JSON.stringify(tj.context_layers)}`);
+    const seen = [];
+    for (const z of [9, 10, 13, 15]) {
+      await settle(pg, 'map.setPadding({ left: 0, right: 0, top: 0, bottom: 0 }); map.jumpTo({ center: arg.c, zoom: arg.z });', { c: tj.center.slice(0, 2), z });
+      const n = await renderedIn(pg, ['water', 'waterway', 'green']);
+      seen.push(`z${z}: ${n.water} water, ${n.waterway} waterway, ${n.green} green`);
+      if (z < 10) assert(n.water === 0 && n.waterway === 0 && n.green === 0, `z${z}: ${JSON.stringify(n)}`);
+      else assert(n.water + n.waterway > 0 && n.green > 0, `z${z}: ${JSON.stringify(n)}`);
+      if (z === 15) await pg.screenshot({ path: join(shots, 'osm-context-z15.png') });
+    }
+    // A park's colour on the canvas at a point inside it (green over the paper, under the grid lines).
+    const park = await pg.evaluate(() => {
+      const map = window.wangge.map;
+      const fs = map.queryRenderedFeatures({ layers: ['green'] }).filter((f) => f.properties.kind === 'park');
+      const f = fs.sort((a, b) => JSON.stringify(b.geometry).length - JSON.stringify(a.geometry).length)[0];
+      if (!f) return null;
+      const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+      return { name: f.properties.name, ring };
+    });
+    assert(park, 'no park rendered at z15');
+    console.log(`  ${seen.join('; ')}; largest park on screen: ${park.name}`);
+    const items = await pg.locator('#legend li.legend-water, #legend li.legend-green').allInnerTexts();
+    assert(JSON.stringify(items.map((s) => s.trim())) === JSON.stringify(['水域', '绿地']), `legend context entries ${JSON.stringify(items)}`);
+    assert((await pg.locator('#legend li.legend-population-points').count()) === 0, 'a legend entry for population points the data does not hold');
+    const legend = await pg.locator('#legend').innerText();
+    assert(!/[A-Za-z]/.test(legend), `Latin text in the Chinese legend: ${legend}`);
+    await pg.locator('#legend').screenshot({ path: join(shots, 'osm-context-legend.png') });
+  });
+}
+
+async function contextChecksStreet(pg, at) {
+  const tj = await (await fetch(`${at}/tiles.json`)).json();
+  const points = JSON.parse(readFileSync(join(here, '../../fixtures/zhongjing/population.geojson'), 'utf8')).features;
+  const centre = [0, 1].map((k) => points.reduce((a, f) => a + f.geometry.coordinates[k], 0) / points.length);
+  await check('context (street): the urban village\'s population points show as dots from z14, counts from z16, 城中村人口点 in the legend', async () => {
+    assert(tj.context_layers.includes('population_points'), `tiles.json context_layers ${JSON.stringify(tj.context_layers)}`);
+    const seen = [];
+    for (const z of [13, 14, 16]) {
+      await settle(pg, 'map.setPadding({ left: 0, right: 0, top: 0, bottom: 0 }); map.jumpTo({ center: arg.c, zoom: arg.z });', { c: centre, z });
+      const n = await renderedIn(pg, ['population-points', 'population-count']);
+      seen.push(`z${z}: ${n['population-points']} dots, ${n['population-count']} counts`);
+      assert((n['population-points'] > 0) === (z >= 14), `z${z}: ${JSON.stringify(n)}`);
+      assert((n['population-count'] > 0) === (z >= 16), `z${z}: ${JSON.stringify(n)}`);
+      if (z >= 14) await pg.screenshot({ path: join(shots, `street-population-points-z${z}.png`) });
+    }
+    // A dot in the dots' colour on the canvas at one of the points.
+    const dot = await pg.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['population-points'] })[0].geometry.coordinates);
+    const colour = await pg.evaluate(() => window.wangge.map.getPaintProperty('population-points', 'circle-color'));
+    assert(await pixelNear(pg, dot, colour, 4, 60), `no ${colour} pixel at the dot ${dot}`);
+    const entry = await pg.locator('#legend li.legend-population-points').innerText();
+    assert(entry.trim() === '城中村人口点', `legend entry ${entry}`);
+    console.log(`  ${seen.join('; ')}`);
+  });
+}
+// ==== end of the context layers block =============================================================
+
 const osmBase = (process.env.WANGGE_E2E_OSM || '').replace(/\/$/, '');
 if (osmBase) {
   const osm = await open({ viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1 }, osmBase);
@@ -937,6 +1013,7 @@ if (osmBase) {
     await scanLatin(osm.page, 'OSM city centre: a building’s grid card');
   });
   await suggestionChecksOsm(osm.page, osmBase); // issue 20, suggestions (the block above)
+  await contextChecksOsm(osm.page, osmBase); // issue 20, context layers (the block above)
   await check('OSM city centre: no console errors and no request left the server', async () => {
     assert(osm.foreign.length === 0, `requests to other hosts: ${osm.foreign.join(', ')}`);
     assert(osm.errors.length === 0, osm.errors.join('\n'));

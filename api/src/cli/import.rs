@@ -185,6 +185,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 "communities": d.communities.iter().map(|c| json!({"code": c.code.as_str(), "name": c.name})).collect::<Vec<_>>(),
                 "buildings": d.buildings.len(), "residents": residents, "households": households,
                 "population_points": d.points.len(), "resources": d.resources.len(), "roads": d.roads.len(), "exclusive_units": d.exclusive.len(),
+                "water": d.context.water.len(), "green": d.context.green.len(),
             },
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -230,7 +231,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         println!("  note: {w}");
     }
     println!(
-        "Wrote {}: {}, {}, {} residents, {} households, {}, {}, {}, {}; read back and validated",
+        "Wrote {}: {}, {}, {} residents, {} households, {}, {}, {}, {}, {} and {} for the map; read back and validated",
         args.out.display(),
         if d.communities.len() == 1 {
             "1 community".to_string()
@@ -244,6 +245,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         count(d.resources.len() as u64, "resource"),
         count(d.roads.len() as u64, "road"),
         count(d.exclusive.len() as u64, "exclusive unit"),
+        count(d.context.water.len() as u64, "water feature"),
+        count(d.context.green.len() as u64, "green area"),
     );
     for c in &d.communities {
         println!("  community {} {}", c.code, c.name);

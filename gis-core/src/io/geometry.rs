@@ -37,6 +37,8 @@ pub(crate) enum Shape {
     Polygonal,
     Point,
     Lineal,
+    /// Areas or lines (water: lakes and rivers alike).
+    PolygonalOrLineal,
 }
 
 impl Shape {
@@ -45,6 +47,7 @@ impl Shape {
             Shape::Polygonal => "Polygon or MultiPolygon",
             Shape::Point => "Point",
             Shape::Lineal => "LineString or MultiLineString",
+            Shape::PolygonalOrLineal => "Polygon, MultiPolygon, LineString or MultiLineString",
         }
     }
 
@@ -53,6 +56,7 @@ impl Shape {
             Shape::Polygonal => &["Polygon", "MultiPolygon"],
             Shape::Point => &["Point"],
             Shape::Lineal => &["LineString", "MultiLineString"],
+            Shape::PolygonalOrLineal => &["Polygon", "MultiPolygon", "LineString", "MultiLineString"],
         };
         allowed.contains(&kind)
     }
@@ -210,6 +214,25 @@ pub(crate) fn polygonal(geometry: Geom) -> Parsed<MultiPolygon<f64>> {
         return Err(multipolygon_issue(&multi, err));
     }
     Ok((multi, repairs))
+}
+
+/// An area or a line, as its type says; each checked as [`polygonal`] or [`lineal`] checks it.
+pub(crate) fn polygonal_or_lineal(geometry: Geom) -> Parsed<crate::model::ContextShape> {
+    use crate::model::ContextShape;
+    let shape = Shape::PolygonalOrLineal;
+    let lines = match &geometry {
+        Geom::Tree(g) => typed(*g, shape)?.0.ends_with("LineString"),
+        Geom::Streamed(None) => return Err(missing(shape)),
+        Geom::Streamed(Some(stream::Geometry::Untyped)) => return Err(untyped(shape)),
+        Geom::Streamed(Some(stream::Geometry::Other(kind))) => return Err(wrong_type(shape, kind)),
+        Geom::Streamed(Some(stream::Geometry::NoCoordinates)) => return Err(no_coordinates()),
+        Geom::Streamed(Some(stream::Geometry::Shaped(s))) => s.kind().ends_with("LineString"),
+    };
+    if lines {
+        lineal(geometry).map(|(l, r)| (ContextShape::Line(l), r))
+    } else {
+        polygonal(geometry).map(|(a, r)| (ContextShape::Area(a), r))
+    }
 }
 
 fn array<'a>(v: &'a Value, path: &str, expected: &str) -> Result<&'a Vec<Value>, Issue> {

@@ -77,6 +77,8 @@ pub const DATASET_FILES: &[&str] = &[
     "roads.geojson",
     "exclusive.geojson",
     "staff.json",
+    "water.geojson",
+    "green.geojson",
 ];
 
 /// Loads and checks a dataset held in memory: file name → text, as a folder would hold them

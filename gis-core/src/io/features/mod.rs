@@ -1,10 +1,12 @@
 //! Reading each file of a dataset folder into the model, recording every problem on the way.
 //!
 //! The parts: [`envelope`] (a file's JSON and its features), [`fields`] (property values),
-//! [`files`] (each file of the dataset into the model) and [`checks`] (extents, overlaps, and
+//! [`files`] (each file of the dataset into the model), [`context`] (the optional water and
+//! green layers) and [`checks`] (extents, overlaps, and
 //! features outside every community).
 
 mod checks;
+mod context;
 mod envelope;
 mod fields;
 mod files;
@@ -25,6 +27,8 @@ const RESOURCES: &str = "resources.geojson";
 const ROADS: &str = "roads.geojson";
 const EXCLUSIVE: &str = "exclusive.geojson";
 const STAFF: &str = "staff.json";
+const WATER: &str = "water.geojson";
+const GREEN: &str = "green.geojson";
 
 /// Overlaps smaller than this (m²) are drawing noise, not defects.
 pub const OVERLAP_TOLERANCE_M2: f64 = 1.0;
@@ -125,6 +129,7 @@ impl Reader {
         let exclusive = self.exclusive(locate);
         link_exclusive(&mut buildings, &exclusive);
         let staff = self.staff(&communities);
+        let context = self.context();
         if buildings.is_empty() && points.is_empty() && self.problems.is_empty() {
             self.problem(
                 BUILDINGS,
@@ -142,6 +147,7 @@ impl Reader {
             roads,
             exclusive,
             staff,
+            context,
         }
     }
 
@@ -190,8 +196,9 @@ impl Reader {
     }
 }
 
-/// What `wangge import` repairs (import/src/repair.rs): rings that touch or cross themselves;
-/// in buildings also rings with no area (dropped) and buildings overlapping buildings.
+/// What `wangge import` repairs (import/src/repair.rs; water and green by dataset::keep_around):
+/// rings that touch or cross themselves; in buildings also rings with no area (dropped) and
+/// buildings overlapping buildings.
 fn repaired_by_import(file: &str, kind: InputProblemKind) -> bool {
     match file {
         BUILDINGS => matches!(
@@ -201,7 +208,8 @@ fn repaired_by_import(file: &str, kind: InputProblemKind) -> bool {
                 | InputProblemKind::TooFewPoints
                 | InputProblemKind::OverlappingBuildings
         ),
-        BOUNDARY | EXCLUSIVE => kind == InputProblemKind::SelfIntersection,
+        // Water and green are cut to the communities' surroundings by an overlay, which mends them.
+        BOUNDARY | EXCLUSIVE | WATER | GREEN => kind == InputProblemKind::SelfIntersection,
         _ => false,
     }
 }

@@ -130,6 +130,7 @@ pub(crate) fn sub_dataset(
         roads: dataset.roads.clone(),
         exclusive,
         staff: Vec::new(),
+        context: Default::default(),
     }
 }
 
