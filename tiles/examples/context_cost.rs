@@ -50,8 +50,15 @@ fn main() {
         d.context.green.len(),
         d.points.len()
     );
-    let others: Vec<&str> = map.layers.iter().map(|l| l.name).filter(|n| !CONTEXT.contains(n)).collect();
-    println!("\n| zoom | tiles | MVT mean bytes without → with context | context share | PNG 256 px ms without → with |");
+    let others: Vec<&str> = map
+        .layers
+        .iter()
+        .map(|l| l.name)
+        .filter(|n| !CONTEXT.contains(n))
+        .collect();
+    println!(
+        "\n| zoom | tiles | MVT mean bytes without → with context | context share | PNG 256 px ms without → with |"
+    );
     println!("| --- | --- | --- | --- | --- |");
     for z in 10u8..=16 {
         let mut tiles: BTreeSet<TileId> = BTreeSet::new();
