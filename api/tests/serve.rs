@@ -134,7 +134,8 @@ async fn tilejson_style_glyphs_and_sprites_fit_together() {
         );
     }
     assert_eq!(style_layer("road-label")["layout"]["symbol-placement"], "line");
-    // Symbols placed from the top of the style down: grid labels, icons, compounds, roads, numbers.
+    // Symbols placed from the top of the style down: grid labels, icons, compounds, roads, numbers,
+    // and last the urban village's resident counts beside their dots.
     let order: Vec<&str> = style["layers"]
         .as_array()
         .unwrap()
@@ -145,6 +146,7 @@ async fn tilejson_style_glyphs_and_sprites_fit_together() {
     assert_eq!(
         order,
         [
+            "population-count",
             "building-label",
             "road-label",
             "compound-label",
