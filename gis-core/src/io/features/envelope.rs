@@ -109,7 +109,7 @@ impl Reader {
     /// never all held as JSON values at once. A file the streaming reader declines is read as a
     /// tree instead, and handed on in chunks the same way after what `each` recorded from the
     /// streamed part is undone — so both readers record the same problems in the same order.
-    /// False when the file is absent or not a FeatureCollection (the problem recorded).
+    /// A file absent or not a FeatureCollection hands on nothing (the problem recorded).
     pub(super) fn collection_in_chunks<S: Default>(
         &mut self,
         file: &str,
@@ -117,9 +117,9 @@ impl Reader {
         shape: Shape,
         state: &mut S,
         each: &mut dyn FnMut(&mut Self, &mut S, Collection, usize),
-    ) -> bool {
+    ) {
         let Some(text) = self.text(file, required) else {
-            return false;
+            return;
         };
         if !self.trees_only {
             let (problems, warnings) = (self.problems.len(), self.report.warnings.len());
@@ -138,21 +138,21 @@ impl Reader {
             });
             if let Some(n) = streamed {
                 self.report.files.push((file.to_string(), n));
-                return true;
+                return;
             }
             self.problems.truncate(problems);
             self.report.warnings.truncate(warnings);
             *state = S::default();
         }
         let Some(Collection::Tree(values)) = self.tree(file, text) else {
-            return false;
+            return;
         };
         let mut values = values.into_iter();
         let mut first = 0;
         loop {
             let chunk: Vec<Value> = values.by_ref().take(CHUNK).collect();
             if chunk.is_empty() {
-                return true;
+                return;
             }
             let n = chunk.len();
             each(self, state, Collection::Tree(chunk), first);
