@@ -9,6 +9,7 @@
 //! dropped feature is listed by id in the [`Notes`]. Errors are typed ([`ImportError`]) and name
 //! file, feature and field.
 
+pub mod coast;
 pub mod crs;
 pub mod csv;
 pub mod dataset;

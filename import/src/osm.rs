@@ -444,6 +444,7 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         };
         context(format!("osm-r{id}"), tags, Geometry::MultiPolygon(area), layer, kind);
     }
+    sea(path, &ways, &nodes, &mut out, notes);
     for (i, f) in out.buildings.iter_mut().enumerate() {
         f.source_index = i;
     }
@@ -457,6 +458,111 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         out.green.len()
     ));
     Ok(out)
+}
+
+/// How far (m) short of the extract's edge a coastline may stop and still be carried to it.
+const COAST_SNAP_M: f64 = 250.0;
+
+/// The sea inside the extract, from its `natural=coastline` ways (see coast.rs), as water areas
+/// of kind `sea`; when the coastline cannot be closed, the notes say why and no sea is drawn.
+fn sea(
+    path: &Path,
+    ways: &HashMap<i64, Way>,
+    nodes: &HashMap<i64, Coord<f64>>,
+    out: &mut OsmFeatures,
+    notes: &mut Notes,
+) {
+    let mut coast: Vec<(i64, Vec<i64>)> = ways
+        .iter()
+        .filter(|(_, w)| w.tags.get("natural").map(String::as_str) == Some("coastline") && w.refs.len() >= 2)
+        .map(|(id, w)| (*id, w.refs.clone()))
+        .collect();
+    if coast.is_empty() {
+        return;
+    }
+    coast.sort();
+    // Coastline ways run one way (land on the left): each joins the one starting where it ends.
+    // Chains start at ways nothing leads into; what is left after them are loops.
+    let by_start: HashMap<i64, usize> = coast.iter().enumerate().map(|(i, (_, r))| (r[0], i)).collect();
+    let mut ending_at: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (j, (_, r)) in coast.iter().enumerate() {
+        ending_at.entry(*r.last().unwrap()).or_default().push(j);
+    }
+    let leads_in: Vec<bool> = coast
+        .iter()
+        .enumerate()
+        .map(|(i, (_, r))| ending_at.get(&r[0]).is_some_and(|js| js.iter().any(|&j| j != i)))
+        .collect();
+    let mut used = vec![false; coast.len()];
+    let mut chains: Vec<Vec<i64>> = Vec::new();
+    let starts: Vec<usize> = (0..coast.len())
+        .filter(|&i| !leads_in[i])
+        .chain(0..coast.len())
+        .collect();
+    for i in starts {
+        if used[i] {
+            continue;
+        }
+        let mut chain: Vec<i64> = Vec::new();
+        let mut at = i;
+        loop {
+            used[at] = true;
+            let refs = &coast[at].1;
+            chain.extend(refs.iter().skip(usize::from(!chain.is_empty())));
+            match by_start.get(refs.last().unwrap()) {
+                Some(&next) if !used[next] => at = next,
+                _ => break,
+            }
+        }
+        chains.push(chain);
+    }
+    let lines: Vec<LineString<f64>> = chains
+        .iter()
+        .map(|c| LineString(c.iter().filter_map(|r| nodes.get(r).copied()).collect()))
+        .filter(|l: &LineString<f64>| l.0.len() >= 2)
+        .collect();
+    let Some(extent) =
+        geo::BoundingRect::bounding_rect(&geo::MultiPoint(nodes.values().map(|c| Point(*c)).collect::<Vec<_>>()))
+    else {
+        return;
+    };
+    match crate::coast::sea(&lines, extent, COAST_SNAP_M) {
+        Ok(seas) if seas.0.is_empty() => notes.assume(format!(
+            "{}: {} coastline ways, and no sea inside the extract",
+            path.display(),
+            coast.len()
+        )),
+        Ok(seas) => {
+            let n = seas.0.len();
+            for (i, p) in seas.0.into_iter().enumerate() {
+                let mut properties = Map::new();
+                properties.insert("id".into(), json!(format!("osm-sea-{}", i + 1)));
+                properties.insert("kind".into(), json!("sea"));
+                out.water.push(Feature {
+                    geometry: Geometry::MultiPolygon(MultiPolygon(vec![p])),
+                    properties,
+                    source: path.to_path_buf(),
+                    source_index: 0,
+                    building_use: None,
+                });
+            }
+            notes.assume(format!(
+                "{}: the sea drawn as {n} water area(s) from {} coastline ways, closed along the extract's edge (water to the right of the coastline)",
+                path.display(),
+                coast.len()
+            ));
+        }
+        Err(crate::coast::NoSea::EndsInside { at, metres }) => notes.assume(format!(
+            "{}: no sea drawn: the coastline stops {metres:.0} m inside the extract at {:.6}, {:.6}, so which side is water cannot be told",
+            path.display(),
+            at.x,
+            at.y
+        )),
+        Err(crate::coast::NoSea::Open) => notes.assume(format!(
+            "{}: no sea drawn: the coastline's pieces do not close along the extract's edge",
+            path.display()
+        )),
+    }
 }
 
 fn address(tags: &HashMap<String, String>) -> Option<String> {

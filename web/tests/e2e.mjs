@@ -1472,6 +1472,23 @@ async function checkDiffView() {
     const note = await page.locator(`#plan-versions li[data-version="${now.number}"] .v-note`).innerText();
     assert(note.includes('已确认大范围调整'), `the version note reads ${note}`);
     await scanLatin(page, 'desktop: planner, published after confirming a large move');
+    // The fresh partition took its codes by the stability rule: a code carried over names a grid
+    // holding at least half of the old grid's residents and making up at least half of its own.
+    const people = new Map((await json('/collections/buildings/items?limit=10000')).body.features.map((f) => [String(f.id ?? f.properties.id), f.properties.population || 0]));
+    const grids = async (n) => (await json(`/v1/versions/${n}/grids`)).body.features
+      .filter((f) => f.properties.level === 'grid')
+      .map((f) => [f.properties.code, new Set(f.properties.buildings.map((b) => String(b).split('#')[0]))]);
+    const [was, is] = [await grids(before.number), await grids(now.number)];
+    const sum = (ids) => [...ids].reduce((a, i) => a + (people.get(i) || 0), 0);
+    let kept = 0;
+    for (const [code, ids] of is) {
+      const old = was.find(([c]) => c === code);
+      if (!old) continue;
+      const shared = sum([...ids].filter((i) => old[1].has(i)));
+      assert(2 * shared >= sum(old[1]) && 2 * shared >= sum(ids), `fresh partition gave ${code} to other residents: ${shared} shared of ${sum(old[1])} old and ${sum(ids)} new`);
+      kept += 1;
+    }
+    assert(kept >= 1, `no code carried over the fresh partition: ${is.map(([c]) => c)}`);
   });
 }
 

@@ -53,7 +53,8 @@ fn ids(file: &Path) -> BTreeSet<String> {
 #[test]
 fn water_and_green_are_what_gdal_reads_from_the_extracts() {
     // (extract, water kept, green kept): every feature lies within 300 m of the drawn hull.
-    for (extract, water, green) in [("osm/Helsinki.osm.pbf", 14, 167), ("osm/test.osm.pbf", 0, 14)] {
+    // Helsinki's water counts its sea, drawn from the coastline (GDAL has no sea to compare).
+    for (extract, water, green) in [("osm/Helsinki.osm.pbf", 14 + SEA, 167), ("osm/test.osm.pbf", 0, 14)] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("ds");
         let pbf = fixture(extract);
@@ -88,6 +89,10 @@ fn water_and_green_are_what_gdal_reads_from_the_extracts() {
             )),
             "{assumed}"
         );
+        let kept_water: BTreeSet<String> = kept_water
+            .into_iter()
+            .filter(|id| !id.starts_with("osm-sea-"))
+            .collect();
         let Some(gdal) = gdal_reading(&pbf) else { return };
         // Cut at the extract's edge: dropped by the import, named; GDAL draws what nodes it has.
         let cut_off: BTreeSet<String> = v["dropped"]
@@ -122,6 +127,64 @@ fn water_and_green_are_what_gdal_reads_from_the_extracts() {
             );
         }
     }
+}
+
+/// Water areas of kind `sea` Helsinki's import draws from the coastline at the extract's edge.
+const SEA: u64 = 3;
+
+#[test]
+fn the_sea_is_drawn_from_the_coastline_on_its_side() {
+    // Helsinki's centre: the extract cuts the coastline of the bay north-east of the centre at its east edge.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ds");
+    let r = wangge(&[
+        "import",
+        s(&fixture("osm/Helsinki.osm.pbf")),
+        "--out",
+        s(&out),
+        "--community-code",
+        "999999002001",
+        "--json",
+    ]);
+    assert!(r.status.success(), "{}", text(&r));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert!(
+        v["assumed"].to_string().contains("the sea drawn as"),
+        "{}",
+        v["assumed"]
+    );
+    let d = gis_core::io::load_dataset(&out).unwrap().dataset;
+    let sea: Vec<geo::MultiPolygon<f64>> = d
+        .context
+        .water
+        .iter()
+        .filter(|f| f.kind.as_deref() == Some("sea"))
+        .filter_map(|f| match &f.shape {
+            gis_core::model::ContextShape::Area(a) => Some(a.clone()),
+            gis_core::model::ContextShape::Line(_) => None,
+        })
+        .collect();
+    assert_eq!(sea.len() as u64, SEA);
+    let wet = |lon: f64, lat: f64| {
+        sea.iter()
+            .any(|a| geo::Intersects::intersects(a, &geo::Point::new(lon, lat)))
+    };
+    // Water east of the pier at 24.952 and between the shores; the shore's buildings and the
+    // station square stay dry.
+    assert!(wet(24.9528, 60.1774));
+    assert!(!wet(24.9528, 60.1760), "south of the shore");
+    assert!(!wet(24.9410, 60.1710), "the railway station");
+    // No building stands in the sea but M/S Maria, a ship moored at the quay (building=ship).
+    let afloat: Vec<&str> = d
+        .buildings
+        .iter()
+        .filter(|b| {
+            let p = geo::InteriorPoint::interior_point(&b.footprint).unwrap();
+            sea.iter().any(|a| geo::Intersects::intersects(a, &p))
+        })
+        .map(|b| b.id.as_str())
+        .collect();
+    assert_eq!(afloat, ["osm-w17028575"]);
 }
 
 #[test]
