@@ -28,7 +28,10 @@ fn python() -> Option<PathBuf> {
         "CI=true but {} is missing: .ci/run makes it",
         p.display()
     );
-    eprintln!("SKIPPED: no Python test tools at {} (run .ci/run once to make them)", p.display());
+    eprintln!(
+        "SKIPPED: no Python test tools at {} (run .ci/run once to make them)",
+        p.display()
+    );
     None
 }
 
@@ -48,7 +51,11 @@ fn read(python: &Path, kind: &str, path: &Path) -> Read {
         .args([s(&script), kind, s(path)])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{kind} reader: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{kind} reader: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let unhex = |h: &str| -> Vec<u8> {
         (0..h.len())
@@ -81,7 +88,10 @@ async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>) {
         .await
         .unwrap();
     let status = res.status();
-    (status, axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap().to_vec())
+    (
+        status,
+        axum::body::to_bytes(res.into_body(), 64 << 20).await.unwrap().to_vec(),
+    )
 }
 
 /// The tile x (or y) of a lon (or lat) at zoom z, by the slippy-map formula (not wangge's).
@@ -100,7 +110,12 @@ async fn served(app: &axum::Router) -> BTreeMap<String, Vec<u8>> {
     let (status, tj) = get(app, "/tiles.json").await;
     assert_eq!(status, StatusCode::OK);
     let tj: Value = serde_json::from_slice(&tj).unwrap();
-    let b: Vec<f64> = tj["bounds"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let b: Vec<f64> = tj["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     let mut out = BTreeMap::new();
     for z in 0..=16u8 {
         let last = (1i64 << z) - 1;
@@ -160,11 +175,21 @@ async fn archives_hold_exactly_the_tiles_serve_answers() {
     assert_eq!(h["tile_compression"], "GZIP", "{h}");
     assert_eq!(h["internal_compression"], "GZIP", "{h}");
     assert_eq!(h["clustered"], true, "{h}");
-    assert_eq!((h["min_zoom"].as_u64(), h["max_zoom"].as_u64()), (Some(0), Some(16)), "{h}");
+    assert_eq!(
+        (h["min_zoom"].as_u64(), h["max_zoom"].as_u64()),
+        (Some(0), Some(16)),
+        "{h}"
+    );
     assert_eq!(h["addressed_tiles_count"].as_u64(), Some(want.len() as u64), "{h}");
-    assert!(h["tile_contents_count"].as_u64() <= h["tile_entries_count"].as_u64(), "{h}");
+    assert!(
+        h["tile_contents_count"].as_u64() <= h["tile_entries_count"].as_u64(),
+        "{h}"
+    );
     // Clustered: entries in ascending tile id, tile data in the same order.
-    assert!(p.entries.windows(2).all(|w| w[0][0] + w[0][1] <= w[1][0]), "directory not ascending");
+    assert!(
+        p.entries.windows(2).all(|w| w[0][0] + w[0][1] <= w[1][0]),
+        "directory not ascending"
+    );
     let (_, tj) = get(&app, "/tiles.json").await;
     let tj: Value = serde_json::from_slice(&tj).unwrap();
     let layers = |v: &Value| -> Vec<String> {
@@ -175,7 +200,11 @@ async fn archives_hold_exactly_the_tiles_serve_answers() {
             .map(|l| l["id"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(layers(&p.metadata), layers(&tj), "the archive's TileJSON names serve's layers");
+    assert_eq!(
+        layers(&p.metadata),
+        layers(&tj),
+        "the archive's TileJSON names serve's layers"
+    );
     assert_eq!(p.metadata["wangge"]["version"], 1);
     assert_eq!(p.metadata["bounds"], tj["bounds"]);
 
@@ -183,7 +212,11 @@ async fn archives_hold_exactly_the_tiles_serve_answers() {
     same_tiles("MBTiles", &m.tiles, &want);
     let md = &m.metadata;
     assert_eq!(md["format"], "pbf", "{md}");
-    assert_eq!((md["minzoom"].as_str(), md["maxzoom"].as_str()), (Some("0"), Some("16")), "{md}");
+    assert_eq!(
+        (md["minzoom"].as_str(), md["maxzoom"].as_str()),
+        (Some("0"), Some("16")),
+        "{md}"
+    );
     let json: Value = serde_json::from_str(md["json"].as_str().unwrap()).unwrap();
     assert_eq!(layers(&json), layers(&tj));
     assert_eq!(md["bounds"].as_str().unwrap().split(',').count(), 4, "{md}");
@@ -212,10 +245,16 @@ async fn bad_exports_are_refused_by_name_and_leave_nothing() {
             assert!(text(&o).contains(n), "{args:?} should name {n}: {}", text(&o));
         }
     };
-    refused(&["--out", s(&out), "--minzoom", "12", "--maxzoom", "5"], &["--minzoom 12", "--maxzoom 5"]);
+    refused(
+        &["--out", s(&out), "--minzoom", "12", "--maxzoom", "5"],
+        &["--minzoom 12", "--maxzoom 5"],
+    );
     refused(&["--out", s(&out), "--maxzoom", "23"], &["--maxzoom"]);
     refused(&["--out", s(&out), "--version", "99"], &["--version 99"]);
-    refused(&["--out", "/no/such/folder/k.pmtiles"], &["--out", "/no/such/folder/k.pmtiles"]);
+    refused(
+        &["--out", "/no/such/folder/k.pmtiles"],
+        &["--out", "/no/such/folder/k.pmtiles"],
+    );
     refused(&["--out", s(&dir.path().join("k.tiles"))], &["--format"]);
     refused(&["--out", s(&out), "--since", "1"], &["--since 1", "does not exist"]);
     assert!(!out.exists());
@@ -242,7 +281,11 @@ async fn bad_exports_are_refused_by_name_and_leave_nothing() {
         &["--out", s(&out), "--since", "1", "--maxzoom", "15"],
         &["--since 1", "zooms 0–16"],
     );
-    assert_eq!(std::fs::read(&out).unwrap(), before, "a refused update leaves the archive as it was");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "a refused update leaves the archive as it was"
+    );
 }
 
 /// Version 2 moves one building to a neighbouring grid: `--since 1` renders only the tiles
@@ -289,7 +332,10 @@ async fn since_renders_only_changed_tiles_and_matches_a_whole_export() {
     .await
     .unwrap();
 
-    for (f, whole) in [(&pm, dir.path().join("whole.pmtiles")), (&mb, dir.path().join("whole.mbtiles"))] {
+    for (f, whole) in [
+        (&pm, dir.path().join("whole.pmtiles")),
+        (&mb, dir.path().join("whole.mbtiles")),
+    ] {
         let o = export(&db, &["--out", s(f), "--since", "1"]);
         assert!(o.status.success(), "{}", text(&o));
         let said = text(&o);

@@ -67,8 +67,13 @@ fn vendored_maplibre_is_the_pinned_package() {
         );
     }
     // pmtiles.js, for the static folder (`wangge tiles export --static`): the pinned package's build.
-    let pm = package["dependencies"]["pmtiles"].as_str().expect("pmtiles pinned in web/package.json");
-    assert!(pm.chars().all(|c| c.is_ascii_digit() || c == '.'), "pin an exact version, not {pm:?}");
+    let pm = package["dependencies"]["pmtiles"]
+        .as_str()
+        .expect("pmtiles pinned in web/package.json");
+    assert!(
+        pm.chars().all(|c| c.is_ascii_digit() || c == '.'),
+        "pin an exact version, not {pm:?}"
+    );
     let original = std::fs::read(web.join("node_modules/pmtiles/dist/pmtiles.js"))
         .expect("web/node_modules has the pinned pmtiles: run npm ci --prefix web");
     assert!(
@@ -181,7 +186,9 @@ fn static_web_map_from_a_folder_in_headless_chromium() {
     if !web.join("node_modules/playwright-core").exists() {
         return missing("web/node_modules/playwright-core is missing");
     }
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].into_iter().find(|p| Path::new(p).exists());
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
     let Some(nginx) = nginx else {
         return missing("nginx is missing (Debian package nginx)");
     };
@@ -198,14 +205,29 @@ fn static_web_map_from_a_folder_in_headless_chromium() {
         .env_remove("DATABASE_URL")
         .output()
         .unwrap();
-    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
-    for f in ["index.html", "style.json", "tiles.json", "tiles.pmtiles", "sprites/sprite@2x.png", "app/vendor/pmtiles.js"] {
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    for f in [
+        "index.html",
+        "style.json",
+        "tiles.json",
+        "tiles.pmtiles",
+        "sprites/sprite@2x.png",
+        "app/vendor/pmtiles.js",
+    ] {
         assert!(site.join(f).exists(), "the folder lacks {f}");
     }
     assert!(site.join("fonts/DejaVu Sans Bold/0-255.pbf").exists());
 
     // nginx on a free port, serving the folder and nothing else.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let conf = dir.path().join("nginx.conf");
     std::fs::write(
         &conf,
@@ -221,7 +243,14 @@ fn static_web_map_from_a_folder_in_headless_chromium() {
     .unwrap();
     let nginx = Command::new(nginx)
         .args(["-e", dir.path().join("nginx-error.log").to_str().unwrap()])
-        .args(["-p", dir.path().to_str().unwrap(), "-c", conf.to_str().unwrap(), "-g", "daemon off;"])
+        .args([
+            "-p",
+            dir.path().to_str().unwrap(),
+            "-c",
+            conf.to_str().unwrap(),
+            "-g",
+            "daemon off;",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -229,12 +258,18 @@ fn static_web_map_from_a_folder_in_headless_chromium() {
     let _nginx = Server(nginx);
     let started = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed().as_secs() < 10, "nginx did not start: see {}", dir.path().join("nginx-error.log").display());
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "nginx did not start: see {}",
+            dir.path().join("nginx-error.log").display()
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 
     // A building's anchor and the grid holding it, from the dataset and the service's lookup.
-    let d = gis_core::io::load_dataset(&root().join("fixtures/kangle")).unwrap().dataset;
+    let d = gis_core::io::load_dataset(&root().join("fixtures/kangle"))
+        .unwrap()
+        .dataset;
     let b = &d.buildings[0];
     let (lon, lat) = (b.anchor.x(), b.anchor.y());
     let body = http_get(&addr, &format!("/v1/lookup?lon={lon}&lat={lat}"));
@@ -252,7 +287,10 @@ fn static_web_map_from_a_folder_in_headless_chromium() {
         .env("SCREENSHOTS", root().join("out/screenshots"))
         .status()
         .expect("node runs");
-    assert!(status.success(), "web/tests/static.mjs failed (its output above says which check)");
+    assert!(
+        status.success(),
+        "web/tests/static.mjs failed (its output above says which check)"
+    );
 }
 
 /// The body of a GET over plain HTTP.
@@ -262,5 +300,7 @@ fn http_get(addr: &str, path: &str) -> String {
     write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();
-    raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    raw.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }

@@ -70,7 +70,16 @@ impl Writer {
         // resource kinds, context layers and the version it holds) for the static web map.
         let mut json = tj.clone();
         if let Some(o) = json.as_object_mut() {
-            for k in ["name", "description", "version", "bounds", "center", "minzoom", "maxzoom", "attribution"] {
+            for k in [
+                "name",
+                "description",
+                "version",
+                "bounds",
+                "center",
+                "minzoom",
+                "maxzoom",
+                "attribution",
+            ] {
                 o.remove(k);
             }
         }
@@ -84,7 +93,12 @@ impl Writer {
             ("bounds", format!("{w},{s},{e},{n}")),
             (
                 "center",
-                format!("{},{},{}", meta.center[0], meta.center[1], 14.clamp(*meta.zooms.start(), *meta.zooms.end())),
+                format!(
+                    "{},{},{}",
+                    meta.center[0],
+                    meta.center[1],
+                    14.clamp(*meta.zooms.start(), *meta.zooms.end())
+                ),
             ),
             ("minzoom", meta.zooms.start().to_string()),
             ("maxzoom", meta.zooms.end().to_string()),
@@ -102,7 +116,10 @@ impl Writer {
             "CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row)",
             "COMMIT",
         ] {
-            sqlx::query(sql).execute(&mut self.conn).await.map_err(err(&self.path))?;
+            sqlx::query(sql)
+                .execute(&mut self.conn)
+                .await
+                .map_err(err(&self.path))?;
         }
         self.conn.close().await.map_err(err(&self.path))
     }
@@ -153,6 +170,8 @@ impl Reader {
             .fetch_optional(&mut self.conn)
             .await
             .map_err(err(&self.path))?;
-        row.map(|r| r.try_get::<Vec<u8>, _>(0)).transpose().map_err(err(&self.path))
+        row.map(|r| r.try_get::<Vec<u8>, _>(0))
+            .transpose()
+            .map_err(err(&self.path))
     }
 }

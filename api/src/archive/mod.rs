@@ -208,7 +208,10 @@ impl Partial {
             path: out.to_path_buf(),
             source: std::io::Error::other("not a file path"),
         })?;
-        let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = out
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let tmp = dir.join(format!(".{}.partial", name.to_string_lossy()));
         // Fails now, before any rendering, when the folder is missing or not writable.
         std::fs::File::create(&tmp).map_err(|source| ArchiveError::Write {

@@ -5,7 +5,9 @@
 //! bytes as a rendered one).
 
 use super::{ArchiveError, Meta};
-use pmtiles::{AsyncPmTilesReader, Compression, MmapBackend, NoCache, PmTilesStreamWriter, PmTilesWriter, TileCoord, TileType};
+use pmtiles::{
+    AsyncPmTilesReader, Compression, MmapBackend, NoCache, PmTilesStreamWriter, PmTilesWriter, TileCoord, TileType,
+};
 use serde_json::Value;
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -80,7 +80,9 @@ fn page(index: &[u8], archive: &str, api_url: Option<&str>) -> String {
         tags.push_str(&format!("<meta name=\"wangge-api\" content=\"{}\">\n", attr(u)));
     }
     let pm_version = pmtiles_version();
-    tags.push_str(&format!("<script src=\"app/vendor/pmtiles.js?v={pm_version}\"></script>\n"));
+    tags.push_str(&format!(
+        "<script src=\"app/vendor/pmtiles.js?v={pm_version}\"></script>\n"
+    ));
     html.replacen("<script type=\"module\"", &format!("{tags}<script type=\"module\""), 1)
 }
 

@@ -74,7 +74,12 @@ fn format_of(args: &ExportArgs, out: &Path) -> anyhow::Result<Format> {
     match args.format {
         Some(FormatArg::Pmtiles) => Ok(Format::Pmtiles),
         Some(FormatArg::Mbtiles) => Ok(Format::Mbtiles),
-        None => match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        None => match out
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("pmtiles") => Ok(Format::Pmtiles),
             Some("mbtiles") => Ok(Format::Mbtiles),
             _ => bail!(
@@ -135,7 +140,10 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         let (version, map) = map_of(&store, args.version, "--version").await?;
         let maxzoom = args.maxzoom.unwrap_or_else(|| map.maxzoom());
         if args.minzoom > maxzoom {
-            bail!("--minzoom {} is above the deepest zoom {maxzoom}: give --maxzoom", args.minzoom);
+            bail!(
+                "--minzoom {} is above the deepest zoom {maxzoom}: give --maxzoom",
+                args.minzoom
+            );
         }
         let meta = Meta::new(&map, version, args.minzoom..=maxzoom);
         let old = match args.since {
@@ -187,10 +195,12 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             Some((s, m)) => (Some(s), Some(m)),
             None => (None, None),
         };
-        let previous = source.zip(old_map.as_ref()).map(|(archive, map)| Previous { map, archive });
+        let previous = source
+            .zip(old_map.as_ref())
+            .map(|(archive, map)| Previous { map, archive });
         let summary = archive::export(&map, &meta, format, &out, previous, &progress)
-        .await
-        .with_context(|| format!("--out {}: the archive was not written", out.display()))?;
+            .await
+            .with_context(|| format!("--out {}: the archive was not written", out.display()))?;
         bar.finish_and_clear();
         let secs = started.elapsed().as_secs_f64();
         println!(
