@@ -252,14 +252,15 @@ impl Drop for Partial {
 
 /// An archive being written.
 enum Sink {
-    Pmtiles(pmtiles::Writer),
+    // Boxed: the PMTiles writer's buffers are large beside an SQLite connection.
+    Pmtiles(Box<pmtiles::Writer>),
     Mbtiles(mbtiles::Writer),
 }
 
 impl Sink {
     async fn create(format: Format, path: &Path, meta: &Meta) -> Result<Self, ArchiveError> {
         Ok(match format {
-            Format::Pmtiles => Sink::Pmtiles(pmtiles::Writer::create(path, meta)?),
+            Format::Pmtiles => Sink::Pmtiles(Box::new(pmtiles::Writer::create(path, meta)?)),
             Format::Mbtiles => Sink::Mbtiles(mbtiles::Writer::create(path, meta).await?),
         })
     }
