@@ -24,5 +24,6 @@ mod security;
 mod serve;
 mod serve_store;
 mod store;
+mod tile_archive;
 mod validate;
 mod web;

@@ -66,6 +66,20 @@ fn vendored_maplibre_is_the_pinned_package() {
             "web/vendor/{file} differs from maplibre-gl {pinned}'s dist: copy it again (npm run vendor --prefix web)"
         );
     }
+    // pmtiles.js, for the static folder (`wangge tiles export --static`): the pinned package's build.
+    let pm = package["dependencies"]["pmtiles"]
+        .as_str()
+        .expect("pmtiles pinned in web/package.json");
+    assert!(
+        pm.chars().all(|c| c.is_ascii_digit() || c == '.'),
+        "pin an exact version, not {pm:?}"
+    );
+    let original = std::fs::read(web.join("node_modules/pmtiles/dist/pmtiles.js"))
+        .expect("web/node_modules has the pinned pmtiles: run npm ci --prefix web");
+    assert!(
+        std::fs::read(web.join("vendor/pmtiles.js")).unwrap() == original,
+        "web/vendor/pmtiles.js differs from pmtiles {pm}'s dist: copy it again (npm run vendor --prefix web)"
+    );
 }
 
 #[test]
@@ -153,4 +167,140 @@ fn serve(data: &Path, dir: &Path, token: &str) -> (Server, String) {
     // Keep reading what the server prints, so it never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     (server, addr)
+}
+
+/// The web map as a static folder (`wangge tiles export --static`), served by nginx (Debian's,
+/// with its Range support: the pmtiles protocol reads the archive by byte ranges) with no wangge
+/// behind the page: the map draws Kangle's grids from the PMTiles archive, and lookups go to the
+/// `--api-url` service (web/tests/static.mjs in headless Chromium).
+#[test]
+fn static_web_map_from_a_folder_in_headless_chromium() {
+    let web = root().join("web");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if Command::new("node").arg("--version").output().is_err() {
+        return missing("node is not installed");
+    }
+    if !Path::new(&chromium).exists() {
+        return missing(&format!("{chromium} is missing (Debian package chromium)"));
+    }
+    if !web.join("node_modules/playwright-core").exists() {
+        return missing("web/node_modules/playwright-core is missing");
+    }
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let Some(nginx) = nginx else {
+        return missing("nginx is missing (Debian package nginx)");
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let token = format!("static-token-{}", std::process::id());
+    let (_server, addr) = serve(&root().join("fixtures/kangle"), dir.path(), &token);
+    let site = dir.path().join("site");
+    let exported = Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(["tiles", "export", "--static"])
+        .arg(&site)
+        .args(["--store", dir.path().join("wangge.db").to_str().unwrap()])
+        .args(["--api-url", &format!("http://{addr}")])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    for f in [
+        "index.html",
+        "style.json",
+        "tiles.json",
+        "tiles.pmtiles",
+        "sprites/sprite@2x.png",
+        "app/vendor/pmtiles.js",
+    ] {
+        assert!(site.join(f).exists(), "the folder lacks {f}");
+    }
+    assert!(site.join("fonts/DejaVu Sans Bold/0-255.pbf").exists());
+
+    // nginx on a free port, serving the folder and nothing else.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "user root;\nworker_processes 1;\npid {dir}/nginx.pid;\nerror_log {dir}/nginx-error.log;\nevents {{ worker_connections 64; }}\n\
+             http {{ include /etc/nginx/mime.types; types {{ application/x-protobuf pbf; }} access_log off;\n\
+             client_body_temp_path {dir}; proxy_temp_path {dir}; fastcgi_temp_path {dir}; uwsgi_temp_path {dir}; scgi_temp_path {dir};\n\
+             server {{ listen 127.0.0.1:{port}; root {site}; }} }}\n",
+            dir = dir.path().display(),
+            site = site.display()
+        ),
+    )
+    .unwrap();
+    let nginx = Command::new(nginx)
+        .args(["-e", dir.path().join("nginx-error.log").to_str().unwrap()])
+        .args([
+            "-p",
+            dir.path().to_str().unwrap(),
+            "-c",
+            conf.to_str().unwrap(),
+            "-g",
+            "daemon off;",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _nginx = Server(nginx);
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "nginx did not start: see {}",
+            dir.path().join("nginx-error.log").display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    // A building's anchor and the grid holding it, from the dataset and the service's lookup.
+    let d = gis_core::io::load_dataset(&root().join("fixtures/kangle"))
+        .unwrap()
+        .dataset;
+    let b = &d.buildings[0];
+    let (lon, lat) = (b.anchor.x(), b.anchor.y());
+    let body = http_get(&addr, &format!("/v1/lookup?lon={lon}&lat={lat}"));
+    let code = serde_json::from_str::<serde_json::Value>(&body).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let status = Command::new("node")
+        .arg(web.join("tests/static.mjs"))
+        .arg(format!("http://127.0.0.1:{port}"))
+        .args([lon.to_string(), lat.to_string(), code])
+        .arg(format!("http://{addr}"))
+        .env("CHROMIUM", &chromium)
+        .env("SCREENSHOTS", root().join("out/screenshots"))
+        .status()
+        .expect("node runs");
+    assert!(
+        status.success(),
+        "web/tests/static.mjs failed (its output above says which check)"
+    );
+}
+
+/// The body of a GET over plain HTTP.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    raw.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }

@@ -16,6 +16,8 @@
 //! - [`print`]: the printable grid map (网格图) of one community; [`notice`]: residents' notices
 //!   of a grid change; [`placard`]: a building's notice board (楼栋公示牌) with its grid's
 //!   workers and a [`qr`] code of the link to its grid card; as PNG or [`pdf`].
+//! - [`pyramid`]: which tiles of a zoom hold data, and which changed between two versions (tile
+//!   archives, re-tiled incrementally).
 //! - [`preview`]: a whole dataset in one picture, before anything is partitioned.
 
 pub mod colouring;
@@ -33,6 +35,7 @@ pub mod pdf;
 pub mod placard;
 pub mod preview;
 pub mod print;
+pub mod pyramid;
 pub mod qr;
 pub mod raster;
 pub mod sprite;

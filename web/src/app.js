@@ -3,7 +3,7 @@
 // pharmacy and shop; resource icons with a legend that filters them. Planner mode is planner.js.
 
 import { t, kindName, KNOWN_KINDS, setLang, getLang, onLangChange, applyStatic, walking, number, errorText, roleName } from './i18n.js';
-import { api, el, reloadTiles, ApiError, labelPoint, contains, bbox } from './util.js';
+import { api, el, reloadTiles, ApiError, labelPoint, contains, bbox, staticArchive, apiBase } from './util.js';
 import { initPlanner } from './planner.js';
 
 const maplibregl = window.maplibregl;
@@ -20,9 +20,21 @@ const state = {
 
 applyStatic();
 
+/** A static folder's style (`wangge tiles export --static`): its URLs made absolute here, the
+ * tiles read from the PMTiles archive through the pmtiles protocol (vendor/pmtiles.js). */
+async function staticStyle() {
+  const here = (p) => new URL(p, location.href).href;
+  maplibregl.addProtocol('pmtiles', new window.pmtiles.Protocol().tile);
+  const style = await (await fetch(here('style.json'))).json();
+  style.sources.wangge = { type: 'vector', url: `pmtiles://${here(staticArchive)}` };
+  style.glyphs = `${here('fonts/')}{fontstack}/{range}.pbf`;
+  style.sprite = here('sprites/sprite');
+  return style;
+}
+
 const map = new maplibregl.Map({
   container: 'map',
-  style: new URL('/style.json', location.href).href,
+  style: staticArchive ? await staticStyle() : new URL('/style.json', location.href).href,
   attributionControl: false,
   // Keeps the last frame readable: the e2e test reads pixels, and a resident can save the view.
   canvasContextAttributes: { preserveDrawingBuffer: true, antialias: true },
@@ -86,7 +98,7 @@ map.on('load', async () => {
   readStatusColours();
   state.resourceFilter = map.getFilter('resources') ?? null;
   try {
-    const tj = await api('/tiles.json');
+    const tj = staticArchive ? await (await fetch(new URL('tiles.json', location.href))).json() : await api('/tiles.json');
     if (Array.isArray(tj?.resource_kinds)) state.dataKinds = tj.resource_kinds;
     if (Array.isArray(tj?.context_layers)) state.contextLayers = tj.context_layers;
     state.searchExample = typeof tj?.search_example === 'string' ? tj.search_example : null;
@@ -690,8 +702,8 @@ function keepCard(id) {
   return el('div.keep-card',
     el('h3', t('keep_card')),
     el('p.keep-links',
-      el('a.placard-pdf', { href: `/v1/buildings/${path}/placard.pdf`, target: '_blank', rel: 'noopener' }, t('placard_pdf')),
-      el('a.placard-png', { href: `/v1/buildings/${path}/placard.png`, target: '_blank', rel: 'noopener' }, t('placard_png')),
+      el('a.placard-pdf', { href: `${apiBase}/v1/buildings/${path}/placard.pdf`, target: '_blank', rel: 'noopener' }, t('placard_pdf')),
+      el('a.placard-png', { href: `${apiBase}/v1/buildings/${path}/placard.png`, target: '_blank', rel: 'noopener' }, t('placard_png')),
       el('a.card-link', { href: `/b/${path}` }, t('card_link'))));
 }
 
@@ -967,6 +979,8 @@ function expandSheet() {
 $('sheet-handle').addEventListener('click', () => $('panel').classList.toggle('collapsed'));
 
 const planner = initPlanner({ map, show, selectGrid, padding, iconFor });
+// Planning writes to the service: not from a static copy of the map.
+if (staticArchive) $('mode-planner').hidden = true;
 $('mode-resident').addEventListener('click', () => setMode('resident'));
 $('mode-planner').addEventListener('click', async () => {
   if (await planner.enter()) setMode('planner');
@@ -995,7 +1009,8 @@ render();
 
 // A version published while the page is open (by a planner anywhere): show it.
 let servedVersion = null;
-setInterval(async () => {
+// A static folder holds one version: its archive changes only when the folder is exported again.
+if (!staticArchive) setInterval(async () => {
   try {
     const { version } = await api('/healthz');
     if (servedVersion !== null && version !== servedVersion) reloadTiles(map, version);

@@ -189,6 +189,7 @@ const zh = {
   // The service's problems, by their `code` (api/src/serve/problem.rs): never its English detail.
   'problem.generic': '服务器未能完成请求（错误 {status}），请稍后再试。',
   'problem.network': '无法连接服务器，请检查网络后重试。',
+  'problem.static_no_api': '这是一份静态地图，未连接网格服务：只能看网格，不能查询。',
   'problem.bad_request': '请求有误，服务器未能处理（错误 400）。',
   'problem.not_found': '没有找到所请求的内容。',
   'problem.unauthorized': '口令不正确或已失效，请重新进入规划模式。',
@@ -534,6 +535,7 @@ const en = {
   geo_3: 'it took too long',
   'problem.generic': 'The service could not do that (error {status}). Please try again.',
   'problem.network': 'The service cannot be reached. Check the connection and try again.',
+  'problem.static_no_api': 'This map is a static copy with no grid service to ask: it shows the grids only.',
   feature_n: 'feature {n}',
   'input.other': 'a problem',
   'defect.gap': 'gap: part of the community in no grid',

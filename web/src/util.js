@@ -10,18 +10,26 @@ export class ApiError extends Error {
   }
 }
 
+/** What a page needs to know of where it runs. The page `wangge serve` serves has neither tag; a
+ * static folder (`wangge tiles export --static`) names its PMTiles archive and, when exported with
+ * `--api-url`, the service lookups are asked of. */
+const metaTag = (name) => document.querySelector(`meta[name="${name}"]`)?.content || null;
+export const staticArchive = metaTag('wangge-archive');
+export const apiBase = (metaTag('wangge-api') || '').replace(/\/$/, '');
+
 /**
- * Calls the service. `token` adds `Authorization: Bearer`; a `FormData` body is sent as a
+ * Calls the service (at `apiBase`, when the page is a static folder's). `token` adds `Authorization: Bearer`; a `FormData` body is sent as a
  * multipart form (the browser sets its boundary), any other `body` as JSON.
  * `signal` (an AbortController's) cancels it. Resolves to the parsed JSON (or null for 204),
  * rejects with ApiError (or the fetch's AbortError).
  */
 export async function api(path, { method = 'GET', body, token, signal } = {}) {
+  if (staticArchive && !apiBase) throw new ApiError(0, { code: 'static_no_api', detail: 'This map is a static copy with no wangge service to ask (export it with --api-url): it shows the grids only.' });
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
   const form = typeof FormData !== 'undefined' && body instanceof FormData;
   if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, { method, headers, signal, body: body === undefined || form ? body : JSON.stringify(body) });
+  const res = await fetch(apiBase + path, { method, headers, signal, body: body === undefined || form ? body : JSON.stringify(body) });
   if (res.status === 204) return null;
   const type = res.headers.get('content-type') || '';
   const data = type.includes('json') ? await res.json().catch(() => null) : null;

@@ -1,4 +1,5 @@
-// Keeps web/vendor/ equal to the pinned maplibre-gl's dist files (the binary embeds vendor/, so a
+// Keeps web/vendor/ equal to the pinned maplibre-gl's dist files (and pmtiles.js, the pinned pmtiles
+// package's browser build, which the static web map of `wangge tiles export --static` loads) (the binary embeds vendor/, so a
 // fresh clone needs no npm). `node tests/vendor.mjs` checks; `--update` copies them after a
 // version bump in package.json and `npm install` (then update ?v= in index.html too).
 
@@ -25,6 +26,19 @@ for (const f of files) {
 }
 if (!readFileSync(join(web, 'index.html'), 'utf8').includes(`?v=${pinned}"`)) {
   console.error(`index.html does not load the vendored files with ?v=${pinned}`);
+  bad += 1;
+}
+// pmtiles: its browser build (an IIFE defining the global `pmtiles`), byte for byte.
+const pmPinned = JSON.parse(readFileSync(join(web, 'package.json'), 'utf8')).dependencies.pmtiles;
+const pmInstalled = JSON.parse(readFileSync(join(web, 'node_modules/pmtiles/package.json'), 'utf8')).version;
+if (pmInstalled !== pmPinned) {
+  console.error(`node_modules has pmtiles ${pmInstalled}, package.json pins ${pmPinned}: run npm ci`);
+  process.exit(1);
+}
+const pmDist = join(web, 'node_modules/pmtiles/dist/pmtiles.js');
+if (process.argv.includes('--update')) copyFileSync(pmDist, join(web, 'vendor', 'pmtiles.js'));
+else if (!readFileSync(pmDist).equals(readFileSync(join(web, 'vendor', 'pmtiles.js')))) {
+  console.error(`vendor/pmtiles.js differs from pmtiles ${pmPinned}`);
   bad += 1;
 }
 console.log(bad ? `${bad} vendored files out of date` : `vendor/ is maplibre-gl ${pinned}`);

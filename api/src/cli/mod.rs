@@ -12,6 +12,7 @@ mod placard;
 mod progress;
 mod repartition;
 mod serve;
+mod tile_archive;
 mod validate;
 mod versions;
 
@@ -79,6 +80,9 @@ enum Command {
     Import(import::ImportArgs),
     /// Write a grid layer as GeoJSON, Shapefile, GeoPackage, or a CSV of building → grid.
     Export(export::ExportArgs),
+    /// Tile archives of a published version: `wangge tiles export` writes every vector tile to a
+    /// PMTiles or MBTiles file (and the web map beside it as a static folder).
+    Tiles(tile_archive::TilesArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -99,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Notices(args) => versions::notices(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
+        Command::Tiles(args) => tile_archive::run(args),
     }
 }
 

@@ -12,7 +12,7 @@ mod placard_routes;
 mod planner_routes;
 mod problem;
 mod tiles_routes;
-mod web;
+pub mod web;
 
 use auth::BearerScheme;
 pub use auth::{Token, TokenError};

@@ -45,7 +45,16 @@ static FILES: &[File] = &[
     embed!("vendor/maplibre-gl.js", "vendor/maplibre-gl.js", JS),
     embed!("vendor/maplibre-gl.css", "vendor/maplibre-gl.css", CSS),
     embed!("vendor/LICENSE.txt", "vendor/LICENSE.txt", "text/plain; charset=utf-8"),
+    // The pmtiles package's browser build: the static web map (`wangge tiles export --static`)
+    // reads its archive through it.
+    embed!("vendor/pmtiles.js", "vendor/pmtiles.js", JS),
 ];
+
+/// The page and every file under `/app/`, by path (`""` is the page), for a static copy of the
+/// web map (`api::archive::site`).
+pub fn files() -> impl Iterator<Item = (&'static str, &'static [u8])> {
+    std::iter::once(&INDEX).chain(FILES).map(|f| (f.path, f.bytes))
+}
 
 /// ETags by content, made once: a new binary with new files gets new tags.
 static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
