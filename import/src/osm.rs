@@ -547,8 +547,9 @@ fn sea(
                 });
             }
             notes.assume(format!(
-                "{}: the sea drawn as {n} water area(s) from {} coastline ways, closed along the extract's edge (water to the right of the coastline)",
+                "{}: the sea drawn as {n} water {} from {} coastline ways, closed along the extract's edge (water to the right of the coastline)",
                 path.display(),
+                if n == 1 { "area" } else { "areas" },
                 coast.len()
             ));
         }

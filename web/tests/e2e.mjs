@@ -1278,7 +1278,7 @@ if (auth.status === 404) {
     // The drafts list is read when the planner opens.
     await page.click('#mode-resident');
     await page.click('#mode-planner');
-    await page.locator(`#plan-drafts option[value="${id}"]`).waitFor({ state: 'attached', timeout: 20_000 });
+    await page.locator(`#plan-drafts option[value="${id}"]`).waitFor({ state: 'attached', timeout: 90_000 });
     const option = await page.locator(`#plan-drafts option[value="${id}"]`).innerText();
     assert(option.includes('手动调整楼栋'), `the draft's origin reads ${option}`);
     await page.selectOption('#plan-drafts', String(id));

@@ -174,7 +174,8 @@ fn the_sea_is_drawn_from_the_coastline_on_its_side() {
     assert!(wet(24.9528, 60.1774));
     assert!(!wet(24.9528, 60.1760), "south of the shore");
     assert!(!wet(24.9410, 60.1710), "the railway station");
-    // No building stands in the sea but M/S Maria, a ship moored at the quay (building=ship).
+    // No building stands in the sea but what floats: M/S Maria (building=ship), the pub ship
+    // Pikkudami (ship=yes) and the boat club Hakaniemen venekerho's clubhouse on its pontoon.
     let afloat: Vec<&str> = d
         .buildings
         .iter()
@@ -184,7 +185,7 @@ fn the_sea_is_drawn_from_the_coastline_on_its_side() {
         })
         .map(|b| b.id.as_str())
         .collect();
-    assert_eq!(afloat, ["osm-w17028575"]);
+    assert_eq!(afloat, ["osm-w17028575", "osm-w24936253", "osm-w51327608"]);
 }
 
 #[test]
