@@ -16,5 +16,6 @@ pub mod partition;
 pub mod summary;
 pub mod validate;
 pub mod verify;
+pub mod walk;
 
 pub use model::*;

@@ -13,3 +13,4 @@ mod partition;
 mod repartition;
 mod suggest;
 mod validate;
+mod walk;

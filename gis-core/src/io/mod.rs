@@ -79,6 +79,7 @@ pub const DATASET_FILES: &[&str] = &[
     "staff.json",
     "water.geojson",
     "green.geojson",
+    "walk.geojson",
 ];
 
 /// Loads and checks a dataset held in memory: file name → text, as a folder would hold them

@@ -2,7 +2,7 @@
 //!
 //! The parts: [`envelope`] (a file's JSON and its features), [`fields`] (property values),
 //! [`files`] (each file of the dataset into the model), [`context`] (the optional water and
-//! green layers) and [`checks`] (extents, overlaps, and
+//! green layers), [`walk`] (the optional walking layer) and [`checks`] (extents, overlaps, and
 //! features outside every community).
 
 mod checks;
@@ -10,6 +10,7 @@ mod context;
 mod envelope;
 mod fields;
 mod files;
+mod walk;
 
 use super::geometry::{Geom, Issue, Parsed};
 use super::{FeatureRef, ImportReport, InputProblem, InputProblemKind};
@@ -29,6 +30,7 @@ const EXCLUSIVE: &str = "exclusive.geojson";
 const STAFF: &str = "staff.json";
 const WATER: &str = "water.geojson";
 const GREEN: &str = "green.geojson";
+const WALK: &str = "walk.geojson";
 
 /// Overlaps smaller than this (m²) are drawing noise, not defects.
 pub const OVERLAP_TOLERANCE_M2: f64 = 1.0;
@@ -130,6 +132,7 @@ impl Reader {
         link_exclusive(&mut buildings, &exclusive);
         let staff = self.staff(&communities);
         let context = self.context();
+        let walk = self.walk();
         if buildings.is_empty() && points.is_empty() && self.problems.is_empty() {
             self.problem(
                 BUILDINGS,
@@ -148,6 +151,7 @@ impl Reader {
             exclusive,
             staff,
             context,
+            walk,
         }
     }
 

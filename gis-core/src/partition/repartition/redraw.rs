@@ -131,6 +131,7 @@ pub(crate) fn sub_dataset(
         exclusive,
         staff: Vec::new(),
         context: Default::default(),
+        walk: Default::default(),
     }
 }
 
