@@ -6,6 +6,7 @@ mod common;
 #[path = "../../gis-core/tests/fuzz_support/mod.rs"]
 mod fuzz_support;
 
+mod access;
 mod connections;
 mod corpus;
 mod faults;

@@ -275,6 +275,8 @@ pub struct Dataset {
     pub context: Context,
     /// Footways, barriers and gates for walking distances (optional `walk.geojson`).
     pub walk: WalkLayer,
+    /// Life-circle settings (optional `access.json`, else the standards' defaults).
+    pub access: crate::access::AccessConfig,
 }
 
 /// Households of a building that declares none (dataset-format.md).

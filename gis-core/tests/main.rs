@@ -13,4 +13,5 @@ mod partition;
 mod repartition;
 mod suggest;
 mod validate;
+mod access;
 mod walk;

@@ -1218,6 +1218,42 @@ if (auth.status === 404) {
     await page.screenshot({ path: join(shots, 'desktop-planner-staff.png') });
   });
 
+  await check('planner: life circles — every building\'s walk to a clinic drawn in bands, per-grid coverage listed', async () => {
+    const api = await json('/v1/access?kind=clinic');
+    assert(api.status === 200 && api.body.grids.length > 0, `GET /v1/access?kind=clinic: ${api.status}`);
+    const unknown = await json('/v1/access?grid=000000000000999');
+    assert(unknown.status === 404 && unknown.body.code === 'unknown_grid', `unknown grid: ${unknown.status} ${JSON.stringify(unknown.body)}`);
+    await page.selectOption('#plan-access-kind', 'clinic');
+    await page.click('#plan-access-show');
+    await page.locator('#plan-access-grids tbody tr').first().waitFor({ timeout: 60_000 });
+    const community = await page.evaluate(() => window.wangge.planner.community);
+    const mine = (await json(`/v1/access?community=${community}&kind=clinic`)).body.grids.filter((g) => g.residents > 0);
+    const rows = await page.locator('#plan-access-grids tbody tr').count();
+    assert(rows === mine.length, `${rows} rows of grid coverage, the service has ${mine.length} grids with residents`);
+    const first = await page.locator('#plan-access-grids tbody tr').first().innerText();
+    const share = mine[0].kinds[0].covered_share;
+    assert(first.includes(`${Math.round(share * 100)}%`), `first row "${first}" lacks the share ${share}`);
+    const fc = await page.evaluate(() => window.wangge.map.getSource('plan-access')._data);
+    assert(fc.features.length > 100 && fc.features.every((f) => 'band' in f.properties), `${fc.features.length} buildings on the walking layer`);
+    await page.evaluate(() => { const c = window.wangge.planner.communities.find((x) => x.code === window.wangge.planner.community); window.wangge.map.fitBounds([[c.box[0], c.box[1]], [c.box[2], c.box[3]]], { duration: 0 }); });
+    await settle(page, 'map.triggerRepaint();');
+    const drawn = await page.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['plan-access'] }).length);
+    assert(drawn > 50, `only ${drawn} buildings drawn on the life-circle layer`);
+    // A building within the 5-minute circle is drawn in the first band's green.
+    const near = fc.features.filter((f) => f.properties.band === fc.access.circles[0].minutes).slice(0, 12);
+    let hit = null;
+    for (const f of near) {
+      hit = await pixelNear(page, f.geometry.coordinates, '#1a9850', 3, 45);
+      if (hit) break;
+    }
+    assert(near.length === 0 || hit, `no building drawn in the 5-minute green among ${near.length} within it`);
+    const legend = await page.locator('#plan-access-legend').innerText();
+    assert(legend.includes('5 分钟内') && legend.includes('更远或无法到达'), `legend: ${legend}`);
+    await scanLatin(page, 'desktop: planner, life circles of a clinic');
+    await page.screenshot({ path: join(shots, 'desktop-planner-life-circles.png') });
+    await page.click('#plan-access-hide');
+  });
+
   await check('planner: upload a dataset; a broken or GBK one is refused, saying why, and nothing stored', async () => {
     const auth = { headers: { Authorization: `Bearer ${token}` } };
     const count = async () => (await json('/v1/datasets', auth)).body.datasets.length;

@@ -2,6 +2,7 @@
 //! sprites, the printable grid map, health. Everything is served from one [`Snapshot`] held
 //! behind a lock; replacing it (a new version published) drops its tile cache with it.
 
+mod access_routes;
 mod auth;
 pub mod features;
 pub mod listen;
@@ -135,6 +136,7 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
         (name = "service", description = "Health, metrics, this document"),
         (name = "tiles", description = "Vector and raster tiles, TileJSON, the MapLibre style, printable maps"),
         (name = "lookup", description = "Which grid covers a point or an address; nearest resources"),
+        (name = "access", description = "Life circles (生活圈): per grid and community, who can walk to each kind of service within 5, 10 and 15 minutes"),
         (name = "versions", description = "Published versions, their grids and diffs; grid staff (public reads)"),
         (name = "planner", description = "The planners' workflow; needs `Authorization: Bearer <token>`"),
         (name = "features", description = "OGC API – Features (Part 1: core, GeoJSON, OpenAPI 3.0): communities, grids, micro-grids, buildings and resources"),
@@ -152,6 +154,7 @@ pub fn routes(limits: Limits) -> (Router<Arc<AppState>>, utoipa::openapi::OpenAp
         .routes(routes!(metrics::render))
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
+        .merge(access_routes::routes())
         .merge(placard_routes::routes())
         .merge(features::routes())
         .merge(web::routes())
@@ -259,7 +262,7 @@ async fn fast_lookup(
 }
 
 /// Paths that answer from the served data: with nothing to serve they answer 503.
-const DATA_PATHS: [&str; 10] = [
+const DATA_PATHS: [&str; 11] = [
     "/tiles/",
     "/b/",
     "/v1/buildings/",
@@ -269,6 +272,7 @@ const DATA_PATHS: [&str; 10] = [
     "/v1/lookup",
     "/v1/suggest",
     "/v1/resources/",
+    "/v1/access",
     "/collections",
 ];
 

@@ -8,6 +8,7 @@ pub mod tile_cache;
 
 use axum::body::Bytes;
 use features::FeatureIndex;
+use gis_core::access::Access;
 use gis_core::bounds::SizeBounds;
 use gis_core::grid::Grid;
 use gis_core::lookup::{LookupError, LookupIndex};
@@ -44,6 +45,8 @@ pub struct Snapshot {
     /// Seconds from asking the store for the version to a snapshot ready to serve (reading,
     /// checking and indexing), when it came from a store.
     pub load_seconds: Option<f64>,
+    /// Life-circle coverage, computed at the first request that needs it ([`Snapshot::access`]).
+    access: OnceLock<Arc<Access>>,
 }
 
 impl Snapshot {
@@ -122,6 +125,7 @@ impl Snapshot {
             point_bodies,
             index_seconds,
             load_seconds: None,
+            access: OnceLock::new(),
         })
     }
 
@@ -159,6 +163,25 @@ impl Snapshot {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The life circles of this version: every home's walk to each kind its settings place, and
+    /// the coverage per grid and community. Computed once, by the first caller (seconds on a
+    /// city: call it off the async threads); later callers wait for it or share it.
+    pub fn access(&self) -> Arc<Access> {
+        self.access
+            .get_or_init(|| {
+                let started = std::time::Instant::now();
+                let access = Access::of_dataset(&self.dataset, &self.grids);
+                tracing::info!(
+                    "life circles of {} buildings to {} kinds computed in {:.2} s",
+                    self.dataset.buildings.len(),
+                    access.walks.kinds.len(),
+                    started.elapsed().as_secs_f64()
+                );
+                Arc::new(access)
+            })
+            .clone()
     }
 
     /// What a person should know about damaged versions, and how to recover; `None` when all is well.

@@ -80,6 +80,7 @@ pub const DATASET_FILES: &[&str] = &[
     "water.geojson",
     "green.geojson",
     "walk.geojson",
+    "access.json",
 ];
 
 /// Loads and checks a dataset held in memory: file name → text, as a folder would hold them

@@ -31,6 +31,7 @@ const STAFF: &str = "staff.json";
 const WATER: &str = "water.geojson";
 const GREEN: &str = "green.geojson";
 const WALK: &str = "walk.geojson";
+const ACCESS: &str = "access.json";
 
 /// Overlaps smaller than this (m²) are drawing noise, not defects.
 pub const OVERLAP_TOLERANCE_M2: f64 = 1.0;
@@ -133,6 +134,7 @@ impl Reader {
         let staff = self.staff(&communities);
         let context = self.context();
         let walk = self.walk();
+        let access = self.access();
         if buildings.is_empty() && points.is_empty() && self.problems.is_empty() {
             self.problem(
                 BUILDINGS,
@@ -152,6 +154,26 @@ impl Reader {
             staff,
             context,
             walk,
+            access,
+        }
+    }
+
+    /// The life-circle settings of `access.json`, the defaults when there is none (or it has
+    /// problems, which are recorded).
+    fn access(&mut self) -> crate::access::AccessConfig {
+        let Some(root) = self.json(ACCESS, false) else {
+            return crate::access::AccessConfig::default();
+        };
+        self.report.files.push((ACCESS.to_string(), 1));
+        match crate::access::AccessConfig::from_json(&root) {
+            Ok(config) => config,
+            Err(problems) => {
+                for p in problems {
+                    let field = (!p.field.is_empty()).then_some(p.field.as_str());
+                    self.problem(ACCESS, None, field, InputProblemKind::InvalidValue, p.message);
+                }
+                crate::access::AccessConfig::default()
+            }
         }
     }
 

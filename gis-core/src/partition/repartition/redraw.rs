@@ -132,6 +132,7 @@ pub(crate) fn sub_dataset(
         staff: Vec::new(),
         context: Default::default(),
         walk: Default::default(),
+        access: Default::default(),
     }
 }
 
