@@ -84,21 +84,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let walked = reached.iter().sum::<f64>() / reached.len().max(1) as f64;
     println!(
-        "network: {} nodes, {} edges, {:.0} km (built in {build_s:.2} s)",
+        "network: {} nodes, {} edges, {:.0} km (built in {:.0} ms)",
         network.node_count(),
         network.edge_count(),
-        network.stats().length_km
+        network.stats().length_km,
+        build_s * 1e3
     );
-    println!("homes joined to the network in {snap_s:.2} s");
+    println!("homes joined to the network in {:.0} ms", snap_s * 1e3);
     println!(
-        "walks: {} homes × {} kinds in {walk_s:.2} s ({:.0} ns a home and kind); counts per community in {count_s:.2} s",
+        "walks: {} homes × {} kinds in {:.0} ms ({:.0} ns a home and kind); counts per community in {:.0} ms",
         homes_n,
         kinds.len(),
-        walk_s * 1e9 / (homes_n * kinds.len()).max(1) as f64
+        walk_s * 1e3,
+        walk_s * 1e9 / (homes_n * kinds.len()).max(1) as f64,
+        count_s * 1e3
     );
     println!(
-        "every home to the nearest of each kind: {:.2} s by walk (snapping, searches), {straight_s:.2} s straight line: {:.1}× the straight-line time",
-        snap_s + walk_s,
+        "every home to the nearest of each kind: {:.0} ms by walk (snapping and searches), {:.0} ms by straight line: {:.1}× the straight-line time",
+        (snap_s + walk_s) * 1e3,
+        straight_s * 1e3,
         (snap_s + walk_s) / straight_s.max(1e-9)
     );
     println!(
