@@ -38,6 +38,8 @@ const zh = {
   near_pharmacy: '最近的药店',
   near_shop: '最近的商店',
   walk: '{d} · 步行约 {m} 分钟',
+  walk_net: '步行 {d} · 约 {m} 分钟',
+  walk_straight: '直线距离 {d} · 步行约 {m} 分钟',
   metres: '{n} 米',
   km: '{n} 公里',
   no_grid: '这里不在任何网格内。请点击社区范围内的位置。',
@@ -402,6 +404,8 @@ const en = {
   near_pharmacy: 'Nearest pharmacy',
   near_shop: 'Nearest shop',
   walk: '{d} · about {m} min on foot',
+  walk_net: '{d} on foot · about {m} min',
+  walk_straight: '{d} in a straight line · about {m} min on foot',
   metres: '{n} m',
   km: '{n} km',
   no_grid: 'No grid covers this place. Click inside a community.',
@@ -758,6 +762,21 @@ export function walking(metres) {
     ? t('metres', { n: Math.max(10, Math.round(metres / 10) * 10) })
     : t('km', { n: (metres / 1000).toFixed(1) });
   return t('walk', { d, m: minutes });
+}
+
+/** A resource's distance as the nearest-resources answer gives it: by walk on the network,
+ * "步行 650 米 · 约 8 分钟" (minutes at the answer's stated speed), or in a straight line where
+ * the data has no network, "直线距离 350 米 · 步行约 5 分钟". */
+export function walkingOf(resource) {
+  const d = distanceText(resource.walk_m ?? resource.distance_m);
+  if (resource.walk_m != null) return t('walk_net', { d, m: Math.max(1, Math.round(resource.walk_min)) });
+  return t('walk_straight', { d, m: Math.max(1, Math.ceil(resource.distance_m / 75)) });
+}
+
+function distanceText(metres) {
+  return metres < 1000
+    ? t('metres', { n: Math.max(10, Math.round(metres / 10) * 10) })
+    : t('km', { n: (metres / 1000).toFixed(1) });
 }
 
 export function number(n) {

@@ -348,7 +348,8 @@ await check('an address search shows the right grid code, its workers and nearby
   assert(staff > 0, 'Kangle records grid workers: they are listed');
   assert((await page.locator('a.phone').first().getAttribute('href')).startsWith('tel:'), 'phones are tel: links');
   const near = await page.locator('.near-dist').allInnerTexts();
-  assert(near.length === 3 && near.every((t) => /\d+ (米|公里) · 步行约 \d+ 分钟/.test(t)), `nearby distances: ${near}`);
+  // Kangle has roads: distances are walked on them ("步行 650 米 · 约 8 分钟"), not straight lines.
+  assert(near.length === 3 && near.every((t) => /^步行 \d+(\.\d)? (米|公里) · 约 \d+ 分钟$/.test(t)), `nearby distances: ${near}`);
   await settle(page, 'map.triggerRepaint();');
   await page.screenshot({ path: join(shots, 'desktop-address.png') });
 });
@@ -524,6 +525,13 @@ await check('Back (the panel’s and the browser’s) returns the previous view,
   await page.locator('.grid-card button.near').first().click();
   await page.locator('.resource-card').waitFor({ timeout: 20_000 });
   await page.waitForTimeout(800);
+  // The walk to it is drawn on the map, and the card gives the walking distance.
+  await settle(page, 'map.triggerRepaint();');
+  const route = await page.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['walk-route-line'] }).length);
+  assert(route > 0, 'no walking route drawn to the chosen service');
+  const walked = await page.locator('.resource-card dd').allInnerTexts();
+  assert(walked.some((t) => /^步行 .* · 约 \d+ 分钟$/.test(t)), `the service card's distance: ${walked}`);
+  await page.screenshot({ path: join(shots, 'desktop-walk-route.png') });
   await scanLatin(page, 'desktop: service card');
   const atResource = await cameraOf(page);
   assert(!sameCamera(atCard, atResource), 'opening a service did not move the map (nothing to restore)');
@@ -986,6 +994,9 @@ if (osmBase) {
     await osm.page.locator('.grid-card').waitFor({ timeout: 20_000 });
     const near = await osm.page.locator('.near-name').allInnerTexts();
     assert(!near.some((n) => /^(shop|clinic|pharmacy|supermarket|hospital)$/i.test(n)), `nearby services: ${near}`);
+    // A real extract's footways and streets: walking distances there too.
+    const dists = await osm.page.locator('.near-dist').allInnerTexts();
+    assert(dists.length > 0 && dists.every((t) => /^步行 /.test(t)), `nearby distances on OSM: ${dists}`);
     await settle(osm.page, 'map.triggerRepaint();');
     await osm.page.screenshot({ path: join(shots, 'osm-grid-card.png') });
     await scanLatin(osm.page, 'OSM city centre: grid card');

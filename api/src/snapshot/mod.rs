@@ -29,6 +29,9 @@ pub struct Snapshot {
     pub staff_revision: Option<i64>,
     /// OGC API – Features: items in id order, an R-tree of their envelopes, derived properties.
     pub features: Arc<FeatureIndex>,
+    /// The walking network and the resources snapped to it, for nearest-by-walk answers; None
+    /// when the dataset has no roads and no walking layer.
+    pub walk: Option<Arc<gis_core::walk::ResourceWalks>>,
     /// The store's current version when this was read (the served one unless that is damaged).
     pub current: Option<i64>,
     /// Published versions passed over because they do not read back or validate.
@@ -101,10 +104,15 @@ impl Snapshot {
     ) -> Result<Self, LookupError> {
         let started = std::time::Instant::now();
         // The map data and the lookup index are independent: built side by side.
-        let (lookup, map) = std::thread::scope(|s| {
+        let (lookup, map, walk) = std::thread::scope(|s| {
             let map = s.spawn(|| MapData::new(&dataset, &grids, bounds));
+            let walk = s.spawn(|| gis_core::walk::ResourceWalks::new(&dataset));
             let lookup = LookupIndex::new(&dataset, grids.clone(), staff);
-            (lookup, map.join().expect("building the map data panicked"))
+            (
+                lookup,
+                map.join().expect("building the map data panicked"),
+                walk.join().expect("building the walking network panicked"),
+            )
         });
         let lookup = lookup?;
         let features = FeatureIndex::new(&dataset, &grids, &lookup);
@@ -118,6 +126,7 @@ impl Snapshot {
             version: None,
             staff_revision: None,
             features: Arc::new(features),
+            walk: walk.map(Arc::new),
             current: None,
             damaged: Vec::new(),
             unavailable: None,
@@ -172,7 +181,10 @@ impl Snapshot {
         self.access
             .get_or_init(|| {
                 let started = std::time::Instant::now();
-                let access = Access::of_dataset(&self.dataset, &self.grids);
+                // The network the nearest-by-walk answers use, built once with the snapshot.
+                let none = gis_core::walk::WalkNetwork::build(&[], &Default::default());
+                let network = self.walk.as_ref().map_or(&none, |w| w.network());
+                let access = Access::compute(&self.dataset, network, &self.grids, &self.dataset.access);
                 tracing::info!(
                     "life circles of {} buildings to {} kinds computed in {:.2} s",
                     self.dataset.buildings.len(),

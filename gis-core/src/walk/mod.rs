@@ -20,6 +20,9 @@
 //!   [`Reach`]: one multi-source Dijkstra (every clinic at once) to every node; then
 //!   [`Reach::to`]`(network, snap)` gives any snapped point's (a building's) metres to its nearest
 //!   source and which source it is.
+//! - [`ResourceWalks::new`]`(dataset)`: the network and the dataset's resources snapped once;
+//!   [`ResourceWalks::nearest`]`(at, kinds, limit, radius)` and [`ResourceWalks::route`] answer
+//!   `/v1/resources/nearest?by=walk`.
 //!
 //! Why our own Dijkstra over petgraph's graph rather than `petgraph::algo::dijkstra`: the walks
 //! start and end part-way along edges (snapped points), searches stop early (nearest, routes,
@@ -28,11 +31,13 @@
 
 mod barrier;
 mod network;
+mod resources;
 mod route;
 mod snap;
 
 pub use barrier::PASSAGE_REACH_M;
 pub use network::{NOT_WALKED, SNAPPABLE_SHARE, WalkNetwork, WalkStats};
+pub use resources::ResourceWalks;
 pub use route::{Found, Reach, Reached, WalkRoute};
 pub use snap::{ENTRANCE_REACH_M, Snap, Targets};
 
