@@ -40,12 +40,23 @@ async fn coverage_per_grid_community_and_kind() {
     let app = router(state.clone());
     let (s, _, all) = get(&app, "/v1/access").await;
     assert_eq!(s, StatusCode::OK, "{all}");
-    let kinds: Vec<&str> = all["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = all["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kind"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"clinic") && kinds.contains(&"hospital"), "{kinds:?}");
     assert_eq!(all["communities"].as_array().unwrap().len(), 1);
     let grids = all["grids"].as_array().unwrap();
     assert!(grids.len() >= 5);
-    assert!(all["furthest"].as_array().unwrap().iter().any(|f| f["kind"] == "clinic"));
+    assert!(
+        all["furthest"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "clinic")
+    );
     // One grid, two kinds: the same figures as in the whole answer.
     let code = grids[0]["code"].as_str().unwrap();
     let (s, _, one) = get(&app, &format!("/v1/access?grid={code}&kind=clinic,%20School")).await;
@@ -53,9 +64,19 @@ async fn coverage_per_grid_community_and_kind() {
     assert!(one["communities"].as_array().unwrap().is_empty() && one["furthest"].is_null());
     let g = &one["grids"][0];
     assert_eq!(g["code"], code);
-    let got: Vec<&str> = g["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+    let got: Vec<&str> = g["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(got, ["clinic", "school"]);
-    let whole = grids[0]["kinds"].as_array().unwrap().iter().find(|k| k["kind"] == "clinic").unwrap();
+    let whole = grids[0]["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "clinic")
+        .unwrap();
     assert_eq!(&g["kinds"][0], whole);
     // The core's figures, straight.
     let core = state.current().access();
@@ -94,13 +115,33 @@ async fn bad_access_requests_are_problems() {
     let app = router(AppState::new(served("kangle")));
     for (uri, status, code) in [
         ("/v1/access?grid=350206001017999", StatusCode::NOT_FOUND, "unknown_grid"),
-        ("/v1/access?community=110101001001", StatusCode::NOT_FOUND, "unknown_community"),
+        (
+            "/v1/access?community=110101001001",
+            StatusCode::NOT_FOUND,
+            "unknown_community",
+        ),
         ("/v1/access?kind=bogus", StatusCode::BAD_REQUEST, "unknown_kind"),
-        ("/v1/access?kind=clinic,dentist", StatusCode::BAD_REQUEST, "unknown_kind"),
-        ("/v1/access?grid=350206001017001&community=350206001017", StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            "/v1/access?kind=clinic,dentist",
+            StatusCode::BAD_REQUEST,
+            "unknown_kind",
+        ),
+        (
+            "/v1/access?grid=350206001017001&community=350206001017",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
         ("/v1/access/buildings", StatusCode::BAD_REQUEST, "missing_kind"),
-        ("/v1/access/buildings?kind=bogus", StatusCode::BAD_REQUEST, "unknown_kind"),
-        ("/v1/access/buildings?kind=clinic&community=1", StatusCode::NOT_FOUND, "unknown_community"),
+        (
+            "/v1/access/buildings?kind=bogus",
+            StatusCode::BAD_REQUEST,
+            "unknown_kind",
+        ),
+        (
+            "/v1/access/buildings?kind=clinic&community=1",
+            StatusCode::NOT_FOUND,
+            "unknown_community",
+        ),
     ] {
         let (s, kind, body) = get(&app, uri).await;
         assert_eq!(s, status, "{uri}: {body}");
@@ -120,10 +161,17 @@ fn partition_reports_carry_life_circles() {
     assert_eq!(access["kinds"]["clinic"], 5);
     let grids = access["grids"].as_array().unwrap();
     assert!(grids.len() >= 5);
-    assert!(grids.iter().all(|g| g["covered"]["clinic"].is_number() || g["residents"] == 0));
+    assert!(
+        grids
+            .iter()
+            .all(|g| g["covered"]["clinic"].is_number() || g["residents"] == 0)
+    );
     let o = wangge(&["partition", s(&fixture("kangle")), "--out", s(&out)]);
     let t = text(&o);
-    assert!(t.contains("Life circles (walking at 80 m/min)") && t.contains("5 min ≤ 300 m: clinic"), "{t}");
+    assert!(
+        t.contains("Life circles (walking at 80 m/min)") && t.contains("5 min ≤ 300 m: clinic"),
+        "{t}"
+    );
     // A bad access.json stops the command naming file and field.
     let bad = tmp.path().join("kangle");
     std::fs::create_dir(&bad).unwrap();
@@ -134,5 +182,9 @@ fn partition_reports_carry_life_circles() {
     std::fs::write(bad.join("access.json"), r#"{"kinds": {"clinic": 7}}"#).unwrap();
     let o = wangge(&["partition", s(&bad), "--out", s(&out)]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("access.json, kinds.clinic: expected the minutes of one of the circles (5, 10, 15), found 7"), "{}", text(&o));
+    assert!(
+        text(&o).contains("access.json, kinds.clinic: expected the minutes of one of the circles (5, 10, 15), found 7"),
+        "{}",
+        text(&o)
+    );
 }

@@ -601,7 +601,10 @@ fn cli_and_http_outputs_are_byte_identical_to_the_goldens() {
             "http-ogc-items-bbox",
             "/collections/buildings/items?bbox=118.114,24.504,118.116,24.506&limit=3".to_string(),
         ),
-        ("http-access-grid", "/v1/access?grid=350206001017001&kind=clinic,school".to_string()),
+        (
+            "http-access-grid",
+            "/v1/access?grid=350206001017001&kind=clinic,school".to_string(),
+        ),
         ("http-access-unknown-kind", "/v1/access?kind=bogus".to_string()),
         ("http-openapi", "/openapi.json".to_string()),
         ("http-unknown", "/nope".to_string()),

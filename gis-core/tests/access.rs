@@ -4,13 +4,13 @@
 
 use crate::common::*;
 use geo::{LineString, MultiLineString, MultiPolygon, Point, polygon};
+use gis_core::Dataset;
 use gis_core::access::{Access, AccessConfig, Homes, Walks};
 use gis_core::grid::{Grid, GridLevel};
 use gis_core::io::{InputProblemKind, load_dataset_files};
 use gis_core::model::{Building, Community, CommunityCode, Resource, Road, WalkBarrier, WalkLayer, WalkPassage};
 use gis_core::partition::{PartitionOptions, partition};
 use gis_core::walk::WalkNetwork;
-use gis_core::Dataset;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -60,7 +60,11 @@ fn check(name: &str, step: usize) {
     let people: u64 = d.buildings.iter().map(|b| u64::from(b.population)).sum::<u64>()
         + d.points.iter().map(|p| u64::from(p.count)).sum::<u64>();
     assert_eq!(report.communities.iter().map(|c| c.residents).sum::<u64>(), people);
-    let in_grids: u64 = grids.iter().filter(|g| g.level == GridLevel::Grid).map(|g| g.population).sum();
+    let in_grids: u64 = grids
+        .iter()
+        .filter(|g| g.level == GridLevel::Grid)
+        .map(|g| g.population)
+        .sum();
     assert_eq!(report.grids.iter().map(|g| g.residents).sum::<u64>(), in_grids);
     for (k, kind) in config.kinds.keys().enumerate() {
         let walk = access.walks.kind(kind).unwrap();
@@ -81,7 +85,11 @@ fn check(name: &str, step: usize) {
                         .filter(|(p, pt)| pt.community == ci && walk.points[*p] <= circle.metres)
                         .map(|(_, pt)| u64::from(pt.count))
                         .sum::<u64>();
-                assert_eq!(ka.within[i].residents, want, "{name} {} {kind} within {} min", c.code, circle.minutes);
+                assert_eq!(
+                    ka.within[i].residents, want,
+                    "{name} {} {kind} within {} min",
+                    c.code, circle.minutes
+                );
             }
             let own = ka.within.iter().find(|w| w.minutes == ka.circle.minutes).unwrap();
             assert_eq!(own.residents + ka.residents_beyond, c.residents);
@@ -102,7 +110,11 @@ fn check(name: &str, step: usize) {
             .collect();
         assert!(weights.windows(2).all(|w| w[0] >= w[1]), "{name} {kind}: {weights:?}");
         assert!(far.buildings.iter().all(|b| b.metres.is_none_or(|m| m > circle.metres)));
-        assert!(far.grids.windows(2).all(|w| w[0].residents_beyond >= w[1].residents_beyond));
+        assert!(
+            far.grids
+                .windows(2)
+                .all(|w| w[0].residents_beyond >= w[1].residents_beyond)
+        );
     }
 }
 
@@ -203,10 +215,20 @@ fn a_building_behind_a_wall_gets_the_longer_walk() {
     // The walled one: up to the lane, east 400 m, down the link, west 600 m along the street.
     assert!(m[1] > 1000.0, "{m:?}");
     let access = Access::compute(&d, &net, &[], &AccessConfig::default());
-    let clinic = access.report.communities[0].kinds.iter().find(|k| k.kind == "clinic").unwrap();
+    let clinic = access.report.communities[0]
+        .kinds
+        .iter()
+        .find(|k| k.kind == "clinic")
+        .unwrap();
     assert_eq!((clinic.within[0].residents, clinic.residents_beyond), (100, 100));
     assert_eq!(clinic.covered_share, Some(0.5));
-    let far = &access.report.furthest.iter().find(|f| f.kind == "clinic").unwrap().buildings;
+    let far = &access
+        .report
+        .furthest
+        .iter()
+        .find(|f| f.kind == "clinic")
+        .unwrap()
+        .buildings;
     assert_eq!(far.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["walled"]);
     assert_eq!(far[0].nearest.as_deref(), Some("C1"));
     // With no wall and no lane the same building walks straight down to the street: ~155 m
@@ -225,8 +247,16 @@ fn a_building_behind_a_wall_gets_the_longer_walk() {
 
 fn kangle_with_access(access: serde_json::Value) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
-    for f in ["boundary.geojson", "buildings.geojson", "roads.geojson", "resources.geojson"] {
-        files.insert(f.to_string(), std::fs::read_to_string(fixture("kangle").join(f)).unwrap());
+    for f in [
+        "boundary.geojson",
+        "buildings.geojson",
+        "roads.geojson",
+        "resources.geojson",
+    ] {
+        files.insert(
+            f.to_string(),
+            std::fs::read_to_string(fixture("kangle").join(f)).unwrap(),
+        );
     }
     files.insert("access.json".into(), access.to_string());
     files
@@ -236,8 +266,10 @@ fn kangle_with_access(access: serde_json::Value) -> BTreeMap<String, String> {
 fn access_json_sets_circles_and_kinds() {
     let d = load_dataset_files(
         std::path::Path::new("kangle"),
-        kangle_with_access(json!({"speed_m_per_min": 60, "circles": [{"minutes": 5}, {"minutes": 10, "metres": 700}],
-            "kinds": {"诊所": 5, "Pharmacy": 10}, "furthest": 2})),
+        kangle_with_access(
+            json!({"speed_m_per_min": 60, "circles": [{"minutes": 5}, {"minutes": 10, "metres": 700}],
+            "kinds": {"诊所": 5, "Pharmacy": 10}, "furthest": 2}),
+        ),
     )
     .unwrap()
     .dataset;
@@ -255,8 +287,10 @@ fn access_json_sets_circles_and_kinds() {
 fn every_bad_access_json_field_is_named() {
     let problems = match load_dataset_files(
         std::path::Path::new("kangle"),
-        kangle_with_access(json!({"speed_m_per_min": "fast", "circles": [{"minutes": 5, "metres": 0}],
-            "kinds": {"clinic": 15}, "colour": "red"})),
+        kangle_with_access(
+            json!({"speed_m_per_min": "fast", "circles": [{"minutes": 5, "metres": 0}],
+            "kinds": {"clinic": 15}, "colour": "red"}),
+        ),
     ) {
         Ok(_) => panic!("a bad access.json was accepted"),
         Err(e) => e.problems,
@@ -276,7 +310,10 @@ fn every_bad_access_json_field_is_named() {
     let text = load_dataset_files(std::path::Path::new("kangle"), kangle_with_access(json!([1])))
         .unwrap_err()
         .to_string();
-    assert!(text.contains("access.json") && text.contains("expected an object"), "{text}");
+    assert!(
+        text.contains("access.json") && text.contains("expected an object"),
+        "{text}"
+    );
     let e = AccessConfig::from_file(std::path::Path::new("/nonexistent/access.json")).unwrap_err();
     assert!(e.to_string().starts_with("/nonexistent/access.json"), "{e}");
 }

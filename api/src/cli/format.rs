@@ -114,7 +114,11 @@ pub fn access(a: &gis_core::access::AccessSection) -> String {
                 "{} min ≤ {} m: {}",
                 c.minutes,
                 thousands(c.metres.round() as u64),
-                if kinds.is_empty() { "-".to_string() } else { kinds.join(", ") }
+                if kinds.is_empty() {
+                    "-".to_string()
+                } else {
+                    kinds.join(", ")
+                }
             )
         })
         .collect();

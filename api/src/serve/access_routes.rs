@@ -16,7 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(crate) fn routes() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new().routes(routes!(coverage)).routes(routes!(buildings))
+    OpenApiRouter::new()
+        .routes(routes!(coverage))
+        .routes(routes!(buildings))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -102,15 +104,17 @@ async fn coverage(
         let (communities, grids) = match (&p.grid, &p.community) {
             (Some(code), _) => {
                 let g = r.grid(code).ok_or_else(|| {
-                    Problem::not_found(format!("no grid {code:?} in the served version (micro-grids are not assessed)"))
-                        .code("unknown_grid")
+                    Problem::not_found(format!(
+                        "no grid {code:?} in the served version (micro-grids are not assessed)"
+                    ))
+                    .code("unknown_grid")
                 })?;
                 (Vec::new(), vec![only(g, &kinds)])
             }
             (None, Some(code)) => {
-                let c = r
-                    .community(code)
-                    .ok_or_else(|| Problem::not_found(format!("no community {code:?} in the served version")).code("unknown_community"))?;
+                let c = r.community(code).ok_or_else(|| {
+                    Problem::not_found(format!("no community {code:?} in the served version")).code("unknown_community")
+                })?;
                 let grids = r
                     .grids
                     .iter()
@@ -168,7 +172,12 @@ async fn buildings(
     };
     let served = state.current();
     let result = async {
-        let Some(kind) = p.kind.as_deref().map(|k| k.trim().to_lowercase()).filter(|k| !k.is_empty()) else {
+        let Some(kind) = p
+            .kind
+            .as_deref()
+            .map(|k| k.trim().to_lowercase())
+            .filter(|k| !k.is_empty())
+        else {
             return Err(Problem::bad_request("give kind, the service kind to walk to").code("missing_kind"));
         };
         let community = match &p.community {
@@ -179,7 +188,10 @@ async fn buildings(
                     .communities
                     .iter()
                     .position(|c| c.code.as_str() == code)
-                    .ok_or_else(|| Problem::not_found(format!("no community {code:?} in the served version")).code("unknown_community"))?,
+                    .ok_or_else(|| {
+                        Problem::not_found(format!("no community {code:?} in the served version"))
+                            .code("unknown_community")
+                    })?,
             ),
         };
         let dataset = served.dataset.clone();

@@ -40,9 +40,18 @@ pub struct AccessConfig {
 impl Default for AccessConfig {
     fn default() -> Self {
         let circles = vec![
-            LifeCircle { minutes: 5, metres: 300.0 },
-            LifeCircle { minutes: 10, metres: 500.0 },
-            LifeCircle { minutes: 15, metres: 1000.0 },
+            LifeCircle {
+                minutes: 5,
+                metres: 300.0,
+            },
+            LifeCircle {
+                minutes: 10,
+                metres: 500.0,
+            },
+            LifeCircle {
+                minutes: 15,
+                metres: 1000.0,
+            },
         ];
         let kinds = [
             ("kindergarten", 5),
@@ -80,20 +89,11 @@ pub struct ConfigProblem {
 #[derive(Debug, thiserror::Error)]
 pub enum AccessConfigError {
     #[error("{file}: {source}")]
-    Unreadable {
-        file: String,
-        source: std::io::Error,
-    },
+    Unreadable { file: String, source: std::io::Error },
     #[error("{file}: not JSON: {source}")]
-    NotJson {
-        file: String,
-        source: serde_json::Error,
-    },
+    NotJson { file: String, source: serde_json::Error },
     #[error("{file}: {}", problems_text(.problems))]
-    Invalid {
-        file: String,
-        problems: Vec<ConfigProblem>,
-    },
+    Invalid { file: String, problems: Vec<ConfigProblem> },
 }
 
 impl AccessConfig {
@@ -136,7 +136,10 @@ impl AccessConfig {
         };
         for key in root.keys() {
             if !["speed_m_per_min", "circles", "kinds", "furthest"].contains(&key.as_str()) {
-                bad(key, "unknown setting; expected speed_m_per_min, circles, kinds or furthest".into());
+                bad(
+                    key,
+                    "unknown setting; expected speed_m_per_min, circles, kinds or furthest".into(),
+                );
             }
         }
         if let Some(v) = root.get("speed_m_per_min") {
@@ -161,24 +164,36 @@ impl AccessConfig {
                     for (i, item) in items.iter().enumerate() {
                         let at = format!("circles[{i}]");
                         let Value::Object(c) = item else {
-                            bad(&at, format!("expected an object {{minutes, metres}}, found {}", kind_of(item)));
+                            bad(
+                                &at,
+                                format!("expected an object {{minutes, metres}}, found {}", kind_of(item)),
+                            );
                             continue;
                         };
                         for key in c.keys() {
                             if key != "minutes" && key != "metres" {
-                                bad(&format!("{at}.{key}"), "unknown field; expected minutes and metres".into());
+                                bad(
+                                    &format!("{at}.{key}"),
+                                    "unknown field; expected minutes and metres".into(),
+                                );
                             }
                         }
                         let minutes = match c.get("minutes") {
                             Some(m) => match m.as_u64() {
                                 Some(n) if (1..=120).contains(&n) => Some(n as u32),
                                 _ => {
-                                    bad(&format!("{at}.minutes"), format!("expected a whole number of minutes from 1 to 120, found {m}"));
+                                    bad(
+                                        &format!("{at}.minutes"),
+                                        format!("expected a whole number of minutes from 1 to 120, found {m}"),
+                                    );
                                     None
                                 }
                             },
                             None => {
-                                bad(&format!("{at}.minutes"), "missing; every circle is named by its minutes".into());
+                                bad(
+                                    &format!("{at}.minutes"),
+                                    "missing; every circle is named by its minutes".into(),
+                                );
                                 None
                             }
                         };
@@ -187,7 +202,10 @@ impl AccessConfig {
                             Some(m) => match m.as_f64() {
                                 Some(x) if x.is_finite() && x > 0.0 && x <= 100_000.0 => Some(x),
                                 _ => {
-                                    bad(&format!("{at}.metres"), format!("expected a walking distance in metres, > 0 and ≤ 100000, found {m}"));
+                                    bad(
+                                        &format!("{at}.metres"),
+                                        format!("expected a walking distance in metres, > 0 and ≤ 100000, found {m}"),
+                                    );
                                     None
                                 }
                             },
@@ -213,7 +231,10 @@ impl AccessConfig {
                 }
                 other => bad(
                     "circles",
-                    format!("expected a list of at least one {{minutes, metres}}, found {}", kind_of(other)),
+                    format!(
+                        "expected a list of at least one {{minutes, metres}}, found {}",
+                        kind_of(other)
+                    ),
                 ),
             }
         }
@@ -233,17 +254,26 @@ impl AccessConfig {
                         match m.as_u64() {
                             Some(n) if minutes.contains(&(n as u32)) && n <= u64::from(u32::MAX) => {
                                 if out.insert(canonical.clone(), n as u32).is_some() {
-                                    bad(&at, format!("kind {canonical:?} is given twice (under another spelling)"));
+                                    bad(
+                                        &at,
+                                        format!("kind {canonical:?} is given twice (under another spelling)"),
+                                    );
                                 }
                             }
-                            _ => bad(&at, format!("expected the minutes of one of the circles ({list}), found {m}")),
+                            _ => bad(
+                                &at,
+                                format!("expected the minutes of one of the circles ({list}), found {m}"),
+                            ),
                         }
                     }
                     config.kinds = out;
                 }
                 other => bad(
                     "kinds",
-                    format!("expected an object of service kind → circle minutes, found {}", kind_of(other)),
+                    format!(
+                        "expected an object of service kind → circle minutes, found {}",
+                        kind_of(other)
+                    ),
                 ),
             }
         } else if root.contains_key("circles") {
@@ -253,7 +283,9 @@ impl AccessConfig {
                 if !minutes.contains(m) {
                     bad(
                         "kinds",
-                        format!("missing: the default circle of {kind:?} ({m} min) is not among the file's circles; give kinds too"),
+                        format!(
+                            "missing: the default circle of {kind:?} ({m} min) is not among the file's circles; give kinds too"
+                        ),
                     );
                     break;
                 }
@@ -316,15 +348,25 @@ mod tests {
 
     #[test]
     fn circles_without_metres_reach_minutes_at_the_speed() {
-        let c = AccessConfig::from_json(&json!({"speed_m_per_min": 60, "circles": [{"minutes": 5}, {"minutes": 15}],
-            "kinds": {"Clinic": 5, "诊所": 5, "school": 15}}));
+        let c = AccessConfig::from_json(
+            &json!({"speed_m_per_min": 60, "circles": [{"minutes": 5}, {"minutes": 15}],
+            "kinds": {"Clinic": 5, "诊所": 5, "school": 15}}),
+        );
         let problems = c.unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].field, "kinds.诊所");
-        let c = AccessConfig::from_json(&json!({"speed_m_per_min": 60, "circles": [{"minutes": 5}, {"minutes": 15}],
-            "kinds": {"Clinic": 5, "school": 15}}))
+        let c = AccessConfig::from_json(
+            &json!({"speed_m_per_min": 60, "circles": [{"minutes": 5}, {"minutes": 15}],
+            "kinds": {"Clinic": 5, "school": 15}}),
+        )
         .unwrap();
-        assert_eq!(c.circles[1], LifeCircle { minutes: 15, metres: 900.0 });
+        assert_eq!(
+            c.circles[1],
+            LifeCircle {
+                minutes: 15,
+                metres: 900.0
+            }
+        );
         assert_eq!(c.circle_of("clinic").unwrap().metres, 300.0);
         assert_eq!(c.band(301.0), Some(1));
         assert_eq!(c.band(901.0), None);
@@ -337,9 +379,22 @@ mod tests {
             "kinds": {"clinic": 7}}))
         .unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["speed", "speed_m_per_min", "furthest", "circles[1].metres", "kinds.clinic"], "{problems:?}");
+        assert_eq!(
+            fields,
+            [
+                "speed",
+                "speed_m_per_min",
+                "furthest",
+                "circles[1].metres",
+                "kinds.clinic"
+            ],
+            "{problems:?}"
+        );
         assert!(AccessConfig::from_json(&json!([1])).is_err());
-        let order = AccessConfig::from_json(&json!({"circles": [{"minutes": 10, "metres": 500}, {"minutes": 5, "metres": 300}]})).unwrap_err();
+        let order = AccessConfig::from_json(
+            &json!({"circles": [{"minutes": 10, "metres": 500}, {"minutes": 5, "metres": 300}]}),
+        )
+        .unwrap_err();
         assert_eq!(order[0].field, "circles[1]");
     }
 }

@@ -230,7 +230,11 @@ impl AccessReport {
                 .enumerate()
                 .map(|(k, t)| {
                     let circle = kinds[k].1;
-                    let own = config.circles.iter().position(|c| c.minutes == circle.minutes).unwrap_or(0);
+                    let own = config
+                        .circles
+                        .iter()
+                        .position(|c| c.minutes == circle.minutes)
+                        .unwrap_or(0);
                     KindAccess {
                         kind: kinds[k].0.kind.clone(),
                         circle,
@@ -311,7 +315,11 @@ impl AccessReport {
                         })
                     })
                     .collect();
-                far_grids.sort_by(|a, b| b.residents_beyond.cmp(&a.residents_beyond).then_with(|| a.code.cmp(&b.code)));
+                far_grids.sort_by(|a, b| {
+                    b.residents_beyond
+                        .cmp(&a.residents_beyond)
+                        .then_with(|| a.code.cmp(&b.code))
+                });
                 far_grids.truncate(n);
                 KindFurthest {
                     kind: walk.kind.clone(),
@@ -352,7 +360,12 @@ impl AccessReport {
 /// Everyone the dataset knows: each grid's members (a building, or a unit part with its unit's
 /// people), the buildings in no grid, and every population point in the grid covering it.
 fn homes(dataset: &Dataset, grids: &[&Grid]) -> Vec<Home> {
-    let by_id: FxHashMap<&str, usize> = dataset.buildings.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
+    let by_id: FxHashMap<&str, usize> = dataset
+        .buildings
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.id.as_str(), i))
+        .collect();
     let mut placed = vec![false; dataset.buildings.len()];
     let mut out = Vec::with_capacity(dataset.buildings.len() + dataset.points.len());
     for (g, grid) in grids.iter().enumerate() {
@@ -403,7 +416,11 @@ fn homes(dataset: &Dataset, grids: &[&Grid]) -> Vec<Home> {
             residents: pt.count.into(),
             households: pt.households().into(),
             community: pt.community,
-            grid: if grids.is_empty() { None } else { index.locate(pt.location) },
+            grid: if grids.is_empty() {
+                None
+            } else {
+                index.locate(pt.location)
+            },
         });
     }
     out
@@ -426,7 +443,14 @@ fn rank(list: &mut [(usize, f64)], homes: &[Home]) {
     });
 }
 
-fn far_building(dataset: &Dataset, grids: &[&Grid], config: &AccessConfig, home: &Home, metres: f64, walk: &KindWalks) -> FarBuilding {
+fn far_building(
+    dataset: &Dataset,
+    grids: &[&Grid],
+    config: &AccessConfig,
+    home: &Home,
+    metres: f64,
+    walk: &KindWalks,
+) -> FarBuilding {
     let b = home.building.expect("a building");
     let building = &dataset.buildings[b];
     let place = walk.nearest[b];

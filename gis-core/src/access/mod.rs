@@ -18,7 +18,9 @@ mod coverage;
 mod section;
 mod walks;
 
-pub use config::{AccessConfig, AccessConfigError, ConfigProblem, DEFAULT_FURTHEST, DEFAULT_SPEED_M_PER_MIN, LifeCircle};
+pub use config::{
+    AccessConfig, AccessConfigError, ConfigProblem, DEFAULT_FURTHEST, DEFAULT_SPEED_M_PER_MIN, LifeCircle,
+};
 pub use coverage::{AccessReport, AreaAccess, FarBuilding, FarGrid, KindAccess, KindFurthest, KindPlaces, Within};
 pub use section::{AccessSection, GridCoverage};
 pub use walks::{Homes, KindWalks, NO_PLACE, Walks};

@@ -40,7 +40,12 @@ impl AccessReport {
             speed_m_per_min: self.speed_m_per_min,
             circles: self.circles.clone(),
             kinds: self.kinds.iter().map(|k| (k.kind.clone(), k.circle.minutes)).collect(),
-            kinds_without_places: self.kinds.iter().filter(|k| k.places == 0).map(|k| k.kind.clone()).collect(),
+            kinds_without_places: self
+                .kinds
+                .iter()
+                .filter(|k| k.places == 0)
+                .map(|k| k.kind.clone())
+                .collect(),
             communities: self.communities.iter().map(coverage).collect(),
             grids: self.grids.iter().map(coverage).collect(),
         }
