@@ -24,5 +24,7 @@ mod security;
 mod serve;
 mod serve_store;
 mod store;
+mod replicas;
 mod validate;
+mod versioned;
 mod web;

@@ -477,15 +477,18 @@ await check('English switch', async () => {
   assert(zhRoles.every((r) => /[\u4e00-\u9fff]/.test(r)), `staff roles back in Chinese: ${zhRoles}`);
 });
 
-await check('tile URLs accept a cache-busting ?v= (used after a publish)', async () => {
+await check('tiles are at the served version\'s immutable URLs (used after a publish)', async () => {
   const tj = (await json('/tiles.json')).body;
+  const version = (await json('/healthz')).body.version;
+  assert(tj.tiles[0].includes(`/v/${version}/tiles/`), `tiles.json points at ${tj.tiles[0]}, not version ${version}'s URLs`);
   const [w, s, e, n] = tj.bounds;
   const z = 15;
   const x = Math.floor(((w + e) / 2 + 180) / 360 * 2 ** z);
   const lat = ((s + n) / 2) * Math.PI / 180;
   const y = Math.floor((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2 * 2 ** z);
-  const res = await fetch(`${base}/tiles/${z}/${x}/${y}.mvt?v=7`);
-  assert(res.status === 200, `tile with ?v= answered ${res.status}`);
+  const res = await fetch(`${base}/v/${version}/tiles/${z}/${x}/${y}.mvt`);
+  assert(res.status === 200, `the versioned tile answered ${res.status}`);
+  assert(res.headers.get('cache-control').includes('immutable'), `versioned tile cache-control ${res.headers.get('cache-control')}`);
 });
 
 await check('a community or compound name lists its grids and asks for the building, never "your grid"', async () => {
@@ -1186,10 +1189,10 @@ if (auth.status === 404) {
     const now = versions.find((v) => v.current);
     assert(now.number > before && now.note === 'e2e: web map publish', `current version ${JSON.stringify(now)} after publishing over ${before}`);
     // MapLibre applies new tile URLs when the source has reloaded, a moment after setTiles.
-    await page.waitForFunction((v) => window.wangge.map.getSource('wangge').tiles.some((t) => t.includes(`?v=${v}`)), now.number, { timeout: 10_000 })
+    await page.waitForFunction((v) => window.wangge.map.getSource('wangge').tiles.some((t) => t.includes(`/v/${v}/tiles/`)), now.number, { timeout: 10_000 })
       .catch(() => {});
     const tiles = await page.evaluate(() => window.wangge.map.getSource('wangge').tiles);
-    assert(tiles.some((t) => t.includes(`?v=${now.number}`)), `the map's tiles were not reloaded: ${tiles}`);
+    assert(tiles.some((t) => t.includes(`/v/${now.number}/tiles/`)), `the map's tiles were not reloaded: ${tiles}`);
     const t0 = Date.now();
     while ((await json('/healthz')).body.version !== now.number) {
       assert(Date.now() - t0 < 2000, 'the service did not switch to the published version');

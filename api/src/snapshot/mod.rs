@@ -59,6 +59,7 @@ impl Snapshot {
         )?;
         Ok(Self {
             version: Some(p.version.number),
+            tiles: TileCache::for_version(tile_cache::CAPACITY, p.version.number),
             staff_revision: Some(p.staff_revision),
             current: Some(p.current),
             damaged: p.damaged.clone(),
