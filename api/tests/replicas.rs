@@ -26,7 +26,10 @@ fn pg_bin() -> PathBuf {
 fn missing_tools() -> Option<String> {
     for tool in ["initdb", "pg_ctl", "pg_basebackup", "psql"] {
         if !pg_bin().join(tool).exists() {
-            return Some(format!("{} (Debian: postgresql-15; or set PG_BIN)", pg_bin().join(tool).display()));
+            return Some(format!(
+                "{} (Debian: postgresql-15; or set PG_BIN)",
+                pg_bin().join(tool).display()
+            ));
         }
     }
     if !Path::new("/usr/share/postgresql/15/extension/postgis.control").exists() {
@@ -35,8 +38,18 @@ fn missing_tools() -> Option<String> {
     if Command::new("nginx").arg("-v").output().is_err() && !Path::new("/usr/sbin/nginx").exists() {
         return Some("nginx (Debian: nginx)".into());
     }
-    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
-    if root && Command::new("id").arg("postgres").output().map(|o| !o.status.success()).unwrap_or(true) {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    if root
+        && Command::new("id")
+            .arg("postgres")
+            .output()
+            .map(|o| !o.status.success())
+            .unwrap_or(true)
+    {
         return Some("a `postgres` user to run PostgreSQL as (root cannot)".into());
     }
     None
@@ -55,12 +68,20 @@ fn tools_present() -> bool {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// `cluster.sh ARGS…`; its standard output (a URL) when it succeeds.
 fn cluster(args: &[&str]) -> String {
-    let out = Command::new("bash").arg(script()).args(args).output().expect("run cluster.sh");
+    let out = Command::new("bash")
+        .arg(script())
+        .args(args)
+        .output()
+        .expect("run cluster.sh");
     assert!(out.status.success(), "cluster.sh {args:?} failed: {}", text(&out));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
@@ -70,7 +91,10 @@ struct Postgres(PathBuf);
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let _ = Command::new("bash").arg(script()).args(["pg-stop", s(&self.0)]).output();
+        let _ = Command::new("bash")
+            .arg(script())
+            .args(["pg-stop", s(&self.0)])
+            .output();
     }
 }
 
@@ -159,7 +183,10 @@ fn http(addr: &str, method: &str, path: &str, extra: &[(&str, &str)], body: Opti
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     if let Some(b) = body {
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            b.len()
+        ));
     }
     req.push_str("\r\n");
     req.push_str(body.unwrap_or(""));
@@ -176,7 +203,10 @@ fn http(addr: &str, method: &str, path: &str, extra: &[(&str, &str)], body: Opti
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
         body = dechunk(&body);
     }
     Answer { status, headers, body }
@@ -237,7 +267,9 @@ fn client(addr: &str, tile: &str) -> (i64, Vec<u8>) {
     let style = get(addr, "/style.json");
     assert_eq!(style.status, 200);
     let source = style.json()["sources"]["wangge"]["url"].as_str().unwrap().to_string();
-    let path = source.strip_prefix(&format!("http://{addr}")).unwrap_or_else(|| panic!("style source {source}"));
+    let path = source
+        .strip_prefix(&format!("http://{addr}"))
+        .unwrap_or_else(|| panic!("style source {source}"));
     let version: i64 = path
         .strip_prefix("/v/")
         .and_then(|p| p.strip_suffix("/tiles.json"))
@@ -247,7 +279,10 @@ fn client(addr: &str, tile: &str) -> (i64, Vec<u8>) {
     let tj = get(addr, path);
     assert_eq!(tj.status, 200, "{path}");
     let template = tj.json()["tiles"][0].as_str().unwrap().to_string();
-    assert!(template.contains(&format!("/v/{version}/tiles/")), "{template} for version {version}");
+    assert!(
+        template.contains(&format!("/v/{version}/tiles/")),
+        "{template} for version {version}"
+    );
     let url = template.replace("{z}/{x}/{y}", tile);
     let t = get(addr, url.strip_prefix(&format!("http://{addr}")).unwrap());
     assert_eq!(t.status, 200, "{url}: {}", String::from_utf8_lossy(&t.body));
@@ -271,14 +306,23 @@ fn a_standby_replica_and_a_cache_follow_a_publish_on_the_primary() {
     let kangle = fixture("kangle");
     let out = wangge(&["load", s(&kangle), "--db", &primary_db, "--micro"]);
     assert!(out.status.success(), "{}", text(&out));
-    let standby_db = cluster(&["pg-standby", s(&dir.path().join("standby")), &sp.to_string(), &pp.to_string()]);
+    let standby_db = cluster(&[
+        "pg-standby",
+        s(&dir.path().join("standby")),
+        &sp.to_string(),
+        &pp.to_string(),
+    ]);
     let _standby = Postgres(dir.path().join("standby"));
 
     // A service on each: the primary's takes planners' writes, the standby's is a read replica.
     let (_a, primary) = serve(&primary_db, &[]);
     let (_b, replica) = serve(&standby_db, &["--primary-url", "https://planning.example.cn"]);
     let health = get(&replica, "/healthz").json();
-    assert_eq!((health["role"].as_str(), health["version"].as_i64()), (Some("replica"), Some(1)), "{health}");
+    assert_eq!(
+        (health["role"].as_str(), health["version"].as_i64()),
+        (Some("replica"), Some(1)),
+        "{health}"
+    );
     assert_eq!(get(&primary, "/healthz").json()["role"], "primary");
 
     // Reads work on the replica; every planner write is refused, naming the primary.
@@ -300,7 +344,13 @@ fn a_standby_replica_and_a_cache_follow_a_publish_on_the_primary() {
         assert_eq!(p["primary"], "https://planning.example.cn", "{p}");
         assert!(p["detail"].as_str().unwrap().contains("read-only replica"), "{p}");
     }
-    let put = http(&replica, "PUT", "/v1/grids/350206001017001/staff", &[("Authorization", &bearer)], Some("[]"));
+    let put = http(
+        &replica,
+        "PUT",
+        "/v1/grids/350206001017001/staff",
+        &[("Authorization", &bearer)],
+        Some("[]"),
+    );
     assert_eq!(put.status, 503);
     // And on the command line: publish and load on the standby exit non-zero, saying why.
     for args in [
@@ -309,8 +359,16 @@ fn a_standby_replica_and_a_cache_follow_a_publish_on_the_primary() {
         vec!["rollback", "1", "--db", standby_db.as_str()],
     ] {
         let out = wangge(&args);
-        assert!(!out.status.success(), "wangge {args:?} on the standby succeeded: {}", text(&out));
-        assert!(text(&out).contains("read-only PostgreSQL hot standby"), "wangge {args:?}: {}", text(&out));
+        assert!(
+            !out.status.success(),
+            "wangge {args:?} on the standby succeeded: {}",
+            text(&out)
+        );
+        assert!(
+            text(&out).contains("read-only PostgreSQL hot standby"),
+            "wangge {args:?}: {}",
+            text(&out)
+        );
     }
 
     // nginx caching in front of both services.
@@ -387,30 +445,45 @@ fn a_standby_replica_and_a_cache_follow_a_publish_on_the_primary() {
         }
         delays.push(published.elapsed());
     }
-    eprintln!("publish on the primary → served: standby's service {:?}, primary's {:?}", delays[0], delays[1]);
+    eprintln!(
+        "publish on the primary → served: standby's service {:?}, primary's {:?}",
+        delays[0], delays[1]
+    );
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
 
     // What each version's tile is, from the services themselves.
     let v2_tile = get(&replica, &format!("/v/2/tiles/{tile}.mvt")).body;
     assert_eq!(get(&primary, &format!("/v/2/tiles/{tile}.mvt")).body, v2_tile);
-    assert_ne!(v1_tile, v2_tile, "the grown building's tile differs between the versions");
+    assert_ne!(
+        v1_tile, v2_tile,
+        "the grown building's tile differs between the versions"
+    );
     let mut per_version = [0, 0];
     for c in clients {
         for (version, bytes) in c.join().expect("a client failed") {
             let expected = if version == 1 { &v1_tile } else { &v2_tile };
-            assert!(bytes == *expected, "a client following version {version}'s style got another version's tile");
+            assert!(
+                bytes == *expected,
+                "a client following version {version}'s style got another version's tile"
+            );
             per_version[(version - 1) as usize] += 1;
         }
     }
-    eprintln!("clients during the switch: {} tiles of version 1, {} of version 2", per_version[0], per_version[1]);
+    eprintln!(
+        "clients during the switch: {} tiles of version 1, {} of version 2",
+        per_version[0], per_version[1]
+    );
 
     // Now that both serve version 2, every client gets version 2's style and tiles, however
     // often it asks and whichever service answers.
     for _ in 0..20 {
         let (version, bytes) = client(&cache, &tile);
         assert_eq!(version, 2);
-        assert!(bytes == v2_tile, "a tile of the old version after the publish was served");
+        assert!(
+            bytes == v2_tile,
+            "a tile of the old version after the publish was served"
+        );
     }
     // The old version's URL still gives the old version's tile, from the cache (immutable).
     let old = get(&cache, &format!("/v/1/tiles/{tile}.mvt"));

@@ -46,7 +46,11 @@ async fn the_style_and_tilejson_point_at_the_served_versions_immutable_urls() {
         assert_eq!(status, StatusCode::OK, "{uri}");
         let tj: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(tj["tiles"][0], "http://maps.example/v/1/tiles/{z}/{x}/{y}.mvt", "{uri}");
-        let cache = if uri == "/tiles.json" { "no-cache" } else { "public, max-age=31536000, immutable" };
+        let cache = if uri == "/tiles.json" {
+            "no-cache"
+        } else {
+            "public, max-age=31536000, immutable"
+        };
         assert_eq!(header_of(&h, header::CACHE_CONTROL), cache, "{uri}");
         let etag = header_of(&h, header::ETAG).to_string();
         assert_eq!(get(&app, uri, Some(&etag)).await.0, StatusCode::NOT_MODIFIED, "{uri}");
@@ -56,7 +60,10 @@ async fn the_style_and_tilejson_point_at_the_served_versions_immutable_urls() {
     for file in ["mvt", "png"] {
         let (status, h, versioned) = get(&app, &format!("/v/1/tiles/{TILE}.{file}"), None).await;
         assert_eq!(status, StatusCode::OK, "{file}");
-        assert_eq!(header_of(&h, header::CACHE_CONTROL), "public, max-age=31536000, immutable");
+        assert_eq!(
+            header_of(&h, header::CACHE_CONTROL),
+            "public, max-age=31536000, immutable"
+        );
         let etag = header_of(&h, header::ETAG).to_string();
         let (_, plain_h, plain) = get(&app, &format!("/tiles/{TILE}.{file}"), None).await;
         assert_eq!(versioned, plain, "{file}: the versioned tile is the served one");
@@ -84,7 +91,10 @@ async fn every_replica_gives_a_versions_tile_the_same_etag() {
     let (_, b, b_body) = get(&other, &uri, None).await;
     assert_eq!(a_body, b_body);
     assert_eq!(header_of(&a, header::ETAG), header_of(&b, header::ETAG));
-    assert_eq!(get(&other, &uri, Some(header_of(&a, header::ETAG))).await.0, StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        get(&other, &uri, Some(header_of(&a, header::ETAG))).await.0,
+        StatusCode::NOT_MODIFIED
+    );
 }
 
 #[tokio::test]
@@ -98,7 +108,10 @@ async fn versions_not_served_answer_clearly_and_are_never_cached() {
         assert_eq!(state.current().version, Some(n));
         let (_, _, style) = get(&app, "/style.json", None).await;
         let style: serde_json::Value = serde_json::from_slice(&style).unwrap();
-        assert_eq!(style["sources"]["wangge"]["url"], format!("http://maps.example/v/{n}/tiles.json"));
+        assert_eq!(
+            style["sources"]["wangge"]["url"],
+            format!("http://maps.example/v/{n}/tiles.json")
+        );
     }
     // The version before the current one is still served, as it was (clients mid-switch).
     let (status, h, v2_tile) = get(&app, &format!("/v/2/tiles/{TILE}.mvt"), None).await;
@@ -120,10 +133,26 @@ async fn versions_not_served_answer_clearly_and_are_never_cached() {
 
     // Never published: 404. Not a number: 400. Both no-store.
     for (uri, status, code) in [
-        (format!("/v/9/tiles/{TILE}.mvt"), StatusCode::NOT_FOUND, "no_such_version"),
-        (format!("/v/0/tiles/{TILE}.mvt"), StatusCode::NOT_FOUND, "no_such_version"),
-        (format!("/v/latest/tiles/{TILE}.mvt"), StatusCode::BAD_REQUEST, "bad_request"),
-        ("/v/3/tiles/15/1/x.mvt".to_string(), StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            format!("/v/9/tiles/{TILE}.mvt"),
+            StatusCode::NOT_FOUND,
+            "no_such_version",
+        ),
+        (
+            format!("/v/0/tiles/{TILE}.mvt"),
+            StatusCode::NOT_FOUND,
+            "no_such_version",
+        ),
+        (
+            format!("/v/latest/tiles/{TILE}.mvt"),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/v/3/tiles/15/1/x.mvt".to_string(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
     ] {
         let (got, h, body) = get(&app, &uri, None).await;
         assert_eq!(got, status, "{uri}");

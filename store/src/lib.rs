@@ -246,31 +246,31 @@ impl Store {
                 ready?;
                 true
             } else {
-            let has: Option<String> =
-                sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
-                    .fetch_optional(&mut conn)
-                    .await?;
-            if has.is_none() {
-                // Two stores opening at once may both try; the loser sees it made by the other.
-                if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public")
-                    .execute(&mut conn)
-                    .await
-                {
-                    let now: Option<String> =
-                        sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
-                            .fetch_optional(&mut conn)
-                            .await?;
-                    if now.is_none() {
-                        return Err(StoreError::NoPostgis(e.to_string()));
+                let has: Option<String> =
+                    sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+                        .fetch_optional(&mut conn)
+                        .await?;
+                if has.is_none() {
+                    // Two stores opening at once may both try; the loser sees it made by the other.
+                    if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public")
+                        .execute(&mut conn)
+                        .await
+                    {
+                        let now: Option<String> =
+                            sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+                                .fetch_optional(&mut conn)
+                                .await?;
+                        if now.is_none() {
+                            return Err(StoreError::NoPostgis(e.to_string()));
+                        }
                     }
                 }
-            }
-            if schema != "public" {
-                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
-                    .execute(&mut conn)
-                    .await?;
-            }
-            conn.close().await?;
+                if schema != "public" {
+                    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                        .execute(&mut conn)
+                        .await?;
+                }
+                conn.close().await?;
                 false
             }
         };

@@ -271,7 +271,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi-3.0.json", get(openapi_doc(&api30, "3.0")))
         .fallback(|| async { Problem::not_found("no such resource; see /openapi.json") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_data))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), replica_refuses_writes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            replica_refuses_writes,
+        ))
         .layer(axum::middleware::from_fn(problem::ensure_problem))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(tower_http::compression::CompressionLayer::new())

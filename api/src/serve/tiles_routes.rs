@@ -295,7 +295,10 @@ async fn at_version(
         return Ok(served);
     }
     let current = state.current().version;
-    let now = current.map_or_else(|| "nothing is served".to_string(), |c| format!("the current version is {c}"));
+    let now = current.map_or_else(
+        || "nothing is served".to_string(),
+        |c| format!("the current version is {c}"),
+    );
     if let Some(c) = current
         && (1..c).contains(&v)
     {
