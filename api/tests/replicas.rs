@@ -348,7 +348,7 @@ fn a_standby_replica_and_a_cache_follow_a_publish_on_the_primary() {
         &replica,
         "PUT",
         "/v1/grids/350206001017001/staff",
-        &[("Authorization", &bearer)],
+        &[("Authorization", bearer.as_str())],
         Some("[]"),
     );
     assert_eq!(put.status, 503);
@@ -380,10 +380,15 @@ fn a_standby_replica_and_a_cache_follow_a_publish_on_the_primary() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let _nginx = Nginx(nginx);
+    let mut nginx = Nginx(nginx);
     let cache = format!("127.0.0.1:{cp}");
     let t0 = Instant::now();
     while TcpStream::connect(&cache).is_err() {
+        if let Ok(Some(status)) = nginx.0.try_wait() {
+            let mut err = String::new();
+            let _ = nginx.0.stderr.take().map(|mut e| e.read_to_string(&mut err));
+            panic!("nginx ended ({status}): {err}");
+        }
         assert!(t0.elapsed() < Duration::from_secs(10), "nginx did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
