@@ -9,7 +9,9 @@ use gis_core::crs::Crs;
 use gis_core::grid::{Grid, GridKind, GridLevel};
 use gis_core::lookup::{LookupIndex, NearestQuery};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use tiles::placard::{NearbyService, Placard, PlacardError};
+use gis_core::model::Dataset;
+use gis_core::walk::{DEFAULT_SPEED_M_PER_MIN, ResourceWalks};
+use tiles::placard::{Distance, NearbyService, Placard, PlacardError};
 
 /// Everything but RFC 3986's unreserved characters is escaped (in a path segment or a query value).
 pub const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -24,9 +26,13 @@ pub fn link(public_url: &str, building: &str) -> String {
 }
 
 /// Where the placards' facts come from: the served layer's lookup index (grids, staff,
-/// resources), the version it is, and the URL residents reach the web map at.
+/// resources), the dataset and its walking network (nearest services by walk where there is
+/// one), the version it is, and the URL residents reach the web map at.
 pub struct Source<'a> {
     pub lookup: &'a LookupIndex,
+    pub dataset: &'a Dataset,
+    /// None: the dataset has nothing to walk on, and distances are printed as straight lines.
+    pub walks: Option<&'a ResourceWalks>,
     pub version: Option<i64>,
     /// The version's publication day (YYYY-MM-DD), else today.
     pub date: String,
@@ -65,21 +71,40 @@ pub fn placard(src: &Source, building: &str) -> Option<Placard> {
         x: found.candidate.location[0],
         y: found.candidate.location[1],
     };
-    // As the web map's grid card: the nearest clinic, pharmacy and shop.
+    // As the web map's grid card: the nearest clinic, pharmacy and shop, by walk where the data
+    // has a network (a straight line is printed as one, never as a walk).
     let nearby = [&["clinic", "hospital"][..], &["pharmacy"], &["shop", "supermarket"]]
         .iter()
         .filter_map(|kinds| {
-            let q = NearestQuery {
-                kinds: kinds.iter().map(|k| k.to_string()).collect(),
-                limit: 1,
-                radius_m: None,
-            };
-            src.lookup.nearest(at, Crs::Wgs84, &q).ok()?.into_iter().next()
-        })
-        .map(|r| NearbyService {
-            kind: r.kind,
-            name: r.name,
-            distance_m: r.distance_m,
+            let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+            let walked = src
+                .walks
+                .and_then(|w| w.nearest(at, &kinds, 1, None))
+                .and_then(|(_, found)| found.into_iter().next())
+                .map(|f| {
+                    let r = &src.dataset.resources[f.target];
+                    NearbyService {
+                        kind: r.kind.clone(),
+                        name: r.name.clone(),
+                        distance: Distance::Walk {
+                            metres: f.metres,
+                            minutes: f.metres / DEFAULT_SPEED_M_PER_MIN,
+                        },
+                    }
+                });
+            walked.or_else(|| {
+                let q = NearestQuery {
+                    kinds,
+                    limit: 1,
+                    radius_m: None,
+                };
+                let r = src.lookup.nearest(at, Crs::Wgs84, &q).ok()?.into_iter().next()?;
+                Some(NearbyService {
+                    kind: r.kind,
+                    name: r.name,
+                    distance: Distance::Straight { metres: r.distance_m },
+                })
+            })
         })
         .collect();
     let full = found.candidate.address.clone();
@@ -148,7 +173,10 @@ pub fn to_json(p: &Placard) -> serde_json::Value {
         "grid_name": p.grid_name,
         "micro_grid": p.micro_code,
         "staff": p.staff.iter().map(|(role, name, phone)| serde_json::json!({"role": role, "name": name, "phone": phone})).collect::<Vec<_>>(),
-        "nearby": p.nearby.iter().map(|n| serde_json::json!({"kind": n.kind, "name": n.name, "distance_m": (n.distance_m * 10.0).round() / 10.0})).collect::<Vec<_>>(),
+        "nearby": p.nearby.iter().map(|n| {
+            let by = match n.distance { Distance::Walk { .. } => "walk", Distance::Straight { .. } => "straight" };
+            serde_json::json!({"kind": n.kind, "name": n.name, "by": by, "distance_m": (n.distance.metres() * 10.0).round() / 10.0})
+        }).collect::<Vec<_>>(),
         "link": p.link,
         "version": p.version,
         "date": p.date,

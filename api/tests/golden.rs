@@ -589,6 +589,9 @@ fn cli_and_http_outputs_are_byte_identical_to_the_goldens() {
         // z14: no compound names yet, so the bytes do not depend on whether a CJK font is installed.
         ("http-tile-png-z14", format!("/tiles/14/{x14}/{y14}.png")),
         ("http-tile-bad", "/tiles/99/0/0.mvt".to_string()),
+        // Version 3 is served: its tiles at their immutable URLs; version 2's are gone.
+        ("http-tile-versioned", format!("/v/3/tiles/15/{x}/{y}.mvt")),
+        ("http-tile-version-gone", format!("/v/2/tiles/15/{x}/{y}.mvt")),
         ("http-sprite-json", "/sprites/sprite.json".to_string()),
         ("http-versions", "/v1/versions".to_string()),
         ("http-version-grids", "/v1/versions/1/grids".to_string()),
@@ -601,6 +604,11 @@ fn cli_and_http_outputs_are_byte_identical_to_the_goldens() {
             "http-ogc-items-bbox",
             "/collections/buildings/items?bbox=118.114,24.504,118.116,24.506&limit=3".to_string(),
         ),
+        (
+            "http-access-grid",
+            "/v1/access?grid=350206001017001&kind=clinic,school".to_string(),
+        ),
+        ("http-access-unknown-kind", "/v1/access?kind=bogus".to_string()),
         ("http-openapi", "/openapi.json".to_string()),
         ("http-unknown", "/nope".to_string()),
     ] {

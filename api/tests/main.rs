@@ -6,6 +6,7 @@ mod common;
 #[path = "../../gis-core/tests/fuzz_support/mod.rs"]
 mod fuzz_support;
 
+mod access;
 mod connections;
 mod corpus;
 mod faults;
@@ -20,10 +21,12 @@ mod partition;
 mod placards;
 mod planner;
 mod repartition;
+mod replicas;
 mod security;
 mod serve;
 mod serve_store;
 mod store;
 mod tile_archive;
 mod validate;
+mod versioned;
 mod web;

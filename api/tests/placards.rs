@@ -70,7 +70,23 @@ async fn a_buildings_placard_links_to_its_grid_card_and_follows_the_served_versi
         assert!(names.contains(&s["name"].as_str().unwrap()), "{names:?} lacks {s}");
     }
     assert_eq!(card["staff"][0]["role"], "网格长", "the leader first");
-    assert!(!card["nearby"].as_array().unwrap().is_empty());
+    // Kangle has roads: every service is printed by walk, as the card's nearest-by-walk answers it.
+    let nearby = card["nearby"].as_array().unwrap();
+    assert!(!nearby.is_empty());
+    assert!(nearby.iter().all(|n| n["by"] == "walk"), "{nearby:?}");
+    let at = &lookup["candidates"][0]["location"];
+    let (_, near) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/resources/nearest?lon={}&lat={}&kind=clinic,hospital&limit=1", at[0], at[1]),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(near["by"], "walk");
+    let walk_m = near["resources"][0]["walk_m"].as_f64().unwrap();
+    assert_eq!(nearby[0]["name"], near["resources"][0]["name"]);
+    assert!((nearby[0]["distance_m"].as_f64().unwrap() - walk_m).abs() < 0.1, "{nearby:?} against {near}");
 
     if cjk {
         let (status, ct, png, _) = raw(&app, "/v1/buildings/KL-B0003/placard.png").await;

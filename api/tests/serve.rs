@@ -355,6 +355,82 @@ async fn lookups_answer_points_addresses_batches_and_nearest_resources() {
 }
 
 #[tokio::test]
+async fn nearest_resources_walk_the_roads_and_say_when_they_cannot() {
+    let kangle = served("kangle", SizeBounds::default());
+    let at = kangle.dataset.buildings[0].anchor;
+    let app = router(AppState::new(kangle));
+    let base = format!(
+        "/v1/resources/nearest?lon={}&lat={}&kind=clinic,pharmacy",
+        at.x(),
+        at.y()
+    );
+    // Kangle has roads: by walk by default, with the straight line beside it.
+    let (s, _, body) = get(&app, &format!("{base}&limit=3&route=true"), &[]).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let a = json(&body);
+    assert_eq!(
+        (a["by"].as_str(), a["speed_m_per_min"].as_f64()),
+        (Some("walk"), Some(80.0))
+    );
+    let found = a["resources"].as_array().unwrap();
+    assert_eq!(found.len(), 3);
+    let walk: Vec<f64> = found.iter().map(|r| r["walk_m"].as_f64().unwrap()).collect();
+    assert!(walk.windows(2).all(|w| w[0] <= w[1]), "nearest by walk first: {walk:?}");
+    for r in found {
+        let (w, st) = (r["walk_m"].as_f64().unwrap(), r["straight_m"].as_f64().unwrap());
+        assert!(w + 0.01 >= st, "a walk is never shorter than the straight line: {r}");
+        assert_eq!(r["distance_m"], r["walk_m"]);
+        assert!((r["walk_min"].as_f64().unwrap() - w / 80.0).abs() <= 0.05);
+        let line = r["route"]["coordinates"].as_array().unwrap();
+        assert_eq!(r["route"]["type"], "LineString");
+        assert_eq!(
+            line[0],
+            serde_json::json!([at.x(), at.y()]),
+            "the route starts at the point"
+        );
+        assert_eq!(line.last().unwrap(), &r["location"], "and ends at the resource");
+    }
+    // A stated speed.
+    let (_, _, body) = get(&app, &format!("{base}&limit=1&speed=40"), &[]).await;
+    let r = &json(&body)["resources"][0];
+    assert!((r["walk_min"].as_f64().unwrap() - r["walk_m"].as_f64().unwrap() / 40.0).abs() <= 0.05);
+    // Straight when asked: great-circle metres, and said so.
+    let (_, _, body) = get(&app, &format!("{base}&limit=3&by=straight"), &[]).await;
+    let a = json(&body);
+    assert_eq!(a["by"], "straight");
+    assert!(a["note"].as_str().unwrap().contains("straight-line"));
+    assert!(
+        a["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["walk_m"].is_null() && r["straight_m"] == r["distance_m"])
+    );
+    // Bad `by` and `speed`: problem bodies with their codes.
+    for (q, code) in [
+        ("&by=car", "invalid_by"),
+        ("&speed=0", "invalid_speed"),
+        ("&speed=500", "invalid_speed"),
+    ] {
+        let (s, h, body) = get(&app, &format!("{base}{q}"), &[]).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}");
+        assert_eq!(h[header::CONTENT_TYPE], "application/problem+json", "{q}");
+        assert_eq!(json(&body)["code"], code, "{q}");
+    }
+    // A dataset with no roads: straight lines, and the answer says why.
+    let kangle = served("kangle", SizeBounds::default());
+    let mut bare = (*kangle.dataset).clone();
+    bare.roads.clear();
+    let bare = Snapshot::new(bare, kangle.grids.clone(), SizeBounds::default());
+    assert!(bare.walk.is_none());
+    let (s, _, body) = get(&router(AppState::new(bare)), &format!("{base}&limit=2"), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let a = json(&body);
+    assert_eq!(a["by"], "straight");
+    assert!(a["note"].as_str().unwrap().contains("no roads"), "{a}");
+}
+
+#[tokio::test]
 async fn metrics_count_requests_and_tiles() {
     let app = router(AppState::new(served("kangle", SizeBounds::default())));
     for _ in 0..2 {

@@ -196,6 +196,50 @@ pub struct Context {
     pub green: Vec<ContextFeature>,
 }
 
+/// A way people walk along (`walk.geojson`): a footway, path, steps, a pedestrian street, a
+/// crossing. Roads (`roads.geojson`) are walked too; these are the ways that are not roads.
+#[derive(Debug, Clone)]
+pub struct WalkWay {
+    pub id: String,
+    /// What it is, lower-case (`footway`, `path`, `steps`, `pedestrian`, `crossing`, …), when
+    /// the file says.
+    pub kind: Option<String>,
+    pub line: MultiLineString<f64>,
+}
+
+/// A line nobody walks across (`walk.geojson` with `barrier`): a compound wall, a fence, a hedge.
+#[derive(Debug, Clone)]
+pub struct WalkBarrier {
+    pub id: String,
+    /// `wall`, `fence`, `hedge`, … lower-case.
+    pub kind: String,
+    pub line: MultiLineString<f64>,
+}
+
+/// Where people pass through a barrier (`walk.geojson` Point): a compound gate or an entrance.
+#[derive(Debug, Clone)]
+pub struct WalkPassage {
+    pub id: String,
+    /// `gate` or `entrance`.
+    pub kind: String,
+    pub location: Point<f64>,
+}
+
+/// The optional walking layer of a dataset (`walk.geojson`): ways besides the roads, barriers,
+/// and the gates and entrances through them. Empty when the dataset has none.
+#[derive(Debug, Clone, Default)]
+pub struct WalkLayer {
+    pub ways: Vec<WalkWay>,
+    pub barriers: Vec<WalkBarrier>,
+    pub passages: Vec<WalkPassage>,
+}
+
+impl WalkLayer {
+    pub fn is_empty(&self) -> bool {
+        self.ways.is_empty() && self.barriers.is_empty() && self.passages.is_empty()
+    }
+}
+
 /// An institution that becomes an exclusive grid (专属网格): school, hospital, market, ...
 #[derive(Debug, Clone)]
 pub struct ExclusiveUnit {
@@ -229,6 +273,10 @@ pub struct Dataset {
     pub staff: Vec<Staff>,
     /// Water and green for the map (optional `water.geojson`, `green.geojson`).
     pub context: Context,
+    /// Footways, barriers and gates for walking distances (optional `walk.geojson`).
+    pub walk: WalkLayer,
+    /// Life-circle settings (optional `access.json`, else the standards' defaults).
+    pub access: crate::access::AccessConfig,
 }
 
 /// Households of a building that declares none (dataset-format.md).

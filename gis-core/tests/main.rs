@@ -4,6 +4,7 @@
 mod common;
 mod fuzz_support;
 
+mod access;
 mod context;
 mod fuzz;
 mod hostile;
@@ -13,3 +14,4 @@ mod partition;
 mod repartition;
 mod suggest;
 mod validate;
+mod walk;

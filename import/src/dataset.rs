@@ -373,7 +373,7 @@ pub fn convert_layer(
         Role::Population => &[Target::Count],
         Role::Resources => &[Target::Kind, Target::Name],
         Role::Exclusive => &[Target::Name, Target::Kind],
-        Role::Boundary | Role::Roads | Role::Buildings | Role::Water | Role::Green => &[],
+        Role::Boundary | Role::Roads | Role::Buildings | Role::Water | Role::Green | Role::Walk => &[],
     };
     for &t in required {
         if map.contains_key(&t) || (role == Role::Resources && t == Target::Kind && default_kind.is_some()) {
@@ -585,6 +585,7 @@ fn expected(role: Role) -> &'static str {
         Role::Population | Role::Resources => "points",
         Role::Roads => "lines",
         Role::Water => "polygons or lines",
+        Role::Walk => "lines or points",
     }
 }
 
@@ -607,14 +608,14 @@ fn shaped(g: &Geometry<f64>, role: Role) -> Result<Geometry<f64>, &'static str> 
         (Role::Boundary | Role::Buildings | Role::Exclusive | Role::Water | Role::Green, Geometry::MultiPolygon(_)) => {
             Ok(g.clone())
         }
-        (Role::Population | Role::Resources, Geometry::Point(_)) => Ok(g.clone()),
-        (Role::Population | Role::Resources, Geometry::MultiPoint(MultiPoint(ps))) if ps.len() == 1 => {
+        (Role::Population | Role::Resources | Role::Walk, Geometry::Point(_)) => Ok(g.clone()),
+        (Role::Population | Role::Resources | Role::Walk, Geometry::MultiPoint(MultiPoint(ps))) if ps.len() == 1 => {
             Ok(Geometry::Point(ps[0]))
         }
-        (Role::Roads | Role::Water, Geometry::LineString(l)) => {
+        (Role::Roads | Role::Water | Role::Walk, Geometry::LineString(l)) => {
             Ok(Geometry::MultiLineString(MultiLineString(vec![l.clone()])))
         }
-        (Role::Roads | Role::Water, Geometry::MultiLineString(_)) => Ok(g.clone()),
+        (Role::Roads | Role::Water | Role::Walk, Geometry::MultiLineString(_)) => Ok(g.clone()),
         _ => Err(name),
     }
 }
@@ -744,7 +745,7 @@ pub fn keep_inside(draft: &mut Draft, margin_m: f64) {
         ));
     }
     if let Some(around) = &around {
-        for role in [Role::Water, Role::Green] {
+        for role in [Role::Water, Role::Green, Role::Walk] {
             if let Some(features) = draft.files.get_mut(&role) {
                 keep_around(role, features, around, margin_m, &mut notes);
             }
@@ -753,7 +754,7 @@ pub fn keep_inside(draft: &mut Draft, margin_m: f64) {
     draft.notes = notes;
 }
 
-/// Keeps the water or green features that reach `around` (the communities and a margin round
+/// Keeps the water, green or walking features that reach `around` (the communities and a margin round
 /// them), cut to it; a feature whose cut outline is not valid is dropped by id. The notes say
 /// how many were kept, cut and left out.
 fn keep_around(role: Role, features: &mut Vec<Feature>, around: &MultiPolygon<f64>, margin_m: f64, notes: &mut Notes) {
@@ -770,6 +771,8 @@ fn keep_around(role: Role, features: &mut Vec<Feature>, around: &MultiPolygon<f6
             Geometry::MultiLineString(ml) => {
                 ml.bounding_rect().is_some_and(|b| b.intersects(&bbox)) && ml.intersects(around)
             }
+            // The walking layer's gates and entrances.
+            Geometry::Point(p) => around.intersects(p),
             _ => false,
         };
         if !reaches {
@@ -821,6 +824,7 @@ fn keep_around(role: Role, features: &mut Vec<Feature>, around: &MultiPolygon<f6
                 f.geometry = Geometry::MultiLineString(clipped);
                 true
             }
+            Geometry::Point(_) => true,
             _ => false,
         }
     });

@@ -110,11 +110,11 @@ fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Re
             if let Some(role) = spec.role.filter(|r| {
                 !matches!(
                     r,
-                    Role::Buildings | Role::Resources | Role::Roads | Role::Water | Role::Green
+                    Role::Buildings | Role::Resources | Role::Roads | Role::Water | Role::Green | Role::Walk
                 )
             }) {
                 return Err(ImportError::Setting(format!(
-                    "{}: an OpenStreetMap extract gives buildings, resources, roads, water and green, not {}",
+                    "{}: an OpenStreetMap extract gives buildings, resources, roads, water, green and walk, not {}",
                     spec.path.display(),
                     role.name()
                 )));
@@ -126,6 +126,7 @@ fn read_source(spec: &SourceSpec, opts: &ImportOptions, draft: &mut Draft) -> Re
                 (Role::Roads, features.roads),
                 (Role::Water, features.water),
                 (Role::Green, features.green),
+                (Role::Walk, features.walk),
             ] {
                 if spec.role.is_none_or(|r| r == role) {
                     draft.files.entry(role).or_default().extend(fs);

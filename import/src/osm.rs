@@ -1,7 +1,8 @@
 //! OpenStreetMap extracts (.osm.pbf): buildings from closed ways and multipolygon relations,
 //! resources from amenity / shop / healthcare tags, roads from highway tags, and the map's
 //! context: water (natural=water, waterway=*, landuse=reservoir) and green (parks, woods, grass)
-//! from closed ways and multipolygon relations, rivers and streams as lines.
+//! from closed ways and multipolygon relations, rivers and streams as lines; and the walking
+//! layer: footways, paths, steps, service ways and tracks, walls and fences, gates and entrances.
 //!
 //! OpenStreetMap has no residents: each building carries its `building=*` value as its use and
 //! `building:levels` as its floors, and the estimate every source shares (estimate.rs) gives its
@@ -63,6 +64,49 @@ pub const ROAD_CLASSES: &[&str] = &[
     "pedestrian",
 ];
 
+/// Highway values that are walked but are not roads: they go to the walking layer
+/// (`walk.geojson`) with the value as their `kind` (a footway tagged `footway=crossing` as
+/// `crossing`).
+pub const WALK_CLASSES: &[&str] = &[
+    "footway",
+    "path",
+    "steps",
+    "cycleway",
+    "bridleway",
+    "service",
+    "track",
+    "corridor",
+    "platform",
+];
+
+/// Barrier values drawn as lines that nobody walks across.
+pub const BARRIER_LINES: &[&str] = &["wall", "fence", "hedge", "city_wall", "retaining_wall"];
+
+/// Barrier values of nodes people walk through (a gate in a compound wall).
+pub const GATE_NODES: &[&str] = &[
+    "gate",
+    "entrance",
+    "lift_gate",
+    "swing_gate",
+    "sliding_gate",
+    "wicket_gate",
+    "kissing_gate",
+    "turnstile",
+    "full-height_turnstile",
+    "stile",
+    "hampshire_gate",
+    "bump_gate",
+];
+
+/// Whether a way's tags forbid walking on it (`foot=no`, or `access=no` with no `foot` saying
+/// otherwise). `access=private` is kept: a compound's own ways are its residents' walks.
+fn no_walking(tags: &HashMap<String, String>) -> bool {
+    let foot = tags.get("foot").map(String::as_str);
+    matches!(foot, Some("no" | "use_sidepath"))
+        || (tags.get("access").map(String::as_str) == Some("no")
+            && !matches!(foot, Some("yes" | "designated" | "permissive")))
+}
+
 struct Way {
     refs: Vec<i64>,
     tags: HashMap<String, String>,
@@ -112,6 +156,9 @@ pub struct OsmFeatures {
     pub water: Vec<Feature>,
     /// Green areas, for the map (not yet clipped to the communities).
     pub green: Vec<Feature>,
+    /// The walking layer: footways, paths, steps, service ways and tracks; walls and fences;
+    /// gates and entrances (not yet clipped to the communities).
+    pub walk: Vec<Feature>,
 }
 
 pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> {
@@ -355,16 +402,65 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         ));
     }
 
-    // Roads.
+    // Roads, and the walking layer's ways and barriers.
+    let feature = |geometry: Geometry<f64>, properties: Map<String, serde_json::Value>| Feature {
+        geometry,
+        properties,
+        source: path.to_path_buf(),
+        source_index: 0,
+        building_use: None,
+    };
+    let (mut ways_walked, mut barrier_lines, mut not_for_walking) = (0, 0, 0);
     for id in &way_ids {
         let w = &ways[id];
+        let barrier = w.tags.get("barrier").filter(|b| BARRIER_LINES.contains(&b.as_str()));
+        if let Some(barrier) = barrier
+            && !w.tags.contains_key("highway")
+        {
+            let Some(l) = line(&w.refs).filter(|l| l.0.len() >= 2) else {
+                notes.drop(path, format!("osm-w{id}"), "barrier whose nodes are not in the extract");
+                continue;
+            };
+            let mut properties = Map::new();
+            properties.insert("id".into(), json!(format!("osm-w{id}")));
+            properties.insert("barrier".into(), json!(barrier));
+            out.walk
+                .push(feature(Geometry::MultiLineString(MultiLineString(vec![l])), properties));
+            barrier_lines += 1;
+            continue;
+        }
         let Some(class) = w.tags.get("highway") else { continue };
         if !ROAD_CLASSES.contains(&class.as_str()) {
-            notes.drop(
-                path,
-                format!("osm-w{id}"),
-                "highway of a class grid lines do not follow (footway, path, service, track, …)",
-            );
+            if !WALK_CLASSES.contains(&class.as_str()) {
+                notes.drop(
+                    path,
+                    format!("osm-w{id}"),
+                    "highway of a class neither grid lines follow nor people walk (construction, proposed, …)",
+                );
+                continue;
+            }
+            if no_walking(&w.tags) {
+                not_for_walking += 1;
+                continue;
+            }
+            let Some(l) = line(&w.refs).filter(|l| l.0.len() >= 2) else {
+                notes.drop(
+                    path,
+                    format!("osm-w{id}"),
+                    "walking way whose nodes are not in the extract",
+                );
+                continue;
+            };
+            let kind = match w.tags.get("footway").map(String::as_str) {
+                Some("crossing") => "crossing",
+                _ => class.as_str(),
+            };
+            let mut properties = Map::new();
+            properties.insert("id".into(), json!(format!("osm-w{id}")));
+            properties.insert("kind".into(), json!(kind));
+            out.walk
+                .push(feature(Geometry::MultiLineString(MultiLineString(vec![l])), properties));
+            ways_walked += 1;
             continue;
         }
         let Some(l) = line(&w.refs).filter(|l| l.0.len() >= 2) else {
@@ -445,6 +541,25 @@ pub fn read(path: &Path, notes: &mut Notes) -> Result<OsmFeatures, ImportError> 
         context(format!("osm-r{id}"), tags, Geometry::MultiPolygon(area), layer, kind);
     }
     sea(path, &ways, &nodes, &mut out, notes);
+    // Gates and entrances: nodes people pass walls and buildings by.
+    let mut passages = 0;
+    for (id, tags) in &tagged_nodes {
+        let gate = tags.get("barrier").is_some_and(|b| GATE_NODES.contains(&b.as_str()));
+        let entrance = tags.get("entrance").is_some_and(|e| e != "no");
+        if !(gate || entrance) || no_walking(tags) {
+            continue;
+        }
+        let Some(at) = nodes.get(id) else { continue };
+        let mut properties = Map::new();
+        properties.insert("id".into(), json!(format!("osm-n{id}")));
+        properties.insert("kind".into(), json!(if entrance { "entrance" } else { "gate" }));
+        out.walk.push(feature(Geometry::Point(Point(*at)), properties));
+        passages += 1;
+    }
+    notes.assume(format!(
+        "{}: walking layer: {ways_walked} footways, paths, steps, service ways and tracks, {barrier_lines} walls and fences, {passages} gates and entrances ({not_for_walking} ways tagged foot=no or access=no left out)",
+        path.display()
+    ));
     for (i, f) in out.buildings.iter_mut().enumerate() {
         f.source_index = i;
     }

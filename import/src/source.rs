@@ -99,10 +99,13 @@ pub enum Role {
     Water,
     /// Green for the map (parks, woods): areas, never partitioned.
     Green,
+    /// The walking layer: footways and paths (lines), walls and fences (lines with `barrier`),
+    /// gates and entrances (points).
+    Walk,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Boundary,
         Role::Buildings,
         Role::Population,
@@ -111,6 +114,7 @@ impl Role {
         Role::Exclusive,
         Role::Water,
         Role::Green,
+        Role::Walk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -123,6 +127,7 @@ impl Role {
             Role::Exclusive => "exclusive",
             Role::Water => "water",
             Role::Green => "green",
+            Role::Walk => "walk",
         }
     }
 
@@ -136,6 +141,7 @@ impl Role {
             Role::Exclusive => "exclusive.geojson",
             Role::Water => "water.geojson",
             Role::Green => "green.geojson",
+            Role::Walk => "walk.geojson",
         }
     }
 
@@ -155,6 +161,7 @@ impl Role {
             Role::Roads => &[Id, Name, Class],
             Role::Exclusive => &[Id, Name, Kind],
             Role::Water | Role::Green => &[Id, Name, Kind],
+            Role::Walk => &[Id, Kind, Barrier],
         }
     }
 }
@@ -167,7 +174,7 @@ impl FromStr for Role {
             .find(|r| r.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
-                    "unknown role {s:?}; expected one of boundary, buildings, population, resources, roads, exclusive, water, green"
+                    "unknown role {s:?}; expected one of boundary, buildings, population, resources, roads, exclusive, water, green, walk"
                 )
             })
     }
@@ -194,10 +201,12 @@ pub enum Target {
     /// What a building is used for (apartments, 住宅, dormitory, shop, …): only for estimating
     /// residents where no field gives them; not written to the dataset.
     Use,
+    /// What a walking-layer line stops (wall, fence): such a line is a barrier, not a way.
+    Barrier,
 }
 
 impl Target {
-    pub const ALL: [Target; 16] = [
+    pub const ALL: [Target; 17] = [
         Target::Id,
         Target::Code,
         Target::Name,
@@ -214,6 +223,7 @@ impl Target {
         Target::Lon,
         Target::Lat,
         Target::Use,
+        Target::Barrier,
     ];
 
     pub fn name(self) -> &'static str {
@@ -234,6 +244,7 @@ impl Target {
             Target::Lon => "lon",
             Target::Lat => "lat",
             Target::Use => "use",
+            Target::Barrier => "barrier",
         }
     }
 
@@ -259,6 +270,7 @@ impl Target {
             Target::Lon => &["lon", "lng", "long", "longitude", "x", "经度"],
             Target::Lat => &["lat", "latitude", "y", "纬度"],
             Target::Use => &["use", "building", "usage", "用途", "建筑用途", "type", "类型"],
+            Target::Barrier => &["barrier", "障碍"],
         }
     }
 }

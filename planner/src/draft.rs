@@ -3,6 +3,7 @@
 
 use crate::{Result, blocking};
 use gis_core::Dataset;
+use gis_core::access::{Access, AccessSection};
 use gis_core::bounds::SizeBounds;
 use gis_core::io::grids::{GridLayer, LayerMeta};
 use gis_core::partition::{
@@ -25,7 +26,8 @@ pub fn partition_layer(
     options: &PartitionOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Partitioned {
-    let result = partition(dataset, options, progress);
+    let mut result = partition(dataset, options, progress);
+    result.report.access = Some(access_section(dataset, &result.grids));
     Partitioned {
         layer: GridLayer {
             grids: result.grids,
@@ -37,6 +39,12 @@ pub fn partition_layer(
         },
         report: result.report,
     }
+}
+
+/// The life-circle coverage of `grids` for a report: walks on the dataset's network to the kinds
+/// its settings (`access.json`, else the standards' defaults) place.
+pub fn access_section(dataset: &Dataset, grids: &[gis_core::grid::Grid]) -> AccessSection {
+    Access::of_dataset(dataset, grids).report.section()
 }
 
 /// Partitions stored dataset `dataset_id` from scratch into a draft.
@@ -149,7 +157,13 @@ pub(crate) async fn draft_from(
     options: RepartitionOptions,
 ) -> Result<(i64, RepartitionReport)> {
     let data = dataset.clone();
-    let result = blocking(move || repartition(&data, &published, &options)).await??;
+    let result = blocking(move || {
+        repartition(&data, &published, &options).map(|mut r| {
+            r.report.access = Some(access_section(&data, &r.layer.grids));
+            r
+        })
+    })
+    .await??;
     let moves: Vec<StaffMove> = result
         .report
         .staff

@@ -19,7 +19,7 @@ mod versions;
 
 pub use check::{Validation, validate_draft, validate_options, validate_upload};
 pub use diff::{diff_draft, diff_versions};
-pub use draft::{Partitioned, partition_draft, partition_layer, repartition_draft, repartition_from};
+pub use draft::{Partitioned, access_section, partition_draft, partition_layer, repartition_draft, repartition_from};
 pub use edit::move_buildings;
 pub use error::{PlannerError, Result};
 pub use load::{LoadOutcome, LoadStep, load, load_files, load_with_progress};

@@ -82,6 +82,18 @@ pub enum StoreError {
     Injected(&'static str),
     #[error("background task failed: {0}")]
     Task(String),
+    /// A write on a PostgreSQL hot standby (`pg_is_in_recovery()`): it is read-only; writes go to
+    /// the primary it replicates.
+    #[error(
+        "the database is a read-only hot standby (pg_is_in_recovery() is true): nothing was written; write (load, publish, roll back, plan) on the primary it replicates"
+    )]
+    ReadOnlyReplica,
+    /// A hot standby whose primary has not been set up for wangge (no tables, an older schema, or
+    /// no PostGIS): a standby cannot create them itself.
+    #[error(
+        "the database is a read-only hot standby and {0}; run `wangge load` or `wangge serve` against the primary first, then start this one again"
+    )]
+    StandbyNotReady(String),
 }
 
 impl From<ImportError> for StoreError {
@@ -95,10 +107,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         // SQLite: 13 SQLITE_FULL, 778 SQLITE_IOERR_WRITE; PostgreSQL: class 53 (disk full, out of memory…).
-        let full = match &e {
-            sqlx::Error::Database(d) => d.code().is_some_and(|c| c == "13" || c == "778" || c == "53100"),
-            _ => false,
+        let code = match &e {
+            sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+            _ => None,
         };
+        // PostgreSQL 25006 read_only_sql_transaction: a write that reached a hot standby.
+        if code.as_deref() == Some("25006") {
+            return StoreError::ReadOnlyReplica;
+        }
+        let full = code.is_some_and(|c| c == "13" || c == "778" || c == "53100");
         if full {
             StoreError::DiskFull(e)
         } else {

@@ -127,6 +127,9 @@ pub struct Store {
     pub(crate) watcher: Arc<Mutex<Option<tokio::sync::watch::Sender<Current>>>>,
     /// Datasets parsed by this handle and its clones, by id.
     pub(crate) datasets: Arc<cache::DatasetCache>,
+    /// A PostgreSQL hot standby (`pg_is_in_recovery()` when opened): reads only, and publishes
+    /// are followed by polling, since a standby delivers no notifications.
+    pub(crate) standby: bool,
 }
 
 /// Embedded migrations (sqlx's `migrate!` needs its proc-macros, which would build the database
@@ -212,7 +215,7 @@ impl Store {
             .connect_with(options)
             .await?;
         migrator(Backend::Sqlite).run(&pool).await?;
-        Ok(Self::new(Pool::Sqlite(pool), "main".into()))
+        Ok(Self::new(Pool::Sqlite(pool), "main".into(), false))
     }
 
     /// PostGIS at `url`; tables in `schema` (created if missing) or in `public`. The postgis
@@ -229,36 +232,48 @@ impl Store {
             url: url.into(),
             reason: e.to_string(),
         })?;
-        // One short-lived connection to make sure of the extension and the schema.
-        {
+        // One short-lived connection to make sure of the extension and the schema (or, on a hot
+        // standby, which cannot create them, that the primary made them).
+        let standby = {
             use sqlx::Connection;
             let mut conn = sqlx::PgConnection::connect_with(&base).await?;
-            let has: Option<String> =
-                sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
-                    .fetch_optional(&mut conn)
-                    .await?;
-            if has.is_none() {
-                // Two stores opening at once may both try; the loser sees it made by the other.
-                if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public")
-                    .execute(&mut conn)
-                    .await
-                {
-                    let now: Option<String> =
-                        sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
-                            .fetch_optional(&mut conn)
-                            .await?;
-                    if now.is_none() {
-                        return Err(StoreError::NoPostgis(e.to_string()));
+            let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+                .fetch_one(&mut conn)
+                .await?;
+            if standby {
+                let ready = standby_ready(&mut conn, schema, migrator(Backend::Postgis).migrations.len()).await;
+                conn.close().await?;
+                ready?;
+                true
+            } else {
+                let has: Option<String> =
+                    sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+                        .fetch_optional(&mut conn)
+                        .await?;
+                if has.is_none() {
+                    // Two stores opening at once may both try; the loser sees it made by the other.
+                    if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public")
+                        .execute(&mut conn)
+                        .await
+                    {
+                        let now: Option<String> =
+                            sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+                                .fetch_optional(&mut conn)
+                                .await?;
+                        if now.is_none() {
+                            return Err(StoreError::NoPostgis(e.to_string()));
+                        }
                     }
                 }
+                if schema != "public" {
+                    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                        .execute(&mut conn)
+                        .await?;
+                }
+                conn.close().await?;
+                false
             }
-            if schema != "public" {
-                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
-                    .execute(&mut conn)
-                    .await?;
-            }
-            conn.close().await?;
-        }
+        };
         let options = base.options([("search_path", format!("\"{schema}\",public"))]);
         // One connection is held by a subscriber's LISTEN; the rest serve reads and writes.
         let pool = PgPoolOptions::new()
@@ -266,14 +281,17 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        migrator(Backend::Postgis).run(&pool).await?;
-        Ok(Self::new(Pool::Pg(pool), schema.into()))
+        if !standby {
+            migrator(Backend::Postgis).run(&pool).await?;
+        }
+        Ok(Self::new(Pool::Pg(pool), schema.into(), standby))
     }
 
-    fn new(pool: Pool, schema: String) -> Self {
+    fn new(pool: Pool, schema: String, standby: bool) -> Self {
         Self {
             pool,
             schema,
+            standby,
             fail_next_publish: Arc::new(AtomicBool::new(false)),
             watcher: Arc::new(Mutex::new(None)),
             datasets: Arc::new(cache::DatasetCache::new(cache::KEPT)),
@@ -285,6 +303,13 @@ impl Store {
             Pool::Pg(_) => Backend::Postgis,
             Pool::Sqlite(_) => Backend::Sqlite,
         }
+    }
+
+    /// Whether this is a read-only PostgreSQL hot standby (as found when opened): every write
+    /// answers [`StoreError::ReadOnlyReplica`]. A standby promoted later is still taken for one
+    /// until the store is opened again.
+    pub fn is_standby(&self) -> bool {
+        self.standby
     }
 
     /// The PostgreSQL schema (or `main` for SQLite).
@@ -317,6 +342,38 @@ impl Store {
             Pool::Sqlite(p) => p.close().await,
         }
     }
+}
+
+/// On a hot standby: the primary made PostGIS, the schema and every migration this build knows.
+async fn standby_ready(conn: &mut sqlx::PgConnection, schema: &str, migrations: usize) -> Result<()> {
+    let postgis: Option<String> = sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+        .fetch_optional(&mut *conn)
+        .await?;
+    if postgis.is_none() {
+        return Err(StoreError::StandbyNotReady(
+            "its primary has no postgis extension".into(),
+        ));
+    }
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+        .bind(format!("\"{schema}\"._sqlx_migrations"))
+        .fetch_one(&mut *conn)
+        .await?;
+    if table.is_none() {
+        return Err(StoreError::StandbyNotReady(format!(
+            "schema {schema:?} holds no wangge store yet"
+        )));
+    }
+    let applied: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM \"{schema}\"._sqlx_migrations WHERE success"
+    ))
+    .fetch_one(&mut *conn)
+    .await?;
+    if (applied as usize) < migrations {
+        return Err(StoreError::StandbyNotReady(format!(
+            "its store has {applied} of this build's {migrations} migrations"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks a staff list for one grid: names and roles present.

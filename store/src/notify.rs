@@ -3,7 +3,9 @@
 //! PostGIS: `pg_notify` inside the publishing transaction, delivered on commit to every
 //! `LISTEN`er; a listener also re-reads the pointer every few seconds, so a notification lost to
 //! a dropped connection is only late, never missed. SQLite has no notifications: the pointer
-//! row is polled, which is one indexed read of one row.
+//! row is polled, which is one indexed read of one row. Neither can a PostgreSQL hot standby
+//! (`LISTEN` is refused during recovery and notifications are not replicated): its pointer is
+//! polled too, so it follows the primary as fast as replication does.
 
 use crate::{Pool, Store};
 use serde::Serialize;
@@ -19,6 +21,9 @@ pub struct Current {
 
 /// How often SQLite's pointer is read; a publish is seen within this.
 const SQLITE_POLL: Duration = Duration::from_millis(100);
+/// How often a hot standby's pointer is read: a publish on the primary is served within this
+/// plus the replication lag plus the time to load the version.
+const STANDBY_POLL: Duration = Duration::from_millis(200);
 /// How often a PostgreSQL listener re-reads the pointer anyway.
 const PG_RECHECK: Duration = Duration::from_secs(5);
 
@@ -37,10 +42,15 @@ impl Store {
         let (tx, rx) = watch::channel(now);
         let store = self.clone();
         let sender = tx.clone();
-        match &self.pool {
-            Pool::Sqlite(_) => {
+        let listen_on = match &self.pool {
+            Pool::Pg(pool) if !self.standby => Some(pool),
+            _ => None,
+        };
+        match listen_on {
+            None => {
+                let every = if self.standby { STANDBY_POLL } else { SQLITE_POLL };
                 tokio::spawn(async move {
-                    let mut tick = tokio::time::interval(SQLITE_POLL);
+                    let mut tick = tokio::time::interval(every);
                     loop {
                         tokio::select! {
                             _ = sender.closed() => break,
@@ -56,7 +66,7 @@ impl Store {
                     }
                 });
             }
-            Pool::Pg(pool) => {
+            Some(pool) => {
                 let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
                 listener.listen(&self.channel()).await?;
                 // Read again now that we listen: a publish between the first read and LISTEN

@@ -18,10 +18,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Runs `$body` in a transaction on whichever pool the store has; commits when the body
-/// finishes, rolls back when it returns early with an error. SQLite takes the write lock up
+/// finishes, rolls back when it returns early with an error; on a hot standby, refuses. SQLite takes the write lock up
 /// front (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock.
 macro_rules! tx {
-    ($store:expr, |$tx:ident, $pg:ident| $body:block) => {
+    ($store:expr, |$tx:ident, $pg:ident| $body:block) => {{
+        // A hot standby refuses every write anyway; saying so up front names why.
+        if $store.standby {
+            return Err(crate::StoreError::ReadOnlyReplica);
+        }
         match &$store.pool {
             Pool::Pg(pool) => {
                 #[allow(unused_variables)]
@@ -40,7 +44,7 @@ macro_rules! tx {
                 out
             }
         }
-    };
+    }};
 }
 
 /// As `tx!`, for reads: one snapshot (SQLite's deferred transaction; on PostgreSQL rows once

@@ -30,8 +30,25 @@ pub struct NearbyService {
     pub kind: String,
     /// Its name; empty or equal to its kind when it has none (then the kind's name is printed).
     pub name: String,
-    /// Straight-line distance, metres.
-    pub distance_m: f64,
+    /// How far: on foot over the walking network, or in a straight line where there is none.
+    pub distance: Distance,
+}
+
+/// A distance as it was measured, so that the placard never prints a straight line as a walk.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distance {
+    /// Metres on the walking network, and minutes at the service's stated speed.
+    Walk { metres: f64, minutes: f64 },
+    /// Great-circle metres: the data has no network to walk on.
+    Straight { metres: f64 },
+}
+
+impl Distance {
+    pub fn metres(&self) -> f64 {
+        match *self {
+            Distance::Walk { metres, .. } | Distance::Straight { metres } => metres,
+        }
+    }
 }
 
 /// What one placard says.
@@ -98,15 +115,22 @@ fn fitting(s: &str, width: f32, max: f32, color: Rgb, bold: bool) -> TextStyle {
     style(size, color, bold)
 }
 
-/// "320 米 · 步行约 5 分钟", as the web map's grid card says it (75 m a minute).
-pub fn walking(metres: f64) -> String {
-    let minutes = (metres / 75.0).ceil().max(1.0) as u64;
+/// As the web map's grid card says it: "步行 650 米 · 约 8 分钟" over the walking network, or
+/// "直线距离 320 米 · 步行约 5 分钟" where there is none (at 75 m a minute, which roughly absorbs
+/// a short walk's detours).
+pub fn walking(distance: Distance) -> String {
+    let metres = distance.metres();
     let d = if metres < 1000.0 {
         format!("{} 米", ((metres / 10.0).round() * 10.0).max(10.0) as u64)
     } else {
         format!("{:.1} 公里", metres / 1000.0)
     };
-    format!("{d} · 步行约 {minutes} 分钟")
+    match distance {
+        Distance::Walk { minutes, .. } => format!("步行 {d} · 约 {} 分钟", minutes.round().max(1.0) as u64),
+        Distance::Straight { .. } => {
+            format!("直线距离 {d} · 步行约 {} 分钟", (metres / 75.0).ceil().max(1.0) as u64)
+        }
+    }
 }
 
 /// The grid's own number: the code's sequence after the community's 12 digits.
@@ -268,7 +292,7 @@ pub fn render(p: &Placard) -> Result<Pixmap, PlacardError> {
         text::draw(&mut pm, &label, margin + 70.0, sy + 50.0, &ns);
         text::draw(
             &mut pm,
-            &walking(s.distance_m),
+            &walking(s.distance),
             margin + 70.0,
             sy + 96.0,
             &style(28.0, GREY, false),
@@ -325,9 +349,11 @@ pub fn render_pdf(placards: &[Placard]) -> Result<Vec<u8>, PlacardError> {
 mod tests {
     #[test]
     fn walking_reads_as_the_web_map_says_it() {
-        assert_eq!(super::walking(318.0), "320 米 · 步行约 5 分钟");
-        assert_eq!(super::walking(3.0), "10 米 · 步行约 1 分钟");
-        assert_eq!(super::walking(1530.0), "1.5 公里 · 步行约 21 分钟");
+        use super::{Distance, walking};
+        assert_eq!(walking(Distance::Straight { metres: 318.0 }), "直线距离 320 米 · 步行约 5 分钟");
+        assert_eq!(walking(Distance::Straight { metres: 3.0 }), "直线距离 10 米 · 步行约 1 分钟");
+        assert_eq!(walking(Distance::Walk { metres: 1530.0, minutes: 19.1 }), "步行 1.5 公里 · 约 19 分钟");
+        assert_eq!(walking(Distance::Walk { metres: 20.0, minutes: 0.25 }), "步行 20 米 · 约 1 分钟");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 // search, a click or "locate me" answers with the grid, its workers and the nearest clinic,
 // pharmacy and shop; resource icons with a legend that filters them. Planner mode is planner.js.
 
-import { t, kindName, KNOWN_KINDS, setLang, getLang, onLangChange, applyStatic, walking, number, errorText, roleName } from './i18n.js';
+import { t, kindName, KNOWN_KINDS, setLang, getLang, onLangChange, applyStatic, walkingOf, number, errorText, roleName } from './i18n.js';
 import { api, el, reloadTiles, ApiError, labelPoint, contains, bbox, staticArchive, apiBase } from './util.js';
 import { initPlanner } from './planner.js';
 
@@ -178,6 +178,13 @@ function addSelectionLayers() {
     layout: { 'text-field': ['get', 'label'], 'text-font': ['DejaVu Sans Bold'], 'text-size': 13,
       'text-allow-overlap': true, 'text-max-width': 12, 'text-anchor': 'bottom', 'text-offset': [0, -0.4] },
     paint: { 'text-color': '#a51d1d', 'text-halo-color': '#ffffff', 'text-halo-width': 2 } });
+  // The walk to the chosen service, from where the card was asked for.
+  map.addSource('walk-route', { type: 'geojson', data: emptyFc });
+  map.addLayer({ id: 'walk-route-halo', type: 'line', source: 'walk-route',
+    layout: { 'line-join': 'round', 'line-cap': 'round' }, paint: { 'line-color': '#ffffff', 'line-width': 7 } }, before);
+  map.addLayer({ id: 'walk-route-line', type: 'line', source: 'walk-route',
+    layout: { 'line-join': 'round', 'line-cap': 'round' },
+    paint: { 'line-color': SELECTED_PLACE, 'line-width': 4, 'line-dasharray': [1.5, 1] } }, before);
   map.addSource('selected-resource', { type: 'geojson', data: emptyFc });
   map.addLayer({ id: 'selected-resource-halo', type: 'circle', source: 'selected-resource',
     paint: { 'circle-radius': 17, 'circle-color': SELECTED_PLACE, 'circle-opacity': 0.18,
@@ -220,6 +227,9 @@ function shortAddress(address) {
  * looked up. */
 function selectResource(r) {
   state.selectedResource = r || null;
+  map.getSource('walk-route')?.setData(r?.route
+    ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { id: r.id, walk_m: r.walk_m }, geometry: r.route }] }
+    : emptyFc);
   if (!map.getSource('selected-resource')) return;
   map.getSource('selected-resource').setData(r?.location
     ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { id: r.id, kind: r.kind }, geometry: { type: 'Point', coordinates: r.location } }] }
@@ -407,7 +417,7 @@ async function nearestServices(lon, lat) {
   const rows = [['clinic', 'clinic,hospital'], ['pharmacy', 'pharmacy'], ['shop', 'shop,supermarket']];
   return Promise.all(rows.map(async ([row, kinds]) => {
     try {
-      const r = await api(`/v1/resources/nearest?lon=${lon}&lat=${lat}&kind=${kinds}&limit=1`);
+      const r = await api(`/v1/resources/nearest?lon=${lon}&lat=${lat}&kind=${kinds}&limit=1&route=true`);
       return { row, resource: r.resources[0] || null };
     } catch {
       return { row, resource: null };
@@ -687,7 +697,7 @@ function renderGrid(v) {
         ? el('button.near' + (state.selectedResource?.id === resource.id ? '.chosen' : ''), { type: 'button', 'data-resource': resource.id, onclick: () => openResource(resource) },
           iconFor(resource.kind, 26),
           el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.near-name', { translate: resourceNamed(resource) ? 'no' : null }, resourceName(resource)),
-            el('span.near-dist', walking(resource.distance_m))),
+            el('span.near-dist', walkingOf(resource))),
           el('span.chev', { 'aria-hidden': 'true' }, '›'))
         : el('div.near.none', iconFor(row, 26), el('span.near-text', el('span.near-label', t(`near_${row}`)), el('span.muted', t('nearby_none')))),
     ))),
@@ -737,7 +747,7 @@ function renderResource(v) {
       row(t('phone'), r.phone ? el('a.phone', { href: `tel:${r.phone}`, translate: 'no' }, r.phone) : null),
       row(t('hours'), r.hours ? el('span', { translate: 'no' }, r.hours) : null),
       row(t('address'), r.address ? el('span', { translate: 'no' }, r.address) : null),
-      row(t('distance'), dist !== null ? walking(dist) : null)),
+      row(t('distance'), r.walk_m != null ? walkingOf(r) : dist !== null ? walkingOf({ distance_m: dist }) : null)),
   );
 }
 

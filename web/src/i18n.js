@@ -38,6 +38,8 @@ const zh = {
   near_pharmacy: '最近的药店',
   near_shop: '最近的商店',
   walk: '{d} · 步行约 {m} 分钟',
+  walk_net: '步行 {d} · 约 {m} 分钟',
+  walk_straight: '直线距离 {d} · 步行约 {m} 分钟',
   metres: '{n} 米',
   km: '{n} 公里',
   no_grid: '这里不在任何网格内。请点击社区范围内的位置。',
@@ -79,6 +81,21 @@ const zh = {
   print: '打印网格图',
   attribution: '网格数据由街道办发布',
   // resource kinds
+  access_title: '生活圈 · 步行可达',
+  access_kind: '服务类型',
+  access_show: '显示步行可达',
+  access_hide: '隐藏',
+  access_circle: '{kind}属于 {m} 分钟生活圈：步行 {d} 米以内（按每分钟 {speed} 米）',
+  access_band: '{m} 分钟内（≤{d} 米）',
+  access_beyond: '更远或无法到达',
+  access_community: '本社区圈内居民 {share}，圈外 {n} 人',
+  access_grid: '网格',
+  access_residents: '居民',
+  access_covered: '圈内',
+  access_beyond_n: '圈外人数',
+  access_furthest: '最远的楼栋（居民多、距离远者在前）',
+  access_metres: '步行 {n} 米',
+  access_unreached: '无法步行到达',
   'kind.clinic': '诊所 / 卫生站',
   'kind.hospital': '医院',
   'kind.pharmacy': '药店',
@@ -388,6 +405,8 @@ const en = {
   near_pharmacy: 'Nearest pharmacy',
   near_shop: 'Nearest shop',
   walk: '{d} · about {m} min on foot',
+  walk_net: '{d} on foot · about {m} min',
+  walk_straight: '{d} in a straight line · about {m} min on foot',
   metres: '{n} m',
   km: '{n} km',
   no_grid: 'No grid covers this place. Click inside a community.',
@@ -428,6 +447,21 @@ const en = {
   resident: 'Resident',
   print: 'Print grid map',
   attribution: 'Grids published by the street office',
+  access_title: 'Life circles · walking access',
+  access_kind: 'Service',
+  access_show: 'Show walking access',
+  access_hide: 'Hide',
+  access_circle: '{kind} belongs in the {m}-minute circle: within {d} m on foot (at {speed} m a minute)',
+  access_band: 'Within {m} min (≤{d} m)',
+  access_beyond: 'Further or unreachable',
+  access_community: 'Residents of the community within the circle: {share}; beyond it: {n}',
+  access_grid: 'Grid',
+  access_residents: 'Residents',
+  access_covered: 'Within',
+  access_beyond_n: 'Beyond',
+  access_furthest: 'Furthest buildings (most residents × distance first)',
+  access_metres: '{n} m on foot',
+  access_unreached: 'no walk reaches it',
   'kind.clinic': 'Clinic',
   'kind.hospital': 'Hospital',
   'kind.pharmacy': 'Pharmacy',
@@ -730,6 +764,21 @@ export function walking(metres) {
     ? t('metres', { n: Math.max(10, Math.round(metres / 10) * 10) })
     : t('km', { n: (metres / 1000).toFixed(1) });
   return t('walk', { d, m: minutes });
+}
+
+/** A resource's distance as the nearest-resources answer gives it: by walk on the network,
+ * "步行 650 米 · 约 8 分钟" (minutes at the answer's stated speed), or in a straight line where
+ * the data has no network, "直线距离 350 米 · 步行约 5 分钟". */
+export function walkingOf(resource) {
+  const d = distanceText(resource.walk_m ?? resource.distance_m);
+  if (resource.walk_m != null) return t('walk_net', { d, m: Math.max(1, Math.round(resource.walk_min)) });
+  return t('walk_straight', { d, m: Math.max(1, Math.ceil(resource.distance_m / 75)) });
+}
+
+function distanceText(metres) {
+  return metres < 1000
+    ? t('metres', { n: Math.max(10, Math.round(metres / 10) * 10) })
+    : t('km', { n: (metres / 1000).toFixed(1) });
 }
 
 export function number(n) {

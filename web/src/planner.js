@@ -24,6 +24,11 @@ const OVER_FAR = '#c4473a';
 const EXCLUSIVE = '#c9bde2';
 const DEFECT = '#c2187e'; // magenta: apart from the red of "over"
 const CHANGED = '#e07b00';
+// Life-circle bands, nearest first (green to amber), and beyond every circle (red).
+const ACCESS_BANDS = ['#1a9850', '#91cf60', '#f2c14e', '#f08c3a'];
+const ACCESS_BEYOND = '#c4473a';
+// The service kinds the standards place in life circles (the service's defaults).
+const ACCESS_KINDS = ['clinic', 'kindergarten', 'pharmacy', 'shop', 'elderly_care', 'service_center', 'school', 'market', 'supermarket', 'hospital'];
 
 const PUBLISHED_GRID_LAYERS = ['grid-fill', 'grid-line', 'grid-label', 'selected-grid-mask', 'selected-grid-fill', 'selected-grid-halo', 'selected-grid-line'];
 
@@ -51,6 +56,9 @@ export function initPlanner({ map, padding, selectGrid }) {
     problems: null, // an upload's rejection: [{file, feature: {index, id}, field, message}]
     uploadOpen: false, // the upload section stays open until an upload succeeds
     layersOn: false,
+    // Life circles of the community picked: the kind walked to, the coverage answer
+    // (GET /v1/access?community&kind) and whether the map shows every building's walk.
+    access: { kind: 'clinic', on: false, data: null, circles: null, busy: false },
   };
   const root = $('planner');
 
@@ -266,12 +274,92 @@ export function initPlanner({ map, padding, selectGrid }) {
       paint: { 'line-color': DEFECT, 'line-width': 3.5, 'line-dasharray': [1.5, 1] } }, before);
     map.addLayer({ id: 'plan-defect-point', type: 'circle', source: 'plan-defects', filter: ['==', ['geometry-type'], 'Point'],
       paint: { 'circle-color': DEFECT, 'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }, before);
+    map.addSource('plan-access', { type: 'geojson', data: empty });
+    map.addLayer({ id: 'plan-access', type: 'circle', source: 'plan-access',
+      paint: { 'circle-color': accessColour([]), 'circle-radius': ['interpolate', ['linear'], ['zoom'], 13, 2.5, 17, 7],
+        'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }, before);
     map.addLayer({ id: 'plan-label', type: 'symbol', source: 'plan-labels',
       layout: { 'text-field': ['format', ['slice', ['to-string', ['get', 'code']], 12], { 'font-scale': 1.1, 'text-font': ['literal', ['DejaVu Sans Bold']] },
         '\n', {}, ['to-string', ['get', 'population']], { 'font-scale': 0.85 }],
       'text-font': ['DejaVu Sans Book'], 'text-size': 13 },
       paint: { 'text-color': '#1d2733', 'text-halo-color': '#fff', 'text-halo-width': 1.6 } });
     dv.addLayers();
+  }
+
+  /** A building's colour by the nearest life circle its walk is within (`band`: the circle's
+   *  minutes; null beyond them all or unreachable). */
+  function accessColour(circles) {
+    const stops = circles.flatMap((c, i) => [c.minutes, ACCESS_BANDS[Math.min(i, ACCESS_BANDS.length - 1)]]);
+    return stops.length ? ['match', ['coalesce', ['get', 'band'], -1], ...stops, ACCESS_BEYOND] : ACCESS_BEYOND;
+  }
+
+  /** Every building's walk to the kind picked (GET /v1/access/buildings) on the map, and the
+   *  coverage of the community and its grids (GET /v1/access) in the panel. */
+  async function showAccess() {
+    const a = s.access;
+    if (!s.community) return;
+    a.busy = true;
+    render();
+    try {
+      const q = `community=${encodeURIComponent(s.community)}&kind=${encodeURIComponent(a.kind)}`;
+      const [data, fc] = await Promise.all([api(`/v1/access?${q}`), api(`/v1/access/buildings?${q}`)]);
+      a.data = data;
+      a.circles = data.circles || [];
+      a.on = true;
+      addLayers();
+      map.setPaintProperty('plan-access', 'circle-color', accessColour(a.circles));
+      map.getSource('plan-access').setData(fc);
+      map.setLayoutProperty('plan-access', 'visibility', 'visible');
+    } catch (e) {
+      a.on = false;
+      setStatus('error', t('error', { detail: errorText(e) }));
+    }
+    a.busy = false;
+    render();
+  }
+
+  function hideAccess() {
+    s.access.on = false;
+    s.access.data = null;
+    if (map.getLayer('plan-access')) map.setLayoutProperty('plan-access', 'visibility', 'none');
+    render();
+  }
+
+  function accessSection() {
+    const a = s.access;
+    const options = ACCESS_KINDS.map((k) => el('option', { value: k, selected: k === a.kind }, maybe(`kind.${k}`) ?? k));
+    const pct = (x) => (x === null || x === undefined ? '–' : `${Math.round(x * 100)}%`);
+    const community = a.on ? a.data?.communities?.[0] : null;
+    const ka = community?.kinds?.[0];
+    const grids = a.on ? (a.data?.grids || []).filter((g) => g.residents > 0) : [];
+    return el('div.plan-section', { id: 'plan-access', 'data-on': a.on ? 'yes' : 'no' },
+      el('h3', t('access_title')),
+      el('div.field-row',
+        el('label.field', el('span', t('access_kind')),
+          el('select', { id: 'plan-access-kind', onchange: (e) => { a.kind = e.target.value; if (a.on) showAccess(); else render(); } }, options)),
+        el('div.actions',
+          el('button', { type: 'button', id: 'plan-access-show', disabled: a.busy, onclick: showAccess }, t('access_show')),
+          a.on ? el('button.linkish', { type: 'button', id: 'plan-access-hide', onclick: hideAccess }, t('access_hide')) : null)),
+      a.on && ka ? el('div.access-legend', { id: 'plan-access-legend' },
+        el('p.muted', t('access_circle', { kind: maybe(`kind.${ka.kind}`) ?? ka.kind, m: ka.circle.minutes, d: number(Math.round(ka.circle.metres)), speed: number(a.data.speed_m_per_min) })),
+        el('div.plan-keys',
+          a.circles.map((c, i) => el('span', el('i.key.dot', { style: { background: ACCESS_BANDS[Math.min(i, ACCESS_BANDS.length - 1)] } }),
+            t('access_band', { m: c.minutes, d: number(Math.round(c.metres)) }))),
+          el('span', el('i.key.dot', { style: { background: ACCESS_BEYOND } }), t('access_beyond'))),
+        el('p', t('access_community', { share: pct(ka.covered_share), n: number(ka.residents_beyond) }))) : null,
+      a.on && grids.length ? el('table.access-grids', { id: 'plan-access-grids' },
+        el('thead', el('tr', el('th', t('access_grid')), el('th', t('access_residents')), el('th', t('access_covered')), el('th', t('access_beyond_n')))),
+        el('tbody', grids.map((g) => {
+          const k = g.kinds[0];
+          return el('tr', { 'data-grid': g.code },
+            el('td', el('span.mono', { translate: 'no' }, String(g.code).slice(12) || g.code)),
+            el('td', number(g.residents)), el('td', pct(k?.covered_share)), el('td', number(k?.residents_beyond ?? 0)));
+        }))) : null,
+      a.on && ka?.furthest?.length ? el('div.access-far',
+        el('p.muted', t('access_furthest')),
+        el('ul.defects', { id: 'plan-access-far' }, ka.furthest.slice(0, 5).map((b) => el('li',
+          code(b.address || b.id), ' · ', t('residents', { n: number(b.residents) }), ' · ',
+          b.metres === null ? t('access_unreached') : t('access_metres', { n: number(Math.round(b.metres)) }))))) : null);
   }
 
   function showPlanGrids(fc) {
@@ -626,11 +714,12 @@ export function initPlanner({ map, padding, selectGrid }) {
     root.replaceChildren(
       el('div.plan-section',
         el('label.field', el('span', t('pick_community')),
-          el('select', { id: 'plan-community', translate: 'no', onchange: (e) => { s.community = e.target.value; flyToCommunity(); render(); } },
+          el('select', { id: 'plan-community', translate: 'no', onchange: (e) => { s.community = e.target.value; flyToCommunity(); if (s.access.on) showAccess(); else render(); } },
             s.communities.map((c) => el('option', { value: c.code, selected: c.code === s.community }, `${c.name || ''} ${c.code}`))),
         ),
         community ? el('a.button.print', { href: `/map/${encodeURIComponent(community.code)}.png`, target: '_blank', rel: 'noopener', id: 'plan-print' }, `🖨 ${t('print')}`) : null,
       ),
+      accessSection(),
       el('div.plan-section',
         el('h3', t('draft')),
         el('label.field', el('span', t('dataset')),

@@ -148,8 +148,8 @@ export function labelPoint(geometry) {
   return search([coarse[0] - cw, coarse[1] - ch, coarse[0] + cw, coarse[1] + ch], 8) || coarse;
 }
 
-/** The service serves another version; tile URLs stay, so a cache-busting query loads the new tiles. */
+/** The service serves another version: its tiles are at the version's own (immutable) URLs. */
 export function reloadTiles(map, version) {
   const src = map.getSource('wangge');
-  if (src?.setTiles) src.setTiles([`${location.origin}/tiles/{z}/{x}/{y}.mvt?v=${encodeURIComponent(version)}`]);
+  if (src?.setTiles) src.setTiles([`${location.origin}/v/${encodeURIComponent(version)}/tiles/{z}/{x}/{y}.mvt`]);
 }

@@ -348,7 +348,8 @@ await check('an address search shows the right grid code, its workers and nearby
   assert(staff > 0, 'Kangle records grid workers: they are listed');
   assert((await page.locator('a.phone').first().getAttribute('href')).startsWith('tel:'), 'phones are tel: links');
   const near = await page.locator('.near-dist').allInnerTexts();
-  assert(near.length === 3 && near.every((t) => /\d+ (米|公里) · 步行约 \d+ 分钟/.test(t)), `nearby distances: ${near}`);
+  // Kangle has roads: distances are walked on them ("步行 650 米 · 约 8 分钟"), not straight lines.
+  assert(near.length === 3 && near.every((t) => /^步行 \d+(\.\d)? (米|公里) · 约 \d+ 分钟$/.test(t)), `nearby distances: ${near}`);
   await settle(page, 'map.triggerRepaint();');
   await page.screenshot({ path: join(shots, 'desktop-address.png') });
 });
@@ -477,15 +478,18 @@ await check('English switch', async () => {
   assert(zhRoles.every((r) => /[\u4e00-\u9fff]/.test(r)), `staff roles back in Chinese: ${zhRoles}`);
 });
 
-await check('tile URLs accept a cache-busting ?v= (used after a publish)', async () => {
+await check('tiles are at the served version\'s immutable URLs (used after a publish)', async () => {
   const tj = (await json('/tiles.json')).body;
+  const version = (await json('/healthz')).body.version;
+  assert(tj.tiles[0].includes(`/v/${version}/tiles/`), `tiles.json points at ${tj.tiles[0]}, not version ${version}'s URLs`);
   const [w, s, e, n] = tj.bounds;
   const z = 15;
   const x = Math.floor(((w + e) / 2 + 180) / 360 * 2 ** z);
   const lat = ((s + n) / 2) * Math.PI / 180;
   const y = Math.floor((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2 * 2 ** z);
-  const res = await fetch(`${base}/tiles/${z}/${x}/${y}.mvt?v=7`);
-  assert(res.status === 200, `tile with ?v= answered ${res.status}`);
+  const res = await fetch(`${base}/v/${version}/tiles/${z}/${x}/${y}.mvt`);
+  assert(res.status === 200, `the versioned tile answered ${res.status}`);
+  assert(res.headers.get('cache-control').includes('immutable'), `versioned tile cache-control ${res.headers.get('cache-control')}`);
 });
 
 await check('a community or compound name lists its grids and asks for the building, never "your grid"', async () => {
@@ -524,6 +528,13 @@ await check('Back (the panel’s and the browser’s) returns the previous view,
   await page.locator('.grid-card button.near').first().click();
   await page.locator('.resource-card').waitFor({ timeout: 20_000 });
   await page.waitForTimeout(800);
+  // The walk to it is drawn on the map, and the card gives the walking distance.
+  await settle(page, 'map.triggerRepaint();');
+  const route = await page.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['walk-route-line'] }).length);
+  assert(route > 0, 'no walking route drawn to the chosen service');
+  const walked = await page.locator('.resource-card dd').allInnerTexts();
+  assert(walked.some((t) => /^步行 .* · 约 \d+ 分钟$/.test(t)), `the service card's distance: ${walked}`);
+  await page.screenshot({ path: join(shots, 'desktop-walk-route.png') });
   await scanLatin(page, 'desktop: service card');
   const atResource = await cameraOf(page);
   assert(!sameCamera(atCard, atResource), 'opening a service did not move the map (nothing to restore)');
@@ -986,6 +997,9 @@ if (osmBase) {
     await osm.page.locator('.grid-card').waitFor({ timeout: 20_000 });
     const near = await osm.page.locator('.near-name').allInnerTexts();
     assert(!near.some((n) => /^(shop|clinic|pharmacy|supermarket|hospital)$/i.test(n)), `nearby services: ${near}`);
+    // A real extract's footways and streets: walking distances there too.
+    const dists = await osm.page.locator('.near-dist').allInnerTexts();
+    assert(dists.length > 0 && dists.every((t) => /^步行 /.test(t)), `nearby distances on OSM: ${dists}`);
     await settle(osm.page, 'map.triggerRepaint();');
     await osm.page.screenshot({ path: join(shots, 'osm-grid-card.png') });
     await scanLatin(osm.page, 'OSM city centre: grid card');
@@ -1186,10 +1200,10 @@ if (auth.status === 404) {
     const now = versions.find((v) => v.current);
     assert(now.number > before && now.note === 'e2e: web map publish', `current version ${JSON.stringify(now)} after publishing over ${before}`);
     // MapLibre applies new tile URLs when the source has reloaded, a moment after setTiles.
-    await page.waitForFunction((v) => window.wangge.map.getSource('wangge').tiles.some((t) => t.includes(`?v=${v}`)), now.number, { timeout: 10_000 })
+    await page.waitForFunction((v) => window.wangge.map.getSource('wangge').tiles.some((t) => t.includes(`/v/${v}/tiles/`)), now.number, { timeout: 10_000 })
       .catch(() => {});
     const tiles = await page.evaluate(() => window.wangge.map.getSource('wangge').tiles);
-    assert(tiles.some((t) => t.includes(`?v=${now.number}`)), `the map's tiles were not reloaded: ${tiles}`);
+    assert(tiles.some((t) => t.includes(`/v/${now.number}/tiles/`)), `the map's tiles were not reloaded: ${tiles}`);
     const t0 = Date.now();
     while ((await json('/healthz')).body.version !== now.number) {
       assert(Date.now() - t0 < 2000, 'the service did not switch to the published version');
@@ -1216,6 +1230,42 @@ if (auth.status === 404) {
     const saved = await json(`/v1/grids/${expectedCode}/staff`);
     assert(saved.status === 200 && JSON.stringify(saved.body).includes('测试员'), `staff after saving: ${saved.status} ${JSON.stringify(saved.body)}`);
     await page.screenshot({ path: join(shots, 'desktop-planner-staff.png') });
+  });
+
+  await check('planner: life circles — every building\'s walk to a clinic drawn in bands, per-grid coverage listed', async () => {
+    const api = await json('/v1/access?kind=clinic');
+    assert(api.status === 200 && api.body.grids.length > 0, `GET /v1/access?kind=clinic: ${api.status}`);
+    const unknown = await json('/v1/access?grid=000000000000999');
+    assert(unknown.status === 404 && unknown.body.code === 'unknown_grid', `unknown grid: ${unknown.status} ${JSON.stringify(unknown.body)}`);
+    await page.selectOption('#plan-access-kind', 'clinic');
+    await page.click('#plan-access-show');
+    await page.locator('#plan-access-grids tbody tr').first().waitFor({ timeout: 60_000 });
+    const community = await page.evaluate(() => window.wangge.planner.community);
+    const mine = (await json(`/v1/access?community=${community}&kind=clinic`)).body.grids.filter((g) => g.residents > 0);
+    const rows = await page.locator('#plan-access-grids tbody tr').count();
+    assert(rows === mine.length, `${rows} rows of grid coverage, the service has ${mine.length} grids with residents`);
+    const first = await page.locator('#plan-access-grids tbody tr').first().innerText();
+    const share = mine[0].kinds[0].covered_share;
+    assert(first.includes(`${Math.round(share * 100)}%`), `first row "${first}" lacks the share ${share}`);
+    const fc = await page.evaluate(() => window.wangge.map.getSource('plan-access')._data);
+    assert(fc.features.length > 100 && fc.features.every((f) => 'band' in f.properties), `${fc.features.length} buildings on the walking layer`);
+    await page.evaluate(() => { const c = window.wangge.planner.communities.find((x) => x.code === window.wangge.planner.community); window.wangge.map.fitBounds([[c.box[0], c.box[1]], [c.box[2], c.box[3]]], { duration: 0 }); });
+    await settle(page, 'map.triggerRepaint();');
+    const drawn = await page.evaluate(() => window.wangge.map.queryRenderedFeatures({ layers: ['plan-access'] }).length);
+    assert(drawn > 50, `only ${drawn} buildings drawn on the life-circle layer`);
+    // A building within the 5-minute circle is drawn in the first band's green.
+    const near = fc.features.filter((f) => f.properties.band === fc.access.circles[0].minutes).slice(0, 12);
+    let hit = null;
+    for (const f of near) {
+      hit = await pixelNear(page, f.geometry.coordinates, '#1a9850', 3, 45);
+      if (hit) break;
+    }
+    assert(near.length === 0 || hit, `no building drawn in the 5-minute green among ${near.length} within it`);
+    const legend = await page.locator('#plan-access-legend').innerText();
+    assert(legend.includes('5 分钟内') && legend.includes('更远或无法到达'), `legend: ${legend}`);
+    await scanLatin(page, 'desktop: planner, life circles of a clinic');
+    await page.screenshot({ path: join(shots, 'desktop-planner-life-circles.png') });
+    await page.click('#plan-access-hide');
   });
 
   await check('planner: upload a dataset; a broken or GBK one is refused, saying why, and nothing stored', async () => {

@@ -94,3 +94,68 @@ mod tests {
         assert_eq!(decimal(17_668.4), "17,668");
     }
 }
+
+/// A report's life-circle section for people: per grid (per community past 200 grids), the
+/// share of residents within the circle of each kind.
+pub fn access(a: &gis_core::access::AccessSection) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let circles: Vec<String> = a
+        .circles
+        .iter()
+        .map(|c| {
+            let kinds: Vec<&str> = a
+                .kinds
+                .iter()
+                .filter(|(_, m)| **m == c.minutes)
+                .map(|(k, _)| k.as_str())
+                .collect();
+            format!(
+                "{} min ≤ {} m: {}",
+                c.minutes,
+                thousands(c.metres.round() as u64),
+                if kinds.is_empty() {
+                    "-".to_string()
+                } else {
+                    kinds.join(", ")
+                }
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nLife circles (walking at {} m/min): share of residents within each kind's circle\n  {}",
+        a.speed_m_per_min,
+        circles.join("; ")
+    );
+    if !a.kinds_without_places.is_empty() {
+        let _ = writeln!(out, "  no place in the dataset: {}", a.kinds_without_places.join(", "));
+    }
+    let (areas, what) = if a.grids.len() <= 200 && !a.grids.is_empty() {
+        (&a.grids, "grid")
+    } else {
+        (&a.communities, "community")
+    };
+    let kinds: Vec<&String> = a.kinds.keys().collect();
+    let code_w = areas.iter().map(|g| g.code.len()).max().unwrap_or(0).max(what.len());
+    let _ = write!(out, "{what:<code_w$}  {:>9}", "residents");
+    for k in &kinds {
+        let _ = write!(out, "  {k:>w$}", w = k.len().max(4));
+    }
+    out.push('\n');
+    for g in areas {
+        let _ = write!(out, "{:<code_w$}  {:>9}", g.code, thousands(g.residents));
+        for k in &kinds {
+            let share = match g.covered.get(*k).copied().flatten() {
+                Some(s) => format!("{:.0}%", s * 100.0),
+                None => "-".into(),
+            };
+            let _ = write!(out, "  {share:>w$}", w = k.len().max(4));
+        }
+        out.push('\n');
+    }
+    if what == "community" && !a.grids.is_empty() {
+        let _ = writeln!(out, "(per grid in --json: {} grids)", thousands(a.grids.len() as u64));
+    }
+    out
+}

@@ -226,6 +226,9 @@ fn render(args: &PartitionArgs, r: &PartitionReport, seconds: f64) -> String {
             }
         );
     }
+    if let Some(a) = &r.access {
+        out.push_str(&super::format::access(a));
+    }
     out.push('\n');
     out.push_str(&checked(&r.verification, "grids"));
     if let Some(v) = &r.micro_verification {

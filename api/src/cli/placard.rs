@@ -44,6 +44,8 @@ pub struct PlacardArgs {
 /// What the placards are drawn from: a lookup index over the grids, the grids, the version.
 struct Drawn {
     lookup: LookupIndex,
+    dataset: std::sync::Arc<gis_core::model::Dataset>,
+    walks: Option<gis_core::walk::ResourceWalks>,
     grids: Vec<Grid>,
     version: Option<i64>,
     date: String,
@@ -65,8 +67,11 @@ fn from_dataset(args: &PlacardArgs, path: &std::path::Path) -> anyhow::Result<Dr
         }
     };
     let lookup = LookupIndex::new(&dataset, grids.clone(), &dataset.staff).context("cannot index the grids")?;
+    let walks = gis_core::walk::ResourceWalks::new(&dataset);
     Ok(Drawn {
         lookup,
+        dataset: std::sync::Arc::new(dataset),
+        walks,
         grids,
         version: None,
         date: tiles::print::today(),
@@ -86,6 +91,8 @@ fn from_store(args: &PlacardArgs) -> anyhow::Result<Drawn> {
             .context("cannot index the published grids")?;
         Ok(Drawn {
             lookup,
+            walks: gis_core::walk::ResourceWalks::new(&p.dataset),
+            dataset: p.dataset.clone(),
             grids: p.layer.grids.clone(),
             version: Some(p.version.number),
             date: api::placards::day_of(&p.version.published_at),
@@ -116,6 +123,8 @@ pub fn run(args: PlacardArgs) -> anyhow::Result<ExitCode> {
     };
     let src = Source {
         lookup: &drawn.lookup,
+        dataset: &drawn.dataset,
+        walks: drawn.walks.as_ref(),
         version: drawn.version,
         date: drawn.date.clone(),
         public_url: &args.public_url,

@@ -52,8 +52,9 @@ pub fn run(args: RepartitionArgs) -> anyhow::Result<ExitCode> {
         micro: args.micro.then(PartitionOptions::default_micro),
     };
     let started = Instant::now();
-    let result = repartition(&loaded.dataset, &published, &options)
+    let mut result = repartition(&loaded.dataset, &published, &options)
         .with_context(|| format!("cannot re-partition from {}", args.from.display()))?;
+    result.report.access = Some(planner::access_section(&loaded.dataset, &result.layer.grids));
     let seconds = started.elapsed().as_secs_f64();
     let clean = result.report.is_clean();
     if !clean {
@@ -195,6 +196,9 @@ pub(super) fn render(args: &RepartitionArgs, r: &RepartitionReport, seconds: f64
         for f in &r.forced {
             let _ = writeln!(out, "  {f}");
         }
+    }
+    if let Some(a) = &r.access {
+        out.push_str(&super::format::access(a));
     }
     out.push('\n');
     out.push_str(&super::format::verification(&r.verification, "grids"));

@@ -1,7 +1,8 @@
 //! `wangge serve --data DATASET [--bind ADDR]`: serves the store's published version — the
 //! embedded file by default, PostGIS with `--db` or `DATABASE_URL` — loading, partitioning and
 //! publishing the dataset first when nothing is published yet. A version published later (by
-//! `wangge publish`, or by another `serve` on the same store) is served within a second.
+//! `wangge publish`, or by another `serve` on the same store) is served within a second. On a
+//! PostgreSQL hot standby it serves read-only, following the primary's publishes by polling.
 
 use super::BoundsArgs;
 use super::versions::StoreArgs;
@@ -46,6 +47,10 @@ pub struct ServeArgs {
     /// QR codes printed on building placards [default: the host each request came to]
     #[arg(long, value_name = "URL", value_parser = super::public_url)]
     public_url: Option<String>,
+    /// On a read replica (--db a PostgreSQL hot standby): the primary's service, named in the
+    /// 503 every planner write gets here (https://planning.example.cn)
+    #[arg(long, value_name = "URL", value_parser = super::public_url)]
+    primary_url: Option<String>,
 }
 
 /// The planners' token: `--token-file`, else `$WANGGE_TOKEN`, else the token file beside the
@@ -107,7 +112,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let store = args.at.open().await?;
         // Why the first publish was refused, if it was: the service still starts, for planners.
         let mut refused: Option<String> = None;
-        if store.current().await?.is_none() {
+        if store.is_standby() {
+            tracing::info!("the store is a PostgreSQL hot standby: serving read-only, following the primary's publishes by polling");
+            if store.current().await?.is_none() {
+                anyhow::bail!("the store is a read-only hot standby and nothing is published on its primary yet: run `wangge load DATASET` (or serve --data) against the primary first");
+            }
+            if let Some(data) = &args.data {
+                println!("the store is a read-only hot standby: serving its published version, not loading {}", data.display());
+            }
+        } else if store.current().await?.is_none() {
             let Some(data) = &args.data else {
                 anyhow::bail!("the store has no published version: give --data DATASET to load one");
             };
@@ -150,6 +163,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(url) = &args.public_url {
             state.set_public_url(url);
         }
+        if let Some(url) = &args.primary_url {
+            state.set_primary_url(url);
+        }
+        // The previous version stays served at its /v/ URLs for a while after a switch; then its
+        // memory goes.
+        let sweeper = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+                loop {
+                    tick.tick().await;
+                    state.forget_expired();
+                }
+            })
+        };
         // Follow publishes (and rollbacks) made elsewhere: swap in a new snapshot (and tile cache).
         let mut changes = store.subscribe().await?;
         let follower = {
@@ -190,6 +218,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             } else if !served.damaged.is_empty() {
                 let _ = writeln!(out, "  DAMAGED: version {} (see the warning above)", served.damaged.iter().map(|d| d.number.to_string()).collect::<Vec<_>>().join(", "));
             }
+            if store.is_standby() {
+                let _ = writeln!(out, "  READ-ONLY REPLICA: the store is a PostgreSQL hot standby; planner writes answer 503{}", args.primary_url.as_ref().map(|u| format!(" naming the primary {u}")).unwrap_or_default());
+            }
             let _ = writeln!(out, "  planner token {token_from}   API: http://{addr}/openapi.json");
             let _ = writeln!(out, "  map: http://{addr}/   style: http://{addr}/style.json   lookup: http://{addr}/v1/lookup?lon=&lat=");
             let _ = out.flush();
@@ -212,6 +243,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("the server stopped");
         follower.abort();
+        sweeper.abort();
         store.close().await;
         result
     })?;

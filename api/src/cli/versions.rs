@@ -36,6 +36,20 @@ impl StoreArgs {
         &self.store
     }
 
+    /// The store, for a command that writes: a PostgreSQL hot standby is refused before any
+    /// work, naming what it is and where writes go.
+    pub(crate) async fn open_for_writes(&self, command: &str) -> anyhow::Result<Store> {
+        let store = self.open().await?;
+        if store.is_standby() {
+            let at = self.url().unwrap_or_default();
+            store.close().await;
+            anyhow::bail!(
+                "cannot {command}: {at} is a read-only PostgreSQL hot standby (pg_is_in_recovery() is true); run `wangge {command}` with --db pointing at its primary"
+            );
+        }
+        Ok(store)
+    }
+
     pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         let url = self.url();
         Store::open(url.as_deref(), &self.store)
@@ -85,7 +99,7 @@ pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         micro: args.micro.then(PartitionOptions::default_micro),
     };
     runtime()?.block_on(async {
-        let store = args.at.open().await?;
+        let store = args.at.open_for_writes("load").await?;
         let progress = super::progress::Progress::new();
         let loaded = planner::load_with_progress(&store, &args.dataset, options, &args.note, &|step| {
             progress.load_step(&args.dataset, step)
@@ -211,7 +225,7 @@ pub struct PublishArgs {
 
 pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = args.at.open().await?;
+        let store = args.at.open_for_writes("publish").await?;
         let accepted = planner::Accepted {
             override_reason: args.override_validation.as_deref(),
             unstaffed: args.acknowledge_unstaffed,
@@ -301,7 +315,7 @@ pub struct RollbackArgs {
 
 pub fn rollback(args: RollbackArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let store = args.at.open().await?;
+        let store = args.at.open_for_writes("rollback").await?;
         let v = planner::rollback(&store, args.version, args.note.as_deref())
             .await
             .with_context(|| format!("cannot roll back to version {}", args.version))?;

@@ -211,14 +211,34 @@ struct NearestParams {
     kind: Option<String>,
     /// How many (default 5)
     limit: Option<usize>,
-    /// Only resources within this many metres
+    /// Only resources within this many metres (walking metres by walk, else straight-line)
     radius: Option<f64>,
+    /// `walk` (default when the served dataset has roads or a walking layer): nearest by
+    /// walking distance on the network; `straight`: nearest by great-circle distance
+    by: Option<String>,
+    /// Walking speed in metres a minute for `walk_min`, 20–200 (default 80, i.e. 4.8 km/h)
+    speed: Option<f64>,
+    /// `true`: each result carries its walking route as a GeoJSON LineString (`route`)
+    route: Option<bool>,
 }
 
-/// The nearest resources of the given kinds, with great-circle distances in metres, nearest first.
+/// How `/v1/resources/nearest` measures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum By {
+    Walk,
+    Straight,
+}
+
+/// The nearest resources of the given kinds, nearest first. By walk (the default where the
+/// served dataset has a walking network: its roads and `walk.geojson`): each result has
+/// `walk_m` (network metres, the snap steps from the point and to the resource included),
+/// `walk_min` (at `speed_m_per_min`, stated in the answer), `straight_m` (great-circle) and,
+/// with `route=true`, `route` (GeoJSON LineString from the point to the resource); `distance_m`
+/// is `walk_m`. By straight line (`by=straight`, or no network: the answer says
+/// `"by": "straight"` and why in `note`): `distance_m` and `straight_m` are great-circle metres.
 #[utoipa::path(get, path = "/v1/resources/nearest", tag = "lookup", params(NearestParams),
-    responses((status = 200, description = "`{\"resources\": [...]}`", body = serde_json::Value),
-        (status = 400, description = "Bad parameters", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
+    responses((status = 200, description = "`{\"by\": \"walk\"|\"straight\", \"speed_m_per_min\", \"note\"?, \"resources\": [{id, kind, name, phone, hours, address, location, distance_m, straight_m, walk_m?, walk_min?, route?}]}`", body = serde_json::Value),
+        (status = 400, description = "Bad parameters (`by` not walk or straight: `invalid_by`; `speed` outside 20–200: `invalid_speed`)", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn nearest(
     State(state): State<Arc<AppState>>,
     params: Result<Query<NearestParams>, axum::extract::rejection::QueryRejection>,
@@ -231,6 +251,23 @@ async fn nearest(
     let result = (|| -> Result<Response, Problem> {
         let at = point(p.lon, p.lat)?;
         let crs = crs(p.crs.as_deref())?;
+        let by = match p.by.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("walk") => Some(By::Walk),
+            Some("straight") => Some(By::Straight),
+            Some(other) => {
+                return Err(
+                    Problem::bad_request(format!("by must be walk or straight; got {other:?}")).code("invalid_by"),
+                );
+            }
+        };
+        let speed = p.speed.unwrap_or(gis_core::walk::DEFAULT_SPEED_M_PER_MIN);
+        if !(20.0..=200.0).contains(&speed) {
+            return Err(Problem::bad_request(format!(
+                "speed is metres a minute between 20 and 200 (80 is 4.8 km/h); got {speed}"
+            ))
+            .code("invalid_speed"));
+        }
         let kinds: Vec<String> = p
             .kind
             .as_deref()
@@ -244,13 +281,71 @@ async fn nearest(
             limit: p.limit.unwrap_or(5),
             radius_m: p.radius,
         };
-        let found = served
+        // Checks the point, limit and radius, and is the straight-line answer.
+        let straight = served
             .lookup
             .nearest(at, crs, &query)
             .map_err(|e| Problem::bad_request(e.to_string()))?;
-        Ok(Json(serde_json::json!({ "resources": found })).into_response())
+        let walks = served.walk.as_deref().filter(|_| by != Some(By::Straight));
+        let Some(walks) = walks else {
+            let note = if by == Some(By::Straight) {
+                "straight-line (great-circle) distances, as asked"
+            } else {
+                "straight-line (great-circle) distances: the served dataset has no roads or walking layer to walk on"
+            };
+            let resources: Vec<serde_json::Value> = straight
+                .iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(r).expect("a resource serialises");
+                    v["straight_m"] = serde_json::json!(r.distance_m);
+                    v
+                })
+                .collect();
+            return Ok(
+                Json(serde_json::json!({ "by": "straight", "note": note, "resources": resources })).into_response(),
+            );
+        };
+        let wgs84 = crs.to_wgs84(at);
+        let Some((from, found)) = walks.nearest(wgs84, &query.kinds, query.limit, query.radius_m) else {
+            return Err(Problem::bad_request(
+                "the point cannot be joined to the walking network",
+            ));
+        };
+        let resources: Vec<serde_json::Value> = found
+            .iter()
+            .map(|f| {
+                let r = &served.dataset.resources[f.target];
+                let mut v = serde_json::json!({
+                    "id": r.id, "kind": r.kind, "name": r.name, "phone": r.phone, "hours": r.hours,
+                    "address": r.address, "location": [r.location.x(), r.location.y()],
+                    "distance_m": round_m(f.metres),
+                    "walk_m": round_m(f.metres),
+                    "walk_min": (f.metres / speed * 10.0).round() / 10.0,
+                    "straight_m": round_m(gis_core::lookup::great_circle_m(wgs84, r.location.0)),
+                });
+                if p.route == Some(true)
+                    && let Some(route) = walks.route(&from, f.target)
+                {
+                    let coords: Vec<[f64; 2]> = route.line.0.iter().map(|c| [c.x, c.y]).collect();
+                    v["route"] = serde_json::json!({"type": "LineString", "coordinates": coords});
+                }
+                v
+            })
+            .collect();
+        Ok(Json(serde_json::json!({
+            "by": "walk",
+            "speed_m_per_min": speed,
+            "snap_m": round_m(from.snap_m),
+            "resources": resources,
+        }))
+        .into_response())
     })();
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Metres to the centimetre: a walk is not known better, and answers stay short.
+fn round_m(m: f64) -> f64 {
+    (m * 100.0).round() / 100.0
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

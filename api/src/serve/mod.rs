@@ -2,6 +2,7 @@
 //! sprites, the printable grid map, health. Everything is served from one [`Snapshot`] held
 //! behind a lock; replacing it (a new version published) drops its tile cache with it.
 
+mod access_routes;
 mod auth;
 pub mod features;
 pub mod listen;
@@ -70,6 +71,31 @@ pub struct AppState {
     /// The URL residents reach the service at, for links printed on paper (`--public-url`);
     /// unset: each request's own host.
     public_url: std::sync::OnceLock<String>,
+    /// The version served before the current one, kept [`PREVIOUS_KEPT`] after the switch so that
+    /// a client that read the old style finishes with the old version's tiles at their
+    /// `/v/{version}/` URLs, rather than mixing versions on one screen.
+    previous: RwLock<Option<Retired>>,
+    /// Where planners write when this service reads a hot standby (`--primary-url`), named in
+    /// the 503 a write gets here.
+    primary_url: std::sync::OnceLock<String>,
+}
+
+/// How long the previous version stays served at its `/v/{version}/` URLs after a switch.
+pub const PREVIOUS_KEPT: Duration = Duration::from_secs(300);
+
+struct Retired {
+    snapshot: Arc<Snapshot>,
+    until: std::time::Instant,
+}
+
+/// Which role this service plays: it writes to its store (`primary`), reads a hot standby
+/// (`replica`), or has no store (`standalone`).
+pub fn role(state: &AppState) -> &'static str {
+    match &state.store {
+        None => "standalone",
+        Some(s) if s.is_standby() => "replica",
+        Some(_) => "primary",
+    }
 }
 
 impl AppState {
@@ -91,7 +117,19 @@ impl AppState {
             token,
             limits,
             public_url: std::sync::OnceLock::new(),
+            previous: RwLock::new(None),
+            primary_url: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Names the primary (`https://planning.example.cn`) in the answer a planner's write gets
+    /// on a replica.
+    pub fn set_primary_url(&self, url: &str) {
+        let _ = self.primary_url.set(url.trim_end_matches('/').to_string());
+    }
+
+    pub(crate) fn primary_url(&self) -> Option<&str> {
+        self.primary_url.get().map(String::as_str)
     }
 
     /// Prints links under `url` (e.g. `https://wangge.example.cn`) rather than the request's host.
@@ -107,10 +145,40 @@ impl AppState {
         self.snapshot.read().expect("state lock").clone()
     }
 
-    /// Serves new data from now on; the old snapshot and its tiles go when the last request
-    /// reading it ends.
+    /// Serves new data from now on. The old snapshot stays served at its `/v/{version}/` URLs
+    /// for [`PREVIOUS_KEPT`] when it was another version (a staff change reloads the same one);
+    /// an older one goes when the last request reading it ends.
     pub fn replace(&self, snapshot: Snapshot) {
-        *self.snapshot.write().expect("state lock") = Arc::new(snapshot);
+        let snapshot = Arc::new(snapshot);
+        let old = std::mem::replace(&mut *self.snapshot.write().expect("state lock"), snapshot.clone());
+        if old.version.is_some() && old.version != snapshot.version && old.unavailable.is_none() {
+            *self.previous.write().expect("state lock") = Some(Retired {
+                snapshot: old,
+                until: std::time::Instant::now() + PREVIOUS_KEPT,
+            });
+        }
+    }
+
+    /// The snapshot of published version `version` if this service serves it: the current one,
+    /// or the previous one within [`PREVIOUS_KEPT`] of the switch.
+    pub fn served_version(&self, version: i64) -> Option<Arc<Snapshot>> {
+        let current = self.current();
+        if current.version == Some(version) && current.unavailable.is_none() {
+            return Some(current);
+        }
+        let previous = self.previous.read().expect("state lock");
+        previous
+            .as_ref()
+            .filter(|r| r.snapshot.version == Some(version) && r.until > std::time::Instant::now())
+            .map(|r| r.snapshot.clone())
+    }
+
+    /// Lets the previous version's memory go once it is no longer served (called now and then).
+    pub fn forget_expired(&self) {
+        let mut previous = self.previous.write().expect("state lock");
+        if previous.as_ref().is_some_and(|r| r.until <= std::time::Instant::now()) {
+            *previous = None;
+        }
     }
 }
 
@@ -135,6 +203,7 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
         (name = "service", description = "Health, metrics, this document"),
         (name = "tiles", description = "Vector and raster tiles, TileJSON, the MapLibre style, printable maps"),
         (name = "lookup", description = "Which grid covers a point or an address; nearest resources"),
+        (name = "access", description = "Life circles (生活圈): per grid and community, who can walk to each kind of service within 5, 10 and 15 minutes"),
         (name = "versions", description = "Published versions, their grids and diffs; grid staff (public reads)"),
         (name = "planner", description = "The planners' workflow; needs `Authorization: Bearer <token>`"),
         (name = "features", description = "OGC API – Features (Part 1: core, GeoJSON, OpenAPI 3.0): communities, grids, micro-grids, buildings and resources"),
@@ -152,6 +221,7 @@ pub fn routes(limits: Limits) -> (Router<Arc<AppState>>, utoipa::openapi::OpenAp
         .routes(routes!(metrics::render))
         .merge(tiles_routes::routes())
         .merge(lookup_routes::routes())
+        .merge(access_routes::routes())
         .merge(placard_routes::routes())
         .merge(features::routes())
         .merge(web::routes())
@@ -204,6 +274,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi-3.0.json", get(openapi_doc(&api30, "3.0")))
         .fallback(|| async { Problem::not_found("no such resource; see /openapi.json") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_data))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            replica_refuses_writes,
+        ))
         .layer(axum::middleware::from_fn(problem::ensure_problem))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -258,8 +332,38 @@ async fn fast_lookup(
     next.run(req).await
 }
 
+/// Requests that change nothing although not GET: a batch lookup, validating an uploaded layer.
+const READ_POSTS: [&str; 2] = ["/v1/lookup", "/v1/validate"];
+
+/// Middleware: on a hot standby every write (any request but GET, HEAD, OPTIONS and the reads
+/// in [`READ_POSTS`]) gets a 503 problem saying this is a read-only replica and naming the
+/// primary when one is configured, before any work is done for it.
+async fn replica_refuses_writes(
+    State(state): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let reads = [Method::GET, Method::HEAD, Method::OPTIONS].contains(req.method())
+        || (req.method() == Method::POST && READ_POSTS.contains(&req.uri().path()));
+    if !reads && state.store.as_ref().is_some_and(store::Store::is_standby) {
+        let primary = state.primary_url();
+        let detail = match primary {
+            Some(url) => format!(
+                "this service is a read-only replica: it reads a PostgreSQL hot standby, which refuses writes; send planner writes to the primary at {url}"
+            ),
+            None => "this service is a read-only replica: it reads a PostgreSQL hot standby, which refuses writes; send planner writes to the service on the primary".into(),
+        };
+        return Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "Read-only replica", detail)
+            .with("primary", primary.map_or(serde_json::Value::Null, Into::into))
+            .into_response();
+    }
+    next.run(req).await
+}
+
 /// Paths that answer from the served data: with nothing to serve they answer 503.
-const DATA_PATHS: [&str; 10] = [
+const DATA_PATHS: [&str; 12] = [
+    "/v/",
     "/tiles/",
     "/b/",
     "/v1/buildings/",
@@ -269,6 +373,7 @@ const DATA_PATHS: [&str; 10] = [
     "/v1/lookup",
     "/v1/suggest",
     "/v1/resources/",
+    "/v1/access",
     "/collections",
 ];
 
@@ -320,6 +425,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> axum::response::Response
     let warning = s.warning();
     let mut body = serde_json::json!({
         "status": if warning.is_some() { "degraded" } else { "ok" },
+        "role": role(&state),
         "version": s.version,
         "communities": s.dataset.communities.len(),
         "grids": s.grids.len(),

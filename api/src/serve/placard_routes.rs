@@ -121,6 +121,8 @@ async fn building_placard(
     let made = tokio::task::spawn_blocking(move || {
         let src = Source {
             lookup: &served.lookup,
+            dataset: &served.dataset,
+            walks: served.walk.as_deref(),
             version,
             date,
             public_url: &url,
@@ -160,6 +162,8 @@ async fn grid_placards(State(state): State<Arc<AppState>>, Path(code): Path<Stri
         }
         let src = Source {
             lookup: &served.lookup,
+            dataset: &served.dataset,
+            walks: served.walk.as_deref(),
             version,
             date,
             public_url: &url,

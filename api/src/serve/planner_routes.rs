@@ -113,6 +113,8 @@ impl From<StoreError> for Problem {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Nothing to serve", detail)
                     .with("damaged_versions", serde_json::to_value(&damaged).unwrap_or_default())
             }
+            // A write that got past the replica's middleware (it refuses them first, naming the primary).
+            StoreError::ReadOnlyReplica => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Read-only replica", detail),
             StoreError::InvalidStaff { .. } | StoreError::InvalidLayer(_) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable", detail)
             }

@@ -8,6 +8,7 @@ pub mod tile_cache;
 
 use axum::body::Bytes;
 use features::FeatureIndex;
+use gis_core::access::Access;
 use gis_core::bounds::SizeBounds;
 use gis_core::grid::Grid;
 use gis_core::lookup::{LookupError, LookupIndex};
@@ -28,6 +29,9 @@ pub struct Snapshot {
     pub staff_revision: Option<i64>,
     /// OGC API – Features: items in id order, an R-tree of their envelopes, derived properties.
     pub features: Arc<FeatureIndex>,
+    /// The walking network and the resources snapped to it, for nearest-by-walk answers; None
+    /// when the dataset has no roads and no walking layer.
+    pub walk: Option<Arc<gis_core::walk::ResourceWalks>>,
     /// The store's current version when this was read (the served one unless that is damaged).
     pub current: Option<i64>,
     /// Published versions passed over because they do not read back or validate.
@@ -44,6 +48,8 @@ pub struct Snapshot {
     /// Seconds from asking the store for the version to a snapshot ready to serve (reading,
     /// checking and indexing), when it came from a store.
     pub load_seconds: Option<f64>,
+    /// Life-circle coverage, computed at the first request that needs it ([`Snapshot::access`]).
+    access: OnceLock<Arc<Access>>,
 }
 
 impl Snapshot {
@@ -59,6 +65,7 @@ impl Snapshot {
         )?;
         Ok(Self {
             version: Some(p.version.number),
+            tiles: TileCache::for_version(tile_cache::CAPACITY, p.version.number),
             staff_revision: Some(p.staff_revision),
             current: Some(p.current),
             damaged: p.damaged.clone(),
@@ -98,10 +105,15 @@ impl Snapshot {
     ) -> Result<Self, LookupError> {
         let started = std::time::Instant::now();
         // The map data and the lookup index are independent: built side by side.
-        let (lookup, map) = std::thread::scope(|s| {
+        let (lookup, map, walk) = std::thread::scope(|s| {
             let map = s.spawn(|| MapData::new(&dataset, &grids, bounds));
+            let walk = s.spawn(|| gis_core::walk::ResourceWalks::new(&dataset));
             let lookup = LookupIndex::new(&dataset, grids.clone(), staff);
-            (lookup, map.join().expect("building the map data panicked"))
+            (
+                lookup,
+                map.join().expect("building the map data panicked"),
+                walk.join().expect("building the walking network panicked"),
+            )
         });
         let lookup = lookup?;
         let features = FeatureIndex::new(&dataset, &grids, &lookup);
@@ -115,6 +127,7 @@ impl Snapshot {
             version: None,
             staff_revision: None,
             features: Arc::new(features),
+            walk: walk.map(Arc::new),
             current: None,
             damaged: Vec::new(),
             unavailable: None,
@@ -122,6 +135,7 @@ impl Snapshot {
             point_bodies,
             index_seconds,
             load_seconds: None,
+            access: OnceLock::new(),
         })
     }
 
@@ -159,6 +173,28 @@ impl Snapshot {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The life circles of this version: every home's walk to each kind its settings place, and
+    /// the coverage per grid and community. Computed once, by the first caller (seconds on a
+    /// city: call it off the async threads); later callers wait for it or share it.
+    pub fn access(&self) -> Arc<Access> {
+        self.access
+            .get_or_init(|| {
+                let started = std::time::Instant::now();
+                // The network the nearest-by-walk answers use, built once with the snapshot.
+                let none = gis_core::walk::WalkNetwork::build(&[], &Default::default());
+                let network = self.walk.as_ref().map_or(&none, |w| w.network());
+                let access = Access::compute(&self.dataset, network, &self.grids, &self.dataset.access);
+                tracing::info!(
+                    "life circles of {} buildings to {} kinds computed in {:.2} s",
+                    self.dataset.buildings.len(),
+                    access.walks.kinds.len(),
+                    started.elapsed().as_secs_f64()
+                );
+                Arc::new(access)
+            })
+            .clone()
     }
 
     /// What a person should know about damaged versions, and how to recover; `None` when all is well.

@@ -36,8 +36,9 @@ pub struct CachedTile {
 pub struct TileCache {
     entries: Mutex<FxHashMap<(TileId, Format), Arc<CachedTile>>>,
     capacity: usize,
-    /// Which cache this is, in the ETag: a tile of new data never matches an old ETag, even
-    /// when its bytes are the same.
+    /// Which data this is, in the ETag: a tile of new data never matches an old ETag, even
+    /// when its bytes are the same. A published version's number (so every replica serving it
+    /// gives a tile the same ETag), else a number of this process's own.
     generation: u64,
 }
 
@@ -49,7 +50,18 @@ impl TileCache {
         Self {
             entries: Mutex::new(FxHashMap::default()),
             capacity,
-            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+            // The high bit keeps these apart from version numbers.
+            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed) | 1 << 63,
+        }
+    }
+
+    /// The cache of published version `version`: its tiles' ETags are the same in every process
+    /// serving that version (the bytes are: rendering is deterministic).
+    pub fn for_version(capacity: usize, version: i64) -> Self {
+        Self {
+            entries: Mutex::new(FxHashMap::default()),
+            capacity,
+            generation: version as u64 & !(1 << 63),
         }
     }
 

@@ -4,6 +4,7 @@
 mod context;
 mod export;
 mod real_files;
+mod walk;
 
 use crate::common::{fixture, s, text, wangge};
 use std::path::{Path, PathBuf};

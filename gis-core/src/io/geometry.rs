@@ -39,6 +39,8 @@ pub(crate) enum Shape {
     Lineal,
     /// Areas or lines (water: lakes and rivers alike).
     PolygonalOrLineal,
+    /// Lines or points (the walking layer: ways and barriers, gates and entrances).
+    LinealOrPoint,
 }
 
 impl Shape {
@@ -48,6 +50,7 @@ impl Shape {
             Shape::Point => "Point",
             Shape::Lineal => "LineString or MultiLineString",
             Shape::PolygonalOrLineal => "Polygon, MultiPolygon, LineString or MultiLineString",
+            Shape::LinealOrPoint => "LineString, MultiLineString or Point",
         }
     }
 
@@ -57,6 +60,7 @@ impl Shape {
             Shape::Point => &["Point"],
             Shape::Lineal => &["LineString", "MultiLineString"],
             Shape::PolygonalOrLineal => &["Polygon", "MultiPolygon", "LineString", "MultiLineString"],
+            Shape::LinealOrPoint => &["LineString", "MultiLineString", "Point"],
         };
         allowed.contains(&kind)
     }
@@ -232,6 +236,29 @@ pub(crate) fn polygonal_or_lineal(geometry: Geom) -> Parsed<crate::model::Contex
         lineal(geometry).map(|(l, r)| (ContextShape::Line(l), r))
     } else {
         polygonal(geometry).map(|(a, r)| (ContextShape::Area(a), r))
+    }
+}
+
+/// A line or a point, as its type says; each checked as [`lineal`] or [`point`] checks it.
+pub(crate) enum LineOrPoint {
+    Line(MultiLineString<f64>),
+    Point(Point<f64>),
+}
+
+pub(crate) fn lineal_or_point(geometry: Geom) -> Parsed<LineOrPoint> {
+    let shape = Shape::LinealOrPoint;
+    let point_typed = match &geometry {
+        Geom::Tree(g) => typed(*g, shape)?.0 == "Point",
+        Geom::Streamed(None) => return Err(missing(shape)),
+        Geom::Streamed(Some(stream::Geometry::Untyped)) => return Err(untyped(shape)),
+        Geom::Streamed(Some(stream::Geometry::Other(kind))) => return Err(wrong_type(shape, kind)),
+        Geom::Streamed(Some(stream::Geometry::NoCoordinates)) => return Err(no_coordinates()),
+        Geom::Streamed(Some(stream::Geometry::Shaped(s))) => s.kind() == "Point",
+    };
+    if point_typed {
+        point(geometry).map(|(p, r)| (LineOrPoint::Point(p), r))
+    } else {
+        lineal(geometry).map(|(l, r)| (LineOrPoint::Line(l), r))
     }
 }
 

@@ -79,6 +79,8 @@ pub const DATASET_FILES: &[&str] = &[
     "staff.json",
     "water.geojson",
     "green.geojson",
+    "walk.geojson",
+    "access.json",
 ];
 
 /// Loads and checks a dataset held in memory: file name → text, as a folder would hold them

@@ -160,6 +160,7 @@ pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut d
             communities,
             verification,
             micro_verification,
+            access: None,
         },
     }
 }

@@ -16,6 +16,9 @@ pub struct PartitionReport {
     /// The output checked against the dataset: exact coverage, no building cut.
     pub verification: super::Verification,
     pub micro_verification: Option<super::Verification>,
+    /// Life-circle coverage per grid (added by the planner's steps, which know the walking network).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<crate::access::AccessSection>,
 }
 
 impl PartitionReport {

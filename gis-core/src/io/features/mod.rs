@@ -2,7 +2,7 @@
 //!
 //! The parts: [`envelope`] (a file's JSON and its features), [`fields`] (property values),
 //! [`files`] (each file of the dataset into the model), [`context`] (the optional water and
-//! green layers) and [`checks`] (extents, overlaps, and
+//! green layers), [`walk`] (the optional walking layer) and [`checks`] (extents, overlaps, and
 //! features outside every community).
 
 mod checks;
@@ -10,6 +10,7 @@ mod context;
 mod envelope;
 mod fields;
 mod files;
+mod walk;
 
 use super::geometry::{Geom, Issue, Parsed};
 use super::{FeatureRef, ImportReport, InputProblem, InputProblemKind};
@@ -29,6 +30,8 @@ const EXCLUSIVE: &str = "exclusive.geojson";
 const STAFF: &str = "staff.json";
 const WATER: &str = "water.geojson";
 const GREEN: &str = "green.geojson";
+const WALK: &str = "walk.geojson";
+const ACCESS: &str = "access.json";
 
 /// Overlaps smaller than this (m²) are drawing noise, not defects.
 pub const OVERLAP_TOLERANCE_M2: f64 = 1.0;
@@ -130,6 +133,8 @@ impl Reader {
         link_exclusive(&mut buildings, &exclusive);
         let staff = self.staff(&communities);
         let context = self.context();
+        let walk = self.walk();
+        let access = self.access();
         if buildings.is_empty() && points.is_empty() && self.problems.is_empty() {
             self.problem(
                 BUILDINGS,
@@ -148,6 +153,27 @@ impl Reader {
             exclusive,
             staff,
             context,
+            walk,
+            access,
+        }
+    }
+
+    /// The life-circle settings of `access.json`, the defaults when there is none (or it has
+    /// problems, which are recorded).
+    fn access(&mut self) -> crate::access::AccessConfig {
+        let Some(root) = self.json(ACCESS, false) else {
+            return crate::access::AccessConfig::default();
+        };
+        self.report.files.push((ACCESS.to_string(), 1));
+        match crate::access::AccessConfig::from_json(&root) {
+            Ok(config) => config,
+            Err(problems) => {
+                for p in problems {
+                    let field = (!p.field.is_empty()).then_some(p.field.as_str());
+                    self.problem(ACCESS, None, field, InputProblemKind::InvalidValue, p.message);
+                }
+                crate::access::AccessConfig::default()
+            }
         }
     }
 

@@ -105,6 +105,9 @@ pub struct RepartitionReport {
     pub verification: super::Verification,
     /// The micro-grids (with the exclusive grids) checked the same way, when the layer has them.
     pub micro_verification: Option<super::Verification>,
+    /// Life-circle coverage per grid (added by the planner's steps, which know the walking network).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<crate::access::AccessSection>,
 }
 
 impl RepartitionReport {

@@ -131,6 +131,8 @@ pub(crate) fn sub_dataset(
         exclusive,
         staff: Vec::new(),
         context: Default::default(),
+        walk: Default::default(),
+        access: Default::default(),
     }
 }
 

@@ -176,6 +176,7 @@ impl<'d> Run<'d> {
             forced,
             verification,
             micro_verification,
+            access: None,
         };
         Repartition {
             layer: GridLayer {
