@@ -363,3 +363,72 @@ async fn since_renders_only_changed_tiles_and_matches_a_whole_export() {
         }
     }
 }
+
+/// A city's archive outgrows the 16 KiB root directory: its directory is split into leaves. Tens
+/// of thousands of tiles of varied sizes at scattered ids, written as `tiles export` writes them,
+/// are all found again by Protomaps' reader (following the leaves) and by wangge's own reader.
+#[tokio::test]
+async fn a_large_archive_splits_its_directory_into_leaves_every_reader_follows() {
+    use api::archive::{Format, Meta, Source, pmtiles};
+    use tiles::mercator::TileId;
+    let Some(python) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.pmtiles");
+    let meta = Meta {
+        tilejson: serde_json::json!({"tilejson": "3.0.0", "vector_layers": [],
+            "wangge": {"version": 1, "minzoom": 14, "maxzoom": 16}}),
+        version: 1,
+        zooms: 14..=16,
+        bounds: [118.0, 24.0, 118.5, 24.5],
+        center: [118.25, 24.25],
+    };
+    // Every third tile of a 150 × 150 block at z16 and the block's parents at z14 and z15, 14,494
+    // entries: sizes vary, so the directory's offsets and lengths do not compress to nothing
+    // (8,400 such entries still fit the root, in 10.4 KB).
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut wanted: Vec<(TileId, Vec<u8>)> = Vec::new();
+    for z in 14..=16u8 {
+        let side = 150u32 >> (16 - z);
+        let (x0, y0) = (54_200u32 >> (16 - z), 28_100u32 >> (16 - z));
+        for x in x0..x0 + side {
+            for y in y0..y0 + side {
+                if z == 16 && (x + y) % 3 != 0 {
+                    continue;
+                }
+                let len = 20 + (next() % 180) as usize;
+                let body: Vec<u8> = (0..len).map(|_| (next() & 0xff) as u8).collect();
+                wanted.push((TileId { z, x, y }, body));
+            }
+        }
+    }
+    wanted.sort_by_key(|(t, _)| pmtiles::tile_id(*t));
+    let mut writer = pmtiles::Writer::create(&path, &meta).unwrap();
+    for (t, body) in &wanted {
+        writer.add(*t, &api::archive::gzip(body)).unwrap();
+    }
+    writer.finish().unwrap();
+
+    let got = read(&python, "pmtiles", &path);
+    let leaves = got.header["leaf_directories"].as_u64().unwrap();
+    assert!(leaves > 0, "{} tiles and no leaf directory: {}", wanted.len(), got.header);
+    eprintln!("{} tiles, {leaves} leaf directories", wanted.len());
+    assert_eq!(got.tiles.len(), wanted.len(), "Protomaps' reader finds every tile");
+    for (t, body) in &wanted {
+        assert_eq!(got.tiles.get(&format!("{}/{}/{}", t.z, t.x, t.y)), Some(body), "{t:?}");
+    }
+    assert!(got.entries.windows(2).all(|w| w[0][0] < w[1][0]), "tile ids ascend");
+    let mut ours = Source::open(Format::Pmtiles, &path).await.unwrap();
+    for (t, body) in wanted.iter().step_by(97) {
+        let gz = ours.get(*t).await.unwrap().expect("wangge's reader finds the tile");
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain).unwrap();
+        assert_eq!(&plain, body, "{t:?}");
+    }
+    assert_eq!(ours.get(TileId { z: 16, x: 54_201, y: 28_100 }).await.unwrap(), None, "a tile not written");
+}

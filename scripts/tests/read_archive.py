@@ -24,11 +24,14 @@ def pmtiles(path):
         header = reader.header()
         metadata = reader.metadata()
         tiles = {}
-        for (z, x, y), data in all_tiles(get_bytes):
+        # The reader's own lookup by z/x/y finds the same bytes as the traversal: every tile of
+        # a small archive, about 1,000 spread over a large one (each lookup re-reads directories).
+        every = max(1, header["addressed_tiles_count"] // 1000)
+        for i, ((z, x, y), data) in enumerate(all_tiles(get_bytes)):
             assert header["tile_compression"] == Compression.GZIP
             tiles[f"{z}/{x}/{y}"] = gzip.decompress(data).hex()
-            # The reader's own lookup by z/x/y finds the same bytes as the traversal.
-            assert reader.get(z, x, y) == data, (z, x, y)
+            if i % every == 0:
+                assert reader.get(z, x, y) == data, (z, x, y)
 
         # Every directory entry, leaves followed: the test checks ids ascend and runs are used.
         entries = []

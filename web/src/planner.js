@@ -58,7 +58,7 @@ export function initPlanner({ map, padding, selectGrid }) {
     layersOn: false,
     // Life circles of the community picked: the kind walked to, the coverage answer
     // (GET /v1/access?community&kind) and whether the map shows every building's walk.
-    access: { kind: 'clinic', on: false, data: null, circles: null, busy: false },
+    access: { kind: 'clinic', on: false, data: null, circles: null, buildings: null, busy: false },
   };
   const root = $('planner');
 
@@ -304,6 +304,7 @@ export function initPlanner({ map, padding, selectGrid }) {
       const q = `community=${encodeURIComponent(s.community)}&kind=${encodeURIComponent(a.kind)}`;
       const [data, fc] = await Promise.all([api(`/v1/access?${q}`), api(`/v1/access/buildings?${q}`)]);
       a.data = data;
+      a.buildings = fc;
       a.circles = data.circles || [];
       a.on = true;
       addLayers();

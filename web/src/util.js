@@ -148,8 +148,13 @@ export function labelPoint(geometry) {
   return search([coarse[0] - cw, coarse[1] - ch, coarse[0] + cw, coarse[1] + ch], 8) || coarse;
 }
 
-/** The service serves another version: its tiles are at the version's own (immutable) URLs. */
+/** The service serves another version: the source follows that version's own TileJSON (and
+ *  through it the version's immutable tile URLs). Setting only the tiles would leave the source
+ *  re-reading the old version's TileJSON on every reload, which answers 410 once that version
+ *  is no longer served. */
 export function reloadTiles(map, version) {
   const src = map.getSource('wangge');
-  if (src?.setTiles) src.setTiles([`${location.origin}/v/${encodeURIComponent(version)}/tiles/{z}/{x}/{y}.mvt`]);
+  if (src?.setUrl && !String(src.url || '').startsWith('pmtiles://')) {
+    src.setUrl(`${location.origin}/v/${encodeURIComponent(version)}/tiles.json`);
+  }
 }

@@ -1247,7 +1247,7 @@ if (auth.status === 404) {
     const first = await page.locator('#plan-access-grids tbody tr').first().innerText();
     const share = mine[0].kinds[0].covered_share;
     assert(first.includes(`${Math.round(share * 100)}%`), `first row "${first}" lacks the share ${share}`);
-    const fc = await page.evaluate(() => window.wangge.map.getSource('plan-access')._data);
+    const fc = await page.evaluate(() => window.wangge.planner.access.buildings);
     assert(fc.features.length > 100 && fc.features.every((f) => 'band' in f.properties), `${fc.features.length} buildings on the walking layer`);
     await page.evaluate(() => { const c = window.wangge.planner.communities.find((x) => x.code === window.wangge.planner.community); window.wangge.map.fitBounds([[c.box[0], c.box[1]], [c.box[2], c.box[3]]], { duration: 0 }); });
     await settle(page, 'map.triggerRepaint();');
