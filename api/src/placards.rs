@@ -8,9 +8,9 @@ use geo::Coord;
 use gis_core::crs::Crs;
 use gis_core::grid::{Grid, GridKind, GridLevel};
 use gis_core::lookup::{LookupIndex, NearestQuery};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use gis_core::model::Dataset;
 use gis_core::walk::{DEFAULT_SPEED_M_PER_MIN, ResourceWalks};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tiles::placard::{Distance, NearbyService, Placard, PlacardError};
 
 /// Everything but RFC 3986's unreserved characters is escaped (in a path segment or a query value).

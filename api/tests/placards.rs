@@ -78,7 +78,10 @@ async fn a_buildings_placard_links_to_its_grid_card_and_follows_the_served_versi
     let (_, near) = call(
         &app,
         Method::GET,
-        &format!("/v1/resources/nearest?lon={}&lat={}&kind=clinic,hospital&limit=1", at[0], at[1]),
+        &format!(
+            "/v1/resources/nearest?lon={}&lat={}&kind=clinic,hospital&limit=1",
+            at[0], at[1]
+        ),
         None,
         None,
     )
@@ -86,7 +89,10 @@ async fn a_buildings_placard_links_to_its_grid_card_and_follows_the_served_versi
     assert_eq!(near["by"], "walk");
     let walk_m = near["resources"][0]["walk_m"].as_f64().unwrap();
     assert_eq!(nearby[0]["name"], near["resources"][0]["name"]);
-    assert!((nearby[0]["distance_m"].as_f64().unwrap() - walk_m).abs() < 0.1, "{nearby:?} against {near}");
+    assert!(
+        (nearby[0]["distance_m"].as_f64().unwrap() - walk_m).abs() < 0.1,
+        "{nearby:?} against {near}"
+    );
 
     if cjk {
         let (status, ct, png, _) = raw(&app, "/v1/buildings/KL-B0003/placard.png").await;

@@ -416,7 +416,12 @@ async fn a_large_archive_splits_its_directory_into_leaves_every_reader_follows()
 
     let got = read(&python, "pmtiles", &path);
     let leaves = got.header["leaf_directories"].as_u64().unwrap();
-    assert!(leaves > 0, "{} tiles and no leaf directory: {}", wanted.len(), got.header);
+    assert!(
+        leaves > 0,
+        "{} tiles and no leaf directory: {}",
+        wanted.len(),
+        got.header
+    );
     eprintln!("{} tiles, {leaves} leaf directories", wanted.len());
     assert_eq!(got.tiles.len(), wanted.len(), "Protomaps' reader finds every tile");
     for (t, body) in &wanted {
@@ -430,5 +435,15 @@ async fn a_large_archive_splits_its_directory_into_leaves_every_reader_follows()
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut plain).unwrap();
         assert_eq!(&plain, body, "{t:?}");
     }
-    assert_eq!(ours.get(TileId { z: 16, x: 54_201, y: 28_100 }).await.unwrap(), None, "a tile not written");
+    assert_eq!(
+        ours.get(TileId {
+            z: 16,
+            x: 54_201,
+            y: 28_100
+        })
+        .await
+        .unwrap(),
+        None,
+        "a tile not written"
+    );
 }

@@ -350,10 +350,28 @@ mod tests {
     #[test]
     fn walking_reads_as_the_web_map_says_it() {
         use super::{Distance, walking};
-        assert_eq!(walking(Distance::Straight { metres: 318.0 }), "直线距离 320 米 · 步行约 5 分钟");
-        assert_eq!(walking(Distance::Straight { metres: 3.0 }), "直线距离 10 米 · 步行约 1 分钟");
-        assert_eq!(walking(Distance::Walk { metres: 1530.0, minutes: 19.1 }), "步行 1.5 公里 · 约 19 分钟");
-        assert_eq!(walking(Distance::Walk { metres: 20.0, minutes: 0.25 }), "步行 20 米 · 约 1 分钟");
+        assert_eq!(
+            walking(Distance::Straight { metres: 318.0 }),
+            "直线距离 320 米 · 步行约 5 分钟"
+        );
+        assert_eq!(
+            walking(Distance::Straight { metres: 3.0 }),
+            "直线距离 10 米 · 步行约 1 分钟"
+        );
+        assert_eq!(
+            walking(Distance::Walk {
+                metres: 1530.0,
+                minutes: 19.1
+            }),
+            "步行 1.5 公里 · 约 19 分钟"
+        );
+        assert_eq!(
+            walking(Distance::Walk {
+                metres: 20.0,
+                minutes: 0.25
+            }),
+            "步行 20 米 · 约 1 分钟"
+        );
     }
 
     #[test]

@@ -245,7 +245,10 @@ fn placard(link: &str) -> tiles::placard::Placard {
         nearby: vec![tiles::placard::NearbyService {
             kind: "clinic".into(),
             name: "康乐社区卫生服务站".into(),
-            distance: tiles::placard::Distance::Walk { metres: 412.0, minutes: 5.2 },
+            distance: tiles::placard::Distance::Walk {
+                metres: 412.0,
+                minutes: 5.2,
+            },
         }],
         link: link.into(),
         version: Some(4),
