@@ -21,7 +21,7 @@ async fn get(app: &axum::Router, uri: &str, etag: Option<&str>) -> (StatusCode, 
     (status, headers, body)
 }
 
-fn header_of<'a>(h: &'a axum::http::HeaderMap, name: header::HeaderName) -> &'a str {
+fn header_of(h: &axum::http::HeaderMap, name: header::HeaderName) -> &str {
     h.get(&name).map_or("", |v| v.to_str().unwrap())
 }
 

@@ -52,15 +52,17 @@ pub const DENSITY: [Rgb; 5] = [
 /// Residents per km² where each density colour starts.
 pub const DENSITY_STOPS: [f64; 5] = [0.0, 5_000.0, 15_000.0, 30_000.0, 60_000.0];
 /// The residents' map colours neighbouring grids apart (`colouring`): six calm fills of one
-/// lightness — sky, sage, sand, lavender, rose, teal — that read apart under the grid lines and
-/// labels without any one of them looking like a warning.
+/// lightness — apricot, teal, sand, lavender, rose, orchid — that read apart under the grid lines
+/// and labels without any one of them looking like a warning. No sky blue and no sage: under
+/// the fill's opacity they came out as the water's and the parks' colours, and a resident took a
+/// grid for a lake.
 pub const GRID_COLOURS: [Rgb; 6] = [
-    Rgb(0x9e, 0xc1, 0xe0),
-    Rgb(0xa8, 0xd3, 0xa6),
+    Rgb(0xf4, 0xb4, 0x86),
+    Rgb(0x8f, 0xcf, 0xc6),
     Rgb(0xee, 0xcd, 0x8e),
     Rgb(0xc9, 0xbd, 0xe2),
     Rgb(0xe8, 0xb0, 0xbf),
-    Rgb(0x8f, 0xcf, 0xc6),
+    Rgb(0xdc, 0xa6, 0xdc),
 ];
 
 /// The residents' fill of a grid by its `colour` index.

@@ -80,21 +80,6 @@ pub fn verification(v: &gis_core::partition::Verification, what: &str) -> String
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(9241), "9,241");
-        assert_eq!(thousands(10_000_000), "10,000,000");
-        assert_eq!(decimal(0.523), "0.52");
-        assert_eq!(decimal(17_668.4), "17,668");
-    }
-}
-
 /// A report's life-circle section for people: per grid (per community past 200 grids), the
 /// share of residents within the circle of each kind.
 pub fn access(a: &gis_core::access::AccessSection) -> String {
@@ -158,4 +143,19 @@ pub fn access(a: &gis_core::access::AccessSection) -> String {
         let _ = writeln!(out, "(per grid in --json: {} grids)", thousands(a.grids.len() as u64));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(9241), "9,241");
+        assert_eq!(thousands(10_000_000), "10,000,000");
+        assert_eq!(decimal(0.523), "0.52");
+        assert_eq!(decimal(17_668.4), "17,668");
+    }
 }
