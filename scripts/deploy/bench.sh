@@ -18,8 +18,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${1:-fixtures/zhongjing}
 command -v wrk >/dev/null || { echo "bench: wrk not found (Debian: apt-get install wrk)" >&2; exit 1; }
-cargo build --release -q -p api >&2
-BIN=${CARGO_TARGET_DIR:-target}/release/wangge
+# WANGGE=path/to/release/wangge skips the build (a binary built elsewhere from this commit).
+if [ -z "${WANGGE:-}" ]; then
+    cargo build --release -q -p api >&2
+fi
+BIN=${WANGGE:-${CARGO_TARGET_DIR:-target}/release/wangge}
 D=$(mktemp -d); chmod 755 "$D"
 PIDS=()
 cleanup() {

@@ -137,16 +137,9 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let store = args.at.open().await?;
-        let (version, map) = map_of(&store, args.version, "--version").await?;
-        let maxzoom = args.maxzoom.unwrap_or_else(|| map.maxzoom());
-        if args.minzoom > maxzoom {
-            bail!(
-                "--minzoom {} is above the deepest zoom {maxzoom}: give --maxzoom",
-                args.minzoom
-            );
-        }
-        let meta = Meta::new(&map, version, args.minzoom..=maxzoom);
-        let old = match args.since {
+        // With --since: the archive to update is checked first (cheap), then the two versions
+        // are read side by side (reading one of a city takes seconds).
+        let previous = match args.since {
             None => None,
             Some(n) => {
                 if !out.exists() {
@@ -168,6 +161,30 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
                 if held != n {
                     bail!("--since {n}: {} holds version {held}, not {n}", out.display());
                 }
+                Some((n, source, zooms))
+            }
+        };
+        let ((version, map), old_map) = match &previous {
+            None => (map_of(&store, args.version, "--version").await?, None),
+            Some((n, _, _)) => {
+                let (new, old) = tokio::join!(
+                    map_of(&store, args.version, "--version"),
+                    map_of(&store, Some(*n), "--since")
+                );
+                (new?, Some(old?.1))
+            }
+        };
+        let maxzoom = args.maxzoom.unwrap_or_else(|| map.maxzoom());
+        if args.minzoom > maxzoom {
+            bail!(
+                "--minzoom {} is above the deepest zoom {maxzoom}: give --maxzoom",
+                args.minzoom
+            );
+        }
+        let meta = Meta::new(&map, version, args.minzoom..=maxzoom);
+        let old = match previous {
+            None => None,
+            Some((n, source, zooms)) => {
                 if zooms != meta.zooms {
                     bail!(
                         "--since {n}: {} holds zooms {}–{}, not {}–{maxzoom}: export it whole",
@@ -177,8 +194,7 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
                         args.minzoom
                     );
                 }
-                let (_, old_map) = map_of(&store, Some(n), "--since").await?;
-                Some((source, old_map))
+                Some((source, old_map.expect("read beside the new version")))
             }
         };
         let bar = indicatif::ProgressBar::new(0);
