@@ -417,6 +417,53 @@ async fn nearest_resources_walk_the_roads_and_say_when_they_cannot() {
         assert_eq!(h[header::CONTENT_TYPE], "application/problem+json", "{q}");
         assert_eq!(json(&body)["code"], code, "{q}");
     }
+    // A network in two pieces: the places in the other piece are still answered, by straight
+    // line, marked unreachable on foot, after those walked to; the answer says so.
+    let kangle = served("kangle", SizeBounds::default());
+    let mut split = (*kangle.dataset).clone();
+    let road = |id: &str, x: f64| gis_core::model::Road {
+        id: id.into(),
+        name: None,
+        class: None,
+        line: geo::MultiLineString(vec![geo::LineString::from(vec![(x, 24.5000), (x, 24.5105)])]),
+    };
+    split.roads = vec![road("west", 118.1110), road("east", 118.1190)];
+    let all = split.resources.len();
+    let split = Snapshot::new(split, kangle.grids.clone(), SizeBounds::default());
+    let app_split = router(AppState::new(split));
+    let (s, _, body) = get(
+        &app_split,
+        &format!("/v1/resources/nearest?lon=118.1111&lat=24.505&limit={all}"),
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let a = json(&body);
+    let found = a["resources"].as_array().unwrap();
+    assert_eq!(found.len(), all, "every place is answered: {a}");
+    let walked = found.iter().take_while(|r| r["walk_m"].is_number()).count();
+    assert!(walked > 0 && walked < all, "{walked} of {all} walked to");
+    for r in &found[walked..] {
+        assert_eq!(r["reachable_on_foot"], false, "{r}");
+        assert!(r["walk_m"].is_null() && r["straight_m"] == r["distance_m"], "{r}");
+    }
+    assert!(a["note"].as_str().unwrap().contains("cannot be reached"), "{a}");
+    // Within a radius, a walk's radius: nothing unreachable is added.
+    let (_, _, body) = get(
+        &app_split,
+        &format!("/v1/resources/nearest?lon=118.1111&lat=24.505&limit={all}&radius=5000"),
+        &[],
+    )
+    .await;
+    let a = json(&body);
+    assert!(
+        a["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["walk_m"].is_number()),
+        "{a}"
+    );
     // A dataset with no roads: straight lines, and the answer says why.
     let kangle = served("kangle", SizeBounds::default());
     let mut bare = (*kangle.dataset).clone();

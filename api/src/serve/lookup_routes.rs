@@ -237,7 +237,7 @@ enum By {
 /// is `walk_m`. By straight line (`by=straight`, or no network: the answer says
 /// `"by": "straight"` and why in `note`): `distance_m` and `straight_m` are great-circle metres.
 #[utoipa::path(get, path = "/v1/resources/nearest", tag = "lookup", params(NearestParams),
-    responses((status = 200, description = "`{\"by\": \"walk\"|\"straight\", \"speed_m_per_min\", \"note\"?, \"resources\": [{id, kind, name, phone, hours, address, location, distance_m, straight_m, walk_m?, walk_min?, route?}]}`", body = serde_json::Value),
+    responses((status = 200, description = "`{\"by\": \"walk\"|\"straight\", \"speed_m_per_min\", \"note\"?, \"resources\": [{id, kind, name, phone, hours, address, location, distance_m, straight_m, walk_m?, walk_min?, route?, reachable_on_foot?}]}`; by walk, places the point's piece of the network does not reach follow those it does, by straight line with `reachable_on_foot: false` (without `radius`)", body = serde_json::Value),
         (status = 400, description = "Bad parameters (`by` not walk or straight: `invalid_by`; `speed` outside 20–200: `invalid_speed`)", body = super::problem::ProblemBody, content_type = "application/problem+json")))]
 async fn nearest(
     State(state): State<Arc<AppState>>,
@@ -311,7 +311,7 @@ async fn nearest(
                 "the point cannot be joined to the walking network",
             ));
         };
-        let resources: Vec<serde_json::Value> = found
+        let mut resources: Vec<serde_json::Value> = found
             .iter()
             .map(|f| {
                 let r = &served.dataset.resources[f.target];
@@ -332,13 +332,41 @@ async fn nearest(
                 v
             })
             .collect();
-        Ok(Json(serde_json::json!({
+        // Fewer than asked with no radius: the search walked all of the point's piece of the
+        // network (real networks come in pieces: islands, gated estates, data that stops). The
+        // places of the kinds it could not reach are still the nearest answer a resident needs,
+        // given by straight line and marked so, never left out as if there were none.
+        let mut answer = serde_json::json!({
             "by": "walk",
             "speed_m_per_min": speed,
             "snap_m": round_m(from.snap_m),
-            "resources": resources,
-        }))
-        .into_response())
+        });
+        if resources.len() < query.limit && query.radius_m.is_none() {
+            let walked: std::collections::HashSet<&str> = found
+                .iter()
+                .map(|f| served.dataset.resources[f.target].id.as_str())
+                .collect();
+            let unreachable: Vec<serde_json::Value> = straight
+                .iter()
+                .filter(|r| !walked.contains(r.id.as_str()))
+                .take(query.limit - resources.len())
+                .map(|r| {
+                    let mut v = serde_json::to_value(r).expect("a resource serialises");
+                    v["straight_m"] = serde_json::json!(r.distance_m);
+                    v["reachable_on_foot"] = serde_json::json!(false);
+                    v
+                })
+                .collect();
+            if !unreachable.is_empty() {
+                answer["note"] = serde_json::json!(format!(
+                    "{} of these cannot be reached on the walking network from this point (it is in pieces here): their distance_m is a straight line, and they have no walk_m",
+                    unreachable.len()
+                ));
+                resources.extend(unreachable);
+            }
+        }
+        answer["resources"] = serde_json::json!(resources);
+        Ok(Json(answer).into_response())
     })();
     result.unwrap_or_else(IntoResponse::into_response)
 }
