@@ -13,7 +13,7 @@
 #    the maximum split), published as version 2.
 # 3. `--since 1` on a copy of the version-1 PMTiles archive (timed; prints "rendered X of Y"), a
 #    whole export of version 2 (timed), and `cmp` of the two files: they must be identical.
-# 4. Says whether tippecanoe is installed (Debian has no package for it).
+# 4. Points to scripts/bench-export.sh for the comparison with tippecanoe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-fixtures/zhongjing}"
