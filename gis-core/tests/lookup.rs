@@ -137,7 +137,15 @@ fn check_million(grids: &[Grid], n: usize, seed: u64) -> (usize, usize, usize) {
     let top = sorted_level(grids, GridLevel::Grid);
     let micro = sorted_level(grids, GridLevel::Micro);
     let (mut mismatches, mut found, mut boundary) = (0, 0, 0);
-    for c in points(grids, n, seed) {
+    let pts = points(grids, n, seed);
+    // Many points at once (prefetched in groups) give each point's own answer.
+    let mut batch = Vec::new();
+    index.locate_grids(&pts, &mut batch);
+    assert_eq!(batch.len(), pts.len());
+    for (c, b) in pts.iter().zip(&batch) {
+        assert_eq!(*b, index.locate_ids(*c).map(|(g, _)| g), "batch answer at {c:?}");
+    }
+    for c in pts {
         let fast = index.locate(c);
         let want = brute(&top, c, None);
         let want_micro = want.as_deref().and_then(|g| brute(&micro, c, Some(g)));

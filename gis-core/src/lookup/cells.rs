@@ -463,16 +463,88 @@ impl AreaCells {
     /// The first area in id order whose closed area holds `c` and that `accept`s it.
     #[inline]
     pub(crate) fn first(&self, c: Coord<f64>, accept: impl Fn(u32) -> bool) -> Option<u32> {
+        let Some((tile, stripe, col)) = self.tile_of(c) else {
+            return None;
+        };
+        let mut v = self.tiles[tile];
+        if v != NONE && v & SOLE == 0 {
+            v = self.tile_cells[self.cell_of(v, stripe, col)];
+        }
+        self.resolve(v, stripe, c, accept)
+    }
+
+    /// The first area holding each point, every area accepted (the top level's question), in
+    /// `out` (cleared first). One lookup at a time waits on memory: each of its two or three
+    /// dependent reads (tile, cell, block) misses the cache on a city (BENCHMARKS.md, "classified
+    /// cells"). Here the points go through in groups, each read of a group started for every point
+    /// (a prefetch) before any point needs it, so the misses overlap instead of following one
+    /// another. The answers are [`AreaCells::first`]'s, point for point.
+    pub(crate) fn first_of_each(&self, points: &[Coord<f64>], out: &mut Vec<Option<u32>>) {
+        const LANES: usize = 16;
+        out.clear();
+        out.reserve(points.len());
+        for group in points.chunks(LANES) {
+            let mut at = [(usize::MAX, 0usize, 0usize); LANES];
+            for (a, &c) in at.iter_mut().zip(group) {
+                if let Some(t) = self.tile_of(c) {
+                    prefetch(&self.tiles[t.0]);
+                    *a = t;
+                }
+            }
+            let mut v = [NONE; LANES];
+            let mut cell = [usize::MAX; LANES];
+            for i in 0..group.len() {
+                let (tile, stripe, col) = at[i];
+                if tile == usize::MAX {
+                    continue;
+                }
+                v[i] = self.tiles[tile];
+                if v[i] != NONE && v[i] & SOLE == 0 {
+                    cell[i] = self.cell_of(v[i], stripe, col);
+                    prefetch(&self.tile_cells[cell[i]]);
+                }
+            }
+            for i in 0..group.len() {
+                if cell[i] != usize::MAX {
+                    v[i] = self.tile_cells[cell[i]];
+                }
+                if v[i] != NONE && v[i] & SOLE == 0 {
+                    // The block's header and first entries, and the line after them.
+                    let b = v[i] as usize;
+                    prefetch(&self.blocks[b]);
+                    if let Some(next) = self.blocks.get(b + 2) {
+                        prefetch(next);
+                    }
+                }
+            }
+            for (i, &c) in group.iter().enumerate() {
+                out.push(self.resolve(v[i], at[i].1, c, |_| true));
+            }
+        }
+    }
+
+    /// The tile of `c` in `tiles`, its stripe and its column; `None` outside every area's box.
+    #[inline]
+    fn tile_of(&self, c: Coord<f64>) -> Option<(usize, usize, usize)> {
         // NaN fails every comparison, so it is in no area here too.
         if !(c.x >= self.min.x && c.x <= self.max.x && c.y >= self.min.y && c.y <= self.max.y) {
             return None;
         }
         let stripe = self.stripe(c.y);
         let (r, col) = (stripe >> STRIPE_SHIFT, self.col(c.x));
-        let mut v = self.tiles[(r / TILE) * self.tiles_x + col / TILE];
-        if v != NONE && v & SOLE == 0 {
-            v = self.tile_cells[v as usize * TILE * TILE + (r % TILE) * TILE + col % TILE];
-        }
+        Some(((r / TILE) * self.tiles_x + col / TILE, stripe, col))
+    }
+
+    /// Where the cell of (`stripe`, `col`) is in `tile_cells`, its tile's value being `tile`.
+    #[inline]
+    fn cell_of(&self, tile: u32, stripe: usize, col: usize) -> usize {
+        let r = stripe >> STRIPE_SHIFT;
+        tile as usize * TILE * TILE + (r % TILE) * TILE + col % TILE
+    }
+
+    /// The answer for `c` from its cell's value `v` ([`NONE`], [`SOLE`] | id, or a block).
+    #[inline]
+    fn resolve(&self, v: u32, stripe: usize, c: Coord<f64>, accept: impl Fn(u32) -> bool) -> Option<u32> {
         if v == NONE {
             return None;
         }
@@ -503,6 +575,20 @@ impl AreaCells {
         let bytes = (self.tiles.len() + self.tile_cells.len()) * 4 + self.blocks.len() * 32;
         (self.counted.0, self.counted.1, bytes)
     }
+}
+
+/// Asks the core to bring `value`'s cache line in, without waiting for it: a hint that changes no
+/// result.
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing into the program and cannot fault; the address is a live
+    // reference's.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>((value as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 /// Where `c` lies relative to an area, given every edge of it that can cross the ray going

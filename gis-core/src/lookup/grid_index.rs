@@ -161,6 +161,19 @@ impl GridIndex {
         })
     }
 
+    /// The grid (index into [`GridIndex::grids`]) covering each point, as [`GridIndex::locate_ids`]
+    /// gives it without the micro-grid, in `out`: many points at once overlap their memory reads,
+    /// which is what bounds one lookup at a time on a city (batch lookups, the benchmark).
+    pub fn locate_grids(&self, points: &[Coord<f64>], out: &mut Vec<Option<u32>>) {
+        self.top.cells.first_of_each(points, out);
+    }
+
+    /// The code of grid `g` (an index from [`GridIndex::locate_grids`]).
+    pub fn code_of(&self, g: u32) -> &str {
+        let (at, len) = self.code_spans[g as usize];
+        &self.codes[at as usize..(at + len) as usize]
+    }
+
     /// The top level's cells, how many of them answer without a point-in-polygon test, and the
     /// bytes of its table (for the benchmark's report).
     pub fn cell_stats(&self) -> (usize, usize, usize) {
