@@ -463,9 +463,7 @@ impl AreaCells {
     /// The first area in id order whose closed area holds `c` and that `accept`s it.
     #[inline]
     pub(crate) fn first(&self, c: Coord<f64>, accept: impl Fn(u32) -> bool) -> Option<u32> {
-        let Some((tile, stripe, col)) = self.tile_of(c) else {
-            return None;
-        };
+        let (tile, stripe, col) = self.tile_of(c)?;
         let mut v = self.tiles[tile];
         if v != NONE && v & SOLE == 0 {
             v = self.tile_cells[self.cell_of(v, stripe, col)];
