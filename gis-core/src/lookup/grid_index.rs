@@ -131,12 +131,17 @@ impl GridIndex {
     #[inline]
     pub fn locate_ids(&self, c: Coord<f64>) -> Option<(u32, Option<u32>)> {
         let g = self.top.first(c, |_| true)?;
-        let micro = if self.micro.empty {
+        Some((g, self.micro_of(c, g)))
+    }
+
+    /// The micro-grid of grid `g` covering `c` (WGS-84), when the layer has micro-grids.
+    #[inline]
+    pub fn micro_of(&self, c: Coord<f64>, g: u32) -> Option<u32> {
+        if self.micro.empty {
             None
         } else {
             self.micro.first(c, |m| self.parent[m as usize] == g)
-        };
-        Some((g, micro))
+        }
     }
 
     /// The grid and micro-grid of indexes `g` and `m` (as [`GridIndex::locate_ids`] gives them).

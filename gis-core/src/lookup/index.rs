@@ -420,12 +420,31 @@ impl LookupIndex {
             });
         }
         check_limit(candidates)?;
+        // The points' grids all at once: their lookups' memory reads overlap
+        // (GridIndex::locate_grids), then each point's micro-grid within its grid.
+        let points: Vec<Coord<f64>> = items
+            .iter()
+            .filter_map(|item| match item {
+                BatchItem::Point { lon, lat } => {
+                    let p = Coord { x: *lon, y: *lat };
+                    check_point(p).ok().map(|()| crs.to_wgs84(p))
+                }
+                BatchItem::Address { .. } => None,
+            })
+            .collect();
+        let mut grids = Vec::with_capacity(points.len());
+        self.index.locate_grids(&points, &mut grids);
+        let mut located = grids.into_iter().zip(points);
         Ok(items
             .iter()
             .map(|item| {
                 let (grid, address, error) = match item {
-                    BatchItem::Point { lon, lat } => match self.locate(Coord { x: *lon, y: *lat }, crs) {
-                        Ok(g) => (g, None, None),
+                    BatchItem::Point { lon, lat } => match check_point(Coord { x: *lon, y: *lat }) {
+                        Ok(()) => {
+                            let (g, at) = located.next().expect("one located grid per valid point");
+                            let answer = g.map(|g| self.answer(self.index.located(g, self.index.micro_of(at, g))));
+                            (answer, None, None)
+                        }
                         Err(e) => (None, None, Some(e.to_string())),
                     },
                     BatchItem::Address { address } => match self.geocode(address, candidates) {
