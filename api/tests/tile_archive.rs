@@ -13,26 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tower::ServiceExt;
 
-/// The Python with the test tools (`.ci/run` makes `out/ci-venv`), or `None` outside CI.
+/// The Python with Protomaps' reader (`.ci/run` makes `out/ci-venv`), or `None` outside CI.
 fn python() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let p = std::env::var_os("WANGGE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
-    if p.exists() {
-        return Some(p);
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "CI=true but {} is missing: .ci/run makes it",
-        p.display()
-    );
-    eprintln!(
-        "SKIPPED: no Python test tools at {} (run .ci/run once to make them)",
-        p.display()
-    );
-    None
+    crate::common::python_with("pmtiles")
 }
 
 /// The archive as the independent reader sees it.

@@ -111,3 +111,31 @@ impl Drop for Server {
         let _ = self.0.wait();
     }
 }
+
+/// The CI venv's Python (`out/ci-venv`, made by `.ci/run`; or `$WANGGE_PYTHON`) when it can import
+/// `module`. Without it: a failure under CI=true, else `None` after saying loudly what is skipped.
+pub fn python_with(module: &str) -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = std::env::var_os("WANGGE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
+    let has = python.exists()
+        && std::process::Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if has {
+        return Some(python);
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "CI=true but {} has no {module}: .ci/run installs scripts/tests/requirements.txt",
+        python.display()
+    );
+    eprintln!(
+        "\n!!! SKIPPED: no {module} at {} (run .ci/run once) !!!\n",
+        python.display()
+    );
+    None
+}

@@ -8,27 +8,7 @@ use std::collections::BTreeSet;
 /// GDAL's water and green ids for an extract, or None (loudly) without the tools outside CI.
 fn gdal_reading(pbf: &Path) -> Option<serde_json::Value> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = std::env::var_os("WANGGE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
-    let has = python.exists()
-        && Command::new(&python)
-            .args(["-c", "import pyogrio"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if !has {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "CI=true but {} with pyogrio is missing: .ci/run installs it",
-            python.display()
-        );
-        eprintln!(
-            "\n!!! SKIPPED: no pyogrio at {} (run .ci/run once) !!!\n",
-            python.display()
-        );
-        return None;
-    }
+    let python = python_with("pyogrio")?;
     let o = Command::new(&python)
         .arg(root.join("scripts/tests/osm_context.py"))
         .arg(pbf)

@@ -6,7 +6,7 @@ mod export;
 mod real_files;
 mod walk;
 
-use crate::common::{fixture, s, text, wangge};
+use crate::common::{fixture, python_with, s, text, wangge};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -481,28 +481,7 @@ fn tool(name: &str) -> bool {
 
 /// The Python with pyproj (`.ci/run` makes `out/ci-venv`), or None outside CI.
 fn python() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let p = std::env::var_os("WANGGE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
-    if Command::new(&p)
-        .args(["-c", "import pyproj"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return Some(p);
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "CI=true but {} has no pyproj: .ci/run installs scripts/tests/requirements.txt",
-        p.display()
-    );
-    eprintln!(
-        "\n!!! SKIPPED the pyproj round trip: no pyproj at {} !!!\n",
-        p.display()
-    );
-    None
+    python_with("pyproj")
 }
 
 /// Every position of a GeoJSON geometry's coordinates, in order.

@@ -7,33 +7,6 @@ use super::*;
 use gis_core::walk::{Snap, WalkNetwork};
 use serde_json::json;
 
-/// The CI venv's Python when it has networkx, or None (loudly) outside CI.
-fn python_with_networkx() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = std::env::var_os("WANGGE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
-    let has = python.exists()
-        && Command::new(&python)
-            .args(["-c", "import networkx"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if !has {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "CI=true but {} with networkx is missing: .ci/run installs it",
-            python.display()
-        );
-        eprintln!(
-            "\n!!! SKIPPED: no networkx at {} (run .ci/run once) !!!\n",
-            python.display()
-        );
-        return None;
-    }
-    Some(python)
-}
-
 fn import(extract: &str, out: &Path) -> gis_core::Dataset {
     let r = wangge(&[
         "import",
@@ -85,7 +58,7 @@ fn snap_json(net: &WalkNetwork, s: &Snap) -> serde_json::Value {
 
 #[test]
 fn walks_agree_with_networkx_on_helsinki() {
-    let Some(python) = python_with_networkx() else { return };
+    let Some(python) = python_with("networkx") else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = import("osm/Helsinki.osm.pbf", &dir.path().join("ds"));
     let net = WalkNetwork::build(&d.roads, &d.walk);
