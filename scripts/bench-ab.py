@@ -11,17 +11,19 @@ build, the ratio after / before, and checks that both builds wrote byte-identica
   the printed summaries are compared.
 --command validate: `wangge validate DATASET LAYER --json`, LAYER being BEFORE's partition of
   DATASET (made once, outside the timing); the reports are compared without their timings.
+--command load: `wangge load DATASET --store NEW.db` into a new embedded store each time; the
+  published grids (code and stored feature, in order) are compared.
 
 Peak RSS is the child's maximum resident set size as the kernel counts it (`getrusage`, the
 figure `/usr/bin/time -v` prints).
 """
-import argparse, filecmp, json, os, subprocess, sys, tempfile, time
+import argparse, filecmp, hashlib, json, os, sqlite3, subprocess, sys, tempfile, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("before")
 ap.add_argument("after")
 ap.add_argument("--runs", type=int, default=7)
-ap.add_argument("--command", choices=["partition", "inspect", "validate"], default="partition")
+ap.add_argument("--command", choices=["partition", "inspect", "validate", "load"], default="partition")
 ap.add_argument("datasets", nargs="+")
 a = ap.parse_args()
 
@@ -40,6 +42,19 @@ def run(argv, stdout_path):
     if code != 0:
         sys.exit(f"{' '.join(argv)} exited {code}: {err.decode()}")
     return t, usage.ru_maxrss / 1024
+
+
+def stored_grids(db, path):
+    """The published grids of a store, code and feature in order, as one digest in `path`."""
+    con = sqlite3.connect(db)
+    h = hashlib.sha256()
+    for code, feature in con.execute(
+        "SELECT g.code, g.feature FROM grids g JOIN versions v ON v.layer_id = g.layer_id ORDER BY g.position"
+    ):
+        h.update(code.encode() + b"\0" + feature.encode() + b"\0")
+    con.close()
+    with open(path, "w") as f:
+        f.write(h.hexdigest())
 
 
 def without_timings(path):
@@ -72,6 +87,13 @@ for data in a.datasets:
                 if a.command == "partition":
                     argv = [exe, "partition", data, "--out", f, *extra]
                     t, rss = run(argv, os.devnull)
+                elif a.command == "load":
+                    db = os.path.join(out, f"{name}.db")
+                    for suffix in ("", "-wal", "-shm"):
+                        if os.path.exists(db + suffix):
+                            os.remove(db + suffix)
+                    t, rss = run([exe, "load", data, "--store", db], os.devnull)
+                    stored_grids(db, f)
                 elif a.command == "inspect":
                     t, rss = run([exe, "inspect", data], f)
                 else:

@@ -4,13 +4,11 @@
 //! every other edge on the community line), every grid's area is OGC-valid, and no grid edge
 //! crosses a building.
 
-use crate::geom::{BboxIndex, VertexKey, crosses, midpoint};
+use crate::geom::{BboxIndex, VertexKey, midpoint};
 use crate::grid::{Grid, GridLevel};
 use crate::model::Dataset;
-use geo::{BoundingRect, Coord, Distance, Euclidean, Line, Point, Rect};
+use geo::{BoundingRect, Distance, Euclidean, Point, Rect};
 use rayon::prelude::*;
-use rstar::RTree;
-use rstar::primitives::GeomWithData;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -54,6 +52,9 @@ impl Verification {
 /// helps), or `None` when it is valid.
 pub fn invalid_reason(area: &geo::MultiPolygon<f64>) -> Option<String> {
     use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole, Validation};
+    if crate::geom::surely_valid_multi(area) {
+        return None;
+    }
     let err = area.validation_errors().into_iter().next()?;
     let ring_of = |p: usize, role: &RingRole| {
         let poly = &area.0[p];
@@ -93,7 +94,6 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
         .filter(|g| g.level == level || (level == GridLevel::Micro && g.kind == crate::grid::GridKind::Exclusive))
         .collect();
     let mut uses: FxHashMap<(VertexKey, VertexKey), Vec<(usize, bool)>> = FxHashMap::default();
-    let mut borders: Vec<GeomWithData<rstar::primitives::Line<[f64; 2]>, ()>> = Vec::new();
     for (gi, g) in layer.iter().enumerate() {
         for p in &g.area.0 {
             for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
@@ -101,10 +101,6 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
                     let (a, b) = (VertexKey::of(l.start), VertexKey::of(l.end));
                     let (k, forward) = if a < b { ((a, b), true) } else { ((b, a), false) };
                     uses.entry(k).or_default().push((gi, forward));
-                    borders.push(GeomWithData::new(
-                        rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]),
-                        (),
-                    ));
                 }
             }
         }
@@ -177,7 +173,6 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
         })
         .count();
 
-    let borders = RTree::bulk_load(borders);
     // Crossing a grid edge is the cheap test; the area in a second grid is the verdict.
     let areas: Vec<&geo::MultiPolygon<f64>> = layer.iter().map(|g| &g.area).collect();
     let grid_boxes = BboxIndex::new(
@@ -199,24 +194,13 @@ pub fn verify(dataset: &Dataset, grids: &[Grid], level: GridLevel) -> Verificati
         .filter(|(_, b)| !split_by_units.contains(b.id.as_str()))
         .filter_map(|(bi, b)| {
             let r = b.footprint.bounding_rect()?;
-            let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
-            let crossed = borders.locate_in_envelope_intersecting(&env).any(|s| {
-                let line = Line::new(
-                    Coord {
-                        x: s.geom().from[0],
-                        y: s.geom().from[1],
-                    },
-                    Coord {
-                        x: s.geom().to[0],
-                        y: s.geom().to[1],
-                    },
-                );
-                crosses(&b.footprint, line)
-            });
+            let candidates = grid_boxes.intersecting(r);
+            let crossed = candidates
+                .iter()
+                .any(|&g| crate::geom::crossed_by_edges_of(&b.footprint, r, areas[g]));
             if !crossed {
                 return None;
             }
-            let candidates = grid_boxes.intersecting(r);
             Some((
                 bi,
                 crate::cut::spread(&b.footprint, &areas, &candidates, crate::cut::CUT_TOLERANCE_M2),

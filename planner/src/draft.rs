@@ -65,25 +65,35 @@ pub(crate) async fn partition_into_draft(
     options: PartitionOptions,
     progress: &(dyn Fn(crate::LoadStep) + Send + Sync),
 ) -> Result<(i64, PartitionReport)> {
-    // Drawn over a published version, the grids take its codes by the stability rule, so that a
-    // code keeps meaning the same residents (and its workers stay with them).
+    let drawn = draw(store, dataset.clone(), options, progress).await?;
+    save_drawn(store, dataset_id, dataset, drawn, progress).await
+}
+
+/// Partitions `dataset` from scratch, on a blocking thread, telling `progress` the communities
+/// done. Drawn over a published version, the grids take its codes by the stability rule, so that
+/// a code keeps meaning the same residents (and its workers stay with them).
+pub(crate) async fn draw(
+    store: &Store,
+    dataset: Arc<Dataset>,
+    options: PartitionOptions,
+    progress: &(dyn Fn(crate::LoadStep) + Send + Sync),
+) -> Result<Partitioned> {
     // A current version that does not read back (damaged) has no codes to give.
     let current = match store.current().await? {
         Some(v) => store.version_layer(v.number).await.ok(),
         None => None,
     };
-    let data = dataset.clone();
     // Communities done, counted on the partition's thread and reported from here.
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let total = dataset.communities.len();
     progress(crate::LoadStep::Partitioning { done: 0, total });
     let counter = done.clone();
     let mut drawing = std::pin::pin!(blocking(move || {
-        let mut drawn = partition_layer(&data, &options, &mut |n, _| {
+        let mut drawn = partition_layer(&dataset, &options, &mut |n, _| {
             counter.store(n, std::sync::atomic::Ordering::Relaxed)
         });
         if let Some(old) = &current {
-            gis_core::codes::carry::carry_over(&data, old, &mut drawn.layer);
+            gis_core::codes::carry::carry_over(&dataset, old, &mut drawn.layer);
         }
         drawn
     }));
@@ -101,6 +111,17 @@ pub(crate) async fn partition_into_draft(
         }
     };
     progress(crate::LoadStep::Partitioning { done: total, total });
+    Ok(drawn)
+}
+
+/// Saves what [`draw`] drew from `dataset` (stored as `dataset_id`) as a draft.
+pub(crate) async fn save_drawn(
+    store: &Store,
+    dataset_id: i64,
+    dataset: Arc<Dataset>,
+    drawn: Partitioned,
+    progress: &(dyn Fn(crate::LoadStep) + Send + Sync),
+) -> Result<(i64, PartitionReport)> {
     progress(crate::LoadStep::SavingDraft);
     let report = serde_json::to_string(&drawn.report).ok();
     let id = store

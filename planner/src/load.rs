@@ -3,14 +3,12 @@
 //! planner to check and publish.
 
 use crate::Result;
-use crate::draft::{draft_from, partition_into_draft};
-use gis_core::Dataset;
+use crate::draft::{draft_from, draw, save_drawn};
 use gis_core::partition::{PartitionOptions, RepartitionOptions};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
-use store::{Store, VersionInfo};
+use store::{Imported, Store, VersionInfo};
 
 /// What [`load`] did.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +33,7 @@ pub async fn load(store: &Store, dir: &Path, options: PartitionOptions, note: &s
 /// What [`load_with_progress`] is doing, for a person waiting on a big dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadStep {
-    /// Reading, checking and storing the dataset's files.
+    /// Reading and checking the dataset's files (they are stored while the grids are drawn).
     StoringDataset,
     /// Partitioning from scratch: communities done out of all.
     Partitioning { done: usize, total: usize },
@@ -56,8 +54,8 @@ pub async fn load_with_progress(
     progress: &(dyn Fn(LoadStep) + Send + Sync),
 ) -> Result<LoadOutcome> {
     progress(LoadStep::StoringDataset);
-    let (dataset_id, dataset) = store.load_dataset_dir(dir).await?;
-    draft_loaded(store, dataset_id, dataset, options, note, progress).await
+    let imported = store.import_dataset_dir(dir).await?;
+    draft_imported(store, imported, options, note, progress).await
 }
 
 /// As [`load`], for a dataset given as its files (file name → text), e.g. an upload.
@@ -68,21 +66,30 @@ pub async fn load_files(
     options: PartitionOptions,
     note: &str,
 ) -> Result<LoadOutcome> {
-    let (dataset_id, dataset) = store.load_dataset(source, files).await?;
-    draft_loaded(store, dataset_id, dataset, options, note, &|_| {}).await
+    let imported = store.import_dataset(source, files).await?;
+    draft_imported(store, imported, options, note, &|_| {}).await
 }
 
-async fn draft_loaded(
+/// Stores `imported`, then drafts its grids.
+async fn draft_imported(
     store: &Store,
-    dataset_id: i64,
-    dataset: Arc<Dataset>,
+    imported: Imported,
     options: PartitionOptions,
     note: &str,
     progress: &(dyn Fn(LoadStep) + Send + Sync),
 ) -> Result<LoadOutcome> {
+    let dataset = imported.dataset().clone();
     match store.current().await? {
         None => {
-            let (draft, report) = partition_into_draft(store, dataset_id, dataset, options, progress).await?;
+            // Writing the dataset and partitioning it are independent (the partition needs the
+            // dataset's id only to be saved): side by side, the store's writes fill the gaps
+            // in the partition's use of the cores. Either failing fails the load, and a
+            // partition that fails leaves the dataset stored, as before.
+            let (dataset_id, drawn) = tokio::try_join!(
+                async { Ok::<_, crate::PlannerError>(store.store_dataset(imported).await?) },
+                draw(store, dataset.clone(), options, progress),
+            )?;
+            let (draft, report) = save_drawn(store, dataset_id, dataset, drawn, progress).await?;
             progress(LoadStep::Publishing);
             let published = store.publish(draft, note).await?;
             Ok(LoadOutcome {
@@ -100,6 +107,7 @@ async fn draft_loaded(
                 seed: options.seed,
                 micro: options.micro,
             };
+            let dataset_id = store.store_dataset(imported).await?;
             progress(LoadStep::Repartitioning);
             let (draft, report) = draft_from(store, dataset_id, dataset, published, options).await?;
             Ok(LoadOutcome {

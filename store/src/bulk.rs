@@ -1,13 +1,12 @@
 //! Bulk inserts, the one place the backends differ in more than SQL text: PostgreSQL takes a
 //! whole chunk of rows as arrays (`UNNEST`, one round trip per chunk, so a city's 180,000
-//! buildings load in seconds, not minutes); SQLite is in-process, so row by row with a cached
-//! statement is as fast.
+//! buildings load in seconds, not minutes); SQLite takes many rows per `INSERT … VALUES`.
 
 use crate::Result;
 use crate::rows::{GridRow, bbox};
 use gis_core::Dataset;
 use gis_core::io::grids::geometry;
-use sqlx::{PgConnection, SqliteConnection};
+use sqlx::{PgConnection, QueryBuilder, Sqlite, SqliteConnection};
 
 /// Rows per PostgreSQL round trip.
 const CHUNK: usize = 5_000;
@@ -113,94 +112,97 @@ impl Bulk for PgConnection {
 
 const SQLITE_BBOX: &str = "minx, miny, maxx, maxy";
 
+/// Rows per SQLite statement: each statement is a round trip to sqlx's SQLite worker thread, so
+/// a city's 180,000 buildings row by row spent most of `load`'s first seconds handing rows over
+/// (at most 15 parameters a row, well under SQLite's 32,766 per statement).
+const SQLITE_ROWS: usize = 500;
+
 impl Bulk for SqliteConnection {
     async fn communities(&mut self, dataset_id: i64, d: &Dataset) -> Result<()> {
-        for c in &d.communities {
-            let b = bbox(&c.boundary);
-            sqlx::query(&format!("INSERT INTO communities (dataset_id, code, name, geom, {SQLITE_BBOX}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-                .bind(dataset_id)
-                .bind(c.code.as_str())
-                .bind(&c.name)
-                .bind(geometry(&c.boundary).to_string())
-                .bind(b[0])
-                .bind(b[1])
-                .bind(b[2])
-                .bind(b[3])
-                .execute(&mut *self)
-                .await?;
+        for chunk in d.communities.chunks(SQLITE_ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(format!(
+                "INSERT INTO communities (dataset_id, code, name, geom, {SQLITE_BBOX}) "
+            ));
+            q.push_values(chunk, |mut row, c| {
+                let b = bbox(&c.boundary);
+                row.push_bind(dataset_id)
+                    .push_bind(c.code.as_str())
+                    .push_bind(c.name.as_str())
+                    .push_bind(geometry(&c.boundary).to_string());
+                for v in b {
+                    row.push_bind(v);
+                }
+            });
+            q.build().execute(&mut *self).await?;
         }
         Ok(())
     }
 
     async fn buildings(&mut self, dataset_id: i64, d: &Dataset) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO buildings (dataset_id, id, community_code, address, compound, population, households, geom, {SQLITE_BBOX}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        );
-        for bl in &d.buildings {
-            let b = bbox(&bl.footprint);
-            sqlx::query(&sql)
-                .bind(dataset_id)
-                .bind(&bl.id)
-                .bind(d.communities[bl.community].code.as_str())
-                .bind(&bl.address)
-                .bind(&bl.compound)
-                .bind(i64::from(bl.population))
-                .bind(i64::from(bl.households))
-                .bind(geometry(&bl.footprint).to_string())
-                .bind(b[0])
-                .bind(b[1])
-                .bind(b[2])
-                .bind(b[3])
-                .execute(&mut *self)
-                .await?;
+        for chunk in d.buildings.chunks(SQLITE_ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(format!(
+                "INSERT INTO buildings (dataset_id, id, community_code, address, compound, population, households, geom, {SQLITE_BBOX}) "
+            ));
+            q.push_values(chunk, |mut row, bl| {
+                let b = bbox(&bl.footprint);
+                row.push_bind(dataset_id)
+                    .push_bind(bl.id.as_str())
+                    .push_bind(d.communities[bl.community].code.as_str())
+                    .push_bind(bl.address.as_deref())
+                    .push_bind(bl.compound.as_deref())
+                    .push_bind(i64::from(bl.population))
+                    .push_bind(i64::from(bl.households))
+                    .push_bind(geometry(&bl.footprint).to_string());
+                for v in b {
+                    row.push_bind(v);
+                }
+            });
+            q.build().execute(&mut *self).await?;
         }
         Ok(())
     }
 
     async fn resources(&mut self, dataset_id: i64, d: &Dataset) -> Result<()> {
-        for r in &d.resources {
-            let (x, y) = (r.location.x(), r.location.y());
-            sqlx::query(
-                "INSERT INTO resources (dataset_id, id, kind, name, x, y, geom) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(dataset_id)
-            .bind(&r.id)
-            .bind(&r.kind)
-            .bind(&r.name)
-            .bind(x)
-            .bind(y)
-            .bind(serde_json::json!({"type": "Point", "coordinates": [x, y]}).to_string())
-            .execute(&mut *self)
-            .await?;
+        for chunk in d.resources.chunks(SQLITE_ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO resources (dataset_id, id, kind, name, x, y, geom) ");
+            q.push_values(chunk, |mut row, r| {
+                let (x, y) = (r.location.x(), r.location.y());
+                row.push_bind(dataset_id)
+                    .push_bind(r.id.as_str())
+                    .push_bind(r.kind.as_str())
+                    .push_bind(r.name.as_str())
+                    .push_bind(x)
+                    .push_bind(y)
+                    .push_bind(serde_json::json!({"type": "Point", "coordinates": [x, y]}).to_string());
+            });
+            q.build().execute(&mut *self).await?;
         }
         Ok(())
     }
 
     async fn grids(&mut self, layer_id: i64, rows: &[GridRow]) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO grids (layer_id, position, code, community_code, kind, level, parent_code, population, households, feature, geom, {SQLITE_BBOX}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        );
-        for (position, r) in rows.iter().enumerate() {
-            sqlx::query(&sql)
-                .bind(layer_id)
-                .bind(position as i64)
-                .bind(&r.code)
-                .bind(&r.community_code)
-                .bind(r.kind)
-                .bind(r.level)
-                .bind(&r.parent_code)
-                .bind(r.population)
-                .bind(r.households)
-                .bind(&r.feature)
-                .bind(&r.geometry)
-                .bind(r.bbox[0])
-                .bind(r.bbox[1])
-                .bind(r.bbox[2])
-                .bind(r.bbox[3])
-                .execute(&mut *self)
-                .await?;
+        for (c, chunk) in rows.chunks(SQLITE_ROWS).enumerate() {
+            let first = (c * SQLITE_ROWS) as i64;
+            let mut q = QueryBuilder::<Sqlite>::new(format!(
+                "INSERT INTO grids (layer_id, position, code, community_code, kind, level, parent_code, population, households, feature, geom, {SQLITE_BBOX}) "
+            ));
+            q.push_values(chunk.iter().enumerate(), |mut row, (i, r)| {
+                row.push_bind(layer_id)
+                    .push_bind(first + i as i64)
+                    .push_bind(r.code.as_str())
+                    .push_bind(r.community_code.as_str())
+                    .push_bind(r.kind)
+                    .push_bind(r.level)
+                    .push_bind(r.parent_code.as_deref())
+                    .push_bind(r.population)
+                    .push_bind(r.households)
+                    .push_bind(r.feature.as_str())
+                    .push_bind(r.geometry.as_str());
+                for v in r.bbox {
+                    row.push_bind(v);
+                }
+            });
+            q.build().execute(&mut *self).await?;
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ use gis_core::Dataset;
 use gis_core::grid::{Grid, GridLevel};
 use gis_core::io::grids::{GridLayer, LayerMeta, parse_layer};
 use gis_core::verify::{invalid_reason, verify};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -128,32 +129,35 @@ pub(crate) fn read_back<'a>(
         ));
         LayerMeta::default()
     });
-    let mut grids = Vec::new();
-    for (code, text) in rows {
-        let bad = |reason: String| LayerProblem::new(Some(code), LayerProblemKind::ReadBack, reason);
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                problems.push(bad(format!("the stored feature is not JSON: {e}")));
-                continue;
+    // Each stored feature reads back on its own: on both cores, in the layer's order.
+    let rows: Vec<(&str, &str)> = rows.into_iter().collect();
+    let read: Vec<std::result::Result<Grid, LayerProblem>> = rows
+        .par_iter()
+        .map(|&(code, text)| {
+            let bad = |reason: String| LayerProblem::new(Some(code), LayerProblemKind::ReadBack, reason);
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| bad(format!("the stored feature is not JSON: {e}")))?;
+            let one = serde_json::json!({"type": "FeatureCollection", "features": [value]});
+            let (parsed, found) = parse_layer(&one, "stored layer");
+            if let Some(p) = found.iter().find(|p| !p.kind.is_warning()) {
+                let field = p.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
+                return Err(bad(format!("does not read back: {field}{}", p.message)));
             }
-        };
-        let one = serde_json::json!({"type": "FeatureCollection", "features": [value]});
-        let (parsed, found) = parse_layer(&one, "stored layer");
-        if let Some(p) = found.iter().find(|p| !p.kind.is_warning()) {
-            let field = p.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
-            problems.push(bad(format!("does not read back: {field}{}", p.message)));
-            continue;
+            let Some(grid) = parsed.grids.into_iter().next() else {
+                return Err(bad("does not read back: no grid in the stored feature".into()));
+            };
+            if grid.code != code {
+                return Err(bad(format!("the stored feature carries code {}", grid.code)));
+            }
+            Ok(grid)
+        })
+        .collect();
+    let mut grids = Vec::with_capacity(read.len());
+    for r in read {
+        match r {
+            Ok(g) => grids.push(g),
+            Err(p) => problems.push(p),
         }
-        let Some(grid) = parsed.grids.into_iter().next() else {
-            problems.push(bad("does not read back: no grid in the stored feature".into()));
-            continue;
-        };
-        if grid.code != code {
-            problems.push(bad(format!("the stored feature carries code {}", grid.code)));
-            continue;
-        }
-        grids.push(grid);
     }
     (GridLayer { grids, meta }, problems)
 }

@@ -83,6 +83,21 @@ pub struct VersionInfo {
     pub current: bool,
 }
 
+/// A dataset read and checked ([`Store::import_dataset`]) but not stored yet.
+#[derive(Debug)]
+pub struct Imported {
+    pub(crate) source: String,
+    /// The files as stored (a JSON object, file name → text).
+    pub(crate) text: String,
+    pub(crate) dataset: Arc<gis_core::Dataset>,
+}
+
+impl Imported {
+    pub fn dataset(&self) -> &Arc<gis_core::Dataset> {
+        &self.dataset
+    }
+}
+
 /// A stored dataset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatasetInfo {

@@ -6,7 +6,7 @@ use crate::bulk::Bulk;
 use crate::check::{self, LayerProblem, LayerProblemKind};
 use crate::rows::{assemble_layer, check_layer, files_from_text, files_text, meta_text};
 use crate::time::{now_ms, rfc3339};
-use crate::{DatasetInfo, DraftInfo, Pool, Result, StaffMove, Store, StoreError, VersionInfo, check_staff};
+use crate::{DatasetInfo, DraftInfo, Imported, Pool, Result, StaffMove, Store, StoreError, VersionInfo, check_staff};
 use geo::Coord;
 use gis_core::Dataset;
 use gis_core::Staff;
@@ -111,6 +111,14 @@ impl Store {
 
     /// Reads a dataset folder's files and loads them ([`Store::load_dataset`]).
     pub async fn load_dataset_dir(&self, dir: &Path) -> Result<(i64, Arc<Dataset>)> {
+        let imported = self.import_dataset_dir(dir).await?;
+        let dataset = imported.dataset.clone();
+        Ok((self.store_dataset(imported).await?, dataset))
+    }
+
+    /// Reads and checks the dataset folder `dir` strictly, storing nothing yet (see
+    /// [`Store::store_dataset`]).
+    pub async fn import_dataset_dir(&self, dir: &Path) -> Result<Imported> {
         let mut files = BTreeMap::new();
         if !dir.is_dir() {
             // Let import say what is wrong, in its words.
@@ -130,30 +138,54 @@ impl Store {
                 }
             }
         }
-        self.load_dataset(&dir.display().to_string(), files).await
+        self.import_dataset(&dir.display().to_string(), files).await
     }
 
     /// Imports a dataset (file name → text) strictly and stores it; a rejected dataset stores
     /// nothing. A dataset with a `staff.json` replaces the stored staff list. Returns the new
     /// dataset's id and the dataset (kept parsed, as [`Store::dataset`] keeps it).
     pub async fn load_dataset(&self, source: &str, files: BTreeMap<String, String>) -> Result<(i64, Arc<Dataset>)> {
-        let text = files_text(&files);
+        let imported = self.import_dataset(source, files).await?;
+        let dataset = imported.dataset.clone();
+        Ok((self.store_dataset(imported).await?, dataset))
+    }
+
+    /// Reads and checks a dataset (file name → text) strictly, storing nothing yet: what is
+    /// drawn from it can be drawn while [`Store::store_dataset`] writes it.
+    pub async fn import_dataset(&self, source: &str, files: BTreeMap<String, String>) -> Result<Imported> {
         let name = source.to_string();
-        let dataset = tokio::task::spawn_blocking(move || gis_core::io::load_dataset_files(Path::new(&name), files))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))??
-            .dataset;
+        let (text, dataset) = tokio::task::spawn_blocking(move || {
+            let text = files_text(&files);
+            (
+                text,
+                gis_core::io::load_dataset_files(Path::new(&name), files).map(|l| l.dataset),
+            )
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(Imported {
+            source: source.to_string(),
+            text,
+            dataset: Arc::new(dataset?),
+        })
+    }
+
+    /// Stores an imported dataset (its files and every community, building and resource as
+    /// geometry) in one transaction; a dataset with a `staff.json` replaces the stored staff
+    /// list. Returns the new dataset's id.
+    pub async fn store_dataset(&self, imported: Imported) -> Result<i64> {
+        let dataset = &*imported.dataset;
         let id = tx!(self, |tx, pg| {
             let id: i64 =
                 sqlx::query_scalar("INSERT INTO datasets (created_at, source, files) VALUES ($1, $2, $3) RETURNING id")
                     .bind(now_ms())
-                    .bind(source)
-                    .bind(&text)
+                    .bind(&imported.source)
+                    .bind(&imported.text)
                     .fetch_one(&mut *tx)
                     .await?;
-            Bulk::communities(&mut *tx, id, &dataset).await?;
-            Bulk::buildings(&mut *tx, id, &dataset).await?;
-            Bulk::resources(&mut *tx, id, &dataset).await?;
+            Bulk::communities(&mut *tx, id, dataset).await?;
+            Bulk::buildings(&mut *tx, id, dataset).await?;
+            Bulk::resources(&mut *tx, id, dataset).await?;
             fault_pause("load").await;
             if !dataset.staff.is_empty() {
                 sqlx::query("DELETE FROM staff").execute(&mut *tx).await?;
@@ -182,9 +214,8 @@ impl Store {
             }
             id
         });
-        let dataset = Arc::new(dataset);
-        self.datasets.put(id, dataset.clone());
-        Ok((id, dataset))
+        self.datasets.put(id, imported.dataset);
+        Ok(id)
     }
 
     pub async fn datasets(&self) -> Result<Vec<DatasetInfo>> {

@@ -27,7 +27,7 @@ impl Progress {
     /// A step of `wangge load` (or `serve --data`) of `dataset`.
     pub fn load_step(&self, dataset: &Path, step: LoadStep) {
         match step {
-            LoadStep::StoringDataset => self.spin(format!("reading, checking and storing {}", dataset.display())),
+            LoadStep::StoringDataset => self.spin(format!("reading and checking {}", dataset.display())),
             LoadStep::Partitioning { done, total } => {
                 if self.bar.length() != Some(total as u64) {
                     self.bar.set_style(

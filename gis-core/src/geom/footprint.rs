@@ -6,6 +6,29 @@ use super::LocalFrame;
 use crate::model::Building;
 use geo::{Contains, Coord, Line, LineString, Point, Polygon};
 
+/// Whether an edge of `area` whose box meets `rect` (the footprint's box) passes through the
+/// footprint's inside ([`crosses`]). A caller asks this of each grid whose box meets the
+/// footprint's: that tests exactly the edges a box query over every grid edge would return,
+/// without building an index of a city's million edges first.
+pub(crate) fn crossed_by_edges_of(
+    footprint: &geo::MultiPolygon<f64>,
+    rect: geo::Rect<f64>,
+    area: &geo::MultiPolygon<f64>,
+) -> bool {
+    let (lo, hi) = (rect.min(), rect.max());
+    area.0
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(|r| r.lines())
+        .any(|l| {
+            l.start.x.min(l.end.x) <= hi.x
+                && l.start.x.max(l.end.x) >= lo.x
+                && l.start.y.min(l.end.y) <= hi.y
+                && l.start.y.max(l.end.y) >= lo.y
+                && crosses(footprint, l)
+        })
+}
+
 /// Whether a grid edge passes through a footprint's inside (running along a wall is fine).
 pub(crate) fn crosses(footprint: &geo::MultiPolygon<f64>, line: Line<f64>) -> bool {
     // Sample the edge: its ends, its midpoint, and where it meets each wall, nudged either way.

@@ -7,12 +7,14 @@ mod footprint;
 mod frame;
 mod index;
 mod union;
+mod valid;
 
 pub(crate) use anchor::interior_point;
-pub(crate) use footprint::{crosses, unit_parts};
+pub(crate) use footprint::{crossed_by_edges_of, unit_parts};
 pub(crate) use frame::{LocalFrame, approx_distance_m, metres_per_degree};
 pub use index::{AreaIndex, BboxIndex};
 pub(crate) use union::{exact_union, midpoint, ring_area};
+pub use valid::{surely_valid, surely_valid_multi};
 
 use geo::Coord;
 

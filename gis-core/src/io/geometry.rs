@@ -213,6 +213,7 @@ pub(crate) fn polygonal(geometry: Geom) -> Parsed<MultiPolygon<f64>> {
     }
     let multi = MultiPolygon(polygons);
     if kind == "MultiPolygon"
+        && !crate::geom::surely_valid_multi(&multi)
         && let Some(err) = multi.validation_errors().into_iter().next()
     {
         return Err(multipolygon_issue(&multi, err));
@@ -508,7 +509,9 @@ fn polygon_from<R>(
     }
     let exterior = parsed.remove(0);
     let polygon = Polygon::new(exterior, parsed);
-    if let Some(err) = polygon.validation_errors().into_iter().next() {
+    if !crate::geom::surely_valid(&polygon)
+        && let Some(err) = polygon.validation_errors().into_iter().next()
+    {
         return Err(polygon_issue(&polygon, err, path));
     }
     if polygon.unsigned_area() == 0.0 {

@@ -6,10 +6,8 @@
 use crate::bounds::{SizeBasis, SizeBounds};
 use crate::geom::BboxIndex;
 use crate::model::Dataset;
-use geo::{BoundingRect, Contains, Coord, InteriorPoint, Intersects, Line, MultiPolygon, Point};
+use geo::{BoundingRect, Contains, Coord, InteriorPoint, Intersects, MultiPolygon, Point};
 use rayon::prelude::*;
-use rstar::RTree;
-use rstar::primitives::GeomWithData;
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Held {
@@ -58,24 +56,6 @@ pub(crate) fn check(
             .filter(|&i| areas[i].intersects(&Point(c)))
             .collect()
     };
-    let edges: RTree<GeomWithData<rstar::primitives::Line<[f64; 2]>, u32>> = RTree::bulk_load(
-        areas
-            .iter()
-            .enumerate()
-            .flat_map(|(i, a)| {
-                a.0.iter()
-                    .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-                    .flat_map(|r| r.lines())
-                    .map(move |l| (i, l))
-            })
-            .map(|(i, l)| {
-                GeomWithData::new(
-                    rstar::primitives::Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]),
-                    i as u32,
-                )
-            })
-            .collect(),
-    );
     let mut held = vec![Held::default(); areas.len()];
     let mut findings = Vec::new();
 
@@ -100,22 +80,10 @@ pub(crate) fn check(
                 finding.push(Finding::BuildingInTwoGrids(bi, interior));
             }
             let cut = b.footprint.bounding_rect().is_some_and(|r| {
-                let env = rstar::AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
-                edges.locate_in_envelope_intersecting(&env).any(|s| {
-                    crate::geom::crosses(
-                        &b.footprint,
-                        Line::new(
-                            Coord {
-                                x: s.geom().from[0],
-                                y: s.geom().from[1],
-                            },
-                            Coord {
-                                x: s.geom().to[0],
-                                y: s.geom().to[1],
-                            },
-                        ),
-                    )
-                })
+                boxes
+                    .intersecting(r)
+                    .into_iter()
+                    .any(|g| crate::geom::crossed_by_edges_of(&b.footprint, r, areas[g]))
             });
             let size = match bounds.basis {
                 SizeBasis::Residents => u64::from(b.population),
