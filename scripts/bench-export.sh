@@ -22,6 +22,7 @@
 #    command: reading, rendering, writing), tiles/s, peak RSS, archive size, and the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/serve.sh
 DATA="${1:-out/city}"
 WORK="${2:-out/bench-export}"
 MINZOOM="${MINZOOM:-11}"
@@ -46,15 +47,8 @@ echo "== loading $DATA into $DB"
 tail -1 "$WORK/load.txt"
 
 # The published grid layer, as the service gives it.
-"$BIN" serve --store "$DB" --bind 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
-SERVER=$!
+wangge_serve "$WORK/serve.log" 300 "$BIN" serve --store "$DB" --bind 127.0.0.1:0
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-  grep -q "serving version" "$WORK/serve.log" && break
-  kill -0 $SERVER 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
-  sleep 0.5
-done
-ADDR=$(grep -o 'http://[0-9.:]*' "$WORK/serve.log" | head -1)
 curl -sf "$ADDR/v1/versions/1/grids" -o "$WORK/grids.geojson"
 kill $SERVER
 wait $SERVER 2>/dev/null || true

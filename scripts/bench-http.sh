@@ -15,6 +15,7 @@
 # postgres://postgres@127.0.0.1:5432/test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/serve.sh
 
 PEOPLE=${BENCH_PEOPLE:-10000000}
 OUT=out/bench
@@ -32,15 +33,8 @@ GRIDS=$OUT/city$PEOPLE-grids-micro.geojson
 [ -s "$GRIDS" ] || $BIN/wangge partition "$CITY" --out "$GRIDS" --micro --json > "$OUT/city$PEOPLE-report-micro.json"
 
 LOG=$OUT/http-serve.log
-$BIN/wangge serve --data "$CITY" --store "$OUT/http-city$PEOPLE.db" --bind 127.0.0.1:0 > "$LOG" 2>&1 &
-SERVER=$!
+wangge_serve "$LOG" 600 $BIN/wangge serve --data "$CITY" --store "$OUT/http-city$PEOPLE.db" --bind 127.0.0.1:0
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-    grep -q "serving version" "$LOG" && break
-    kill -0 $SERVER 2>/dev/null || { cat "$LOG" >&2; exit 1; }
-    sleep 1
-done
-ADDR=$(grep -o 'http://[0-9.:]*' "$LOG" | head -1)
 echo "== wangge serving at $ADDR (pid $SERVER)" >&2
 
 WANGGE_BENCH_GRIDS=$PWD/$GRIDS WANGGE_BENCH_HTTP=$ADDR cargo bench -p store --bench postgis_lookup

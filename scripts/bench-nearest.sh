@@ -17,6 +17,7 @@
 # floor. Prints p50, p90, p99, max of each, the ratios, and the slowest walk points.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/serve.sh
 DATA="${1:-out/city}"
 POINTS="${2:-3000}"
 DB="${3:-out/bench-nearest/store.db}"
@@ -29,15 +30,8 @@ mkdir -p "$WORK"
 [ -s "$DB" ] || "$BIN" load "$DATA" --store "$DB" --note "version 1" > "$WORK/load.txt"
 
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); commit $(git rev-parse --short HEAD)"
-"$BIN" serve --store "$DB" --bind 127.0.0.1:0 > "$WORK/serve.log" 2>&1 &
-SERVER=$!
+wangge_serve "$WORK/serve.log" 300 "$BIN" serve --store "$DB" --bind 127.0.0.1:0
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-  grep -q "serving version" "$WORK/serve.log" && break
-  kill -0 $SERVER 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
-  sleep 0.5
-done
-ADDR=$(grep -o 'http://[0-9.:]*' "$WORK/serve.log" | head -1)
 echo "== wangge serving $DB at $ADDR (pid $SERVER)"
 [ -n "${BENCH_NEAREST_HOLD:-}" ] && echo "$SERVER" > "$BENCH_NEAREST_HOLD"
 

@@ -8,6 +8,7 @@
 #   scripts/fault-pg-restart.sh        # DATABASE_URL's server, database wangge_pgfault
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/serve.sh
 BASE=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 URL="${BASE%/*}/wangge_pgfault"
 OUT=out/bench
@@ -15,11 +16,8 @@ mkdir -p "$OUT"
 cargo build --release -p api >&2
 psql -w -X -q "$BASE" -c "DROP DATABASE IF EXISTS wangge_pgfault WITH (FORCE)" -c "CREATE DATABASE wangge_pgfault"
 LOG=$OUT/pgfault-serve.log
-./target/release/wangge serve --data fixtures/kangle --db "$URL" --bind 127.0.0.1:0 > "$LOG" 2>&1 &
-SERVER=$!
+wangge_serve "$LOG" 60 ./target/release/wangge serve --data fixtures/kangle --db "$URL" --bind 127.0.0.1:0
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do grep -q "serving version" "$LOG" && break; sleep 0.5; done
-ADDR=$(grep -o 'http://[0-9.:]*' "$LOG" | head -1)
 echo "== serving at $ADDR on $URL"
 
 ( for _ in $(seq 1 60); do printf '%s %s\n' "$(date +%T.%N | cut -c1-10)" "$(curl -s -o /dev/null -w '%{http_code}' "$ADDR/healthz")"; sleep 0.5; done ) > "$OUT/pgfault-health.txt" &

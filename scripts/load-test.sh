@@ -9,6 +9,7 @@
 # around them), so any non-2xx is an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/serve.sh
 command -v wrk >/dev/null || { echo "load-test: wrk not found (Debian: apt-get install wrk)" >&2; exit 1; }
 PEOPLE=${BENCH_PEOPLE:-1000000}
 OUT=out/bench
@@ -18,15 +19,8 @@ DATA=${1:-$OUT/city$PEOPLE}
 [ -d "$DATA" ] || ./target/release/fixtures city --seed 1 --people "$PEOPLE" --out "$DATA" >&2
 STORE=$OUT/load-$(basename "$DATA").db
 LOG=$OUT/load-serve.log
-./target/release/wangge serve --data "$DATA" --store "$STORE" --bind 127.0.0.1:0 > "$LOG" 2>&1 &
-SERVER=$!
+wangge_serve "$LOG" 900 ./target/release/wangge serve --data "$DATA" --store "$STORE" --bind 127.0.0.1:0
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 900); do
-    grep -q "serving version" "$LOG" && break
-    kill -0 $SERVER 2>/dev/null || { cat "$LOG" >&2; exit 1; }
-    sleep 1
-done
-ADDR=$(grep -o 'http://[0-9.:]*' "$LOG" | head -1)
 echo "== serving $DATA at $ADDR (pid $SERVER)" >&2
 
 # Requests from the served buildings themselves.

@@ -462,26 +462,9 @@ async fn openapi_matches_the_routes_and_health_checks_the_store() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{h}");
 }
 
-/// The Python with the test tools (`.ci/run` makes `out/ci-venv`), or `None` outside CI.
+/// The CI venv's Python with openapi-spec-validator, or `None` outside CI.
 fn python() -> Option<std::path::PathBuf> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let p = std::env::var_os("WANGGE_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
-    if p.exists() {
-        return Some(p);
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "CI=true but {} is missing: .ci/run makes it",
-        p.display()
-    );
-    eprintln!(
-        "SKIPPED: no Python test tools at {} (run .ci/run once to make them)",
-        p.display()
-    );
-    None
+    crate::common::python_with("openapi_spec_validator")
 }
 
 /// Both API definitions pass openapi-spec-validator (the OpenAPI Initiative's schemas for 3.0

@@ -16,6 +16,7 @@
 # Needs wrk (Debian: wrk), nginx and PostgreSQL 15 + PostGIS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/lib/serve.sh
 DATA=${1:-fixtures/zhongjing}
 command -v wrk >/dev/null || { echo "bench: wrk not found (Debian: apt-get install wrk)" >&2; exit 1; }
 # WANGGE=path/to/release/wangge skips the build (a binary built elsewhere from this commit).
@@ -39,10 +40,8 @@ P=$(scripts/deploy/cluster.sh pg-primary "$D/primary" "$PP")
 "$BIN" load "$DATA" --db "$P" --micro > /dev/null
 S=$(scripts/deploy/cluster.sh pg-standby "$D/standby" "$SP" "$PP")
 start() {  # start NAME DB → address in $ADDR
-    "$BIN" serve --db "$2" --bind 127.0.0.1:0 > "$D/$1.log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 1 300); do grep -q "serving version" "$D/$1.log" && break; sleep 0.2; done
-    ADDR=$(grep -o 'http://[0-9.:]*' "$D/$1.log" | head -1)
+    wangge_serve "$D/$1.log" 60 "$BIN" serve --db "$2" --bind 127.0.0.1:0
+    PIDS+=("$SERVER")
 }
 start primary "$P"; PRIMARY=$ADDR
 start replica "$S"; REPLICA=$ADDR

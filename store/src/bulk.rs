@@ -6,6 +6,7 @@ use crate::Result;
 use crate::rows::{GridRow, bbox};
 use gis_core::Dataset;
 use gis_core::io::grids::geometry;
+use sqlx::query_builder::Separated;
 use sqlx::{PgConnection, QueryBuilder, Sqlite, SqliteConnection};
 
 /// Rows per PostgreSQL round trip.
@@ -117,93 +118,95 @@ const SQLITE_BBOX: &str = "minx, miny, maxx, maxy";
 /// (at most 15 parameters a row, well under SQLite's 32,766 per statement).
 const SQLITE_ROWS: usize = 500;
 
+/// Inserts `items` into SQLite `SQLITE_ROWS` rows per statement: `head` is the statement up to
+/// `VALUES`, `push` binds one item's row given its position in `items`.
+async fn insert_in_chunks<'a, T>(
+    conn: &mut SqliteConnection,
+    head: &str,
+    items: &'a [T],
+    mut push: impl FnMut(&mut Separated<'_, 'a, Sqlite, &'static str>, usize, &'a T),
+) -> Result<()> {
+    for (c, chunk) in items.chunks(SQLITE_ROWS).enumerate() {
+        let mut q = QueryBuilder::<Sqlite>::new(head);
+        q.push_values(chunk.iter().enumerate(), |mut row, (i, item)| {
+            push(&mut row, c * SQLITE_ROWS + i, item)
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Binds a box's four columns (`SQLITE_BBOX`).
+fn push_bbox(row: &mut Separated<'_, '_, Sqlite, &'static str>, b: [f64; 4]) {
+    for v in b {
+        row.push_bind(v);
+    }
+}
+
 impl Bulk for SqliteConnection {
     async fn communities(&mut self, dataset_id: i64, d: &Dataset) -> Result<()> {
-        for chunk in d.communities.chunks(SQLITE_ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new(format!(
-                "INSERT INTO communities (dataset_id, code, name, geom, {SQLITE_BBOX}) "
-            ));
-            q.push_values(chunk, |mut row, c| {
-                let b = bbox(&c.boundary);
-                row.push_bind(dataset_id)
-                    .push_bind(c.code.as_str())
-                    .push_bind(c.name.as_str())
-                    .push_bind(geometry(&c.boundary).to_string());
-                for v in b {
-                    row.push_bind(v);
-                }
-            });
-            q.build().execute(&mut *self).await?;
-        }
-        Ok(())
+        let head = format!("INSERT INTO communities (dataset_id, code, name, geom, {SQLITE_BBOX}) ");
+        insert_in_chunks(self, &head, &d.communities, |row, _, c| {
+            row.push_bind(dataset_id)
+                .push_bind(c.code.as_str())
+                .push_bind(c.name.as_str())
+                .push_bind(geometry(&c.boundary).to_string());
+            push_bbox(row, bbox(&c.boundary));
+        })
+        .await
     }
 
     async fn buildings(&mut self, dataset_id: i64, d: &Dataset) -> Result<()> {
-        for chunk in d.buildings.chunks(SQLITE_ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new(format!(
-                "INSERT INTO buildings (dataset_id, id, community_code, address, compound, population, households, geom, {SQLITE_BBOX}) "
-            ));
-            q.push_values(chunk, |mut row, bl| {
-                let b = bbox(&bl.footprint);
-                row.push_bind(dataset_id)
-                    .push_bind(bl.id.as_str())
-                    .push_bind(d.communities[bl.community].code.as_str())
-                    .push_bind(bl.address.as_deref())
-                    .push_bind(bl.compound.as_deref())
-                    .push_bind(i64::from(bl.population))
-                    .push_bind(i64::from(bl.households))
-                    .push_bind(geometry(&bl.footprint).to_string());
-                for v in b {
-                    row.push_bind(v);
-                }
-            });
-            q.build().execute(&mut *self).await?;
-        }
-        Ok(())
+        let head = format!(
+            "INSERT INTO buildings (dataset_id, id, community_code, address, compound, population, households, geom, {SQLITE_BBOX}) "
+        );
+        insert_in_chunks(self, &head, &d.buildings, |row, _, bl| {
+            row.push_bind(dataset_id)
+                .push_bind(bl.id.as_str())
+                .push_bind(d.communities[bl.community].code.as_str())
+                .push_bind(bl.address.as_deref())
+                .push_bind(bl.compound.as_deref())
+                .push_bind(i64::from(bl.population))
+                .push_bind(i64::from(bl.households))
+                .push_bind(geometry(&bl.footprint).to_string());
+            push_bbox(row, bbox(&bl.footprint));
+        })
+        .await
     }
 
     async fn resources(&mut self, dataset_id: i64, d: &Dataset) -> Result<()> {
-        for chunk in d.resources.chunks(SQLITE_ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO resources (dataset_id, id, kind, name, x, y, geom) ");
-            q.push_values(chunk, |mut row, r| {
-                let (x, y) = (r.location.x(), r.location.y());
-                row.push_bind(dataset_id)
-                    .push_bind(r.id.as_str())
-                    .push_bind(r.kind.as_str())
-                    .push_bind(r.name.as_str())
-                    .push_bind(x)
-                    .push_bind(y)
-                    .push_bind(serde_json::json!({"type": "Point", "coordinates": [x, y]}).to_string());
-            });
-            q.build().execute(&mut *self).await?;
-        }
-        Ok(())
+        let head = "INSERT INTO resources (dataset_id, id, kind, name, x, y, geom) ";
+        insert_in_chunks(self, head, &d.resources, |row, _, r| {
+            let (x, y) = (r.location.x(), r.location.y());
+            row.push_bind(dataset_id)
+                .push_bind(r.id.as_str())
+                .push_bind(r.kind.as_str())
+                .push_bind(r.name.as_str())
+                .push_bind(x)
+                .push_bind(y)
+                .push_bind(serde_json::json!({"type": "Point", "coordinates": [x, y]}).to_string());
+        })
+        .await
     }
 
     async fn grids(&mut self, layer_id: i64, rows: &[GridRow]) -> Result<()> {
-        for (c, chunk) in rows.chunks(SQLITE_ROWS).enumerate() {
-            let first = (c * SQLITE_ROWS) as i64;
-            let mut q = QueryBuilder::<Sqlite>::new(format!(
-                "INSERT INTO grids (layer_id, position, code, community_code, kind, level, parent_code, population, households, feature, geom, {SQLITE_BBOX}) "
-            ));
-            q.push_values(chunk.iter().enumerate(), |mut row, (i, r)| {
-                row.push_bind(layer_id)
-                    .push_bind(first + i as i64)
-                    .push_bind(r.code.as_str())
-                    .push_bind(r.community_code.as_str())
-                    .push_bind(r.kind)
-                    .push_bind(r.level)
-                    .push_bind(r.parent_code.as_deref())
-                    .push_bind(r.population)
-                    .push_bind(r.households)
-                    .push_bind(r.feature.as_str())
-                    .push_bind(r.geometry.as_str());
-                for v in r.bbox {
-                    row.push_bind(v);
-                }
-            });
-            q.build().execute(&mut *self).await?;
-        }
-        Ok(())
+        let head = format!(
+            "INSERT INTO grids (layer_id, position, code, community_code, kind, level, parent_code, population, households, feature, geom, {SQLITE_BBOX}) "
+        );
+        insert_in_chunks(self, &head, rows, |row, position, r| {
+            row.push_bind(layer_id)
+                .push_bind(position as i64)
+                .push_bind(r.code.as_str())
+                .push_bind(r.community_code.as_str())
+                .push_bind(r.kind)
+                .push_bind(r.level)
+                .push_bind(r.parent_code.as_deref())
+                .push_bind(r.population)
+                .push_bind(r.households)
+                .push_bind(r.feature.as_str())
+                .push_bind(r.geometry.as_str());
+            push_bbox(row, r.bbox);
+        })
+        .await
     }
 }

@@ -276,28 +276,7 @@ print(json.dumps({"crs": meta["crs"], "pyproj": {f["id"]: walk(f["geometry"]["co
     }
 }
 
-/// The Python with the test tools (`.ci/run` makes `out/ci-venv`), or `None` outside CI.
+/// The CI venv's Python with GDAL's reader and PROJ (pyogrio, pyproj), or `None` outside CI.
 fn python() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let p = std::env::var_os("WANGGE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("out/ci-venv/bin/python"));
-    let ok = Command::new(&p)
-        .args(["-c", "import pyogrio, pyproj"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(p);
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "CI=true but {} lacks pyogrio and pyproj: .ci/run installs scripts/tests/requirements.txt",
-        p.display()
-    );
-    eprintln!(
-        "\n!!! SKIPPED the Part 2 check: no pyogrio/pyproj at {} (run .ci/run once) !!!\n",
-        p.display()
-    );
-    None
+    crate::common::python_with("pyogrio, pyproj")
 }
