@@ -806,6 +806,56 @@ fn the_streaming_reader_declines_what_only_the_tree_reader_words() {
             "buildings.geojson",
             text(&b).replacen("\"features\":[", "\"bbox\":[1e999], \"features\":[", 1),
         ),
+        // What the scan that finds features for parsing on every core must see through, or
+        // leave to the sequential reader.
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"features\":", "\"feat\\u0075res\":", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen(
+                "\"features\":[",
+                "\"name\":\"features\", \"crs\":{\"features\":[1]}, \"features\" :\n [",
+                1,
+            ),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"type\":\"Feature\"", "\"type\":\"Feature\",\"note\":\"]\\\"[,{\"", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen(
+                "}],\"type\":\"FeatureCollection\"",
+                "},],\"type\":\"FeatureCollection\"",
+                1,
+            ),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen(
+                "\"type\":\"FeatureCollection\"",
+                "\"type\":\"FeatureCollection\",\"x\":1e999",
+                1,
+            ),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen(
+                "\"type\":\"Feature\"",
+                &format!("\"type\":\"Feature\",\"deep\":{}{}", "[".repeat(126), "]".repeat(126)),
+                1,
+            ),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen(
+                "\"type\":\"Feature\"",
+                &format!("\"type\":\"Feature\",\"deep\":{}{}", "[".repeat(70), "]".repeat(70)),
+                1,
+            ),
+        ),
         ("buildings.geojson", text(&b)[..text(&b).len() / 2].to_string()),
         ("buildings.geojson", "[]".to_string()),
         (

@@ -5,7 +5,7 @@
 use super::ownership::{corner_owners, inside_faces, open_space_owners};
 use super::{AtomIx, AtomShape, Cdt, Claims, NO_OWNER, Note, Tessellation};
 use crate::geom::{BboxIndex, LocalFrame, VertexKey, approx_distance_m};
-use geo::{Contains, Coord, LineString, MultiPolygon, Point};
+use geo::{Contains, Coord, LineString, MultiPolygon, Point, Rect};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -164,23 +164,15 @@ impl Builder {
                 .enumerate()
                 .filter_map(|(i, (_, p))| geo::BoundingRect::bounding_rect(p).map(|r| (i, r))),
         );
-        let walls: RTree<rstar::primitives::Line<[f64; 2]>> = RTree::bulk_load(
-            claims
-                .polygons
-                .iter()
-                .flat_map(|(_, p)| std::iter::once(p.exterior()).chain(p.interiors()))
-                .flat_map(|r| r.lines())
-                .map(|l| rstar::primitives::Line::new(self.frame.to_local(l.start), self.frame.to_local(l.end)))
-                .collect(),
-        );
         let mut pairs = Vec::new();
         for line in roads {
-            let mut prev: Option<(u32, [f64; 2])> = None;
+            let mut prev: Option<(u32, [f64; 2], Coord<f64>)> = None;
             for c in densify_line(line, ROAD_SPACING_M) {
                 let p = self.frame.to_local(c);
+                // A bounded query: the nearest segment is not needed, only whether one is near.
                 let near_line = boundary_index
-                    .nearest_neighbor(&p)
-                    .is_some_and(|s| rstar::PointDistance::distance_2(s.geom(), &p) < ROAD_MARGIN_M * ROAD_MARGIN_M);
+                    .locate_within_distance(p, ROAD_MARGIN_M * ROAD_MARGIN_M)
+                    .any(|s| rstar::PointDistance::distance_2(s.geom(), &p) < ROAD_MARGIN_M * ROAD_MARGIN_M);
                 let in_claim = || {
                     claim_boxes
                         .at_point(c)
@@ -195,19 +187,29 @@ impl Builder {
                     rstar::AABB::from_corners([a[0].min(b[0]), a[1].min(b[1])], [a[0].max(b[0]), a[1].max(b[1])])
                 };
                 let v = self.vertex(c);
-                if let Some((u, q)) = prev {
+                if let Some((u, q, d)) = prev {
                     let env = env_of(q, p);
+                    // Walls are found through the claims' boxes: the local frame is monotone in
+                    // each axis, so a wall crossing the segment lies in a claim whose box meets
+                    // the segment's (an R-tree of every wall cost more to build than all queries).
+                    let crosses_wall = || {
+                        claim_boxes.intersecting(Rect::new(d, c)).into_iter().any(|i| {
+                            let polygon = &claims.polygons[i].1;
+                            std::iter::once(polygon.exterior())
+                                .chain(polygon.interiors())
+                                .flat_map(|r| r.lines())
+                                .any(|l| segments_cross(q, p, self.frame.to_local(l.start), self.frame.to_local(l.end)))
+                        })
+                    };
                     let blocked = boundary_index
                         .locate_in_envelope_intersecting(&env)
                         .any(|s| segments_cross(q, p, s.geom().from, s.geom().to))
-                        || walls
-                            .locate_in_envelope_intersecting(&env)
-                            .any(|s| segments_cross(q, p, s.from, s.to));
+                        || crosses_wall();
                     if !blocked && u != v {
                         pairs.push([u, v]);
                     }
                 }
-                prev = Some((v, p));
+                prev = Some((v, p, c));
             }
         }
         pairs
