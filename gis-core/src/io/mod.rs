@@ -12,7 +12,6 @@ pub(crate) mod geometry;
 pub mod grids;
 mod json;
 mod problem;
-mod split;
 mod stream;
 
 pub use features::{MAX_BUILDING_SPAN_M, MAX_COMMUNITY_SPAN_M, MAX_EXCLUSIVE_SPAN_M, OVERLAP_TOLERANCE_M2, shell_word};

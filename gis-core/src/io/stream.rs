@@ -6,15 +6,12 @@
 //! `features` are objects, each geometry null or an object whose coordinates nest as its type
 //! says, every position two or three numbers. On anything else — and on invalid JSON, `NaN`, a
 //! byte it cannot read — it declines, and the file is read as a whole tree as before, which words
-//! every problem. The features are found first by a scan of brackets (`io::split`) and parsed on
-//! every core; where that scan finds nothing plain, they are read in one sequence. Both readers use the same parser and keep the same member when a key repeats,
+//! every problem. Both readers use the same parser and keep the same member when a key repeats,
 //! so where this one accepts a file the tree reader would read the same values from it (the fuzz
 //! tests compare the two on every input).
 
 use super::geometry::Shape;
-use super::split::{self, Split};
 use geo::Coord;
-use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -84,62 +81,10 @@ pub(crate) fn features_in_chunks(
     if !text.trim_start().starts_with('{') {
         return None;
     }
-    if let Some(cut) = split::split(text) {
-        match in_parallel(text, &cut, shape, chunk, sink) {
-            Parallel::Read(count) => return Some(count),
-            Parallel::Declined => return None,
-            Parallel::NotPlain => {}
-        }
-    }
     let mut de = serde_json::Deserializer::from_str(text);
     let count = Collection { shape, chunk, sink }.deserialize(&mut de).ok()?;
     de.end().ok()?;
     Some(count)
-}
-
-enum Parallel {
-    Read(usize),
-    /// Declined, perhaps after chunks were handed on.
-    Declined,
-    /// Nothing handed on: the file is read in one sequence instead.
-    NotPlain,
-}
-
-/// The features of a text cut at its features array, each chunk's features parsed on every
-/// core. The collection around them is parsed first, as the sequential reader would with no
-/// features, so a file whose envelope it declines is handed nothing.
-fn in_parallel(
-    text: &str,
-    cut: &Split,
-    shape: Shape,
-    chunk: usize,
-    sink: &mut dyn FnMut(Vec<Streamed>) -> bool,
-) -> Parallel {
-    let mut de = serde_json::Deserializer::from_str(&cut.envelope);
-    let envelope = Collection {
-        shape,
-        chunk,
-        sink: &mut |_| true,
-    }
-    .deserialize(&mut de);
-    if envelope.is_err() || de.end().is_err() {
-        return Parallel::NotPlain;
-    }
-    for ranges in cut.features.chunks(chunk.max(1)) {
-        let features: Option<Vec<Streamed>> = ranges
-            .par_iter()
-            .map(|r| {
-                let mut de = serde_json::Deserializer::from_str(&text[r.clone()]);
-                let feature = Feature { shape }.deserialize(&mut de).ok()?;
-                de.end().ok()?;
-                Some(feature)
-            })
-            .collect();
-        if !features.is_some_and(&mut *sink) {
-            return Parallel::Declined;
-        }
-    }
-    Parallel::Read(cut.features.len())
 }
 
 /// Declines the file: the tree reader takes over (the message is never shown).

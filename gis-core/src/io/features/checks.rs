@@ -6,7 +6,7 @@ use crate::geom::BboxIndex;
 use crate::io::{FeatureRef, InputProblemKind};
 use crate::measure::{area_m2, span_m};
 use geo::{BooleanOps, BoundingRect, Coord, Distance, Geodesic, Intersects, MultiPolygon, Point};
-use rayon::prelude::*;
+use std::collections::BTreeMap;
 
 impl Reader {
     /// An area wider than any of its kind can be is a mistyped coordinate: say which vertex
@@ -95,26 +95,20 @@ impl Reader {
                 .enumerate()
                 .filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))),
         );
-        // Pairs found on every core; recorded in (later, earlier) order as they always were.
-        let mut found: Vec<(usize, usize, f64)> = areas
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(i, a)| {
-                let near = a
-                    .bounding_rect()
-                    .map(|rect| boxes.intersecting(rect))
-                    .unwrap_or_default();
-                near.into_iter().filter(move |&j| j > i).filter_map(move |j| {
-                    if !a.intersects(areas[j]) {
-                        return None;
-                    }
-                    let overlap = area_m2(&a.intersection(areas[j]));
-                    (overlap > OVERLAP_TOLERANCE_M2).then_some((j, i, overlap))
-                })
-            })
-            .collect();
-        found.sort_unstable_by_key(|&(j, i, _)| (j, i));
-        for (j, i, overlap) in found {
+        let mut found = BTreeMap::new();
+        for (i, a) in areas.iter().enumerate() {
+            let Some(rect) = a.bounding_rect() else { continue };
+            for j in boxes.intersecting(rect).into_iter().filter(|&j| j > i) {
+                if !a.intersects(areas[j]) {
+                    continue;
+                }
+                let overlap = area_m2(&a.intersection(areas[j]));
+                if overlap > OVERLAP_TOLERANCE_M2 {
+                    found.insert((j, i), overlap);
+                }
+            }
+        }
+        for ((j, i), overlap) in found {
             let other = &refs[i];
             let name = other.id.as_deref().map(|id| format!(" {id:?}")).unwrap_or_default();
             self.problem(

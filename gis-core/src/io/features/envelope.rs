@@ -123,9 +123,7 @@ impl Reader {
         };
         if !self.trees_only {
             let (problems, warnings) = (self.problems.len(), self.report.warnings.len());
-            // A few chunks of room, so the parser runs ahead while a chunk is checked and the
-            // cores are never both waiting (each chunk is a few MB).
-            let (tx, rx) = std::sync::mpsc::sync_channel(3);
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
             let streamed = std::thread::scope(|s| {
                 let text: &str = &text;
                 let parser =

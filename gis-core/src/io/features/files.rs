@@ -117,12 +117,7 @@ impl Reader {
             true,
             Shape::Polygonal,
             &mut read,
-            &mut |r, read, mut chunk, first| {
-                r.building_chunk(&mut chunk, first, locate, read);
-                // Freeing a chunk's JSON members took a third of this (the checking) thread:
-                // they are freed on the pool instead.
-                rayon::spawn(move || drop(chunk));
-            },
+            &mut |r, read, mut chunk, first| r.building_chunk(&mut chunk, first, locate, read),
         );
         let BuildingsRead { out, refs, .. } = read;
         let areas: Vec<_> = out.iter().map(|b| &b.footprint).collect();
