@@ -728,6 +728,16 @@ fn the_streaming_reader_reads_every_fixture_as_the_tree_reader_does() {
     }
 }
 
+/// The text with its first feature given a member of `depth` nested empty arrays.
+fn nested(text: &str, depth: usize) -> String {
+    let deep = format!(
+        "\"type\":\"Feature\",\"deep\":{}{}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    text.replacen("\"type\":\"Feature\"", &deep, 1)
+}
+
 #[test]
 fn the_streaming_reader_declines_what_only_the_tree_reader_words() {
     // Each edit is of the kind the streaming reader leaves to the tree reader (or reads itself
@@ -806,8 +816,9 @@ fn the_streaming_reader_declines_what_only_the_tree_reader_words() {
             "buildings.geojson",
             text(&b).replacen("\"features\":[", "\"bbox\":[1e999], \"features\":[", 1),
         ),
-        // What the scan that finds features for parsing on every core must see through, or
-        // leave to the sequential reader.
+        // What only a real parse reads right: an escaped key, brackets and quotes inside
+        // strings, a trailing comma, other members around `features`, nesting at and past the
+        // parser's limit.
         (
             "buildings.geojson",
             text(&b).replacen("\"features\":", "\"feat\\u0075res\":", 1),
@@ -840,22 +851,8 @@ fn the_streaming_reader_declines_what_only_the_tree_reader_words() {
                 1,
             ),
         ),
-        (
-            "buildings.geojson",
-            text(&b).replacen(
-                "\"type\":\"Feature\"",
-                &format!("\"type\":\"Feature\",\"deep\":{}{}", "[".repeat(126), "]".repeat(126)),
-                1,
-            ),
-        ),
-        (
-            "buildings.geojson",
-            text(&b).replacen(
-                "\"type\":\"Feature\"",
-                &format!("\"type\":\"Feature\",\"deep\":{}{}", "[".repeat(70), "]".repeat(70)),
-                1,
-            ),
-        ),
+        ("buildings.geojson", nested(&text(&b), 126)),
+        ("buildings.geojson", nested(&text(&b), 70)),
         ("buildings.geojson", text(&b)[..text(&b).len() / 2].to_string()),
         ("buildings.geojson", "[]".to_string()),
         (

@@ -169,10 +169,12 @@ impl Builder {
             let mut prev: Option<(u32, [f64; 2], Coord<f64>)> = None;
             for c in densify_line(line, ROAD_SPACING_M) {
                 let p = self.frame.to_local(c);
-                // A bounded query: the nearest segment is not needed, only whether one is near.
+                // A bounded query: the nearest segment is not needed, only whether one is near
+                // (strictly nearer than the margin; the query also returns segments at it).
+                let margin2 = ROAD_MARGIN_M * ROAD_MARGIN_M;
                 let near_line = boundary_index
-                    .locate_within_distance(p, ROAD_MARGIN_M * ROAD_MARGIN_M)
-                    .any(|s| rstar::PointDistance::distance_2(s.geom(), &p) < ROAD_MARGIN_M * ROAD_MARGIN_M);
+                    .locate_within_distance(p, margin2)
+                    .any(|s| rstar::PointDistance::distance_2(s.geom(), &p) < margin2);
                 let in_claim = || {
                     claim_boxes
                         .at_point(c)
