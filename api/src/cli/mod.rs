@@ -86,6 +86,9 @@ enum Command {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if !matches!(cli.command, Command::Serve(_)) {
+        keep_freed_memory();
+    }
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Partition(args) => partition::run(args),
@@ -105,6 +108,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(args),
         Command::Tiles(args) => tile_archive::run(args),
     }
+}
+
+/// A command that runs once keeps the memory it frees for its next allocations instead of
+/// handing it back to the kernel a second later: on a large dataset the partition frees and
+/// allocates hundreds of MB in turn, and each page handed back is faulted and zeroed again when
+/// reused (a tenth of `partition`'s CPU time on the 10M city; BENCHMARKS.md, "Issue 19: eighth
+/// session"). The server keeps mimalloc's default, returning what a start-up used. The
+/// `MIMALLOC_PURGE_DELAY` variable still overrides this.
+fn keep_freed_memory() {
+    // mimalloc.h's `mi_option_purge_delay` (libmimalloc-sys names no constant for it): -1 never purges.
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: sets an option's default before any purge has been scheduled; no memory is touched.
+    unsafe { libmimalloc_sys::mi_option_set_default(MI_OPTION_PURGE_DELAY, -1) };
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -13,6 +13,7 @@ use crate::geom::AreaIndex;
 use crate::grid::{Grid, GridKind, GridLevel};
 use crate::model::Dataset;
 use crate::walk::WalkStats;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -218,9 +219,8 @@ impl AccessReport {
         }
         let n = config.furthest;
         let far = |list: &mut Vec<(usize, f64)>, k: usize| -> Vec<FarBuilding> {
-            rank(list, &homes);
+            rank(list, &homes, n);
             list.iter()
-                .take(n)
                 .map(|&(h, m)| far_building(dataset, &grids, config, &homes[h], m, kinds[k].0))
                 .collect()
         };
@@ -260,31 +260,34 @@ impl AccessReport {
                 })
                 .collect()
         };
+        // Areas in parallel: each ranks its own furthest buildings (most of this step's time).
         let communities = dataset
             .communities
-            .iter()
-            .enumerate()
-            .map(|(c, community)| AreaAccess {
+            .par_iter()
+            .zip(by_community.par_iter_mut())
+            .zip(people_c.par_iter())
+            .map(|((community, tallies), &people)| AreaAccess {
                 code: community.code.as_str().to_string(),
                 name: Some(community.name.clone()),
                 community_code: None,
                 grid_kind: None,
-                residents: people_c[c].0,
-                households: people_c[c].1,
-                kinds: kind_access(&mut by_community[c], people_c[c]),
+                residents: people.0,
+                households: people.1,
+                kinds: kind_access(tallies, people),
             })
             .collect();
         let grid_access: Vec<AreaAccess> = grids
-            .iter()
-            .enumerate()
-            .map(|(g, grid)| AreaAccess {
+            .par_iter()
+            .zip(by_grid.par_iter_mut())
+            .zip(people_g.par_iter())
+            .map(|((grid, tallies), &people)| AreaAccess {
                 code: grid.code.clone(),
                 name: grid.name.clone(),
                 community_code: Some(grid.community_code.clone()),
                 grid_kind: Some(grid.kind),
-                residents: people_g[g].0,
-                households: people_g[g].1,
-                kinds: kind_access(&mut by_grid[g], people_g[g]),
+                residents: people.0,
+                households: people.1,
+                kinds: kind_access(tallies, people),
             })
             .collect();
         // The region's furthest: every building beyond the circle, ranked the same way.
@@ -426,10 +429,12 @@ fn homes(dataset: &Dataset, grids: &[&Grid]) -> Vec<Home> {
     out
 }
 
-/// Furthest first: unreachable homes (most residents first), then residents × metres.
-fn rank(list: &mut [(usize, f64)], homes: &[Home]) {
+/// Keeps the `n` furthest of `list`, furthest first: unreachable homes (most residents first),
+/// then residents × metres; ties by member, then by home. Only the kept ones are sorted: an area
+/// lists a few of its hundreds of far buildings.
+fn rank(list: &mut Vec<(usize, f64)>, homes: &[Home], n: usize) {
     let weight = |&(h, m): &(usize, f64)| homes[h].residents as f64 * m;
-    list.sort_by(|a, b| {
+    let order = |a: &(usize, f64), b: &(usize, f64)| {
         let (fa, fb) = (a.1.is_finite(), b.1.is_finite());
         fa.cmp(&fb)
             .then_with(|| {
@@ -440,7 +445,13 @@ fn rank(list: &mut [(usize, f64)], homes: &[Home]) {
                 }
             })
             .then_with(|| homes[a.0].member.cmp(&homes[b.0].member))
-    });
+            .then_with(|| a.0.cmp(&b.0))
+    };
+    if list.len() > n {
+        list.select_nth_unstable_by(n, order);
+        list.truncate(n);
+    }
+    list.sort_unstable_by(order);
 }
 
 fn far_building(
