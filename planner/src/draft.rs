@@ -3,7 +3,7 @@
 
 use crate::{Result, blocking};
 use gis_core::Dataset;
-use gis_core::access::{Access, AccessSection};
+use gis_core::access::{AccessSection, HomeWalks};
 use gis_core::bounds::SizeBounds;
 use gis_core::io::grids::{GridLayer, LayerMeta};
 use gis_core::partition::{
@@ -26,8 +26,14 @@ pub fn partition_layer(
     options: &PartitionOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Partitioned {
-    let mut result = partition(dataset, options, progress);
-    result.report.access = Some(access_section(dataset, &result.grids));
+    // The walks need no grids: they are computed on another thread while the grids are drawn,
+    // filling the cores the partition's last communities leave idle.
+    let (mut result, walks) = std::thread::scope(|scope| {
+        let walks = scope.spawn(|| HomeWalks::of_dataset(dataset));
+        let result = partition(dataset, options, progress);
+        (result, walks.join().expect("the walks' thread panicked"))
+    });
+    result.report.access = Some(walks.section(dataset, &result.grids));
     Partitioned {
         layer: GridLayer {
             grids: result.grids,
@@ -44,7 +50,7 @@ pub fn partition_layer(
 /// The life-circle coverage of `grids` for a report: walks on the dataset's network to the kinds
 /// its settings (`access.json`, else the standards' defaults) place.
 pub fn access_section(dataset: &Dataset, grids: &[gis_core::grid::Grid]) -> AccessSection {
-    Access::of_dataset(dataset, grids).report.section()
+    HomeWalks::of_dataset(dataset).section(dataset, grids)
 }
 
 /// Partitions stored dataset `dataset_id` from scratch into a draft.

@@ -204,7 +204,7 @@ impl AccessReport {
                         if !metres.is_finite() {
                             t.unreached += home.residents;
                         }
-                        if home.building.is_some() && home.residents > 0 {
+                        if home.building.is_some() && home.residents > 0 && config.furthest > 0 {
                             t.far.push((h, metres));
                         }
                     }

@@ -114,15 +114,30 @@ pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut d
             .filter_map(|(i, l)| l.bounding_rect().map(|r| (i, r))),
     );
     let n = dataset.communities.len();
+    // Largest communities first (by buildings and points, what their cost grows with), so that
+    // the last ones to finish are small and neither core waits long for the other.
+    let mut homes = vec![0usize; n];
+    for c in dataset
+        .buildings
+        .iter()
+        .map(|b| b.community)
+        .chain(dataset.points.iter().map(|p| p.community))
+    {
+        if let Some(h) = homes.get_mut(c) {
+            *h += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&ci| std::cmp::Reverse(homes[ci]));
     let done = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel::<usize>();
     let results = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
-            dataset
-                .communities
+            let mut drawn: Vec<(usize, _)> = order
                 .par_iter()
-                .enumerate()
-                .map_with(tx, |tx, (ci, community)| {
+                .with_max_len(1)
+                .map_with(tx, |tx, &ci| {
+                    let community = &dataset.communities[ci];
                     let nearby: Vec<LineString<f64>> = community
                         .boundary
                         .bounding_rect()
@@ -136,9 +151,11 @@ pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut d
                         .unwrap_or_default();
                     let out = partition_community(dataset, ci, community, &nearby, options);
                     let _ = tx.send(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-                    out
+                    (ci, out)
                 })
-                .collect::<Vec<_>>()
+                .collect();
+            drawn.sort_unstable_by_key(|(ci, _)| *ci);
+            drawn.into_iter().map(|(_, out)| out).collect::<Vec<_>>()
         });
         for finished in rx {
             progress(finished, n);
