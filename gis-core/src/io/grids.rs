@@ -12,9 +12,10 @@ use crate::bounds::SizeBounds;
 use crate::codes::{CodeBook, CodeScheme};
 use crate::grid::{Grid, GridKind, GridLevel};
 use geo::{LineString, MultiPolygon, Polygon};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A grid layer and what it knows about its codes.
@@ -72,9 +73,13 @@ pub fn feature(g: &Grid) -> Value {
 pub fn to_geojson(layer: &GridLayer) -> String {
     let meta = serde_json::to_string(&layer.meta).expect("layer metadata serialises");
     let mut out = format!("{{\"type\":\"FeatureCollection\",\"wangge\":{meta},\"features\":[\n");
-    let n = layer.grids.len();
-    for (i, g) in layer.grids.iter().enumerate() {
-        let _ = write!(out, "{}{}", feature(g), if i + 1 < n { ",\n" } else { "\n" });
+    // Features are written on every core (a city's layer is tens of MB), joined in order.
+    let features: Vec<String> = layer.grids.par_iter().map(|g| feature(g).to_string()).collect();
+    out.reserve(features.iter().map(|f| f.len() + 2).sum::<usize>() + 3);
+    let n = features.len();
+    for (i, f) in features.iter().enumerate() {
+        out.push_str(f);
+        out.push_str(if i + 1 < n { ",\n" } else { "\n" });
     }
     out.push_str("]}\n");
     out
