@@ -90,11 +90,11 @@ pub(crate) fn summary(problems: &[LayerProblem]) -> String {
     out
 }
 
-/// Grids whose area is not OGC-valid.
+/// Grids whose area is not OGC-valid, in the layer's order (checked on every core).
 pub(crate) fn invalid_geometry(layer: &GridLayer) -> Vec<LayerProblem> {
     layer
         .grids
-        .iter()
+        .par_iter()
         .filter_map(|g| {
             invalid_reason(&g.area).map(|r| LayerProblem::new(Some(&g.code), LayerProblemKind::InvalidGeometry, r))
         })
