@@ -31,7 +31,7 @@ pub fn partition_layer(
     let (mut result, walks) = std::thread::scope(|scope| {
         let walks = scope.spawn(|| HomeWalks::of_dataset(dataset));
         let result = partition(dataset, options, progress);
-        (result, walks.join().expect("the walks' thread panicked"))
+        (result, walks.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
     });
     result.report.access = Some(walks.section(dataset, &result.grids));
     Partitioned {

@@ -119,7 +119,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn keep_freed_memory() {
     // mimalloc.h's `mi_option_purge_delay` (libmimalloc-sys names no constant for it): -1 never purges.
     const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: sets an option's default before any purge has been scheduled; no memory is touched.
+    // SAFETY: only sets the option's value (unless the environment set it); mimalloc reads it
+    // each time it decides whether to purge, and no memory is touched.
     unsafe { libmimalloc_sys::mi_option_set_default(MI_OPTION_PURGE_DELAY, -1) };
 }
 

@@ -492,3 +492,55 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Home, rank};
+    use proptest::prelude::*;
+
+    fn home(member: u8, residents: u64) -> Home {
+        Home {
+            building: Some(0),
+            point: None,
+            member: Some(format!("b{member}")),
+            residents,
+            households: 0,
+            community: 0,
+            grid: None,
+        }
+    }
+
+    proptest! {
+        /// Keeping the first `n` by selection lists exactly what the full stable sort it replaced
+        /// listed first, ties included (few members, residents and distances, some unreachable).
+        #[test]
+        fn the_kept_furthest_are_the_full_sorts_first(
+            homes in prop::collection::vec((0u8..6, 0u64..4), 1..40),
+            picks in prop::collection::vec((0usize..40, prop_oneof![Just(f64::INFINITY), (0u32..5).prop_map(f64::from)]), 0..60),
+            n in 0usize..12,
+        ) {
+            let homes: Vec<Home> = homes.into_iter().map(|(m, r)| home(m, r)).collect();
+            // As the coverage builds them: each home at most once, in home order.
+            let mut list: Vec<(usize, f64)> = picks.into_iter().map(|(h, m)| (h % homes.len(), m)).collect();
+            list.sort_by_key(|&(h, _)| h);
+            list.dedup_by_key(|&mut (h, _)| h);
+            let weight = |&(h, m): &(usize, f64)| homes[h].residents as f64 * m;
+            let mut full = list.clone();
+            full.sort_by(|a, b| {
+                let (fa, fb) = (a.1.is_finite(), b.1.is_finite());
+                fa.cmp(&fb)
+                    .then_with(|| if fa {
+                        weight(b).total_cmp(&weight(a))
+                    } else {
+                        homes[b.0].residents.cmp(&homes[a.0].residents)
+                    })
+                    .then_with(|| homes[a.0].member.cmp(&homes[b.0].member))
+            });
+            full.truncate(n);
+            let mut kept = list;
+            rank(&mut kept, &homes, n);
+            let bits = |v: &[(usize, f64)]| v.iter().map(|&(h, m)| (h, m.to_bits())).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&kept), bits(&full));
+        }
+    }
+}
