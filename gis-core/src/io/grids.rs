@@ -75,11 +75,9 @@ pub fn to_geojson(layer: &GridLayer) -> String {
     let mut out = format!("{{\"type\":\"FeatureCollection\",\"wangge\":{meta},\"features\":[\n");
     // Features are written on every core (a city's layer is tens of MB), joined in order.
     let features: Vec<String> = layer.grids.par_iter().map(|g| feature(g).to_string()).collect();
-    out.reserve(features.iter().map(|f| f.len() + 2).sum::<usize>() + 3);
-    let n = features.len();
-    for (i, f) in features.iter().enumerate() {
-        out.push_str(f);
-        out.push_str(if i + 1 < n { ",\n" } else { "\n" });
+    out.push_str(&features.join(",\n"));
+    if !features.is_empty() {
+        out.push('\n');
     }
     out.push_str("]}\n");
     out
