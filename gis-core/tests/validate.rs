@@ -11,7 +11,7 @@ use gis_core::grid::{Grid, GridKind, GridLevel};
 use gis_core::io::grids::{DrawnGrid, DrawnLayer, read_drawn_layer, to_geojson};
 use gis_core::measure::area_m2;
 use gis_core::model::{Building, Community, CommunityCode, Dataset, PopulationPoint, Resource};
-use gis_core::validate::{DefectKind, ValidateOptions, ValidationReport, repair, validate};
+use gis_core::validate::{DefectKind, ValidateOptions, ValidationReport, check_coverage, repair, validate};
 
 const Y0: f64 = 39.900;
 const Y1: f64 = 39.901;
@@ -175,6 +175,39 @@ fn a_clean_coverage_has_nothing_to_report() {
         pops,
         [1600, 1800, 1800, 1600],
         "counted from the dataset, point included"
+    );
+}
+
+/// Coverage checked ahead against other communities than the dataset's (a command hands over
+/// the communities before the buildings) is checked again: the report is the dataset's.
+#[test]
+fn coverage_checked_ahead_against_other_communities_is_checked_again() {
+    let layer = DrawnLayer {
+        grids: clean_grids(),
+        meta: Default::default(),
+    };
+    let options = ValidateOptions::default();
+    let data = dataset();
+    let whole = validate(&data, &layer, &options).unwrap();
+    let mut moved = data.communities.clone();
+    moved[0].boundary = mp(rect(116.400, Y0, 116.4025, Y1));
+    for communities in [&data.communities[..], &moved[..], &[]] {
+        let ahead = check_coverage(communities, &layer, &options).unwrap().validate(&data);
+        assert_eq!(
+            serde_json::to_value(&ahead.defects).unwrap(),
+            serde_json::to_value(&whole.defects).unwrap()
+        );
+        assert_eq!(ahead.exact_communities, 2);
+    }
+    let gapped = check_coverage(&moved, &layer, &options).unwrap();
+    let against_moved = gapped.validate(&Dataset {
+        communities: moved,
+        ..dataset()
+    });
+    assert!(
+        against_moved.of_kind(DefectKind::OutsideCommunity).count() > 0,
+        "{:#?}",
+        against_moved.defects
     );
 }
 

@@ -4,9 +4,12 @@ use super::format::{count, decimal, thousands};
 use super::{BoundsArgs, SchemeArgs, write_atomically};
 use anyhow::Context;
 use clap::Args;
-use gis_core::io::grids::{read_drawn_layer, to_geojson};
-use gis_core::io::load_dataset;
-use gis_core::validate::{DefectKind, Repair, ValidateOptions, ValidationReport, defects_geojson, repair, validate};
+use gis_core::io::grids::{DrawnLayer, read_drawn_layer, to_geojson};
+use gis_core::io::load_dataset_with;
+use gis_core::model::Community;
+use gis_core::validate::{
+    DefectKind, Repair, ValidateOptions, ValidationReport, check_coverage, defects_geojson, repair, validate,
+};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,14 +45,6 @@ pub struct ValidateArgs {
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    // The dataset and the layer are independent files: read side by side.
-    let (loaded, layer) = std::thread::scope(|s| {
-        let layer = s.spawn(|| read_drawn_layer(&args.grids));
-        let loaded = load_dataset(&args.dataset);
-        (loaded, layer.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-    });
-    let loaded = loaded.with_context(|| format!("cannot validate against {}", args.dataset.display()))?;
-    let layer = layer.with_context(|| format!("cannot validate {}", args.grids.display()))?;
     // Bounds and scheme: the command line, else what the layer says it was drawn for.
     let bounds =
         if args.bounds.min.is_some() || args.bounds.max.is_some() || matches!(args.bounds.by, super::Basis::Households)
@@ -62,16 +57,44 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         Some(_) => Some(args.scheme.scheme()?),
         None => None,
     };
-    let options = ValidateOptions {
+    let options_of = |layer: &DrawnLayer| ValidateOptions {
         tolerance_m2: args.tolerance,
         gap_width_m: args.gap_width,
-        ..planner::validate_options(&layer, bounds, scheme)
+        ..planner::validate_options(layer, bounds, scheme.clone())
     };
+    // The dataset and the layer are independent files: read side by side. Coverage needs only
+    // the communities, which come first: it is checked while the buildings are still read.
+    let checks_coverage = args.fix.is_none();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<Community>>();
+    let grids = args.grids.as_path();
+    let (loaded, layer_side) = std::thread::scope(|s| {
+        let layer_side = s.spawn(move || {
+            let layer = read_drawn_layer(grids)?;
+            let options = options_of(&layer);
+            // No communities when the dataset could not be read: its error is the one told.
+            let coverage = match (checks_coverage, rx.recv()) {
+                (true, Ok(communities)) => Some(check_coverage(&communities, &layer, &options)),
+                _ => None,
+            };
+            Ok::<_, gis_core::io::grids::LayerError>((layer, options, coverage))
+        });
+        let loaded = load_dataset_with(&args.dataset, &mut |c| {
+            let _ = tx.send(c.to_vec());
+        });
+        drop(tx);
+        (
+            loaded,
+            layer_side.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
+    });
+    let loaded = loaded.with_context(|| format!("cannot validate against {}", args.dataset.display()))?;
+    let (layer, options, coverage) = layer_side.with_context(|| format!("cannot validate {}", args.grids.display()))?;
     let read = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let (report, fixed): (ValidationReport, Option<Repair>) = match &args.fix {
-        None => (validate(&loaded.dataset, &layer, &options)?, None),
-        Some(_) => {
+    let (report, fixed): (ValidationReport, Option<Repair>) = match (&args.fix, coverage) {
+        (None, Some(coverage)) => (coverage?.validate(&loaded.dataset), None),
+        (None, None) => (validate(&loaded.dataset, &layer, &options)?, None),
+        (Some(_), _) => {
             let r = repair(&loaded.dataset, &layer, &options)?;
             (r.before.clone(), Some(r))
         }

@@ -110,9 +110,26 @@ pub fn load_dataset(dir: &Path) -> Result<Loaded, ImportError> {
     load(features::Reader::new(dir), dir)
 }
 
+/// As [`load_dataset`], handing the communities to `on_communities` as soon as they are read,
+/// while the buildings are still to come; not called when the folder cannot be read at all.
+pub fn load_dataset_with(
+    dir: &Path,
+    on_communities: &mut dyn FnMut(&[crate::model::Community]),
+) -> Result<Loaded, ImportError> {
+    load_with(features::Reader::new(dir), dir, on_communities)
+}
+
 /// Reads every file of `reader` and checks them: the dataset, or every problem found.
-fn load(mut reader: features::Reader, dir: &Path) -> Result<Loaded, ImportError> {
-    let dataset = reader.read_all();
+fn load(reader: features::Reader, dir: &Path) -> Result<Loaded, ImportError> {
+    load_with(reader, dir, &mut |_| {})
+}
+
+fn load_with(
+    mut reader: features::Reader,
+    dir: &Path,
+    on_communities: &mut dyn FnMut(&[crate::model::Community]),
+) -> Result<Loaded, ImportError> {
+    let dataset = reader.read_all_with(on_communities);
     let (problems, report) = reader.finish();
     if problems.is_empty() {
         Ok(Loaded { dataset, report })

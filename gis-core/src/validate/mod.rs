@@ -27,7 +27,7 @@ use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::codes::{CodeDefect, CodeNote, CodeScheme, check_codes};
 use crate::grid::{Grid, GridKind, GridLevel};
 use crate::io::grids::DrawnLayer;
-use crate::model::Dataset;
+use crate::model::{Community, Dataset};
 use edges::{Invalid, NONE, Segments};
 use geo::{Contains, Geodesic, Geometry, InteriorPoint, Length, LineString, MultiLineString, MultiPolygon, Point};
 use rayon::prelude::*;
@@ -166,13 +166,62 @@ pub fn validate(
     layer: &DrawnLayer,
     options: &ValidateOptions,
 ) -> Result<ValidationReport, ValidateError> {
+    Ok(check_coverage(&dataset.communities, layer, options)?.validate(dataset))
+}
+
+/// The half of [`validate`] that needs only the dataset's communities: the layer cleaned and
+/// each level's coverage checked. A command that reads a city's buildings does this meanwhile,
+/// then counts the contents with [`CoverageChecked::validate`].
+pub struct CoverageChecked {
+    /// The communities checked against, by code and boundary.
+    communities: Vec<(crate::model::CommunityCode, MultiPolygon<f64>)>,
+    options: ValidateOptions,
+    cleaned: Cleaned,
+    levels: Levels,
+}
+
+/// Cleans `layer` and checks both levels' coverage of `communities` (see [`CoverageChecked`]).
+pub fn check_coverage(
+    communities: &[Community],
+    layer: &DrawnLayer,
+    options: &ValidateOptions,
+) -> Result<CoverageChecked, ValidateError> {
     options.check()?;
     let t = Instant::now();
     let cleaned = clean_layer(layer);
     let clean_s = t.elapsed().as_secs_f64();
-    let mut report = analyse(dataset, &cleaned, options).report;
-    report.timings.clean_s = clean_s;
-    Ok(report)
+    let mut levels = check_levels(communities, &cleaned, options);
+    levels.timings.clean_s = clean_s;
+    Ok(CoverageChecked {
+        communities: communities
+            .iter()
+            .map(|c| (c.code.clone(), c.boundary.clone()))
+            .collect(),
+        options: options.clone(),
+        cleaned,
+        levels,
+    })
+}
+
+impl CoverageChecked {
+    /// The whole report against `dataset`. Coverage checked against other communities than the
+    /// dataset's is checked again against the dataset's, so the report is always of `dataset`.
+    pub fn validate(self, dataset: &Dataset) -> ValidationReport {
+        let same = self.communities.len() == dataset.communities.len()
+            && self
+                .communities
+                .iter()
+                .zip(&dataset.communities)
+                .all(|((code, boundary), c)| *code == c.code && *boundary == c.boundary);
+        let levels = if same {
+            self.levels
+        } else {
+            let mut levels = check_levels(&dataset.communities, &self.cleaned, &self.options);
+            levels.timings.clean_s = self.levels.timings.clean_s;
+            levels
+        };
+        analyse_levels(dataset, &self.cleaned, &self.options, levels).report
+    }
 }
 
 /// One level of grids checked for coverage: the cells (indices into the layer) and results.
@@ -230,15 +279,21 @@ fn check_level(
     }
 }
 
-pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOptions) -> Analysis {
+/// Both levels of a cleaned layer checked for coverage, and the time each step took.
+pub(crate) struct Levels {
+    pub grid: LevelCheck,
+    pub micro: Option<LevelCheck>,
+    pub timings: Timings,
+}
+
+/// Coverage of both levels: grids tile their communities, micro-grids their grids.
+fn check_levels(communities: &[Community], cleaned: &Cleaned, options: &ValidateOptions) -> Levels {
     let grids = &cleaned.grids;
-    let community_ix: FxHashMap<&str, usize> = dataset
-        .communities
+    let community_ix: FxHashMap<&str, usize> = communities
         .iter()
         .enumerate()
         .map(|(i, c)| (c.code.as_str(), i))
         .collect();
-    let community_name = |k: usize| format!("{} {}", dataset.communities[k].code, dataset.communities[k].name);
 
     // Grid level: communities are the containers.
     let cells: Vec<usize> = (0..grids.len())
@@ -248,7 +303,7 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
         .iter()
         .map(|&g| community_ix.get(grids[g].community_code.as_str()).copied())
         .collect();
-    let containers: Vec<&MultiPolygon<f64>> = dataset.communities.iter().map(|c| &c.boundary).collect();
+    let containers: Vec<&MultiPolygon<f64>> = communities.iter().map(|c| &c.boundary).collect();
     let mut timings = Timings::default();
     let grid_level = check_level(cells, container_of, containers, cleaned, options, &mut timings);
 
@@ -279,6 +334,33 @@ pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOp
             .collect();
         check_level(micro, container_of, containers, cleaned, options, &mut timings)
     });
+    Levels {
+        grid: grid_level,
+        micro: micro_level,
+        timings,
+    }
+}
+
+pub(crate) fn analyse(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOptions) -> Analysis {
+    let levels = check_levels(&dataset.communities, cleaned, options);
+    analyse_levels(dataset, cleaned, options, levels)
+}
+
+/// The report of a layer whose coverage `levels` were checked against `dataset`'s communities.
+fn analyse_levels(dataset: &Dataset, cleaned: &Cleaned, options: &ValidateOptions, levels: Levels) -> Analysis {
+    let grids = &cleaned.grids;
+    let community_ix: FxHashMap<&str, usize> = dataset
+        .communities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.code.as_str(), i))
+        .collect();
+    let community_name = |k: usize| format!("{} {}", dataset.communities[k].code, dataset.communities[k].name);
+    let Levels {
+        grid: grid_level,
+        micro: micro_level,
+        mut timings,
+    } = levels;
 
     let mut defects: Vec<Defect> = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();

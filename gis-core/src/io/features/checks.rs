@@ -6,6 +6,7 @@ use crate::geom::BboxIndex;
 use crate::io::{FeatureRef, InputProblemKind};
 use crate::measure::{area_m2, span_m};
 use geo::{BooleanOps, BoundingRect, Coord, Distance, Geodesic, Intersects, MultiPolygon, Point};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 impl Reader {
@@ -95,19 +96,25 @@ impl Reader {
                 .enumerate()
                 .filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))),
         );
-        let mut found = BTreeMap::new();
-        for (i, a) in areas.iter().enumerate() {
-            let Some(rect) = a.bounding_rect() else { continue };
-            for j in boxes.intersecting(rect).into_iter().filter(|&j| j > i) {
-                if !a.intersects(areas[j]) {
-                    continue;
-                }
-                let overlap = area_m2(&a.intersection(areas[j]));
-                if overlap > OVERLAP_TOLERANCE_M2 {
-                    found.insert((j, i), overlap);
-                }
-            }
-        }
+        // Each area against its later neighbours, on every core: a city's buildings share walls
+        // by the hundred thousand, and each touching pair is intersected.
+        let found: BTreeMap<(usize, usize), f64> = areas
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, a)| {
+                let near = a
+                    .bounding_rect()
+                    .map(|rect| boxes.intersecting(rect))
+                    .unwrap_or_default();
+                near.into_iter().filter(move |&j| j > i).filter_map(move |j| {
+                    if !a.intersects(areas[j]) {
+                        return None;
+                    }
+                    let overlap = area_m2(&a.intersection(areas[j]));
+                    (overlap > OVERLAP_TOLERANCE_M2).then_some(((j, i), overlap))
+                })
+            })
+            .collect();
         for ((j, i), overlap) in found {
             let other = &refs[i];
             let name = other.id.as_deref().map(|id| format!(" {id:?}")).unwrap_or_default();

@@ -97,7 +97,9 @@ impl Reader {
         (self.problems, self.report)
     }
 
-    pub fn read_all(&mut self) -> Dataset {
+    /// Reads every file, handing the communities to `on_communities` as soon as they are read
+    /// (and checked), before the buildings: work that needs only them can start.
+    pub fn read_all_with(&mut self, on_communities: &mut dyn FnMut(&[Community])) -> Dataset {
         if self.files.is_none() && !self.dir.is_dir() {
             let what = if self.dir.exists() {
                 "is not a folder"
@@ -115,6 +117,7 @@ impl Reader {
             return Dataset::default();
         }
         let communities = self.communities();
+        on_communities(&communities);
         let areas = AreaIndex::new(communities.iter().map(|c| &c.boundary));
         // Without communities every "outside" verdict would be noise on top of the real problem.
         let locate = &|p: Point<f64>| {
