@@ -113,6 +113,61 @@ pub(crate) struct StoredRow {
     pub feature: String,
 }
 
+/// SHA-256 of a stored layer as a publish reads it back: its dataset, its metadata and every
+/// grid row's columns, in order, each length-prefixed.
+pub(crate) type Digest = [u8; 32];
+
+/// A grid row's columns as a publish reads them back, written or read.
+pub(crate) struct Columns<'a> {
+    pub code: &'a str,
+    pub community_code: &'a str,
+    pub kind: &'a str,
+    pub level: &'a str,
+    pub parent_code: Option<&'a str>,
+    pub population: i64,
+    pub households: i64,
+    pub feature: &'a str,
+}
+
+impl StoredRow {
+    pub(crate) fn columns(&self) -> Columns<'_> {
+        Columns {
+            code: &self.code,
+            community_code: &self.community_code,
+            kind: &self.kind,
+            level: &self.level,
+            parent_code: self.parent_code.as_deref(),
+            population: self.population,
+            households: self.households,
+            feature: &self.feature,
+        }
+    }
+}
+
+pub(crate) fn digest<'a>(dataset: i64, meta: &str, rows: impl IntoIterator<Item = Columns<'a>>) -> Digest {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    let mut text = |t: Option<&str>| match t {
+        None => h.update(u64::MAX.to_le_bytes()),
+        Some(t) => {
+            h.update((t.len() as u64).to_le_bytes());
+            h.update(t.as_bytes());
+        }
+    };
+    text(Some(&dataset.to_string()));
+    text(Some(meta));
+    for r in rows {
+        for t in [r.code, r.community_code, r.kind, r.level] {
+            text(Some(t));
+        }
+        text(r.parent_code);
+        text(Some(&r.population.to_string()));
+        text(Some(&r.households.to_string()));
+        text(Some(r.feature));
+    }
+    h.finalize().into()
+}
+
 /// Reads a layer back from its stored metadata and grid rows (`(code, feature text)`, in order),
 /// grid by grid, so that every grid that does not read back is named. The layer holds the grids
 /// that did, in order.

@@ -142,6 +142,9 @@ pub struct Store {
     pub(crate) watcher: Arc<Mutex<Option<tokio::sync::watch::Sender<Current>>>>,
     /// Datasets parsed by this handle and its clones, by id.
     pub(crate) datasets: Arc<cache::DatasetCache>,
+    /// Layers this handle stored and found publishable, by the digest of every column a publish
+    /// reads back (see `check::digest`).
+    pub(crate) publishable: Arc<Mutex<std::collections::HashMap<i64, check::Digest>>>,
     /// A PostgreSQL hot standby (`pg_is_in_recovery()` when opened): reads only, and publishes
     /// are followed by polling, since a standby delivers no notifications.
     pub(crate) standby: bool,
@@ -310,6 +313,7 @@ impl Store {
             fail_next_publish: Arc::new(AtomicBool::new(false)),
             watcher: Arc::new(Mutex::new(None)),
             datasets: Arc::new(cache::DatasetCache::new(cache::KEPT)),
+            publishable: Arc::default(),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use crate::bulk::Bulk;
 use crate::check::{self, LayerProblem, LayerProblemKind};
-use crate::rows::{assemble_layer, check_layer, files_from_text, files_text, meta_text};
+use crate::rows::{GridRow, assemble_layer, check_layer, files_from_text, files_text, meta_text};
 use crate::time::{now_ms, rfc3339};
 use crate::{DatasetInfo, DraftInfo, Imported, Pool, Result, StaffMove, Store, StoreError, VersionInfo, check_staff};
 use geo::Coord;
@@ -336,6 +336,10 @@ impl Store {
             action: "stored",
             problems,
         })?;
+        // What a publish would check again, unless it reads back exactly this.
+        let publishable = problems
+            .is_empty()
+            .then(|| check::digest(dataset, &meta, rows.iter().map(GridRow::columns)));
         let problems = serde_json::to_string(&problems).map_err(|e| StoreError::InvalidLayer(e.to_string()))?;
         let id = tx!(self, |tx, pg| {
             let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM communities WHERE dataset_id = $1")
@@ -370,14 +374,15 @@ impl Store {
             Bulk::grids(&mut *tx, id, &rows).await?;
             id
         });
+        if let Some(digest) = publishable {
+            self.publishable.lock().unwrap_or_else(|e| e.into_inner()).insert(id, digest);
+        }
         Ok(id)
     }
 
-    /// Reads a stored layer back grid by grid and checks it as a publish does (see `check`):
-    /// every grid reads back to the same grid, every area is valid, each level is one exact
-    /// coverage of the layer's dataset. `NoDraft` when there is no such layer.
-    pub(crate) async fn load_checked(&self, layer: i64) -> Result<Checked> {
-        let (meta, dataset_id, rows): (Option<String>, i64, Vec<check::StoredRow>) = read!(self, |tx, pg| {
+    /// A stored layer's metadata (None: no such layer), dataset and grid rows, in order.
+    async fn stored_rows(&self, layer: i64) -> Result<(Option<String>, i64, Vec<check::StoredRow>)> {
+        Ok(read!(self, |tx, pg| {
             let row = sqlx::query("SELECT meta, dataset_id FROM layers WHERE id = $1")
                 .bind(layer)
                 .fetch_optional(&mut *tx)
@@ -407,7 +412,14 @@ impl Store {
                     (Some(row.try_get("meta")?), row.try_get("dataset_id")?, rows)
                 }
             }
-        });
+        }))
+    }
+
+    /// Reads a stored layer back grid by grid and checks it as a publish does (see `check`):
+    /// every grid reads back to the same grid, every area is valid, each level is one exact
+    /// coverage of the layer's dataset. `NoDraft` when there is no such layer.
+    pub(crate) async fn load_checked(&self, layer: i64) -> Result<Checked> {
+        let (meta, dataset_id, rows) = self.stored_rows(layer).await?;
         let meta = meta.ok_or(StoreError::NoDraft(layer))?;
         // The layer reads back (parsed, every polygon checked) on another thread while the
         // dataset is parsed here: the two are independent, and each takes seconds on a city.
@@ -463,6 +475,23 @@ impl Store {
     /// Why stored layer `layer` (a draft, or a version's layer) cannot be made current: empty
     /// when it can. The same check as [`Store::publish`] makes.
     pub async fn layer_problems(&self, layer: i64) -> Result<Vec<LayerProblem>> {
+        // A layer this handle stored and found publishable is not checked again when every
+        // column reads back byte for byte as it was checked: the check would see the same text
+        // over the same (immutable) dataset. Anything else is read back and checked in full.
+        let known = self.publishable.lock().unwrap_or_else(|e| e.into_inner()).get(&layer).copied();
+        if let Some(known) = known {
+            let (meta, dataset_id, rows) = self.stored_rows(layer).await?;
+            if let Some(meta) = meta {
+                let stored = tokio::task::spawn_blocking(move || {
+                    check::digest(dataset_id, &meta, rows.iter().map(check::StoredRow::columns))
+                })
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?;
+                if stored == known {
+                    return Ok(Vec::new());
+                }
+            }
+        }
         Ok(self.load_checked(layer).await?.problems)
     }
 

@@ -163,9 +163,73 @@ on_both_backends!(
     with_only_damaged_versions_nothing_is_served,
     layers_that_do_not_hold_are_never_published,
     datasets_are_parsed_once,
+    a_draft_changed_after_its_check_is_checked_again,
 );
 
 // ---- scenarios ---------------------------------------------------------------------------------
+
+/// A draft this handle stored and checked is published without a second check only while its
+/// rows read back byte for byte: one changed in the database after the check is read back and
+/// checked in full, and refused.
+async fn a_draft_changed_after_its_check_is_checked_again(db: &Db) {
+    let store = db.open().await;
+    let (ds, _) = store.load_dataset_dir(&kangle()).await.unwrap();
+    let (draft, _) = planner::partition_draft(&store, ds, PartitionOptions::default())
+        .await
+        .unwrap();
+    assert!(store.layer_problems(draft).await.unwrap().is_empty());
+    let code: String = match db {
+        Db::Postgis { .. } => {
+            sqlx::query_scalar("SELECT code FROM grids WHERE layer_id = $1 ORDER BY position LIMIT 1")
+                .bind(draft)
+                .fetch_one(store.pg_pool().unwrap())
+                .await
+                .unwrap()
+        }
+        Db::Sqlite { path, .. } => {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            let code = sqlx::query_scalar("SELECT code FROM grids WHERE layer_id = $1 ORDER BY position LIMIT 1")
+                .bind(draft)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            code
+        }
+    };
+    let truncate = "UPDATE grids SET feature = substr(feature, 1, length(feature) / 2) WHERE layer_id = $1 AND code = $2";
+    match db {
+        Db::Postgis { .. } => {
+            sqlx::query(truncate)
+                .bind(draft)
+                .bind(&code)
+                .execute(store.pg_pool().unwrap())
+                .await
+                .unwrap();
+        }
+        Db::Sqlite { path, .. } => {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            sqlx::query(truncate).bind(draft).bind(&code).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        }
+    }
+    let problems = store.layer_problems(draft).await.unwrap();
+    assert!(
+        problems.iter().any(|p| p.grid.as_deref() == Some(code.as_str())),
+        "{problems:?}"
+    );
+    match store.publish(draft, "changed after its check").await {
+        Err(StoreError::Unpublishable { problems, .. }) => assert!(!problems.is_empty()),
+        other => panic!("a draft changed after its check was published: {other:?}"),
+    }
+    assert!(store.current().await.unwrap().is_none());
+}
 
 async fn versions_diff_and_rollback(db: &Db) {
     let store = db.open().await;

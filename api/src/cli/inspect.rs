@@ -43,6 +43,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             render(&args.dataset.display().to_string(), &summary, &loaded.report.warnings)
         );
     }
+    super::leave(loaded);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -69,6 +69,7 @@ pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render(&args, &result.report, elapsed.as_secs_f64()));
     }
+    super::leave((loaded, result));
     if !clean {
         eprintln!(
             "error: the partition failed its own check (above); {} was not written",

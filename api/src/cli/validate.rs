@@ -119,11 +119,9 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render(&args, &report, fixed.as_ref(), read, seconds));
     }
-    Ok(if report.is_clean() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    let clean = report.is_clean();
+    super::leave((loaded, layer, report, fixed));
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Items listed per kind before "... and N more".
