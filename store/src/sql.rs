@@ -375,7 +375,10 @@ impl Store {
             id
         });
         if let Some(digest) = publishable {
-            self.publishable.lock().unwrap_or_else(|e| e.into_inner()).insert(id, digest);
+            self.publishable
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id, digest);
         }
         Ok(id)
     }
@@ -478,7 +481,12 @@ impl Store {
         // A layer this handle stored and found publishable is not checked again when every
         // column reads back byte for byte as it was checked: the check would see the same text
         // over the same (immutable) dataset. Anything else is read back and checked in full.
-        let known = self.publishable.lock().unwrap_or_else(|e| e.into_inner()).get(&layer).copied();
+        let known = self
+            .publishable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&layer)
+            .copied();
         if let Some(known) = known {
             let (meta, dataset_id, rows) = self.stored_rows(layer).await?;
             if let Some(meta) = meta {

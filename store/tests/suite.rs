@@ -200,7 +200,8 @@ async fn a_draft_changed_after_its_check_is_checked_again(db: &Db) {
             code
         }
     };
-    let truncate = "UPDATE grids SET feature = substr(feature, 1, length(feature) / 2) WHERE layer_id = $1 AND code = $2";
+    let truncate =
+        "UPDATE grids SET feature = substr(feature, 1, length(feature) / 2) WHERE layer_id = $1 AND code = $2";
     match db {
         Db::Postgis { .. } => {
             sqlx::query(truncate)
@@ -215,7 +216,12 @@ async fn a_draft_changed_after_its_check_is_checked_again(db: &Db) {
             let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
                 .await
                 .unwrap();
-            sqlx::query(truncate).bind(draft).bind(&code).execute(&mut conn).await.unwrap();
+            sqlx::query(truncate)
+                .bind(draft)
+                .bind(&code)
+                .execute(&mut conn)
+                .await
+                .unwrap();
             conn.close().await.unwrap();
         }
     }

@@ -2,9 +2,8 @@
 //!
 //! A container is taken as exactly covered, with no polygon work at all, when every segment of
 //! its grids is shared exactly with a neighbour or lies on the container's own line, and the
-//! grids' geodesic areas add up to the container's. Boolean operations run only on containers
-//! that fail that test, so a clean layer of thousands of grids costs little more than the
-//! segment sort.
+//! grids' areas add up to the container's. Boolean operations run only on containers that fail
+//! that test, so a clean layer of thousands of grids costs little more than the segment sort.
 
 use super::edges::{Segments, Status};
 use super::layer::area_m2;
@@ -12,7 +11,7 @@ use super::layer::orient_rfc;
 use crate::geom::BboxIndex;
 use geo::bool_ops::{BooleanOps, unary_union};
 use geo::{
-    BoundingRect, Contains, Coord, Distance, Euclidean, Geodesic, InteriorPoint, Intersects, Line, LineString,
+    Area, BoundingRect, Contains, Coord, Distance, Euclidean, Geodesic, InteriorPoint, Intersects, Line, LineString,
     MultiPolygon, Point, Polygon,
 };
 use rayon::prelude::*;
@@ -102,6 +101,28 @@ fn near(tree: &LineTree, c: Coord<f64>, eps: f64) -> bool {
         .is_some_and(|n| rstar::PointDistance::distance_2(n.geom(), &[c.x, c.y]) <= eps * eps)
 }
 
+/// Square metres per square degree of longitude and latitude at the middle of `area` (WGS 84).
+///
+/// The exact-coverage test only asks whether cells add up to their container. Any area summed
+/// edge by edge does: a shared edge counts once each way and cancels. So the test sums plane
+/// areas in degrees, scaled here, and a gap or overlap measures within a fraction of a percent
+/// of its geodesic area. Karney's geodesic area, an inverse problem per vertex, was most of the
+/// test's time; every area reported is still geodesic.
+fn m2_per_square_degree(area: &MultiPolygon<f64>) -> f64 {
+    const A: f64 = 6_378_137.0;
+    const E2: f64 = 0.006_694_379_990_14;
+    let lat = area
+        .bounding_rect()
+        .map_or(0.0, |r| (r.min().y + r.max().y) / 2.0)
+        .to_radians();
+    let w2 = 1.0 - E2 * lat.sin().powi(2);
+    // Prime-vertical (east-west) and meridional (north-south) radii of curvature.
+    let n = A / w2.sqrt();
+    let m = A * (1.0 - E2) / (w2 * w2.sqrt());
+    let per_radian = std::f64::consts::PI / 180.0;
+    n * lat.cos() * per_radian * m * per_radian
+}
+
 pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Coverage {
     let nc = level.containers.len();
     let mut cells_of: Vec<Vec<usize>> = vec![Vec::new(); nc];
@@ -110,7 +131,6 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
             cells_of[*k].push(c);
         }
     }
-    let cell_area: Vec<f64> = level.cells.par_iter().map(|a| area_m2(a)).collect();
     let container_boxes = BboxIndex::new(
         level
             .containers
@@ -153,8 +173,10 @@ pub(crate) fn analyse(level: &Level, segs: &Segments, tolerance_m2: f64) -> Cove
                     }
                 }
             }
-            let sum: f64 = cells.iter().map(|&c| cell_area[c]).sum();
-            let whole = area_m2(level.containers[k]);
+            let container = level.containers[k];
+            let m2 = m2_per_square_degree(container);
+            let sum: f64 = cells.iter().map(|&c| level.cells[c].unsigned_area()).sum::<f64>() * m2;
+            let whole = container.unsigned_area() * m2;
             (sum - whole).abs() <= (0.5 * tolerance_m2).max(whole * 1e-9)
         })
         .collect();
@@ -332,4 +354,28 @@ pub(crate) fn shared_length(p: &Polygon<f64>, cell: &MultiPolygon<f64>) -> f64 {
         }
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    /// The exact-coverage test's plane areas are within a fraction of a percent of the geodesic
+    /// ones, at the equator and at Harbin's latitude, for a grid-sized and a sliver-sized square.
+    #[test]
+    fn plane_areas_scaled_are_close_to_geodesic() {
+        for (lat, side) in [(0.0, 0.01), (22.5, 0.001), (45.7, 0.01), (45.7, 0.00001)] {
+            let square = MultiPolygon(vec![polygon![
+                (x: 120.0, y: lat), (x: 120.0 + side, y: lat), (x: 120.0 + side, y: lat + side),
+                (x: 120.0, y: lat + side), (x: 120.0, y: lat)
+            ]]);
+            let plane = square.unsigned_area() * m2_per_square_degree(&square);
+            let geodesic = area_m2(&square);
+            assert!(
+                ((plane - geodesic) / geodesic).abs() < 2e-3,
+                "at {lat}°, side {side}°: {plane} m² against {geodesic} m²"
+            );
+        }
+    }
 }
