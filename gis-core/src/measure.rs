@@ -33,6 +33,26 @@ pub fn span_m(area: &MultiPolygon<f64>) -> f64 {
         .map_or(0.0, |r| Geodesic.distance(Point(r.min()), Point(r.max())))
 }
 
+/// [`span_m`] where it may exceed `limit_m`; where it cannot, a bound of it at most `limit_m`.
+/// The bound is the length of a path between the box's corners (along one corner's parallel,
+/// then a meridian, each at the ellipsoid's largest radius of curvature), which no geodesic
+/// exceeds: a city's buildings are checked against their limit without solving a geodesic each.
+pub fn span_m_up_to(area: &MultiPolygon<f64>, limit_m: f64) -> f64 {
+    // a / sqrt(1 - e²) of WGS 84: the largest radius of curvature, at the poles.
+    const R_MAX: f64 = 6_399_593.626;
+    let Some(r) = area.bounding_rect() else {
+        return 0.0;
+    };
+    let (dlon, dlat) = (r.width().to_radians(), r.height().to_radians());
+    let higher = r.min().y.abs().max(r.max().y.abs()).to_radians();
+    let bound = R_MAX * (dlon * higher.cos() + dlat);
+    if dlon <= std::f64::consts::PI && bound <= limit_m {
+        bound
+    } else {
+        span_m(area)
+    }
+}
+
 /// Area (m²) of boolean-operation output. Such output can hold zero-width slivers (collinear
 /// points) whose geodesic area comes out as the rest of the Earth: measured per polygon, a part
 /// over half the Earth is taken for its complement.
@@ -97,6 +117,34 @@ pub fn length_m(line: &MultiLineString<f64>) -> f64 {
 mod tests {
     use super::*;
     use geo::{LineString, polygon};
+
+    /// The bound is never below the span, and where it would pass the limit the span itself is
+    /// given: a building 5 km across is found whatever the bound.
+    #[test]
+    fn the_span_bound_is_never_short() {
+        for (lat, w, h) in [
+            (0.0, 0.001, 0.001),
+            (39.9, 0.0004, 0.0002),
+            (-45.7, 0.01, 0.0),
+            (80.0, 0.2, 0.01),
+        ] {
+            let area = MultiPolygon(vec![polygon![
+                (x: 116.0, y: lat), (x: 116.0 + w, y: lat), (x: 116.0 + w, y: lat + h), (x: 116.0, y: lat)
+            ]]);
+            let span = span_m(&area);
+            let bound = span_m_up_to(&area, 5_000.0);
+            assert!(bound >= span, "at {lat}°: bound {bound} m below the span {span} m");
+            assert!(
+                bound <= span * 1.5 + 1e-9 || bound == span,
+                "at {lat}°: bound {bound} m, span {span} m"
+            );
+        }
+        let wide = MultiPolygon(vec![polygon![
+            (x: 116.0, y: 39.9), (x: 116.07, y: 39.9), (x: 116.07, y: 39.92), (x: 116.0, y: 39.9)
+        ]]);
+        assert_eq!(span_m_up_to(&wide, 5_000.0), span_m(&wide));
+        assert!(span_m(&wide) > 5_000.0);
+    }
 
     #[test]
     fn a_degree_square_at_the_equator() {

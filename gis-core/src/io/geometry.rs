@@ -390,8 +390,27 @@ fn positions(v: &Value, path: &str) -> Result<Vec<Coord<f64>>, Issue> {
     array(v, path, "an array of positions")?
         .iter()
         .enumerate()
-        .map(|(i, p)| position(p, &format!("{path}[{i}]")))
+        .map(|(i, p)| match plain_position(p) {
+            Some(c) => checked_position(c, || format!("{path}[{i}]")),
+            None => position(p, &format!("{path}[{i}]")),
+        })
         .collect()
+}
+
+/// Two or three numbers, the first two read: the common position, taken without writing out a
+/// path that only a problem would name (three paths a vertex were most of reading a layer).
+fn plain_position(v: &Value) -> Option<Coord<f64>> {
+    let Value::Array(items) = v else { return None };
+    if !(2..=3).contains(&items.len()) {
+        return None;
+    }
+    let (Value::Number(x), Value::Number(y)) = (&items[0], &items[1]) else {
+        return None;
+    };
+    Some(Coord {
+        x: x.as_f64()?,
+        y: y.as_f64()?,
+    })
 }
 
 /// Drops positions equal to the one before; reports how many.

@@ -8,7 +8,7 @@ use super::{
 use crate::geom::BboxIndex;
 use crate::io::geometry::{self, Geom, Shape, kind_of};
 use crate::io::{FeatureRef, InputProblemKind};
-use crate::measure::span_m;
+use crate::measure::span_m_up_to;
 use crate::model::*;
 use geo::{BoundingRect, Contains, Point};
 use rayon::prelude::*;
@@ -148,7 +148,10 @@ impl Reader {
                 let parsed = geometry::polygonal(std::mem::replace(&mut f.geometry, Geom::Tree(None)));
                 let place = parsed.as_ref().ok().map(|(footprint, _)| {
                     let anchor = crate::geom::interior_point(footprint);
-                    (span_m(footprint), anchor.map(|a| (a, locate(a))))
+                    (
+                        span_m_up_to(footprint, MAX_BUILDING_SPAN_M),
+                        anchor.map(|a| (a, locate(a))),
+                    )
                 });
                 (parsed, place)
             })
