@@ -192,14 +192,16 @@ fn coverage_checked_ahead_against_other_communities_is_checked_again() {
     let mut moved = data.communities.clone();
     moved[0].boundary = mp(rect(116.400, Y0, 116.4025, Y1));
     for communities in [&data.communities[..], &moved[..], &[]] {
-        let ahead = check_coverage(communities, &layer, &options).unwrap().validate(&data);
+        let ahead = check_coverage(communities.to_vec(), &layer, &options)
+            .unwrap()
+            .validate(&data);
         assert_eq!(
             serde_json::to_value(&ahead.defects).unwrap(),
             serde_json::to_value(&whole.defects).unwrap()
         );
         assert_eq!(ahead.exact_communities, 2);
     }
-    let gapped = check_coverage(&moved, &layer, &options).unwrap();
+    let gapped = check_coverage(moved.clone(), &layer, &options).unwrap();
     let against_moved = gapped.validate(&Dataset {
         communities: moved,
         ..dataset()

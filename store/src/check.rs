@@ -114,7 +114,7 @@ pub(crate) struct StoredRow {
 }
 
 /// SHA-256 of a stored layer as a publish reads it back: its dataset, its metadata and every
-/// grid row's columns, in order, each length-prefixed.
+/// grid row's columns, in order, each text length-prefixed.
 pub(crate) type Digest = [u8; 32];
 
 /// A grid row's columns as a publish reads them back, written or read.
@@ -145,25 +145,27 @@ impl StoredRow {
 }
 
 pub(crate) fn digest<'a>(dataset: i64, meta: &str, rows: impl IntoIterator<Item = Columns<'a>>) -> Digest {
-    use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
-    let mut text = |t: Option<&str>| match t {
-        None => h.update(u64::MAX.to_le_bytes()),
-        Some(t) => {
-            h.update((t.len() as u64).to_le_bytes());
-            h.update(t.as_bytes());
+    use sha2::{Digest as _, Sha256};
+    fn text(h: &mut Sha256, t: Option<&str>) {
+        match t {
+            None => h.update(u64::MAX.to_le_bytes()),
+            Some(t) => {
+                h.update((t.len() as u64).to_le_bytes());
+                h.update(t.as_bytes());
+            }
         }
-    };
-    text(Some(&dataset.to_string()));
-    text(Some(meta));
+    }
+    let mut h = Sha256::new();
+    h.update(dataset.to_le_bytes());
+    text(&mut h, Some(meta));
     for r in rows {
         for t in [r.code, r.community_code, r.kind, r.level] {
-            text(Some(t));
+            text(&mut h, Some(t));
         }
-        text(r.parent_code);
-        text(Some(&r.population.to_string()));
-        text(Some(&r.households.to_string()));
-        text(Some(r.feature));
+        text(&mut h, r.parent_code);
+        h.update(r.population.to_le_bytes());
+        h.update(r.households.to_le_bytes());
+        text(&mut h, Some(r.feature));
     }
     h.finalize().into()
 }

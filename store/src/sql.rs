@@ -323,7 +323,12 @@ impl Store {
                     .filter(|p| !p.grid.as_ref().is_some_and(|g| named.contains(g))),
             );
             let checked = if unreadable.is_empty() {
-                Ok(check::fit(&data, &owned))
+                // With no problem, what a publish would check again unless it reads back exactly this.
+                let problems = check::fit(&data, &owned);
+                let publishable = problems
+                    .is_empty()
+                    .then(|| check::digest(dataset, &meta, rows.iter().map(GridRow::columns)));
+                Ok((problems, publishable))
             } else {
                 Err(unreadable)
             };
@@ -331,15 +336,11 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?;
-        let problems = checked.map_err(|problems| StoreError::Unpublishable {
+        let (problems, publishable) = checked.map_err(|problems| StoreError::Unpublishable {
             subject: "the layer".into(),
             action: "stored",
             problems,
         })?;
-        // What a publish would check again, unless it reads back exactly this.
-        let publishable = problems
-            .is_empty()
-            .then(|| check::digest(dataset, &meta, rows.iter().map(GridRow::columns)));
         let problems = serde_json::to_string(&problems).map_err(|e| StoreError::InvalidLayer(e.to_string()))?;
         let id = tx!(self, |tx, pg| {
             let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM communities WHERE dataset_id = $1")
@@ -423,6 +424,17 @@ impl Store {
     /// coverage of the layer's dataset. `NoDraft` when there is no such layer.
     pub(crate) async fn load_checked(&self, layer: i64) -> Result<Checked> {
         let (meta, dataset_id, rows) = self.stored_rows(layer).await?;
+        self.check_stored(layer, meta, dataset_id, rows).await
+    }
+
+    /// [`Store::load_checked`] of rows already read by [`Store::stored_rows`].
+    async fn check_stored(
+        &self,
+        layer: i64,
+        meta: Option<String>,
+        dataset_id: i64,
+        rows: Vec<check::StoredRow>,
+    ) -> Result<Checked> {
         let meta = meta.ok_or(StoreError::NoDraft(layer))?;
         // The layer reads back (parsed, every polygon checked) on another thread while the
         // dataset is parsed here: the two are independent, and each takes seconds on a city.
@@ -480,27 +492,30 @@ impl Store {
     pub async fn layer_problems(&self, layer: i64) -> Result<Vec<LayerProblem>> {
         // A layer this handle stored and found publishable is not checked again when every
         // column reads back byte for byte as it was checked: the check would see the same text
-        // over the same (immutable) dataset. Anything else is read back and checked in full.
+        // over the same (immutable) dataset. Anything else is checked in full.
+        let (meta, dataset_id, rows) = self.stored_rows(layer).await?;
         let known = self
             .publishable
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&layer)
             .copied();
-        if let Some(known) = known {
-            let (meta, dataset_id, rows) = self.stored_rows(layer).await?;
-            if let Some(meta) = meta {
-                let stored = tokio::task::spawn_blocking(move || {
-                    check::digest(dataset_id, &meta, rows.iter().map(check::StoredRow::columns))
+        let (meta, rows) = match (known, meta) {
+            (Some(known), Some(meta)) => {
+                let (same, meta, rows) = tokio::task::spawn_blocking(move || {
+                    let stored = check::digest(dataset_id, &meta, rows.iter().map(check::StoredRow::columns));
+                    (stored == known, meta, rows)
                 })
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))?;
-                if stored == known {
+                if same {
                     return Ok(Vec::new());
                 }
+                (Some(meta), rows)
             }
-        }
-        Ok(self.load_checked(layer).await?.problems)
+            (_, meta) => (meta, rows),
+        };
+        Ok(self.check_stored(layer, meta, dataset_id, rows).await?.problems)
     }
 
     /// Layers no version points at, oldest first.

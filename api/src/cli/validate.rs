@@ -72,14 +72,16 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
             let layer = read_drawn_layer(grids)?;
             let options = options_of(&layer);
             // No communities when the dataset could not be read: its error is the one told.
-            let coverage = match (checks_coverage, rx.recv()) {
-                (true, Ok(communities)) => Some(check_coverage(&communities, &layer, &options)),
-                _ => None,
-            };
+            let coverage = checks_coverage
+                .then(|| rx.recv().ok())
+                .flatten()
+                .map(|communities| check_coverage(communities, &layer, &options));
             Ok::<_, gis_core::io::grids::LayerError>((layer, options, coverage))
         });
         let loaded = load_dataset_with(&args.dataset, &mut |c| {
-            let _ = tx.send(c.to_vec());
+            if checks_coverage {
+                let _ = tx.send(c.to_vec());
+            }
         });
         drop(tx);
         (

@@ -166,15 +166,31 @@ pub fn validate(
     layer: &DrawnLayer,
     options: &ValidateOptions,
 ) -> Result<ValidationReport, ValidateError> {
-    Ok(check_coverage(&dataset.communities, layer, options)?.validate(dataset))
+    let (cleaned, levels) = clean_and_check(&dataset.communities, layer, options)?;
+    Ok(analyse_levels(dataset, &cleaned, options, levels).report)
+}
+
+/// The layer cleaned and both levels' coverage of `communities` checked, with the cleaning timed.
+fn clean_and_check(
+    communities: &[Community],
+    layer: &DrawnLayer,
+    options: &ValidateOptions,
+) -> Result<(Cleaned, Levels), ValidateError> {
+    options.check()?;
+    let t = Instant::now();
+    let cleaned = clean_layer(layer);
+    let clean_s = t.elapsed().as_secs_f64();
+    let mut levels = check_levels(communities, &cleaned, options);
+    levels.timings.clean_s = clean_s;
+    Ok((cleaned, levels))
 }
 
 /// The half of [`validate`] that needs only the dataset's communities: the layer cleaned and
 /// each level's coverage checked. A command that reads a city's buildings does this meanwhile,
 /// then counts the contents with [`CoverageChecked::validate`].
 pub struct CoverageChecked {
-    /// The communities checked against, by code and boundary.
-    communities: Vec<(crate::model::CommunityCode, MultiPolygon<f64>)>,
+    /// The communities checked against.
+    communities: Vec<Community>,
     options: ValidateOptions,
     cleaned: Cleaned,
     levels: Levels,
@@ -182,21 +198,13 @@ pub struct CoverageChecked {
 
 /// Cleans `layer` and checks both levels' coverage of `communities` (see [`CoverageChecked`]).
 pub fn check_coverage(
-    communities: &[Community],
+    communities: Vec<Community>,
     layer: &DrawnLayer,
     options: &ValidateOptions,
 ) -> Result<CoverageChecked, ValidateError> {
-    options.check()?;
-    let t = Instant::now();
-    let cleaned = clean_layer(layer);
-    let clean_s = t.elapsed().as_secs_f64();
-    let mut levels = check_levels(communities, &cleaned, options);
-    levels.timings.clean_s = clean_s;
+    let (cleaned, levels) = clean_and_check(&communities, layer, options)?;
     Ok(CoverageChecked {
-        communities: communities
-            .iter()
-            .map(|c| (c.code.clone(), c.boundary.clone()))
-            .collect(),
+        communities,
         options: options.clone(),
         cleaned,
         levels,
@@ -212,7 +220,7 @@ impl CoverageChecked {
                 .communities
                 .iter()
                 .zip(&dataset.communities)
-                .all(|((code, boundary), c)| *code == c.code && *boundary == c.boundary);
+                .all(|(a, b)| a.code == b.code && a.boundary == b.boundary);
         let levels = if same {
             self.levels
         } else {
