@@ -15,7 +15,9 @@
 use crate::fuzz_support;
 
 use fuzz_support::*;
-use gis_core::io::grids::{GridLayer, LayerMeta, parse_drawn_layer, parse_layer, read_drawn_layer, to_geojson};
+use gis_core::io::grids::{
+    GridLayer, LayerMeta, parse_drawn_layer, parse_drawn_layer_as_tree, parse_layer, read_drawn_layer, to_geojson,
+};
 use gis_core::io::{ImportError, InputProblem, Loaded, load_dataset, load_dataset_files, load_dataset_files_as_trees};
 use gis_core::partition::{PartitionOptions, WarningKind, partition};
 use gis_core::validate::{ValidateOptions, defects_geojson, validate};
@@ -488,7 +490,15 @@ fn check_layer(bytes: &Vec<u8>) -> BTreeSet<String> {
             if let Ok(v) = serde_json::from_str::<Value>(&text) {
                 let _ = parse_layer(&v, "fuzz.geojson");
             }
-            parse_drawn_layer(text, path)
+            let streamed = parse_drawn_layer(text.clone(), path);
+            // The streaming reader and the whole-tree reader agree on every input.
+            let tree = parse_drawn_layer_as_tree(text, path);
+            assert_eq!(
+                format!("{streamed:?}"),
+                format!("{tree:?}"),
+                "the streaming and tree readers of a layer differ"
+            );
+            streamed
         }
         Err(_) => {
             let dir = tempfile::tempdir().expect("tempdir");

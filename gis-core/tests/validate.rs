@@ -851,3 +851,45 @@ fn a_realistic_hand_drawn_layer() {
         fixed.changes
     );
 }
+
+/// A layer is streamed (positions straight into coordinates) when it has the ordinary shape and
+/// read as one tree otherwise; both readers give the same grids, or the same problems, for the
+/// committed hand-drawn layer, a partition written by `to_geojson`, and odd variants of it.
+#[test]
+fn the_streaming_layer_reader_reads_layers_as_the_tree_reader_does() {
+    use gis_core::io::grids::{parse_drawn_layer, parse_drawn_layer_as_tree};
+    let hand = std::fs::read_to_string(common::fixture("layers").join("kangle-hand-drawn.geojson")).unwrap();
+    let d = common::load("kangle");
+    let result = gis_core::partition::partition(&d, &gis_core::partition::PartitionOptions::default(), &mut |_, _| {});
+    let written = to_geojson(&gis_core::io::grids::GridLayer {
+        grids: result.grids,
+        meta: Default::default(),
+    });
+    let first = written.find("[113.").or_else(|| written.find("[1")).unwrap();
+    let variants = [
+        hand.clone(),
+        written.clone(),
+        format!("\u{feff}{written}"),
+        written.replacen("\"Polygon\"", "\"MultiPolygon\"", 1),
+        written.replacen("\"Polygon\"", "\"Point\"", 1),
+        written.replacen("\"geometry\":", "\"geometry\":null,\"was\":", 1),
+        format!("{}[200.0,39.9],{}", &written[..first], &written[first..]),
+        format!("{}[1.0,2.0,3.0,4.0],{}", &written[..first], &written[first..]),
+        format!("{}[NaN,39.9],{}", &written[..first], &written[first..]),
+        written.replacen("\"type\":\"FeatureCollection\"", "\"type\":\"Feature\"", 1),
+        written.replacen(
+            "{\"type\":\"FeatureCollection\"",
+            "{\"features\":[],\"type\":\"FeatureCollection\"",
+            1,
+        ),
+    ];
+    let path = std::path::Path::new("layer.geojson");
+    let mut accepted = 0;
+    for (i, text) in variants.into_iter().enumerate() {
+        let streamed = parse_drawn_layer(text.clone(), path);
+        let tree = parse_drawn_layer_as_tree(text, path);
+        accepted += usize::from(streamed.is_ok());
+        assert_eq!(format!("{streamed:?}"), format!("{tree:?}"), "variant {i}");
+    }
+    assert!((3..11).contains(&accepted), "{accepted} variants accepted");
+}

@@ -625,8 +625,33 @@ pub(crate) type DrawnRings = Vec<Vec<Vec<Coord<f64>>>>;
 /// what makes it unreadable: the type, the nesting, and each position a finite lon/lat pair.
 /// Unclosed rings, repeated points, self-intersections and the like are left for `validate` to
 /// report as defects of the grid.
-pub(crate) fn polygonal_rings(geometry: Option<&Value>) -> Result<(bool, DrawnRings), Issue> {
-    let (kind, coords) = typed(geometry, Shape::Polygonal)?;
+pub(crate) fn polygonal_rings(geometry: Geom) -> Result<(bool, DrawnRings), Issue> {
+    let g = match geometry {
+        Geom::Tree(g) => g,
+        Geom::Streamed(g) => {
+            let path = "geometry.coordinates";
+            let rings = |rings: Vec<Vec<Coord<f64>>>, path: &str| -> Result<Vec<Vec<Coord<f64>>>, Issue> {
+                rings
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| checked_positions(r, &format!("{path}[{i}]")))
+                    .collect()
+            };
+            return match shaped(g, Shape::Polygonal)? {
+                Shaped::Polygon(r) => Ok((false, vec![rings(r, path)?])),
+                Shaped::MultiPolygon(p) => {
+                    let polygons = p
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| rings(r, &format!("{path}[{i}]")))
+                        .collect::<Result<_, _>>()?;
+                    Ok((true, polygons))
+                }
+                other => Err(wrong_type(Shape::Polygonal, other.kind())),
+            };
+        }
+    };
+    let (kind, coords) = typed(g, Shape::Polygonal)?;
     let rings = |v: &Value, path: &str| -> Result<Vec<Vec<Coord<f64>>>, Issue> {
         array(v, path, "an array of rings")?
             .iter()

@@ -5,8 +5,9 @@
 //! needs to keep codes stable: the code scheme, the size bounds and the code book of retired
 //! codes. Layers drawn elsewhere lack it and read with the defaults.
 
-use super::geometry::{Geom, kind_of, polygonal};
+use super::geometry::{Geom, Shape, kind_of, polygonal};
 use super::json::{self, Parsed as Json};
+use super::text::{self, Text};
 use super::{FeatureRef, InputProblem, InputProblemKind};
 use crate::bounds::SizeBounds;
 use crate::codes::{CodeBook, CodeScheme};
@@ -126,7 +127,7 @@ pub fn read_layer(path: &Path) -> Result<GridLayer, LayerError> {
             message,
         }],
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = text::read(path).map_err(|e| {
         let kind = if e.kind() == std::io::ErrorKind::NotFound {
             InputProblemKind::MissingFile
         } else {
@@ -404,7 +405,7 @@ pub fn read_drawn_layer(path: &Path) -> Result<DrawnLayer, LayerError> {
             message,
         }],
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = text::read(path).map_err(|e| {
         let kind = if e.kind() == std::io::ErrorKind::NotFound {
             InputProblemKind::MissingFile
         } else {
@@ -412,11 +413,22 @@ pub fn read_drawn_layer(path: &Path) -> Result<DrawnLayer, LayerError> {
         };
         fail(kind, format!("cannot be read: {e}"))
     })?;
-    parse_drawn_layer(text, path)
+    drawn_layer(text, path, false)
 }
 
 /// As [`read_drawn_layer`], for a layer's text (e.g. an upload); `path` names it in problems.
 pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerError> {
+    drawn_layer(Text::from(text), path, false)
+}
+
+/// [`parse_drawn_layer`] by the whole-file tree reader alone, which it falls back to on unusual
+/// files: the reference the tests compare the streaming reader with.
+#[doc(hidden)]
+pub fn parse_drawn_layer_as_tree(text: String, path: &Path) -> Result<DrawnLayer, LayerError> {
+    drawn_layer(Text::from(text), path, true)
+}
+
+fn drawn_layer(text: Text, path: &Path, tree_only: bool) -> Result<DrawnLayer, LayerError> {
     let file = path
         .file_name()
         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
@@ -430,9 +442,22 @@ pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerE
             message,
         }],
     };
-    let mut root = match json::parse(&text) {
-        Json::Ok(v) | Json::NonFiniteQuoted(v) => v,
-        Json::Invalid(msg) => return Err(fail(InputProblemKind::InvalidJson, format!("is not valid JSON: {msg}"))),
+    // Streamed when the file has the ordinary shape (positions straight into coordinates, no
+    // tree of the whole file), else read as a tree, which words every problem (see `io::stream`).
+    let streamed = (!tree_only)
+        .then(|| super::stream::collection(&text, Shape::Polygonal))
+        .flatten();
+    let (mut root, mut streamed) = match streamed {
+        Some((mut members, features)) => {
+            let (features, geometries): (Vec<_>, Vec<_>) =
+                features.into_iter().map(|f| (f.feature, f.geometry)).unzip();
+            members.insert("features".to_string(), Value::Array(features));
+            (Value::Object(members), Some(geometries))
+        }
+        None => match json::parse(&text) {
+            Json::Ok(v) | Json::NonFiniteQuoted(v) => (v, None),
+            Json::Invalid(msg) => return Err(fail(InputProblemKind::InvalidJson, format!("is not valid JSON: {msg}"))),
+        },
     };
     drop(text);
     // Geometry first, each replaced by a placeholder so that `parse_layer` checks the
@@ -445,7 +470,11 @@ pub fn parse_drawn_layer(text: String, path: &Path) -> Result<DrawnLayer, LayerE
                 continue; // parse_layer names it
             }
             let id = f.pointer("/properties/code").and_then(Value::as_str).map(String::from);
-            match super::geometry::polygonal_rings(f.get("geometry")) {
+            let geometry = match &mut streamed {
+                Some(geometries) => Geom::Streamed(geometries[index].take()),
+                None => Geom::Tree(f.get("geometry")),
+            };
+            match super::geometry::polygonal_rings(geometry) {
                 Ok(g) => drawn.push(Some(g)),
                 Err(i) => {
                     problems.push(InputProblem {

@@ -13,6 +13,7 @@ pub mod grids;
 mod json;
 mod problem;
 mod stream;
+pub(crate) mod text;
 
 pub use features::{MAX_BUILDING_SPAN_M, MAX_COMMUNITY_SPAN_M, MAX_EXCLUSIVE_SPAN_M, OVERLAP_TOLERANCE_M2, shell_word};
 pub use problem::{FeatureRef, InputProblem, InputProblemKind};

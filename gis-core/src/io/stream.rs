@@ -76,13 +76,45 @@ pub(crate) fn features_in_chunks(
     chunk: usize,
     sink: &mut dyn FnMut(Vec<Streamed>) -> bool,
 ) -> Option<usize> {
+    read(
+        text,
+        Collection {
+            shape,
+            chunk,
+            sink,
+            members: None,
+        },
+    )
+}
+
+/// As [`features`], with the collection's other members (all but `features`, e.g. a layer's
+/// metadata) as a `Value` object would hold them.
+pub(crate) fn collection(text: &str, shape: Shape) -> Option<(Map<String, Value>, Vec<Streamed>)> {
+    let (mut all, mut members) = (Vec::new(), Map::new());
+    let sink = &mut |chunk| {
+        all.extend(chunk);
+        true
+    };
+    read(
+        text,
+        Collection {
+            shape,
+            chunk: usize::MAX,
+            sink,
+            members: Some(&mut members),
+        },
+    )?;
+    Some((members, all))
+}
+
+fn read(text: &str, collection: Collection) -> Option<usize> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // A root that is not an object is a problem the tree reader words.
     if !text.trim_start().starts_with('{') {
         return None;
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let count = Collection { shape, chunk, sink }.deserialize(&mut de).ok()?;
+    let count = collection.deserialize(&mut de).ok()?;
     de.end().ok()?;
     Some(count)
 }
@@ -96,6 +128,8 @@ struct Collection<'s> {
     shape: Shape,
     chunk: usize,
     sink: &'s mut dyn FnMut(Vec<Streamed>) -> bool,
+    /// Where the members other than `features` go, when the caller wants them.
+    members: Option<&'s mut Map<String, Value>>,
 }
 
 impl<'de> DeserializeSeed<'de> for Collection<'_> {
@@ -110,12 +144,11 @@ impl<'de> Visitor<'de> for Collection<'_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a FeatureCollection")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut kind, mut count) = (None, None);
         while let Some(key) = map.next_key::<String>()? {
             // A repeated key keeps its last value, as in a `Value` object.
             match key.as_str() {
-                "type" => kind = Some(map.next_value::<Value>()?),
                 // Features already handed on cannot be taken back: a second `features` member
                 // is the tree reader's to read (it keeps the last).
                 "features" if count.is_some() => return Err(decline()),
@@ -127,7 +160,15 @@ impl<'de> Visitor<'de> for Collection<'_> {
                     })?)
                 }
                 // Read as a value, not skipped: skipping would let through numbers `Value` rejects.
-                _ => drop(map.next_value::<Value>()?),
+                _ => {
+                    let value = map.next_value::<Value>()?;
+                    if key == "type" {
+                        kind = Some(value.clone());
+                    }
+                    if let Some(members) = self.members.as_mut() {
+                        members.insert(key, value);
+                    }
+                }
             }
         }
         match (kind, count) {

@@ -4,6 +4,7 @@ use super::{Feature, NO_PROPERTIES, Reader, number_text};
 use crate::io::geometry::{Geom, Shape, kind_of};
 use crate::io::json::{self, Parsed as Json};
 use crate::io::stream::{self, Streamed};
+use crate::io::text::{self, Text};
 use crate::io::{FeatureRef, InputProblemKind};
 use serde_json::Value;
 
@@ -38,13 +39,14 @@ impl Reader {
     }
 
     /// The file's text, or None (with the problem recorded) when it is absent or unreadable.
-    fn text(&mut self, file: &str, required: bool) -> Option<String> {
+    fn text(&mut self, file: &str, required: bool) -> Option<Text> {
         let read = match &mut self.files {
             // Taken, not cloned: each file is read once, and a city's buildings are 100 MB.
             Some(files) => files
                 .remove(file)
+                .map(Text::from)
                 .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
-            None => std::fs::read_to_string(self.dir.join(file)),
+            None => text::read(&self.dir.join(file)),
         };
         let text = match read {
             Ok(text) => text,
@@ -162,7 +164,7 @@ impl Reader {
 
     /// A FeatureCollection file's features read as one `Value` tree: every problem of an unusual
     /// file worded.
-    fn tree(&mut self, file: &str, text: String) -> Option<Collection> {
+    fn tree(&mut self, file: &str, text: Text) -> Option<Collection> {
         let mut root = self.parse(file, &text)?;
         drop(text);
         let kind = root.get("type").and_then(Value::as_str).unwrap_or("");
