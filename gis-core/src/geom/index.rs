@@ -2,32 +2,59 @@
 
 use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Point, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
+use rayon::prelude::*;
 use rstar::{AABB, RTree};
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
 /// Item indexes by bounding box.
 pub struct BboxIndex {
-    tree: RTree<Entry>,
+    /// One tree per slab of the items sorted by their boxes' centres west to east, built on
+    /// every core: bulk-loading a city's 180,000 buildings into one tree took 0.2 s on one core.
+    /// A query asks each tree; the ones whose bounds it misses answer at their root.
+    trees: Vec<RTree<Entry>>,
 }
+
+/// Items per tree from which the index is built in slabs.
+const SLAB: usize = 32_768;
 
 impl BboxIndex {
     pub fn new(boxes: impl IntoIterator<Item = (usize, Rect<f64>)>) -> Self {
-        let entries = boxes
+        let mut entries: Vec<Entry> = boxes
             .into_iter()
             .map(|(ix, r)| {
                 let rect = Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
                 GeomWithData::new(rect, ix)
             })
             .collect();
+        if entries.len() < 2 * SLAB {
+            return Self {
+                trees: vec![RTree::bulk_load(entries)],
+            };
+        }
+        let centre = |e: &Entry| e.geom().lower()[0] + e.geom().upper()[0];
+        entries.par_sort_unstable_by(|a, b| centre(a).total_cmp(&centre(b)));
+        let slabs = entries.len().div_ceil(SLAB);
+        let size = entries.len().div_ceil(slabs);
+        let mut parts = Vec::with_capacity(slabs);
+        while entries.len() > size {
+            let rest = entries.split_off(entries.len() - size);
+            parts.push(rest);
+        }
+        parts.push(entries);
         Self {
-            tree: RTree::bulk_load(entries),
+            trees: parts.into_par_iter().map(RTree::bulk_load).collect(),
         }
     }
 
     /// Indexes of items whose box contains the point, in ascending order.
     pub fn at_point(&self, c: Coord<f64>) -> Vec<usize> {
-        let mut hits: Vec<usize> = self.tree.locate_all_at_point(&[c.x, c.y]).map(|e| e.data).collect();
+        let mut hits: Vec<usize> = self
+            .trees
+            .iter()
+            .flat_map(|t| t.locate_all_at_point(&[c.x, c.y]))
+            .map(|e| e.data)
+            .collect();
         hits.sort_unstable();
         hits
     }
@@ -36,8 +63,9 @@ impl BboxIndex {
     pub fn intersecting(&self, r: Rect<f64>) -> Vec<usize> {
         let aabb = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
         let mut hits: Vec<usize> = self
-            .tree
-            .locate_in_envelope_intersecting(&aabb)
+            .trees
+            .iter()
+            .flat_map(|t| t.locate_in_envelope_intersecting(&aabb))
             .map(|e| e.data)
             .collect();
         hits.sort_unstable();
@@ -77,6 +105,30 @@ impl<'a> AreaIndex<'a> {
 mod tests {
     use super::*;
     use geo::polygon;
+
+    /// Built in slabs, the index answers as a brute-force search does, boxes wide and narrow.
+    #[test]
+    fn an_index_built_in_slabs_finds_every_box() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let boxes: Vec<Rect<f64>> = (0..3 * SLAB + 17)
+            .map(|i| {
+                let (x, y) = (rng.random_range(0.0..100.0), rng.random_range(0.0..100.0));
+                let w = if i % 1000 == 0 { 60.0 } else { rng.random_range(0.0..0.5) };
+                Rect::new(Coord { x, y }, Coord { x: x + w, y: y + 0.3 })
+            })
+            .collect();
+        let index = BboxIndex::new(boxes.iter().copied().enumerate());
+        assert!(index.trees.len() > 1);
+        for _ in 0..300 {
+            let (x, y) = (rng.random_range(-5.0..105.0), rng.random_range(-5.0..105.0));
+            let query = Rect::new(Coord { x, y }, Coord { x: x + 1.0, y: y + 1.0 });
+            let want: Vec<usize> = (0..boxes.len()).filter(|&i| boxes[i].intersects(&query)).collect();
+            assert_eq!(index.intersecting(query), want);
+            let point: Vec<usize> = (0..boxes.len()).filter(|&i| boxes[i].intersects(&Coord { x, y })).collect();
+            assert_eq!(index.at_point(Coord { x, y }), point);
+        }
+    }
 
     #[test]
     fn shared_edge_goes_to_the_first_area() {

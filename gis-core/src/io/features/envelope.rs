@@ -38,6 +38,14 @@ impl Reader {
         self.parse(file, &text)
     }
 
+    /// The file's size in bytes, 0 when it cannot be known.
+    pub(super) fn len_of(&self, file: &str) -> u64 {
+        match &self.files {
+            Some(files) => files.get(file).map_or(0, |t| t.len() as u64),
+            None => std::fs::metadata(self.dir.join(file)).map_or(0, |m| m.len()),
+        }
+    }
+
     /// The file's text, or None (with the problem recorded) when it is absent or unreadable.
     fn text(&mut self, file: &str, required: bool) -> Option<Text> {
         let read = match &mut self.files {

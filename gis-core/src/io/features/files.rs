@@ -110,7 +110,16 @@ impl Reader {
     }
 
     pub(super) fn buildings(&mut self, locate: &(dyn Fn(Point<f64>) -> Option<CommunityIx> + Sync)) -> Vec<Building> {
-        let mut read = BuildingsRead::default();
+        // Room for as many buildings as the file could plausibly hold (a plain footprint with
+        // its properties takes ~200 bytes), so that a city's buildings are not copied again and
+        // again as the lists grow; room never used is never touched.
+        let room = usize::try_from(self.len_of(BUILDINGS) / 200).unwrap_or(0);
+        let mut read = BuildingsRead {
+            out: Vec::with_capacity(room),
+            refs: Vec::with_capacity(room),
+            // Fewer: a table's room is touched wherever ids hash, used or not.
+            seen: HashMap::with_capacity(room / 3),
+        };
         // In chunks: a city's buildings are 100 MB of JSON, never held as values all at once.
         self.collection_in_chunks(
             BUILDINGS,
