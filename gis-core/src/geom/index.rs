@@ -1,8 +1,8 @@
 //! Spatial indexes: bounding boxes in an R-tree, refined by exact predicates by the caller.
 
 use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Point, Rect};
-use rstar::primitives::{GeomWithData, Rectangle};
 use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -114,7 +114,11 @@ mod tests {
         let boxes: Vec<Rect<f64>> = (0..3 * SLAB + 17)
             .map(|i| {
                 let (x, y) = (rng.random_range(0.0..100.0), rng.random_range(0.0..100.0));
-                let w = if i % 1000 == 0 { 60.0 } else { rng.random_range(0.0..0.5) };
+                let w = if i % 1000 == 0 {
+                    60.0
+                } else {
+                    rng.random_range(0.0..0.5)
+                };
                 Rect::new(Coord { x, y }, Coord { x: x + w, y: y + 0.3 })
             })
             .collect();
@@ -125,7 +129,9 @@ mod tests {
             let query = Rect::new(Coord { x, y }, Coord { x: x + 1.0, y: y + 1.0 });
             let want: Vec<usize> = (0..boxes.len()).filter(|&i| boxes[i].intersects(&query)).collect();
             assert_eq!(index.intersecting(query), want);
-            let point: Vec<usize> = (0..boxes.len()).filter(|&i| boxes[i].intersects(&Coord { x, y })).collect();
+            let point: Vec<usize> = (0..boxes.len())
+                .filter(|&i| boxes[i].intersects(&Coord { x, y }))
+                .collect();
             assert_eq!(index.at_point(Coord { x, y }), point);
         }
     }

@@ -89,6 +89,21 @@ impl Reader {
         }
     }
 
+    /// A reader of the named files alone (taken from memory, if that is where they are), to be
+    /// read beside this one; its problems and report are this reader's to take.
+    fn part(&mut self, names: &[&str]) -> Self {
+        Self {
+            dir: self.dir.clone(),
+            files: self
+                .files
+                .as_mut()
+                .map(|files| names.iter().filter_map(|n| files.remove_entry(*n)).collect()),
+            problems: Vec::new(),
+            report: ImportReport::default(),
+            trees_only: self.trees_only,
+        }
+    }
+
     pub fn trees_only(&mut self) {
         self.trees_only = true;
     }
@@ -129,15 +144,46 @@ impl Reader {
         };
 
         let mut buildings = self.buildings(locate);
-        let points = self.points(locate, &buildings);
-        let resources = self.resources(&|p| areas.locate(p));
-        let roads = self.roads();
-        let exclusive = self.exclusive(locate);
+        // The files after the buildings do not depend on each other: each is read by a reader of
+        // its own, side by side, and their problems and reports are then taken in file order,
+        // as one reader would have recorded them.
+        let [mut p, mut r, mut ro, mut e, mut s, mut c, mut w, mut a] = [
+            &[POPULATION][..],
+            &[RESOURCES],
+            &[ROADS],
+            &[EXCLUSIVE],
+            &[STAFF],
+            &[WATER, GREEN],
+            &[WALK],
+            &[ACCESS],
+        ]
+        .map(|names| self.part(names));
+        let buildings_read = &buildings;
+        let (((points, resources), (roads, exclusive)), ((staff, context), (walk, access))) = rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || p.points(locate, buildings_read),
+                            || r.resources(&|pt| areas.locate(pt)),
+                        )
+                    },
+                    || rayon::join(|| ro.roads(), || e.exclusive(locate)),
+                )
+            },
+            || {
+                rayon::join(
+                    || rayon::join(|| s.staff(&communities), || c.context()),
+                    || rayon::join(|| w.walk(), || a.access()),
+                )
+            },
+        );
+        for part in [p, r, ro, e, s, c, w, a] {
+            self.problems.extend(part.problems);
+            self.report.files.extend(part.report.files);
+            self.report.warnings.extend(part.report.warnings);
+        }
         link_exclusive(&mut buildings, &exclusive);
-        let staff = self.staff(&communities);
-        let context = self.context();
-        let walk = self.walk();
-        let access = self.access();
         if buildings.is_empty() && points.is_empty() && self.problems.is_empty() {
             self.problem(
                 BUILDINGS,
