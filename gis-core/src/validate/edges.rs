@@ -45,15 +45,24 @@ pub(crate) const NONE: u32 = u32::MAX;
 
 impl Segments {
     pub fn new(cells: &[&MultiPolygon<f64>]) -> Self {
+        // Counted first: a city's million segments, grown by doubling, would be copied over
+        // and over into fresh memory, which the kernel zeroes first.
+        let count: usize = cells
+            .iter()
+            .flat_map(|a| &a.0)
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .map(|r| r.0.len().saturating_sub(1))
+            .sum();
         let mut s = Segments {
-            lines: Vec::new(),
-            owner: Vec::new(),
-            prev: Vec::new(),
-            next: Vec::new(),
+            lines: Vec::with_capacity(count),
+            owner: Vec::with_capacity(count),
+            prev: Vec::with_capacity(count),
+            next: Vec::with_capacity(count),
             status: Vec::new(),
             partner: Vec::new(),
-            range: vec![0],
+            range: Vec::with_capacity(cells.len() + 1),
         };
+        s.range.push(0);
         for (ci, area) in cells.iter().enumerate() {
             for p in &area.0 {
                 for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
