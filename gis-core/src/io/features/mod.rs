@@ -147,7 +147,16 @@ impl Reader {
         // The files after the buildings do not depend on each other: each is read by a reader of
         // its own, side by side, and their problems and reports are then taken in file order,
         // as one reader would have recorded them.
-        let [mut p, mut r, mut ro, mut e, mut s, mut c, mut w, mut a] = [
+        let [
+            mut of_population,
+            mut of_resources,
+            mut of_roads,
+            mut of_exclusive,
+            mut of_staff,
+            mut of_context,
+            mut of_walk,
+            mut of_access,
+        ] = [
             &[POPULATION][..],
             &[RESOURCES],
             &[ROADS],
@@ -164,21 +173,30 @@ impl Reader {
                 rayon::join(
                     || {
                         rayon::join(
-                            || p.points(locate, buildings_read),
-                            || r.resources(&|pt| areas.locate(pt)),
+                            || of_population.points(locate, buildings_read),
+                            || of_resources.resources(&|pt| areas.locate(pt)),
                         )
                     },
-                    || rayon::join(|| ro.roads(), || e.exclusive(locate)),
+                    || rayon::join(|| of_roads.roads(), || of_exclusive.exclusive(locate)),
                 )
             },
             || {
                 rayon::join(
-                    || rayon::join(|| s.staff(&communities), || c.context()),
-                    || rayon::join(|| w.walk(), || a.access()),
+                    || rayon::join(|| of_staff.staff(&communities), || of_context.context()),
+                    || rayon::join(|| of_walk.walk(), || of_access.access()),
                 )
             },
         );
-        for part in [p, r, ro, e, s, c, w, a] {
+        for part in [
+            of_population,
+            of_resources,
+            of_roads,
+            of_exclusive,
+            of_staff,
+            of_context,
+            of_walk,
+            of_access,
+        ] {
             self.problems.extend(part.problems);
             self.report.files.extend(part.report.files);
             self.report.warnings.extend(part.report.warnings);
