@@ -126,7 +126,7 @@ impl Reader {
         required: bool,
         shape: Shape,
         state: &mut S,
-        each: &mut dyn FnMut(&mut Self, &mut S, Collection, usize),
+        each: &mut dyn FnMut(&mut Self, &mut S, &mut Collection, usize),
     ) {
         let Some(text) = self.text(file, required) else {
             return;
@@ -134,14 +134,22 @@ impl Reader {
         if !self.trees_only {
             let (problems, warnings) = (self.problems.len(), self.report.warnings.len());
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            // Chunks go back to the parser's thread to be freed there, where they were allocated.
+            let (back, done) = std::sync::mpsc::channel::<Collection>();
             let streamed = std::thread::scope(|s| {
                 let text: &str = &text;
-                let parser =
-                    s.spawn(move || stream::features_in_chunks(text, shape, CHUNK, &mut |c| tx.send(c).is_ok()));
+                let parser = s.spawn(move || {
+                    stream::features_in_chunks(text, shape, CHUNK, &mut |c| {
+                        done.try_iter().for_each(drop);
+                        tx.send(c).is_ok()
+                    })
+                });
                 let mut first = 0;
                 for chunk in rx {
                     let n = chunk.len();
-                    each(self, state, Collection::Streamed(chunk), first);
+                    let mut chunk = Collection::Streamed(chunk);
+                    each(self, state, &mut chunk, first);
+                    let _ = back.send(chunk);
                     first += n;
                 }
                 parser.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
@@ -165,7 +173,7 @@ impl Reader {
                 return;
             }
             let n = chunk.len();
-            each(self, state, Collection::Tree(chunk), first);
+            each(self, state, &mut Collection::Tree(chunk), first);
             first += n;
         }
     }

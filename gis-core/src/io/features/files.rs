@@ -126,7 +126,7 @@ impl Reader {
             true,
             Shape::Polygonal,
             &mut read,
-            &mut |r, read, mut chunk, first| r.building_chunk(&mut chunk, first, locate, read),
+            &mut |r, read, chunk, first| r.building_chunk(chunk, first, locate, read),
         );
         let BuildingsRead { out, refs, .. } = read;
         let areas: Vec<_> = out.iter().map(|b| &b.footprint).collect();
