@@ -279,6 +279,45 @@ pub struct Dataset {
     pub access: crate::access::AccessConfig,
 }
 
+/// What one community holds, as indexes into the dataset's lists in ascending order. Listed for
+/// every community in one pass, so work done community by community does not scan the whole
+/// city's buildings for each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommunityMembers {
+    pub buildings: Vec<usize>,
+    pub points: Vec<usize>,
+    pub resources: Vec<usize>,
+    pub exclusive: Vec<usize>,
+}
+
+impl Dataset {
+    /// The members of each community, in community order.
+    pub fn members_by_community(&self) -> Vec<CommunityMembers> {
+        let mut out = vec![CommunityMembers::default(); self.communities.len()];
+        for (i, b) in self.buildings.iter().enumerate() {
+            if let Some(m) = out.get_mut(b.community) {
+                m.buildings.push(i);
+            }
+        }
+        for (i, p) in self.points.iter().enumerate() {
+            if let Some(m) = out.get_mut(p.community) {
+                m.points.push(i);
+            }
+        }
+        for (i, r) in self.resources.iter().enumerate() {
+            if let Some(m) = r.community.and_then(|c| out.get_mut(c)) {
+                m.resources.push(i);
+            }
+        }
+        for (i, u) in self.exclusive.iter().enumerate() {
+            if let Some(m) = out.get_mut(u.community) {
+                m.exclusive.push(i);
+            }
+        }
+        out
+    }
+}
+
 /// Households of a building that declares none (dataset-format.md).
 pub fn estimated_households(population: u32) -> u32 {
     (f64::from(population) / 2.5).round() as u32

@@ -5,7 +5,7 @@
 use super::tessellate::{AtomIx, Claims};
 use crate::bounds::{SizeBasis, SizeBounds};
 use crate::geom::{AreaIndex, BboxIndex, LocalFrame, unit_parts};
-use crate::model::{Dataset, estimated_households};
+use crate::model::{CommunityMembers, Dataset, estimated_households};
 use geo::{BoundingRect, Contains, Coord};
 use h3o::{LatLng, Resolution};
 use std::collections::BTreeMap;
@@ -48,7 +48,7 @@ const RESIDENTS_PER_POINT_ATOM: f64 = 40.0;
 
 pub(crate) fn community_atoms(
     dataset: &Dataset,
-    community: usize,
+    members: &CommunityMembers,
     bounds: &SizeBounds,
     frame: &LocalFrame,
 ) -> CommunityAtoms {
@@ -58,12 +58,7 @@ pub(crate) fn community_atoms(
 
     // Exclusive units first: each one atom, owning its area.
     let mut unit_atom: BTreeMap<usize, AtomIx> = BTreeMap::new();
-    for (u, unit) in dataset
-        .exclusive
-        .iter()
-        .enumerate()
-        .filter(|(_, u)| u.community == community)
-    {
+    for (u, unit) in members.exclusive.iter().map(|&u| (u, &dataset.exclusive[u])) {
         let ix = atoms.len() as AtomIx;
         unit_atom.insert(u, ix);
         atoms.push(Atom {
@@ -76,12 +71,7 @@ pub(crate) fn community_atoms(
     }
 
     let mut building_atom: Vec<(usize, AtomIx)> = Vec::new();
-    for (bi, b) in dataset
-        .buildings
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| b.community == community)
-    {
+    for (bi, b) in members.buildings.iter().map(|&bi| (bi, &dataset.buildings[bi])) {
         if let Some(&ix) = b.exclusive_unit.and_then(|u| unit_atom.get(&u)) {
             let a = &mut atoms[ix as usize];
             a.population += u64::from(b.population);
@@ -140,7 +130,7 @@ pub(crate) fn community_atoms(
     let unit_areas = AreaIndex::new(units.iter().map(|&u| &dataset.exclusive[u].area));
     let mut loose: Vec<(Coord<f64>, u32)> = Vec::new();
     let mut point_people: Vec<(u64, u64)> = Vec::new();
-    for p in dataset.points.iter().filter(|p| p.community == community) {
+    for p in members.points.iter().map(|&pi| &dataset.points[pi]) {
         let households = u64::from(estimated_households(p.count).max(1));
         let in_building = footprints
             .at_point(p.location.0)

@@ -33,7 +33,7 @@ use crate::bounds::{GridCounts, SizeBasis, SizeBounds};
 use crate::codes::CodeScheme;
 use crate::geom::{BboxIndex, LocalFrame};
 use crate::grid::{Grid, GridKind, GridLevel};
-use crate::model::{Community, Dataset};
+use crate::model::{Community, CommunityMembers, Dataset};
 use atoms::{Atom, CommunityAtoms, community_atoms};
 use geo::{BoundingRect, LineString, MultiPolygon};
 use rand::SeedableRng;
@@ -129,6 +129,7 @@ pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut d
     }
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&ci| std::cmp::Reverse(homes[ci]));
+    let members = dataset.members_by_community();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel::<usize>();
     let results = std::thread::scope(|scope| {
@@ -149,7 +150,7 @@ pub fn partition(dataset: &Dataset, options: &PartitionOptions, progress: &mut d
                                 .collect()
                         })
                         .unwrap_or_default();
-                    let out = partition_community(dataset, ci, community, &nearby, options);
+                    let out = partition_community(dataset, ci, &members[ci], &nearby, options);
                     let _ = tx.send(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
                     (ci, out)
                 })
@@ -202,11 +203,12 @@ pub(crate) struct Prepared {
 pub(crate) fn prepare(
     dataset: &Dataset,
     ci: usize,
-    community: &Community,
+    members: &CommunityMembers,
     roads: &[LineString<f64>],
     bounds: &SizeBounds,
     boundary_spacing_m: f64,
 ) -> Result<Prepared, Box<(Vec<Atom>, CommunityReport)>> {
+    let community = &dataset.communities[ci];
     let rect = community.boundary.bounding_rect().expect("a community has area");
     let frame = LocalFrame::new(rect.center());
     let CommunityAtoms {
@@ -215,7 +217,7 @@ pub(crate) fn prepare(
         point_people,
         oversized,
         h3_resolution,
-    } = community_atoms(dataset, ci, bounds, &frame);
+    } = community_atoms(dataset, members, bounds, &frame);
     let mut report = CommunityReport::new(community, h3_resolution);
     let reconciled = walls::reconcile(&mut claims, &frame);
     report.walls = WallsReport {
@@ -306,17 +308,18 @@ pub(crate) fn prepare(
 fn partition_community(
     dataset: &Dataset,
     ci: usize,
-    community: &Community,
+    members: &CommunityMembers,
     roads: &[LineString<f64>],
     options: &PartitionOptions,
 ) -> (Vec<Grid>, CommunityReport) {
     let bounds = options.bounds;
+    let community = &dataset.communities[ci];
     let Prepared {
         atoms,
         tess,
         mut report,
         frame,
-    } = match prepare(dataset, ci, community, roads, &bounds, tessellate::BOUNDARY_SPACING_M) {
+    } = match prepare(dataset, ci, members, roads, &bounds, tessellate::BOUNDARY_SPACING_M) {
         Ok(p) => p,
         Err(failed) => {
             let (atoms, mut report) = *failed;
@@ -408,7 +411,7 @@ fn partition_community(
         grids.extend(micro_grids);
     }
     // Straighten borders at every level at once, then measure the grids as drawn.
-    report.borders = simplify::straighten(&mut grids, dataset, ci, &frame);
+    report.borders = simplify::straighten(&mut grids, dataset, ci, members, &frame);
     report.finish(&grids[..grid_level], &atoms, &bounds, border_info);
     (grids, report)
 }

@@ -9,7 +9,7 @@
 
 use crate::geom::{LocalFrame, VertexKey};
 use crate::grid::{Grid, GridKind, GridLevel};
-use crate::model::Dataset;
+use crate::model::{CommunityMembers, Dataset};
 use geo::{Coord, Intersects, LineString, Polygon, Relate};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -33,7 +33,13 @@ pub struct BorderShape {
 }
 
 /// Straightens the borders of one community's grids (and micro-grids) in place.
-pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize, frame: &LocalFrame) -> BorderShape {
+pub(crate) fn straighten(
+    grids: &mut [Grid],
+    dataset: &Dataset,
+    community: usize,
+    members: &CommunityMembers,
+    frame: &LocalFrame,
+) -> BorderShape {
     let mut out = BorderShape {
         length_before_m: border_length(grids, frame),
         ..BorderShape::default()
@@ -91,11 +97,10 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
     // What a triangle must not hold: footprints, points, resources of the community, and every
     // grid corner.
     let footprints: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
-        dataset
+        members
             .buildings
             .iter()
-            .enumerate()
-            .filter(|(_, b)| b.community == community)
+            .map(|&i| (i, &dataset.buildings[i]))
             .filter_map(|(i, b)| {
                 geo::BoundingRect::bounding_rect(&b.footprint).map(|r| {
                     GeomWithData::new(
@@ -106,18 +111,16 @@ pub(crate) fn straighten(grids: &mut [Grid], dataset: &Dataset, community: usize
             })
             .collect(),
     );
-    let mut points: Vec<[f64; 2]> = dataset
+    let mut points: Vec<[f64; 2]> = members
         .points
         .iter()
-        .filter(|p| p.community == community)
-        .map(|p| [p.location.x(), p.location.y()])
+        .map(|&i| [dataset.points[i].location.x(), dataset.points[i].location.y()])
         .collect();
     points.extend(
-        dataset
+        members
             .resources
             .iter()
-            .filter(|r| r.community == Some(community))
-            .map(|r| [r.location.x(), r.location.y()]),
+            .map(|&i| [dataset.resources[i].location.x(), dataset.resources[i].location.y()]),
     );
     points.extend(users.keys().map(|k| {
         let c = k.coord();

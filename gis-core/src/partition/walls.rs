@@ -16,7 +16,8 @@ use crate::geom::LocalFrame;
 use geo::{Coord, LineString, Polygon, Validation};
 use rayon::prelude::*;
 use rstar::RTree;
-use rstar::primitives::GeomWithData;
+use rstar::RTreeObject;
+use rstar::primitives::{GeomWithData, Rectangle};
 
 /// Walls and corners closer than this (m) are taken for one.
 pub(crate) const SNAP_M: f64 = 0.1;
@@ -50,10 +51,17 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
     let atoms: Vec<AtomIx> = claims.polygons.iter().map(|(a, _)| *a).collect();
     let mut rings: Vec<Vec<Ring>> = claims.polygons.iter().map(|(_, p)| polygon_rings(p)).collect();
 
+    // Only polygons with another atom's polygon within reach can change, and on most blocks
+    // those are few: the corner and wall trees hold only theirs. Corners move by up to SNAP_M
+    // before walls are matched, so the reach is a few times SNAP_M.
+    let near = within_reach(&rings, &atoms, frame, 4.0 * SNAP_M);
+    let mut changed = vec![false; n];
+
     // 1. Corners onto corners.
     let corners: Vec<GeomWithData<[f64; 2], (u32, u32, u32)>> = rings
         .iter()
         .enumerate()
+        .filter(|&(pi, _)| near[pi])
         .flat_map(|(pi, rs)| {
             rs.iter()
                 .enumerate()
@@ -69,11 +77,14 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
             continue;
         }
         let anchor = rings[pi as usize][ri as usize][ci as usize];
-        let near: Vec<(u32, u32, u32)> = tree
+        let mut near: Vec<(u32, u32, u32)> = tree
             .locate_within_distance(*c.geom(), SNAP_M * SNAP_M)
             .map(|o| o.data)
             .filter(|&(pj, _, _)| atoms[pj as usize] != atoms[pi as usize])
             .collect();
+        // In claim order, not the tree's: which of two near corners of one ring snaps must not
+        // depend on what else the tree holds.
+        near.sort_unstable();
         for (pj, rj, cj) in near {
             let target = &rings[pj as usize][rj as usize];
             let current = target[cj as usize];
@@ -83,6 +94,7 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
             }
             rings[pj as usize][rj as usize][cj as usize] = anchor;
             moved.insert((pj, rj, cj));
+            changed[pj as usize] = true;
             out.snapped += 1;
         }
         moved.insert(c.data);
@@ -92,6 +104,7 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
     let walls: Vec<GeomWithData<rstar::primitives::Line<[f64; 2]>, WallAt>> = rings
         .iter()
         .enumerate()
+        .filter(|&(pi, _)| near[pi])
         .flat_map(|(pi, rs)| {
             rs.iter()
                 .enumerate()
@@ -107,7 +120,7 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
     let wall_tree = RTree::bulk_load(walls);
     // (polygon, ring, wall) → corners to insert, with their position along the wall.
     let mut inserts: std::collections::BTreeMap<WallAt, Vec<Insert>> = std::collections::BTreeMap::new();
-    for (pi, rs) in rings.iter().enumerate() {
+    for (pi, rs) in rings.iter().enumerate().filter(|&(pi, _)| near[pi]) {
         for r in rs {
             for &c in r {
                 let p = frame.to_local(c);
@@ -137,7 +150,6 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
             }
         }
     }
-    let mut changed = vec![false; n];
     let mut by_ring: std::collections::BTreeMap<(u32, u32), RingInserts> = std::collections::BTreeMap::new();
     for ((pi, ri, k), mut list) in inserts {
         list.sort_by(|x, y| x.0.total_cmp(&y.0));
@@ -162,10 +174,6 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
         rings[pi as usize][ri as usize] = new;
         changed[pi as usize] = true;
     }
-    for (pj, _, _) in &moved {
-        changed[*pj as usize] = true;
-    }
-
     // Validity checks are the costly part on a dense block: on both cores.
     let candidates: Vec<Option<Polygon<f64>>> = (0..n)
         .into_par_iter()
@@ -182,6 +190,35 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
         }
     }
     out
+}
+
+/// For each polygon, whether another atom's polygon comes within `reach` metres of its box.
+fn within_reach(rings: &[Vec<Ring>], atoms: &[AtomIx], frame: &LocalFrame, reach: f64) -> Vec<bool> {
+    let boxes: Vec<GeomWithData<Rectangle<[f64; 2]>, u32>> = rings
+        .iter()
+        .enumerate()
+        .map(|(pi, rs)| {
+            let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+            for c in rs.iter().flatten() {
+                let p = frame.to_local(*c);
+                lo = [lo[0].min(p[0]), lo[1].min(p[1])];
+                hi = [hi[0].max(p[0]), hi[1].max(p[1])];
+            }
+            // Half the reach on each box: two boxes meet when their polygons are within it.
+            let half = reach / 2.0;
+            let rect = Rectangle::from_corners([lo[0] - half, lo[1] - half], [hi[0] + half, hi[1] + half]);
+            GeomWithData::new(rect, pi as u32)
+        })
+        .collect();
+    let tree = RTree::bulk_load(boxes.clone());
+    boxes
+        .iter()
+        .map(|b| {
+            let own = atoms[b.data as usize];
+            tree.locate_in_envelope_intersecting(&b.envelope())
+                .any(|o| atoms[o.data as usize] != own)
+        })
+        .collect()
 }
 
 fn polygon_rings(p: &Polygon<f64>) -> Vec<Ring> {
@@ -233,5 +270,44 @@ mod tests {
             "the neighbour's corner lies on the wall"
         );
         assert!(claims.polygons.iter().all(|(_, p)| p.is_valid()));
+    }
+
+    #[test]
+    fn a_house_with_no_neighbour_within_reach_is_left_alone() {
+        let frame = LocalFrame::new(Coord { x: 118.0, y: 24.5 });
+        let m = |x: f64, y: f64| frame.to_lonlat([x, y]);
+        let mut claims = Claims::default();
+        // Two houses 5 cm apart, and 300 m away a bow-tie (invalid as drawn) and a house 20 cm
+        // from it: nothing there is within SNAP_M, so nothing is changed or counted.
+        claims.polygons.push((
+            0,
+            polygon![m(0.0, 0.0), m(10.0, 0.0), m(10.0, 8.0), m(0.0, 8.0), m(0.0, 0.0)],
+        ));
+        claims.polygons.push((
+            1,
+            polygon![m(10.05, 0.0), m(20.0, 0.0), m(20.0, 8.0), m(10.05, 8.0), m(10.05, 0.0)],
+        ));
+        let bow_tie = polygon![
+            m(300.0, 0.0),
+            m(310.0, 8.0),
+            m(310.0, 0.0),
+            m(300.0, 8.0),
+            m(300.0, 0.0)
+        ];
+        claims.polygons.push((2, bow_tie.clone()));
+        let beside = polygon![
+            m(310.2, 0.0),
+            m(320.0, 0.0),
+            m(320.0, 8.0),
+            m(310.2, 8.0),
+            m(310.2, 0.0)
+        ];
+        claims.polygons.push((3, beside.clone()));
+        let r = reconcile(&mut claims, &frame);
+        assert_eq!(r.kept, 0, "{r:?}");
+        assert_eq!(claims.polygons[2].1, bow_tie);
+        assert_eq!(claims.polygons[3].1, beside);
+        // The near pair did meet: the walls 5 cm apart now share corners.
+        assert_eq!(r.snapped, 2, "{r:?}");
     }
 }

@@ -335,7 +335,9 @@ impl<'d> Run<'d> {
             seed: self.seed,
             micro: self.micro,
         };
-        let (grids, _) = crate::partition::partition_community(self.dataset, ci, community, &nearby, &options);
+        // One community is partitioned here, rarely: its members are listed on the way.
+        let members = self.dataset.members_by_community().swap_remove(ci);
+        let (grids, _) = crate::partition::partition_community(self.dataset, ci, &members, &nearby, &options);
         for g in &grids {
             self.created.push(g.code.clone());
             self.flows_total.total += g.population;

@@ -1,9 +1,9 @@
 //! Assembly: the union of a group's pieces as lon/lat polygons. Borders inside a group cancel by
 //! name, the remaining edges are walked into rings, and rings are sorted into shells and holes.
 
-use super::{Pt, Tessellation, ring_area_centroid};
+use super::{Pt, Tessellation, by_segment, ring_area_centroid};
 use geo::{Contains, Coord, InteriorPoint, LineString, MultiPolygon, Polygon};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 /// Rings smaller than this (m²) in an assembled grid are zero-width lobes, not area.
 const DEGENERATE_RING_M2: f64 = 1e-4;
@@ -12,17 +12,25 @@ impl Tessellation {
     /// The union of the pieces of each group (atom → group, or None to leave out), as lon/lat
     /// polygons; borders inside a group cancel exactly because pieces share named points.
     pub fn assemble(&self, group_of: &[Option<usize>], groups: usize) -> Vec<MultiPolygon<f64>> {
-        let mut directed: Vec<HashSet<(Pt, Pt)>> = vec![HashSet::default(); groups];
-        for piece in &self.pieces {
-            let Some(g) = group_of[piece.owner as usize] else {
-                continue;
-            };
-            let set = &mut directed[g];
-            for i in 0..piece.ring.len() {
-                let (p, q) = (piece.ring[i], piece.ring[(i + 1) % piece.ring.len()]);
-                if !set.remove(&(q, p)) {
-                    set.insert((p, q));
+        let mut directed: Vec<Vec<(Pt, Pt)>> = vec![Vec::new(); groups];
+        // A segment is on a group's outline when one side of it is the group's and the other
+        // is not: two sides running opposite ways cancel.
+        let mut open: Vec<(usize, (Pt, Pt))> = Vec::new();
+        for run in by_segment(&self.sides) {
+            open.clear();
+            for side in run {
+                let Some(g) = group_of[self.pieces[side.piece as usize].owner as usize] else {
+                    continue;
+                };
+                let (p, q) = side.directed();
+                if let Some(k) = open.iter().position(|&o| o == (g, (q, p))) {
+                    open.swap_remove(k);
+                } else if !open.contains(&(g, (p, q))) {
+                    open.push((g, (p, q)));
                 }
+            }
+            for &(g, edge) in &open {
+                directed[g].push(edge);
             }
         }
         directed
@@ -31,9 +39,8 @@ impl Tessellation {
             .collect()
     }
 
-    fn rings_to_polygons(&self, edges: HashSet<(Pt, Pt)>) -> MultiPolygon<f64> {
+    fn rings_to_polygons(&self, mut sorted: Vec<(Pt, Pt)>) -> MultiPolygon<f64> {
         let mut out: HashMap<Pt, Vec<Pt>> = HashMap::default();
-        let mut sorted: Vec<(Pt, Pt)> = edges.into_iter().collect();
         sorted.sort_unstable();
         for &(p, q) in &sorted {
             out.entry(p).or_default().push(q);

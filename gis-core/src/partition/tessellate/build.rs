@@ -3,7 +3,7 @@
 //! where they cross. Ownership and pieces follow (see [`super::ownership`]).
 
 use super::ownership::{corner_owners, inside_faces, open_space_owners};
-use super::{AtomIx, AtomShape, Cdt, Claims, NO_OWNER, Note, Tessellation};
+use super::{AtomIx, AtomShape, Cdt, Claims, NO_OWNER, Note, Pt, Tessellation, side_table};
 use crate::geom::{BboxIndex, LocalFrame, VertexKey, approx_distance_m};
 use geo::{Contains, Coord, LineString, MultiPolygon, Point, Rect};
 use rstar::RTree;
@@ -347,11 +347,17 @@ impl Tessellation {
                 .collect(),
             face_corners: vec![[0; 3]; cdt.num_all_faces()],
             pieces: Vec::new(),
+            sides: Vec::new(),
             atoms: vec![AtomShape::default(); atom_count],
             adjacency: Vec::new(),
             notes,
             splits: Vec::new(),
         };
+        // Points are coded in sort keys with 30 bits of index (see `Pt::code`).
+        assert!(
+            t.vertex_lonlat.len().max(t.edge_ends.len()).max(t.face_corners.len()) < Pt::CODE_LIMIT,
+            "a community of over a billion triangulation points"
+        );
         for f in cdt.inner_faces() {
             let [p, q, r] = f.vertices();
             t.face_corners[f.fix().index()] = [p.fix().index() as u32, q.fix().index() as u32, r.fix().index() as u32];
@@ -376,6 +382,7 @@ impl Tessellation {
         }
         t.settle_slivers(&mut corners, &inside, &on_line, &b.boundary_edges);
         t.cut_pieces(&cdt, &inside, &corners, &on_line);
+        t.sides = side_table(&t.pieces);
         t.split_disconnected(&point_vertices, claims);
         t.measure(roads, frame);
         Ok(t)

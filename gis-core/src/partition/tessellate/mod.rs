@@ -58,10 +58,108 @@ pub(crate) enum Pt {
     Centroid(u32),
 }
 
+impl Pt {
+    /// Indexes below this fit a [`Pt::code`]; a community a thousand times larger than a city
+    /// would not fit in memory anyway.
+    const CODE_LIMIT: usize = 1 << 30;
+
+    /// The point as one number ordered as `Pt` is (kind, then index), for compact sort keys.
+    fn code(self) -> u32 {
+        match self {
+            Pt::Vertex(i) => i,
+            Pt::Mid(i) => 1 << 30 | i,
+            Pt::Centroid(i) => 2 << 30 | i,
+        }
+    }
+
+    fn of_code(code: u32) -> Pt {
+        let i = code & (Pt::CODE_LIMIT as u32 - 1);
+        match code >> 30 {
+            0 => Pt::Vertex(i),
+            1 => Pt::Mid(i),
+            _ => Pt::Centroid(i),
+        }
+    }
+}
+
+/// The most points of a piece: a triangle's three corners and three edge splits.
+const PIECE_POINTS: usize = 6;
+
 /// A convex-ish part of one triangle owned by one atom; the ring is counter-clockwise, open.
+/// Held inline: a city has millions of pieces, each of at most six points.
 pub(crate) struct Piece {
     pub owner: AtomIx,
-    pub ring: Vec<Pt>,
+    len: u8,
+    points: [Pt; PIECE_POINTS],
+}
+
+impl Piece {
+    fn new(owner: AtomIx, ring: &[Pt]) -> Piece {
+        let mut points = [Pt::Vertex(0); PIECE_POINTS];
+        points[..ring.len()].copy_from_slice(ring);
+        Piece {
+            owner,
+            len: ring.len() as u8,
+            points,
+        }
+    }
+
+    pub fn ring(&self) -> &[Pt] {
+        &self.points[..self.len as usize]
+    }
+}
+
+/// One edge of one piece, keyed by the segment it runs along. The table of every piece's sides,
+/// sorted, puts the pieces sharing a segment next to each other: a cell's inner borders, the
+/// borders between atoms and a group's outline are read from it without hashing, and always in
+/// the same order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Side {
+    /// The segment's ends, lower first, as [`Pt::code`]s.
+    segment: u64,
+    piece: u32,
+    /// Position of the side in the piece's ring, times two, plus one when the ring runs from the
+    /// higher end to the lower.
+    at: u32,
+}
+
+impl Side {
+    fn ends(&self) -> (Pt, Pt) {
+        (
+            Pt::of_code((self.segment >> 32) as u32),
+            Pt::of_code(self.segment as u32),
+        )
+    }
+
+    /// The side as the piece's ring runs along it.
+    fn directed(&self) -> (Pt, Pt) {
+        let (lo, hi) = self.ends();
+        if self.at & 1 == 1 { (hi, lo) } else { (lo, hi) }
+    }
+}
+
+/// Sorted sides of all pieces: see [`Side`].
+fn side_table(pieces: &[Piece]) -> Vec<Side> {
+    let mut sides = Vec::with_capacity(pieces.iter().map(|p| p.len as usize).sum());
+    for (i, piece) in pieces.iter().enumerate() {
+        let ring = piece.ring();
+        for k in 0..ring.len() {
+            let (p, q) = (ring[k], ring[(k + 1) % ring.len()]);
+            let (lo, hi, reversed) = if p < q { (p, q, 0) } else { (q, p, 1) };
+            sides.push(Side {
+                segment: u64::from(lo.code()) << 32 | u64::from(hi.code()),
+                piece: i as u32,
+                at: (k as u32) << 1 | reversed,
+            });
+        }
+    }
+    sides.sort_unstable();
+    sides
+}
+
+/// The sides along each segment, segment by segment.
+fn by_segment(sides: &[Side]) -> impl Iterator<Item = &[Side]> {
+    sides.chunk_by(|a, b| a.segment == b.segment)
 }
 
 /// Two atoms sharing a border of positive length.
@@ -97,6 +195,7 @@ pub(crate) struct Tessellation {
     edge_ends: Vec<[u32; 2]>,
     face_corners: Vec<[u32; 3]>,
     pub pieces: Vec<Piece>,
+    sides: Vec<Side>,
     pub atoms: Vec<AtomShape>,
     pub adjacency: Vec<Adjacency>,
     pub notes: Vec<Note>,

@@ -3,7 +3,8 @@
 //! by those owners, every atom's cell made connected, and the cells measured.
 
 use super::{
-    Adjacency, AtomIx, AtomShape, Cdt, Claims, NO_OWNER, Note, Piece, Pt, Split, Tessellation, ring_area_centroid,
+    Adjacency, AtomIx, AtomShape, Cdt, Claims, NO_OWNER, Note, PIECE_POINTS, Piece, Pt, Split, Tessellation,
+    by_segment, ring_area_centroid,
 };
 use crate::geom::LocalFrame;
 use geo::{Contains, LineString, MultiPolygon, Point};
@@ -22,6 +23,7 @@ const ROAD_CROSSING_PENALTY_M: f64 = 500.0;
 impl Tessellation {
     /// Makes every atom's cell connected: the largest connected part keeps the atom, each other
     /// part becomes a new atom (with the points standing in it).
+    #[inline(never)]
     pub(super) fn split_disconnected(&mut self, point_vertices: &[u32], claims: &Claims) {
         let n = self.pieces.len();
         let mut uf: Vec<usize> = (0..n).collect();
@@ -32,26 +34,30 @@ impl Tessellation {
             }
             x
         }
-        let mut first: HashMap<(Pt, Pt), usize> = HashMap::with_capacity_and_hasher(n * 2, Default::default());
-        for (i, piece) in self.pieces.iter().enumerate() {
-            for k in 0..piece.ring.len() {
-                let (p, q) = (piece.ring[k], piece.ring[(k + 1) % piece.ring.len()]);
-                let key = if p < q { (p, q) } else { (q, p) };
-                match first.get(&key) {
-                    Some(&j) if self.pieces[j].owner == piece.owner => {
-                        let (a, b) = (find(&mut uf, i), find(&mut uf, j));
-                        uf[a] = b;
-                    }
-                    Some(_) => {}
-                    None => {
-                        first.insert(key, i);
-                    }
+        // Pieces of one owner that share a segment are one part of its cell.
+        for run in by_segment(&self.sides) {
+            let first = run[0].piece as usize;
+            for side in &run[1..] {
+                let i = side.piece as usize;
+                if self.pieces[i].owner == self.pieces[first].owner {
+                    let (a, b) = (find(&mut uf, i), find(&mut uf, first));
+                    uf[a] = b;
                 }
             }
         }
+        // Each part is named by its first piece, whatever order the parts were joined in.
+        let mut first_of = vec![usize::MAX; n];
+        let roots: Vec<usize> = (0..n)
+            .map(|i| {
+                let r = find(&mut uf, i);
+                if first_of[r] == usize::MAX {
+                    first_of[r] = i;
+                }
+                first_of[r]
+            })
+            .collect();
         // Components per atom; areas only for atoms in more than one part (few), summed in
         // piece order.
-        let roots: Vec<usize> = (0..n).map(|i| find(&mut uf, i)).collect();
         let mut comps: Vec<Vec<usize>> = vec![Vec::new(); self.atoms.len()];
         for (piece, &root) in self.pieces.iter().zip(&roots) {
             let list = &mut comps[piece.owner as usize];
@@ -64,7 +70,7 @@ impl Tessellation {
         for (piece, &root) in self.pieces.iter().zip(&roots) {
             if comps[piece.owner as usize].len() > 1 {
                 pts.clear();
-                pts.extend(piece.ring.iter().map(|&p| self.local(p)));
+                pts.extend(piece.ring().iter().map(|&p| self.local(p)));
                 *area_of.entry(root).or_default() += ring_area_centroid(&pts).0;
             }
         }
@@ -93,7 +99,7 @@ impl Tessellation {
         // Which component each claimed point stands in: a piece of its atom with it as a corner.
         let mut root_at: HashMap<(AtomIx, u32), usize> = HashMap::default();
         for (piece, &root) in self.pieces.iter().zip(&roots) {
-            for p in &piece.ring {
+            for p in piece.ring() {
                 if let Pt::Vertex(v) = p {
                     root_at.entry((piece.owner, *v)).or_insert(root);
                 }
@@ -119,6 +125,7 @@ impl Tessellation {
     /// its longest inner edge, the chord) gives that chord — chords split at their lower end (see
     /// `cut_pieces`), so that is the owner at the chord's upper end. Slivers hanging off slivers
     /// follow their parent, so every sliver is attached by an edge to its owner's cell.
+    #[inline(never)]
     pub(super) fn settle_slivers(
         &self,
         corners: &mut [[AtomIx; 3]],
@@ -187,6 +194,7 @@ impl Tessellation {
         }
     }
 
+    #[inline(never)]
     pub(super) fn cut_pieces(&mut self, cdt: &Cdt, inside: &[bool], corners: &[[AtomIx; 3]], on_line: &[bool]) {
         // An edge is split where its two ends belong to different atoms as seen from either face.
         let mut split: Vec<Option<Pt>> = vec![None; self.edge_ends.len()];
@@ -222,13 +230,19 @@ impl Tessellation {
             let edges = f.adjacent_edges().map(|e| e.fix().as_undirected().index());
             let s: [Option<Pt>; 3] = edges.map(|e| split[e]);
             let mut emit = |owner: AtomIx, pts: &[Option<Pt>]| {
-                let mut ring: Vec<Pt> = pts.iter().flatten().copied().collect();
-                ring.dedup();
-                while ring.len() > 1 && ring.first() == ring.last() {
-                    ring.pop();
+                let mut ring = [Pt::Vertex(0); PIECE_POINTS];
+                let mut len = 0;
+                for &p in pts.iter().flatten() {
+                    if len == 0 || ring[len - 1] != p {
+                        ring[len] = p;
+                        len += 1;
+                    }
                 }
-                if ring.len() >= 3 {
-                    self.pieces.push(Piece { owner, ring });
+                while len > 1 && ring[0] == ring[len - 1] {
+                    len -= 1;
+                }
+                if len >= 3 {
+                    self.pieces.push(Piece::new(owner, &ring[..len]));
                 }
             };
             if o[0] == o[1] && o[1] == o[2] {
@@ -256,6 +270,7 @@ impl Tessellation {
     }
 
     /// Areas, outer borders and adjacencies of atoms, from the pieces.
+    #[inline(never)]
     pub(super) fn measure(&mut self, roads: &[LineString<f64>], frame: LocalFrame) {
         let road_index: RTree<rstar::primitives::Line<[f64; 2]>> = RTree::bulk_load(
             roads
@@ -264,26 +279,16 @@ impl Tessellation {
                 .map(|l| rstar::primitives::Line::new(frame.to_local(l.start), frame.to_local(l.end)))
                 .collect(),
         );
-        let mut sides: HashMap<(Pt, Pt), (AtomIx, AtomIx)> =
-            HashMap::with_capacity_and_hasher(self.pieces.len() * 2, Default::default());
         let mut weighted = vec![[0.0f64; 2]; self.atoms.len()];
         let mut pts: Vec<[f64; 2]> = Vec::new();
         for piece in &self.pieces {
             pts.clear();
-            pts.extend(piece.ring.iter().map(|&p| self.local(p)));
+            pts.extend(piece.ring().iter().map(|&p| self.local(p)));
             let (area, cx, cy) = ring_area_centroid(&pts);
             let shape = &mut self.atoms[piece.owner as usize];
             shape.area_m2 += area;
             weighted[piece.owner as usize][0] += cx * area;
             weighted[piece.owner as usize][1] += cy * area;
-            for i in 0..piece.ring.len() {
-                let (p, q) = (piece.ring[i], piece.ring[(i + 1) % piece.ring.len()]);
-                let k = if p < q { (p, q) } else { (q, p) };
-                sides
-                    .entry(k)
-                    .and_modify(|s| s.1 = piece.owner)
-                    .or_insert((piece.owner, NO_OWNER));
-            }
         }
         for (shape, w) in self.atoms.iter_mut().zip(weighted) {
             if shape.area_m2 > 0.0 {
@@ -291,9 +296,15 @@ impl Tessellation {
             }
         }
         let mut pairs: HashMap<(AtomIx, AtomIx), (f64, f64)> = HashMap::default();
-        let mut segments: Vec<_> = sides.into_iter().collect();
-        segments.sort_unstable_by_key(|(k, _)| *k); // hash order must not reach the output
-        for ((p, q), (a, b)) in segments {
+        // Segment by segment in sorted order: hash order must not reach the sums.
+        for run in by_segment(&self.sides) {
+            let a = self.pieces[run[0].piece as usize].owner;
+            let b = match run {
+                [_] => NO_OWNER,
+                [.., last] => self.pieces[last.piece as usize].owner,
+                [] => continue,
+            };
+            let (p, q) = run[0].ends();
             let len = self.segment_m(p, q);
             if b == NO_OWNER {
                 self.atoms[a as usize].outer_m += len;
@@ -324,6 +335,7 @@ impl Tessellation {
 /// Which faces lie inside the community: flood fill across every edge but the community line,
 /// then one point-in-polygon test per region, at the centroid of its largest face (a sliver's
 /// centroid can sit a hair's breadth on the wrong side of the line).
+#[inline(never)]
 pub(super) fn inside_faces(
     cdt: &Cdt,
     boundary_edges: &HashSet<[u32; 2]>,
@@ -410,6 +422,7 @@ pub(super) fn inside_faces(
 /// a road around such a vertex is a sector, owned by the atom nearest along the triangulation
 /// without crossing a road; a block holding no atom is reached across a road at a penalty, and a
 /// part of the community no path reaches goes to the nearest atom as the crow flies (noted).
+#[inline(never)]
 pub(super) fn open_space_owners(
     cdt: &Cdt,
     inside: &[bool],
@@ -563,6 +576,7 @@ pub(super) fn open_space_owners(
 /// atom whose inside the face is in, or for open space the atom of the wall that bounds that run
 /// of open faces around the vertex, so every atom's share stays attached to it by an edge.
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 pub(super) fn corner_owners(
     cdt: &Cdt,
     inside: &[bool],
