@@ -382,7 +382,10 @@ impl Tessellation {
         }
         t.settle_slivers(&mut corners, &inside, &on_line, &b.boundary_edges);
         t.cut_pieces(&cdt, &inside, &corners, &on_line);
-        t.sides = side_table(&t.pieces);
+        t.sides = side_table(
+            &t.pieces,
+            [t.vertex_lonlat.len(), t.edge_ends.len(), t.face_corners.len()],
+        );
         t.split_disconnected(&point_vertices, claims);
         t.measure(roads, frame);
         Ok(t)

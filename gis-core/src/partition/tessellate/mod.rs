@@ -138,22 +138,56 @@ impl Side {
     }
 }
 
-/// Sorted sides of all pieces: see [`Side`].
-fn side_table(pieces: &[Piece]) -> Vec<Side> {
-    let mut sides = Vec::with_capacity(pieces.iter().map(|p| p.len as usize).sum());
+/// Sorted sides of all pieces: see [`Side`]. `points` counts the tessellation's vertices,
+/// edges and faces, the points a side can end at.
+fn side_table(pieces: &[Piece], points: [usize; 3]) -> Vec<Side> {
+    let [vertices, edges, _] = points;
+    // Sides are put in order by their lower end first, a bucket per point (counting sort),
+    // then each bucket, of a few sides, by the rest: the order of a full sort, in linear time.
+    let bucket = |p: Pt| match p {
+        Pt::Vertex(i) => i as usize,
+        Pt::Mid(i) => vertices + i as usize,
+        Pt::Centroid(i) => vertices + edges + i as usize,
+    };
+    let mut starts = vec![0u32; points.iter().sum::<usize>() + 1];
+    let mut count = 0usize;
+    for piece in pieces {
+        let ring = piece.ring();
+        for k in 0..ring.len() {
+            let (p, q) = (ring[k], ring[(k + 1) % ring.len()]);
+            starts[bucket(p.min(q)) + 1] += 1;
+            count += 1;
+        }
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut sides = vec![
+        Side {
+            segment: 0,
+            piece: 0,
+            at: 0
+        };
+        count
+    ];
+    let mut next = starts.clone();
     for (i, piece) in pieces.iter().enumerate() {
         let ring = piece.ring();
         for k in 0..ring.len() {
             let (p, q) = (ring[k], ring[(k + 1) % ring.len()]);
             let (lo, hi, reversed) = if p < q { (p, q, 0) } else { (q, p, 1) };
-            sides.push(Side {
+            let slot = &mut next[bucket(lo)];
+            sides[*slot as usize] = Side {
                 segment: u64::from(lo.code()) << 32 | u64::from(hi.code()),
                 piece: i as u32,
                 at: (k as u32) << 1 | reversed,
-            });
+            };
+            *slot += 1;
         }
     }
-    sides.sort_unstable();
+    for b in starts.windows(2) {
+        sides[b[0] as usize..b[1] as usize].sort_unstable();
+    }
     sides
 }
 

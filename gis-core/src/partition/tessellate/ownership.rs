@@ -346,9 +346,19 @@ pub(super) fn inside_faces(
     let mut region = vec![usize::MAX; n];
     let mut probe: Vec<(usize, f64)> = Vec::new(); // per region: (largest face, its area)
     let area = |f: usize| {
-        let pts: Vec<[f64; 2]> = t.face_corners[f].iter().map(|&v| t.vertex_local[v as usize]).collect();
-        ring_area_centroid(&pts).0.abs()
+        ring_area_centroid(&t.face_corners[f].map(|v| t.vertex_local[v as usize]))
+            .0
+            .abs()
     };
+    // Only an edge with both ends on the line can be one of its edges: most are ruled out
+    // without a lookup.
+    let mut on_line = vec![false; t.vertex_local.len()];
+    for &[p, q] in boundary_edges {
+        on_line[p as usize] = true;
+        on_line[q as usize] = true;
+    }
+    let is_line =
+        |p: u32, q: u32| on_line[p as usize] && on_line[q as usize] && boundary_edges.contains(&[p.min(q), p.max(q)]);
     for f in cdt.inner_faces() {
         let start = f.fix().index();
         if region[start] != usize::MAX {
@@ -360,8 +370,7 @@ pub(super) fn inside_faces(
         let mut stack = vec![f.fix()];
         while let Some(fh) = stack.pop() {
             for e in cdt.face(fh).adjacent_edges() {
-                let [p, q] = [e.from().fix().index() as u32, e.to().fix().index() as u32];
-                if boundary_edges.contains(&[p.min(q), p.max(q)]) {
+                if is_line(e.from().fix().index() as u32, e.to().fix().index() as u32) {
                     continue;
                 }
                 if let Some(g) = e.rev().face().as_inner() {
@@ -398,8 +407,7 @@ pub(super) fn inside_faces(
                 continue;
             }
             for e in cdt.face(fh).adjacent_edges() {
-                let [p, q] = [e.from().fix().index() as u32, e.to().fix().index() as u32];
-                let on_line = boundary_edges.contains(&[p.min(q), p.max(q)]);
+                let on_line = is_line(e.from().fix().index() as u32, e.to().fix().index() as u32);
                 match (e.rev().face().as_inner(), on_line) {
                     (None, true) => decided = Some(true),
                     (None, false) => decided = Some(false),
