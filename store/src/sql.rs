@@ -308,23 +308,33 @@ impl Store {
         let moves = serde_json::to_string(staff_moves).map_err(|e| StoreError::InvalidLayer(e.to_string()))?;
         let owned = layer.clone();
         let (rows, meta, checked) = tokio::task::spawn_blocking(move || {
-            let mut unreadable = check::invalid_geometry(&owned);
-            let named: std::collections::HashSet<String> = unreadable.iter().filter_map(|p| p.grid.clone()).collect();
-            let (read, back) = check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
-            let written: std::collections::HashMap<&str, &gis_core::grid::Grid> =
-                owned.grids.iter().map(|g| (g.code.as_str(), g)).collect();
-            let changed = read.grids.iter().filter_map(|g| {
-                let what = check::differs(g, written.get(g.code.as_str())?)?;
-                Some(check::mismatch(&g.code, what, "grid as written"))
-            });
-            let back: Vec<LayerProblem> = back.into_iter().chain(changed).collect();
-            unreadable.extend(
-                back.into_iter()
-                    .filter(|p| !p.grid.as_ref().is_some_and(|g| named.contains(g))),
+            // Whether the layer fits the dataset is checked side by side with whether it reads
+            // back (each leaves a core idle at times); it counts only if the layer reads back.
+            let (unreadable, fit) = rayon::join(
+                || {
+                    let mut unreadable = check::invalid_geometry(&owned);
+                    let named: std::collections::HashSet<String> =
+                        unreadable.iter().filter_map(|p| p.grid.clone()).collect();
+                    let (read, back) =
+                        check::read_back(&meta, rows.iter().map(|r| (r.code.as_str(), r.feature.as_str())));
+                    let written: std::collections::HashMap<&str, &gis_core::grid::Grid> =
+                        owned.grids.iter().map(|g| (g.code.as_str(), g)).collect();
+                    let changed = read.grids.iter().filter_map(|g| {
+                        let what = check::differs(g, written.get(g.code.as_str())?)?;
+                        Some(check::mismatch(&g.code, what, "grid as written"))
+                    });
+                    let back: Vec<LayerProblem> = back.into_iter().chain(changed).collect();
+                    unreadable.extend(
+                        back.into_iter()
+                            .filter(|p| !p.grid.as_ref().is_some_and(|g| named.contains(g))),
+                    );
+                    unreadable
+                },
+                || check::fit(&data, &owned),
             );
             let checked = if unreadable.is_empty() {
                 // With no problem, what a publish would check again unless it reads back exactly this.
-                let problems = check::fit(&data, &owned);
+                let problems = fit;
                 let publishable = problems
                     .is_empty()
                     .then(|| check::digest(dataset, &meta, rows.iter().map(GridRow::columns)));
