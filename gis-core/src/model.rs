@@ -316,6 +316,25 @@ impl Dataset {
         }
         out
     }
+
+    /// The members of one community, as [`Dataset::members_by_community`] lists them.
+    pub fn members_of(&self, community: CommunityIx) -> CommunityMembers {
+        let of = |c: CommunityIx| c == community;
+        CommunityMembers {
+            buildings: (0..self.buildings.len())
+                .filter(|&i| of(self.buildings[i].community))
+                .collect(),
+            points: (0..self.points.len())
+                .filter(|&i| of(self.points[i].community))
+                .collect(),
+            resources: (0..self.resources.len())
+                .filter(|&i| self.resources[i].community == Some(community))
+                .collect(),
+            exclusive: (0..self.exclusive.len())
+                .filter(|&i| of(self.exclusive[i].community))
+                .collect(),
+        }
+    }
 }
 
 /// Households of a building that declares none (dataset-format.md).

@@ -12,12 +12,11 @@
 //! reconciled: a building inside an exclusive unit belongs to the unit anyway.
 
 use super::tessellate::{AtomIx, Claims};
-use crate::geom::LocalFrame;
-use geo::{Coord, LineString, Polygon, Validation};
+use crate::geom::{BboxIndex, LocalFrame};
+use geo::{Coord, LineString, Polygon, Rect, Validation};
 use rayon::prelude::*;
 use rstar::RTree;
-use rstar::RTreeObject;
-use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::primitives::GeomWithData;
 
 /// Walls and corners closer than this (m) are taken for one.
 pub(crate) const SNAP_M: f64 = 0.1;
@@ -194,30 +193,25 @@ pub(crate) fn reconcile(claims: &mut Claims, frame: &LocalFrame) -> Reconciled {
 
 /// For each polygon, whether another atom's polygon comes within `reach` metres of its box.
 fn within_reach(rings: &[Vec<Ring>], atoms: &[AtomIx], frame: &LocalFrame, reach: f64) -> Vec<bool> {
-    let boxes: Vec<GeomWithData<Rectangle<[f64; 2]>, u32>> = rings
+    // Half the reach on each box: two boxes meet when their polygons are within it.
+    let half = reach / 2.0;
+    let boxes: Vec<Rect<f64>> = rings
         .iter()
-        .enumerate()
-        .map(|(pi, rs)| {
+        .map(|rs| {
             let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
             for c in rs.iter().flatten() {
                 let p = frame.to_local(*c);
                 lo = [lo[0].min(p[0]), lo[1].min(p[1])];
                 hi = [hi[0].max(p[0]), hi[1].max(p[1])];
             }
-            // Half the reach on each box: two boxes meet when their polygons are within it.
-            let half = reach / 2.0;
-            let rect = Rectangle::from_corners([lo[0] - half, lo[1] - half], [hi[0] + half, hi[1] + half]);
-            GeomWithData::new(rect, pi as u32)
+            Rect::new((lo[0] - half, lo[1] - half), (hi[0] + half, hi[1] + half))
         })
         .collect();
-    let tree = RTree::bulk_load(boxes.clone());
+    let index = BboxIndex::new(boxes.iter().copied().enumerate());
     boxes
         .iter()
-        .map(|b| {
-            let own = atoms[b.data as usize];
-            tree.locate_in_envelope_intersecting(&b.envelope())
-                .any(|o| atoms[o.data as usize] != own)
-        })
+        .enumerate()
+        .map(|(pi, b)| index.intersecting(*b).into_iter().any(|o| atoms[o] != atoms[pi]))
         .collect()
 }
 

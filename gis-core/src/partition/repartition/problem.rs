@@ -88,8 +88,7 @@ impl Problem {
             &|u| in_region(index.locate(run.dataset.exclusive[u].anchor)),
         );
         let roads = run.roads_near(&outline);
-        let members = sub.members_by_community();
-        let prepared = prepare(&sub, 0, &members[0], &roads, &run.bounds, f64::INFINITY).ok()?;
+        let prepared = prepare(&sub, 0, &sub.members_of(0), &roads, &run.bounds, f64::INFINITY).ok()?;
         let atoms = &prepared.atoms;
         // Each atom's published grid: by its buildings, else by where its cell lies.
         let dataset_ix: FxHashMap<&str, usize> = run

@@ -335,8 +335,7 @@ impl<'d> Run<'d> {
             seed: self.seed,
             micro: self.micro,
         };
-        // One community is partitioned here, rarely: its members are listed on the way.
-        let members = self.dataset.members_by_community().swap_remove(ci);
+        let members = self.dataset.members_of(ci);
         let (grids, _) = crate::partition::partition_community(self.dataset, ci, &members, &nearby, &options);
         for g in &grids {
             self.created.push(g.code.clone());
