@@ -7,6 +7,7 @@
 
 use super::geometry::{Geom, Shape, kind_of, polygonal};
 use super::json::{self, Parsed as Json};
+use super::stream::Streamed;
 use super::text::{self, Text};
 use super::{FeatureRef, InputProblem, InputProblemKind};
 use crate::bounds::SizeBounds;
@@ -449,8 +450,7 @@ fn drawn_layer(text: Text, path: &Path, tree_only: bool) -> Result<DrawnLayer, L
         .flatten();
     let (mut root, mut streamed) = match streamed {
         Some((mut members, features)) => {
-            let (features, geometries): (Vec<_>, Vec<_>) =
-                features.into_iter().map(|f| (f.feature, f.geometry)).unzip();
+            let (features, geometries): (Vec<_>, Vec<_>) = features.into_iter().map(Streamed::into_parts).unzip();
             members.insert("features".to_string(), Value::Array(features));
             (Value::Object(members), Some(geometries))
         }

@@ -1,6 +1,7 @@
 //! Reading a FeatureCollection feature by feature, without a tree of the whole file: each
-//! feature's members other than its geometry become a small `Value` (the property checks read
-//! those), and its geometry's coordinates go straight into `geo` coordinates.
+//! feature's members other than its geometry, and its properties, become short lists of
+//! [`Members`] (the property checks read those), and its geometry's coordinates go straight into
+//! `geo` coordinates.
 //!
 //! This reader only takes the ordinary shape of a file: an object of type FeatureCollection whose
 //! `features` are objects, each geometry null or an object whose coordinates nest as its type
@@ -12,15 +13,78 @@
 
 use super::geometry::Shape;
 use geo::Coord;
+use serde::Deserialize;
+use serde::de::value::SeqAccessDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 use std::fmt;
 
-/// One feature: its members without `geometry`, and the geometry read apart.
+/// One feature: its members, with `properties` (when an object) and `geometry` read apart.
 pub(crate) struct Streamed {
-    pub feature: Value,
+    /// Its members other than `geometry`, and other than `properties` when that is an object.
+    pub members: Members,
+    /// `properties` when it is an object; any other value is among `members`.
+    pub properties: Option<Members>,
     /// None when the member is absent or null.
     pub geometry: Option<Geometry>,
+}
+
+impl Streamed {
+    /// The feature without its geometry as a `Value` object would hold it, and the geometry.
+    pub fn into_parts(self) -> (Value, Option<Geometry>) {
+        let mut members = self.members.into_map();
+        if let Some(properties) = self.properties {
+            members.insert("properties".to_string(), Value::Object(properties.into_map()));
+        }
+        (Value::Object(members), self.geometry)
+    }
+}
+
+/// An object's members in the order read, looked up by key; a key read again keeps its last
+/// value, as in a `Value` object. A feature's few members and properties are each looked up a
+/// few times: a `Value` map of each (its nodes, and a `String` per key) was most of what reading
+/// a city's buildings allocated and freed.
+#[derive(Default)]
+pub(crate) struct Members(Vec<(Key, Value)>);
+
+/// A member's key: one the readers look up is borrowed from [`KNOWN`], any other is owned.
+type Key = Cow<'static, str>;
+
+/// The keys the readers look up in features, properties and geometries.
+const KNOWN: [&str; 20] = [
+    "type",
+    "properties",
+    "geometry",
+    "coordinates",
+    "id",
+    "population",
+    "households",
+    "address",
+    "compound",
+    "floors",
+    "units",
+    "name",
+    "code",
+    "count",
+    "kind",
+    "phone",
+    "hours",
+    "class",
+    "barrier",
+    "level",
+];
+
+impl Members {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The members as a `Value` object would hold them.
+    pub fn into_map(self) -> Map<String, Value> {
+        // In the order read: a later member replaces an earlier one of the same key.
+        self.0.into_iter().map(|(k, v)| (k.into_owned(), v)).collect()
+    }
 }
 
 /// A feature's geometry, as far as the file's [`Shape`] needs it.
@@ -229,20 +293,109 @@ impl<'de> Visitor<'de> for Feature {
         f.write_str("a feature object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Map::new();
-        let mut geometry = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "geometry" {
-                geometry = map.next_value_seed(GeometrySeed { shape: self.shape })?;
-            } else {
-                let value = map.next_value::<Value>()?;
-                members.insert(key, value);
+        let mut members = Members(Vec::with_capacity(3));
+        let (mut properties, mut geometry) = (None, None);
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match &*key {
+                "geometry" => geometry = map.next_value_seed(GeometrySeed { shape: self.shape })?,
+                // The last `properties` counts, object or not.
+                "properties" => match map.next_value_seed(PropertiesSeed)? {
+                    Ok(object) => {
+                        members.0.retain(|(k, _)| k != "properties");
+                        properties = Some(object);
+                    }
+                    Err(other) => {
+                        properties = None;
+                        members.0.push((key, other));
+                    }
+                },
+                _ => members.0.push((key, map.next_value::<Value>()?)),
             }
         }
         Ok(Streamed {
-            feature: Value::Object(members),
+            members,
+            properties,
             geometry,
         })
+    }
+}
+
+/// Reads a key into a [`Key`].
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(KNOWN
+            .iter()
+            .find(|k| **k == v)
+            .map_or_else(|| Cow::Owned(v.to_string()), |k| Cow::Borrowed(*k)))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key, E> {
+        Ok(KNOWN
+            .iter()
+            .find(|k| **k == v)
+            .map_or(Cow::Owned(v), |k| Cow::Borrowed(*k)))
+    }
+}
+
+/// Reads `properties`: an object into [`Members`], anything else into the `Value` the tree
+/// reader would hold (for its problem to be worded).
+struct PropertiesSeed;
+
+impl<'de> DeserializeSeed<'de> for PropertiesSeed {
+    type Value = Result<Members, Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PropertiesSeed {
+    type Value = Result<Members, Value>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("properties")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Members(Vec::with_capacity(map.size_hint().unwrap_or(8)));
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            members.0.push((key, map.next_value::<Value>()?));
+        }
+        Ok(Ok(members))
+    }
+    // The rest as `Value`'s own visitor reads them.
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err(Value::Null))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Err(Value::Bool(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Err(Value::Number(v.into())))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Err(Value::Number(v.into())))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Err(Number::from_f64(v).map_or(Value::Null, Value::Number)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Err(Value::String(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Err(Value::String(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Err)
     }
 }
 
@@ -267,8 +420,8 @@ impl<'de> Visitor<'de> for GeometrySeed {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut kind, mut coordinates) = (None, None);
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match &*key {
                 "type" => kind = Some(map.next_value::<Value>()?),
                 "coordinates" => coordinates = Some(map.next_value_seed(Nested)?),
                 _ => drop(map.next_value::<Value>()?),

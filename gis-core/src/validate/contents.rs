@@ -6,7 +6,8 @@
 use crate::bounds::{SizeBasis, SizeBounds};
 use crate::geom::BboxIndex;
 use crate::model::Dataset;
-use geo::{BoundingRect, Contains, Coord, InteriorPoint, Intersects, MultiPolygon, Point};
+use geo::coordinate_position::{CoordPos, CoordinatePosition};
+use geo::{BoundingRect, Contains, Coord, InteriorPoint, MultiPolygon};
 use rayon::prelude::*;
 
 #[derive(Debug, Clone, Default)]
@@ -49,13 +50,27 @@ pub(crate) fn check(
             .enumerate()
             .filter_map(|(i, a)| a.bounding_rect().map(|r| (i, r))),
     );
-    let holders = |c: Coord<f64>| -> Vec<usize> {
+    // The grids whose closed area holds `c`, each with whether its interior does: one walk
+    // of each candidate's rings (`intersects` then `contains` would measure its box and walk
+    // them twice).
+    let placed_in = |c: Coord<f64>| -> Vec<(usize, bool)> {
         boxes
             .at_point(c)
             .into_iter()
-            .filter(|&i| areas[i].intersects(&Point(c)))
+            .filter_map(|i| {
+                let mut on_edge = false;
+                for p in areas[i] {
+                    match p.coordinate_position(&c) {
+                        CoordPos::Inside => return Some((i, true)),
+                        CoordPos::OnBoundary => on_edge = true,
+                        CoordPos::Outside => {}
+                    }
+                }
+                on_edge.then_some((i, false))
+            })
             .collect()
     };
+    let holders = |c: Coord<f64>| -> Vec<usize> { placed_in(c).into_iter().map(|(i, _)| i).collect() };
     let mut held = vec![Held::default(); areas.len()];
     let mut findings = Vec::new();
 
@@ -72,8 +87,9 @@ pub(crate) fn check(
         .map(|(bi, b)| {
             let mut finding = Vec::new();
             let mut sliver = false;
-            let at = holders(b.anchor.0);
-            let interior: Vec<usize> = at.iter().copied().filter(|&g| areas[g].contains(&b.anchor)).collect();
+            let placed = placed_in(b.anchor.0);
+            let at: Vec<usize> = placed.iter().map(|&(g, _)| g).collect();
+            let interior: Vec<usize> = placed.iter().filter(|&&(_, inside)| inside).map(|&(g, _)| g).collect();
             if at.is_empty() {
                 finding.push(Finding::BuildingInNoGrid(bi));
             } else if interior.len() >= 2 {

@@ -1,6 +1,6 @@
 //! A file's envelope: its JSON, the FeatureCollection, and each Feature with its properties.
 
-use super::{Feature, NO_PROPERTIES, Reader, number_text};
+use super::{Feature, NO_PROPERTIES, Props, Reader, number_text};
 use crate::io::geometry::{Geom, Shape, kind_of};
 use crate::io::json::{self, Parsed as Json};
 use crate::io::stream::{self, Streamed};
@@ -238,41 +238,41 @@ impl Reader {
         first: usize,
     ) -> Vec<Feature<'v>> {
         let mut out = Vec::with_capacity(collection.len());
-        let items: Box<dyn Iterator<Item = (&'v Value, Geom<'v>)>> = match collection {
-            Collection::Tree(values) => Box::new(values.iter().map(|v| (v, Geom::Tree(v.get("geometry"))))),
-            Collection::Streamed(features) => Box::new(
-                features
-                    .iter_mut()
-                    .map(|f| (&f.feature, Geom::Streamed(f.geometry.take()))),
-            ),
+        let items: Box<dyn Iterator<Item = (Item<'v>, Geom<'v>)>> = match collection {
+            Collection::Tree(values) => Box::new(values.iter().map(|v| (Item::Tree(v), Geom::Tree(v.get("geometry"))))),
+            Collection::Streamed(features) => Box::new(features.iter_mut().map(|f| {
+                let geometry = Geom::Streamed(f.geometry.take());
+                (Item::Streamed(f), geometry)
+            })),
         };
         for (index, (v, geometry)) in (first..).zip(items) {
-            let own = v
-                .get("properties")
-                .and_then(|p| p.get(id_key))
-                .filter(|id| !id.is_null());
+            let properties = v.properties();
+            let own = match properties {
+                Some(Ok(props)) => props.get(id_key).filter(|id| !id.is_null()),
+                _ => None,
+            };
             let id = own
-                .or_else(|| if id_key == "id" { v.get("id") } else { None })
+                .or_else(|| if id_key == "id" { v.member("id") } else { None })
                 .and_then(|id| match id {
                     Value::String(s) => Some(s.clone()),
                     Value::Number(n) => Some(number_text(n)),
                     _ => None,
                 });
             let at = FeatureRef { index, id };
-            if v.get("type").and_then(Value::as_str) != Some("Feature") {
+            if v.member("type").and_then(Value::as_str) != Some("Feature") {
                 self.problem(
                     file,
                     Some(&at),
                     Some("type"),
                     InputProblemKind::NotFeature,
-                    format!("expected a GeoJSON Feature, found {}", describe_type(v)),
+                    format!("expected a GeoJSON Feature, found {}", v.describe_type()),
                 );
                 continue;
             }
-            let props = match v.get("properties") {
-                None | Some(Value::Null) => &*NO_PROPERTIES,
-                Some(Value::Object(m)) => m,
-                Some(other) => {
+            let props = match properties {
+                None | Some(Err(Value::Null)) => Props::Tree(&NO_PROPERTIES),
+                Some(Ok(props)) => props,
+                Some(Err(other)) => {
                     self.problem(
                         file,
                         Some(&at),
@@ -287,16 +287,51 @@ impl Reader {
                 at,
                 props,
                 geometry,
-                member_id: v.get("id"),
+                member_id: v.member("id"),
             });
         }
         out
     }
 }
 
-fn describe_type(v: &Value) -> String {
-    match v.get("type").and_then(Value::as_str) {
-        Some(t) => format!("type {t:?}"),
-        None => kind_of(v),
+/// One feature of a collection, as the reader that took the file holds it.
+#[derive(Clone, Copy)]
+enum Item<'v> {
+    Tree(&'v Value),
+    Streamed(&'v Streamed),
+}
+
+impl<'v> Item<'v> {
+    /// A member other than `properties`.
+    fn member(self, key: &str) -> Option<&'v Value> {
+        match self {
+            Item::Tree(v) => v.get(key),
+            Item::Streamed(f) => f.members.get(key),
+        }
+    }
+
+    /// `properties` when it is an object, else the value found instead; None when absent.
+    fn properties(self) -> Option<Result<Props<'v>, &'v Value>> {
+        match self {
+            Item::Tree(v) => v.get("properties").map(|p| match p {
+                Value::Object(m) => Ok(Props::Tree(m)),
+                other => Err(other),
+            }),
+            Item::Streamed(f) => match &f.properties {
+                Some(m) => Some(Ok(Props::Streamed(m))),
+                None => f.members.get("properties").map(Err),
+            },
+        }
+    }
+
+    fn describe_type(self) -> String {
+        match self.member("type").and_then(Value::as_str) {
+            Some(t) => format!("type {t:?}"),
+            None => match self {
+                Item::Tree(v) => kind_of(v),
+                // The streaming reader takes only objects as features.
+                Item::Streamed(_) => kind_of(&Value::Object(Default::default())),
+            },
+        }
     }
 }

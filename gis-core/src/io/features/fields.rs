@@ -1,9 +1,9 @@
 //! Property values of a feature, checked against what the format says each field holds.
 
-use super::{Feature, Reader, number_text};
+use super::{Feature, Props, Reader, number_text};
 use crate::io::geometry::kind_of;
 use crate::io::{FeatureRef, InputProblemKind};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 
 impl Reader {
@@ -11,7 +11,7 @@ impl Reader {
         &mut self,
         file: &str,
         at: &FeatureRef,
-        props: &Map<String, Value>,
+        props: Props<'_>,
         key: &str,
         required: bool,
     ) -> Option<String> {
@@ -59,7 +59,7 @@ impl Reader {
         &mut self,
         file: &str,
         at: &FeatureRef,
-        props: &Map<String, Value>,
+        props: Props<'_>,
         key: &str,
         required: bool,
         min: u32,
@@ -100,14 +100,7 @@ impl Reader {
     }
 
     /// A number ≥ `min` (a whole number or not: 3.5 floors is an attic storey).
-    pub(super) fn number(
-        &mut self,
-        file: &str,
-        at: &FeatureRef,
-        props: &Map<String, Value>,
-        key: &str,
-        min: f64,
-    ) -> Option<f64> {
+    pub(super) fn number(&mut self, file: &str, at: &FeatureRef, props: Props<'_>, key: &str, min: f64) -> Option<f64> {
         let (kind, message) = match props.get(key) {
             None | Some(Value::Null) => return None,
             Some(Value::Number(n)) => match n.as_f64().filter(|v| v.is_finite()) {

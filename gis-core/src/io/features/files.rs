@@ -3,7 +3,7 @@
 use super::envelope::Collection;
 use super::{
     BOUNDARY, BUILDINGS, EXCLUSIVE, Feature, MAX_BUILDING_SPAN_M, MAX_COMMUNITY_SPAN_M, MAX_EXCLUSIVE_SPAN_M,
-    POPULATION, RESOURCES, ROADS, Reader, STAFF,
+    POPULATION, Props, RESOURCES, ROADS, Reader, STAFF,
 };
 use crate::geom::BboxIndex;
 use crate::io::geometry::{self, Geom, Shape, kind_of};
@@ -263,6 +263,7 @@ impl Reader {
             };
             // The property readers name fields properties.KEY; re-home them under units[i].
             let mark = self.problems.len();
+            let props = Props::Tree(props);
             let name = self.string(BUILDINGS, &f.at, props, "name", true);
             let pop = self.count(BUILDINGS, &f.at, props, "population", true, 0);
             let hh = self.count(BUILDINGS, &f.at, props, "households", false, 0);
@@ -516,6 +517,7 @@ impl Reader {
                 continue;
             };
             let before = self.problems.len();
+            let props = Props::Tree(props);
             let grid = self.string(STAFF, &at, props, "grid", true);
             let name = self.string(STAFF, &at, props, "name", true);
             let role = self.string(STAFF, &at, props, "role", true);

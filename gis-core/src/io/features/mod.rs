@@ -13,6 +13,7 @@ mod files;
 mod walk;
 
 use super::geometry::{Geom, Issue, Parsed};
+use super::stream::Members;
 use super::{FeatureRef, ImportReport, InputProblem, InputProblemKind};
 use crate::geom::AreaIndex;
 use crate::model::*;
@@ -49,10 +50,27 @@ pub const MAX_EXCLUSIVE_SPAN_M: f64 = 50_000.0;
 /// A feature whose envelope is sound: an object of type Feature with object properties.
 struct Feature<'v> {
     at: FeatureRef,
-    props: &'v Map<String, Value>,
+    props: Props<'v>,
     geometry: Geom<'v>,
     /// The Feature's own `id` member (RFC 7946 §3.2), which GDAL and geopandas write.
     member_id: Option<&'v Value>,
+}
+
+/// A feature's properties (or a unit's, or a staff entry's), as the reader that took the file
+/// holds them.
+#[derive(Clone, Copy)]
+enum Props<'v> {
+    Tree(&'v Map<String, Value>),
+    Streamed(&'v Members),
+}
+
+impl<'v> Props<'v> {
+    fn get(self, key: &str) -> Option<&'v Value> {
+        match self {
+            Props::Tree(m) => m.get(key),
+            Props::Streamed(m) => m.get(key),
+        }
+    }
 }
 
 static NO_PROPERTIES: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
