@@ -855,6 +855,61 @@ fn the_streaming_reader_declines_what_only_the_tree_reader_words() {
         ("buildings.geojson", nested(&text(&b), 70)),
         ("buildings.geojson", text(&b)[..text(&b).len() / 2].to_string()),
         ("buildings.geojson", "[]".to_string()),
+        // Properties and a building's units, which the streaming reader holds as lists of
+        // members rather than `Value` maps: repeated keys (the last counts), odd values, items
+        // that are not objects, an escaped key, units nested in a unit.
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"units\":[", "\"units\":\"x\",\"units\":[", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"units\":[", "\"units\":[{\"name\":\"a\"}],\"units\":7,\"more\":[", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"units\":[", "\"units\":null,\"more\":[", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"units\":[", "\"units\":{\"name\":\"a\"},\"more\":[", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"units\":[", "\"units\":[3, [], ", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen(
+                "\"units\":[",
+                "\"units\":[{\"name\":\"x\",\"population\":0,\"units\":[{\"a\":1}],\"n\\u0061me\":\"y\"}, ",
+                1,
+            ),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"properties\":{", "\"properties\":[1,{\"a\":2}], \"properties\":{", 1),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen(
+                "\"properties\":{",
+                "\"properties\":{\"id\":\"q\"}, \"properties\":\"s\", \"x\":{",
+                1,
+            ),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen(
+                "\"properties\":{",
+                "\"properties\":{\"units\":[{\"name\":1}],\"p\\u006fpulation\":\"9\",",
+                1,
+            ),
+        ),
+        (
+            "buildings.geojson",
+            text(&b).replacen("\"properties\":{", "\"properties\":null, \"properties\":{", 1),
+        ),
         (
             "roads.geojson",
             text(&base["roads.geojson"]).replacen("\"LineString\"", "\"MultiLineString\"", 1),

@@ -88,6 +88,7 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if !matches!(cli.command, Command::Serve(_)) {
         keep_freed_memory();
+        no_huge_pages();
     }
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
@@ -122,6 +123,24 @@ fn keep_freed_memory() {
     // SAFETY: only sets the option's value (unless the environment set it); mimalloc reads it
     // each time it decides whether to purge, and no memory is touched.
     unsafe { libmimalloc_sys::mi_option_set_default(MI_OPTION_PURGE_DELAY, -1) };
+}
+
+/// A command that runs once asks the kernel for ordinary 4 KB pages rather than transparent huge
+/// pages. Each huge page is zeroed whole (2 MB) on first touch, and getting one may mean
+/// compacting memory first: on the VMs measured, right after another process had exited,
+/// `validate` of the 10M city spent about 1 s of system time on it against 0.3 s with small
+/// pages, and `partition` and `load` 1.2–4 s against 0.4–2 s (BENCHMARKS.md, "Issue 19: twelfth
+/// session"). The `MIMALLOC_ALLOW_THP` variable still decides when it is set.
+fn no_huge_pages() {
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
+        return;
+    }
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag of this process's memory map, read by the
+    // kernel at later page faults; no memory is touched. A failure (an old kernel) changes nothing.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
 
 /// Leaves a one-shot command's dataset and layers to the operating system at exit: freeing a

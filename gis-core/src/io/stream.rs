@@ -14,7 +14,7 @@
 use super::geometry::Shape;
 use geo::Coord;
 use serde::Deserialize;
-use serde::de::value::SeqAccessDeserializer;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
@@ -46,7 +46,12 @@ impl Streamed {
 /// few times: a `Value` map of each (its nodes, and a `String` per key) was most of what reading
 /// a city's buildings allocated and freed.
 #[derive(Default)]
-pub(crate) struct Members(Vec<(Key, Value)>);
+pub(crate) struct Members {
+    list: Vec<(Key, Value)>,
+    /// `units` when it is an array (of a building's entrances, each an object): its items kept
+    /// as members too. Any other `units` value is in `list`.
+    units: Option<Vec<Result<Members, Value>>>,
+}
 
 /// A member's key: one the readers look up is borrowed from [`KNOWN`], any other is owned.
 type Key = Cow<'static, str>;
@@ -76,14 +81,42 @@ const KNOWN: [&str; 20] = [
 ];
 
 impl Members {
+    fn with_capacity(n: usize) -> Self {
+        Members {
+            list: Vec::with_capacity(n),
+            units: None,
+        }
+    }
+
+    /// A member's value; `units` is here only when it is not an array (see [`Members::units`]).
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.list.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The items of `units` when it is an array: each object as members, anything else as read.
+    pub fn units(&self) -> Option<&[Result<Members, Value>]> {
+        self.units.as_deref()
+    }
+
+    fn push(&mut self, key: Key, value: Value) {
+        if key == "units" {
+            self.units = None;
+        }
+        self.list.push((key, value));
     }
 
     /// The members as a `Value` object would hold them.
     pub fn into_map(self) -> Map<String, Value> {
         // In the order read: a later member replaces an earlier one of the same key.
-        self.0.into_iter().map(|(k, v)| (k.into_owned(), v)).collect()
+        let mut map: Map<String, Value> = self.list.into_iter().map(|(k, v)| (k.into_owned(), v)).collect();
+        if let Some(units) = self.units {
+            let items = units
+                .into_iter()
+                .map(|u| u.map_or_else(|v| v, |m| Value::Object(m.into_map())))
+                .collect();
+            map.insert("units".to_string(), Value::Array(items));
+        }
+        map
     }
 }
 
@@ -293,7 +326,7 @@ impl<'de> Visitor<'de> for Feature {
         f.write_str("a feature object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Members(Vec::with_capacity(3));
+        let mut members = Members::with_capacity(3);
         let (mut properties, mut geometry) = (None, None);
         while let Some(key) = map.next_key_seed(KeySeed)? {
             match &*key {
@@ -301,15 +334,15 @@ impl<'de> Visitor<'de> for Feature {
                 // The last `properties` counts, object or not.
                 "properties" => match map.next_value_seed(PropertiesSeed)? {
                     Ok(object) => {
-                        members.0.retain(|(k, _)| k != "properties");
+                        members.list.retain(|(k, _)| k != "properties");
                         properties = Some(object);
                     }
                     Err(other) => {
                         properties = None;
-                        members.0.push((key, other));
+                        members.push(key, other);
                     }
                 },
-                _ => members.0.push((key, map.next_value::<Value>()?)),
+                _ => members.push(key, map.next_value::<Value>()?),
             }
         }
         Ok(Streamed {
@@ -317,6 +350,55 @@ impl<'de> Visitor<'de> for Feature {
             properties,
             geometry,
         })
+    }
+}
+
+/// Reads `units`: an array into its items, each object as [`Members`] and anything else as a
+/// `Value`; anything but an array into the `Value` the tree reader would hold.
+struct UnitsSeed;
+
+impl<'de> DeserializeSeed<'de> for UnitsSeed {
+    type Value = Result<Vec<Result<Members, Value>>, Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UnitsSeed {
+    type Value = Result<Vec<Result<Members, Value>>, Value>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("units")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        while let Some(item) = seq.next_element_seed(PropertiesSeed)? {
+            items.push(item);
+        }
+        Ok(Ok(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Value::deserialize(MapAccessDeserializer::new(map)).map(Err)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Err(Value::Null))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Err(Value::Bool(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Err(Value::Number(v.into())))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Err(Value::Number(v.into())))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Err(Number::from_f64(v).map_or(Value::Null, Value::Number)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Err(Value::String(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Err(Value::String(v)))
     }
 }
 
@@ -366,9 +448,19 @@ impl<'de> Visitor<'de> for PropertiesSeed {
         f.write_str("properties")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Members(Vec::with_capacity(map.size_hint().unwrap_or(8)));
+        let mut members = Members::with_capacity(map.size_hint().unwrap_or(8));
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            members.0.push((key, map.next_value::<Value>()?));
+            if key == "units" {
+                match map.next_value_seed(UnitsSeed)? {
+                    Ok(items) => {
+                        members.list.retain(|(k, _)| k != "units");
+                        members.units = Some(items);
+                    }
+                    Err(other) => members.push(key, other),
+                }
+            } else {
+                members.push(key, map.next_value::<Value>()?);
+            }
         }
         Ok(Ok(members))
     }

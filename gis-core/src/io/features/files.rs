@@ -227,10 +227,10 @@ impl Reader {
     }
 
     fn units(&mut self, f: &Feature, population: Option<u32>, households: Option<u32>) -> Vec<Unit> {
-        let units = match f.props.get("units") {
-            None | Some(Value::Null) => return Vec::new(),
-            Some(Value::Array(units)) => units,
-            Some(other) => {
+        let units = match (f.props.units(), f.props.get("units")) {
+            (Some(units), _) => units,
+            (None, None | Some(Value::Null)) => return Vec::new(),
+            (None, Some(other)) => {
                 self.problem(
                     BUILDINGS,
                     Some(&f.at),
@@ -247,23 +247,25 @@ impl Reader {
         let before = self.problems.len();
         let mut out = Vec::with_capacity(units.len());
         let mut all_declare_households = true;
-        for (i, u) in units.iter().enumerate() {
-            let Value::Object(props) = u else {
-                self.problem(
-                    BUILDINGS,
-                    Some(&f.at),
-                    Some(&format!("properties.units[{i}]")),
-                    InputProblemKind::WrongType,
-                    format!(
-                        "expected an object {{name, population, households}}, found {}",
-                        kind_of(u)
-                    ),
-                );
-                continue;
+        for (i, u) in units.into_iter().enumerate() {
+            let props = match u {
+                Ok(props) => props,
+                Err(u) => {
+                    self.problem(
+                        BUILDINGS,
+                        Some(&f.at),
+                        Some(&format!("properties.units[{i}]")),
+                        InputProblemKind::WrongType,
+                        format!(
+                            "expected an object {{name, population, households}}, found {}",
+                            kind_of(u)
+                        ),
+                    );
+                    continue;
+                }
             };
             // The property readers name fields properties.KEY; re-home them under units[i].
             let mark = self.problems.len();
-            let props = Props::Tree(props);
             let name = self.string(BUILDINGS, &f.at, props, "name", true);
             let pop = self.count(BUILDINGS, &f.at, props, "population", true, 0);
             let hh = self.count(BUILDINGS, &f.at, props, "households", false, 0);

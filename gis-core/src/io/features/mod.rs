@@ -71,6 +71,29 @@ impl<'v> Props<'v> {
             Props::Streamed(m) => m.get(key),
         }
     }
+
+    /// The items of `units` when it is an array, each an object's properties or the value found
+    /// instead; None when `units` is anything else (see [`Props::get`]).
+    fn units(self) -> Option<Vec<Result<Props<'v>, &'v Value>>> {
+        let object = |m| Ok(Props::Tree(m));
+        match self {
+            Props::Tree(m) => match m.get("units") {
+                Some(Value::Array(items)) => Some(
+                    items
+                        .iter()
+                        .map(|u| match u {
+                            Value::Object(m) => object(m),
+                            other => Err(other),
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            },
+            Props::Streamed(m) => m
+                .units()
+                .map(|items| items.iter().map(|u| u.as_ref().map(Props::Streamed)).collect()),
+        }
+    }
 }
 
 static NO_PROPERTIES: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
