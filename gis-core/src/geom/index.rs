@@ -1,6 +1,6 @@
 //! Spatial indexes: bounding boxes in an R-tree, refined by exact predicates by the caller.
 
-use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Point, Rect};
+use geo::{BoundingRect, Coord, MultiPolygon, Point, Rect};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -97,14 +97,44 @@ impl<'a> AreaIndex<'a> {
         self.boxes
             .at_point(p.0)
             .into_iter()
-            .find(|&i| self.areas[i].intersects(&p))
+            .find(|&i| holds(self.areas[i], p.0))
     }
+}
+
+/// Whether `area` holds `c`, its boundary included: `area.intersects(&Point(c))`, without
+/// measuring the area's box first (a community's thousands of vertices) when an index has
+/// already matched the point to it.
+pub(crate) fn holds(area: &MultiPolygon<f64>, c: Coord<f64>) -> bool {
+    use geo::coordinate_position::{CoordPos, CoordinatePosition};
+    area.0.iter().any(|p| p.coordinate_position(&c) != CoordPos::Outside)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::polygon;
+    use geo::{Intersects, polygon};
+
+    /// `holds` says what `intersects` says: inside, outside, on an edge, at a corner, in a hole,
+    /// on a hole's edge, in a second polygon.
+    #[test]
+    fn holds_is_intersects_without_the_box() {
+        let area = MultiPolygon(vec![
+            polygon!(
+                exterior: [(x: 0.0, y: 0.0), (x: 4.0, y: 0.0), (x: 4.0, y: 4.0), (x: 0.0, y: 4.0)],
+                interiors: [[(x: 1.0, y: 1.0), (x: 2.0, y: 1.0), (x: 2.0, y: 2.0), (x: 1.0, y: 2.0)]],
+            ),
+            polygon![(x: 4.0, y: 4.0), (x: 6.0, y: 4.0), (x: 6.0, y: 6.0)],
+        ]);
+        for x in 0..=14 {
+            for y in 0..=14 {
+                let c = Coord {
+                    x: x as f64 * 0.5 - 0.5,
+                    y: y as f64 * 0.5 - 0.5,
+                };
+                assert_eq!(holds(&area, c), area.intersects(&Point(c)), "{c:?}");
+            }
+        }
+    }
 
     /// Built in slabs, the index answers as a brute-force search does, boxes wide and narrow.
     #[test]
