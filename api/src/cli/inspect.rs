@@ -27,6 +27,7 @@ pub struct InspectArgs {
 const DETAILED_UP_TO: usize = 12;
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    super::pages_for(&args.dataset);
     let bounds = args.bounds.bounds()?;
     let loaded = load_dataset(&args.dataset).with_context(|| format!("cannot inspect {}", args.dataset.display()))?;
     let summary = summarize(&loaded.dataset, bounds);

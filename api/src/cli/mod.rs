@@ -18,6 +18,7 @@ mod versions;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gis_core::bounds::{SizeBasis, SizeBounds};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Exit status for input wangge cannot use (a rejected dataset, bad arguments).
@@ -88,7 +89,6 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if !matches!(cli.command, Command::Serve(_)) {
         keep_freed_memory();
-        no_huge_pages();
     }
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
@@ -125,14 +125,18 @@ fn keep_freed_memory() {
     unsafe { libmimalloc_sys::mi_option_set_default(MI_OPTION_PURGE_DELAY, -1) };
 }
 
-/// A command that runs once asks the kernel for ordinary 4 KB pages rather than transparent huge
-/// pages. Each huge page is zeroed whole (2 MB) on first touch, and getting one may mean
-/// compacting memory first: on the VMs measured, right after another process had exited,
-/// `validate` of the 10M city spent about 1 s of system time on it against 0.3 s with small
-/// pages, and `partition` and `load` 1.2–4 s against 0.4–2 s (BENCHMARKS.md, "Issue 19: twelfth
-/// session"). The `MIMALLOC_ALLOW_THP` variable still decides when it is set.
-fn no_huge_pages() {
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
+/// A command reading a large dataset asks the kernel for ordinary 4 KB pages rather than
+/// transparent huge pages. Each huge page is zeroed whole (2 MB) on first touch, and on the VMs
+/// measured memory fresh to the process was slow to zero right after another process had
+/// exited: `validate` of the 10M city spent about 1 s of system time on it against 0.3 s with
+/// small pages, `partition` and `load` 1.2–4 s against 0.4–2 s. A small dataset is the other way
+/// round (fewer faults with huge pages: urban village `partition` 4–8% faster with them), hence
+/// the threshold on the buildings file (BENCHMARKS.md, "Issue 19: twelfth session"). The
+/// `MIMALLOC_ALLOW_THP` variable still decides when it is set.
+pub(crate) fn pages_for(dataset: &Path) {
+    const LARGE: u64 = 32 << 20;
+    let large = std::fs::metadata(dataset.join("buildings.geojson")).is_ok_and(|m| m.len() >= LARGE);
+    if !large || std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
         return;
     }
     // SAFETY: PR_SET_THP_DISABLE only sets a flag of this process's memory map, read by the

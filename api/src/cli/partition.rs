@@ -37,6 +37,7 @@ pub struct PartitionArgs {
 }
 
 pub fn run(args: PartitionArgs) -> anyhow::Result<ExitCode> {
+    super::pages_for(&args.dataset);
     let bounds = args.bounds.bounds()?;
     let loaded = load_dataset(&args.dataset).with_context(|| format!("cannot partition {}", args.dataset.display()))?;
     let scheme = args.scheme.scheme()?;

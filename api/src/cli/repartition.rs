@@ -42,6 +42,7 @@ pub struct RepartitionArgs {
 }
 
 pub fn run(args: RepartitionArgs) -> anyhow::Result<ExitCode> {
+    super::pages_for(&args.dataset);
     let loaded =
         load_dataset(&args.dataset).with_context(|| format!("cannot re-partition {}", args.dataset.display()))?;
     let published = read_layer(&args.from).context("cannot re-partition from this layer")?;

@@ -44,6 +44,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    super::pages_for(&args.dataset);
     let started = Instant::now();
     // Bounds and scheme: the command line, else what the layer says it was drawn for.
     let bounds =

@@ -92,6 +92,7 @@ pub struct LoadArgs {
 }
 
 pub fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    super::pages_for(&args.dataset);
     let options = PartitionOptions {
         bounds: args.bounds.bounds()?,
         scheme: args.scheme.scheme()?,
