@@ -353,6 +353,34 @@ impl<'de> Visitor<'de> for Feature {
     }
 }
 
+/// For a visitor whose value is `Result<_, Value>`: a scalar (null, a boolean, a number, a
+/// string) read into `Err`, as `Value`'s own visitor reads it.
+macro_rules! scalars_as_values {
+    () => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Err(Value::Null))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Err(Value::Bool(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Err(Value::Number(v.into())))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Err(Value::Number(v.into())))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Err(Number::from_f64(v).map_or(Value::Null, Value::Number)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Err(Value::String(v.to_string())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Err(Value::String(v)))
+        }
+    };
+}
+
 /// Reads `units`: an array into its items, each object as [`Members`] and anything else as a
 /// `Value`; anything but an array into the `Value` the tree reader would hold.
 struct UnitsSeed;
@@ -379,27 +407,7 @@ impl<'de> Visitor<'de> for UnitsSeed {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         Value::deserialize(MapAccessDeserializer::new(map)).map(Err)
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Err(Value::Null))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Err(Value::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Err(Value::Number(v.into())))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Err(Value::Number(v.into())))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Err(Number::from_f64(v).map_or(Value::Null, Value::Number)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Err(Value::String(v.to_string())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Err(Value::String(v)))
-    }
+    scalars_as_values!();
 }
 
 /// Reads a key into a [`Key`].
@@ -464,28 +472,7 @@ impl<'de> Visitor<'de> for PropertiesSeed {
         }
         Ok(Ok(members))
     }
-    // The rest as `Value`'s own visitor reads them.
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Err(Value::Null))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Err(Value::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Err(Value::Number(v.into())))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Err(Value::Number(v.into())))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Err(Number::from_f64(v).map_or(Value::Null, Value::Number)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Err(Value::String(v.to_string())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Err(Value::String(v)))
-    }
+    scalars_as_values!();
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         Value::deserialize(SeqAccessDeserializer::new(seq)).map(Err)
     }
