@@ -45,7 +45,6 @@ impl Streamed {
 /// value, as in a `Value` object. A feature's few members and properties are each looked up a
 /// few times: a `Value` map of each (its nodes, and a `String` per key) was most of what reading
 /// a city's buildings allocated and freed.
-#[derive(Default)]
 pub(crate) struct Members {
     list: Vec<(Key, Value)>,
     /// `units` when it is an array (of a building's entrances, each an object): its items kept
@@ -426,17 +425,16 @@ impl<'de> Visitor<'de> for KeySeed {
         f.write_str("a key")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(KNOWN
-            .iter()
-            .find(|k| **k == v)
-            .map_or_else(|| Cow::Owned(v.to_string()), |k| Cow::Borrowed(*k)))
+        Ok(known(v).map_or_else(|| Cow::Owned(v.to_string()), Cow::Borrowed))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Key, E> {
-        Ok(KNOWN
-            .iter()
-            .find(|k| **k == v)
-            .map_or(Cow::Owned(v), |k| Cow::Borrowed(*k)))
+        Ok(known(&v).map_or(Cow::Owned(v), Cow::Borrowed))
     }
+}
+
+/// The [`KNOWN`] key equal to `key`, if any.
+fn known(key: &str) -> Option<&'static str> {
+    KNOWN.iter().find(|k| **k == key).copied()
 }
 
 /// Reads `properties`: an object into [`Members`], anything else into the `Value` the tree

@@ -227,22 +227,24 @@ impl Reader {
     }
 
     fn units(&mut self, f: &Feature, population: Option<u32>, households: Option<u32>) -> Vec<Unit> {
-        let units = match (f.props.units(), f.props.get("units")) {
-            (Some(units), _) => units,
-            (None, None | Some(Value::Null)) => return Vec::new(),
-            (None, Some(other)) => {
-                self.problem(
-                    BUILDINGS,
-                    Some(&f.at),
-                    Some("properties.units"),
-                    InputProblemKind::WrongType,
-                    format!(
-                        "expected an array of {{name, population, households}}, found {}",
-                        kind_of(other)
-                    ),
-                );
-                return Vec::new();
-            }
+        let units = match f.props.units() {
+            Some(units) => units,
+            None => match f.props.get("units") {
+                None | Some(Value::Null) => return Vec::new(),
+                Some(other) => {
+                    self.problem(
+                        BUILDINGS,
+                        Some(&f.at),
+                        Some("properties.units"),
+                        InputProblemKind::WrongType,
+                        format!(
+                            "expected an array of {{name, population, households}}, found {}",
+                            kind_of(other)
+                        ),
+                    );
+                    return Vec::new();
+                }
+            },
         };
         let before = self.problems.len();
         let mut out = Vec::with_capacity(units.len());

@@ -75,14 +75,13 @@ impl<'v> Props<'v> {
     /// The items of `units` when it is an array, each an object's properties or the value found
     /// instead; None when `units` is anything else (see [`Props::get`]).
     fn units(self) -> Option<Vec<Result<Props<'v>, &'v Value>>> {
-        let object = |m| Ok(Props::Tree(m));
         match self {
             Props::Tree(m) => match m.get("units") {
                 Some(Value::Array(items)) => Some(
                     items
                         .iter()
                         .map(|u| match u {
-                            Value::Object(m) => object(m),
+                            Value::Object(m) => Ok(Props::Tree(m)),
                             other => Err(other),
                         })
                         .collect(),
